@@ -1,0 +1,1 @@
+"""SCOE booking platform."""

@@ -1,0 +1,91 @@
+"""A person's own account: profile, password, API tokens."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+
+from booking.accounts import api_tokens, password_reset, profile
+from booking.accounts.districts import list_districts, list_schools
+from booking.accounts.users import get_user
+from booking.errors import InvalidInput
+from booking.web.forms import optional_id, text
+from booking.web.guards import signed_in
+from booking.web.pages import page, page_or_fragment, redirect
+
+
+async def _account_context(request: Request, **overrides) -> dict:
+    actor = request.scope["user"]
+    user = await get_user(actor.id)
+    context = {
+        "user": user,
+        "districts": await list_districts(),
+        "schools": await list_schools(),
+        "tokens": await api_tokens.list_api_tokens(actor),
+        "profile_errors": {},
+        "password_errors": {},
+        "token_errors": {},
+        "new_token": None,
+    }
+    context.update(overrides)
+    return context
+
+
+class AccountController(Controller):
+    path = "/account"
+    guards = [signed_in]
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request) -> object:
+        return page(request, "accounts/account.html", **await _account_context(request))
+
+    @post("/")
+    async def save_profile(self, request: Request) -> object:
+        form = await request.form()
+        actor = request.scope["user"]
+        submitted = {
+            "name": text(form, "name", 300),
+            "email": text(form, "email", 300),
+            "job_title": text(form, "job_title", 300),
+        }
+        try:
+            await profile.update_profile(
+                actor, **submitted, district_id=optional_id(form, "district"), school_id=optional_id(form, "school")
+            )
+        except InvalidInput as error:
+            context = await _account_context(request, profile_errors=error.field_errors)
+            context["user"] = {**context["user"], **submitted}
+            return page(request, "accounts/account.html", status=422, **context)
+        return redirect(request, "/account", notice="profile-saved")
+
+    @post("/password")
+    async def change_password(self, request: Request) -> object:
+        form = await request.form()
+        try:
+            await password_reset.change_password(
+                request.scope["user"].id,
+                text(form, "current_password", 300),
+                text(form, "new_password", 300),
+                text(form, "confirmation", 300),
+            )
+        except InvalidInput as error:
+            return page(request, "accounts/account.html", status=422,
+                        **await _account_context(request, password_errors=error.field_errors))
+        return redirect(request, "/account", notice="password-changed")
+
+    @post("/tokens")
+    async def create_token(self, request: Request) -> object:
+        form = await request.form()
+        try:
+            token = await api_tokens.create_api_token(request.scope["user"].id, text(form, "label", 300))
+        except InvalidInput as error:
+            return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", status=422,
+                                    **await _account_context(request, token_errors=error.field_errors))
+        # The token is shown once, in this response only; we keep just its hash.
+        return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html",
+                                **await _account_context(request, new_token=token))
+
+    @post("/tokens/{token_id:int}/revoke")
+    async def revoke_token(self, request: Request, token_id: int) -> object:
+        await api_tokens.revoke_api_token(request.scope["user"], token_id)
+        return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(request))

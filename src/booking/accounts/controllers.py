@@ -1,0 +1,122 @@
+"""Sign in (password or emailed link), sign out, forgotten password."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
+
+from booking.accounts import password_reset, sign_in
+from booking.accounts.sessions import SESSION_LIFETIME, end_session, start_session
+from booking.errors import DomainError, InvalidInput
+from booking.settings import current_settings
+from booking.web.auth import SESSION_COOKIE
+from booking.web.forms import client_address, text
+from booking.web.pages import page, redirect, safe_next
+
+
+def _session_cookie(token: str) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        httponly=True,
+        samesite="lax",
+        secure=current_settings().is_production,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+    )
+
+
+async def _signed_in_response(request: Request, user_id: int, next_path: str) -> Redirect:
+    # Whatever session id the browser had is dropped and a fresh one issued (no fixation).
+    await end_session(request.cookies.get(SESSION_COOKIE))
+    token = await start_session(user_id, request.headers.get("user-agent", ""))
+    response = redirect(request, safe_next(next_path), notice="signed-in")
+    response.cookies.append(_session_cookie(token))
+    return response
+
+
+class SignInController(Controller):
+    include_in_schema = False
+
+    @get("/sign-in")
+    async def sign_in_form(self, request: Request, next: str = "/") -> object:
+        return page(request, "accounts/sign_in.html", next=safe_next(next), email="", errors={})
+
+    @post("/sign-in")
+    async def sign_in(self, request: Request) -> object:
+        form = await request.form()
+        email, next_path = text(form, "email", 300), safe_next(text(form, "next", 500))
+        try:
+            user_id = await sign_in.sign_in_with_password(email, text(form, "password", 300), client_address(request))
+        except InvalidInput as error:
+            return page(request, "accounts/sign_in.html", status=422, next=next_path, email=email, errors=error.field_errors)
+        except DomainError as error:
+            return page(request, "accounts/sign_in.html", status=error.status_hint, next=next_path, email=email,
+                        errors={}, form_error=error.message)
+        return await _signed_in_response(request, user_id, next_path)
+
+    @post("/sign-in/link")
+    async def request_link(self, request: Request) -> object:
+        form = await request.form()
+        email = text(form, "email", 300)
+        try:
+            await sign_in.request_sign_in_link(email, client_address(request))
+        except InvalidInput as error:
+            return page(request, "accounts/sign_in.html", status=422, next="/", email=email, link_errors=error.field_errors, errors={})
+        return redirect(request, "/sign-in", notice="link-sent")
+
+    @get("/sign-in/link/{token:str}")
+    async def link_landing(self, request: Request, token: str) -> object:
+        # A GET never consumes the link: mail scanners that prefetch links must not use it up.
+        return page(request, "accounts/sign_in_link.html", token=token)
+
+    @post("/sign-in/link/{token:str}")
+    async def use_link(self, request: Request, token: str) -> object:
+        try:
+            user_id = await sign_in.sign_in_with_link(token)
+        except DomainError as error:
+            return page(request, "accounts/sign_in_link.html", status=400, token=None, form_error=error.message)
+        return await _signed_in_response(request, user_id, "/")
+
+    @post("/sign-out")
+    async def sign_out(self, request: Request) -> Redirect:
+        await end_session(request.cookies.get(SESSION_COOKIE))
+        response = redirect(request, "/", notice="signed-out")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+class PasswordResetController(Controller):
+    include_in_schema = False
+
+    @get("/password/forgot")
+    async def forgot_form(self, request: Request) -> object:
+        return page(request, "accounts/password_forgot.html", email="", errors={})
+
+    @post("/password/forgot")
+    async def forgot(self, request: Request) -> object:
+        form = await request.form()
+        email = text(form, "email", 300)
+        try:
+            await password_reset.request_password_reset(email, client_address(request))
+        except InvalidInput as error:
+            return page(request, "accounts/password_forgot.html", status=422, email=email, errors=error.field_errors)
+        return redirect(request, "/sign-in", notice="reset-sent")
+
+    @get("/password/reset/{token:str}")
+    async def reset_form(self, request: Request, token: str) -> object:
+        return page(request, "accounts/password_reset.html", token=token, errors={})
+
+    @post("/password/reset/{token:str}")
+    async def reset(self, request: Request, token: str) -> object:
+        form = await request.form()
+        try:
+            await password_reset.reset_password(token, text(form, "password", 300), text(form, "confirmation", 300))
+        except InvalidInput as error:
+            return page(request, "accounts/password_reset.html", status=422, token=token, errors=error.field_errors)
+        except DomainError as error:
+            return page(request, "accounts/password_reset.html", status=400, token=None, errors={}, form_error=error.message)
+        response = redirect(request, "/sign-in", notice="password-reset")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response

@@ -1,0 +1,57 @@
+"""Forgotten passwords (by emailed link) and changing one's own password."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.accounts import rate_limit
+from booking.accounts.passwords import hash_password, validate_new_password, verify_password
+from booking.accounts.sessions import end_all_sessions
+from booking.accounts.sign_in import consume_one_time_token, issue_one_time_token
+from booking.accounts.tables import User
+from booking.accounts.users import find_user_by_email, normalize_email
+from booking.db import write_transaction
+from booking.errors import InvalidInput
+from booking.notifications.outbox import enqueue_email
+
+RESET_LINK_LIFETIME = dt.timedelta(hours=1)
+WINDOW = dt.timedelta(minutes=15)
+
+
+async def request_password_reset(email: str, client_address: str) -> None:
+    email = normalize_email(email)
+    if not email:
+        raise InvalidInput({"email": "Enter your email address."})
+    await rate_limit.hit("reset_address", client_address, limit=20, window=WINDOW)
+    await rate_limit.hit("reset_email", email, limit=5, window=WINDOW)
+    user = await find_user_by_email(email)
+    if user is None or not user["is_active"]:
+        return
+    async with write_transaction():
+        token = await issue_one_time_token(user["id"], "password_reset", RESET_LINK_LIFETIME)
+        await enqueue_email(user["email"], "password_reset", {"name": user["name"], "path": f"/password/reset/{token}"})
+
+
+async def reset_password(token: str, new_password: str, confirmation: str) -> int:
+    validate_new_password(new_password)
+    if new_password != confirmation:
+        raise InvalidInput({"confirmation": "The two passwords are not the same."})
+    async with write_transaction():
+        user_id = await consume_one_time_token(token, "password_reset")
+        await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
+        await end_all_sessions(user_id)
+        user = await User.select(User.email, User.name).where(User.id == user_id).first()
+        await enqueue_email(user["email"], "password_changed", {"name": user["name"]})
+    return user_id
+
+
+async def change_password(user_id: int, current_password: str, new_password: str, confirmation: str) -> None:
+    user = await User.select(User.password_hash, User.email, User.name).where(User.id == user_id).first()
+    if user["password_hash"] and not verify_password(user["password_hash"], current_password):
+        raise InvalidInput({"current_password": "That is not your current password."})
+    validate_new_password(new_password, field="new_password")
+    if new_password != confirmation:
+        raise InvalidInput({"confirmation": "The two passwords are not the same."})
+    async with write_transaction():
+        await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
+        await enqueue_email(user["email"], "password_changed", {"name": user["name"]})

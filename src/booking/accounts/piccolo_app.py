@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from booking.accounts.tables import ApiToken, District, OneTimeToken, RateLimitHit, School, User, UserSession
+
+APP_CONFIG = AppConfig(
+    app_name="accounts",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[District, School, User, UserSession, ApiToken, OneTimeToken, RateLimitHit],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,79 @@
+"""Browser sessions kept server-side, so sign-out really ends them and every app server agrees."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.accounts.actor import Actor
+from booking.accounts.secrets_util import hash_token, new_token
+from booking.accounts.tables import User, UserSession
+from booking.clock import utc_now
+from booking.db import write_transaction
+
+SESSION_LIFETIME = dt.timedelta(days=14)
+LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
+
+
+async def start_session(user_id: int, user_agent: str = "") -> str:
+    """A brand-new session id at every sign-in (no fixation: an old id is never reused)."""
+    token = new_token()
+    now = utc_now()
+    async with write_transaction():
+        await UserSession.insert(
+            UserSession(
+                token_hash=hash_token(token),
+                user=user_id,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+                last_seen_at=now,
+                user_agent=user_agent[:300],
+            )
+        )
+        await UserSession.delete().where((UserSession.user == user_id) & (UserSession.expires_at < now))
+    return token
+
+
+async def actor_for_session(token: str | None) -> Actor | None:
+    if not token or len(token) > 200:
+        return None
+    now = utc_now()
+    row = await UserSession.select(
+        UserSession.id,
+        UserSession.last_seen_at,
+        UserSession.user.id.as_alias("id_"),
+        UserSession.user.email.as_alias("email"),
+        UserSession.user.name.as_alias("name"),
+        UserSession.user.role.as_alias("role"),
+        UserSession.user.district.as_alias("district"),
+        UserSession.user.school.as_alias("school"),
+        UserSession.user.is_active.as_alias("is_active"),
+    ).where((UserSession.token_hash == hash_token(token)) & (UserSession.expires_at > now)).first()
+    if row is None or not row["is_active"]:
+        return None
+    if now - row["last_seen_at"] > LAST_SEEN_RESOLUTION:
+        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
+    return Actor(
+        id=row["id_"],
+        email=row["email"],
+        name=row["name"],
+        role=row["role"],
+        district_id=row["district"],
+        school_id=row["school"],
+    )
+
+
+async def end_session(token: str | None) -> None:
+    if token:
+        async with write_transaction():
+            await UserSession.delete().where(UserSession.token_hash == hash_token(token))
+
+
+async def end_all_sessions(user_id: int) -> None:
+    """After a password reset or deactivation, every signed-in browser is signed out."""
+    async with write_transaction():
+        await UserSession.delete().where(UserSession.user == user_id)
+
+
+async def is_user_active(user_id: int) -> bool:
+    row = await User.select(User.is_active).where(User.id == user_id).first()
+    return bool(row and row["is_active"])

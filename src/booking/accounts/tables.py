@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from piccolo.columns import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+ROLES = ("attendee", "coordinator", "staff", "finance", "admin")
+
+
+class District(Table, tablename="district"):
+    """A paying customer: a school district, charter or agency."""
+
+    code = Varchar(length=16, unique=True, required=True)
+    name = Varchar(length=200, unique=True, required=True)
+    county = Varchar(length=60, default="Sacramento")
+    is_member = Boolean(default=True)  # member districts get the member rate
+    billing_contact_name = Varchar(length=200, default="")
+    billing_contact_email = Varchar(length=254, default="")
+    address_line1 = Varchar(length=200, default="")
+    address_line2 = Varchar(length=200, default="")
+    city = Varchar(length=100, default="")
+    postal_code = Varchar(length=10, default="")
+    is_active = Boolean(default=True)
+
+
+class School(Table, tablename="school"):
+    district = ForeignKey(references=District, null=False, index=True)
+    name = Varchar(length=200, required=True)
+    grades = Varchar(length=40, default="")
+
+
+class User(Table, tablename="app_user"):
+    email = Varchar(length=254, unique=True, required=True)  # stored lower-case
+    name = Varchar(length=200, required=True)
+    job_title = Varchar(length=200, default="")
+    role = Varchar(length=20, default="attendee", index=True)
+    district = ForeignKey(references=District, null=True, index=True)
+    school = ForeignKey(references=School, null=True)
+    password_hash = Text(null=True, default=None)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    # A private calendar feed token (issue: calendars) lives on its own table later.
+
+
+class UserSession(Table, tablename="user_session"):
+    """A signed-in browser. The cookie carries a random token; we keep only its hash."""
+
+    token_hash = Varchar(length=64, unique=True, required=True)
+    user = ForeignKey(references=User, null=False, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(required=True)
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    user_agent = Varchar(length=300, default="")
+
+
+class ApiToken(Table, tablename="api_token"):
+    user = ForeignKey(references=User, null=False, index=True)
+    label = Varchar(length=100, default="")
+    token_prefix = Varchar(length=12, required=True)  # shown to the owner to tell tokens apart
+    token_hash = Varchar(length=64, unique=True, required=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class OneTimeToken(Table, tablename="one_time_token"):
+    """Sign-in links and password resets: single use, expiring, stored hashed."""
+
+    purpose = Varchar(length=20, required=True)  # "sign_in" | "password_reset"
+    token_hash = Varchar(length=64, unique=True, required=True)
+    user = ForeignKey(references=User, null=False, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(required=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class RateLimitHit(Table, tablename="rate_limit_hit"):
+    """One attempt in a rate-limited bucket; shared by every app server through the database."""
+
+    bucket = Varchar(length=40, required=True)
+    key = Varchar(length=300, required=True, index=True)
+    at = Timestamptz(default=TimestamptzNow(), index=True)

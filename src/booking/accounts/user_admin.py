@@ -1,0 +1,66 @@
+"""Administrators manage people and their roles."""
+
+from __future__ import annotations
+
+from booking.accounts.actor import Actor
+from booking.accounts.districts import check_school_in_district
+from booking.accounts.sessions import end_all_sessions
+from booking.accounts.tables import User
+from booking.accounts.users import validate_role, validate_role_district
+from booking.db import lock_rows_for_update, write_transaction
+from booking.errors import Forbidden, InvalidInput, NotFound
+
+PAGE_SIZE = 50
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only administrators manage people and roles.")
+
+
+async def search_users(actor: Actor, *, text: str = "", role: str = "", page: int = 1) -> tuple[list[dict], int]:
+    _require_admin(actor)
+    query = User.select(
+        User.id, User.name, User.email, User.role, User.job_title, User.is_active,
+        User.district.name.as_alias("district_name"),
+    )
+    count = User.count()
+    conditions = []
+    text = text.strip()
+    if text:
+        conditions.append(User.name.ilike(f"%{text}%") | User.email.ilike(f"%{text}%"))
+    if role:
+        validate_role(role)
+        conditions.append(User.role == role)
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    page = max(1, page)
+    rows = await query.order_by(User.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    return rows, await count
+
+
+async def admin_update_user(
+    actor: Actor, user_id: int, *, role: str, district_id: int | None, school_id: int | None, is_active: bool
+) -> None:
+    _require_admin(actor)
+    validate_role(role)
+    await validate_role_district(role, district_id)
+    await check_school_in_district(school_id, district_id)
+    if user_id == actor.id and (role != "admin" or not is_active):
+        raise InvalidInput({"role": "You cannot remove your own administrator role or deactivate yourself."})
+    async with write_transaction():
+        await lock_rows_for_update(User, User.id == user_id)
+        user = await User.select(User.id, User.role, User.is_active).where(User.id == user_id).first()
+        if user is None:
+            raise NotFound("No such person.")
+        if user["role"] == "admin" and (role != "admin" or not is_active):
+            admins = await User.count().where((User.role == "admin") & (User.is_active == True))  # noqa: E712
+            if admins <= 1:
+                raise InvalidInput({"role": "The platform must keep at least one active administrator."})
+        await User.update(
+            {User.role: role, User.district: district_id, User.school: school_id, User.is_active: is_active}
+        ).where(User.id == user_id)
+        if not is_active:
+            # Roles are read on every request; a deactivated person is also signed out everywhere.
+            await end_all_sessions(user_id)

@@ -1,0 +1,119 @@
+"""People: validation, creation and lookup."""
+
+from __future__ import annotations
+
+import re
+
+from booking.accounts.actor import Actor
+from booking.accounts.districts import check_school_in_district
+from booking.accounts.passwords import hash_password, validate_new_password
+from booking.accounts.tables import ROLES, District, User
+from booking.db import write_transaction
+from booking.errors import Conflict, InvalidInput, NotFound
+
+_EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+ROLE_LABELS = {
+    "attendee": "Attendee (teacher, para-educator, staff member)",
+    "coordinator": "District coordinator",
+    "staff": "SCOE program staff",
+    "finance": "SCOE finance",
+    "admin": "Administrator",
+}
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_email(email: str, field: str = "email") -> str:
+    email = normalize_email(email)
+    if not email:
+        raise InvalidInput({field: "Enter an email address."})
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise InvalidInput({field: "Enter an email address like name@district.org."})
+    return email
+
+
+def validate_name(name: str, field: str = "name") -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput({field: "Enter a name."})
+    if len(name) > 200:
+        raise InvalidInput({field: "Use at most 200 characters."})
+    return name
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput({"role": f"Choose one of: {', '.join(ROLES)}."})
+    return role
+
+
+async def validate_role_district(role: str, district_id: int | None) -> None:
+    if role == "coordinator" and district_id is None:
+        raise InvalidInput({"district": "A district coordinator needs a district."})
+    if district_id is not None and not await District.exists().where(District.id == district_id):
+        raise InvalidInput({"district": "Choose a district from the list."})
+
+
+async def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str = "attendee",
+    district_id: int | None = None,
+    school_id: int | None = None,
+    job_title: str = "",
+    password: str | None = None,
+) -> dict:
+    errors: dict[str, str] = {}
+    for check in (
+        lambda: validate_email(email),
+        lambda: validate_name(name),
+        lambda: validate_role(role),
+        lambda: validate_new_password(password) if password is not None else None,
+    ):
+        try:
+            check()
+        except InvalidInput as error:
+            errors.update(error.field_errors)
+    if errors:
+        raise InvalidInput(errors)
+    email = validate_email(email)
+    await validate_role_district(role, district_id)
+    await check_school_in_district(school_id, district_id)
+    async with write_transaction():
+        if await User.exists().where(User.email == email):
+            raise Conflict(f"An account with the email {email} already exists.", code="email_taken")
+        row = User(
+            email=email,
+            name=validate_name(name),
+            role=role,
+            district=district_id,
+            school=school_id,
+            job_title=job_title.strip()[:200],
+            password_hash=hash_password(password) if password else None,
+        )
+        await row.save()
+    return await get_user(row.id)
+
+
+async def get_user(user_id: int) -> dict:
+    row = await User.select().where(User.id == user_id).first()
+    if row is None:
+        raise NotFound("No such person.")
+    return row
+
+
+async def find_user_by_email(email: str) -> dict | None:
+    return await User.select().where(User.email == normalize_email(email)).first()
+
+
+async def actor_for_user_id(user_id: int) -> Actor | None:
+    row = await User.select(User.id, User.email, User.name, User.role, User.district, User.school, User.is_active).where(
+        User.id == user_id
+    ).first()
+    if row is None or not row["is_active"]:
+        return None
+    return Actor.from_row(row)

@@ -1,0 +1,109 @@
+"""create_app(): routers, templates, htmx, CSRF, error handlers, lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import AsyncIterator
+
+from litestar import Litestar, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from booking.accounts.account_pages import AccountController
+from booking.accounts.admin_pages import PeopleAdminController
+from booking.accounts.api import AccountsApi
+from booking.accounts.controllers import PasswordResetController, SignInController
+from booking.db import bind_engine, engine_from_url, prepare_sqlite
+from booking.notifications.delivery import transport_from_settings
+from booking.notifications.worker import run_forever
+from booking.settings import Settings, current_settings, use_settings
+from booking.templating import STATIC_DIR, environment
+from booking.web.auth import ActorMiddleware
+from booking.web.error_handlers import EXCEPTION_HANDLERS
+from booking.web.home import HomeController
+
+log = logging.getLogger("booking")
+
+CSRF_COOKIE = "booking_csrf"  # not "csrftoken": piccolo_admin uses that name
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'"
+    ),
+}
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def route_handlers() -> list:
+    return [
+        HomeController,
+        SignInController,
+        PasswordResetController,
+        AccountController,
+        PeopleAdminController,
+        AccountsApi,
+        create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
+                                   cache_control=None),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = use_settings(settings or current_settings())
+    engine = engine_from_url(settings.database_url)
+    bind_engine(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        bind_engine(engine)
+        await prepare_sqlite(engine)
+        if engine.engine_type == "postgres" and settings.db_pool_size > 0:
+            await engine.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        stop = asyncio.Event()
+        worker = None
+        if settings.worker_in_process:
+            worker = asyncio.create_task(run_forever(transport_from_settings(settings), stop=stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker
+            if engine.engine_type == "postgres" and getattr(engine, "pool", None) is not None:
+                await engine.close_connection_pool()
+
+    return Litestar(
+        route_handlers=route_handlers(),
+        lifespan=[lifespan],
+        middleware=[DefineMiddleware(ActorMiddleware)],
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=settings.is_production,
+            cookie_samesite="lax",
+            cookie_httponly=True,  # scripts never read it: the token is rendered into the page
+            header_name="x-csrftoken",
+            exclude=["/api/", "/webhooks/", "/healthz"],
+        ),
+        openapi_config=OpenAPIConfig(title="SCOE booking API", version="1.0.0", path="/schema"),
+        exception_handlers=EXCEPTION_HANDLERS,
+        after_request=_add_security_headers,
+        debug=False,
+    )

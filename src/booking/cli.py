@@ -1,0 +1,185 @@
+"""The `booking` command. Exit 0 on success; bad input: one line on stderr and status 2."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from booking.errors import ConfigurationError, DomainError
+from booking.settings import Settings, load_settings, use_settings
+
+
+class CommandError(Exception):
+    pass
+
+
+def _ensure_sqlite_dir(settings: Settings) -> None:
+    if settings.database_kind == "sqlite":
+        from booking.db import sqlite_path_from_url
+
+        Path(sqlite_path_from_url(settings.database_url)).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _connect(settings: Settings) -> None:
+    from booking.db import bind_engine, engine_from_url
+
+    _ensure_sqlite_dir(settings)
+    bind_engine(engine_from_url(settings.database_url))
+
+
+async def migrate(settings: Settings) -> None:
+    os.environ["PICCOLO_CONF"] = "booking.piccolo_conf"
+    os.environ["BOOKING_DATABASE_URL"] = settings.database_url
+    _connect(settings)
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from booking.accounts.reference_data import ensure_reference_districts
+    from booking.db import current_engine, prepare_sqlite
+
+    await prepare_sqlite(current_engine())
+    result = await run_forwards(app_name="all")
+    if not result.success:
+        raise CommandError(f"migration failed: {result.message}")
+    added = await ensure_reference_districts()
+    print(f"Database is up to date ({settings.database_kind}); {added} reference districts added.")
+
+
+async def demo(settings: Settings) -> None:
+    _connect(settings)
+    from booking.demo import DEMO_PASSWORD, load_demo_data
+
+    sign_ins = await load_demo_data()
+    print("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+    for role, email in sign_ins:
+        print(f"  {role:<12} {email}")
+
+
+async def user_create(settings: Settings, args: argparse.Namespace) -> None:
+    _connect(settings)
+    from booking.accounts.districts import find_district
+    from booking.accounts.users import create_user
+
+    if args.role == "coordinator" and not args.district:
+        raise CommandError("--district is required for a coordinator")
+    district_id = None
+    if args.district:
+        try:
+            district_id = (await find_district(args.district))["id"]
+        except DomainError as error:
+            raise CommandError(error.message) from error
+    user = await create_user(email=args.email, name=args.name, role=args.role, district_id=district_id, password=args.password)
+    print(f"Created {user['role']} {user['email']} (id {user['id']})")
+
+
+async def district_list(settings: Settings) -> None:
+    _connect(settings)
+    from booking.accounts.districts import list_districts
+
+    for district in await list_districts():
+        print(f"{district['code']}\t{district['name']}")
+
+
+async def token_create(settings: Settings, args: argparse.Namespace) -> None:
+    _connect(settings)
+    from booking.accounts.api_tokens import create_api_token, user_id_for_email
+
+    try:
+        user_id = await user_id_for_email(args.email)
+    except DomainError as error:
+        raise CommandError(error.message) from error
+    token = await create_api_token(user_id, args.label)
+    print(f"API token for {args.email.strip().lower()} (shown once):")
+    print(token)
+
+
+async def worker(settings: Settings) -> None:
+    _connect(settings)
+    from booking.notifications.delivery import transport_from_settings
+    from booking.notifications.worker import run_forever
+
+    print("Worker delivering the outbox; Ctrl-C to stop.", flush=True)
+    await run_forever(transport_from_settings(settings))
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    _ensure_sqlite_dir(settings)
+    uvicorn.run(
+        "booking.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="booking", description="SCOE booking platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply all migrations and the reference data")
+    commands.add_parser("demo", help="load the demo data if absent and print the demo sign-ins")
+    serve_parser = commands.add_parser("serve", help="serve the app")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1)
+    commands.add_parser("worker", help="deliver the outbox and timed notices")
+    user = commands.add_parser("user", help="manage people").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create an account")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["attendee", "coordinator", "staff", "finance", "admin"])
+    create.add_argument("--district")
+    create.add_argument("--password")
+    district = commands.add_parser("district", help="districts").add_subparsers(dest="district_command", required=True)
+    district.add_parser("list", help="one district a line: code, tab, name")
+    token = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    token_create_parser = token.add_parser("create", help="print a new API token as the last line")
+    token_create_parser.add_argument("--email", required=True)
+    token_create_parser.add_argument("--label", default="Created from the command line")
+    return parser
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = use_settings(load_settings())
+        if args.command == "serve":
+            if args.workers < 1 or not (0 < args.port < 65536):
+                raise CommandError("--workers must be at least 1 and --port between 1 and 65535")
+            serve(settings, args)
+            return 0
+        if args.command == "migrate":
+            asyncio.run(migrate(settings))
+        elif args.command == "demo":
+            asyncio.run(demo(settings))
+        elif args.command == "worker":
+            asyncio.run(worker(settings))
+        elif args.command == "user":
+            asyncio.run(user_create(settings, args))
+        elif args.command == "district":
+            asyncio.run(district_list(settings))
+        elif args.command == "token":
+            asyncio.run(token_create(settings, args))
+    except (CommandError, ConfigurationError) as error:
+        print(f"booking: {error}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        print(f"booking: {error.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

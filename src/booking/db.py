@@ -1,0 +1,123 @@
+"""One way to write under concurrency on both engines.
+
+SQLite: every write transaction is `BEGIN IMMEDIATE` (writers queue on the database lock,
+with a busy timeout) on a WAL database. PostgreSQL: READ COMMITTED plus `SELECT ... FOR
+UPDATE` on the rows a use case guards (`lock_rows_for_update`). Use cases call
+`write_transaction()`; nested calls join the open transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from booking.errors import Busy
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
+
+_engine: Engine | None = None
+
+
+def sqlite_path_from_url(url: str) -> str:
+    """sqlite:///relative/path.db -> relative/path.db; sqlite:////abs/path.db -> /abs/path.db."""
+    rest = url[len("sqlite:///"):]
+    return rest
+
+
+def engine_from_url(url: str) -> Engine:
+    if url.startswith("sqlite:"):
+        return SQLiteEngine(path=sqlite_path_from_url(url), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"unsupported database URL {url!r}")
+    return PostgresEngine(config={"dsn": url})
+
+
+def all_tables() -> list[type[Table]]:
+    from booking.piccolo_conf import APP_REGISTRY
+
+    tables: list[type[Table]] = []
+    for app_config in APP_REGISTRY.app_configs.values():
+        tables.extend(app_config.table_classes)
+    return tables
+
+
+def bind_engine(engine: Engine) -> None:
+    """Point every table at `engine` (the app and tests choose the database at run time)."""
+    global _engine
+    _engine = engine
+    for table in all_tables():
+        table._meta.db = engine
+
+
+def current_engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("no database engine bound; call bind_engine() first")
+    return _engine
+
+
+def is_postgres(engine: Engine | None = None) -> bool:
+    return (engine or current_engine()).engine_type == "postgres"
+
+
+def database_kind() -> str:
+    return "postgresql" if is_postgres() else "sqlite"
+
+
+def in_transaction() -> bool:
+    return current_engine().current_transaction.get() is not None
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """Open (or join) the transaction a use case writes in."""
+    engine = current_engine()
+    if engine.current_transaction.get() is not None:
+        yield
+        return
+    try:
+        if is_postgres(engine):
+            async with engine.transaction():
+                yield
+        else:
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise Busy("Many people are booking right now. Please try again in a moment.") from error
+        raise
+
+
+async def lock_rows_for_update(table: type[Table], *where) -> None:
+    """Lock the guarded rows until the transaction ends.
+
+    On SQLite the whole database is already held by BEGIN IMMEDIATE, and piccolo's
+    `lock_rows()` raises there, hence the branch.
+    """
+    if not in_transaction():
+        raise RuntimeError("lock_rows_for_update() must run inside write_transaction()")
+    if is_postgres():
+        await table.select(table._meta.primary_key).where(*where).lock_rows()
+
+
+async def prepare_sqlite(engine: Engine) -> None:
+    """WAL lets readers proceed while one writer holds the lock; the setting is persistent."""
+    if engine.engine_type == "sqlite":
+        connection = await engine.get_connection()
+        try:
+            await connection.execute("PRAGMA journal_mode=WAL")
+            await connection.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            await connection.close()
+
+
+async def ping() -> bool:
+    await current_engine().run_ddl("SELECT 1")
+    return True

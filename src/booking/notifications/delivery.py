@@ -1,0 +1,96 @@
+"""Turning an outbox row into a delivered email: SMTP, or .eml files in development."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+FROM_ADDRESS = "SCOE Professional Learning <no-reply@scoe.net>"
+
+
+class PermanentDeliveryError(Exception):
+    """The server refused the message for good (e.g. unknown recipient); do not retry."""
+
+
+def build_message(row: dict, from_address: str = FROM_ADDRESS) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = from_address
+    message["To"] = row["to_address"]
+    message["Subject"] = row["subject"]
+    message["Message-ID"] = row["message_id"]
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message.set_content(row["body_text"])
+    if row.get("body_html"):
+        message.add_alternative(row["body_html"], subtype="html")
+    for attachment in row.get("attachments") or []:
+        content = base64.b64decode(attachment["content_b64"])
+        maintype, subtype = attachment["content_type"].split("/", 1)
+        params = {"method": attachment["method"]} if attachment.get("method") else {}
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment["filename"], params=params)
+    return message
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpTransport:
+    def __init__(self, url: str, timeout: float = 30.0):
+        parts = urlsplit(url)
+        self.use_tls = parts.scheme == "smtps"
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or (465 if self.use_tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+
+    def _send_blocking(self, message: EmailMessage) -> None:
+        if self.use_tls:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentDeliveryError(f"recipient refused: {error.recipients}") from error
+        except smtplib.SMTPResponseException as error:
+            if 500 <= error.smtp_code < 600:
+                raise PermanentDeliveryError(f"{error.smtp_code} {error.smtp_error!r}") from error
+            raise
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+
+    async def send(self, message: EmailMessage) -> None:
+        # smtplib blocks; keep it off the event loop.
+        await asyncio.to_thread(self._send_blocking, message)
+
+
+class FileTransport:
+    """Development: every message becomes an .eml file you can open in a mail client."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    async def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
+        path = self.directory / f"{name}.eml"
+        path.write_bytes(bytes(message))
+
+
+def transport_from_settings(settings) -> Transport:
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url)
+    return FileTransport(settings.mail_dir)

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from piccolo.columns import JSON, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+
+
+class OutboxMessage(Table, tablename="outbox_message"):
+    """An email written in the same transaction as the change that causes it.
+
+    The worker claims it (status `sending` with a lease), delivers it, and marks it `sent`.
+    Rendered at enqueue time: a message says what was true when it was written.
+    """
+
+    message_id = Varchar(length=200, unique=True, required=True)  # RFC 5322 Message-ID, stable across retries
+    to_address = Varchar(length=254, required=True)
+    subject = Varchar(length=300, required=True)
+    body_text = Text(required=True)
+    body_html = Text(default="")
+    # [{"filename", "content_type", "content_b64", "method"?}]; calendar invites use "method".
+    attachments = JSON(default=[])
+    status = Varchar(length=10, default="pending", index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    lease_until = Timestamptz(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,96 @@
+"""The worker: delivers the outbox with retries and backoff.
+
+Claiming is one conditional UPDATE, so two workers (or two app servers) never take the same
+message; a message is marked sent right after the server accepts it. If a worker dies
+between those two steps, the lease expires and the message is sent again with the same
+Message-ID, which receiving systems use to drop the duplicate: the only way to double-send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from booking.clock import utc_now
+from booking.notifications.delivery import PermanentDeliveryError, Transport, build_message
+from booking.notifications.tables import OutboxMessage
+
+log = logging.getLogger("booking.worker")
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BATCH_SIZE = 20
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """30 s, 1 min, 2 min, 4 min ... capped at 1 hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(0, attempts - 1), 3600))
+
+
+async def _claim_next() -> dict | None:
+    now = utc_now()
+    candidates = await OutboxMessage.select(OutboxMessage.id).where(
+        ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+        | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+    ).order_by(OutboxMessage.next_attempt_at).limit(BATCH_SIZE)
+    for candidate in candidates:
+        claimed = await OutboxMessage.update(
+            {OutboxMessage.status: "sending", OutboxMessage.lease_until: now + LEASE, OutboxMessage.attempts: OutboxMessage.attempts + 1}
+        ).where(
+            (OutboxMessage.id == candidate["id"])
+            & (
+                ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+                | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+            )
+        ).returning(*OutboxMessage.all_columns())
+        if claimed:
+            return claimed[0]
+    return None
+
+
+async def deliver_pending(transport: Transport, limit: int = 100) -> int:
+    """Deliver what is due now; returns how many messages were sent."""
+    sent = 0
+    for _ in range(limit):
+        row = await _claim_next()
+        if row is None:
+            break
+        try:
+            await transport.send(build_message(row))
+        except PermanentDeliveryError as error:
+            log.warning("outbox %s failed for good: %s", row["id"], error)
+            await OutboxMessage.update(
+                {OutboxMessage.status: "failed", OutboxMessage.last_error: str(error)[:2000], OutboxMessage.lease_until: None}
+            ).where(OutboxMessage.id == row["id"])
+        except Exception as error:  # network trouble, server down: try again later
+            attempts = row["attempts"]
+            gave_up = attempts >= MAX_ATTEMPTS
+            log.warning("outbox %s attempt %s failed: %s", row["id"], attempts, error)
+            await OutboxMessage.update(
+                {
+                    OutboxMessage.status: "failed" if gave_up else "pending",
+                    OutboxMessage.next_attempt_at: utc_now() + backoff(attempts),
+                    OutboxMessage.last_error: f"{type(error).__name__}: {error}"[:2000],
+                    OutboxMessage.lease_until: None,
+                }
+            ).where(OutboxMessage.id == row["id"])
+        else:
+            await OutboxMessage.update(
+                {OutboxMessage.status: "sent", OutboxMessage.sent_at: utc_now(), OutboxMessage.lease_until: None, OutboxMessage.last_error: ""}
+            ).where(OutboxMessage.id == row["id"])
+            sent += 1
+    return sent
+
+
+async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            await deliver_pending(transport)
+        except Exception:  # the loop must survive a database hiccup
+            log.exception("outbox delivery pass failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        except asyncio.TimeoutError:
+            pass

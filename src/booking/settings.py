@@ -1,0 +1,126 @@
+"""Settings read once from BOOKING_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from booking.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite:///var/booking.db"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+ENVIRONMENTS = ("development", "production")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = ""
+    base_url: str = DEFAULT_BASE_URL
+    smtp_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    environment: str = "development"
+    var_dir: Path = field(default_factory=lambda: Path("var"))
+    # 0 disables the PostgreSQL pool (tests that share one engine across event loops).
+    db_pool_size: int = 10
+    run_worker_in_process: bool | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def database_kind(self) -> str:
+        return "postgresql" if self.database_url.startswith(("postgresql://", "postgres://")) else "sqlite"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    @property
+    def worker_in_process(self) -> bool:
+        if self.run_worker_in_process is not None:
+            return self.run_worker_in_process
+        return self.database_kind == "sqlite"
+
+
+def _dev_secret_key(var_dir: Path) -> str:
+    """A development key kept under var/ so sessions survive restarts."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key_file = var_dir / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def validate_database_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        if not parts.path or parts.path == "/":
+            raise ConfigurationError(f"BOOKING_DATABASE_URL has no database path: {url!r}")
+        return url
+    if parts.scheme in ("postgresql", "postgres"):
+        if not parts.hostname and not parts.path.strip("/"):
+            raise ConfigurationError(f"BOOKING_DATABASE_URL has no host or database: {url!r}")
+        return url
+    raise ConfigurationError(
+        "BOOKING_DATABASE_URL must start with sqlite:/// or postgresql:// "
+        f"(got {url!r})"
+    )
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    environment = env.get("BOOKING_ENV", "development").strip() or "development"
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(f"BOOKING_ENV must be one of {', '.join(ENVIRONMENTS)} (got {environment!r})")
+    var_dir = Path(env.get("BOOKING_VAR_DIR", "var"))
+    secret_key = env.get("BOOKING_SECRET_KEY", "").strip()
+    if not secret_key:
+        if environment == "production":
+            raise ConfigurationError("BOOKING_SECRET_KEY is required when BOOKING_ENV=production")
+        secret_key = _dev_secret_key(var_dir)
+    if len(secret_key) < 32:
+        raise ConfigurationError("BOOKING_SECRET_KEY must be at least 32 characters")
+    base_url = env.get("BOOKING_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
+    pool = env.get("BOOKING_DB_POOL_SIZE", "10")
+    if not pool.isdigit():
+        raise ConfigurationError(f"BOOKING_DB_POOL_SIZE must be a whole number (got {pool!r})")
+    smtp_url = env.get("BOOKING_SMTP_URL") or None
+    if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps"):
+        raise ConfigurationError(f"BOOKING_SMTP_URL must be smtp://host:port or smtps://user:pw@host:port (got {smtp_url!r})")
+    return Settings(
+        database_url=validate_database_url(env.get("BOOKING_DATABASE_URL", DEFAULT_DATABASE_URL)),
+        secret_key=secret_key,
+        base_url=base_url,
+        smtp_url=smtp_url,
+        stripe_secret_key=env.get("BOOKING_STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=env.get("BOOKING_STRIPE_WEBHOOK_SECRET") or None,
+        stripe_api_base=env.get("BOOKING_STRIPE_API_BASE") or None,
+        environment=environment,
+        var_dir=var_dir,
+        db_pool_size=int(pool),
+    )
+
+
+_current: Settings | None = None
+
+
+def use_settings(settings: Settings) -> Settings:
+    """Make `settings` the ones this process runs with (the app factory and the CLI call it)."""
+    global _current
+    _current = settings
+    return settings
+
+
+def current_settings() -> Settings:
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current

@@ -1,0 +1,51 @@
+"""The one Jinja environment: pages, fragments and emails share filters and globals."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from booking.clock import format_local
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+HTMX_FILE = "js/htmx-2.0.11.min.js"
+
+
+def money(cents: int | None) -> str:
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
+
+
+def district_options(districts: list[dict]) -> list[tuple[int, str]]:
+    return [(d["id"], d["name"]) for d in districts]
+
+
+def school_options(schools: list[dict]) -> list[tuple[int, str]]:
+    return [(s["id"], f"{s['name']} ({s['district_name']})") for s in schools]
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local_time"] = format_local
+    env.filters["money"] = money
+    env.globals["htmx_file"] = HTMX_FILE
+    env.globals["district_options"] = district_options
+    env.globals["school_options"] = school_options
+    return env
+
+
+def render(template_name: str, **context) -> str:
+    return environment().get_template(template_name).render(**context)

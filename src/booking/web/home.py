@@ -1,0 +1,21 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get
+
+from booking.db import database_kind, ping
+from booking.web.pages import page
+
+
+class HomeController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def home(self, request: Request) -> object:
+        return page(request, "home.html")
+
+    @get("/healthz", cache_control=None)
+    async def healthz(self) -> dict:
+        await ping()
+        return {"status": "ok", "database": database_kind()}

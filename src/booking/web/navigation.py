@@ -1,0 +1,39 @@
+"""The navigation depends on the role; one list, so every page shows the same menu."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from booking.accounts.actor import Actor
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    roles: frozenset[str] | None = None  # None: everyone signed in or not
+    signed_in: bool = False
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", "/"),
+    NavItem("People", "/admin/users", roles=frozenset({"admin"})),
+    NavItem("My account", "/account", signed_in=True),
+]
+
+
+def nav_for(actor: Actor | None) -> list[NavItem]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.roles is not None and (actor is None or actor.role not in item.roles):
+            continue
+        if item.signed_in and actor is None:
+            continue
+        items.append(item)
+    return items
+
+
+def is_current(item: NavItem, path: str) -> bool:
+    if item.href == "/":
+        return path == "/"
+    return path == item.href or path.startswith(item.href + "/")
