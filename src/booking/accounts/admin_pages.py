@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
 
 from booking.accounts import user_admin
 from booking.accounts.districts import list_districts, list_schools
@@ -24,7 +25,9 @@ class PeopleAdminController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request, q: str = "", role: str = "", page_number: int = 1) -> object:
+    async def index(
+        self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "", page_number: FromQuery[int] = 1
+    ) -> object:
         actor = request.scope["user"]
         if role and role not in ROLES:
             role = ""

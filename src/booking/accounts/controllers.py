@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from booking.accounts import password_reset, sign_in
@@ -40,7 +41,7 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/sign-in")
-    async def sign_in_form(self, request: Request, next: str = "/") -> object:
+    async def sign_in_form(self, request: Request, next: FromQuery[str] = "/") -> object:
         return page(request, "accounts/sign_in.html", next=safe_next(next), email="", errors={})
 
     @post("/sign-in")

@@ -1,0 +1,158 @@
+"""Shared test fixtures.
+
+Every database test runs on SQLite and, when BOOKING_TEST_DATABASE_URL is set, on
+PostgreSQL, through real connections. Each engine is migrated once per run by the real
+`booking migrate` command; each test starts from empty tables plus the reference data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from booking.settings import Settings, use_settings
+
+REQUIRE_POSTGRES = os.environ.get("BOOKING_REQUIRE_POSTGRES") == "1"
+POSTGRES_URL = os.environ.get("BOOKING_TEST_DATABASE_URL", "").strip()
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+ENGINES = ["sqlite", "postgresql"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(*args: str, database_url: str, var_dir: Path, extra_env: dict | None = None, check: bool = False):
+    env = {
+        **os.environ,
+        "BOOKING_DATABASE_URL": database_url,
+        "BOOKING_VAR_DIR": str(var_dir),
+        "BOOKING_SECRET_KEY": TEST_SECRET,
+        **(extra_env or {}),
+    }
+    result = subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"booking {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(tmp_path_factory) -> dict[str, str]:
+    """Engine kind -> URL of a migrated database, built lazily once per run."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def session_var_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+def _database_url(kind: str, migrated: dict[str, str], var_dir: Path) -> str:
+    if kind in migrated:
+        return migrated[kind]
+    if kind == "sqlite":
+        url = f"sqlite:///{var_dir / 'test.db'}"  # absolute path: four slashes
+    else:
+        if not POSTGRES_URL:
+            if REQUIRE_POSTGRES:
+                pytest.fail("BOOKING_REQUIRE_POSTGRES=1 but BOOKING_TEST_DATABASE_URL is not set")
+            pytest.skip("PostgreSQL tests need BOOKING_TEST_DATABASE_URL")
+        url = POSTGRES_URL
+        try:
+            asyncio.run(_reset_postgres_schema(url))
+        except Exception as error:  # unreachable server: loud when required
+            if REQUIRE_POSTGRES:
+                pytest.fail(f"PostgreSQL at BOOKING_TEST_DATABASE_URL is not usable: {error}")
+            pytest.skip(f"PostgreSQL not reachable: {error}")
+    run_cli("migrate", database_url=url, var_dir=var_dir, check=True)
+    migrated[kind] = url
+    return url
+
+
+@pytest.fixture(params=ENGINES)
+def engine_kind(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(engine_kind, migrated_databases, session_var_dir, tmp_path) -> Settings:
+    url = _database_url(engine_kind, migrated_databases, session_var_dir)
+    return use_settings(
+        Settings(
+            database_url=url,
+            secret_key=TEST_SECRET,
+            base_url="http://testserver.local",
+            var_dir=tmp_path / "var",
+            db_pool_size=20,
+            run_worker_in_process=False,
+        )
+    )
+
+
+async def _empty_all_tables(engine) -> None:
+    from booking.db import all_tables
+
+    names = [table._meta.tablename for table in all_tables()]
+    if engine.engine_type == "postgres":
+        await engine.run_ddl(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+        return
+    connection = await engine.get_connection()
+    try:
+        await connection.execute("PRAGMA foreign_keys = OFF")
+        for name in names:
+            await connection.execute(f"DELETE FROM {name}")
+        await connection.commit()
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def db(settings):
+    """A bound engine over empty tables plus the reference districts."""
+    from booking.accounts.reference_data import ensure_reference_districts
+    from booking.db import bind_engine, engine_from_url, prepare_sqlite
+
+    engine = engine_from_url(settings.database_url)
+    bind_engine(engine)
+    await prepare_sqlite(engine)
+    await _empty_all_tables(engine)
+    await ensure_reference_districts()
+    yield engine
+    if getattr(engine, "pool", None) is not None:
+        await engine.close_connection_pool()
+
+
+@pytest.fixture
+async def app(db, settings):
+    from booking.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app):
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+pytest_plugins = ["tests.factories", "tests.smtp"]
