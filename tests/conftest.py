@@ -49,6 +49,11 @@ async def _reset_postgres_schema(url: str) -> None:
 
     connection = await asyncpg.connect(url)
     try:
+        # A run killed half-way can leave sessions holding locks that would block the drop.
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     finally:
         await connection.close()
@@ -101,7 +106,7 @@ def settings(engine_kind, migrated_databases, session_var_dir, tmp_path) -> Sett
             secret_key=TEST_SECRET,
             base_url="http://testserver.local",
             var_dir=tmp_path / "var",
-            db_pool_size=20,
+            db_pool_size=0,  # no pool: AsyncTestClient runs the lifespan on another event loop (a pool there hangs PG tests)
             run_worker_in_process=False,
         )
     )
@@ -152,6 +157,7 @@ async def client(app):
     from litestar.testing import AsyncTestClient
 
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        test_client.follow_redirects = False  # tests look at each redirect themselves
         yield test_client
 
 

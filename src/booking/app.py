@@ -20,6 +20,7 @@ from booking.accounts.account_pages import AccountController
 from booking.accounts.admin_pages import PeopleAdminController
 from booking.accounts.api import AccountsApi
 from booking.accounts.controllers import PasswordResetController, SignInController
+from booking.accounts.district_pages import DistrictPeopleController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
@@ -57,6 +58,7 @@ def route_handlers() -> list:
         PasswordResetController,
         AccountController,
         PeopleAdminController,
+        DistrictPeopleController,
         AccountsApi,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath
 
 from booking.accounts import api_tokens, password_reset, profile
 from booking.accounts.districts import list_districts, list_schools
@@ -86,6 +87,6 @@ class AccountController(Controller):
                                 **await _account_context(request, new_token=token))
 
     @post("/tokens/{token_id:int}/revoke")
-    async def revoke_token(self, request: Request, token_id: int) -> object:
+    async def revoke_token(self, request: Request, token_id: FromPath[int]) -> object:
         await api_tokens.revoke_api_token(request.scope["user"], token_id)
         return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(request))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery
+from litestar.params import FromQuery, FromPath
 
 from booking.accounts import user_admin
 from booking.accounts.districts import list_districts, list_schools
@@ -59,11 +59,11 @@ class PeopleAdminController(Controller):
         return redirect(request, f"/admin/users/{user['id']}", notice="user-created")
 
     @get("/{user_id:int}")
-    async def edit_form(self, request: Request, user_id: int) -> object:
+    async def edit_form(self, request: Request, user_id: FromPath[int]) -> object:
         return page(request, "accounts/admin_user_edit.html", person=await get_user(user_id), errors={}, **await _choices())
 
     @post("/{user_id:int}")
-    async def save(self, request: Request, user_id: int) -> object:
+    async def save(self, request: Request, user_id: FromPath[int]) -> object:
         form = await request.form()
         person = await get_user(user_id)
         try:

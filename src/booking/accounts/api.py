@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, get
+from litestar.params import FromPath
 
 from booking.accounts.districts import list_districts
-from booking.accounts.schemas import DistrictOut, MeOut
+from booking.accounts.district_people import get_visible_person
+from booking.accounts.schemas import DistrictOut, MeOut, PersonOut
 from booking.web.guards import signed_in
 
 
@@ -21,3 +23,9 @@ class AccountsApi(Controller):
     @get("/districts", summary="Districts, charters and agencies that book and pay")
     async def districts(self) -> list[DistrictOut]:
         return [DistrictOut(d["id"], d["code"], d["name"], d["county"], d["is_member"]) for d in await list_districts()]
+
+    @get("/people/{person_id:int}", guards=[signed_in], summary="A person the caller may see")
+    async def person(self, request: Request, person_id: FromPath[int]) -> PersonOut:
+        """Staff, finance and admin see anyone; a coordinator their district; others themself. Else 404."""
+        row = await get_visible_person(request.scope["user"], person_id)
+        return PersonOut(row["id"], row["email"], row["name"], row["role"], row["job_title"], row["district"], row["school"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromQuery
+from litestar.params import FromQuery, FromPath
 from litestar.response import Redirect
 
 from booking.accounts import password_reset, sign_in
@@ -68,12 +68,12 @@ class SignInController(Controller):
         return redirect(request, "/sign-in", notice="link-sent")
 
     @get("/sign-in/link/{token:str}")
-    async def link_landing(self, request: Request, token: str) -> object:
+    async def link_landing(self, request: Request, token: FromPath[str]) -> object:
         # A GET never consumes the link: mail scanners that prefetch links must not use it up.
         return page(request, "accounts/sign_in_link.html", token=token)
 
     @post("/sign-in/link/{token:str}")
-    async def use_link(self, request: Request, token: str) -> object:
+    async def use_link(self, request: Request, token: FromPath[str]) -> object:
         try:
             user_id = await sign_in.sign_in_with_link(token)
         except DomainError as error:
@@ -106,11 +106,11 @@ class PasswordResetController(Controller):
         return redirect(request, "/sign-in", notice="reset-sent")
 
     @get("/password/reset/{token:str}")
-    async def reset_form(self, request: Request, token: str) -> object:
+    async def reset_form(self, request: Request, token: FromPath[str]) -> object:
         return page(request, "accounts/password_reset.html", token=token, errors={})
 
     @post("/password/reset/{token:str}")
-    async def reset(self, request: Request, token: str) -> object:
+    async def reset(self, request: Request, token: FromPath[str]) -> object:
         form = await request.form()
         try:
             await password_reset.reset_password(token, text(form, "password", 300), text(form, "confirmation", 300))

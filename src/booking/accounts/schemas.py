@@ -18,3 +18,13 @@ class MeOut(msgspec.Struct):
     role: str
     district_id: int | None
     school_id: int | None
+
+
+class PersonOut(msgspec.Struct):
+    id: int
+    email: str
+    name: str
+    role: str
+    job_title: str
+    district_id: int | None
+    school_id: int | None

@@ -17,6 +17,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "/"),
+    NavItem("District staff", "/district/people", roles=frozenset({"coordinator"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),
     NavItem("My account", "/account", signed_in=True),
 ]
