@@ -50,7 +50,8 @@ async def admin_update_user(
     if user_id == actor.id and (role != "admin" or not is_active):
         raise InvalidInput({"role": "You cannot remove your own administrator role or deactivate yourself."})
     async with write_transaction():
-        await lock_rows_for_update(User, User.id == user_id)
+        # Lock every admin row too: two admins demoting each other at once must not leave none.
+        await lock_rows_for_update(User, (User.id == user_id) | (User.role == "admin"))
         user = await User.select(User.id, User.role, User.is_active).where(User.id == user_id).first()
         if user is None:
             raise NotFound("No such person.")

@@ -1,0 +1,108 @@
+"""A person's own profile, password and API tokens."""
+
+from __future__ import annotations
+
+from booking.accounts.passwords import verify_password
+from booking.accounts.tables import ApiToken, School, User
+from booking.notifications.tables import OutboxMessage
+from tests.factories import DEFAULT_PASSWORD, make_user, post_form, signed_in
+
+
+async def _district_id(code: str) -> int:
+    return (await User.raw("SELECT id FROM district WHERE code = {}", code))[0]["id"]
+
+
+async def test_profile_is_saved(client):
+    user = await signed_in(client, await make_user("attendee"))
+    egusd = await _district_id("EGUSD")
+    school = School(district=egusd, name="Florin Elementary")
+    await school.save()
+    response = await post_form(client, "/account", {"name": "  Taylor   Teacher ", "email": "Taylor@EGUSD.example",
+                                                    "job_title": "5th grade teacher", "district": str(egusd), "school": str(school.id)},
+                               token_from="/account")
+    assert response.status_code == 303
+    row = await User.select().where(User.id == user["id"]).first()
+    assert (row["name"], row["email"], row["district"], row["school"]) == ("Taylor Teacher", "taylor@egusd.example", egusd, school.id)
+
+
+async def test_profile_refuses_a_school_of_another_district(client):
+    user = await signed_in(client, await make_user("attendee"))
+    school = School(district=await _district_id("SJUSD"), name="Arden Middle")
+    await school.save()
+    response = await post_form(client, "/account", {"name": "X Y", "email": user["email"], "job_title": "",
+                                                    "district": str(await _district_id("EGUSD")), "school": str(school.id)},
+                               token_from="/account")
+    assert response.status_code == 422
+    assert "not in the chosen district" in response.text
+    assert (await User.select(User.school).where(User.id == user["id"]).first())["school"] is None
+
+
+async def test_profile_refuses_an_email_someone_else_uses(client):
+    other = await make_user("attendee")
+    user = await signed_in(client, await make_user("attendee"))
+    response = await post_form(client, "/account", {"name": "X Y", "email": other["email"], "job_title": "", "district": "", "school": ""},
+                               token_from="/account")
+    assert response.status_code == 409
+    assert (await User.select(User.email).where(User.id == user["id"]).first())["email"] == user["email"]
+
+
+async def test_coordinator_cannot_move_their_own_district(client):
+    coordinator = await signed_in(client, await make_user("coordinator", district="EGUSD"))
+    response = await post_form(client, "/account", {"name": "C", "email": coordinator["email"], "job_title": "",
+                                                    "district": str(await _district_id("SJUSD")), "school": ""}, token_from="/account")
+    assert response.status_code == 422
+    assert (await User.select(User.district).where(User.id == coordinator["id"]).first())["district"] == coordinator["district"]
+
+
+async def test_change_password_needs_the_current_one(client):
+    user = await signed_in(client, await make_user("attendee"))
+    wrong = await post_form(client, "/account/password", {"current_password": "nope nope nope", "new_password": "fresh password 1",
+                                                          "confirmation": "fresh password 1"}, token_from="/account")
+    assert wrong.status_code == 422
+    ok = await post_form(client, "/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": "fresh password 1",
+                                                       "confirmation": "fresh password 1"}, token_from="/account")
+    assert ok.status_code == 303
+    row = await User.select(User.password_hash).where(User.id == user["id"]).first()
+    assert verify_password(row["password_hash"], "fresh password 1")
+    assert await OutboxMessage.count().where(OutboxMessage.subject == "Your password was changed") == 1
+
+
+async def test_api_token_is_shown_once_stored_hashed_and_revocable(client):
+    user = await signed_in(client, await make_user("attendee"))
+    response = await post_form(client, "/account/tokens", {"label": "Roster sync"}, token_from="/account",
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<html" not in response.text  # an htmx fragment
+    token = response.text.split('id="new-token">', 1)[1].split("<", 1)[0]
+    assert token.startswith("bk_")
+    stored = await ApiToken.select().where(ApiToken.user == user["id"]).first()
+    assert token not in str(stored.values())  # only a hash is kept
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["email"] == user["email"]
+    again = await client.get("/account")
+    assert token not in again.text  # never shown again
+    revoke = await post_form(client, f"/account/tokens/{stored['id']}/revoke", {}, token_from="/account")
+    assert revoke.status_code == 200
+    after = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401
+    assert after.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_nobody_revokes_someone_elses_token(client):
+    owner = await make_user("attendee")
+    from booking.accounts.api_tokens import create_api_token
+
+    token = await create_api_token(owner["id"], "mine")
+    row = await ApiToken.select(ApiToken.id).where(ApiToken.user == owner["id"]).first()
+    await signed_in(client, await make_user("attendee"))
+    response = await post_form(client, f"/account/tokens/{row['id']}/revoke", {}, token_from="/account")
+    assert response.status_code == 404
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+
+
+async def test_token_label_too_long_is_refused(client):
+    user = await signed_in(client, await make_user("attendee"))
+    response = await post_form(client, "/account/tokens", {"label": "x" * 150}, token_from="/account")
+    assert response.status_code == 422
+    assert await ApiToken.count().where(ApiToken.user == user["id"]) == 0
