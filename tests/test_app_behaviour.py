@@ -1,0 +1,52 @@
+"""Cross-cutting behaviour of the app: unexpected errors, production cookies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from litestar import get
+from litestar.testing import AsyncTestClient
+
+from booking.app import create_app
+from booking.web.auth import SESSION_COOKIE
+from tests.factories import DEFAULT_PASSWORD, make_user, post_form
+
+
+@get("/explode", include_in_schema=False)
+async def explode() -> None:
+    raise RuntimeError("a bug, not bad input")
+
+
+@get("/api/v1/explode", include_in_schema=False)
+async def explode_api() -> None:
+    raise RuntimeError("a bug, not bad input")
+
+
+async def test_an_unexpected_error_is_a_friendly_500_page_and_problem_json(settings, db):
+    app = create_app(settings)
+    app.register(explode)
+    app.register(explode_api)
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        page = await client.get("/explode")
+        assert page.status_code == 500
+        assert "Something went wrong on our side" in page.text
+        assert "a bug" not in page.text  # no internals leak
+        api = await client.get("/api/v1/explode")
+        assert api.status_code == 500
+        assert api.json()["code"] == "internal_error"
+        assert "a bug" not in api.text
+
+
+async def test_production_cookies_are_secure(settings, db):
+    production = dataclasses.replace(settings, environment="production")
+    user = await make_user("attendee")
+    async with AsyncTestClient(app=create_app(production), base_url="https://testserver.local") as client:
+        client.follow_redirects = False
+        first = await client.get("/sign-in")
+        csrf_cookie = next(c.lower() for c in first.headers.get_list("set-cookie") if c.startswith("booking_csrf"))
+        assert "secure" in csrf_cookie and "httponly" in csrf_cookie
+        response = await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})
+        assert response.status_code == 303
+        cookies = [h.lower() for h in response.headers.get_list("set-cookie")]
+        session = next(c for c in cookies if c.startswith(SESSION_COOKIE))
+        assert "secure" in session and "httponly" in session and "samesite=lax" in session
