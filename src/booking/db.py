@@ -107,6 +107,12 @@ async def lock_rows_for_update(table: type[Table], *where) -> None:
         await table.select(table._meta.primary_key).where(*where).lock_rows()
 
 
+def contains_text(column, text: str):
+    """Case-insensitive substring match (ILIKE on PostgreSQL; SQLite's LIKE already ignores ASCII case)."""
+    pattern = f"%{text}%"  # a % or _ typed into a search box simply widens the search
+    return column.ilike(pattern) if is_postgres() else column.like(pattern)
+
+
 async def prepare_sqlite(engine: Engine) -> None:
     """WAL lets readers proceed while one writer holds the lock; the setting is persistent."""
     if engine.engine_type == "sqlite":

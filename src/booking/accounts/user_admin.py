@@ -7,7 +7,7 @@ from booking.accounts.districts import check_school_in_district
 from booking.accounts.sessions import end_all_sessions
 from booking.accounts.tables import User
 from booking.accounts.users import validate_role, validate_role_district
-from booking.db import lock_rows_for_update, write_transaction
+from booking.db import contains_text, lock_rows_for_update, write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound
 
 PAGE_SIZE = 50
@@ -28,7 +28,7 @@ async def search_users(actor: Actor, *, text: str = "", role: str = "", page: in
     conditions = []
     text = text.strip()
     if text:
-        conditions.append(User.name.ilike(f"%{text}%") | User.email.ilike(f"%{text}%"))
+        conditions.append(contains_text(User.name, text) | contains_text(User.email, text))
     if role:
         validate_role(role)
         conditions.append(User.role == role)
