@@ -8,6 +8,7 @@ PostgreSQL, through real connections. Each engine is migrated once per run by th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -106,7 +107,7 @@ def settings(engine_kind, migrated_databases, session_var_dir, tmp_path) -> Sett
             secret_key=TEST_SECRET,
             base_url="http://testserver.local",
             var_dir=tmp_path / "var",
-            db_pool_size=0,  # no pool: AsyncTestClient runs the lifespan on another event loop (a pool there hangs PG tests)
+            db_pool_size=20,  # the app's lifespan runs in the test's own loop (see asgi_client), so a pool is safe
             run_worker_in_process=False,
         )
     )
@@ -152,13 +153,44 @@ async def app(db, settings):
     return create_app(settings)
 
 
+@contextlib.asynccontextmanager
+async def asgi_client(app, base_url: str = "http://testserver.local"):
+    """An HTTP client that runs the app in the test's own event loop.
+
+    Litestar's AsyncTestClient runs every request through a blocking portal in another
+    thread, one at a time, so concurrent requests would silently be serialised; httpx's
+    ASGI transport lets `asyncio.gather` really interleave them, as a server would.
+    """
+    import httpx
+
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # Its own task: the lifespan's task group must be entered and left in one task, and
+        # pytest-asyncio may tear a fixture down in another.
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    lifespan = asyncio.create_task(run_lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({lifespan, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if lifespan.done():
+        waiter.cancel()
+        lifespan.result()  # start-up failed: raise its error here
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url=base_url, follow_redirects=False) as http:
+            yield http
+    finally:
+        stop.set()
+        await lifespan
+
+
 @pytest.fixture
 async def client(app):
-    from litestar.testing import AsyncTestClient
-
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
-        test_client.follow_redirects = False  # tests look at each redirect themselves
-        yield test_client
+    async with asgi_client(app) as http:
+        yield http
 
 
 pytest_plugins = ["tests.factories", "tests.smtp"]

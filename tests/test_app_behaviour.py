@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 from litestar import get
-from litestar.testing import AsyncTestClient
 
 from booking.app import create_app
 from booking.web.auth import SESSION_COOKIE
+from tests.conftest import asgi_client
 from tests.factories import DEFAULT_PASSWORD, make_user, post_form
 
 
@@ -26,7 +26,7 @@ async def test_an_unexpected_error_is_a_friendly_500_page_and_problem_json(setti
     app = create_app(settings)
     app.register(explode)
     app.register(explode_api)
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+    async with asgi_client(app) as client:
         page = await client.get("/explode")
         assert page.status_code == 500
         assert "Something went wrong on our side" in page.text
@@ -40,8 +40,7 @@ async def test_an_unexpected_error_is_a_friendly_500_page_and_problem_json(setti
 async def test_production_cookies_are_secure(settings, db):
     production = dataclasses.replace(settings, environment="production")
     user = await make_user("attendee")
-    async with AsyncTestClient(app=create_app(production), base_url="https://testserver.local") as client:
-        client.follow_redirects = False
+    async with asgi_client(create_app(production), "https://testserver.local") as client:
         first = await client.get("/sign-in")
         csrf_cookie = next(c.lower() for c in first.headers.get_list("set-cookie") if c.startswith("booking_csrf"))
         assert "secure" in csrf_cookie and "httponly" in csrf_cookie

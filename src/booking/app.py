@@ -21,6 +21,8 @@ from booking.accounts.admin_pages import PeopleAdminController
 from booking.accounts.api import AccountsApi
 from booking.accounts.controllers import PasswordResetController, SignInController
 from booking.accounts.district_pages import DistrictPeopleController
+from booking.catalog.api import OfferingsApi
+from booking.scheduling.api import RegistrationsApi
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
@@ -60,6 +62,8 @@ def route_handlers() -> list:
         PeopleAdminController,
         DistrictPeopleController,
         AccountsApi,
+        OfferingsApi,
+        RegistrationsApi,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),
     ]

@@ -8,7 +8,9 @@ UPDATE` on the rows a use case guards (`lock_rows_for_update`). Use cases call
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import weakref
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 from urllib.parse import urlsplit
@@ -23,6 +25,18 @@ from booking.errors import Busy
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 
 _engine: Engine | None = None
+# One queue of SQLite writers per event loop: waiting on an asyncio lock is first come, first
+# served and costs nothing, while waiting in SQLite's busy handler polls with growing sleeps.
+# Other processes (several server workers) still meet at BEGIN IMMEDIATE and the busy timeout.
+_sqlite_writer_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_writer_locks.get(loop)
+    if lock is None:
+        lock = _sqlite_writer_locks[loop] = asyncio.Lock()
+    return lock
 
 
 def sqlite_path_from_url(url: str) -> str:
@@ -87,8 +101,9 @@ async def write_transaction() -> AsyncIterator[None]:
             async with engine.transaction():
                 yield
         else:
-            async with engine.transaction(transaction_type=TransactionType.immediate):
-                yield
+            async with _sqlite_writer_lock():
+                async with engine.transaction(transaction_type=TransactionType.immediate):
+                    yield
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             raise Busy("Many people are booking right now. Please try again in a moment.") from error

@@ -17,5 +17,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "booking.accounts.piccolo_app",
         "booking.notifications.piccolo_app",
+        "booking.catalog.piccolo_app",
+        "booking.scheduling.piccolo_app",
     ]
 )

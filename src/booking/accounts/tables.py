@@ -28,6 +28,8 @@ class District(Table, tablename="district"):
     city = Varchar(length=100, default="")
     postal_code = Varchar(length=10, default="")
     is_active = Boolean(default=True)
+    # Paid PD billed to this district waits for a coordinator's approval first.
+    requires_supervisor_approval = Boolean(default=False)
 
 
 class School(Table, tablename="school"):

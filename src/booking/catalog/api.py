@@ -1,0 +1,54 @@
+"""JSON API for offerings: create (staff), list and read (anyone)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody
+
+from booking.catalog.offerings import create_offering, get_offering, list_offerings
+from booking.catalog.schemas import OfferingCreate, OfferingOut, SessionOut
+from booking.catalog.validation import OfferingInput, SessionInput
+from booking.scheduling.capacity import SeatCounts, seat_counts
+from booking.web.guards import roles
+
+
+def offering_out(row: dict, counts: SeatCounts) -> OfferingOut:
+    return OfferingOut(
+        id=row["id"], kind=row["kind"], title=row["title"], status=row["status"], capacity=row["capacity"],
+        confirmed_count=counts.confirmed, held_count=counts.held, waitlist_count=counts.waitlisted,
+        seats_left=counts.seats_left, price_cents=row["price_cents"], nonmember_price_cents=row["nonmember_price_cents"],
+        pd_hours=row["pd_hours_tenths"] / 10, format=row["format"],
+        registration_opens_at=row["registration_opens_at"], registration_closes_at=row["registration_closes_at"],
+        cancellation_deadline=row["cancellation_deadline"],
+        sessions=[SessionOut(s["id"], s["starts_at"], s["ends_at"], s["room_name"], s["venue_name"], s["online_url"])
+                  for s in row["sessions"]],
+    )
+
+
+class OfferingsApi(Controller):
+    path = "/api/v1/offerings"
+    tags = ["offerings"]
+
+    @post("/", guards=[roles("staff")], summary="Create an offering (staff, admin)")
+    async def create(self, request: Request, data: JSONBody[OfferingCreate]) -> OfferingOut:
+        offering_id = await create_offering(request.scope["user"], OfferingInput(
+            title=data.title, capacity=data.capacity, price_cents=data.price_cents, kind=data.kind, status=data.status,
+            sessions=[SessionInput(s.starts_at, s.ends_at, s.room_id, s.online_url, s.location_note) for s in data.sessions],
+            description_md=data.description, audiences=data.audiences, subject=data.subject, grade_band=data.grade_band,
+            format=data.format, pd_hours=data.pd_hours, nonmember_price_cents=data.nonmember_price_cents,
+            registration_opens_at=data.registration_opens_at, registration_closes_at=data.registration_closes_at,
+            cancellation_deadline=data.cancellation_deadline, facilitators=data.facilitators,
+        ))
+        row = await get_offering(request.scope["user"], offering_id)
+        return offering_out(row, (await seat_counts([row]))[row["id"]])
+
+    @get("/", summary="Offerings (published ones; staff also see drafts)")
+    async def index(self, request: Request) -> list[OfferingOut]:
+        rows = await list_offerings(request.scope.get("user"))
+        counts = await seat_counts(rows)
+        return [offering_out(row, counts[row["id"]]) for row in rows]
+
+    @get("/{offering_id:int}", summary="One offering")
+    async def show(self, request: Request, offering_id: FromPath[int]) -> OfferingOut:
+        row = await get_offering(request.scope.get("user"), offering_id)
+        return offering_out(row, (await seat_counts([row]))[row["id"]])

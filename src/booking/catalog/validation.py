@@ -1,0 +1,165 @@
+"""Checks shared by everything that creates or edits offerings and sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_KINDS, OFFERING_STATUSES
+from booking.errors import InvalidInput
+
+MAX_CAPACITY = 10_000
+MAX_PRICE_CENTS = 10_000_000  # $100,000: anything above is a typo
+MAX_SESSION_LENGTH = dt.timedelta(hours=14)
+
+
+@dataclass
+class SessionInput:
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    room_id: int | None = None
+    online_url: str = ""
+    location_note: str = ""
+
+
+@dataclass
+class OfferingInput:
+    title: str
+    capacity: int
+    price_cents: int = 0
+    kind: str = "workshop"
+    status: str = "draft"
+    sessions: list[SessionInput] = field(default_factory=list)
+    program_id: int | None = None
+    description_md: str = ""
+    audiences: list[str] = field(default_factory=list)
+    subject: str = ""
+    grade_band: str = ""
+    format: str = "in_person"
+    pd_hours: str = "0"
+    nonmember_price_cents: int | None = None
+    registration_opens_at: dt.datetime | None = None
+    registration_closes_at: dt.datetime | None = None
+    cancellation_deadline: dt.datetime | None = None
+    attendance_rule: str = "all_sessions"
+    min_attendance_hours: str = "0"
+    facilitators: str = ""
+
+
+def hours_to_tenths(value: str | int | float, field_name: str) -> int:
+    try:
+        hours = Decimal(str(value).strip() or "0")
+    except InvalidOperation:
+        raise InvalidInput({field_name: "Enter hours as a number, like 6 or 1.5."}) from None
+    if hours < 0 or hours > 500:
+        raise InvalidInput({field_name: "Enter between 0 and 500 hours."})
+    tenths = hours * 10
+    if tenths != tenths.to_integral_value():
+        raise InvalidInput({field_name: "Use at most one decimal place (e.g. 1.5)."})
+    return int(tenths)
+
+
+def check_session(session: SessionInput, prefix: str = "sessions") -> None:
+    for name in ("starts_at", "ends_at"):
+        value = getattr(session, name)
+        if not isinstance(value, dt.datetime) or value.tzinfo is None:
+            raise InvalidInput({f"{prefix}.{name}": "Give a date and time with its UTC offset."})
+    if session.ends_at <= session.starts_at:
+        raise InvalidInput({f"{prefix}.ends_at": "A session must end after it starts."})
+    if session.ends_at - session.starts_at > MAX_SESSION_LENGTH:
+        raise InvalidInput({f"{prefix}.ends_at": "A session can last at most 14 hours; add one session per day."})
+    if session.online_url and not session.online_url.startswith(("https://", "http://")):
+        raise InvalidInput({f"{prefix}.online_url": "Give the full meeting link, starting with https://."})
+    if len(session.online_url) > 500 or len(session.location_note) > 300:
+        raise InvalidInput({f"{prefix}.location_note": "The location is too long."})
+
+
+def check_offering(data: OfferingInput) -> dict[str, object]:
+    """Validate everything at once and return the normalised column values."""
+    errors: dict[str, str] = {}
+    title = " ".join((data.title or "").split())
+    if not title:
+        errors["title"] = "Give the workshop a title."
+    elif len(title) > 200:
+        errors["title"] = "Use at most 200 characters."
+    if data.kind not in OFFERING_KINDS:
+        errors["kind"] = f"Choose one of: {', '.join(OFFERING_KINDS)}."
+    if data.status not in OFFERING_STATUSES:
+        errors["status"] = f"Choose one of: {', '.join(OFFERING_STATUSES)}."
+    if not isinstance(data.capacity, int) or isinstance(data.capacity, bool) or not 1 <= data.capacity <= MAX_CAPACITY:
+        errors["capacity"] = f"Capacity must be a whole number from 1 to {MAX_CAPACITY:,}."
+    for name in ("price_cents", "nonmember_price_cents"):
+        value = getattr(data, name)
+        if value is None and name == "nonmember_price_cents":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PRICE_CENTS:
+            errors[name] = "Enter a price from $0 to $100,000."
+    if data.format not in FORMATS:
+        errors["format"] = "Choose in person, virtual or hybrid."
+    if data.grade_band and data.grade_band not in GRADE_BANDS:
+        errors["grade_band"] = f"Choose one of: {', '.join(GRADE_BANDS)}."
+    unknown = [a for a in data.audiences if a not in AUDIENCES]
+    if unknown:
+        errors["audiences"] = f"Unknown audience: {', '.join(unknown)}."
+    if data.attendance_rule not in ATTENDANCE_RULES:
+        errors["attendance_rule"] = "Choose all sessions or a minimum of hours."
+    if len(data.description_md) > 20_000:
+        errors["description_md"] = "The description is too long (20,000 characters at most)."
+    if len(data.subject) > 100:
+        errors["subject"] = "Use at most 100 characters."
+    if len(data.facilitators) > 500:
+        errors["facilitators"] = "Use at most 500 characters."
+    pd_tenths = min_tenths = 0
+    try:
+        pd_tenths = hours_to_tenths(data.pd_hours, "pd_hours")
+    except InvalidInput as error:
+        errors.update(error.field_errors)
+    try:
+        min_tenths = hours_to_tenths(data.min_attendance_hours, "min_attendance_hours")
+    except InvalidInput as error:
+        errors.update(error.field_errors)
+    for name in ("registration_opens_at", "registration_closes_at", "cancellation_deadline"):
+        value = getattr(data, name)
+        if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None):
+            errors[name] = "Give a date and time with its UTC offset."
+    if (
+        "registration_opens_at" not in errors and "registration_closes_at" not in errors
+        and data.registration_opens_at and data.registration_closes_at
+        and data.registration_closes_at <= data.registration_opens_at
+    ):
+        errors["registration_closes_at"] = "Registration must close after it opens."
+    if data.status == "published" and not data.sessions:
+        errors["sessions"] = "A published workshop needs at least one session."
+    for index, session in enumerate(data.sessions):
+        try:
+            check_session(session, prefix=f"sessions[{index}]")
+        except InvalidInput as error:
+            errors.update(error.field_errors)
+    if errors:
+        raise InvalidInput(errors)
+    return {
+        "kind": data.kind,
+        "title": title,
+        "description_md": data.description_md.strip(),
+        "format": data.format,
+        "pd_hours_tenths": pd_tenths,
+        "capacity": data.capacity,
+        "price_cents": data.price_cents,
+        "nonmember_price_cents": data.nonmember_price_cents,
+        "registration_opens_at": data.registration_opens_at,
+        "registration_closes_at": data.registration_closes_at,
+        "cancellation_deadline": data.cancellation_deadline,
+        "status": data.status,
+        "attendance_rule": data.attendance_rule,
+        "min_attendance_tenths": min_tenths,
+        "facilitators": " ".join(data.facilitators.split()),
+    }
+
+
+def encode_audiences(audiences: list[str]) -> str:
+    return "," + ",".join(sorted(set(audiences))) + "," if audiences else ""
+
+
+def decode_audiences(stored: str) -> list[str]:
+    return [a for a in (stored or "").split(",") if a]

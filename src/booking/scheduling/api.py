@@ -1,0 +1,51 @@
+"""JSON API for registrations and rosters (CONTRACT.md)."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, JSONBody
+
+from booking.scheduling.cancellation import cancel_registration
+from booking.scheduling.registration import RegistrationRequest, register
+from booking.scheduling.roster import roster
+from booking.scheduling.schemas import RegistrationCreate, RegistrationOut, RosterEntry
+from booking.scheduling.visibility import get_visible_registration
+from booking.scheduling.waitlist import waitlist_position
+from booking.web.guards import roles, signed_in
+
+
+async def registration_out(row: dict, warnings: list[str] | None = None) -> RegistrationOut:
+    return RegistrationOut(
+        id=row["id"], offering_id=row["offering"], attendee_id=row["attendee"], status=row["status"],
+        waitlist_position=await waitlist_position(row), checkout_url=None, payer=row["payer"],
+        amount_cents=row["amount_cents"], amount_paid_cents=row["amount_paid_cents"],
+        hold_expires_at=row["hold_expires_at"], created_at=row["created_at"], warnings=warnings or [],
+    )
+
+
+class RegistrationsApi(Controller):
+    path = "/api/v1"
+    tags = ["registrations"]
+
+    @post("/offerings/{offering_id:int}/registrations", guards=[signed_in], summary="Register yourself or someone else")
+    async def create(self, request: Request, offering_id: FromPath[int], data: JSONBody[RegistrationCreate]) -> RegistrationOut:
+        outcome = await register(request.scope["user"], offering_id, RegistrationRequest(
+            attendee_email=data.attendee.email if data.attendee else None,
+            attendee_name=data.attendee.name if data.attendee else None,
+            payer=data.payer, po_number=data.po_number,
+        ))
+        out = await registration_out(outcome.registration, outcome.warnings)
+        out.waitlist_position = outcome.waitlist_position
+        return out
+
+    @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration")
+    async def show(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
+        return await registration_out(await get_visible_registration(request.scope["user"], registration_id))
+
+    @delete("/registrations/{registration_id:int}", guards=[signed_in], status_code=200, summary="Cancel a registration")
+    async def cancel(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
+        return await registration_out(await cancel_registration(request.scope["user"], registration_id))
+
+    @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)")
+    async def roster(self, request: Request, offering_id: FromPath[int]) -> list[RosterEntry]:
+        return [RosterEntry(**entry) for entry in await roster(request.scope["user"], offering_id)]

@@ -1,0 +1,42 @@
+"""Cancelling a registration frees its seat for the waiting list at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.accounts.actor import Actor
+from booking.clock import format_local, utc_now
+from booking.db import write_transaction
+from booking.errors import Conflict, Forbidden
+from booking.scheduling import history
+from booking.scheduling.notices import notify_attendee
+from booking.scheduling.tables import Registration
+from booking.scheduling.visibility import get_visible_registration
+from booking.scheduling.waitlist import lock_offering, promote_waitlist
+
+
+async def cancel_registration(actor: Actor, registration_id: int, reason: str = "", now: dt.datetime | None = None) -> dict:
+    now = now or utc_now()
+    if actor.role == "finance":
+        raise Forbidden("Finance staff read registrations but do not cancel them.")
+    reason = " ".join((reason or "").split())[:300]
+    async with write_transaction():
+        registration = await get_visible_registration(actor, registration_id)
+        offering = await lock_offering(registration["offering"])
+        registration = await Registration.select().where(Registration.id == registration_id).first()
+        if registration["status"] == "cancelled":
+            raise Conflict("This registration is already cancelled.", code="already_cancelled")
+        deadline = offering["cancellation_deadline"]
+        if not actor.is_staff and deadline is not None and now > deadline:
+            raise Conflict(f"The cancellation deadline was {format_local(deadline)}. Please contact SCOE's program staff.",
+                           code="cancellation_deadline_passed")
+        await Registration.update({
+            Registration.status: "cancelled", Registration.cancelled_at: now, Registration.hold_expires_at: None,
+            Registration.waitlist_rank: None, Registration.cancel_reason: reason or f"Cancelled by {actor.name}",
+        }).where(Registration.id == registration_id)
+        await history.record(registration_id, "cancelled", from_status=registration["status"], to_status="cancelled",
+                             actor_id=actor.id, note=reason)
+        cancelled = {**registration, "status": "cancelled"}
+        await notify_attendee(cancelled, offering, "registration_cancelled", reason=reason, by_self=actor.id == registration["attendee"])
+        await promote_waitlist(offering, now)
+    return await Registration.select().where(Registration.id == registration_id).first()

@@ -1,0 +1,188 @@
+"""Registering for an offering: the seat is decided under the offering's lock.
+
+`check_*` validates and authorises; `register` mutates, holding the lock. Seats taken =
+confirmed + live holds, computed inside the transaction, so no offering ever has more
+taken seats than capacity, on either engine, whatever the concurrency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from booking.accounts.actor import Actor
+from booking.accounts.tables import District, User
+from booking.accounts.users import create_user, find_user_by_email, validate_email, validate_name
+from booking.catalog.offerings import price_for_district, sessions_of
+from booking.catalog.tables import OfferingSession
+from booking.clock import format_local, utc_now
+from booking.db import write_transaction
+from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.notifications.outbox import enqueue_email
+from booking.scheduling import history
+from booking.scheduling.capacity import seat_counts_for
+from booking.scheduling.notices import notify_attendee, notify_coordinators_of_approval
+from booking.scheduling.tables import PAYERS, Registration
+from booking.scheduling.waitlist import lock_offering, promote_waitlist
+
+APPROVAL_WINDOW = dt.timedelta(days=5)
+PO_NUMBER_MAX = 60
+
+
+@dataclass
+class RegistrationRequest:
+    attendee_email: str | None = None  # None: the actor registers themself
+    attendee_name: str | None = None
+    payer: str | None = None
+    po_number: str = ""
+
+
+@dataclass
+class RegistrationOutcome:
+    registration: dict
+    waitlist_position: int | None
+    warnings: list[str] = field(default_factory=list)
+    account_created: bool = False
+
+
+async def _resolve_attendee(actor: Actor, request: RegistrationRequest) -> tuple[dict, bool]:
+    if request.attendee_email is None:
+        user = await User.select().where(User.id == actor.id).first()
+        return user, False
+    if not (actor.is_staff or actor.is_coordinator):
+        raise Forbidden("Only staff and district coordinators register other people.")
+    email = validate_email(request.attendee_email, "attendee.email")
+    existing = await find_user_by_email(email)
+    if existing is not None:
+        if actor.is_coordinator and existing["district"] != actor.district_id:
+            raise Forbidden("That person belongs to another district; their own coordinator registers them.")
+        if existing["id"] == actor.id:
+            return existing, False
+        return existing, False
+    name = validate_name(request.attendee_name or "", "attendee.name")
+    # A newcomer registered by a coordinator joins the coordinator's district.
+    created = await create_user(email=email, name=name, role="attendee",
+                                district_id=actor.district_id if actor.is_coordinator else None)
+    await enqueue_email(email, "account_created", {"name": name, "registered_by": actor.name})
+    return created, True
+
+
+def _default_payer(actor: Actor, attendee: dict, price: int, for_self: bool) -> str:
+    if price == 0:
+        return "free"
+    if for_self:
+        return "card"
+    if actor.is_coordinator:
+        return "district"
+    return "district" if attendee["district"] is not None else "card"
+
+
+def check_payer(payer: str, price: int, attendee: dict) -> str:
+    if payer not in PAYERS:
+        raise InvalidInput({"payer": "Choose who pays: card or district."})
+    if price == 0:
+        return "free"
+    if payer == "free":
+        raise InvalidInput({"payer": "This workshop has a fee: choose card or district."})
+    if payer == "district" and attendee["district"] is None:
+        raise InvalidInput({"payer": "Only someone who belongs to a district can bill it. Add your district to your profile."})
+    if payer == "card":
+        # Card payments arrive with the payments work; until then a fee is billed to the district.
+        raise InvalidInput({"payer": "Paying by card is not available yet. Choose to bill your district."}, )
+    return payer
+
+
+def check_window(offering: dict, actor: Actor, now: dt.datetime) -> None:
+    if offering["status"] != "published":
+        raise Conflict("This workshop is not open for registration.", code="not_open")
+    if actor.is_staff:
+        return  # staff register walk-ins and late additions
+    opens, closes = offering["registration_opens_at"], offering["registration_closes_at"]
+    if opens is not None and now < opens:
+        raise Conflict(f"Registration opens on {format_local(opens)}.", code="registration_not_open_yet")
+    if closes is not None and now >= closes:
+        raise Conflict(f"Registration closed on {format_local(closes)}.", code="registration_closed")
+
+
+async def overlap_warnings(attendee_id: int, offering_id: int) -> list[str]:
+    """Sessions of other live registrations that overlap this offering's sessions."""
+    mine = await sessions_of([offering_id])
+    if not mine:
+        return []
+    others = await Registration.select(Registration.offering, Registration.offering.title.as_alias("title")).where(
+        (Registration.attendee == attendee_id) & (Registration.offering != offering_id)
+        & Registration.status.is_in(["confirmed", "offered", "pending_payment", "pending_approval", "waitlisted"])
+    )
+    if not others:
+        return []
+    titles = {o["offering"]: o["title"] for o in others}
+    theirs = await sessions_of(list(titles))
+    warnings = []
+    for session in mine:
+        for other in theirs:
+            if other["starts_at"] < session["ends_at"] and session["starts_at"] < other["ends_at"]:
+                warnings.append(f"This overlaps with “{titles[other['offering']]}” on {format_local(other['starts_at'])}.")
+    return sorted(set(warnings))
+
+
+async def register(actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None) -> RegistrationOutcome:
+    now = now or utc_now()
+    po_number = " ".join((request.po_number or "").split())
+    if len(po_number) > PO_NUMBER_MAX:
+        raise InvalidInput({"po_number": f"A PO number has at most {PO_NUMBER_MAX} characters."})
+    async with write_transaction():
+        attendee, created = await _resolve_attendee(actor, request)
+        if not attendee["is_active"]:
+            raise Conflict("That account is deactivated.", code="inactive_account")
+        offering = await lock_offering(offering_id)
+        if offering["status"] == "draft" and not actor.is_staff:
+            raise NotFound("No such workshop.")
+        check_window(offering, actor, now)
+        district = None
+        if attendee["district"] is not None:
+            district = await District.select().where(District.id == attendee["district"]).first()
+        price = price_for_district(offering, district)
+        for_self = request.attendee_email is None or attendee["id"] == actor.id
+        payer = check_payer(request.payer or _default_payer(actor, attendee, price, for_self), price, attendee)
+        # Free seats go to the waiting list first: nobody jumps the queue.
+        await promote_waitlist(offering, now)
+        if await Registration.exists().where(
+            (Registration.offering == offering_id) & (Registration.attendee == attendee["id"]) & (Registration.status != "cancelled")
+        ):
+            raise Conflict(f"{attendee['name']} is already registered for this workshop.", code="already_registered")
+        counts = await seat_counts_for(offering, now)
+        values = {
+            "offering": offering_id, "attendee": attendee["id"], "registered_by": actor.id, "payer": payer,
+            "po_number": po_number, "amount_cents": price, "created_at": now,
+        }
+        if counts.seats_left > 0:
+            if payer == "district" and district is not None and district["requires_supervisor_approval"]:
+                sessions = await sessions_of([offering_id])
+                deadline = now + APPROVAL_WINDOW
+                if sessions:
+                    deadline = min(deadline, sessions[0]["starts_at"])
+                values.update(status="pending_approval", hold_expires_at=max(deadline, now + dt.timedelta(hours=1)))
+            else:
+                values.update(status="confirmed", confirmed_at=now)
+        else:
+            last = await Registration.select(Registration.waitlist_rank).where(
+                (Registration.offering == offering_id) & (Registration.status == "waitlisted")
+            ).order_by(Registration.waitlist_rank, ascending=False).first()
+            values.update(status="waitlisted", waitlist_rank=(last["waitlist_rank"] + 1) if last else 1)
+        inserted = await Registration.insert(Registration(**values)).returning(*Registration.all_columns())
+        registration = inserted[0]
+        await history.record(registration["id"], "registered", to_status=registration["status"], actor_id=actor.id)
+        position = None
+        if registration["status"] == "waitlisted":
+            position = counts.waitlisted + 1
+        template = {"confirmed": "registration_confirmed", "waitlisted": "registration_waitlisted",
+                    "pending_approval": "registration_pending_approval"}[registration["status"]]
+        await notify_attendee(registration, offering, template, waitlist_position=position)
+        if registration["status"] == "pending_approval":
+            await notify_coordinators_of_approval(registration, offering, attendee)
+    warnings = await overlap_warnings(attendee["id"], offering_id)
+    return RegistrationOutcome(registration, position, warnings, created)
+
+
+async def sessions_count(offering_id: int) -> int:
+    return await OfferingSession.count().where(OfferingSession.offering == offering_id)

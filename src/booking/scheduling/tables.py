@@ -1,0 +1,55 @@
+"""Registrations, their history, and attendance."""
+
+from __future__ import annotations
+
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from booking.accounts.tables import User
+from booking.catalog.tables import Offering, OfferingSession
+
+REGISTRATION_STATUSES = ("confirmed", "waitlisted", "offered", "pending_payment", "pending_approval", "cancelled")
+# Statuses that hold a seat until `hold_expires_at`.
+HOLD_STATUSES = ("offered", "pending_payment", "pending_approval")
+PAYERS = ("free", "card", "district")
+
+
+class Registration(Table, tablename="registration"):
+    offering = ForeignKey(references=Offering, null=False, index=True)
+    attendee = ForeignKey(references=User, null=False, index=True)
+    registered_by = ForeignKey(references=User, null=True)
+    status = Varchar(length=20, required=True, index=True)
+    payer = Varchar(length=10, default="free")
+    po_number = Varchar(length=60, default="")
+    amount_cents = Integer(default=0)  # the price when registering: a snapshot
+    amount_paid_cents = Integer(default=0)
+    hold_expires_at = Timestamptz(null=True, default=None)
+    waitlist_rank = Integer(null=True, default=None)  # order on the waiting list; position is derived
+    created_at = Timestamptz(default=TimestamptzNow())
+    confirmed_at = Timestamptz(null=True, default=None)
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancel_reason = Varchar(length=300, default="")
+    pd_hours_awarded_tenths = Integer(null=True, default=None)
+    completed_at = Timestamptz(null=True, default=None)
+    certificate_code = Varchar(length=40, null=True, default=None, unique=True)
+
+
+class RegistrationEvent(Table, tablename="registration_event"):
+    """What happened to a registration, by whom and why (reorders carry their reason here)."""
+
+    registration = ForeignKey(references=Registration, null=False, index=True)
+    kind = Varchar(length=30, required=True)
+    from_status = Varchar(length=20, default="")
+    to_status = Varchar(length=20, default="")
+    actor = ForeignKey(references=User, null=True)
+    note = Text(default="")
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class Attendance(Table, tablename="attendance"):
+    session = ForeignKey(references=OfferingSession, null=False, index=True)
+    registration = ForeignKey(references=Registration, null=False, index=True)
+    status = Varchar(length=10, required=True)  # present | absent | excused
+    recorded_by = ForeignKey(references=User, null=True)
+    recorded_at = Timestamptz(default=TimestamptzNow())

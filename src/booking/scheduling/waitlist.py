@@ -1,0 +1,122 @@
+"""The waiting list: first come, first served; promotion when a seat frees; leaving; staff reorder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.accounts.actor import Actor
+from booking.catalog.tables import Offering
+from booking.clock import utc_now
+from booking.db import lock_rows_for_update, write_transaction
+from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.scheduling import history
+from booking.scheduling.capacity import seat_counts_for
+from booking.scheduling.notices import notify_attendee
+from booking.scheduling.tables import HOLD_STATUSES, Registration
+
+OFFER_WINDOW = dt.timedelta(hours=48)
+EXPIRED_HOLD_REASONS = {
+    "offered": "The offer of a seat was not taken up in time.",
+    "pending_payment": "The payment was not completed in time.",
+    "pending_approval": "The approval was not given in time.",
+}
+
+
+async def lock_offering(offering_id: int) -> dict:
+    """Lock the offering row (PostgreSQL) inside the open write transaction and return it."""
+    await lock_rows_for_update(Offering, Offering.id == offering_id)
+    offering = await Offering.select().where(Offering.id == offering_id).first()
+    if offering is None:
+        raise NotFound("No such workshop.")
+    return offering
+
+
+async def release_expired_holds(offering: dict, now: dt.datetime) -> int:
+    """Expired holds already count as free seats; this records them as ended and tells the person."""
+    expired = await Registration.select().where(
+        (Registration.offering == offering["id"]) & Registration.status.is_in(list(HOLD_STATUSES))
+        & (Registration.hold_expires_at <= now)
+    )
+    for registration in expired:
+        reason = EXPIRED_HOLD_REASONS[registration["status"]]
+        await Registration.update({Registration.status: "cancelled", Registration.cancelled_at: now,
+                                   Registration.cancel_reason: reason}).where(Registration.id == registration["id"])
+        await history.record(registration["id"], "hold_expired", from_status=registration["status"], to_status="cancelled", note=reason)
+        await notify_attendee(registration, offering, "registration_expired", reason=reason)
+    return len(expired)
+
+
+def offer_deadline(offering_sessions: list[dict], now: dt.datetime) -> dt.datetime:
+    deadline = now + OFFER_WINDOW
+    if offering_sessions:
+        deadline = min(deadline, offering_sessions[0]["starts_at"])
+    return max(deadline, now + dt.timedelta(hours=1))
+
+
+async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> list[int]:
+    """Fill free seats from the head of the list. Must run inside the locked write transaction."""
+    from booking.catalog.offerings import sessions_of
+
+    now = now or utc_now()
+    await release_expired_holds(offering, now)
+    counts = await seat_counts_for(offering, now)
+    free = counts.seats_left
+    promoted: list[int] = []
+    if free <= 0 or counts.waitlisted == 0:
+        return promoted
+    waiting = await Registration.select().where(
+        (Registration.offering == offering["id"]) & (Registration.status == "waitlisted")
+    ).order_by(Registration.waitlist_rank).order_by(Registration.id).limit(free)
+    sessions = await sessions_of([offering["id"]])
+    offering = {**offering, "sessions": sessions}
+    for registration in waiting:
+        if registration["amount_cents"] == 0 or registration["payer"] == "district":
+            new_status, hold, template = "confirmed", None, "registration_promoted"
+        else:
+            new_status, hold, template = "offered", offer_deadline(sessions, now), "registration_offer"
+        await Registration.update({
+            Registration.status: new_status, Registration.hold_expires_at: hold, Registration.waitlist_rank: None,
+            Registration.confirmed_at: now if new_status == "confirmed" else None,
+        }).where(Registration.id == registration["id"])
+        await history.record(registration["id"], "promoted", from_status="waitlisted", to_status=new_status)
+        await notify_attendee({**registration, "status": new_status, "hold_expires_at": hold}, offering, template)
+        promoted.append(registration["id"])
+    return promoted
+
+
+async def waitlist_position(registration: dict) -> int | None:
+    if registration["status"] != "waitlisted":
+        return None
+    ahead = await Registration.count().where(
+        (Registration.offering == registration["offering"]) & (Registration.status == "waitlisted")
+        & (Registration.waitlist_rank < registration["waitlist_rank"])
+    )
+    return ahead + 1
+
+
+async def reorder(actor: Actor, registration_id: int, new_position: int, reason: str) -> None:
+    """Staff move someone on the list; the reason is recorded."""
+    if not actor.is_staff:
+        raise Forbidden("Only SCOE program staff reorder a waiting list.")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput({"reason": "Say why the order changes; it is recorded."})
+    if new_position < 1:
+        raise InvalidInput({"position": "Positions start at 1."})
+    async with write_transaction():
+        registration = await Registration.select().where(Registration.id == registration_id).first()
+        if registration is None:
+            raise NotFound("No such registration.")
+        await lock_offering(registration["offering"])
+        if registration["status"] != "waitlisted":
+            raise Conflict("Only someone on the waiting list can be moved.")
+        queue = await Registration.select(Registration.id).where(
+            (Registration.offering == registration["offering"]) & (Registration.status == "waitlisted")
+        ).order_by(Registration.waitlist_rank)
+        order = [row["id"] for row in queue if row["id"] != registration_id]
+        old_position = [row["id"] for row in queue].index(registration_id) + 1
+        order.insert(min(new_position, len(order) + 1) - 1, registration_id)
+        for rank, reg_id in enumerate(order, start=1):
+            await Registration.update({Registration.waitlist_rank: rank}).where(Registration.id == reg_id)
+        await history.record(registration_id, "waitlist_reordered", from_status="waitlisted", to_status="waitlisted",
+                             actor_id=actor.id, note=f"position {old_position} → {min(new_position, len(order))}: {reason}")
