@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from booking.errors import ConfigurationError, DomainError
@@ -14,6 +15,30 @@ from booking.settings import Settings, load_settings, use_settings
 
 class CommandError(Exception):
     pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints its usage and the error on several lines; the contract wants one."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _database_problem(error: BaseException) -> str | None:
+    """A one-line reason when the database named by BOOKING_DATABASE_URL cannot be used."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(error, (OSError, asyncpg.InvalidCatalogNameError, asyncpg.InvalidAuthorizationSpecificationError)):
+        return f"cannot connect to the database in BOOKING_DATABASE_URL ({type(error).__name__}: {error})"
+    if isinstance(error, (sqlite3.OperationalError, asyncpg.UndefinedTableError)) and (
+        "no such table" in str(error) or "does not exist" in str(error)
+    ):
+        return f"the database is not migrated; run `booking migrate` first ({error})"
+    if isinstance(error, sqlite3.OperationalError) and "unable to open" in str(error):
+        return f"cannot open the SQLite database in BOOKING_DATABASE_URL ({error})"
+    return None
 
 
 def _ensure_sqlite_dir(settings: Settings) -> None:
@@ -120,7 +145,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="booking", description="SCOE booking platform")
+    parser = _Parser(prog="booking", description="SCOE booking platform")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply all migrations and the reference data")
     commands.add_parser("demo", help="load the demo data if absent and print the demo sign-ins")
@@ -147,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # piccolo warns on stderr when it cannot reach the database; we say it in one line below.
+    warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
     try:
         settings = use_settings(load_settings())
         if args.command == "serve":
@@ -174,6 +201,12 @@ def run(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        problem = _database_problem(error)
+        if problem is None:
+            raise
+        print(f"booking: {problem}", file=sys.stderr)
+        return 2
     return 0
 
 

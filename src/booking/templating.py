@@ -41,6 +41,10 @@ def environment() -> Environment:
     )
     env.filters["local_time"] = format_local
     env.filters["money"] = money
+    from booking.web.markdown import render_markdown
+
+    env.filters["markdown"] = render_markdown
+    env.filters["hours"] = lambda tenths: f"{(tenths or 0) / 10:g}"
     env.globals["htmx_file"] = HTMX_FILE
     env.globals["district_options"] = district_options
     env.globals["school_options"] = school_options

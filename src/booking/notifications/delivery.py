@@ -57,11 +57,22 @@ class SmtpTransport:
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
+            if not self.use_tls:
+                client.ehlo_or_helo_if_needed()
+                if client.has_extn("starttls"):
+                    # Upgrade whenever the server offers it, so credentials never cross in the clear.
+                    client.starttls(context=ssl.create_default_context())
+                    client.ehlo()
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentDeliveryError(f"recipient refused: {error.recipients}") from error
+            # 4xx (mailbox busy, greylisting) is temporary: only 5xx refusals are for good.
+            if all(500 <= code < 600 for code, _ in error.recipients.values()):
+                raise PermanentDeliveryError(f"recipient refused: {error.recipients}") from error
+            raise
+        except smtplib.SMTPAuthenticationError:
+            raise  # our credentials are wrong, not the message: retry once they are fixed
         except smtplib.SMTPResponseException as error:
             if 500 <= error.smtp_code < 600:
                 raise PermanentDeliveryError(f"{error.smtp_code} {error.smtp_error!r}") from error

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 
 from booking.clock import utc_now
@@ -45,7 +46,11 @@ async def _claim_next() -> dict | None:
             )
         ).returning(*OutboxMessage.all_columns())
         if claimed:
-            return claimed[0]
+            row = claimed[0]
+            # piccolo hands JSON columns back as text (on both engines); build_message wants the list.
+            if isinstance(row["attachments"], str):
+                row["attachments"] = json.loads(row["attachments"] or "[]")
+            return row
     return None
 
 

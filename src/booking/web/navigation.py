@@ -17,7 +17,11 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "/"),
+    NavItem("Workshops", "/workshops"),
+    NavItem("My learning", "/my/learning", signed_in=True),
     NavItem("District staff", "/district/people", roles=frozenset({"coordinator"})),
+    NavItem("Approvals", "/district/approvals", roles=frozenset({"coordinator"})),
+    NavItem("Manage catalog", "/staff/offerings", roles=frozenset({"staff", "admin"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),
     NavItem("My account", "/account", signed_in=True),
 ]
