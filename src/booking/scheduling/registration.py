@@ -14,7 +14,6 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import District, User
 from booking.accounts.users import create_user, find_user_by_email, validate_email, validate_name
 from booking.catalog.offerings import price_for_district, sessions_of
-from booking.catalog.tables import OfferingSession
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -104,25 +103,30 @@ def check_window(offering: dict, actor: Actor, now: dt.datetime) -> None:
         raise Conflict(f"Registration closed on {format_local(closes)}.", code="registration_closed")
 
 
+_OVERLAP_SQL = """
+SELECT other.title AS title, theirs.starts_at AS starts_at
+FROM offering_session mine
+JOIN offering_session theirs ON theirs.starts_at < mine.ends_at AND mine.starts_at < theirs.ends_at
+JOIN registration r ON r.offering = theirs.offering
+JOIN offering other ON other.id = theirs.offering
+WHERE mine.offering = {} AND mine.status = 'scheduled' AND theirs.status = 'scheduled'
+  AND theirs.offering <> mine.offering AND r.attendee = {} AND r.status <> 'cancelled'
+ORDER BY theirs.starts_at
+"""
+
+
 async def overlap_warnings(attendee_id: int, offering_id: int) -> list[str]:
-    """Sessions of other live registrations that overlap this offering's sessions."""
-    mine = await sessions_of([offering_id])
-    if not mine:
-        return []
-    others = await Registration.select(Registration.offering, Registration.offering.title.as_alias("title")).where(
-        (Registration.attendee == attendee_id) & (Registration.offering != offering_id)
-        & Registration.status.is_in(["confirmed", "offered", "pending_payment", "pending_approval", "waitlisted"])
-    )
-    if not others:
-        return []
-    titles = {o["offering"]: o["title"] for o in others}
-    theirs = await sessions_of(list(titles))
-    warnings = []
-    for session in mine:
-        for other in theirs:
-            if other["starts_at"] < session["ends_at"] and session["starts_at"] < other["ends_at"]:
-                warnings.append(f"This overlaps with “{titles[other['offering']]}” on {format_local(other['starts_at'])}.")
-    return sorted(set(warnings))
+    """Sessions of the person's other live registrations that overlap this offering's sessions (one query)."""
+    rows = await Registration.raw(_OVERLAP_SQL, offering_id, attendee_id)
+    warnings: list[str] = []
+    for row in rows:
+        starts_at = row["starts_at"]
+        if isinstance(starts_at, str):  # SQLite hands raw-query timestamps back as text
+            starts_at = dt.datetime.fromisoformat(starts_at)
+        text = f"This overlaps with “{row['title']}” on {format_local(starts_at)}."
+        if text not in warnings:
+            warnings.append(text)
+    return warnings
 
 
 async def register(actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None) -> RegistrationOutcome:
@@ -138,6 +142,7 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         if offering["status"] == "draft" and not actor.is_staff:
             raise NotFound("No such workshop.")
         check_window(offering, actor, now)
+        sessions = await sessions_of([offering_id])
         district = None
         if attendee["district"] is not None:
             district = await District.select().where(District.id == attendee["district"]).first()
@@ -157,7 +162,6 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         }
         if counts.seats_left > 0:
             if payer == "district" and district is not None and district["requires_supervisor_approval"]:
-                sessions = await sessions_of([offering_id])
                 deadline = now + APPROVAL_WINDOW
                 if sessions:
                     deadline = min(deadline, sessions[0]["starts_at"])
@@ -177,12 +181,8 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
             position = counts.waitlisted + 1
         template = {"confirmed": "registration_confirmed", "waitlisted": "registration_waitlisted",
                     "pending_approval": "registration_pending_approval"}[registration["status"]]
-        await notify_attendee(registration, offering, template, waitlist_position=position)
+        await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position)
         if registration["status"] == "pending_approval":
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)
     return RegistrationOutcome(registration, position, warnings, created)
-
-
-async def sessions_count(offering_id: int) -> int:
-    return await OfferingSession.count().where(OfferingSession.offering == offering_id)
