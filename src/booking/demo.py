@@ -72,4 +72,7 @@ async def load_demo_data() -> list[tuple[str, str]]:
                 school = await School.select(School.id).where(School.district == district_id).order_by(School.id).first()
             await create_user(email=email, name=name, role=role, district_id=district_id, job_title=title,
                               school_id=school["id"] if school else None, password=DEMO_PASSWORD)
+    from booking.demo_workshops import load_demo_workshops
+
+    await load_demo_workshops()
     return [(role, email) for email, _, role, _, _ in DEMO_PEOPLE]
