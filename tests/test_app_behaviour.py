@@ -49,3 +49,25 @@ async def test_production_cookies_are_secure(settings, db):
         cookies = [h.lower() for h in response.headers.get_list("set-cookie")]
         session = next(c for c in cookies if c.startswith(SESSION_COOKIE))
         assert "secure" in session and "httponly" in session and "samesite=lax" in session
+
+
+async def test_with_sqlite_the_app_runs_the_email_worker_in_process(settings, db, smtp_server, engine_kind):
+    """`booking serve` on SQLite needs no separate worker: the lifespan delivers the outbox."""
+    import asyncio
+
+    from booking.db import write_transaction
+    from booking.notifications.outbox import enqueue_email
+
+    in_process = dataclasses.replace(settings, smtp_url=smtp_server.url, run_worker_in_process=None)
+    assert in_process.worker_in_process is (engine_kind == "sqlite")
+    async with write_transaction():
+        await enqueue_email("someone@example.org", "password_changed", {"name": "Someone"})
+    async with asgi_client(create_app(in_process)):
+        for _ in range(50):
+            if smtp_server.messages:
+                break
+            await asyncio.sleep(0.1)
+    if engine_kind == "sqlite":
+        assert [m["To"] for m in smtp_server.messages] == ["someone@example.org"]
+    else:
+        assert smtp_server.messages == []  # PostgreSQL deployments run `booking worker` instead
