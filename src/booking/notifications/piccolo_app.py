@@ -2,12 +2,12 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.notifications.tables import OutboxMessage
+from booking.notifications.tables import OutboxMessage, SentNotice
 
 APP_CONFIG = AppConfig(
     app_name="notifications",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[OutboxMessage],
+    table_classes=[OutboxMessage, SentNotice],
     migration_dependencies=[],
     commands=[],
 )

@@ -28,3 +28,15 @@ class OutboxMessage(Table, tablename="outbox_message"):
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+
+
+class SentNotice(Table, tablename="sent_notice"):
+    """A timed notice that went into the outbox, so it is never queued twice.
+
+    `key` names the occasion (e.g. "session_reminder:r42:2026-03-10"); the unique index makes
+    a second worker's insert a no-op, in the same transaction as the outbox row.
+    """
+
+    kind = Varchar(length=40, required=True, index=True)
+    key = Varchar(length=200, required=True, unique=True)
+    sent_at = Timestamptz(default=TimestamptzNow())

@@ -1,4 +1,4 @@
-"""The worker: delivers the outbox with retries and backoff.
+"""The worker: delivers the outbox with retries and backoff; queues the timed reminders (reminders.py).
 
 Claiming is one conditional UPDATE, so two workers (or two app servers) never take the same
 message; a message is marked sent right after the server accepts it. If a worker dies
@@ -12,6 +12,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
+from typing import Callable
 
 from booking.clock import utc_now
 from booking.notifications.delivery import PermanentDeliveryError, Transport, build_message
@@ -88,9 +90,19 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
     return sent
 
 
-async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio.Event | None = None) -> None:
+async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio.Event | None = None,
+                      clock: Callable[[], dt.datetime] = utc_now) -> None:
+    from booking.notifications.reminders import CHECK_EVERY_SECONDS, send_due_reminders
+
     stop = stop or asyncio.Event()
+    reminders_due = 0.0
     while not stop.is_set():
+        if time.monotonic() >= reminders_due:  # timed notices first, so this pass delivers them
+            reminders_due = time.monotonic() + CHECK_EVERY_SECONDS
+            try:
+                await send_due_reminders(clock())
+            except Exception:
+                log.exception("reminder pass failed")
         try:
             await deliver_pending(transport)
         except Exception:  # the loop must survive a database hiccup

@@ -1,0 +1,178 @@
+"""PD hours: the offering's attendance rule, and awarding hours and certificates on completion.
+
+The rule, decided here once:
+* only sessions that are `scheduled` count (a cancelled session is nobody's absence);
+* only `present` attends: `excused` records why someone was away, it earns no hours;
+* "all_sessions": present at every scheduled session;
+* "min_hours": the attended sessions' durations add up to at least `min_attendance_tenths`;
+* either way, someone never present at all is never awarded (a rule of 0 hours included).
+
+`complete_offering` marks the offering completed and (re)computes every registration: it is
+idempotent, so staff run it again after correcting attendance; attendance marked on a
+completed offering recomputes that one person at once. A certificate keeps its code as long
+as it stays earned, so a certificate already printed stays verifiable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from booking.accounts.actor import Actor
+from booking.catalog.offerings import sessions_of
+from booking.catalog.tables import Offering
+from booking.clock import format_local, utc_now
+from booking.db import write_transaction
+from booking.errors import Conflict, Forbidden, NotFound
+from booking.scheduling import history
+from booking.scheduling.tables import Attendance, Registration
+from booking.scheduling.waitlist import lock_offering
+
+SECONDS_PER_TENTH_HOUR = 360
+# No 0/O, 1/I/L or U: a code read off a printed certificate is typed without guessing.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_GROUPS, CODE_GROUP_LENGTH = 4, 5  # 30^20 ≈ 2^98 codes: unguessable, and short enough to type
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one in a URL is simply unknown
+
+
+def check_ids(*ids: int | None) -> None:
+    """404 for an id no row can have (PostgreSQL would refuse to compare it: a 500)."""
+    for value in ids:
+        if value is not None and not 0 < value <= MAX_ID:
+            raise NotFound("Not found.")
+
+
+def new_certificate_code() -> str:
+    groups = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH)) for _ in range(CODE_GROUPS)]
+    return "-".join(groups)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    met: bool
+    sessions_present: int
+    sessions_total: int
+    attended_seconds: int
+
+    @property
+    def attended_tenths(self) -> int:
+        return self.attended_seconds // SECONDS_PER_TENTH_HOUR
+
+
+def session_seconds(session: dict) -> int:
+    return int((session["ends_at"] - session["starts_at"]).total_seconds())
+
+
+def evaluate(offering: dict, sessions: list[dict], marks: dict[int, str]) -> RuleResult:
+    """Does attendance `marks` ({session id: status}) meet the offering's rule?"""
+    scheduled = [s for s in sessions if s.get("status", "scheduled") == "scheduled"]
+    present = [s for s in scheduled if marks.get(s["id"]) == "present"]
+    seconds = sum(session_seconds(s) for s in present)
+    if not present:
+        met = False
+    elif offering["attendance_rule"] == "min_hours":
+        met = seconds >= (offering["min_attendance_tenths"] or 0) * SECONDS_PER_TENTH_HOUR
+    elif offering["attendance_rule"] == "all_sessions":
+        met = len(present) == len(scheduled)
+    else:
+        met = False  # an unknown rule awards nothing rather than everything
+    return RuleResult(met=met, sessions_present=len(present), sessions_total=len(scheduled), attended_seconds=seconds)
+
+
+def describe_rule(offering: dict) -> str:
+    if offering["attendance_rule"] == "min_hours":
+        hours = f"{(offering['min_attendance_tenths'] or 0) / 10:g}"
+        return f"Present for at least {hours} hours of sessions"
+    return "Present at every session"
+
+
+async def marks_for_offering(offering_id: int) -> dict[int, dict[int, str]]:
+    """{registration id: {session id: status}} for every attendance mark of the offering."""
+    rows = await Attendance.select(Attendance.registration, Attendance.session, Attendance.status).where(
+        Attendance.session.offering == offering_id
+    ).order_by(Attendance.id)
+    marks: dict[int, dict[int, str]] = {}
+    for row in rows:
+        marks.setdefault(row["registration"], {})[row["session"]] = row["status"]
+    return marks
+
+
+def _award_values(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime) -> dict:
+    if registration["status"] == "confirmed" and result is not None and result.met:
+        return {
+            "pd_hours_awarded_tenths": offering["pd_hours_tenths"],
+            "completed_at": registration["completed_at"] or now,
+            "certificate_code": registration["certificate_code"] or new_certificate_code(),
+        }
+    return {"pd_hours_awarded_tenths": None, "completed_at": None, "certificate_code": None}
+
+
+async def _apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
+                       actor_id: int | None) -> bool:
+    """Store the outcome for one registration; True when it holds an award afterwards."""
+    values = _award_values(registration, offering, result, now)
+    changed = any(registration[name] != value for name, value in values.items())
+    if changed:
+        await Registration.update({getattr(Registration, name): value for name, value in values.items()}).where(
+            Registration.id == registration["id"]
+        )
+        was_awarded = registration["completed_at"] is not None
+        now_awarded = values["completed_at"] is not None
+        if now_awarded:
+            note = f"{values['pd_hours_awarded_tenths'] / 10:g} PD hours"
+            await history.record(registration["id"], "pd_hours_awarded", from_status=registration["status"],
+                                 to_status=registration["status"], actor_id=actor_id, note=note)
+        elif was_awarded:
+            await history.record(registration["id"], "pd_hours_withdrawn", from_status=registration["status"],
+                                 to_status=registration["status"], actor_id=actor_id,
+                                 note="The attendance rule is no longer met.")
+    return values["completed_at"] is not None
+
+
+async def recompute_registration(offering: dict, registration_id: int, now: dt.datetime, actor_id: int | None) -> bool:
+    """Inside the offering's locked transaction: recompute one person's award."""
+    registration = await Registration.select().where(Registration.id == registration_id).first()
+    sessions = await sessions_of([offering["id"]])
+    marks = (await marks_for_offering(offering["id"])).get(registration_id, {})
+    return await _apply_award(registration, offering, evaluate(offering, sessions, marks), now, actor_id)
+
+
+@dataclass(frozen=True)
+class CompletionSummary:
+    awarded: int
+    not_awarded: int  # confirmed, but the attendance rule is not met
+
+
+async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | None = None) -> CompletionSummary:
+    """Mark the offering completed and award PD hours to everyone who met the rule (idempotent)."""
+    if not actor.is_staff:
+        raise Forbidden("Only SCOE program staff mark workshops completed.")
+    check_ids(offering_id)
+    now = now or utc_now()
+    async with write_transaction():
+        offering = await lock_offering(offering_id)
+        if offering["status"] not in ("published", "completed"):
+            raise Conflict(f"A {offering['status']} workshop cannot be marked completed.", code="not_completable")
+        sessions = await sessions_of([offering_id])
+        if not sessions:
+            raise Conflict("This workshop has no scheduled sessions, so nobody can have attended it.", code="no_sessions")
+        last_start = sessions[-1]["starts_at"]
+        if last_start > now:
+            raise Conflict(f"The last session starts on {format_local(last_start)}. Mark the workshop completed after it.",
+                           code="not_finished")
+        if offering["status"] != "completed":
+            await Offering.update({Offering.status: "completed", Offering.updated_at: now}).where(Offering.id == offering_id)
+            offering = {**offering, "status": "completed"}
+        marks = await marks_for_offering(offering_id)
+        registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        awarded = not_awarded = 0
+        for registration in registrations:
+            result = evaluate(offering, sessions, marks.get(registration["id"], {}))
+            if await _apply_award(registration, offering, result, now, actor.id):
+                awarded += 1
+            elif registration["status"] == "confirmed":
+                not_awarded += 1
+    return CompletionSummary(awarded=awarded, not_awarded=not_awarded)

@@ -1,0 +1,111 @@
+"""Staff pages after the workshop: roster, attendance sheets (tap or CSV), completion, CSV exports."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, FromQuery
+from litestar.response import Response
+
+from booking.errors import InvalidInput
+from booking.scheduling import attendance, exports
+from booking.scheduling.pd_hours import complete_offering, describe_rule
+from booking.web.forms import optional_id, text
+from booking.web.guards import roles
+from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+
+
+async def roster_context(request: Request, offering_id: int) -> dict:
+    overview = await attendance.roster_overview(request.scope["user"], offering_id)
+    return {
+        "overview": overview, "offering": overview.offering, "sessions": overview.offering["sessions"],
+        "entries": overview.entries, "rule": describe_rule(overview.offering), "status_labels": exports.STATUS_LABELS,
+        "session_label": attendance.session_label,
+    }
+
+
+async def sheet_context(request: Request, offering_id: int, session_id: int | None, **extra) -> dict:
+    sheet = await attendance.attendance_sheet(request.scope["user"], offering_id, session_id)
+    return {
+        "offering": sheet.offering, "sessions": sheet.sessions, "session": sheet.session, "rows": sheet.rows,
+        "counts": sheet.counts, "session_label": attendance.session_label, "session_day": attendance.session_day,
+        "import_errors": {}, "import_message": None, "import_session": sheet.session["id"] if sheet.session else None,
+        **extra,
+    }
+
+
+def csv_response(file: exports.CsvFile) -> Response:
+    return Response(
+        content=file.text.encode("utf-8"), media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "Cache-Control": "no-store"},
+    )
+
+
+class StaffRosterController(Controller):
+    path = "/staff/offerings"
+    guards = [roles("staff")]
+    include_in_schema = False
+
+    @get("/{offering_id:int}/roster")
+    async def roster_page(self, request: Request, offering_id: FromPath[int]) -> object:
+        return page(request, "scheduling/staff_roster.html", **await roster_context(request, offering_id))
+
+    @post("/{offering_id:int}/complete")
+    async def complete(self, request: Request, offering_id: FromPath[int]) -> object:
+        await complete_offering(request.scope["user"], offering_id)
+        return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="offering-completed")
+
+    @get("/{offering_id:int}/attendance")
+    async def sheet(self, request: Request, offering_id: FromPath[int], session: FromQuery[int | None] = None) -> object:
+        return page(request, "scheduling/staff_roster_attendance.html", **await sheet_context(request, offering_id, session))
+
+    @post("/{offering_id:int}/attendance/{session_id:int}/{registration_id:int}")
+    async def mark(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int],
+                   registration_id: FromPath[int]) -> object:
+        form = await request.form()
+        row, counts = await attendance.mark_attendance(
+            request.scope["user"], offering_id, session_id, registration_id, text(form, "status", 20),
+        )
+        if wants_fragment(request):
+            return page(request, "scheduling/_attendance_row.html", offering={"id": offering_id},
+                        session={"id": session_id}, row=row, counts=counts, oob=True)
+        return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}&notice=attendance-saved"
+                                 f"#person-{registration_id}")
+
+    @post("/{offering_id:int}/attendance/import")
+    async def import_sheet(self, request: Request, offering_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        form = await request.form()
+        upload = form.get("sheet")
+        session_id = None
+        try:
+            session_id = optional_id(form, "session")
+            if isinstance(upload, UploadFile):
+                data = await upload.read(attendance.MAX_SHEET_BYTES + 1)
+                filename, content_type = upload.filename or "", upload.content_type or ""
+            else:
+                data, filename, content_type = b"", "", ""
+            await attendance.import_sign_in_sheet(actor, offering_id, filename=filename, content_type=content_type,
+                                                  data=data, session_id=session_id)
+        except InvalidInput as error:
+            shown = None if "session" in error.field_errors else session_id  # an unknown session is shown as none
+            context = await sheet_context(request, offering_id, shown, import_errors=error.field_errors,
+                                          import_message=error.message, import_session=shown)
+            return page_or_fragment(request, "scheduling/staff_roster_attendance.html",
+                                    "scheduling/_attendance_import.html", status=422, **context)
+        target = f"/staff/offerings/{offering_id}/attendance"
+        if session_id is not None:
+            target += f"?session={session_id}"
+        return redirect(request, target, notice="sheet-imported")
+
+    @get("/{offering_id:int}/exports/roster.csv")
+    async def export_roster(self, request: Request, offering_id: FromPath[int]) -> Response:
+        return csv_response(await exports.roster_csv(request.scope["user"], offering_id))
+
+    @get("/{offering_id:int}/exports/attendance.csv")
+    async def export_attendance(self, request: Request, offering_id: FromPath[int]) -> Response:
+        return csv_response(await exports.attendance_csv(request.scope["user"], offering_id))
+
+    @get("/{offering_id:int}/exports/pd-hours.csv")
+    async def export_pd_hours(self, request: Request, offering_id: FromPath[int]) -> Response:
+        return csv_response(await exports.pd_hours_csv(request.scope["user"], offering_id))
