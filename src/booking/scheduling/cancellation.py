@@ -27,7 +27,8 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
         if registration["status"] == "cancelled":
             raise Conflict("This registration is already cancelled.", code="already_cancelled")
         deadline = offering["cancellation_deadline"]
-        if not actor.is_staff and deadline is not None and now > deadline:
+        # Leaving a waiting list frees nobody's seat, so the cancellation deadline does not apply to it.
+        if not actor.is_staff and deadline is not None and now > deadline and registration["status"] != "waitlisted":
             raise Conflict(f"The cancellation deadline was {format_local(deadline)}. Please contact SCOE's program staff.",
                            code="cancellation_deadline_passed")
         await Registration.update({

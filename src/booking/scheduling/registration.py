@@ -161,7 +161,9 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
             "po_number": po_number, "amount_cents": price, "created_at": now,
         }
         if counts.seats_left > 0:
-            if payer == "district" and district is not None and district["requires_supervisor_approval"]:
+            # A coordinator of that district registering someone is the district's approval.
+            approved_by_coordinator = actor.is_coordinator and district is not None and actor.district_id == district["id"]
+            if payer == "district" and district is not None and district["requires_supervisor_approval"] and not approved_by_coordinator:
                 deadline = now + APPROVAL_WINDOW
                 if sessions:
                     deadline = min(deadline, sessions[0]["starts_at"])

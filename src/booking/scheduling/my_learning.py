@@ -1,0 +1,117 @@
+"""A person's own registrations, as "My learning" and the workshop page show them (read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from booking.accounts.actor import Actor
+from booking.catalog.offerings import sessions_of
+from booking.clock import utc_now
+from booking.errors import NotFound
+from booking.scheduling.capacity import hold_is_live
+from booking.scheduling.registration import overlap_warnings
+from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.visibility import get_visible_registration
+from booking.scheduling.waitlist import waitlist_position
+
+# Who to ask once the attendee can no longer cancel online. TO CONFIRM with SCOE before launch.
+STAFF_CONTACT = {"name": "SCOE Professional Learning", "email": "pd@scoe.net", "phone": "(916) 228-2500"}
+
+REGISTRATION_COLUMNS = (
+    Registration.all_columns(),
+    Registration.offering.title.as_alias("offering_title"),
+    Registration.offering.status.as_alias("offering_status"),
+    Registration.offering.kind.as_alias("offering_kind"),
+    Registration.offering.format.as_alias("offering_format"),
+    Registration.offering.pd_hours_tenths.as_alias("pd_hours_tenths"),
+    Registration.offering.cancellation_deadline.as_alias("cancellation_deadline"),
+    Registration.attendee.name.as_alias("attendee_name"),
+    Registration.attendee.email.as_alias("attendee_email"),
+)
+
+
+@dataclass
+class MyLearning:
+    upcoming: list[dict] = field(default_factory=list)  # confirmed and live holds
+    waiting: list[dict] = field(default_factory=list)
+    ended: list[dict] = field(default_factory=list)  # cancelled, declined, holds that ran out
+    finished: int = 0  # confirmed registrations whose workshop is over (they live on the transcript)
+
+
+def _decorate(row: dict, sessions: list[dict], now: dt.datetime) -> dict:
+    row["sessions"] = sessions
+    row["hold_live"] = hold_is_live(row, now)
+    row["hold_expired"] = row["status"] in HOLD_STATUSES and not row["hold_live"]
+    deadline = row["cancellation_deadline"]
+    row["deadline_passed"] = deadline is not None and now > deadline
+    # Leaving a waiting list frees nobody's seat, so its deadline does not apply.
+    row["can_cancel"] = row["status"] == "waitlisted" or (
+        row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"] and not row["deadline_passed"]
+    )
+    row["is_over"] = bool(sessions) and sessions[-1]["ends_at"] <= now
+    return row
+
+
+async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearning:
+    now = now or utc_now()
+    rows = await Registration.select(*REGISTRATION_COLUMNS).where(Registration.attendee == actor.id).order_by(
+        Registration.created_at, ascending=False
+    )
+    sessions = await sessions_of(list({row["offering"] for row in rows}))
+    by_offering: dict[int, list[dict]] = {}
+    for session in sessions:
+        by_offering.setdefault(session["offering"], []).append(session)
+    result = MyLearning()
+    for row in rows:
+        _decorate(row, by_offering.get(row["offering"], []), now)
+        if actor.role == "finance":
+            row["can_cancel"] = False  # finance reads registrations but does not cancel them
+        if row["status"] == "cancelled" or row["hold_expired"]:
+            result.ended.append(row)
+        elif row["status"] == "waitlisted":
+            row["waitlist_position"] = await waitlist_position(row)
+            result.waiting.append(row)
+        elif row["is_over"]:
+            result.finished += 1
+        else:
+            result.upcoming.append(row)
+    first_start = lambda row: row["sessions"][0]["starts_at"] if row["sessions"] else now  # noqa: E731
+    result.upcoming.sort(key=first_start)
+    result.waiting.sort(key=first_start)
+    return result
+
+
+async def current_registration(actor: Actor | None, offering_id: int, now: dt.datetime | None = None) -> dict | None:
+    """The person's live registration for this offering (an expired hold no longer counts), or None."""
+    if actor is None:
+        return None
+    now = now or utc_now()
+    rows = await Registration.select(*REGISTRATION_COLUMNS).where(
+        (Registration.attendee == actor.id) & (Registration.offering == offering_id) & (Registration.status != "cancelled")
+    )
+    for row in rows:
+        _decorate(row, [], now)
+        if row["hold_expired"]:
+            continue
+        row["waitlist_position"] = await waitlist_position(row)
+        return row
+    return None
+
+
+async def registration_details(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> dict:
+    """One registration the actor may see (404 otherwise), with its sessions, position and overlaps."""
+    now = now or utc_now()
+    await get_visible_registration(actor, registration_id)
+    row = await Registration.select(*REGISTRATION_COLUMNS).where(Registration.id == registration_id).first()
+    if row is None:
+        raise NotFound("No such registration.")
+    _decorate(row, await sessions_of([row["offering"]]), now)
+    row["waitlist_position"] = await waitlist_position(row)
+    row["is_self"] = row["attendee"] == actor.id
+    if actor.role == "finance":
+        row["can_cancel"] = False  # finance reads registrations but does not cancel them
+    elif actor.is_staff and row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"]:
+        row["can_cancel"] = True  # staff may cancel after the deadline
+    row["warnings"] = [] if row["status"] == "cancelled" else await overlap_warnings(row["attendee"], row["offering"])
+    return row

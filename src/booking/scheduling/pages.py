@@ -1,0 +1,103 @@
+"""Registering from the workshop page, "My learning", a registration's page, cancelling and leaving a waiting list."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+
+from booking.catalog.pages import PRESENTATION, workshop_context
+from booking.errors import Conflict, InvalidInput
+from booking.scheduling.bulk_registration import InvalidLines, register_many
+from booking.scheduling.cancellation import cancel_registration
+from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
+from booking.scheduling.registration import RegistrationRequest, register
+from booking.web.forms import text
+from booking.web.guards import roles, signed_in
+from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+
+PAYER_CHOICES = ("free", "district", "card")
+
+
+class RegistrationPagesController(Controller):
+    """POSTs from /workshops/{id}: the signed-in person registers; coordinators and staff register others."""
+
+    path = "/workshops"
+    include_in_schema = False
+
+    @post("/{offering_id:int}/register", guards=[signed_in])
+    async def register(self, request: Request, offering_id: FromPath[int]) -> object:
+        form = await request.form()
+        submitted = {"payer": "", "po_number": ""}
+        try:
+            payer = text(form, "payer", 20).strip() or None
+            po_number = text(form, "po_number", 200)
+            submitted = {"payer": payer or "", "po_number": po_number}
+            if payer is not None and payer not in PAYER_CHOICES:
+                raise InvalidInput({"payer": "Choose who pays from the list."})
+            outcome = await register(request.scope["user"], offering_id,
+                                     RegistrationRequest(payer=payer, po_number=po_number))
+        except InvalidInput as error:
+            return page(request, "catalog/workshop.html", status=422, **await workshop_context(
+                request, offering_id, form=submitted, form_errors=error.field_errors))
+        except Conflict as error:
+            # Already registered, not open yet, closed: the page shows the current state with the reason.
+            return page(request, "catalog/workshop.html", status=409, **await workshop_context(
+                request, offering_id, form=submitted, form_error=error.message))
+        return redirect(request, f"/my/learning/{outcome.registration['id']}")
+
+    @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")])
+    async def register_others(self, request: Request, offering_id: FromPath[int]) -> object:
+        form = await request.form()
+        submitted = {"people": "", "po_number": ""}
+        overrides: dict = {"bulk_form": submitted}
+        status = 200
+        try:
+            submitted = overrides["bulk_form"] = {"people": text(form, "people", 40_000),
+                                                  "po_number": text(form, "po_number", 200)}
+            overrides["bulk_report"] = await register_many(request.scope["user"], offering_id, submitted["people"],
+                                                           submitted["po_number"])
+            overrides["bulk_form"] = {"people": "", "po_number": submitted["po_number"]}
+        except InvalidLines as error:
+            overrides.update(bulk_errors=error.field_errors, bulk_problems=error.problems)
+            status = 422
+        except InvalidInput as error:
+            overrides["bulk_errors"] = error.field_errors
+            status = 422
+        context = await workshop_context(request, offering_id, fragment=wants_fragment(request), **overrides)
+        return page_or_fragment(request, "catalog/workshop.html", "scheduling/_register_others.html", status=status,
+                                **context)
+
+
+class MyLearningController(Controller):
+    path = "/my/learning"
+    guards = [signed_in]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        return page(request, "scheduling/my_learning.html", learning=await my_learning(request.scope["user"]),
+                    staff_contact=STAFF_CONTACT, **PRESENTATION)
+
+    @get("/{registration_id:int}")
+    async def show(self, request: Request, registration_id: FromPath[int]) -> object:
+        registration = await registration_details(request.scope["user"], registration_id)
+        return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT, **PRESENTATION)
+
+    @get("/{registration_id:int}/cancel")
+    async def confirm_cancel(self, request: Request, registration_id: FromPath[int]) -> object:
+        registration = await registration_details(request.scope["user"], registration_id)
+        return page(request, "scheduling/cancel.html", r=registration, error=None, staff_contact=STAFF_CONTACT,
+                    **PRESENTATION)
+
+    @post("/{registration_id:int}/cancel")
+    async def cancel(self, request: Request, registration_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        before = await registration_details(actor, registration_id)  # 404 outside the actor's scope
+        try:
+            await cancel_registration(actor, registration_id)
+        except Conflict as error:
+            current = await registration_details(actor, registration_id)
+            return page(request, "scheduling/cancel.html", status=409, r=current, error=error.message,
+                        staff_contact=STAFF_CONTACT, **PRESENTATION)
+        notice = "left-waiting-list" if before["status"] == "waitlisted" else "registration-cancelled"
+        return redirect(request, "/my/learning", notice=notice)
