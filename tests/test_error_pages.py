@@ -49,3 +49,14 @@ async def test_security_headers_are_set(client):
 async def test_pages_never_cache_a_fragment_for_a_full_page(client):
     response = await client.get("/sign-in")
     assert response.headers["vary"] == "HX-Request"
+
+
+async def test_an_id_beyond_the_integer_range_is_404_not_500(client):
+    from tests.factories import make_user, signed_in
+
+    for path in ("/api/v1/offerings/99999999999", "/api/v1/offerings/99999999999999999999999"):
+        response = await client.get(path)
+        assert response.status_code == 404, (path, response.text)
+        assert response.json()["code"] == "not_found"
+    await signed_in(client, await make_user("admin"))
+    assert (await client.get("/admin/users/99999999999")).status_code == 404

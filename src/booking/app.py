@@ -22,7 +22,14 @@ from booking.accounts.api import AccountsApi
 from booking.accounts.controllers import PasswordResetController, SignInController
 from booking.accounts.district_pages import DistrictPeopleController
 from booking.catalog.api import OfferingsApi
+from booking.catalog.calendar_file import CalendarFileController
+from booking.catalog.pages import CatalogPagesController
+from booking.catalog.staff_pages import StaffOfferingsController, StaffVenuesController
+from booking.scheduling.approval_pages import ApprovalsController
+from booking.scheduling.pages import MyLearningController, RegistrationPagesController
 from booking.scheduling.api import RegistrationsApi
+from booking.scheduling.staff_pages import StaffRosterController
+from booking.scheduling.transcript_pages import CertificateVerifyController, TranscriptController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
@@ -64,6 +71,16 @@ def route_handlers() -> list:
         AccountsApi,
         OfferingsApi,
         RegistrationsApi,
+        StaffRosterController,
+        TranscriptController,
+        CertificateVerifyController,
+        CatalogPagesController,
+        StaffOfferingsController,
+        StaffVenuesController,
+        RegistrationPagesController,
+        MyLearningController,
+        ApprovalsController,
+        CalendarFileController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),
     ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from booking.accounts.actor import Actor
-from booking.catalog.tables import Offering, OfferingSession, Program, Room
+from booking.accounts.actor import STAFF_ROLES, Actor
+from booking.accounts.tables import User
+from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
 from booking.clock import utc_now
 from booking.db import write_transaction
@@ -31,11 +32,36 @@ async def _check_rooms(data: OfferingInput) -> None:
             raise InvalidInput({"sessions.room_id": f"No room with id {sorted(missing)[0]}."})
 
 
-async def create_offering(actor: Actor, data: OfferingInput) -> int:
+async def check_facilitator_people(user_ids: list[int]) -> list[int]:
+    """Facilitators chosen among the platform's people must be active staff (or admins)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return []
+    found = await User.select(User.id).where(
+        User.id.is_in(wanted) & User.role.is_in(sorted(STAFF_ROLES)) & (User.is_active == True))  # noqa: E712
+    if len(found) != len(wanted):
+        raise InvalidInput({"facilitator_ids": "Choose facilitators from the list of SCOE staff."})
+    return wanted
+
+
+async def create_offering(actor: Actor, data: OfferingInput, override_reason: str | None = None) -> int:
+    """Create an offering with its program, sessions and facilitators.
+
+    Sessions are checked for double-booked rooms and facilitators and for rooms that are too
+    small (catalog.conflicts): refused with ScheduleConflict unless `override_reason` is given."""
+    from booking.catalog import conflicts
+
     require_staff(actor)
     values = check_offering(data)
     await _check_rooms(data)
+    facilitator_ids = await check_facilitator_people(data.facilitator_ids)
+    ordered = sorted(data.sessions, key=lambda s: s.starts_at)
     async with write_transaction():
+        slots = [conflicts.Slot(s.starts_at, s.ends_at, s.room_id, session_id=-(i + 1)) for i, s in enumerate(ordered)]
+        await conflicts.lock_resources({s.room_id for s in ordered if s.room_id is not None}, set(facilitator_ids))
+        warnings = await conflicts.warnings_for(offering_id=0, capacity=values["capacity"], slots=slots,
+                                                facilitator_ids=set(facilitator_ids))
+        reason = conflicts.settle(warnings, override_reason)
         program_id = data.program_id
         if program_id is None:
             program = Program(
@@ -48,12 +74,18 @@ async def create_offering(actor: Actor, data: OfferingInput) -> int:
             raise InvalidInput({"program_id": "No such program."})
         offering = Offering(program=program_id, **values)
         await offering.save()
-        if data.sessions:
-            await OfferingSession.insert(*[
+        new_ids: dict[int | None, int] = {}
+        if ordered:
+            stored = await OfferingSession.insert(*[
                 OfferingSession(offering=offering.id, starts_at=s.starts_at, ends_at=s.ends_at, room=s.room_id,
                                 online_url=s.online_url.strip(), location_note=s.location_note.strip())
-                for s in sorted(data.sessions, key=lambda s: s.starts_at)
-            ])
+                for s in ordered
+            ]).returning(OfferingSession.id, OfferingSession.starts_at)
+            stored.sort(key=lambda row: (row["starts_at"], row["id"]))
+            new_ids = {-(i + 1): row["id"] for i, row in enumerate(stored)}
+        if facilitator_ids:
+            await OfferingFacilitator.insert(*[OfferingFacilitator(offering=offering.id, user=u) for u in facilitator_ids])
+        await conflicts.record_overrides(actor, warnings, reason, new_ids)
     return offering.id
 
 

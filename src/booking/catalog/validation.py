@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_KINDS, OFFERING_STATUSES
+from booking.clock import LOCAL_TZ
 from booking.errors import InvalidInput
 
 MAX_CAPACITY = 10_000
@@ -45,6 +47,7 @@ class OfferingInput:
     attendance_rule: str = "all_sessions"
     min_attendance_hours: str = "0"
     facilitators: str = ""
+    facilitator_ids: list[int] = field(default_factory=list)  # staff people facilitating (OfferingFacilitator)
 
 
 def hours_to_tenths(value: str | int | float, field_name: str) -> int:
@@ -75,8 +78,12 @@ def check_session(session: SessionInput, prefix: str = "sessions") -> None:
         raise InvalidInput({f"{prefix}.location_note": "The location is too long."})
 
 
-def check_offering(data: OfferingInput) -> dict[str, object]:
-    """Validate everything at once and return the normalised column values."""
+def check_offering(data: OfferingInput, *, has_sessions: bool = False) -> dict[str, object]:
+    """Validate everything at once and return the normalised column values.
+
+    `has_sessions`: the offering already has scheduled sessions (editing), so it may be
+    published without new ones in `data.sessions`.
+    """
     errors: dict[str, str] = {}
     title = " ".join((data.title or "").split())
     if not title:
@@ -129,7 +136,7 @@ def check_offering(data: OfferingInput) -> dict[str, object]:
         and data.registration_closes_at <= data.registration_opens_at
     ):
         errors["registration_closes_at"] = "Registration must close after it opens."
-    if data.status == "published" and not data.sessions:
+    if data.status == "published" and not data.sessions and not has_sessions:
         errors["sessions"] = "A published workshop needs at least one session."
     for index, session in enumerate(data.sessions):
         try:
@@ -163,3 +170,77 @@ def encode_audiences(audiences: list[str]) -> str:
 
 def decode_audiences(stored: str) -> list[str]:
     return [a for a in (stored or "").split(",") if a]
+
+
+# --- Input as people type it (staff forms): dollars and local date/times -------------------
+
+_DOLLARS = re.compile(r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$")
+
+
+def dollars_to_cents(value: str | None, field_name: str, *, blank: int | None = None) -> int | None:
+    """"45", "45.5", "$1,200.00" -> exact integer cents; "" -> `blank`. Never a float."""
+    text = (value or "").strip()
+    if text.startswith("$"):
+        text = text[1:].strip()
+    if text == "":
+        return blank
+    if text.startswith("-"):
+        raise InvalidInput({field_name: "A price cannot be negative. Enter 0 for a free workshop."})
+    if re.fullmatch(r"[0-9,]*\.[0-9]{3,}", text):
+        raise InvalidInput({field_name: "Use at most two decimal places (dollars and cents, like 45.50)."})
+    if not _DOLLARS.fullmatch(text):
+        raise InvalidInput({field_name: "Enter an amount in dollars, like 45 or 45.50."})
+    cents = Decimal(text.replace(",", "")) * 100
+    if cents > MAX_PRICE_CENTS:
+        raise InvalidInput({field_name: "Enter a price from $0 to $100,000."})
+    return int(cents)
+
+
+def local_to_utc(naive: dt.datetime, field_name: str) -> dt.datetime:
+    """A wall-clock time in Sacramento -> UTC. A time skipped by the spring change is refused;
+    an ambiguous one in the autumn means its first occurrence (daylight time)."""
+    aware = naive.replace(tzinfo=LOCAL_TZ, fold=0)
+    utc = aware.astimezone(dt.timezone.utc)
+    if utc.astimezone(LOCAL_TZ).replace(tzinfo=None) != naive:
+        raise InvalidInput({field_name: "That time does not exist in Sacramento: clocks jump from 2:00 to 3:00 AM that night."})
+    return utc
+
+
+def parse_local_datetime(value: str | None, field_name: str) -> dt.datetime | None:
+    """"2027-03-01T09:00" (a datetime-local input, Pacific time) -> an aware UTC datetime; "" -> None."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        naive = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput({field_name: "Enter a date and time, like 2027-03-01 09:00."}) from None
+    if naive.tzinfo is not None:
+        raise InvalidInput({field_name: "Enter the local date and time without a time zone."})
+    return local_to_utc(naive.replace(second=0, microsecond=0), field_name)
+
+
+def parse_local_date(value: str | None, field_name: str) -> dt.date:
+    text = (value or "").strip()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput({field_name: "Enter a date, like 2027-03-15."}) from None
+
+
+def parse_local_time(value: str | None, field_name: str) -> dt.time:
+    text = (value or "").strip()
+    try:
+        parsed = dt.time.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput({field_name: "Enter a time, like 09:00 or 13:30."}) from None
+    if parsed.tzinfo is not None:
+        raise InvalidInput({field_name: "Enter the local time without a time zone."})
+    return parsed.replace(second=0, microsecond=0)
+
+
+def shift_local_days(moment: dt.datetime, days: int) -> dt.datetime:
+    """Move a UTC moment by whole days keeping its Sacramento wall-clock time (9:00 stays 9:00
+    across a daylight-saving change; the UTC hour moves instead)."""
+    local = moment.astimezone(LOCAL_TZ).replace(tzinfo=None) + dt.timedelta(days=days)
+    return local.replace(tzinfo=LOCAL_TZ, fold=0).astimezone(dt.timezone.utc)

@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 
-from booking.errors import DomainError, InvalidInput, Unauthenticated
+from booking.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from booking.web.auth import is_api_path
 from booking.web.pages import base_context, wants_fragment
 from booking.web.problem import problem_response
@@ -94,7 +94,21 @@ def handle_http_exception(request: Request, error: HTTPException) -> Response:
     return _html_error(request, status, title, message)
 
 
+def _is_id_out_of_range(error: Exception) -> bool:
+    """An id in a URL beyond the database's integer range can name nothing: that is a 404, not a 500."""
+    import asyncpg
+
+    if isinstance(error, asyncpg.exceptions.NumericValueOutOfRangeError):
+        return True
+    text = str(error)
+    if isinstance(error, asyncpg.exceptions.DataError) and "out of" in text and "range" in text:
+        return True
+    return isinstance(error, OverflowError) and ("SQLite INTEGER" in text or "int32 range" in text)
+
+
 def handle_unexpected(request: Request, error: Exception) -> Response:
+    if _is_id_out_of_range(error):
+        return handle_domain_error(request, NotFound("No such item."))
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     if is_api_path(request.url.path):
         return problem_response(500, "internal_error", "Something went wrong", "An unexpected error occurred; nothing was changed.")

@@ -18,7 +18,7 @@ def optional_id(form, name: str) -> int | None:
     value = (form.get(name) or "").strip() if isinstance(form.get(name), str) else ""
     if value == "":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise InvalidInput({name: "Choose an option from the list."})
     return int(value)
 

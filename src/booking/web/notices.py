@@ -11,6 +11,33 @@ NOTICES = {
     "token-revoked": "The token is revoked; it no longer works.",
     "user-saved": "The person's account is saved.",
     "user-created": "The account is created.",
+    # Staff: after the workshop (roster, attendance, PD hours)
+    "attendance-saved": "Attendance is saved.",
+    "sheet-imported": "The sign-in sheet is imported: everyone on it is marked.",
+    "offering-completed": "The workshop is completed. PD hours and certificates went to everyone who met the attendance rule.",
+    # Attendees and coordinators: registrations
+    "registration-cancelled": "Your registration is cancelled and your seat is released. A confirmation email is on its way.",
+    "left-waiting-list": "You left the waiting list.",
+    "registration-approved": "Approved: the person is registered and emailed.",
+    "registration-declined": "Declined: the person is emailed and the seat is released.",
+    # Staff: the catalog
+    "offering-created": "The workshop is created. Add its sessions, then publish it.",
+    "offering-saved": "The workshop is saved.",
+    "offering-saved-promoted": "The workshop is saved. People from the waiting list have been given the new seats.",
+    "capacity-changed": "The capacity is changed.",
+    "capacity-promoted": "The capacity is changed. People from the waiting list have been given the new seats.",
+    "offering-published": "The workshop is published: people can find it and register.",
+    "offering-unpublished": "The workshop is back to draft: only staff can see it.",
+    "offering-copied": "This is the copy, saved as a draft. Check its dates, then publish it.",
+    "offering-cancelled": "The workshop is cancelled. Anyone registered or waiting has been emailed.",
+    "session-added": "The session is added.",
+    "session-rescheduled": "The session is changed. Anyone registered or waiting has been emailed.",
+    "session-unchanged": "Nothing changed, so nobody was emailed.",
+    "session-cancelled": "The session is cancelled. Anyone registered or waiting has been emailed.",
+    "venue-created": "The venue is created. Add its rooms.",
+    "venue-saved": "The venue is saved.",
+    "room-added": "The room is added.",
+    "room-saved": "The room is saved.",
 }
 
 

@@ -1,0 +1,88 @@
+"""What staff see of the catalog: every offering (drafts too) with its dates, seats and fill rate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.accounts.actor import Actor
+from booking.accounts.tables import User
+from booking.catalog import conflicts
+from booking.catalog.offerings import OFFERING_COLUMNS, get_offering, require_staff, sessions_of
+from booking.catalog.sessions import facilitator_ids_of
+from booking.catalog.tables import OFFERING_STATUSES, Offering
+from booking.catalog.validation import decode_audiences
+from booking.clock import utc_now
+from booking.scheduling.capacity import seat_counts, seat_counts_for
+
+WHEN_CHOICES = ("upcoming", "past", "all")
+LIST_LIMIT = 500
+
+
+def fill_rate(confirmed: int, capacity: int) -> int:
+    """Confirmed seats as a whole percentage of capacity."""
+    return round(100 * confirmed / capacity) if capacity else 0
+
+
+async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcoming", now: dt.datetime | None = None) -> list[dict]:
+    """Offerings for the staff list: upcoming ones soonest first, past ones latest first.
+
+    Offerings without sessions (new drafts) count as upcoming."""
+    require_staff(actor)
+    now = now or utc_now()
+    query = Offering.select(*OFFERING_COLUMNS)
+    if status in OFFERING_STATUSES:
+        query = query.where(Offering.status == status)
+    rows = await query.order_by(Offering.id, ascending=False).limit(LIST_LIMIT)
+    sessions = await sessions_of([r["id"] for r in rows])
+    by_offering: dict[int, list[dict]] = {}
+    for session in sessions:
+        by_offering.setdefault(session["offering"], []).append(session)
+    counts = await seat_counts(rows, now)
+    result = []
+    for row in rows:
+        own = by_offering.get(row["id"], [])
+        row["first_starts_at"] = own[0]["starts_at"] if own else None
+        row["last_ends_at"] = max(s["ends_at"] for s in own) if own else None
+        row["session_count"] = len(own)
+        row["counts"] = counts[row["id"]]
+        row["fill_rate"] = fill_rate(row["counts"].confirmed, row["capacity"])
+        row["is_past"] = row["last_ends_at"] is not None and row["last_ends_at"] < now
+        if when == "upcoming" and row["is_past"] or when == "past" and not row["is_past"]:
+            continue
+        result.append(row)
+    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    if when == "past":
+        result.sort(key=lambda r: r["first_starts_at"], reverse=True)
+    else:
+        result.sort(key=lambda r: (r["is_past"], r["first_starts_at"] or far, r["id"]))
+    return result
+
+
+async def staff_people() -> list[dict]:
+    """Active staff and admins: the people who can be chosen as facilitators."""
+    return await User.select(User.id, User.name, User.email).where(
+        User.role.is_in(["staff", "admin"]) & (User.is_active == True)  # noqa: E712
+    ).order_by(User.name)
+
+
+async def offering_for_staff(actor: Actor, offering_id: int, now: dt.datetime | None = None) -> dict:
+    """One offering with everything its staff page shows (NotFound for an unknown id)."""
+    from booking.catalog.editing import paid_registrations, refunds_due
+
+    require_staff(actor)
+    now = now or utc_now()
+    row = await get_offering(actor, offering_id)
+    row["audience_list"] = decode_audiences(row["audiences"])
+    row["all_sessions"] = await sessions_of([offering_id], include_cancelled=True)
+    row["counts"] = await seat_counts_for(row, now)
+    row["fill_rate"] = fill_rate(row["counts"].confirmed, row["capacity"])
+    row["facilitator_ids"] = sorted(await facilitator_ids_of(offering_id))
+    row["overrides"] = await conflicts.overrides_of(offering_id)
+    row["refunds_due"] = await refunds_due(offering_id) if row["status"] == "cancelled" else 0
+    row["paid_registrations"] = await paid_registrations(offering_id)
+    if row["copied_from"]:
+        source = await Offering.select(Offering.id, Offering.title).where(Offering.id == row["copied_from"]).first()
+        row["copied_from_title"] = source["title"] if source else None
+    else:
+        row["copied_from_title"] = None
+    return row
