@@ -68,3 +68,28 @@ async def test_staff_reorder_the_list_with_a_recorded_reason(db):
     assert [await waitlist_position(rows[r["id"]]) for r in (third, first, second)] == [1, 2, 3]
     event = await RegistrationEvent.select().where(RegistrationEvent.kind == "waitlist_reordered").first()
     assert "math night" in event["note"] and event["actor"] == staff.id
+
+
+async def test_staff_move_someone_on_the_roster_page_with_a_reason(client):
+    from tests.factories import post_form, signed_in
+
+    offering = await _offering(capacity=1)
+    await _register(offering, at=dt.datetime.now(dt.timezone.utc))
+    first, second = [await _register(offering, at=dt.datetime.now(dt.timezone.utc)) for _ in range(2)]
+    await signed_in(client, await make_user("staff"))
+    roster_url = f"/staff/offerings/{offering['id']}/roster"
+    page = await client.get(roster_url)
+    assert "Waiting list order" in page.text
+    move_url = f"/staff/offerings/{offering['id']}/waitlist/{second['id']}/move"
+    no_reason = await post_form(client, move_url, {"position": "1", "reason": ""}, token_from=roster_url)
+    assert no_reason.status_code == 422 and "Say why" in no_reason.text
+    bad_position = await post_form(client, move_url, {"position": "first", "reason": "x"}, token_from=roster_url)
+    assert bad_position.status_code == 422
+    assert await waitlist_position(await Registration.select().where(Registration.id == second["id"]).first()) == 2
+    moved = await post_form(client, move_url, {"position": "1", "reason": "Mentor teacher for the series"}, token_from=roster_url)
+    assert moved.status_code == 303
+    assert await waitlist_position(await Registration.select().where(Registration.id == second["id"]).first()) == 1
+    other = await _offering(capacity=1)
+    wrong = await post_form(client, f"/staff/offerings/{other['id']}/waitlist/{first['id']}/move",
+                            {"position": "1", "reason": "x"}, token_from=roster_url)
+    assert wrong.status_code == 404

@@ -10,6 +10,7 @@ from litestar.response import Response
 from booking.errors import InvalidInput
 from booking.scheduling import attendance, exports
 from booking.scheduling.pd_hours import complete_offering, describe_rule
+from booking.scheduling.waitlist import reorder
 from booking.web.forms import optional_id, text
 from booking.web.guards import roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
@@ -20,7 +21,7 @@ async def roster_context(request: Request, offering_id: int) -> dict:
     return {
         "overview": overview, "offering": overview.offering, "sessions": overview.offering["sessions"],
         "entries": overview.entries, "rule": describe_rule(overview.offering), "status_labels": exports.STATUS_LABELS,
-        "session_label": attendance.session_label,
+        "session_label": attendance.session_label, "move_errors": {}, "move_target": None,
     }
 
 
@@ -54,6 +55,20 @@ class StaffRosterController(Controller):
     async def complete(self, request: Request, offering_id: FromPath[int]) -> object:
         await complete_offering(request.scope["user"], offering_id)
         return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="offering-completed")
+
+    @post("/{offering_id:int}/waitlist/{registration_id:int}/move")
+    async def move_on_waitlist(self, request: Request, offering_id: FromPath[int], registration_id: FromPath[int]) -> object:
+        form = await request.form()
+        position = text(form, "position", 10).strip()
+        try:
+            if not (position.isascii() and position.isdigit()):
+                raise InvalidInput({"position": "Enter the new position as a whole number, 1 or more."})
+            await reorder(request.scope["user"], registration_id, int(position), text(form, "reason", 300), offering_id)
+        except InvalidInput as error:
+            context = {**await roster_context(request, offering_id), "move_errors": error.field_errors,
+                       "move_target": registration_id}
+            return page(request, "scheduling/staff_roster.html", status=422, **context)
+        return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="waitlist-moved")
 
     @get("/{offering_id:int}/attendance")
     async def sheet(self, request: Request, offering_id: FromPath[int], session: FromQuery[int | None] = None) -> object:

@@ -94,8 +94,8 @@ async def waitlist_position(registration: dict) -> int | None:
     return ahead + 1
 
 
-async def reorder(actor: Actor, registration_id: int, new_position: int, reason: str) -> None:
-    """Staff move someone on the list; the reason is recorded."""
+async def reorder(actor: Actor, registration_id: int, new_position: int, reason: str, offering_id: int | None = None) -> None:
+    """Staff move someone on the list; the reason is recorded. `offering_id`, when given, must match."""
     if not actor.is_staff:
         raise Forbidden("Only SCOE program staff reorder a waiting list.")
     reason = " ".join((reason or "").split())
@@ -105,7 +105,7 @@ async def reorder(actor: Actor, registration_id: int, new_position: int, reason:
         raise InvalidInput({"position": "Positions start at 1."})
     async with write_transaction():
         registration = await Registration.select().where(Registration.id == registration_id).first()
-        if registration is None:
+        if registration is None or (offering_id is not None and registration["offering"] != offering_id):
             raise NotFound("No such registration.")
         await lock_offering(registration["offering"])
         if registration["status"] != "waitlisted":

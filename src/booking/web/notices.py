@@ -1,6 +1,7 @@
 """Short confirmations shown after a redirect (`?notice=code`), so POST-redirect-GET needs no state."""
 
 NOTICES = {
+    "waitlist-moved": "The waiting list is reordered; the reason is recorded.",
     "signed-in": "You are signed in.",
     "signed-out": "You are signed out.",
     "link-sent": "If an account uses that address, a sign-in link is on its way. It works once, for 20 minutes.",
