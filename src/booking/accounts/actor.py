@@ -39,6 +39,14 @@ class Actor:
         return self.role in {"staff", "finance", "admin"}
 
     @classmethod
+    def from_joined(cls, row: dict) -> "Actor | None":
+        """From a row selected with `joined_person_columns`; None for a deactivated person."""
+        if not row["person_is_active"]:
+            return None
+        return cls(row["person_id"], row["person_email"], row["person_name"], row["person_role"],
+                   row["person_district"], row["person_school"])
+
+    @classmethod
     def from_row(cls, row: dict) -> "Actor":
         return cls(
             id=row["id"],
@@ -48,3 +56,16 @@ class Actor:
             district_id=row.get("district"),
             school_id=row.get("school"),
         )
+
+
+def joined_person_columns(user_fk) -> tuple:
+    """The columns an Actor needs, read through a foreign key to `app_user` (sessions, API tokens)."""
+    return (
+        user_fk.id.as_alias("person_id"),
+        user_fk.email.as_alias("person_email"),
+        user_fk.name.as_alias("person_name"),
+        user_fk.role.as_alias("person_role"),
+        user_fk.district.as_alias("person_district"),
+        user_fk.school.as_alias("person_school"),
+        user_fk.is_active.as_alias("person_is_active"),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking.accounts.actor import Actor
+from booking.accounts.actor import Actor, joined_person_columns
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import ApiToken, User
 from booking.clock import utc_now
@@ -47,23 +47,16 @@ async def actor_for_api_token(token: str) -> Actor | None:
     """The token's owner, or None for an unknown, revoked or deactivated one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = await ApiToken.select(
-        ApiToken.id,
-        ApiToken.last_used_at,
-        ApiToken.user.id.as_alias("user_id"),
-        ApiToken.user.email.as_alias("email"),
-        ApiToken.user.name.as_alias("name"),
-        ApiToken.user.role.as_alias("role"),
-        ApiToken.user.district.as_alias("district"),
-        ApiToken.user.school.as_alias("school"),
-        ApiToken.user.is_active.as_alias("is_active"),
-    ).where((ApiToken.token_hash == hash_token(token)) & ApiToken.revoked_at.is_null()).first()
-    if row is None or not row["is_active"]:
+    row = await ApiToken.select(ApiToken.id, ApiToken.last_used_at, *joined_person_columns(ApiToken.user)).where(
+        (ApiToken.token_hash == hash_token(token)) & ApiToken.revoked_at.is_null()
+    ).first()
+    actor = Actor.from_joined(row) if row else None
+    if actor is None:
         return None
     now = utc_now()
     if row["last_used_at"] is None or (now - row["last_used_at"]).total_seconds() > 300:
         await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
-    return Actor(row["user_id"], row["email"], row["name"], row["role"], row["district"], row["school"])
+    return actor
 
 
 async def user_id_for_email(email: str) -> int:

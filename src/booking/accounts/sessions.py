@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking.accounts.actor import Actor
+from booking.accounts.actor import Actor, joined_person_columns
 from booking.accounts.secrets_util import hash_token, new_token
-from booking.accounts.tables import User, UserSession
+from booking.accounts.tables import UserSession
 from booking.clock import utc_now
 from booking.db import write_transaction
 
@@ -38,28 +38,14 @@ async def actor_for_session(token: str | None) -> Actor | None:
         return None
     now = utc_now()
     row = await UserSession.select(
-        UserSession.id,
-        UserSession.last_seen_at,
-        UserSession.user.id.as_alias("id_"),
-        UserSession.user.email.as_alias("email"),
-        UserSession.user.name.as_alias("name"),
-        UserSession.user.role.as_alias("role"),
-        UserSession.user.district.as_alias("district"),
-        UserSession.user.school.as_alias("school"),
-        UserSession.user.is_active.as_alias("is_active"),
+        UserSession.id, UserSession.last_seen_at, *joined_person_columns(UserSession.user)
     ).where((UserSession.token_hash == hash_token(token)) & (UserSession.expires_at > now)).first()
-    if row is None or not row["is_active"]:
+    actor = Actor.from_joined(row) if row else None
+    if actor is None:
         return None
     if now - row["last_seen_at"] > LAST_SEEN_RESOLUTION:
         await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
-    return Actor(
-        id=row["id_"],
-        email=row["email"],
-        name=row["name"],
-        role=row["role"],
-        district_id=row["district"],
-        school_id=row["school"],
-    )
+    return actor
 
 
 async def end_session(token: str | None) -> None:
@@ -72,8 +58,3 @@ async def end_all_sessions(user_id: int) -> None:
     """After a password reset or deactivation, every signed-in browser is signed out."""
     async with write_transaction():
         await UserSession.delete().where(UserSession.user == user_id)
-
-
-async def is_user_active(user_id: int) -> bool:
-    row = await User.select(User.is_active).where(User.id == user_id).first()
-    return bool(row and row["is_active"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from booking.accounts.actor import Actor
 from booking.accounts.districts import check_school_in_district
 from booking.accounts.passwords import hash_password, validate_new_password
 from booking.accounts.tables import ROLES, District, User
@@ -108,12 +107,3 @@ async def get_user(user_id: int) -> dict:
 
 async def find_user_by_email(email: str) -> dict | None:
     return await User.select().where(User.email == normalize_email(email)).first()
-
-
-async def actor_for_user_id(user_id: int) -> Actor | None:
-    row = await User.select(User.id, User.email, User.name, User.role, User.district, User.school, User.is_active).where(
-        User.id == user_id
-    ).first()
-    if row is None or not row["is_active"]:
-        return None
-    return Actor.from_row(row)

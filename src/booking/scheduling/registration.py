@@ -55,8 +55,6 @@ async def _resolve_attendee(actor: Actor, request: RegistrationRequest) -> tuple
     if existing is not None:
         if actor.is_coordinator and existing["district"] != actor.district_id:
             raise Forbidden("That person belongs to another district; their own coordinator registers them.")
-        if existing["id"] == actor.id:
-            return existing, False
         return existing, False
     name = validate_name(request.attendee_name or "", "attendee.name")
     # A newcomer registered by a coordinator joins the coordinator's district.
