@@ -1,4 +1,4 @@
-"""GET /offerings/{id}.ics, read back with a small RFC 5545 reader of our own (not the library that wrote it)."""
+"""GET /offerings/{id}.ics, read back by vobject and ical.js (not the library that wrote it), which must agree."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ from booking.catalog.offerings import create_offering
 from booking.catalog.tables import Offering, OfferingSession, Room, Venue
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ
+from tests.calendars.readers import read_everywhere
 from tests.factories import make_user, signed_in
 from tests.workshop_factory import make_workshop, staff_actor
 
+UTC = dt.timezone.utc
+
 
 def unfold(text: str) -> list[str]:
-    """RFC 5545 §3.1: lines end in CRLF; a line starting with a space or tab continues the previous one."""
+    """RFC 5545 §3.1: lines end in CRLF; a line starting with a space or tab continues the previous one.
+
+    Kept for tests/notifications/test_invites.py; tests/calendars/readers.check_wire_format does the
+    same checks on bytes (and also refuses folds that split a UTF-8 character)."""
     assert text.endswith("\r\n")
     raw = text.split("\r\n")[:-1]
     for line in raw:
@@ -28,38 +34,7 @@ def unfold(text: str) -> list[str]:
     return lines
 
 
-def parse(text: str) -> tuple[dict, list[dict]]:
-    """The calendar's properties and its VEVENTs, each a dict of NAME -> value (parameters dropped)."""
-    calendar: dict = {}
-    events: list[dict] = []
-    current = None
-    stack = []
-    for line in unfold(text):
-        name, _, value = line.partition(":")
-        name = name.split(";")[0].upper()
-        if name == "BEGIN":
-            stack.append(value)
-            if value == "VEVENT":
-                current = {}
-            continue
-        if name == "END":
-            assert stack.pop() == value, f"END:{value} does not close its BEGIN"
-            if value == "VEVENT":
-                events.append(current)
-                current = None
-            continue
-        target = current if current is not None else calendar
-        target[name] = value.replace("\\n", "\n").replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\")
-    assert not stack
-    return calendar, events
-
-
-def utc(value: str) -> dt.datetime:
-    assert value.endswith("Z"), f"not UTC: {value}"
-    return dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-
-
-async def test_every_session_is_one_event_with_a_stable_uid_in_utc_across_daylight_saving(client):
+async def test_every_session_is_one_event_with_a_stable_uid_and_the_right_instant_across_daylight_saving(client):
     venue = Venue(name="SCOE Mather Campus", address="10474 Mather Boulevard, Mather, CA 95655")
     await venue.save()
     room = Room(venue=venue.id, name="Room 203", capacity=30)
@@ -81,27 +56,29 @@ async def test_every_session_is_one_event_with_a_stable_uid_in_utc_across_daylig
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     assert f'filename="workshop-{offering_id}.ics"' in response.headers["content-disposition"]
-    calendar, events = parse(response.text)
-    assert calendar["VERSION"] == "2.0" and calendar["PRODID"]
-    assert len(events) == 2
-    first, second = events
-    assert first["UID"] == f"session-{sessions[0]['id']}@testserver.local"
-    assert second["UID"] == f"session-{sessions[1]['id']}@testserver.local"
-    assert utc(first["DTSTART"]) == dt.datetime(2027, 3, 13, 17, 0, tzinfo=dt.timezone.utc)
-    assert utc(first["DTEND"]) == dt.datetime(2027, 3, 13, 20, 0, tzinfo=dt.timezone.utc)
-    assert utc(second["DTSTART"]) == dt.datetime(2027, 3, 15, 16, 0, tzinfo=dt.timezone.utc)
-    assert utc(second["DTEND"]) == dt.datetime(2027, 3, 15, 18, 0, tzinfo=dt.timezone.utc)
-    assert (first["SEQUENCE"], second["SEQUENCE"]) == ("0", "3")
-    assert first["SUMMARY"] == "Spring Series, part; one (session 1 of 2)"
-    assert first["LOCATION"] == "SCOE Mather Campus, Room 203, 10474 Mather Boulevard, Mather, CA 95655"
-    assert second["LOCATION"] == "Online: https://zoom.us/j/777"
-    assert first["URL"] == f"http://testserver.local/workshops/{offering_id}"
-    assert f"http://testserver.local/workshops/{offering_id}" in first["DESCRIPTION"]
-    assert abs(utc(first["DTSTAMP"]) - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
-    assert first["STATUS"] == second["STATUS"] == "CONFIRMED"
+    calendar = read_everywhere(response.content)
+    assert calendar.properties["version"] == "2.0" and calendar.properties["prodid"]
+    assert calendar.method == "PUBLISH" and calendar.name == "Spring Series, part; one"
+    # Pacific wall-clock times with the file's own VTIMEZONE, not UTC.
+    assert calendar.timezones == ("America/Los_Angeles",)
+    assert b"DTSTART;TZID=America/Los_Angeles:20270313T090000\r\n" in response.content
+    assert len(calendar.events) == 2
+    first, second = calendar.events
+    assert first.uid == f"session-{sessions[0]['id']}@testserver.local"
+    assert second.uid == f"session-{sessions[1]['id']}@testserver.local"
+    assert (first.start, first.end) == (dt.datetime(2027, 3, 13, 17, 0, tzinfo=UTC), dt.datetime(2027, 3, 13, 20, 0, tzinfo=UTC))
+    assert (second.start, second.end) == (dt.datetime(2027, 3, 15, 16, 0, tzinfo=UTC), dt.datetime(2027, 3, 15, 18, 0, tzinfo=UTC))
+    assert (first.sequence, second.sequence) == (0, 3)
+    assert first.summary == "Spring Series, part; one (session 1 of 2)"
+    assert first.location == "SCOE Mather Campus, Room 203, 10474 Mather Boulevard, Mather, CA 95655"
+    assert second.location == "Online: https://zoom.us/j/777"
+    assert first.url == f"http://testserver.local/workshops/{offering_id}"
+    assert f"http://testserver.local/workshops/{offering_id}" in first.description
+    assert abs(first.dtstamp - dt.datetime.now(UTC)) < dt.timedelta(minutes=5)
+    assert first.status == second.status == "CONFIRMED"
 
-    again = parse((await client.get(f"/offerings/{offering_id}.ics")).text)[1]
-    assert [e["UID"] for e in again] == [first["UID"], second["UID"]]  # importing twice updates, never doubles
+    again = read_everywhere((await client.get(f"/offerings/{offering_id}.ics")).content).events
+    assert [e.uid for e in again] == [first.uid, second.uid]  # importing twice updates, never doubles
 
 
 async def test_cancelled_sessions_and_offerings_are_marked_cancelled(client):
@@ -109,12 +86,12 @@ async def test_cancelled_sessions_and_offerings_are_marked_cancelled(client):
     sessions = await OfferingSession.select().where(OfferingSession.offering == offering_id).order_by(OfferingSession.starts_at)
     await OfferingSession.update({OfferingSession.status: "cancelled", OfferingSession.sequence: 1}).where(
         OfferingSession.id == sessions[0]["id"])
-    events = parse((await client.get(f"/offerings/{offering_id}.ics")).text)[1]
-    assert [(e["STATUS"], e["SEQUENCE"]) for e in events] == [("CANCELLED", "1"), ("CONFIRMED", "0")]
+    events = read_everywhere((await client.get(f"/offerings/{offering_id}.ics")).content).events
+    assert [(e.status, e.sequence) for e in events] == [("CANCELLED", 1), ("CONFIRMED", 0)]
 
     await Offering.update({Offering.status: "cancelled"}).where(Offering.id == offering_id)
-    events = parse((await client.get(f"/offerings/{offering_id}.ics")).text)[1]
-    assert {e["STATUS"] for e in events} == {"CANCELLED"}
+    events = read_everywhere((await client.get(f"/offerings/{offering_id}.ics")).content).events
+    assert {e.status for e in events} == {"CANCELLED"}
 
 
 async def test_unknown_draft_and_malformed_calendar_files_are_404(client):

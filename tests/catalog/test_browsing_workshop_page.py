@@ -49,7 +49,7 @@ async def test_the_page_shows_sessions_in_local_time_places_facilitators_and_the
     assert "<h2>Goals</h2>" in html and "<strong>write daily</strong>" in html
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html  # shown as text, never run
     assert 'href="javascript:' not in html
-    assert f'href="/offerings/{offering_id}.ics"' in html and "Add to calendar (.ics)" in html
+    assert f'href="/offerings/{offering_id}.ics"' in html and "Download every session (.ics)" in html
     assert "20 seats left" in html
 
 

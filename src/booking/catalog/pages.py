@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
+from booking.catalog.calendar_links import quick_add_links
 from booking.catalog.browsing import (
     AUDIENCE_LABELS, FORMAT_LABELS, GRADE_BAND_LABELS, PAGE_SIZE, CatalogQuery, browse_catalog, catalog_subjects,
     parse_catalog_query, workshop_details,
@@ -93,6 +94,7 @@ async def workshop_context(request: Request, offering_id: int, **overrides) -> d
         "bulk_problems": [],
         "bulk_report": None,
         "staff_contact": STAFF_CONTACT,
+        "quick_add": quick_add_links(workshop, workshop["sessions"]),
     }
     context.update(overrides)
     return context
