@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_common import percentile, reset_postgres, run_cli
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghij"
 
@@ -28,25 +29,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-async def reset_postgres(url: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await connection.close()
-
-
-def run_cli(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, check=True, capture_output=True, text=True)
 
 
 async def prepare(url: str, attempts: int, seats: int) -> tuple[int, int, list[str], list[int]]:

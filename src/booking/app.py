@@ -23,6 +23,8 @@ from booking.accounts.controllers import PasswordResetController, SignInControll
 from booking.accounts.district_pages import DistrictPeopleController
 from booking.catalog.api import OfferingsApi
 from booking.catalog.calendar_file import CalendarFileController
+from booking.scheduling.feed_file import CalendarFeedController
+from booking.scheduling.feed_pages import CalendarFeedPagesController
 from booking.catalog.pages import CatalogPagesController
 from booking.catalog.staff_pages import StaffOfferingsController, StaffVenuesController
 from booking.scheduling.approval_pages import ApprovalsController
@@ -81,6 +83,8 @@ def route_handlers() -> list:
         MyLearningController,
         ApprovalsController,
         CalendarFileController,
+        CalendarFeedController,
+        CalendarFeedPagesController,
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),
     ]

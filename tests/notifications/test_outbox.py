@@ -264,7 +264,7 @@ ICS = (
 )
 
 
-async def test_calendar_invite_arrives_as_text_calendar_part_with_method_request(db, smtp_server):
+async def test_calendar_invite_arrives_as_text_calendar_alternative_with_method_request_and_as_a_file(db, smtp_server):
     await enqueue(
         "robin@example.org",
         attachments=(Attachment("invite.ics", "text/calendar", ICS, method="REQUEST"),),
@@ -272,16 +272,32 @@ async def test_calendar_invite_arrives_as_text_calendar_part_with_method_request
     assert await deliver_pending(SmtpTransport(smtp_server.url)) == 1
 
     (received,) = smtp_server.messages
+    # As Google and Outlook send invites: text/calendar is the third alternative of the body...
     calendar_parts = [part for part in received.walk() if part.get_content_type() == "text/calendar"]
     assert len(calendar_parts) == 1
     part = calendar_parts[0]
+    alternative = next(p for p in received.walk() if p.get_content_type() == "multipart/alternative")
+    assert [p.get_content_type() for p in alternative.get_payload()] == ["text/plain", "text/html", "text/calendar"]
     assert re.search(r'method="?REQUEST"?', part["Content-Type"]), part["Content-Type"]
     assert part.get_param("method") == "REQUEST"
-    assert part.get_filename() == "invite.ics"
+    assert part.get_filename() is None
     assert part.get_payload(decode=True) == ICS
+    # ...and the same file is attached for clients that only offer to open attachments.
+    (file,) = [p for p in received.walk() if p.get_content_type() == "application/ics"]
+    assert file.get_filename() == "invite.ics" and file.get_content_disposition() == "attachment"
+    assert file.get_payload(decode=True) == ICS
     # The text and html bodies are still there next to the invite.
     assert received.get_body(preferencelist=("plain",)) is not None
     assert received.get_body(preferencelist=("html",)) is not None
+
+
+async def test_an_invite_whose_mime_method_is_not_the_files_method_is_never_sent(db, smtp_server):
+    cancel = ICS.replace(b"METHOD:REQUEST", b"METHOD:CANCEL")
+    row_id = await enqueue("robin@example.org", attachments=(Attachment("invite.ics", "text/calendar", cancel, method="REQUEST"),))
+    assert await deliver_pending(SmtpTransport(smtp_server.url)) == 0
+    assert smtp_server.messages == []
+    row = await outbox_row(row_id)
+    assert row["status"] == "pending" and "METHOD" in row["last_error"]
 
 
 @pytest.mark.parametrize(

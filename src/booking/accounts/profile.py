@@ -45,3 +45,8 @@ async def update_profile(
                 User.school: school_id,
             }
         ).where(User.id == actor.id)
+
+
+async def set_calendar_invites(actor: Actor, wanted: bool) -> None:
+    """Whether new confirmations carry a calendar invite; seats already invited keep getting their updates."""
+    await User.update({User.calendar_invites: wanted}).where(User.id == actor.id)

@@ -48,7 +48,8 @@ class User(Table, tablename="app_user"):
     password_hash = Text(null=True, default=None)
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
-    # A private calendar feed token (issue: calendars) lives on its own table later.
+    # Invites attached to confirmation emails; people who subscribe to their feed may turn them off.
+    calendar_invites = Boolean(default=True)
 
 
 class UserSession(Table, tablename="user_session"):

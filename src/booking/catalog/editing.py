@@ -19,6 +19,7 @@ from booking.catalog.validation import MAX_CAPACITY, OfferingInput, check_offeri
 from booking.clock import LOCAL_TZ, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput
+from booking.notifications.invites import sessions_cancelled_invite
 from booking.notifications.outbox import enqueue_email
 from booking.scheduling import history
 from booking.scheduling.capacity import SeatCounts, seat_counts_for
@@ -233,7 +234,6 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
             raise Conflict("This workshop is already cancelled.", code="already_cancelled")
         if offering["status"] == "completed":
             raise Conflict("This workshop is completed; it cannot be cancelled.", code="offering_closed")
-        sessions = await sessions_of([offering_id])
         open_registrations = await Registration.select().where(
             (Registration.offering == offering_id) & (Registration.status != "cancelled")).order_by(Registration.id)
         told = {r["id"] for r in await people_to_tell(offering_id, now)}
@@ -241,6 +241,7 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
         # Calendars replace an event only when its SEQUENCE grows.
         await OfferingSession.update({OfferingSession.sequence: OfferingSession.sequence + 1}).where(
             (OfferingSession.offering == offering_id) & (OfferingSession.status == "scheduled"))
+        sessions = await sessions_of([offering_id])  # read after the bump: the CANCEL invites carry the new SEQUENCE
         refunds = 0
         note = f"Workshop cancelled: {reason}"
         for registration in open_registrations:
@@ -258,11 +259,16 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
                 attendee = await Registration.select(Registration.attendee.name.as_alias("name"),
                                                      Registration.attendee.email.as_alias("email")).where(
                     Registration.id == registration["id"]).first()
+                # Only an invited confirmed seat has events to remove; waiting places and holds have none.
+                invite = None
+                if registration["status"] == "confirmed" and registration["calendar_invited"]:
+                    invite = sessions_cancelled_invite(registration["id"], offering, sessions,
+                                                       (attendee["name"], attendee["email"]))
                 await enqueue_email(attendee["email"], "offering_cancelled", {
                     "name": attendee["name"], "offering": offering, "sessions": sessions, "reason": reason,
                     "waitlisted": registration["status"] == "waitlisted",
-                    "paid_cents": registration["amount_paid_cents"],
-                })
+                    "paid_cents": registration["amount_paid_cents"], "calendar_invite": "cancel" if invite else None,
+                }, attachments=(invite,) if invite else ())
     return CancelOutcome(cancelled=len(open_registrations), refunds_due=refunds)
 
 

@@ -2,7 +2,8 @@
 
 Every change people must hear about bumps the session's `sequence` (calendar clients accept an
 updated event only with a higher SEQUENCE) and emails, through the outbox and in the same
-transaction, everyone holding a live registration and everyone on the waiting list.
+transaction, everyone holding a live registration and everyone on the waiting list; confirmed
+seats also get the changed session as a calendar invite (notifications.invites).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from booking.catalog.validation import SessionInput, check_session
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
-from booking.notifications.outbox import enqueue_email
+from booking.notifications.invites import request_invite, sessions_cancelled_invite
+from booking.notifications.outbox import Attachment, enqueue_email
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.tables import HOLD_STATUSES, Registration
 from booking.scheduling.waitlist import lock_offering
@@ -53,24 +55,37 @@ async def facilitator_ids_of(offering_id: int) -> set[int]:
 async def people_to_tell(offering_id: int, now: dt.datetime) -> list[dict]:
     """Registrations whose people hear of a change: confirmed, live holds, and the waiting list."""
     rows = await Registration.select(
-        Registration.id, Registration.attendee, Registration.status, Registration.hold_expires_at,
+        Registration.id, Registration.attendee, Registration.status, Registration.hold_expires_at, Registration.calendar_invited,
         Registration.attendee.name.as_alias("name"), Registration.attendee.email.as_alias("email"),
     ).where((Registration.offering == offering_id) & Registration.status.is_in(list(TOLD_STATUSES))).order_by(Registration.id)
     return [r for r in rows if r["status"] not in HOLD_STATUSES or hold_is_live(r, now)]
 
 
+def _session_invite(person: dict, offering: dict, change: str, session: dict) -> Attachment | None:
+    """Invited confirmed seats get the changed session as an invite (its SEQUENCE already bumped); others do not."""
+    if person["status"] != "confirmed" or not person["calendar_invited"]:
+        return None
+    attendee = (person["name"], person["email"])
+    if change == "cancelled":
+        return sessions_cancelled_invite(person["id"], offering, [session], attendee)
+    return request_invite(person["id"], offering, [session], attendee)
+
+
 async def tell_people(offering: dict, change: str, session: dict, previous: dict | None = None, reason: str = "",
                       now: dt.datetime | None = None) -> int:
-    """One `session_changed` email per person; inside the caller's transaction."""
+    """One `session_changed` email per person; inside the caller's transaction.
+
+    `session` is the session as it is now (after the change), so an invite carries its new SEQUENCE."""
     now = now or utc_now()
     people = await people_to_tell(offering["id"], now)
     sessions = await sessions_of([offering["id"]])
     for person in people:
+        invite = _session_invite(person, offering, change, session)
         await enqueue_email(person["email"], "session_changed", {
             "name": person["name"], "offering": offering, "change": change, "session": session,
             "previous": previous, "sessions": sessions, "reason": reason,
-            "waitlisted": person["status"] == "waitlisted",
-        })
+            "waitlisted": person["status"] == "waitlisted", "calendar_invite": invite.method.lower() if invite else None,
+        }, attachments=(invite,) if invite else ())
     return len(people)
 
 
@@ -163,4 +178,4 @@ async def cancel_session(actor: Actor, offering_id: int, session_id: int, reason
             OfferingSession.status: "cancelled", OfferingSession.sequence: OfferingSession.sequence + 1,
         }).where(OfferingSession.id == session_id)
         await touch(offering_id)
-        await tell_people(offering, "cancelled", {**session, "status": "cancelled"}, reason=reason, now=now)
+        await tell_people(offering, "cancelled", await get_session(offering_id, session_id), reason=reason, now=now)

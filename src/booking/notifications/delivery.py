@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import smtplib
 import ssl
-from email.message import EmailMessage
+from email import encoders
+from email.message import EmailMessage, Message
+from email.mime.base import MIMEBase
 from email.utils import formatdate
 from pathlib import Path
 from typing import Protocol
@@ -19,6 +22,37 @@ class PermanentDeliveryError(Exception):
     """The server refused the message for good (e.g. unknown recipient); do not retry."""
 
 
+_CALENDAR_METHOD = re.compile(rb"^METHOD:([^\r\n]*)\r?$", re.MULTILINE)
+
+
+def calendar_method(content: bytes) -> str | None:
+    """The iCalendar file's METHOD (a VCALENDAR property: never folded, never inside a component)."""
+    found = _CALENDAR_METHOD.findall(content)
+    if len(found) != 1:
+        return None
+    return found[0].decode("ascii", "replace").strip().upper()
+
+
+def _invite_parts(attachment: dict, content: bytes) -> tuple[Message, tuple[bytes, dict]]:
+    """An invite as Google and Outlook send one: text/calendar inside the alternative, plus the .ics file."""
+    method = (attachment["method"] or "").upper()
+    if attachment["content_type"] != "text/calendar" or calendar_method(content) != method:
+        # The part's method and the file's METHOD disagreeing is a bug in the sender; clients reject such invites.
+        raise ValueError(f"invite {attachment['filename']!r}: MIME method {method} but file METHOD "
+                         f"{calendar_method(content)} ({attachment['content_type']})")
+    # Base64 keeps the file's CRLF line ends exactly as written. A plain (compat32) part keeps its
+    # Content-Type as written: `method=REQUEST` unquoted, as Google and Outlook write it, which
+    # some clients' parsers expect (the modern API would requote it).
+    part = MIMEBase("text", "calendar")
+    part.set_payload(content)
+    encoders.encode_base64(part)
+    part.replace_header("Content-Type", f'text/calendar; method={method}; charset="utf-8"')
+    del part["MIME-Version"]
+    file = dict(maintype="application", subtype="ics", filename=attachment["filename"],
+                params={"name": attachment["filename"]})
+    return part, (content, file)
+
+
 def build_message(row: dict, from_address: str = FROM_ADDRESS) -> EmailMessage:
     message = EmailMessage()
     message["From"] = from_address
@@ -29,11 +63,20 @@ def build_message(row: dict, from_address: str = FROM_ADDRESS) -> EmailMessage:
     message.set_content(row["body_text"])
     if row.get("body_html"):
         message.add_alternative(row["body_html"], subtype="html")
+    files: list[tuple[bytes, dict]] = []
     for attachment in row.get("attachments") or []:
         content = base64.b64decode(attachment["content_b64"])
-        maintype, subtype = attachment["content_type"].split("/", 1)
-        params = {"method": attachment["method"]} if attachment.get("method") else {}
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment["filename"], params=params)
+        if attachment.get("method"):
+            calendar_part, file = _invite_parts(attachment, content)
+            if not message.is_multipart():
+                message.make_alternative()
+            message.attach(calendar_part)
+            files.append(file)
+        else:
+            maintype, subtype = attachment["content_type"].split("/", 1)
+            files.append((content, dict(maintype=maintype, subtype=subtype, filename=attachment["filename"])))
+    for content, options in files:
+        message.add_attachment(content, **options)
     return message
 
 

@@ -115,7 +115,7 @@ async def approve(actor: Actor, registration_id: int, now: dt.datetime | None = 
         await history.record(registration_id, "approved", from_status="pending_approval", to_status="confirmed",
                              actor_id=actor.id)
         approved = {**registration, "status": "confirmed", "hold_expires_at": None, "confirmed_at": now}
-        await notify_attendee(approved, offering, "registration_approved", approved_by=actor.name)
+        await notify_attendee(approved, offering, "registration_approved", approved_by=actor.name, invite="request")
     return await approval_row(actor, registration_id, now)
 
 

@@ -38,6 +38,8 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
         await history.record(registration_id, "cancelled", from_status=registration["status"], to_status="cancelled",
                              actor_id=actor.id, note=reason)
         cancelled = {**registration, "status": "cancelled"}
-        await notify_attendee(cancelled, offering, "registration_cancelled", reason=reason, by_self=actor.id == registration["attendee"])
+        # Only a confirmed seat was ever sent an invite; a waiting place or a hold has nothing to remove.
+        await notify_attendee(cancelled, offering, "registration_cancelled", reason=reason, by_self=actor.id == registration["attendee"],
+                              invite="cancel" if registration["status"] == "confirmed" else None)
         await promote_waitlist(offering, now)
     return await Registration.select().where(Registration.id == registration_id).first()

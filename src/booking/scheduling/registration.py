@@ -181,7 +181,8 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
             position = counts.waitlisted + 1
         template = {"confirmed": "registration_confirmed", "waitlisted": "registration_waitlisted",
                     "pending_approval": "registration_pending_approval"}[registration["status"]]
-        await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position)
+        await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
+                              invite="request" if registration["status"] == "confirmed" else None)
         if registration["status"] == "pending_approval":
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)

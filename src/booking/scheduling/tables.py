@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -33,6 +33,8 @@ class Registration(Table, tablename="registration"):
     pd_hours_awarded_tenths = Integer(null=True, default=None)
     completed_at = Timestamptz(null=True, default=None)
     certificate_code = Varchar(length=40, null=True, default=None, unique=True)
+    # An invite (METHOD:REQUEST) went out for this seat: only then do updates and cancels follow it.
+    calendar_invited = Boolean(default=False)
 
 
 class RegistrationEvent(Table, tablename="registration_event"):
@@ -53,3 +55,26 @@ class Attendance(Table, tablename="attendance"):
     status = Varchar(length=10, required=True)  # present | absent | excused
     recorded_by = ForeignKey(references=User, null=True)
     recorded_at = Timestamptz(default=TimestamptzNow())
+
+
+FEED_SCOPES = ("person", "venue", "room", "program")
+
+
+class CalendarFeed(Table, tablename="calendar_feed"):
+    """A private calendar subscription: a person's own bookings, or (staff) a venue, room or program.
+
+    The URL's token is derived from `nonce` with BOOKING_SECRET_KEY, so the page can show it again;
+    only its SHA-256 is looked up. Regenerating draws a new nonce; revoking stamps `revoked_at`.
+    """
+
+    owner = ForeignKey(references=User, null=False, index=True)
+    scope = Varchar(length=10, required=True)
+    scope_id = Integer(null=True, default=None)  # the venue, room or program; None for "person"
+    nonce = Varchar(length=64, required=True)
+    token_hash = Varchar(length=64, required=True, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    # The fingerprint of what the feed last served and when that first changed: ETag and Last-Modified.
+    content_etag = Varchar(length=80, default="")
+    content_changed_at = Timestamptz(null=True, default=None)
+    last_fetched_at = Timestamptz(null=True, default=None)

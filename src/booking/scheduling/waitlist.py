@@ -79,7 +79,9 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
             Registration.confirmed_at: now if new_status == "confirmed" else None,
         }).where(Registration.id == registration["id"])
         await history.record(registration["id"], "promoted", from_status="waitlisted", to_status=new_status)
-        await notify_attendee({**registration, "status": new_status, "hold_expires_at": hold}, offering, template)
+        # An offered seat is a payment hold, not yet theirs: its invite comes with the confirmation.
+        await notify_attendee({**registration, "status": new_status, "hold_expires_at": hold}, offering, template,
+                              invite="request" if new_status == "confirmed" else None)
         promoted.append(registration["id"])
     return promoted
 

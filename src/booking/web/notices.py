@@ -10,6 +10,11 @@ NOTICES = {
     "password-changed": "Your password is changed.",
     "profile-saved": "Your profile is saved.",
     "token-revoked": "The token is revoked; it no longer works.",
+    "feed-created": "Your calendar address is ready. Subscribe with one of the buttons below.",
+    "feed-regenerated": "The calendar has a new address; the old one no longer works. Subscribe again with the new one.",
+    "invites-on": "Confirmation emails will carry calendar invites.",
+    "invites-off": "New confirmation emails will not carry calendar invites. Workshops already in your calendar still get their updates.",
+    "feed-revoked": "The calendar address is turned off; subscribed calendars stop updating.",
     "user-saved": "The person's account is saved.",
     "user-created": "The account is created.",
     # Staff: after the workshop (roster, attendance, PD hours)

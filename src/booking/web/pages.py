@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.response import Redirect, Template
 
 from booking.web.navigation import is_current, nav_for
@@ -44,11 +44,11 @@ def page_or_fragment(request: Request, page_template: str, fragment_template: st
     return page(request, template, status=status, **context)
 
 
-def redirect(request: Request, path: str, notice: str | None = None) -> Redirect:
+def redirect(request: Request, path: str, notice: str | None = None) -> Redirect | Response:
     target = f"{path}{'&' if '?' in path else '?'}notice={notice}" if notice else path
     if wants_fragment(request):
-        # htmx follows redirects inside XHR; ask it to navigate the whole page instead.
-        return Redirect(path=target, status_code=303, headers={"HX-Redirect": target})
+        # A 303 would be followed inside the XHR, hiding HX-Redirect from htmx: answer 200 and let htmx navigate.
+        return Response(content=b"", status_code=200, headers={"HX-Redirect": target})
     return Redirect(path=target, status_code=303)
 
 

@@ -1,0 +1,95 @@
+"""/account/calendar: subscribe to your own calendar feed; staff also to venues, rooms and programs."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+
+from booking.accounts import profile
+from booking.accounts.users import get_user
+from booking.catalog.tables import Program, Room, Venue
+from booking.errors import InvalidInput
+from booking.scheduling import feed_tokens
+from booking.web.forms import checkbox, text
+from booking.web.guards import signed_in
+from booking.web.pages import page, redirect
+
+
+async def staff_scope_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Option groups for the staff form: value "scope:id", label."""
+    venues = await Venue.select(Venue.id, Venue.name).where(Venue.is_active == True).order_by(Venue.name)  # noqa: E712
+    rooms = await Room.select(Room.id, Room.name, Room.venue.name.as_alias("venue_name")).where(
+        Room.venue.is_active == True).order_by(Room.venue.name).order_by(Room.name)  # noqa: E712
+    programs = await Program.select(Program.id, Program.title).order_by(Program.title)
+    return [
+        ("Venues (every room)", "venue", [(f"venue:{v['id']}", v["name"]) for v in venues]),
+        ("Rooms", "room", [(f"room:{r['id']}", f"{r['venue_name']}, {r['name']}") for r in rooms]),
+        ("Programs", "program", [(f"program:{p['id']}", p["title"]) for p in programs]),
+    ]
+
+
+def parse_scope(value: str) -> tuple[str, int]:
+    scope, _, raw_id = value.partition(":")
+    if scope not in feed_tokens.STAFF_SCOPES or not raw_id.isdigit() or len(raw_id) > 12:
+        raise InvalidInput({"scope": "Choose a venue, room or program from the list."})
+    return scope, int(raw_id)
+
+
+async def _context(request: Request, **overrides) -> dict:
+    actor = request.scope["user"]
+    feeds = await feed_tokens.feeds_of(actor)
+    context = {
+        "invites_on": (await get_user(actor.id))["calendar_invites"],
+        "person_feed": next((f for f in feeds if f["scope"] == "person"), None),
+        "staff_feeds": [f for f in feeds if f["scope"] != "person"],
+        "scope_groups": await staff_scope_options() if actor.is_staff else [],
+        "errors": {},
+        "chosen_scope": "",
+        "secure": feed_tokens.is_secure_base_url(),
+    }
+    context.update(overrides)
+    return context
+
+
+class CalendarFeedPagesController(Controller):
+    path = "/account/calendar"
+    guards = [signed_in]
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request) -> object:
+        return page(request, "scheduling/calendar_feeds.html", **await _context(request))
+
+    @post("/")
+    async def create_person_feed(self, request: Request) -> object:
+        await feed_tokens.create_feed(request.scope["user"], "person")
+        return redirect(request, "/account/calendar", notice="feed-created")
+
+    @post("/invites")
+    async def choose_invites(self, request: Request) -> object:
+        form = await request.form()
+        wanted = checkbox(form, "calendar_invites")
+        await profile.set_calendar_invites(request.scope["user"], wanted)
+        return redirect(request, "/account/calendar", notice="invites-on" if wanted else "invites-off")
+
+    @post("/staff")
+    async def create_staff_feed(self, request: Request) -> object:
+        form = await request.form()
+        chosen = text(form, "scope", 40)
+        try:
+            scope, scope_id = parse_scope(chosen)
+            await feed_tokens.create_feed(request.scope["user"], scope, scope_id)
+        except InvalidInput as error:
+            return page(request, "scheduling/calendar_feeds.html", status=422,
+                        **await _context(request, errors=error.field_errors, chosen_scope=chosen))
+        return redirect(request, "/account/calendar", notice="feed-created")
+
+    @post("/{feed_id:int}/regenerate")
+    async def regenerate(self, request: Request, feed_id: FromPath[int]) -> object:
+        await feed_tokens.regenerate_feed(request.scope["user"], feed_id)
+        return redirect(request, "/account/calendar", notice="feed-regenerated")
+
+    @post("/{feed_id:int}/revoke")
+    async def revoke(self, request: Request, feed_id: FromPath[int]) -> object:
+        await feed_tokens.revoke_feed(request.scope["user"], feed_id)
+        return redirect(request, "/account/calendar", notice="feed-revoked")
