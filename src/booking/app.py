@@ -32,6 +32,10 @@ from booking.scheduling.pages import MyLearningController, RegistrationPagesCont
 from booking.scheduling.api import RegistrationsApi
 from booking.scheduling.staff_pages import StaffRosterController
 from booking.scheduling.transcript_pages import CertificateVerifyController, TranscriptController
+from booking.cohorts.progress_pages import CohortProgressController, CompletionLetterController
+from booking.cohorts.pages import CohortPagesController, MyApplicationsController
+from booking.cohorts.supervisor_pages import SupervisorPagesController
+from booking.cohorts.staff_pages import ProgramQuestionsController, StaffCohortsController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
@@ -76,6 +80,13 @@ def route_handlers() -> list:
         StaffRosterController,
         TranscriptController,
         CertificateVerifyController,
+        CohortProgressController,
+        CompletionLetterController,
+        SupervisorPagesController,
+        CohortPagesController,
+        MyApplicationsController,
+        StaffCohortsController,
+        ProgramQuestionsController,
         CatalogPagesController,
         StaffOfferingsController,
         StaffVenuesController,

@@ -43,6 +43,7 @@ DEMO_PEOPLE = [
     ("coordinator@sanjuan.example", "Jordan Coordinator", "coordinator", "SJUSD", "Outdoor education coordinator"),
     ("teacher@egusd.example", "Taylor Teacher", "attendee", "EGUSD", "5th grade teacher"),
     ("para@sanjuan.example", "Pat Para-Educator", "attendee", "SJUSD", "Para-educator"),
+    ("newteacher@sanjuan.example", "Riley New-Teacher", "attendee", "SJUSD", "2nd grade teacher, in Teacher Induction"),
 ]
 
 
@@ -75,4 +76,7 @@ async def load_demo_data() -> list[tuple[str, str]]:
     from booking.demo_workshops import load_demo_workshops
 
     await load_demo_workshops()
+    from booking.demo_cohorts import load_demo_cohorts
+
+    await load_demo_cohorts()
     return [(role, email) for email, _, role, _, _ in DEMO_PEOPLE]

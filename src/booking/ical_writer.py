@@ -238,8 +238,10 @@ def session_location(session: dict) -> str:
     return ", ".join(parts)
 
 
-def offering_page_url(offering_id: int) -> str:
-    return f"{current_settings().base_url}/workshops/{offering_id}"
+def offering_page_url(offering_id: int, kind: str = "workshop") -> str:
+    """Where people read about the offering: a workshop's page or a cohort's."""
+    section = "cohorts" if kind == "cohort" else "workshops"
+    return f"{current_settings().base_url}/{section}/{offering_id}"
 
 
 def session_summary(title: str, number: int, count: int) -> str:

@@ -19,5 +19,6 @@ APP_REGISTRY = AppRegistry(
         "booking.notifications.piccolo_app",
         "booking.catalog.piccolo_app",
         "booking.scheduling.piccolo_app",
+        "booking.cohorts.piccolo_app",
     ]
 )

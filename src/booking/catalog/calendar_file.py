@@ -28,7 +28,7 @@ def public_session_uid(session_id: int) -> str:
 
 
 def offering_calendar(offering: dict, sessions: list[dict], now: dt.datetime | None = None) -> bytes:
-    page_url = offering_page_url(offering["id"])
+    page_url = offering_page_url(offering["id"], offering.get("kind", "workshop"))
     stamp = now or utc_now()
     count = len(sessions)
     events = []

@@ -28,7 +28,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 def session_links(offering: dict, session: dict, number: int, count: int) -> QuickAddLinks:
     title = session_summary(offering["title"], number, count)
-    page_url = offering_page_url(offering["id"])
+    page_url = offering_page_url(offering["id"], offering.get("kind", "workshop"))
     details = f"Sacramento County Office of Education professional learning.\nDetails: {page_url}"
     if session.get("online_url"):
         details += f"\nJoin online: {session['online_url']}"

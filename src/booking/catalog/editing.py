@@ -76,6 +76,11 @@ async def _after_capacity_change(offering: dict, new_capacity: int, now: dt.date
     promoted: list[int] = []
     if new_capacity > offering["capacity"]:
         promoted = await promote_waitlist({**offering, "capacity": new_capacity}, now)
+        if offering["kind"] == "cohort":
+            # A cohort's waiting list is of applications: they are accepted (and enrolled) in order.
+            from booking.cohorts.review import fill_from_waitlist
+
+            promoted += await fill_from_waitlist({**offering, "capacity": new_capacity}, now)
     return CapacityChange(offering["capacity"], new_capacity, len(promoted))
 
 

@@ -31,7 +31,7 @@ def invite_uid(registration_id: int, session_id: int) -> str:
 
 def _event(registration_id: int, offering: dict, session: dict, attendee: tuple[str, str], *, cancelled: bool,
            sequence: int, stamp: dt.datetime) -> EventSpec:
-    page_url = offering_page_url(offering["id"])
+    page_url = offering_page_url(offering["id"], offering.get("kind", "workshop"))
     return EventSpec(
         uid=invite_uid(registration_id, session["id"]), summary=offering["title"], stamp=stamp, sequence=sequence,
         starts_at=session["starts_at"], ends_at=session["ends_at"], location=session_location(session),

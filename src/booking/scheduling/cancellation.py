@@ -26,6 +26,10 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
         registration = await Registration.select().where(Registration.id == registration_id).first()
         if registration["status"] == "cancelled":
             raise Conflict("This registration is already cancelled.", code="already_cancelled")
+        if offering["kind"] == "cohort":
+            # The application owns a cohort place: withdrawing it also hands the place to the waiting list.
+            raise Conflict("A cohort place ends by withdrawing the application, on the participant's application page.",
+                           code="cohort_place")
         deadline = offering["cancellation_deadline"]
         # Leaving a waiting list frees nobody's seat, so the cancellation deadline does not apply to it.
         if not actor.is_staff and deadline is not None and now > deadline and registration["status"] != "waitlisted":

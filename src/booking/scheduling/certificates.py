@@ -60,4 +60,10 @@ async def transcript_pdf(actor: Actor) -> tuple[str, bytes]:
 
 
 async def verify_certificate(code: str) -> dict:
-    return await certificate_by_code(code)
+    from booking.catalog.tables import Offering
+
+    certificate = await certificate_by_code(code)
+    # A cohort's completion letter carries a code too: the page then names a program, not a workshop.
+    offering = await Offering.select(Offering.kind).where(Offering.id == certificate["offering"]).first()
+    certificate["kind"] = offering["kind"] if offering else "workshop"
+    return certificate

@@ -34,7 +34,7 @@ FETCH_STAMP_EVERY = dt.timedelta(minutes=15)
 FEED_COLUMNS = (
     *SESSION_COLUMNS,
     OfferingSession.offering.title.as_alias("title"), OfferingSession.offering.status.as_alias("offering_status"),
-    OfferingSession.offering.updated_at.as_alias("offering_updated_at"),
+    OfferingSession.offering.updated_at.as_alias("offering_updated_at"), OfferingSession.offering.kind.as_alias("offering_kind"),
 )
 HOLD_NOTES = {
     "pending_approval": "Waiting for your district's approval: the seat is held for you.",
@@ -44,7 +44,7 @@ HOLD_NOTES = {
 
 
 def _spec(session: dict, number: int, count: int, *, status: str = "CONFIRMED", prefix: str = "", note: str = "") -> EventSpec:
-    page_url = offering_page_url(session["offering"])
+    page_url = offering_page_url(session["offering"], session["offering_kind"])
     changed = session["offering_updated_at"]
     return EventSpec(
         uid=public_session_uid(session["id"]), summary=prefix + session_summary(session["title"], number, count),

@@ -50,6 +50,9 @@ def _decorate(row: dict, sessions: list[dict], now: dt.datetime) -> dict:
         row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"] and not row["deadline_passed"]
     )
     row["is_over"] = bool(sessions) and sessions[-1]["ends_at"] <= now
+    row["offering_path"] = f"/{'cohorts' if row['offering_kind'] == 'cohort' else 'workshops'}/{row['offering']}"
+    if row["offering_kind"] == "cohort":
+        row["can_cancel"] = False  # a cohort place ends by withdrawing the application, which refills it from the list
     return row
 
 
@@ -111,7 +114,7 @@ async def registration_details(actor: Actor, registration_id: int, now: dt.datet
     row["is_self"] = row["attendee"] == actor.id
     if actor.role == "finance":
         row["can_cancel"] = False  # finance reads registrations but does not cancel them
-    elif actor.is_staff and row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"]:
+    elif actor.is_staff and row["offering_kind"] != "cohort" and row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"]:
         row["can_cancel"] = True  # staff may cancel after the deadline
     row["warnings"] = [] if row["status"] == "cancelled" else await overlap_warnings(row["attendee"], row["offering"])
     return row

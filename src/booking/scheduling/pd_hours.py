@@ -113,6 +113,8 @@ def _award_values(registration: dict, offering: dict, result: RuleResult | None,
 async def _apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
                        actor_id: int | None) -> bool:
     """Store the outcome for one registration; True when it holds an award afterwards."""
+    if offering.get("kind") == "cohort":  # staff record a cohort's completion per participant (cohorts.completion)
+        return registration["completed_at"] is not None
     values = _award_values(registration, offering, result, now)
     changed = any(registration[name] != value for name, value in values.items())
     if changed:

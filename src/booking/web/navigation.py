@@ -18,6 +18,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "/"),
     NavItem("Workshops", "/workshops"),
+    NavItem("Cohorts", "/cohorts"),
     NavItem("My learning", "/my/learning", signed_in=True),
     NavItem("District staff", "/district/people", roles=frozenset({"coordinator"})),
     NavItem("Approvals", "/district/approvals", roles=frozenset({"coordinator"})),

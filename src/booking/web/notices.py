@@ -44,6 +44,29 @@ NOTICES = {
     "venue-saved": "The venue is saved.",
     "room-added": "The room is added.",
     "room-saved": "The room is saved.",
+    # Staff: cohort programs
+    "cohort-created": "The cohort is created as a draft. Add its sessions for the year below, then publish it so people can apply.",
+    "cohort-settings-saved": "The hours and payment options are saved.",
+    "question-added": "The question is added: applicants are asked it from now on.",
+    "question-retired": "The question is retired: applicants are no longer asked it. Answers already given stay on their applications.",
+    "application-accepted": "Accepted: the applicant has a place in every session of the cohort, and is emailed.",
+    "application-waitlisted": "Waitlisted: the applicant is on the cohort's waiting list, and is emailed.",
+    "application-declined": "Declined: the applicant is emailed.",
+    "application-review-started": "The application is under review: colleagues can see that someone has it.",
+    # Applicants: cohort applications
+    "application-saved": "Your draft is saved. Come back to it any time before applications close; nothing is sent until you submit.",
+    "application-submitted": "Your application is submitted. A confirmation email is on its way, and we have asked your supervisor to confirm their support.",
+    "document-added": "The document is added to your application.",
+    "document-removed": "The document is removed from your application.",
+    "supervisor-link-sent": "A new link is on its way to your supervisor. The earlier link no longer works.",
+    "application-withdrawn": "Your application is withdrawn. A confirmation email is on its way.",
+    # Staff: a cohort's year (progress, make-up work, completion)
+    "makeup-assigned": "The make-up work is assigned. The participant sees it with their progress.",
+    "makeup-done": "The make-up work is marked done; its hours now count.",
+    "makeup-removed": "The make-up work is removed.",
+    "completion-recorded": "Completion is recorded. The participant can download the completion letter.",
+    "fieldwork-recorded": "The fieldwork hours are recorded and count toward the requirement. The participant sees them with their progress.",
+    "fieldwork-removed": "The fieldwork entry is removed; its hours no longer count.",
 }
 
 

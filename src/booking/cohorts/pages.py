@@ -1,0 +1,422 @@
+"""The applicant's pages: /cohorts (published cohorts), /cohorts/{id}, and /my/applications
+(the application form with documents, the application's status, withdrawing).
+
+Thin handlers: each parses the form, calls one use case of booking.cohorts, and renders. The
+reads that build a page are gathered in the *_context functions below.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+from litestar.response import Response
+
+from booking.accounts.actor import Actor
+from booking.catalog.pages import PRESENTATION
+from booking.clock import LOCAL_TZ, utc_now
+from booking.cohorts import documents, review
+from booking.cohorts.applications import (
+    ApplicationInput, application_window, get_application, get_cohort, live_application, my_applications, open_cohorts,
+    resend_supervisor_link, save_draft, start_application, submit, waitlist_position,
+)
+from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
+from booking.cohorts.instalments import allowed_counts, instalments_of, schedule
+from booking.cohorts.questions import answer_field, choice_list, questions_for
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.templating import money
+from booking.web.forms import text
+from booking.web.guards import signed_in
+from booking.web.pages import page, redirect, wants_fragment
+
+try:  # another part of issue 4: attendance, make-up work, hours and the completion letter
+    from booking.cohorts.progress import participant_progress
+except ImportError:  # pragma: no cover - only while that part is not there
+    participant_progress = None
+
+STATUS_WORDS = {
+    "draft": "Draft — not sent yet",
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "accepted": "Accepted",
+    "waitlisted": "On the waiting list",
+    "declined": "Not accepted",
+    "withdrawn": "Withdrawn",
+}
+STATUS_EXPLAINED = {
+    "draft": "You have not sent this application yet. Finish the form and submit it before applications close.",
+    "submitted": "Your application is sent. The School of Education reviews applications from people working in "
+                 "Sacramento County first, then all others in the order they arrived.",
+    "under_review": "Staff of the School of Education are reviewing your application.",
+    "accepted": "You have a place in the cohort and are enrolled in every session.",
+    "waitlisted": "The cohort is full for now. If a place opens, it goes to the next person on the waiting list, "
+                  "and we email you.",
+    "declined": "Your application was not accepted for this cohort.",
+    "withdrawn": "You withdrew this application.",
+}
+SUPERVISOR_WORDS = {"confirmed": "supports your application", "declined": "does not support your application"}
+INSTALMENT_WORDS = {"owed": "Owed", "invoiced": "Invoiced", "paid": "Paid", "cancelled": "Cancelled"}
+ACTIONS = ("save", "submit")  # the form's two buttons: name="action"
+FIELD_LIMIT = 20_000  # far above any field's own limit, which the use case states in its message
+
+
+def status_words(application: dict) -> str:
+    words = STATUS_WORDS.get(application["status"], application["status"])
+    position = application.get("waitlist_position")
+    if application["status"] == "waitlisted" and position:
+        words += f" (position {position})"
+    return words
+
+
+def _day(day: dt.date | None) -> str:
+    return f"{day:%B %-d, %Y}" if day else ""
+
+
+def payment_plans(cohort: dict) -> list[dict]:
+    """Each number of payments the cohort allows, with what each payment comes to."""
+    settings = cohort["settings"]
+    first_due = settings["first_payment_due"]
+    total = cohort["price_cents"]
+    plans = []
+    for count in allowed_counts(settings["instalment_options"]):
+        amounts = [amount for _, amount in schedule(total, count, first_due or utc_now().astimezone(LOCAL_TZ).date())]
+        if count == 1:
+            label = f"One payment of {money(total)}"
+        elif len(set(amounts)) == 1:
+            label = f"{count} monthly payments of {money(amounts[0])}"
+        else:
+            label = f"{count} monthly payments: {money(amounts[0])}, then {count - 1} of {money(amounts[1])}"
+        plans.append({"count": count, "label": label, "amounts": amounts})
+    return plans
+
+
+def _first_due_text(cohort: dict) -> str:
+    return _day(cohort["settings"]["first_payment_due"])
+
+
+COHORT_PRESENTATION = {
+    **PRESENTATION,
+    "status_words": status_words,
+    "status_explained": STATUS_EXPLAINED,
+    "supervisor_words": SUPERVISOR_WORDS,
+    "instalment_words": INSTALMENT_WORDS,
+    "day_text": _day,
+    "home_county": HOME_COUNTY,
+}
+
+
+def _mine(actor: Actor, application: dict) -> dict:
+    """/my/applications shows only the person's own applications (staff have their review pages)."""
+    if application["applicant"] != actor.id:
+        raise NotFound("No such application.")
+    return application
+
+
+async def own_application(actor: Actor, application_id: int) -> dict:
+    application = _mine(actor, await get_application(actor, application_id))
+    application["waitlist_position"] = await waitlist_position(application)
+    return application
+
+
+# --- /cohorts ------------------------------------------------------------------------------
+
+
+async def cohort_context(request: Request, cohort_id: int, **overrides) -> dict:
+    actor = request.scope.get("user")
+    cohort = await get_cohort(actor, cohort_id)
+    cohort["closed_reason"] = application_window(cohort, utc_now())
+    context = {
+        **COHORT_PRESENTATION,
+        "cohort": cohort,
+        "plans": payment_plans(cohort),
+        "first_due": _first_due_text(cohort),
+        "mine": await live_application(actor, cohort_id) if actor is not None else None,
+        "form_error": None,
+    }
+    context.update(overrides)
+    return context
+
+
+class CohortPagesController(Controller):
+    path = "/cohorts"
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        cohorts = await open_cohorts(request.scope.get("user"))
+        return page(request, "cohorts/cohorts.html", cohorts=cohorts, **COHORT_PRESENTATION)
+
+    @get("/{cohort_id:int}")
+    async def show(self, request: Request, cohort_id: FromPath[int]) -> object:
+        return page(request, "cohorts/cohort.html", **await cohort_context(request, cohort_id))
+
+    @post("/{cohort_id:int}/apply", guards=[signed_in])
+    async def apply(self, request: Request, cohort_id: FromPath[int]) -> object:
+        try:
+            application_id = await start_application(request.scope["user"], cohort_id)
+        except Conflict as error:
+            return page(request, "cohorts/cohort.html", status=409,
+                        **await cohort_context(request, cohort_id, form_error=error.message))
+        return redirect(request, f"/my/applications/{application_id}/edit")
+
+
+# --- /my/applications ----------------------------------------------------------------------
+
+
+def _field(form, name: str) -> str:
+    """A form field as text; anything else (a file sent in a text field) counts as empty."""
+    value = form.get(name)
+    return value[:FIELD_LIMIT] if isinstance(value, str) else ""
+
+
+def form_from_request(form, questions: list[dict]) -> dict:
+    """What the person typed, kept as typed, to show again and to hand to the use case."""
+    return {
+        "answers": {answer_field(q["id"]): _field(form, answer_field(q["id"])) for q in questions},
+        "county": _field(form, "county"),
+        "supervisor_name": _field(form, "supervisor_name"),
+        "supervisor_email": _field(form, "supervisor_email"),
+        "payer": _field(form, "payer") or "participant",
+        "instalments": _field(form, "instalments") or "1",
+        "po_number": _field(form, "po_number"),
+    }
+
+
+def form_from_application(application: dict) -> dict:
+    return {
+        "answers": {answer_field(int(qid)): value for qid, value in application["answers"].items() if qid.isdigit()},
+        "county": application["county"],
+        "supervisor_name": application["supervisor_name"],
+        "supervisor_email": application["supervisor_email"],
+        "payer": application["payer"],
+        "instalments": str(application["instalments"]),
+        "po_number": application["po_number"],
+    }
+
+
+def _input(values: dict) -> ApplicationInput:
+    return ApplicationInput(answers=values["answers"], county=values["county"], supervisor_name=values["supervisor_name"],
+                            supervisor_email=values["supervisor_email"], payer=values["payer"],
+                            instalments=values["instalments"], po_number=values["po_number"])
+
+
+async def documents_context(application: dict, *, doc_errors: dict | None = None, doc_label: str = "",
+                            doc_added: str | None = None) -> dict:
+    return {
+        "application": application,
+        "documents": await documents.documents_of(application["id"]),
+        "doc_errors": doc_errors or {},
+        "doc_label": doc_label,
+        "doc_added": doc_added,
+        "max_documents": documents.MAX_DOCUMENTS,
+    }
+
+
+async def edit_context(request: Request, application: dict, *, values: dict | None = None, errors: dict | None = None,
+                       form_error: str | None = None, **document_state) -> dict:
+    actor = request.scope["user"]
+    cohort = await get_cohort(actor, application["cohort"])
+    questions = await questions_for(cohort["program"])
+    return {
+        **COHORT_PRESENTATION,
+        "cohort": cohort,
+        "questions": questions,
+        "choice_list": choice_list,
+        "answer_field": answer_field,
+        "form": values or form_from_application(application),
+        "errors": errors or {},
+        "form_error": form_error,
+        "counties": [(county, county) for county in COUNTY_CHOICES],
+        "plans": payment_plans(cohort),
+        "first_due": _first_due_text(cohort),
+        "closed_reason": application_window(cohort, utc_now()),
+        **await documents_context(application, **document_state),
+    }
+
+
+def answered_questions(questions: list[dict], answers: dict[str, str]) -> list[dict]:
+    """The questions as the person answered them; a retired question still shows its answer."""
+    rows = []
+    for question in questions:
+        answer = answers.get(str(question["id"]), "")
+        if not question["is_active"] and not answer:
+            continue
+        if question["kind"] == "yes_no" and answer:
+            answer = answer.capitalize()
+        rows.append({"prompt": question["prompt"], "answer": answer, "kind": question["kind"],
+                     "retired": not question["is_active"]})
+    return rows
+
+
+async def view_context(request: Request, application: dict, **extra) -> dict:
+    actor = request.scope["user"]
+    cohort = await get_cohort(actor, application["cohort"])
+    questions = await questions_for(cohort["program"], include_retired=True)
+    progress = None
+    if participant_progress is not None and application["status"] == "accepted":
+        progress = await participant_progress(actor, application)
+    return {
+        **COHORT_PRESENTATION,
+        "application": application,
+        "cohort": cohort,
+        "answered": answered_questions(questions, application["answers"]),
+        "documents": await documents.documents_of(application["id"]),
+        "instalments": await instalments_of(application["id"]),
+        "plans": payment_plans(cohort),
+        "can_withdraw": application["status"] in review.WITHDRAWABLE and cohort["status"] != "completed",
+        "can_resend": application["status"] in ("submitted", "under_review", "waitlisted", "accepted")
+        and not application["supervisor_response"],
+        "resend_error": None,
+        "progress": progress,
+        **extra,
+    }
+
+
+class MyApplicationsController(Controller):
+    path = "/my/applications"
+    guards = [signed_in]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        return page(request, "cohorts/my_applications.html", applications=await my_applications(request.scope["user"]),
+                    **COHORT_PRESENTATION)
+
+    @get("/{application_id:int}")
+    async def show(self, request: Request, application_id: FromPath[int]) -> object:
+        application = await own_application(request.scope["user"], application_id)
+        return page(request, "cohorts/application.html", **await view_context(request, application))
+
+    # The form ---------------------------------------------------------------------------
+
+    @get("/{application_id:int}/edit")
+    async def edit(self, request: Request, application_id: FromPath[int]) -> object:
+        application = await own_application(request.scope["user"], application_id)
+        if application["status"] != "draft":
+            return redirect(request, f"/my/applications/{application_id}")
+        return page(request, "cohorts/application_form.html", **await edit_context(request, application))
+
+    @post("/{application_id:int}/edit")
+    async def save(self, request: Request, application_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        form = await request.form()
+        application = await own_application(actor, application_id)
+        if application["status"] != "draft":
+            return redirect(request, f"/my/applications/{application_id}")
+        cohort = await get_cohort(actor, application["cohort"])
+        values = form_from_request(form, await questions_for(cohort["program"]))
+        action = _field(form, "action") or "save"
+        try:
+            if action not in ACTIONS:
+                raise InvalidInput({"action": "Choose Save draft or Submit application."})
+            if action == "submit":
+                await submit(actor, application_id, _input(values))
+                return redirect(request, f"/my/applications/{application_id}", notice="application-submitted")
+            await save_draft(actor, application_id, _input(values))
+        except InvalidInput as error:
+            return page(request, "cohorts/application_form.html", status=422,
+                        **await edit_context(request, application, values=values, errors=error.field_errors))
+        except Conflict as error:
+            if error.code == "application_submitted":
+                return redirect(request, f"/my/applications/{application_id}")
+            return page(request, "cohorts/application_form.html", status=409,
+                        **await edit_context(request, application, values=values, form_error=error.message))
+        return redirect(request, f"/my/applications/{application_id}/edit", notice="application-saved")
+
+    # Documents --------------------------------------------------------------------------
+
+    async def _documents_response(self, request: Request, application: dict, *, status: int = 200, **state) -> object:
+        if wants_fragment(request):
+            return page(request, "cohorts/_documents.html", status=status,
+                        **COHORT_PRESENTATION, **await documents_context(application, **state))
+        return page(request, "cohorts/application_form.html", status=status,
+                    **await edit_context(request, application, **state))
+
+    @post("/{application_id:int}/documents")
+    async def upload(self, request: Request, application_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        form = await request.form()
+        application = await own_application(actor, application_id)
+        if application["status"] != "draft":
+            return redirect(request, f"/my/applications/{application_id}")
+        label = _field(form, "label")
+        upload = form.get("document")
+        if isinstance(upload, UploadFile):
+            data = await upload.read(documents.MAX_BYTES + 1)
+            filename = upload.filename or ""
+        else:
+            data, filename = b"", ""
+        try:
+            await documents.add_document(actor, application_id, label=label, filename=filename, data=data)
+        except InvalidInput as error:
+            return await self._documents_response(request, application, status=422, doc_errors=error.field_errors,
+                                                  doc_label=label)
+        except Conflict:
+            return redirect(request, f"/my/applications/{application_id}")
+        if wants_fragment(request):
+            return await self._documents_response(request, application, doc_added=" ".join(label.split()))
+        return redirect(request, f"/my/applications/{application_id}/edit", notice="document-added")
+
+    @post("/{application_id:int}/documents/{document_id:int}/remove")
+    async def remove(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        application = await own_application(actor, application_id)
+        try:
+            await documents.remove_document(actor, application_id, document_id)
+        except Conflict:
+            return redirect(request, f"/my/applications/{application_id}")
+        if wants_fragment(request):
+            return await self._documents_response(request, application)
+        return redirect(request, f"/my/applications/{application_id}/edit", notice="document-removed")
+
+    @get("/{application_id:int}/documents/{document_id:int}")
+    async def download(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]) -> Response:
+        """The file, for the applicant and for staff (their review pages link here)."""
+        document = await documents.document_for(request.scope["user"], application_id, document_id)
+        return Response(
+            content=document["content"], media_type=document["content_type"],
+            headers={
+                "Content-Disposition": f'attachment; filename="{document["filename"]}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    # After submitting -------------------------------------------------------------------
+
+    @post("/{application_id:int}/supervisor-link")
+    async def resend(self, request: Request, application_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        application = await own_application(actor, application_id)
+        try:
+            await resend_supervisor_link(actor, application_id)
+        except Conflict as error:
+            return page(request, "cohorts/application.html", status=409,
+                        **await view_context(request, application, resend_error=error.message))
+        return redirect(request, f"/my/applications/{application_id}", notice="supervisor-link-sent")
+
+    @get("/{application_id:int}/withdraw")
+    async def confirm_withdraw(self, request: Request, application_id: FromPath[int]) -> object:
+        application = await own_application(request.scope["user"], application_id)
+        return page(request, "cohorts/withdraw.html", **await view_context(request, application),
+                    reason="", errors={}, error=None)
+
+    @post("/{application_id:int}/withdraw")
+    async def withdraw(self, request: Request, application_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        form = await request.form()
+        application = await own_application(actor, application_id)
+        reason = _field(form, "reason")
+        try:
+            text(form, "reason", 300)
+            await review.withdraw(actor, application_id, reason)
+        except InvalidInput as error:
+            return page(request, "cohorts/withdraw.html", status=422, **await view_context(request, application),
+                        reason=reason, errors=error.field_errors, error=None)
+        except Conflict as error:
+            current = await own_application(actor, application_id)
+            return page(request, "cohorts/withdraw.html", status=409, **await view_context(request, current),
+                        reason=reason, errors={}, error=error.message)
+        return redirect(request, f"/my/applications/{application_id}", notice="application-withdrawn")
