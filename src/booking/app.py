@@ -36,6 +36,10 @@ from booking.cohorts.progress_pages import CohortProgressController, CompletionL
 from booking.cohorts.pages import CohortPagesController, MyApplicationsController
 from booking.cohorts.supervisor_pages import SupervisorPagesController
 from booking.cohorts.staff_pages import ProgramQuestionsController, StaffCohortsController
+from booking.slypark.staff_pages import StaffSlyParkController
+from booking.slypark.pages import SlyParkController
+from booking.slypark.roster_pages import SlyParkRosterController
+from booking.slypark.intake_pages import CabinLeaderSignUpController, IntakeController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
@@ -87,6 +91,11 @@ def route_handlers() -> list:
         MyApplicationsController,
         StaffCohortsController,
         ProgramQuestionsController,
+        SlyParkRosterController,
+        IntakeController,
+        CabinLeaderSignUpController,
+        StaffSlyParkController,
+        SlyParkController,
         CatalogPagesController,
         StaffOfferingsController,
         StaffVenuesController,

@@ -79,4 +79,7 @@ async def load_demo_data() -> list[tuple[str, str]]:
     from booking.demo_cohorts import load_demo_cohorts
 
     await load_demo_cohorts()
+    from booking.demo_slypark import load_demo_slypark
+
+    await load_demo_slypark()
     return [(role, email) for email, _, role, _, _ in DEMO_PEOPLE]

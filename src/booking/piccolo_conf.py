@@ -20,5 +20,6 @@ APP_REGISTRY = AppRegistry(
         "booking.catalog.piccolo_app",
         "booking.scheduling.piccolo_app",
         "booking.cohorts.piccolo_app",
+        "booking.slypark.piccolo_app",
     ]
 )

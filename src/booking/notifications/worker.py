@@ -93,6 +93,8 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
 async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio.Event | None = None,
                       clock: Callable[[], dt.datetime] = utc_now) -> None:
     from booking.notifications.reminders import CHECK_EVERY_SECONDS, send_due_reminders
+    from booking.slypark.charges import bill_balances
+    from booking.slypark.offers import expire_offers
 
     stop = stop or asyncio.Event()
     reminders_due = 0.0
@@ -103,6 +105,11 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
                 await send_due_reminders(clock())
             except Exception:
                 log.exception("reminder pass failed")
+            try:  # Sly Park: lapsed offers recorded as released; balances billed once past each freeze date
+                await expire_offers(clock())
+                await bill_balances(clock())
+            except Exception:
+                log.exception("Sly Park pass failed")
         try:
             await deliver_pending(transport)
         except Exception:  # the loop must survive a database hiccup

@@ -7,7 +7,8 @@ shows changes the fingerprint, so the cache never serves stale text and needs no
 messages between app servers. A 304 costs one query and no iCalendar work at all.
 
 Person feeds hold the person's confirmed registrations (and live holds as TENTATIVE) and the
-sessions they facilitate, for all time. Staff feeds (venue, room, program) hold every session not
+sessions they facilitate, for all time; a district coordinator's also hold the district's Sly Park
+weeks (all-day, offers still open as TENTATIVE). Staff feeds (venue, room, program) hold every session not
 cancelled from a year ago onward; drafts appear as TENTATIVE because they already take the room.
 """
 
@@ -22,8 +23,9 @@ from booking.catalog.calendar_file import public_session_uid
 from booking.catalog.offerings import SESSION_COLUMNS
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.clock import format_local, utc_now
-from booking.ical_writer import (BytesLRU, EventSpec, FeedHeader, offering_page_url, serialize, session_description,
-                                 session_location, session_summary)
+from booking.ical_writer import (BytesLRU, EventSpec, FeedHeader, calendar_host, offering_page_url, serialize,
+                                 session_description, session_location, session_summary)
+from booking.settings import current_settings
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.feed_tokens import feed_for_token, scope_name
 from booking.scheduling.tables import HOLD_STATUSES, CalendarFeed, Registration
@@ -73,7 +75,49 @@ async def _scheduled_sessions(where) -> list[dict]:
     ).order_by(OfferingSession.starts_at).order_by(OfferingSession.id)
 
 
+async def _slypark_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
+    """A coordinator's district's Sly Park weeks: confirmed bookings, and offers still open as TENTATIVE, all day."""
+    from booking.accounts.tables import User
+    from booking.slypark.beds import holds_beds
+    from booking.slypark.tables import Booking, BookingEvent
+
+    person = await User.select(User.role, User.district).where(User.id == person_id).first()
+    if person is None or person["role"] != "coordinator" or person["district"] is None:
+        return []
+    bookings = await Booking.select(
+        Booking.id, Booking.status, Booking.offer_expires_at, Booking.boys, Booking.girls, Booking.created_at,
+        Booking.confirmed_at, Booking.school.name.as_alias("school_name"), Booking.week.starts_on.as_alias("starts_on"),
+        Booking.week.ends_on.as_alias("ends_on"),
+    ).where((Booking.district == person["district"]) & Booking.status.is_in(["confirmed", "offered"])).order_by(Booking.id)
+    bookings = [booking for booking in bookings if holds_beds(booking, now)]
+    changes: dict[int, list] = {}  # a move (a week closed) changes the booking after its confirmation
+    if bookings:
+        for row in await BookingEvent.select(BookingEvent.booking, BookingEvent.kind, BookingEvent.at).where(
+                BookingEvent.booking.is_in([booking["id"] for booking in bookings])):
+            changes.setdefault(row["booking"], []).append(row)
+    base_url = current_settings().base_url
+    events = []
+    for booking in bookings:
+        confirmed = booking["status"] == "confirmed"
+        moves = [row for row in changes.get(booking["id"], []) if row["kind"] == "moved"]
+        stamp = max(moment for moment in (booking["created_at"], booking["confirmed_at"], *(row["at"] for row in moves))
+                    if moment is not None)
+        students = booking["boys"] + booking["girls"]
+        note = "" if confirmed else f"Offered: accept it by {format_local(booking['offer_expires_at'])}."
+        url = f"{base_url}/slypark/bookings/{booking['id']}"
+        events.append(EventSpec(
+            uid=f"slypark-booking-{booking['id']}@{calendar_host()}",
+            summary=f"Sly Park: {booking['school_name']} ({students} students)", stamp=stamp, last_modified=stamp,
+            first_day=booking["starts_on"], last_day=booking["ends_on"],
+            location="Sly Park Environmental Education Center, 5600 Sly Park Road, Pollock Pines, CA",
+            description=" ".join(part for part in (note, url) if part), url=url,
+            status="CONFIRMED" if confirmed else "TENTATIVE", sequence=len(moves),
+        ))
+    return events
+
+
 async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
+    outdoor_school = await _slypark_events(person_id, now)
     registrations = await Registration.select(
         Registration.offering, Registration.status, Registration.hold_expires_at,
     ).where((Registration.attendee == person_id) & Registration.status.is_in(["confirmed", *HOLD_STATUSES]))
@@ -85,7 +129,7 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
         OfferingFacilitator.user == person_id)}
     offering_ids = sorted(set(attending) | facilitating)
     if not offering_ids:
-        return []
+        return outdoor_school
     sessions = await _scheduled_sessions(OfferingSession.offering.is_in(offering_ids))
     numbers = _numbered(sessions)
     events = []
@@ -105,7 +149,7 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
             deadline = format_local(registration["hold_expires_at"])
             events.append(_spec(session, number, count, status="TENTATIVE",
                                 note=HOLD_NOTES[registration["status"]].format(deadline=deadline)))
-    return events
+    return events + outdoor_school
 
 
 async def staff_events(scope: str, scope_id: int, now: dt.datetime) -> list[EventSpec]:

@@ -67,6 +67,23 @@ NOTICES = {
     "completion-recorded": "Completion is recorded. The participant can download the completion letter.",
     "fieldwork-recorded": "The fieldwork hours are recorded and count toward the requirement. The participant sees them with their progress.",
     "fieldwork-removed": "The fieldwork entry is removed; its hours no longer count.",
+    # Staff: Sly Park seasons
+    "slypark-cabins-assigned": "Cabins and hiking groups are assigned: every student entered has both.",
+    "slypark-balances-billed": "Balances are billed for every confirmed booking past its freeze date (each once).",
+    "slypark-season-created": "The season is created as a draft. Check its weeks and beds, then open requests.",
+    "slypark-status-changed": "The season has moved to its next step.",
+    "slypark-beds-changed": "The week's beds are changed.",
+    "slypark-request-saved": "The request's priority is saved. Run the allocation again to use it.",
+    "slypark-offers-published": "The offers are published: each school's coordinator is emailed.",
+    # Coordinators: Sly Park weeks and bookings
+    "slypark-request-filed": "The request is sent. SCOE allocates the weeks after requests close; you will get an email with the offer.",
+    "slypark-request-withdrawn": "The request is withdrawn.",
+    "slypark-offer-accepted": "The offer is accepted: the week is booked. The deposit is below.",
+    "slypark-offer-declined": "The offer is declined and its beds are released.",
+    "slypark-week-booked": "The beds are booked. The deposit is below.",
+    "slypark-headcount-changed": "The numbers are changed.",
+    "slypark-students-saved": "The students are saved.",
+    "slypark-students-imported": "The file is imported: it replaced the list of students.",
 }
 
 

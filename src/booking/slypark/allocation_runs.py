@@ -1,0 +1,135 @@
+"""Running the exact allocation on a season's requests, keeping its report, and publishing its offers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+from booking.accounts.actor import Actor
+from booking.clock import utc_now
+from booking.db import write_transaction
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.notifications.outbox import enqueue_email
+from booking.slypark import allocation
+from booking.slypark.beds import bed_use
+from booking.slypark.seasons import get_season, require_staff, weeks_of
+from booking.slypark.tables import AllocationRun, Booking, BookingEvent, Season, WeekRequest
+from booking.slypark.week_requests import REQUEST_COLUMNS, choice_ids, coordinator_emails
+
+
+def parse_weights(text: str) -> tuple[int, ...]:
+    try:
+        weights = tuple(int(part) for part in (text or "").split(",") if part.strip())
+    except ValueError:
+        raise InvalidInput({"choice_weights": "Enter whole numbers separated by commas, for example 100,70,45,25,10."}) from None
+    if not 1 <= len(weights) <= 5 or any(w <= 0 for w in weights) or any(a <= b for a, b in zip(weights, weights[1:])):
+        raise InvalidInput({"choice_weights": "Give one to five positive weights, each smaller than the one before."})
+    return weights
+
+
+async def run_allocation(actor: Actor, season_id: int, *, choice_weights: str | None = None, split_penalty: int | None = None,
+                         now: dt.datetime | None = None) -> int:
+    """Solve for the season's requests as they stand (pins and exclusions included) and keep the report."""
+    require_staff(actor)
+    now = now or utc_now()
+    season = await get_season(season_id)
+    if season["status"] not in ("requests_open", "allocating"):
+        raise Conflict("Allocation runs while requests are open or closed for allocation, before offers go out.",
+                       code="not_allocating")
+    weights = parse_weights(choice_weights if choice_weights is not None else season["choice_weights"])
+    penalty = season["split_penalty"] if split_penalty is None else split_penalty
+    if not 0 <= penalty <= 1000:
+        raise InvalidInput({"split_penalty": "Enter a whole number from 0 to 1000."})
+    weeks = await weeks_of(season_id)
+    use = await bed_use([w["id"] for w in weeks], now)  # beds already booked (e.g. staff bookings) are not offered again
+    requests = await WeekRequest.select(*REQUEST_COLUMNS).where(
+        (WeekRequest.season == season_id) & (WeekRequest.status == "submitted")).order_by(WeekRequest.submitted_at)
+    result = allocation.allocate(
+        [allocation.Week(id=w["id"], order=index, boys_beds=use[w["id"]].boys_left, girls_beds=use[w["id"]].girls_left,
+                         closed=w["closed"]) for index, w in enumerate(weeks)],
+        [allocation.Request(id=r["id"], school=r["school_name"], tier=r["tier"], boys=r["boys"], girls=r["girls"],
+                            choices=tuple(choice_ids(r["choices"])), can_share=r["can_share"], can_split=r["can_split"],
+                            submitted_order=index) for index, r in enumerate(requests)],
+        allocation.Settings(weights=weights, split_penalty=penalty,
+                            pinned={r["id"]: r["pinned_week"] for r in requests if r["pinned_week"]},
+                            excluded=frozenset(r["id"] for r in requests if r["excluded"])),
+    )
+    summary = {
+        "status": result.status, "choice_counts": {str(k): v for k, v in result.choice_counts.items()},
+        "unplaced": result.unplaced, "splits": result.splits, "placed_off_choice": result.placed_off_choice,
+        "gap": result.gap, "tier_scores": [list(pair) for pair in result.tier_scores], "errors": list(result.errors),
+        "weights": list(weights), "split_penalty": penalty, "requests": len(requests),
+    }
+    outcomes = [{**dataclasses.asdict(outcome), "parts": [dataclasses.asdict(p) for p in outcome.parts]} for outcome in result.outcomes]
+    async with write_transaction():
+        if season["status"] == "requests_open":
+            await Season.update({Season.status: "allocating"}).where(Season.id == season_id)
+        rows = await AllocationRun.insert(AllocationRun(
+            season=season_id, run_by=actor.id, run_at=now, status=result.status, solver=f"{result.solver} {result.solver_version}",
+            solve_ms=int(result.solve_seconds * 1000), summary=json.dumps(summary), outcomes=json.dumps(outcomes, default=str),
+        )).returning(AllocationRun.id)
+    return rows[0]["id"]
+
+
+async def get_run(run_id: int) -> dict:
+    run = await AllocationRun.select().where(AllocationRun.id == run_id).first()
+    if run is None:
+        raise NotFound("No such allocation run.")
+    run["summary"] = json.loads(run["summary"] or "{}")
+    run["outcomes"] = json.loads(run["outcomes"] or "[]")
+    return run
+
+
+async def latest_run(season_id: int) -> dict | None:
+    row = await AllocationRun.select(AllocationRun.id).where(AllocationRun.season == season_id).order_by(
+        AllocationRun.id, ascending=False).first()
+    return await get_run(row["id"]) if row else None
+
+
+async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None) -> int:
+    """Offers for every placed request of the season's latest run; coordinators are emailed. Returns offers made."""
+    require_staff(actor)
+    now = now or utc_now()
+    async with write_transaction():
+        run = await get_run(run_id)
+        season = await get_season(run["season"])
+        latest = await latest_run(season["id"])
+        if latest["id"] != run_id:
+            raise Conflict("A newer run exists; publish the latest one.", code="stale_run")
+        if run["published_at"] is not None or season["status"] != "allocating":
+            raise Conflict("Offers for this season are already out.", code="already_published")
+        if run["status"] == "infeasible":
+            raise Conflict("This run has no allocation to publish; fix the pins it reports and run again.", code="infeasible")
+        deadline = now + dt.timedelta(days=season["offer_days"])
+        offers = 0
+        for outcome in run["outcomes"]:
+            request = await WeekRequest.select(*REQUEST_COLUMNS).where(WeekRequest.id == outcome["request_id"]).first()
+            if request is None or request["status"] != "submitted":
+                continue
+            if not outcome["parts"]:
+                await WeekRequest.update({WeekRequest.status: "unplaced", WeekRequest.updated_at: now}).where(
+                    WeekRequest.id == request["id"])
+                await _tell(request, "slypark_unplaced", {"reason": outcome.get("reason") or ""})
+                continue
+            for part in outcome["parts"]:
+                booking_id = (await Booking.insert(Booking(
+                    season=season["id"], week=part["week_id"], district=request["district"], school=request["school"],
+                    request=request["id"], status="offered", offer_expires_at=deadline, boys=part["boys"], girls=part["girls"],
+                    teachers=request["teachers"], lead_teacher_name=request["lead_teacher_name"],
+                    lead_teacher_email=request["lead_teacher_email"], created_by=actor.id, created_at=now,
+                )).returning(Booking.id))[0]["id"]
+                await BookingEvent.insert(BookingEvent(booking=booking_id, kind="offered", actor=actor.id,
+                                                       note=f"Allocation run {run_id}: choice {outcome['rank'] or '-'}"))
+                offers += 1
+            await WeekRequest.update({WeekRequest.status: "offered", WeekRequest.updated_at: now}).where(
+                WeekRequest.id == request["id"])
+            await _tell(request, "slypark_offer", {"deadline": deadline, "rank": outcome["rank"]})
+        await AllocationRun.update({AllocationRun.published_at: now}).where(AllocationRun.id == run_id)
+        await Season.update({Season.status: "offers_out"}).where(Season.id == season["id"])
+    return offers
+
+
+async def _tell(request: dict, template: str, extra: dict) -> None:
+    for coordinator in await coordinator_emails(request["district"]):
+        await enqueue_email(coordinator["email"], template, {"name": coordinator["name"], "request": request, **extra})

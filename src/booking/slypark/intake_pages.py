@@ -1,0 +1,165 @@
+"""A booking's students and cabin leaders.
+
+/slypark/bookings/{id}/students          the student grid, CSV import, and the nurse's CSV (medical.csv)
+/slypark/bookings/{id}/cabin-leaders     who signed up, and the link to share
+/slypark/cabin-leaders/{code}            the public sign-up page for high-school volunteers (no account)
+
+Thin handlers: parse, call one use case of booking.slypark.intake / cabin_leaders, render.
+"""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath
+
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.slypark import cabin_leaders, intake
+from booking.slypark.pages import PRESENTATION, week_label
+from booking.web.guards import roles
+from booking.web.pages import page, redirect
+
+NO_STORE = {"Cache-Control": "no-store"}
+PUBLIC_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+GRID_EXTRA = 5
+MAX_ROWS = intake.MAX_STUDENTS + 20
+LEADER_FIELDS = ("name", "email", "high_school", "gender", "guardian_name", "guardian_phone", "guardian_email",
+                 "signature")
+
+
+def _value(form, name: str, limit: int = 2100) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _row_count(form) -> int:
+    value = _value(form, "rows", 6).strip()
+    return min(int(value), MAX_ROWS) if value.isascii() and value.isdigit() else 0
+
+
+async def intake_context(request: Request, booking_id: int, *, rows: list[dict] | None = None, errors: dict | None = None,
+                         form_error: str | None = None, import_errors: dict | None = None,
+                         import_message: str | None = None) -> dict:
+    data = await intake.intake_of(request.scope["user"], booking_id)
+    if rows is None:
+        rows = [{name: s[name] for name in intake.FIELDS} for s in data.students]
+        rows += [dict.fromkeys(intake.FIELDS, "") for _ in range(GRID_EXTRA if rows else 10)]
+    booking = data.booking
+    return {
+        **PRESENTATION,
+        "booking": booking,
+        "week_text": week_label(booking["starts_on"], booking["ends_on"]),
+        "intake": data,
+        "rows": rows,
+        "errors": errors or {},
+        "form_error": form_error,
+        "import_errors": import_errors or {},
+        "import_message": import_message,
+        "editable": booking["status"] in ("offered", "confirmed"),
+    }
+
+
+class IntakeController(Controller):
+    path = "/slypark/bookings"
+    guards = [roles("coordinator", "staff")]
+    include_in_schema = False
+
+    @get("/{booking_id:int}/students")
+    async def students(self, request: Request, booking_id: FromPath[int]) -> object:
+        return page(request, "slypark/intake.html", headers=NO_STORE, **await intake_context(request, booking_id))
+
+    @post("/{booking_id:int}/students")
+    async def save(self, request: Request, booking_id: FromPath[int]) -> object:
+        form = await request.form()
+        rows = [{name: _value(form, f"{name}-{i}") for name in intake.FIELDS} for i in range(_row_count(form))]
+        if _value(form, "action", 10) == "add":
+            rows += [dict.fromkeys(intake.FIELDS, "") for _ in range(GRID_EXTRA)]
+            return page(request, "slypark/intake.html", headers=NO_STORE,
+                        **await intake_context(request, booking_id, rows=rows[:MAX_ROWS]))
+        try:
+            await intake.save_grid(request.scope["user"], booking_id, [intake.StudentInput(**row) for row in rows])
+        except InvalidInput as error:
+            return page(request, "slypark/intake.html", status=422, headers=NO_STORE, **await intake_context(
+                request, booking_id, rows=rows, errors=error.field_errors, form_error=error.message))
+        except Conflict as error:
+            return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
+                        **await intake_context(request, booking_id, rows=rows, form_error=error.message))
+        return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-saved")
+
+    @post("/{booking_id:int}/students/import")
+    async def import_file(self, request: Request, booking_id: FromPath[int]) -> object:
+        form = await request.form()
+        upload = form.get("file")
+        try:
+            if isinstance(upload, UploadFile):
+                data, filename = await upload.read(intake.MAX_FILE_BYTES + 1), upload.filename or ""
+            else:
+                data, filename = b"", ""
+            await intake.import_students(request.scope["user"], booking_id, filename=filename, data=data)
+        except InvalidInput as error:
+            return page(request, "slypark/intake.html", status=422, headers=NO_STORE, **await intake_context(
+                request, booking_id, import_errors=error.field_errors, import_message=error.message))
+        except Conflict as error:
+            return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
+                        **await intake_context(request, booking_id, form_error=error.message))
+        return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-imported")
+
+    @get("/{booking_id:int}/students/medical.csv")
+    async def medical(self, request: Request, booking_id: FromPath[int]) -> Response:
+        filename, text = await intake.medical_csv(request.scope["user"], booking_id)
+        return Response(content=text.encode("utf-8"), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})
+
+    @get("/{booking_id:int}/cabin-leaders")
+    async def leaders(self, request: Request, booking_id: FromPath[int]) -> object:
+        data = await cabin_leaders.leaders_of(request.scope["user"], booking_id)
+        booking = data.booking
+        link = str(request.base_url).rstrip("/") + f"/slypark/cabin-leaders/{booking['cabin_leader_code']}" \
+            if booking["cabin_leader_code"] else ""
+        return page(request, "slypark/leaders.html", **PRESENTATION, booking=booking, data=data, link=link,
+                    week_text=week_label(booking["starts_on"], booking["ends_on"]),
+                    open=booking["status"] in cabin_leaders.OPEN_STATUSES,
+                    agreement_version=cabin_leaders.AGREEMENT_VERSION)
+
+
+def _signup_context(booking: dict, form: dict, errors: dict) -> dict:
+    return {**PRESENTATION, "booking": booking, "week_text": week_label(booking["starts_on"], booking["ends_on"]),
+            "form": form, "errors": errors, "agreement_text": cabin_leaders.AGREEMENT_TEXT,
+            "agreement_version": cabin_leaders.AGREEMENT_VERSION}
+
+
+def _link_problem(request: Request, error: Exception) -> object:
+    status = 409 if isinstance(error, Conflict) else 404
+    return page(request, "slypark/leaders_link.html", status=status, headers=PUBLIC_HEADERS,
+                problem="closed" if status == 409 else "unknown")
+
+
+class CabinLeaderSignUpController(Controller):
+    path = "/slypark/cabin-leaders"
+    include_in_schema = False
+
+    @get("/{code:str}")
+    async def show(self, request: Request, code: FromPath[str]) -> object:
+        try:
+            booking = await cabin_leaders.booking_for_code(code)
+            cabin_leaders.check_open(booking)
+        except (NotFound, Conflict) as error:
+            return _link_problem(request, error)
+        return page(request, "slypark/leaders_signup.html", headers=PUBLIC_HEADERS, code=code,
+                    **_signup_context(booking, dict.fromkeys(LEADER_FIELDS, ""), {}))
+
+    @post("/{code:str}")
+    async def sign(self, request: Request, code: FromPath[str]) -> object:
+        form = await request.form()
+        values = {name: _value(form, name, 300) for name in LEADER_FIELDS}
+        try:
+            leader = await cabin_leaders.sign_up(code, cabin_leaders.LeaderInput(**values))
+        except InvalidInput as error:
+            booking = await cabin_leaders.booking_for_code(code)
+            return page(request, "slypark/leaders_signup.html", status=422, headers=PUBLIC_HEADERS, code=code,
+                        **_signup_context(booking, values, error.field_errors))
+        except (NotFound, Conflict) as error:
+            return _link_problem(request, error)
+        booking = await cabin_leaders.booking_for_code(code)
+        return page(request, "slypark/leaders_thanks.html", headers=PUBLIC_HEADERS, leader=leader,
+                    **_signup_context(booking, values, {}))

@@ -1,0 +1,14 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from booking.slypark.tables import (AllocationRun, Booking, BookingCharge, BookingEvent, CabinLeader, Season, Student, Week,
+                                    WeekRequest)
+
+APP_CONFIG = AppConfig(
+    app_name="slypark",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[Season, Week, WeekRequest, AllocationRun, Booking, BookingEvent, CabinLeader, Student, BookingCharge],
+    migration_dependencies=["booking.accounts.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,345 @@
+"""Staff pages for Sly Park: /staff/slypark (seasons, a new season, one season with its weeks,
+requests and allocation runs) and /staff/slypark/runs/{id} (an allocation's report, publishing
+its offers). Thin handlers: parse the form, call one use case (seasons, week_requests,
+allocation_runs), render; a refused form is shown again with what was typed and what is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+
+from booking.catalog.validation import dollars_to_cents, parse_local_date, parse_local_datetime
+from booking.clock import to_local
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.slypark import allocation_runs, overview, seasons, week_requests
+from booking.web.forms import checkbox, optional_id, text
+from booking.web.guards import roles
+from booking.web.pages import page, redirect, wants_fragment
+
+SEASON_STATUS_LABELS = {
+    "draft": "Draft: not taking requests yet", "requests_open": "Taking week requests",
+    "allocating": "Requests closed: allocating weeks", "offers_out": "Offers out to coordinators",
+    "booking_open": "Remaining beds open for booking", "closed": "Closed",
+}
+# The next step from each status, as the season page's button: (status, button text).
+NEXT_STEPS = {
+    "draft": [("requests_open", "Open requests")],
+    "requests_open": [("allocating", "Close requests and allocate")],
+    "allocating": [("requests_open", "Reopen requests")],
+    "offers_out": [("booking_open", "Open remaining beds for booking")],
+    "booking_open": [("closed", "Close season")],
+}
+REQUEST_STATUS_LABELS = {
+    "submitted": "Waiting for allocation", "offered": "Offered", "accepted": "Accepted", "declined": "Declined",
+    "expired": "Offer expired", "unplaced": "No week", "withdrawn": "Withdrawn",
+}
+RUN_STATUS_LABELS = {"optimal": "Best possible (proven optimal)", "feasible": "Good, not proven best",
+                     "infeasible": "No allocation possible"}
+TIERS = [(str(n), f"{n} (first)" if n == 0 else str(n)) for n in range(6)]
+SEASON_FIELDS = ("name", "first_week", "last_week", "boys_beds", "girls_beds", "cabin_size", "price", "deposit",
+                 "students_per_teacher", "students_per_cabin_leader", "freeze_days", "offer_days", "requests_open_at",
+                 "requests_close_at", "closed_weeks")
+SEASON_ERROR_KEYS = {"price_per_student_cents": "price", "deposit_per_student_cents": "deposit"}
+NUMBER_DEFAULTS = {"boys_beds": 0, "girls_beds": 0, "cabin_size": 12, "students_per_teacher": 12,
+                   "students_per_cabin_leader": 8, "freeze_days": 21, "offer_days": 14}
+A_MONDAY = dt.date(2000, 1, 3)
+
+
+@dataclass
+class FormState:
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    form_error: str | None = None
+
+
+def week_label(week: dict | None) -> str:
+    if week is None:
+        return "a week no longer in the season"
+    start, end = week["starts_on"], week["ends_on"]
+    return f"{start:%b} {start.day}–{end.day}, {start.year}" if start.month == end.month else \
+        f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+
+
+def in_words(message: str | None, weeks_by_id: dict[int, dict]) -> str:
+    """The solver names weeks and requests by id ("week 12", "request 7 (Alpha)"); staff know them by dates and schools."""
+    def week(match: re.Match) -> str:
+        found = weeks_by_id.get(int(match.group(1)))
+        return f"week of {week_label(found)}" if found else match.group(0)
+
+    def pair(match: re.Match) -> str:
+        first, second = weeks_by_id.get(int(match.group(1))), weeks_by_id.get(int(match.group(2)))
+        return f"weeks of {week_label(first)} and {week_label(second)}" if first and second else match.group(0)
+
+    text = re.sub(r"\brequest \d+ \(([^)]*)\)", r"\1", message or "")
+    text = re.sub(r"\bweeks (\d+) and (\d+)\b", pair, text)
+    return re.sub(r"\bweek (\d+)\b", week, text)
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def labels() -> dict:
+    return {"season_status_labels": SEASON_STATUS_LABELS, "request_status_labels": REQUEST_STATUS_LABELS,
+            "run_status_labels": RUN_STATUS_LABELS, "week_label": week_label, "ordinal": ordinal, "tiers": TIERS,
+            "local_day": lambda moment: to_local(moment).strftime("%a %b %-d, %Y %-I:%M %p") if moment else ""}
+
+
+# --- Reading forms -------------------------------------------------------------------------
+
+
+def _collect(errors: dict[str, str], parse, *args):
+    try:
+        return parse(*args)
+    except InvalidInput as error:
+        errors.update(error.field_errors)
+        return None
+
+
+def whole_number(value: str, name: str) -> int:
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 7:
+        raise InvalidInput({name: "Enter a whole number, like 12 (0 or more)."})
+    return int(value)
+
+
+def parse_closed_weeks(value: str) -> tuple[dt.date, ...]:
+    days = []
+    for number, line in enumerate((value or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            day = dt.date.fromisoformat(line.strip())
+        except ValueError:
+            raise InvalidInput({"closed_weeks": f"Line {number}: enter a date, like 2027-11-22."}) from None
+        if day.weekday() != 0:
+            raise InvalidInput({"closed_weeks": f"Line {number}: {day:%b %-d, %Y} is not a Monday."})
+        days.append(day)
+    return tuple(days)
+
+
+def season_input(values: dict) -> seasons.SeasonInput:
+    """The typed form -> SeasonInput; every problem at once, what cannot be parsed and what check_season finds."""
+    errors: dict[str, str] = {}
+    first = _collect(errors, parse_local_date, values["first_week"], "first_week")
+    last = _collect(errors, parse_local_date, values["last_week"], "last_week")
+    numbers = {name: _collect(errors, whole_number, values[name], name) for name in NUMBER_DEFAULTS}
+    price = _collect(errors, dollars_to_cents, values["price"], "price")
+    deposit = _collect(errors, dollars_to_cents, values["deposit"], "deposit")
+    for name, cents in (("price", price), ("deposit", deposit)):
+        if cents is None and name not in errors:
+            errors[name] = "Enter an amount in dollars per student, like 425."
+    opens = _collect(errors, parse_local_datetime, values["requests_open_at"], "requests_open_at")
+    closes = _collect(errors, parse_local_datetime, values["requests_close_at"], "requests_close_at")
+    closed_weeks = _collect(errors, parse_closed_weeks, values["closed_weeks"]) or ()
+    first_ok = first or A_MONDAY
+    last_ok = last or first_ok
+    if first and last and "closed_weeks" not in errors:
+        outside = [d for d in closed_weeks if not first <= d <= last]
+        if outside:
+            errors["closed_weeks"] = f"{outside[0]:%b %-d, %Y} is not a week of this season."
+    data = seasons.SeasonInput(
+        name=values["name"], first_week=first_ok, last_week=last_ok,
+        price_per_student_cents=price if price is not None else (deposit or 0), deposit_per_student_cents=deposit or 0,
+        requests_open_at=opens, requests_close_at=closes, closed_weeks=closed_weeks,
+        **{name: NUMBER_DEFAULTS[name] if value is None else value for name, value in numbers.items()},
+    )
+    try:
+        seasons.check_season(data)
+    except InvalidInput as error:
+        for key, message in error.field_errors.items():
+            errors.setdefault(SEASON_ERROR_KEYS.get(key, key), message)
+    if errors:
+        raise InvalidInput(errors)
+    return data
+
+
+# --- Reading what the pages show -----------------------------------------------------------
+
+
+def request_form_values(req: dict) -> dict:
+    return {"tier": str(req["tier"]), "returning_school": req["returning_school"],
+            "pinned_week": str(req["pinned_week"] or ""), "excluded": req["excluded"]}
+
+
+class StaffSlyParkController(Controller):
+    path = "/staff/slypark"
+    guards = [roles("staff")]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        return page(request, "slypark/staff_seasons.html", seasons=await overview.season_rows(), **labels())
+
+    # New season ----------------------------------------------------------------------------
+
+    def _new_page(self, request: Request, state: FormState, *, status: int = 200) -> object:
+        return page(request, "slypark/staff_season_new.html", status=status, state=state, **labels())
+
+    @get("/new")
+    async def new_form(self, request: Request) -> object:
+        values = {name: "" for name in SEASON_FIELDS}
+        values.update({name: str(value) for name, value in NUMBER_DEFAULTS.items() if name not in ("boys_beds", "girls_beds")})
+        return self._new_page(request, FormState(values))
+
+    @post("/new")
+    async def create(self, request: Request) -> object:
+        form = await request.form()
+        values = {name: text(form, name, 5000) for name in SEASON_FIELDS}
+        state = FormState(values)
+        try:
+            season_id = await seasons.create_season(request.scope["user"], season_input(values))
+        except InvalidInput as error:
+            state.errors = {SEASON_ERROR_KEYS.get(k, k): v for k, v in error.field_errors.items()}
+            return self._new_page(request, state, status=422)
+        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-season-created")
+
+    # One season ----------------------------------------------------------------------------
+
+    async def _season_page(self, request: Request, season_id: int, *, status: int = 200, status_error: str | None = None,
+                           week_state: dict | None = None, request_state: dict | None = None,
+                           allocate: FormState | None = None) -> object:
+        actor = request.scope["user"]
+        season = await seasons.get_season(season_id)
+        weeks = await overview.occupancy(season_id)
+        requests = await week_requests.requests_for(actor, season_id)
+        return page(request, "slypark/staff_season.html", status=status, season=season, weeks=weeks,
+                    weeks_by_id={w["id"]: w for w in weeks}, requests=requests, runs=await overview.run_rows(season_id),
+                    next_steps=NEXT_STEPS.get(season["status"], []), status_error=status_error,
+                    week_state=week_state or {}, request_state=request_state or {},
+                    allocate=allocate or FormState({"choice_weights": season["choice_weights"],
+                                                    "split_penalty": str(season["split_penalty"])}),
+                    choice_ids=week_requests.choice_ids, request_form_values=request_form_values, **labels())
+
+    @get("/{season_id:int}")
+    async def season(self, request: Request, season_id: FromPath[int]) -> object:
+        return await self._season_page(request, season_id)
+
+    @post("/{season_id:int}/status")
+    async def set_status(self, request: Request, season_id: FromPath[int]) -> object:
+        form = await request.form()
+        wanted = text(form, "status", 40)
+        try:
+            await seasons.set_status(request.scope["user"], season_id, wanted)
+        except (InvalidInput, Conflict) as error:
+            message = "; ".join(error.field_errors.values()) if isinstance(error, InvalidInput) else error.message
+            return await self._season_page(request, season_id, status=409, status_error=message)
+        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-status-changed")
+
+    @post("/{season_id:int}/weeks/{week_id:int}/beds")
+    async def set_beds(self, request: Request, season_id: FromPath[int], week_id: FromPath[int]) -> object:
+        await overview.require_week_in_season(season_id, week_id)
+        form = await request.form()
+        state = FormState({"boys_beds": text(form, "boys_beds", 20), "girls_beds": text(form, "girls_beds", 20)})
+        errors: dict[str, str] = {}
+        boys = _collect(errors, whole_number, state.values["boys_beds"], "boys_beds")
+        girls = _collect(errors, whole_number, state.values["girls_beds"], "girls_beds")
+        try:
+            if errors:
+                raise InvalidInput(errors)
+            await seasons.set_beds(request.scope["user"], week_id, boys, girls)
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            return await self._season_page(request, season_id, status=422, week_state={week_id: state})
+        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-beds-changed")
+
+    @post("/{season_id:int}/requests/{request_id:int}/priority")
+    async def set_priority(self, request: Request, season_id: FromPath[int], request_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        row = await week_requests.get_request(actor, request_id)
+        if row["season"] != season_id:
+            raise NotFound("No such request in this season.")
+        form = await request.form()
+        state = FormState({"tier": text(form, "tier", 10), "returning_school": checkbox(form, "returning_school"),
+                           "pinned_week": text(form, "pinned_week", 20), "excluded": checkbox(form, "excluded")})
+        errors: dict[str, str] = {}
+        tier = _collect(errors, optional_id, form, "tier")
+        pinned = _collect(errors, optional_id, form, "pinned_week")
+        if tier is None and "tier" not in errors:
+            errors["tier"] = "Choose a priority from 0 (first) to 5."
+        try:
+            if errors:
+                raise InvalidInput(errors)
+            await week_requests.set_priority(actor, request_id, tier=tier, returning_school=state.values["returning_school"],
+                                             pinned_week=pinned, unpin=pinned is None, excluded=state.values["excluded"])
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            if wants_fragment(request):
+                return await self._request_row(request, season_id, request_id, state, status=422)
+            return await self._season_page(request, season_id, status=422, request_state={request_id: state})
+        if wants_fragment(request):
+            return await self._request_row(request, season_id, request_id, saved=True)
+        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-request-saved")
+
+    async def _request_row(self, request: Request, season_id: int, request_id: int, state: FormState | None = None, *,
+                           status: int = 200, saved: bool = False) -> object:
+        weeks = await seasons.weeks_of(season_id)
+        req = await week_requests.get_request(request.scope["user"], request_id)
+        return page(request, "slypark/staff_request_row.html", status=status, r=req, weeks=weeks,
+                    weeks_by_id={w["id"]: w for w in weeks}, request_state={request_id: state} if state else {}, saved=saved,
+                    choice_ids=week_requests.choice_ids, request_form_values=request_form_values, **labels())
+
+    # Allocation ----------------------------------------------------------------------------
+
+    @post("/{season_id:int}/runs")
+    async def run(self, request: Request, season_id: FromPath[int]) -> object:
+        form = await request.form()
+        state = FormState({"choice_weights": text(form, "choice_weights", 100), "split_penalty": text(form, "split_penalty", 20)})
+        errors: dict[str, str] = {}
+        penalty = _collect(errors, whole_number, state.values["split_penalty"], "split_penalty")
+        try:
+            if errors:
+                allocation_runs.parse_weights(state.values["choice_weights"])  # report both fields at once
+                raise InvalidInput(errors)
+            run_id = await allocation_runs.run_allocation(request.scope["user"], season_id,
+                                                          choice_weights=state.values["choice_weights"], split_penalty=penalty)
+        except InvalidInput as error:
+            state.errors = {**errors, **error.field_errors}
+            return await self._allocate_form(request, season_id, state, status=422)
+        except Conflict as error:
+            state.form_error = error.message
+            return await self._allocate_form(request, season_id, state, status=409)
+        return redirect(request, f"/staff/slypark/runs/{run_id}")
+
+    async def _allocate_form(self, request: Request, season_id: int, state: FormState, *, status: int) -> object:
+        if wants_fragment(request):
+            season = await seasons.get_season(season_id)
+            return page(request, "slypark/staff_allocate_form.html", status=status, season=season, allocate=state, **labels())
+        return await self._season_page(request, season_id, status=status, allocate=state)
+
+    @get("/runs/{run_id:int}")
+    async def run_report(self, request: Request, run_id: FromPath[int]) -> object:
+        return await self._run_page(request, run_id)
+
+    async def _run_page(self, request: Request, run_id: int, *, status: int = 200, error: str | None = None) -> object:
+        run = await allocation_runs.get_run(run_id)
+        season = await seasons.get_season(run["season"])
+        weeks = await seasons.weeks_of(season["id"])
+        latest = await overview.latest_run_id(season["id"])
+        summary = run["summary"]
+        weeks_by_id = {w["id"]: w for w in weeks}
+        summary["errors"] = [in_words(e, weeks_by_id) for e in summary.get("errors") or []]
+        gap = summary.get("gap") or 0
+        summary["gap_text"] = "" if not gap else ("stopped before it could tell how close to the best it is"
+                                                  if gap == float("inf") else f"at most {gap * 100:.1f}% from the best")
+        for outcome in run["outcomes"]:
+            outcome["reason"] = in_words(outcome.get("reason"), weeks_by_id)
+        counts = sorted(((int(rank), n) for rank, n in (summary.get("choice_counts") or {}).items()), key=lambda p: p[0])
+        return page(request, "slypark/staff_run.html", status=status, run=run, season=season, summary=summary,
+                    choice_counts=counts, weeks_by_id=weeks_by_id, latest_id=latest["id"] if latest else None,
+                    error=error, allocate=FormState({"choice_weights": ",".join(str(w) for w in summary.get("weights", [])),
+                                                     "split_penalty": str(summary.get("split_penalty", ""))}),
+                    **labels())
+
+    @post("/runs/{run_id:int}/publish")
+    async def publish(self, request: Request, run_id: FromPath[int]) -> object:
+        run = await allocation_runs.get_run(run_id)
+        try:
+            await allocation_runs.publish(request.scope["user"], run_id)
+        except Conflict as error:
+            return await self._run_page(request, run_id, status=409, error=error.message)
+        return redirect(request, f"/staff/slypark/{run['season']}", notice="slypark-offers-published")
