@@ -15,14 +15,10 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from booking.slypark.allocation import Request, Settings, Week, allocate  # noqa: E402
+from booking.slypark.allocation import Request, Settings, Week, allocate
 
 CLOSED_ORDERS = {9, 15, 25}  # Thanksgiving, winter break, spring break
 

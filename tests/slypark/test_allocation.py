@@ -6,7 +6,6 @@ small random instances; every constraint is checked on those and on a full-size 
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections import defaultdict
 from dataclasses import replace
@@ -185,22 +184,23 @@ def check_constraints(weeks, requests, settings, result: AllocationResult):
     assert result.objective == tuple(totals[t] for t in tiers) + (tie,)
 
 
-def random_instance(rng: random.Random, splits: bool = False):
+def random_instance(rng: random.Random, splits: bool = False, many_tiers: bool = False):
     """Up to 6 requests and 4 weeks. With `splits`, schools are large for the weeks and may all be
-    split, so that splits are often the best (or only) way to place them."""
+    split, so that splits are often the best (or only) way to place them. With `many_tiers`, six
+    tiers and large weights: too many for one exactly scaled objective, so tiers are solved in groups."""
     n_weeks = rng.randint(2 if splits else 1, 4)
     orders = list(range(1, n_weeks + 1)) if splits else sorted(rng.sample(range(1, n_weeks + 2), n_weeks))
     weeks = [Week(id=f"w{o}", order=o, boys_beds=rng.randint(0, 9), girls_beds=rng.randint(0, 9),
                   closed=not splits and rng.random() < 0.15) for o in orders]
     max_choices = min(3, n_weeks)
-    weights = tuple(sorted(rng.sample(range(1, 101), max_choices), reverse=True))
+    weights = tuple(sorted(rng.sample(range(1, 400_001 if many_tiers else 101), max_choices), reverse=True))
     requests = []
     for i in range(rng.randint(1, 6)):
         b, g = (rng.randint(3, 9), rng.randint(3, 9)) if splits else (rng.randint(0, 7), rng.randint(0, 7))
         if b + g == 0:
             b = 1
         requests.append(Request(
-            id=i, school=f"S{i}", tier=rng.randint(0, 2), boys=b, girls=g,
+            id=i, school=f"S{i}", tier=rng.randint(0, 5 if many_tiers else 2), boys=b, girls=g,
             choices=tuple(w.id for w in rng.sample(weeks, rng.randint(2 if splits else 1, max_choices))),
             can_share=rng.random() < (0.9 if splits else 0.75), can_split=splits or rng.random() < 0.5,
             submitted_order=rng.randint(0, 4)))
@@ -221,12 +221,13 @@ def random_instance(rng: random.Random, splits: bool = False):
 # The solver against the brute force
 
 
-@pytest.mark.parametrize("splits", [False, True], ids=["mixed", "split-heavy"])
-def test_optimum_equals_brute_force_on_random_small_instances(splits):
-    rng = random.Random(20260915 + splits)
-    infeasible = solved = split_made = 0
+@pytest.mark.parametrize("splits, many_tiers", [(False, False), (True, False), (False, True)],
+                         ids=["mixed", "split-heavy", "many-tiers"])
+def test_optimum_equals_brute_force_on_random_small_instances(splits, many_tiers):
+    rng = random.Random(20260915 + splits + 2 * many_tiers)
+    infeasible = solved = split_made = grouped = 0
     for case in range(300):
-        weeks, requests, settings = random_instance(rng, splits)
+        weeks, requests, settings = random_instance(rng, splits, many_tiers)
         expected = brute_force(weeks, requests, settings)
         result = allocate(weeks, requests, settings)
         if expected is None:
@@ -239,8 +240,11 @@ def test_optimum_equals_brute_force_on_random_small_instances(splits):
         check_constraints(weeks, requests, settings, result)
         solved += 1
         split_made += result.splits
+        grouped += len(result.stages) > 2
     assert solved > 200 and infeasible > 0
     assert split_made > (100 if splits else 5)
+    if many_tiers:
+        assert grouped > 20  # tiers solved in more than one group
 
 
 def test_constraints_hold_on_a_full_season():
@@ -263,8 +267,25 @@ def test_constraints_hold_on_a_full_season():
     settings = Settings(pinned=pinned, excluded=excluded, work_limit=6.0, time_limit_seconds=120)
     result = allocate(weeks, requests, settings)
     check_constraints(weeks, requests, settings, result)
+    assert result.status == "optimal"  # reached well within that work (the limit makes this reproducible)
     assert result.choice_counts[1] > 60
     assert result.solver == SOLVER_NAME == "OR-Tools CP-SAT" and result.solver_version == SOLVER_VERSION
+
+
+def test_a_solve_stopped_by_its_work_limit_is_valid_reproducible_and_says_so():
+    rng = random.Random(3)
+    weeks = [Week(o, o, 60, 60) for o in range(1, 13)]
+    requests = [Request(i, f"S{i}", rng.randint(0, 2), rng.randint(5, 30), rng.randint(5, 30),
+                        tuple(rng.sample(range(1, 13), 4)), can_split=rng.random() < 0.2, submitted_order=i)
+                for i in range(120)]
+    settings = Settings(work_limit=0.01)
+    result = allocate(weeks, requests, settings)
+    assert result.status == "feasible" and result.gap > 0
+    assert any(stage.status != "optimal" for stage in result.stages)
+    check_constraints(weeks, requests, settings, result)
+    assert allocate(weeks, requests, settings).outcomes == result.outcomes
+    stopped = [o for o in result.outcomes if o.reason_code == "stopped_early"]
+    assert stopped and all("stopped at its time or work limit" in o.reason for o in stopped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,6 +345,8 @@ def test_a_split_over_adjacent_weeks_scores_its_worse_rank_minus_the_penalty():
     assert outcome.rank == 2 and outcome.score == 50
     assert sum(p.boys for p in outcome.parts) == 30 and sum(p.girls for p in outcome.parts) == 30
     assert all(p.boys <= 20 and p.girls <= 20 for p in outcome.parts)
+    # as many as fit go to the week it ranked higher (sep-2)
+    assert [(p.week_id, p.boys + p.girls) for p in outcome.parts] == [("sep-1", 20), ("sep-2", 40)]
     assert result.splits == 1
     # With a larger penalty the whole 3rd choice wins; without permission to split, too.
     assert allocate(weeks, [big], Settings(split_penalty=30)).outcome("big").week_ids == ("oct-1",)

@@ -18,10 +18,12 @@ A request's score is the weight of the rank it gets (``weights[rank - 1]``); a s
 weight of the worse of its two ranks minus the split penalty (splits that would score 0 or less
 are never made); a request pinned to a week outside its choices scores 0; unplaced scores 0.
 
-1. Priority tiers are strict (lexicographic): the total score of tier 0 is maximised first; with
-   it fixed at its optimum, tier 1's total is maximised; and so on ("successive solves": one CP-SAT
-   solve per tier, each starting from the previous solution).
-2. Then, among those allocations, the tie-break value is maximised::
+1. Priority tiers are strict (lexicographic): tier 0's total score first, then tier 1's, and
+   so on. They are solved together as one objective with exact integer scaling (each tier's
+   total times one more than the largest value the tiers below can reach together); when there
+   are too many tiers for that to stay below 2**53, in groups of consecutive tiers, one solve
+   per group, each keeping what the groups before reached.
+2. Then, among those allocations, the tie-break value is maximised (a last solve)::
 
        tie_break = (N + 1) * sum(score(r) * (N - position(r)))  -  number of splits
 
@@ -29,11 +31,19 @@ are never made); a request pinned to a week outside its choices scores 0; unplac
    earlier request is preferred, and a split is made only when nothing else ties with it.
 
 ``AllocationResult.objective`` is the vector (tier totals in ascending tier order, tie_break).
+
+Determinism and limits
+----------------------
 The same input always gives the same result: the model is built from the input sorted
 canonically (weeks by season order, requests by submitted order then id), so the order of the
 input lists does not matter, and CP-SAT runs with one worker, a fixed seed and a deterministic
-work limit. If a wall-clock limit stops the search first, the result is still valid but is only
-"feasible"; its ``gap`` says how far from proven optimal it may be.
+work limit (``Settings.work_limit``, shared out between the solves). A result stopped by the
+work limit is still valid and still reproducible, but only "feasible", with a ``gap``. The
+wall-clock limit (``Settings.time_limit_seconds``) is a safety net: if it stops a solve first,
+the result is valid but may differ from run to run.
+
+Solver hints (warm starts, and the previous solve's solution) only speed the solves up; what is
+optimal is decided and proven by CP-SAT.
 """
 
 from __future__ import annotations
@@ -86,8 +96,8 @@ class Settings:
     split_penalty: int = 20
     pinned: Mapping[Id, Id] = field(default_factory=dict)  # request id -> week id
     excluded: frozenset[Id] = frozenset()
-    time_limit_seconds: float = 120.0  # wall clock, whole run (a safety net)
-    work_limit: float = 300.0  # CP-SAT deterministic time, whole run (reproducible)
+    time_limit_seconds: float = 300.0  # wall clock, whole run (a safety net)
+    work_limit: float = 300.0  # CP-SAT deterministic time units (about a second each), whole run
     seed: int = 0
 
 
@@ -142,10 +152,10 @@ class WeekLoad:
 
 @dataclass(frozen=True)
 class Stage:
-    name: str  # "tier 0", "tier 1", ..., "tie-break"
+    name: str  # "tier 0, 1", "tiers 0-4", ..., "tie-break"
     status: str  # optimal | feasible | unsolved (nothing found in its time: the previous solution stands)
-    value: int
-    bound: int
+    value: int  # the stage's own objective (tier totals scaled, or the tie-break value)
+    bound: int  # the best bound CP-SAT proved for it
     seconds: float
     work: float  # CP-SAT's deterministic time
 
@@ -565,9 +575,10 @@ def _build_model(requests: list[Request], options: list[list[_Option]], weeks: l
 def _divide_splits(requests: list[Request], options: list[list[_Option]], weeks: list[Week],
                    chosen_options: dict[int, int], seed: int) -> dict[int, tuple[_Option, tuple[WeekPart, ...]]]:
     """Each placed request's option and its students per week. The students of splits are
-    divided by a small exact feasibility solve (beds per gender per week, at least one student in
-    each of the two weeks). A split that can only be done with everyone in one week (possible only
-    in a solution not proven optimal) becomes that week, whole, which scores at least as much."""
+    divided by a small exact solve: beds per gender per week, at least one student in each of the
+    two weeks, and then as many students as possible in the week the school ranked higher. A split
+    that can only be done with everyone in one week (possible only in a solution not proven
+    optimal) becomes that week, whole, which scores at least as much."""
     week_by_id = {w.id: w for w in weeks}
     placements: dict[int, tuple[_Option, tuple[WeekPart, ...]]] = {}
     split_requests = []
@@ -589,6 +600,7 @@ def _divide_splits(requests: list[Request], options: list[list[_Option]], weeks:
     girls_in: dict[Id, list] = defaultdict(list)
     parts = {}
     both = []
+    preferred = []  # students in the higher-ranked of each split's two weeks
     for i in split_requests:
         request, option = requests[i], options[i][chosen_options[i]]
         first, second = option.weeks
@@ -599,6 +611,8 @@ def _divide_splits(requests: list[Request], options: list[list[_Option]], weeks:
         model.add(boys_a + girls_a <= request.boys + request.girls - 1).only_enforce_if(nonempty)
         parts[i] = (boys_a, girls_a)
         both.append(nonempty)
+        first_preferred = request.choices.index(first) < request.choices.index(second)
+        preferred.append(boys_a + girls_a if first_preferred else request.boys + request.girls - boys_a - girls_a)
         boys_in[first].append(boys_a)
         girls_in[first].append(girls_a)
         boys_in[second].append(request.boys - boys_a)
@@ -607,7 +621,7 @@ def _divide_splits(requests: list[Request], options: list[list[_Option]], weeks:
         week = week_by_id[week_id]
         model.add(sum(boys_in[week_id]) <= week.boys_beds - boys_used[week_id])
         model.add(sum(girls_in[week_id]) <= week.girls_beds - girls_used[week_id])
-    model.maximize(sum(both))
+    model.maximize(sum(both) * (1 + sum(requests[i].boys + requests[i].girls for i in split_requests)) + sum(preferred))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
@@ -758,7 +772,7 @@ def _why_unplaced(request: Request, request_options: list[_Option], week_by_id: 
                 and boys_a + girls_a >= 1 and boys_b + girls_b >= 1)
 
     if stopped and any(fits_now(option) for option in request_options):
-        return "stopped_early", "the solver was stopped (time limit) before it could place it", blocked
+        return "stopped_early", "the solver stopped at its time or work limit before it could place it", blocked
 
     details = []
     for w in candidate_weeks:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
+
+import anyio
 
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
@@ -45,7 +48,9 @@ async def run_allocation(actor: Actor, season_id: int, *, choice_weights: str | 
     use = await bed_use([w["id"] for w in weeks], now)  # beds already booked (e.g. staff bookings) are not offered again
     requests = await WeekRequest.select(*REQUEST_COLUMNS).where(
         (WeekRequest.season == season_id) & (WeekRequest.status == "submitted")).order_by(WeekRequest.submitted_at)
-    result = allocation.allocate(
+    # A large season takes CP-SAT seconds of pure CPU: in a worker thread, so the server keeps answering meanwhile.
+    result = await anyio.to_thread.run_sync(functools.partial(
+        allocation.allocate,
         [allocation.Week(id=w["id"], order=index, boys_beds=use[w["id"]].boys_left, girls_beds=use[w["id"]].girls_left,
                          closed=w["closed"]) for index, w in enumerate(weeks)],
         [allocation.Request(id=r["id"], school=r["school_name"], tier=r["tier"], boys=r["boys"], girls=r["girls"],
@@ -54,7 +59,7 @@ async def run_allocation(actor: Actor, season_id: int, *, choice_weights: str | 
         allocation.Settings(weights=weights, split_penalty=penalty,
                             pinned={r["id"]: r["pinned_week"] for r in requests if r["pinned_week"]},
                             excluded=frozenset(r["id"] for r in requests if r["excluded"])),
-    )
+    ))
     summary = {
         "status": result.status, "choice_counts": {str(k): v for k, v in result.choice_counts.items()},
         "unplaced": result.unplaced, "splits": result.splits, "placed_off_choice": result.placed_off_choice,
