@@ -70,3 +70,15 @@ class Busy(DomainError):
     code = "busy"
     status_hint = 503
     title = "Busy, please try again"
+
+
+def collect_field_errors(errors: dict[str, str], parse, *args):
+    """Run one field's parser; on InvalidInput add its messages to `errors` and return None.
+
+    Lets a form report every bad field at once instead of stopping at the first.
+    """
+    try:
+        return parse(*args)
+    except InvalidInput as error:
+        errors.update(error.field_errors)
+        return None

@@ -20,7 +20,7 @@ from booking.catalog.validation import (
     parse_local_time,
 )
 from booking.clock import to_local
-from booking.errors import InvalidInput
+from booking.errors import InvalidInput, collect_field_errors
 from booking.web.forms import checkbox, text
 from booking.web.guards import roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
@@ -121,14 +121,6 @@ def session_from_row(row: dict) -> dict:
             "room_id": str(row["room"] or ""), "online_url": row["online_url"], "location_note": row["location_note"]}
 
 
-def _collect(errors: dict[str, str], parse, *args):
-    try:
-        return parse(*args)
-    except InvalidInput as error:
-        errors.update(error.field_errors)
-        return None
-
-
 def _whole_number(value: str, name: str, message: str) -> int:
     value = (value or "").strip()
     if not (value.isascii() and value.isdigit()) or len(value) > 7:
@@ -146,15 +138,15 @@ def offering_input(values: dict, sessions: list[SessionInput] | None = None, *, 
     """The typed form -> OfferingInput. Every problem is reported at once: what cannot be parsed,
     and what check_offering finds in the rest."""
     errors: dict[str, str] = {}
-    capacity = _collect(errors, _whole_number, values["capacity"], "capacity",
+    capacity = collect_field_errors(errors, _whole_number, values["capacity"], "capacity",
                         "Capacity must be a whole number of seats, like 30.")
-    price = _collect(errors, dollars_to_cents, values["price"], "price")
+    price = collect_field_errors(errors, dollars_to_cents, values["price"], "price")
     if price is None and "price" not in errors:
         errors["price"] = "Enter the member-district price; 0 for a free workshop."
-    nonmember = _collect(errors, dollars_to_cents, values["nonmember_price"], "nonmember_price")
-    moments = {name: _collect(errors, parse_local_datetime, values[name], name)
+    nonmember = collect_field_errors(errors, dollars_to_cents, values["nonmember_price"], "nonmember_price")
+    moments = {name: collect_field_errors(errors, parse_local_datetime, values[name], name)
                for name in ("registration_opens_at", "registration_closes_at", "cancellation_deadline")}
-    facilitator_ids = _collect(errors, _ids, values["facilitator_ids"], "facilitator_ids") or []
+    facilitator_ids = collect_field_errors(errors, _ids, values["facilitator_ids"], "facilitator_ids") or []
     data = OfferingInput(
         title=values["title"], capacity=capacity if capacity is not None else 1, price_cents=price or 0,
         nonmember_price_cents=nonmember, status=values["status"] or "draft", sessions=sessions or [],
@@ -175,17 +167,17 @@ def offering_input(values: dict, sessions: list[SessionInput] | None = None, *, 
 
 def session_input(values: dict) -> SessionInput:
     errors: dict[str, str] = {}
-    day = _collect(errors, parse_local_date, values["date"], "date")
-    start = _collect(errors, parse_local_time, values["start_time"], "start_time")
-    end = _collect(errors, parse_local_time, values["end_time"], "end_time")
+    day = collect_field_errors(errors, parse_local_date, values["date"], "date")
+    start = collect_field_errors(errors, parse_local_time, values["start_time"], "start_time")
+    end = collect_field_errors(errors, parse_local_time, values["end_time"], "end_time")
     room_id = None
     if values["room_id"].strip():
-        room_id = _collect(errors, _whole_number, values["room_id"], "room_id", "Choose a room from the list.")
+        room_id = collect_field_errors(errors, _whole_number, values["room_id"], "room_id", "Choose a room from the list.")
     starts_at = ends_at = None
     if day and start:
-        starts_at = _collect(errors, local_to_utc, dt.datetime.combine(day, start), "start_time")
+        starts_at = collect_field_errors(errors, local_to_utc, dt.datetime.combine(day, start), "start_time")
     if day and end:
-        ends_at = _collect(errors, local_to_utc, dt.datetime.combine(day, end), "end_time")
+        ends_at = collect_field_errors(errors, local_to_utc, dt.datetime.combine(day, end), "end_time")
     if errors:
         raise InvalidInput(errors)
     return SessionInput(starts_at=starts_at, ends_at=ends_at, room_id=room_id, online_url=values["online_url"],
@@ -259,7 +251,7 @@ class StaffOfferingsController(Controller):
             errors: dict[str, str] = {}
             sessions: list[SessionInput] = []
             if wants_session:
-                parsed = _collect(errors, session_input, first.values)
+                parsed = collect_field_errors(errors, session_input, first.values)
                 sessions = [parsed] if parsed else []
             try:
                 data = offering_input(details.values, sessions)

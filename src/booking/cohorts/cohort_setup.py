@@ -27,7 +27,7 @@ from booking.cohorts.instalments import allowed_counts, instalments_of
 from booking.cohorts.questions import choice_list, questions_for, require_staff
 from booking.cohorts.tables import OPEN_FOR_REVIEW, CohortApplication, CohortSettings
 from booking.db import lock_rows_for_update, write_transaction
-from booking.errors import InvalidInput, NotFound
+from booking.errors import InvalidInput, NotFound, collect_field_errors
 from booking.scheduling.capacity import seat_counts
 
 PAYMENT_CHOICES = (1, 2, 4, 10)  # numbers of payments staff may allow
@@ -56,14 +56,6 @@ class CohortInput:
     opens: str = ""  # datetime-local, Pacific time; empty: open as soon as it is published
     closes: str = ""
     settings: SettingsInput = field(default_factory=SettingsInput)
-
-
-def _collect(errors: dict[str, str], parse, *args):
-    try:
-        return parse(*args)
-    except InvalidInput as error:
-        errors.update(error.field_errors)
-        return None
 
 
 def _required_hours(value: str) -> int:
@@ -103,9 +95,9 @@ def check_settings(data: SettingsInput) -> dict:
     """The settings' column values; InvalidInput with every problem at once."""
     errors: dict[str, str] = {}
     values = {
-        "required_hours_tenths": _collect(errors, _required_hours, data.required_hours),
-        "instalment_options": _collect(errors, _payment_options, data.payment_options),
-        "first_payment_due": _collect(errors, _first_payment_due, data.first_payment_due),
+        "required_hours_tenths": collect_field_errors(errors, _required_hours, data.required_hours),
+        "instalment_options": collect_field_errors(errors, _payment_options, data.payment_options),
+        "first_payment_due": collect_field_errors(errors, _first_payment_due, data.first_payment_due),
     }
     if errors:
         raise InvalidInput(errors)
@@ -158,10 +150,10 @@ def check_cohort(data: CohortInput) -> dict:
     description = (data.description or "").strip()
     if len(description) > 20_000:
         errors["description"] = "The description is too long (20,000 characters at most)."
-    capacity = _collect(errors, _whole_number, data.capacity)
-    tuition = _collect(errors, _tuition, data.tuition)
-    opens = _collect(errors, parse_local_datetime, data.opens, "opens")
-    closes = _collect(errors, parse_local_datetime, data.closes, "closes")
+    capacity = collect_field_errors(errors, _whole_number, data.capacity)
+    tuition = collect_field_errors(errors, _tuition, data.tuition)
+    opens = collect_field_errors(errors, parse_local_datetime, data.opens, "opens")
+    closes = collect_field_errors(errors, parse_local_datetime, data.closes, "closes")
     if closes is None and "closes" not in errors:
         errors["closes"] = "Enter when applications close."
     if opens and closes and closes <= opens:

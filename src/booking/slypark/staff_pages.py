@@ -14,7 +14,7 @@ from litestar.params import FromPath
 
 from booking.catalog.validation import dollars_to_cents, parse_local_date, parse_local_datetime
 from booking.clock import to_local
-from booking.errors import Conflict, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.slypark import allocation_runs, overview, seasons, week_requests
 from booking.web.forms import checkbox, optional_id, text
 from booking.web.guards import roles
@@ -92,14 +92,6 @@ def labels() -> dict:
 # --- Reading forms -------------------------------------------------------------------------
 
 
-def _collect(errors: dict[str, str], parse, *args):
-    try:
-        return parse(*args)
-    except InvalidInput as error:
-        errors.update(error.field_errors)
-        return None
-
-
 def whole_number(value: str, name: str) -> int:
     value = (value or "").strip()
     if not (value.isascii() and value.isdigit()) or len(value) > 7:
@@ -125,17 +117,17 @@ def parse_closed_weeks(value: str) -> tuple[dt.date, ...]:
 def season_input(values: dict) -> seasons.SeasonInput:
     """The typed form -> SeasonInput; every problem at once, what cannot be parsed and what check_season finds."""
     errors: dict[str, str] = {}
-    first = _collect(errors, parse_local_date, values["first_week"], "first_week")
-    last = _collect(errors, parse_local_date, values["last_week"], "last_week")
-    numbers = {name: _collect(errors, whole_number, values[name], name) for name in NUMBER_DEFAULTS}
-    price = _collect(errors, dollars_to_cents, values["price"], "price")
-    deposit = _collect(errors, dollars_to_cents, values["deposit"], "deposit")
+    first = collect_field_errors(errors, parse_local_date, values["first_week"], "first_week")
+    last = collect_field_errors(errors, parse_local_date, values["last_week"], "last_week")
+    numbers = {name: collect_field_errors(errors, whole_number, values[name], name) for name in NUMBER_DEFAULTS}
+    price = collect_field_errors(errors, dollars_to_cents, values["price"], "price")
+    deposit = collect_field_errors(errors, dollars_to_cents, values["deposit"], "deposit")
     for name, cents in (("price", price), ("deposit", deposit)):
         if cents is None and name not in errors:
             errors[name] = "Enter an amount in dollars per student, like 425."
-    opens = _collect(errors, parse_local_datetime, values["requests_open_at"], "requests_open_at")
-    closes = _collect(errors, parse_local_datetime, values["requests_close_at"], "requests_close_at")
-    closed_weeks = _collect(errors, parse_closed_weeks, values["closed_weeks"]) or ()
+    opens = collect_field_errors(errors, parse_local_datetime, values["requests_open_at"], "requests_open_at")
+    closes = collect_field_errors(errors, parse_local_datetime, values["requests_close_at"], "requests_close_at")
+    closed_weeks = collect_field_errors(errors, parse_closed_weeks, values["closed_weeks"]) or ()
     first_ok = first or A_MONDAY
     last_ok = last or first_ok
     if first and last and "closed_weeks" not in errors:
@@ -236,8 +228,8 @@ class StaffSlyParkController(Controller):
         form = await request.form()
         state = FormState({"boys_beds": text(form, "boys_beds", 20), "girls_beds": text(form, "girls_beds", 20)})
         errors: dict[str, str] = {}
-        boys = _collect(errors, whole_number, state.values["boys_beds"], "boys_beds")
-        girls = _collect(errors, whole_number, state.values["girls_beds"], "girls_beds")
+        boys = collect_field_errors(errors, whole_number, state.values["boys_beds"], "boys_beds")
+        girls = collect_field_errors(errors, whole_number, state.values["girls_beds"], "girls_beds")
         try:
             if errors:
                 raise InvalidInput(errors)
@@ -257,8 +249,8 @@ class StaffSlyParkController(Controller):
         state = FormState({"tier": text(form, "tier", 10), "returning_school": checkbox(form, "returning_school"),
                            "pinned_week": text(form, "pinned_week", 20), "excluded": checkbox(form, "excluded")})
         errors: dict[str, str] = {}
-        tier = _collect(errors, optional_id, form, "tier")
-        pinned = _collect(errors, optional_id, form, "pinned_week")
+        tier = collect_field_errors(errors, optional_id, form, "tier")
+        pinned = collect_field_errors(errors, optional_id, form, "pinned_week")
         if tier is None and "tier" not in errors:
             errors["tier"] = "Choose a priority from 0 (first) to 5."
         try:
@@ -290,7 +282,7 @@ class StaffSlyParkController(Controller):
         form = await request.form()
         state = FormState({"choice_weights": text(form, "choice_weights", 100), "split_penalty": text(form, "split_penalty", 20)})
         errors: dict[str, str] = {}
-        penalty = _collect(errors, whole_number, state.values["split_penalty"], "split_penalty")
+        penalty = collect_field_errors(errors, whole_number, state.values["split_penalty"], "split_penalty")
         try:
             if errors:
                 allocation_runs.parse_weights(state.values["choice_weights"])  # report both fields at once
