@@ -83,6 +83,22 @@ def check_headcount(season: dict, counts: Headcount) -> Headcount:
     return counts
 
 
+def lead_teacher(name: str, email: str, errors: dict[str, str]) -> tuple[str, str]:
+    """The lead teacher's name and email, cleaned; their problems are added to `errors`."""
+    from booking.accounts.users import validate_email, validate_name
+
+    try:
+        name = validate_name(name, "lead_teacher_name")
+    except InvalidInput:
+        name, errors["lead_teacher_name"] = "", "Enter the lead teacher's name."
+    try:
+        email = validate_email(email, "lead_teacher_email")
+    except InvalidInput as error:
+        email = ""
+        errors.update(error.field_errors)
+    return name, email
+
+
 def _beds_refusal(use, boys: int, girls: int) -> str | None:
     short = []
     if boys > use.boys_left:
@@ -95,7 +111,6 @@ def _beds_refusal(use, boys: int, girls: int) -> str | None:
 async def book_remaining(actor: Actor, week_id: int, school_id: int | None, counts: Headcount, *, lead_teacher_name: str,
                          lead_teacher_email: str, now: dt.datetime | None = None) -> int:
     """First come, first served, once the season's offers are settled: a confirmed booking if the beds are there."""
-    from booking.accounts.users import validate_email, validate_name
     from booking.slypark.charges import bill_deposit
     from booking.slypark.week_requests import require_coordinator
 
@@ -114,14 +129,7 @@ async def book_remaining(actor: Actor, week_id: int, school_id: int | None, coun
         school = await School.select().where(School.id == school_id).first() if school_id else None
         if school is None or (actor.is_coordinator and school["district"] != actor.district_id):
             errors["school_id"] = "Choose one of your district's schools."
-        try:
-            lead_teacher_name = validate_name(lead_teacher_name, "lead_teacher_name")
-        except InvalidInput:
-            errors["lead_teacher_name"] = "Enter the lead teacher's name."
-        try:
-            lead_teacher_email = validate_email(lead_teacher_email, "lead_teacher_email")
-        except InvalidInput as error:
-            errors.update(error.field_errors)
+        lead_teacher_name, lead_teacher_email = lead_teacher(lead_teacher_name, lead_teacher_email, errors)
         try:
             check_headcount(season, counts)
         except InvalidInput as error:

@@ -37,15 +37,16 @@ async def bill_balances(now: dt.datetime | None = None) -> int:
     now = now or utc_now()
     today = now.astimezone(LOCAL_TZ).date()
     made = 0
+    bookings = await Booking.select(
+        Booking.id, Booking.boys, Booking.girls, Booking.week.starts_on.as_alias("starts_on"),
+        Booking.season.freeze_days.as_alias("freeze_days"),
+        Booking.season.price_per_student_cents.as_alias("price"),
+    ).where(Booking.status == "confirmed")
+    due = [b for b in bookings if today >= b["starts_on"] - dt.timedelta(days=b["freeze_days"])]
+    if not due:
+        return 0  # the usual minute: nothing to bill, so no write lock is taken
     async with write_transaction():
-        bookings = await Booking.select(
-            Booking.id, Booking.boys, Booking.girls, Booking.week.starts_on.as_alias("starts_on"),
-            Booking.season.freeze_days.as_alias("freeze_days"),
-            Booking.season.price_per_student_cents.as_alias("price"),
-        ).where(Booking.status == "confirmed")
-        due = [b for b in bookings if today >= b["starts_on"] - dt.timedelta(days=b["freeze_days"])]
-        if not due:
-            return 0
+        # Numbers are frozen for these bookings; re-read the charges under the lock so a line is made once.
         charges = await BookingCharge.select(BookingCharge.booking, BookingCharge.kind, BookingCharge.amount_cents,
                                              BookingCharge.status).where(BookingCharge.booking.is_in([b["id"] for b in due]))
         billed = {c["booking"] for c in charges if c["kind"] == "balance"}

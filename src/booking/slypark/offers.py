@@ -66,12 +66,17 @@ async def decline_offer(actor: Actor, booking_id: int, reason: str = "", now: dt
                 WeekRequest.id == booking["request"])
 
 
+def _lapsed(now: dt.datetime):
+    return Booking.select(Booking.id, Booking.request).where((Booking.status == "offered") & (Booking.offer_expires_at <= now))
+
+
 async def expire_offers(now: dt.datetime | None = None) -> int:
     """Record lapsed offers as released (their beds were free from the deadline on anyway)."""
     now = now or utc_now()
+    if not await _lapsed(now):
+        return 0  # the usual minute: nothing lapsed, so no write lock is taken
     async with write_transaction():
-        lapsed = await Booking.select(Booking.id, Booking.request).where(
-            (Booking.status == "offered") & (Booking.offer_expires_at <= now))
+        lapsed = await _lapsed(now)
         for booking in lapsed:
             await Booking.update({Booking.status: "released", Booking.released_at: now,
                                   Booking.release_reason: "The offer was not accepted in time"}).where(Booking.id == booking["id"])

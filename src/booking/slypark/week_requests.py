@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District, School, User
-from booking.accounts.users import validate_email, validate_name
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.slypark.bookings import lead_teacher
 from booking.slypark.seasons import get_season, requests_window
 from booking.slypark.tables import Week, WeekRequest
 
@@ -53,15 +53,7 @@ async def check_request(actor: Actor, season: dict, data: RequestInput) -> dict:
         school = await School.select().where(School.id == data.school_id).first()
         if school is None or (actor.is_coordinator and school["district"] != actor.district_id):
             errors["school_id"] = "Choose one of your district's schools."
-    try:
-        name = validate_name(data.lead_teacher_name, "lead_teacher_name")
-    except InvalidInput:
-        name, errors["lead_teacher_name"] = "", "Enter the lead teacher's name."
-    try:
-        email = validate_email(data.lead_teacher_email, "lead_teacher_email")
-    except InvalidInput as error:
-        email = ""
-        errors.update(error.field_errors)
+    name, email = lead_teacher(data.lead_teacher_name, data.lead_teacher_email, errors)
     counts = {}
     for field_name, value, label in (("boys", data.boys, "boys"), ("girls", data.girls, "girls"), ("teachers", data.teachers, "teachers")):
         if value is None or not 0 <= value <= MAX_STUDENTS:
