@@ -21,5 +21,6 @@ APP_REGISTRY = AppRegistry(
         "booking.scheduling.piccolo_app",
         "booking.cohorts.piccolo_app",
         "booking.slypark.piccolo_app",
+        "booking.payments.piccolo_app",
     ]
 )

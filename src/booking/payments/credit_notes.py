@@ -1,0 +1,107 @@
+"""Corrections and cancellations of issued invoices: credit notes with their own gapless numbers.
+
+The invoice itself never changes. A credit note reduces what is open; if the invoice was already
+paid, the excess goes back to the district's credit. Voiding is a credit note for everything not
+yet credited; its charges may be re-opened so a corrected invoice can be issued.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.accounts.actor import Actor
+from booking.clock import utc_now
+from booking.db import write_transaction
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.payments.allocation import lock_invoices, release_overpaid
+from booking.payments.balances import balances_for
+from booking.payments.invoicing import _mark_sources, require_finance
+from booking.payments.money import local_today
+from booking.payments.numbering import next_document_number
+from booking.payments.tables import ChargeLine, CreditNote, CreditNoteLine, InvoiceLine
+
+REASON_MAX = 500
+
+
+async def credited_per_line(invoice_id: int) -> dict[int, int]:
+    notes = [row["id"] for row in await CreditNote.select(CreditNote.id).where(CreditNote.invoice == invoice_id)]
+    credited: dict[int, int] = {}
+    if notes:
+        for row in await CreditNoteLine.select(CreditNoteLine.invoice_line, CreditNoteLine.amount_cents).where(
+                CreditNoteLine.credit_note.is_in(notes)):
+            credited[row["invoice_line"]] = credited.get(row["invoice_line"], 0) + row["amount_cents"]
+    return credited
+
+
+async def issue_credit_note(actor: Actor, invoice_id: int, *, reason: str, void: bool = False,
+                            amounts: dict[int, int] | None = None, reopen_charges: bool = False,
+                            now: dt.datetime | None = None) -> dict:
+    """`amounts`: invoice line id -> cents to credit (a correction); `void`: credit everything left."""
+    require_finance(actor)
+    now = now or utc_now()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise InvalidInput({"reason": "Say why: the district sees the reason on the credit note."})
+    if len(reason) > REASON_MAX:
+        raise InvalidInput({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    if not void and not amounts:
+        raise InvalidInput({"amounts": "Enter the amount to credit on at least one line."})
+    issue_day = local_today(now)
+    async with write_transaction():
+        invoice = (await lock_invoices([invoice_id])).get(invoice_id)
+        if invoice is None:
+            raise NotFound("No such invoice.")
+        lines = {line["id"]: line for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id)}
+        credited = await credited_per_line(invoice_id)
+        left = {line_id: line["amount_cents"] - credited.get(line_id, 0) for line_id, line in lines.items()}
+        if void:
+            amounts = {line_id: amount for line_id, amount in left.items() if amount > 0}
+            if not amounts:
+                raise Conflict("This invoice is already fully credited.", code="already_credited")
+        errors: dict[str, str] = {}
+        for line_id, amount in amounts.items():
+            if line_id not in lines:
+                raise NotFound("That line is not on this invoice.")
+            if amount < 0 or amount > left[line_id]:
+                from booking.templating import money
+
+                errors[f"line_{line_id}"] = f"Credit between $0 and {money(left[line_id])} on this line."
+        amounts = {line_id: amount for line_id, amount in amounts.items() if amount > 0}
+        if errors:
+            raise InvalidInput(errors)
+        if not amounts:
+            raise InvalidInput({"amounts": "Enter the amount to credit on at least one line."})
+        total = sum(amounts.values())
+        fiscal_year, sequence, number = await next_document_number("credit_note", issue_day)
+        note = (await CreditNote.insert(CreditNote(
+            number=number, fiscal_year=fiscal_year, sequence=sequence, invoice=invoice_id, district=invoice["district"],
+            kind="void" if void else "correction", reason=reason, amount_cents=total, issued_at=now, issued_on=issue_day,
+            issued_by=actor.id)).returning(*CreditNote.all_columns()))[0]
+        await CreditNoteLine.insert(*[CreditNoteLine(credit_note=note["id"], invoice_line=line_id,
+                                                     description=lines[line_id]["description"], amount_cents=amount)
+                                      for line_id, amount in sorted(amounts.items())])
+        balance = (await balances_for([invoice]))[invoice_id]
+        if balance.open_cents < 0:
+            await release_overpaid(invoice, -balance.open_cents, actor.id)
+        fully_credited = [lines[line_id]["charge_line"] for line_id, amount in amounts.items() if amount == left[line_id]]
+        await _close_charges(fully_credited, reopen_charges, now)
+        from booking.payments.invoice_documents import email_credit_note
+
+        await email_credit_note(note, invoice)
+    return note
+
+
+async def _close_charges(charge_line_ids: list[int], reopen: bool, now: dt.datetime) -> None:
+    if not charge_line_ids:
+        return
+    charges = await ChargeLine.select().where(ChargeLine.id.is_in(charge_line_ids))
+    await ChargeLine.update({ChargeLine.status: "credited", ChargeLine.closed_at: now,
+                             ChargeLine.close_reason: "Credited in full"}).where(ChargeLine.id.is_in(charge_line_ids))
+    if reopen:
+        # The same charge, owed again, ready for a corrected invoice.
+        await ChargeLine.insert(*[ChargeLine(**{key: charge[key] for key in (
+            "district", "source_kind", "source_id", "program", "description", "detail", "service_date", "amount_cents",
+            "po_number")}, status="open") for charge in charges])
+        await _mark_sources(charges, "owed")
+    else:
+        await _mark_sources(charges, "cancelled")
