@@ -22,6 +22,7 @@ from booking.settings import Settings, use_settings
 REQUIRE_POSTGRES = os.environ.get("BOOKING_REQUIRE_POSTGRES") == "1"
 POSTGRES_URL = os.environ.get("BOOKING_TEST_DATABASE_URL", "").strip()
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TEST_WEBHOOK_SECRET = "whsec_test_pytest_0123456789abcdef"
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -98,8 +99,18 @@ def engine_kind(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def stripe_double():
+    """The local Stripe double on a loopback port, shared by the run. It queues its webhooks:
+    tests deliver them to the app (tests/payments/webhook_helpers.py), in the order they choose."""
+    from tests.payments.stripe_double_server import running_stripe_double
+
+    with running_stripe_double(TEST_WEBHOOK_SECRET, webhook_url=None, settle_refunds="manual") as double:
+        yield double
+
+
 @pytest.fixture
-def settings(engine_kind, migrated_databases, session_var_dir, tmp_path) -> Settings:
+def settings(engine_kind, migrated_databases, session_var_dir, tmp_path, stripe_double) -> Settings:
     url = _database_url(engine_kind, migrated_databases, session_var_dir)
     return use_settings(
         Settings(
@@ -109,6 +120,10 @@ def settings(engine_kind, migrated_databases, session_var_dir, tmp_path) -> Sett
             var_dir=tmp_path / "var",
             db_pool_size=20,  # the app's lifespan runs in the test's own loop (see asgi_client), so a pool is safe
             run_worker_in_process=False,
+            # The same code path as production: the official SDK with a key, pointed at the double.
+            stripe_secret_key="sk_test_pytest_local_double",
+            stripe_webhook_secret=TEST_WEBHOOK_SECRET,
+            stripe_api_base=stripe_double.base,
         )
     )
 

@@ -9,6 +9,10 @@ from typing import AsyncIterator
 
 from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
+
+from booking.payments.gateway import DOUBLE_MOUNT, stripe_config
+from booking.payments.stripe_double import create_stripe_double, mount_stripe_double
+from booking.payments.webhook_endpoint import StripeWebhookController
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -70,6 +74,17 @@ def _add_security_headers(response: Response) -> Response:
     return response
 
 
+def _stripe_double_mount() -> list:
+    """In development without a Stripe key, the local Stripe double answers at /_stripe on this server."""
+    settings = current_settings()
+    config = stripe_config(settings)
+    if config is None or not config.uses_local_double:
+        return []
+    double = create_stripe_double(webhook_secret=config.webhook_secret, webhook_url=f"{settings.base_url}/webhooks/stripe",
+                                  public_base=config.api_base)
+    return [mount_stripe_double(double, DOUBLE_MOUNT)]
+
+
 def route_handlers() -> list:
     return [
         HomeController,
@@ -105,6 +120,8 @@ def route_handlers() -> list:
         CalendarFileController,
         CalendarFeedController,
         CalendarFeedPagesController,
+        StripeWebhookController,
+        *_stripe_double_mount(),
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),
     ]
@@ -147,7 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_samesite="lax",
             cookie_httponly=True,  # scripts never read it: the token is rendered into the page
             header_name="x-csrftoken",
-            exclude=["/api/", "/webhooks/", "/healthz"],
+            exclude=["/api/", "/webhooks/", "/healthz", DOUBLE_MOUNT],
         ),
         openapi_config=OpenAPIConfig(title="SCOE booking API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -68,7 +68,7 @@ async def test_a_free_workshop_has_a_one_click_form(client):
     assert "This workshop is free." in form and ">Register</button>" in form
 
 
-async def test_who_pays_district_with_po_and_card_shown_but_disabled(client):
+async def test_who_pays_district_with_po_or_card(client):
     offering_id = await make_workshop(price_cents=4500)
     await District.update({District.requires_supervisor_approval: True}).where(District.code == "EGUSD")
     await signed_in(client, await make_user("attendee", district="EGUSD"))
@@ -77,17 +77,18 @@ async def test_who_pays_district_with_po_and_card_shown_but_disabled(client):
     assert re.search(r'id="f-payer-district" name="payer" value="district" checked', form)
     assert "Bill my district (Elk Grove Unified)" in form
     assert 'name="po_number"' in form
-    assert re.search(r'id="f-payer-card" name="payer" value="card" disabled', form)
-    assert "card payment is not available yet" in form
+    assert re.search(r'id="f-payer-card" name="payer" value="card" aria-describedby', form)  # offered, not chosen
+    assert "You pay securely with Stripe right after registering" in form
     assert "your seat is held for up to 5 days while your coordinator decides" in form
 
 
-async def test_a_person_without_a_district_is_told_how_to_register_for_a_paid_workshop(client):
+async def test_a_person_without_a_district_pays_a_paid_workshop_by_card(client):
     offering_id = await make_workshop(price_cents=4500, nonmember_price_cents=7000)
     await signed_in(client, await make_user("attendee"))
     html = (await client.get(f"/workshops/{offering_id}")).text
-    assert register_form(html) == ""
-    assert "Your profile has no district" in html and 'href="/account"' in html
+    form = register_form(html)
+    assert 'id="f-payer-district"' not in form  # no district to bill
+    assert re.search(r'id="f-payer-card" name="payer" value="card" checked', form)
     assert "$70.00" in html  # not a member: the other rate
 
 

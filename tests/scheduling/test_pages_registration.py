@@ -99,12 +99,22 @@ async def test_an_overlap_with_another_registration_is_shown_as_a_warning(client
     assert "This overlaps with “Morning math”" in text_of(page)
 
 
-async def test_card_payment_is_refused_for_now_and_nothing_changes(client):
+async def test_paying_by_card_holds_the_seat_and_sends_the_person_to_checkout(client, stripe_double):
     offering_id = await make_workshop(price_cents=4500)
     await signed_in(client, await make_user("attendee", district="EGUSD"))
     response = await _register_via_page(client, offering_id, {"payer": "card"})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"{stripe_double.base}/pay/cs_")
+    [registration] = await registrations()
+    assert registration["status"] == "pending_payment" and registration["hold_expires_at"] is not None
+    assert await OutboxMessage.count() == 0  # the confirmation (and its invite) waits for the payment
+
+
+async def test_a_bad_payer_is_refused_and_nothing_changes(client):
+    offering_id = await make_workshop(price_cents=4500)
+    await signed_in(client, await make_user("attendee", district="EGUSD"))
+    response = await _register_via_page(client, offering_id, {"payer": "barter"})
     assert response.status_code == 422
-    assert "Paying by card is not available yet" in response.text
     assert "<h1>" in response.text and 'id="f-payer"' in response.text  # the workshop page again, with the form
     assert await registrations() == []
     assert await OutboxMessage.count() == 0

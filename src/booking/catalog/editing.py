@@ -17,6 +17,7 @@ from booking.catalog.sessions import facilitator_ids_of, people_to_tell
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program
 from booking.catalog.validation import MAX_CAPACITY, OfferingInput, check_offering, encode_audiences, shift_local_days
 from booking.clock import LOCAL_TZ, utc_now
+from booking.payments.card_registrations import refund_paid_registration
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput
 from booking.notifications.invites import sessions_cancelled_invite
@@ -225,7 +226,7 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
 async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.datetime | None = None) -> CancelOutcome:
     """Cancel the workshop and every live registration and waiting-list place, telling each person.
 
-    Registrations that were paid get a `refund_due` event, for payments to pick up."""
+    Registrations that were paid get a `refund_due` event, and their card payments a full refund."""
     require_staff(actor)
     now = now or utc_now()
     reason = " ".join((reason or "").split())
@@ -260,6 +261,8 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
                 refunds += 1
                 await history.record(registration["id"], "refund_due", from_status="cancelled", to_status="cancelled",
                                      actor_id=actor.id, note=f"{registration['amount_paid_cents']} cents paid; {note}")
+                # Card payments are refunded in full; the worker sends them to Stripe after this commit.
+                await refund_paid_registration(registration, note, actor.id)
             if registration["id"] in told:
                 attendee = await Registration.select(Registration.attendee.name.as_alias("name"),
                                                      Registration.attendee.email.as_alias("email")).where(

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
+from booking.payments.gateway import card_payments_available
 from booking.catalog.calendar_links import quick_add_links
 from booking.catalog.browsing import (
     AUDIENCE_LABELS, FORMAT_LABELS, GRADE_BAND_LABELS, PAGE_SIZE, CatalogQuery, browse_catalog, catalog_subjects,
@@ -86,6 +87,7 @@ async def workshop_context(request: Request, offering_id: int, **overrides) -> d
         "my_registration": await current_registration(actor, offering_id),
         "can_register_others": actor is not None and (actor.is_staff or actor.is_coordinator) and workshop["status"] == "published",
         "district": district,
+        "card_payments": card_payments_available(),
         "form": {"payer": "district" if workshop["price"] > 0 and district else "", "po_number": ""},
         "form_errors": {},
         "form_error": None,

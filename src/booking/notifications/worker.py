@@ -94,6 +94,7 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
                       clock: Callable[[], dt.datetime] = utc_now) -> None:
     from booking.notifications.reminders import CHECK_EVERY_SECONDS, send_due_reminders
     from booking.slypark.charges import bill_balances
+    from booking.payments.refunds import submit_requested_refunds
     from booking.slypark.offers import expire_offers
 
     stop = stop or asyncio.Event()
@@ -110,6 +111,10 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
                 await bill_balances(clock())
             except Exception:
                 log.exception("Sly Park pass failed")
+            try:  # Refunds recorded but not yet accepted by Stripe (it was unreachable): send them again
+                await submit_requested_refunds()
+            except Exception:
+                log.exception("refund pass failed")
         try:
             await deliver_pending(transport)
         except Exception:  # the loop must survive a database hiccup

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
+from booking.payments.checkout import PaymentUnavailable, start_registration_checkout
 from booking.scheduling.cancellation import cancel_registration
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.roster import roster
@@ -34,8 +35,17 @@ class RegistrationsApi(Controller):
             attendee_name=data.attendee.name if data.attendee else None,
             payer=data.payer, po_number=data.po_number,
         ))
-        out = await registration_out(outcome.registration, outcome.warnings)
+        warnings = list(outcome.warnings)
+        checkout_url = None
+        if outcome.registration["status"] == "pending_payment":
+            # After the registration's commit, within this request (CONTRACT): the URL is in the 201.
+            try:
+                checkout_url = await start_registration_checkout(outcome.registration["id"])
+            except PaymentUnavailable as error:
+                warnings.append(f"{error.message} Your seat is held until the hold expires; pay from your registration page.")
+        out = await registration_out(outcome.registration, warnings)
         out.waitlist_position = outcome.waitlist_position
+        out.checkout_url = checkout_url
         return out
 
     @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration")

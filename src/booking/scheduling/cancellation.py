@@ -7,6 +7,8 @@ import datetime as dt
 from booking.accounts.actor import Actor
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
+from booking.payments.card_registrations import refund_paid_registration
+from booking.payments.refunds import submit_refund
 from booking.errors import Conflict, Forbidden
 from booking.scheduling import history
 from booking.scheduling.notices import notify_attendee
@@ -45,5 +47,9 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
         # Only a confirmed seat was ever sent an invite; a waiting place or a hold has nothing to remove.
         await notify_attendee(cancelled, offering, "registration_cancelled", reason=reason, by_self=actor.id == registration["attendee"],
                               invite="cancel" if registration["status"] == "confirmed" else None)
+        # A paid card seat that is given up is refunded in full (sent to Stripe after this commit).
+        refund_ids = await refund_paid_registration(registration, reason or f"Cancelled by {actor.name}", actor.id)
         await promote_waitlist(offering, now)
+    for refund_id in refund_ids:
+        await submit_refund(refund_id)
     return await Registration.select().where(Registration.id == registration_id).first()

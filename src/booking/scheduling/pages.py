@@ -6,7 +6,8 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.catalog.pages import PRESENTATION, workshop_context
-from booking.errors import Conflict, InvalidInput
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.payments.checkout import PaymentUnavailable, start_registration_checkout
 from booking.scheduling.bulk_registration import InvalidLines, register_many
 from booking.scheduling.cancellation import cancel_registration
 from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
@@ -43,6 +44,8 @@ class RegistrationPagesController(Controller):
             # Already registered, not open yet, closed: the page shows the current state with the reason.
             return page(request, "catalog/workshop.html", status=409, **await workshop_context(
                 request, offering_id, form=submitted, form_error=error.message))
+        if outcome.registration["status"] == "pending_payment":
+            return await _to_checkout(request, outcome.registration["id"])
         return redirect(request, f"/my/learning/{outcome.registration['id']}")
 
     @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")])
@@ -68,6 +71,15 @@ class RegistrationPagesController(Controller):
                                 **context)
 
 
+async def _to_checkout(request: Request, registration_id: int) -> object:
+    """Off to Stripe Checkout; if it cannot be reached, the registration page offers to try again."""
+    try:
+        url = await start_registration_checkout(registration_id)
+    except (PaymentUnavailable, Conflict):
+        return redirect(request, f"/my/learning/{registration_id}", notice="payment-unavailable")
+    return redirect(request, url)
+
+
 class MyLearningController(Controller):
     path = "/my/learning"
     guards = [signed_in]
@@ -81,7 +93,15 @@ class MyLearningController(Controller):
     @get("/{registration_id:int}")
     async def show(self, request: Request, registration_id: FromPath[int]) -> object:
         registration = await registration_details(request.scope["user"], registration_id)
-        return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT, **PRESENTATION)
+        return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT,
+                    paid=request.query_params.get("paid") == "1", **PRESENTATION)
+
+    @post("/{registration_id:int}/pay")
+    async def pay(self, request: Request, registration_id: FromPath[int]) -> object:
+        registration = await registration_details(request.scope["user"], registration_id)  # 404 outside the actor's scope
+        if not registration["is_self"]:
+            raise NotFound("No such registration.")
+        return await _to_checkout(request, registration_id)
 
     @get("/{registration_id:int}/cancel")
     async def confirm_cancel(self, request: Request, registration_id: FromPath[int]) -> object:

@@ -18,6 +18,8 @@ from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
+from booking.payments.checkout import CARD_HOLD
+from booking.payments.gateway import card_payments_available
 from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee, notify_coordinators_of_approval
@@ -83,9 +85,8 @@ def check_payer(payer: str, price: int, attendee: dict) -> str:
         raise InvalidInput({"payer": "This workshop has a fee: choose card or district."})
     if payer == "district" and attendee["district"] is None:
         raise InvalidInput({"payer": "Only someone who belongs to a district can bill it. Add your district to your profile."})
-    if payer == "card":
-        # Card payments arrive with the payments work; until then a fee is billed to the district.
-        raise InvalidInput({"payer": "Paying by card is not available yet. Choose to bill your district."}, )
+    if payer == "card" and not card_payments_available():
+        raise InvalidInput({"payer": "Paying by card is not available right now. Choose to bill your district."})
     return payer
 
 
@@ -166,6 +167,9 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
                 if sessions:
                     deadline = min(deadline, sessions[0]["starts_at"])
                 values.update(status="pending_approval", hold_expires_at=max(deadline, now + dt.timedelta(hours=1)))
+            elif payer == "card":
+                # The seat is held while the person pays; an unpaid hold frees itself when it expires.
+                values.update(status="pending_payment", hold_expires_at=now + CARD_HOLD)
             else:
                 values.update(status="confirmed", confirmed_at=now)
         else:
@@ -180,9 +184,11 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         if registration["status"] == "waitlisted":
             position = counts.waitlisted + 1
         template = {"confirmed": "registration_confirmed", "waitlisted": "registration_waitlisted",
-                    "pending_approval": "registration_pending_approval"}[registration["status"]]
-        await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
-                              invite="request" if registration["status"] == "confirmed" else None)
+                    "pending_approval": "registration_pending_approval"}.get(registration["status"])
+        # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
+        if template is not None:
+            await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
+                                  invite="request" if registration["status"] == "confirmed" else None)
         if registration["status"] == "pending_approval":
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)

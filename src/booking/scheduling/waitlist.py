@@ -70,7 +70,8 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
     sessions = await sessions_of([offering["id"]])
     offering = {**offering, "sessions": sessions}
     for registration in waiting:
-        if registration["amount_cents"] == 0 or registration["payer"] == "district":
+        already_paid = registration["amount_paid_cents"] >= registration["amount_cents"]
+        if registration["amount_cents"] == 0 or registration["payer"] == "district" or already_paid:
             new_status, hold, template = "confirmed", None, "registration_promoted"
         else:
             new_status, hold, template = "offered", offer_deadline(sessions, now), "registration_offer"

@@ -24,6 +24,7 @@ NOTICES = {
     # Attendees and coordinators: registrations
     "registration-cancelled": "Your registration is cancelled and your seat is released. A confirmation email is on its way.",
     "left-waiting-list": "You left the waiting list.",
+    "payment-unavailable": "The card payment service did not answer. Your seat is held: try Pay by card again in a minute.",
     "registration-approved": "Approved: the person is registered and emailed.",
     "registration-declined": "Declined: the person is emailed and the seat is released.",
     # Staff: the catalog

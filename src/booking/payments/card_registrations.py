@@ -1,0 +1,136 @@
+"""A completed card payment meets its registration, under the offering's lock.
+
+The usual case confirms the held seat. The rest are the edges the issue names: a payment that
+arrives after its hold expired is still welcome if the seat is free and nobody waits for it;
+otherwise, by finance's setting, it is refunded or the person joins the waiting list with the
+payment kept as credit. A second payment for a seat already paid, or for a registration that was
+cancelled on purpose, is refunded. Never an oversold seat, never a silently kept payment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from booking.catalog.offerings import sessions_of
+from booking.scheduling import history
+from booking.scheduling.capacity import seat_counts_for
+from booking.scheduling.notices import notify_attendee
+from booking.scheduling.tables import Registration
+from booking.scheduling.waitlist import EXPIRED_HOLD_REASONS, lock_offering
+from booking.payments.policy import late_payment_policy
+from booking.payments.refunds import queue_refund
+from booking.payments.tables import CardPayment
+
+LATE_REFUND_REASON = "The payment arrived after the seat's hold had expired and the seat had gone to someone else."
+
+
+async def apply_registration_payment(card_payment: dict, amount_cents: int, now: dt.datetime) -> tuple[str, list[int]]:
+    """Returns (what happened, refund ids to submit to Stripe after the commit)."""
+    registration = await Registration.select().where(Registration.id == card_payment["registration"]).first()
+    offering = await lock_offering(registration["offering"])
+    registration = await Registration.select().where(Registration.id == registration["id"]).first()  # re-read under lock
+    offering = {**offering, "sessions": await sessions_of([offering["id"]])}
+    status = registration["status"]
+    already_paid = registration["amount_paid_cents"] >= registration["amount_cents"]
+
+    if status in ("pending_payment", "offered") and registration["hold_expires_at"] and registration["hold_expires_at"] > now:
+        await _confirm(registration, offering, amount_cents, now, "paid")
+        return "Seat confirmed", []
+    if already_paid or status == "confirmed":
+        refund_id = await queue_refund(card_payment, amount_cents, "This seat was already paid: a second payment is returned.")
+        return "Refunded: the seat was already paid", [refund_id]
+    deliberately_cancelled = status == "cancelled" and registration["cancel_reason"] not in EXPIRED_HOLD_REASONS.values()
+    if deliberately_cancelled or offering["status"] != "published":
+        refund_id = await queue_refund(card_payment, amount_cents, "The registration was cancelled before the payment arrived.")
+        return "Refunded: the registration was cancelled", [refund_id]
+
+    # The hold expired (whether or not the sweeper has recorded it yet).
+    counts = await seat_counts_for(offering, now)
+    holds_itself = status in ("pending_payment", "offered") and registration["hold_expires_at"] and registration["hold_expires_at"] > now
+    free = counts.seats_left - (1 if holds_itself else 0)
+    if free > 0 and counts.waitlisted == 0:
+        await _confirm(registration, offering, amount_cents, now, "paid_after_hold")
+        return "Seat confirmed: the hold had expired but the seat was still free", []
+    if await late_payment_policy() == "waitlist":
+        last = await Registration.select(Registration.waitlist_rank).where(
+            (Registration.offering == offering["id"]) & (Registration.status == "waitlisted")
+        ).order_by(Registration.waitlist_rank, ascending=False).first()
+        await Registration.update({
+            Registration.status: "waitlisted", Registration.waitlist_rank: (last["waitlist_rank"] + 1) if last else 1,
+            Registration.hold_expires_at: None, Registration.cancelled_at: None, Registration.cancel_reason: "",
+            Registration.amount_paid_cents: registration["amount_paid_cents"] + amount_cents,
+        }).where(Registration.id == registration["id"])
+        await history.record(registration["id"], "paid_late_waitlisted", from_status=status, to_status="waitlisted",
+                             note="Payment kept as credit; confirmed at once when a seat frees.")
+        await notify_attendee({**registration, "status": "waitlisted"}, offering, "card_payment_late_waitlisted",
+                              amount_cents=amount_cents, waitlist_position=counts.waitlisted + 1)
+        return "Waiting list: payment kept as credit", []
+    if status != "cancelled":
+        await Registration.update({Registration.status: "cancelled", Registration.cancelled_at: now,
+                                   Registration.hold_expires_at: None,
+                                   Registration.cancel_reason: EXPIRED_HOLD_REASONS.get(status, LATE_REFUND_REASON)}).where(
+            Registration.id == registration["id"])
+        await history.record(registration["id"], "hold_expired", from_status=status, to_status="cancelled",
+                             note=EXPIRED_HOLD_REASONS.get(status, ""))
+    refund_id = await queue_refund(card_payment, amount_cents, LATE_REFUND_REASON)
+    await notify_attendee({**registration, "status": "cancelled"}, offering, "card_payment_late_refunded",
+                          amount_cents=amount_cents)
+    return "Refunded: paid after the hold expired and the seat had gone", [refund_id]
+
+
+async def _confirm(registration: dict, offering: dict, amount_cents: int, now: dt.datetime, kind: str) -> None:
+    await Registration.update({
+        Registration.status: "confirmed", Registration.confirmed_at: now, Registration.hold_expires_at: None,
+        Registration.waitlist_rank: None, Registration.cancelled_at: None, Registration.cancel_reason: "",
+        Registration.amount_paid_cents: registration["amount_paid_cents"] + amount_cents,
+    }).where(Registration.id == registration["id"])
+    await history.record(registration["id"], kind, from_status=registration["status"], to_status="confirmed",
+                         note=f"Card payment of {amount_cents / 100:.2f} USD")
+    await notify_attendee({**registration, "status": "confirmed"}, offering, "registration_confirmed", invite="request")
+
+
+async def refund_paid_registration(registration: dict, reason: str, actor_id: int | None = None) -> list[int]:
+    """A paid card seat that ends (cancelled by the person or staff, or the workshop cancelled) is refunded in full.
+
+    Runs inside the cancelling transaction; returns refund ids the caller submits after commit
+    (the worker submits any it does not)."""
+    if registration["payer"] != "card" or registration["amount_paid_cents"] <= 0:
+        return []
+    payments = await CardPayment.select().where((CardPayment.registration == registration["id"]) & (CardPayment.status == "paid"))
+    refund_ids: list[int] = []
+    for payment in payments:
+        refundable = payment["amount_cents"] - payment["amount_refunded_cents"] - await _refunds_in_flight(payment["id"])
+        if refundable > 0:
+            refund_ids.append(await queue_refund(payment, refundable, reason, actor_id))
+    return refund_ids
+
+
+async def _refunds_in_flight(card_payment_id: int) -> int:
+    from booking.payments.tables import Refund
+
+    rows = await Refund.select(Refund.amount_cents).where(
+        (Refund.card_payment == card_payment_id) & Refund.status.is_in(["requested", "pending"]))
+    return sum(row["amount_cents"] for row in rows)
+
+
+async def release_abandoned_hold(card_payment: dict, now: dt.datetime) -> str:
+    """The person left Stripe's page and the session expired: free the seat now (if this was its payment)."""
+    from booking.scheduling.waitlist import promote_waitlist
+
+    registration = await Registration.select().where(Registration.id == card_payment["registration"]).first()
+    offering = await lock_offering(registration["offering"])
+    registration = await Registration.select().where(Registration.id == registration["id"]).first()
+    if registration["status"] != "pending_payment":
+        return f"checkout expired; registration is {registration['status']}"
+    other_open = await CardPayment.exists().where(
+        (CardPayment.registration == registration["id"]) & CardPayment.status.is_in(["created", "open"])
+        & (CardPayment.id != card_payment["id"]))
+    if other_open:
+        return "checkout expired; another payment attempt is under way"
+    reason = EXPIRED_HOLD_REASONS["pending_payment"]
+    await Registration.update({Registration.status: "cancelled", Registration.cancelled_at: now, Registration.hold_expires_at: None,
+                               Registration.cancel_reason: reason}).where(Registration.id == registration["id"])
+    await history.record(registration["id"], "hold_expired", from_status="pending_payment", to_status="cancelled", note=reason)
+    await notify_attendee({**registration, "status": "cancelled"}, offering, "registration_expired", reason=reason)
+    await promote_waitlist(offering, now)
+    return "checkout expired; seat released"

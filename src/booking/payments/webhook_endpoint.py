@@ -1,0 +1,29 @@
+"""POST /webhooks/stripe: the raw body is verified before anything else is read from it."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Controller, Request, Response, post
+
+from booking.payments.webhooks import BadWebhook, receive
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 512 * 1024  # Stripe's events are a few KB; anything huge is not Stripe
+
+
+class StripeWebhookController(Controller):
+    path = "/webhooks"
+    include_in_schema = False
+
+    @post("/stripe", status_code=200)
+    async def stripe_event(self, request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response({"error": "payload too large"}, status_code=400)
+        try:
+            outcome = await receive(body, request.headers.get("stripe-signature"))
+        except BadWebhook as error:
+            log.warning("Stripe webhook refused: %s", error.message)
+            return Response({"error": error.message}, status_code=400)
+        return Response({"received": True, "outcome": outcome}, status_code=200)
