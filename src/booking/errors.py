@@ -72,13 +72,13 @@ class Busy(DomainError):
     title = "Busy, please try again"
 
 
-def collect_field_errors(errors: dict[str, str], parse, *args):
+def collect_field_errors(errors: dict[str, str], parse, *args, **kwargs):
     """Run one field's parser; on InvalidInput add its messages to `errors` and return None.
 
     Lets a form report every bad field at once instead of stopping at the first.
     """
     try:
-        return parse(*args)
+        return parse(*args, **kwargs)
     except InvalidInput as error:
         errors.update(error.field_errors)
         return None
