@@ -41,6 +41,7 @@ from booking.cohorts.pages import CohortPagesController, MyApplicationsControlle
 from booking.cohorts.supervisor_pages import SupervisorPagesController
 from booking.cohorts.staff_pages import ProgramQuestionsController, StaffCohortsController
 from booking.slypark.staff_pages import StaffSlyParkController
+from booking.payments.district_pages import DistrictInvoicesController, DistrictPurchaseOrdersController
 from booking.slypark.pages import SlyParkController
 from booking.slypark.roster_pages import SlyParkRosterController
 from booking.slypark.intake_pages import CabinLeaderSignUpController, IntakeController
@@ -93,6 +94,8 @@ def route_handlers() -> list:
         AccountController,
         PeopleAdminController,
         DistrictPeopleController,
+        DistrictInvoicesController,
+        DistrictPurchaseOrdersController,
         AccountsApi,
         OfferingsApi,
         RegistrationsApi,

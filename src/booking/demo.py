@@ -82,4 +82,7 @@ async def load_demo_data() -> list[tuple[str, str]]:
     from booking.demo_slypark import load_demo_slypark
 
     await load_demo_slypark()
+    from booking.demo_payments import load_demo_payments
+
+    await load_demo_payments()
     return [(role, email) for email, _, role, _, _ in DEMO_PEOPLE]

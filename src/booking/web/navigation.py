@@ -23,6 +23,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("District staff", "/district/people", roles=frozenset({"coordinator"})),
     NavItem("Approvals", "/district/approvals", roles=frozenset({"coordinator"})),
     NavItem("Sly Park", "/slypark", roles=frozenset({"coordinator"})),
+    NavItem("Invoices", "/district/invoices", roles=frozenset({"coordinator"})),
     NavItem("Sly Park", "/staff/slypark", roles=frozenset({"staff", "admin"})),
     NavItem("Manage catalog", "/staff/offerings", roles=frozenset({"staff", "admin"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),

@@ -1,0 +1,182 @@
+"""The district coordinator's money pages.
+
+/district/invoices (what is to pay and what is settled, the district's credit), /district/invoices/{id}
+(one invoice: lines, credit notes, payments; pay by card or by check/ACH), /district/invoices/{id}.pdf,
+and /district/purchase-orders (the district's POs: add, close).
+
+Thin handlers: parse, call one use case (district_invoices, purchase_orders, checkout), render. Scoping
+to the coordinator's own district happens in those use cases: another district's invoice or PO is a 404.
+Staff and finance are refused here (403): they work on the finance pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from booking.clock import to_local
+from booking.errors import Conflict, DomainError, InvalidInput, NotFound
+from booking.payments import district_invoices, purchase_orders
+from booking.payments.checkout import start_invoice_checkout
+from booking.payments.gateway import card_payments_available
+from booking.payments.invoice_documents import REMIT_TO
+from booking.web.guards import roles
+from booking.web.pages import page, redirect, wants_fragment
+
+coordinators_only = roles("coordinator")
+
+# After paying by card, the page asks for the invoice's state every few seconds, for about a minute:
+# Stripe's webhook usually settles the invoice within seconds of the return.
+STATUS_POLL_SECONDS = 3
+STATUS_POLL_TRIES = 20
+
+PO_FIELDS = ("number", "description", "not_to_exceed", "valid_from", "valid_until")
+# Confirmations after POST-redirect-GET, shown through the page's usual notice area.
+DONE = {
+    "po-added": "The purchase order is on file. Give its number to SCOE when you register people, so invoices carry it.",
+    "po-closed": "The purchase order is closed. Invoices already drawn on it are not changed.",
+}
+_DOCUMENT_REF = re.compile(r"^(\d{1,18})(\.pdf)?$")
+
+
+def day_text(day) -> str:
+    return f"{day:%b} {day.day}, {day.year}" if day else ""
+
+
+def local_day(moment) -> str:
+    return day_text(to_local(moment).date()) if moment else ""
+
+
+PRESENTATION = {"day_text": day_text, "local_day": local_day, "remit_to": REMIT_TO,
+                "poll_seconds": STATUS_POLL_SECONDS}
+
+
+def _invoice_ref(ref: str) -> tuple[int, bool]:
+    """"42" -> (42, False); "42.pdf" -> (42, True); anything else names no document."""
+    match = _DOCUMENT_REF.match(ref)
+    if match is None:
+        raise NotFound("No such invoice.")
+    return int(match.group(1)), bool(match.group(2))
+
+
+def _done_notice(request: Request) -> dict:
+    message = DONE.get(request.query_params.get("notice") or "")
+    return {"notice": message} if message else {}
+
+
+def pdf_response(filename: str, content: bytes) -> Response:
+    return Response(content=content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
+
+
+class DistrictInvoicesController(Controller):
+    path = "/district/invoices"
+    guards = [coordinators_only]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        overview = await district_invoices.list_district_invoices(request.scope["user"])
+        return page(request, "payments/district_invoices.html", overview=overview, **PRESENTATION)
+
+    async def _invoice_page(self, request: Request, invoice_id: int, *, status: int = 200,
+                            pay_error: str | None = None) -> object:
+        view = await district_invoices.district_invoice(request.scope["user"], invoice_id)
+        return page(request, "payments/district_invoice.html", status=status, view=view, row=view.row,
+                    returned_from_card=request.query_params.get("paid") == "1", pay_error=pay_error,
+                    card_offered=card_payments_available(), tries=0, poll_limit=STATUS_POLL_TRIES, **PRESENTATION)
+
+    @get("/{ref:str}")
+    async def show(self, request: Request, ref: FromPath[str]) -> object:
+        invoice_id, as_pdf = _invoice_ref(ref)
+        if as_pdf:
+            return pdf_response(*await district_invoices.district_invoice_pdf(request.scope["user"], invoice_id))
+        return await self._invoice_page(request, invoice_id)
+
+    @get("/{ref:str}/status")
+    async def payment_status(self, request: Request, ref: FromPath[str]) -> object:
+        """The small "being confirmed / paid" box, polled by htmx after the return from Stripe."""
+        invoice_id, as_pdf = _invoice_ref(ref)
+        if as_pdf:
+            raise NotFound("No such page.")
+        row = await district_invoices.invoice_balance_row(request.scope["user"], invoice_id)
+        if not wants_fragment(request):
+            return Redirect(path=f"/district/invoices/{invoice_id}?paid=1", status_code=303)
+        tries_text = request.query_params.get("tries") or "0"
+        tries = int(tries_text) if tries_text.isascii() and tries_text.isdigit() and len(tries_text) < 4 else 0
+        return page(request, "payments/_district_payment_status.html", row=row, tries=tries,
+                    poll_limit=STATUS_POLL_TRIES, **PRESENTATION)
+
+    @get("/{ref:str}/credit-notes/{note_ref:str}")
+    async def credit_note(self, request: Request, ref: FromPath[str], note_ref: FromPath[str]) -> Response:
+        invoice_id, invoice_as_pdf = _invoice_ref(ref)
+        note_id, note_as_pdf = _invoice_ref(note_ref)
+        if invoice_as_pdf or not note_as_pdf:
+            raise NotFound("No such credit note.")
+        return pdf_response(*await district_invoices.district_credit_note_pdf(request.scope["user"], invoice_id, note_id))
+
+    @post("/{ref:str}/pay")
+    async def pay(self, request: Request, ref: FromPath[str]) -> object:
+        """Start a Stripe Checkout for what is open on the invoice, and send the coordinator there."""
+        invoice_id, as_pdf = _invoice_ref(ref)
+        if as_pdf:
+            raise NotFound("No such invoice.")
+        actor = request.scope["user"]
+        await district_invoices.own_invoice(actor, invoice_id)  # 404 before anything else for another district's id
+        try:
+            url = await start_invoice_checkout(actor, invoice_id)
+        except NotFound:
+            raise
+        except DomainError as error:
+            return await self._invoice_page(request, invoice_id, status=error.status_hint, pay_error=error.message)
+        return redirect(request, url)
+
+
+@dataclass
+class PoForm:
+    values: dict = field(default_factory=lambda: {name: "" for name in PO_FIELDS})
+    errors: dict = field(default_factory=dict)
+    form_error: str | None = None
+
+
+class DistrictPurchaseOrdersController(Controller):
+    path = "/district/purchase-orders"
+    guards = [coordinators_only]
+    include_in_schema = False
+
+    async def _list_page(self, request: Request, form: PoForm, *, status: int = 200) -> object:
+        orders = await purchase_orders.purchase_orders_of(request.scope["user"])
+        return page(request, "payments/district_purchase_orders.html", status=status, orders=orders, form=form,
+                    **PRESENTATION, **_done_notice(request))
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        return await self._list_page(request, PoForm())
+
+    @post("/")
+    async def add(self, request: Request) -> object:
+        data = await request.form()
+        form = PoForm()
+        # Kept a little longer than any field allows, so "too long" is reported, not silently cut.
+        form.values = {name: value[:400] if isinstance(value := data.get(name), str) else "" for name in PO_FIELDS}
+        try:
+            await purchase_orders.add_purchase_order(request.scope["user"], form.values)
+        except InvalidInput as error:
+            form.errors = error.field_errors
+            return await self._list_page(request, form, status=422)
+        except Conflict as error:  # the same number is already on file
+            form.errors = {"number": error.message}
+            return await self._list_page(request, form, status=409)
+        return redirect(request, "/district/purchase-orders", notice="po-added")
+
+    @post("/{po_id:int}/close")
+    async def close(self, request: Request, po_id: FromPath[int]) -> object:
+        try:
+            await purchase_orders.close_purchase_order(request.scope["user"], po_id)
+        except Conflict as error:
+            return await self._list_page(request, PoForm(form_error=error.message), status=409)
+        return redirect(request, "/district/purchase-orders", notice="po-closed")
