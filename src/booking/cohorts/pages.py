@@ -289,6 +289,17 @@ class MyApplicationsController(Controller):
         application = await own_application(request.scope["user"], application_id)
         return page(request, "cohorts/application.html", **await view_context(request, application))
 
+    @post("/{application_id:int}/instalments/{instalment_id:int}/pay")
+    async def pay_instalment(self, request: Request, application_id: FromPath[int], instalment_id: FromPath[int]) -> object:
+        from booking.payments.checkout import PaymentUnavailable, start_tuition_checkout
+
+        await own_application(request.scope["user"], application_id)  # 404 for anyone else's
+        try:
+            url = await start_tuition_checkout(request.scope["user"], instalment_id)
+        except (PaymentUnavailable, Conflict):
+            return redirect(request, f"/my/applications/{application_id}", notice="payment-unavailable")
+        return redirect(request, url)
+
     # The form ---------------------------------------------------------------------------
 
     @get("/{application_id:int}/edit")

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 SESSION_LIFETIME = dt.timedelta(minutes=31)
 CARD_HOLD = dt.timedelta(minutes=35)
 MAX_SESSION_LIFETIME = dt.timedelta(hours=23)
+HOLD_MARGIN = CARD_HOLD - SESSION_LIFETIME
 
 
 def idempotency_key(kind: str, row_id: int, created_at: dt.datetime) -> str:
@@ -45,9 +46,11 @@ class PaymentUnavailable(Conflict):
 
 
 def _session_expiry(hold_expires_at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
+    """The session closes a few minutes before the hold ends, so a payment lands while the seat is still held
+    (a late one, e.g. a delayed webhook, is handled by card_registrations)."""
     if hold_expires_at is None:
         return now + MAX_SESSION_LIFETIME
-    return min(max(hold_expires_at, now + SESSION_LIFETIME), now + MAX_SESSION_LIFETIME)
+    return min(max(hold_expires_at - HOLD_MARGIN, now + SESSION_LIFETIME), now + MAX_SESSION_LIFETIME)
 
 
 async def _reusable(where, amount_cents: int, now: dt.datetime) -> dict | None:
@@ -144,4 +147,35 @@ async def start_invoice_checkout(actor: Actor, invoice_id: int, now: dt.datetime
         description=f"PO {invoice['po_number']}" if invoice["po_number"] else "", email=actor.email,
         success_path=f"/district/invoices/{invoice_id}?paid=1", cancel_path=f"/district/invoices/{invoice_id}",
         metadata={"purpose": "invoice", "invoice_id": str(invoice_id)})
+    return session["checkout_url"]
+
+
+async def start_tuition_checkout(actor: Actor, instalment_id: int, now: dt.datetime | None = None) -> str:
+    """A cohort participant pays one of their own tuition payments by card."""
+    from booking.cohorts.tables import CohortApplication, TuitionInstalment
+
+    now = now or utc_now()
+    async with write_transaction():
+        instalment = await TuitionInstalment.select().where(TuitionInstalment.id == instalment_id).first()
+        application = instalment and await CohortApplication.select(
+            CohortApplication.id, CohortApplication.applicant, CohortApplication.cohort.title.as_alias("title")).where(
+            CohortApplication.id == instalment["application"]).first()
+        if application is None or application["applicant"] != actor.id:
+            raise NotFound("No such tuition payment.")
+        if instalment["payer"] == "district":
+            raise Conflict("Your district pays this one; it is on the district's invoice.", code="nothing_to_pay")
+        if instalment["status"] != "owed":
+            raise Conflict("This tuition payment is not open.", code="nothing_to_pay")
+        existing = await _reusable(CardPayment.instalment == instalment_id, instalment["amount_cents"], now)
+        if existing:
+            return existing["checkout_url"]
+        card_payment = (await CardPayment.insert(CardPayment(
+            purpose="tuition", instalment=instalment_id, payer=actor.id, amount_cents=instalment["amount_cents"],
+            description=f"{application['title']}: tuition payment {instalment['number']} of {instalment['of_count']}",
+            expires_at=now + MAX_SESSION_LIFETIME, created_at=now,
+        )).returning(*CardPayment.all_columns()))[0]
+    session = await _create_session(
+        card_payment, name=card_payment["description"], description=f"Tuition for {actor.name}", email=actor.email,
+        success_path=f"/my/applications/{application['id']}?paid=1", cancel_path=f"/my/applications/{application['id']}",
+        metadata={"purpose": "tuition", "instalment_id": str(instalment_id)})
     return session["checkout_url"]

@@ -12,6 +12,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from booking.accounts.tables import District, User
+from booking.cohorts.tables import TuitionInstalment
 from booking.scheduling.tables import Registration
 
 PROGRAMS = ("workshop", "cohort", "slypark")
@@ -119,11 +120,12 @@ class DocumentCounter(Table, tablename="document_counter"):
 
 
 class CardPayment(Table, tablename="card_payment"):
-    """One Stripe Checkout Session: for a registration's fee or a district's invoice."""
+    """One Stripe Checkout Session: for a registration's fee, a participant's tuition payment or a district's invoice."""
 
-    purpose = Varchar(length=12, required=True)  # registration | invoice
+    purpose = Varchar(length=12, required=True)  # registration | tuition | invoice
     registration = ForeignKey(references=Registration, null=True, default=None, index=True)
     invoice = ForeignKey(references=Invoice, null=True, default=None, index=True)
+    instalment = ForeignKey(references=TuitionInstalment, null=True, default=None, index=True)
     district = ForeignKey(references=District, null=True, default=None)
     payer = ForeignKey(references=User, null=True)
     description = Varchar(length=300, default="")

@@ -103,6 +103,7 @@ async def _card_payment_for(session: dict) -> dict | None:
 async def _checkout_completed(session: dict, now: dt.datetime) -> tuple[str, list[int]]:
     from booking.payments.card_invoices import apply_invoice_payment
     from booking.payments.card_registrations import apply_registration_payment
+    from booking.payments.card_tuition import apply_tuition_payment
 
     if session.get("payment_status") != "paid":
         return "checkout completed, payment not yet settled", []
@@ -121,6 +122,8 @@ async def _checkout_completed(session: dict, now: dt.datetime) -> tuple[str, lis
     card_payment = {**card_payment, "status": "paid", "amount_cents": amount, "payment_intent_id": session.get("payment_intent")}
     if card_payment["purpose"] == "registration":
         outcome, refunds = await apply_registration_payment(card_payment, amount, now)
+    elif card_payment["purpose"] == "tuition":
+        outcome, refunds = await apply_tuition_payment(card_payment, amount, now)
     else:
         outcome, refunds = await apply_invoice_payment(card_payment, amount, now)
     await CardPayment.update({CardPayment.outcome: outcome[:300]}).where(CardPayment.id == card_payment["id"])

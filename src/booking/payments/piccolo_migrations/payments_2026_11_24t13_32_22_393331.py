@@ -27,6 +27,19 @@ class CardPayment(Table, tablename="card_payment", schema=None):
     )
 
 
+class TuitionInstalment(Table, tablename="tuition_instalment", schema=None):
+    id = Serial(
+        null=False,
+        primary_key=True,
+        unique=False,
+        index=False,
+        index_method=IndexMethod.btree,
+        choices=None,
+        db_column_name="id",
+        secret=False,
+    )
+
+
 class ChargeLine(Table, tablename="charge_line", schema=None):
     id = Serial(
         null=False,
@@ -1703,6 +1716,30 @@ async def forwards():
         column_class=ForeignKey,
         params={
             "references": Registration,
+            "on_delete": OnDelete.cascade,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CardPayment",
+        tablename="card_payment",
+        column_name="instalment",
+        db_column_name="instalment",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": TuitionInstalment,
             "on_delete": OnDelete.cascade,
             "on_update": OnUpdate.cascade,
             "target_column": None,
