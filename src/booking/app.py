@@ -13,6 +13,7 @@ from litestar.config.csrf import CSRFConfig
 from booking.payments.gateway import DOUBLE_MOUNT, stripe_config
 from booking.payments.stripe_double import create_stripe_double, mount_stripe_double
 from booking.payments.webhook_endpoint import StripeWebhookController
+from booking.payments.card_payment_pages import CardPaymentsController
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -124,6 +125,7 @@ def route_handlers() -> list:
         CalendarFeedController,
         CalendarFeedPagesController,
         StripeWebhookController,
+        CardPaymentsController,
         *_stripe_double_mount(),
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),

@@ -18,6 +18,7 @@ from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSessio
 from booking.catalog.validation import MAX_CAPACITY, OfferingInput, check_offering, encode_audiences, shift_local_days
 from booking.clock import LOCAL_TZ, utc_now
 from booking.payments.card_registrations import refund_paid_registration
+from booking.payments.refunds import submit_refund
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput
 from booking.notifications.invites import sessions_cancelled_invite
@@ -249,6 +250,7 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
             (OfferingSession.offering == offering_id) & (OfferingSession.status == "scheduled"))
         sessions = await sessions_of([offering_id])  # read after the bump: the CANCEL invites carry the new SEQUENCE
         refunds = 0
+        refund_ids: list[int] = []
         note = f"Workshop cancelled: {reason}"
         for registration in open_registrations:
             await Registration.update({
@@ -261,8 +263,8 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
                 refunds += 1
                 await history.record(registration["id"], "refund_due", from_status="cancelled", to_status="cancelled",
                                      actor_id=actor.id, note=f"{registration['amount_paid_cents']} cents paid; {note}")
-                # Card payments are refunded in full; the worker sends them to Stripe after this commit.
-                await refund_paid_registration(registration, note, actor.id)
+                # Card payments are refunded in full, sent to Stripe after this commit (the worker retries).
+                refund_ids += await refund_paid_registration(registration, note, actor.id)
             if registration["id"] in told:
                 attendee = await Registration.select(Registration.attendee.name.as_alias("name"),
                                                      Registration.attendee.email.as_alias("email")).where(
@@ -277,6 +279,8 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
                     "waitlisted": registration["status"] == "waitlisted",
                     "paid_cents": registration["amount_paid_cents"], "calendar_invite": "cancel" if invite else None,
                 }, attachments=(invite,) if invite else ())
+    for refund_id in refund_ids:
+        await submit_refund(refund_id)
     return CancelOutcome(cancelled=len(open_registrations), refunds_due=refunds)
 
 

@@ -95,6 +95,7 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
     from booking.notifications.reminders import CHECK_EVERY_SECONDS, send_due_reminders
     from booking.slypark.charges import bill_balances
     from booking.payments.refunds import submit_requested_refunds
+    from booking.scheduling.hold_sweeper import sweep_expired_holds
     from booking.slypark.offers import expire_offers
 
     stop = stop or asyncio.Event()
@@ -111,6 +112,10 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
                 await bill_balances(clock())
             except Exception:
                 log.exception("Sly Park pass failed")
+            try:  # Lapsed holds: the seat goes to the next person waiting now, not at the next registration
+                await sweep_expired_holds(clock())
+            except Exception:
+                log.exception("hold sweep failed")
             try:  # Refunds recorded but not yet accepted by Stripe (it was unreachable): send them again
                 await submit_requested_refunds()
             except Exception:

@@ -75,6 +75,10 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
     refund_id = await queue_refund(card_payment, amount_cents, LATE_REFUND_REASON)
     await notify_attendee({**registration, "status": "cancelled"}, offering, "card_payment_late_refunded",
                           amount_cents=amount_cents)
+    # A seat this late payer may not take (others wait for it) goes to the head of the waiting list now.
+    from booking.scheduling.waitlist import promote_waitlist
+
+    await promote_waitlist(offering, now)
     return "Refunded: paid after the hold expired and the seat had gone", [refund_id]
 
 

@@ -40,12 +40,18 @@ def verify(body: bytes, signature: str | None) -> dict:
     if not signature:
         raise BadWebhook("Missing Stripe-Signature header.")
     try:
-        stripe.Webhook.construct_event(body, signature, config.webhook_secret, tolerance=SIGNATURE_TOLERANCE_SECONDS)
+        # The signature alone first: the SDK's construct_event would also build an Event object, which
+        # raises AttributeError (a 500) on a correctly signed body that is JSON but not an object.
+        stripe.WebhookSignature.verify_header(body.decode("utf-8"), signature, config.webhook_secret,
+                                              tolerance=SIGNATURE_TOLERANCE_SECONDS)
         event = json.loads(body)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise BadWebhook(f"Signature check failed: {error}") from None
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
         raise BadWebhook("Not a Stripe event.")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise BadWebhook("Not a Stripe event: no data.object.")
     return event
 
 

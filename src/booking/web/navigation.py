@@ -26,6 +26,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Invoices", "/district/invoices", roles=frozenset({"coordinator"})),
     NavItem("Sly Park", "/staff/slypark", roles=frozenset({"staff", "admin"})),
     NavItem("Manage catalog", "/staff/offerings", roles=frozenset({"staff", "admin"})),
+    NavItem("Card payments", "/finance/card-payments", roles=frozenset({"finance", "staff", "admin"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),
     NavItem("My account", "/account", signed_in=True),
 ]
