@@ -6,10 +6,10 @@ charges' sources (tuition instalments, Sly Park charges) are marked paid.
 
 from __future__ import annotations
 
-from booking.db import in_transaction, lock_rows_for_update
+from booking.db import in_transaction, is_postgres, lock_rows_for_update
 from booking.errors import Conflict
 from booking.payments.balances import InvoiceBalance, balances_for, unallocated_by_payment
-from booking.payments.tables import Allocation, ChargeLine, Invoice, InvoiceLine
+from booking.payments.tables import Allocation, ChargeLine, Invoice, InvoiceLine, PaymentReceived
 
 
 async def lock_invoices(invoice_ids: list[int]) -> dict[int, dict]:
@@ -22,6 +22,21 @@ async def lock_invoices(invoice_ids: list[int]) -> dict[int, dict]:
     await lock_rows_for_update(Invoice, Invoice.id.is_in(ids))
     rows = await Invoice.select().where(Invoice.id.is_in(ids))
     return {row["id"]: row for row in rows}
+
+
+async def lock_district_payments(district_id: int) -> None:
+    """Lock the district's payments (after its invoices) before reading what is left of them to spend.
+
+    Two uses of one district credit on two different invoices hold different invoice locks; without this
+    both would read the same unapplied remainder and spend it twice. NO KEY UPDATE, in id order: lockers
+    queue on each other, while inserting an allocation that refers to a payment (a foreign-key check)
+    is never blocked by it.
+    """
+    if not in_transaction():
+        raise RuntimeError("lock_district_payments() must run inside write_transaction()")
+    if is_postgres():  # SQLite: BEGIN IMMEDIATE already holds the whole database
+        await PaymentReceived.select(PaymentReceived.id).where(PaymentReceived.district == district_id).order_by(
+            PaymentReceived.id).lock_rows("NO KEY UPDATE")
 
 
 async def allocate(payment_id: int, invoice: dict, amount_cents: int, actor_id: int | None, note: str = "") -> InvoiceBalance:
@@ -53,6 +68,7 @@ async def mark_sources_of_invoice(invoice_id: int, status: str) -> None:
 
 async def apply_credit(district_id: int, invoice: dict, amount_cents: int, actor_id: int | None) -> int:
     """Apply up to `amount_cents` of the district's unapplied payments (oldest first); returns what was applied."""
+    await lock_district_payments(district_id)
     balance = (await balances_for([invoice]))[invoice["id"]]
     wanted = min(amount_cents, balance.open_cents)
     applied = 0

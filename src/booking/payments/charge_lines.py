@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.clock import to_local, utc_now
-from booking.db import write_transaction
+from booking.db import is_postgres, write_transaction
 from booking.payments.tables import ChargeLine
 
 _NEW_SEATS = """
@@ -24,7 +24,7 @@ JOIN app_user u ON u.id = r.attendee
 JOIN offering o ON o.id = r.offering
 WHERE r.payer = 'district' AND r.status = 'confirmed' AND r.amount_cents > 0 AND o.kind <> 'cohort'
   AND u.district IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'registration' AND c.source_id = r.id)
+  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'registration' AND c.source_id = r.id AND c.status <> 'withdrawn')
 """
 
 _NEW_INSTALMENTS = """
@@ -35,7 +35,7 @@ JOIN cohort_application a ON a.id = i.application
 JOIN offering o ON o.id = a.cohort
 JOIN app_user u ON u.id = a.applicant
 WHERE i.payer = 'district' AND i.status = 'owed' AND i.district IS NOT NULL AND i.amount_cents > 0
-  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'tuition' AND c.source_id = i.id)
+  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'tuition' AND c.source_id = i.id AND c.status <> 'withdrawn')
 """
 
 _NEW_SLYPARK = """
@@ -47,8 +47,12 @@ JOIN slypark_week w ON w.id = b.week
 JOIN slypark_season se ON se.id = b.season
 JOIN school sc ON sc.id = b.school
 WHERE ch.status = 'owed' AND ch.amount_cents > 0 AND b.status = 'confirmed'
-  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'slypark' AND c.source_id = ch.id)
+  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'slypark' AND c.source_id = ch.id AND c.status <> 'withdrawn')
 """
+
+# A source billable again after its line was withdrawn (a Sly Park booking moved by a week closure, then
+# accepted) gets a new line: hence "AND c.status <> 'withdrawn'" above. An invoiced or credited line keeps
+# its source from being gathered again; only a credit note's "re-open" owes it anew.
 
 # Open lines whose source is no longer billable: withdrawn before anyone was invoiced for them.
 _GONE = {
@@ -76,6 +80,10 @@ def _as_date(value) -> dt.date | None:
     return value
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that queues concurrent gatherers.
+GATHER_LOCK_KEY = 6_000_001
+
+
 async def _insert(lines: list[ChargeLine]) -> int:
     if lines:
         await ChargeLine.insert(*lines)
@@ -86,6 +94,10 @@ async def gather_charge_lines(now: dt.datetime | None = None) -> int:
     """Bring the charge lines up to date with their sources; returns how many changed."""
     now = now or utc_now()
     async with write_transaction():
+        if is_postgres():
+            # Two gatherers at once (two finance previews) would both see a source without a line and both
+            # insert one: the second would die on the one-live-line index. They take turns instead.
+            await ChargeLine.raw("SELECT pg_advisory_xact_lock({})", GATHER_LOCK_KEY)
         lines: list[ChargeLine] = []
         for row in await ChargeLine.raw(_NEW_SEATS):
             day = _as_date(row["starts_at"]) or _as_date(row["confirmed_at"]) or to_local(now).date()
@@ -109,9 +121,11 @@ async def gather_charge_lines(now: dt.datetime | None = None) -> int:
         for query in _GONE.values():
             gone = [row["id"] for row in await ChargeLine.raw(query)]
             if gone:
-                await ChargeLine.update({ChargeLine.status: "withdrawn", ChargeLine.closed_at: now,
-                                         ChargeLine.close_reason: "Cancelled before it was invoiced"}).where(ChargeLine.id.is_in(gone))
-                changed += len(gone)
+                withdrawn = await ChargeLine.update({ChargeLine.status: "withdrawn", ChargeLine.closed_at: now,
+                                                     ChargeLine.close_reason: "Cancelled before it was invoiced"}).where(
+                    # Re-checked on the locked row: a line invoiced meanwhile stays invoiced (it needs a credit note).
+                    ChargeLine.id.is_in(gone) & (ChargeLine.status == "open")).returning(ChargeLine.id)
+                changed += len(withdrawn)
     return changed
 
 

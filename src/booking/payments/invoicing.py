@@ -21,7 +21,7 @@ from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.money import NET_DAYS, local_today
 from booking.payments.numbering import next_document_number
 from booking.payments.purchase_orders import find_po, invoiced_against, normalise_po_number
-from booking.payments.tables import ChargeLine, Invoice, InvoiceLine
+from booking.payments.tables import ChargeLine, Invoice, InvoiceLine, PurchaseOrder
 
 MAX_LINES_PER_INVOICE = 500
 
@@ -166,6 +166,9 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
         if any(line["status"] != "open" for line in lines):
             raise Conflict("Some of these charges were invoiced or withdrawn a moment ago. Refresh the preview.",
                            code="lines_changed")
+        # The district's POs are locked too, so two invoices issued at once cannot each stay under a PO's
+        # not-to-exceed amount and together go over it without a warning.
+        await lock_rows_for_update(PurchaseOrder, PurchaseOrder.district == district_id)
         drafts = await _drafts(district, lines, issue_day)
         warnings = [warning for draft in drafts for warning in draft.warnings]
         if warnings and not acknowledge_warnings:

@@ -15,7 +15,7 @@ from booking.accounts.tables import District
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound, collect_field_errors
-from booking.payments.allocation import allocate, apply_credit, lock_invoices
+from booking.payments.allocation import allocate, apply_credit, lock_district_payments, lock_invoices
 from booking.payments.balances import district_credit_cents
 from booking.payments.money import local_today, parse_amount, parse_day
 from booking.payments.tables import PaymentReceived
@@ -109,9 +109,12 @@ async def apply_district_credit(actor: Actor, invoice_id: int, amount_cents: int
         invoice = (await lock_invoices([invoice_id])).get(invoice_id)
         if invoice is None:
             raise NotFound("No such invoice.")
+        await lock_district_payments(invoice["district"])
         available = await district_credit_cents(invoice["district"])
         if available <= 0:
             raise Conflict("This district has no credit to apply.", code="no_credit")
+        if amount_cents is not None and amount_cents <= 0:
+            raise InvalidInput({"amount": "Enter an amount above $0."})
         if amount_cents is not None and amount_cents > available:
             raise InvalidInput({"amount": "That is more than the district's credit."})
         applied = await apply_credit(invoice["district"], invoice, amount_cents or available, actor.id)
@@ -132,6 +135,7 @@ async def allocate_payment(actor: Actor, payment_id: int, invoice_id: int, amoun
         invoice = (await lock_invoices([invoice_id])).get(invoice_id)
         if invoice is None or invoice["district"] != payment["district"]:
             raise NotFound("No such invoice for this district.")
+        await lock_district_payments(payment["district"])
         available = (await unallocated_by_payment(payment["district"])).get(payment_id, 0)
         if amount_cents > available:
             raise InvalidInput({"amount": "That is more than is left of this payment."})
