@@ -14,6 +14,9 @@ from booking.payments.gateway import DOUBLE_MOUNT, stripe_config
 from booking.payments.stripe_double import create_stripe_double, mount_stripe_double
 from booking.payments.webhook_endpoint import StripeWebhookController
 from booking.payments.card_payment_pages import CardPaymentsController
+from booking.payments.finance_invoice_pages import FinanceInvoicesController
+from booking.payments.finance_pages import FinanceController
+from booking.payments.finance_payment_pages import FinancePaymentsController
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -126,6 +129,9 @@ def route_handlers() -> list:
         CalendarFeedPagesController,
         StripeWebhookController,
         CardPaymentsController,
+        FinanceController,
+        FinanceInvoicesController,
+        FinancePaymentsController,
         *_stripe_double_mount(),
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),

@@ -26,6 +26,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Invoices", "/district/invoices", roles=frozenset({"coordinator"})),
     NavItem("Sly Park", "/staff/slypark", roles=frozenset({"staff", "admin"})),
     NavItem("Manage catalog", "/staff/offerings", roles=frozenset({"staff", "admin"})),
+    NavItem("Finance", "/finance", roles=frozenset({"finance", "admin"})),
     NavItem("Card payments", "/finance/card-payments", roles=frozenset({"finance", "staff", "admin"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),
     NavItem("My account", "/account", signed_in=True),
@@ -47,3 +48,10 @@ def is_current(item: NavItem, path: str) -> bool:
     if item.href == "/":
         return path == "/"
     return path == item.href or path.startswith(item.href + "/")
+
+
+def current_flags(items: list[NavItem], path: str) -> list[tuple[NavItem, bool]]:
+    """Mark one item current: the one with the longest matching link (/finance/card-payments, not /finance)."""
+    matching = [item for item in items if is_current(item, path)]
+    best = max(matching, key=lambda item: len(item.href)) if matching else None
+    return [(item, item is best) for item in items]

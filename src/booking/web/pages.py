@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Request, Response
 from litestar.response import Redirect, Template
 
-from booking.web.navigation import is_current, nav_for
+from booking.web.navigation import current_flags, nav_for
 from booking.web.notices import notice_text
 
 
@@ -23,7 +23,7 @@ def base_context(request: Request) -> dict:
     path = request.url.path
     return {
         "actor": actor,
-        "nav": [(item, is_current(item, path)) for item in nav_for(actor)],
+        "nav": current_flags(nav_for(actor), path),
         "notice": notice_text(request.query_params.get("notice")),
         "current_path": path,
     }

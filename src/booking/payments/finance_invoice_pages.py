@@ -1,0 +1,290 @@
+"""Finance's invoice pages (finance and admin only).
+
+/finance/invoices (filtered list; htmx swaps the table, a plain GET works the same), /finance/invoices/new
+(choose a district, preview its open charges as one draft per PO, issue), /finance/invoices/{id} (one
+invoice: lines, payments, credit notes; credit-note, void and apply-credit forms), the invoice and
+credit-note PDFs, and POST /finance/charges/po (put a PO number on open charges before invoicing).
+
+Thin handlers: parse the form, call one use case (invoicing, credit_notes, payments_received), render;
+bad input re-renders the form with its errors and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+from dataclasses import dataclass, field
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+
+from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
+from booking.payments import finance_lists
+from booking.payments.credit_notes import issue_credit_note
+from booking.payments.finance_pages import PRESENTATION, document_ref, done_notice, pdf_response, query_text
+from booking.payments.invoice_documents import credit_note_pdf, invoice_pdf
+from booking.payments.invoicing import LineSelection, issue_invoices, preview_invoices, set_po_on_open_lines
+from booking.payments.money import local_today, parse_amount, parse_day
+from booking.payments.payments_received import apply_district_credit
+from booking.payments.reports import fiscal_years_on_record
+from booking.web.guards import finance_only
+from booking.web.pages import page, page_or_fragment, redirect
+
+_ID = re.compile(r"^\d{1,18}$")
+_LINE_FIELD = re.compile(r"^line_(\d{1,18})$")
+SELECTION_FIELDS = ("from", "to", "booking")
+
+
+def _form_text(data, name: str, limit: int = 600) -> str:
+    value = data.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _ids(values: list) -> list[int] | None:
+    """Checkbox values as ids; None when one is not an id at all."""
+    ids = []
+    for value in values:
+        if not isinstance(value, str) or not _ID.match(value):
+            return None
+        ids.append(int(value))
+    return ids
+
+
+@dataclass
+class FormState:
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    form_error: str | None = None
+
+
+@dataclass
+class IssueState:
+    """The new-invoice page: which lines are checked, the period label, the warnings box, the PO form."""
+
+    selection: dict = field(default_factory=lambda: {name: "" for name in SELECTION_FIELDS})
+    checked: set[int] | None = None  # None: every line checked
+    period_label: str = ""
+    acknowledged: bool = False
+    po_number: str = ""
+    errors: dict = field(default_factory=dict)
+    form_error: str | None = None
+
+
+def _selection(values: dict) -> LineSelection:
+    """The preview's filters: service dates from/to and one Sly Park booking."""
+    errors: dict[str, str] = {}
+    first = collect_field_errors(errors, parse_day, values.get("from"), "from", required=False)
+    last = collect_field_errors(errors, parse_day, values.get("to"), "to", required=False)
+    if first and last and last < first:
+        errors["to"] = "The end date is before the start date."
+    booking_text = (values.get("booking") or "").strip()
+    booking = None
+    if booking_text:
+        if _ID.match(booking_text) and len(booking_text) < 10:
+            booking = int(booking_text)
+        else:
+            errors["booking"] = "A Sly Park booking number is a whole number, like 42."
+    if errors:
+        raise InvalidInput(errors)
+    return LineSelection(service_from=first, service_to=last, slypark_booking_id=booking)
+
+
+def _selection_query(district_id: int, selection: dict) -> str:
+    return urlencode({"district": district_id, **{k: v for k, v in selection.items() if v}})
+
+
+class FinanceInvoicesController(Controller):
+    path = "/finance"
+    guards = [finance_only]
+    include_in_schema = False
+
+    # --- the list ---------------------------------------------------------------------------
+
+    @get("/invoices")
+    async def index(self, request: Request) -> object:
+        actor = request.scope["user"]
+        districts = await finance_lists.active_districts()
+        values = {name: query_text(request, name) for name in ("district", "state", "year")}
+        filters, errors = finance_lists.check_invoice_filters(values, {d["id"] for d in districts})
+        rows = await finance_lists.list_invoices(actor, filters)
+        return page_or_fragment(
+            request, "payments/finance_invoices.html", "payments/_finance_invoice_rows.html", status=400 if errors else 200,
+            rows=rows, districts=districts, values=values, errors=errors, filters=filters,
+            years=await _years(), limit=finance_lists.INVOICE_LIST_LIMIT, **PRESENTATION, **done_notice(request))
+
+    # --- issuing -----------------------------------------------------------------------------
+
+    async def _new_page(self, request: Request, district: dict | None, state: IssueState, *, status: int = 200) -> object:
+        actor = request.scope["user"]
+        drafts = []
+        if district is not None and not any(name in state.errors for name in SELECTION_FIELDS):
+            drafts = await preview_invoices(actor, district["id"], _selection(state.selection))
+        districts = await finance_lists.districts_to_invoice(actor)
+        return page(request, "payments/finance_invoice_new.html", status=status, district=district, drafts=drafts,
+                    districts=districts, state=state,
+                    has_warnings=any(draft.warnings for draft in drafts), **PRESENTATION, **done_notice(request))
+
+    @get("/invoices/new")
+    async def new(self, request: Request) -> object:
+        state = IssueState(selection={name: query_text(request, name) for name in SELECTION_FIELDS})
+        district_text = query_text(request, "district")
+        if not district_text:
+            return await self._new_page(request, None, state)
+        try:
+            district = await finance_lists.check_district(district_text)
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            return await self._new_page(request, None, state, status=400)
+        try:
+            _selection(state.selection)
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            return await self._new_page(request, district, state, status=400)
+        return await self._new_page(request, district, state)
+
+    async def _issue_form(self, request: Request) -> tuple[dict | None, IssueState, list[int] | None]:
+        data = await request.form()
+        state = IssueState(selection={name: _form_text(data, name, 40) for name in SELECTION_FIELDS},
+                           period_label=_form_text(data, "period_label", 200), po_number=_form_text(data, "po_number", 100),
+                           acknowledged=_form_text(data, "acknowledge") in ("on", "1", "yes"))
+        line_ids = _ids(data.getall("line") if "line" in data else [])
+        state.checked = set(line_ids or [])
+        try:
+            district = await finance_lists.check_district(_form_text(data, "district", 40))
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            return None, state, line_ids
+        return district, state, line_ids
+
+    @post("/invoices")
+    async def issue(self, request: Request) -> object:
+        district, state, line_ids = await self._issue_form(request)
+        if district is None:
+            return await self._new_page(request, None, state, status=422)
+        if line_ids is None:
+            state.errors = {"lines": "Some of the checked charges are not charges of this district."}
+            return await self._new_page(request, district, state, status=422)
+        try:
+            issued = await issue_invoices(request.scope["user"], district["id"], line_ids,
+                                          acknowledge_warnings=state.acknowledged, period_label=state.period_label)
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            return await self._new_page(request, district, state, status=422)
+        except NotFound as error:
+            state.form_error = error.message
+            return await self._new_page(request, district, state, status=422)
+        except Conflict as error:
+            state.form_error = error.message
+            if error.code == "lines_changed":
+                state.checked = None  # a fresh preview: whatever is still open, all checked
+            return await self._new_page(request, district, state, status=409)
+        if len(issued) == 1:
+            return redirect(request, f"/finance/invoices/{issued[0]['id']}", notice="invoice-issued")
+        return redirect(request, f"/finance/invoices?district={district['id']}", notice="invoices-issued")
+
+    @post("/charges/po")
+    async def set_po(self, request: Request) -> object:
+        district, state, line_ids = await self._issue_form(request)
+        if district is None:
+            return await self._new_page(request, None, state, status=422)
+        try:
+            if line_ids is None:
+                raise NotFound("Some of the checked charges are not charges of this district.")
+            await set_po_on_open_lines(request.scope["user"], district["id"], line_ids, state.po_number)
+        except InvalidInput as error:
+            state.errors = error.field_errors
+            return await self._new_page(request, district, state, status=422)
+        except (NotFound, Conflict) as error:
+            state.form_error = error.message
+            return await self._new_page(request, district, state, status=409 if isinstance(error, Conflict) else 422)
+        return redirect(request, f"/finance/invoices/new?{_selection_query(district['id'], state.selection)}", notice="po-set")
+
+    # --- one invoice -------------------------------------------------------------------------
+
+    async def _invoice_page(self, request: Request, invoice_id: int, *, status: int = 200, correction: FormState | None = None,
+                            void: FormState | None = None, apply: FormState | None = None) -> object:
+        view = await finance_lists.finance_invoice(request.scope["user"], invoice_id)
+        return page(request, "payments/finance_invoice.html", status=status, view=view, row=view.row,
+                    correction=correction or FormState(), void=void or FormState(), apply=apply or FormState(),
+                    **PRESENTATION, **done_notice(request))
+
+    @get("/invoices/{ref:str}")
+    async def show(self, request: Request, ref: FromPath[str]) -> object:
+        invoice_id, as_pdf = document_ref(ref)
+        if as_pdf:
+            await finance_lists.invoice_exists(request.scope["user"], invoice_id)
+            return pdf_response(*await invoice_pdf(invoice_id))
+        return await self._invoice_page(request, invoice_id)
+
+    @post("/invoices/{invoice_id:int}/credit-notes")
+    async def credit(self, request: Request, invoice_id: FromPath[int]) -> object:
+        data = await request.form()
+        form = FormState(values={key: _form_text(data, key, 40) for key in data
+                                 if isinstance(key, str) and _LINE_FIELD.match(key)})
+        form.values["reason"] = _form_text(data, "reason")
+        errors: dict[str, str] = {}
+        amounts: dict[int, int] = {}
+        for key, text in form.values.items():
+            match = _LINE_FIELD.match(key)
+            if match and text.strip():
+                cents = collect_field_errors(errors, parse_amount, text, key, allow_zero=True)
+                if cents:
+                    amounts[int(match.group(1))] = cents
+        try:
+            if errors:
+                raise InvalidInput(errors)
+            await issue_credit_note(request.scope["user"], invoice_id, reason=form.values["reason"], amounts=amounts)
+        except InvalidInput as error:
+            form.errors = error.field_errors
+            return await self._invoice_page(request, invoice_id, status=422, correction=form)
+        except (NotFound, Conflict) as error:
+            await finance_lists.invoice_exists(request.scope["user"], invoice_id)  # an unknown invoice stays a 404
+            form.form_error = error.message
+            return await self._invoice_page(request, invoice_id, status=error.status_hint if isinstance(error, Conflict) else 422,
+                                            correction=form)
+        return redirect(request, f"/finance/invoices/{invoice_id}", notice="credit-note-issued")
+
+    @post("/invoices/{invoice_id:int}/void")
+    async def void(self, request: Request, invoice_id: FromPath[int]) -> object:
+        data = await request.form()
+        reopen = _form_text(data, "reopen") in ("on", "1", "yes")
+        form = FormState(values={"reason": _form_text(data, "reason"), "reopen": reopen})
+        try:
+            await issue_credit_note(request.scope["user"], invoice_id, reason=form.values["reason"], void=True,
+                                    reopen_charges=reopen)
+        except InvalidInput as error:
+            form.errors = error.field_errors
+            return await self._invoice_page(request, invoice_id, status=422, void=form)
+        except Conflict as error:
+            form.form_error = error.message
+            return await self._invoice_page(request, invoice_id, status=409, void=form)
+        return redirect(request, f"/finance/invoices/{invoice_id}",
+                        notice="invoice-voided-reopened" if reopen else "invoice-voided")
+
+    @post("/invoices/{invoice_id:int}/apply-credit")
+    async def apply_credit(self, request: Request, invoice_id: FromPath[int]) -> object:
+        data = await request.form()
+        form = FormState(values={"amount": _form_text(data, "amount", 40)})
+        try:
+            amount = parse_amount(form.values["amount"], "amount") if form.values["amount"].strip() else None
+            await apply_district_credit(request.scope["user"], invoice_id, amount)
+        except InvalidInput as error:
+            form.errors = error.field_errors
+            return await self._invoice_page(request, invoice_id, status=422, apply=form)
+        except Conflict as error:
+            form.form_error = error.message
+            return await self._invoice_page(request, invoice_id, status=409, apply=form)
+        return redirect(request, f"/finance/invoices/{invoice_id}", notice="credit-applied")
+
+    @get("/credit-notes/{ref:str}")
+    async def credit_note(self, request: Request, ref: FromPath[str]) -> object:
+        note_id, as_pdf = document_ref(ref, "credit note")
+        if not as_pdf:
+            raise NotFound("No such credit note.")
+        await finance_lists.credit_note_of(request.scope["user"], note_id)
+        return pdf_response(*await credit_note_pdf(note_id))
+
+
+async def _years() -> list[str]:
+    return await fiscal_years_on_record(local_today())
+
