@@ -8,7 +8,6 @@ structure only: the independent-parser checks of the times live in tests/calenda
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass
 

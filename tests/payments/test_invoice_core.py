@@ -7,14 +7,13 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from booking.db import current_engine
 from booking.errors import Conflict, InvalidInput
 from booking.payments.balances import balance_of, district_credit_cents
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.invoice_documents import invoice_pdf
-from booking.payments.invoicing import LineSelection, issue_invoices, preview_invoices
+from booking.payments.invoicing import issue_invoices, preview_invoices
 from booking.payments.payments_received import check_payment_form, record_payment
-from booking.payments.tables import ChargeLine, Invoice, InvoiceLine
+from booking.payments.tables import Invoice, InvoiceLine
 from booking.notifications.tables import OutboxMessage
 from tests.payments.money_factory import district_billed_seats, finance_actor, open_line_ids, set_billing_contact
 

@@ -6,7 +6,6 @@ import asyncio
 
 from booking.accounts.api_tokens import create_api_token
 from booking.accounts.tables import User
-from booking.accounts.users import create_user
 from booking.scheduling.tables import Registration
 from tests.api_helpers import bearer, create_offering
 from tests.factories import make_user

@@ -3,7 +3,6 @@ from __future__ import annotations
 from piccolo.columns import (
     Boolean,
     ForeignKey,
-    Integer,
     Text,
     Timestamptz,
     Varchar,
