@@ -7,6 +7,7 @@ Thin handlers: parse the address or the form, call one use case (reports, export
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -20,8 +21,8 @@ from booking.payments.district_invoices import PROGRAM_WORDS
 from booking.payments.money import fiscal_year_of, local_today, parse_day
 from booking.payments.reports import AGING_BUCKETS, PROGRAM_LABELS
 from booking.payments.tables import PROGRAMS
-from booking.web.guards import finance_only
 from booking.templating import money
+from booking.web.guards import finance_only
 from booking.web.pages import page
 
 _DOCUMENT_REF = re.compile(r"^(\d{1,18})(\.pdf)?$")
@@ -146,6 +147,16 @@ def revenue_chart(report) -> dict:
                      f"Bar chart of net revenue per month, all programs. {said}. The table below splits each month by program.")
 
 
+def _as_of(request: Request) -> "dt.date | object":
+    """The aging report's date from the address (today when absent), or the report page with the date's error."""
+    as_of_text = query_text(request, "as_of")
+    try:
+        return parse_day(as_of_text, "as_of", required=False) or local_today()
+    except InvalidInput as error:
+        return page(request, "payments/finance_aging.html", status=400, report=None, as_of_text=as_of_text,
+                    errors=error.field_errors, **PRESENTATION)
+
+
 class FinanceController(Controller):
     path = "/finance"
     guards = [finance_only]
@@ -161,24 +172,18 @@ class FinanceController(Controller):
 
     @get("/reports/aging")
     async def aging_report(self, request: Request) -> object:
-        as_of_text = query_text(request, "as_of")
-        try:
-            as_of = parse_day(as_of_text, "as_of", required=False) or local_today()
-        except InvalidInput as error:
-            return page(request, "payments/finance_aging.html", status=400, report=None, as_of_text=as_of_text,
-                        errors=error.field_errors, **PRESENTATION)
+        as_of = _as_of(request)
+        if not isinstance(as_of, dt.date):
+            return as_of  # the page again, with the date's error
         report = await reports.aging(request.scope["user"], as_of)
         return page(request, "payments/finance_aging.html", report=report, as_of_text=as_of.isoformat(), errors={},
                     chart=aging_chart(report), **PRESENTATION)
 
     @get("/reports/aging.csv")
     async def aging_csv(self, request: Request) -> object:
-        as_of_text = query_text(request, "as_of")
-        try:
-            as_of = parse_day(as_of_text, "as_of", required=False) or local_today()
-        except InvalidInput as error:
-            return page(request, "payments/finance_aging.html", status=400, report=None, as_of_text=as_of_text,
-                        errors=error.field_errors, **PRESENTATION)
+        as_of = _as_of(request)
+        if not isinstance(as_of, dt.date):
+            return as_of
         return csv_response(*exports.aging_csv(await reports.aging(request.scope["user"], as_of)))
 
     @get("/reports/revenue")
