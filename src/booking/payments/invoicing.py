@@ -136,9 +136,8 @@ async def preview_invoices(actor: Actor, district_id: int, selection: LineSelect
 
 
 def bill_to_snapshot(district: dict) -> str:
-    address = [part for part in (district["address_line1"], district["address_line2"],
-                                 " ".join(p for p in (district["city"], "CA" if district["city"] else "", district["postal_code"]) if p))
-               if part]
+    city_line = f"{district['city']}, CA {district['postal_code']}".strip() if district["city"] else district["postal_code"]
+    address = [part for part in (district["address_line1"], district["address_line2"], city_line) if part]
     return json.dumps({"name": district["name"], "contact": district["billing_contact_name"],
                        "email": district["billing_contact_email"], "address": address})
 
