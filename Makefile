@@ -6,7 +6,8 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# One pytest worker per core, each with its own databases; a test file stays on one worker.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: run test install serve clean
 

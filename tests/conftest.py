@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -44,6 +45,29 @@ def run_cli(*args: str, database_url: str, var_dir: Path, extra_env: dict | None
     if check and result.returncode != 0:
         raise AssertionError(f"booking {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database beside the given one (booking_ci_test_gw0, ...),
+    created on first use: workers never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    asyncio.run(_create_database_if_missing(url, name))
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _create_database_if_missing(url: str, name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        if not await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
 
 
 async def _reset_postgres_schema(url: str) -> None:
@@ -82,7 +106,7 @@ def _database_url(kind: str, migrated: dict[str, str], var_dir: Path) -> str:
             if REQUIRE_POSTGRES:
                 pytest.fail("BOOKING_REQUIRE_POSTGRES=1 but BOOKING_TEST_DATABASE_URL is not set")
             pytest.skip("PostgreSQL tests need BOOKING_TEST_DATABASE_URL")
-        url = POSTGRES_URL
+        url = _worker_database(POSTGRES_URL)
         try:
             asyncio.run(_reset_postgres_schema(url))
         except Exception as error:  # unreachable server: loud when required
