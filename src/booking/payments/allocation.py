@@ -9,7 +9,8 @@ from __future__ import annotations
 from booking.db import in_transaction, is_postgres, lock_rows_for_update
 from booking.errors import Conflict
 from booking.payments.balances import InvoiceBalance, balances_for, unallocated_by_payment
-from booking.payments.tables import Allocation, ChargeLine, Invoice, InvoiceLine, PaymentReceived
+from booking.payments.charge_lines import mark_charge_sources
+from booking.payments.tables import Allocation, ChargeLine, Invoice, PaymentReceived
 
 
 async def lock_invoices(invoice_ids: list[int]) -> dict[int, dict]:
@@ -57,13 +58,9 @@ async def allocate(payment_id: int, invoice: dict, amount_cents: int, actor_id: 
 
 
 async def mark_sources_of_invoice(invoice_id: int, status: str) -> None:
-    from booking.payments.invoicing import _mark_sources
-
-    line_ids = [row["charge_line"] for row in await InvoiceLine.select(InvoiceLine.charge_line).where(InvoiceLine.invoice == invoice_id)]
-    if line_ids:
-        lines = await ChargeLine.select(ChargeLine.source_kind, ChargeLine.source_id).where(
-            ChargeLine.id.is_in(line_ids) & (ChargeLine.status == "invoiced"))
-        await _mark_sources(lines, status)
+    lines = await ChargeLine.select(ChargeLine.source_kind, ChargeLine.source_id).where(
+        (ChargeLine.invoice == invoice_id) & (ChargeLine.status == "invoiced"))
+    await mark_charge_sources(lines, status)
 
 
 async def apply_credit(district_id: int, invoice: dict, amount_cents: int, actor_id: int | None) -> int:

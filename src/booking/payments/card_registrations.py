@@ -18,7 +18,7 @@ from booking.scheduling.notices import notify_attendee
 from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import EXPIRED_HOLD_REASONS, lock_offering
 from booking.payments.policy import late_payment_policy
-from booking.payments.refunds import queue_refund
+from booking.payments.refunds import queue_refund, refundable_cents
 from booking.payments.tables import CardPayment
 
 LATE_REFUND_REASON = "The payment arrived after the seat's hold had expired and the seat had gone to someone else."
@@ -45,10 +45,8 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
         return "Refunded: the registration was cancelled", [refund_id]
 
     # The hold expired (whether or not the sweeper has recorded it yet).
-    counts = await seat_counts_for(offering, now)
-    holds_itself = status in ("pending_payment", "offered") and registration["hold_expires_at"] and registration["hold_expires_at"] > now
-    free = counts.seats_left - (1 if holds_itself else 0)
-    if free > 0 and counts.waitlisted == 0:
+    counts = await seat_counts_for(offering, now)  # a lapsed hold, this one included, no longer takes a seat
+    if counts.seats_left > 0 and counts.waitlisted == 0:
         await _confirm(registration, offering, amount_cents, now, "paid_after_hold")
         return "Seat confirmed: the hold had expired but the seat was still free", []
     if await late_payment_policy() == "waitlist":
@@ -103,18 +101,10 @@ async def refund_paid_registration(registration: dict, reason: str, actor_id: in
     payments = await CardPayment.select().where((CardPayment.registration == registration["id"]) & (CardPayment.status == "paid"))
     refund_ids: list[int] = []
     for payment in payments:
-        refundable = payment["amount_cents"] - payment["amount_refunded_cents"] - await _refunds_in_flight(payment["id"])
+        refundable = await refundable_cents(payment)
         if refundable > 0:
             refund_ids.append(await queue_refund(payment, refundable, reason, actor_id))
     return refund_ids
-
-
-async def _refunds_in_flight(card_payment_id: int) -> int:
-    from booking.payments.tables import Refund
-
-    rows = await Refund.select(Refund.amount_cents).where(
-        (Refund.card_payment == card_payment_id) & Refund.status.is_in(["requested", "pending"]))
-    return sum(row["amount_cents"] for row in rows)
 
 
 async def release_abandoned_hold(card_payment: dict, now: dt.datetime) -> str:

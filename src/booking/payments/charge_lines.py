@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.clock import to_local, utc_now
+from booking.cohorts.tables import TuitionInstalment
 from booking.db import is_postgres, write_transaction
 from booking.payments.tables import ChargeLine
+from booking.slypark.tables import BookingCharge
 
 _NEW_SEATS = """
 SELECT r.id AS source_id, u.district AS district, r.amount_cents AS amount_cents, r.po_number AS po_number,
@@ -150,3 +152,13 @@ async def invoiced_lines_needing_credit() -> list[dict]:
         return []
     return await ChargeLine.select(*ChargeLine.all_columns(), ChargeLine.invoice.number.as_alias("invoice_number"),
                                    ChargeLine.district.name.as_alias("district_name")).where(ChargeLine.id.is_in(ids))
+
+
+async def mark_charge_sources(lines: list[dict], status: str) -> None:
+    """Tuition instalments and Sly Park charges show their billing state on their own pages."""
+    tuition = [line["source_id"] for line in lines if line["source_kind"] == "tuition"]
+    slypark = [line["source_id"] for line in lines if line["source_kind"] == "slypark"]
+    if tuition:
+        await TuitionInstalment.update({TuitionInstalment.status: status}).where(TuitionInstalment.id.is_in(tuition))
+    if slypark:
+        await BookingCharge.update({BookingCharge.status: status}).where(BookingCharge.id.is_in(slypark))

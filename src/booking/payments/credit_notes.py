@@ -13,9 +13,10 @@ from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.payments.access import ISSUING, require_finance
 from booking.payments.allocation import lock_invoices, release_overpaid
 from booking.payments.balances import balances_for
-from booking.payments.invoicing import _mark_sources, require_finance
+from booking.payments.charge_lines import mark_charge_sources
 from booking.payments.money import local_today
 from booking.payments.numbering import next_document_number
 from booking.payments.tables import ChargeLine, CreditNote, CreditNoteLine, InvoiceLine
@@ -37,7 +38,7 @@ async def issue_credit_note(actor: Actor, invoice_id: int, *, reason: str, void:
                             amounts: dict[int, int] | None = None, reopen_charges: bool = False,
                             now: dt.datetime | None = None) -> dict:
     """`amounts`: invoice line id -> cents to credit (a correction); `void`: credit everything left."""
-    require_finance(actor)
+    require_finance(actor, ISSUING)
     now = now or utc_now()
     reason = " ".join((reason or "").split())
     if not reason:
@@ -102,6 +103,6 @@ async def _close_charges(charge_line_ids: list[int], reopen: bool, now: dt.datet
         await ChargeLine.insert(*[ChargeLine(**{key: charge[key] for key in (
             "district", "source_kind", "source_id", "program", "description", "detail", "service_date", "amount_cents",
             "po_number")}, status="open") for charge in charges])
-        await _mark_sources(charges, "owed")
+        await mark_charge_sources(charges, "owed")
     else:
-        await _mark_sources(charges, "cancelled")
+        await mark_charge_sources(charges, "cancelled")

@@ -12,16 +12,12 @@ from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
-from booking.clock import to_local
 from booking.errors import Forbidden, NotFound
 from booking.payments.balances import STATE_LABELS, InvoiceBalance, balances_for, district_credit_cents
-from booking.payments.credit_notes import credited_per_line
+from booking.payments.invoice_details import allocations_applied, lines_with_credits
 from booking.payments.invoice_documents import credit_note_pdf, invoice_pdf
 from booking.payments.money import local_today
-from booking.payments.tables import Allocation, CreditNote, Invoice, InvoiceLine
-
-METHOD_WORDS = {"check": "Check", "ach": "ACH transfer", "card": "Card"}
-PROGRAM_WORDS = {"workshop": "Workshop", "cohort": "Leadership Institute", "slypark": "Sly Park"}
+from booking.payments.tables import CreditNote, Invoice
 
 
 def _district_of(actor: Actor) -> int:
@@ -122,21 +118,9 @@ async def invoice_balance_row(actor: Actor, invoice_id: int, now: dt.datetime | 
 async def district_invoice(actor: Actor, invoice_id: int, now: dt.datetime | None = None) -> InvoiceView:
     """One invoice: its lines (with what was credited on each), credit notes, payments applied, what is open."""
     row = await invoice_balance_row(actor, invoice_id, now)
-    lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
-    credited = await credited_per_line(invoice_id)
-    for line in lines:
-        line["credited_cents"] = credited.get(line["id"], 0)
-        line["program_label"] = PROGRAM_WORDS.get(line["program"], line["program"])
+    lines = await lines_with_credits(invoice_id)
     notes = await CreditNote.select().where(CreditNote.invoice == invoice_id).order_by(CreditNote.issued_at).order_by(CreditNote.id)
-    payments = await Allocation.select(
-        Allocation.id, Allocation.amount_cents, Allocation.created_at, Allocation.note,
-        Allocation.payment.method.as_alias("method"), Allocation.payment.reference.as_alias("reference"),
-        Allocation.payment.received_on.as_alias("received_on"),
-    ).where(Allocation.invoice == invoice_id).order_by(Allocation.created_at).order_by(Allocation.id)
-    for payment in payments:
-        payment["method_label"] = METHOD_WORDS.get(payment["method"], payment["method"])
-        payment["applied_on"] = to_local(payment["created_at"]).date()
-        payment["returned"] = payment["amount_cents"] < 0  # given back to the district's credit (after a credit note)
+    payments = await allocations_applied(invoice_id)
     return InvoiceView(row, lines, notes, payments, credit_cents=await district_credit_cents(row.invoice["district"]))
 
 

@@ -22,9 +22,10 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import to_local
 from booking.errors import InvalidInput, collect_field_errors
+from booking.payments.access import REPORTING, require_finance
 from booking.payments.money import parse_day
 from booking.payments.reports import (
-    AGING_BUCKETS, AgingReport, direct_card_payments, local_day_start, require_finance, succeeded_refunds,
+    AGING_BUCKETS, AgingReport, direct_card_payments, local_day_start, succeeded_refunds,
 )
 from booking.payments.tables import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, PaymentReceived
 
@@ -90,7 +91,7 @@ def _per_program(lines: list[dict], key: str) -> dict[tuple[int, str], int]:
 
 async def export_rows(actor: Actor, first: dt.date, last: dt.date) -> list[ExportRow]:
     """Every document and money event between `first` and `last` (local days, included), in date order."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     start, end = local_day_start(first), local_day_start(last + dt.timedelta(days=1))
     districts = {row["id"]: row for row in await District.select(District.id, District.code, District.name)}
 

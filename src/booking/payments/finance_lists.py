@@ -18,12 +18,13 @@ from booking.payments.balances import (
     STATE_LABELS, InvoiceBalance, balances_for, district_credit_cents, unallocated_by_payment,
 )
 from booking.payments.charge_lines import gather_charge_lines
-from booking.payments.credit_notes import credited_per_line
-from booking.payments.district_invoices import InvoiceRow, METHOD_WORDS, PROGRAM_WORDS
+from booking.payments.district_invoices import InvoiceRow
+from booking.payments.invoice_details import METHOD_WORDS, allocations_applied, lines_with_credits
 from booking.payments.money import local_today
-from booking.payments.reports import check_fiscal_year, require_finance
+from booking.payments.access import REPORTING, require_finance
+from booking.payments.reports import check_fiscal_year
 from booking.payments.tables import (
-    Allocation, ChargeLine, CreditNote, Invoice, InvoiceLine, PaymentReceived,
+    Allocation, ChargeLine, CreditNote, Invoice, PaymentReceived,
 )
 
 INVOICE_LIST_LIMIT = 500
@@ -82,7 +83,7 @@ def check_invoice_filters(values: dict, district_ids: set[int]) -> tuple[Invoice
 
 async def list_invoices(actor: Actor, filters: InvoiceFilters, now: dt.datetime | None = None) -> list[InvoiceRow]:
     """Invoices, newest first, with balances and days overdue; at most INVOICE_LIST_LIMIT."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     query = Invoice.select(*Invoice.all_columns(), Invoice.district.name.as_alias("district_name"),
                            Invoice.district.code.as_alias("district_code"))
     if filters.district_id:
@@ -122,33 +123,21 @@ class FinanceInvoice:
 
 async def finance_invoice(actor: Actor, invoice_id: int, now: dt.datetime | None = None) -> FinanceInvoice:
     """One invoice in full: lines with what is credited and left on each, credit notes, payments applied."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     invoice = await Invoice.select().where(Invoice.id == invoice_id).first()
     if invoice is None:
         raise NotFound("No such invoice.")
     district = await District.select().where(District.id == invoice["district"]).first()
     balance = (await balances_for([invoice]))[invoice_id]
-    lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
-    credited = await credited_per_line(invoice_id)
-    for line in lines:
-        line["credited_cents"] = credited.get(line["id"], 0)
-        line["left_cents"] = line["amount_cents"] - line["credited_cents"]
-        line["program_label"] = PROGRAM_WORDS.get(line["program"], line["program"])
+    lines = await lines_with_credits(invoice_id)
     notes = await CreditNote.select().where(CreditNote.invoice == invoice_id).order_by(CreditNote.id)
-    allocations = await Allocation.select(
-        Allocation.id, Allocation.amount_cents, Allocation.created_at, Allocation.note, Allocation.payment,
-        Allocation.payment.method.as_alias("method"), Allocation.payment.reference.as_alias("reference"),
-        Allocation.payment.received_on.as_alias("received_on"),
-    ).where(Allocation.invoice == invoice_id).order_by(Allocation.id)
-    for allocation in allocations:
-        allocation["method_label"] = METHOD_WORDS.get(allocation["method"], allocation["method"])
-        allocation["applied_on"] = to_local(allocation["created_at"]).date()
+    allocations = await allocations_applied(invoice_id)
     return FinanceInvoice(InvoiceRow(invoice, balance, local_today(now)), district, lines, notes, allocations,
                           await district_credit_cents(invoice["district"]))
 
 
 async def credit_note_of(actor: Actor, credit_note_id: int) -> dict:
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     note = await CreditNote.select(CreditNote.id, CreditNote.number).where(CreditNote.id == credit_note_id).first()
     if note is None:
         raise NotFound("No such credit note.")
@@ -156,14 +145,14 @@ async def credit_note_of(actor: Actor, credit_note_id: int) -> dict:
 
 
 async def invoice_exists(actor: Actor, invoice_id: int) -> None:
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     if not await Invoice.exists().where(Invoice.id == invoice_id):
         raise NotFound("No such invoice.")
 
 
 async def open_invoices_of(actor: Actor, district_id: int, now: dt.datetime | None = None) -> list[InvoiceRow]:
     """The district's invoices with something open, oldest due first (the order a payment settles them)."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     invoices = await Invoice.select().where(Invoice.district == district_id).order_by(Invoice.due_on).order_by(Invoice.id)
     balances = await balances_for(invoices)
     today = local_today(now)
@@ -189,7 +178,7 @@ def fill_oldest_first(invoices: list[InvoiceRow], amount_cents: int) -> dict[int
 
 async def districts_to_invoice(actor: Actor, now: dt.datetime | None = None) -> list[dict]:
     """Every active district with its open charges (count, total); those with charges first."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     await gather_charge_lines(now or utc_now())
     counts: dict[int, list[int]] = {}
     for row in await ChargeLine.select(ChargeLine.district, ChargeLine.amount_cents).where(ChargeLine.status == "open"):
@@ -207,7 +196,7 @@ async def districts_to_invoice(actor: Actor, now: dt.datetime | None = None) -> 
 
 async def recent_payments(actor: Actor, limit: int = PAYMENT_LIST_LIMIT) -> list[dict]:
     """Checks, ACH and card payments on invoices, newest first, with what is not yet applied of each."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     payments = await PaymentReceived.select(
         *PaymentReceived.all_columns(), PaymentReceived.district.name.as_alias("district_name"),
     ).order_by(PaymentReceived.received_on, ascending=False).order_by(PaymentReceived.id, ascending=False).limit(limit)
@@ -238,7 +227,7 @@ class PaymentView:
 
 async def payment_view(actor: Actor, payment_id: int, now: dt.datetime | None = None) -> PaymentView:
     """One payment: where it went (allocations, returns to credit) and what is left to apply."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     payment = await PaymentReceived.select().where(PaymentReceived.id == payment_id).first()
     if payment is None:
         raise NotFound("No such payment.")

@@ -17,7 +17,7 @@ from booking.clock import to_local
 from booking.errors import InvalidInput, NotFound
 from booking.payments import exports, reports
 from booking.payments.balances import STATE_LABELS
-from booking.payments.district_invoices import PROGRAM_WORDS
+from booking.payments.invoice_details import PROGRAM_WORDS
 from booking.payments.money import fiscal_year_of, local_today, parse_day
 from booking.payments.reports import AGING_BUCKETS, PROGRAM_LABELS
 from booking.payments.tables import PROGRAMS

@@ -16,8 +16,9 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
-from booking.payments.charge_lines import gather_charge_lines
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.payments.access import ISSUING, require_finance
+from booking.payments.charge_lines import gather_charge_lines, mark_charge_sources
 from booking.payments.money import NET_DAYS, local_today
 from booking.payments.numbering import next_document_number
 from booking.payments.purchase_orders import find_po, invoiced_against, normalise_po_number
@@ -41,11 +42,6 @@ class InvoiceDraft:
     @property
     def line_ids(self) -> list[int]:
         return [line["id"] for line in self.lines]
-
-
-def require_finance(actor: Actor) -> None:
-    if not actor.is_finance:
-        raise Forbidden("Only SCOE finance staff issue invoices and credit notes.")
 
 
 @dataclass(frozen=True)
@@ -127,7 +123,7 @@ async def _district(district_id: int) -> dict:
 
 async def preview_invoices(actor: Actor, district_id: int, selection: LineSelection = LineSelection(),
                            now: dt.datetime | None = None) -> list[InvoiceDraft]:
-    require_finance(actor)
+    require_finance(actor, ISSUING)
     now = now or utc_now()
     district = await _district(district_id)
     await gather_charge_lines(now)
@@ -147,7 +143,7 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
     """Issue one invoice per PO from exactly these open lines; refuses if any was invoiced meanwhile."""
     from booking.payments.invoice_documents import email_invoice
 
-    require_finance(actor)
+    require_finance(actor, ISSUING)
     now = now or utc_now()
     line_ids = sorted(set(line_ids))
     if not line_ids:
@@ -188,28 +184,15 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
                 for position, line in enumerate(draft.lines, start=1)])
             await ChargeLine.update({ChargeLine.status: "invoiced", ChargeLine.invoice: invoice["id"]}).where(
                 ChargeLine.id.is_in(draft.line_ids))
-            await _mark_sources(draft.lines, "invoiced")
+            await mark_charge_sources(draft.lines, "invoiced")
             await email_invoice(invoice)
             issued.append(invoice)
     return issued
 
 
-async def _mark_sources(lines: list[dict], status: str) -> None:
-    """Tuition instalments and Sly Park charges show their billing state on their own pages."""
-    from booking.cohorts.tables import TuitionInstalment
-    from booking.slypark.tables import BookingCharge
-
-    tuition = [line["source_id"] for line in lines if line["source_kind"] == "tuition"]
-    slypark = [line["source_id"] for line in lines if line["source_kind"] == "slypark"]
-    if tuition:
-        await TuitionInstalment.update({TuitionInstalment.status: status}).where(TuitionInstalment.id.is_in(tuition))
-    if slypark:
-        await BookingCharge.update({BookingCharge.status: status}).where(BookingCharge.id.is_in(slypark))
-
-
 async def set_po_on_open_lines(actor: Actor, district_id: int, line_ids: list[int], po_number: str) -> int:
     """Finance puts the right PO on charges before invoicing them (often learnt after registration)."""
-    require_finance(actor)
+    require_finance(actor, ISSUING)
     po_number = normalise_po_number(po_number)
     if len(po_number) > 60:
         raise InvalidInput({"po_number": "A PO number has at most 60 characters."})

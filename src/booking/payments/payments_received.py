@@ -14,7 +14,8 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import utc_now
 from booking.db import write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound, collect_field_errors
+from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
+from booking.payments.access import RECORDING, require_finance
 from booking.payments.allocation import allocate, apply_credit, lock_district_payments, lock_invoices
 from booking.payments.balances import district_credit_cents
 from booking.payments.money import local_today, parse_amount, parse_day
@@ -28,11 +29,6 @@ UNIQUE_VIOLATIONS = (UniqueViolationError, sqlite3.IntegrityError)
 
 MANUAL_METHODS = {"check": "Check", "ach": "ACH transfer"}
 REFERENCE_MAX = 80
-
-
-def require_finance(actor: Actor) -> None:
-    if not actor.is_finance:
-        raise Forbidden("Only SCOE finance staff record payments.")
 
 
 def check_payment_form(values: dict, allocation_texts: dict[int, str], now: dt.datetime | None = None) -> dict:
@@ -70,7 +66,7 @@ def check_payment_form(values: dict, allocation_texts: dict[int, str], now: dt.d
 
 async def record_payment(actor: Actor, district_id: int, clean: dict, now: dt.datetime | None = None) -> dict:
     """Record a check or ACH payment and apply it; the remainder becomes district credit."""
-    require_finance(actor)
+    require_finance(actor, RECORDING)
     now = now or utc_now()
     try:
         return await _record_payment(actor, district_id, clean, now)
@@ -104,7 +100,7 @@ async def _record_payment(actor: Actor, district_id: int, clean: dict, now: dt.d
 
 async def apply_district_credit(actor: Actor, invoice_id: int, amount_cents: int | None = None) -> int:
     """Apply the district's unapplied payments to this invoice (all that fits when no amount is given)."""
-    require_finance(actor)
+    require_finance(actor, RECORDING)
     async with write_transaction():
         invoice = (await lock_invoices([invoice_id])).get(invoice_id)
         if invoice is None:
@@ -127,7 +123,7 @@ async def allocate_payment(actor: Actor, payment_id: int, invoice_id: int, amoun
     """Apply part of an already recorded payment's unapplied remainder to an invoice."""
     from booking.payments.balances import unallocated_by_payment
 
-    require_finance(actor)
+    require_finance(actor, RECORDING)
     async with write_transaction():
         payment = await PaymentReceived.select().where(PaymentReceived.id == payment_id).first()
         if payment is None:

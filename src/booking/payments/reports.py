@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import LOCAL_TZ, to_local, utc_now
-from booking.errors import Forbidden, InvalidInput
+from booking.errors import InvalidInput
+from booking.payments.access import REPORTING, require_finance
 from booking.payments.balances import balances_for
 from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_needing_credit
 from booking.payments.money import fiscal_year_bounds, fiscal_year_of, local_today
@@ -36,11 +37,6 @@ AGING_BUCKETS = (
     ("90_plus", "Over 90 days past due"),
 )
 _FISCAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def require_finance(actor: Actor) -> None:
-    if not actor.is_finance:
-        raise Forbidden("Only SCOE finance staff see the finance reports.")
 
 
 def check_fiscal_year(label: str | None, field_name: str = "year") -> str:
@@ -102,7 +98,7 @@ async def aging(actor: Actor, as_of: dt.date) -> AgingReport:
     Basis: invoices issued on or before `as_of`; open = total - paid - credited, from today's balances
     (every payment and credit note recorded so far). An invoice not yet due is "current".
     """
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     invoices = await Invoice.select(Invoice.id, Invoice.district, Invoice.total_cents, Invoice.due_on).where(
         Invoice.issued_on <= as_of)
     balances = await balances_for(invoices)
@@ -222,7 +218,7 @@ async def revenue_by_program_month(actor: Actor, fiscal_year: str) -> RevenueRep
     - minus refunds of those card payments in the month Stripe completed them.
     A district paying its invoice (by check, ACH or card) is not revenue again: it settles a receivable.
     """
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     fiscal_year = check_fiscal_year(fiscal_year)
     first, last = fiscal_year_bounds(fiscal_year)
     months = [RevenueMonth(dt.date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1))
@@ -346,7 +342,7 @@ async def received_in(first: dt.date, last: dt.date) -> tuple[int, int]:
 
 async def dashboard(actor: Actor, as_of: dt.date | None = None, now: dt.datetime | None = None) -> Dashboard:
     """Finance at a glance on `as_of` (today by default): receivables, this month's money, what needs doing."""
-    require_finance(actor)
+    require_finance(actor, REPORTING)
     now = now or utc_now()
     as_of = as_of or local_today(now)
     await gather_charge_lines(now)  # "waiting to be invoiced" counts charges confirmed a minute ago

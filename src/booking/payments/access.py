@@ -1,0 +1,15 @@
+"""Who may do what with money: one check, each caller saying what the person was trying to do."""
+
+from __future__ import annotations
+
+from booking.accounts.actor import Actor
+from booking.errors import Forbidden
+
+ISSUING = "issue invoices and credit notes"
+RECORDING = "record payments"
+REPORTING = "see the finance reports"
+
+
+def require_finance(actor: Actor, doing: str) -> None:
+    if not actor.is_finance:
+        raise Forbidden(f"Only SCOE finance staff {doing}.")
