@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -129,6 +130,36 @@ async def worker(settings: Settings) -> None:
     await run_forever(transport_from_settings(settings))
 
 
+async def backup(settings: Settings, args: argparse.Namespace) -> None:
+    from booking.ops.errors import BackupError
+    from booking.ops.manual_backup import take_manual_backup
+
+    try:
+        result = await take_manual_backup(settings, Path(args.to))
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    manifest = result.manifest
+    print(f"Backed up the {manifest['engine']} database: {len(manifest['tables'])} tables, {result.rows} rows, "
+          f"{result.size_bytes / 1_000_000:.1f} MB in {manifest['took_seconds']:.1f} s (schema {manifest['schema_version']}).")
+    print(result.path)
+
+
+async def restore(settings: Settings, args: argparse.Namespace) -> None:
+    from booking.ops.errors import BackupError
+    from booking.ops.restore import restore_backup
+
+    _ensure_sqlite_dir(settings)
+    started = time.monotonic()
+    try:
+        result = await restore_backup(settings.database_url, Path(args.source))
+    except BackupError as error:
+        raise CommandError(str(error)) from error
+    print(f"Restored {result.tables} tables, {result.rows} rows, taken {result.manifest.get('created_at', '?')}; "
+          f"every table matches the manifest ({time.monotonic() - started:.1f} s).")
+    if result.migrations_to_apply:
+        print(f"This backup predates {len(result.migrations_to_apply)} migrations of this release: run `booking migrate` next.")
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -167,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_create_parser = token.add_parser("create", help="print a new API token as the last line")
     token_create_parser.add_argument("--email", required=True)
     token_create_parser.add_argument("--label", default="Created from the command line")
+    backup_parser = commands.add_parser("backup", help="a consistent backup with its manifest, while the app serves")
+    backup_parser.add_argument("--to", required=True, metavar="PATH", help="a new directory for the backup")
+    restore_parser = commands.add_parser("restore", help="restore a backup into an empty database and verify it")
+    restore_parser.add_argument("--from", dest="source", required=True, metavar="PATH", help="a backup directory")
     return parser
 
 
@@ -193,6 +228,10 @@ def run(argv: list[str] | None = None) -> int:
             asyncio.run(district_list(settings))
         elif args.command == "token":
             asyncio.run(token_create(settings, args))
+        elif args.command == "backup":
+            asyncio.run(backup(settings, args))
+        elif args.command == "restore":
+            asyncio.run(restore(settings, args))
     except (CommandError, ConfigurationError) as error:
         print(f"booking: {error}", file=sys.stderr)
         return 2

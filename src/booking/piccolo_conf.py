@@ -22,5 +22,6 @@ APP_REGISTRY = AppRegistry(
         "booking.cohorts.piccolo_app",
         "booking.slypark.piccolo_app",
         "booking.payments.piccolo_app",
+        "booking.ops.piccolo_app",
     ]
 )

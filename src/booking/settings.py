@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -29,6 +30,12 @@ class Settings:
     # 0 disables the PostgreSQL pool (tests that share one engine across event loops).
     db_pool_size: int = 10
     run_worker_in_process: bool | None = None
+    # Operating it: scheduled backups (taken by the worker), who may read /metrics.
+    backup_dir: Path | None = None
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    metrics_token: str | None = None
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -75,6 +82,26 @@ def validate_database_url(url: str) -> str:
     )
 
 
+def _whole_number(env, name: str, default: int) -> int:
+    text = env.get(name, str(default)).strip()
+    if not text.isascii() or not text.isdigit():
+        raise ConfigurationError(f"{name} must be a whole number (got {text!r})")
+    return int(text)
+
+
+def parse_metrics_allow(text: str) -> tuple:
+    """BOOKING_METRICS_ALLOW: addresses or networks, comma-separated (`127.0.0.1, 10.20.0.0/16, ::1`)."""
+    networks = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigurationError(f"BOOKING_METRICS_ALLOW: {item!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     environment = env.get("BOOKING_ENV", "development").strip() or "development"
@@ -95,6 +122,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     smtp_url = env.get("BOOKING_SMTP_URL") or None
     if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps"):
         raise ConfigurationError(f"BOOKING_SMTP_URL must be smtp://host:port or smtps://user:pw@host:port (got {smtp_url!r})")
+    metrics_token = env.get("BOOKING_METRICS_TOKEN", "").strip() or None
+    if metrics_token is not None and len(metrics_token) < 16:
+        raise ConfigurationError("BOOKING_METRICS_TOKEN must be at least 16 characters")
+    backup_dir = env.get("BOOKING_BACKUP_DIR", "").strip()
+    keep_daily = _whole_number(env, "BOOKING_BACKUP_KEEP_DAILY", 7)
+    if keep_daily < 1:
+        raise ConfigurationError("BOOKING_BACKUP_KEEP_DAILY must be at least 1 (the newest backup is always kept)")
     return Settings(
         database_url=validate_database_url(env.get("BOOKING_DATABASE_URL", DEFAULT_DATABASE_URL)),
         secret_key=secret_key,
@@ -106,6 +140,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         environment=environment,
         var_dir=var_dir,
         db_pool_size=int(pool),
+        backup_dir=Path(backup_dir) if backup_dir else None,
+        backup_keep_daily=keep_daily,
+        backup_keep_weekly=_whole_number(env, "BOOKING_BACKUP_KEEP_WEEKLY", 4),
+        metrics_token=metrics_token,
+        metrics_allow=parse_metrics_allow(env.get("BOOKING_METRICS_ALLOW", "")),
     )
 
 

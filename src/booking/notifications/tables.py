@@ -28,6 +28,9 @@ class OutboxMessage(Table, tablename="outbox_message"):
     last_error = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)
+    # The request (or worker pass) that wrote it: the worker logs it when it delivers, so one id
+    # follows a registration from its HTTP request to its email.
+    request_id = Varchar(length=80, default="")
 
 
 class SentNotice(Table, tablename="sent_notice"):
@@ -40,3 +43,14 @@ class SentNotice(Table, tablename="sent_notice"):
     kind = Varchar(length=40, required=True, index=True)
     key = Varchar(length=200, required=True, unique=True)
     sent_at = Timestamptz(default=TimestamptzNow())
+
+
+class WorkerHeartbeat(Table, tablename="worker_heartbeat"):
+    """Each running worker's sign of life, written every few seconds; /readyz reads the newest.
+
+    A worker that stops cleanly removes its row; one that dies leaves a row that ages.
+    """
+
+    worker = Varchar(length=200, unique=True, required=True)  # host:pid:random, unique per run
+    started_at = Timestamptz(default=TimestamptzNow())
+    beat_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -1,0 +1,1 @@
+"""Operating the platform: backups that restore, readiness, the database half of the metrics."""
