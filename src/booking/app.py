@@ -52,6 +52,8 @@ from booking.slypark.intake_pages import CabinLeaderSignUpController, IntakeCont
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
+from booking.observability.requests import RequestObserver
+from booking.ops.pages import OperationsController
 from booking.settings import Settings, current_settings, use_settings
 from booking.templating import STATIC_DIR, environment
 from booking.web.auth import ActorMiddleware
@@ -93,6 +95,7 @@ def _stripe_double_mount() -> list:
 def route_handlers() -> list:
     return [
         HomeController,
+        OperationsController,
         SignInController,
         PasswordResetController,
         AccountController,
@@ -162,7 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if engine.engine_type == "postgres" and getattr(engine, "pool", None) is not None:
                 await engine.close_connection_pool()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         middleware=[DefineMiddleware(ActorMiddleware)],
@@ -181,4 +184,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         after_request=_add_security_headers,
         debug=False,
+        # Logging is configured by the process (booking.observability.logs), not by the app: Litestar's
+        # default would replace the root handlers with its own plain-text format.
+        logging_config=None,
     )
+    # Outside routing, so unknown addresses (404) and wrong methods (405) get their line and metrics too.
+    app.asgi_handler = RequestObserver(app.asgi_handler)
+    return app

@@ -126,8 +126,15 @@ async def worker(settings: Settings) -> None:
     from booking.notifications.delivery import transport_from_settings
     from booking.notifications.worker import run_forever
 
+    import signal
+
     print("Worker delivering the outbox; Ctrl-C to stop.", flush=True)
-    await run_forever(transport_from_settings(settings))
+    # systemd stops a service with SIGTERM: finish the pass and remove the heartbeat, as on Ctrl-C.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await run_forever(transport_from_settings(settings), stop=stop)
 
 
 async def backup(settings: Settings, args: argparse.Namespace) -> None:
@@ -161,9 +168,20 @@ async def restore(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> None:
+    import shutil
+
     import uvicorn
 
+    from booking.observability.logs import logging_config
+
     _ensure_sqlite_dir(settings)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several server processes: each keeps its counters in files here and /metrics adds them up.
+        # Emptied at each start, as prometheus_client requires.
+        metrics_dir = (settings.var_dir / "prometheus").absolute()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run(
         "booking.app:create_app",
         factory=True,
@@ -172,6 +190,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        log_config=logging_config(),  # JSON lines; booking.requests replaces the access log
+        access_log=False,
     )
 
 
@@ -209,6 +229,10 @@ def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # piccolo warns on stderr when it cannot reach the database; we say it in one line below.
     warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server version)")
+    from booking.observability.logs import configure_logging
+
+    # Long-running and operating commands log what they do; the others only what goes wrong.
+    configure_logging("INFO" if args.command in ("worker", "backup", "restore") else "WARNING")
     try:
         settings = use_settings(load_settings())
         if args.command == "serve":

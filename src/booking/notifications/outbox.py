@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from booking.db import write_transaction
 from booking.notifications.tables import OutboxMessage
+from booking.observability.context import current_request_id
 from booking.settings import current_settings
 from booking.templating import render
 
@@ -60,6 +61,7 @@ async def enqueue_email(
                 body_text=body_text,
                 body_html=body_html,
                 attachments=[a.to_json() for a in attachments],
+                request_id=current_request_id(),
             )
         ).returning(OutboxMessage.id)
     return rows[0]["id"]

@@ -16,8 +16,10 @@ import time
 from typing import Callable
 
 from booking.clock import utc_now
+from booking.notifications import heartbeat
 from booking.notifications.delivery import PermanentDeliveryError, Transport, build_message
 from booking.notifications.tables import OutboxMessage
+from booking.observability.context import current_request_id, new_request_id, restore_request_id, use_request_id
 
 log = logging.getLogger("booking.worker")
 
@@ -63,6 +65,8 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
         row = await _claim_next()
         if row is None:
             break
+        # The lines about this message carry the id of the request (or worker pass) that wrote it.
+        request_id = use_request_id(row.get("request_id") or current_request_id())
         try:
             await transport.send(build_message(row))
         except PermanentDeliveryError as error:
@@ -87,6 +91,8 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
                 {OutboxMessage.status: "sent", OutboxMessage.sent_at: utc_now(), OutboxMessage.lease_until: None, OutboxMessage.last_error: ""}
             ).where(OutboxMessage.id == row["id"])
             sent += 1
+            log.info("outbox %s delivered", row["id"], extra={"outbox_id": row["id"], "attempt": row["attempts"]})
+        restore_request_id(request_id)
     return sent
 
 
@@ -98,9 +104,22 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
     from booking.scheduling.hold_sweeper import sweep_expired_holds
     from booking.slypark.offers import expire_offers
 
+    from booking.ops.scheduled_backups import BackupScheduler
+
     stop = stop or asyncio.Event()
     reminders_due = 0.0
+    worker_name, beat_due = heartbeat.new_worker_name(), 0.0
+    backups = BackupScheduler()  # takes the daily backup when BOOKING_BACKUP_DIR is set
+    log.info("worker %s started", worker_name)
     while not stop.is_set():
+        use_request_id(new_request_id("w-"))  # the outbox rows and log lines of one pass share an id
+        if time.monotonic() >= beat_due:
+            beat_due = time.monotonic() + heartbeat.BEAT_EVERY_SECONDS
+            try:
+                await heartbeat.beat(worker_name, clock())
+            except Exception:
+                log.exception("heartbeat failed")
+        backups.start_if_due(clock())
         if time.monotonic() >= reminders_due:  # timed notices first, so this pass delivers them
             reminders_due = time.monotonic() + CHECK_EVERY_SECONDS
             try:
@@ -128,3 +147,9 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except asyncio.TimeoutError:
             pass
+    await backups.stop()
+    try:
+        await heartbeat.forget(worker_name)  # a clean stop turns /readyz at once, not after STALE_AFTER
+    except Exception:
+        log.exception("could not remove the heartbeat of worker %s", worker_name)
+    log.info("worker %s stopped", worker_name)

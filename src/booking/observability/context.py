@@ -36,3 +36,12 @@ def request_id_set(request_id: str) -> Iterator[str]:
         yield request_id
     finally:
         _request_id.reset(token)
+
+
+def use_request_id(request_id: str):
+    """Set the id for what follows in this context (a worker pass); returns a token for `restore_request_id`."""
+    return _request_id.set(request_id)
+
+
+def restore_request_id(token) -> None:
+    _request_id.reset(token)

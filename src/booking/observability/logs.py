@@ -14,13 +14,15 @@ import logging
 import logging.config
 from urllib.parse import urlsplit
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from booking.observability.context import current_request_id
 
 REDACTED = "[redacted]"
 # Chatty libraries whose INFO lines say nothing an operator needs (httpx would log every Stripe call).
-_QUIET = {"httpx": "WARNING", "httpcore": "WARNING", "asyncio": "WARNING", "aiosqlite": "WARNING", "stripe": "WARNING"}
+_QUIET = {"httpx": "WARNING", "httpcore": "WARNING", "asyncio": "WARNING", "aiosqlite": "WARNING", "stripe": "WARNING",
+          "piccolo": "WARNING"}
 
 
 def configured_secrets() -> tuple[str, ...]:
@@ -46,6 +48,7 @@ class JsonLogFormatter(JsonFormatter):
             ["levelname", "name", "message"],
             rename_fields={"levelname": "level", "name": "logger", "exc_info": "traceback"},
             timestamp="time",
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],  # uvicorn's copy of the message with ANSI colours
         )
 
     def add_fields(self, log_data, record, message_dict) -> None:

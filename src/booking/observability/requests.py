@@ -17,7 +17,7 @@ from booking.observability.metrics import observe_request
 log = logging.getLogger("booking.requests")
 
 UNMATCHED = "unmatched"
-# Probes hit these every few seconds; their lines would drown the rest, so they are DEBUG unless they fail.
+# Probes hit these every few seconds; their lines would drown the rest, so they are DEBUG when answered 2xx/3xx.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -58,7 +58,7 @@ class RequestObserver:
         observe_request(scope.get("method", ""), route, status, seconds)
         actor = scope.get("user")
         client = scope.get("client")
-        level = logging.DEBUG if route in QUIET_ROUTES and status < 500 else logging.INFO
+        level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
         log.log(level, "%s %s %s", scope.get("method"), route, status, extra={
             "request_id": request_id,
             "method": scope.get("method"),

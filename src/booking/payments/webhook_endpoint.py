@@ -6,10 +6,20 @@ import logging
 
 from litestar import Controller, Request, Response, post
 
+from booking.observability.metrics import count_webhook
 from booking.payments.webhooks import BadWebhook, receive
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 512 * 1024  # Stripe's events are a few KB; anything huge is not Stripe
+
+
+def webhook_outcome_kind(outcome: str) -> str:
+    """A metric label from `receive`'s description of what happened: a small, fixed set of values."""
+    if outcome.startswith("already processed"):
+        return "duplicate"
+    if outcome.startswith("ignored "):
+        return "ignored"
+    return "processed"
 
 
 class StripeWebhookController(Controller):
@@ -25,5 +35,7 @@ class StripeWebhookController(Controller):
             outcome = await receive(body, request.headers.get("stripe-signature"))
         except BadWebhook as error:
             log.warning("Stripe webhook refused: %s", error.message)
+            count_webhook("refused")
             return Response({"error": error.message}, status_code=400)
+        count_webhook(webhook_outcome_kind(outcome))
         return Response({"received": True, "outcome": outcome}, status_code=200)

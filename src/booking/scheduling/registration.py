@@ -18,6 +18,7 @@ from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
+from booking.observability.metrics import counts_registrations
 from booking.payments.checkout import CARD_HOLD
 from booking.payments.gateway import card_payments_available
 from booking.scheduling import history
@@ -128,6 +129,7 @@ async def overlap_warnings(attendee_id: int, offering_id: int) -> list[str]:
     return warnings
 
 
+@counts_registrations
 async def register(actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None) -> RegistrationOutcome:
     now = now or utc_now()
     po_number = " ".join((request.po_number or "").split())

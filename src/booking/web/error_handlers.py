@@ -109,7 +109,9 @@ def _is_id_out_of_range(error: Exception) -> bool:
 def handle_unexpected(request: Request, error: Exception) -> Response:
     if _is_id_out_of_range(error):
         return handle_domain_error(request, NotFound("No such item."))
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    # The route's template, never the path itself: a path can hold a sign-in link's or a feed's token.
+    route = request.scope.get("path_template") or "unmatched"
+    log.exception("unhandled error on %s %s", request.method, route, exc_info=error)
     if is_api_path(request.url.path):
         return problem_response(500, "internal_error", "Something went wrong", "An unexpected error occurred; nothing was changed.")
     return _html_error(request, 500, "Something went wrong", _PAGE_MESSAGES[500])
