@@ -163,13 +163,12 @@ async def _restore_postgres(database_url: str, data_file: Path, manifest: dict) 
 
 async def _drop_postgres_relations(connection) -> None:
     """Back to empty: the target had no relations before the restore, so everything there now came from it."""
+    keywords = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"}
     async with connection.transaction():
         for name in await _postgres_relations(connection):
             schema, _, relation = name.partition(".")
-            kind = await connection.fetchval(
-                "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            kind = await connection.fetchval(  # ::text: asyncpg returns PostgreSQL's "char" as bytes
+                "SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = $1 AND c.relname = $2", schema, relation)
-            keyword = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE",
-                       "f": "FOREIGN TABLE"}.get(kind)
-            if keyword:  # None: already gone with a table it belonged to
-                await connection.execute(f"DROP {keyword} IF EXISTS {quoted(schema)}.{quoted(relation)} CASCADE")
+            if kind in keywords:  # None: already gone with the table it belonged to (an index, an owned sequence)
+                await connection.execute(f"DROP {keywords[kind]} IF EXISTS {quoted(schema)}.{quoted(relation)} CASCADE")
