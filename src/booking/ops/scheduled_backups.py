@@ -110,21 +110,26 @@ async def run_scheduled_backup(settings: Settings, now: dt.datetime | None = Non
         return None
     destination = settings.backup_dir.absolute() / directory_name(now)
     log.info("scheduled backup %s started into %s", slot, destination)
+    started = time.monotonic()
+
+    def finished() -> dt.datetime:  # on the caller's clock, like `now`, so retries are judged on one clock
+        return now + dt.timedelta(seconds=time.monotonic() - started)
+
     try:
         result = await take_backup(settings.database_url, destination)
     except asyncio.CancelledError:
-        await _failed(run_id, slot, "interrupted: the worker stopped during the backup", now, notify=False)
+        await _failed(run_id, slot, "interrupted: the worker stopped during the backup", finished(), notify=False)
         raise
     except BackupError as error:
         log.error("scheduled backup %s failed: %s", slot, error)
-        await _failed(run_id, slot, str(error), now)
+        await _failed(run_id, slot, str(error), finished())
         return None
     except Exception as error:  # a full disk, a permission: unexpected, so with its traceback (once)
         log.exception("scheduled backup %s failed", slot)
-        await _failed(run_id, slot, f"{type(error).__name__}: {error}", now)
+        await _failed(run_id, slot, f"{type(error).__name__}: {error}", finished())
         return None
     await BackupRun.update({
-        BackupRun.status: "succeeded", BackupRun.finished_at: utc_now(), BackupRun.path: str(result.path),
+        BackupRun.status: "succeeded", BackupRun.finished_at: finished(), BackupRun.path: str(result.path),
         BackupRun.size_bytes: result.size_bytes, BackupRun.error: "",
     }).where(BackupRun.id == run_id)
     log.info("scheduled backup %s done: %s rows, %s bytes, %.1f s", slot, result.rows, result.size_bytes,
@@ -143,7 +148,7 @@ async def _failed(run_id: int, slot: str, reason: str, now: dt.datetime, notify:
     try:
         async with write_transaction():
             row = await BackupRun.select().where(BackupRun.id == run_id).first()
-            await BackupRun.update({BackupRun.status: "failed", BackupRun.finished_at: utc_now(),
+            await BackupRun.update({BackupRun.status: "failed", BackupRun.finished_at: now,
                                     BackupRun.error: reason[:4000]}).where(BackupRun.id == run_id)
             if notify:
                 await _tell_admins(row, reason, now)
