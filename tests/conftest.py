@@ -42,6 +42,11 @@ def run_cli(*args: str, database_url: str, var_dir: Path, extra_env: dict | None
         **(extra_env or {}),
     }
     result = subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    from tests.log_scan import leaks
+
+    # The command's log lines go to standard error (its standard output may print a token by contract).
+    leaked = leaks(result.stderr.splitlines())
+    assert not leaked, f"booking {args[0]} logged something secret:\n" + "\n".join(leaked)
     if check and result.returncode != 0:
         raise AssertionError(f"booking {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -230,6 +235,40 @@ async def asgi_client(app, base_url: str = "http://testserver.local"):
 async def client(app):
     async with asgi_client(app) as http:
         yield http
+
+
+@pytest.fixture(scope="session")
+def log_lines():
+    """Every log record of the run, formatted as production formats it (tests/log_scan.py)."""
+    import logging
+
+    from tests.log_scan import LineCollector
+
+    collector = LineCollector()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(collector)
+    root.setLevel(logging.DEBUG)  # the request lines of /healthz, /readyz and /metrics are DEBUG
+    for name in ("asyncio", "aiosqlite", "httpcore", "httpx", "piccolo", "PIL", "fontTools", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)  # chatty, and nothing of ours in them
+    yield collector
+    root.removeHandler(collector)
+    root.setLevel(previous_level)
+
+
+@pytest.fixture(autouse=True)
+def no_secrets_in_the_logs(request, log_lines):
+    """Fails the test whose log lines hold a secret, a token or a medical note (see tests/log_scan.py)."""
+    from tests.log_scan import leaks, student_notes
+
+    log_lines.take()
+    database_url = request.getfixturevalue("settings").database_url if "db" in request.fixturenames else None
+    yield
+    lines = log_lines.take()
+    notes = student_notes(database_url) if database_url and lines else ()
+    leaked = leaks(lines, notes)
+    if leaked:
+        pytest.fail("secret data in the logs of this test:\n" + "\n".join(leaked[:10]), pytrace=False)
 
 
 pytest_plugins = ["tests.factories", "tests.smtp"]

@@ -173,6 +173,11 @@ def live_server(chromium_path, tmp_path_factory) -> LiveServer:
         pytest.fail(f"The live server did not start: {problem}\n--- server log ---\n{server.log()}", pytrace=False)
     yield server
     _stop(process)
+    from tests.log_scan import leaks, student_notes
+
+    leaked = leaks(server.log().splitlines(), student_notes(database_url))
+    if leaked:
+        pytest.fail("secret data in the live server's log:\n" + "\n".join(leaked[:10]), pytrace=False)
 
 
 class LiveData:
