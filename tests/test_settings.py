@@ -47,3 +47,19 @@ def test_postgres_url_selects_postgres_and_an_external_worker():
     assert settings.database_kind == "postgresql"
     assert not settings.worker_in_process
     assert settings.base_url == "https://pd.scoe.net"
+
+
+def test_operating_settings_are_read_and_checked(tmp_path):
+    base = {"BOOKING_SECRET_KEY": GOOD_KEY, "BOOKING_VAR_DIR": str(tmp_path)}
+    settings = load_settings({**base, "BOOKING_BACKUP_DIR": "/var/backups/booking", "BOOKING_BACKUP_KEEP_DAILY": "3",
+                              "BOOKING_METRICS_TOKEN": "t" * 16, "BOOKING_METRICS_ALLOW": " 10.20.0.5, 10.30.0.0/16 ,::1"})
+    assert (str(settings.backup_dir), settings.backup_keep_daily, settings.backup_keep_weekly) == ("/var/backups/booking", 3, 4)
+    assert [str(n) for n in settings.metrics_allow] == ["10.20.0.5/32", "10.30.0.0/16", "::1/128"]
+    unset = load_settings(base)
+    assert (unset.backup_dir, unset.metrics_token, unset.metrics_allow) == (None, None, ())
+    for env, message in (({"BOOKING_METRICS_ALLOW": "10.0.0.0/8, intranet"}, "'intranet' is not an IP address"),
+                         ({"BOOKING_METRICS_TOKEN": "short"}, "at least 16"),
+                         ({"BOOKING_BACKUP_KEEP_DAILY": "0"}, "at least 1"),
+                         ({"BOOKING_BACKUP_KEEP_WEEKLY": "-1"}, "whole number")):
+        with pytest.raises(ConfigurationError, match=message):
+            load_settings({**base, **env})
