@@ -35,8 +35,8 @@ def configured_secrets() -> tuple[str, ...]:
     values = [settings.secret_key, settings.stripe_secret_key, settings.stripe_webhook_secret, settings.metrics_token]
     if settings.smtp_url:
         values.append(urlsplit(settings.smtp_url).password)
-    for url in (settings.database_url,):
-        values.append(urlsplit(url).password if url.startswith("postgres") else None)
+    if settings.database_kind == "postgresql":
+        values.append(urlsplit(settings.database_url).password)
     return tuple(value for value in values if value and len(value) >= 6)
 
 
