@@ -37,11 +37,17 @@ async def signed_in(client, user: dict) -> dict:
     return user
 
 
-async def csrf_token(client, path: str = "/sign-in") -> str:
-    response = await client.get(path)
+def token_from_page(response) -> str:
+    """The CSRF token of a page that rendered: taking one from an error page would hide the error."""
+    assert response.status_code == 200, (
+        f"GET {response.request.url} answered {response.status_code}, not 200: no token taken from it\n{response.text[:500]}")
     match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
-    assert match, f"no CSRF token on {path}"
+    assert match, f"no CSRF token on {response.request.url}"
     return match.group(1)
+
+
+async def csrf_token(client, path: str = "/sign-in") -> str:
+    return token_from_page(await client.get(path))
 
 
 async def post_form(client, path: str, data: dict, *, token_from: str = "/sign-in", **kwargs):

@@ -63,6 +63,15 @@ async def test_coordinator_gets_404_for_every_id_outside_the_district(client):
     assert {o["id"] for o in others}.isdisjoint(mine) and staff["id"] not in mine
 
 
+async def test_the_add_a_person_page_renders_with_every_field_empty(client):
+    await signed_in(client, await make_user("admin"))
+    page = await client.get("/admin/users/new")
+    assert page.status_code == 200, page.text[:300]
+    for name in ("name", "email", "job_title", "role", "district", "school"):
+        assert f'name="{name}"' in page.text
+    assert 'name="name" type="text" value=""' in page.text
+
+
 async def test_admin_creates_a_person_with_a_role(client):
     await signed_in(client, await make_user("admin"))
     response = await post_form(client, "/admin/users/new", {"name": "New Coordinator", "email": "new.coord@example.org",

@@ -226,7 +226,7 @@ async def test_staff_record_fieldwork_on_the_participant_page_and_everyone_sees_
     assert f'action="{path}/fieldwork"' in text
     assert 'id="f-worked_on" name="worked_on" type="date"' in text and 'id="f-fieldwork_hours"' in text
     assert 'id="f-fieldwork_description"' in text and 'id="f-description"' not in text  # no make-up form: nothing missed
-    token = page_csrf(before.text)
+    token = page_csrf(before)
 
     bad = await client.post(f"{path}/fieldwork", data={
         "_csrf_token": token, "worked_on": (today() + dt.timedelta(days=3)).isoformat(), "fieldwork_hours": "25",
@@ -268,12 +268,12 @@ async def test_staff_record_fieldwork_on_the_participant_page_and_everyone_sees_
     assert "Fieldwork and coaching: 12.5 hours" in mine and "Coaching meeting on the site plan" in mine
     assert "Sessions attended: 7 hours" in mine
     assert (await client.post(f"{path}/fieldwork", data={
-        "_csrf_token": page_csrf((await client.get("/my/transcript")).text), "worked_on": today().isoformat(),
+        "_csrf_token": page_csrf(await client.get("/my/transcript")), "worked_on": today().isoformat(),
         "fieldwork_hours": "2", "fieldwork_description": "Self-reported"})).status_code == 403
     assert await FieldworkEntry.count() == 1
 
     await signed_in(client, staff_user)
-    token = page_csrf((await client.get(path)).text)
+    token = page_csrf(await client.get(path))
     removed = await client.post(f"{path}/fieldwork/{entry}/remove", data={"_csrf_token": token}, headers=HTMX)
     assert removed.status_code == 200 and removed.headers["hx-redirect"] == f"{path}?notice=fieldwork-removed#fieldwork"
     assert await FieldworkEntry.count() == 0
@@ -294,7 +294,7 @@ async def test_the_pages_refuse_fieldwork_after_completion_and_for_another_cohor
     entry = await record_fieldwork(staff, reg, today(), "3", "Mentoring meeting")
     await signed_in(client, staff_user)
     path = f"/staff/cohorts/{cohort['id']}/progress/{reg}"
-    token = page_csrf((await client.get(path)).text)
+    token = page_csrf(await client.get(path))
 
     elsewhere = await client.post(f"/staff/cohorts/{cohort['id']}/progress/{other_application['registration']}/fieldwork",
                                   data={"_csrf_token": token, "worked_on": today().isoformat(), "fieldwork_hours": "2",

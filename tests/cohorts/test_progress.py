@@ -25,7 +25,7 @@ from booking.scheduling.pd_hours import complete_offering
 from booking.scheduling.tables import Registration, RegistrationEvent
 from booking.scheduling.transcript import certificate_by_code
 from tests.cohorts.cohort_factory import complete_form, saturday
-from tests.factories import make_user, signed_in
+from tests.factories import make_user, signed_in, token_from_page
 from tests.workshop_factory import staff_actor
 
 HTMX = {"HX-Request": "true"}
@@ -303,10 +303,7 @@ async def test_only_the_participant_and_staff_see_progress_and_only_staff_change
 # --- Pages ---------------------------------------------------------------------------------
 
 
-def page_csrf(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+page_csrf = token_from_page  # takes the response: its status is checked before the token is read
 
 
 async def test_staff_pages_show_progress_and_take_makeups_and_completion(client):
@@ -333,7 +330,7 @@ async def test_staff_pages_show_progress_and_take_makeups_and_completion(client)
     text = " ".join(detail.text.split())
     assert "Attended" in text and "Excused" in text and "Not marked yet" in text
     assert f'<option value="{s2["id"]}">' in text and f'<option value="{s1["id"]}">' not in text  # only missed sessions
-    token = page_csrf(detail.text)
+    token = page_csrf(detail)
 
     bad = await client.post(f"{path}/makeups", data={"_csrf_token": token, "session": str(s2["id"]), "description": "",
                                                      "hours": "9", "due_on": "soon"})
@@ -381,7 +378,7 @@ async def test_staff_pages_are_for_staff_only(client):
     await signed_in(client, user)
     assert (await client.get(f"/staff/cohorts/{cohort['id']}/progress")).status_code == 403
     assert (await client.get(f"/staff/cohorts/{cohort['id']}/progress/{reg}")).status_code == 403
-    token = page_csrf((await client.get("/my/transcript")).text)
+    token = page_csrf(await client.get("/my/transcript"))
     refused = await client.post(f"/staff/cohorts/{cohort['id']}/progress/{reg}/completion",
                                 data={"_csrf_token": token, "completed_on": today().isoformat(), "override_reason": "x"})
     assert refused.status_code == 403

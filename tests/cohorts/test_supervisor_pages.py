@@ -13,7 +13,7 @@ from booking.cohorts.applications import resend_supervisor_link
 from booking.cohorts.tables import CohortApplication
 from booking.notifications.tables import OutboxMessage
 from tests.cohorts.cohort_factory import make_cohort, submitted_applicant
-from tests.factories import signed_in
+from tests.factories import signed_in, token_from_page
 from tests.workshop_factory import staff_actor
 
 BOSS = "boss@school.example"
@@ -34,8 +34,7 @@ async def answer_of(application_id: int) -> tuple[str, str]:
     return row["supervisor_response"], row["supervisor_comment"]
 
 
-def form_token(html: str) -> str:
-    return re.search(r'name="_csrf_token" value="([^"]+)"', html).group(1)
+form_token = token_from_page  # takes the response: its status is checked before the token is read
 
 
 async def an_applicant(**form):
@@ -57,7 +56,7 @@ async def test_a_supervisor_without_an_account_looks_then_answers_once(client):
     assert shown.headers["cache-control"] == "no-store"
     assert "booking_csrf" in shown.headers.get("set-cookie", "")  # a visitor gets the CSRF cookie on the GET
     assert await answer_of(application["id"]) == ("", "")  # looking never answers
-    token = form_token(shown.text)
+    token = form_token(shown)
 
     missing = await client.post(link, data={"_csrf_token": token, "comment": "Strong leader"})
     assert missing.status_code == 422 and "Choose whether you support this application." in text_of(missing.text)
@@ -95,7 +94,7 @@ async def test_a_supervisor_without_an_account_looks_then_answers_once(client):
 async def test_not_supporting_is_recorded_too(client):
     _, person, application, link = await an_applicant()
     client.cookies.clear()
-    token = form_token((await client.get(link)).text)
+    token = form_token(await client.get(link))
     answered = await client.post(link, data={"_csrf_token": token, "support": "no"})
     assert answered.status_code == 200 and "you do not support" in text_of(answered.text)
     assert await answer_of(application["id"]) == ("declined", "")
@@ -107,7 +106,7 @@ async def test_tampered_and_superseded_links_say_only_that_the_link_is_not_valid
     _, person, application, link = await an_applicant()
     _, _, other, _ = await an_applicant()
     client.cookies.clear()
-    token = form_token((await client.get(link)).text)
+    token = form_token(await client.get(link))
     application_id, expires, signature = link.rsplit("/", 1)[1].split(".")
     flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
     bad_links = [
@@ -142,7 +141,7 @@ async def test_an_expired_link_asks_for_a_new_one(client):
     response = await client.get(f"/cohorts/supervisor/{old}")
     assert response.status_code == 410
     assert "ask the applicant to send you a new one" in text_of(response.text)
-    token = form_token((await client.get("/sign-in")).text)
+    token = form_token(await client.get("/sign-in"))
     posted = await client.post(f"/cohorts/supervisor/{old}", data={"_csrf_token": token, "support": "yes"})
     assert posted.status_code == 410 and await answer_of(application["id"]) == ("", "")
     fresh = supervisor.make_token(application["id"], row["supervisor_nonce"], dt.datetime.now(dt.timezone.utc))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import create_offering, get_offering
@@ -11,7 +10,7 @@ from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration
-from tests.factories import make_user
+from tests.factories import make_user, token_from_page
 
 
 def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -58,10 +57,7 @@ async def registration(registration_id: int) -> dict:
     return await Registration.select().where(Registration.id == registration_id).first()
 
 
-def page_csrf(html: str) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+page_csrf = token_from_page  # takes the response: its status is checked before the token is read
 
 
 HTMX = {"HX-Request": "true"}

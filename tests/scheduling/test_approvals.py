@@ -15,7 +15,7 @@ from booking.notifications.tables import OutboxMessage
 from booking.scheduling import approvals
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration, RegistrationEvent
-from tests.factories import make_user, post_form, signed_in
+from tests.factories import make_user, post_form, signed_in, token_from_page
 from tests.workshop_factory import make_workshop
 
 
@@ -108,7 +108,7 @@ async def test_htmx_updates_the_row_in_place(client, approval_districts):
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
     page = await client.get("/district/approvals")
     assert f'hx-post="/district/approvals/{registration["id"]}/approve" hx-target="#approval-{registration["id"]}"' in page.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = token_from_page(page)
 
     response = await client.post(f"/district/approvals/{registration['id']}/approve",
                                  headers={"HX-Request": "true", "X-CSRFToken": token})
@@ -125,7 +125,7 @@ async def test_an_expired_hold_cannot_be_approved_and_says_so(client, approval_d
     await Registration.update({Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)}).where(
         Registration.id == registration["id"])
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get("/district/approvals")).text).group(1)
+    token = token_from_page(await client.get("/district/approvals"))
 
     plain = await post_form(client, f"/district/approvals/{registration['id']}/approve", {}, token_from="/district/approvals")
     assert plain.status_code == 409

@@ -50,7 +50,7 @@ async def test_a_tap_sets_the_mark_and_re_renders_the_row_in_place(client):
     session = offering["sessions"][0]
     person = registrations[0]
     url = f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{person['id']}"
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
 
     cycle = []
     for status in ("present", "absent", "excused", "present"):
@@ -72,7 +72,7 @@ async def test_without_javascript_the_form_post_saves_and_returns_to_the_sheet(c
     offering, registrations = await _setup(client, people=1)
     session = offering["sessions"][1]
     person = registrations[0]
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
 
     response = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{person['id']}",
                                  data={"status": "excused", "_csrf_token": token})
@@ -89,7 +89,7 @@ async def test_without_javascript_the_form_post_saves_and_returns_to_the_sheet(c
 async def test_double_taps_at_once_leave_exactly_one_row_per_person_and_session(client):
     offering, registrations = await _setup(client, people=4)
     session = offering["sessions"][0]
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
     taps = []
     for person in registrations:
         url = f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{person['id']}"
@@ -110,7 +110,7 @@ async def test_only_confirmed_registrations_can_be_marked(client):
     offering, registrations = await _setup(client, people=2, capacity=1)
     session = offering["sessions"][0]
     waitlisted = next(r for r in registrations if r["status"] == "waitlisted")
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
 
     plain = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{waitlisted['id']}",
                               data={"status": "present", "_csrf_token": token})
@@ -128,7 +128,7 @@ async def test_unknown_sessions_registrations_and_statuses_are_refused_and_chang
     other = await workshop(actor, title="Another workshop")
     other_person = (await enrol(other["id"], await attendees(1)))[0]
     session, person = offering["sessions"][0], registrations[0]
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
     base = f"/staff/offerings/{offering['id']}/attendance"
 
     async def tap(session_id: int, registration_id: int, status: str = "present", offering_id: int = offering["id"]):
@@ -162,7 +162,7 @@ async def test_attendance_is_not_taken_for_a_cancelled_workshop(client):
     from booking.catalog.tables import Offering
 
     offering, registrations = await _setup(client, people=1)
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
     await Offering.update({Offering.status: "cancelled"}).where(Offering.id == offering["id"])
 
     response = await client.post(
@@ -191,7 +191,7 @@ async def test_people_who_are_not_staff_get_403_and_anonymous_visitors_are_sent_
     for role, district in (("attendee", None), ("coordinator", "EGUSD"), ("finance", None)):
         client.cookies.clear()
         await signed_in(client, await make_user(role, district=district))
-        token = page_csrf((await client.get("/account")).text)
+        token = page_csrf(await client.get("/account"))
         for path in pages:
             assert (await client.get(path)).status_code == 403, (role, path)
         for path in posts:

@@ -21,7 +21,7 @@ async def _setup(client, capacity: int = 3, people: int = 4):
     people_rows = await attendees(people)
     registrations = await enrol(offering["id"], people_rows)
     await signed_in(client, staff)
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/attendance")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
     return offering, people_rows, registrations, token
 
 

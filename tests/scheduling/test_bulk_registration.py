@@ -14,7 +14,7 @@ from booking.notifications.tables import OutboxMessage
 from booking.scheduling.bulk_registration import InvalidLines, parse_line, register_many
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration
-from tests.factories import make_user, post_form, signed_in
+from tests.factories import make_user, post_form, signed_in, token_from_page
 from tests.workshop_factory import make_workshop
 
 
@@ -154,7 +154,7 @@ async def test_htmx_gets_just_the_panel_back(client):
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
     page = await client.get(f"/workshops/{offering_id}")
     assert 'hx-target="#register-others"' in page.text
-    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    token = token_from_page(page)
     response = await client.post(f"/workshops/{offering_id}/register-others", data={"people": "fine@egusd.example"},
                                  headers={"HX-Request": "true", "X-CSRFToken": token})
     assert response.status_code == 200

@@ -24,6 +24,7 @@ async def test_a_person_makes_an_address_and_gets_every_way_to_subscribe(client)
     made = await post_form(client, PAGE, {}, token_from=PAGE)
     assert made.status_code == 303
     page = await client.get(made.headers["location"])
+    assert page.status_code == 200
     [address] = addresses(page.text)
     assert (await client.get(address.removeprefix("http://testserver.local"))).status_code == 200
     webcal = address.replace("http://", "webcal://")

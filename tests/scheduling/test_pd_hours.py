@@ -34,7 +34,7 @@ async def test_all_sessions_awards_only_those_present_at_every_session(client):
     await _mark(actor, offering, excused, ["present", "excused", "present"])
     await _mark(actor, offering, partial, ["present", "absent", None])
     await signed_in(client, staff)
-    token = page_csrf((await client.get(f"/staff/offerings/{offering['id']}/roster")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/roster"))
 
     response = await client.post(f"/staff/offerings/{offering['id']}/complete", data={"_csrf_token": token})
 
@@ -144,7 +144,7 @@ async def test_completing_over_http_reports_a_refusal_and_changes_nothing(client
     future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
     upcoming = await workshop(actor, sessions=[session(future.year, future.month, future.day)])
     await signed_in(client, staff)
-    token = page_csrf((await client.get(f"/staff/offerings/{upcoming['id']}/roster")).text)
+    token = page_csrf(await client.get(f"/staff/offerings/{upcoming['id']}/roster"))
 
     response = await client.post(f"/staff/offerings/{upcoming['id']}/complete", data={"_csrf_token": token})
     unknown = await client.post("/staff/offerings/999999/complete", data={"_csrf_token": token})

@@ -15,6 +15,9 @@ from booking.web.guards import admin_only
 from booking.web.pages import page, page_or_fragment, redirect
 
 
+NEW_PERSON_FIELDS = ("email", "name", "role", "job_title", "district", "school")
+
+
 async def _choices() -> dict:
     return {"roles": ROLES, "role_labels": ROLE_LABELS, "districts": await list_districts(), "schools": await list_schools()}
 
@@ -40,7 +43,9 @@ class PeopleAdminController(Controller):
 
     @get("/new")
     async def new_form(self, request: Request) -> object:
-        return page(request, "accounts/admin_user_new.html", form={}, errors={}, **await _choices())
+        # Every field the template shows, empty: the templates refuse undefined names (StrictUndefined).
+        return page(request, "accounts/admin_user_new.html", form=dict.fromkeys(NEW_PERSON_FIELDS, ""), errors={},
+                    **await _choices())
 
     @post("/new")
     async def create(self, request: Request) -> object:
