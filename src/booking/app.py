@@ -59,6 +59,7 @@ from booking.templating import STATIC_DIR, environment
 from booking.web.auth import ActorMiddleware
 from booking.web.error_handlers import EXCEPTION_HANDLERS
 from booking.web.home import HomeController
+from booking.web.input_boundary import MAX_BODY_BYTES, check_input
 
 log = logging.getLogger("booking")
 
@@ -182,6 +183,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         openapi_config=OpenAPIConfig(title="SCOE booking API", version="1.0.0", path="/schema"),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_input,  # the one input boundary: every query, form and JSON body
+        request_max_body_size=MAX_BODY_BYTES,
         after_request=_add_security_headers,
         debug=False,
         # Logging is configured by the process (booking.observability.logs), not by the app: Litestar's

@@ -122,6 +122,25 @@ async def lock_rows_for_update(table: type[Table], *where) -> None:
         await table.select(table._meta.primary_key).where(*where).lock_rows()
 
 
+# asyncpg binds at most 32,767 parameters to one statement (and SQLite 32,766 since 3.32): a
+# multi-row INSERT of n rows binds n * columns of them.
+MAX_QUERY_PARAMETERS = 32_766
+
+
+async def insert_many(table: type[Table], rows: list[Table], *returning) -> list[dict]:
+    """INSERT `rows` in as few statements as the drivers' parameter limit allows; returns the
+    `returning` columns of every row, in order (an empty list when none are asked for)."""
+    per_row = len(table._meta.columns)
+    chunk = max(1, MAX_QUERY_PARAMETERS // per_row)
+    stored: list[dict] = []
+    for start in range(0, len(rows), chunk):
+        query = table.insert(*rows[start:start + chunk])
+        result = await (query.returning(*returning) if returning else query)
+        if returning:
+            stored.extend(result)
+    return stored
+
+
 def contains_text(column, text: str):
     """Case-insensitive substring match (ILIKE on PostgreSQL; SQLite's LIKE already ignores ASCII case)."""
     pattern = f"%{text}%"  # a % or _ typed into a search box simply widens the search

@@ -19,7 +19,8 @@ from booking.catalog.tables import AUDIENCES, FORMATS, GRADE_BANDS, Offering
 from booking.catalog.validation import decode_audiences
 from booking.clock import LOCAL_TZ, format_local, utc_now
 from booking.db import contains_text
-from booking.errors import InvalidInput
+from booking.errors import InvalidInput, collect_field_errors
+from booking.fields import parse_date, parse_int
 from booking.scheduling.capacity import SeatCounts, seat_counts
 
 PAGE_SIZE = 20
@@ -112,15 +113,7 @@ def _parse_date(value: str, name: str, errors: dict[str, str]) -> dt.date | None
     value = value.strip()
     if not value:
         return None
-    try:
-        parsed = dt.date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "Enter a date like 2026-03-14."
-        return None
-    if not 2000 <= parsed.year <= 2100:
-        errors[name] = "Enter a date between the years 2000 and 2100."
-        return None
-    return parsed
+    return collect_field_errors(errors, parse_date, value, name, message="Enter a date like 2026-03-14.")
 
 
 def parse_catalog_query(params: dict[str, str], subjects: list[str]) -> CatalogQuery:
@@ -159,11 +152,9 @@ def parse_catalog_query(params: dict[str, str], subjects: list[str]) -> CatalogQ
     if available not in ("", "1", "on", "true", "yes"):
         errors["available"] = "Tick the box or leave it empty."
     query.seats_available = available != ""
-    page = value("page") or "1"
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
-        errors["page"] = "The page number must be a whole number from 1."
-    else:
-        query.page = int(page)
+    page = collect_field_errors(errors, parse_int, value("page"), "page", minimum=1, maximum=MAX_PAGE, blank=1,
+                                message="The page number must be a whole number from 1.")
+    query.page = page or 1
     if errors:
         raise InvalidInput(errors)
     return query

@@ -20,7 +20,7 @@ from booking.errors import NotFound
 from booking.ical_writer import (EventSpec, calendar_host, offering_page_url, serialize, session_description,
                                  session_location, session_summary)
 
-_FILE_NAME = re.compile(r"^(\d{1,18})\.ics$")
+_FILE_NAME = re.compile(r"^([0-9]{1,18})\.ics$")
 
 
 def public_session_uid(session_id: int) -> str:

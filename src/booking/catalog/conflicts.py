@@ -19,7 +19,7 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.catalog.tables import OfferingFacilitator, OfferingSession, Room, ScheduleOverride
 from booking.clock import format_local
-from booking.db import in_transaction, is_postgres
+from booking.db import in_transaction, insert_many, is_postgres
 from booking.errors import Conflict, InvalidInput
 
 ROOM_DOUBLE_BOOKED = "room_double_booked"
@@ -215,7 +215,7 @@ async def record_overrides(actor: Actor, warnings: list[ScheduleWarning], reason
             raise RuntimeError("a schedule override must name a stored session")
         rows.append(ScheduleOverride(session=session_id, warning_code=warning.code, detail=warning.detail[:500],
                                      reason=reason, decided_by=actor.id))
-    await ScheduleOverride.insert(*rows)
+    await insert_many(ScheduleOverride, rows)
 
 
 def for_session(warnings: list[ScheduleWarning], session_id: int | None) -> list[ScheduleWarning]:

@@ -19,7 +19,7 @@ from booking.catalog.validation import MAX_CAPACITY, OfferingInput, check_offeri
 from booking.clock import LOCAL_TZ, utc_now
 from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
-from booking.db import write_transaction
+from booking.db import insert_many, write_transaction
 from booking.errors import Conflict, InvalidInput
 from booking.notifications.invites import sessions_cancelled_invite
 from booking.notifications.outbox import enqueue_email
@@ -212,11 +212,11 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
         copied.update(status="draft", copied_from=offering_id, created_at=now, updated_at=now)
         rows = await Offering.insert(Offering(**copied)).returning(Offering.id)
         new_id = rows[0]["id"]
-        stored = await OfferingSession.insert(*[
+        stored = await insert_many(OfferingSession, [
             OfferingSession(offering=new_id, starts_at=s["starts_at"], ends_at=s["ends_at"], room=s["room"],
                             online_url=s["online_url"], location_note=s["location_note"])
             for s in shifted
-        ]).returning(OfferingSession.id, OfferingSession.starts_at)
+        ], OfferingSession.id, OfferingSession.starts_at)
         stored.sort(key=lambda row: (row["starts_at"], row["id"]))
         if facilitators:
             await OfferingFacilitator.insert(*[OfferingFacilitator(offering=new_id, user=u) for u in sorted(facilitators)])

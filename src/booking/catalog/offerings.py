@@ -7,7 +7,7 @@ from booking.accounts.tables import User
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
 from booking.clock import utc_now
-from booking.db import write_transaction
+from booking.db import insert_many, write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound
 
 SESSION_COLUMNS = (
@@ -76,11 +76,11 @@ async def create_offering(actor: Actor, data: OfferingInput, override_reason: st
         await offering.save()
         new_ids: dict[int | None, int] = {}
         if ordered:
-            stored = await OfferingSession.insert(*[
+            stored = await insert_many(OfferingSession, [
                 OfferingSession(offering=offering.id, starts_at=s.starts_at, ends_at=s.ends_at, room=s.room_id,
                                 online_url=s.online_url.strip(), location_note=s.location_note.strip())
                 for s in ordered
-            ]).returning(OfferingSession.id, OfferingSession.starts_at)
+            ], OfferingSession.id, OfferingSession.starts_at)
             stored.sort(key=lambda row: (row["starts_at"], row["id"]))
             new_ids = {-(i + 1): row["id"] for i, row in enumerate(stored)}
         if facilitator_ids:

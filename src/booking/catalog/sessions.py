@@ -14,7 +14,7 @@ from booking.accounts.actor import Actor
 from booking.catalog import conflicts
 from booking.catalog.offerings import SESSION_COLUMNS, require_staff, sessions_of, touch
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
-from booking.catalog.validation import SessionInput, check_session
+from booking.catalog.validation import MAX_SESSIONS, SessionInput, check_session
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -102,6 +102,8 @@ async def add_session(actor: Actor, offering_id: int, data: SessionInput, overri
     async with write_transaction():
         offering = await lock_offering(offering_id)
         _refuse_closed(offering)
+        if await OfferingSession.count().where(OfferingSession.offering == offering_id) >= MAX_SESSIONS:
+            raise InvalidInput({"date": f"An offering can have at most {MAX_SESSIONS} sessions."})
         facilitators = await facilitator_ids_of(offering_id)
         await conflicts.lock_resources({data.room_id} if data.room_id else set(), facilitators)
         warnings = await conflicts.warnings_for(

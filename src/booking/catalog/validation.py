@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_KINDS, OFFERING_STATUSES
+from booking import fields
 from booking.clock import LOCAL_TZ
-from booking.errors import InvalidInput
+from booking.errors import InvalidInput, collect_field_errors
 
 MAX_CAPACITY = 10_000
 MAX_PRICE_CENTS = 10_000_000  # $100,000: anything above is a typo
 MAX_SESSION_LENGTH = dt.timedelta(hours=14)
+# A year-long cohort meets a few dozen times; a list of thousands of sessions is a mistake (and
+# would be one huge insert).
+MAX_SESSIONS = 400
 
 
 @dataclass
@@ -51,16 +55,17 @@ class OfferingInput:
 
 
 def hours_to_tenths(value: str | int | float, field_name: str) -> int:
-    try:
-        hours = Decimal(str(value).strip() or "0")
-    except InvalidOperation:
-        raise InvalidInput({field_name: "Enter hours as a number, like 6 or 1.5."}) from None
-    if hours < 0 or hours > 500:
+    """"6", "1.5" -> tenths of an hour (15). "NaN", "Infinity", "1e3" and "١٫٥" are refused, never crash."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value <= 500:
         raise InvalidInput({field_name: "Enter between 0 and 500 hours."})
-    tenths = hours * 10
-    if tenths != tenths.to_integral_value():
-        raise InvalidInput({field_name: "Use at most one decimal place (e.g. 1.5)."})
-    return int(tenths)
+    text = str(value).strip() if isinstance(value, (str, int, float)) else ""
+    if text and not fields.is_plain_number(text):
+        raise InvalidInput({field_name: "Enter hours as a number, like 6 or 1.5."})
+    if text.startswith("-"):
+        raise InvalidInput({field_name: "Enter between 0 and 500 hours."})
+    hours = fields.parse_decimal(text, field_name, minimum=0, maximum=500, places=1, blank="0",
+                                 message="Enter between 0 and 500 hours.")
+    return int(hours * 10)
 
 
 def check_session(session: SessionInput, prefix: str = "sessions") -> None:
@@ -68,6 +73,7 @@ def check_session(session: SessionInput, prefix: str = "sessions") -> None:
         value = getattr(session, name)
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
             raise InvalidInput({f"{prefix}.{name}": "Give a date and time with its UTC offset."})
+        fields.check_moment(value, f"{prefix}.{name}")  # within the years sessions happen, before any arithmetic
     if session.ends_at <= session.starts_at:
         raise InvalidInput({f"{prefix}.ends_at": "A session must end after it starts."})
     if session.ends_at - session.starts_at > MAX_SESSION_LENGTH:
@@ -130,6 +136,8 @@ def check_offering(data: OfferingInput, *, has_sessions: bool = False) -> dict[s
         value = getattr(data, name)
         if value is not None and (not isinstance(value, dt.datetime) or value.tzinfo is None):
             errors[name] = "Give a date and time with its UTC offset."
+        elif value is not None:
+            collect_field_errors(errors, fields.check_moment, value, name)
     if (
         "registration_opens_at" not in errors and "registration_closes_at" not in errors
         and data.registration_opens_at and data.registration_closes_at
@@ -138,7 +146,9 @@ def check_offering(data: OfferingInput, *, has_sessions: bool = False) -> dict[s
         errors["registration_closes_at"] = "Registration must close after it opens."
     if data.status == "published" and not data.sessions and not has_sessions:
         errors["sessions"] = "A published workshop needs at least one session."
-    for index, session in enumerate(data.sessions):
+    if len(data.sessions) > MAX_SESSIONS:
+        errors["sessions"] = f"An offering can have at most {MAX_SESSIONS} sessions."
+    for index, session in enumerate(data.sessions[:MAX_SESSIONS]):
         try:
             check_session(session, prefix=f"sessions[{index}]")
         except InvalidInput as error:
@@ -196,47 +206,15 @@ def dollars_to_cents(value: str | None, field_name: str, *, blank: int | None = 
     return int(cents)
 
 
-def local_to_utc(naive: dt.datetime, field_name: str) -> dt.datetime:
-    """A wall-clock time in Sacramento -> UTC. A time skipped by the spring change is refused;
-    an ambiguous one in the autumn means its first occurrence (daylight time)."""
-    aware = naive.replace(tzinfo=LOCAL_TZ, fold=0)
-    utc = aware.astimezone(dt.timezone.utc)
-    if utc.astimezone(LOCAL_TZ).replace(tzinfo=None) != naive:
-        raise InvalidInput({field_name: "That time does not exist in Sacramento: clocks jump from 2:00 to 3:00 AM that night."})
-    return utc
-
-
-def parse_local_datetime(value: str | None, field_name: str) -> dt.datetime | None:
-    """"2027-03-01T09:00" (a datetime-local input, Pacific time) -> an aware UTC datetime; "" -> None."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        naive = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({field_name: "Enter a date and time, like 2027-03-01 09:00."}) from None
-    if naive.tzinfo is not None:
-        raise InvalidInput({field_name: "Enter the local date and time without a time zone."})
-    return local_to_utc(naive.replace(second=0, microsecond=0), field_name)
+# The typed parsers live in booking.fields (the one place text becomes dates and times); these
+# names are kept for the staff forms that call them.
+local_to_utc = fields.local_to_utc
+parse_local_datetime = fields.parse_local_datetime
+parse_local_time = fields.parse_time
 
 
 def parse_local_date(value: str | None, field_name: str) -> dt.date:
-    text = (value or "").strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({field_name: "Enter a date, like 2027-03-15."}) from None
-
-
-def parse_local_time(value: str | None, field_name: str) -> dt.time:
-    text = (value or "").strip()
-    try:
-        parsed = dt.time.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({field_name: "Enter a time, like 09:00 or 13:30."}) from None
-    if parsed.tzinfo is not None:
-        raise InvalidInput({field_name: "Enter the local time without a time zone."})
-    return parsed.replace(second=0, microsecond=0)
+    return fields.parse_date(value, field_name)
 
 
 def shift_local_days(moment: dt.datetime, days: int) -> dt.datetime:

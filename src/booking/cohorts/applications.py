@@ -24,6 +24,7 @@ from booking.cohorts.questions import clean_answers, questions_for
 from booking.cohorts.tables import TUITION_PAYERS, CohortApplication, CohortSettings
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.fields import is_ascii_digits
 from booking.notifications.outbox import enqueue_email
 
 PO_NUMBER_MAX = 60
@@ -173,7 +174,7 @@ def _clean_form(data: ApplicationInput, questions: list[dict], cohort: dict, app
     values["payer"] = payer
     counts = allowed_counts(cohort["settings"]["instalment_options"])
     raw_count = (data.instalments or "1").strip()
-    if not raw_count.isdigit() or int(raw_count) not in counts:
+    if not is_ascii_digits(raw_count) or len(raw_count) > 2 or int(raw_count) not in counts:
         errors["instalments"] = "Choose how many payments: " + ", ".join(str(count) for count in counts) + "."
         values["instalments"] = counts[0]
     else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
@@ -28,6 +27,7 @@ from booking.cohorts.questions import choice_list, questions_for, require_staff
 from booking.cohorts.tables import OPEN_FOR_REVIEW, CohortApplication, CohortSettings
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import InvalidInput, NotFound, collect_field_errors
+from booking.fields import is_plain_number, parse_decimal
 from booking.scheduling.capacity import seat_counts
 
 PAYMENT_CHOICES = (1, 2, 4, 10)  # numbers of payments staff may allow
@@ -62,16 +62,11 @@ def _required_hours(value: str) -> int:
     text = (value or "").strip()
     if not text:
         raise InvalidInput({"required_hours": "Enter the hours a participant needs to complete the program; 0 if none."})
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput({"required_hours": "Enter hours as a number, like 120 or 42.5."}) from None
-    if not hours.is_finite() or hours < 0 or hours > MAX_REQUIRED_HOURS:
-        raise InvalidInput({"required_hours": f"Enter between 0 and {MAX_REQUIRED_HOURS:,} hours."})
-    tenths = hours * 10
-    if tenths != tenths.to_integral_value():
-        raise InvalidInput({"required_hours": "Use at most one decimal place, like 42.5."})
-    return int(tenths)
+    if not is_plain_number(text):
+        raise InvalidInput({"required_hours": "Enter hours as a number, like 120 or 42.5."})
+    hours = parse_decimal(text, "required_hours", minimum=0, maximum=MAX_REQUIRED_HOURS, places=1,
+                          message=f"Enter between 0 and {MAX_REQUIRED_HOURS:,} hours.")
+    return int(hours * 10)
 
 
 def _payment_options(values: list[str]) -> str:
@@ -305,14 +300,10 @@ def _filters(raw: dict[str, str], questions: list[dict]) -> tuple[review.QueueFi
                 errors[name] = "Choose one of the listed answers."
             answers[question["id"]] = value
         elif question["kind"] == "number":
-            try:
-                number = float(value)
-            except ValueError:
-                number = None
-            if number is None or not 0 <= number <= 100_000:
-                errors[name] = "Enter the smallest number to show, like 5."
-            else:
-                at_least[question["id"]] = number
+            number = collect_field_errors(errors, parse_decimal, value, name, minimum=0, maximum=100_000, places=2,
+                                          message="Enter the smallest number to show, like 5.")
+            if number is not None:
+                at_least[question["id"]] = float(number)
     filters = review.QueueFilters(status=values["status"], county=values["county"], supervisor=values["supervisor"],
                                   answers=answers, at_least=at_least)
     return filters, values, errors

@@ -23,6 +23,7 @@ from booking.cohorts.questions import require_staff
 from booking.cohorts.tables import FieldworkEntry
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.fields import parse_date
 from booking.scheduling import history
 from booking.scheduling.pd_hours import check_ids
 from booking.scheduling.tables import Registration
@@ -51,10 +52,7 @@ def parse_worked_on(value: dt.date | str | None) -> dt.date:
     text = (value or "").strip()
     if not text:
         raise InvalidInput({"worked_on": "Give the date the work was done."})
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({"worked_on": "Enter the date as a date, like 2027-03-15."}) from None
+    return parse_date(text, "worked_on", message="Enter the date as a date, like 2027-03-15.")
 
 
 def clean_description(value: str | None) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.cohorts.tables import TuitionInstalment
+from booking.fields import is_ascii_digits
 
 
 def allowed_counts(options: str) -> list[int]:
-    counts = sorted({int(part) for part in (options or "1").split(",") if part.strip().isdigit() and 1 <= int(part) <= 12})
+    parts = [part.strip() for part in (options or "1").split(",")]
+    counts = sorted({int(part) for part in parts if is_ascii_digits(part) and len(part) < 3 and 1 <= int(part) <= 12})
     return counts or [1]
 
 

@@ -9,7 +9,7 @@ corrected at the same moment cannot slip between the check and the write.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from booking.accounts.actor import Actor
 from booking.catalog.tables import OfferingSession
@@ -19,6 +19,7 @@ from booking.cohorts.questions import require_staff
 from booking.cohorts.tables import MakeupAssignment
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.fields import is_plain_number, parse_date, parse_decimal
 from booking.scheduling import history
 from booking.scheduling.attendance import session_label
 from booking.scheduling.pd_hours import check_ids
@@ -34,18 +35,13 @@ def parse_hours(value: str | int | None, field_name: str = "hours") -> int:
     text = str(value if value is not None else "").strip()
     if not text:
         raise InvalidInput({field_name: "Enter the hours the make-up work is worth, like 3 or 1.5."})
-    try:
-        hours = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput({field_name: "Enter the hours as a number, like 3 or 1.5."}) from None
-    if not hours.is_finite() or hours <= 0:
+    if not is_plain_number(text):
+        raise InvalidInput({field_name: "Enter the hours as a number, like 3 or 1.5."})
+    if Decimal(text) <= 0:
         raise InvalidInput({field_name: "Enter more than 0 hours."})
-    tenths = hours * 10
-    if tenths != tenths.to_integral_value():
-        raise InvalidInput({field_name: "Use at most one decimal place, like 1.5."})
-    if tenths > 10_000:
-        raise InvalidInput({field_name: "That is more hours than any session lasts."})
-    return int(tenths)
+    hours = parse_decimal(text, field_name, minimum=0, maximum=1_000, places=1,
+                          message="That is more hours than any session lasts.")
+    return int(hours * 10)
 
 
 def parse_due(value: dt.date | str | None, field_name: str = "due_on") -> dt.date:
@@ -56,10 +52,7 @@ def parse_due(value: dt.date | str | None, field_name: str = "due_on") -> dt.dat
     text = (value or "").strip()
     if not text:
         raise InvalidInput({field_name: "Give the date the make-up work is due."})
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({field_name: "Enter the due date as a date, like 2027-03-15."}) from None
+    return parse_date(text, field_name, message="Enter the due date as a date, like 2027-03-15.")
 
 
 async def locked_seat(registration_id: int, cohort_id: int | None) -> tuple[dict, dict]:

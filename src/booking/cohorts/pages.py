@@ -29,6 +29,7 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.templating import money
 from booking.web.forms import text
 from booking.web.guards import signed_in
+from booking.web.input_boundary import UPLOAD_FORM_SLACK
 from booking.web.pages import page, redirect, wants_fragment
 
 try:  # another part of issue 4: attendance, make-up work, hours and the completion letter
@@ -345,7 +346,7 @@ class MyApplicationsController(Controller):
         return page(request, "cohorts/application_form.html", status=status,
                     **await edit_context(request, application, **state))
 
-    @post("/{application_id:int}/documents")
+    @post("/{application_id:int}/documents", request_max_body_size=documents.MAX_BYTES + UPLOAD_FORM_SLACK)
     async def upload(self, request: Request, application_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         form = await request.form()

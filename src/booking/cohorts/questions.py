@@ -9,6 +9,7 @@ from booking.catalog.tables import Program
 from booking.cohorts.tables import QUESTION_KINDS, ProgramQuestion
 from booking.db import write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.fields import is_plain_number, parse_decimal
 
 MAX_ANSWER = 2000
 YES_NO = ("yes", "no")
@@ -99,12 +100,9 @@ def clean_answer(question: dict, raw: str | None) -> str:
     if question["kind"] == "choice" and value not in choice_list(question):
         raise InvalidInput({field: "Choose one of the listed answers."})
     if question["kind"] == "number":
-        try:
-            number = float(value)
-        except ValueError:
-            raise InvalidInput({field: "Enter a number, for example 4 or 2.5."}) from None
-        if not 0 <= number <= 100_000:
-            raise InvalidInput({field: "Enter a number between 0 and 100,000."})
+        if not is_plain_number(value.strip()):
+            raise InvalidInput({field: "Enter a number, for example 4 or 2.5."})
+        parse_decimal(value, field, minimum=0, maximum=100_000, places=2, message="Enter a number between 0 and 100,000.")
     return value.lower() if question["kind"] == "yes_no" else value
 
 

@@ -23,7 +23,7 @@ from booking.notifications.outbox import enqueue_email
 from booking.settings import current_settings
 
 LINK_LIFETIME = dt.timedelta(days=14)
-_TOKEN = re.compile(r"^(\d{1,18})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$")
+_TOKEN = re.compile(r"^([0-9]{1,18})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$")
 MAX_COMMENT = 1000
 
 

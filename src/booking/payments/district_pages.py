@@ -40,7 +40,7 @@ DONE = {
     "po-added": "The purchase order is on file. Give its number to SCOE when you register people, so invoices carry it.",
     "po-closed": "The purchase order is closed. Invoices already drawn on it are not changed.",
 }
-_DOCUMENT_REF = re.compile(r"^(\d{1,18})(\.pdf)?$")
+_DOCUMENT_REF = re.compile(r"^([0-9]{1,18})(\.pdf)?$")
 
 
 def day_text(day) -> str:

@@ -30,8 +30,8 @@ from booking.payments.reports import fiscal_years_on_record
 from booking.web.guards import finance_only
 from booking.web.pages import page, page_or_fragment, redirect
 
-_ID = re.compile(r"^\d{1,18}$")
-_LINE_FIELD = re.compile(r"^line_(\d{1,18})$")
+_ID = re.compile(r"^[0-9]{1,18}$")
+_LINE_FIELD = re.compile(r"^line_([0-9]{1,18})$")
 SELECTION_FIELDS = ("from", "to", "booking")
 
 

@@ -25,7 +25,7 @@ from booking.templating import money
 from booking.web.guards import finance_only
 from booking.web.pages import page
 
-_DOCUMENT_REF = re.compile(r"^(\d{1,18})(\.pdf)?$")
+_DOCUMENT_REF = re.compile(r"^([0-9]{1,18})(\.pdf)?$")
 
 # Confirmations after POST-redirect-GET (?notice=...), shown in the page's notice area.
 DONE = {

@@ -28,8 +28,8 @@ from booking.web.guards import finance_only
 from booking.web.pages import page, redirect, wants_fragment
 
 PAYMENT_FIELDS = ("district", "method", "amount", "received_on", "reference", "note")
-_APPLY_FIELD = re.compile(r"^apply_(\d{1,18})$")
-_ID = re.compile(r"^\d{1,18}$")
+_APPLY_FIELD = re.compile(r"^apply_([0-9]{1,18})$")
+_ID = re.compile(r"^[0-9]{1,18}$")
 
 
 def dollars_text(cents: int) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from booking.clock import to_local, utc_now
 from booking.errors import InvalidInput
+from booking.fields import parse_date
 
 MAX_AMOUNT_CENTS = 100_000_000  # $1,000,000: larger is a typing mistake, not a payment
 _DOLLARS = re.compile(r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$")
@@ -37,10 +38,7 @@ def parse_day(value: str | None, field_name: str, *, required: bool = True) -> d
         if required:
             raise InvalidInput({field_name: "Enter a date, like 2026-12-01."})
         return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput({field_name: "Enter a date, like 2026-12-01."}) from None
+    return parse_date(text, field_name, message="Enter a date, like 2026-12-01.")
 
 
 def local_today(now: dt.datetime | None = None) -> dt.date:

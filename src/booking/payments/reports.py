@@ -36,7 +36,7 @@ AGING_BUCKETS = (
     ("61_90", "61–90 days past due"),
     ("90_plus", "Over 90 days past due"),
 )
-_FISCAL_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+_FISCAL_YEAR = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def check_fiscal_year(label: str | None, field_name: str = "year") -> str:

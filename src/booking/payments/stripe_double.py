@@ -135,7 +135,7 @@ def _lists_from_indexes(node: Any) -> Any:
 
 
 def _integer(value: Any, param: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    if not isinstance(value, str) or not re.fullmatch(r"-?\d{1,15}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]{1,15}", value):
         raise StripeApiError(400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=param)
     number = int(value)
     if minimum is not None and number < minimum:

@@ -14,7 +14,7 @@ from typing import Mapping
 
 CARD_HINT = "4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_EXPIRY = re.compile(r"^(\d{1,2})\s*/?\s*(\d{2}|\d{4})$")
+_EXPIRY = re.compile(r"^([0-9]{1,2})\s*/?\s*([0-9]{2}|[0-9]{4})$")
 
 
 @dataclass(frozen=True)

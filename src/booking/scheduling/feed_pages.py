@@ -9,6 +9,7 @@ from booking.accounts import profile
 from booking.accounts.users import get_user
 from booking.catalog.tables import Program, Room, Venue
 from booking.errors import InvalidInput
+from booking.fields import is_ascii_digits
 from booking.scheduling import feed_tokens
 from booking.web.forms import checkbox, text
 from booking.web.guards import signed_in
@@ -30,7 +31,7 @@ async def staff_scope_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
 
 def parse_scope(value: str) -> tuple[str, int]:
     scope, _, raw_id = value.partition(":")
-    if scope not in feed_tokens.STAFF_SCOPES or not raw_id.isdigit() or len(raw_id) > 12:
+    if scope not in feed_tokens.STAFF_SCOPES or not is_ascii_digits(raw_id) or len(raw_id) > 12:
         raise InvalidInput({"scope": "Choose a venue, room or program from the list."})
     return scope, int(raw_id)
 

@@ -13,6 +13,7 @@ from booking.scheduling.pd_hours import complete_offering, describe_rule
 from booking.scheduling.waitlist import reorder
 from booking.web.forms import optional_id, text
 from booking.web.guards import roles
+from booking.web.input_boundary import UPLOAD_FORM_SLACK
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
 
 
@@ -87,7 +88,7 @@ class StaffRosterController(Controller):
         return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}&notice=attendance-saved"
                                  f"#person-{registration_id}")
 
-    @post("/{offering_id:int}/attendance/import")
+    @post("/{offering_id:int}/attendance/import", request_max_body_size=attendance.MAX_SHEET_BYTES + UPLOAD_FORM_SLACK)
     async def import_sheet(self, request: Request, offering_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         form = await request.form()

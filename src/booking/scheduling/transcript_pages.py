@@ -14,7 +14,7 @@ from booking.scheduling.transcript import transcript_for
 from booking.web.guards import signed_in
 from booking.web.pages import page
 
-CERTIFICATE_FILE = re.compile(r"^(\d{1,9})\.pdf$")  # ids are 32-bit integers
+CERTIFICATE_FILE = re.compile(r"^([0-9]{1,9})\.pdf$")  # ids are 32-bit integers
 
 
 def pdf_response(filename: str, content: bytes) -> Response:

@@ -13,6 +13,7 @@ from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.fields import is_ascii_digits
 from booking.notifications.outbox import enqueue_email
 from booking.slypark import allocation
 from booking.slypark.beds import bed_use
@@ -21,11 +22,19 @@ from booking.slypark.tables import AllocationRun, Booking, BookingEvent, Season,
 from booking.slypark.week_requests import REQUEST_COLUMNS, choice_ids, coordinator_emails
 
 
+# Weights only rank the choices against each other; up to 1,000 keeps the solver's exact integer
+# objective far below 2**53 for any season (allocation._check_magnitudes), where a huge weight
+# would be refused deep inside the solver.
+MAX_WEIGHT = 1_000
+
+
 def parse_weights(text: str) -> tuple[int, ...]:
-    try:
-        weights = tuple(int(part) for part in (text or "").split(",") if part.strip())
-    except ValueError:
-        raise InvalidInput({"choice_weights": "Enter whole numbers separated by commas, for example 100,70,45,25,10."}) from None
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if not all(is_ascii_digits(part) for part in parts):
+        raise InvalidInput({"choice_weights": "Enter whole numbers separated by commas, for example 100,70,45,25,10."})
+    if any(len(part) > 4 or int(part) > MAX_WEIGHT for part in parts):
+        raise InvalidInput({"choice_weights": f"Use weights from 1 to {MAX_WEIGHT:,}, for example 100,70,45,25,10."})
+    weights = tuple(int(part) for part in parts)
     if not 1 <= len(weights) <= 5 or any(w <= 0 for w in weights) or any(a <= b for a, b in zip(weights, weights[1:])):
         raise InvalidInput({"choice_weights": "Give one to five positive weights, each smaller than the one before."})
     return weights

@@ -17,6 +17,7 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark import cabin_leaders, intake
 from booking.slypark.pages import PRESENTATION, week_label
 from booking.web.guards import roles
+from booking.web.input_boundary import UPLOAD_FORM_SLACK
 from booking.web.pages import page, redirect
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -86,7 +87,7 @@ class IntakeController(Controller):
                         **await intake_context(request, booking_id, rows=rows, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-saved")
 
-    @post("/{booking_id:int}/students/import")
+    @post("/{booking_id:int}/students/import", request_max_body_size=intake.MAX_FILE_BYTES + UPLOAD_FORM_SLACK)
     async def import_file(self, request: Request, booking_id: FromPath[int]) -> object:
         form = await request.form()
         upload = form.get("file")

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from booking.accounts.actor import Actor
 from booking.db import write_transaction
 from booking.errors import NotFound
+from booking.fields import is_ascii_digits
 from booking.scheduling.exports import CsvFile, to_csv
 from booking.slypark.beds import lock_week
 from booking.slypark.bookings import BOOKING_COLUMNS
@@ -83,7 +84,7 @@ def plan_assignment(bookings: list[dict], students: list[dict], cabin_size: int,
 
 def _label_key(label: str) -> tuple:
     name, _, number = label.rpartition(" ")
-    return (name, int(number)) if number.isdigit() else (label, 0)
+    return (name, int(number)) if is_ascii_digits(number) else (label, 0)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from booking.catalog.validation import dollars_to_cents, parse_local_date, parse_local_datetime
 from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
+from booking.fields import parse_date
 from booking.slypark import allocation_runs, overview, seasons, week_requests
 from booking.web.forms import checkbox, optional_id, text
 from booking.web.guards import roles
@@ -105,9 +106,9 @@ def parse_closed_weeks(value: str) -> tuple[dt.date, ...]:
         if not line.strip():
             continue
         try:
-            day = dt.date.fromisoformat(line.strip())
-        except ValueError:
-            raise InvalidInput({"closed_weeks": f"Line {number}: enter a date, like 2027-11-22."}) from None
+            day = parse_date(line.strip(), "closed_weeks")
+        except InvalidInput as error:
+            raise InvalidInput({"closed_weeks": f"Line {number}: {error.field_errors['closed_weeks']}"}) from None
         if day.weekday() != 0:
             raise InvalidInput({"closed_weeks": f"Line {number}: {day:%b %-d, %Y} is not a Monday."})
         days.append(day)

@@ -10,6 +10,7 @@ from booking.accounts.tables import District, School, User
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.fields import is_ascii_digits
 from booking.slypark.bookings import lead_teacher
 from booking.slypark.seasons import get_season, requests_window
 from booking.slypark.tables import Week, WeekRequest
@@ -41,7 +42,7 @@ def require_coordinator(actor: Actor | None) -> None:
 
 
 def choice_ids(raw: str) -> list[int]:
-    return [int(part) for part in (raw or "").split(",") if part.strip().isdigit()]
+    return [int(part) for part in (part.strip() for part in (raw or "").split(",")) if is_ascii_digits(part) and len(part) < 12]
 
 
 async def check_request(actor: Actor, season: dict, data: RequestInput) -> dict:

@@ -95,13 +95,16 @@ def handle_http_exception(request: Request, error: HTTPException) -> Response:
 
 
 def _is_id_out_of_range(error: Exception) -> bool:
-    """An id in a URL beyond the database's integer range can name nothing: that is a 404, not a 500."""
+    """An id in a URL beyond the database's integer range can name nothing: that is a 404, not a 500.
+
+    Only integers: a date out of range is bad input that the typed parsers (booking.fields) refuse
+    with a 422 naming the field; one that still reached the database is a bug to see, not a 404."""
     import asyncpg
 
     if isinstance(error, asyncpg.exceptions.NumericValueOutOfRangeError):
         return True
     text = str(error)
-    if isinstance(error, asyncpg.exceptions.DataError) and "out of" in text and "range" in text:
+    if isinstance(error, asyncpg.exceptions.DataError) and ("int32 range" in text or "int64 range" in text):
         return True
     return isinstance(error, OverflowError) and ("SQLite INTEGER" in text or "int32 range" in text)
 
