@@ -20,6 +20,7 @@ from booking.payments.finance_payment_pages import FinancePaymentsController
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -181,7 +182,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             exclude=["/api/", "/webhooks/", "/healthz", DOUBLE_MOUNT],
         ),
-        openapi_config=OpenAPIConfig(title="SCOE booking API", version="1.0.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="SCOE booking API", version="1.0.0", path="/schema",
+            description="Errors are application/problem+json (RFC 9457) with a stable `code`; bad input names each "
+                        "field in `errors`. Reading published offerings needs no token; a token that is presented "
+                        "but unknown or revoked is always 401.",
+            components=Components(security_schemes={"bearer": SecurityScheme(
+                type="http", scheme="bearer", description="An API token from `booking token create` or My account")}),
+            security=[{}, {"bearer": []}],  # optional on public reads, required where the operation says 401
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_input,  # the one input boundary: every query, form and JSON body
         request_max_body_size=MAX_BODY_BYTES,

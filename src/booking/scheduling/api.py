@@ -13,6 +13,7 @@ from booking.scheduling.schemas import RegistrationCreate, RegistrationOut, Rost
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 from booking.web.guards import roles, signed_in
+from booking.web.problem import problem_responses
 
 
 async def registration_out(row: dict, warnings: list[str] | None = None) -> RegistrationOut:
@@ -28,7 +29,8 @@ class RegistrationsApi(Controller):
     path = "/api/v1"
     tags = ["registrations"]
 
-    @post("/offerings/{offering_id:int}/registrations", guards=[signed_in], summary="Register yourself or someone else")
+    @post("/offerings/{offering_id:int}/registrations", guards=[signed_in], summary="Register yourself or someone else",
+          responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503))
     async def create(self, request: Request, offering_id: FromPath[int], data: JSONBody[RegistrationCreate]) -> RegistrationOut:
         outcome = await register(request.scope["user"], offering_id, RegistrationRequest(
             attendee_email=data.attendee.email if data.attendee else None,
@@ -48,14 +50,17 @@ class RegistrationsApi(Controller):
         out.checkout_url = checkout_url
         return out
 
-    @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration")
+    @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration",
+         responses=problem_responses(400, 401, 404, 422))
     async def show(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
         return await registration_out(await get_visible_registration(request.scope["user"], registration_id))
 
-    @delete("/registrations/{registration_id:int}", guards=[signed_in], status_code=200, summary="Cancel a registration")
+    @delete("/registrations/{registration_id:int}", guards=[signed_in], status_code=200, summary="Cancel a registration",
+            responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
     async def cancel(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
         return await registration_out(await cancel_registration(request.scope["user"], registration_id))
 
-    @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)")
+    @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)",
+         responses=problem_responses(400, 401, 403, 404, 422))
     async def roster(self, request: Request, offering_id: FromPath[int]) -> list[RosterEntry]:
         return [RosterEntry(**entry) for entry in await roster(request.scope["user"], offering_id)]

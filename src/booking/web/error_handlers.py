@@ -81,7 +81,7 @@ def handle_http_exception(request: Request, error: HTTPException) -> Response:
     if is_api_path(request.url.path):
         extra = None
         if isinstance(error, ValidationException) and error.extra:
-            extra = {"errors": error.extra}
+            extra = {"errors": _field_errors(error.extra)}
             code, detail = "invalid_input", "The request body or parameters are not valid."
         return problem_response(status, code, title, detail, headers=getattr(error, "headers", None), extra=extra)
     if status == 401:
@@ -92,6 +92,20 @@ def handle_http_exception(request: Request, error: HTTPException) -> Response:
     if status in (400, 422) and isinstance(error, ValidationException):
         message = "Some of what was sent is not valid. Please check the form and try again."
     return _html_error(request, status, title, message)
+
+
+def _field_errors(extra) -> dict[str, str]:
+    """Litestar's validation details ([{"key": "capacity", "message": ...}]) as the one shape every
+    problem's `errors` has: field -> message."""
+    if isinstance(extra, dict):
+        return {str(key): str(value) for key, value in extra.items()}
+    errors: dict[str, str] = {}
+    for item in extra if isinstance(extra, list) else [extra]:
+        if isinstance(item, dict):
+            errors[str(item.get("key") or item.get("source") or "body")] = str(item.get("message", "is not valid"))
+        else:
+            errors["body"] = str(item)
+    return errors
 
 
 def _is_id_out_of_range(error: Exception) -> bool:
