@@ -9,7 +9,11 @@ PORT ?= 8000
 # One pytest worker per core, each with its own databases; a test file stays on one worker.
 PYTEST_ARGS ?= -n auto --dist loadfile
 
-.PHONY: run test install serve clean
+# `make fuzz`: the fuzzers of the suite (tests/fuzz) with FUZZ_SCALE times their budget, random
+# rather than the suite's fixed seed; FUZZ_SCALE=4 and above tries every hostile value on every field.
+FUZZ_SCALE ?= 5
+
+.PHONY: run test fuzz install serve clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -31,6 +35,9 @@ run: $(INSTALLED)
 
 test: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz: $(INSTALLED)
+	BOOKING_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -p no:xdist tests/fuzz -q -s -p no:cacheprovider --timeout 0
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache
