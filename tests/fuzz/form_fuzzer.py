@@ -58,8 +58,9 @@ HOSTILE_FILES: dict[str, bytes] = {
 SKIP_EXTENSIONS = (".ics", ".csv", ".pdf", ".png", ".jpg", ".svg", ".css", ".js", ".txt", ".json", ".xml")
 CSRF_FIELD = "_csrf_token"
 ALL_PAIRS = [(kind, value) for kind, values in HOSTILE.items() for value in values]
-# Sent to every field of a form at once: the kinds that crashed the app before (issue 12).
-EVERY_FIELD_KINDS = ["nul", "unicode_digits", "edge_dates", "not_a_number"]
+# Sent to every field of a form at once, in every form: the values that crashed the app (issue 12).
+EVERY_FIELD_VALUES = [("nul", "a\x00b"), ("unicode_digits", "²"), ("not_a_number", "NaN"),
+                      ("edge_dates", "9999-12-31T23:59"), ("edge_dates", "0001-01-01")]
 PROBE_KIND = "nul"
 # At scale 1 a route is fuzzed in full for the first role whose pages show its form; the
 # other roles send one probe (the guards and the parsing must hold for them too).
@@ -439,9 +440,8 @@ class FormFuzzer:
         htmx = False
         # The form as the page would send it, then once with every field hostile at the same time.
         plan: list[tuple[str, list[tuple[str, str]], dict[str, bytes]]] = [("as-is", base, files)]
-        every_field = EVERY_FIELD_KINDS if self.scale < 4 else list(HOSTILE)
-        for kind in every_field:
-            value = self.random.choice(HOSTILE[kind])
+        every_field = EVERY_FIELD_VALUES if self.scale < 4 else EVERY_FIELD_VALUES + ALL_PAIRS
+        for kind, value in every_field:
             plan.append((f"{kind}:*", [(name, value) for name in names], files))
         # One field at a time.
         for name in names:
