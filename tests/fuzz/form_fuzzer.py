@@ -15,8 +15,8 @@ How it works, for one role (a signed-in person, or nobody):
    values the same way.
 Any 5xx (or an exception through the transport) is a failure, reported with the app's logged
 traceback. The budget is bounded (`scale` 1 in `make test`: one value per field, the first
-role with the form fuzzes it in full); `make fuzz` (FUZZ_SCALE=5) tries every value on every
-field for every role.
+role with the form fuzzes it in full); `make fuzz` (FUZZ_SCALE=3) triples that, and a scale of 4
+or more tries every value on every field for every role.
 """
 
 from __future__ import annotations
