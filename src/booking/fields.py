@@ -51,21 +51,6 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
     return f"Remove the {_character_label(char)} (U+{ord(char):04X}): it cannot be stored here."
 
 
-def clean_text(value: str | None, field: str, *, max_length: int, multiline: bool = False, required: str | None = None) -> str:
-    """Text for one field: stripped; single-line text has its runs of spaces folded into one.
-    `required`: the message when it is empty (None: empty is allowed)."""
-    text = value if isinstance(value, str) else ""
-    problem = text_problem(text, multiline=True)  # line breaks in single-line text are folded, not refused
-    if problem:
-        raise InvalidInput({field: problem})
-    text = text.strip() if multiline else " ".join(text.split())
-    if not text and required:
-        raise InvalidInput({field: required})
-    if len(text) > max_length:
-        raise InvalidInput({field: f"Use at most {max_length:,} characters."})
-    return text
-
-
 # --- Numbers ----------------------------------------------------------------------------------
 
 _ASCII_UNSIGNED = re.compile(r"[0-9]+")
@@ -84,8 +69,11 @@ def is_plain_number(value: str | None) -> bool:
     return isinstance(value, str) and len(value) <= 40 and _ASCII_DECIMAL.fullmatch(value) is not None
 
 
+_REQUIRED = object()  # parse_int(blank=...) not given: empty text is refused
+
+
 def parse_int(value: str | int | None, field: str, *, minimum: int, maximum: int, message: str | None = None,
-              blank: int | None | type[Exception] = ValueError) -> int | None:
+              blank: int | None | object = _REQUIRED) -> int | None:
     """A whole number written in ASCII digits, from `minimum` to `maximum`.
 
     Empty text gives `blank` (by default empty is refused). An int (from JSON) is range-checked."""
@@ -99,7 +87,7 @@ def parse_int(value: str | int | None, field: str, *, minimum: int, maximum: int
         if text is None:
             raise InvalidInput({field: message})
         if text == "":
-            if blank is ValueError:
+            if blank is _REQUIRED:
                 raise InvalidInput({field: message})
             return blank  # type: ignore[return-value]
         pattern = _ASCII_INTEGER if minimum < 0 else _ASCII_UNSIGNED

@@ -6,8 +6,7 @@ case reads has escaped it. It refuses, with a 4xx that names the field and befor
 is changed:
 
 * text with NUL or other control characters, or with lone surrogates (tab, newline and
-  carriage return stay allowed: textareas send them; single-line fields fold them in
-  `booking.fields.clean_text`);
+  carriage return stay allowed: textareas send them, and single-line fields fold whitespace);
 * oversized values, too many fields or query parameters, JSON nested too deeply (checked on
   the raw bytes, before a decoder can recurse), JSON lists or objects that are too long,
   numbers that are not finite or do not fit 64 bits;
