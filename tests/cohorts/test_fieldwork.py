@@ -127,7 +127,7 @@ async def test_every_bad_input_gets_its_own_clear_error_and_nothing_is_stored(db
         ({"hours": "24.1"}, "hours", "Enter at most 24 hours"),
         ({"hours": "1.25"}, "hours", "Use at most one decimal place"),
         ({"hours": "abc"}, "hours", "Enter the hours as a number"),
-        ({"hours": "NaN"}, "hours", "Enter more than 0 hours."),
+        ({"hours": "NaN"}, "hours", "Enter the hours as a number"),  # not a number (it was once "more than 0")
         ({"hours": ""}, "hours", "Enter the hours worked"),
         ({"hours": None}, "hours", "Enter the hours worked"),
         ({"worked_on": today() + dt.timedelta(days=1)}, "worked_on", "cannot be in the future"),
