@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import subprocess
@@ -261,6 +262,12 @@ def no_secrets_in_the_logs(request, log_lines):
     """Fails the test whose log lines hold a secret, a token or a medical note (see tests/log_scan.py)."""
     from tests.log_scan import leaks, student_notes
 
+    # A Litestar app built without `logging_config=None` (a test's own small app) configures logging and
+    # replaces the root handlers: attach the collector again for each test, so no test's lines go unscanned.
+    root = logging.getLogger()
+    if log_lines not in root.handlers:
+        root.addHandler(log_lines)
+    root.setLevel(logging.DEBUG)
     log_lines.take()
     database_url = request.getfixturevalue("settings").database_url if "db" in request.fixturenames else None
     yield

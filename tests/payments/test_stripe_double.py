@@ -69,7 +69,7 @@ def receiver():
         return Response(content=b"", status_code=Receiver.status)
 
     Receiver.received = []
-    with serving(lambda base: Litestar([hook])) as base:
+    with serving(lambda base: Litestar([hook], logging_config=None)) as base:
         Receiver.url = f"{base}/hook"
         yield Receiver
 
@@ -435,7 +435,7 @@ async def test_failed_delivery_stays_resendable(receiver):
 
 
 async def test_unreachable_webhook_url_is_recorded_not_raised():
-    with serving(lambda base: Litestar([])) as dead_base:
+    with serving(lambda base: Litestar([], logging_config=None)) as dead_base:
         pass  # the port is closed again: nothing listens there now
     with running_stripe_double(SECRET, webhook_url=f"{dead_base}/hook") as double:
         session = await sdk(double.base).v1.checkout.sessions.create_async(session_params())
@@ -465,7 +465,7 @@ async def test_mounted_inside_another_app(mount, root_path):
     def outer_app(base: str) -> Litestar:
         double_app = create_stripe_double(webhook_secret=SECRET, webhook_url=None,
                                           public_base=f"{base}{root_path}/_stripe", settle_refunds="manual")
-        return Litestar([hello, mount(double_app)])
+        return Litestar([hello, mount(double_app)], logging_config=None)
 
     with serving(outer_app, root_path=root_path) as base:
         # behind a proxy the browser uses base + root_path; the proxy strips root_path, so we call base directly
