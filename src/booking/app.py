@@ -57,7 +57,8 @@ from booking.observability.requests import RequestObserver
 from booking.ops.pages import OperationsController
 from booking.settings import Settings, current_settings, use_settings
 from booking.templating import STATIC_DIR, environment
-from booking.web.auth import ActorMiddleware
+from booking.web.auth import SESSION_COOKIE, ActorMiddleware
+from booking.web.csrf import SessionBoundCSRFMiddleware
 from booking.web.error_handlers import EXCEPTION_HANDLERS
 from booking.web.home import HomeController
 from booking.web.input_boundary import MAX_BODY_BYTES, check_input
@@ -170,18 +171,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=route_handlers(),
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(ActorMiddleware)],
+        # After ActorMiddleware; the session-bound CSRF check replaces Litestar's csrf_config (web/csrf.py).
+        middleware=[DefineMiddleware(ActorMiddleware), DefineMiddleware(
+            SessionBoundCSRFMiddleware, config=CSRFConfig(
+                secret=settings.secret_key,
+                cookie_name=CSRF_COOKIE,
+                cookie_secure=settings.is_production,
+                cookie_samesite="lax",
+                cookie_httponly=True,  # scripts never read it: the token is rendered into the page
+                header_name="x-csrftoken",
+                exclude=["/api/", "/webhooks/", "/healthz", DOUBLE_MOUNT],
+            ), session_cookie=SESSION_COOKIE)],
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_name=CSRF_COOKIE,
-            cookie_secure=settings.is_production,
-            cookie_samesite="lax",
-            cookie_httponly=True,  # scripts never read it: the token is rendered into the page
-            header_name="x-csrftoken",
-            exclude=["/api/", "/webhooks/", "/healthz", DOUBLE_MOUNT],
-        ),
         openapi_config=OpenAPIConfig(
             title="SCOE booking API", version="1.0.0", path="/schema",
             description="Errors are application/problem+json (RFC 9457) with a stable `code`; bad input names each "

@@ -9,6 +9,7 @@ from booking.accounts import api_tokens, password_reset, profile
 from booking.accounts.districts import list_districts, list_schools
 from booking.accounts.users import get_user
 from booking.errors import InvalidInput
+from booking.web.auth import SESSION_COOKIE
 from booking.web.forms import optional_id, text
 from booking.web.guards import signed_in
 from booking.web.pages import page, page_or_fragment, redirect
@@ -68,6 +69,7 @@ class AccountController(Controller):
                 text(form, "current_password", 300),
                 text(form, "new_password", 300),
                 text(form, "confirmation", 300),
+                keep_session_token=request.cookies.get(SESSION_COOKIE),
             )
         except InvalidInput as error:
             return page(request, "accounts/account.html", status=422,

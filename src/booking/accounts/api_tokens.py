@@ -43,6 +43,15 @@ async def revoke_api_token(actor: Actor, token_id: int) -> None:
             raise NotFound("No such active token on your account.")
 
 
+async def revoke_all_api_tokens(user_id: int) -> int:
+    """After a password change: an integration keeps no access the old password gave it."""
+    async with write_transaction():
+        revoked = await ApiToken.update({ApiToken.revoked_at: utc_now()}).where(
+            (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
+        ).returning(ApiToken.id)
+    return len(revoked)
+
+
 async def actor_for_api_token(token: str) -> Actor | None:
     """The token's owner, or None for an unknown, revoked or deactivated one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:

@@ -7,7 +7,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery, FromPath
 from litestar.response import Redirect
 
-from booking.accounts import password_reset, sign_in
+from booking.accounts import known_devices, password_reset, sign_in
 from booking.accounts.sessions import SESSION_LIFETIME, end_session, start_session
 from booking.errors import DomainError, InvalidInput
 from booking.settings import current_settings
@@ -28,13 +28,37 @@ def _session_cookie(token: str) -> Cookie:
     )
 
 
+def _known_user_ids(request: Request) -> tuple[int, ...]:
+    return known_devices.read(request.cookies.get(known_devices.COOKIE_NAME), current_settings().secret_key)
+
+
+def _known_device_cookie(request: Request, user_id: int) -> Cookie:
+    settings = current_settings()
+    return Cookie(
+        key=known_devices.COOKIE_NAME,
+        value=known_devices.remember(request.cookies.get(known_devices.COOKIE_NAME), user_id, settings.secret_key),
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+        max_age=known_devices.LIFETIME_DAYS * 24 * 3600,
+        path="/",
+    )
+
+
 async def _signed_in_response(request: Request, user_id: int, next_path: str) -> Redirect:
     # Whatever session id the browser had is dropped and a fresh one issued (no fixation).
     await end_session(request.cookies.get(SESSION_COOKIE))
     token = await start_session(user_id, request.headers.get("user-agent", ""))
     response = redirect(request, safe_next(next_path), notice="signed-in")
     response.cookies.append(_session_cookie(token))
+    # This browser may now sign in to this account even while strangers' guesses hold it back.
+    response.cookies.append(_known_device_cookie(request, user_id))
     return response
+
+
+def _limited_headers(error: DomainError) -> dict[str, str]:
+    seconds = getattr(error, "retry_after_seconds", None)
+    return {"Retry-After": str(seconds)} if seconds else {}
 
 
 class SignInController(Controller):
@@ -49,12 +73,13 @@ class SignInController(Controller):
         form = await request.form()
         email, next_path = text(form, "email", 300), safe_next(text(form, "next", 500))
         try:
-            user_id = await sign_in.sign_in_with_password(email, text(form, "password", 300), client_address(request))
+            user_id = await sign_in.sign_in_with_password(
+                email, text(form, "password", 300), client_address(request), _known_user_ids(request))
         except InvalidInput as error:
             return page(request, "accounts/sign_in.html", status=422, next=next_path, email=email, errors=error.field_errors)
         except DomainError as error:
             return page(request, "accounts/sign_in.html", status=error.status_hint, next=next_path, email=email,
-                        errors={}, form_error=error.message)
+                        errors={}, form_error=error.message, headers=_limited_headers(error))
         return await _signed_in_response(request, user_id, next_path)
 
     @post("/sign-in/link")
@@ -62,7 +87,7 @@ class SignInController(Controller):
         form = await request.form()
         email = text(form, "email", 300)
         try:
-            await sign_in.request_sign_in_link(email, client_address(request))
+            await sign_in.request_sign_in_link(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
             return page(request, "accounts/sign_in.html", status=422, next="/", email=email, link_errors=error.field_errors, errors={})
         return redirect(request, "/sign-in", notice="link-sent")
@@ -100,7 +125,7 @@ class PasswordResetController(Controller):
         form = await request.form()
         email = text(form, "email", 300)
         try:
-            await password_reset.request_password_reset(email, client_address(request))
+            await password_reset.request_password_reset(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
             return page(request, "accounts/password_forgot.html", status=422, email=email, errors=error.field_errors)
         return redirect(request, "/sign-in", notice="reset-sent")

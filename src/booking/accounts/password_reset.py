@@ -6,8 +6,9 @@ import datetime as dt
 
 from booking.accounts import rate_limit
 from booking.accounts.passwords import hash_password, validate_new_password, verify_password
-from booking.accounts.sessions import end_all_sessions
-from booking.accounts.sign_in import consume_one_time_token, issue_one_time_token
+from booking.accounts.api_tokens import revoke_all_api_tokens
+from booking.accounts.sessions import end_all_sessions, end_other_sessions
+from booking.accounts.sign_in import consume_one_time_token, issue_one_time_token, link_checks
 from booking.accounts.tables import User
 from booking.accounts.users import find_user_by_email, normalize_email
 from booking.db import write_transaction
@@ -15,16 +16,15 @@ from booking.errors import InvalidInput
 from booking.notifications.outbox import enqueue_email
 
 RESET_LINK_LIFETIME = dt.timedelta(hours=1)
-WINDOW = dt.timedelta(minutes=15)
 
 
-async def request_password_reset(email: str, client_address: str) -> None:
+async def request_password_reset(email: str, client_address: str, known_user_ids: tuple[int, ...] = ()) -> None:
     email = normalize_email(email)
     if not email:
         raise InvalidInput({"email": "Enter your email address."})
-    await rate_limit.hit("reset_address", client_address, limit=20, window=WINDOW)
-    await rate_limit.hit("reset_email", email, limit=5, window=WINDOW)
     user = await find_user_by_email(email)
+    known = bool(user) and user["id"] in known_user_ids
+    await rate_limit.reserve(link_checks("password_reset", email, client_address, known_device=known))
     if user is None or not user["is_active"]:
         return
     async with write_transaction():
@@ -40,12 +40,17 @@ async def reset_password(token: str, new_password: str, confirmation: str) -> in
         user_id = await consume_one_time_token(token, "password_reset")
         await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
         await end_all_sessions(user_id)
+        await revoke_all_api_tokens(user_id)
         user = await User.select(User.email, User.name).where(User.id == user_id).first()
         await enqueue_email(user["email"], "password_changed", {"name": user["name"]})
     return user_id
 
 
-async def change_password(user_id: int, current_password: str, new_password: str, confirmation: str) -> None:
+async def change_password(
+    user_id: int, current_password: str, new_password: str, confirmation: str, keep_session_token: str | None = None
+) -> None:
+    """Also signs out every other browser of this person and revokes their API tokens: whoever
+    learnt the old password (or a session or token it gave) loses access with it."""
     user = await User.select(User.password_hash, User.email, User.name).where(User.id == user_id).first()
     if user["password_hash"] and not verify_password(user["password_hash"], current_password):
         raise InvalidInput({"current_password": "That is not your current password."})
@@ -54,4 +59,6 @@ async def change_password(user_id: int, current_password: str, new_password: str
         raise InvalidInput({"confirmation": "The two passwords are not the same."})
     async with write_transaction():
         await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
+        await end_other_sessions(user_id, keep_session_token)
+        await revoke_all_api_tokens(user_id)
         await enqueue_email(user["email"], "password_changed", {"name": user["name"]})

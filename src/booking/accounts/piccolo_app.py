@@ -2,12 +2,12 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.accounts.tables import ApiToken, District, OneTimeToken, RateLimitHit, School, User, UserSession
+from booking.accounts.tables import ApiToken, District, OneTimeToken, AttemptThrottle, School, User, UserSession
 
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[District, School, User, UserSession, ApiToken, OneTimeToken, RateLimitHit],
+    table_classes=[District, School, User, UserSession, ApiToken, OneTimeToken, AttemptThrottle],
     migration_dependencies=[],
     commands=[],
 )

@@ -58,3 +58,10 @@ async def end_all_sessions(user_id: int) -> None:
     """After a password reset or deactivation, every signed-in browser is signed out."""
     async with write_transaction():
         await UserSession.delete().where(UserSession.user == user_id)
+
+
+async def end_other_sessions(user_id: int, keep_token: str | None) -> None:
+    """After a password change: every browser but the one that changed it is signed out."""
+    kept = hash_token(keep_token) if keep_token else ""
+    async with write_transaction():
+        await UserSession.delete().where((UserSession.user == user_id) & (UserSession.token_hash != kept))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.accounts import rate_limit
+from booking.accounts.rate_limit import Rule
 from booking.accounts.passwords import hash_password, needs_rehash, verify_password
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import OneTimeToken, User
@@ -15,11 +16,40 @@ from booking.errors import DomainError, InvalidInput
 from booking.notifications.outbox import enqueue_email
 
 SIGN_IN_LINK_LIFETIME = dt.timedelta(minutes=20)
-PASSWORD_ATTEMPTS_PER_EMAIL = 10
-PASSWORD_ATTEMPTS_PER_ADDRESS = 50
-LINK_REQUESTS_PER_EMAIL = 5
-LINK_REQUESTS_PER_ADDRESS = 20
-WINDOW = dt.timedelta(minutes=15)
+
+# Password sign-in counts failures only (a success is refunded). Why these numbers:
+# - one browser mistyping one account gets 5 tries at once, then waits 1 s, 2 s, 4 s ... (at most
+#   15 min): a person never notices, a guesser gets about 15 tries per 15 minutes per address;
+# - one address (a school's network, a training room) gets 30 failures at once across all its
+#   accounts before it waits: a room of 60 teachers, a few mistyping, never reaches it;
+# - one account gets at most 100 failures an hour from all addresses together (distributed guessing),
+#   after which only browsers that signed in to it before may try;
+# - a browser that signed in to the account before (known_devices) is held only to the first rule,
+#   so other people's failures, on other addresses or its own network, never lock its owner out.
+PASSWORD_PER_ACCOUNT_AND_ADDRESS = Rule("password_pair", window=dt.timedelta(minutes=15), free=5)
+PASSWORD_PER_ADDRESS = Rule("password_address", window=dt.timedelta(minutes=15), free=30)
+PASSWORD_PER_ACCOUNT = Rule("password_account", window=dt.timedelta(hours=1), free=100, ceiling=100)
+
+# Emailed links (sign-in and forgotten password): every request sends mail, so every request counts.
+LINK_PER_EMAIL_AND_ADDRESS = Rule("link_pair", window=dt.timedelta(minutes=15), free=3,
+                                  first_delay=dt.timedelta(seconds=30))
+LINK_PER_ADDRESS = Rule("link_address", window=dt.timedelta(minutes=15), free=20)
+LINK_PER_EMAIL = Rule("link_email", window=dt.timedelta(hours=1), free=10, ceiling=10)  # spares the inbox
+
+
+def password_checks(email: str, client_address: str, known_device: bool) -> list[tuple[Rule, str]]:
+    checks = [(PASSWORD_PER_ACCOUNT_AND_ADDRESS, f"{email} {client_address}")]
+    if not known_device:
+        checks += [(PASSWORD_PER_ADDRESS, client_address), (PASSWORD_PER_ACCOUNT, email)]
+    return checks
+
+
+def link_checks(kind: str, email: str, client_address: str, known_device: bool) -> list[tuple[Rule, str]]:
+    """`kind` keeps sign-in links and password resets in counters of their own."""
+    checks = [(LINK_PER_EMAIL_AND_ADDRESS, f"{kind} {email} {client_address}"), (LINK_PER_ADDRESS, f"{kind} {client_address}")]
+    if not known_device:
+        checks.append((LINK_PER_EMAIL, f"{kind} {email}"))
+    return checks
 
 
 class SignInFailed(DomainError):
@@ -34,20 +64,27 @@ class LinkInvalid(DomainError):
     title = "This link cannot be used"
 
 
-async def sign_in_with_password(email: str, password: str, client_address: str) -> int:
-    """Returns the user id; the same message whatever was wrong, so accounts cannot be probed."""
+async def sign_in_with_password(
+    email: str, password: str, client_address: str, known_user_ids: tuple[int, ...] = ()
+) -> int:
+    """Returns the user id; the same message whatever was wrong, so accounts cannot be probed.
+
+    `known_user_ids`: the accounts this browser signed in to before (its known-device cookie).
+    """
     email = normalize_email(email)
     if not email or not password:
         raise InvalidInput(
             {k: v for k, v in {"email": "Enter your email address." if not email else "",
                                "password": "Enter your password." if not password else ""}.items() if v}
         )
-    await rate_limit.hit("sign_in_address", client_address, limit=PASSWORD_ATTEMPTS_PER_ADDRESS, window=WINDOW)
-    await rate_limit.hit("sign_in_email", email, limit=PASSWORD_ATTEMPTS_PER_EMAIL, window=WINDOW)
     user = await find_user_by_email(email)
+    checks = password_checks(email, client_address, known_device=bool(user) and user["id"] in known_user_ids)
+    # Counted before the (slow) password check, so concurrent guesses cannot all pass a limit; refunded on success.
+    await rate_limit.reserve(checks)
     password_hash = user["password_hash"] if user else None
     if not verify_password(password_hash, password) or not user["is_active"]:
         raise SignInFailed("That email and password do not match an active account.")
+    await rate_limit.refund(checks)
     if needs_rehash(password_hash):
         await User.update({User.password_hash: hash_password(password)}).where(User.id == user["id"])
     return user["id"]
@@ -78,14 +115,14 @@ async def consume_one_time_token(token: str, purpose: str) -> int:
     return used[0]["user"]
 
 
-async def request_sign_in_link(email: str, client_address: str) -> None:
+async def request_sign_in_link(email: str, client_address: str, known_user_ids: tuple[int, ...] = ()) -> None:
     """Always looks the same to the requester, whether or not the account exists."""
     email = normalize_email(email)
     if not email:
         raise InvalidInput({"email": "Enter your email address."})
-    await rate_limit.hit("link_address", client_address, limit=LINK_REQUESTS_PER_ADDRESS, window=WINDOW)
-    await rate_limit.hit("link_email", email, limit=LINK_REQUESTS_PER_EMAIL, window=WINDOW)
     user = await find_user_by_email(email)
+    known = bool(user) and user["id"] in known_user_ids
+    await rate_limit.reserve(link_checks("sign_in", email, client_address, known_device=known))
     if user is None or not user["is_active"]:
         return
     async with write_transaction():

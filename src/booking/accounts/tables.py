@@ -3,6 +3,7 @@ from __future__ import annotations
 from piccolo.columns import (
     Boolean,
     ForeignKey,
+    Integer,
     Text,
     Timestamptz,
     Varchar,
@@ -83,9 +84,14 @@ class OneTimeToken(Table, tablename="one_time_token"):
     used_at = Timestamptz(null=True, default=None)
 
 
-class RateLimitHit(Table, tablename="rate_limit_hit"):
-    """One attempt in a rate-limited bucket; shared by every app server through the database."""
+class AttemptThrottle(Table, tablename="attempt_throttle"):
+    """The failures counted against one key (an account, an address, or both) in its current window.
 
-    bucket = Varchar(length=40, required=True)
-    key = Varchar(length=300, required=True, index=True)
-    at = Timestamptz(default=TimestamptzNow(), index=True)
+    One row per key, changed only under a row lock (booking.accounts.rate_limit), so concurrent
+    attempts on either engine cannot slip past the limit; shared by every app server.
+    """
+
+    slot = Varchar(length=400, unique=True, required=True)  # "<rule>:<key>"
+    failures = Integer(default=0)
+    window_started_at = Timestamptz(default=TimestamptzNow(), index=True)
+    next_allowed_at = Timestamptz(null=True, default=None)

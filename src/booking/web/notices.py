@@ -7,7 +7,8 @@ NOTICES = {
     "link-sent": "If an account uses that address, a sign-in link is on its way. It works once, for 20 minutes.",
     "reset-sent": "If an account uses that address, an email with a link to choose a new password is on its way.",
     "password-reset": "Your password is changed. Please sign in with it.",
-    "password-changed": "Your password is changed.",
+    "password-changed": ("Your password is changed. Every other browser signed in to your account is signed out, "
+                         "and your API tokens are revoked: create a new token for each integration that needs one."),
     "profile-saved": "Your profile is saved.",
     "token-revoked": "The token is revoked; it no longer works.",
     "feed-created": "Your calendar address is ready. Subscribe with one of the buttons below.",
