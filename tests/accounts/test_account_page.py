@@ -106,3 +106,57 @@ async def test_token_label_too_long_is_refused(client):
     response = await post_form(client, "/account/tokens", {"label": "x" * 150}, token_from="/account")
     assert response.status_code == 422
     assert await ApiToken.count().where(ApiToken.user == user["id"]) == 0
+
+
+async def test_changing_the_password_ends_other_sessions_and_revokes_api_tokens(client):
+    from booking.accounts.api_tokens import create_api_token
+    from booking.accounts.sessions import start_session
+    from booking.accounts.tables import UserSession
+    from booking.web.auth import SESSION_COOKIE
+
+    user = await signed_in(client, await make_user("attendee"))
+    this_browser = client.cookies.get(SESSION_COOKIE)
+    other_browser = await start_session(user["id"], "the laptop left at school")
+    stranger = await make_user("attendee")
+    strangers_session = await start_session(stranger["id"], "someone else")
+    token = await create_api_token(user["id"], "integration")
+    strangers_token = await create_api_token(stranger["id"], "theirs")
+    api = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/v1/offerings", headers=api)).status_code == 200
+
+    form = await client.get("/account")
+    assert form.status_code == 200
+    assert "signs out every other browser" in form.text and "revokes your API tokens" in form.text
+    response = await post_form(client, "/account/password", {"current_password": DEFAULT_PASSWORD, "new_password": "fresh password 1",
+                                                             "confirmation": "fresh password 1"}, token_from="/account")
+    assert response.status_code == 303
+    confirmation = await client.get(response.headers["location"])
+    assert confirmation.status_code == 200  # this browser stays signed in
+    assert "Every other browser signed in to your account is signed out" in confirmation.text
+    assert "API tokens are revoked" in confirmation.text
+    assert client.cookies.get(SESSION_COOKIE) == this_browser
+
+    client.cookies.set(SESSION_COOKIE, other_browser, domain="testserver.local")
+    assert (await client.get("/account")).status_code == 303  # sent to sign in
+    assert (await client.get("/api/v1/offerings", headers=api)).status_code == 401
+    assert await ApiToken.count().where((ApiToken.user == user["id"]) & ApiToken.revoked_at.is_null()) == 0
+    # Nobody else's sessions or tokens are touched.
+    assert await UserSession.count().where(UserSession.user == stranger["id"]) == 1
+    client.cookies.set(SESSION_COOKIE, strangers_session, domain="testserver.local")
+    assert (await client.get("/account")).status_code == 200
+    assert (await client.get("/api/v1/offerings", headers={"Authorization": f"Bearer {strangers_token}"})).status_code == 200
+
+
+async def test_a_wrong_current_password_ends_nothing(client):
+    from booking.accounts.api_tokens import create_api_token
+    from booking.accounts.sessions import start_session
+    from booking.accounts.tables import UserSession
+
+    user = await signed_in(client, await make_user("attendee"))
+    await start_session(user["id"], "another browser")
+    await create_api_token(user["id"], "integration")
+    response = await post_form(client, "/account/password", {"current_password": "nope nope nope", "new_password": "fresh password 1",
+                                                             "confirmation": "fresh password 1"}, token_from="/account")
+    assert response.status_code == 422
+    assert await UserSession.count().where(UserSession.user == user["id"]) == 2
+    assert await ApiToken.count().where((ApiToken.user == user["id"]) & ApiToken.revoked_at.is_null()) == 1

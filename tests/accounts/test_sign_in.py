@@ -115,3 +115,34 @@ async def test_sign_in_page_escapes_a_hostile_next_value(client):
     response = await client.get('/sign-in?next=/"><script>alert(1)</script>')
     assert response.status_code == 200
     assert "<script>alert(1)</script>" not in response.text
+
+
+async def test_a_csrf_pair_minted_anonymously_is_refused_in_a_signed_in_browser(client):
+    from booking.accounts.tables import User
+    from tests.factories import signed_in, token_from_page
+
+    anonymous_token = await csrf_token(client)  # the pair an attacker could fetch and plant
+    user = await signed_in(client, await make_user("attendee", name="Original Name"))
+    refused = await client.post("/account", data={"_csrf_token": anonymous_token, "name": "Changed By Attacker",
+                                                  "email": user["email"], "job_title": ""})
+    assert refused.status_code == 403
+    assert "Reload the page" in refused.text
+    assert (await User.select(User.name).where(User.id == user["id"]).first())["name"] == "Original Name"
+    # The page of this session carries a token of its own, which works.
+    fresh = token_from_page(await client.get("/account"))
+    assert fresh != anonymous_token
+    saved = await client.post("/account", data={"_csrf_token": fresh, "name": "New Name", "email": user["email"], "job_title": ""})
+    assert saved.status_code == 303
+    assert (await User.select(User.name).where(User.id == user["id"]).first())["name"] == "New Name"
+
+
+async def test_a_csrf_pair_of_another_session_is_refused(client):
+    from booking.accounts.sessions import start_session
+    from tests.factories import signed_in, token_from_page
+
+    user = await signed_in(client, await make_user("attendee"))
+    first_token = token_from_page(await client.get("/account"))
+    client.cookies.set(SESSION_COOKIE, await start_session(user["id"], "another"), domain="testserver.local")
+    refused = await client.post("/sign-out", data={"_csrf_token": first_token})
+    assert refused.status_code == 403
+    assert await UserSession.count().where(UserSession.user == user["id"]) == 2
