@@ -24,7 +24,7 @@ async def request_password_reset(email: str, client_address: str, known_user_ids
         raise InvalidInput({"email": "Enter your email address."})
     user = await find_user_by_email(email)
     known = bool(user) and user["id"] in known_user_ids
-    await rate_limit.reserve(link_checks("password_reset", email, client_address, known_device=known))
+    await rate_limit.count(link_checks("password_reset", email, client_address, known_device=known))
     if user is None or not user["is_active"]:
         return
     async with write_transaction():

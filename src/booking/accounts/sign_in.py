@@ -79,12 +79,17 @@ async def sign_in_with_password(
         )
     user = await find_user_by_email(email)
     checks = password_checks(email, client_address, known_device=bool(user) and user["id"] in known_user_ids)
-    # Counted before the (slow) password check, so concurrent guesses cannot all pass a limit; refunded on success.
+    # Reserved before the (slow) password check, so concurrent guesses cannot all pass a limit.
     await rate_limit.reserve(checks)
     password_hash = user["password_hash"] if user else None
-    if not verify_password(password_hash, password) or not user["is_active"]:
+    accepted = False
+    try:
+        accepted = verify_password(password_hash, password) and bool(user["is_active"])
+    finally:
+        # Settled whatever happens (an error counts as a failure): only failures stay counted.
+        await rate_limit.settle(checks, failed=not accepted)
+    if not accepted:
         raise SignInFailed("That email and password do not match an active account.")
-    await rate_limit.refund(checks)
     if needs_rehash(password_hash):
         await User.update({User.password_hash: hash_password(password)}).where(User.id == user["id"])
     return user["id"]
@@ -122,7 +127,7 @@ async def request_sign_in_link(email: str, client_address: str, known_user_ids: 
         raise InvalidInput({"email": "Enter your email address."})
     user = await find_user_by_email(email)
     known = bool(user) and user["id"] in known_user_ids
-    await rate_limit.reserve(link_checks("sign_in", email, client_address, known_device=known))
+    await rate_limit.count(link_checks("sign_in", email, client_address, known_device=known))
     if user is None or not user["is_active"]:
         return
     async with write_transaction():

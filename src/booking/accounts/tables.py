@@ -95,3 +95,7 @@ class AttemptThrottle(Table, tablename="attempt_throttle"):
     failures = Integer(default=0)
     window_started_at = Timestamptz(default=TimestamptzNow(), index=True)
     next_allowed_at = Timestamptz(null=True, default=None)
+    # Attempts under way (their password being checked); forgotten after pending_expires_at if a
+    # server died before settling them.
+    pending = Integer(default=0)
+    pending_expires_at = Timestamptz(null=True, default=None)

@@ -5,7 +5,7 @@ from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-05T00:15:28:626327"
+ID = "2026-12-05T00:37:02:226221"
 VERSION = "1.38.0"
 DESCRIPTION = "Attempt throttles replace rate-limit hits"
 
@@ -95,6 +95,48 @@ async def forwards():
         tablename="attempt_throttle",
         column_name="next_allowed_at",
         db_column_name="next_allowed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AttemptThrottle",
+        tablename="attempt_throttle",
+        column_name="pending",
+        db_column_name="pending",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AttemptThrottle",
+        tablename="attempt_throttle",
+        column_name="pending_expires_at",
+        db_column_name="pending_expires_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
