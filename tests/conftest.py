@@ -168,8 +168,16 @@ async def _empty_all_tables(engine) -> None:
     connection = await engine.get_connection()
     try:
         await connection.execute("PRAGMA foreign_keys = OFF")
+        # Append-only tables refuse DELETE by trigger (the audit trail): lifted for the wipe, then put back.
+        async with connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                      "AND sql LIKE '%BEFORE DELETE%'") as cursor:
+            delete_guards = [(row["name"], row["sql"]) for row in await cursor.fetchall()]
+        for trigger, _ in delete_guards:
+            await connection.execute(f"DROP TRIGGER {trigger}")
         for name in names:
             await connection.execute(f"DELETE FROM {name}")
+        for _, sql in delete_guards:
+            await connection.execute(sql)
         await connection.commit()
     finally:
         await connection.close()

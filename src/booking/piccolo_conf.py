@@ -23,5 +23,6 @@ APP_REGISTRY = AppRegistry(
         "booking.slypark.piccolo_app",
         "booking.payments.piccolo_app",
         "booking.ops.piccolo_app",
+        "booking.audit.piccolo_app",
     ]
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking.accounts.actor import Actor
+from booking.audit.trail import record_by
 from booking.accounts.districts import check_school_in_district
 from booking.accounts.sessions import end_all_sessions
 from booking.accounts.tables import User
@@ -52,7 +53,8 @@ async def admin_update_user(
     async with write_transaction():
         # Lock every admin row too: two admins demoting each other at once must not leave none.
         await lock_rows_for_update(User, (User.id == user_id) | (User.role == "admin"))
-        user = await User.select(User.id, User.role, User.is_active).where(User.id == user_id).first()
+        user = await User.select(User.id, User.email, User.role, User.district, User.school, User.is_active).where(
+            User.id == user_id).first()
         if user is None:
             raise NotFound("No such person.")
         if user["role"] == "admin" and (role != "admin" or not is_active):
@@ -62,6 +64,12 @@ async def admin_update_user(
         await User.update(
             {User.role: role, User.district: district_id, User.school: school_id, User.is_active: is_active}
         ).where(User.id == user_id)
+        before = {"role": user["role"], "district": user["district"], "school": user["school"], "active": user["is_active"]}
+        after = {"role": role, "district": district_id, "school": school_id, "active": is_active}
+        if before != after:
+            await record_by(actor, "user.role_changed", subject=f"person {user_id} ({user['email']})",
+                            district_id=district_id if district_id is not None else user["district"],
+                            detail={name: [before[name], after[name]] for name in before if before[name] != after[name]})
         if not is_active:
             # Roles are read on every request; a deactivated person is also signed out everywhere.
             await end_all_sessions(user_id)

@@ -9,6 +9,8 @@ from contextvars import ContextVar
 from typing import Iterator
 
 _request_id: ContextVar[str] = ContextVar("booking_request_id", default="")
+# Where the request in progress came from, for the audit trail (booking.audit).
+_client_address: ContextVar[str] = ContextVar("booking_client_address", default="")
 
 # What we accept from a proxy's X-Request-ID (nginx's $request_id is 32 hex digits); anything else is replaced.
 _ACCEPTED = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -45,3 +47,16 @@ def use_request_id(request_id: str):
 
 def restore_request_id(token) -> None:
     _request_id.reset(token)
+
+
+def current_client_address() -> str:
+    return _client_address.get()
+
+
+@contextmanager
+def client_address_set(address: str) -> Iterator[str]:
+    token = _client_address.set(address)
+    try:
+        yield address
+    finally:
+        _client_address.reset(token)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from booking.observability.context import accepted_request_id, new_request_id, request_id_set
+from booking.observability.context import accepted_request_id, client_address_set, new_request_id, request_id_set
 from booking.observability.metrics import observe_request
 
 log = logging.getLogger("booking.requests")
@@ -46,7 +46,8 @@ class RequestObserver:
                 message = {**message, "headers": [*message.get("headers", ()), (b"x-request-id", request_id.encode())]}
             await send(message)
 
-        with request_id_set(request_id):
+        client = scope.get("client")
+        with request_id_set(request_id), client_address_set(client[0] if client else ""):
             try:
                 await self.app(scope, receive, send_with_request_id)
             finally:

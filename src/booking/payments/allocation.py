@@ -6,6 +6,7 @@ charges' sources (tuition instalments, Sly Park charges) are marked paid.
 
 from __future__ import annotations
 
+from booking.audit.trail import record
 from booking.db import in_transaction, is_postgres, lock_rows_for_update
 from booking.errors import Conflict
 from booking.payments.balances import InvoiceBalance, balances_for, unallocated_by_payment
@@ -51,6 +52,9 @@ async def allocate(payment_id: int, invoice: dict, amount_cents: int, actor_id: 
         raise Conflict(f"Invoice {invoice['number']} has only {money(balance.open_cents)} open.", code="over_allocation")
     await Allocation.insert(Allocation(payment=payment_id, invoice=invoice["id"], amount_cents=amount_cents,
                                        created_by=actor_id, note=note))
+    await record("payment.allocated", actor_id=actor_id, subject=f"payment {payment_id} to invoice {invoice['number']}",
+                 district_id=invoice["district"], detail={"payment_id": payment_id, "invoice_id": invoice["id"],
+                                                          "amount_cents": amount_cents, "note": note})
     after = InvoiceBalance(balance.total_cents, balance.paid_cents + amount_cents, balance.credited_cents)
     if after.open_cents == 0:
         await mark_sources_of_invoice(invoice["id"], "paid")
@@ -95,5 +99,8 @@ async def release_overpaid(invoice: dict, excess_cents: int, actor_id: int | Non
         part = min(available, remaining)
         await Allocation.insert(Allocation(payment=payment_id, invoice=invoice["id"], amount_cents=-part, created_by=actor_id,
                                            note="Returned to district credit by a credit note"))
+        await record("payment.allocated", actor_id=actor_id, subject=f"payment {payment_id} from invoice {invoice['number']}",
+                     district_id=invoice["district"], detail={"payment_id": payment_id, "invoice_id": invoice["id"],
+                                                              "amount_cents": -part, "note": "returned to district credit"})
         per_payment[payment_id] -= part
         remaining -= part

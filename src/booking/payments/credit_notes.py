@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from booking.audit.trail import record_by
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import write_transaction
@@ -89,6 +90,10 @@ async def issue_credit_note(actor: Actor, invoice_id: int, *, reason: str, void:
         from booking.payments.invoice_documents import email_credit_note
 
         await email_credit_note(note, invoice)
+        await record_by(actor, "credit_note.issued", subject=f"credit note {number} on invoice {invoice['number']}",
+                        district_id=invoice["district"],
+                        detail={"credit_note_id": note["id"], "invoice_id": invoice_id, "amount_cents": total,
+                                "kind": note["kind"], "reason": reason})
     return note
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from booking.audit.trail import record_by
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import utc_now
@@ -186,6 +187,9 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
                 ChargeLine.id.is_in(draft.line_ids))
             await mark_charge_sources(draft.lines, "invoiced")
             await email_invoice(invoice)
+            await record_by(actor, "invoice.issued", subject=f"invoice {number}", district_id=district_id,
+                            detail={"invoice_id": invoice["id"], "total_cents": invoice["total_cents"],
+                                    "po_number": draft.po_number, "lines": len(draft.lines)})
             issued.append(invoice)
     return issued
 

@@ -13,6 +13,7 @@ import logging
 
 import stripe
 
+from booking.audit.trail import record
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
@@ -37,6 +38,9 @@ async def queue_refund(card_payment: dict, amount_cents: int, reason: str, actor
     """Record a refund to send; call inside the deciding transaction."""
     rows = await Refund.insert(Refund(card_payment=card_payment["id"], amount_cents=amount_cents, reason=reason[:300],
                                       requested_by=actor_id)).returning(Refund.id)
+    await record("refund.requested", actor_id=actor_id, subject=f"refund {rows[0]['id']} of card payment {card_payment['id']}",
+                 detail={"refund_id": rows[0]["id"], "card_payment_id": card_payment["id"], "amount_cents": amount_cents,
+                         "reason": reason[:300]})
     return rows[0]["id"]
 
 

@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
+from booking.audit.trail import record_by
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput
 from booking.slypark.bookings import get_booking
@@ -234,6 +235,21 @@ async def intake_of(actor: Actor, booking_id: int) -> Intake:
     return Intake(booking, students, boys, girls, summary, warnings)
 
 
+def _notes_detail(students: list[dict]) -> dict:
+    return {"students": len(students),
+            "with_medical_notes": sum(1 for s in students if s["medical_notes"].strip()),
+            "with_dietary_needs": sum(1 for s in students if s["dietary_needs"].strip())}
+
+
+async def view_intake(actor: Actor, booking_id: int) -> Intake:
+    """The student grid (medical and dietary notes included), with a line in the audit trail."""
+    data = await intake_of(actor, booking_id)
+    async with write_transaction():
+        await record_by(actor, "student_notes.viewed", subject=f"Sly Park booking {booking_id}",
+                        district_id=data.booking["district"], detail=_notes_detail(data.students))
+    return data
+
+
 async def student_count(booking_id: int) -> int:
     return await Student.count().where(Student.booking == booking_id)
 
@@ -241,6 +257,9 @@ async def student_count(booking_id: int) -> int:
 async def medical_csv(actor: Actor, booking_id: int) -> tuple[str, str]:
     """For the center's nurse: students with dietary needs or medical notes only. (filename, text)."""
     intake = await intake_of(actor, booking_id)
+    async with write_transaction():
+        await record_by(actor, "student_notes.exported", subject=f"Sly Park booking {booking_id} (nurse's CSV)",
+                        district_id=intake.booking["district"], detail=_notes_detail(intake.students))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["last_name", "first_name", "gender", "dietary_needs", "medical_notes"])

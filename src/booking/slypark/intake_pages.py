@@ -41,7 +41,7 @@ def _row_count(form) -> int:
 async def intake_context(request: Request, booking_id: int, *, rows: list[dict] | None = None, errors: dict | None = None,
                          form_error: str | None = None, import_errors: dict | None = None,
                          import_message: str | None = None) -> dict:
-    data = await intake.intake_of(request.scope["user"], booking_id)
+    data = await intake.view_intake(request.scope["user"], booking_id)
     if rows is None:
         rows = [{name: s[name] for name in intake.FIELDS} for s in data.students]
         rows += [dict.fromkeys(intake.FIELDS, "") for _ in range(GRID_EXTRA if rows else 10)]

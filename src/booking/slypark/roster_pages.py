@@ -28,7 +28,7 @@ class SlyParkRosterController(Controller):
 
     async def _roster(self, request: Request, week_id: int, *, status: int = 200, close_values: dict | None = None,
                       close_errors: dict | None = None, close_error: str | None = None) -> object:
-        roster = await rosters.week_roster(request.scope["user"], week_id)
+        roster = await rosters.view_week_roster(request.scope["user"], week_id)
         return page(request, "slypark/roster.html", status=status, roster=roster, week=roster.week, season=roster.season,
                     totals=roster.totals, week_label=week_label, close_values=close_values or {"reason": "", "confirm": False},
                     close_errors=close_errors or {}, close_error=close_error)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from booking.accounts.actor import Actor
+from booking.audit.trail import record_by
 from booking.db import write_transaction
 from booking.errors import NotFound
 from booking.fields import is_ascii_digits
@@ -186,8 +187,25 @@ async def assign_cabins(actor: Actor, week_id: int) -> int:
     return len(plan)
 
 
+def _roster_detail(roster: "WeekRoster") -> dict:
+    return {"students": len(roster.students), "with_dietary_needs": sum(1 for s in roster.students if s["dietary_needs"].strip()),
+            "bookings": len(roster.lines)}
+
+
+async def view_week_roster(actor: Actor, week_id: int) -> "WeekRoster":
+    """The week's roster (students' dietary needs included), with a line in the audit trail."""
+    roster = await week_roster(actor, week_id)
+    async with write_transaction():
+        await record_by(actor, "student_notes.viewed", subject=f"Sly Park week of {roster.week['starts_on'].isoformat()} roster",
+                        detail=_roster_detail(roster))
+    return roster
+
+
 async def roster_csv(actor: Actor, week_id: int) -> CsvFile:
     roster = await week_roster(actor, week_id)
+    async with write_transaction():
+        await record_by(actor, "student_notes.exported",
+                        subject=f"Sly Park week of {roster.week['starts_on'].isoformat()} roster (CSV)", detail=_roster_detail(roster))
     rows = [[s["last_name"], s["first_name"], "Boy" if s["gender"] == "boy" else "Girl", s["school_name"], s["cabin"],
              s["hiking_group"], s["dietary_needs"]] for s in roster.students]
     header = ["Last name", "First name", "Gender", "School", "Cabin", "Hiking group", "Dietary needs"]
