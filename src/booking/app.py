@@ -27,6 +27,7 @@ from litestar.template.config import TemplateConfig
 
 from booking.accounts.account_pages import AccountController
 from booking.accounts.admin_pages import PeopleAdminController
+from booking.audit.log_pages import AuditLogController
 from booking.accounts.api import AccountsApi
 from booking.accounts.controllers import PasswordResetController, SignInController
 from booking.accounts.district_pages import DistrictPeopleController
@@ -103,6 +104,7 @@ def route_handlers() -> list:
         PasswordResetController,
         AccountController,
         PeopleAdminController,
+        AuditLogController,
         DistrictPeopleController,
         DistrictInvoicesController,
         DistrictPurchaseOrdersController,

@@ -121,6 +121,18 @@ async def token_create(settings: Settings, args: argparse.Namespace) -> None:
     print(token)
 
 
+async def purge_student_data(settings: Settings, args: argparse.Namespace) -> None:
+    _connect(settings)
+    from booking.slypark.student_data_purge import purge_student_notes
+
+    try:
+        result = await purge_student_notes(args.older_than_days)
+    except DomainError as error:
+        raise CommandError(error.message) from error
+    for line in result.lines():
+        print(line)
+
+
 async def worker(settings: Settings) -> None:
     _connect(settings)
     from booking.notifications.delivery import transport_from_settings
@@ -220,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     token_create_parser.add_argument("--label", default="Created from the command line")
     backup_parser = commands.add_parser("backup", help="a consistent backup with its manifest, while the app serves")
     backup_parser.add_argument("--to", required=True, metavar="PATH", help="a new directory for the backup")
+    purge_parser = commands.add_parser("purge-student-data",
+                                       help="remove students' medical and dietary notes of Sly Park weeks that ended long ago")
+    purge_parser.add_argument("--older-than-days", type=int, default=None, metavar="N",
+                              help="weeks that ended more than N days ago (default: BOOKING_STUDENT_DATA_RETENTION_DAYS, 60)")
     restore_parser = commands.add_parser("restore", help="restore a backup into an empty database and verify it")
     restore_parser.add_argument("--from", dest="source", required=True, metavar="PATH", help="a backup directory")
     return parser
@@ -256,6 +272,8 @@ def run(argv: list[str] | None = None) -> int:
             asyncio.run(backup(settings, args))
         elif args.command == "restore":
             asyncio.run(restore(settings, args))
+        elif args.command == "purge-student-data":
+            asyncio.run(purge_student_data(settings, args))
     except (CommandError, ConfigurationError) as error:
         print(f"booking: {error}", file=sys.stderr)
         return 2

@@ -36,6 +36,8 @@ class Settings:
     backup_keep_weekly: int = 4
     metrics_token: str | None = None
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Students' medical and dietary notes are purged this many days after their Sly Park week ends.
+    student_data_retention_days: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -145,6 +147,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         backup_keep_weekly=_whole_number(env, "BOOKING_BACKUP_KEEP_WEEKLY", 4),
         metrics_token=metrics_token,
         metrics_allow=parse_metrics_allow(env.get("BOOKING_METRICS_ALLOW", "")),
+        student_data_retention_days=_whole_number(env, "BOOKING_STUDENT_DATA_RETENTION_DAYS", 60),
     )
 
 

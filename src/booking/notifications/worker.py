@@ -103,6 +103,7 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
     from booking.payments.refunds import submit_requested_refunds
     from booking.scheduling.hold_sweeper import sweep_expired_holds
     from booking.slypark.offers import expire_offers
+    from booking.slypark.student_data_purge import purge_student_notes
 
     from booking.ops.scheduled_backups import BackupScheduler
 
@@ -135,6 +136,10 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
                 await sweep_expired_holds(clock())
             except Exception:
                 log.exception("hold sweep failed")
+            try:  # Students' medical and dietary notes of weeks long over are not kept
+                await purge_student_notes(now=clock())
+            except Exception:
+                log.exception("student data purge failed")
             try:  # Refunds recorded but not yet accepted by Stripe (it was unreachable): send them again
                 await submit_requested_refunds()
             except Exception:
