@@ -102,6 +102,14 @@ async def test_staff_see_the_roster_assign_cabins_print_and_export_without_medic
     assert lines[0] == ["Last name", "First name", "Gender", "School", "Cabin", "Hiking group", "Dietary needs"]
     assert len(lines) == 11 and ["Zimmer", "Ava", "Girl", "Alder Elementary"] == lines[-1][:4] and lines[-1][6] == "Vegetarian"
     assert "Peanut" not in export.text
+    # Dietary needs were read and exported: each is in the audit trail, with counts, by this person.
+    from booking.audit.tables import AuditEntry
+
+    trail = await AuditEntry.select(AuditEntry.kind, AuditEntry.actor_email, AuditEntry.detail).where(
+        AuditEntry.kind.is_in(["student_notes.viewed", "student_notes.exported"])).order_by(AuditEntry.id)
+    assert [(e["kind"], e["actor_email"]) for e in trail] == [("student_notes.viewed", staff_user["email"])] * 3 + [
+        ("student_notes.exported", staff_user["email"])]
+    assert '"with_dietary_needs": 1' in trail[-1]["detail"] and "Vegetarian" not in trail[-1]["detail"]
 
     billed = await post_form(client, f"/staff/slypark/weeks/{week_id}/bill-balances", {}, token_from=path)
     assert billed.status_code == 303 and "notice=slypark-balances-billed" in billed.headers["location"]

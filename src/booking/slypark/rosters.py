@@ -189,7 +189,7 @@ async def assign_cabins(actor: Actor, week_id: int) -> int:
 
 def _roster_detail(roster: "WeekRoster") -> dict:
     return {"students": len(roster.students), "with_dietary_needs": sum(1 for s in roster.students if s["dietary_needs"].strip()),
-            "bookings": len(roster.lines)}
+            "bookings": len(roster.schools)}
 
 
 async def view_week_roster(actor: Actor, week_id: int) -> "WeekRoster":
