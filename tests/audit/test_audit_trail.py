@@ -143,3 +143,16 @@ async def test_only_administrators_read_the_trail(client, role):
     await signed_in(client, await make_user(role))
     for path in ("/admin/audit", "/admin/audit/export.csv"):
         assert (await client.get(path)).status_code in (403, 404)
+
+
+async def test_a_refund_request_is_recorded(client, stripe_double):
+    from booking.payments.refunds import request_refund
+    from tests.payments.test_refunds import paid_seat, staff
+
+    seat = await paid_seat(client, stripe_double)
+    actor = await staff()
+    refund_id = await request_refund(actor, seat["payment"]["id"], 1_000, "Left after the first session")
+    [entry] = await entries("refund.requested")
+    assert (entry["actor_id"], entry["actor_email"]) == (actor.id, actor.email)
+    assert json.loads(entry["detail"]) == {"amount_cents": 1_000, "card_payment_id": seat["payment"]["id"],
+                                           "reason": "Left after the first session", "refund_id": refund_id}
