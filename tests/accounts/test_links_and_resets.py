@@ -115,3 +115,16 @@ async def test_a_sign_in_link_cannot_reset_a_password(client):
     assert response.status_code == 400
     row = await User.select(User.password_hash).where(User.id == user["id"]).first()
     assert verify_password(row["password_hash"], DEFAULT_PASSWORD)
+
+
+async def test_a_password_reset_also_revokes_api_tokens(client):
+    from booking.accounts.api_tokens import create_api_token
+
+    user = await make_user("attendee")
+    token = await create_api_token(user["id"], "integration")
+    assert (await client.get("/api/v1/offerings", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert (await post_form(client, "/password/forgot", {"email": user["email"]})).status_code == 303
+    path = await _link_from_outbox(user["email"], "/password/reset/")
+    done = await post_form(client, path, {"password": "a brand new secret", "confirmation": "a brand new secret"}, token_from=path)
+    assert done.status_code == 303
+    assert (await client.get("/api/v1/offerings", headers={"Authorization": f"Bearer {token}"})).status_code == 401
