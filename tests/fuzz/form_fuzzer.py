@@ -475,6 +475,11 @@ class FormFuzzer:
     async def _csrf_token(self, role: str, refresh: bool = False) -> str:
         if refresh or role not in self.tokens:
             response = await self.client.get("/sign-in" if role == "anonymous" else "/account")
+            if role != "anonymous" and self._signed_out(response):
+                # A post signed this browser out (sign-out answers with the home page, not /sign-in): CSRF tokens are
+                # bound to the session, so the old one stopped working with it. Sign in again and carry on.
+                await self.sign_in(role)
+                response = await self.client.get("/account")
             assert response.status_code == 200, f"no page to take a CSRF token from as {role}: {response.status_code}"
             found = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
             assert found, f"no CSRF token on the page for {role}"
