@@ -99,9 +99,11 @@ async def test_a_coordinator_requests_a_week_and_withdraws_it(client):
     other_client_user = await make_user("coordinator", district="SJUSD")
     await signed_in(client, other_client_user)
     assert "Elk Grove Elementary" not in (await client.get("/slypark")).text
+    token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session: each person takes their own
     assert (await client.post(f"/slypark/requests/{stored['id']}/withdraw", data={"_csrf_token": token})).status_code == 404
 
     await signed_in(client, {"id": coordinator.id})
+    token = await csrf_token(client, "/slypark")
     withdrawn = await client.post(f"/slypark/requests/{stored['id']}/withdraw", data={"_csrf_token": token})
     assert withdrawn.status_code == 303
     assert "Withdrawn" in (await client.get("/slypark")).text
@@ -179,6 +181,7 @@ async def test_offers_are_accepted_or_declined_and_the_booking_shows_what_is_due
 
     # Another district's coordinator: the booking and the offer do not exist for them.
     await signed_in(client, await make_user("coordinator", district="SJUSD"))
+    token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session
     assert (await client.get(f"/slypark/bookings/{offered[alpha]}")).status_code == 404
     assert (await client.post(f"/slypark/bookings/{offered[bravo]}/accept", data={"_csrf_token": token})).status_code == 404
     assert (await client.post(f"/slypark/bookings/{offered[bravo]}/decline",
@@ -282,5 +285,6 @@ async def test_headcounts_change_until_the_freeze_date(client):
     assert (await Booking.select(Booking.boys).where(Booking.id == frozen_id).first())["boys"] == 10
 
     await signed_in(client, await make_user("coordinator", district="SJUSD"))
+    token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session
     other = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "1", "girls": "1", "teachers": "1"})
     assert other.status_code == 404
