@@ -21,10 +21,11 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.notifications.invites import request_invite, sessions_cancelled_invite
 from booking.notifications.outbox import Attachment, enqueue_email
 from booking.scheduling.capacity import hold_is_live
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import HOLD_STATUSES, S
+from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering
 
-TOLD_STATUSES = ("confirmed", *HOLD_STATUSES, "waitlisted")
+TOLD_STATUSES = (S.CONFIRMED, *HOLD_STATUSES, S.WAITLISTED)
 CLOSED_OFFERING_STATUSES = ("cancelled", "completed")
 
 

@@ -28,7 +28,8 @@ from booking.ical_writer import (BytesLRU, EventSpec, FeedHeader, calendar_host,
 from booking.settings import current_settings
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.feed_tokens import feed_for_token, scope_name
-from booking.scheduling.tables import HOLD_STATUSES, CalendarFeed, Registration
+from booking.scheduling.registration_lifecycle import SEAT_STATUSES
+from booking.scheduling.tables import CalendarFeed, Registration
 
 FORMAT_VERSION = "feed-v2"  # bump when the writer's output changes, so clients refetch
 STAFF_FEED_HISTORY = dt.timedelta(days=365)
@@ -120,7 +121,7 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
     outdoor_school = await _slypark_events(person_id, now)
     registrations = await Registration.select(
         Registration.offering, Registration.status, Registration.hold_expires_at,
-    ).where((Registration.attendee == person_id) & Registration.status.is_in(["confirmed", *HOLD_STATUSES]))
+    ).where((Registration.attendee == person_id) & Registration.status.is_in(list(SEAT_STATUSES)))
     attending: dict[int, dict] = {}
     for registration in registrations:
         if registration["status"] == "confirmed" or hold_is_live(registration, now):

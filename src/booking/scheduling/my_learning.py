@@ -11,7 +11,8 @@ from booking.clock import utc_now
 from booking.errors import NotFound
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.registration import overlap_warnings
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import HOLD_STATUSES, SEAT_STATUSES
+from booking.scheduling.tables import Registration
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 
@@ -47,7 +48,7 @@ def _decorate(row: dict, sessions: list[dict], now: dt.datetime) -> dict:
     row["deadline_passed"] = deadline is not None and now > deadline
     # Leaving a waiting list frees nobody's seat, so its deadline does not apply.
     row["can_cancel"] = row["status"] == "waitlisted" or (
-        row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"] and not row["deadline_passed"]
+        row["status"] in SEAT_STATUSES and not row["hold_expired"] and not row["deadline_passed"]
     )
     row["is_over"] = bool(sessions) and sessions[-1]["ends_at"] <= now
     row["offering_path"] = f"/{'cohorts' if row['offering_kind'] == 'cohort' else 'workshops'}/{row['offering']}"
@@ -114,7 +115,7 @@ async def registration_details(actor: Actor, registration_id: int, now: dt.datet
     row["is_self"] = row["attendee"] == actor.id
     if actor.role == "finance":
         row["can_cancel"] = False  # finance reads registrations but does not cancel them
-    elif actor.is_staff and row["offering_kind"] != "cohort" and row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"]:
+    elif actor.is_staff and row["offering_kind"] != "cohort" and row["status"] in SEAT_STATUSES and not row["hold_expired"]:
         row["can_cancel"] = True  # staff may cancel after the deadline
     row["warnings"] = [] if row["status"] == "cancelled" else await overlap_warnings(row["attendee"], row["offering"])
     return row

@@ -118,9 +118,10 @@ async def _apply_award(registration: dict, offering: dict, result: RuleResult | 
     values = _award_values(registration, offering, result, now)
     changed = any(registration[name] != value for name, value in values.items())
     if changed:
-        await Registration.update({getattr(Registration, name): value for name, value in values.items()}).where(
-            Registration.id == registration["id"]
-        )
+        await Registration.update({
+            Registration.pd_hours_awarded_tenths: values["pd_hours_awarded_tenths"],
+            Registration.completed_at: values["completed_at"], Registration.certificate_code: values["certificate_code"],
+        }).where(Registration.id == registration["id"])
         was_awarded = registration["completed_at"] is not None
         now_awarded = values["completed_at"] is not None
         if now_awarded:
