@@ -88,6 +88,8 @@ TRANSITIONS: dict[str, tuple[frozenset, frozenset]] = {
     # the workshop was completed: nobody can be promoted any more
     "waitlist_closed": (frozenset({S.WAITLISTED}), frozenset({S.CANCELLED})),
 }
+# The kinds that create a registration (their history row has no "from").
+INSERT_KINDS = frozenset(kind for kind, (starts, _) in TRANSITIONS.items() if _NEW in starts)
 # Changes after which only a cancel-reason saying the hold ran out allows leaving `cancelled`.
 _FROM_CANCELLED_NEEDS_EXPIRED_HOLD = {"paid_after_hold", "paid_late_waitlisted"}
 
