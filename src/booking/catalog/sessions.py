@@ -15,7 +15,7 @@ from booking.catalog import conflicts
 from booking.catalog.offerings import SESSION_COLUMNS, require_staff, sessions_of, touch
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.catalog.validation import MAX_SESSIONS, SessionInput, check_session
-from booking.clock import utc_now
+from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.notifications.invites import request_invite, sessions_cancelled_invite
@@ -123,11 +123,20 @@ async def add_session(actor: Actor, offering_id: int, data: SessionInput, overri
     return session_id
 
 
+PAST_SESSION_MESSAGE = ("This moves the session into the past ({when}). If you are recording when it really took place, "
+                        "tick “Record a session that already took place”: nobody is emailed about it.")
+
+
 async def reschedule_session(actor: Actor, offering_id: int, session_id: int, data: SessionInput,
-                             override_reason: str | None = None, now: dt.datetime | None = None) -> bool:
-    """Move a session in time or place. Returns False when nothing changed (nobody is told)."""
+                             override_reason: str | None = None, now: dt.datetime | None = None, *,
+                             record_past: bool = False) -> bool:
+    """Move a session in time or place. Returns False when nothing changed (nobody is told).
+
+    A session moved to a time already past is refused unless staff confirm (`record_past`) that they record
+    history (the day it really took place); then nobody is emailed: there is nothing anyone could still do."""
     require_staff(actor)
     data = checked_session(data)
+    now = now or utc_now()
     async with write_transaction():
         offering = await lock_offering(offering_id)
         before = await get_session(offering_id, session_id)
@@ -147,6 +156,9 @@ async def reschedule_session(actor: Actor, offering_id: int, session_id: int, da
                 offering_id=offering_id, capacity=offering["capacity"], facilitator_ids=facilitators,
                 slots=[conflicts.Slot(data.starts_at, data.ends_at, data.room_id, session_id=session_id)],
                 check_room_size=moved_room)
+        into_the_past = moved_in_time and data.starts_at < now
+        if into_the_past and not record_past:
+            raise InvalidInput({"record_past": PAST_SESSION_MESSAGE.format(when=format_local(data.starts_at))})
         reason = conflicts.settle(warnings, override_reason)
         await OfferingSession.update({
             OfferingSession.starts_at: data.starts_at, OfferingSession.ends_at: data.ends_at,
@@ -156,7 +168,8 @@ async def reschedule_session(actor: Actor, offering_id: int, session_id: int, da
         }).where(OfferingSession.id == session_id)
         await conflicts.record_overrides(actor, warnings, reason)
         await touch(offering_id)
-        await tell_people(offering, "rescheduled", await get_session(offering_id, session_id), previous=before, now=now)
+        if not into_the_past:
+            await tell_people(offering, "rescheduled", await get_session(offering_id, session_id), previous=before, now=now)
     return True
 
 
