@@ -213,7 +213,7 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
             elif action == "record_check" and world.invoices_issued:
                 self.record_check(index, flag)
             elif action == "complete" and utc_now() >= self.starts_at:  # before, completing is refused (tests/scheduling)
-                self.complete()
+                self.complete(flag)
             else:
                 stats["skipped: nothing to do"] += 1
 
@@ -334,8 +334,9 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
             await record_payment(world.finance, invoice["district"], clean)
             return "recorded"
 
-        def complete(self):
-            self._attempt("complete", complete_offering(world.staff, self.offering_id))
+        def complete(self, confirm_unmarked):
+            # Nobody takes attendance here: unconfirmed, completion asks first (refused, attendance_unmarked).
+            self._attempt("complete", complete_offering(world.staff, self.offering_id, confirm_unmarked=confirm_unmarked))
 
         @invariant()
         def seams_hold(self):
