@@ -199,7 +199,7 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
             elif action == "decide" and self.approvals_asked:
                 self.decide(index, flag)
             elif action == "pay_by_card" and self.card_registrations:
-                self.pay_by_card(index)
+                self.pay_by_card(index, deliver_now=flag)
             elif action == "deliver_webhooks" and self.sessions:
                 self.deliver_webhooks()
             elif action == "let_time_pass":
@@ -247,8 +247,8 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
             else:
                 self._attempt("decline", decline(world.coordinator, registration_id, reason="Not in the plan"))
 
-        def pay_by_card(self, index):
-            """Checkout at the double and the payment made there; the webhook comes in its own step (maybe late)."""
+        def pay_by_card(self, index, deliver_now):
+            """Checkout at the double and the payment made there; the webhook comes now, or in a later step (maybe late)."""
             registration_id = self.card_registrations[index % len(self.card_registrations)]
             url = self._attempt("checkout", self._checkout(registration_id))
             if url is None:
@@ -259,6 +259,8 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
                 return
             stripe_double.pay(session_id)
             self.sessions.append(session_id)
+            if deliver_now:
+                self.deliver_webhooks()
 
         @staticmethod
         async def _checkout(registration_id: int) -> object:
