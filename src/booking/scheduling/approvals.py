@@ -42,7 +42,13 @@ def _of_my_district(actor: Actor):
 
 
 def _decorate(row: dict, now: dt.datetime) -> dict:
-    row["expired"] = row["status"] == S.PENDING_APPROVAL and (row["hold_expires_at"] is None or row["hold_expires_at"] <= now)
+    waiting = row["status"] == S.PENDING_APPROVAL
+    row["expired"] = waiting and (row["hold_expires_at"] is None or row["hold_expires_at"] <= now)
+    # What the row shows and allows, so the template compares no status strings.
+    row["awaits_decision"] = waiting
+    row["can_decide"] = waiting and not row["expired"]
+    row["was_approved"] = row["status"] == S.CONFIRMED
+    row["was_declined"] = row["status"] == S.CANCELLED
     return row
 
 

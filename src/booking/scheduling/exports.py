@@ -15,16 +15,14 @@ from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
 from booking.clock import format_local, to_local
 from booking.errors import Forbidden
+from booking.scheduling.registration_lifecycle import RegistrationStatus
 from booking.scheduling.pd_hours import check_ids, evaluate, marks_for_offering
 from booking.scheduling.roster import roster
 from booking.scheduling.tables import Registration
 from booking.scheduling.transcript import verification_url
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-STATUS_LABELS = {
-    "confirmed": "Confirmed", "waitlisted": "Waiting list", "offered": "Offered a seat",
-    "pending_payment": "Payment pending", "pending_approval": "Approval pending", "cancelled": "Cancelled",
-}
+STATUS_LABELS = {status.value: status.label for status in RegistrationStatus}  # the lifecycle's words, one set
 
 
 def safe_cell(value) -> str:
