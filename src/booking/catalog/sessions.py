@@ -64,7 +64,7 @@ async def people_to_tell(offering_id: int, now: dt.datetime) -> list[dict]:
 
 def _session_invite(person: dict, offering: dict, change: str, session: dict) -> Attachment | None:
     """Invited confirmed seats get the changed session as an invite (its SEQUENCE already bumped); others do not."""
-    if person["status"] != "confirmed" or not person["calendar_invited"]:
+    if person["status"] != S.CONFIRMED or not person["calendar_invited"]:
         return None
     attendee = (person["name"], person["email"])
     if change == "cancelled":
@@ -85,7 +85,7 @@ async def tell_people(offering: dict, change: str, session: dict, previous: dict
         await enqueue_email(person["email"], "session_changed", {
             "name": person["name"], "offering": offering, "change": change, "session": session,
             "previous": previous, "sessions": sessions, "reason": reason,
-            "waitlisted": person["status"] == "waitlisted", "calendar_invite": invite.method.lower() if invite else None,
+            "waitlisted": person["status"] == S.WAITLISTED, "calendar_invite": invite.method.lower() if invite else None,
         }, attachments=(invite,) if invite else ())
     return len(people)
 

@@ -14,6 +14,7 @@ from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 from booking.web.guards import roles, signed_in
 from booking.web.problem import problem_responses
+from booking.scheduling.registration_lifecycle import S
 
 
 async def registration_out(row: dict, warnings: list[str] | None = None) -> RegistrationOut:
@@ -39,7 +40,7 @@ class RegistrationsApi(Controller):
         ))
         warnings = list(outcome.warnings)
         checkout_url = None
-        if outcome.registration["status"] == "pending_payment":
+        if outcome.registration["status"] == S.PENDING_PAYMENT:
             # After the registration's commit, within this request (CONTRACT): the URL is in the 201.
             try:
                 checkout_url = await start_registration_checkout(outcome.registration["id"])
