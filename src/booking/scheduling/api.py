@@ -64,4 +64,5 @@ class RegistrationsApi(Controller):
     @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)",
          responses=problem_responses(400, 401, 403, 404, 422))
     async def roster(self, request: Request, offering_id: FromPath[int]) -> list[RosterEntry]:
-        return [RosterEntry(**entry) for entry in await roster(request.scope["user"], offering_id)]
+        fields = RosterEntry.__struct_fields__  # the roster also carries what the staff page shows (label, flags)
+        return [RosterEntry(**{name: entry[name] for name in fields}) for entry in await roster(request.scope["user"], offering_id)]
