@@ -7,9 +7,23 @@ from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("America/Los_Angeles")
 
+# Zero in the app. Tests that let holds and offers lapse move every use case's clock forward at once
+# (advance_clock_for_tests) instead of passing `now` through layers that do not take it.
+_offset = dt.timedelta(0)
+
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc) + _offset
+
+
+def advance_clock_for_tests(delta: dt.timedelta) -> None:
+    global _offset
+    _offset += delta
+
+
+def reset_clock_for_tests() -> None:
+    global _offset
+    _offset = dt.timedelta(0)
 
 
 def to_local(moment: dt.datetime) -> dt.datetime:

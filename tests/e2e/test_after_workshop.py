@@ -89,6 +89,12 @@ def test_staff_take_attendance_on_a_tablet_and_complete_the_workshop(page, live_
 
     page.goto(f"/staff/offerings/{offering['id']}/roster")
     page.get_by_role("button", name="Mark completed and award PD hours").click()
+    # Session 2 is marked for Ana only: the page asks first, naming everyone unmarked.
+    asked = page.get_by_role("alert").filter(has_text="Attendance is not marked for 7 people")
+    expect(asked).to_be_visible()
+    expect(asked).to_contain_text("Ben Okafor")
+    screenshot(page, "roster-complete-asks-tablet")
+    page.get_by_role("button", name="Complete anyway").click()
     expect(page.get_by_role("status").filter(has_text="The workshop is completed.")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("Ana Lopez"))).to_contain_text("6 awarded")
     expect(page.get_by_role("row", name=re.compile("Ben Okafor"))).to_contain_text("Not awarded")

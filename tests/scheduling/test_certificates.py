@@ -43,7 +43,7 @@ async def _completed_history():
     for s in series["sessions"]:
         await mark_attendance(actor, series["id"], s["id"], regs[(series["id"], sam["id"])]["id"], "present")
     for offering in (series, literacy, missed):
-        await complete_offering(actor, offering["id"])
+        await complete_offering(actor, offering["id"], confirm_unmarked=True)
     return {"staff": staff, "hong": hong, "sam": sam, "series": series, "literacy": literacy, "missed": missed, "regs": regs}
 
 

@@ -81,7 +81,7 @@ async def test_the_pd_hours_export_after_completion(client):
     for s in offering["sessions"]:
         await mark_attendance(actor, offering["id"], s["id"], ana["id"], "present")
     await mark_attendance(actor, offering["id"], offering["sessions"][0]["id"], evil["id"], "present")
-    await complete_offering(actor, offering["id"])
+    await complete_offering(actor, offering["id"], confirm_unmarked=True)
     code = (await registration(ana["id"]))["certificate_code"]
     await signed_in(client, staff)
 

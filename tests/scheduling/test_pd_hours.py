@@ -19,6 +19,12 @@ from tests.scheduling.attendance_helpers import (attendees, enrol, local, page_c
 CODE = re.compile(r"^[A-HJKMNP-TV-Z2-9]{5}(-[A-HJKMNP-TV-Z2-9]{5}){3}$")
 
 
+async def make_user_name(registration_row) -> str:
+    row = await Registration.select(Registration.attendee.name.as_alias("name")).where(
+        Registration.id == registration_row["id"]).first()
+    return row["name"]
+
+
 async def _mark(actor, offering, registration_row, statuses: list[str | None]) -> None:
     for s, status in zip(offering["sessions"], statuses):
         if status:
@@ -36,7 +42,17 @@ async def test_all_sessions_awards_only_those_present_at_every_session(client):
     await signed_in(client, staff)
     token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/roster"))
 
-    response = await client.post(f"/staff/offerings/{offering['id']}/complete", data={"_csrf_token": token})
+    # Attendance is missing for two people: the page asks first, naming them, and nothing changes.
+    asked = await client.post(f"/staff/offerings/{offering['id']}/complete", data={"_csrf_token": token})
+    assert asked.status_code == 409
+    assert "Attendance is not marked for 2 people" in asked.text and "Complete anyway" in asked.text
+    unmarked_names = re.findall(r"<li>([^<:]+):", asked.text.split('id="unmarked"')[1].split("</ul>")[0])
+    expected = sorted([(await make_user_name(partial)), (await make_user_name(nobody))])
+    assert sorted(unmarked_names) == expected
+    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())["status"] == "published"
+
+    response = await client.post(f"/staff/offerings/{offering['id']}/complete",
+                                 data={"_csrf_token": token, "confirm_unmarked": "yes"})
 
     assert response.status_code == 303
     assert response.headers["location"] == f"/staff/offerings/{offering['id']}/roster?notice=offering-completed"

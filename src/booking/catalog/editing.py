@@ -25,6 +25,7 @@ from booking.notifications.invites import sessions_cancelled_invite
 from booking.notifications.outbox import enqueue_email
 from booking.scheduling import history
 from booking.scheduling.capacity import SeatCounts, seat_counts_for
+from booking.scheduling.registration_lifecycle import S, transition
 from booking.scheduling.tables import Registration, RegistrationEvent
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
@@ -242,7 +243,7 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
         if offering["status"] == "completed":
             raise Conflict("This workshop is completed; it cannot be cancelled.", code="offering_closed")
         open_registrations = await Registration.select().where(
-            (Registration.offering == offering_id) & (Registration.status != "cancelled")).order_by(Registration.id)
+            (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value)).order_by(Registration.id)
         told = {r["id"] for r in await people_to_tell(offering_id, now)}
         await Offering.update({Offering.status: "cancelled", Offering.updated_at: now}).where(Offering.id == offering_id)
         # Calendars replace an event only when its SEQUENCE grows.
@@ -253,16 +254,13 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
         refund_ids: list[int] = []
         note = f"Workshop cancelled: {reason}"
         for registration in open_registrations:
-            await Registration.update({
-                Registration.status: "cancelled", Registration.cancelled_at: now, Registration.hold_expires_at: None,
-                Registration.waitlist_rank: None, Registration.cancel_reason: note[:300],
-            }).where(Registration.id == registration["id"])
-            await history.record(registration["id"], "cancelled", from_status=registration["status"], to_status="cancelled",
-                                 actor_id=actor.id, note=note)
+            # The whole offering ends: nobody is promoted, so the follow-up's freed seat is not acted on.
+            ended = await transition(registration, S.CANCELLED, kind="cancelled", now=now, actor_id=actor.id, reason=note)
             if registration["amount_paid_cents"] > 0:
                 refunds += 1
-                await history.record(registration["id"], "refund_due", from_status="cancelled", to_status="cancelled",
+                await history.record(registration["id"], "refund_due", from_status=S.CANCELLED, to_status=S.CANCELLED,
                                      actor_id=actor.id, note=f"{registration['amount_paid_cents']} cents paid; {note}")
+            if ended.follow_up.refund_card_payment:
                 # Card payments are refunded in full, sent to Stripe after this commit (the worker retries).
                 refund_ids += await refund_paid_registration(registration, note, actor.id)
             if registration["id"] in told:
@@ -271,12 +269,12 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
                     Registration.id == registration["id"]).first()
                 # Only an invited confirmed seat has events to remove; waiting places and holds have none.
                 invite = None
-                if registration["status"] == "confirmed" and registration["calendar_invited"]:
+                if registration["status"] == S.CONFIRMED and registration["calendar_invited"]:
                     invite = sessions_cancelled_invite(registration["id"], offering, sessions,
                                                        (attendee["name"], attendee["email"]))
                 await enqueue_email(attendee["email"], "offering_cancelled", {
                     "name": attendee["name"], "offering": offering, "sessions": sessions, "reason": reason,
-                    "waitlisted": registration["status"] == "waitlisted",
+                    "waitlisted": registration["status"] == S.WAITLISTED,
                     "paid_cents": registration["amount_paid_cents"], "calendar_invite": "cancel" if invite else None,
                 }, attachments=(invite,) if invite else ())
     for refund_id in refund_ids:
@@ -293,4 +291,4 @@ async def refunds_due(offering_id: int) -> int:
 async def paid_registrations(offering_id: int) -> int:
     """Live registrations with money paid: each would need a refund if the workshop were cancelled."""
     return await Registration.count().where(
-        (Registration.offering == offering_id) & (Registration.status != "cancelled") & (Registration.amount_paid_cents > 0))
+        (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value) & (Registration.amount_paid_cents > 0))

@@ -15,16 +15,17 @@ from booking.catalog import conflicts
 from booking.catalog.offerings import SESSION_COLUMNS, require_staff, sessions_of, touch
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.catalog.validation import MAX_SESSIONS, SessionInput, check_session
-from booking.clock import utc_now
+from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.notifications.invites import request_invite, sessions_cancelled_invite
 from booking.notifications.outbox import Attachment, enqueue_email
 from booking.scheduling.capacity import hold_is_live
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import HOLD_STATUSES, S
+from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering
 
-TOLD_STATUSES = ("confirmed", *HOLD_STATUSES, "waitlisted")
+TOLD_STATUSES = (S.CONFIRMED, *HOLD_STATUSES, S.WAITLISTED)
 CLOSED_OFFERING_STATUSES = ("cancelled", "completed")
 
 
@@ -63,7 +64,7 @@ async def people_to_tell(offering_id: int, now: dt.datetime) -> list[dict]:
 
 def _session_invite(person: dict, offering: dict, change: str, session: dict) -> Attachment | None:
     """Invited confirmed seats get the changed session as an invite (its SEQUENCE already bumped); others do not."""
-    if person["status"] != "confirmed" or not person["calendar_invited"]:
+    if person["status"] != S.CONFIRMED or not person["calendar_invited"]:
         return None
     attendee = (person["name"], person["email"])
     if change == "cancelled":
@@ -84,7 +85,7 @@ async def tell_people(offering: dict, change: str, session: dict, previous: dict
         await enqueue_email(person["email"], "session_changed", {
             "name": person["name"], "offering": offering, "change": change, "session": session,
             "previous": previous, "sessions": sessions, "reason": reason,
-            "waitlisted": person["status"] == "waitlisted", "calendar_invite": invite.method.lower() if invite else None,
+            "waitlisted": person["status"] == S.WAITLISTED, "calendar_invite": invite.method.lower() if invite else None,
         }, attachments=(invite,) if invite else ())
     return len(people)
 
@@ -122,11 +123,20 @@ async def add_session(actor: Actor, offering_id: int, data: SessionInput, overri
     return session_id
 
 
+PAST_SESSION_MESSAGE = ("This moves the session into the past ({when}). If you are recording when it really took place, "
+                        "tick “Record a session that already took place”: nobody is emailed about it.")
+
+
 async def reschedule_session(actor: Actor, offering_id: int, session_id: int, data: SessionInput,
-                             override_reason: str | None = None, now: dt.datetime | None = None) -> bool:
-    """Move a session in time or place. Returns False when nothing changed (nobody is told)."""
+                             override_reason: str | None = None, now: dt.datetime | None = None, *,
+                             record_past: bool = False) -> bool:
+    """Move a session in time or place. Returns False when nothing changed (nobody is told).
+
+    A session moved to a time already past is refused unless staff confirm (`record_past`) that they record
+    history (the day it really took place); then nobody is emailed: there is nothing anyone could still do."""
     require_staff(actor)
     data = checked_session(data)
+    now = now or utc_now()
     async with write_transaction():
         offering = await lock_offering(offering_id)
         before = await get_session(offering_id, session_id)
@@ -146,6 +156,9 @@ async def reschedule_session(actor: Actor, offering_id: int, session_id: int, da
                 offering_id=offering_id, capacity=offering["capacity"], facilitator_ids=facilitators,
                 slots=[conflicts.Slot(data.starts_at, data.ends_at, data.room_id, session_id=session_id)],
                 check_room_size=moved_room)
+        into_the_past = moved_in_time and data.starts_at < now
+        if into_the_past and not record_past:
+            raise InvalidInput({"record_past": PAST_SESSION_MESSAGE.format(when=format_local(data.starts_at))})
         reason = conflicts.settle(warnings, override_reason)
         await OfferingSession.update({
             OfferingSession.starts_at: data.starts_at, OfferingSession.ends_at: data.ends_at,
@@ -155,7 +168,8 @@ async def reschedule_session(actor: Actor, offering_id: int, session_id: int, da
         }).where(OfferingSession.id == session_id)
         await conflicts.record_overrides(actor, warnings, reason)
         await touch(offering_id)
-        await tell_people(offering, "rescheduled", await get_session(offering_id, session_id), previous=before, now=now)
+        if not into_the_past:
+            await tell_people(offering, "rescheduled", await get_session(offering_id, session_id), previous=before, now=now)
     return True
 
 

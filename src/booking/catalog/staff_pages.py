@@ -416,7 +416,8 @@ class StaffOfferingsController(Controller):
         state = FormState(session_from_form(form), override_reason=text(form, "override_reason", 2000))
         try:
             changed = await session_cases.reschedule_session(request.scope["user"], offering_id, session_id,
-                                                             session_input(state.values), override_reason(form))
+                                                             session_input(state.values), override_reason(form),
+                                                             record_past=form.get("record_past") == "yes")
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error, SESSION_ERROR_KEYS)
             return await self._session_page(request, offering_id, session_id, state, status=status)

@@ -22,9 +22,9 @@ from booking.cohorts.tables import OPEN_FOR_REVIEW, CohortApplication
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
-from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
+from booking.scheduling.registration_lifecycle import RegistrationStatus, insert_registration, transition
 from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering
 
@@ -140,14 +140,12 @@ async def start_review(actor: Actor, application_id: int, now: dt.datetime | Non
 async def _enrol(application: dict, cohort: dict, actor_id: int | None, now: dt.datetime) -> int:
     """A confirmed seat in every session of the cohort, with its invite; inside the locked transaction."""
     values = {
-        "offering": cohort["id"], "attendee": application["applicant"], "registered_by": actor_id, "status": "confirmed",
+        "offering": cohort["id"], "attendee": application["applicant"], "registered_by": actor_id,
         "payer": "district" if application["payer"] == "district" else ("card" if cohort["price_cents"] else "free"),
-        "po_number": application["po_number"], "amount_cents": cohort["price_cents"], "created_at": now, "confirmed_at": now,
+        "po_number": application["po_number"], "amount_cents": cohort["price_cents"], "created_at": now,
     }
-    inserted = await Registration.insert(Registration(**values)).returning(*Registration.all_columns())
-    registration = inserted[0]
-    await history.record(registration["id"], "accepted_into_cohort", to_status="confirmed", actor_id=actor_id,
-                         note=f"Application {application['id']} accepted")
+    registration = await insert_registration(values, RegistrationStatus.CONFIRMED, now=now, kind="accepted_into_cohort",
+                                             actor_id=actor_id, note=f"Application {application['id']} accepted")
     settings = await settings_for(cohort["id"])
     first_due = settings["first_payment_due"] or now.astimezone(LOCAL_TZ).date()
     await create_instalments(application, registration["id"], cohort["price_cents"], first_due)
@@ -267,13 +265,12 @@ async def withdraw(actor: Actor, application_id: int, reason: str = "", now: dt.
 async def _end_seat(application: dict, cohort: dict, actor: Actor, reason: str, now: dt.datetime) -> None:
     registration = await Registration.select().where(Registration.id == application["registration"]).first()
     note = reason or "Withdrew from the cohort"
-    await Registration.update({
-        Registration.status: "cancelled", Registration.cancelled_at: now, Registration.cancel_reason: note[:300],
-    }).where(Registration.id == registration["id"])
-    await history.record(registration["id"], "withdrew_from_cohort", from_status=registration["status"],
-                         to_status="cancelled", actor_id=actor.id, note=note)
     await cancel_owed_instalments(application["id"])
-    await notify_attendee({**registration, "status": "cancelled"}, cohort, "cohort_withdrawn", invite="cancel",
+    if registration["status"] == RegistrationStatus.CANCELLED:  # the cohort itself was cancelled: nothing left to end
+        return
+    ended = await transition(registration, RegistrationStatus.CANCELLED, kind="withdrew_from_cohort", now=now,
+                             actor_id=actor.id, reason=note)
+    await notify_attendee(ended.registration, cohort, ended.follow_up.email, invite=ended.follow_up.invite,
                           application=application, had_place=True)
 
 

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 
 from booking.clock import LOCAL_TZ, to_local, utc_now
+from booking.scheduling.registration_lifecycle import S
 
 log = logging.getLogger("booking.reminders")
 
@@ -59,7 +60,7 @@ async def _remind_one(registration_id: int, offering_id: int, day: dt.date, star
         ).where(Registration.id == registration_id).first()
         sessions = await _sessions_on([offering_id], start, end)
         if (offering is None or offering["status"] != "published" or registration is None
-                or registration["status"] != "confirmed" or not registration["is_active"] or not sessions):
+                or registration["status"] != S.CONFIRMED or not registration["is_active"] or not sessions):
             return False
         claimed = await SentNotice.insert(SentNotice(kind=KIND, key=reminder_key(registration_id, day), sent_at=utc_now())).on_conflict(
             target=SentNotice.key, action="DO NOTHING"
@@ -89,7 +90,7 @@ async def send_due_reminders(now: dt.datetime | None = None) -> int:
     if not offering_ids:
         return 0
     registrations = await Registration.select(Registration.id, Registration.offering).where(
-        Registration.offering.is_in(offering_ids) & (Registration.status == "confirmed")
+        Registration.offering.is_in(offering_ids) & (Registration.status == S.CONFIRMED.value)
         & (Registration.attendee.is_active == True)  # noqa: E712
     ).order_by(Registration.id)
     keys = [reminder_key(r["id"], day) for r in registrations]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.catalog.offerings import sessions_of
-from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.tables import Registration
-from booking.scheduling.waitlist import EXPIRED_HOLD_REASONS, lock_offering
+from booking.scheduling.registration_lifecycle import EXPIRED_HOLD_REASONS, S, registration_hold_ran_out, transition
+from booking.scheduling.waitlist import lock_offering
 from booking.payments.policy import late_payment_policy
 from booking.payments.refunds import queue_refund, refundable_cents
 from booking.payments.tables import CardPayment
@@ -33,13 +33,13 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
     status = registration["status"]
     already_paid = registration["amount_paid_cents"] >= registration["amount_cents"]
 
-    if status in ("pending_payment", "offered") and registration["hold_expires_at"] and registration["hold_expires_at"] > now:
+    if status in (S.PENDING_PAYMENT, S.OFFERED) and registration["hold_expires_at"] and registration["hold_expires_at"] > now:
         await _confirm(registration, offering, amount_cents, now, "paid")
         return "Seat confirmed", []
-    if already_paid or status == "confirmed":
+    if already_paid or status == S.CONFIRMED:
         refund_id = await queue_refund(card_payment, amount_cents, "This seat was already paid: a second payment is returned.")
         return "Refunded: the seat was already paid", [refund_id]
-    deliberately_cancelled = status == "cancelled" and registration["cancel_reason"] not in EXPIRED_HOLD_REASONS.values()
+    deliberately_cancelled = status == S.CANCELLED and not registration_hold_ran_out(registration)
     if deliberately_cancelled or offering["status"] != "published":
         refund_id = await queue_refund(card_payment, amount_cents, "The registration was cancelled before the payment arrived.")
         return "Refunded: the registration was cancelled", [refund_id]
@@ -50,28 +50,16 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
         await _confirm(registration, offering, amount_cents, now, "paid_after_hold")
         return "Seat confirmed: the hold had expired but the seat was still free", []
     if await late_payment_policy() == "waitlist":
-        last = await Registration.select(Registration.waitlist_rank).where(
-            (Registration.offering == offering["id"]) & (Registration.status == "waitlisted")
-        ).order_by(Registration.waitlist_rank, ascending=False).first()
-        await Registration.update({
-            Registration.status: "waitlisted", Registration.waitlist_rank: (last["waitlist_rank"] + 1) if last else 1,
-            Registration.hold_expires_at: None, Registration.cancelled_at: None, Registration.cancel_reason: "",
-            Registration.amount_paid_cents: registration["amount_paid_cents"] + amount_cents,
-        }).where(Registration.id == registration["id"])
-        await history.record(registration["id"], "paid_late_waitlisted", from_status=status, to_status="waitlisted",
-                             note="Payment kept as credit; confirmed at once when a seat frees.")
-        await notify_attendee({**registration, "status": "waitlisted"}, offering, "card_payment_late_waitlisted",
+        joined = await transition(registration, S.WAITLISTED, kind="paid_late_waitlisted", now=now,
+                                  add_paid_cents=amount_cents, note="Payment kept as credit; confirmed at once when a seat frees.")
+        await notify_attendee(joined.registration, offering, joined.follow_up.email,
                               amount_cents=amount_cents, waitlist_position=counts.waitlisted + 1)
         return "Waiting list: payment kept as credit", []
-    if status != "cancelled":
-        await Registration.update({Registration.status: "cancelled", Registration.cancelled_at: now,
-                                   Registration.hold_expires_at: None,
-                                   Registration.cancel_reason: EXPIRED_HOLD_REASONS.get(status, LATE_REFUND_REASON)}).where(
-            Registration.id == registration["id"])
-        await history.record(registration["id"], "hold_expired", from_status=status, to_status="cancelled",
-                             note=EXPIRED_HOLD_REASONS.get(status, ""))
+    if status != S.CANCELLED:
+        await transition(registration, S.CANCELLED, kind="hold_expired", now=now,
+                         reason=EXPIRED_HOLD_REASONS.get(status, LATE_REFUND_REASON))
     refund_id = await queue_refund(card_payment, amount_cents, LATE_REFUND_REASON)
-    await notify_attendee({**registration, "status": "cancelled"}, offering, "card_payment_late_refunded",
+    await notify_attendee({**registration, "status": S.CANCELLED.value}, offering, "card_payment_late_refunded",
                           amount_cents=amount_cents)
     # A seat this late payer may not take (others wait for it) goes to the head of the waiting list now.
     from booking.scheduling.waitlist import promote_waitlist
@@ -81,14 +69,9 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
 
 
 async def _confirm(registration: dict, offering: dict, amount_cents: int, now: dt.datetime, kind: str) -> None:
-    await Registration.update({
-        Registration.status: "confirmed", Registration.confirmed_at: now, Registration.hold_expires_at: None,
-        Registration.waitlist_rank: None, Registration.cancelled_at: None, Registration.cancel_reason: "",
-        Registration.amount_paid_cents: registration["amount_paid_cents"] + amount_cents,
-    }).where(Registration.id == registration["id"])
-    await history.record(registration["id"], kind, from_status=registration["status"], to_status="confirmed",
-                         note=f"Card payment of {amount_cents / 100:.2f} USD")
-    await notify_attendee({**registration, "status": "confirmed"}, offering, "registration_confirmed", invite="request")
+    confirmed = await transition(registration, S.CONFIRMED, kind=kind, now=now, add_paid_cents=amount_cents,
+                                 note=f"Card payment of {amount_cents / 100:.2f} USD")
+    await notify_attendee(confirmed.registration, offering, confirmed.follow_up.email, invite=confirmed.follow_up.invite)
 
 
 async def refund_paid_registration(registration: dict, reason: str, actor_id: int | None = None) -> list[int]:
@@ -114,17 +97,16 @@ async def release_abandoned_hold(card_payment: dict, now: dt.datetime) -> str:
     registration = await Registration.select().where(Registration.id == card_payment["registration"]).first()
     offering = await lock_offering(registration["offering"])
     registration = await Registration.select().where(Registration.id == registration["id"]).first()
-    if registration["status"] != "pending_payment":
+    if registration["status"] != S.PENDING_PAYMENT:
         return f"checkout expired; registration is {registration['status']}"
     other_open = await CardPayment.exists().where(
         (CardPayment.registration == registration["id"]) & CardPayment.status.is_in(["created", "open"])
         & (CardPayment.id != card_payment["id"]))
     if other_open:
         return "checkout expired; another payment attempt is under way"
-    reason = EXPIRED_HOLD_REASONS["pending_payment"]
-    await Registration.update({Registration.status: "cancelled", Registration.cancelled_at: now, Registration.hold_expires_at: None,
-                               Registration.cancel_reason: reason}).where(Registration.id == registration["id"])
-    await history.record(registration["id"], "hold_expired", from_status="pending_payment", to_status="cancelled", note=reason)
-    await notify_attendee({**registration, "status": "cancelled"}, offering, "registration_expired", reason=reason)
-    await promote_waitlist(offering, now)
+    reason = EXPIRED_HOLD_REASONS[S.PENDING_PAYMENT]
+    released = await transition(registration, S.CANCELLED, kind="hold_expired", now=now, reason=reason)
+    await notify_attendee(released.registration, offering, released.follow_up.email, reason=reason)
+    if released.follow_up.frees_seat:
+        await promote_waitlist(offering, now)
     return "checkout expired; seat released"

@@ -25,6 +25,7 @@ from booking.payments.invoice_documents import visible_invoice
 from booking.payments.tables import CardPayment
 from booking.scheduling.tables import Registration
 from booking.settings import current_settings
+from booking.scheduling.registration_lifecycle import S
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def start_registration_checkout(registration_id: int, now: dt.datetime | N
         registration = await Registration.select().where(Registration.id == registration_id).first()
         if registration is None:
             raise NotFound("No such registration.")
-        if registration["status"] not in ("pending_payment", "offered") or registration["payer"] != "card":
+        if registration["status"] not in (S.PENDING_PAYMENT, S.OFFERED) or registration["payer"] != "card":
             raise Conflict("This seat has no card payment due.", code="nothing_to_pay")
         if registration["hold_expires_at"] is not None and registration["hold_expires_at"] <= now:
             raise Conflict("The hold on this seat has expired.", code="hold_expired")

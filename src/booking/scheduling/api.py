@@ -14,6 +14,7 @@ from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 from booking.web.guards import roles, signed_in
 from booking.web.problem import problem_responses
+from booking.scheduling.registration_lifecycle import S
 
 
 async def registration_out(row: dict, warnings: list[str] | None = None) -> RegistrationOut:
@@ -39,7 +40,7 @@ class RegistrationsApi(Controller):
         ))
         warnings = list(outcome.warnings)
         checkout_url = None
-        if outcome.registration["status"] == "pending_payment":
+        if outcome.registration["status"] == S.PENDING_PAYMENT:
             # After the registration's commit, within this request (CONTRACT): the URL is in the 201.
             try:
                 checkout_url = await start_registration_checkout(outcome.registration["id"])
@@ -63,4 +64,5 @@ class RegistrationsApi(Controller):
     @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)",
          responses=problem_responses(400, 401, 403, 404, 422))
     async def roster(self, request: Request, offering_id: FromPath[int]) -> list[RosterEntry]:
-        return [RosterEntry(**entry) for entry in await roster(request.scope["user"], offering_id)]
+        fields = RosterEntry.__struct_fields__  # the roster also carries what the staff page shows (label, flags)
+        return [RosterEntry(**{name: entry[name] for name in fields}) for entry in await roster(request.scope["user"], offering_id)]

@@ -14,8 +14,8 @@ from booking.catalog.offerings import sessions_of
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
-from booking.scheduling import history
 from booking.scheduling.notices import notify_attendee
+from booking.scheduling.registration_lifecycle import S, transition
 from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
@@ -42,7 +42,13 @@ def _of_my_district(actor: Actor):
 
 
 def _decorate(row: dict, now: dt.datetime) -> dict:
-    row["expired"] = row["status"] == "pending_approval" and (row["hold_expires_at"] is None or row["hold_expires_at"] <= now)
+    waiting = row["status"] == S.PENDING_APPROVAL
+    row["expired"] = waiting and (row["hold_expires_at"] is None or row["hold_expires_at"] <= now)
+    # What the row shows and allows, so the template compares no status strings.
+    row["awaits_decision"] = waiting
+    row["can_decide"] = waiting and not row["expired"]
+    row["was_approved"] = row["status"] == S.CONFIRMED
+    row["was_declined"] = row["status"] == S.CANCELLED
     return row
 
 
@@ -55,7 +61,7 @@ async def pending_approvals(actor: Actor, now: dt.datetime | None = None) -> lis
     _require_coordinator(actor)
     now = now or utc_now()
     rows = await Registration.select(*APPROVAL_COLUMNS).where(
-        _of_my_district(actor) & (Registration.status == "pending_approval")
+        _of_my_district(actor) & (Registration.status == S.PENDING_APPROVAL.value)
     ).order_by(Registration.hold_expires_at).order_by(Registration.id)
     sessions = await sessions_of(list({row["offering"] for row in rows}))
     first: dict[int, dict] = {}
@@ -89,8 +95,8 @@ async def _locked_pending(actor: Actor, registration_id: int, now: dt.datetime) 
         raise NotFound("No such registration.")
     offering = await lock_offering(row["offering"])
     registration = await Registration.select().where(Registration.id == registration_id).first()
-    if registration["status"] != "pending_approval":
-        decided = {"confirmed": "already approved", "cancelled": "already declined or cancelled"}.get(
+    if registration["status"] != S.PENDING_APPROVAL:
+        decided = {S.CONFIRMED: "already approved", S.CANCELLED: "already declined or cancelled"}.get(
             registration["status"], "not waiting for approval")
         raise Conflict(f"This registration is {decided}.", code="not_pending_approval")
     expires = registration["hold_expires_at"]
@@ -109,13 +115,9 @@ async def approve(actor: Actor, registration_id: int, now: dt.datetime | None = 
     now = now or utc_now()
     async with write_transaction():
         registration, offering = await _locked_pending(actor, registration_id, now)
-        await Registration.update({
-            Registration.status: "confirmed", Registration.confirmed_at: now, Registration.hold_expires_at: None,
-        }).where(Registration.id == registration_id)
-        await history.record(registration_id, "approved", from_status="pending_approval", to_status="confirmed",
-                             actor_id=actor.id)
-        approved = {**registration, "status": "confirmed", "hold_expires_at": None, "confirmed_at": now}
-        await notify_attendee(approved, offering, "registration_approved", approved_by=actor.name, invite="request")
+        approved = await transition(registration, S.CONFIRMED, kind="approved", now=now, actor_id=actor.id)
+        await notify_attendee(approved.registration, offering, approved.follow_up.email, approved_by=actor.name,
+                              invite=approved.follow_up.invite)
     return await approval_row(actor, registration_id, now)
 
 
@@ -127,13 +129,9 @@ async def decline(actor: Actor, registration_id: int, reason: str = "", now: dt.
         raise InvalidInput({"reason": f"Use at most {REASON_MAX} characters."})
     async with write_transaction():
         registration, offering = await _locked_pending(actor, registration_id, now)
-        await Registration.update({
-            Registration.status: "cancelled", Registration.cancelled_at: now, Registration.hold_expires_at: None,
-            Registration.cancel_reason: f"Declined by the district{': ' + reason if reason else ''}"[:300],
-        }).where(Registration.id == registration_id)
-        await history.record(registration_id, "declined", from_status="pending_approval", to_status="cancelled",
-                             actor_id=actor.id, note=reason)
-        declined = {**registration, "status": "cancelled", "hold_expires_at": None}
-        await notify_attendee(declined, offering, "registration_declined", declined_by=actor.name, reason=reason)
-        await promote_waitlist(offering, now)  # the held seat goes to the first person waiting
+        declined = await transition(registration, S.CANCELLED, kind="declined", now=now, actor_id=actor.id,
+                                    reason=f"Declined by the district{': ' + reason if reason else ''}", note=reason)
+        await notify_attendee(declined.registration, offering, declined.follow_up.email, declined_by=actor.name, reason=reason)
+        if declined.follow_up.frees_seat:
+            await promote_waitlist(offering, now)  # the held seat goes to the first person waiting
     return await approval_row(actor, registration_id, now)

@@ -25,6 +25,7 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.scheduling.pd_hours import check_ids, recompute_registration
 from booking.scheduling.tables import Attendance, Registration
 from booking.scheduling.waitlist import lock_offering
+from booking.scheduling.registration_lifecycle import S
 
 ATTENDANCE_STATUSES = ("present", "absent", "excused")
 STATUS_LABELS = {"present": "Present", "absent": "Absent", "excused": "Excused", None: "Not marked"}
@@ -82,7 +83,7 @@ async def confirmed_people(offering_id: int) -> list[dict]:
         Registration.id, Registration.attendee, Registration.pd_hours_awarded_tenths,
         Registration.attendee.name.as_alias("name"), Registration.attendee.email.as_alias("email"),
         Registration.attendee.district.name.as_alias("district"),
-    ).where((Registration.offering == offering_id) & (Registration.status == "confirmed"))
+    ).where((Registration.offering == offering_id) & (Registration.status == S.CONFIRMED.value))
     rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))
     return rows
 
@@ -177,7 +178,7 @@ async def mark_attendance(actor: Actor, offering_id: int, session_id: int, regis
         ).where((Registration.id == registration_id) & (Registration.offering == offering_id)).first()
         if registration is None:
             raise NotFound("No such registration for this workshop.")
-        if registration["status"] != "confirmed":
+        if registration["status"] != S.CONFIRMED:
             raise Conflict(_not_confirmed_message(registration["name"], registration["status"]), code="not_confirmed")
         await _upsert(session_id, registration_id, status, actor.id, now)
         if offering["status"] == "completed":
@@ -373,7 +374,7 @@ async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str,
                 (Registration.offering == offering_id) & Registration.attendee.is_in([u["id"] for u in users.values()])
             ).order_by(Registration.id):
                 # A cancelled registration never hides a live one of the same person.
-                if row["attendee"] not in registrations or registrations[row["attendee"]]["status"] == "cancelled":
+                if row["attendee"] not in registrations or registrations[row["attendee"]]["status"] == S.CANCELLED:
                     registrations[row["attendee"]] = row
         marks: dict[tuple[int, int], tuple[str, int]] = {}
         for line in lines:
@@ -385,7 +386,7 @@ async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str,
             if registration is None:
                 problems.setdefault(line.line, []).append(f"{user['name']} ({line.email}) is not registered for this workshop")
                 continue
-            if registration["status"] != "confirmed":
+            if registration["status"] != S.CONFIRMED:
                 problems.setdefault(line.line, []).append(_not_confirmed_message(f"{user['name']} ({line.email})", registration["status"]))
                 continue
             session, problem = _session_for(line, sessions, chosen)
@@ -437,7 +438,7 @@ class RosterOverview:
 
     @property
     def confirmed_total(self) -> int:
-        return sum(1 for e in self.entries if e["status"] == "confirmed")
+        return sum(1 for e in self.entries if e["status"] == S.CONFIRMED)
 
     @property
     def awarded_total(self) -> int:
@@ -462,7 +463,7 @@ async def roster_overview(actor: Actor, offering_id: int) -> RosterOverview:
         result = evaluate(offering, offering["sessions"], marks.get(entry["registration_id"], {}))
         entry.update(present=result.sessions_present, attended_tenths=result.attended_tenths, rule_met=result.met,
                      awarded_tenths=awards.get(entry["registration_id"]))
-    confirmed = [e["registration_id"] for e in entries if e["status"] == "confirmed"]
+    confirmed = [e["registration_id"] for e in entries if e["status"] == S.CONFIRMED]
     session_counts = {}
     for session in offering["sessions"]:
         statuses = [marks.get(rid, {}).get(session["id"]) for rid in confirmed]

@@ -18,6 +18,7 @@ from booking.catalog.offerings import get_offering
 from booking.clock import format_local
 from booking.errors import Busy, Conflict, DomainError, Forbidden, InvalidInput
 from booking.scheduling.registration import PO_NUMBER_MAX, RegistrationRequest, register
+from booking.scheduling.registration_lifecycle import S
 
 MAX_LINES = 200
 MAX_TEXT = 40_000
@@ -164,11 +165,11 @@ async def register_many(actor: Actor, offering_id: int, text: str, po_number: st
             continue
         registration = outcome.registration
         status = registration["status"]
-        if status == "confirmed":
+        if status == S.CONFIRMED:
             result, message = "registered", "Registered: seat confirmed."
-        elif status == "waitlisted":
+        elif status == S.WAITLISTED:
             result, message = "waitlisted", f"On the waiting list, at position {outcome.waitlist_position}."
-        elif status == "pending_approval":
+        elif status == S.PENDING_APPROVAL:
             result = "pending_approval"
             message = f"Seat held until {format_local(registration['hold_expires_at'])}, waiting for the district's approval."
         else:

@@ -10,8 +10,8 @@ from booking.db import write_transaction
 from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
 from booking.errors import Conflict, Forbidden
-from booking.scheduling import history
 from booking.scheduling.notices import notify_attendee
+from booking.scheduling.registration_lifecycle import S, transition
 from booking.scheduling.tables import Registration
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
@@ -26,7 +26,7 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
         registration = await get_visible_registration(actor, registration_id)
         offering = await lock_offering(registration["offering"])
         registration = await Registration.select().where(Registration.id == registration_id).first()
-        if registration["status"] == "cancelled":
+        if registration["status"] == S.CANCELLED:
             raise Conflict("This registration is already cancelled.", code="already_cancelled")
         if offering["kind"] == "cohort":
             # The application owns a cohort place: withdrawing it also hands the place to the waiting list.
@@ -34,22 +34,20 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
                            code="cohort_place")
         deadline = offering["cancellation_deadline"]
         # Leaving a waiting list frees nobody's seat, so the cancellation deadline does not apply to it.
-        if not actor.is_staff and deadline is not None and now > deadline and registration["status"] != "waitlisted":
+        if not actor.is_staff and deadline is not None and now > deadline and registration["status"] != S.WAITLISTED:
             raise Conflict(f"The cancellation deadline was {format_local(deadline)}. Please contact SCOE's program staff.",
                            code="cancellation_deadline_passed")
-        await Registration.update({
-            Registration.status: "cancelled", Registration.cancelled_at: now, Registration.hold_expires_at: None,
-            Registration.waitlist_rank: None, Registration.cancel_reason: reason or f"Cancelled by {actor.name}",
-        }).where(Registration.id == registration_id)
-        await history.record(registration_id, "cancelled", from_status=registration["status"], to_status="cancelled",
-                             actor_id=actor.id, note=reason)
-        cancelled = {**registration, "status": "cancelled"}
+        ended = await transition(registration, S.CANCELLED, kind="cancelled", now=now, actor_id=actor.id,
+                                 reason=reason or f"Cancelled by {actor.name}", note=reason)
         # Only a confirmed seat was ever sent an invite; a waiting place or a hold has nothing to remove.
-        await notify_attendee(cancelled, offering, "registration_cancelled", reason=reason, by_self=actor.id == registration["attendee"],
-                              invite="cancel" if registration["status"] == "confirmed" else None)
-        # A paid card seat that is given up is refunded in full (sent to Stripe after this commit).
-        refund_ids = await refund_paid_registration(registration, reason or f"Cancelled by {actor.name}", actor.id)
-        await promote_waitlist(offering, now)
+        await notify_attendee(ended.registration, offering, ended.follow_up.email, reason=reason,
+                              by_self=actor.id == registration["attendee"], invite=ended.follow_up.invite)
+        refund_ids: list[int] = []
+        if ended.follow_up.refund_card_payment:
+            # A paid card seat that is given up is refunded in full (sent to Stripe after this commit).
+            refund_ids = await refund_paid_registration(registration, reason or f"Cancelled by {actor.name}", actor.id)
+        if ended.follow_up.frees_seat:
+            await promote_waitlist(offering, now)
     for refund_id in refund_ids:
         await submit_refund(refund_id)
     return await Registration.select().where(Registration.id == registration_id).first()

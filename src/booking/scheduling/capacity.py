@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from booking.clock import utc_now
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import HOLD_STATUSES
+from booking.scheduling.tables import Registration
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,14 @@ from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
 from booking.clock import format_local, to_local
 from booking.errors import Forbidden
+from booking.scheduling.registration_lifecycle import S, RegistrationStatus
 from booking.scheduling.pd_hours import check_ids, evaluate, marks_for_offering
 from booking.scheduling.roster import roster
 from booking.scheduling.tables import Registration
 from booking.scheduling.transcript import verification_url
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-STATUS_LABELS = {
-    "confirmed": "Confirmed", "waitlisted": "Waiting list", "offered": "Offered a seat",
-    "pending_payment": "Payment pending", "pending_approval": "Approval pending", "cancelled": "Cancelled",
-}
+STATUS_LABELS = {status.value: status.label for status in RegistrationStatus}  # the lifecycle's words, one set
 
 
 def safe_cell(value) -> str:
@@ -91,7 +89,7 @@ async def attendance_csv(actor: Actor, offering_id: int) -> CsvFile:
     offering = await get_offering(actor, offering_id)
     sessions = offering["sessions"]
     marks = await marks_for_offering(offering_id)
-    entries = [e for e in await roster(actor, offering_id) if e["status"] == "confirmed" or e["registration_id"] in marks]
+    entries = [e for e in await roster(actor, offering_id) if e["status"] == S.CONFIRMED or e["registration_id"] in marks]
     header = ["Name", "Email", "District", "Status", *[_session_heading(s) for s in sessions], "Sessions present"]
     rows = []
     for e in entries:
@@ -108,7 +106,7 @@ async def pd_hours_csv(actor: Actor, offering_id: int) -> CsvFile:
     sessions = offering["sessions"]
     marks = await marks_for_offering(offering_id)
     details = await _details(offering_id)
-    entries = [e for e in await roster(actor, offering_id) if e["status"] == "confirmed"]
+    entries = [e for e in await roster(actor, offering_id) if e["status"] == S.CONFIRMED]
     header = ["Name", "Email", "District", "Sessions present", "Sessions", "Hours attended", "Attendance rule met",
               "PD hours awarded", "Completed", "Certificate number", "Verification address"]
     rows = []

@@ -28,7 +28,8 @@ from booking.ical_writer import (BytesLRU, EventSpec, FeedHeader, calendar_host,
 from booking.settings import current_settings
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.feed_tokens import feed_for_token, scope_name
-from booking.scheduling.tables import HOLD_STATUSES, CalendarFeed, Registration
+from booking.scheduling.registration_lifecycle import S, SEAT_STATUSES
+from booking.scheduling.tables import CalendarFeed, Registration
 
 FORMAT_VERSION = "feed-v2"  # bump when the writer's output changes, so clients refetch
 STAFF_FEED_HISTORY = dt.timedelta(days=365)
@@ -120,10 +121,10 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
     outdoor_school = await _slypark_events(person_id, now)
     registrations = await Registration.select(
         Registration.offering, Registration.status, Registration.hold_expires_at,
-    ).where((Registration.attendee == person_id) & Registration.status.is_in(["confirmed", *HOLD_STATUSES]))
+    ).where((Registration.attendee == person_id) & Registration.status.is_in(list(SEAT_STATUSES)))
     attending: dict[int, dict] = {}
     for registration in registrations:
-        if registration["status"] == "confirmed" or hold_is_live(registration, now):
+        if registration["status"] == S.CONFIRMED or hold_is_live(registration, now):
             attending[registration["offering"]] = registration
     facilitating = {row["offering"] for row in await OfferingFacilitator.select(OfferingFacilitator.offering).where(
         OfferingFacilitator.user == person_id)}
@@ -143,7 +144,7 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
         if session["offering_status"] == "draft":
             continue  # nobody registers for a draft; a workshop moved back to draft is not on
         registration = attending[session["offering"]]
-        if registration["status"] == "confirmed":
+        if registration["status"] == S.CONFIRMED:
             events.append(_spec(session, number, count))
         else:
             deadline = format_local(registration["hold_expires_at"])

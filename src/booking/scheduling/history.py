@@ -8,5 +8,6 @@ from booking.scheduling.tables import RegistrationEvent
 async def record(registration_id: int, kind: str, *, from_status: str = "", to_status: str = "",
                  actor_id: int | None = None, note: str = "") -> None:
     await RegistrationEvent.insert(RegistrationEvent(
-        registration=registration_id, kind=kind, from_status=from_status, to_status=to_status, actor=actor_id, note=note[:2000],
+        # str(): a RegistrationStatus is stored as its plain value
+        registration=registration_id, kind=kind, from_status=str(from_status), to_status=str(to_status), actor=actor_id, note=note[:2000],
     ))

@@ -11,7 +11,8 @@ import datetime as dt
 
 from booking.clock import utc_now
 from booking.db import write_transaction
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import HOLD_STATUSES
+from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
 

@@ -11,7 +11,8 @@ from booking.clock import utc_now
 from booking.errors import NotFound
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.registration import overlap_warnings
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import S, SEAT_STATUSES, what_the_attendee_may_do
+from booking.scheduling.tables import Registration
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 
@@ -42,12 +43,14 @@ class MyLearning:
 def _decorate(row: dict, sessions: list[dict], now: dt.datetime) -> dict:
     row["sessions"] = sessions
     row["hold_live"] = hold_is_live(row, now)
-    row["hold_expired"] = row["status"] in HOLD_STATUSES and not row["hold_live"]
+    # The status's label and what it allows (is_confirmed, awaits_payment, on_calendar, can_pay, ...): templates
+    # read these instead of comparing status strings.
+    row.update(what_the_attendee_may_do(row, now))
     deadline = row["cancellation_deadline"]
     row["deadline_passed"] = deadline is not None and now > deadline
     # Leaving a waiting list frees nobody's seat, so its deadline does not apply.
-    row["can_cancel"] = row["status"] == "waitlisted" or (
-        row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"] and not row["deadline_passed"]
+    row["can_cancel"] = row["status"] == S.WAITLISTED or (
+        row["status"] in SEAT_STATUSES and not row["hold_expired"] and not row["deadline_passed"]
     )
     row["is_over"] = bool(sessions) and sessions[-1]["ends_at"] <= now
     row["offering_path"] = f"/{'cohorts' if row['offering_kind'] == 'cohort' else 'workshops'}/{row['offering']}"
@@ -70,9 +73,9 @@ async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearnin
         _decorate(row, by_offering.get(row["offering"], []), now)
         if actor.role == "finance":
             row["can_cancel"] = False  # finance reads registrations but does not cancel them
-        if row["status"] == "cancelled" or row["hold_expired"]:
+        if row["has_ended"]:
             result.ended.append(row)
-        elif row["status"] == "waitlisted":
+        elif row["status"] == S.WAITLISTED:
             row["waitlist_position"] = await waitlist_position(row)
             result.waiting.append(row)
         elif row["is_over"]:
@@ -91,7 +94,7 @@ async def current_registration(actor: Actor | None, offering_id: int, now: dt.da
         return None
     now = now or utc_now()
     rows = await Registration.select(*REGISTRATION_COLUMNS).where(
-        (Registration.attendee == actor.id) & (Registration.offering == offering_id) & (Registration.status != "cancelled")
+        (Registration.attendee == actor.id) & (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value)
     )
     for row in rows:
         _decorate(row, [], now)
@@ -114,7 +117,7 @@ async def registration_details(actor: Actor, registration_id: int, now: dt.datet
     row["is_self"] = row["attendee"] == actor.id
     if actor.role == "finance":
         row["can_cancel"] = False  # finance reads registrations but does not cancel them
-    elif actor.is_staff and row["offering_kind"] != "cohort" and row["status"] in ("confirmed", *HOLD_STATUSES) and not row["hold_expired"]:
+    elif actor.is_staff and row["offering_kind"] != "cohort" and row["status"] in SEAT_STATUSES and not row["hold_expired"]:
         row["can_cancel"] = True  # staff may cancel after the deadline
-    row["warnings"] = [] if row["status"] == "cancelled" else await overlap_warnings(row["attendee"], row["offering"])
+    row["warnings"] = [] if row["status"] == S.CANCELLED else await overlap_warnings(row["attendee"], row["offering"])
     return row

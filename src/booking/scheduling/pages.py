@@ -15,6 +15,7 @@ from booking.scheduling.registration import RegistrationRequest, register
 from booking.web.forms import text
 from booking.web.guards import roles, signed_in
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+from booking.scheduling.registration_lifecycle import S
 
 PAYER_CHOICES = ("free", "district", "card")
 
@@ -44,7 +45,7 @@ class RegistrationPagesController(Controller):
             # Already registered, not open yet, closed: the page shows the current state with the reason.
             return page(request, "catalog/workshop.html", status=409, **await workshop_context(
                 request, offering_id, form=submitted, form_error=error.message))
-        if outcome.registration["status"] == "pending_payment":
+        if outcome.registration["status"] == S.PENDING_PAYMENT:
             return await _to_checkout(request, outcome.registration["id"])
         return redirect(request, f"/my/learning/{outcome.registration['id']}")
 
@@ -119,5 +120,5 @@ class MyLearningController(Controller):
             current = await registration_details(actor, registration_id)
             return page(request, "scheduling/cancel.html", status=409, r=current, error=error.message,
                         staff_contact=STAFF_CONTACT, **PRESENTATION)
-        notice = "left-waiting-list" if before["status"] == "waitlisted" else "registration-cancelled"
+        notice = "left-waiting-list" if before["status"] == S.WAITLISTED else "registration-cancelled"
         return redirect(request, "/my/learning", notice=notice)

@@ -26,6 +26,8 @@ from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, NotFound
 from booking.scheduling import history
+from booking.scheduling.notices import notify_attendee
+from booking.scheduling.registration_lifecycle import S, transition
 from booking.scheduling.tables import Attendance, Registration
 from booking.scheduling.waitlist import lock_offering
 
@@ -101,7 +103,7 @@ async def marks_for_offering(offering_id: int) -> dict[int, dict[int, str]]:
 
 
 def _award_values(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime) -> dict:
-    if registration["status"] == "confirmed" and result is not None and result.met:
+    if registration["status"] == S.CONFIRMED and result is not None and result.met:
         return {
             "pd_hours_awarded_tenths": offering["pd_hours_tenths"],
             "completed_at": registration["completed_at"] or now,
@@ -118,9 +120,10 @@ async def _apply_award(registration: dict, offering: dict, result: RuleResult | 
     values = _award_values(registration, offering, result, now)
     changed = any(registration[name] != value for name, value in values.items())
     if changed:
-        await Registration.update({getattr(Registration, name): value for name, value in values.items()}).where(
-            Registration.id == registration["id"]
-        )
+        await Registration.update({
+            Registration.pd_hours_awarded_tenths: values["pd_hours_awarded_tenths"],
+            Registration.completed_at: values["completed_at"], Registration.certificate_code: values["certificate_code"],
+        }).where(Registration.id == registration["id"])
         was_awarded = registration["completed_at"] is not None
         now_awarded = values["completed_at"] is not None
         if now_awarded:
@@ -146,14 +149,57 @@ async def recompute_registration(offering: dict, registration_id: int, now: dt.d
 class CompletionSummary:
     awarded: int
     not_awarded: int  # confirmed, but the attendance rule is not met
+    waitlist_closed: int = 0  # people who were still waiting, told the list is closed
 
 
-async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | None = None) -> CompletionSummary:
-    """Mark the offering completed and award PD hours to everyone who met the rule (idempotent)."""
+class AttendanceUnmarked(Conflict):
+    """Completing would judge people on attendance nobody took: staff confirm first, seeing who it is."""
+
+    code = "attendance_unmarked"
+
+    def __init__(self, unmarked: list[dict]):
+        self.unmarked = unmarked  # {"name", "sessions": [local time texts]} per person
+        names = ", ".join(person["name"] for person in unmarked)
+        super().__init__(f"Attendance is not marked for {len(unmarked)} "
+                         f"{'person' if len(unmarked) == 1 else 'people'}: {names}. "
+                         "Mark it first, or confirm that you complete the workshop anyway (they are not awarded PD hours "
+                         "for the sessions not marked).", code=self.code)
+
+
+WAITLIST_CLOSED_REASON = "The workshop took place; its waiting list is closed."
+
+
+async def unmarked_attendance(offering_id: int, sessions: list[dict], now: dt.datetime) -> list[dict]:
+    """Confirmed people with a session that has started but has no attendance mark for them, in name order."""
+    started = [session for session in sessions if session["starts_at"] <= now]
+    if not started:
+        return []
+    people = await Registration.select(Registration.id, Registration.attendee.name.as_alias("name")).where(
+        (Registration.offering == offering_id) & (Registration.status == S.CONFIRMED.value))
+    marks = await marks_for_offering(offering_id)
+    unmarked = []
+    for person in people:
+        missing = [format_local(s["starts_at"]) for s in started if s["id"] not in marks.get(person["id"], {})]
+        if missing:
+            unmarked.append({"registration": person["id"], "name": person["name"], "sessions": missing})
+    return sorted(unmarked, key=lambda person: (person["name"], person["registration"]))
+
+
+async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | None = None, *,
+                            confirm_unmarked: bool = False) -> CompletionSummary:
+    """Mark the offering completed, close its waiting list and award PD hours to everyone who met the rule (idempotent).
+
+    With attendance still unmarked for someone, it is refused (AttendanceUnmarked, listing them) unless
+    staff confirm. Whoever still waits is told the list is closed; a late card payment kept as credit while
+    waiting is refunded (submitted after the commit)."""
+    from booking.payments.card_registrations import refund_paid_registration
+    from booking.payments.refunds import submit_refund
+
     if not actor.is_staff:
         raise Forbidden("Only SCOE program staff mark workshops completed.")
     check_ids(offering_id)
     now = now or utc_now()
+    refund_ids: list[int] = []
     async with write_transaction():
         offering = await lock_offering(offering_id)
         if offering["status"] not in ("published", "completed"):
@@ -165,16 +211,36 @@ async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | N
         if last_start > now:
             raise Conflict(f"The last session starts on {format_local(last_start)}. Mark the workshop completed after it.",
                            code="not_finished")
+        # A cohort's hours are judged per participant, with make-up work (cohorts.completion), not here.
+        if not confirm_unmarked and offering["kind"] != "cohort":
+            unmarked = await unmarked_attendance(offering_id, sessions, now)
+            if unmarked:
+                raise AttendanceUnmarked(unmarked)
         if offering["status"] != "completed":
             await Offering.update({Offering.status: "completed", Offering.updated_at: now}).where(Offering.id == offering_id)
             offering = {**offering, "status": "completed"}
-        marks = await marks_for_offering(offering_id)
+        offering = {**offering, "sessions": sessions}
         registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        waitlist_closed = 0
+        for registration in registrations:
+            if registration["status"] != S.WAITLISTED:
+                continue
+            closed = await transition(registration, S.CANCELLED, kind="waitlist_closed", now=now, actor_id=actor.id,
+                                      reason=WAITLIST_CLOSED_REASON)
+            await notify_attendee(closed.registration, offering, closed.follow_up.email,
+                                  paid_cents=registration["amount_paid_cents"])
+            if closed.follow_up.refund_card_payment:
+                refund_ids += await refund_paid_registration(registration, WAITLIST_CLOSED_REASON, actor.id)
+            waitlist_closed += 1
+        registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        marks = await marks_for_offering(offering_id)
         awarded = not_awarded = 0
         for registration in registrations:
             result = evaluate(offering, sessions, marks.get(registration["id"], {}))
             if await _apply_award(registration, offering, result, now, actor.id):
                 awarded += 1
-            elif registration["status"] == "confirmed":
+            elif registration["status"] == S.CONFIRMED:
                 not_awarded += 1
-    return CompletionSummary(awarded=awarded, not_awarded=not_awarded)
+    for refund_id in refund_ids:
+        await submit_refund(refund_id)
+    return CompletionSummary(awarded=awarded, not_awarded=not_awarded, waitlist_closed=waitlist_closed)

@@ -21,9 +21,9 @@ from booking.notifications.outbox import enqueue_email
 from booking.observability.metrics import counts_registrations
 from booking.payments.checkout import CARD_HOLD
 from booking.payments.gateway import card_payments_available
-from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee, notify_coordinators_of_approval
+from booking.scheduling.registration_lifecycle import S, insert_registration
 from booking.scheduling.tables import PAYERS, Registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
@@ -153,7 +153,7 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         # Free seats go to the waiting list first: nobody jumps the queue.
         await promote_waitlist(offering, now)
         if await Registration.exists().where(
-            (Registration.offering == offering_id) & (Registration.attendee == attendee["id"]) & (Registration.status != "cancelled")
+            (Registration.offering == offering_id) & (Registration.attendee == attendee["id"]) & (Registration.status != S.CANCELLED.value)
         ):
             raise Conflict(f"{attendee['name']} is already registered for this workshop.", code="already_registered")
         counts = await seat_counts_for(offering, now)
@@ -161,6 +161,7 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
             "offering": offering_id, "attendee": attendee["id"], "registered_by": actor.id, "payer": payer,
             "po_number": po_number, "amount_cents": price, "created_at": now,
         }
+        hold = None
         if counts.seats_left > 0:
             # A coordinator of that district registering someone is the district's approval.
             approved_by_coordinator = actor.is_coordinator and district is not None and actor.district_id == district["id"]
@@ -168,30 +169,25 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
                 deadline = now + APPROVAL_WINDOW
                 if sessions:
                     deadline = min(deadline, sessions[0]["starts_at"])
-                values.update(status="pending_approval", hold_expires_at=max(deadline, now + dt.timedelta(hours=1)))
+                status, hold = S.PENDING_APPROVAL, max(deadline, now + dt.timedelta(hours=1))
             elif payer == "card":
                 # The seat is held while the person pays; an unpaid hold frees itself when it expires.
-                values.update(status="pending_payment", hold_expires_at=now + CARD_HOLD)
+                status, hold = S.PENDING_PAYMENT, now + CARD_HOLD
             else:
-                values.update(status="confirmed", confirmed_at=now)
+                status = S.CONFIRMED
         else:
-            last = await Registration.select(Registration.waitlist_rank).where(
-                (Registration.offering == offering_id) & (Registration.status == "waitlisted")
-            ).order_by(Registration.waitlist_rank, ascending=False).first()
-            values.update(status="waitlisted", waitlist_rank=(last["waitlist_rank"] + 1) if last else 1)
-        inserted = await Registration.insert(Registration(**values)).returning(*Registration.all_columns())
-        registration = inserted[0]
-        await history.record(registration["id"], "registered", to_status=registration["status"], actor_id=actor.id)
+            status = S.WAITLISTED
+        registration = await insert_registration(values, status, now=now, hold_expires_at=hold, actor_id=actor.id)
         position = None
-        if registration["status"] == "waitlisted":
+        if registration["status"] == S.WAITLISTED:
             position = counts.waitlisted + 1
-        template = {"confirmed": "registration_confirmed", "waitlisted": "registration_waitlisted",
-                    "pending_approval": "registration_pending_approval"}.get(registration["status"])
+        template = {S.CONFIRMED: "registration_confirmed", S.WAITLISTED: "registration_waitlisted",
+                    S.PENDING_APPROVAL: "registration_pending_approval"}.get(registration["status"])
         # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
         if template is not None:
             await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
-                                  invite="request" if registration["status"] == "confirmed" else None)
-        if registration["status"] == "pending_approval":
+                                  invite="request" if registration["status"] == S.CONFIRMED else None)
+        if registration["status"] == S.PENDING_APPROVAL:
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)
     return RegistrationOutcome(registration, position, warnings, created)

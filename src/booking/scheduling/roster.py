@@ -5,9 +5,11 @@ from __future__ import annotations
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
 from booking.errors import Forbidden
+from booking.scheduling.registration_lifecycle import RegistrationStatus, label_of
 from booking.scheduling.tables import Registration
 
-STATUS_ORDER = {"confirmed": 0, "pending_approval": 1, "pending_payment": 2, "offered": 3, "waitlisted": 4, "cancelled": 5}
+S = RegistrationStatus
+STATUS_ORDER = {S.CONFIRMED: 0, S.PENDING_APPROVAL: 1, S.PENDING_PAYMENT: 2, S.OFFERED: 3, S.WAITLISTED: 4, S.CANCELLED: 5}
 
 
 async def roster(actor: Actor, offering_id: int) -> list[dict]:
@@ -20,12 +22,15 @@ async def roster(actor: Actor, offering_id: int) -> list[dict]:
         Registration.attendee.name.as_alias("name"), Registration.attendee.email.as_alias("email"),
         Registration.attendee.district.name.as_alias("district"),
     ).where(Registration.offering == offering_id)
-    waiting = sorted((r for r in rows if r["status"] == "waitlisted"), key=lambda r: (r["waitlist_rank"], r["id"]))
+    waiting = sorted((r for r in rows if r["status"] == S.WAITLISTED), key=lambda r: (r["waitlist_rank"], r["id"]))
     positions = {r["id"]: index for index, r in enumerate(waiting, start=1)}
     rows.sort(key=lambda r: (STATUS_ORDER.get(r["status"], 9), positions.get(r["id"], 0), r["name"].lower()))
     return [
         {"registration_id": r["id"], "attendee_id": r["attendee"], "name": r["name"], "email": r["email"],
          "district": r["district"], "status": r["status"], "waitlist_position": positions.get(r["id"]),
+         # what the page shows and allows, so the template compares no status strings
+         "status_label": label_of(r["status"]), "is_confirmed": r["status"] == S.CONFIRMED,
+         "is_waitlisted": r["status"] == S.WAITLISTED,
          "payer": r["payer"], "created_at": r["created_at"]}
         for r in rows
     ]

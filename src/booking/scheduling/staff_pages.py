@@ -9,7 +9,7 @@ from litestar.response import Response
 
 from booking.errors import InvalidInput
 from booking.scheduling import attendance, exports
-from booking.scheduling.pd_hours import complete_offering, describe_rule
+from booking.scheduling.pd_hours import AttendanceUnmarked, complete_offering, describe_rule
 from booking.scheduling.waitlist import reorder
 from booking.web.forms import optional_id, text
 from booking.web.guards import roles
@@ -22,7 +22,7 @@ async def roster_context(request: Request, offering_id: int) -> dict:
     return {
         "overview": overview, "offering": overview.offering, "sessions": overview.offering["sessions"],
         "entries": overview.entries, "rule": describe_rule(overview.offering), "status_labels": exports.STATUS_LABELS,
-        "session_label": attendance.session_label, "move_errors": {}, "move_target": None,
+        "session_label": attendance.session_label, "move_errors": {}, "move_target": None, "unmarked": None,
     }
 
 
@@ -54,7 +54,13 @@ class StaffRosterController(Controller):
 
     @post("/{offering_id:int}/complete")
     async def complete(self, request: Request, offering_id: FromPath[int]) -> object:
-        await complete_offering(request.scope["user"], offering_id)
+        form = await request.form()
+        try:
+            await complete_offering(request.scope["user"], offering_id, confirm_unmarked=form.get("confirm_unmarked") == "yes")
+        except AttendanceUnmarked as unmarked:
+            # Ask, listing who has no mark: the roster again, with the confirmation in place of the button.
+            context = {**await roster_context(request, offering_id), "unmarked": unmarked.unmarked}
+            return page(request, "scheduling/staff_roster.html", status=409, **context)
         return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="offering-completed")
 
     @post("/{offering_id:int}/waitlist/{registration_id:int}/move")

@@ -9,9 +9,7 @@ from piccolo.table import Table
 from booking.accounts.tables import User
 from booking.catalog.tables import Offering, OfferingSession
 
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "offered", "pending_payment", "pending_approval", "cancelled")
-# Statuses that hold a seat until `hold_expires_at`.
-HOLD_STATUSES = ("offered", "pending_payment", "pending_approval")
+# The statuses, their labels and the changes allowed between them: scheduling/registration_lifecycle.py.
 PAYERS = ("free", "card", "district")
 
 
@@ -19,7 +17,7 @@ class Registration(Table, tablename="registration"):
     offering = ForeignKey(references=Offering, null=False, index=True)
     attendee = ForeignKey(references=User, null=False, index=True)
     registered_by = ForeignKey(references=User, null=True)
-    status = Varchar(length=20, required=True, index=True)
+    status = Varchar(length=20, required=True, index=True)  # written only by scheduling/registration_lifecycle.py
     payer = Varchar(length=10, default="free")
     po_number = Varchar(length=60, default="")
     amount_cents = Integer(default=0)  # the price when registering: a snapshot

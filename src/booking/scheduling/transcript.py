@@ -12,6 +12,7 @@ from booking.clock import to_local
 from booking.errors import NotFound
 from booking.scheduling.tables import Registration
 from booking.settings import current_settings
+from booking.scheduling.registration_lifecycle import S
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9-]{4,40}$")
 
@@ -26,7 +27,7 @@ ENTRY_COLUMNS = (
 
 
 def _completed():
-    return (Registration.status == "confirmed") & Registration.completed_at.is_not_null() & Registration.certificate_code.is_not_null()
+    return (Registration.status == S.CONFIRMED.value) & Registration.completed_at.is_not_null() & Registration.certificate_code.is_not_null()
 
 
 def dates_label(sessions: list[dict]) -> str:

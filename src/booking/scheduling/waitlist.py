@@ -12,14 +12,11 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
-from booking.scheduling.tables import HOLD_STATUSES, Registration
+from booking.scheduling.registration_lifecycle import EXPIRED_HOLD_REASONS, HOLD_STATUSES, S, transition
+from booking.scheduling.tables import Registration
 
 OFFER_WINDOW = dt.timedelta(hours=48)
-EXPIRED_HOLD_REASONS = {
-    "offered": "The offer of a seat was not taken up in time.",
-    "pending_payment": "The payment was not completed in time.",
-    "pending_approval": "The approval was not given in time.",
-}
+__all__ = ["EXPIRED_HOLD_REASONS", "OFFER_WINDOW", "lock_offering", "promote_waitlist", "release_expired_holds"]
 
 
 async def lock_offering(offering_id: int) -> dict:
@@ -39,10 +36,8 @@ async def release_expired_holds(offering: dict, now: dt.datetime) -> int:
     )
     for registration in expired:
         reason = EXPIRED_HOLD_REASONS[registration["status"]]
-        await Registration.update({Registration.status: "cancelled", Registration.cancelled_at: now,
-                                   Registration.cancel_reason: reason}).where(Registration.id == registration["id"])
-        await history.record(registration["id"], "hold_expired", from_status=registration["status"], to_status="cancelled", note=reason)
-        await notify_attendee(registration, offering, "registration_expired", reason=reason)
+        ended = await transition(registration, S.CANCELLED, kind="hold_expired", now=now, reason=reason)
+        await notify_attendee(registration, offering, ended.follow_up.email, reason=reason)
     return len(expired)
 
 
@@ -65,33 +60,28 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
     if free <= 0 or counts.waitlisted == 0:
         return promoted
     waiting = await Registration.select().where(
-        (Registration.offering == offering["id"]) & (Registration.status == "waitlisted")
+        (Registration.offering == offering["id"]) & (Registration.status == S.WAITLISTED.value)
     ).order_by(Registration.waitlist_rank).order_by(Registration.id).limit(free)
     sessions = await sessions_of([offering["id"]])
     offering = {**offering, "sessions": sessions}
     for registration in waiting:
         already_paid = registration["amount_paid_cents"] >= registration["amount_cents"]
         if registration["amount_cents"] == 0 or registration["payer"] == "district" or already_paid:
-            new_status, hold, template = "confirmed", None, "registration_promoted"
+            new_status, hold = S.CONFIRMED, None
         else:
-            new_status, hold, template = "offered", offer_deadline(sessions, now), "registration_offer"
-        await Registration.update({
-            Registration.status: new_status, Registration.hold_expires_at: hold, Registration.waitlist_rank: None,
-            Registration.confirmed_at: now if new_status == "confirmed" else None,
-        }).where(Registration.id == registration["id"])
-        await history.record(registration["id"], "promoted", from_status="waitlisted", to_status=new_status)
+            new_status, hold = S.OFFERED, offer_deadline(sessions, now)
+        promotion = await transition(registration, new_status, kind="promoted", now=now, hold_expires_at=hold)
         # An offered seat is a payment hold, not yet theirs: its invite comes with the confirmation.
-        await notify_attendee({**registration, "status": new_status, "hold_expires_at": hold}, offering, template,
-                              invite="request" if new_status == "confirmed" else None)
+        await notify_attendee(promotion.registration, offering, promotion.follow_up.email, invite=promotion.follow_up.invite)
         promoted.append(registration["id"])
     return promoted
 
 
 async def waitlist_position(registration: dict) -> int | None:
-    if registration["status"] != "waitlisted":
+    if registration["status"] != S.WAITLISTED:
         return None
     ahead = await Registration.count().where(
-        (Registration.offering == registration["offering"]) & (Registration.status == "waitlisted")
+        (Registration.offering == registration["offering"]) & (Registration.status == S.WAITLISTED.value)
         & (Registration.waitlist_rank < registration["waitlist_rank"])
     )
     return ahead + 1
@@ -111,10 +101,10 @@ async def reorder(actor: Actor, registration_id: int, new_position: int, reason:
         if registration is None or (offering_id is not None and registration["offering"] != offering_id):
             raise NotFound("No such registration.")
         await lock_offering(registration["offering"])
-        if registration["status"] != "waitlisted":
+        if registration["status"] != S.WAITLISTED:
             raise Conflict("Only someone on the waiting list can be moved.")
         queue = await Registration.select(Registration.id).where(
-            (Registration.offering == registration["offering"]) & (Registration.status == "waitlisted")
+            (Registration.offering == registration["offering"]) & (Registration.status == S.WAITLISTED.value)
         ).order_by(Registration.waitlist_rank)
         order = [row["id"] for row in queue if row["id"] != registration_id]
         old_position = [row["id"] for row in queue].index(registration_id) + 1
