@@ -19,7 +19,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from booking.accounts.passwords import use_hashing_cost
 from booking.settings import Settings, use_settings
+
+# The suite makes thousands of accounts; at the production cost each password hash takes ~0.25 s of CPU.
+# The same code path with argon2id's smallest cost keeps sign-in real and the suite minutes shorter.
+# Servers the suite starts as subprocesses (the browser tests, `booking` commands) keep the production cost.
+use_hashing_cost(time_cost=1, memory_cost_kib=1024)
 
 REQUIRE_POSTGRES = os.environ.get("BOOKING_REQUIRE_POSTGRES") == "1"
 POSTGRES_URL = os.environ.get("BOOKING_TEST_DATABASE_URL", "").strip()

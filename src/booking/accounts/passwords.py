@@ -15,6 +15,15 @@ MAX_PASSWORD_LENGTH = 256
 _hasher = PasswordHasher()
 
 
+def use_hashing_cost(*, time_cost: int, memory_cost_kib: int) -> None:
+    """Change argon2id's cost. Only the test suite does this: it creates thousands of accounts, and each
+    hash at the production cost takes about a quarter of a second. A hash carries its own parameters, so
+    hashes made at either cost verify under the other (and are rehashed at sign-in by `needs_rehash`)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=1)
+    _dummy_hash.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     """Verifying against this keeps the time of "no such user" equal to "wrong password"."""
