@@ -16,6 +16,7 @@ from booking.payments.webhook_endpoint import StripeWebhookController
 from booking.payments.card_payment_pages import CardPaymentsController
 from booking.payments.finance_invoice_pages import FinanceInvoicesController
 from booking.payments.finance_pages import FinanceController
+from booking.payments.cancelled_seat_pages import CancelledSeatsController
 from booking.payments.finance_payment_pages import FinancePaymentsController
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
@@ -137,6 +138,7 @@ def route_handlers() -> list:
         CalendarFeedPagesController,
         StripeWebhookController,
         CardPaymentsController,
+        CancelledSeatsController,
         FinanceController,
         FinanceInvoicesController,
         FinancePaymentsController,

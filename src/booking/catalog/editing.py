@@ -17,6 +17,7 @@ from booking.catalog.sessions import facilitator_ids_of, people_to_tell
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program
 from booking.catalog.validation import MAX_CAPACITY, OfferingInput, check_offering, encode_audiences, shift_local_days
 from booking.clock import LOCAL_TZ, utc_now
+from booking.payments.cancelled_seats import credit_on_cancellation
 from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
 from booking.db import insert_many, write_transaction
@@ -263,6 +264,8 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
             if ended.follow_up.refund_card_payment:
                 # Card payments are refunded in full, sent to Stripe after this commit (the worker retries).
                 refund_ids += await refund_paid_registration(registration, note, actor.id)
+            # A district-billed seat already invoiced: credited on that invoice now, or listed for finance.
+            await credit_on_cancellation(registration["id"], now)
             if registration["id"] in told:
                 attendee = await Registration.select(Registration.attendee.name.as_alias("name"),
                                                      Registration.attendee.email.as_alias("email")).where(

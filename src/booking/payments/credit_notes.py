@@ -40,6 +40,14 @@ async def issue_credit_note(actor: Actor, invoice_id: int, *, reason: str, void:
                             now: dt.datetime | None = None) -> dict:
     """`amounts`: invoice line id -> cents to credit (a correction); `void`: credit everything left."""
     require_finance(actor, ISSUING)
+    return await issue_credit_note_for(invoice_id, reason=reason, void=void, amounts=amounts,
+                                       reopen_charges=reopen_charges, issued_by=actor.id, now=now)
+
+
+async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = False, amounts: dict[int, int] | None = None,
+                                reopen_charges: bool = False, issued_by: int | None, now: dt.datetime | None = None) -> dict:
+    """The credit note itself, once the caller is known to be allowed: finance, or the platform acting on
+    finance's standing instruction (`issued_by` None: a seat cancelled after invoicing, credited automatically)."""
     now = now or utc_now()
     reason = " ".join((reason or "").split())
     if not reason:
@@ -78,13 +86,13 @@ async def issue_credit_note(actor: Actor, invoice_id: int, *, reason: str, void:
         note = (await CreditNote.insert(CreditNote(
             number=number, fiscal_year=fiscal_year, sequence=sequence, invoice=invoice_id, district=invoice["district"],
             kind="void" if void else "correction", reason=reason, amount_cents=total, issued_at=now, issued_on=issue_day,
-            issued_by=actor.id)).returning(*CreditNote.all_columns()))[0]
+            issued_by=issued_by)).returning(*CreditNote.all_columns()))[0]
         await CreditNoteLine.insert(*[CreditNoteLine(credit_note=note["id"], invoice_line=line_id,
                                                      description=lines[line_id]["description"], amount_cents=amount)
                                       for line_id, amount in sorted(amounts.items())])
         balance = (await balances_for([invoice]))[invoice_id]
         if balance.open_cents < 0:
-            await release_overpaid(invoice, -balance.open_cents, actor.id)
+            await release_overpaid(invoice, -balance.open_cents, issued_by)
         fully_credited = [lines[line_id]["charge_line"] for line_id, amount in amounts.items() if amount == left[line_id]]
         await _close_charges(fully_credited, reopen_charges, now)
         from booking.payments.invoice_documents import email_credit_note

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking.clock import to_local
+from booking.payments.cancelled_seats import cancelled_lines_of_invoice
 from booking.payments.credit_notes import credited_per_line
 from booking.payments.tables import Allocation, InvoiceLine
 
@@ -14,7 +15,13 @@ async def lines_with_credits(invoice_id: int) -> list[dict]:
     """The invoice's lines in order, each with what was credited on it and what is left to credit."""
     lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
     credited = await credited_per_line(invoice_id)
+    cancelled = await cancelled_lines_of_invoice(invoice_id)
     for line in lines:
+        # A seat cancelled after invoicing: said on the line itself, and whether its credit note is out yet.
+        seat = cancelled.get(line["id"])
+        line["cancelled_on"] = to_local(seat["cancelled_at"]).date() if seat and seat["cancelled_at"] else None
+        line["cancelled"] = seat is not None
+        line["cancelled_credited"] = bool(seat and seat["credited"])
         line["credited_cents"] = credited.get(line["id"], 0)
         line["left_cents"] = line["amount_cents"] - line["credited_cents"]
         line["program_label"] = PROGRAM_WORDS.get(line["program"], line["program"])

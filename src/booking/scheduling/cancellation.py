@@ -7,6 +7,7 @@ import datetime as dt
 from booking.accounts.actor import Actor
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
+from booking.payments.cancelled_seats import credit_on_cancellation
 from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
 from booking.errors import Conflict, Forbidden
@@ -46,6 +47,8 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
         if ended.follow_up.refund_card_payment:
             # A paid card seat that is given up is refunded in full (sent to Stripe after this commit).
             refund_ids = await refund_paid_registration(registration, reason or f"Cancelled by {actor.name}", actor.id)
+        # A district-billed seat already invoiced: credited on that invoice now, or listed for finance (their setting).
+        await credit_on_cancellation(registration_id, now)
         if ended.follow_up.frees_seat:
             await promote_waitlist(offering, now)
     for refund_id in refund_ids:

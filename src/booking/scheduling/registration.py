@@ -19,6 +19,7 @@ from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
 from booking.observability.metrics import counts_registrations
+from booking.payments.cancelled_seats import refuse_card_while_district_billed
 from booking.payments.checkout import CARD_HOLD
 from booking.payments.gateway import card_payments_available
 from booking.scheduling.capacity import seat_counts_for
@@ -156,6 +157,9 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
             (Registration.offering == offering_id) & (Registration.attendee == attendee["id"]) & (Registration.status != S.CANCELLED.value)
         ):
             raise Conflict(f"{attendee['name']} is already registered for this workshop.", code="already_registered")
+        if payer == "card":
+            # The district may still answer for an earlier, invoiced seat of this person here: never both.
+            await refuse_card_while_district_billed(attendee["id"], offering_id)
         counts = await seat_counts_for(offering, now)
         values = {
             "offering": offering_id, "attendee": attendee["id"], "registered_by": actor.id, "payer": payer,
