@@ -45,11 +45,12 @@ async def load_demo_slypark() -> None:
     staff = await _actor("staff@scoe.example")
     today = dt.datetime.now(LOCAL_TZ).date()
     if not await Season.exists().where(Season.name == REQUEST_SEASON):
-        first = next_monday(today, 4)
+        # After the spring season's last week (next_monday(today, 10)): a night's beds belong to one season.
+        first = next_monday(today, 12)
         season_id = await create_season(staff, SeasonInput(
             name=REQUEST_SEASON, first_week=first, last_week=first + dt.timedelta(weeks=29), boys_beds=90, girls_beds=90,
             price_per_student_cents=42_500, deposit_per_student_cents=5_000, cabin_size=12,
-            closed_weeks=(first + dt.timedelta(weeks=5), first + dt.timedelta(weeks=6)),  # winter break
+            closed_weeks=(first + dt.timedelta(weeks=5), first + dt.timedelta(weeks=6)),  # a holiday break
         ))
         await Season.update({Season.status: "requests_open"}).where(Season.id == season_id)
     season = await Season.select().where(Season.name == REQUEST_SEASON).first()

@@ -169,7 +169,7 @@ async def test_a_weeks_beds_change_but_never_below_what_is_held(client):
     page = await client.get(path)
     assert f"{use.boys} of {use.boys_beds}" in page.text
 
-    other = await make_season(staff, name="Another season")
+    other = await make_season(staff, name="Another season", first=30)
     assert (await post(client, f"/staff/slypark/{other['id']}/weeks/{week_id}/beds",
                        {"boys_beds": "50", "girls_beds": "50"})).status_code == 404
 
@@ -210,7 +210,7 @@ async def test_staff_set_a_requests_tier_returning_pin_and_exclusion(client):
             assert re.search(rf'id="r{request_id}-{field}"[^>]*aria-invalid="true"', refused.text)
     assert await WeekRequest.select().where(WeekRequest.id == request_id).first() == row
 
-    other = await make_season(staff, name="Another season")
+    other = await make_season(staff, name="Another season", first=30)
     assert (await post(client, f"/staff/slypark/{other['id']}/requests/{request_id}/priority", {"tier": "1"})).status_code == 404
 
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.clock import format_local, utc_now
-from booking.db import write_transaction
+from booking.db import is_postgres, write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound
 from booking.slypark.tables import Season, Week
 
 MAX_WEEKS = 45
+# Any fixed number: the key of the PostgreSQL advisory lock that queues everyone placing weeks on the calendar.
+CALENDAR_LOCK_KEY = 7_000_001
 
 
 def require_staff(actor: Actor | None) -> None:
@@ -68,12 +70,36 @@ def check_season(data: SeasonInput) -> None:
         raise InvalidInput(errors)
 
 
+async def lock_calendar() -> None:
+    """Queue whoever places weeks on the calendar. A night's beds belong to one season, and the per-week lock
+    protects a season's own week, not the calendar: two staff creating overlapping seasons at once would each
+    find the calendar free. SQLite's BEGIN IMMEDIATE already lets one writer in at a time."""
+    if is_postgres():
+        await Season.raw("SELECT pg_advisory_xact_lock({})", CALENDAR_LOCK_KEY)
+
+
+async def check_calendar_free(first_day: dt.date, last_day: dt.date, *, except_season: int | None = None) -> None:
+    """Refuse dates that share a night with a week of another season, naming that season. Call under lock_calendar()."""
+    query = Week.select(Week.starts_on, Week.ends_on, Week.season.name.as_alias("season_name")).where(
+        (Week.starts_on <= last_day) & (Week.ends_on >= first_day))
+    if except_season is not None:
+        query = query.where(Week.season != except_season)
+    clash = await query.order_by(Week.starts_on).first()
+    if clash is not None:
+        starts = clash["starts_on"]
+        raise InvalidInput({"first_week": (
+            f"These weeks overlap “{clash['season_name']}”, which already has the week of "
+            f"{starts:%b} {starts.day}, {starts.year}. A night's beds belong to one season: choose weeks outside it.")})
+
+
 async def create_season(actor: Actor, data: SeasonInput) -> int:
     require_staff(actor)
     check_season(data)
     async with write_transaction():
+        await lock_calendar()
         if await Season.exists().where(Season.name == " ".join(data.name.split())):
             raise InvalidInput({"name": "A season with that name exists."})
+        await check_calendar_free(data.first_week, data.last_week + dt.timedelta(days=4))
         rows = await Season.insert(Season(
             name=" ".join(data.name.split()), status="draft", requests_open_at=data.requests_open_at,
             requests_close_at=data.requests_close_at, price_per_student_cents=data.price_per_student_cents,
