@@ -13,7 +13,7 @@ async def _district_id(code: str) -> int:
 
 
 async def test_profile_is_saved(client):
-    user = await signed_in(client, await make_user("attendee"))
+    user = await signed_in(client, await make_user("attendee", district="EGUSD"))  # the district is set by others
     egusd = await _district_id("EGUSD")
     school = School(district=egusd, name="Florin Elementary")
     await school.save()
@@ -26,7 +26,7 @@ async def test_profile_is_saved(client):
 
 
 async def test_profile_refuses_a_school_of_another_district(client):
-    user = await signed_in(client, await make_user("attendee"))
+    user = await signed_in(client, await make_user("attendee", district="EGUSD"))
     school = School(district=await _district_id("SJUSD"), name="Arden Middle")
     await school.save()
     response = await post_form(client, "/account", {"name": "X Y", "email": user["email"], "job_title": "",

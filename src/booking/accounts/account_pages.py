@@ -6,7 +6,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.accounts import api_tokens, password_reset, profile
-from booking.accounts.districts import list_districts, list_schools
+from booking.accounts.districts import get_district, list_schools
 from booking.accounts.users import get_user
 from booking.errors import InvalidInput
 from booking.web.auth import SESSION_COOKIE
@@ -15,18 +15,26 @@ from booking.web.guards import signed_in
 from booking.web.pages import page, page_or_fragment, redirect
 
 
+async def _district_name(district_id: int | None) -> str | None:
+    if district_id is None:
+        return None
+    row = await get_district(district_id)
+    return row["name"] if row else None
+
+
 async def _account_context(request: Request, **overrides) -> dict:
     actor = request.scope["user"]
     user = await get_user(actor.id)
     context = {
         "user": user,
-        "districts": await list_districts(),
-        "schools": await list_schools(),
+        "schools": await list_schools(user["district"]) if user["district"] else [],
         "tokens": await api_tokens.list_api_tokens(actor),
         "profile_errors": {},
         "password_errors": {},
         "token_errors": {},
         "new_token": None,
+        "district_name": await _district_name(user["district"]),
+        "how_to_change_district": profile.HOW_TO_CHANGE,
     }
     context.update(overrides)
     return context
@@ -51,9 +59,9 @@ class AccountController(Controller):
             "job_title": text(form, "job_title", 300),
         }
         try:
-            await profile.update_profile(
-                actor, **submitted, district_id=optional_id(form, "district"), school_id=optional_id(form, "school")
-            )
+            # The district is read-only here; a form that still sends one is checked (and refused if it differs).
+            district = {"district_id": optional_id(form, "district")} if "district" in form else {}
+            await profile.update_profile(actor, **submitted, school_id=optional_id(form, "school"), **district)
         except InvalidInput as error:
             context = await _account_context(request, profile_errors=error.field_errors)
             context["user"] = {**context["user"], **submitted}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.district_change import bring_into_my_district
 from booking.accounts.district_people import get_visible_person, list_people_of_my_district
 from booking.accounts.districts import get_district
 from booking.accounts.users import ROLE_LABELS
+from booking.errors import Conflict, InvalidInput
+from booking.web.forms import text
 from booking.web.guards import roles
-from booking.web.pages import page
+from booking.web.pages import page, redirect
 
 
 class DistrictPeopleController(Controller):
@@ -17,11 +20,31 @@ class DistrictPeopleController(Controller):
     guards = [roles("coordinator")]
     include_in_schema = False
 
+    async def _index(self, request: Request, *, status: int = 200, **form) -> object:
+        actor = request.scope["user"]
+        notice = "The person is now in your district; both districts' coordinators are told by email." if (
+            request.query_params.get("notice") == "person-added") else None
+        return page(request, "accounts/district_people.html", status=status, district=await get_district(actor.district_id),
+                    people=await list_people_of_my_district(actor), role_labels=ROLE_LABELS,
+                    add_values=form.get("values", {}), add_errors=form.get("errors", {}), add_error=form.get("error"),
+                    **({"notice": notice} if notice else {}))
+
     @get("/")
     async def index(self, request: Request) -> object:
-        actor = request.scope["user"]
-        return page(request, "accounts/district_people.html", district=await get_district(actor.district_id),
-                    people=await list_people_of_my_district(actor), role_labels=ROLE_LABELS)
+        return await self._index(request)
+
+    @post("/add")
+    async def add_person(self, request: Request) -> object:
+        """Bring a person with an account into this district: the district then pays what they bill to it."""
+        data = await request.form()
+        values = {"email": text(data, "email", 300)}
+        try:
+            await bring_into_my_district(request.scope["user"], values["email"])
+        except InvalidInput as error:
+            return await self._index(request, status=422, values=values, errors=error.field_errors)
+        except Conflict as error:
+            return await self._index(request, status=409, values=values, error=error.message)
+        return redirect(request, "/district/people", notice="person-added")
 
     @get("/{user_id:int}")
     async def show(self, request: Request, user_id: FromPath[int]) -> object:

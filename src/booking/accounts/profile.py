@@ -1,17 +1,22 @@
-"""People keep their own profile: name, email, job title, district, school."""
+"""People keep their own profile: name, email, job title, school. Their district is shown, not edited here:
+it changes only through accounts.district_change (an administrator, the joining district's coordinator, or
+the district's sign-in), because the district pays for what the person bills to it."""
 
 from __future__ import annotations
 
 from booking.accounts.actor import Actor
+from booking.accounts.district_change import HOW_TO_CHANGE
 from booking.accounts.districts import check_school_in_district
-from booking.accounts.tables import District, User
+from booking.accounts.tables import User
 from booking.accounts.users import validate_email, validate_name
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput
 
+KEEP = object()  # the district as it is: the profile form no longer sends one
+
 
 async def update_profile(
-    actor: Actor, *, name: str, email: str, job_title: str, district_id: int | None, school_id: int | None
+    actor: Actor, *, name: str, email: str, job_title: str, school_id: int | None, district_id: "int | None | object" = KEEP,
 ) -> None:
     errors: dict[str, str] = {}
     try:
@@ -25,13 +30,14 @@ async def update_profile(
     job_title = " ".join((job_title or "").split())
     if len(job_title) > 200:
         errors["job_title"] = "Use at most 200 characters."
-    if actor.is_coordinator and district_id != actor.district_id:
-        # A coordinator's district is what they coordinate; only an admin moves it.
-        errors["district"] = "Ask an administrator to change the district you coordinate."
+    current = await User.select(User.district).where(User.id == actor.id).first()
+    if district_id is not KEEP and district_id != current["district"]:
+        # A form that still sends another district (an old page, a crafted request) changes nothing.
+        errors["district"] = ("Ask an administrator to change the district you coordinate." if actor.is_coordinator
+                              else HOW_TO_CHANGE)
     if errors:
         raise InvalidInput(errors)
-    if district_id is not None and not await District.exists().where(District.id == district_id):
-        raise InvalidInput({"district": "Choose a district from the list."})
+    district_id = current["district"]
     await check_school_in_district(school_id, district_id)
     async with write_transaction():
         if await User.exists().where((User.email == email) & (User.id != actor.id)):
@@ -41,7 +47,6 @@ async def update_profile(
                 User.name: name,
                 User.email: email,
                 User.job_title: job_title,
-                User.district: district_id,
                 User.school: school_id,
             }
         ).where(User.id == actor.id)

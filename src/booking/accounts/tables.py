@@ -99,3 +99,17 @@ class AttemptThrottle(Table, tablename="attempt_throttle"):
     # server died before settling them.
     pending = Integer(default=0)
     pending_expires_at = Timestamptz(null=True, default=None)
+
+
+class DistrictChange(Table, tablename="district_change"):
+    """A person moved from one district to another: who did it, how, and when.
+
+    Kept for the record, and read by billing: a seat confirmed before the change is billed to the district the
+    person belonged to then (the change never moves what was already owed)."""
+
+    user = ForeignKey(references=User, null=False, index=True)
+    from_district = ForeignKey(references=District, null=True, default=None)
+    to_district = ForeignKey(references=District, null=True, default=None)
+    via = Varchar(length=20, required=True)  # admin | coordinator | district_sign_in
+    changed_by = ForeignKey(references=User, null=True, default=None)
+    changed_at = Timestamptz(default=TimestamptzNow(), index=True)

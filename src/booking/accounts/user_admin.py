@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from booking.accounts.actor import Actor
+from booking.accounts.district_change import record_district_change
 from booking.audit.trail import record_by
 from booking.accounts.districts import check_school_in_district
 from booking.accounts.sessions import end_all_sessions
 from booking.accounts.tables import User
 from booking.accounts.users import validate_role, validate_role_district
+from booking.clock import utc_now
 from booking.db import contains_text, lock_rows_for_update, write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound
 
@@ -53,7 +55,7 @@ async def admin_update_user(
     async with write_transaction():
         # Lock every admin row too: two admins demoting each other at once must not leave none.
         await lock_rows_for_update(User, (User.id == user_id) | (User.role == "admin"))
-        user = await User.select(User.id, User.email, User.role, User.district, User.school, User.is_active).where(
+        user = await User.select(User.id, User.name, User.email, User.role, User.district, User.school, User.is_active).where(
             User.id == user_id).first()
         if user is None:
             raise NotFound("No such person.")
@@ -61,8 +63,10 @@ async def admin_update_user(
             admins = await User.count().where((User.role == "admin") & (User.is_active == True))  # noqa: E712
             if admins <= 1:
                 raise InvalidInput({"role": "The platform must keep at least one active administrator."})
+        # A district change is recorded (billing keeps earlier seats with the old district) and both districts told.
+        await record_district_change(user, district_id, via="admin", changed_by=actor.id, now=utc_now())
         await User.update(
-            {User.role: role, User.district: district_id, User.school: school_id, User.is_active: is_active}
+            {User.role: role, User.school: school_id, User.is_active: is_active}
         ).where(User.id == user_id)
         before = {"role": user["role"], "district": user["district"], "school": user["school"], "active": user["is_active"]}
         after = {"role": role, "district": district_id, "school": school_id, "active": is_active}

@@ -17,16 +17,24 @@ from booking.db import is_postgres, write_transaction
 from booking.payments.tables import ChargeLine
 from booking.slypark.tables import BookingCharge
 
+# The district billed for a seat is the one the person belonged to when the seat was confirmed: a later move
+# (accounts.district_change, recorded in district_change) never carries an earlier seat to the new district.
 _NEW_SEATS = """
-SELECT r.id AS source_id, u.district AS district, r.amount_cents AS amount_cents, r.po_number AS po_number,
+SELECT * FROM (
+SELECT r.id AS source_id, r.amount_cents AS amount_cents, r.po_number AS po_number,
        o.title AS title, u.name AS person, r.confirmed_at AS confirmed_at,
+       CASE WHEN EXISTS (SELECT 1 FROM district_change dc WHERE dc."user" = u.id
+                         AND dc.changed_at > COALESCE(r.confirmed_at, r.created_at))
+            THEN (SELECT dc.from_district FROM district_change dc WHERE dc."user" = u.id
+                  AND dc.changed_at > COALESCE(r.confirmed_at, r.created_at) ORDER BY dc.changed_at, dc.id LIMIT 1)
+            ELSE u.district END AS district,
        (SELECT MIN(s.starts_at) FROM offering_session s WHERE s.offering = o.id AND s.status = 'scheduled') AS starts_at
 FROM registration r
 JOIN app_user u ON u.id = r.attendee
 JOIN offering o ON o.id = r.offering
 WHERE r.payer = 'district' AND r.status = 'confirmed' AND r.amount_cents > 0 AND o.kind <> 'cohort'
-  AND u.district IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'registration' AND c.source_id = r.id AND c.status <> 'withdrawn')
+) seats WHERE seats.district IS NOT NULL
 """
 
 _NEW_INSTALMENTS = """
