@@ -211,3 +211,59 @@ def test_finance_invoices_a_district_and_the_coordinator_downloads_it_paid(
     assert download.suggested_filename.endswith(".pdf")
     with open(download.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+# --- A seat cancelled after invoicing (issue 13) ------------------------------------------------
+
+
+async def _cancelled_invoiced_seat(tag: str) -> dict:
+    """River Delta's coordinator billed a teacher's seat, the invoice was paid in full, then the teacher cancelled."""
+    from booking.accounts.actor import Actor
+    from booking.scheduling.cancellation import cancel_registration
+    from tests.payments.test_cancelled_after_invoicing import invoiced_and_paid_seat
+
+    case = await invoiced_and_paid_seat(f"Restorative Circles {tag}", "RDUSD", teacher_name=f"Rory Teacher {tag}")
+    await cancel_registration(Actor.from_row(case["teacher"]), case["registration"]["id"], "Moved schools")
+    return {"invoice_id": case["invoice"]["id"], "number": case["invoice"]["number"]}
+
+
+async def _credit_notes_of(invoice_id: int) -> list[dict]:
+    from booking.payments.tables import CreditNote
+
+    return await CreditNote.select().where(CreditNote.invoice == invoice_id)
+
+
+def test_finance_credits_a_seat_cancelled_after_invoicing_and_the_coordinator_sees_it(
+        page, live_data, make_person, sign_in_as, screenshot):
+    tag = uuid.uuid4().hex[:6]
+    setup = live_data.run(_cancelled_invoiced_seat, tag)
+    number, teacher = setup["number"], f"Rory Teacher {tag}"
+
+    # The coordinator's invoice shows the seat as cancelled, its credit note still to come.
+    sign_in_as(make_person("coordinator", district="RDUSD", name=f"Cam Coordinator {tag}"))
+    page.goto(f"/district/invoices/{setup['invoice_id']}")
+    line = page.get_by_role("region", name="What the invoice is for").get_by_role("row").filter(has_text=teacher)
+    expect(line).to_contain_text("Cancelled")
+    expect(line).to_contain_text("a credit note for it will follow")
+    screenshot(page, "district-invoice-cancelled-seat")
+
+    # Finance's prepared list: one click.
+    sign_in_as(make_person("finance", name=f"Fay Finance {tag}"))
+    page.goto("/finance")
+    page.get_by_role("link", name=f"{number}: credit with one click").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Seats cancelled after invoicing")
+    group = page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile(re.escape(number))))
+    screenshot(page, "finance-cancelled-seats")
+    group.get_by_role("button", name=re.compile(r"^Credit this seat")).click()
+    expect(page.get_by_role("status").filter(has_text="The credit note is issued")).to_be_visible()
+    expect(page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile(re.escape(number))))
+           ).to_have_count(0)
+    [note] = live_data.run(_credit_notes_of, setup["invoice_id"])
+    assert note["amount_cents"] == 7_500
+
+    # Back on the coordinator's invoice: cancelled and credited, with the credit note listed.
+    sign_in_as(make_person("coordinator", district="RDUSD", name=f"Cal Coordinator {tag}"))
+    page.goto(f"/district/invoices/{setup['invoice_id']}")
+    line = page.get_by_role("region", name="What the invoice is for").get_by_role("row").filter(has_text=teacher)
+    expect(line).to_contain_text("credited by a credit note below")
+    expect(page.get_by_text(note["number"]).first).to_be_visible()

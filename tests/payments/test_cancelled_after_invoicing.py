@@ -23,7 +23,7 @@ from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration
 from tests.api_helpers import bearer
 from tests.factories import make_user, signed_in
-from tests.payments.money_factory import coordinator_actor, finance_actor, open_line_ids
+from tests.payments.money_factory import coordinator_actor, finance_actor
 from tests.payments.test_credit_notes import pay
 from tests.payments.test_finance_pages import post
 from tests.payments.test_money_invariants import assert_money_invariants, district_id_of, start_pool
@@ -32,19 +32,22 @@ from tests.workshop_factory import make_workshop
 SEAT = 7_500
 
 
-async def invoiced_and_paid_seat(title: str = "Restorative Circles") -> dict:
-    """A teacher's $75 seat, billed to Elk Grove by its coordinator, invoiced, and the invoice paid in full."""
+async def invoiced_and_paid_seat(title: str = "Restorative Circles", district_code: str = "EGUSD", *,
+                                 teacher_name: str | None = None) -> dict:
+    """A teacher's $75 seat, billed to the district by its coordinator, invoiced (that line alone), and paid in full."""
     workshop = await make_workshop(title, price_cents=SEAT, capacity=5)
-    teacher = await make_user("attendee", district="EGUSD")
-    coordinator = await coordinator_actor("EGUSD")
+    teacher = await make_user("attendee", district=district_code, name=teacher_name)
+    coordinator = await coordinator_actor(district_code)
     outcome = await register(coordinator, workshop, RegistrationRequest(
         attendee_email=teacher["email"], attendee_name=teacher["name"], payer="district"))
     assert outcome.registration["status"] == "confirmed"
     await gather_charge_lines()
     finance = await finance_actor()
-    district = await district_id_of("EGUSD")
-    [invoice] = await issue_invoices(finance, district, await open_line_ids(district), acknowledge_warnings=True)
-    await pay(finance, district, "CHK-1001", invoice["total_cents"], invoice["id"])
+    district = await district_id_of(district_code)
+    [line] = await ChargeLine.select(ChargeLine.id).where(
+        (ChargeLine.source_kind == "registration") & (ChargeLine.source_id == outcome.registration["id"]))
+    [invoice] = await issue_invoices(finance, district, [line["id"]], acknowledge_warnings=True)
+    await pay(finance, district, f"CHK-{invoice['number']}", invoice["total_cents"], invoice["id"])
     assert (await balance_of(invoice["id"])).open_cents == 0
     return {"workshop": workshop, "teacher": teacher, "coordinator": coordinator, "finance": finance,
             "district": district, "invoice": invoice, "registration": outcome.registration}
