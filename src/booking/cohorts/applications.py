@@ -17,6 +17,7 @@ from booking.accounts.users import validate_email, validate_name
 from booking.catalog.offerings import get_offering
 from booking.catalog.tables import Offering
 from booking.clock import format_local, utc_now
+from booking.cohorts.application_lifecycle import ApplicationStatus, move_application
 from booking.cohorts import supervisor
 from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
 from booking.cohorts.instalments import allowed_counts
@@ -237,9 +238,7 @@ async def submit(actor: Actor, application_id: int, data: ApplicationInput, now:
             raise Conflict(closed, code="applications_closed")
         values = _clean_form(data, await questions_for(cohort["program"]), cohort, application, complete=True)
         await _store(application, values, now)
-        await CohortApplication.update({
-            CohortApplication.status: "submitted", CohortApplication.submitted_at: now,
-        }).where(CohortApplication.id == application_id)
+        await move_application(application, ApplicationStatus.SUBMITTED, now, submitted_at=now)
         submitted = await get_application(actor, application_id)
         await supervisor.send_request(submitted, now)
         await enqueue_email(submitted["applicant_email"], "cohort_submitted", {

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import sessions_of
 from booking.clock import LOCAL_TZ, utc_now
+from booking.cohorts.application_lifecycle import ApplicationStatus, move_application, may_move
 from booking.cohorts.applications import APPLICATION_COLUMNS, get_application, settings_for
 from booking.cohorts.instalments import cancel_owed_instalments, create_instalments
 from booking.cohorts.questions import questions_for, require_staff
@@ -132,9 +133,7 @@ async def start_review(actor: Actor, application_id: int, now: dt.datetime | Non
         application = await _locked(application_id)
         if application["status"] != "submitted":
             raise Conflict("Only a submitted application can be put under review.", code="not_submitted")
-        await CohortApplication.update({CohortApplication.status: "under_review",
-                                        CohortApplication.updated_at: now or utc_now()}).where(
-            CohortApplication.id == application_id)
+        await move_application(application, ApplicationStatus.UNDER_REVIEW, now or utc_now())
 
 
 async def _enrol(application: dict, cohort: dict, actor_id: int | None, now: dt.datetime) -> int:
@@ -156,17 +155,16 @@ async def _enrol(application: dict, cohort: dict, actor_id: int | None, now: dt.
 
 
 async def _accept_locked(application: dict, cohort: dict, actor_id: int | None, message: str, now: dt.datetime) -> None:
+    if not may_move(application["status"], ApplicationStatus.ACCEPTED):
+        _require_decidable(application)  # says why, before a seat is made
     counts = await seat_counts_for(cohort, now)
     if counts.seats_left <= 0:
         raise Conflict(f"The cohort is full: {counts.taken} of {counts.capacity} places are taken. "
                        "Waitlist the applicant instead, or raise the capacity first.", code="cohort_full")
     application = {**application, "decision_message": message}
     registration_id = await _enrol(application, cohort, actor_id, now)
-    await CohortApplication.update({
-        CohortApplication.status: "accepted", CohortApplication.registration: registration_id,
-        CohortApplication.waitlist_rank: None, CohortApplication.decided_by: actor_id, CohortApplication.decided_at: now,
-        CohortApplication.decision_message: message, CohortApplication.updated_at: now,
-    }).where(CohortApplication.id == application["id"])
+    await move_application(application, ApplicationStatus.ACCEPTED, now, registration=registration_id, waitlist_rank=None,
+                           decided_by=actor_id, decided_at=now, decision_message=message)
 
 
 async def accept(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> None:
@@ -190,10 +188,8 @@ async def waitlist(actor: Actor, application_id: int, message: str = "", now: dt
             (CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted")
         ).order_by(CohortApplication.waitlist_rank, ascending=False).first()
         rank = (last["waitlist_rank"] + 1) if last else 1
-        await CohortApplication.update({
-            CohortApplication.status: "waitlisted", CohortApplication.waitlist_rank: rank, CohortApplication.decided_by: actor.id,
-            CohortApplication.decided_at: now, CohortApplication.decision_message: message, CohortApplication.updated_at: now,
-        }).where(CohortApplication.id == application_id)
+        await move_application(application, ApplicationStatus.WAITLISTED, now, waitlist_rank=rank, decided_by=actor.id,
+                               decided_at=now, decision_message=message)
         position = await CohortApplication.count().where(
             (CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted"))
         await enqueue_email(application["applicant_email"], "cohort_waitlisted", {
@@ -208,10 +204,8 @@ async def decline(actor: Actor, application_id: int, message: str = "", now: dt.
     async with write_transaction():
         application = await _locked(application_id)
         _require_decidable(application)
-        await CohortApplication.update({
-            CohortApplication.status: "declined", CohortApplication.waitlist_rank: None, CohortApplication.decided_by: actor.id,
-            CohortApplication.decided_at: now, CohortApplication.decision_message: message, CohortApplication.updated_at: now,
-        }).where(CohortApplication.id == application_id)
+        await move_application(application, ApplicationStatus.DECLINED, now, waitlist_rank=None, decided_by=actor.id,
+                               decided_at=now, decision_message=message)
         await enqueue_email(application["applicant_email"], "cohort_declined", {
             "name": application["applicant_name"], "application": application, "message": message,
         })
@@ -247,10 +241,7 @@ async def withdraw(actor: Actor, application_id: int, reason: str = "", now: dt.
             raise Conflict(f"This application is {application['status']}; there is nothing to withdraw.", code="not_withdrawable")
         if cohort["status"] == "completed":
             raise Conflict("The program has ended; please contact the School of Education.", code="program_ended")
-        await CohortApplication.update({
-            CohortApplication.status: "withdrawn", CohortApplication.withdrawn_at: now, CohortApplication.waitlist_rank: None,
-            CohortApplication.updated_at: now,
-        }).where(CohortApplication.id == application_id)
+        await move_application(application, ApplicationStatus.WITHDRAWN, now, withdrawn_at=now, waitlist_rank=None)
         promoted: list[int] = []
         if application["status"] == "accepted" and application["registration"]:
             await _end_seat(application, cohort, actor, reason, now)

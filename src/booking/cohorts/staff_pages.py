@@ -16,6 +16,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.clock import to_local
+from booking.cohorts import application_lifecycle
 from booking.cohorts import cohort_setup as setup
 from booking.cohorts.questions import QuestionInput, add_question, retire_question
 from booking.cohorts.review import DECIDABLE
@@ -26,10 +27,7 @@ from booking.web.guards import roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled", "completed": "Completed"}
-APPLICATION_STATUS_LABELS = {
-    "draft": "Started, not submitted", "submitted": "Submitted", "under_review": "Under review", "accepted": "Accepted",
-    "waitlisted": "Waitlisted", "declined": "Declined", "withdrawn": "Withdrawn",
-}
+APPLICATION_STATUS_LABELS = {status.value: label for status, label in application_lifecycle.LABELS.items()}
 STATUS_FILTER_LABELS = {
     "open": "Waiting for a decision", "all": "All submitted applications", "submitted": "Submitted",
     "under_review": "Under review", "accepted": "Accepted", "waitlisted": "Waitlisted", "declined": "Declined",
