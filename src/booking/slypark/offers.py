@@ -9,9 +9,10 @@ from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, NotFound
 from booking.slypark.beds import holds_beds, lock_week
+from booking.slypark.booking_lifecycle import BookingStatus, move_booking
 from booking.slypark.bookings import BOOKING_COLUMNS, visible_bookings
 from booking.slypark.charges import bill_deposit
-from booking.slypark.tables import Booking, BookingEvent, WeekRequest
+from booking.slypark.tables import Booking, WeekRequest
 from booking.slypark.week_requests import require_coordinator
 
 
@@ -44,8 +45,7 @@ async def accept_offer(actor: Actor, booking_id: int, now: dt.datetime | None = 
     async with write_transaction():
         booking = await _offered_booking(actor, booking_id, now)
         for part in await _siblings(booking):
-            await Booking.update({Booking.status: "confirmed", Booking.confirmed_at: now}).where(Booking.id == part["id"])
-            await BookingEvent.insert(BookingEvent(booking=part["id"], kind="accepted", actor=actor.id))
+            await move_booking(part, BookingStatus.CONFIRMED, now, event="accepted", actor_id=actor.id)
             await bill_deposit(part["id"], now)
         if booking["request"] is not None:
             await WeekRequest.update({WeekRequest.status: "accepted", WeekRequest.updated_at: now}).where(
@@ -58,16 +58,15 @@ async def decline_offer(actor: Actor, booking_id: int, reason: str = "", now: dt
     async with write_transaction():
         booking = await _offered_booking(actor, booking_id, now)
         for part in await _siblings(booking):
-            await Booking.update({Booking.status: "released", Booking.released_at: now,
-                                  Booking.release_reason: (reason or "Offer declined")[:300]}).where(Booking.id == part["id"])
-            await BookingEvent.insert(BookingEvent(booking=part["id"], kind="declined", actor=actor.id, note=reason[:2000]))
+            await move_booking(part, BookingStatus.RELEASED, now, event="declined", actor_id=actor.id, note=reason[:2000],
+                               release_reason=(reason or "Offer declined")[:300])
         if booking["request"] is not None:
             await WeekRequest.update({WeekRequest.status: "declined", WeekRequest.updated_at: now}).where(
                 WeekRequest.id == booking["request"])
 
 
 def _lapsed(now: dt.datetime):
-    return Booking.select(Booking.id, Booking.request).where((Booking.status == "offered") & (Booking.offer_expires_at <= now))
+    return Booking.select(Booking.id, Booking.request, Booking.status).where((Booking.status == "offered") & (Booking.offer_expires_at <= now))
 
 
 async def expire_offers(now: dt.datetime | None = None) -> int:
@@ -78,9 +77,8 @@ async def expire_offers(now: dt.datetime | None = None) -> int:
     async with write_transaction():
         lapsed = await _lapsed(now)
         for booking in lapsed:
-            await Booking.update({Booking.status: "released", Booking.released_at: now,
-                                  Booking.release_reason: "The offer was not accepted in time"}).where(Booking.id == booking["id"])
-            await BookingEvent.insert(BookingEvent(booking=booking["id"], kind="expired"))
+            await move_booking(booking, BookingStatus.RELEASED, now, event="expired",
+                               release_reason="The offer was not accepted in time")
             if booking["request"] is not None:
                 await WeekRequest.update({WeekRequest.status: "expired"}).where(
                     (WeekRequest.id == booking["request"]) & (WeekRequest.status == "offered"))

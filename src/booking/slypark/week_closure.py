@@ -20,9 +20,10 @@ from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput
 from booking.notifications.outbox import enqueue_email
 from booking.slypark.beds import bed_use, holds_beds, lock_week
+from booking.slypark.booking_lifecycle import BookingStatus, move_booking
 from booking.slypark.bookings import BOOKING_COLUMNS
 from booking.slypark.seasons import get_season, require_staff
-from booking.slypark.tables import Booking, BookingEvent, Week, WeekRequest
+from booking.slypark.tables import Booking, Week, WeekRequest
 from booking.slypark.week_requests import choice_ids, coordinator_emails
 
 NO_WEEK_REASON = "week closed, no other week had beds"
@@ -93,20 +94,16 @@ async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime |
                     target = candidate
                     break
             if target is not None:
-                await Booking.update({Booking.week: target["id"], Booking.status: "offered",
-                                      Booking.offer_expires_at: deadline}).where(Booking.id == booking["id"])
-                await BookingEvent.insert(BookingEvent(
-                    booking=booking["id"], kind="moved", actor=actor.id,
-                    note=f"The week of {week['starts_on']:%B %-d, %Y} was closed ({reason}); "
-                         f"offered the week of {target['starts_on']:%B %-d, %Y}."))
+                await move_booking(booking, BookingStatus.OFFERED, now, event="moved", actor_id=actor.id,
+                                   note=f"The week of {week['starts_on']:%B %-d, %Y} was closed ({reason}); "
+                                        f"offered the week of {target['starts_on']:%B %-d, %Y}.",
+                                   week=target["id"], offer_expires_at=deadline)
                 if booking["request"] is not None:
                     await WeekRequest.update({WeekRequest.status: "offered", WeekRequest.updated_at: now}).where(
                         WeekRequest.id == booking["request"])
             else:
-                await Booking.update({Booking.status: "released", Booking.released_at: now,
-                                      Booking.release_reason: NO_WEEK_REASON}).where(Booking.id == booking["id"])
-                await BookingEvent.insert(BookingEvent(booking=booking["id"], kind="released", actor=actor.id,
-                                                       note=f"{NO_WEEK_REASON} ({reason})"))
+                await move_booking(booking, BookingStatus.RELEASED, now, event="released", actor_id=actor.id,
+                                   note=f"{NO_WEEK_REASON} ({reason})", release_reason=NO_WEEK_REASON)
             outcome = ClosureOutcome(booking["id"], booking["school_name"], booking["boys"] + booking["girls"], target)
             outcomes.append(outcome)
             for coordinator in await coordinator_emails(booking["district"]):
