@@ -20,6 +20,7 @@ from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, NotFound
 from booking.payments.balances import balance_of
+from booking.payments.card_payment_lifecycle import CardPaymentStatus, move_card_payment
 from booking.payments.gateway import stripe_client
 from booking.payments.invoice_documents import visible_invoice
 from booking.payments.tables import CardPayment
@@ -85,14 +86,13 @@ async def _create_session(card_payment: dict, *, name: str, description: str, em
     except stripe.StripeError as error:
         log.warning("Stripe Checkout Session for card payment %s failed: %s", card_payment["id"], error)
         async with write_transaction():
-            await CardPayment.update({CardPayment.status: "failed", CardPayment.outcome: str(error)[:300]}).where(
-                (CardPayment.id == card_payment["id"]) & (CardPayment.status == "created"))
+            await move_card_payment({**card_payment, "status": "created"}, CardPaymentStatus.FAILED,
+                                    outcome=str(error)[:300])
         raise PaymentUnavailable("The card payment service did not answer. Please try again in a minute.") from error
     async with write_transaction():
         # A webhook may already have marked it paid: only a 'created' row becomes 'open'.
         await CardPayment.update({CardPayment.checkout_session_id: session.id}).where(CardPayment.id == card_payment["id"])
-        await CardPayment.update({CardPayment.status: "open", CardPayment.checkout_url: session.url}).where(
-            (CardPayment.id == card_payment["id"]) & (CardPayment.status == "created"))
+        await move_card_payment({**card_payment, "status": "created"}, CardPaymentStatus.OPEN, checkout_url=session.url)
     return {**card_payment, "checkout_session_id": session.id, "checkout_url": session.url}
 
 

@@ -18,6 +18,7 @@ import stripe
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import DomainError
+from booking.payments.card_payment_lifecycle import CardPaymentStatus, move_card_payment
 from booking.payments.gateway import stripe_config
 from booking.payments.refunds import refund_by_stripe_object, submit_refund
 from booking.payments.tables import CardPayment, StripeEvent
@@ -121,10 +122,8 @@ async def _checkout_completed(session: dict, now: dt.datetime) -> tuple[str, lis
     if card_payment["status"] == "paid":
         return "already applied", []
     amount = int(session.get("amount_total") or card_payment["amount_cents"])
-    await CardPayment.update({
-        CardPayment.status: "paid", CardPayment.paid_at: now, CardPayment.amount_cents: amount,
-        CardPayment.payment_intent_id: session.get("payment_intent"), CardPayment.checkout_session_id: session.get("id"),
-    }).where(CardPayment.id == card_payment["id"])
+    await move_card_payment(card_payment, CardPaymentStatus.PAID, now, amount_cents=amount,
+                            payment_intent_id=session.get("payment_intent"), checkout_session_id=session.get("id"))
     card_payment = {**card_payment, "status": "paid", "amount_cents": amount, "payment_intent_id": session.get("payment_intent")}
     if card_payment["purpose"] == "registration":
         outcome, refunds = await apply_registration_payment(card_payment, amount, now)
@@ -145,7 +144,7 @@ async def _checkout_ended(session: dict, status: str, now: dt.datetime) -> str:
         return f"unknown checkout session {session.get('id')}"
     if card_payment["status"] not in ("created", "open"):
         return f"checkout {status}, card payment already {card_payment['status']}"
-    await CardPayment.update({CardPayment.status: status}).where(CardPayment.id == card_payment["id"])
+    await move_card_payment(card_payment, CardPaymentStatus(status))
     if card_payment["purpose"] == "registration":
         return await release_abandoned_hold(card_payment, now)
     return f"checkout {status}"
