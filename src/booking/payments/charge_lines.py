@@ -14,6 +14,7 @@ import datetime as dt
 from booking.clock import to_local, utc_now
 from booking.cohorts.tables import TuitionInstalment
 from booking.db import is_postgres, write_transaction
+from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.tables import ChargeLine
 from booking.slypark.tables import BookingCharge
 
@@ -131,10 +132,9 @@ async def gather_charge_lines(now: dt.datetime | None = None) -> int:
         for query in _GONE.values():
             gone = [row["id"] for row in await ChargeLine.raw(query)]
             if gone:
-                withdrawn = await ChargeLine.update({ChargeLine.status: "withdrawn", ChargeLine.closed_at: now,
-                                                     ChargeLine.close_reason: "Cancelled before it was invoiced"}).where(
-                    # Re-checked on the locked row: a line invoiced meanwhile stays invoiced (it needs a credit note).
-                    ChargeLine.id.is_in(gone) & (ChargeLine.status == "open")).returning(ChargeLine.id)
+                # Re-checked on the locked row: a line invoiced meanwhile stays invoiced (it needs a credit note).
+                withdrawn = await move_charge_lines(gone, ChargeLineStatus.OPEN, ChargeLineStatus.WITHDRAWN, now,
+                                                    close_reason="Cancelled before it was invoiced")
                 changed += len(withdrawn)
     return changed
 

@@ -17,6 +17,7 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.payments.access import ISSUING, require_finance
 from booking.payments.allocation import lock_invoices, release_overpaid
 from booking.payments.balances import balances_for
+from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.charge_lines import mark_charge_sources
 from booking.payments.money import local_today
 from booking.payments.numbering import next_document_number
@@ -109,8 +110,8 @@ async def _close_charges(charge_line_ids: list[int], reopen: bool, now: dt.datet
     if not charge_line_ids:
         return
     charges = await ChargeLine.select().where(ChargeLine.id.is_in(charge_line_ids))
-    await ChargeLine.update({ChargeLine.status: "credited", ChargeLine.closed_at: now,
-                             ChargeLine.close_reason: "Credited in full"}).where(ChargeLine.id.is_in(charge_line_ids))
+    await move_charge_lines(charge_line_ids, ChargeLineStatus.INVOICED, ChargeLineStatus.CREDITED, now,
+                            close_reason="Credited in full")
     if reopen:
         # The same charge, owed again, ready for a corrected invoice.
         await ChargeLine.insert(*[ChargeLine(**{key: charge[key] for key in (

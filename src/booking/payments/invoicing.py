@@ -19,6 +19,7 @@ from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.payments.access import ISSUING, require_finance
+from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.charge_lines import gather_charge_lines, mark_charge_sources
 from booking.payments.money import NET_DAYS, local_today
 from booking.payments.numbering import next_document_number
@@ -183,8 +184,10 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
                             description=line["description"], detail=line["detail"], service_date=line["service_date"],
                             po_number=draft.po_number, amount_cents=line["amount_cents"])
                 for position, line in enumerate(draft.lines, start=1)])
-            await ChargeLine.update({ChargeLine.status: "invoiced", ChargeLine.invoice: invoice["id"]}).where(
-                ChargeLine.id.is_in(draft.line_ids))
+            invoiced = await move_charge_lines(draft.line_ids, ChargeLineStatus.OPEN, ChargeLineStatus.INVOICED, now,
+                                               invoice=invoice["id"])
+            if len(invoiced) != len(draft.line_ids):  # re-checked under the lock above: never expected
+                raise Conflict("Some of these charges changed meanwhile; preview again.", code="lines_changed")
             await mark_charge_sources(draft.lines, "invoiced")
             await email_invoice(invoice)
             await record_by(actor, "invoice.issued", subject=f"invoice {number}", district_id=district_id,
