@@ -17,6 +17,7 @@ from booking.fields import is_ascii_digits
 from booking.notifications.outbox import enqueue_email
 from booking.slypark import allocation
 from booking.slypark.beds import bed_use
+from booking.slypark.request_lifecycle import RequestStatus, move_request
 from booking.slypark.seasons import get_season, require_staff, weeks_of
 from booking.slypark.tables import AllocationRun, Booking, BookingEvent, Season, WeekRequest
 from booking.slypark.week_requests import REQUEST_COLUMNS, choice_ids, coordinator_emails
@@ -122,8 +123,7 @@ async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None) -> 
             if request is None or request["status"] != "submitted":
                 continue
             if not outcome["parts"]:
-                await WeekRequest.update({WeekRequest.status: "unplaced", WeekRequest.updated_at: now}).where(
-                    WeekRequest.id == request["id"])
+                await move_request(request, RequestStatus.UNPLACED, now)
                 await _tell(request, "slypark_unplaced", {"reason": outcome.get("reason") or ""})
                 continue
             for part in outcome["parts"]:
@@ -136,8 +136,7 @@ async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None) -> 
                 await BookingEvent.insert(BookingEvent(booking=booking_id, kind="offered", actor=actor.id,
                                                        note=f"Allocation run {run_id}: choice {outcome['rank'] or '-'}"))
                 offers += 1
-            await WeekRequest.update({WeekRequest.status: "offered", WeekRequest.updated_at: now}).where(
-                WeekRequest.id == request["id"])
+            await move_request(request, RequestStatus.OFFERED, now)
             await _tell(request, "slypark_offer", {"deadline": deadline, "rank": outcome["rank"]})
         await AllocationRun.update({AllocationRun.published_at: now}).where(AllocationRun.id == run_id)
         await Season.update({Season.status: "offers_out"}).where(Season.id == season["id"])

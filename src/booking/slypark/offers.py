@@ -10,9 +10,10 @@ from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, NotFound
 from booking.slypark.beds import holds_beds, lock_week
 from booking.slypark.booking_lifecycle import BookingStatus, move_booking
+from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.bookings import BOOKING_COLUMNS, visible_bookings
 from booking.slypark.charges import bill_deposit
-from booking.slypark.tables import Booking, WeekRequest
+from booking.slypark.tables import Booking
 from booking.slypark.week_requests import require_coordinator
 
 
@@ -48,8 +49,7 @@ async def accept_offer(actor: Actor, booking_id: int, now: dt.datetime | None = 
             await move_booking(part, BookingStatus.CONFIRMED, now, event="accepted", actor_id=actor.id)
             await bill_deposit(part["id"], now)
         if booking["request"] is not None:
-            await WeekRequest.update({WeekRequest.status: "accepted", WeekRequest.updated_at: now}).where(
-                WeekRequest.id == booking["request"])
+            await move_request(await current_request(booking["request"]), RequestStatus.ACCEPTED, now)
 
 
 async def decline_offer(actor: Actor, booking_id: int, reason: str = "", now: dt.datetime | None = None) -> None:
@@ -61,8 +61,7 @@ async def decline_offer(actor: Actor, booking_id: int, reason: str = "", now: dt
             await move_booking(part, BookingStatus.RELEASED, now, event="declined", actor_id=actor.id, note=reason[:2000],
                                release_reason=(reason or "Offer declined")[:300])
         if booking["request"] is not None:
-            await WeekRequest.update({WeekRequest.status: "declined", WeekRequest.updated_at: now}).where(
-                WeekRequest.id == booking["request"])
+            await move_request(await current_request(booking["request"]), RequestStatus.DECLINED, now)
 
 
 def _lapsed(now: dt.datetime):
@@ -80,8 +79,9 @@ async def expire_offers(now: dt.datetime | None = None) -> int:
             await move_booking(booking, BookingStatus.RELEASED, now, event="expired",
                                release_reason="The offer was not accepted in time")
             if booking["request"] is not None:
-                await WeekRequest.update({WeekRequest.status: "expired"}).where(
-                    (WeekRequest.id == booking["request"]) & (WeekRequest.status == "offered"))
+                request = await current_request(booking["request"])
+                if request["status"] == RequestStatus.OFFERED:  # a split request's other half lapsed with it
+                    await move_request(request, RequestStatus.EXPIRED, now)
     return len(lapsed)
 
 

@@ -21,6 +21,7 @@ from booking.errors import Conflict, InvalidInput
 from booking.notifications.outbox import enqueue_email
 from booking.slypark.beds import bed_use, holds_beds, lock_week
 from booking.slypark.booking_lifecycle import BookingStatus, move_booking
+from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.bookings import BOOKING_COLUMNS
 from booking.slypark.seasons import get_season, require_staff
 from booking.slypark.tables import Booking, Week, WeekRequest
@@ -99,8 +100,7 @@ async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime |
                                         f"offered the week of {target['starts_on']:%B %-d, %Y}.",
                                    week=target["id"], offer_expires_at=deadline)
                 if booking["request"] is not None:
-                    await WeekRequest.update({WeekRequest.status: "offered", WeekRequest.updated_at: now}).where(
-                        WeekRequest.id == booking["request"])
+                    await move_request(await current_request(booking["request"]), RequestStatus.OFFERED, now)
             else:
                 await move_booking(booking, BookingStatus.RELEASED, now, event="released", actor_id=actor.id,
                                    note=f"{NO_WEEK_REASON} ({reason})", release_reason=NO_WEEK_REASON)

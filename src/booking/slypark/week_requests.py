@@ -11,6 +11,7 @@ from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.fields import is_ascii_digits
+from booking.slypark.request_lifecycle import RequestStatus, move_request
 from booking.slypark.bookings import lead_teacher
 from booking.slypark.seasons import get_season, requests_window
 from booking.slypark.tables import Week, WeekRequest
@@ -139,8 +140,7 @@ async def withdraw_request(actor: Actor, request_id: int, now: dt.datetime | Non
         if request["status"] != "submitted":
             raise Conflict("Only a request still waiting for the allocation can be withdrawn; decline its offer instead.",
                            code="not_withdrawable")
-        await WeekRequest.update({WeekRequest.status: "withdrawn", WeekRequest.updated_at: now or utc_now()}).where(
-            WeekRequest.id == request_id)
+        await move_request(request, RequestStatus.WITHDRAWN, now or utc_now())
 
 
 async def set_priority(actor: Actor, request_id: int, *, tier: int | None = None, returning_school: bool | None = None,
