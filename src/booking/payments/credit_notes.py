@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking.audit.trail import record_by
+from booking.audit.trail import record
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import write_transaction
@@ -99,10 +99,11 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
         from booking.payments.invoice_documents import email_credit_note
 
         await email_credit_note(note, invoice)
-        await record_by(actor, "credit_note.issued", subject=f"credit note {number} on invoice {invoice['number']}",
-                        district_id=invoice["district"],
-                        detail={"credit_note_id": note["id"], "invoice_id": invoice_id, "amount_cents": total,
-                                "kind": note["kind"], "reason": reason})
+        # issued_by None: the platform, by finance's setting for seats cancelled after invoicing.
+        await record("credit_note.issued", actor_id=issued_by, subject=f"credit note {number} on invoice {invoice['number']}",
+                     district_id=invoice["district"],
+                     detail={"credit_note_id": note["id"], "invoice_id": invoice_id, "amount_cents": total,
+                             "kind": note["kind"], "reason": reason, "automatic": issued_by is None})
     return note
 
 
