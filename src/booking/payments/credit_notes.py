@@ -103,7 +103,7 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
         await record("credit_note.issued", actor_id=issued_by, subject=f"credit note {number} on invoice {invoice['number']}",
                      district_id=invoice["district"],
                      detail={"credit_note_id": note["id"], "invoice_id": invoice_id, "amount_cents": total,
-                             "kind": note["kind"], "reason": reason, "automatic": issued_by is None})
+                             "kind": note["kind"], "reason": reason})
     return note
 
 
