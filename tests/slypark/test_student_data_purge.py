@@ -35,7 +35,8 @@ async def bookings_with_notes(*weeks_ended_days_ago: int) -> list[int]:
             intake.StudentInput("Cara", "Diaz", "girl", "", "")])
         week_id = (await Booking.select(Booking.week).where(Booking.id == booking_id).first())["week"]
         ended = to_local(utc_now()).date() - dt.timedelta(days=days_ago)
-        await Week.update({Week.starts_on: ended - dt.timedelta(days=4), Week.ends_on: ended}).where(Week.id == week_id)
+        # One night each: weeks ending 61 and 59 days ago must not share a night (weeks never overlap).
+        await Week.update({Week.starts_on: ended - dt.timedelta(days=1), Week.ends_on: ended}).where(Week.id == week_id)
     return booking_ids
 
 
