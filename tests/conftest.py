@@ -292,4 +292,4 @@ def no_secrets_in_the_logs(request, log_lines):
         pytest.fail("secret data in the logs of this test:\n" + "\n".join(leaked[:10]), pytrace=False)
 
 
-pytest_plugins = ["tests.factories", "tests.smtp"]
+pytest_plugins = ["tests.factories", "tests.smtp", "tests.oidc_provider"]

@@ -121,6 +121,22 @@ async def token_create(settings: Settings, args: argparse.Namespace) -> None:
     print(token)
 
 
+async def sso(settings: Settings, args: argparse.Namespace) -> None:
+    """`booking sso set|list|remove`: a district's OpenID Connect provider (CONTRACT.md, "District sign-in")."""
+    _connect(settings)
+    from booking.accounts.sign_in_providers import list_providers, remove_provider, set_provider
+
+    if args.sso_command == "set":
+        result = await set_provider(args.district, args.issuer, args.client_id, args.client_secret, args.domains)
+        print(f"District {result['district']} signs in with {result['issuer']} for {', '.join(result['domains'])}.")
+    elif args.sso_command == "list":
+        for provider in await list_providers():
+            print(f"{provider['code']}\t{provider['issuer']}\t{','.join(provider['domains'])}")
+    elif args.sso_command == "remove":
+        removed = await remove_provider(args.district)
+        print(f"District sign-in {'removed' if removed else 'was not set'} for {args.district}.")
+
+
 async def purge_student_data(settings: Settings, args: argparse.Namespace) -> None:
     _connect(settings)
     from booking.slypark.student_data_purge import purge_student_notes
@@ -230,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
     token_create_parser = token.add_parser("create", help="print a new API token as the last line")
     token_create_parser.add_argument("--email", required=True)
     token_create_parser.add_argument("--label", default="Created from the command line")
+    sso_commands = commands.add_parser("sso", help="district sign-in (OpenID Connect)").add_subparsers(
+        dest="sso_command", required=True)
+    sso_set = sso_commands.add_parser("set", help="connect a district to its provider (replaces its settings)")
+    sso_set.add_argument("--district", required=True, metavar="CODE")
+    sso_set.add_argument("--issuer", required=True, metavar="URL", help="read by discovery: URL/.well-known/openid-configuration")
+    sso_set.add_argument("--client-id", required=True, metavar="ID")
+    sso_set.add_argument("--client-secret", required=True, metavar="SECRET")
+    sso_set.add_argument("--domains", required=True, metavar="D1[,D2...]", help="the email domains of the district")
+    sso_commands.add_parser("list", help="one district a line: code, tab, issuer, tab, domains")
+    sso_remove = sso_commands.add_parser("remove", help="disconnect a district")
+    sso_remove.add_argument("--district", required=True, metavar="CODE")
     backup_parser = commands.add_parser("backup", help="a consistent backup with its manifest, while the app serves")
     backup_parser.add_argument("--to", required=True, metavar="PATH", help="a new directory for the backup")
     purge_parser = commands.add_parser("purge-student-data",
@@ -268,6 +295,8 @@ def run(argv: list[str] | None = None) -> int:
             asyncio.run(district_list(settings))
         elif args.command == "token":
             asyncio.run(token_create(settings, args))
+        elif args.command == "sso":
+            asyncio.run(sso(settings, args))
         elif args.command == "backup":
             asyncio.run(backup(settings, args))
         elif args.command == "restore":

@@ -113,3 +113,23 @@ class DistrictChange(Table, tablename="district_change"):
     via = Varchar(length=20, required=True)  # admin | coordinator | district_sign_in
     changed_by = ForeignKey(references=User, null=True, default=None)
     changed_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class DistrictSignInProvider(Table, tablename="district_sign_in_provider"):
+    """A district's OpenID Connect provider (Google Workspace, Microsoft Entra ID ...): one per district.
+
+    The client secret is kept encrypted (booking.accounts.sign_in_secrets): a copy of the database
+    alone does not let anyone act as us towards the district's provider."""
+
+    district = ForeignKey(references=District, null=False, unique=True)
+    issuer = Varchar(length=500, required=True)
+    client_id = Varchar(length=300, required=True)
+    client_secret_encrypted = Text(required=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class DistrictSignInDomain(Table, tablename="district_sign_in_domain"):
+    """An email domain that belongs to one district's provider. Unique: one domain, one district."""
+
+    domain = Varchar(length=253, unique=True, required=True)  # stored lower-case
+    district = ForeignKey(references=District, null=False, index=True)

@@ -1,0 +1,87 @@
+"""`booking sso set|list|remove` (CONTRACT.md, "District sign-in"), run as a real subprocess against a
+real OpenID Connect provider on loopback (tests/oidc_provider.py), on both engines."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking.accounts.sign_in_secrets import decrypt_client_secret
+from tests.conftest import TEST_SECRET, free_port
+from tests.test_cli import assert_ok, assert_refused, booking, database_url, migrated_sqlite_template, query  # noqa: F401
+
+SECRET = "district-client-secret-value-4821"
+
+
+def sso_set(booking, issuer: str, district: str = "EGUSD", domains: str = "egusd.net,staff.egusd.net",
+            secret: str = SECRET):
+    return booking("sso", "set", "--district", district, "--issuer", issuer, "--client-id", f"client-{district}",
+                   "--client-secret", secret, "--domains", domains)
+
+
+def listed(booking) -> list[list[str]]:
+    result = booking("sso", "list")
+    assert_ok(result)
+    return [line.split("\t") for line in result.stdout.splitlines()]
+
+
+def stored(database_url: str) -> list[dict]:
+    return query(database_url, "SELECT p.issuer, p.client_id, p.client_secret_encrypted, d.code FROM "
+                               "district_sign_in_provider p JOIN district d ON d.id = p.district ORDER BY d.code")
+
+
+def stored_domains(database_url: str) -> list[tuple[str, str]]:
+    return [(row["domain"], row["code"]) for row in query(
+        database_url, "SELECT s.domain, d.code FROM district_sign_in_domain s JOIN district d ON d.id = s.district "
+                      "ORDER BY s.domain")]
+
+
+def test_set_then_list_prints_code_issuer_and_domains_and_keeps_the_secret_encrypted(booking, database_url, oidc_provider):
+    assert_ok(sso_set(booking, oidc_provider.issuer, domains="Staff.EGUSD.net, egusd.net"))
+    assert listed(booking) == [["EGUSD", oidc_provider.issuer, "egusd.net,staff.egusd.net"]]
+    [row] = stored(database_url)
+    assert SECRET not in row["client_secret_encrypted"]
+    assert decrypt_client_secret(row["client_secret_encrypted"], TEST_SECRET) == SECRET
+    assert row["client_id"] == "client-EGUSD"
+
+
+def test_set_again_replaces_the_districts_settings(booking, database_url, oidc_provider):
+    assert_ok(sso_set(booking, oidc_provider.issuer))
+    assert_ok(sso_set(booking, oidc_provider.issuer + "/", domains="egusd.org", secret="a-new-secret-123"))
+    assert listed(booking) == [["EGUSD", oidc_provider.issuer, "egusd.org"]]
+    assert stored_domains(database_url) == [("egusd.org", "EGUSD")]
+    assert decrypt_client_secret(stored(database_url)[0]["client_secret_encrypted"], TEST_SECRET) == "a-new-secret-123"
+
+
+def test_a_domain_claimed_by_another_district_is_refused_and_changes_nothing(booking, database_url, oidc_provider):
+    assert_ok(sso_set(booking, oidc_provider.issuer, district="EGUSD", domains="egusd.net"))
+    refused = sso_set(booking, oidc_provider.issuer, district="FCUSD", domains="fcusd.org,EGUSD.net")
+    assert_refused(refused, "egusd.net")
+    assert stored_domains(database_url) == [("egusd.net", "EGUSD")]
+    assert [row["code"] for row in stored(database_url)] == ["EGUSD"]
+
+
+@pytest.mark.parametrize("issuer", ["not a url", "ftp://127.0.0.1/x", "http://127.0.0.1:{port}", "https://127.0.0.1:{port}/?a=1"])
+def test_a_bad_or_unreachable_issuer_is_refused_and_nothing_is_stored(booking, database_url, issuer):
+    result = sso_set(booking, issuer.format(port=free_port()))
+    assert_refused(result)
+    assert stored(database_url) == [] and stored_domains(database_url) == []
+
+
+@pytest.mark.parametrize("domains", ["", "not a domain", "egusd"])
+def test_bad_domains_are_refused(booking, database_url, oidc_provider, domains):
+    assert_refused(sso_set(booking, oidc_provider.issuer, domains=domains), "domain")
+    assert stored(database_url) == []
+
+
+def test_remove_disconnects_the_district_and_frees_its_domains(booking, database_url, oidc_provider):
+    assert_ok(sso_set(booking, oidc_provider.issuer, district="EGUSD", domains="egusd.net"))
+    assert_ok(booking("sso", "remove", "--district", "egusd"))
+    assert listed(booking) == []
+    assert stored_domains(database_url) == []
+    assert_ok(sso_set(booking, oidc_provider.issuer, district="FCUSD", domains="egusd.net"))
+    assert listed(booking) == [["FCUSD", oidc_provider.issuer, "egusd.net"]]
+
+
+def test_an_unknown_district_is_refused(booking, database_url, oidc_provider):
+    assert_refused(sso_set(booking, oidc_provider.issuer, district="NOPE"), "NOPE")
+    assert_refused(booking("sso", "remove", "--district", "NOPE"), "NOPE")
