@@ -31,6 +31,7 @@ from booking.accounts.admin_pages import PeopleAdminController
 from booking.audit.log_pages import AuditLogController
 from booking.accounts.api import AccountsApi
 from booking.accounts.controllers import PasswordResetController, SignInController
+from booking.accounts.district_sign_in_pages import DistrictSignInController
 from booking.accounts.district_pages import DistrictPeopleController
 from booking.catalog.api import OfferingsApi
 from booking.catalog.calendar_file import CalendarFileController
@@ -102,6 +103,7 @@ def route_handlers() -> list:
         HomeController,
         OperationsController,
         SignInController,
+        DistrictSignInController,
         PasswordResetController,
         AccountController,
         PeopleAdminController,

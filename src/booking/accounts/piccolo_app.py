@@ -3,14 +3,16 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from booking.accounts.tables import (
-    ApiToken, AttemptThrottle, District, DistrictChange, DistrictSignInDomain, DistrictSignInProvider, OneTimeToken, School, User, UserSession,
+    ApiToken, AttemptThrottle, District, DistrictChange, DistrictSignInAttempt, DistrictSignInDomain, DistrictSignInIdentity,
+    DistrictSignInProvider, OneTimeToken, School, User, UserSession,
 )
 
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[District, School, User, UserSession, ApiToken, OneTimeToken, AttemptThrottle, DistrictChange,
-                   DistrictSignInProvider, DistrictSignInDomain],
+                   DistrictSignInProvider, DistrictSignInDomain,
+                   DistrictSignInAttempt, DistrictSignInIdentity],
     migration_dependencies=[],
     commands=[],
 )

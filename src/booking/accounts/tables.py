@@ -133,3 +133,26 @@ class DistrictSignInDomain(Table, tablename="district_sign_in_domain"):
 
     domain = Varchar(length=253, unique=True, required=True)  # stored lower-case
     district = ForeignKey(references=District, null=False, index=True)
+
+
+class DistrictSignInAttempt(Table, tablename="district_sign_in_attempt"):
+    """One trip to a district's provider, kept server-side: its `state` (hashed), nonce and PKCE verifier.
+
+    Used once (used_at), within minutes (expires_at): a replayed or forged `state` finds nothing to use."""
+
+    state_hash = Varchar(length=64, unique=True, required=True)
+    district = ForeignKey(references=District, null=False)
+    nonce = Varchar(length=100, required=True)
+    code_verifier = Varchar(length=128, required=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(required=True, index=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class DistrictSignInIdentity(Table, tablename="district_sign_in_identity"):
+    """A person as their district's provider knows them (issuer + subject): how we recognise them next time."""
+
+    issuer = Varchar(length=500, required=True)
+    subject = Varchar(length=255, required=True)
+    user = ForeignKey(references=User, null=False, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,60 @@
+"""GET /sign-in/sso?email=E (off to the district's provider) and GET /sign-in/sso/callback (back from it)."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Controller, Request, get
+from litestar.datastructures import Cookie
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from booking.accounts import district_sign_in
+from booking.accounts.controllers import _signed_in_response
+from booking.accounts.district_sign_in import ATTEMPT_LIFETIME, DistrictSignInRefused, NoDistrictProvider
+from booking.settings import current_settings
+from booking.web.pages import page, redirect
+
+log = logging.getLogger("booking.district_sign_in")
+
+STATE_COOKIE = "district_sign_in_state"
+STATE_COOKIE_PATH = "/sign-in/sso"
+
+
+def _state_cookie(value: str, max_age: int) -> Cookie:
+    # SameSite=Lax: the provider sends the browser back with a top-level GET, which carries it.
+    return Cookie(key=STATE_COOKIE, value=value, httponly=True, samesite="lax", secure=current_settings().is_production,
+                  max_age=max_age, path=STATE_COOKIE_PATH)
+
+
+class DistrictSignInController(Controller):
+    include_in_schema = False
+
+    @get("/sign-in/sso")
+    async def start(self, request: Request, email: FromQuery[str] = "") -> object:
+        try:
+            url, state = await district_sign_in.start_district_sign_in(email)
+        except NoDistrictProvider:
+            return redirect(request, "/sign-in", notice="no-district-sign-in")
+        except DistrictSignInRefused as error:
+            log.warning("district sign-in could not start: %s", error.reason)
+            return page(request, "accounts/district_sign_in_failed.html", status=error.status_hint, message=error.message)
+        response = Redirect(path=url, status_code=303)
+        response.cookies.append(_state_cookie(state, int(ATTEMPT_LIFETIME.total_seconds())))
+        return response
+
+    @get("/sign-in/sso/callback")
+    async def callback(self, request: Request, code: FromQuery[str] = "", error: FromQuery[str] = "") -> object:
+        # `state` is a name Litestar reserves for its app state: read from the query string directly.
+        state = request.query_params.get("state") or ""
+        try:
+            user_id = await district_sign_in.finish_district_sign_in(
+                state=state, browser_state=request.cookies.get(STATE_COOKIE), code=code, error=error)
+        except DistrictSignInRefused as refused:
+            log.warning("district sign-in refused: %s", refused.reason)
+            response = page(request, "accounts/district_sign_in_failed.html", status=refused.status_hint,
+                            message=refused.message)
+        else:
+            response = await _signed_in_response(request, user_id, "/")
+        response.cookies.append(_state_cookie("", 0))  # used or refused: this state is done with
+        return response
