@@ -233,3 +233,14 @@ async def test_an_expired_id_token_is_refused(client, district, oidc_provider, m
     monkeypatch.setattr(time, "time", lambda: real_time() + 2 * 3600)  # the mock's tokens live one hour
     with pytest.raises(DistrictSignInRefused):
         _verified_claims(id_token, jwks, oidc_provider.issuer, CLIENT_ID, nonce)
+
+
+async def test_a_state_is_used_once_even_before_the_provider_would_refuse_its_code(client, district, oidc_provider):
+    """The provider also refuses a reused code; our own rule must hold without relying on it."""
+    from booking.accounts.district_sign_in import _use_attempt
+
+    location = await go_to_provider(client, "t@egusd.net")
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    assert (await _use_attempt(state, state))["district"] == district["id"]
+    with pytest.raises(DistrictSignInRefused):
+        await _use_attempt(state, state)
