@@ -91,13 +91,25 @@ async def test_the_request_to_the_provider_uses_pkce_state_nonce_and_our_redirec
 
 
 async def test_an_address_without_a_district_provider_goes_back_to_the_sign_in_page(client, district):
-    for email in ("someone@gmail.com", "not-an-email", ""):
+    for email, back in [("someone@gmail.com", "/sign-in?email=someone%40gmail.com&notice=no-district-sign-in"),
+                        ("not-an-email", "/sign-in?email=not-an-email&notice=no-district-sign-in"),
+                        ("", "/sign-in?notice=no-district-sign-in")]:
         response = await client.get("/sign-in/sso", params={"email": email})
         assert response.status_code == 303
-        assert response.headers["location"] == "/sign-in?notice=no-district-sign-in"
-    page = await client.get("/sign-in?notice=no-district-sign-in")
-    assert page.status_code == 200 and "does not sign in with its own account" in page.text
+        assert response.headers["location"] == back
     assert await DistrictSignInAttempt.count() == 0
+
+
+async def test_the_sign_in_page_asks_for_the_email_first_and_falls_back_to_password_and_link(client, district):
+    first = await client.get("/sign-in")
+    assert first.status_code == 200
+    assert 'action="/sign-in/sso"' in first.text and 'for="district-email"' in first.text
+    back = await client.get((await client.get("/sign-in/sso", params={"email": "pat@gmail.com"})).headers["location"])
+    assert back.status_code == 200
+    assert "does not sign in with its own account" in back.text
+    # the password and the link forms, filled in with the address typed
+    assert 'action="/sign-in"' in back.text and 'action="/sign-in/link"' in back.text
+    assert back.text.count('value="pat@gmail.com"') == 3
 
 
 async def test_a_replayed_answer_signs_nobody_in_the_second_time(client, district, oidc_provider):

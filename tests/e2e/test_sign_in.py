@@ -91,5 +91,5 @@ def test_the_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, scree
 
     page.keyboard.press("Enter")
     expect(page.get_by_role("main")).to_be_focused()
-    page.keyboard.press("Tab")  # the next stop is the first control of the page's content
-    expect(password_form(page).get_by_label("Email address")).to_be_focused()
+    page.keyboard.press("Tab")  # the next stop is the first control of the page's content: the email, asked first
+    expect(page.get_by_role("region", name="With your district account").get_by_label("Email address")).to_be_focused()

@@ -65,8 +65,9 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/sign-in")
-    async def sign_in_form(self, request: Request, next: FromQuery[str] = "/") -> object:
-        return page(request, "accounts/sign_in.html", next=safe_next(next), email="", errors={})
+    async def sign_in_form(self, request: Request, next: FromQuery[str] = "/", email: FromQuery[str] = "") -> object:
+        # `email`: back from /sign-in/sso for an address whose district has no sign-in of its own (email first).
+        return page(request, "accounts/sign_in.html", next=safe_next(next), email=email.strip()[:254], errors={})
 
     @post("/sign-in")
     async def sign_in(self, request: Request) -> object:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
 from litestar.datastructures import Cookie
@@ -35,7 +36,9 @@ class DistrictSignInController(Controller):
         try:
             url, state = await district_sign_in.start_district_sign_in(email)
         except NoDistrictProvider:
-            return redirect(request, "/sign-in", notice="no-district-sign-in")
+            # Email first: the password and link forms, filled in with the address already typed.
+            back = f"/sign-in?{urlencode({'email': email.strip()[:254]})}" if email.strip() else "/sign-in"
+            return redirect(request, back, notice="no-district-sign-in")
         except DistrictSignInRefused as error:
             log.warning("district sign-in could not start: %s", error.reason)
             return page(request, "accounts/district_sign_in_failed.html", status=error.status_hint, message=error.message)
