@@ -178,6 +178,22 @@ async def test_an_email_the_provider_does_not_vouch_for_is_refused(client, distr
     await assert_nobody_signed_in_and_no_account(await client.get(callback), 403)
 
 
+async def test_an_entra_id_answer_vouches_for_the_email_with_xms_edov(client, district, oidc_provider):
+    sub, claims = teacher(xms_edov=True)
+    claims.pop("email_verified")
+    callback = oidc_provider.sign_in_as(await go_to_provider(client, claims["email"]), sub, claims)
+    assert (await client.get(callback)).status_code == 303
+    assert await User.count() == 1
+
+
+@pytest.mark.parametrize("edov", [False, "false", 0])
+async def test_an_entra_id_answer_without_a_verified_domain_is_refused(client, district, oidc_provider, edov):
+    sub, claims = teacher(xms_edov=edov)
+    claims.pop("email_verified")
+    callback = oidc_provider.sign_in_as(await go_to_provider(client, claims["email"]), sub, claims)
+    await assert_nobody_signed_in_and_no_account(await client.get(callback), 403)
+
+
 async def test_an_existing_account_with_that_email_is_not_taken_over(client, district, oidc_provider):
     squatter = await make_user("attendee", email="teacher.lee@egusd.net")
     response = await sign_in_at_district(client, oidc_provider, "teacher.lee@egusd.net")
