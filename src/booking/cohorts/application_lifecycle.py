@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from booking.cohorts.tables import CohortApplication
 from booking.errors import Conflict
+from booking.status_table import StatusTable
 
 
 class ApplicationStatus(StrEnum):
@@ -48,8 +49,9 @@ ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
 }
 
 
-def may_move(from_status: str, to_status: str) -> bool:
-    return ApplicationStatus(to_status) in ALLOWED[ApplicationStatus(from_status)]
+TABLE = StatusTable(ApplicationStatus, LABELS, ALLOWED, thing="An application",
+                    code="application_transition_not_allowed")
+may_move = TABLE.may_move
 
 
 async def move_application(application: dict, to_status: ApplicationStatus, now: dt.datetime, **columns) -> None:
@@ -58,9 +60,7 @@ async def move_application(application: dict, to_status: ApplicationStatus, now:
     Refused with a Conflict when the table does not allow it; the UPDATE also re-checks the stored status, so a
     move decided on a stale read changes nothing."""
     from_status = application["status"]
-    if not may_move(from_status, to_status):
-        raise Conflict(f"An application that is {LABELS[ApplicationStatus(from_status)].lower()} cannot become "
-                       f"{LABELS[to_status].lower()}.", code="application_transition_not_allowed")
+    TABLE.refuse_unless_allowed(from_status, to_status)
     values = {CohortApplication.status: to_status.value, CohortApplication.updated_at: now}
     values.update({getattr(CohortApplication, name): value for name, value in columns.items()})
     moved = await CohortApplication.update(values).where(

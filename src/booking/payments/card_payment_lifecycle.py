@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from booking.errors import Conflict
 from booking.payments.tables import CardPayment
+from booking.status_table import StatusTable
 
 
 class CardPaymentStatus(StrEnum):
@@ -38,8 +38,9 @@ ALLOWED: dict[CardPaymentStatus, frozenset[CardPaymentStatus]] = {
 }
 
 
-def may_move(from_status: str, to_status: str) -> bool:
-    return CardPaymentStatus(to_status) in ALLOWED[CardPaymentStatus(from_status)]
+TABLE = StatusTable(CardPaymentStatus, LABELS, ALLOWED, thing="A card payment",
+                    code="card_payment_transition_not_allowed")
+may_move = TABLE.may_move
 
 
 async def move_card_payment(card_payment: dict, to_status: CardPaymentStatus, now: dt.datetime | None = None,
@@ -49,9 +50,7 @@ async def move_card_payment(card_payment: dict, to_status: CardPaymentStatus, no
     A move the table forbids is refused (Conflict). A row that changed since the caller read it (a webhook
     got there first) is left as it is and False comes back: the caller's news is older than the row's."""
     from_status = card_payment["status"]
-    if not may_move(from_status, to_status):
-        raise Conflict(f"A card payment that is {LABELS[CardPaymentStatus(from_status)].lower()} cannot become "
-                       f"{LABELS[to_status].lower()}.", code="card_payment_transition_not_allowed")
+    TABLE.refuse_unless_allowed(from_status, to_status)
     values = {CardPayment.status: to_status.value}
     if to_status == S.PAID and now is not None:
         values[CardPayment.paid_at] = now

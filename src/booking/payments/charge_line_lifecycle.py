@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from booking.errors import Conflict
 from booking.payments.tables import ChargeLine
+from booking.status_table import StatusTable
 
 
 class ChargeLineStatus(StrEnum):
@@ -40,8 +40,8 @@ ALLOWED: dict[ChargeLineStatus, frozenset[ChargeLineStatus]] = {
 CLOSING = {S.WITHDRAWN, S.CREDITED}
 
 
-def may_move(from_status: str, to_status: str) -> bool:
-    return ChargeLineStatus(to_status) in ALLOWED[ChargeLineStatus(from_status)]
+TABLE = StatusTable(ChargeLineStatus, LABELS, ALLOWED, thing="A charge", code="charge_transition_not_allowed")
+may_move = TABLE.may_move
 
 
 async def move_charge_lines(ids: list[int], from_status: ChargeLineStatus, to_status: ChargeLineStatus,
@@ -50,9 +50,7 @@ async def move_charge_lines(ids: list[int], from_status: ChargeLineStatus, to_st
 
     A move the table forbids is refused (Conflict). Lines no longer in `from_status` are left as they are: the
     caller compares what comes back with what it asked for, where that matters."""
-    if not may_move(from_status, to_status):
-        raise Conflict(f"A charge that is {LABELS[from_status].lower()} cannot become {LABELS[to_status].lower()}.",
-                       code="charge_transition_not_allowed")
+    TABLE.refuse_unless_allowed(from_status, to_status)
     if not ids:
         return []
     values = {ChargeLine.status: to_status.value}

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from booking.errors import Conflict
 from booking.slypark.tables import Booking, BookingEvent
+from booking.status_table import StatusTable
 
 
 class BookingStatus(StrEnum):
@@ -38,8 +39,9 @@ ALLOWED: dict[BookingStatus, frozenset[BookingStatus]] = {
 STAMPS = {S.CONFIRMED: Booking.confirmed_at, S.RELEASED: Booking.released_at}
 
 
-def may_move(from_status: str, to_status: str) -> bool:
-    return BookingStatus(to_status) in ALLOWED[BookingStatus(from_status)]
+TABLE = StatusTable(BookingStatus, LABELS, ALLOWED, thing="A booking",
+                    code="booking_transition_not_allowed")
+may_move = TABLE.may_move
 
 
 async def move_booking(booking: dict, to_status: BookingStatus, now: dt.datetime, *, event: str, actor_id: int | None = None,
@@ -49,9 +51,7 @@ async def move_booking(booking: dict, to_status: BookingStatus, now: dt.datetime
     Refused with a Conflict when the table does not allow it; the UPDATE re-checks the stored status, so a move
     decided on a stale read changes nothing."""
     from_status = booking["status"]
-    if not may_move(from_status, to_status):
-        raise Conflict(f"A booking that is {LABELS[BookingStatus(from_status)].lower()} cannot become "
-                       f"{LABELS[to_status].lower()}.", code="booking_transition_not_allowed")
+    TABLE.refuse_unless_allowed(from_status, to_status)
     values = {Booking.status: to_status.value}
     if to_status in STAMPS:
         values[STAMPS[to_status]] = now

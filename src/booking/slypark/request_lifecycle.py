@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from booking.errors import Conflict
 from booking.slypark.tables import WeekRequest
+from booking.status_table import StatusTable
 
 
 class RequestStatus(StrEnum):
@@ -41,8 +42,8 @@ ALLOWED: dict[RequestStatus, frozenset[RequestStatus]] = {
 }
 
 
-def may_move(from_status: str, to_status: str) -> bool:
-    return RequestStatus(to_status) in ALLOWED[RequestStatus(from_status)]
+TABLE = StatusTable(RequestStatus, LABELS, ALLOWED, thing="A week request", code="request_transition_not_allowed")
+may_move = TABLE.may_move
 
 
 async def current_request(request_id: int) -> dict:
@@ -54,9 +55,7 @@ async def move_request(request: dict, to_status: RequestStatus, now: dt.datetime
     """Move a request from the status the caller read to `to_status`. Refused with a Conflict when the table does
     not allow it, or when the stored status changed since it was read (nothing is changed then)."""
     from_status = request["status"]
-    if not may_move(from_status, to_status):
-        raise Conflict(f"A week request that is {LABELS[RequestStatus(from_status)].lower()} cannot become "
-                       f"{LABELS[to_status].lower()}.", code="request_transition_not_allowed")
+    TABLE.refuse_unless_allowed(from_status, to_status)
     moved = await WeekRequest.update({WeekRequest.status: to_status.value, WeekRequest.updated_at: now}).where(
         (WeekRequest.id == request["id"]) & (WeekRequest.status == from_status)).returning(WeekRequest.id)
     if not moved:
