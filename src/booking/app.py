@@ -26,7 +26,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from booking.accounts.account_pages import AccountController
+from booking.accounts.account_pages import AccountController, EmailConfirmationController
 from booking.accounts.admin_pages import PeopleAdminController
 from booking.audit.log_pages import AuditLogController
 from booking.accounts.api import AccountsApi
@@ -106,6 +106,7 @@ def route_handlers() -> list:
         DistrictSignInController,
         PasswordResetController,
         AccountController,
+        EmailConfirmationController,
         PeopleAdminController,
         AuditLogController,
         DistrictPeopleController,

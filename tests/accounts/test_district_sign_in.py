@@ -14,10 +14,13 @@ from booking.accounts.district_sign_in import DistrictSignInRefused, _verified_c
 from booking.accounts.districts import find_district
 from booking.accounts.secrets_util import hash_token
 from booking.accounts.sign_in_providers import set_provider
-from booking.accounts.tables import DistrictSignInAttempt, DistrictSignInProvider, User, UserSession
+from booking.accounts.tables import (
+    DistrictSignInAttempt, DistrictSignInIdentity, DistrictSignInProvider, User, UserSession,
+)
 from booking.web.auth import SESSION_COOKIE
 from tests.conftest import free_port
-from tests.factories import make_user
+from tests.accounts.test_links_and_resets import _link_from_outbox
+from tests.factories import make_user, post_form, signed_in
 from tests.oidc_provider import callback_query
 
 CLIENT_ID = "client-egusd"
@@ -194,11 +197,44 @@ async def test_an_entra_id_answer_without_a_verified_domain_is_refused(client, d
     await assert_nobody_signed_in_and_no_account(await client.get(callback), 403)
 
 
-async def test_an_existing_account_with_that_email_is_not_taken_over(client, district, oidc_provider):
+async def test_an_existing_account_whose_address_was_never_confirmed_is_not_taken_over(client, district, oidc_provider):
     squatter = await make_user("attendee", email="teacher.lee@egusd.net")
     response = await sign_in_at_district(client, oidc_provider, "teacher.lee@egusd.net")
     await assert_nobody_signed_in_and_no_account(response, 409, users_before=1)
     assert (await User.select(User.district).where(User.id == squatter["id"]).first())["district"] == squatter["district"]
+    assert await DistrictSignInIdentity.count() == 0
+    # The way forward offered: a sign-in link to that address (whoever reads that mailbox owns the account).
+    assert 'action="/sign-in/link"' in response.text and 'value="teacher.lee@egusd.net"' in response.text
+
+
+async def test_an_existing_account_is_joined_once_its_owner_has_proven_the_address(client, district, oidc_provider):
+    """The teacher had an account with a password before their district connected; they opened a sign-in link
+    sent to that address (proving it), so their district account now opens the same account, in the district."""
+    existing = await make_user("attendee", email="teacher.kim@egusd.net", district="SJUSD")
+    refused = await sign_in_at_district(client, oidc_provider, "teacher.kim@egusd.net")
+    assert refused.status_code == 409
+    link_requested = await post_form(client, "/sign-in/link", {"email": "teacher.kim@egusd.net"})
+    assert link_requested.status_code == 303
+    link = await _link_from_outbox("teacher.kim@egusd.net", "/sign-in/link/")
+    assert (await post_form(client, link, {}, token_from=link)).status_code == 303
+    client.cookies.clear()
+
+    sub, claims = teacher("teacher.kim@egusd.net")
+    joined = await client.get(oidc_provider.sign_in_as(await go_to_provider(client, claims["email"]), sub, claims))
+    assert joined.status_code == 303, joined.text[:500]
+    assert await User.count() == 1
+    person = await User.select().where(User.id == existing["id"]).first()
+    assert person["district"] == district["id"]  # the district now comes from the district
+    assert (await DistrictSignInIdentity.select(DistrictSignInIdentity.user).first())["user"] == existing["id"]
+    client.cookies.clear()
+    again = await client.get(oidc_provider.sign_in_as(await go_to_provider(client, claims["email"]), sub))
+    assert again.status_code == 303 and await User.count() == 1
+
+
+async def test_a_first_sign_in_proves_the_address_of_the_account_it_creates(client, district, oidc_provider):
+    assert (await sign_in_at_district(client, oidc_provider, "new.teacher@egusd.net")).status_code == 303
+    person = await User.select(User.email_confirmed_at).where(User.email == "new.teacher@egusd.net").first()
+    assert person["email_confirmed_at"] is not None
 
 
 async def test_a_provider_that_is_down_gets_a_friendly_page(client, district, oidc_provider):
@@ -272,3 +308,15 @@ async def test_a_state_is_used_once_even_before_the_provider_would_refuse_its_co
     assert (await _use_attempt(state, state))["district"] == district["id"]
     with pytest.raises(DistrictSignInRefused):
         await _use_attempt(state, state)
+
+
+async def test_the_district_of_someone_who_signs_in_with_their_district_is_not_moved_by_coordinators(
+        client, district, oidc_provider):
+    assert (await sign_in_at_district(client, oidc_provider, "ms.ortiz@egusd.net")).status_code == 303
+    account = await client.get("/account")
+    assert account.status_code == 200 and "your district comes from it" in account.text
+    client.cookies.clear()
+    await signed_in(client, await make_user("coordinator", district="SJUSD"))
+    refused = await post_form(client, "/district/people/add", {"email": "ms.ortiz@egusd.net"}, token_from="/district/people")
+    assert refused.status_code == 409 and "signs in with their district" in refused.text
+    assert (await User.select(User.district).where(User.email == "ms.ortiz@egusd.net").first())["district"] == district["id"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
-from booking.accounts import api_tokens, password_reset, profile
+from booking.accounts import api_tokens, email_change, password_reset, profile
+from booking.accounts.district_change import FROM_SIGN_IN
+from booking.accounts.district_sign_in import signs_in_with_district
 from booking.accounts.districts import get_district, list_schools
 from booking.accounts.users import get_user
-from booking.errors import InvalidInput
+from booking.errors import Conflict, DomainError, InvalidInput
 from booking.web.auth import SESSION_COOKIE
 from booking.web.forms import optional_id, text
 from booking.web.guards import signed_in
@@ -34,7 +36,8 @@ async def _account_context(request: Request, **overrides) -> dict:
         "token_errors": {},
         "new_token": None,
         "district_name": await _district_name(user["district"]),
-        "how_to_change_district": profile.HOW_TO_CHANGE,
+        "how_to_change_district": (FROM_SIGN_IN if await signs_in_with_district(actor.id) else profile.HOW_TO_CHANGE),
+        "pending_email": await email_change.pending_email_change(actor.id),
     }
     context.update(overrides)
     return context
@@ -61,12 +64,21 @@ class AccountController(Controller):
         try:
             # The district is read-only here; a form that still sends one is checked (and refused if it differs).
             district = {"district_id": optional_id(form, "district")} if "district" in form else {}
-            await profile.update_profile(actor, **submitted, school_id=optional_id(form, "school"), **district)
+            link_sent_to = await profile.update_profile(actor, **submitted, school_id=optional_id(form, "school"), **district)
         except InvalidInput as error:
             context = await _account_context(request, profile_errors=error.field_errors)
             context["user"] = {**context["user"], **submitted}
             return page(request, "accounts/account.html", status=422, **context)
-        return redirect(request, "/account", notice="profile-saved")
+        except Conflict as error:
+            context = await _account_context(request, profile_errors={"email": error.message})
+            context["user"] = {**context["user"], **submitted}
+            return page(request, "accounts/account.html", status=409, **context)
+        return redirect(request, "/account", notice="email-change-sent" if link_sent_to else "profile-saved")
+
+    @post("/email/cancel")
+    async def cancel_email_change(self, request: Request) -> object:
+        await email_change.cancel_email_change(request.scope["user"].id)
+        return redirect(request, "/account", notice="email-change-cancelled")
 
     @post("/password")
     async def change_password(self, request: Request) -> object:
@@ -100,3 +112,24 @@ class AccountController(Controller):
     async def revoke_token(self, request: Request, token_id: FromPath[int]) -> object:
         await api_tokens.revoke_api_token(request.scope["user"], token_id)
         return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(request))
+
+
+class EmailConfirmationController(Controller):
+    """The link sent to a new address. No sign-in needed: the link itself proves the mailbox."""
+
+    path = "/account/email/confirm"
+    include_in_schema = False
+
+    @get("/{token:str}")
+    async def landing(self, request: Request, token: FromPath[str]) -> object:
+        # A GET never uses the link: mail scanners that prefetch links must not change anyone's address.
+        return page(request, "accounts/email_confirm.html", token=token)
+
+    @post("/{token:str}")
+    async def confirm(self, request: Request, token: FromPath[str]) -> object:
+        try:
+            await email_change.confirm_email_change(token)
+        except DomainError as error:
+            return page(request, "accounts/email_confirm.html", status=error.status_hint, token=None, form_error=error.message)
+        signed_in = request.scope.get("user") is not None
+        return redirect(request, "/account" if signed_in else "/sign-in", notice="email-changed")

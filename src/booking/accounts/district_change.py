@@ -5,7 +5,8 @@ The district is who pays what the person bills to "my district", so a person can
 - an administrator moves anyone (`via="admin"`, from the people admin);
 - a coordinator brings a person into their own district (`via="coordinator"`): that district then answers
   for what the person bills to it. A coordinator never moves someone out of, or into, another district;
-- the district's own sign-in (OpenID Connect, not built yet) calls `join_district_from_sign_in`.
+- the district's own sign-in (accounts/district_sign_in.py) calls `join_district_from_sign_in`; a person who
+  signs in that way is not moved by coordinators (their district is the provider's).
 
 The change never moves existing charges: charge lines keep their district, and a seat confirmed before the
 change is billed to the district of that time (billing reads `DistrictChange`). Both districts'
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.accounts.actor import Actor
-from booking.accounts.tables import District, DistrictChange, User
+from booking.accounts.tables import District, DistrictChange, DistrictSignInIdentity, User
 from booking.accounts.users import validate_email
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
@@ -25,6 +26,8 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
 
 VIAS = ("admin", "coordinator", "district_sign_in")
+FROM_SIGN_IN = ("You sign in with your district's account, so your district comes from it. If it is wrong, ask "
+                "SCOE's administrators.")
 HOW_TO_CHANGE = ("Your district decides what can be billed to it, so you cannot change it here. A coordinator of the "
                  "district you are joining can add you to it, or ask SCOE's administrators.")
 
@@ -96,6 +99,10 @@ async def bring_into_my_district(actor: Actor, email: str, now: dt.datetime | No
             raise Conflict("That account is deactivated.", code="inactive_account")
         if user["district"] == actor.district_id:
             raise Conflict(f"{user['name']} is already in your district.", code="already_in_district")
+        if await DistrictSignInIdentity.exists().where(DistrictSignInIdentity.user == user["id"]):
+            # Their district's own sign-in says where they belong, and would move them back at their next sign-in.
+            raise Conflict(f"{user['name']} signs in with their district's account, so their district comes from that "
+                           "account. Ask SCOE's administrators if it is wrong.", code="district_from_sign_in")
         await record_district_change(user, actor.district_id, via="coordinator", changed_by=actor.id, now=now)
     return {**user, "district": actor.district_id}
 

@@ -27,7 +27,7 @@ from booking.accounts.sign_in_providers import (
     ProviderUnreachable, email_domain, fetch_discovery, provider_for_email, provider_of_district,
 )
 from booking.accounts.tables import DistrictSignInAttempt, DistrictSignInIdentity, User
-from booking.accounts.users import create_user, normalize_email
+from booking.accounts.users import create_user, mark_email_confirmed, normalize_email
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import DomainError
@@ -49,10 +49,12 @@ class DistrictSignInRefused(DomainError):
     status_hint = 400
     title = "Signing in with your district's account did not work"
 
-    def __init__(self, message: str, reason: str, status: int = 400):
+    def __init__(self, message: str, reason: str, status: int = 400, unconfirmed_email: str | None = None):
         super().__init__(message)
         self.reason = reason
         self.status_hint = status
+        # Set when the way forward is to prove this address by a link sent to it (the page offers one).
+        self.unconfirmed_email = unconfirmed_email
 
 
 class NoDistrictProvider(DomainError):
@@ -187,30 +189,52 @@ async def finish_district_sign_in(*, state: str, browser_state: str | None, code
     return await _person_for(provider, str(claims["sub"]), email, str(claims.get("name") or ""))
 
 
+async def signs_in_with_district(user_id: int) -> bool:
+    return await DistrictSignInIdentity.exists().where(DistrictSignInIdentity.user == user_id)
+
+
 async def _person_for(provider: dict, subject: str, email: str, name: str) -> int:
     """The account of this identity; a first sign-in creates an attendee in the district.
 
-    An existing account that merely uses the same address is NOT taken over: anyone could have typed a
-    teacher's address into their own profile before the teacher arrived (email addresses are not
-    confirmed here yet), so the person is told to sign in as before."""
+    An existing account with the same address is joined to this identity only when its address is proven
+    theirs (`email_confirmed_at`: they opened a link we sent there). An address typed into an account and
+    never proven is not taken over — anyone could have typed a teacher's address before the teacher arrived —
+    and the person is offered a link to that address instead (opening it proves it; then they come back)."""
     district_id = provider["district"]
+    now = utc_now()
     async with write_transaction():
         known = await DistrictSignInIdentity.select(DistrictSignInIdentity.user).where(
             (DistrictSignInIdentity.issuer == provider["issuer"]) & (DistrictSignInIdentity.subject == subject)).first()
+        user = None
         if known is not None:
-            user = await User.select(User.id, User.is_active, User.district).where(User.id == known["user"]).first()
-            if not user or not user["is_active"]:
+            user = await User.select(User.id, User.is_active, User.district, User.email).where(
+                User.id == known["user"]).first()
+        else:
+            user = await User.select(User.id, User.is_active, User.district, User.email,
+                                     User.email_confirmed_at).where(User.email == email).first()
+            if user is not None and user["email_confirmed_at"] is None:
+                raise DistrictSignInRefused(
+                    "An account here already uses this address, but the address was never confirmed as yours, so we "
+                    "cannot join it to your district's account yet.",
+                    reason="existing account with that email, address never confirmed: not linked", status=409,
+                    unconfirmed_email=email)
+            if user is not None and user["is_active"]:
+                # Proven twice over: the provider vouches for the address and the account's owner opened a link
+                # sent to it. From now on this identity signs in to that account.
+                await DistrictSignInIdentity.insert(DistrictSignInIdentity(
+                    issuer=provider["issuer"], subject=subject, user=user["id"]))
+                log.info("district sign-in joined to the existing account %s", user["id"])
+        if user is not None:
+            if not user["is_active"]:
                 raise DistrictSignInRefused("This account is not active.", reason="account inactive", status=403)
             if user["district"] != district_id:
                 await district_change.join_district_from_sign_in(user["id"], district_id)
+            if user["email"] == email:
+                await mark_email_confirmed(user["id"], now)  # the provider vouches for the address the account has
             return user["id"]
-        if await User.exists().where(User.email == email):
-            raise DistrictSignInRefused(
-                "An account with this address already exists here. Sign in with its password or a link by email; "
-                "linking it to your district's account is not possible yet.",
-                reason="existing account with that email, not linked", status=409)
         user = await create_user(email=email, name=(name.strip() or email.split("@")[0])[:200], role="attendee",
                                  district_id=district_id)
+        await mark_email_confirmed(user["id"], now)  # the provider vouched for it (email_verified / xms_edov)
         await DistrictSignInIdentity.insert(DistrictSignInIdentity(issuer=provider["issuer"], subject=subject,
                                                                    user=user["id"]))
     return user["id"]

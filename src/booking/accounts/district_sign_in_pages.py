@@ -56,7 +56,7 @@ class DistrictSignInController(Controller):
         except DistrictSignInRefused as refused:
             log.warning("district sign-in refused: %s", refused.reason)
             response = page(request, "accounts/district_sign_in_failed.html", status=refused.status_hint,
-                            message=refused.message)
+                            message=refused.message, unconfirmed_email=refused.unconfirmed_email)
         else:
             response = await _signed_in_response(request, user_id, "/")
         response.cookies.append(_state_cookie("", 0))  # used or refused: this state is done with

@@ -10,7 +10,8 @@ from booking.accounts.api_tokens import revoke_all_api_tokens
 from booking.accounts.sessions import end_all_sessions, end_other_sessions
 from booking.accounts.sign_in import consume_one_time_token, issue_one_time_token, link_checks
 from booking.accounts.tables import User
-from booking.accounts.users import find_user_by_email, normalize_email
+from booking.accounts.users import find_user_by_email, mark_email_confirmed, normalize_email
+from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import InvalidInput
 from booking.notifications.outbox import enqueue_email
@@ -39,6 +40,7 @@ async def reset_password(token: str, new_password: str, confirmation: str) -> in
     async with write_transaction():
         user_id = await consume_one_time_token(token, "password_reset")
         await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
+        await mark_email_confirmed(user_id, utc_now())  # the reset link went to this address: it is theirs
         await end_all_sessions(user_id)
         await revoke_all_api_tokens(user_id)
         user = await User.select(User.email, User.name).where(User.id == user_id).first()

@@ -4,7 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from booking.accounts.tables import (
     ApiToken, AttemptThrottle, District, DistrictChange, DistrictSignInAttempt, DistrictSignInDomain, DistrictSignInIdentity,
-    DistrictSignInProvider, OneTimeToken, School, User, UserSession,
+    DistrictSignInProvider, EmailChange, OneTimeToken, School, User, UserSession,
 )
 
 APP_CONFIG = AppConfig(
@@ -12,7 +12,7 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[District, School, User, UserSession, ApiToken, OneTimeToken, AttemptThrottle, DistrictChange,
                    DistrictSignInProvider, DistrictSignInDomain,
-                   DistrictSignInAttempt, DistrictSignInIdentity],
+                   DistrictSignInAttempt, DistrictSignInIdentity, EmailChange],
     migration_dependencies=[],
     commands=[],
 )

@@ -9,7 +9,7 @@ from booking.accounts.rate_limit import Rule
 from booking.accounts.passwords import hash_password, needs_rehash, verify_password
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import OneTimeToken, User
-from booking.accounts.users import find_user_by_email, normalize_email
+from booking.accounts.users import find_user_by_email, mark_email_confirmed, normalize_email
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import DomainError, InvalidInput
@@ -145,4 +145,5 @@ async def sign_in_with_link(token: str) -> int:
         user = await User.select(User.is_active).where(User.id == user_id).first()
         if not user or not user["is_active"]:
             raise LinkInvalid("This account is not active.")
+        await mark_email_confirmed(user_id, utc_now())  # the link went to this address: it is theirs
     return user_id

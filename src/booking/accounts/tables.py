@@ -50,6 +50,10 @@ class User(Table, tablename="app_user"):
     created_at = Timestamptz(default=TimestamptzNow())
     # Invites attached to confirmation emails; people who subscribe to their feed may turn them off.
     calendar_invites = Boolean(default=True)
+    # When the person last proved they read this address (a link we sent there, or their district's
+    # sign-in vouching for it). Null: typed in by someone, never proven; such an address is never joined
+    # to a district account (accounts/district_sign_in.py).
+    email_confirmed_at = Timestamptz(null=True, default=None)
 
 
 class UserSession(Table, tablename="user_session"):
@@ -156,3 +160,14 @@ class DistrictSignInIdentity(Table, tablename="district_sign_in_identity"):
     subject = Varchar(length=255, required=True)
     user = ForeignKey(references=User, null=False, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class EmailChange(Table, tablename="email_change"):
+    """A new address a person asked for: it becomes theirs only when they open the link we sent to it."""
+
+    user = ForeignKey(references=User, null=False, index=True)
+    new_email = Varchar(length=254, required=True)  # stored lower-case
+    token_hash = Varchar(length=64, unique=True, required=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(required=True)
+    used_at = Timestamptz(null=True, default=None)

@@ -107,3 +107,9 @@ async def get_user(user_id: int) -> dict:
 
 async def find_user_by_email(email: str) -> dict | None:
     return await User.select().where(User.email == normalize_email(email)).first()
+
+
+async def mark_email_confirmed(user_id: int, now) -> None:
+    """The person just used a link we sent to their current address (a sign-in link, a password reset), or
+    their district's sign-in vouched for it: the address is proven theirs. Runs in the caller's transaction."""
+    await User.update({User.email_confirmed_at: now}).where((User.id == user_id) & User.email_confirmed_at.is_null())

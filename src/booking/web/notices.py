@@ -12,6 +12,10 @@ NOTICES = {
     "password-changed": ("Your password is changed. Every other browser signed in to your account is signed out, "
                          "and your API tokens are revoked: create a new token for each integration that needs one."),
     "profile-saved": "Your profile is saved.",
+    "email-change-sent": ("Your profile is saved. To change your email address, open the link we just sent to the new "
+                          "address; until then your account keeps the old one."),
+    "email-change-cancelled": "The change of email address is cancelled; the link we sent no longer works.",
+    "email-changed": "Your email address is changed and confirmed. We told your old address.",
     "token-revoked": "The token is revoked; it no longer works.",
     "feed-created": "Your calendar address is ready. Subscribe with one of the buttons below.",
     "feed-regenerated": "The calendar has a new address; the old one no longer works. Subscribe again with the new one.",
