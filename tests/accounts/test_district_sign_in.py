@@ -80,6 +80,12 @@ async def test_the_next_sign_in_finds_the_same_account_with_a_new_session_id(cli
     assert await UserSession.count() == 1  # the first session was ended by the second sign-in (no fixation)
 
 
+async def test_the_sign_in_page_posts_the_address_and_goes_to_the_provider(client, district, oidc_provider):
+    response = await post_form(client, "/sign-in/sso", {"email": "teacher.one@egusd.net"})
+    assert response.status_code == 303 and response.headers["location"].startswith(oidc_provider.issuer + "/")
+    assert await DistrictSignInAttempt.count() == 1
+
+
 async def test_the_request_to_the_provider_uses_pkce_state_nonce_and_our_redirect_uri(client, district, oidc_provider):
     location = await go_to_provider(client, "someone@staff.egusd.net")
     assert location.startswith(oidc_provider.issuer + "/")
@@ -94,25 +100,31 @@ async def test_the_request_to_the_provider_uses_pkce_state_nonce_and_our_redirec
 
 
 async def test_an_address_without_a_district_provider_goes_back_to_the_sign_in_page(client, district):
-    for email, back in [("someone@gmail.com", "/sign-in?email=someone%40gmail.com&notice=no-district-sign-in"),
-                        ("not-an-email", "/sign-in?email=not-an-email&notice=no-district-sign-in"),
-                        ("", "/sign-in?notice=no-district-sign-in")]:
-        response = await client.get("/sign-in/sso", params={"email": email})
+    for params, back in [({"email": "someone@gmail.com"}, "/sign-in?email=someone%40gmail.com"),
+                         ({"email": "not-an-email"}, "/sign-in?email=not-an-email"),
+                         ({"email": "pat@gmail.com", "next": "/account"}, "/sign-in?email=pat%40gmail.com&next=%2Faccount"),
+                         ({"email": "pat@gmail.com", "next": "https://evil.example"}, "/sign-in?email=pat%40gmail.com"),
+                         ({"email": ""}, "/sign-in")]:
+        response = await client.get("/sign-in/sso", params=params)
         assert response.status_code == 303
         assert response.headers["location"] == back
     assert await DistrictSignInAttempt.count() == 0
 
 
-async def test_the_sign_in_page_asks_for_the_email_first_and_falls_back_to_password_and_link(client, district):
+async def test_the_sign_in_page_asks_for_the_email_first_then_the_password_or_a_link(client, district):
     first = await client.get("/sign-in")
     assert first.status_code == 200
     assert 'action="/sign-in/sso"' in first.text and 'for="district-email"' in first.text
-    back = await client.get((await client.get("/sign-in/sso", params={"email": "pat@gmail.com"})).headers["location"])
+    assert 'type="password"' not in first.text  # one question at a time
+    continued = await post_form(client, "/sign-in/sso", {"email": "pat@gmail.com", "next": "/"})
+    assert continued.status_code == 303 and continued.headers["location"] == "/sign-in?email=pat%40gmail.com"
+    back = await client.get(continued.headers["location"])
     assert back.status_code == 200
-    assert "does not sign in with its own account" in back.text
-    # the password and the link forms, filled in with the address typed
-    assert 'action="/sign-in"' in back.text and 'action="/sign-in/link"' in back.text
-    assert back.text.count('value="pat@gmail.com"') == 3
+    # one form, one address: the password signs in, or the second button emails a link to the same address
+    assert 'action="/sign-in"' in back.text and 'formaction="/sign-in/link"' in back.text
+    assert back.text.count('value="pat@gmail.com"') == 1 and 'type="password"' in back.text
+    link = await post_form(client, "/sign-in/link", {"email": "pat@gmail.com", "password": ""})
+    assert link.status_code == 303 and "notice=link-sent" in link.headers["location"]
 
 
 async def test_a_replayed_answer_signs_nobody_in_the_second_time(client, district, oidc_provider):

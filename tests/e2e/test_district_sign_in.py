@@ -40,7 +40,7 @@ def test_a_teacher_signs_in_with_the_district_account_and_lands_on_their_home(un
     oidc_provider.set_user("e2e-teacher", {"email": "maria.lopez@e2e-egusd.net", "email_verified": True,
                                            "name": "Maria Lopez"})
     page.goto("/sign-in")
-    district = page.get_by_role("region", name="With your district account")
+    district = page.get_by_role("region", name="Start with your email")
     district.get_by_label("Email address").fill("maria.lopez@e2e-egusd.net")
     district.get_by_role("button", name="Continue").click()
 

@@ -13,7 +13,7 @@ ROLES = [("attendee", None), ("coordinator", "EGUSD"), ("staff", None), ("financ
 
 
 def password_form(page):
-    # The sign-in page has two forms that both ask for an email address: the password one is this region.
+    # Email first: after the address, the page asks for the password (or offers a link) in this region.
     return page.get_by_role("region", name="With your password")
 
 
@@ -23,8 +23,10 @@ def main_nav(page):
 
 def sign_in_with_password(page, email: str, password: str) -> None:
     page.goto("/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Continue").click()  # no district provider for this address: the password next
     form = password_form(page)
-    form.get_by_label("Email address").fill(email)
+    expect(form.get_by_label("Email address")).to_have_value(email)
     form.get_by_label("Password").fill(password)
     form.get_by_role("button", name="Sign in").click()
 
@@ -92,4 +94,4 @@ def test_the_skip_link_is_the_first_tab_stop_and_moves_focus_to_main(page, scree
     page.keyboard.press("Enter")
     expect(page.get_by_role("main")).to_be_focused()
     page.keyboard.press("Tab")  # the next stop is the first control of the page's content: the email, asked first
-    expect(page.get_by_role("region", name="With your district account").get_by_label("Email address")).to_be_focused()
+    expect(page.get_by_role("region", name="Start with your email").get_by_label("Email address")).to_be_focused()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromQuery
 from litestar.response import Redirect
@@ -14,7 +14,8 @@ from booking.accounts import district_sign_in
 from booking.accounts.controllers import _signed_in_response
 from booking.accounts.district_sign_in import ATTEMPT_LIFETIME, DistrictSignInRefused, NoDistrictProvider
 from booking.settings import current_settings
-from booking.web.pages import page, redirect
+from booking.web.forms import text
+from booking.web.pages import page, redirect, safe_next
 
 log = logging.getLogger("booking.district_sign_in")
 
@@ -32,13 +33,26 @@ class DistrictSignInController(Controller):
     include_in_schema = False
 
     @get("/sign-in/sso")
-    async def start(self, request: Request, email: FromQuery[str] = "") -> object:
+    async def start(self, request: Request, email: FromQuery[str] = "", next: FromQuery[str] = "/") -> object:
+        return await self._start(request, email, next)
+
+    @post("/sign-in/sso")
+    async def start_from_form(self, request: Request) -> object:
+        # The sign-in page posts its email-first form here (a POST keeps the address out of URLs and logs, and the
+        # form carries its CSRF token like every other); GET above is the interface others link to (CONTRACT.md).
+        form = await request.form()
+        return await self._start(request, text(form, "email", 300), text(form, "next", 500))
+
+    async def _start(self, request: Request, email: str, next: str) -> object:
         try:
             url, state = await district_sign_in.start_district_sign_in(email)
         except NoDistrictProvider:
-            # Email first: the password and link forms, filled in with the address already typed.
-            back = f"/sign-in?{urlencode({'email': email.strip()[:254]})}" if email.strip() else "/sign-in"
-            return redirect(request, back, notice="no-district-sign-in")
+            # Email first: the usual case for an address without a district provider, so no notice: the page
+            # goes on to the password (or a link by email), the address already filled in.
+            query = {"email": email.strip()[:254]} if email.strip() else {}
+            if safe_next(next) != "/":
+                query["next"] = safe_next(next)
+            return redirect(request, f"/sign-in?{urlencode(query)}" if query else "/sign-in")
         except DistrictSignInRefused as error:
             log.warning("district sign-in could not start: %s", error.reason)
             return page(request, "accounts/district_sign_in_failed.html", status=error.status_hint, message=error.message)
