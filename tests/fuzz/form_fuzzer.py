@@ -266,8 +266,11 @@ class FormFuzzer:
     """`sign_in(role)` gives a signed-in client for a role (or an anonymous one) and may be called again
     when a post ended the session (signing out, a password change)."""
 
-    def __init__(self, app, client, sign_in, *, scale: int = 1, seed: int = 12, max_pages_per_role: int = 160):
+    def __init__(self, app, client, sign_in, *, scale: int = 1, seed: int = 12, max_pages_per_role: int = 160,
+                 start_urls: dict[str, list[str]] | None = None):
         self.client = client
+        # Pages no other page links to (a link that only ever goes out by email), per role: crawled after "/".
+        self.start_urls = start_urls or {}
         self.sign_in = sign_in
         self.scale = scale
         self.random = random.Random(seed)
@@ -294,7 +297,7 @@ class FormFuzzer:
                     self.param_values[name].append(value)
 
     async def crawl(self, role: str) -> None:
-        queue, seen, per_template = ["/"], set(), defaultdict(int)
+        queue, seen, per_template = ["/", *self.start_urls.get(role, [])], set(), defaultdict(int)
         while queue and len(seen) < self.max_pages:
             url = queue.pop(0)
             parts = urlsplit(url)

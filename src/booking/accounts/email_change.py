@@ -23,8 +23,9 @@ LINK_LIFETIME = dt.timedelta(hours=24)
 CONFIRM_PATH = "/account/email/confirm/"
 
 
-async def request_email_change(user_id: int, new_email: str, now: dt.datetime | None = None) -> None:
-    """Sends the link to `new_email` (already validated); an earlier request still waiting is replaced."""
+async def request_email_change(user_id: int, new_email: str, now: dt.datetime | None = None) -> str:
+    """Sends the link to `new_email` (already validated); an earlier request still waiting is replaced.
+    Returns the link's path (it also goes out by email, which is the only way the person learns it)."""
     now = now or utc_now()
     async with write_transaction():
         if await User.exists().where((User.email == new_email) & (User.id != user_id)):
@@ -37,6 +38,7 @@ async def request_email_change(user_id: int, new_email: str, now: dt.datetime | 
         await enqueue_email(new_email, "email_change_confirm", {
             "name": user["name"], "path": CONFIRM_PATH + token, "new_email": new_email,
             "hours": int(LINK_LIFETIME.total_seconds() // 3600)})
+    return CONFIRM_PATH + token
 
 
 async def pending_email_change(user_id: int, now: dt.datetime | None = None) -> dict | None:
