@@ -4,11 +4,13 @@ from piccolo.conf.apps import AppConfig
 
 from booking.slypark.tables import (AllocationRun, Booking, BookingCharge, BookingEvent, CabinLeader, Season, Student, Week,
                                     WeekRequest)
+from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipFund, ScholarshipRequest
 
 APP_CONFIG = AppConfig(
     app_name="slypark",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Season, Week, WeekRequest, AllocationRun, Booking, BookingEvent, CabinLeader, Student, BookingCharge],
+    table_classes=[Season, Week, WeekRequest, AllocationRun, Booking, BookingEvent, CabinLeader, Student, BookingCharge,
+                   ScholarshipFund, ScholarshipRequest, ScholarshipCharge],
     migration_dependencies=["booking.accounts.piccolo_app"],
     commands=[],
 )
