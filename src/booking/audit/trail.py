@@ -25,6 +25,8 @@ KINDS = {
     "credit_note.issued": "Issued a credit note",
     "refund.requested": "Requested a refund",
     "payment.allocated": "Applied a payment to an invoice",
+    "scholarship.budget_set": "Set a scholarship fund's budget",
+    "scholarship.decided": "Decided a scholarship request",
 }
 MAX_DETAIL_CHARS = 2000
 

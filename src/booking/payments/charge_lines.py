@@ -61,6 +61,21 @@ WHERE ch.status = 'owed' AND ch.amount_cents > 0 AND b.status = 'confirmed'
   AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'slypark' AND c.source_id = ch.id AND c.status <> 'withdrawn')
 """
 
+# What the foundation's fund pays for a booking (slypark.scholarships), settled with the balance on actual
+# numbers: a line of its own, negative, so the district's invoice shows the scholarship and owes the net. A line
+# rather than a lower balance: the balance stays the booking's price, the fund's share stays visible and
+# reportable, and voids, credit notes and re-opened charges treat it exactly like the balance it reduces.
+_NEW_SCHOLARSHIPS = """
+SELECT sc.id AS source_id, b.district AS district, sc.amount_cents AS amount_cents, sc.students AS students,
+       w.starts_on AS starts_on, s.name AS school
+FROM slypark_scholarship_charge sc
+JOIN slypark_booking b ON b.id = sc.booking
+JOIN slypark_week w ON w.id = b.week
+JOIN school s ON s.id = b.school
+WHERE sc.status = 'owed' AND sc.amount_cents > 0 AND b.status = 'confirmed'
+  AND NOT EXISTS (SELECT 1 FROM charge_line c WHERE c.source_kind = 'scholarship' AND c.source_id = sc.id AND c.status <> 'withdrawn')
+"""
+
 # A source billable again after its line was withdrawn (a Sly Park booking moved by a week closure, then
 # accepted) gets a new line: hence "AND c.status <> 'withdrawn'" above. An invoiced or credited line keeps
 # its source from being gathered again; only a credit note's "re-open" owes it anew.
@@ -75,6 +90,10 @@ _GONE = {
     "slypark": "SELECT c.id FROM charge_line c JOIN slypark_booking_charge ch ON ch.id = c.source_id "
                "JOIN slypark_booking b ON b.id = ch.booking "
                "WHERE c.source_kind = 'slypark' AND c.status = 'open' AND (ch.status = 'cancelled' OR b.status <> 'confirmed')",
+    "scholarship": "SELECT c.id FROM charge_line c JOIN slypark_scholarship_charge sc ON sc.id = c.source_id "
+                   "JOIN slypark_booking b ON b.id = sc.booking "
+                   "WHERE c.source_kind = 'scholarship' AND c.status = 'open' "
+                   "AND (sc.status = 'cancelled' OR b.status <> 'confirmed')",
 }
 
 
@@ -128,6 +147,14 @@ async def gather_charge_lines(now: dt.datetime | None = None) -> int:
                                     description=f"Sly Park week of {starts_on:%b} {starts_on.day}, {starts_on.year}: {what}",
                                     detail=f"{row['school']}, {row['students']} students", service_date=starts_on,
                                     amount_cents=row["amount_cents"]))
+        for row in await ChargeLine.raw(_NEW_SCHOLARSHIPS):
+            starts_on = _as_date(row["starts_on"])
+            lines.append(ChargeLine(district=row["district"], source_kind="scholarship", source_id=row["source_id"],
+                                    program="slypark",
+                                    description=f"Sly Park week of {starts_on:%b} {starts_on.day}, {starts_on.year}: "
+                                                "scholarship from the foundation",
+                                    detail=f"{row['school']}, {row['students']} students", service_date=starts_on,
+                                    amount_cents=-row["amount_cents"]))
         changed = await _insert(lines)
         for query in _GONE.values():
             gone = [row["id"] for row in await ChargeLine.raw(query)]
@@ -151,6 +178,10 @@ UNION ALL
 SELECT c.id AS id FROM charge_line c JOIN slypark_booking_charge ch ON ch.id = c.source_id
 JOIN slypark_booking b ON b.id = ch.booking
 WHERE c.source_kind = 'slypark' AND c.status = 'invoiced' AND b.status <> 'confirmed'
+UNION ALL
+SELECT c.id AS id FROM charge_line c JOIN slypark_scholarship_charge sc ON sc.id = c.source_id
+JOIN slypark_booking b ON b.id = sc.booking
+WHERE c.source_kind = 'scholarship' AND c.status = 'invoiced' AND b.status <> 'confirmed'
 """
 
 
@@ -166,6 +197,11 @@ async def mark_charge_sources(lines: list[dict], status: str) -> None:
     """Tuition instalments and Sly Park charges show their billing state on their own pages."""
     tuition = [line["source_id"] for line in lines if line["source_kind"] == "tuition"]
     slypark = [line["source_id"] for line in lines if line["source_kind"] == "slypark"]
+    scholarships = [line["source_id"] for line in lines if line["source_kind"] == "scholarship"]
+    if scholarships:
+        from booking.slypark.scholarship_tables import ScholarshipCharge
+
+        await ScholarshipCharge.update({ScholarshipCharge.status: status}).where(ScholarshipCharge.id.is_in(scholarships))
     if tuition:
         await TuitionInstalment.update({TuitionInstalment.status: status}).where(TuitionInstalment.id.is_in(tuition))
     if slypark:

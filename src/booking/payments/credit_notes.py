@@ -66,23 +66,28 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
         credited = await credited_per_line(invoice_id)
         left = {line_id: line["amount_cents"] - credited.get(line_id, 0) for line_id, line in lines.items()}
         if void:
-            amounts = {line_id: amount for line_id, amount in left.items() if amount > 0}
+            # Negative lines (a scholarship that reduced the invoice) are voided too, so the note credits the net owed.
+            amounts = {line_id: amount for line_id, amount in left.items() if amount != 0}
             if not amounts:
                 raise Conflict("This invoice is already fully credited.", code="already_credited")
         errors: dict[str, str] = {}
         for line_id, amount in amounts.items():
             if line_id not in lines:
                 raise NotFound("That line is not on this invoice.")
-            if amount < 0 or amount > left[line_id]:
+            # A line credits toward zero: up to what is left of it, whichever its sign.
+            low, high = sorted((0, left[line_id]))
+            if not low <= amount <= high:
                 from booking.templating import money
 
-                errors[f"line_{line_id}"] = f"Credit between $0 and {money(left[line_id])} on this line."
-        amounts = {line_id: amount for line_id, amount in amounts.items() if amount > 0}
+                errors[f"line_{line_id}"] = f"Credit between {money(low)} and {money(high)} on this line."
+        amounts = {line_id: amount for line_id, amount in amounts.items() if amount != 0}
         if errors:
             raise InvalidInput(errors)
         if not amounts:
             raise InvalidInput({"amounts": "Enter the amount to credit on at least one line."})
         total = sum(amounts.values())
+        if total <= 0:
+            raise InvalidInput({"amounts": "A credit note reduces what the district owes: its total must be above $0."})
         fiscal_year, sequence, number = await next_document_number("credit_note", issue_day)
         note = (await CreditNote.insert(CreditNote(
             number=number, fiscal_year=fiscal_year, sequence=sequence, invoice=invoice_id, district=invoice["district"],

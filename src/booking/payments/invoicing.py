@@ -68,9 +68,14 @@ async def open_lines(district_id: int, selection: LineSelection = LineSelection(
     if selection.slypark_booking_id is not None:
         from booking.slypark.tables import BookingCharge
 
+        from booking.slypark.scholarship_tables import ScholarshipCharge
+
         charge_ids = {row["id"] for row in await BookingCharge.select(BookingCharge.id).where(
             BookingCharge.booking == selection.slypark_booking_id)}
-        lines = [line for line in lines if line["source_kind"] == "slypark" and line["source_id"] in charge_ids]
+        scholarship_ids = {row["id"] for row in await ScholarshipCharge.select(ScholarshipCharge.id).where(
+            ScholarshipCharge.booking == selection.slypark_booking_id)}
+        lines = [line for line in lines if (line["source_kind"] == "slypark" and line["source_id"] in charge_ids)
+                 or (line["source_kind"] == "scholarship" and line["source_id"] in scholarship_ids)]
     return lines
 
 
@@ -167,6 +172,10 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
         # not-to-exceed amount and together go over it without a warning.
         await lock_rows_for_update(PurchaseOrder, PurchaseOrder.district == district_id)
         drafts = await _drafts(district, lines, issue_day)
+        if any(draft.total_cents < 0 for draft in drafts):
+            # A scholarship line (negative) alone, or on another PO than the balance it reduces.
+            raise Conflict("An invoice cannot total less than $0. Invoice the scholarship together with the balance it "
+                           "reduces, with the same PO number.", code="negative_invoice")
         warnings = [warning for draft in drafts for warning in draft.warnings]
         if warnings and not acknowledge_warnings:
             raise Conflict("Please confirm you have read the warnings: " + " ".join(warnings), code="warnings_unacknowledged")

@@ -16,7 +16,8 @@ from booking.cohorts.tables import TuitionInstalment
 from booking.scheduling.tables import Registration
 
 PROGRAMS = ("workshop", "cohort", "slypark")
-CHARGE_SOURCES = ("registration", "tuition", "slypark")
+# scholarship: what the foundation's fund pays for a Sly Park booking, a negative line on the district's invoice.
+CHARGE_SOURCES = ("registration", "tuition", "slypark", "scholarship")
 # open: waiting to be invoiced; invoiced: on an issued invoice; withdrawn: its source was cancelled
 # before invoicing; credited: its invoice was voided and the charge either re-opened as a new line or dropped.
 CHARGE_LINE_STATUSES = ("open", "invoiced", "withdrawn", "credited")

@@ -9,6 +9,7 @@ import datetime as dt
 
 from booking.clock import LOCAL_TZ, utc_now
 from booking.db import write_transaction
+from booking.slypark.scholarships import bill_scholarships
 from booking.slypark.tables import Booking, BookingCharge, Season
 
 DEPOSIT_DUE_DAYS = 30
@@ -63,6 +64,8 @@ async def bill_balances(now: dt.datetime | None = None) -> int:
                 amount_cents=max(0, students * booking["price"] - deposits.get(booking["id"], 0)), due_on=booking["starts_on"],
             ))
             made += 1
+        # Scholarships awarded for these bookings are settled on the same actual numbers (slypark.scholarships).
+        await bill_scholarships([b["id"] for b in due], now)
     return made
 
 

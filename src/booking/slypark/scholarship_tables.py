@@ -12,8 +12,9 @@ from booking.slypark.tables import Booking, Season
 
 # asked: waiting for staff; awarded: all or part of what was asked; declined: none.
 SCHOLARSHIP_REQUEST_STATUSES = ("asked", "awarded", "declined")
-# owed: waiting for the district's invoice; invoiced: on it; cancelled: credited without being owed again.
-SCHOLARSHIP_CHARGE_STATUSES = ("owed", "invoiced", "cancelled")
+# owed: waiting for the district's invoice; invoiced: on it; paid: the invoice is paid; cancelled: credited
+# without being owed again. The same words as a booking's charges (payments.charge_lines.mark_charge_sources).
+SCHOLARSHIP_CHARGE_STATUSES = ("owed", "invoiced", "paid", "cancelled")
 
 
 class ScholarshipFund(Table, tablename="slypark_scholarship_fund"):
