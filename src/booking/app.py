@@ -52,6 +52,7 @@ from booking.slypark.staff_pages import StaffSlyParkController
 from booking.payments.district_pages import DistrictInvoicesController, DistrictPurchaseOrdersController
 from booking.slypark.pages import SlyParkController
 from booking.slypark.roster_pages import SlyParkRosterController
+from booking.slypark.scholarship_pages import ScholarshipPagesController, StaffScholarshipsController
 from booking.slypark.intake_pages import CabinLeaderSignUpController, IntakeController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
@@ -126,6 +127,8 @@ def route_handlers() -> list:
         StaffCohortsController,
         ProgramQuestionsController,
         SlyParkRosterController,
+        ScholarshipPagesController,
+        StaffScholarshipsController,
         IntakeController,
         CabinLeaderSignUpController,
         StaffSlyParkController,

@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Sly Park", "/staff/slypark", roles=frozenset({"staff", "admin"})),
     NavItem("Manage catalog", "/staff/offerings", roles=frozenset({"staff", "admin"})),
     NavItem("Finance", "/finance", roles=frozenset({"finance", "admin"})),
+    NavItem("Scholarships", "/staff/slypark/scholarships", roles=frozenset({"finance"})),
     NavItem("Card payments", "/finance/card-payments", roles=frozenset({"finance", "staff", "admin"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),
     NavItem("Audit log", "/admin/audit", roles=frozenset({"admin"})),

@@ -90,6 +90,9 @@ NOTICES = {
     "slypark-offer-declined": "The offer is declined and its beds are released.",
     "slypark-week-booked": "The beds are booked. The deposit is below.",
     "slypark-headcount-changed": "The numbers are changed.",
+    "scholarship-asked": "The request is sent. SCOE's staff decide it and email you.",
+    "scholarship-budget-set": "The fund's budget is saved.",
+    "scholarship-decided": "The request is decided; the district's coordinators are emailed.",
     "slypark-students-saved": "The students are saved.",
     "slypark-students-imported": "The file is imported: it replaced the list of students.",
 }
