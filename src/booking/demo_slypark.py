@@ -80,3 +80,19 @@ async def load_demo_slypark() -> None:
         first_week = (await weeks_of(spring["id"]))[0]
         await book_remaining(await _actor("coordinator@egusd.example"), first_week["id"], florin["id"], Headcount(32, 29, 6),
                              lead_teacher_name="Morgan Lead-Teacher", lead_teacher_email="lead@school.example")
+    await load_demo_scholarships(spring, florin)
+
+
+async def load_demo_scholarships(spring: dict, florin: dict | None) -> None:
+    """The spring season's scholarship fund, and Florin Elementary's request waiting for staff's decision."""
+    from booking.slypark.scholarship_tables import ScholarshipRequest
+    from booking.slypark.scholarships import ScholarshipAsk, ask_for_scholarship, fund_of_season, set_budget
+
+    if await fund_of_season(spring["id"]) is None:
+        await set_budget(await _actor("finance@scoe.example"), spring["id"], "25000")
+    booking = await Booking.select(Booking.id).where(
+        (Booking.season == spring["id"]) & (Booking.school == florin["id"])).first() if florin else None
+    if booking and not await ScholarshipRequest.exists().where(ScholarshipRequest.booking == booking["id"]):
+        await ask_for_scholarship(await _actor("coordinator@egusd.example"), booking["id"], ScholarshipAsk(
+            students="8", kind="full", amount_each="",
+            reason="Eight families qualify for free lunch and cannot pay the fee this spring."))

@@ -6,8 +6,8 @@ has committed and then writes the award. On PostgreSQL each request runs in its 
 on its own pooled connection; the only thing that makes the eight decisions below take turns is the
 SELECT ... FOR UPDATE on the fund's row (scholarships._locked_fund). Without it, every transaction reads the
 committed sum before the others commit, all see the whole budget free, and all eight awards of $300 go
-through against a $1,000 budget (checked by hand by making _locked_fund a plain SELECT: PostgreSQL then
-awarded 8). On SQLite write_transaction() (BEGIN IMMEDIATE) is that engine's form of the same lock.
+through against a $1,000 budget (checked by hand by making _locked_fund skip its lock: PostgreSQL then
+awarded more than 3 and the test failed, while SQLite still awarded 3). On SQLite write_transaction() (BEGIN IMMEDIATE) is that engine's form of the same lock.
 """
 
 from __future__ import annotations
