@@ -227,3 +227,37 @@ async def test_a_late_award_reduces_a_billed_balance_and_the_report_adds_up_by_d
     assert schools["'=HYPERLINK(\"http://x\")"]["awarded"] == "850.00"  # defused, never a formula
     with pytest.raises(Forbidden):
         await fund_report(egusd, season["id"])
+
+
+async def test_the_scholarship_follows_its_balance_onto_the_po_invoice_and_a_correction_never_credits_past_the_net(db):
+    from booking.payments.invoicing import preview_invoices, set_po_on_open_lines
+
+    staff = await staff_actor()
+    finance = await finance_actor()
+    district = await set_billing_contact("EGUSD")
+    season, booking_id, egusd = await booked_week(staff)  # 40 students
+    await set_budget(staff, season["id"], "20000")
+    request_id = await ask_for_scholarship(egusd, booking_id, ask(students="10"))
+    await decide_scholarship(staff, request_id, AwardDecision("10", "", ""))
+    assert await bill_balances(await frozen_day(egusd, booking_id)) == 1
+    await gather_charge_lines()
+    deposit, balance, scholarship = await open_lines(district, LineSelection(slypark_booking_id=booking_id))
+    # Finance puts the district's PO on the deposit and balance only: the scholarship still goes with them.
+    await set_po_on_open_lines(finance, district, [deposit["id"], balance["id"]], "PO-2027-118")
+    [draft] = await preview_invoices(finance, district, LineSelection(slypark_booking_id=booking_id))
+    assert (draft.po_number, draft.line_ids) == ("PO-2027-118", [deposit["id"], balance["id"], scholarship["id"]])
+    [invoice] = await issue_invoices(finance, district, draft.line_ids, acknowledge_warnings=True)
+    assert invoice["po_number"] == "PO-2027-118" and invoice["total_cents"] == 40 * PRICE - 10 * PRICE
+    assert {line["po_number"] for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])} == {
+        "PO-2027-118"}
+
+    # Crediting the balance in full would credit more than the invoice owes after its scholarship.
+    lines = {line["charge_line"]: line for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])}
+    with pytest.raises(InvalidInput, match="at most"):
+        await issue_credit_note(finance, invoice["id"], reason="Fewer students",
+                                amounts={lines[deposit["id"]]["id"]: deposit["amount_cents"],
+                                         lines[balance["id"]]["id"]: balance["amount_cents"]})
+    note = await issue_credit_note(finance, invoice["id"], reason="Two students did not come",
+                                   amounts={lines[balance["id"]]["id"]: 2 * PRICE})
+    assert note["amount_cents"] == 2 * PRICE
+    await assert_money_invariants()

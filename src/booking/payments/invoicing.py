@@ -79,14 +79,38 @@ async def open_lines(district_id: int, selection: LineSelection = LineSelection(
     return lines
 
 
+async def _scholarship_pos(lines: list[dict]) -> dict[int, str]:
+    """Scholarship line id -> the PO of the same booking's Sly Park line among `lines`, for scholarship lines
+    without a PO of their own: a scholarship goes on the invoice of the balance it reduces (finance usually
+    puts the district's PO on the balance only), never alone on an invoice below $0."""
+    blank = [line for line in lines if line["source_kind"] == "scholarship" and not normalise_po_number(line["po_number"])]
+    billed = [line for line in lines if line["source_kind"] == "slypark" and normalise_po_number(line["po_number"])]
+    if not blank or not billed:
+        return {}
+    from booking.slypark.scholarship_tables import ScholarshipCharge
+    from booking.slypark.tables import BookingCharge
+
+    booking_of_charge = {row["id"]: row["booking"] for row in await BookingCharge.select(
+        BookingCharge.id, BookingCharge.booking).where(BookingCharge.id.is_in([line["source_id"] for line in billed]))}
+    po_of_booking: dict[int, str] = {}
+    for line in billed:  # in service-date order: the latest (the balance) wins
+        po_of_booking[booking_of_charge[line["source_id"]]] = line["po_number"]
+    booking_of_scholarship = {row["id"]: row["booking"] for row in await ScholarshipCharge.select(
+        ScholarshipCharge.id, ScholarshipCharge.booking).where(ScholarshipCharge.id.is_in([line["source_id"] for line in blank]))}
+    return {line["id"]: po_of_booking[booking_of_scholarship[line["source_id"]]] for line in blank
+            if booking_of_scholarship.get(line["source_id"]) in po_of_booking}
+
+
 async def _drafts(district: dict, lines: list[dict], issue_day: dt.date) -> list[InvoiceDraft]:
     groups: dict[str, list[dict]] = {}
+    scholarship_pos = await _scholarship_pos(lines)
     for line in lines:
-        groups.setdefault(normalise_po_number(line["po_number"]).casefold(), []).append(line)
+        po_number = scholarship_pos.get(line["id"], line["po_number"])
+        groups.setdefault(normalise_po_number(po_number).casefold(), []).append(line)
     drafts: list[InvoiceDraft] = []
     for key in sorted(groups):
         group = groups[key]
-        po_number = normalise_po_number(group[0]["po_number"])
+        po_number = normalise_po_number(scholarship_pos.get(group[0]["id"], group[0]["po_number"]))
         po = await find_po(district["id"], po_number) if po_number else None
         drafts.append(InvoiceDraft(district, po["number"] if po else po_number, po, group))
     used = await invoiced_against([draft.purchase_order["id"] for draft in drafts if draft.purchase_order])
