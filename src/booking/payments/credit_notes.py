@@ -79,7 +79,8 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
             if not low <= amount <= high:
                 from booking.templating import money
 
-                errors[f"line_{line_id}"] = f"Credit between {money(low)} and {money(high)} on this line."
+                span = f"{money(low)} and $0" if low < 0 else f"$0 and {money(high)}"  # the words finance knows
+                errors[f"line_{line_id}"] = f"Credit between {span} on this line."
         amounts = {line_id: amount for line_id, amount in amounts.items() if amount != 0}
         if errors:
             raise InvalidInput(errors)
