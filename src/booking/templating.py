@@ -38,7 +38,11 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    # English by default; the family pages pass their language's callables in the render context
+    # (booking.i18n.translation_context), which take precedence over these globals.
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = format_local
     env.filters["money"] = money
     from booking.web.markdown import render_markdown

@@ -2,7 +2,8 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.slypark.tables import (AllocationRun, Booking, BookingCharge, BookingEvent, CabinLeader, Season, Student, Week,
+from booking.slypark.tables import (AllocationRun, Booking, BookingCharge, BookingEvent, CabinLeader, FamilyForm, FamilyLink,
+                                    Season, Student, Week,
                                     WeekRequest)
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipFund, ScholarshipRequest
 
@@ -10,7 +11,7 @@ APP_CONFIG = AppConfig(
     app_name="slypark",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
     table_classes=[Season, Week, WeekRequest, AllocationRun, Booking, BookingEvent, CabinLeader, Student, BookingCharge,
-                   ScholarshipFund, ScholarshipRequest, ScholarshipCharge],
+                   ScholarshipFund, ScholarshipRequest, ScholarshipCharge, FamilyLink, FamilyForm],
     migration_dependencies=["booking.accounts.piccolo_app"],
     commands=[],
 )

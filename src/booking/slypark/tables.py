@@ -146,3 +146,48 @@ class BookingCharge(Table, tablename="slypark_booking_charge"):
     due_on = Date(required=True)
     status = Varchar(length=10, default="owed")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class FamilyLink(Table, tablename="slypark_family_link"):
+    """One student's private link to the family health form. The token in the link is
+    HMAC-SHA256(BOOKING_SECRET_KEY, "family-form:<id>:<nonce>"): the coordinator's page can show it again, the
+    database alone cannot make it. Reissuing marks this row replaced and makes a new one (the old link dies)."""
+
+    booking = ForeignKey(references=Booking, null=False, index=True)
+    student_key = Varchar(length=210, required=True)  # "first last", casefolded: survives the grid being saved again
+    first_name = Varchar(length=100, required=True)
+    last_name = Varchar(length=100, required=True)
+    nonce = Varchar(length=32, required=True)
+    expires_at = Timestamptz(required=True)  # the end of the week
+    issued_at = Timestamptz(default=TimestamptzNow())
+    replaced_at = Timestamptz(null=True, default=None)
+    reminded_at = Timestamptz(null=True, default=None)
+    reminders = Integer(default=0)
+
+
+class FamilyForm(Table, tablename="slypark_family_form"):
+    """One submission of a family's health and permission form. Every submission is kept: the latest
+    version of a student is the one in force; earlier ones show what was corrected."""
+
+    booking = ForeignKey(references=Booking, null=False, index=True)
+    student_key = Varchar(length=210, required=True, index=True)
+    link = ForeignKey(references=FamilyLink, null=True, default=None)
+    version = Integer(required=True)  # 1, 2, ... per student of the booking
+    form_version = Varchar(length=20, required=True)  # the wording the parent signed
+    language = Varchar(length=10, default="en")
+    first_name = Varchar(length=100, required=True)
+    last_name = Varchar(length=100, required=True)
+    gender = Varchar(length=4, required=True)
+    date_of_birth = Date(required=True)
+    allergies = Text(default="")
+    dietary_needs = Text(default="")
+    medications = Text(default="")
+    conditions = Text(default="")
+    contacts = Text(default="[]")  # JSON: [{"name", "relationship", "phone"}], at least one
+    permission_to_treat = Boolean(default=False)
+    permission_photos = Boolean(default=False)
+    parent_name = Varchar(length=200, required=True)
+    relationship = Varchar(length=60, required=True)
+    signature = Varchar(length=200, required=True)
+    signed_on = Date(required=True)
+    submitted_at = Timestamptz(default=TimestamptzNow())
