@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n auto --dist loadfile
 # every form for every role (tens of thousands of requests: hours).
 FUZZ_SCALE ?= 3
 
-.PHONY: run test fuzz install serve clean
+.PHONY: run test fuzz install serve clean messages
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -39,6 +39,12 @@ test: $(INSTALLED) $(NODE_INSTALLED)
 
 fuzz: $(INSTALLED)
 	BOOKING_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -p no:xdist tests/fuzz -q -s -p no:cacheprovider --timeout 0
+
+# The family pages' strings: extract them into src/booking/locale/messages.pot and merge them into every
+# language's catalog (translators then fill in the new entries). Catalogs are compiled when first used.
+messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k es_ -k tr --no-location --omit-header --sort-output -o src/booking/locale/messages.pot .
+	$(BIN)/pybabel update -i src/booking/locale/messages.pot -d src/booking/locale --no-location --width 120
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache

@@ -53,6 +53,7 @@ from booking.payments.district_pages import DistrictInvoicesController, District
 from booking.slypark.pages import SlyParkController
 from booking.slypark.roster_pages import SlyParkRosterController
 from booking.slypark.scholarship_pages import ScholarshipPagesController, StaffScholarshipsController
+from booking.slypark.family_pages import FamilyFormController, FamilyLinksController
 from booking.slypark.intake_pages import CabinLeaderSignUpController, IntakeController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
@@ -131,6 +132,8 @@ def route_handlers() -> list:
         StaffScholarshipsController,
         IntakeController,
         CabinLeaderSignUpController,
+        FamilyLinksController,
+        FamilyFormController,
         StaffSlyParkController,
         SlyParkController,
         CatalogPagesController,

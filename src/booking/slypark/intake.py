@@ -260,13 +260,31 @@ async def medical_csv(actor: Actor, booking_id: int) -> tuple[str, str]:
     async with write_transaction():
         await record_by(actor, "student_notes.exported", subject=f"Sly Park booking {booking_id} (nurse's CSV)",
                         district_id=intake.booking["district"], detail=_notes_detail(intake.students))
+    from booking.slypark.family_forms import latest_forms  # the family forms build on this module
+    from booking.slypark.family_links import student_key
+
+    forms = await latest_forms([booking_id])
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["last_name", "first_name", "gender", "dietary_needs", "medical_notes"])
+    # The first five columns are the grid's, as before; the family's form, where it is in, adds the rest
+    # (and its allergies and dietary needs replace the grid's dietary column).
+    writer.writerow(["last_name", "first_name", "gender", "dietary_needs", "medical_notes", "allergies", "medications",
+                     "conditions", "date_of_birth", "emergency_contacts", "permission_to_treat", "permission_photos",
+                     "family_form"])
     for s in intake.students:
-        if s["dietary_needs"].strip() or s["medical_notes"].strip():
-            writer.writerow([_safe(s["last_name"]), _safe(s["first_name"]), s["gender"], _safe(s["dietary_needs"]),
-                             _safe(s["medical_notes"])])
+        form = forms.get((booking_id, student_key(s["first_name"], s["last_name"])))
+        if form is None:
+            if s["dietary_needs"].strip() or s["medical_notes"].strip():
+                writer.writerow([_safe(s["last_name"]), _safe(s["first_name"]), s["gender"], _safe(s["dietary_needs"]),
+                                 _safe(s["medical_notes"]), "", "", "", "", "", "", "", "not in"])
+            continue
+        contacts = "; ".join(f"{c['name']} ({c['relationship']}) {c['phone']}" if c["relationship"]
+                             else f"{c['name']} {c['phone']}" for c in form["contacts"])
+        writer.writerow([_safe(s["last_name"]), _safe(s["first_name"]), form["gender"], _safe(form["dietary_needs"]),
+                         _safe(s["medical_notes"]), _safe(form["allergies"]), _safe(form["medications"]),
+                         _safe(form["conditions"]), form["date_of_birth"].isoformat(), _safe(contacts),
+                         "yes" if form["permission_to_treat"] else "no", "yes" if form["permission_photos"] else "no",
+                         f"version {form['version']} of {form['submitted_at'].date().isoformat()}"])
     return f"slypark-booking-{booking_id}-medical.csv", out.getvalue()
 
 

@@ -32,6 +32,8 @@ from booking.fields import is_ascii_digits
 from booking.scheduling.exports import CsvFile, to_csv
 from booking.slypark.beds import lock_week
 from booking.slypark.bookings import BOOKING_COLUMNS
+from booking.slypark.family_forms import dietary_line, latest_forms
+from booking.slypark.family_links import student_key
 from booking.slypark.seasons import get_season, require_staff
 from booking.slypark.tables import Booking, CabinLeader, Student, Week
 
@@ -137,9 +139,16 @@ async def _confirmed(week_id: int) -> list[dict]:
 async def _students(booking_ids: list[int]) -> list[dict]:
     if not booking_ids:
         return []
-    return await Student.select(Student.id, Student.booking, Student.first_name, Student.last_name, Student.gender,
-                                Student.dietary_needs, Student.cabin, Student.hiking_group).where(
+    students = await Student.select(Student.id, Student.booking, Student.first_name, Student.last_name, Student.gender,
+                                    Student.dietary_needs, Student.cabin, Student.hiking_group).where(
         Student.booking.is_in(booking_ids)).order_by(Student.last_name).order_by(Student.first_name).order_by(Student.id)
+    # What the family wrote on the health form, where it is in, replaces what the school typed in the grid.
+    forms = await latest_forms(booking_ids)
+    for student in students:
+        form = forms.get((student["booking"], student_key(student["first_name"], student["last_name"])))
+        if form is not None:
+            student["dietary_needs"] = dietary_line(form)
+    return students
 
 
 async def week_roster(actor: Actor, week_id: int) -> WeekRoster:

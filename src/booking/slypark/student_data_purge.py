@@ -2,8 +2,9 @@
 
 Notes of Sly Park weeks that ended more than N days ago (the setting
 BOOKING_STUDENT_DATA_RETENTION_DAYS, default 60) are emptied; the students stay (names, cabins, hiking
-groups: rosters and invoices still add up), and what was removed is left as counts, in the audit trail
-(one entry per booking: how many students had medical notes, how many dietary needs). Run by the
+groups: rosters and invoices still add up); the family health forms of those weeks (every version) and
+their links are deleted. What was removed is left as counts, in the audit trail (one entry per booking:
+how many students had medical notes, how many dietary needs, how many family forms). Run by the
 worker on its timed pass and by `booking purge-student-data`; running it again removes nothing more.
 """
 
@@ -17,7 +18,7 @@ from booking.clock import to_local, utc_now
 from booking.db import write_transaction
 from booking.errors import InvalidInput
 from booking.settings import current_settings
-from booking.slypark.tables import Booking, Student, Week
+from booking.slypark.tables import Booking, FamilyForm, FamilyLink, Student, Week
 
 MAX_RETENTION_DAYS = 3650
 
@@ -29,6 +30,7 @@ class PurgeResult:
     bookings: int = 0
     students_with_medical_notes: int = 0
     students_with_dietary_needs: int = 0
+    family_forms: int = 0
     per_booking: dict[int, dict] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
@@ -37,6 +39,7 @@ class PurgeResult:
             f"bookings with notes removed: {self.bookings}",
             f"students whose medical notes were removed: {self.students_with_medical_notes}",
             f"students whose dietary needs were removed: {self.students_with_dietary_needs}",
+            f"family health forms removed (every version): {self.family_forms}",
         ]
 
 
@@ -65,22 +68,31 @@ async def purge_student_notes(older_than_days: int | None = None, *, now: dt.dat
         by_id = {b["id"]: b for b in bookings}
         students = await Student.select(Student.id, Student.booking, Student.medical_notes, Student.dietary_needs).where(
             Student.booking.is_in(list(by_id)) & ((Student.medical_notes != "") | (Student.dietary_needs != "")))
+        forms = await FamilyForm.select(FamilyForm.booking).where(FamilyForm.booking.is_in(list(by_id)))
         for student in students:
-            counts = result.per_booking.setdefault(student["booking"], {"medical_notes": 0, "dietary_needs": 0})
+            counts = result.per_booking.setdefault(student["booking"], {"medical_notes": 0, "dietary_needs": 0,
+                                                                        "family_forms": 0})
             counts["medical_notes"] += bool(student["medical_notes"].strip())
             counts["dietary_needs"] += bool(student["dietary_needs"].strip())
-        if not students:
+        for form in forms:
+            result.per_booking.setdefault(form["booking"], {"medical_notes": 0, "dietary_needs": 0,
+                                                            "family_forms": 0})["family_forms"] += 1
+        if not result.per_booking:
             return result
         await Student.update({Student.medical_notes: "", Student.dietary_needs: ""}).where(
             Student.booking.is_in(list(result.per_booking)) & ((Student.medical_notes != "") | (Student.dietary_needs != "")))
+        await FamilyForm.delete().where(FamilyForm.booking.is_in(list(by_id)))
+        await FamilyLink.delete().where(FamilyLink.booking.is_in(list(by_id)))
         for booking_id, counts in sorted(result.per_booking.items()):
             booking = by_id[booking_id]
             await record("student_notes.purged", actor_id=actor_id,
                          subject=f"Sly Park booking {booking_id} (week of {booking['starts_on'].isoformat()})",
                          district_id=booking["district"],
                          detail={"students_with_medical_notes": counts["medical_notes"],
-                                 "students_with_dietary_needs": counts["dietary_needs"], "older_than_days": days})
+                                 "students_with_dietary_needs": counts["dietary_needs"],
+                                 "family_forms": counts["family_forms"], "older_than_days": days})
         result.bookings = len(result.per_booking)
         result.students_with_medical_notes = sum(c["medical_notes"] for c in result.per_booking.values())
         result.students_with_dietary_needs = sum(c["dietary_needs"] for c in result.per_booking.values())
+        result.family_forms = sum(c["family_forms"] for c in result.per_booking.values())
     return result
