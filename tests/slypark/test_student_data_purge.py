@@ -57,7 +57,7 @@ async def test_the_command_purges_notes_of_weeks_long_over_and_prints_counts(db,
     assert await notes_of(recent) == [("", ""), ("vegetarian", ""), ("no nuts", SECRET)]
     [entry] = await AuditEntry.select().where(AuditEntry.kind == "student_notes.purged")
     assert json.loads(entry["detail"]) == {"students_with_medical_notes": 1, "students_with_dietary_needs": 2,
-                                           "older_than_days": 60}
+                                           "family_forms": 0, "older_than_days": 60}
     again = run_cli("purge-student-data", database_url=settings.database_url, var_dir=session_var_dir, check=True)
     assert "students whose medical notes were removed: 0" in again.stdout
     shorter = run_cli("purge-student-data", "--older-than-days", "30", database_url=settings.database_url,
