@@ -225,3 +225,32 @@ async def test_the_purge_removes_family_forms_and_links(client):
     assert await FamilyForm.count() == 0 and await FamilyLink.count() == 0
     entry = await AuditEntry.select().where(AuditEntry.kind == "student_notes.purged").first()
     assert '"family_forms": 1' in entry["detail"] or entry["detail"].get("family_forms") == 1
+
+
+async def test_two_submissions_at_once_become_two_versions(client):
+    import asyncio
+
+    booking_id, links, _ = await links_for_booking(client)
+    client.cookies.clear()
+    token = await csrf_token(client, links["Lopez"])
+    answers = await asyncio.gather(*[client.post(links["Lopez"], data={**GOOD, "allergies": f"take {n}",
+                                                                       "_csrf_token": token}) for n in range(3)])
+    assert [a.status_code for a in answers] == [303, 303, 303]
+    versions = await FamilyForm.select(FamilyForm.version).where(FamilyForm.booking == booking_id)
+    assert sorted(v["version"] for v in versions) == [1, 2, 3]
+
+
+async def test_the_printed_letters_have_a_page_per_student_in_english_and_spanish(client):
+    import io
+
+    from pypdf import PdfReader
+
+    booking_id, links, _ = await links_for_booking(client)
+    response = await client.get(f"/slypark/bookings/{booking_id}/families/letters.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 2
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert "Health and permission form" in first and "Formulario de salud y permisos" in first
+    assert links["Lopez"].rsplit("/", 1)[1] in first.replace(" ", "")
+    assert reader.pages[0].images  # the QR code
