@@ -13,6 +13,8 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import School, User
 from booking.clock import LOCAL_TZ
 from booking.slypark.bookings import Headcount, book_remaining
+from booking.slypark.family_links import issue_links
+from booking.slypark.intake import StudentInput, save_grid
 from booking.slypark.seasons import SeasonInput, create_season, weeks_of
 from booking.slypark.tables import Booking, Season, WeekRequest
 from booking.slypark.week_requests import RequestInput, file_request
@@ -78,8 +80,13 @@ async def load_demo_slypark() -> None:
     florin = await _school("Florin Elementary")
     if florin and not await Booking.exists().where((Booking.season == spring["id"]) & (Booking.school == florin["id"])):
         first_week = (await weeks_of(spring["id"]))[0]
-        await book_remaining(await _actor("coordinator@egusd.example"), first_week["id"], florin["id"], Headcount(32, 29, 6),
-                             lead_teacher_name="Morgan Lead-Teacher", lead_teacher_email="lead@school.example")
+        coordinator = await _actor("coordinator@egusd.example")
+        booking_id = await book_remaining(coordinator, first_week["id"], florin["id"], Headcount(32, 29, 6),
+                                          lead_teacher_name="Morgan Lead-Teacher", lead_teacher_email="lead@school.example")
+        # A few students of the list, with their families' private links to the health form.
+        await save_grid(coordinator, booking_id, [StudentInput("Ana", "Lopez", "girl", "vegetarian"),
+                                                  StudentInput("Ben", "Nguyen", "boy"), StudentInput("Cruz", "Diaz", "boy")])
+        await issue_links(coordinator, booking_id)
     await load_demo_scholarships(spring, florin)
 
 

@@ -55,8 +55,12 @@ def token_for(link_id: int, nonce: str) -> str:
     return f"{link_id}-{base64.urlsafe_b64encode(digest).decode()[:32]}"
 
 
+def link_path(link: dict) -> str:
+    return f"/families/{token_for(link['id'], link['nonce'])}"
+
+
 def link_url(link: dict) -> str:
-    return f"{current_settings().base_url}/families/{token_for(link['id'], link['nonce'])}"
+    return current_settings().base_url + link_path(link)
 
 
 def week_end(ends_on: dt.date) -> dt.datetime:
@@ -92,6 +96,10 @@ class FamilyRow:
     link: dict | None
     url: str
     latest: dict | None  # version, submitted_at, language, gender (no medical data)
+
+    @property
+    def path(self) -> str:
+        return self.url.removeprefix(current_settings().base_url)
 
     @property
     def gender_differs(self) -> bool:
