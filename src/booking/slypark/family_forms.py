@@ -26,11 +26,13 @@ from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, FamilyForm
 
 FORM_VERSION = "2027-1"  # the wording of the permissions the parent signs; change it when the wording changes
-LIMITS = {"first_name": 100, "last_name": 100, "allergies": 1000, "dietary_needs": 500, "medications": 2000,
-          "conditions": 2000, "parent_name": 200, "relationship": 60, "signature": 200,
-          "contact_name": 200, "contact_relationship": 60, "contact_phone": 40}
-MULTILINE = ("allergies", "dietary_needs", "medications", "conditions")
 CONTACTS = 2
+LIMITS = {"first_name": 100, "last_name": 100, "gender": 10, "date_of_birth": 10, "allergies": 1000, "dietary_needs": 500,
+          "medications": 2000, "conditions": 2000, "permission_to_treat": 10, "permission_photos": 10, "parent_name": 200,
+          "relationship": 60, "signature": 200,
+          **{f"contact_{part}_{n}": limit for n in range(1, CONTACTS + 1)
+             for part, limit in (("name", 200), ("relationship", 60), ("phone", 40))}}
+MULTILINE = ("allergies", "dietary_needs", "medications", "conditions")
 PHONE = re.compile(r"[0-9+().\- x]+")
 TOO_LONG = N_("Too long: use at most %(limit)s characters.")
 
@@ -61,10 +63,6 @@ class FormInput:
 FORM_FIELDS = tuple(f.name for f in fields(FormInput))
 
 
-def _limit_of(name: str) -> int:
-    return LIMITS.get(name.rstrip("_12"), LIMITS.get(name, 200))
-
-
 def check_form(data: FormInput, *, today: dt.date) -> tuple[dict, dict[str, str]]:
     """(clean values, errors by field). Errors are msgids; `limits` for "too long" go in as %(limit)s."""
     errors: dict[str, str] = {}
@@ -74,7 +72,7 @@ def check_form(data: FormInput, *, today: dt.date) -> tuple[dict, dict[str, str]
         value = raw.strip() if name in MULTILINE else " ".join(raw.split())
         if text_problem(value, multiline=name in MULTILINE):
             errors[name] = N_("This contains characters that cannot be stored.")
-        elif len(value) > _limit_of(name):
+        elif len(value) > LIMITS[name]:
             errors[name] = TOO_LONG
         clean[name] = value
     for name, message in (("first_name", N_("Enter your child's first name.")),
@@ -123,10 +121,6 @@ def check_form(data: FormInput, *, today: dt.date) -> tuple[dict, dict[str, str]
             and "signature" not in errors:
         errors["signature"] = N_("Type your name exactly as you wrote it above to sign.")
     return clean, errors
-
-
-def form_limit(name: str) -> int:
-    return _limit_of(name)
 
 
 async def _freeze_of(booking: dict) -> dt.date:
@@ -195,9 +189,9 @@ async def view_versions(actor, booking_id: int, key: str) -> tuple[dict, list[di
     """Every version a family sent, for the booking's coordinator or staff, with a line in the audit trail
     (the privacy rule of the student grid: who may see medical notes, and that every view is recorded)."""
     from booking.audit.trail import record_by
-    from booking.slypark.intake import _booking_for
+    from booking.slypark.intake import booking_with_students
 
-    booking = await _booking_for(actor, booking_id)
+    booking = await booking_with_students(actor, booking_id)
     versions = await versions_of(booking_id, key)
     if versions:
         async with write_transaction():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import logging
 
 import segno
 
@@ -19,6 +20,9 @@ from booking.i18n import long_date, translation_context
 from booking.scheduling.certificates import FONT_DIR, html_to_pdf
 from booking.slypark.family_links import links_of
 from booking.templating import render
+
+# xhtml2pdf's DEBUG lines echo the whole document, here every family's private link: never log them.
+logging.getLogger("xhtml2pdf").setLevel(logging.INFO)
 
 LETTER_LANGUAGES = ("en", "es")  # printed on every letter; a catalog for another language makes it available online
 

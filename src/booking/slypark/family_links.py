@@ -29,7 +29,7 @@ from booking.i18n import long_date, translation_context
 from booking.notifications.outbox import enqueue_email
 from booking.settings import current_settings
 from booking.slypark.bookings import BOOKING_COLUMNS
-from booking.slypark.intake import _booking_for
+from booking.slypark.intake import booking_with_students
 from booking.slypark.tables import Booking, FamilyForm, FamilyLink, Student
 
 OPEN_STATUSES = ("offered", "confirmed")
@@ -134,7 +134,7 @@ async def latest_versions(booking_ids: list[int]) -> dict[tuple[int, str], dict]
 async def links_of(actor: Actor, booking_id: int) -> FamilyLinks:
     """The coordinator's (or staff's) list: every student, their link, and whether the form is in.
     Shows no medical data, so it is not an audited view."""
-    booking = await _booking_for(actor, booking_id)
+    booking = await booking_with_students(actor, booking_id)
     students = await Student.select(Student.first_name, Student.last_name, Student.gender).where(
         Student.booking == booking_id).order_by(Student.last_name).order_by(Student.first_name).order_by(Student.id)
     links = await live_links(booking_id)
@@ -164,7 +164,7 @@ async def issue_links(actor: Actor, booking_id: int, now: dt.datetime | None = N
     now = now or utc_now()
     async with write_transaction():
         await lock_rows_for_update(Booking, Booking.id == booking_id)
-        booking = await _booking_for(actor, booking_id)
+        booking = await booking_with_students(actor, booking_id)
         _check_open(booking)
         links = await live_links(booking_id)
         students = await Student.select(Student.first_name, Student.last_name).where(Student.booking == booking_id)
@@ -194,7 +194,7 @@ async def reissue_link(actor: Actor, booking_id: int, key: str, now: dt.datetime
     now = now or utc_now()
     async with write_transaction():
         await lock_rows_for_update(Booking, Booking.id == booking_id)
-        booking = await _booking_for(actor, booking_id)
+        booking = await booking_with_students(actor, booking_id)
         _check_open(booking)
         old = await _live_link(booking_id, key)
         await FamilyLink.update({FamilyLink.replaced_at: now}).where(FamilyLink.id == old["id"])
@@ -216,7 +216,7 @@ async def send_reminder(actor: Actor, booking_id: int, key: str, email: str, now
     address = check_email(email)
     async with write_transaction():
         await lock_rows_for_update(Booking, Booking.id == booking_id)
-        booking = await _booking_for(actor, booking_id)
+        booking = await booking_with_students(actor, booking_id)
         _check_open(booking)
         link = await _live_link(booking_id, key)
         if now >= link["expires_at"]:

@@ -146,7 +146,7 @@ def _form_context(token: str, page_data: family_forms.FamilyPage, form: dict, **
     return {"token": token, "booking": page_data.booking, "link": page_data.link, "latest": page_data.latest,
             "read_only": page_data.read_only, "freeze": page_data.freeze, "form": form,
             "student_name": f"{page_data.link['first_name']} {page_data.link['last_name']}",
-            "limits": {name: family_forms.form_limit(name) for name in family_forms.FORM_FIELDS},
+            "limits": family_forms.LIMITS,
             "today": utc_now().astimezone(LOCAL_TZ).date(), "form_version": family_forms.FORM_VERSION,
             "switch_url": f"/families/{token}", "errors": {}, "form_error": None, "saved": None, **extra}
 

@@ -62,6 +62,11 @@ async def _booking_for(actor: Actor, booking_id: int) -> dict:
     return booking
 
 
+async def booking_with_students(actor: Actor, booking_id: int) -> dict:
+    """The booking, for those who may see its students' data (the family health forms follow the same rule)."""
+    return await _booking_for(actor, booking_id)
+
+
 def check_students(rows: list[tuple[int, StudentInput]]) -> tuple[list[dict], dict[int, dict[str, str]]]:
     """Clean rows, and the problems by row number (field → message). Blank rows are skipped."""
     clean: list[dict] = []
