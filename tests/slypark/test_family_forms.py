@@ -93,6 +93,14 @@ async def test_a_family_sends_the_form_and_corrects_it_and_every_version_is_kept
     assert await AuditEntry.count().where(AuditEntry.kind == "family_form.viewed") == before + 1
     nurse = (await client.get(f"/slypark/bookings/{booking_id}/students/medical.csv")).text
     assert "Peanuts and tree nuts" in nurse and "Inhaler, 2 puffs, before hikes" in nurse and "version 2" in nurse
+    # the week's roster (staff) shows the family's allergies and dietary needs instead of the grid's
+    from booking.slypark.rosters import roster_csv
+    from booking.slypark.tables import Booking
+    from tests.workshop_factory import staff_actor
+
+    week_id = (await Booking.select(Booking.week).where(Booking.id == booking_id).first())["week"]
+    roster = (await roster_csv(await staff_actor(), week_id)).text
+    assert "Peanuts and tree nuts; vegetarian" in roster
     # finance never reaches the forms
     await as_role(client, "finance")
     assert (await client.get(f"/slypark/bookings/{booking_id}/families/form?student=ana+lopez")).status_code == 403
