@@ -13,6 +13,8 @@ from booking.accounts.tables import User
 from booking.db import all_tables
 from booking.demo import load_demo_data
 from booking.fields import text_problem
+from booking.slypark.family_links import link_path
+from booking.slypark.tables import FamilyLink
 from booking.web.auth import SESSION_COOKIE
 from tests.fuzz.form_fuzzer import FormFuzzer, post_routes
 
@@ -45,7 +47,10 @@ async def test_form_fuzzer_finds_no_server_error(app, client, engine_kind):
     # A change of email waiting for its link: the account page shows its cancel form, and the link's page
     # (which only ever goes out by email) is where the crawl of the anonymous visitor also starts.
     confirm_path = await request_email_change(user_ids["attendee"], "teacher.elsewhere@egusd.example")
-    fuzzer = FormFuzzer(app, client, sign_in, scale=SCALE, seed=SEED, start_urls={"anonymous": [confirm_path]})
+    # A family's private link to the Sly Park health form (the demo makes them) goes out by email or on paper too.
+    family_link = link_path(await FamilyLink.select().order_by(FamilyLink.id).first())
+    fuzzer = FormFuzzer(app, client, sign_in, scale=SCALE, seed=SEED,
+                        start_urls={"anonymous": [confirm_path, family_link]})
     report = await fuzzer.run(list(ROLE_EMAILS))
     print(f"\n[{engine_kind}] form fuzzer (scale {SCALE}, seed {SEED}): {report.summary()}")
     # It really went everywhere: every POST route of the app, most of them with a form a page showed,
