@@ -32,6 +32,7 @@ from booking.audit.log_pages import AuditLogController
 from booking.accounts.api import AccountsApi
 from booking.accounts.controllers import PasswordResetController, SignInController
 from booking.accounts.district_sign_in_pages import DistrictSignInController
+from booking.accounts.sign_in_provider_pages import SignInProvidersController
 from booking.accounts.district_pages import DistrictPeopleController
 from booking.catalog.api import OfferingsApi
 from booking.catalog.calendar_file import CalendarFileController
@@ -111,6 +112,7 @@ def route_handlers() -> list:
         EmailConfirmationController,
         PeopleAdminController,
         AuditLogController,
+        SignInProvidersController,
         DistrictPeopleController,
         DistrictInvoicesController,
         DistrictPurchaseOrdersController,

@@ -22,6 +22,11 @@ from piccolo.table import Table
 
 from booking.errors import Busy
 
+try:
+    from asyncpg.exceptions import UniqueViolationError
+except ImportError:  # pragma: no cover - asyncpg is installed with the app
+    UniqueViolationError = sqlite3.IntegrityError  # type: ignore[misc,assignment]
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 
 _engine: Engine | None = None
@@ -108,6 +113,14 @@ async def write_transaction() -> AsyncIterator[None]:
         if "locked" in str(error) or "busy" in str(error):
             raise Busy("Many people are booking right now. Please try again in a moment.") from error
         raise
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """A unique index refused a row: on PostgreSQL, two READ COMMITTED transactions that both checked
+    "nobody has it yet" and then both inserted; the one that lost is a conflict, not a crash."""
+    if isinstance(error, UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error)
 
 
 async def lock_rows_for_update(table: type[Table], *where) -> None:

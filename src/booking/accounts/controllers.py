@@ -7,7 +7,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromQuery, FromPath
 from litestar.response import Redirect
 
-from booking.accounts import known_devices, password_reset, sign_in
+from booking.accounts import district_sign_out, known_devices, password_reset, sign_in
 from booking.accounts.sessions import SESSION_LIFETIME, end_session, start_session
 from booking.errors import DomainError, InvalidInput
 from booking.settings import current_settings
@@ -107,9 +107,15 @@ class SignInController(Controller):
         return await _signed_in_response(request, user_id, "/")
 
     @post("/sign-out")
-    async def sign_out(self, request: Request) -> Redirect:
-        await end_session(request.cookies.get(SESSION_COOKIE))
-        response = redirect(request, "/", notice="signed-out")
+    async def sign_out(self, request: Request) -> object:
+        actor = request.scope.get("user")
+        await end_session(request.cookies.get(SESSION_COOKIE))  # first, whatever the provider does
+        provider_sign_out = await district_sign_out.provider_sign_out_url(actor.id) if actor else None
+        if provider_sign_out:
+            request.scope["user"] = None  # this page is already a signed-out one
+            response = page(request, "accounts/signed_out.html", provider_sign_out=provider_sign_out)
+        else:
+            response = redirect(request, "/", notice="signed-out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
@@ -129,6 +135,9 @@ class PasswordResetController(Controller):
             await password_reset.request_password_reset(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
             return page(request, "accounts/password_forgot.html", status=422, email=email, errors=error.field_errors)
+        except DomainError as error:  # password sign-in is off for the address's district; too many requests
+            return page(request, "accounts/password_forgot.html", status=error.status_hint, email=email, errors={},
+                        form_error=error.message, headers=_limited_headers(error))
         return redirect(request, "/sign-in", notice="reset-sent")
 
     @get("/password/reset/{token:str}")

@@ -8,7 +8,10 @@ from booking.accounts import rate_limit
 from booking.accounts.passwords import hash_password, validate_new_password, verify_password
 from booking.accounts.api_tokens import revoke_all_api_tokens
 from booking.accounts.sessions import end_all_sessions, end_other_sessions
-from booking.accounts.sign_in import consume_one_time_token, issue_one_time_token, link_checks
+from booking.accounts.sign_in import (
+    PASSWORD_SIGN_IN_OFF_MESSAGE, PasswordSignInOff, consume_one_time_token, issue_one_time_token, link_checks,
+)
+from booking.accounts.sign_in_providers import password_sign_in_is_off
 from booking.accounts.tables import User
 from booking.accounts.users import find_user_by_email, mark_email_confirmed, normalize_email
 from booking.clock import utc_now
@@ -23,6 +26,10 @@ async def request_password_reset(email: str, client_address: str, known_user_ids
     email = normalize_email(email)
     if not email:
         raise InvalidInput({"email": "Enter your email address."})
+    if await password_sign_in_is_off(email):
+        # A password these addresses cannot use is not worth an email. Administrators included: exempting them
+        # here would tell anyone which addresses are administrators'; they can sign in with an emailed link.
+        raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
     user = await find_user_by_email(email)
     known = bool(user) and user["id"] in known_user_ids
     await rate_limit.count(link_checks("password_reset", email, client_address, known_device=known))

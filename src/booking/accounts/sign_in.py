@@ -8,6 +8,7 @@ from booking.accounts import rate_limit
 from booking.accounts.rate_limit import Rule
 from booking.accounts.passwords import hash_password, needs_rehash, verify_password
 from booking.accounts.secrets_util import hash_token, new_token
+from booking.accounts.sign_in_providers import password_sign_in_is_off
 from booking.accounts.tables import OneTimeToken, User
 from booking.accounts.users import find_user_by_email, mark_email_confirmed, normalize_email
 from booking.clock import utc_now
@@ -58,6 +59,20 @@ class SignInFailed(DomainError):
     title = "Sign-in failed"
 
 
+class PasswordSignInOff(DomainError):
+    """The address belongs to a district that signs in only through its own provider (or an emailed link)."""
+
+    code = "password_sign_in_off"
+    status_hint = 403
+    title = "Sign in with your district account"
+
+
+PASSWORD_SIGN_IN_OFF_MESSAGE = (
+    "Your district turned off password sign-in for its addresses. "
+    "Sign in with your district account instead (enter your email under \u201cWith your district account\u201d), "
+    "or ask for a sign-in link by email.")
+
+
 class LinkInvalid(DomainError):
     code = "link_invalid"
     status_hint = 400
@@ -78,6 +93,13 @@ async def sign_in_with_password(
                                "password": "Enter your password." if not password else ""}.items() if v}
         )
     user = await find_user_by_email(email)
+    if await password_sign_in_is_off(email):
+        # Refused before the password is looked at, and not counted against the limits: it is not a guess.
+        # The email-first page already tells anyone that this domain signs in with its district.
+        # Administrators keep their password (to get in while the district's provider is down); when theirs
+        # is wrong they get the same refusal, so the answer does not tell who is an administrator.
+        if not (user and user["role"] == "admin"):
+            raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
     checks = password_checks(email, client_address, known_device=bool(user) and user["id"] in known_user_ids)
     # Reserved before the (slow) password check, so concurrent guesses cannot all pass a limit.
     await rate_limit.reserve(checks)
@@ -89,6 +111,8 @@ async def sign_in_with_password(
         # Settled whatever happens (an error counts as a failure): only failures stay counted.
         await rate_limit.settle(checks, failed=not accepted)
     if not accepted:
+        if user and user["role"] == "admin" and await password_sign_in_is_off(email):
+            raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
         raise SignInFailed("That email and password do not match an active account.")
     if needs_rehash(password_hash):
         await User.update({User.password_hash: hash_password(password)}).where(User.id == user["id"])

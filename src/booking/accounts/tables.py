@@ -130,6 +130,9 @@ class DistrictSignInProvider(Table, tablename="district_sign_in_provider"):
     client_id = Varchar(length=300, required=True)
     client_secret_encrypted = Text(required=True)
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Off: addresses of the district's domains sign in only through the provider or an emailed link
+    # (booking.accounts.sign_in); administrators keep their password, to get in while the provider is down.
+    password_sign_in = Boolean(default=True)
 
 
 class DistrictSignInDomain(Table, tablename="district_sign_in_domain"):

@@ -31,6 +31,9 @@ KINDS = {
     "payment.allocated": "Applied a payment to an invoice",
     "scholarship.budget_set": "Set a scholarship fund's budget",
     "scholarship.decided": "Decided a scholarship request",
+    "district_sign_in.connected": "Connected a district to its sign-in provider, or changed it",
+    "district_sign_in.removed": "Disconnected a district from its sign-in provider",
+    "district_sign_in.password_sign_in": "Turned password sign-in on or off for a district",
 }
 MAX_DETAIL_CHARS = 2000
 

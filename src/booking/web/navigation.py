@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Card payments", "/finance/card-payments", roles=frozenset({"finance", "staff", "admin"})),
     NavItem("People", "/admin/users", roles=frozenset({"admin"})),
     NavItem("Audit log", "/admin/audit", roles=frozenset({"admin"})),
+    NavItem("District sign-in", "/admin/sign-in", roles=frozenset({"admin"})),
     NavItem("My account", "/account", signed_in=True),
 ]
 

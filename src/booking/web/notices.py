@@ -24,6 +24,10 @@ NOTICES = {
     "feed-revoked": "The calendar address is turned off; subscribed calendars stop updating.",
     "user-saved": "The person's account is saved.",
     "user-created": "The account is created.",
+    "district-sign-in-connected": "The district is connected: people with its addresses can sign in with their district account.",
+    "district-sign-in-removed": "The district is disconnected: its people sign in with a password or a link by email again.",
+    "password-sign-in-off": "Password sign-in is off for the district's addresses (administrators excepted).",
+    "password-sign-in-on": "Password sign-in is on again for the district's addresses.",
     # Staff: after the workshop (roster, attendance, PD hours)
     "attendance-saved": "Attendance is saved.",
     "sheet-imported": "The sign-in sheet is imported: everyone on it is marked.",

@@ -1,0 +1,106 @@
+"""/admin/sign-in: administrators connect districts to their OpenID Connect provider (the page of `booking sso`),
+and turn password sign-in off for a district's addresses."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery
+
+from booking.accounts import sign_in_providers
+from booking.accounts.district_sign_in import redirect_uri
+from booking.accounts.districts import list_districts
+from booking.accounts.sign_in_providers import ProviderUnreachable
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.web.forms import text
+from booking.web.guards import admin_only
+from booking.web.pages import page, redirect
+
+CONNECT_FIELDS = ("district", "issuer", "client_id", "domains")  # never the secret: it is not shown back
+
+
+async def _connect_form(request: Request, form: dict, errors: dict, status: int = 200) -> object:
+    districts = await list_districts()
+    connected = {row["code"] for row in await sign_in_providers.list_providers()}
+    options = [(d["code"], f"{d['name']} ({d['code']})") for d in districts]
+    return page(request, "accounts/sign_in_provider_connect.html", status=status, form=form, errors=errors,
+                district_choices=options, replacing=form["district"] in connected, redirect_uri=redirect_uri())
+
+
+async def _connected(code: str) -> dict:
+    for provider in await sign_in_providers.list_providers():
+        if provider["code"].lower() == code.strip().lower():
+            return provider
+    raise NotFound("That district does not sign in with its own account here.")
+
+
+class SignInProvidersController(Controller):
+    path = "/admin/sign-in"
+    guards = [admin_only]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        return page(request, "accounts/sign_in_providers.html", providers=await sign_in_providers.list_providers(),
+                    redirect_uri=redirect_uri())
+
+    @get("/connect")
+    async def connect_form(self, request: Request, district: FromQuery[str] = "") -> object:
+        # Replacing a district's settings: the form starts from what is stored (the secret excepted).
+        form = dict.fromkeys(CONNECT_FIELDS, "")
+        for provider in await sign_in_providers.list_providers():
+            if provider["code"].lower() == district.strip().lower():
+                form = {"district": provider["code"], "issuer": provider["issuer"], "client_id": provider["client_id"],
+                        "domains": ", ".join(provider["domains"])}
+        return await _connect_form(request, form, {})
+
+    @post("/connect")
+    async def connect(self, request: Request) -> object:
+        data = await request.form()
+        form, errors = dict.fromkeys(CONNECT_FIELDS, ""), {}
+        for name, limit in (("district", 200), ("issuer", 500), ("client_id", 300), ("domains", 2000)):
+            try:
+                form[name] = text(data, name, limit)
+            except InvalidInput as error:
+                errors.update(error.field_errors)
+        try:
+            secret = text(data, "client_secret", 1000)
+        except InvalidInput as error:
+            errors.update(error.field_errors)
+        if not form["district"].strip():
+            errors["district"] = "Choose the district to connect."
+        if errors:
+            return await _connect_form(request, form, errors, status=422)
+        try:
+            await sign_in_providers.set_provider(form["district"], form["issuer"], form["client_id"], secret,
+                                                 form["domains"], actor=request.scope["user"], keep_secret_if_empty=True)
+        except InvalidInput as error:
+            errors = error.field_errors
+        except NotFound:
+            errors = {"district": "Choose a district from the list."}
+        except ProviderUnreachable as error:
+            errors = {"issuer": f"{error.message} Check the issuer URL: the provider must answer at "
+                                "that address followed by /.well-known/openid-configuration."}
+        except Conflict as error:
+            errors = {"domains": error.message}
+        else:
+            return redirect(request, "/admin/sign-in", notice="district-sign-in-connected")
+        return await _connect_form(request, form, errors, status=422)
+
+    @post("/{code:str}/password-sign-in")
+    async def password_sign_in(self, request: Request, code: FromPath[str]) -> object:
+        data = await request.form()
+        choice = data.get("password_sign_in")
+        if choice not in ("on", "off"):
+            raise InvalidInput({"password_sign_in": "Choose on or off."})
+        await sign_in_providers.set_password_sign_in(code[:200], choice == "on", actor=request.scope["user"])
+        return redirect(request, "/admin/sign-in", notice=f"password-sign-in-{choice}")
+
+    @get("/{code:str}/remove")
+    async def remove_form(self, request: Request, code: FromPath[str]) -> object:
+        return page(request, "accounts/sign_in_provider_remove.html", provider=await _connected(code[:200]))
+
+    @post("/{code:str}/remove")
+    async def remove(self, request: Request, code: FromPath[str]) -> object:
+        provider = await _connected(code[:200])
+        await sign_in_providers.remove_provider(provider["code"], actor=request.scope["user"])
+        return redirect(request, "/admin/sign-in", notice="district-sign-in-removed")
