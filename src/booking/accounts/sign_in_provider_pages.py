@@ -78,8 +78,8 @@ class SignInProvidersController(Controller):
         except NotFound:
             errors = {"district": "Choose a district from the list."}
         except ProviderUnreachable as error:
-            errors = {"issuer": f"{error.message} Check the issuer URL: the provider must answer at "
-                                "that address followed by /.well-known/openid-configuration."}
+            errors = {"issuer": f"The provider did not answer as expected: {error.message} Check the issuer URL: "
+                                "the provider must answer at that address followed by /.well-known/openid-configuration."}
         except Conflict as error:
             errors = {"domains": error.message}
         else:
