@@ -4,6 +4,7 @@ provider on loopback (tests/oidc_provider.py), on both engines."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -233,3 +234,47 @@ async def test_no_offer_for_a_password_account_or_when_the_provider_does_not_ans
     down = await post_form(client, "/sign-out", {}, token_from="/account")
     assert down.status_code == 303 and down.headers["location"] == "/?notice=signed-out"
     assert await UserSession.count() == 0
+
+
+# --- Two districts claiming one domain at once ------------------------------------------------------------------
+
+async def test_a_domain_claimed_by_a_transaction_still_open_is_a_conflict_once_it_commits(db, settings, oidc_provider):
+    """The race of two `booking sso set`, made certain: another district's claim is written but not committed
+    when ours checks. PostgreSQL: our check cannot see it, our insert waits on the unique index, then fails;
+    SQLite: our BEGIN IMMEDIATE waits for the writer, then our check sees it. Either way: a Conflict, nothing kept."""
+    from booking.errors import Conflict
+
+    egusd = (await find_district("EGUSD"))["id"]
+    claim = f"INSERT INTO district_sign_in_domain (domain, district) VALUES ('shared.example.org', {egusd})"
+    if settings.database_url.startswith("sqlite"):
+        import sqlite3
+
+        from booking.db import sqlite_path_from_url
+
+        other = sqlite3.connect(sqlite_path_from_url(settings.database_url), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute(claim)
+        commit, close = (lambda: other.execute("COMMIT")), other.close
+    else:
+        import asyncpg
+
+        other = await asyncpg.connect(settings.database_url)
+        transaction = other.transaction()
+        await transaction.start()
+        await other.execute(claim)
+        commit, close = transaction.commit, other.close
+    ours = asyncio.ensure_future(set_provider("FCUSD", oidc_provider.issuer, "client-fcusd", SECRET, "shared.example.org"))
+    try:
+        await asyncio.sleep(1.5)
+        assert not ours.done(), "our set_provider should be waiting for the other transaction"
+        result = commit()
+        if asyncio.iscoroutine(result):
+            await result
+        with pytest.raises(Conflict, match="claimed by another district"):
+            await ours
+    finally:
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
+    assert [row["code"] for row in await providers()] == []
+    assert [(d["domain"], d["district"]) for d in await DistrictSignInDomain.select()] == [("shared.example.org", egusd)]

@@ -3,6 +3,13 @@ real OpenID Connect provider on loopback (tests/oidc_provider.py), on both engin
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import http.server
+import json
+import threading
+
+import httpx
 import pytest
 
 from booking.accounts.sign_in_secrets import decrypt_client_secret
@@ -85,3 +92,47 @@ def test_remove_disconnects_the_district_and_frees_its_domains(booking, database
 def test_an_unknown_district_is_refused(booking, database_url, oidc_provider):
     assert_refused(sso_set(booking, oidc_provider.issuer, district="NOPE"), "NOPE")
     assert_refused(booking("sso", "remove", "--district", "NOPE"), "NOPE")
+
+
+@contextlib.contextmanager
+def discovery_naming(issuer_document: dict):
+    """A tiny loopback server whose discovery document names another issuer than its own address."""
+    body = json.dumps(issuer_document).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            self.send_response(200 if self.path == "/.well-known/openid-configuration" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused_and_nothing_is_stored(booking, database_url, oidc_provider):
+    # The real provider's document, served from another address: a relying party must refuse it (Discovery 1.0, 4.3).
+    document = httpx.get(f"{oidc_provider.issuer}/.well-known/openid-configuration", trust_env=False, timeout=10).json()
+    with discovery_naming(document) as impostor:
+        assert_refused(sso_set(booking, impostor), "does not describe the issuer")
+    assert stored(database_url) == [] and stored_domains(database_url) == []
+
+
+def test_two_districts_racing_for_the_same_domain_one_wins_the_other_exits_2(booking, database_url, oidc_provider):
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda district: sso_set(booking, oidc_provider.issuer, district=district,
+                                                          domains="shared.example.org"), ["EGUSD", "FCUSD"]))
+    assert sorted(result.returncode for result in results) == [0, 2], [(r.returncode, r.stderr) for r in results]
+    loser = next(result for result in results if result.returncode == 2)
+    assert_refused(loser, "claimed by another district")
+    [(domain, winner)] = stored_domains(database_url)
+    assert domain == "shared.example.org" and [row["code"] for row in stored(database_url)] == [winner]
