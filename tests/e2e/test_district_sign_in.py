@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import run_cli
+from tests.e2e.conftest import AXE_PATH, AXE_TAGS, FAILING_IMPACTS
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +53,22 @@ def test_a_teacher_signs_in_with_the_district_account_and_lands_on_their_home(un
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Maria Lopez")
     expect(page.get_by_role("banner")).to_contain_text("Signed in as Maria Lopez")
     screenshot(page, "home-after-district-sign-in")
+
+    # Signing out ends our session and offers the district's own sign-out (the provider has an end_session_endpoint).
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are signed out")
+    expect(page.get_by_role("banner")).not_to_contain_text("Signed in as")
+    assert_no_axe_violations(page)  # this context has no auditor (see unaudited_page): audit our page here
+    page.get_by_role("link", name="Also sign out of your district account").click()
+    page.wait_for_url(f"{oidc_provider.issuer}/oauth2/end_session?**")
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url("**/sign-in")  # back on our sign-in page
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def assert_no_axe_violations(page) -> None:
+    page.evaluate(AXE_PATH.read_text())  # through DevTools, as the suite's auditor does: our CSP refuses inline scripts
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+                           AXE_TAGS)
+    failing = [(v["id"], v["help"]) for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
+    assert not failing, failing
