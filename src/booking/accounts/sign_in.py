@@ -93,7 +93,8 @@ async def sign_in_with_password(
                                "password": "Enter your password." if not password else ""}.items() if v}
         )
     user = await find_user_by_email(email)
-    if await password_sign_in_is_off(email):
+    district_only = await password_sign_in_is_off(email)
+    if district_only:
         # Refused before the password is looked at, and not counted against the limits: it is not a guess.
         # The email-first page already tells anyone that this domain signs in with its district.
         # Administrators keep their password (to get in while the district's provider is down); when theirs
@@ -111,7 +112,7 @@ async def sign_in_with_password(
         # Settled whatever happens (an error counts as a failure): only failures stay counted.
         await rate_limit.settle(checks, failed=not accepted)
     if not accepted:
-        if user and user["role"] == "admin" and await password_sign_in_is_off(email):
+        if district_only:  # an administrator's wrong password: the same answer as everyone's
             raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
         raise SignInFailed("That email and password do not match an active account.")
     if needs_rehash(password_hash):
