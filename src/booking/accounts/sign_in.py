@@ -68,9 +68,8 @@ class PasswordSignInOff(DomainError):
 
 
 PASSWORD_SIGN_IN_OFF_MESSAGE = (
-    "Your district turned off password sign-in for its addresses. "
-    "Sign in with your district account instead (enter your email under \u201cWith your district account\u201d), "
-    "or ask for a sign-in link by email.")
+    "Your district turned off password sign-in for its addresses. Sign in with your district account instead: "
+    "start again at Sign in with your email and press Continue. Or email yourself a sign-in link.")
 
 
 class LinkInvalid(DomainError):
