@@ -9,6 +9,7 @@ from piccolo.columns import Text, Varchar
 
 from booking.accounts.email_change import request_email_change
 from booking.accounts.sessions import start_session
+from booking.accounts.sign_in_providers import set_provider
 from booking.accounts.tables import User
 from booking.db import all_tables
 from booking.demo import load_demo_data
@@ -33,8 +34,11 @@ SCALE = int(os.environ.get("BOOKING_FUZZ_SCALE", "1"))
 SEED = int(os.environ.get("BOOKING_FUZZ_SEED") or (12 if SCALE == 1 else random.randrange(1_000_000)))
 
 
-async def test_form_fuzzer_finds_no_server_error(app, client, engine_kind):
+async def test_form_fuzzer_finds_no_server_error(app, client, engine_kind, oidc_provider):
     await load_demo_data()
+    # A district connected to its provider (the real one on loopback): the admin's district sign-in page then
+    # shows its password sign-in and disconnect forms, and the connect form starts from a reachable issuer.
+    await set_provider("EGUSD", oidc_provider.issuer, "fuzz-client", "fuzz-client-secret", "fuzz-egusd.example")
     # By id: the fuzz may well change a person's email on their profile page.
     user_ids = {role: (await User.select(User.id).where(User.email == email).first())["id"]
                 for role, email in ROLE_EMAILS.items() if email}
