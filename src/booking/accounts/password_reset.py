@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.accounts import rate_limit
-from booking.accounts.passwords import hash_password, validate_new_password, verify_password
+from booking.accounts.passwords import hashed, password_matches, validate_new_password
 from booking.accounts.api_tokens import revoke_all_api_tokens
 from booking.accounts.sessions import end_all_sessions, end_other_sessions
 from booking.accounts.sign_in import (
@@ -44,9 +44,10 @@ async def reset_password(token: str, new_password: str, confirmation: str) -> in
     validate_new_password(new_password)
     if new_password != confirmation:
         raise InvalidInput({"confirmation": "The two passwords are not the same."})
+    new_hash = await hashed(new_password)  # before the transaction: a hash must not hold the database
     async with write_transaction():
         user_id = await consume_one_time_token(token, "password_reset")
-        await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
+        await User.update({User.password_hash: new_hash}).where(User.id == user_id)
         await mark_email_confirmed(user_id, utc_now())  # the reset link went to this address: it is theirs
         await end_all_sessions(user_id)
         await revoke_all_api_tokens(user_id)
@@ -61,13 +62,14 @@ async def change_password(
     """Also signs out every other browser of this person and revokes their API tokens: whoever
     learnt the old password (or a session or token it gave) loses access with it."""
     user = await User.select(User.password_hash, User.email, User.name).where(User.id == user_id).first()
-    if user["password_hash"] and not verify_password(user["password_hash"], current_password):
+    if user["password_hash"] and not await password_matches(user["password_hash"], current_password):
         raise InvalidInput({"current_password": "That is not your current password."})
     validate_new_password(new_password, field="new_password")
     if new_password != confirmation:
         raise InvalidInput({"confirmation": "The two passwords are not the same."})
+    new_hash = await hashed(new_password)
     async with write_transaction():
-        await User.update({User.password_hash: hash_password(new_password)}).where(User.id == user_id)
+        await User.update({User.password_hash: new_hash}).where(User.id == user_id)
         await end_other_sessions(user_id, keep_session_token)
         await revoke_all_api_tokens(user_id)
         await enqueue_email(user["email"], "password_changed", {"name": user["name"]})

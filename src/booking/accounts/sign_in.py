@@ -6,7 +6,7 @@ import datetime as dt
 
 from booking.accounts import rate_limit
 from booking.accounts.rate_limit import Rule
-from booking.accounts.passwords import hash_password, needs_rehash, verify_password
+from booking.accounts.passwords import hashed, needs_rehash, password_matches
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.sign_in_providers import password_sign_in_is_off
 from booking.accounts.tables import OneTimeToken, User
@@ -106,7 +106,7 @@ async def sign_in_with_password(
     password_hash = user["password_hash"] if user else None
     accepted = False
     try:
-        accepted = verify_password(password_hash, password) and bool(user["is_active"])
+        accepted = await password_matches(password_hash, password) and bool(user["is_active"])
     finally:
         # Settled whatever happens (an error counts as a failure): only failures stay counted.
         await rate_limit.settle(checks, failed=not accepted)
@@ -115,7 +115,8 @@ async def sign_in_with_password(
             raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
         raise SignInFailed("That email and password do not match an active account.")
     if needs_rehash(password_hash):
-        await User.update({User.password_hash: hash_password(password)}).where(User.id == user["id"])
+        new_hash = await hashed(password)
+        await User.update({User.password_hash: new_hash}).where(User.id == user["id"])
     return user["id"]
 
 

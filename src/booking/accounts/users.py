@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from booking.accounts.districts import check_school_in_district
-from booking.accounts.passwords import hash_password, validate_new_password
+from booking.accounts.passwords import hashed, validate_new_password
 from booking.accounts.tables import ROLES, District, User
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -82,6 +82,7 @@ async def create_user(
     email = validate_email(email)
     await validate_role_district(role, district_id)
     await check_school_in_district(school_id, district_id)
+    password_hash = await hashed(password) if password else None  # outside the transaction: see passwords.py
     async with write_transaction():
         if await User.exists().where(User.email == email):
             raise Conflict(f"An account with the email {email} already exists.", code="email_taken")
@@ -92,7 +93,7 @@ async def create_user(
             district=district_id,
             school=school_id,
             job_title=job_title.strip()[:200],
-            password_hash=hash_password(password) if password else None,
+            password_hash=password_hash,
         )
         await row.save()
     return await get_user(row.id)
