@@ -180,7 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stop.set()
             if worker is not None:
                 await worker
-            if engine.engine_type == "postgres" and getattr(engine, "pool", None) is not None:
+            if getattr(engine, "pool", None) is not None:  # PostgreSQL's pool, SQLite's idle connections
                 await engine.close_connection_pool()
 
     app = Litestar(

@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 from urllib.parse import urlsplit
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
 
 from booking.errors import Busy
@@ -50,9 +51,106 @@ def sqlite_path_from_url(url: str) -> str:
     return rest
 
 
+class PooledSQLiteEngine(SQLiteEngine):
+    """piccolo's SQLite engine, keeping its connections open.
+
+    piccolo opens a new aiosqlite connection (a new thread, a file open and a PRAGMA) for every query
+    outside a transaction and for every transaction, and sends `PRAGMA foreign_keys = 1` before every
+    query inside one: under a burst of registrations that was a third of the time spent holding the
+    writer lock. Here a few idle connections are kept (each already has its PRAGMA) and lent to the
+    next query or transaction. A connection whose commit or rollback failed is closed, never lent again.
+
+    The connections' threads are daemons, so an engine nobody closes (a CLI command, a script) never
+    keeps the process alive; the app and the test fixtures close the idle ones (`close_connection_pool`).
+    """
+
+    IDLE_CONNECTIONS = 8
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pool: list[aiosqlite.Connection] = []  # idle, open connections ("pool": what the fixtures close)
+
+    async def _open(self) -> aiosqlite.Connection:
+        pending = aiosqlite.connect(**self.connection_kwargs)
+        pending._thread.daemon = True  # aiosqlite 0.22 (pinned): its worker thread, not yet started
+        connection = await pending
+        connection.row_factory = dict_factory
+        await connection.execute("PRAGMA foreign_keys = 1")
+        return connection
+
+    async def lend(self) -> aiosqlite.Connection:
+        return self.pool.pop() if self.pool else await self._open()
+
+    async def give_back(self, connection: aiosqlite.Connection, healthy: bool) -> None:
+        if healthy and len(self.pool) < self.IDLE_CONNECTIONS:
+            self.pool.append(connection)
+        else:
+            await connection.close()
+
+    async def start_connection_pool(self, **_) -> None:
+        """Connections open on demand."""
+
+    async def close_connection_pool(self) -> None:
+        idle, self.pool = self.pool, []
+        for connection in idle:
+            await connection.close()
+
+    async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
+        connection = await self.lend()
+        healthy = False
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                await connection.commit()
+                rows = await cursor.fetchall()
+            healthy = True
+            return rows
+        finally:
+            await self.give_back(connection, healthy)
+
+    async def _run_in_existing_connection(self, connection, query: str, args=None, query_type: str = "generic", table=None):
+        # The connection got its PRAGMA and row factory when it was opened (SQLite >= 3.35: RETURNING works).
+        async with connection.execute(query, args or []) as cursor:
+            return await cursor.fetchall()
+
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True):
+        return _PooledSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+
+class _PooledSQLiteTransaction(SQLiteTransaction):
+    """A transaction on a lent connection, given back (or closed, after an error) when it ends."""
+
+    async def __aenter__(self):
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.engine.lend()
+        try:
+            await self.begin()
+        except BaseException:
+            await self.engine.give_back(self.connection, healthy=False)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        healthy = False
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+            healthy = True  # committed or rolled back: the connection is out of its transaction
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self.engine.give_back(self.connection, healthy)
+        return exception is None
+
+
 def engine_from_url(url: str) -> Engine:
     if url.startswith("sqlite:"):
-        return SQLiteEngine(path=sqlite_path_from_url(url), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+        return PooledSQLiteEngine(path=sqlite_path_from_url(url), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError(f"unsupported database URL {url!r}")
