@@ -9,6 +9,7 @@ UPDATE` on the rows a use case guards (`lock_rows_for_update`). Use cases call
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import weakref
 from contextlib import asynccontextmanager
@@ -57,18 +58,21 @@ class PooledSQLiteEngine(SQLiteEngine):
     piccolo opens a new aiosqlite connection (a new thread, a file open and a PRAGMA) for every query
     outside a transaction and for every transaction, and sends `PRAGMA foreign_keys = 1` before every
     query inside one: under a burst of registrations that was a third of the time spent holding the
-    writer lock. Here a few idle connections are kept (each already has its PRAGMA) and lent to the
-    next query or transaction. A connection whose commit or rollback failed is closed, never lent again.
+    writer lock. Here at most MAX_CONNECTIONS stay open (each with its PRAGMA done) and are lent to
+    the next query or transaction; when all are lent, a query waits its turn. A connection whose
+    commit or rollback failed is closed, never lent again.
 
     The connections' threads are daemons, so an engine nobody closes (a CLI command, a script) never
     keeps the process alive; the app and the test fixtures close the idle ones (`close_connection_pool`).
     """
 
-    IDLE_CONNECTIONS = 8
+    MAX_CONNECTIONS = 8  # more threads than this only contend for two cores; a query waits for a free one
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.pool: list[aiosqlite.Connection] = []  # idle, open connections ("pool": what the fixtures close)
+        self._opened = 0  # lent or idle
+        self._waiters: collections.deque[asyncio.Future] = collections.deque()
 
     async def _open(self) -> aiosqlite.Connection:
         pending = aiosqlite.connect(**self.connection_kwargs)
@@ -79,19 +83,53 @@ class PooledSQLiteEngine(SQLiteEngine):
         return connection
 
     async def lend(self) -> aiosqlite.Connection:
-        return self.pool.pop() if self.pool else await self._open()
+        if self.pool:
+            return self.pool.pop()
+        if self._opened >= self.MAX_CONNECTIONS:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                connection = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():  # handed one just as we were cancelled
+                    self._hand_on(waiter.result())
+                raise
+            if connection is not None:
+                return connection
+            # None: a connection was closed, so this waiter may open its own (already counted)
+        else:
+            self._opened += 1
+        try:
+            return await self._open()
+        except BaseException:
+            self._hand_on(None)
+            raise
+
+    def _hand_on(self, connection: aiosqlite.Connection | None) -> None:
+        """Give a connection (or, None, the right to open one) to the first waiter; else keep it idle."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is None:
+            self._opened -= 1
+        else:
+            self.pool.append(connection)
 
     async def give_back(self, connection: aiosqlite.Connection, healthy: bool) -> None:
-        if healthy and len(self.pool) < self.IDLE_CONNECTIONS:
-            self.pool.append(connection)
-        else:
-            await connection.close()
+        if healthy:
+            self._hand_on(connection)
+            return
+        self._hand_on(None)
+        await connection.close()
 
     async def start_connection_pool(self, **_) -> None:
         """Connections open on demand."""
 
     async def close_connection_pool(self) -> None:
         idle, self.pool = self.pool, []
+        self._opened -= len(idle)
         for connection in idle:
             await connection.close()
 

@@ -61,3 +61,37 @@ async def seat_counts_for(offering: dict, now: dt.datetime | None = None) -> Sea
 
 def hold_is_live(registration: dict, now: dt.datetime) -> bool:
     return registration["status"] in HOLD_STATUSES and registration["hold_expires_at"] is not None and registration["hold_expires_at"] > now
+
+
+@dataclass(frozen=True)
+class SeatSituation:
+    """What deciding one person's seat needs, read in one query under the offering's lock."""
+
+    counts: SeatCounts
+    expired_holds: int  # holds that ran out and are not yet recorded as ended
+    last_waitlist_rank: int | None
+    already_registered: bool  # the person has a live registration here
+
+
+_SITUATION_SQL = (
+    "SELECT "
+    "SUM(CASE WHEN status = 'confirmed' THEN 1 ELSE 0 END) AS confirmed, "
+    "SUM(CASE WHEN status IN ('offered', 'pending_payment', 'pending_approval') AND hold_expires_at > {} THEN 1 ELSE 0 END) AS held, "
+    "SUM(CASE WHEN status IN ('offered', 'pending_payment', 'pending_approval') AND hold_expires_at <= {} THEN 1 ELSE 0 END) AS expired, "
+    "SUM(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END) AS waitlisted, "
+    "MAX(CASE WHEN status = 'waitlisted' THEN waitlist_rank END) AS last_rank, "
+    "SUM(CASE WHEN attendee = {} AND status <> 'cancelled' THEN 1 ELSE 0 END) AS theirs "
+    "FROM registration WHERE offering = {}"
+)
+
+
+async def seat_situation(offering: dict, attendee_id: int, now: dt.datetime) -> SeatSituation:
+    """Seat counts, expired holds, the end of the waiting list and whether the person is already registered."""
+    [row] = await Registration.raw(_SITUATION_SQL, now, now, attendee_id, offering["id"])
+    return SeatSituation(
+        counts=SeatCounts(capacity=offering["capacity"], confirmed=int(row["confirmed"] or 0), held=int(row["held"] or 0),
+                          waitlisted=int(row["waitlisted"] or 0)),
+        expired_holds=int(row["expired"] or 0),
+        last_waitlist_rank=None if row["last_rank"] is None else int(row["last_rank"]),
+        already_registered=bool(row["theirs"]),
+    )

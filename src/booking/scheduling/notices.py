@@ -10,20 +10,22 @@ from booking.scheduling.tables import Registration
 
 
 async def notify_attendee(registration: dict, offering: dict, template: str, *, invite: InviteKind | None = None,
-                          **extra) -> None:
+                          attendee: dict | None = None, **extra) -> None:
     """Email the registrant; `invite` attaches a calendar invite for the offering's scheduled sessions.
 
     "request" when the seat has just been confirmed (if the person takes invites; the registration
     then remembers it was invited); "cancel" when a confirmed registration has ended (only if it
     was invited: the sessions still take place, so the CANCEL outranks the last REQUEST by one).
-    The caller says which, because only it knows whether the seat was confirmed.
+    The caller says which, because only it knows whether the seat was confirmed. `attendee` (email,
+    name, calendar_invites), when the caller has read it already, saves a query under the lock.
     """
-    attendee = await User.select(User.email, User.name, User.calendar_invites).where(User.id == registration["attendee"]).first()
+    if attendee is None:
+        attendee = await User.select(User.email, User.name, User.calendar_invites).where(User.id == registration["attendee"]).first()
     sessions = offering.get("sessions") or await sessions_of([offering["id"]])
     attachment = None
     if invite == "request" and attendee["calendar_invites"]:
         attachment = request_invite(registration["id"], offering, sessions, (attendee["name"], attendee["email"]))
-        if attachment is not None:
+        if attachment is not None and not registration.get("calendar_invited"):
             await Registration.update({Registration.calendar_invited: True}).where(Registration.id == registration["id"])
     elif invite == "cancel" and await was_invited(registration["id"]):
         attachment = registration_ended_invite(registration["id"], offering, sessions, (attendee["name"], attendee["email"]))

@@ -22,7 +22,7 @@ from booking.observability.metrics import counts_registrations
 from booking.payments.cancelled_seats import refuse_card_while_district_billed
 from booking.payments.checkout import CARD_HOLD
 from booking.payments.gateway import card_payments_available
-from booking.scheduling.capacity import seat_counts_for
+from booking.scheduling.capacity import seat_situation
 from booking.scheduling.notices import notify_attendee, notify_coordinators_of_approval
 from booking.scheduling.registration_lifecycle import S, insert_registration
 from booking.scheduling.tables import PAYERS, Registration
@@ -48,10 +48,13 @@ class RegistrationOutcome:
     account_created: bool = False
 
 
-async def _resolve_attendee(actor: Actor, request: RegistrationRequest) -> tuple[dict, bool]:
+async def _find_attendee(actor: Actor, request: RegistrationRequest) -> tuple[dict | None, str, str]:
+    """The person to register (None: a newcomer to create), with their checked email and name.
+
+    Read before the offering's lock: who the person is does not decide the seat."""
     if request.attendee_email is None:
         user = await User.select().where(User.id == actor.id).first()
-        return user, False
+        return user, user["email"], user["name"]
     if not (actor.is_staff or actor.is_coordinator):
         raise Forbidden("Only staff and district coordinators register other people.")
     email = validate_email(request.attendee_email, "attendee.email")
@@ -59,13 +62,16 @@ async def _resolve_attendee(actor: Actor, request: RegistrationRequest) -> tuple
     if existing is not None:
         if actor.is_coordinator and existing["district"] != actor.district_id:
             raise Forbidden("That person belongs to another district; their own coordinator registers them.")
-        return existing, False
-    name = validate_name(request.attendee_name or "", "attendee.name")
-    # A newcomer registered by a coordinator joins the coordinator's district.
+        return existing, email, existing["name"]
+    return None, email, validate_name(request.attendee_name or "", "attendee.name")
+
+
+async def _create_attendee(actor: Actor, email: str, name: str) -> dict:
+    """A newcomer registered by staff or a coordinator (a coordinator's newcomer joins their district)."""
     created = await create_user(email=email, name=name, role="attendee",
                                 district_id=actor.district_id if actor.is_coordinator else None)
     await enqueue_email(email, "account_created", {"name": name, "registered_by": actor.name})
-    return created, True
+    return created
 
 
 def _default_payer(actor: Actor, attendee: dict, price: int, for_self: bool) -> str:
@@ -132,35 +138,44 @@ async def overlap_warnings(attendee_id: int, offering_id: int) -> list[str]:
 
 @counts_registrations
 async def register(actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None) -> RegistrationOutcome:
+    """Everything that does not decide the seat is read before the offering's lock (the person, their
+    district, the sessions); under the lock: the offering, one query for the seat situation, the insert
+    with its history row, and the email in the outbox. A burst for one offering queues on that lock."""
     now = now or utc_now()
     po_number = " ".join((request.po_number or "").split())
     if len(po_number) > PO_NUMBER_MAX:
         raise InvalidInput({"po_number": f"A PO number has at most {PO_NUMBER_MAX} characters."})
+    attendee, attendee_email, attendee_name = await _find_attendee(actor, request)
+    if attendee is not None and not attendee["is_active"]:
+        raise Conflict("That account is deactivated.", code="inactive_account")
+    district = None
+    if attendee is not None and attendee["district"] is not None:
+        district = await District.select().where(District.id == attendee["district"]).first()
+    sessions = await sessions_of([offering_id])
+    created = attendee is None
     async with write_transaction():
-        attendee, created = await _resolve_attendee(actor, request)
-        if not attendee["is_active"]:
-            raise Conflict("That account is deactivated.", code="inactive_account")
+        if attendee is None:
+            attendee = await _create_attendee(actor, attendee_email, attendee_name)
+            if attendee["district"] is not None:
+                district = await District.select().where(District.id == attendee["district"]).first()
         offering = await lock_offering(offering_id)
         if offering["status"] == "draft" and not actor.is_staff:
             raise NotFound("No such workshop.")
         check_window(offering, actor, now)
-        sessions = await sessions_of([offering_id])
-        district = None
-        if attendee["district"] is not None:
-            district = await District.select().where(District.id == attendee["district"]).first()
         price = price_for_district(offering, district)
         for_self = request.attendee_email is None or attendee["id"] == actor.id
         payer = check_payer(request.payer or _default_payer(actor, attendee, price, for_self), price, attendee)
-        # Free seats go to the waiting list first: nobody jumps the queue.
-        await promote_waitlist(offering, now)
-        if await Registration.exists().where(
-            (Registration.offering == offering_id) & (Registration.attendee == attendee["id"]) & (Registration.status != S.CANCELLED.value)
-        ):
+        situation = await seat_situation(offering, attendee["id"], now)
+        if situation.expired_holds or (situation.counts.seats_left > 0 and situation.counts.waitlisted > 0):
+            # Free seats go to the waiting list first: nobody jumps the queue.
+            await promote_waitlist(offering, now)
+            situation = await seat_situation(offering, attendee["id"], now)
+        if situation.already_registered:
             raise Conflict(f"{attendee['name']} is already registered for this workshop.", code="already_registered")
         if payer == "card":
             # The district may still answer for an earlier, invoiced seat of this person here: never both.
             await refuse_card_while_district_billed(attendee["id"], offering_id)
-        counts = await seat_counts_for(offering, now)
+        counts = situation.counts
         values = {
             "offering": offering_id, "attendee": attendee["id"], "registered_by": actor.id, "payer": payer,
             "po_number": po_number, "amount_cents": price, "created_at": now,
@@ -181,7 +196,11 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
                 status = S.CONFIRMED
         else:
             status = S.WAITLISTED
-        registration = await insert_registration(values, status, now=now, hold_expires_at=hold, actor_id=actor.id)
+        # A confirmed seat's email carries a calendar invite when the person takes them and a session is scheduled.
+        values["calendar_invited"] = (status == S.CONFIRMED and bool(attendee["calendar_invites"])
+                                      and any(session["status"] == "scheduled" for session in sessions))
+        registration = await insert_registration(values, status, now=now, hold_expires_at=hold, actor_id=actor.id,
+                                                 last_waitlist_rank=situation.last_waitlist_rank)
         position = None
         if registration["status"] == S.WAITLISTED:
             position = counts.waitlisted + 1
@@ -190,7 +209,7 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
         if template is not None:
             await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
-                                  invite="request" if registration["status"] == S.CONFIRMED else None)
+                                  invite="request" if registration["status"] == S.CONFIRMED else None, attendee=attendee)
         if registration["status"] == S.PENDING_APPROVAL:
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)

@@ -200,18 +200,22 @@ def _fields_for(to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.da
 
 async def insert_registration(values: dict, status: str, *, now: dt.datetime, kind: str = "registered",
                               hold_expires_at: dt.datetime | None = None, actor_id: int | None = None,
-                              note: str = "") -> dict:
+                              note: str = "", last_waitlist_rank: int | None | object = ...) -> dict:
     """Insert a new registration in `status` (inside the caller's locked transaction); returns the row.
 
     `values` are the other columns (offering, attendee, payer, amounts, ...); the status columns
-    are this module's. A waiting-list place goes to the end of the offering's list."""
+    are this module's. A waiting-list place goes to the end of the offering's list: `last_waitlist_rank`
+    is that end when the caller already read it under the same lock (None: the list is empty)."""
     to = RegistrationStatus(status)
     if not allowed(kind, None, to):
         raise TransitionRefused(kind, None, to)
     row = {key: value for key, value in values.items() if key not in _STATUS_COLUMNS}
     row.update(_fields_for(to, now, hold_expires_at, ""), status=to.value, created_at=values.get("created_at", now))
     if to == S.WAITLISTED:
-        row["waitlist_rank"] = await _next_waitlist_rank(values["offering"])
+        if last_waitlist_rank is ...:
+            row["waitlist_rank"] = await _next_waitlist_rank(values["offering"])
+        else:
+            row["waitlist_rank"] = (last_waitlist_rank or 0) + 1
     inserted = await Registration.insert(Registration(**row)).returning(*Registration.all_columns())
     registration = inserted[0]
     await history.record(registration["id"], kind, to_status=to.value, actor_id=actor_id, note=note)

@@ -7,7 +7,7 @@ import datetime as dt
 from booking.accounts.actor import Actor
 from booking.catalog.tables import Offering
 from booking.clock import utc_now
-from booking.db import lock_rows_for_update, write_transaction
+from booking.db import in_transaction, is_postgres, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
@@ -21,8 +21,11 @@ __all__ = ["EXPIRED_HOLD_REASONS", "OFFER_WINDOW", "lock_offering", "promote_wai
 
 async def lock_offering(offering_id: int) -> dict:
     """Lock the offering row (PostgreSQL) inside the open write transaction and return it."""
-    await lock_rows_for_update(Offering, Offering.id == offering_id)
-    offering = await Offering.select().where(Offering.id == offering_id).first()
+    if not in_transaction():
+        raise RuntimeError("lock_offering() must run inside write_transaction()")
+    query = Offering.select().where(Offering.id == offering_id)
+    # SELECT ... FOR UPDATE reads the row it locks (one query); SQLite's BEGIN IMMEDIATE already holds the database.
+    offering = await (query.lock_rows() if is_postgres() else query).first()
     if offering is None:
         raise NotFound("No such workshop.")
     return offering
