@@ -249,17 +249,28 @@ def _decorate(row: dict, counts: SeatCounts, district: dict | None, signed_in: b
 async def browse_catalog(actor: Actor | None, query: CatalogQuery, now: dt.datetime | None = None) -> CatalogPage:
     now = now or utc_now()
     where = _catalog_where(query, now)
-    count_query = Offering.count()
-    rows_query = Offering.select(*OFFERING_COLUMNS)
-    for clause in where:
-        count_query = count_query.where(clause)
-        rows_query = rows_query.where(clause)
-    total = await count_query
+
+    def page_of_rows(number: int):
+        # The total comes with the page (a window count): the filters are evaluated once, not twice.
+        rows_query = Offering.select(*OFFERING_COLUMNS, QueryString("COUNT(*) OVER ()").as_alias("total_matching"))
+        for clause in where:
+            rows_query = rows_query.where(clause)
+        return rows_query.order_by(QueryString(_FIRST_SESSION_SQL)).order_by(Offering.id).limit(PAGE_SIZE).offset(
+            (number - 1) * PAGE_SIZE)
+
+    page = query.page
+    rows = await page_of_rows(page)
+    if rows:
+        total = int(rows[0]["total_matching"])
+    else:  # no results, or a page past the last one: count, and show the last page
+        count_query = Offering.count()
+        for clause in where:
+            count_query = count_query.where(clause)
+        total = await count_query
+        page = min(page, max(1, -(-total // PAGE_SIZE)))
+        if total:
+            rows = await page_of_rows(page)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(query.page, pages)
-    rows = await rows_query.order_by(QueryString(_FIRST_SESSION_SQL)).order_by(Offering.id).limit(PAGE_SIZE).offset(
-        (page - 1) * PAGE_SIZE
-    )
     sessions = await sessions_of([row["id"] for row in rows])
     by_offering: dict[int, list[dict]] = {}
     for session in sessions:
