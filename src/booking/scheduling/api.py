@@ -17,10 +17,11 @@ from booking.web.problem import problem_responses
 from booking.scheduling.registration_lifecycle import S
 
 
-async def registration_out(row: dict, warnings: list[str] | None = None) -> RegistrationOut:
+async def registration_out(row: dict, warnings: list[str] | None = None, position: int | None = None) -> RegistrationOut:
+    """`position`: the waiting-list place the caller already knows (register() counts it under the lock)."""
     return RegistrationOut(
         id=row["id"], offering_id=row["offering"], attendee_id=row["attendee"], status=row["status"],
-        waitlist_position=await waitlist_position(row), checkout_url=None, payer=row["payer"],
+        waitlist_position=position if position is not None else await waitlist_position(row), checkout_url=None, payer=row["payer"],
         amount_cents=row["amount_cents"], amount_paid_cents=row["amount_paid_cents"],
         hold_expires_at=row["hold_expires_at"], created_at=row["created_at"], warnings=warnings or [],
     )
@@ -46,7 +47,7 @@ class RegistrationsApi(Controller):
                 checkout_url = await start_registration_checkout(outcome.registration["id"])
             except PaymentUnavailable as error:
                 warnings.append(f"{error.message} Your seat is held until the hold expires; pay from your registration page.")
-        out = await registration_out(outcome.registration, warnings)
+        out = await registration_out(outcome.registration, warnings, position=outcome.waitlist_position)
         out.waitlist_position = outcome.waitlist_position
         out.checkout_url = checkout_url
         return out
