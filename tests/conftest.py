@@ -3,6 +3,8 @@
 Every database test runs on SQLite and, when BOOKING_TEST_DATABASE_URL is set, on
 PostgreSQL, through real connections. Each engine is migrated once per run by the real
 `booking migrate` command; each test starts from empty tables plus the reference data.
+A worker builds the app once per engine (fixture `app`) and reuses it: the app keeps nothing
+of a test, and each test's settings are the current ones while it runs.
 """
 
 from __future__ import annotations
