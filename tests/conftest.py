@@ -214,8 +214,9 @@ async def _empty_all_tables(engine) -> None:
 def _forget_a_pool_of_another_loop(engine) -> None:
     """A pool belongs to the event loop of the test that started it; a test that ended without closing it
     (its lifespan cut short) must not hand it to the next test's loop. A fresh engine per test used to
-    drop it the same way."""
-    if getattr(engine, "pool", None) is not None:
+    drop it the same way. (SQLite's engine keeps open connections of its own, usable from any loop, which the
+    `db` fixture and the app's lifespan close: booking.db.PooledSQLiteEngine.)"""
+    if engine.engine_type == "postgres" and getattr(engine, "pool", None) is not None:
         engine.pool = None
 
 
