@@ -25,7 +25,7 @@ async def _booking_with_links(coordinator_row: dict, school_name: str) -> tuple[
     from tests.workshop_factory import staff_actor
 
     staff = await staff_actor()
-    season = await make_season(staff, weeks=1, first=30, name=f"Family forms season {school_name}")
+    season = await make_season(staff, weeks=1, first=30, name=f"Family forms season {school_name}")  # week 30: its own (scholarships: 34)
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school = await make_school("EGUSD", school_name)
     coordinator = Actor.from_row(coordinator_row)

@@ -24,8 +24,8 @@ async def _booked_week(staff: dict, coordinator: dict, season_name: str, school_
     from booking.slypark.tables import Season
     from tests.slypark.slypark_factory import make_school, make_season
 
-    # Weeks of their own: a night's beds belong to one season, and other browser tests book weeks 10 to 12.
-    season = await make_season(Actor.from_row(staff), weeks=1, first=30, name=season_name)
+    # Weeks of their own: a night's beds belong to one season; other browser tests book weeks 10 to 12 and 30.
+    season = await make_season(Actor.from_row(staff), weeks=1, first=34, name=season_name)
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school_id = await make_school("EGUSD", school_name)
     booking_id = await book_remaining(Actor.from_row(coordinator), season["weeks"][0], school_id, Headcount(10, 10, 2),
