@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, get
 
 from booking.db import database_kind, ping
+from booking.web.homes import home_sections
 from booking.web.pages import page
 
 
@@ -13,7 +14,9 @@ class HomeController(Controller):
 
     @get("/")
     async def home(self, request: Request) -> object:
-        return page(request, "home.html")
+        actor = request.scope.get("user")
+        sections = await home_sections(actor) if actor is not None else []
+        return page(request, "home.html", sections=sections)
 
     @get("/healthz", cache_control=None)
     async def healthz(self) -> dict:
