@@ -17,7 +17,7 @@ PHONE = {"width": 390, "height": 844}
 PHONE_HEADER_MAX_PX = 120
 
 
-def on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, link_name: str) -> None:
+def on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, link_name: str, screenshot=None) -> None:
     """At 390×844: the header (with its collapsed menu) fits in 120 px; Enter opens the menu, Tab reaches its first
     link, Escape closes it and gives focus back to the button; then the menu is used to go to `link_name`."""
     page.set_viewport_size(PHONE)
@@ -39,6 +39,8 @@ def on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, link_name:
     expect(menu.get_by_role("link", name="Home")).to_be_hidden()
     page.keyboard.press("Space")
     expect(button).to_have_attribute("aria-expanded", "true")
+    if screenshot:
+        screenshot(page, "menu-open-phone")
     menu.get_by_role("link", name=link_name).click()
 
 
@@ -220,6 +222,6 @@ def test_an_admin_home_leads_to_people(page, make_person, sign_in_as, screenshot
     page.goto("/")
     page.set_viewport_size(PHONE)
     screenshot(page, "admin-home-phone")
-    on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, "People")
+    on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, "People", screenshot)
     expect(page.get_by_role("heading", level=1)).to_contain_text("People")
     screenshot(page, "admin-people-phone")

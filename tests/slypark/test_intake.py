@@ -169,3 +169,17 @@ async def test_a_released_booking_keeps_its_students(client):
     with pytest.raises(InvalidInput):
         await intake.save_grid(coordinator, booking_id, [intake.StudentInput("Ben", "", "boy")])
     assert [s["first_name"] for s in await Student.select().where(Student.booking == booking_id)] == ["Ana"]
+
+
+async def test_every_grid_field_is_named_by_its_column_and_its_student(client):
+    """Screen readers hear "Last name, student 2" on the second row (the inner loop's counter once made it "row 1"/"row 2")."""
+    booking_id, _ = await a_booking()
+    await as_role(client, "coordinator", "EGUSD")
+    page = (await client.get(f"/slypark/bookings/{booking_id}/students")).text
+    labels = dict(re.findall(r'<label class="visually-hidden intake-label" for="f-([a-z_]+-\d+)">(.*?)</label>', page))
+    plain = {key: re.sub(r"<[^>]+>", "", text) for key, text in labels.items()}
+    for column, words in (("first_name", "First name"), ("last_name", "Last name"), ("gender", "Gender"),
+                          ("dietary_needs", "Dietary needs"), ("medical_notes", "Medical notes")):
+        for index in (0, 1, 4):
+            assert plain[f"{column}-{index}"] == f"{words}, student {index + 1}"
+    assert '<th scope="row">Student 2</th>' in page
