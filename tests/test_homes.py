@@ -16,6 +16,7 @@ from booking.scheduling.pd_hours import complete_offering
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.slypark import allocation_runs
 from booking.slypark.bookings import Headcount, book_remaining
+from booking.slypark.intake import StudentInput, save_grid
 from booking.slypark.tables import Season
 from tests.factories import make_user, signed_in
 from tests.payments.money_factory import district_billed_seats, finance_actor, open_line_ids, set_billing_contact
@@ -107,6 +108,12 @@ async def test_a_coordinator_sees_approvals_offers_freezes_student_lists_and_inv
     bravo = await make_school("EGUSD", "Bravo Elementary")
     booked = await book_remaining(coordinator, season["weeks"][1], bravo, Headcount(5, 6, 1), lead_teacher_name="Dee",
                                   lead_teacher_email="dee@school.example")
+    # A week whose students are listed and whose families have not sent their health forms.
+    charlie = await make_school("EGUSD", "Charlie Elementary")
+    with_students = await book_remaining(coordinator, season["weeks"][1], charlie, Headcount(1, 1, 1), lead_teacher_name="Cy",
+                                         lead_teacher_email="cy@school.example")
+    await save_grid(coordinator, with_students, [StudentInput("Ana", "Lopez", "girl", "", ""),
+                                                 StudentInput("Ben", "Ng", "boy", "", "")])
     await set_billing_contact("EGUSD")
     await district_billed_seats(2, district="EGUSD")
     district_id = (await find_district("EGUSD"))["id"]
@@ -123,8 +130,10 @@ async def test_a_coordinator_sees_approvals_offers_freezes_student_lists_and_inv
     assert "Bravo Elementary" in freezes and "Headcount fixed on" in freezes
     intake = section(html, "intake")
     assert f'href="/slypark/bookings/{booked}/students"' in intake and "0 of 11 students listed" in intake
+    families = section(html, "families")
+    assert f'href="/slypark/bookings/{with_students}/families"' in families and "0 of 2 family forms in" in families
     invoices = section(html, "invoices")
-    assert f'href="/district/invoices/{invoice["id"]}"' in invoices and "$800.00 due" in text_of(invoices)  # two seats and the booked week's deposit
+    assert f'href="/district/invoices/{invoice["id"]}"' in invoices and "$900.00 due" in text_of(invoices)  # two seats and the booked weeks' deposits
 
 
 async def test_staff_see_today_this_week_filling_waiting_lists_and_allocation_steps(client):
@@ -189,7 +198,8 @@ async def test_every_home_with_nothing_to_do_says_so_in_one_calm_line(client):
         "coordinator": (("approvals", "No registrations wait for your approval."),
                         ("offers", "No Sly Park offers wait for an answer."),
                         ("freezes", "No headcount freezes in the next six weeks."),
-                        ("intake", "Every booked week has its student list."), ("invoices", "No invoices to pay.")),
+                        ("intake", "Every booked week has its student list."),
+                        ("families", "Every listed student's family form is in."), ("invoices", "No invoices to pay.")),
         "staff": (("today", "No sessions today."), ("week", "No more sessions this week."),
                   ("filling", "No workshop is nearly full or short of people."),
                   ("waiting", "Nobody is on a waiting list."), ("allocation", "No Sly Park season needs a step.")),

@@ -23,6 +23,7 @@ from booking.scheduling.my_learning import my_learning
 from booking.scheduling.transcript import transcript_for
 from booking.slypark.beds import holds_beds
 from booking.slypark.bookings import bookings_for, freeze_date
+from booking.slypark.family_links import links_of
 from booking.slypark.intake import student_count
 from booking.slypark.overview import season_rows
 from booking.slypark.seasons import get_season
@@ -150,6 +151,7 @@ async def coordinator_sections(actor: Actor, now: dt.datetime) -> list[Section]:
                      more_href="/slypark/bookings", more_text="Your Sly Park weeks")
     freezes = Section("freezes", "Headcount freeze dates", "No headcount freezes in the next six weeks.")
     intake = Section("intake", "Student lists missing", "Every booked week has its student list.")
+    families = Section("families", "Family health forms missing", "Every listed student's family form is in.")
     seasons: dict[int, dict] = {}
     for booking in await bookings_for(actor):
         week = f"{booking['school_name'] or booking['district_name']}, week of {booking['starts_on']:%b %-d, %Y}"
@@ -170,13 +172,18 @@ async def coordinator_sections(actor: Actor, now: dt.datetime) -> list[Section]:
         if listed < expected:
             intake.items.append(Item(week, f"/slypark/bookings/{booking['id']}/students",
                                      f"{listed} of {expected} students listed"))
+        if listed:
+            forms = await links_of(actor, booking["id"])
+            if forms.received < len(forms.rows):
+                families.items.append(Item(week, f"/slypark/bookings/{booking['id']}/families",
+                                           f"{forms.received} of {len(forms.rows)} family forms in"))
     invoices = Section("invoices", "Invoices to pay", "No invoices to pay.", more_href="/district/invoices",
                        more_text="All invoices")
     for row in (await list_district_invoices(actor, now)).to_pay:
         overdue = f" · {row.days_overdue} days overdue" if row.days_overdue else ""
         invoices.items.append(Item(f"Invoice {row.invoice['number']}", f"/district/invoices/{row.invoice['id']}",
                                    f"{money(row.balance.open_cents)} due {day_text(row.invoice['due_on'])}{overdue}"))
-    return [approvals, offers, freezes, intake, invoices]
+    return [approvals, offers, freezes, intake, families, invoices]
 
 
 # --- Staff ------------------------------------------------------------------------------------------
