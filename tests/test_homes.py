@@ -185,7 +185,7 @@ async def test_finance_see_invoices_to_issue_overdue_and_an_empty_day(client):
 async def test_admin_gets_people_and_settings_links_and_the_staff_sections(client):
     html = await home_of(client, await make_user("admin"))
     people = section(html, "people")
-    assert 'href="/admin/users"' in people and 'href="/admin/audit"' in people
+    assert 'href="/admin/users"' in people and 'href="/admin/audit"' in people and 'href="/admin/sign-in"' in people
     section(html, "today")
     section(html, "to_issue")
 

@@ -274,6 +274,7 @@ async def finance_sections(actor: Actor, now: dt.datetime) -> list[Section]:
 def admin_sections() -> list[Section]:
     people = Section("people", "People and settings", "", items=[
         Item("People and their roles", "/admin/users", "Add people, change roles and districts"),
+        Item("District sign-in", "/admin/sign-in", "Connect a district's own sign-in, password sign-in per district"),
         Item("Audit log", "/admin/audit", "Who changed what"),
         Item("Payment settings", "/finance/settings/payments", "Card payments and finance policies"),
     ])
