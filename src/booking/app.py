@@ -44,6 +44,7 @@ from booking.scheduling.approval_pages import ApprovalsController
 from booking.scheduling.pages import MyLearningController, RegistrationPagesController
 from booking.scheduling.api import RegistrationsApi
 from booking.scheduling.staff_pages import StaffRosterController
+from booking.scheduling.check_in_pages import CheckInController, DoorScreenController
 from booking.scheduling.transcript_pages import CertificateVerifyController, TranscriptController
 from booking.cohorts.progress_pages import CohortProgressController, CompletionLetterController
 from booking.cohorts.pages import CohortPagesController, MyApplicationsController
@@ -120,6 +121,8 @@ def route_handlers() -> list:
         OfferingsApi,
         RegistrationsApi,
         StaffRosterController,
+        DoorScreenController,
+        CheckInController,
         TranscriptController,
         CertificateVerifyController,
         CohortProgressController,

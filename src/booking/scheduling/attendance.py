@@ -21,7 +21,7 @@ from booking.catalog.offerings import get_offering, sessions_of
 from booking.catalog.tables import OfferingSession
 from booking.clock import to_local, utc_now
 from booking.db import write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from booking.scheduling.pd_hours import check_ids, recompute_registration
 from booking.scheduling.tables import Attendance, Registration
 from booking.scheduling.waitlist import lock_offering
@@ -470,3 +470,146 @@ async def roster_overview(actor: Actor, offering_id: int) -> RosterOverview:
         session_counts[session["id"]] = {key: statuses.count(key) for key in ATTENDANCE_STATUSES}
         session_counts[session["id"]]["unmarked"] = statuses.count(None)
     return RosterOverview(offering, entries, seats, session_counts)
+
+
+# --- Mark everyone present ------------------------------------------------------------------
+
+
+async def mark_all_present(actor: Actor, offering_id: int, session_id: int, now: dt.datetime | None = None) -> int:
+    """Everyone confirmed who has no mark yet for the session becomes present; returns how many.
+
+    Marks already set (an absence, an excuse) are kept: staff use this at the start of a session and then
+    untick the few who are missing; a second press must not undo those marks.
+    """
+    require_staff(actor)
+    check_ids(offering_id, session_id)
+    now = now or utc_now()
+    async with write_transaction():
+        offering = await lock_offering(offering_id)
+        check_can_take_attendance(offering)
+        await _scheduled_session(offering_id, session_id)
+        people = await confirmed_people(offering_id)
+        marks = await session_marks(session_id)
+        unmarked = [person["id"] for person in people if person["id"] not in marks]
+        for registration_id in unmarked:
+            await _upsert(session_id, registration_id, "present", actor.id, now)
+        if offering["status"] == "completed":
+            for registration_id in unmarked:
+                await recompute_registration(offering, registration_id, now, actor.id)
+    return len(unmarked)
+
+
+# --- Check-in at the door (QR code) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DoorSession:
+    offering: dict
+    session: dict
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+
+async def door_session(session_id: int) -> DoorSession:
+    """A scheduled session of a workshop that takes attendance, with its check-in window."""
+    from booking.catalog.tables import Offering
+    from booking.scheduling.door_codes import window_of
+
+    check_ids(session_id)
+    session = await OfferingSession.select().where(
+        (OfferingSession.id == session_id) & (OfferingSession.status == "scheduled")).first()
+    if session is None:
+        raise NotFound("No such session. Scan the code at the door again, or ask the staff at the door.")
+    offering = await Offering.select(Offering.id, Offering.title, Offering.status, Offering.kind).where(
+        Offering.id == session["offering"]).first()
+    if offering is None or offering["status"] not in ("published", "completed"):
+        raise NotFound("No such session. Scan the code at the door again, or ask the staff at the door.")
+    opens_at, closes_at = window_of(session)
+    return DoorSession(offering, session, opens_at, closes_at)
+
+
+def _window_problem(door: DoorSession, now: dt.datetime) -> Conflict | None:
+    if now < door.opens_at:
+        return Conflict(f"Check-in for this session opens at {to_local(door.opens_at):%-I:%M %p on %a %b %-d}, "
+                        "30 minutes before it starts.", code="check_in_not_open")
+    if now > door.closes_at:
+        return Conflict("This session has ended, so check-in is closed. Ask the workshop's staff to mark you present.",
+                        code="check_in_closed")
+    return None
+
+
+def _code_error(problem: str) -> DomainError:
+    if problem == "expired":
+        return Conflict("This check-in code has expired: the code at the door changes every few minutes. "
+                        "Scan the code at the door again.", code="check_in_code_expired")
+    return NotFound("This check-in code is not valid. Scan the code at the door again.")
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    door: DoorSession
+    name: str
+    already: bool
+
+
+async def check_in_preview(actor: Actor, session_id: int, code: str, now: dt.datetime | None = None) -> DoorSession:
+    """What the scanned code is for, refused early (expired code, closed window) so nobody taps in vain."""
+    from booking.scheduling.door_codes import code_problem
+
+    now = now or utc_now()
+    door = await door_session(session_id)
+    problem = code_problem(session_id, code, now)
+    if problem:
+        raise _code_error(problem)
+    if (error := _window_problem(door, now)) is not None:
+        raise error
+    return door
+
+
+async def check_in(actor: Actor, session_id: int, code: str, now: dt.datetime | None = None) -> CheckIn:
+    """Mark the signed-in person present for the session, once, during its window, if confirmed."""
+    from booking.scheduling.door_codes import code_problem
+
+    now = now or utc_now()
+    door = await door_session(session_id)
+    problem = code_problem(session_id, code, now)
+    if problem:
+        raise _code_error(problem)
+    async with write_transaction():
+        offering = await lock_offering(door.offering["id"])
+        check_can_take_attendance(offering)
+        door = await door_session(session_id)  # re-read under the lock: a session cancelled meanwhile
+        if (error := _window_problem(door, now)) is not None:
+            raise error
+        registrations = await Registration.select(Registration.id, Registration.status).where(
+            (Registration.offering == offering["id"]) & (Registration.attendee == actor.id)).order_by(Registration.id)
+        confirmed = [r for r in registrations if r["status"] == S.CONFIRMED]
+        if not confirmed:
+            live = [r for r in registrations if r["status"] != S.CANCELLED]
+            if live:
+                raise Conflict(f"You are {REGISTRATION_STATUS_LABELS.get(live[0]['status'], live[0]['status'])} for "
+                               f"“{offering['title']}”: only confirmed registrations check in. Ask the staff at the door.",
+                               code="not_confirmed")
+            raise Forbidden(f"You are not registered for “{offering['title']}”, so you cannot check in. "
+                            "Ask the staff at the door.")
+        registration_id = confirmed[0]["id"]
+        existing = await Attendance.select(Attendance.status).where(
+            (Attendance.session == session_id) & (Attendance.registration == registration_id)).first()
+        if existing is not None and existing["status"] == "present":
+            return CheckIn(door, actor.name, already=True)
+        # Recorded like a tap on the staff sheet; recorded_by is the person who checked in.
+        await _upsert(session_id, registration_id, "present", actor.id, now)
+        if offering["status"] == "completed":
+            await recompute_registration(offering, registration_id, now, actor.id)
+    return CheckIn(door, actor.name, already=False)
+
+
+async def door_screen(actor: Actor, offering_id: int, session_id: int) -> tuple[DoorSession, dict[str, int]]:
+    """The staff screen at the door: the session and how many have checked in."""
+    require_staff(actor)
+    check_ids(offering_id, session_id)
+    door = await door_session(session_id)
+    if door.offering["id"] != offering_id:
+        raise NotFound("No such session of this workshop.")
+    people = await confirmed_people(offering_id)
+    return door, count_marks(people, await session_marks(session_id))

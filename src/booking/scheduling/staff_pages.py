@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response
 
 from booking.errors import InvalidInput
-from booking.scheduling import attendance, exports
+from booking.scheduling import attendance, exports, sign_in_sheet
 from booking.scheduling.pd_hours import AttendanceUnmarked, complete_offering, describe_rule
 from booking.scheduling.waitlist import reorder
 from booking.web.forms import optional_id, text
@@ -93,6 +93,17 @@ class StaffRosterController(Controller):
                         session={"id": session_id}, row=row, counts=counts, oob=True)
         return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}&notice=attendance-saved"
                                  f"#person-{registration_id}")
+
+    @post("/{offering_id:int}/attendance/{session_id:int}/all-present")
+    async def mark_all_present(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
+        await attendance.mark_all_present(request.scope["user"], offering_id, session_id)
+        return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}", notice="all-present")
+
+    @get("/{offering_id:int}/attendance/{session_id:int}/sign-in-sheet.pdf")
+    async def sign_in_sheet_pdf(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> Response:
+        filename, pdf = await sign_in_sheet.sign_in_sheet_pdf(request.scope["user"], offering_id, session_id)
+        return Response(content=pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
     @post("/{offering_id:int}/attendance/import", request_max_body_size=attendance.MAX_SHEET_BYTES + UPLOAD_FORM_SLACK)
     async def import_sheet(self, request: Request, offering_id: FromPath[int]) -> object:
