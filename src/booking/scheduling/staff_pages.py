@@ -8,7 +8,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response
 
 from booking.errors import InvalidInput
-from booking.scheduling import attendance, exports, sign_in_sheet
+from booking.scheduling import attendance, exports, registrant_email, sign_in_sheet
 from booking.scheduling.pd_hours import AttendanceUnmarked, complete_offering, describe_rule
 from booking.scheduling.waitlist import reorder
 from booking.web.forms import optional_id, text
@@ -36,11 +36,36 @@ async def sheet_context(request: Request, offering_id: int, session_id: int | No
     }
 
 
+async def email_context(request: Request, offering_id: int, **extra) -> dict:
+    actor = request.scope["user"]
+    overview = await attendance.roster_overview(actor, offering_id)
+    return {
+        "offering": overview.offering, "sessions": overview.offering["sessions"], "audiences": registrant_email.AUDIENCES,
+        "messages": await registrant_email.history(actor, offering_id), "session_label": attendance.session_label,
+        "draft": {"audience": "confirmed", "session": None, "subject": "", "body": ""}, "errors": {}, "preview": None,
+        **extra,
+    }
+
+
+def email_form(form) -> dict:
+    """The form's fields, read as text (bounded); the use case checks them."""
+    return {"audience": text(form, "audience", 20).strip(), "session_id": optional_id(form, "session"),
+            "subject": text(form, "subject", 1000), "body": text(form, "body", 20000)}
+
+
 def csv_response(file: exports.CsvFile) -> Response:
     return Response(
         content=file.text.encode("utf-8"), media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "Cache-Control": "no-store"},
     )
+
+
+def _draft(form) -> dict:
+    """What staff typed, to show again (never trusted: the template escapes it)."""
+    value = lambda name, size: form.get(name)[:size] if isinstance(form.get(name), str) else ""  # noqa: E731
+    session = value("session", 20)
+    return {"audience": value("audience", 20), "session": int(session) if session.isascii() and session.isdigit() else None,
+            "subject": value("subject", 1000), "body": value("body", 20000)}
 
 
 class StaffRosterController(Controller):
@@ -130,6 +155,38 @@ class StaffRosterController(Controller):
         if session_id is not None:
             target += f"?session={session_id}"
         return redirect(request, target, notice="sheet-imported")
+
+    @get("/{offering_id:int}/email")
+    async def email_page(self, request: Request, offering_id: FromPath[int]) -> object:
+        return page(request, "scheduling/staff_offering_email.html", **await email_context(request, offering_id))
+
+    @post("/{offering_id:int}/email")
+    async def email_preview(self, request: Request, offering_id: FromPath[int]) -> object:
+        """Step one: check the message and show who would get it, with the count to confirm."""
+        form = await request.form()
+        fields: dict = {}
+        try:
+            fields = email_form(form)
+            preview = await registrant_email.preview(request.scope["user"], offering_id, **fields)
+        except InvalidInput as error:
+            context = await email_context(request, offering_id, errors=error.field_errors, draft=_draft(form))
+            return page(request, "scheduling/staff_offering_email.html", status=422, **context)
+        return page(request, "scheduling/staff_offering_email.html",
+                    **await email_context(request, offering_id, preview=preview, draft=_draft(form)))
+
+    @post("/{offering_id:int}/email/send")
+    async def email_send(self, request: Request, offering_id: FromPath[int]) -> object:
+        """Step two: send, only to the count staff confirmed."""
+        form = await request.form()
+        try:
+            fields = email_form(form)
+            count = text(form, "confirm_count", 10).strip()
+            confirmed = int(count) if count.isascii() and count.isdigit() else None
+            await registrant_email.send(request.scope["user"], offering_id, confirmed_count=confirmed, **fields)
+        except InvalidInput as error:
+            context = await email_context(request, offering_id, errors=error.field_errors, draft=_draft(form))
+            return page(request, "scheduling/staff_offering_email.html", status=422, **context)
+        return redirect(request, f"/staff/offerings/{offering_id}/email", notice="message-sent")
 
     @get("/{offering_id:int}/exports/roster.csv")
     async def export_roster(self, request: Request, offering_id: FromPath[int]) -> Response:

@@ -76,3 +76,16 @@ class CalendarFeed(Table, tablename="calendar_feed"):
     content_etag = Varchar(length=80, default="")
     content_changed_at = Timestamptz(null=True, default=None)
     last_fetched_at = Timestamptz(null=True, default=None)
+
+
+class OfferingMessage(Table, tablename="offering_message"):
+    """An email staff sent to an offering's registrants: kept as the offering's history of messages."""
+
+    offering = ForeignKey(references=Offering, null=False, index=True)
+    audience = Varchar(length=20, required=True)  # confirmed | waiting | absent
+    session = ForeignKey(references=OfferingSession, null=True)  # the session of "absent"
+    subject = Varchar(length=200, required=True)
+    body = Text(required=True)
+    recipients = Integer(default=0)
+    sent_by = ForeignKey(references=User, null=True)
+    sent_at = Timestamptz(default=TimestamptzNow())

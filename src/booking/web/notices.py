@@ -30,6 +30,7 @@ NOTICES = {
     "password-sign-in-on": "Password sign-in is on again for the district's addresses.",
     # Staff: after the workshop (roster, attendance, PD hours)
     "attendance-saved": "Attendance is saved.",
+    "message-sent": "The email is on its way to everyone on the list, and kept below in the workshop's messages.",
     "all-present": "Everyone not yet marked is now present. Tap the names of anyone missing to mark them absent.",
     "sheet-imported": "The sign-in sheet is imported: everyone on it is marked.",
     "offering-completed": "The workshop is completed. PD hours and certificates went to everyone who met the attendance rule.",
