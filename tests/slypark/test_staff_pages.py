@@ -255,7 +255,18 @@ async def test_staff_allocate_see_the_report_run_again_and_publish(client):
     assert stale.status_code == 409 and "A newer run exists" in stale.text
     assert await Booking.count() == 0
 
-    published = await post(client, f"/staff/slypark/runs/{second_run}/publish", {})
+    # Publishing asks first: who is emailed, and a button naming the count.
+    unconfirmed = await post(client, f"/staff/slypark/runs/{second_run}/publish", {})
+    assert unconfirmed.status_code == 409 and "Nothing was published yet" in unconfirmed.text
+    confirm = await client.get(f"/staff/slypark/runs/{second_run}/publish")
+    assert confirm.status_code == 200 and "Who is emailed" in confirm.text
+    emails = int(re.search(r'name="confirm_emails" value="(\d+)"', confirm.text).group(1))
+    assert emails >= 1 and f"Publish and send {emails} email" in confirm.text
+    assert await Booking.count() == 0
+    assert (await post(client, f"/staff/slypark/runs/{second_run}/publish",
+                       {"confirm_emails": str(emails + 1)})).status_code == 409  # the list changed: nothing sent
+    assert await Booking.count() == 0
+    published = await post(client, f"/staff/slypark/runs/{second_run}/publish", {"confirm_emails": str(emails)})
     assert published.status_code == 303 and published.headers["location"] == f"{path}?notice=slypark-offers-published"
     assert await Booking.count() > 0
     assert (await Season.select(Season.status).where(Season.id == season["id"]).first())["status"] == "offers_out"

@@ -102,20 +102,71 @@ async def latest_run(season_id: int) -> dict | None:
     return await get_run(row["id"]) if row else None
 
 
-async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None) -> int:
-    """Offers for every placed request of the season's latest run; coordinators are emailed. Returns offers made."""
+async def _check_publishable(run_id: int) -> tuple[dict, dict]:
+    run = await get_run(run_id)
+    season = await get_season(run["season"])
+    latest = await latest_run(season["id"])
+    if latest["id"] != run_id:
+        raise Conflict("A newer run exists; publish the latest one.", code="stale_run")
+    if run["published_at"] is not None or season["status"] != "allocating":
+        raise Conflict("Offers for this season are already out.", code="already_published")
+    if run["status"] == "infeasible":
+        raise Conflict("This run has no allocation to publish; fix the pins it reports and run again.", code="infeasible")
+    return run, season
+
+
+@dataclasses.dataclass
+class PublishPreview:
+    run: dict
+    schools: list[dict]  # school_name, district_name, offered (bool), coordinators [{name, email}]
+
+    @property
+    def emails(self) -> list[str]:
+        """One email per coordinator per school told (a coordinator of two schools gets two)."""
+        return [c["email"] for school in self.schools for c in school["coordinators"]]
+
+    @property
+    def coordinators(self) -> list[str]:
+        return sorted({c["email"] for school in self.schools for c in school["coordinators"]})
+
+
+async def publish_preview(actor: Actor, run_id: int) -> PublishPreview:
+    """Who publishing would email: each school told, with its district's coordinators (staff confirm first)."""
+    require_staff(actor)
+    run, _season = await _check_publishable(run_id)
+    return PublishPreview(run, await _schools_told(run))
+
+
+async def _schools_told(run: dict) -> list[dict]:
+    schools = []
+    for outcome in run["outcomes"]:
+        request = await WeekRequest.select(*REQUEST_COLUMNS).where(WeekRequest.id == outcome["request_id"]).first()
+        if request is None or request["status"] != "submitted":
+            continue
+        coordinators = await coordinator_emails(request["district"])
+        schools.append({"school_name": request["school_name"], "district_name": request["district_name"],
+                        "offered": bool(outcome["parts"]), "coordinators": coordinators})
+    schools.sort(key=lambda s: (s["district_name"], s["school_name"]))
+    return schools
+
+
+async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None, *,
+                  expected_emails: int | None = None) -> int:
+    """Offers for every placed request of the season's latest run; coordinators are emailed. Returns offers made.
+
+    `expected_emails`: the number of emails staff confirmed on the preview; if the list changed since
+    (a request withdrawn, a coordinator added), nothing is published and staff look again.
+    """
     require_staff(actor)
     now = now or utc_now()
     async with write_transaction():
-        run = await get_run(run_id)
-        season = await get_season(run["season"])
-        latest = await latest_run(season["id"])
-        if latest["id"] != run_id:
-            raise Conflict("A newer run exists; publish the latest one.", code="stale_run")
-        if run["published_at"] is not None or season["status"] != "allocating":
-            raise Conflict("Offers for this season are already out.", code="already_published")
-        if run["status"] == "infeasible":
-            raise Conflict("This run has no allocation to publish; fix the pins it reports and run again.", code="infeasible")
+        run, season = await _check_publishable(run_id)
+        if expected_emails is not None:
+            emails = sum(len(school["coordinators"]) for school in await _schools_told(run))
+            if emails != expected_emails:
+                raise Conflict(f"The list of coordinators changed since you checked it: publishing now emails {emails}, "
+                               f"not {expected_emails}. Check the list again; nothing was published.",
+                               code="recipients_changed")
         deadline = now + dt.timedelta(days=season["offer_days"])
         offers = 0
         for outcome in run["outcomes"]:

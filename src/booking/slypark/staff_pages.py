@@ -328,11 +328,29 @@ class StaffSlyParkController(Controller):
                                                      "split_penalty": str(summary.get("split_penalty", ""))}),
                     **labels())
 
+    @get("/runs/{run_id:int}/publish")
+    async def publish_confirmation(self, request: Request, run_id: FromPath[int]) -> object:
+        """Before anyone is emailed: the schools told, their coordinators, and a button naming the count."""
+        try:
+            preview = await allocation_runs.publish_preview(request.scope["user"], run_id)
+        except Conflict as error:
+            return await self._run_page(request, run_id, status=409, error=error.message)
+        season = await seasons.get_season(preview.run["season"])
+        return page(request, "slypark/staff_publish_confirm.html", preview=preview, run=preview.run, season=season)
+
     @post("/runs/{run_id:int}/publish")
     async def publish(self, request: Request, run_id: FromPath[int]) -> object:
         run = await allocation_runs.get_run(run_id)
+        form = await request.form()
+        confirmed = text(form, "confirm_emails", 10).strip()
         try:
-            await allocation_runs.publish(request.scope["user"], run_id)
+            if not (confirmed.isascii() and confirmed.isdigit()):
+                # Not confirmed (an old form, a script): show who would be emailed instead of emailing them.
+                preview = await allocation_runs.publish_preview(request.scope["user"], run_id)
+                season = await seasons.get_season(run["season"])
+                return page(request, "slypark/staff_publish_confirm.html", status=409, preview=preview, run=run,
+                            season=season, unconfirmed=True)
+            await allocation_runs.publish(request.scope["user"], run_id, expected_emails=int(confirmed))
         except Conflict as error:
             return await self._run_page(request, run_id, status=409, error=error.message)
         return redirect(request, f"/staff/slypark/{run['season']}", notice="slypark-offers-published")
