@@ -23,15 +23,41 @@ def fill_rate(confirmed: int, capacity: int) -> int:
     return round(100 * confirmed / capacity) if capacity else 0
 
 
-async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcoming", now: dt.datetime | None = None) -> list[dict]:
+MAX_SEARCH = 100
+
+
+def search_terms(search: str) -> tuple[str, int | None]:
+    """The words to find in titles, and an offering number if the search is one ("1234" or "#1234")."""
+    text = " ".join(search.split())[:MAX_SEARCH].casefold()
+    number = text.lstrip("#")
+    return text, int(number) if number.isascii() and number.isdigit() and len(number) <= 12 else None
+
+
+async def _matching_ids(search: str) -> list[int]:
+    """Ids whose title contains the search (any case), or whose number it is.
+
+    Matched here rather than with LIKE: titles are short and few (thousands), and SQLite and PostgreSQL
+    disagree on LIKE's case rules and escapes."""
+    text, number = search_terms(search)
+    rows = await Offering.select(Offering.id, Offering.title)
+    return [r["id"] for r in rows if text in r["title"].casefold() or r["id"] == number]
+
+
+async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcoming", search: str = "",
+                          now: dt.datetime | None = None) -> list[dict]:
     """Offerings for the staff list: upcoming ones soonest first, past ones latest first.
 
-    Offerings without sessions (new drafts) count as upcoming."""
+    Offerings without sessions (new drafts) count as upcoming. `search`: words of the title, or the number."""
     require_staff(actor)
     now = now or utc_now()
     query = Offering.select(*OFFERING_COLUMNS)
     if status in OFFERING_STATUSES:
         query = query.where(Offering.status == status)
+    if search.strip():
+        ids = await _matching_ids(search)
+        if not ids:
+            return []
+        query = query.where(Offering.id.is_in(ids))
     rows = await query.order_by(Offering.id, ascending=False).limit(LIST_LIMIT)
     sessions = await sessions_of([r["id"] for r in rows])
     by_offering: dict[int, list[dict]] = {}

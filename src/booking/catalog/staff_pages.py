@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 
-from booking.catalog import editing, sessions as session_cases, venues
+from booking.catalog import deleting, editing, sessions as session_cases, venues
 from booking.catalog.conflicts import WARNING_LABELS, ScheduleConflict, ScheduleWarning
 from booking.catalog.offerings import create_offering
-from booking.catalog.overview import WHEN_CHOICES, offering_for_staff, staff_offerings, staff_people
+from booking.catalog.overview import MAX_SEARCH, WHEN_CHOICES, offering_for_staff, staff_offerings, staff_people
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_STATUSES
 from booking.catalog.validation import (
     OfferingInput, SessionInput, check_offering, dollars_to_cents, local_to_utc, parse_local_date, parse_local_datetime,
@@ -223,12 +223,14 @@ class StaffOfferingsController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, request: Request, status: FromQuery[str] = "", when: FromQuery[str] = "upcoming") -> object:
+    async def index(self, request: Request, status: FromQuery[str] = "", when: FromQuery[str] = "upcoming",
+                    q: FromQuery[str] = "") -> object:
         status = status if status in OFFERING_STATUSES else ""
         when = when if when in WHEN_CHOICES else "upcoming"
-        rows = await staff_offerings(request.scope["user"], status=status, when=when)
+        search = q[:MAX_SEARCH]
+        rows = await staff_offerings(request.scope["user"], status=status, when=when, search=search)
         return page_or_fragment(request, "catalog/staff_offerings.html", "catalog/_staff_offering_rows.html",
-                                offerings=rows, status_filter=status, when=when, **choices())
+                                offerings=rows, status_filter=status, when=when, search=search, **choices())
 
     # New offering ------------------------------------------------------------------------
 
@@ -382,6 +384,16 @@ class StaffOfferingsController(Controller):
             return page(request, "catalog/staff_offering_cancel.html", status=422, offering=offering, state=state,
                         **choices())
         return redirect(request, f"/staff/offerings/{offering_id}", notice="offering-cancelled")
+
+    @get("/{offering_id:int}/delete")
+    async def delete_form(self, request: Request, offering_id: FromPath[int]) -> object:
+        offering = await offering_for_staff(request.scope["user"], offering_id)
+        return page(request, "catalog/staff_offering_delete.html", offering=offering, **choices())
+
+    @post("/{offering_id:int}/delete")
+    async def delete(self, request: Request, offering_id: FromPath[int]) -> object:
+        await deleting.delete_draft(request.scope["user"], offering_id)
+        return redirect(request, "/staff/offerings", notice="draft-deleted")
 
     # Sessions ----------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ NOTICES = {
     "offering-published": "The workshop is published: people can find it and register.",
     "offering-unpublished": "The workshop is back to draft: only staff can see it.",
     "offering-copied": "This is the copy, saved as a draft. Check its dates, then publish it.",
+    "draft-deleted": "The draft is deleted.",
     "offering-cancelled": "The workshop is cancelled. Anyone registered or waiting has been emailed.",
     "session-added": "The session is added.",
     "session-rescheduled": "The session is changed. Anyone registered or waiting has been emailed.",
