@@ -384,8 +384,12 @@ async def test_staff_start_review_accept_waitlist_and_decline(client):
 
     started = await post(client, f"{base}/{first['id']}/start-review", {"back": "county=in&status=open&evil=1"})
     assert started.status_code == 303
-    assert started.headers["location"] == f"{base}?county=in&status=open&notice=application-review-started"
+    # "Start review" opens the review: the application's own page, the list's filters kept for going back.
+    assert started.headers["location"] == f"{base}/{first['id']}?county=in&status=open&notice=application-review-started"
     assert (await application_row(first["id"]))["status"] == "under_review"
+    opened = await client.get(started.headers["location"])
+    assert opened.status_code == 200 and f'action="{base}/{first["id"]}/accept"' in opened.text
+    assert "county=in" in opened.text  # the way back to the filtered list
 
     accepted = await post(client, f"{base}/{first['id']}/accept", {"message": "Welcome to Cohort 24!", "back": ""})
     assert accepted.status_code == 303 and accepted.headers["location"] == f"{base}?notice=application-accepted"

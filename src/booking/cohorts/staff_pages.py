@@ -189,6 +189,10 @@ class StaffCohortsController(Controller):
                                            decision=state, back=back)
         if wants_fragment(request):
             return await self._application(request, cohort_id, application_id, done=decision, back=back)
+        if decision == "start_review":
+            # Starting a review means reading the application now: stay on it (the list's filters kept for "back").
+            target = f"/staff/cohorts/{cohort_id}/applications/{application_id}" + (f"?{back}" if back else "")
+            return redirect(request, target, notice=DECISION_NOTICES[decision])
         return redirect(request, queue_path(cohort_id, back), notice=DECISION_NOTICES[decision])
 
     @post("/{cohort_id:int}/applications/{application_id:int}/accept")
