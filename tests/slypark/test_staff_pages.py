@@ -354,3 +354,26 @@ async def test_only_staff_reach_sly_park_staff_pages(client, role):
         assert (await post(client, path, data)).status_code == 403, path
     assert await Season.count() == 1 and await AllocationRun.count() == 1 and await Booking.count() == 0
     assert (await WeekRequest.select(WeekRequest.tier).where(WeekRequest.id == request_id).first())["tier"] == 0
+
+
+async def test_allocation_settings_in_words_stand_for_the_solvers_numbers(client):
+    staff = await as_role(client, "staff")
+    season = await season_with_requests(staff)
+    path = f"/staff/slypark/{season['id']}"
+    page = await client.get(path)
+    assert "How much a school's first choice counts against its later ones" in page.text
+    assert 'id="a-choice-balanced" name="choice_preset" value="balanced" checked' in page.text  # the season's default
+    response = await post(client, f"{path}/runs", {"choice_preset": "first_choices", "choice_weights": "garbage",
+                                                   "split_preset": "rarely", "split_penalty": ""})
+    assert response.status_code == 303, response.text[:2000]
+    run = await AllocationRun.select().where(AllocationRun.season == season["id"]).first()
+    summary = json.loads(run["summary"])
+    assert summary["weights"] == [100, 40, 15, 5, 2] and summary["split_penalty"] == 100
+    report = await client.get(response.headers["location"])
+    assert 'value="first_choices" checked' in report.text and 'value="rarely" checked' in report.text
+    # "My own numbers" uses what was typed, checked as before.
+    refused = await post(client, f"{path}/runs", {"choice_preset": "custom", "choice_weights": "10,20",
+                                                  "split_preset": "custom", "split_penalty": "15"})
+    assert refused.status_code == 422 and "each smaller than the one before" in refused.text
+    assert 'id="a-choice-custom" name="choice_preset" value="custom" checked' in refused.text
+    assert await AllocationRun.count() == 1

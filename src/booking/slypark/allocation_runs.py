@@ -29,6 +29,32 @@ from booking.slypark.week_requests import REQUEST_COLUMNS, choice_ids, coordinat
 MAX_WEIGHT = 1_000
 
 
+# The allocation settings in the words staff think in; each preset is only a value of the solver's
+# inputs (choice weights, split penalty), which stay as they were and can still be typed as "Custom".
+CHOICE_PRESETS = {
+    "first_choices": ("As many first choices as possible",
+                      "A first choice counts far more than a second (a second about 40% of a first); "
+                      "a school may get no week so that others get their first.", "100,40,15,5,2"),
+    "balanced": ("Balanced (the usual)",
+                 "A second choice counts about 70% of a first, a third about 45%, and so on.", "100,70,45,25,10"),
+    "place_everyone": ("Place as many schools as possible",
+                       "Any week a school listed is nearly as good as its first choice (each later choice 10% less).",
+                       "100,90,80,70,60"),
+}
+SPLIT_PRESETS = {
+    "rarely": ("Only when nothing else works", "A split costs as much as a first choice is worth.", "100"),
+    "somewhat": ("Avoid it somewhat (the usual)", "A split costs about as much as dropping from a first to a second choice.",
+                 "15"),
+    "freely": ("Split freely", "Splitting costs nothing.", "0"),
+}
+
+
+def preset_for(value: str, presets: dict) -> str:
+    """Which preset a stored value is, or "custom"."""
+    compact = ",".join(part.strip() for part in (value or "").split(","))
+    return next((key for key, (_label, _hint, preset) in presets.items() if preset == compact), "custom")
+
+
 def parse_weights(text: str) -> tuple[int, ...]:
     parts = [part.strip() for part in (text or "").split(",") if part.strip()]
     if not all(is_ascii_digits(part) for part in parts):

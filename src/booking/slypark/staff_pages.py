@@ -87,6 +87,8 @@ def ordinal(n: int) -> str:
 def labels() -> dict:
     return {"season_status_labels": SEASON_STATUS_LABELS, "request_status_labels": REQUEST_STATUS_LABELS,
             "run_status_labels": RUN_STATUS_LABELS, "week_label": week_label, "ordinal": ordinal, "tiers": TIERS,
+            "choice_presets": allocation_runs.CHOICE_PRESETS, "split_presets": allocation_runs.SPLIT_PRESETS,
+            "preset_for": allocation_runs.preset_for,
             "local_day": lambda moment: to_local(moment).strftime("%a %b %-d, %Y %-I:%M %p") if moment else ""}
 
 
@@ -282,6 +284,12 @@ class StaffSlyParkController(Controller):
     async def run(self, request: Request, season_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({"choice_weights": text(form, "choice_weights", 100), "split_penalty": text(form, "split_penalty", 20)})
+        # A preset chosen by its words stands for its numbers; "custom" (or none: an older form) uses the typed ones.
+        choice_preset, split_preset = text(form, "choice_preset", 30), text(form, "split_preset", 30)
+        if choice_preset in allocation_runs.CHOICE_PRESETS:
+            state.values["choice_weights"] = allocation_runs.CHOICE_PRESETS[choice_preset][2]
+        if split_preset in allocation_runs.SPLIT_PRESETS:
+            state.values["split_penalty"] = allocation_runs.SPLIT_PRESETS[split_preset][2]
         errors: dict[str, str] = {}
         penalty = collect_field_errors(errors, whole_number, state.values["split_penalty"], "split_penalty")
         try:
