@@ -91,3 +91,51 @@ def test_a_teacher_scans_the_door_code_on_a_phone_signs_in_and_is_checked_in(
     page.get_by_role("button", name=re.compile("^Mark all present")).click()
     expect(page.locator("#att-counts")).to_contain_text("2 present")
     screenshot(page, "attendance-after-check-in")
+
+
+async def _shortcuts_story(suffix: str) -> dict:
+    from booking.accounts.actor import Actor
+    from booking.catalog.offerings import create_offering
+    from booking.catalog.validation import OfferingInput
+    from tests.factories import make_user
+    from tests.scheduling.attendance_helpers import attendees, enrol, session, workshop
+
+    staff = await make_user("staff", email=f"staff2-{suffix}@example.org", name="Pat Program", password=None)
+    actor = Actor.from_row(staff)
+    title = f"Math Talks {suffix}"
+    offering = await workshop(actor, title=title, capacity=2, sessions=[session(2026, 3, 10)])
+    await enrol(offering["id"], await attendees(3))
+    draft_id = await create_offering(actor, OfferingInput(title=f"Draft to drop {suffix}", capacity=10, status="draft",
+                                                          sessions=[], pd_hours="1", facilitators=""))
+    return {"staff": staff, "offering": offering, "title": title, "draft_id": draft_id}
+
+
+def test_staff_email_the_waiting_list_after_confirming_and_delete_a_draft(page, live_data, sign_in_as, screenshot):
+    story = live_data.run(_shortcuts_story, uuid.uuid4().hex[:8])
+    offering = story["offering"]
+    sign_in_as(story["staff"])
+
+    page.goto(f"/staff/offerings/{offering['id']}/roster")
+    page.get_by_role("link", name="Email registrants").click()
+    page.get_by_label("Only those on the waiting list").check()
+    page.get_by_role("textbox", name="Subject").fill("A seat may open")
+    page.get_by_role("textbox", name="Message").fill("We are adding chairs.\n\nWe will write again on Monday.")
+    page.get_by_role("button", name="Check the recipients").click()
+    expect(page.get_by_role("heading", name="Send this email to 1 person?")).to_be_visible()
+    screenshot(page, "email-registrants-confirm")
+    page.get_by_role("button", name="Send to 1 person").click()
+    expect(page.get_by_text("The email is on its way")).to_be_visible()
+    expect(page.get_by_role("list").filter(has_text="A seat may open")).to_contain_text("only those on the waiting list, 1 person")
+
+    page.goto("/staff/offerings")
+    page.get_by_label("Search").fill(f"Draft to drop {story['title'].split()[-1]}")
+    page.get_by_role("button", name="Show").click()
+    row = page.get_by_role("link", name=re.compile("^Draft to drop"))
+    expect(row).to_have_count(1)
+    screenshot(page, "catalog-search")
+    row.click()
+    page.get_by_role("link", name="Delete this draft…").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delete the draft")
+    screenshot(page, "delete-draft-confirm")
+    page.get_by_role("button", name="Delete the draft").click()
+    expect(page.get_by_text("The draft is deleted.")).to_be_visible()
