@@ -71,7 +71,12 @@ def test_a_coordinator_requests_a_week_staff_allocate_and_the_coordinator_accept
     expect(page.get_by_role("heading", level=1)).to_have_text(season_name)
     page.get_by_role("button", name="Find the best allocation").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Allocation run of")
-    page.get_by_role("button", name="Publish offers").click()
+    page.get_by_role("link", name="Publish offers…").click()
+    # Before any email: who is told, and a button naming the count.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Publish offers and email")
+    expect(page.get_by_role("table", name="Who is emailed").get_by_role("row", name=re.compile(school_name))).to_contain_text(
+        "An offer")
+    page.get_by_role("button", name=re.compile(r"^Publish and send \d+ email")).click()
     expect(page.get_by_role("status").filter(has_text="The offers are published")).to_be_visible()
 
     # The coordinator accepts the offer and sees the booking.
