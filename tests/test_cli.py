@@ -124,6 +124,10 @@ def test_migrate_on_an_empty_sqlite_database_creates_the_13_districts_and_is_ide
     first = run_cli("migrate", database_url=url, var_dir=tmp_path / "var")
     assert_ok(first)
     assert "13 reference districts added" in first.stdout
+    # One honest count, not piccolo's "N already complete" beside "N not yet run" for the same N.
+    assert "already complete" not in first.stdout and "not yet run" not in first.stdout
+    applied = int(re.search(r"(\d+) migrations applied now, 0 applied before", first.stdout).group(1))
+    assert applied == len(query(url, "SELECT id FROM migration")) > 0
     rows = query(url, "SELECT code, name, county FROM district")
     assert {row["code"] for row in rows} == SACRAMENTO_CODES and len(rows) == 13
     assert {row["county"] for row in rows} == {"Sacramento"}
@@ -324,3 +328,21 @@ def test_bad_database_url_is_refused_in_one_line(tmp_path, url):
 def test_a_database_that_was_never_migrated_is_refused_in_one_line(tmp_path):
     result = run_cli("district", "list", database_url=f"sqlite:///{tmp_path / 'empty.db'}", var_dir=tmp_path / "var")
     assert_refused(result, "booking migrate")
+
+
+def test_serving_on_another_port_moves_the_base_url_unless_it_is_set(monkeypatch):
+    from booking.cli import base_url_for_serving, settings_for_serving
+    from booking.settings import Settings
+
+    settings = Settings(database_url="sqlite:///x.db", secret_key=TEST_SECRET)
+    monkeypatch.delenv("BOOKING_BASE_URL", raising=False)
+    moved = settings_for_serving(settings, "127.0.0.1", 8101)
+    assert moved.base_url == "http://127.0.0.1:8101"
+    import os
+
+    assert os.environ["BOOKING_BASE_URL"] == "http://127.0.0.1:8101"  # for --workers > 1
+    assert base_url_for_serving("0.0.0.0", 9000) == "http://127.0.0.1:9000"
+    assert base_url_for_serving("::1", 9000) == "http://[::1]:9000"
+
+    monkeypatch.setenv("BOOKING_BASE_URL", "https://pd.scoe.net")
+    assert settings_for_serving(settings, "127.0.0.1", 8101) is settings

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
+import dataclasses
 import os
 import sys
 import time
@@ -66,11 +69,42 @@ async def migrate(settings: Settings) -> None:
     from booking.db import current_engine, prepare_sqlite
 
     await prepare_sqlite(current_engine())
-    result = await run_forwards(app_name="all")
+    before = await _applied_migrations()
+    # piccolo's own report counts every migration as "already complete" and again as "not yet run"
+    # on a new database; it is kept for a failure and replaced by our count otherwise.
+    piccolo_output = io.StringIO()
+    with contextlib.redirect_stdout(piccolo_output):
+        result = await run_forwards(app_name="all")
     if not result.success:
+        sys.stderr.write(piccolo_output.getvalue())
         raise CommandError(f"migration failed: {result.message}")
+    after = await _applied_migrations()
+    for app_name in sorted(after):
+        applied_now = after[app_name] - before.get(app_name, 0)
+        if applied_now:
+            print(f"  {app_name}: {_count(applied_now, 'migration')} applied")
+    applied = sum(after.values()) - sum(before.values())
     added = await ensure_reference_districts()
-    print(f"Database is up to date ({settings.database_kind}); {added} reference districts added.")
+    print(
+        f"Database is up to date ({settings.database_kind}): {_count(applied, 'migration')} applied now, "
+        f"{sum(before.values())} applied before; {added} reference districts added."
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+async def _applied_migrations() -> dict[str, int]:
+    """How many migrations each app has recorded as applied (none before the first migrate)."""
+    from piccolo.apps.migrations.tables import Migration
+
+    if not await Migration.table_exists().run():
+        return {}
+    counts: dict[str, int] = {}
+    for row in await Migration.select(Migration.app_name).run():
+        counts[row["app_name"]] = counts.get(row["app_name"], 0) + 1
+    return counts
 
 
 async def demo(settings: Settings) -> None:
@@ -195,6 +229,26 @@ async def restore(settings: Settings, args: argparse.Namespace) -> None:
         print(f"This backup predates {len(result.migrations_to_apply)} migrations of this release: run `booking migrate` next.")
 
 
+def base_url_for_serving(host: str, port: int) -> str:
+    """The address a browser on this machine uses to reach `booking serve --host host --port port`."""
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # listening everywhere: this machine reaches it on the loopback
+    elif ":" in host:
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
+
+
+def settings_for_serving(settings: Settings, host: str, port: int) -> Settings:
+    """Without BOOKING_BASE_URL, links in emails and the card-payment return address follow the port
+    served (`make run PORT=8101`), rather than the default :8000 where nothing listens."""
+    if os.environ.get("BOOKING_BASE_URL", "").strip():
+        return settings
+    base_url = base_url_for_serving(host, port)
+    # Worker processes (--workers > 1) build their settings from the environment.
+    os.environ["BOOKING_BASE_URL"] = base_url
+    return dataclasses.replace(settings, base_url=base_url)
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> None:
     import shutil
 
@@ -281,6 +335,7 @@ def run(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             if args.workers < 1 or not (0 < args.port < 65536):
                 raise CommandError("--workers must be at least 1 and --port between 1 and 65535")
+            settings = use_settings(settings_for_serving(settings, args.host, args.port))
             serve(settings, args)
             return 0
         if args.command == "migrate":

@@ -350,3 +350,20 @@ async def test_requesting_a_link_queues_one_email_whose_link_works(
     again = await post_form(client, link_path, {"password": "x" * 12, "confirmation": "x" * 12}, token_from=link_path,
                             follow_redirects=False)
     assert again.status_code == 400
+
+
+def test_eml_file_names_say_when_to_whom_and_what_in_safe_characters():
+    from datetime import datetime, timezone
+
+    from booking.notifications.delivery import eml_file_name
+
+    message = email.message.EmailMessage()
+    message["To"] = "Zoë O'Brien <zoe.obrien@example.org>"
+    message["Subject"] = "Your seat: Écriture / Math ../../etc? ✔"
+    message["Message-ID"] = "<abc/def@testserver.local>"
+    name = eml_file_name(message, datetime(2026, 12, 5, 22, 45, 18, 123456, tzinfo=timezone.utc))
+    assert name.startswith("20261205-224518-123456_Zoe-O-Brien-zoe.obrien-at-example.org_your-seat-ecriture-math-etc_")
+    assert name.endswith(".eml") and re.fullmatch(r"[A-Za-z0-9._-]+", name) and "/" not in name and ".." not in name
+    other = email.message.EmailMessage()
+    other["To"], other["Subject"], other["Message-ID"] = message["To"], message["Subject"], "<other@testserver.local>"
+    assert eml_file_name(other, datetime(2026, 12, 5, 22, 45, 18, 123456, tzinfo=timezone.utc)) != name

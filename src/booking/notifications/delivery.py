@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import re
 import smtplib
 import ssl
+import unicodedata
+from datetime import datetime, timezone
 from email import encoders
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
@@ -139,9 +142,26 @@ class FileTransport:
 
     async def send(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = message["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
-        path = self.directory / f"{name}.eml"
+        path = self.directory / eml_file_name(message, datetime.now(timezone.utc))
         path.write_bytes(bytes(message))
+
+
+def _file_name_part(text: str, limit: int) -> str:
+    """Letters, digits, dots and dashes only: safe on every file system and in a shell."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    safe = re.sub(r"[^A-Za-z0-9.]+", "-", ascii_text.replace("@", "-at-"))
+    safe = re.sub(r"[-.]{2,}", "-", safe)  # never "..", whatever the subject says
+    return safe.strip("-.")[:limit].strip("-.") or "none"
+
+
+def eml_file_name(message: EmailMessage, written_at: datetime) -> str:
+    """`20261205-224518-123456_robin-at-example.org_your-sign-in-link_1a2b3c.eml`: sorted by time in a
+    directory listing, the recipient and subject readable, and unique (the tail comes from the Message-ID)."""
+    moment = written_at.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    recipient = _file_name_part(str(message["To"] or ""), 60)
+    subject = _file_name_part(str(message["Subject"] or ""), 60).lower()
+    tail = hashlib.sha256(str(message["Message-ID"] or "").encode()).hexdigest()[:6]
+    return f"{moment}_{recipient}_{subject}_{tail}.eml"
 
 
 def transport_from_settings(settings) -> Transport:
