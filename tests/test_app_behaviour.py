@@ -71,3 +71,14 @@ async def test_with_sqlite_the_app_runs_the_email_worker_in_process(settings, db
         assert [m["To"] for m in smtp_server.messages] == ["someone@example.org"]
     else:
         assert smtp_server.messages == []  # PostgreSQL deployments run `booking worker` instead
+
+
+async def test_every_page_links_a_favicon_that_is_served(settings, db):
+    async with asgi_client(create_app(settings)) as client:
+        page = await client.get("/")
+        assert '<link rel="icon" href="/static/favicon.ico"' in page.text
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+        svg = await client.get("/static/favicon.svg")
+        assert svg.status_code == 200 and svg.text.startswith("<svg") and "image/svg+xml" in svg.headers["content-type"]
+        ico = await client.get("/static/favicon.ico")
+        assert ico.status_code == 200 and ico.content[:4] == b"\x00\x00\x01\x00"  # the ICO header

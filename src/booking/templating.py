@@ -8,6 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from booking.clock import format_local
+from booking.file_sizes import format_file_size
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,6 +46,7 @@ def environment() -> Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = format_local
     env.filters["money"] = money
+    env.filters["file_size"] = format_file_size
     from booking.web.markdown import render_markdown
 
     env.filters["markdown"] = render_markdown

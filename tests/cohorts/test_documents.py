@@ -44,6 +44,9 @@ async def test_pdf_png_and_jpeg_are_kept_with_their_real_type_and_a_safe_name(db
     (EXE, "document", "PDF, PNG or JPEG"),
     (b"", "document", "Choose a file"),
     (b"%PDF-" + b"0" * (5 * 1024 * 1024), "document", "limit is 5 MB"),
+    # One unit, MB = 1,000,000 bytes, for the file and the limit: 6.0 MB is not "5.1 MB" or "5.7 MB".
+    (b"%PDF-" + b"0" * (6_000_000 - 5), "document", "The file is 6.0 MB; the limit is 5 MB."),
+    (b"%PDF-" + b"0" * (5_000_001 - 5), "document", "The file is 5.1 MB; the limit is 5 MB."),
 ])
 async def test_wrong_empty_or_too_large_files_are_refused_clearly_and_nothing_is_kept(db, data, field, words):
     person, _, application_id = await draft_of_someone()
@@ -84,3 +87,11 @@ async def test_documents_are_fixed_once_submitted_and_private_to_applicant_and_s
     with pytest.raises(Conflict):
         await documents.remove_document(person, application_id, document_id)
     assert await ApplicationDocument.count() == 1
+
+
+def test_file_sizes_are_written_one_way():
+    from booking.file_sizes import format_file_size
+
+    assert format_file_size(6_000_000) == "6.0 MB"
+    assert format_file_size(5_000_001) == "5.0 MB" and format_file_size(5_000_001, round_up=True) == "5.1 MB"
+    assert format_file_size(1_500) == "2 KB" and format_file_size(999) == "999 bytes"

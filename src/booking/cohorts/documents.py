@@ -8,7 +8,6 @@ while the application is a draft, so staff review exactly what was submitted.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 
@@ -16,8 +15,9 @@ from booking.accounts.actor import Actor
 from booking.cohorts.tables import ApplicationDocument, CohortApplication
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.file_sizes import MEGABYTE, format_file_size
 
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = 5 * MEGABYTE
 MAX_DOCUMENTS = 6
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "PDF"),
@@ -54,9 +54,10 @@ def check_document(label: str, filename: str, data: bytes) -> tuple[str, str, st
     if not data:
         errors["document"] = "Choose a file to upload."
     elif len(data) > MAX_BYTES:
-        # Rounded up, so a file just over the limit never reads as "5.0 MB".
-        size_mb = math.ceil(len(data) * 10 / 1024 / 1024) / 10
-        errors["document"] = f"The file is {size_mb:.1f} MB; the limit is 5 MB. Scan at a lower resolution or save as PDF."
+        errors["document"] = (
+            f"The file is {format_file_size(len(data), round_up=True)}; the limit is {MAX_BYTES // MEGABYTE} MB. "
+            "Scan at a lower resolution or save as PDF."
+        )
     elif content_type is None:
         errors["document"] = "Upload a PDF, PNG or JPEG file. Other kinds of file (Word documents, for example) need to be saved as PDF first."
     if errors:
