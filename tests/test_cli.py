@@ -9,6 +9,7 @@ the reference data by the `db` fixture.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 import shutil
 import sqlite3
@@ -179,6 +180,15 @@ def test_demo_is_idempotent_and_prints_the_sign_ins_every_time(booking, database
         for email, _, role, _, _ in DEMO_PEOPLE:
             assert re.search(rf"^\s*{role}\s+{re.escape(email)}$", stdout, re.MULTILINE), (email, stdout)
     assert person(database_url, "coordinator@egusd.example")["district"] == "EGUSD"
+    # No demo session on a holiday or in the winter break (Dec 25, Jan 1, ...), whatever today is.
+    from booking.clock import LOCAL_TZ
+    from booking.demo_calendar import is_closed
+
+    starts = [row["starts_at"] for row in query(database_url, "SELECT starts_at FROM offering_session")]
+    assert starts
+    for start in starts:
+        moment = start if isinstance(start, dt.datetime) else dt.datetime.fromisoformat(str(start))
+        assert not is_closed(moment.astimezone(LOCAL_TZ).date()), moment
 
 
 # --- district list -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from booking.catalog.offerings import create_offering, sessions_of
 from booking.catalog.tables import Offering, Program, Room
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ, utc_now
+from booking.demo_calendar import open_day
 from booking.cohorts import review
 from booking.cohorts.applications import ApplicationInput, start_application, submit
 from booking.cohorts.fieldwork import record_fieldwork
@@ -60,7 +61,7 @@ def monthly_saturdays(start: dt.date, count: int, skip_months: tuple[int, ...] =
     days, month = [], dt.date(start.year, start.month, 1)
     while len(days) < count:
         if month.month not in skip_months:
-            days.append(first_saturday(month.year, month.month))
+            days.append(open_day(first_saturday(month.year, month.month), step_days=7))
         month = add_months(month, 1)
     return days
 

@@ -16,6 +16,7 @@ from booking.catalog.offerings import create_offering
 from booking.catalog.tables import Offering
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ, utc_now
+from booking.demo_calendar import open_day
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.invoicing import issue_invoices, open_lines
 from booking.payments.money import fiscal_year_bounds, fiscal_year_of, local_today
@@ -45,7 +46,7 @@ async def _actor(email: str) -> Actor | None:
 
 
 def _local(days_ahead: int, hour: int, minute: int = 0) -> dt.datetime:
-    day = (utc_now().astimezone(LOCAL_TZ) + dt.timedelta(days=days_ahead)).date()
+    day = open_day((utc_now().astimezone(LOCAL_TZ) + dt.timedelta(days=days_ahead)).date())
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ)
 
 

@@ -10,6 +10,7 @@ from booking.catalog.offerings import create_offering
 from booking.catalog.tables import Offering, Room, Venue
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ, utc_now
+from booking.demo_calendar import open_day
 from booking.scheduling.registration import RegistrationRequest, register
 
 VENUES = [
@@ -19,7 +20,7 @@ VENUES = [
 
 
 def _local(days_ahead: int, hour: int, minute: int = 0) -> dt.datetime:
-    day = (utc_now().astimezone(LOCAL_TZ) + dt.timedelta(days=days_ahead)).date()
+    day = open_day((utc_now().astimezone(LOCAL_TZ) + dt.timedelta(days=days_ahead)).date())
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=LOCAL_TZ)
 
 
