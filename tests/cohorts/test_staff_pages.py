@@ -490,3 +490,13 @@ async def test_signed_out_people_are_sent_to_sign_in(client):
     cohort = await make_cohort(await staff_actor())
     response = await client.get(f"/staff/cohorts/{cohort['id']}/applications")
     assert response.status_code == 303 and response.headers["location"].startswith("/sign-in")
+
+
+async def test_see_it_as_attendees_do_opens_the_cohorts_public_page(client):
+    staff = await as_staff(client)
+    cohort = await make_cohort(staff)
+    edit = await client.get(f"/staff/offerings/{cohort['id']}")
+    link = re.search(r'href="([^"]+)">See it as attendees do<', edit.text).group(1)
+    assert link == f"/cohorts/{cohort['id']}"
+    public = await client.get(link)
+    assert public.status_code == 200 and "Preliminary Administrative Services Credential, Cohort 24" in public.text

@@ -34,11 +34,15 @@ async def test_a_teacher_bills_the_district_and_sees_the_confirmation(client):
 
     assert response.status_code == 303
     [row] = await registrations()
-    assert response.headers["location"] == f"/my/learning/{row['id']}"
+    # The page says an email is on its way because one was queued, and only then (not on a later visit).
+    assert response.headers["location"] == f"/my/learning/{row['id']}?notice=registration-emailed"
     assert (row["status"], row["payer"], row["po_number"], row["amount_cents"], row["attendee"]) == (
         "confirmed", "district", "PO-77", 4500, teacher["id"])
     page = await client.get(response.headers["location"])
     assert page.status_code == 200
+    assert "An email with these details is on its way." in page.text
+    later = await client.get(f"/my/learning/{row['id']}")
+    assert "on its way" not in later.text and "<h1>You&#39;re registered</h1>" in later.text
     assert "<h1>You&#39;re registered</h1>" in page.text
     assert "$45.00, billed to the district (PO PO-77)" in page.text
     assert f'href="/offerings/{offering_id}.ics"' in page.text

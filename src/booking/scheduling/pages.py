@@ -47,7 +47,8 @@ class RegistrationPagesController(Controller):
                 request, offering_id, form=submitted, form_error=error.message))
         if outcome.registration["status"] == S.PENDING_PAYMENT:
             return await _to_checkout(request, outcome.registration["id"])
-        return redirect(request, f"/my/learning/{outcome.registration['id']}")
+        return redirect(request, f"/my/learning/{outcome.registration['id']}",
+                        notice="registration-emailed" if outcome.emailed else None)
 
     @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")])
     async def register_others(self, request: Request, offering_id: FromPath[int]) -> object:

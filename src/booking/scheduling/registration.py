@@ -46,6 +46,7 @@ class RegistrationOutcome:
     waitlist_position: int | None
     warnings: list[str] = field(default_factory=list)
     account_created: bool = False
+    emailed: bool = False  # an email about the registration was queued (the page says so only then)
 
 
 async def _find_attendee(actor: Actor, request: RegistrationRequest) -> tuple[dict | None, str, str]:
@@ -207,10 +208,11 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         template = {S.CONFIRMED: "registration_confirmed", S.WAITLISTED: "registration_waitlisted",
                     S.PENDING_APPROVAL: "registration_pending_approval"}.get(registration["status"])
         # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
+        emailed = template is not None
         if template is not None:
             await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
                                   invite="request" if registration["status"] == S.CONFIRMED else None, attendee=attendee)
         if registration["status"] == S.PENDING_APPROVAL:
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)
-    return RegistrationOutcome(registration, position, warnings, created)
+    return RegistrationOutcome(registration, position, warnings, created, emailed)

@@ -36,6 +36,7 @@ NOTICES = {
     "offering-completed": "The workshop is completed. PD hours and certificates went to everyone who met the attendance rule.",
     # Attendees and coordinators: registrations
     "registration-cancelled": "Your registration is cancelled and your seat is released. A confirmation email is on its way.",
+    "registration-emailed": "An email with these details is on its way.",
     "left-waiting-list": "You left the waiting list.",
     "payment-unavailable": "The card payment service did not answer. Your seat is held: try Pay by card again in a minute.",
     "registration-approved": "Approved: the person is registered and emailed.",
