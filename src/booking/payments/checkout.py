@@ -20,6 +20,7 @@ from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, NotFound
 from booking.payments.balances import balance_of
+from booking.payments.card_errors import human_card_error
 from booking.payments.card_payment_lifecycle import CardPaymentStatus, move_card_payment
 from booking.payments.gateway import stripe_client
 from booking.payments.invoice_documents import visible_invoice
@@ -84,11 +85,12 @@ async def _create_session(card_payment: dict, *, name: str, description: str, em
         session = await stripe_client().v1.checkout.sessions.create_async(
             params, options={"idempotency_key": idempotency_key("checkout", card_payment["id"], card_payment["created_at"])})
     except stripe.StripeError as error:
+        # The library's text (request id, masked key, parameter) is for us: the log has it, people get words.
         log.warning("Stripe Checkout Session for card payment %s failed: %s", card_payment["id"], error)
+        message = human_card_error(error)
         async with write_transaction():
-            await move_card_payment({**card_payment, "status": "created"}, CardPaymentStatus.FAILED,
-                                    outcome=str(error)[:300])
-        raise PaymentUnavailable("The card payment service did not answer. Please try again in a minute.") from error
+            await move_card_payment({**card_payment, "status": "created"}, CardPaymentStatus.FAILED, outcome=message)
+        raise PaymentUnavailable(message) from error
     async with write_transaction():
         # A webhook may already have marked it paid: only a 'created' row becomes 'open'.
         await CardPayment.update({CardPayment.checkout_session_id: session.id}).where(CardPayment.id == card_payment["id"])
