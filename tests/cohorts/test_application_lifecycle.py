@@ -37,6 +37,9 @@ async def test_a_draft_is_saved_in_parts_then_submitted_with_everything_checked(
         await submit(person, application_id, ApplicationInput(county="Sacramento"))
     assert set(missing.value.field_errors) >= {answer_field(cohort["questions"]["credential"]), "supervisor_name", "supervisor_email"}
     assert answer_field(cohort["questions"]["clear"]) not in missing.value.field_errors  # optional
+    # The error summary lists these messages: each names its question rather than "Answer this question." again and again.
+    assert missing.value.field_errors[answer_field(cohort["questions"]["credential"])] == "Answer “Which credential do you hold”."
+    assert missing.value.field_errors[answer_field(cohort["questions"]["position"])] == "Answer “Current position”."
     assert (await get_application(person, application_id))["status"] == "draft"
 
     with pytest.raises(InvalidInput) as wrong:
@@ -46,6 +49,8 @@ async def test_a_draft_is_saved_in_parts_then_submitted_with_everything_checked(
     assert set(wrong.value.field_errors) == {answer_field(cohort["questions"]["years"]),
                                              answer_field(cohort["questions"]["credential"]), "county", "supervisor_email",
                                              "payer", "instalments", "po_number"}
+    assert wrong.value.field_errors[answer_field(cohort["questions"]["years"])].startswith(
+        "“Years of experience in education”: Enter a number")
     assert (await get_application(person, application_id))["answers"] == {str(cohort["questions"]["years"]): "7"}
 
     submitted = await submit(person, application_id, complete_form(cohort, instalments="4"))

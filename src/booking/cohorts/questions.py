@@ -106,6 +106,11 @@ def clean_answer(question: dict, raw: str | None) -> str:
     return value.lower() if question["kind"] == "yes_no" else value
 
 
+def _quoted(question: dict) -> str:
+    prompt = " ".join(question["prompt"].split()).rstrip("?:. ")
+    return f"“{prompt if len(prompt) <= 80 else prompt[:79] + '…'}”"
+
+
 def clean_answers(questions: list[dict], raw: dict[str, str], *, complete: bool) -> dict[str, str]:
     """All answers by question id; with `complete`, required questions must be answered."""
     answers, errors = {}, {}
@@ -113,12 +118,14 @@ def clean_answers(questions: list[dict], raw: dict[str, str], *, complete: bool)
         try:
             value = clean_answer(question, raw.get(answer_field(question["id"])))
         except InvalidInput as error:
-            errors.update(error.field_errors)
+            # The error summary lists every field's message: each names its question, or four
+            # "Answer this question." would read alike.
+            errors.update({field: f"{_quoted(question)}: {message}" for field, message in error.field_errors.items()})
             continue
         if value:
             answers[str(question["id"])] = value
         elif complete and question["required"]:
-            errors[answer_field(question["id"])] = "Answer this question."
+            errors[answer_field(question["id"])] = f"Answer {_quoted(question)}."
     if errors:
         raise InvalidInput(errors)
     return answers
