@@ -34,6 +34,7 @@ from booking.accounts.controllers import PasswordResetController, SignInControll
 from booking.accounts.district_sign_in_pages import DistrictSignInController
 from booking.accounts.sign_in_provider_pages import SignInProvidersController
 from booking.accounts.district_pages import DistrictPeopleController
+from booking.accounts.district_settings_pages import DistrictAdminController, DistrictSettingsController
 from booking.catalog.api import OfferingsApi
 from booking.catalog.calendar_file import CalendarFileController
 from booking.scheduling.feed_file import CalendarFeedController
@@ -115,6 +116,8 @@ def route_handlers() -> list:
         AuditLogController,
         SignInProvidersController,
         DistrictPeopleController,
+        DistrictSettingsController,
+        DistrictAdminController,
         DistrictInvoicesController,
         DistrictPurchaseOrdersController,
         AccountsApi,

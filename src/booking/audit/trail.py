@@ -34,6 +34,7 @@ KINDS = {
     "district_sign_in.connected": "Connected a district to its sign-in provider, or changed it",
     "district_sign_in.removed": "Disconnected a district from its sign-in provider",
     "district_sign_in.password_sign_in": "Turned password sign-in on or off for a district",
+    "district.settings_changed": "Changed a district's settings (approval rule, billing contact, member rate, address)",
 }
 MAX_DETAIL_CHARS = 2000
 

@@ -28,6 +28,7 @@ NOTICES = {
     "district-sign-in-removed": "The district is disconnected: its people sign in with a password or a link by email again.",
     "password-sign-in-off": "Password sign-in is off for the district's addresses (administrators excepted).",
     "password-sign-in-on": "Password sign-in is on again for the district's addresses.",
+    "district-settings-saved": "The district's settings are saved. The change is recorded in the audit log.",
     # Staff: after the workshop (roster, attendance, PD hours)
     "attendance-saved": "Attendance is saved.",
     "message-sent": "The email is on its way to everyone on the list, and kept below in the workshop's messages.",

@@ -1,0 +1,82 @@
+"""District settings: a coordinator's own district (/district/settings) and every district for admins
+(/admin/districts). The use case (booking.accounts.district_settings) decides who changes what."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath
+
+from booking.accounts.district_settings import (
+    FIELD_WORDS, SettingsForm, district_for_settings, editable_fields, update_district_settings,
+)
+from booking.accounts.districts import list_districts
+from booking.errors import InvalidInput
+from booking.web.forms import text
+from booking.web.guards import admin_only, roles
+from booking.web.pages import page, redirect
+
+
+def _form_values(district: dict) -> dict[str, str]:
+    values = {field: district[field] for field in FIELD_WORDS}
+    for field in ("requires_supervisor_approval", "is_member"):
+        values[field] = "yes" if district[field] else "no"
+    return values
+
+
+async def _settings_page(request: Request, district_id: int, *, action: str, back: str | None, status: int = 200,
+                         values: dict | None = None, errors: dict | None = None) -> object:
+    actor = request.scope["user"]
+    district = await district_for_settings(actor, district_id)
+    return page(request, "accounts/district_settings.html", status=status, district=district, action=action, back=back,
+                values=values or _form_values(district), errors=errors or {}, fields=editable_fields(actor))
+
+
+async def _save(request: Request, district_id: int, *, action: str, back: str | None, done: str) -> object:
+    actor = request.scope["user"]
+    form = await request.form()
+    submitted = {field: text(form, field, 300) for field in editable_fields(actor)}
+    try:
+        await update_district_settings(actor, district_id, SettingsForm(submitted))
+    except InvalidInput as error:
+        district = await district_for_settings(actor, district_id)
+        return await _settings_page(request, district_id, action=action, back=back, status=422,
+                                    values={**_form_values(district), **submitted}, errors=error.field_errors)
+    return redirect(request, done, notice="district-settings-saved")
+
+
+class DistrictSettingsController(Controller):
+    """A coordinator's own district."""
+
+    path = "/district/settings"
+    guards = [roles("coordinator")]
+    include_in_schema = False
+
+    @get("/")
+    async def show(self, request: Request) -> object:
+        return await _settings_page(request, request.scope["user"].district_id, action="/district/settings", back=None)
+
+    @post("/")
+    async def save(self, request: Request) -> object:
+        return await _save(request, request.scope["user"].district_id, action="/district/settings", back=None,
+                           done="/district/settings")
+
+
+class DistrictAdminController(Controller):
+    """Administrators: every district."""
+
+    path = "/admin/districts"
+    guards = [admin_only]
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, request: Request) -> object:
+        return page(request, "accounts/admin_districts.html", districts=await list_districts(include_inactive=True))
+
+    @get("/{district_id:int}")
+    async def show(self, request: Request, district_id: FromPath[int]) -> object:
+        return await _settings_page(request, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts")
+
+    @post("/{district_id:int}")
+    async def save(self, request: Request, district_id: FromPath[int]) -> object:
+        return await _save(request, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts",
+                           done=f"/admin/districts/{district_id}")
