@@ -315,3 +315,40 @@ async def test_the_demo_loads_a_part_paid_invoice_on_elk_groves_po_once(client):
     assert invoice["number"] in to_pay and "Partly paid" in to_pay and DEMO_PO in to_pay
     on_file = section((await client.get(PO_PAGE)).text, "list-heading")
     assert "$5,000.00" in on_file and "$375.00" in on_file and "$4,625.00" in on_file
+
+
+async def test_a_mistyped_po_is_corrected_until_an_invoice_is_drawn_on_it(client):
+    coordinator = await signed_in_coordinator(client)
+    actor = await coordinator_actor("EGUSD")
+    po = await add_purchase_order(actor, {"number": "EG-PO-2026-0145", "not_to_exceed": "500"})
+    await add_purchase_order(actor, {"number": "EG-PO-OTHER"})
+    assert f'href="{PO_PAGE}/{po["id"]}/edit"' in section((await client.get(PO_PAGE)).text, "list-heading")
+    form = (await client.get(f"{PO_PAGE}/{po['id']}/edit")).text
+    assert 'value="EG-PO-2026-0145"' in form and 'value="500.00"' in form
+
+    # Refused whole, with the field named: a bad amount, or a number another PO of the district has.
+    bad = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "EG-PO-2026-0415", "not_to_exceed": "lots"},
+                          token_from=PO_PAGE)
+    assert bad.status_code == 422 and 'id="po-not_to_exceed-error"' in bad.text
+    taken = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "eg-po-other".upper()}, token_from=PO_PAGE)
+    assert taken.status_code == 422 and "PO EG-PO-OTHER is already on file." in taken.text
+    assert (await PurchaseOrder.select().where(PurchaseOrder.id == po["id"]).first())["number"] == "EG-PO-2026-0145"
+
+    fixed = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "EG-PO-2026-0415", "not_to_exceed": "5,000"},
+                            token_from=PO_PAGE)
+    assert fixed.status_code == 303 and fixed.headers["location"] == f"{PO_PAGE}?notice=po-corrected"
+    row = await PurchaseOrder.select().where(PurchaseOrder.id == po["id"]).first()
+    assert (row["number"], row["not_to_exceed_cents"], row["district"]) == ("EG-PO-2026-0415", 500_000, coordinator["district"])
+
+    # Once an invoice carries it, the PO stays as printed.
+    await issued_invoice("EGUSD", seats=1, po_number="EG-PO-2026-0415")
+    assert f'href="{PO_PAGE}/{po["id"]}/edit"' not in section((await client.get(PO_PAGE)).text, "list-heading")
+    late = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "EG-PO-2026-9999"}, token_from=PO_PAGE)
+    assert late.status_code == 409 and "already on an invoice" in late.text
+    assert (await PurchaseOrder.select().where(PurchaseOrder.id == po["id"]).first())["number"] == "EG-PO-2026-0415"
+
+    other = await add_purchase_order(await coordinator_actor("SJUSD"), {"number": "SJ-PO-9"})
+    assert (await client.get(f"{PO_PAGE}/{other['id']}/edit")).status_code == 404
+    refused = await post_form(client, f"{PO_PAGE}/{other['id']}/edit", {"number": "MINE"}, token_from=PO_PAGE)
+    assert refused.status_code == 404
+    assert (await PurchaseOrder.select().where(PurchaseOrder.id == other["id"]).first())["number"] == "SJ-PO-9"

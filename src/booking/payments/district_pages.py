@@ -39,6 +39,7 @@ PO_FIELDS = ("number", "description", "not_to_exceed", "valid_from", "valid_unti
 DONE = {
     "po-added": "The purchase order is on file. Give its number to SCOE when you register people, so invoices carry it.",
     "po-closed": "The purchase order is closed. Invoices already drawn on it are not changed.",
+    "po-corrected": "The purchase order is corrected. Invoices from now on carry it as it is now.",
 }
 _DOCUMENT_REF = re.compile(r"^([0-9]{1,18})(\.pdf)?$")
 
@@ -143,6 +144,14 @@ class PoForm:
     form_error: str | None = None
 
 
+def _po_form_values(po: dict) -> dict:
+    limit = po["not_to_exceed_cents"]
+    return {"number": po["number"], "description": po["description"],
+            "not_to_exceed": "" if limit is None else f"{limit // 100}.{limit % 100:02d}",
+            "valid_from": po["valid_from"].isoformat() if po["valid_from"] else "",
+            "valid_until": po["valid_until"].isoformat() if po["valid_until"] else ""}
+
+
 class DistrictPurchaseOrdersController(Controller):
     path = "/district/purchase-orders"
     guards = [coordinators_only]
@@ -172,6 +181,31 @@ class DistrictPurchaseOrdersController(Controller):
             form.errors = {"number": error.message}
             return await self._list_page(request, form, status=409)
         return redirect(request, "/district/purchase-orders", notice="po-added")
+
+    async def _edit_page(self, request: Request, po_id: int, form: PoForm | None = None, *, status: int = 200) -> object:
+        po = await purchase_orders.visible_purchase_order(request.scope["user"], po_id)
+        if form is None:
+            form = PoForm(values=_po_form_values(po))
+        return page(request, "payments/district_purchase_order_edit.html", status=status, po=po, form=form, **PRESENTATION)
+
+    @get("/{po_id:int}/edit")
+    async def edit(self, request: Request, po_id: FromPath[int]) -> object:
+        return await self._edit_page(request, po_id)
+
+    @post("/{po_id:int}/edit")
+    async def correct(self, request: Request, po_id: FromPath[int]) -> object:
+        data = await request.form()
+        form = PoForm()
+        form.values = {name: value[:400] if isinstance(value := data.get(name), str) else "" for name in PO_FIELDS}
+        try:
+            await purchase_orders.correct_purchase_order(request.scope["user"], po_id, form.values)
+        except InvalidInput as error:
+            form.errors = error.field_errors
+            return await self._edit_page(request, po_id, form, status=422)
+        except Conflict as error:  # already on an invoice
+            form.form_error = error.message
+            return await self._edit_page(request, po_id, form, status=409)
+        return redirect(request, "/district/purchase-orders", notice="po-corrected")
 
     @post("/{po_id:int}/close")
     async def close(self, request: Request, po_id: FromPath[int]) -> object:

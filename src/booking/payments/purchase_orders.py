@@ -6,7 +6,7 @@ import datetime as dt
 
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
-from booking.db import write_transaction
+from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound, collect_field_errors
 from booking.payments.money import parse_amount, parse_day
 from booking.payments.tables import Invoice, PurchaseOrder
@@ -72,6 +72,36 @@ async def close_purchase_order(actor: Actor, po_id: int, now: dt.datetime | None
         await PurchaseOrder.update({PurchaseOrder.closed_at: now or utc_now()}).where(PurchaseOrder.id == po_id)
 
 
+async def correct_purchase_order(actor: Actor, po_id: int, values: dict) -> dict:
+    """Correct a mistyped PO (number, amount, dates, description) while no invoice is drawn against it:
+    an issued invoice is a snapshot that printed the PO as it was, so from then on the PO stays as printed."""
+    clean = check_purchase_order(values)
+    async with write_transaction():
+        await lock_rows_for_update(PurchaseOrder, PurchaseOrder.id == po_id)
+        po = await _visible_po(actor, po_id)
+        if await Invoice.exists().where(Invoice.purchase_order == po_id):
+            raise Conflict(f"PO {po['number']} is already on an invoice, so it can no longer be changed. "
+                           "Add the corrected PO as a new one and close this one.", code="po_used")
+        if await PurchaseOrder.exists().where((PurchaseOrder.district == po["district"]) & (PurchaseOrder.id != po_id)
+                                              & (PurchaseOrder.number == clean["number"])):
+            raise InvalidInput({"number": f"PO {clean['number']} is already on file."})
+        rows = await PurchaseOrder.update(clean).where(PurchaseOrder.id == po_id).returning(*PurchaseOrder.all_columns())
+    return rows[0]
+
+
+async def po_ids_on_invoices(po_ids: list[int]) -> set[int]:
+    if not po_ids:
+        return set()
+    rows = await Invoice.select(Invoice.purchase_order).where(Invoice.purchase_order.is_in(po_ids))
+    return {row["purchase_order"] for row in rows}
+
+
+async def visible_purchase_order(actor: Actor, po_id: int) -> dict:
+    po = await _visible_po(actor, po_id)
+    po["used"] = bool(await po_ids_on_invoices([po_id]))
+    return po
+
+
 async def _visible_po(actor: Actor, po_id: int) -> dict:
     po = await PurchaseOrder.select().where(PurchaseOrder.id == po_id).first()
     if po is None or (actor.is_coordinator and po["district"] != actor.district_id) or not (
@@ -104,8 +134,10 @@ async def purchase_orders_of(actor: Actor, district_id: int | None = None) -> li
     orders = await PurchaseOrder.select().where(PurchaseOrder.district == district).order_by(
         PurchaseOrder.created_at, ascending=False)
     used = await invoiced_against([po["id"] for po in orders])
+    on_invoices = await po_ids_on_invoices([po["id"] for po in orders])
     for po in orders:
         po["invoiced_cents"] = used.get(po["id"], 0)
+        po["used"] = po["id"] in on_invoices  # then it can no longer be corrected
         limit = po["not_to_exceed_cents"]
         po["remaining_cents"] = None if limit is None else limit - po["invoiced_cents"]
     return orders
