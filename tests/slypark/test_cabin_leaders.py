@@ -117,3 +117,48 @@ async def test_unknown_links_and_closed_bookings_take_no_sign_ups(client):
     refused = await client.post(link, data={"_csrf_token": token, **volunteer()})
     assert refused.status_code == 409
     assert await CabinLeader.count().where(CabinLeader.booking == booking_id) == 0
+
+
+async def test_a_bogus_sign_up_is_removed_by_the_coordinator_after_a_confirmation(client):
+    from booking.slypark.tables import BookingEvent
+
+    booking_id = await a_booking()
+    link = await sign_up_link(client, booking_id)
+    token = await csrf_token(client, link)
+    await client.post(link, data={"_csrf_token": token, **volunteer(name="Mickey Mouse", signature="Mickey Mouse",
+                                                                    email="mickey@example.org")})
+    await client.post(link, data={"_csrf_token": token, **volunteer()})
+    bogus = await CabinLeader.select().where(CabinLeader.name == "Mickey Mouse").first()
+
+    coordinator = await signed_in(client, await make_user("coordinator", district="EGUSD"))
+    listing = await client.get(f"/slypark/bookings/{booking_id}/cabin-leaders")
+    # The link is selectable text without JavaScript; the copy button shows itself only with the Clipboard API.
+    assert re.search(r'<input id="signup-link" type="text" readonly value="http://testserver\.local/slypark/cabin-leaders/', listing.text)
+    assert 'data-copy-target="signup-link"' in listing.text and 'id="signup-link-status"' in listing.text
+    remove_path = f"/slypark/bookings/{booking_id}/cabin-leaders/{bogus['id']}/remove"
+    assert f'href="{remove_path}"' in listing.text
+
+    asked = await client.get(remove_path)  # a confirmation first: nothing is removed by following a link
+    assert asked.status_code == 200 and "Remove Mickey Mouse's sign-up?" in said(asked)
+    assert await CabinLeader.count().where(CabinLeader.booking == booking_id) == 2
+
+    token = await csrf_token(client, remove_path)
+    removed = await client.post(remove_path, data={"_csrf_token": token})
+    assert removed.status_code == 303
+    assert removed.headers["location"] == f"/slypark/bookings/{booking_id}/cabin-leaders?notice=slypark-leader-removed"
+    left = await CabinLeader.select(CabinLeader.name).where(CabinLeader.booking == booking_id)
+    assert [row["name"] for row in left] == ["Riley Rivera"]
+    event = await BookingEvent.select().where(BookingEvent.kind == "cabin_leader_removed").first()
+    assert event["actor"] == coordinator["id"] and "Mickey Mouse" in event["note"]
+    again = await client.post(remove_path, data={"_csrf_token": token})
+    assert again.status_code == 404 and "already removed" in said(again)
+
+    # Another district's coordinator can neither see nor remove it.
+    riley = await CabinLeader.select().where(CabinLeader.booking == booking_id).first()
+    client.cookies.clear()
+    await signed_in(client, await make_user("coordinator", district="SJUSD"))
+    other_path = f"/slypark/bookings/{booking_id}/cabin-leaders/{riley['id']}/remove"
+    assert (await client.get(other_path)).status_code == 404
+    token = await csrf_token(client, "/account")
+    assert (await client.post(other_path, data={"_csrf_token": token})).status_code == 404
+    assert await CabinLeader.count().where(CabinLeader.booking == booking_id) == 1

@@ -18,7 +18,7 @@ from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.slypark.bookings import BOOKING_COLUMNS, get_booking
 from booking.slypark.seasons import get_season
-from booking.slypark.tables import Booking, CabinLeader
+from booking.slypark.tables import Booking, BookingEvent, CabinLeader
 
 AGREEMENT_VERSION = "2027-1"
 AGREEMENT_TEXT = (
@@ -155,3 +155,26 @@ async def leaders_of(actor: Actor, booking_id: int) -> Leaders:
 
 async def signed_up_count(booking_id: int) -> int:
     return await CabinLeader.count().where(CabinLeader.booking == booking_id)
+
+
+async def leader_for_removal(actor: Actor, booking_id: int, leader_id: int) -> tuple[dict, dict]:
+    """The booking and one of its sign-ups, for those who see the booking's cabin leaders."""
+    booking = await get_booking(actor, booking_id)
+    if not (actor.is_staff or (actor.is_coordinator and actor.district_id == booking["district"])):
+        raise Forbidden("Only the school district's coordinator and Sly Park staff see a booking's cabin leaders.")
+    leader = await CabinLeader.select().where((CabinLeader.id == leader_id) & (CabinLeader.booking == booking_id)).first()
+    if leader is None:
+        raise NotFound("This sign-up is not on the list (perhaps it was already removed).")
+    return booking, leader
+
+
+async def remove_leader(actor: Actor, booking_id: int, leader_id: int) -> dict:
+    """Take a sign-up off the list (a bogus or doubled one, or a volunteer who cannot come). The booking's
+    history keeps who removed whom, so the list can be explained later; the person's details go."""
+    async with write_transaction():
+        await lock_rows_for_update(Booking, Booking.id == booking_id)
+        _, leader = await leader_for_removal(actor, booking_id, leader_id)
+        await CabinLeader.delete().where(CabinLeader.id == leader_id)
+        await BookingEvent.insert(BookingEvent(booking=booking_id, kind="cabin_leader_removed", actor=actor.id,
+                                               note=f"Cabin-leader sign-up of {leader['name']} removed"))
+    return leader

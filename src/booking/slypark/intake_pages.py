@@ -122,6 +122,18 @@ class IntakeController(Controller):
                     open=booking["status"] in cabin_leaders.OPEN_STATUSES,
                     agreement_version=cabin_leaders.AGREEMENT_VERSION)
 
+    @get("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove")
+    async def confirm_removal(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int]) -> object:
+        """A page that asks first, so removal works the same without JavaScript."""
+        booking, leader = await cabin_leaders.leader_for_removal(request.scope["user"], booking_id, leader_id)
+        return page(request, "slypark/leader_remove.html", booking=booking, leader=leader,
+                    week_text=week_label(booking["starts_on"], booking["ends_on"]))
+
+    @post("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove")
+    async def remove(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int]) -> object:
+        await cabin_leaders.remove_leader(request.scope["user"], booking_id, leader_id)
+        return redirect(request, f"/slypark/bookings/{booking_id}/cabin-leaders", notice="slypark-leader-removed")
+
 
 def _signup_context(booking: dict, form: dict, errors: dict) -> dict:
     return {**PRESENTATION, "booking": booking, "week_text": week_label(booking["starts_on"], booking["ends_on"]),

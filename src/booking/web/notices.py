@@ -103,6 +103,7 @@ NOTICES = {
     "scholarship-budget-set": "The fund's budget is saved.",
     "scholarship-decided": "The request is decided; the district's coordinators are emailed.",
     "slypark-students-saved": "The students are saved.",
+    "slypark-leader-removed": "The sign-up is removed from the list. The booking's history records who removed it.",
     "slypark-students-imported": "The file is imported: it replaced the list of students.",
 }
 

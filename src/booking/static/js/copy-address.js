@@ -1,5 +1,6 @@
-// "Copy address" buttons for calendar addresses. Without JavaScript the buttons stay hidden and the
-// read-only field can be selected and copied by hand.
+// "Copy" buttons beside a read-only address (calendar addresses, the cabin-leader sign-up link). Without
+// JavaScript or the Clipboard API the buttons stay hidden and the field can be selected and copied by hand.
+// What happened is said in the field's live region (<id>-status, role="status"): "Copied" by default.
 document.querySelectorAll("[data-copy-target]").forEach(function (button) {
   var field = document.getElementById(button.dataset.copyTarget);
   var status = document.getElementById(button.dataset.copyTarget + "-status");
@@ -7,10 +8,10 @@ document.querySelectorAll("[data-copy-target]").forEach(function (button) {
   button.hidden = false;
   button.addEventListener("click", function () {
     navigator.clipboard.writeText(field.value).then(function () {
-      status.textContent = "Address copied.";
+      status.textContent = button.dataset.copied || "Copied.";
     }, function () {
       field.select();
-      status.textContent = "Select the address and copy it (Ctrl+C or Command+C).";
+      status.textContent = "Select the text and copy it (Ctrl+C or Command+C).";
     });
   });
 });
