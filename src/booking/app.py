@@ -35,6 +35,7 @@ from booking.accounts.district_sign_in_pages import DistrictSignInController
 from booking.accounts.sign_in_provider_pages import SignInProvidersController
 from booking.accounts.district_pages import DistrictPeopleController
 from booking.accounts.district_settings_pages import DistrictAdminController, DistrictSettingsController
+from booking.payments.card_receipt_pages import CardReceiptController
 from booking.catalog.api import OfferingsApi
 from booking.catalog.calendar_file import CalendarFileController
 from booking.scheduling.feed_file import CalendarFeedController
@@ -118,6 +119,7 @@ def route_handlers() -> list:
         DistrictPeopleController,
         DistrictSettingsController,
         DistrictAdminController,
+        CardReceiptController,
         DistrictInvoicesController,
         DistrictPurchaseOrdersController,
         AccountsApi,

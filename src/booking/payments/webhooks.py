@@ -109,6 +109,7 @@ async def _card_payment_for(session: dict) -> dict | None:
 
 async def _checkout_completed(session: dict, now: dt.datetime) -> tuple[str, list[int]]:
     from booking.payments.card_invoices import apply_invoice_payment
+    from booking.payments.card_receipts import send_card_receipt
     from booking.payments.card_registrations import apply_registration_payment
     from booking.payments.card_tuition import apply_tuition_payment
 
@@ -132,6 +133,7 @@ async def _checkout_completed(session: dict, now: dt.datetime) -> tuple[str, lis
     else:
         outcome, refunds = await apply_invoice_payment(card_payment, amount, now)
     await CardPayment.update({CardPayment.outcome: outcome[:300]}).where(CardPayment.id == card_payment["id"])
+    await send_card_receipt(card_payment, now)
     return outcome, refunds
 
 

@@ -7,6 +7,7 @@ from litestar.params import FromPath
 
 from booking.catalog.pages import PRESENTATION, workshop_context
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.payments.card_receipts import receipt_id_for_registration
 from booking.payments.checkout import PaymentUnavailable, start_registration_checkout
 from booking.scheduling.bulk_registration import InvalidLines, register_many
 from booking.scheduling.cancellation import cancel_registration
@@ -96,7 +97,8 @@ class MyLearningController(Controller):
     async def show(self, request: Request, registration_id: FromPath[int]) -> object:
         registration = await registration_details(request.scope["user"], registration_id)
         return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT,
-                    paid=request.query_params.get("paid") == "1", **PRESENTATION)
+                    paid=request.query_params.get("paid") == "1", receipt_id=await receipt_id_for_registration(registration_id),
+                    **PRESENTATION)
 
     @post("/{registration_id:int}/pay")
     async def pay(self, request: Request, registration_id: FromPath[int]) -> object:
