@@ -288,3 +288,44 @@ async def test_headcounts_change_until_the_freeze_date(client):
     token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session
     other = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "1", "girls": "1", "teachers": "1"})
     assert other.status_code == 404
+
+
+async def test_a_duplicate_request_links_to_the_existing_one_which_is_changed_while_requests_are_taken(client):
+    staff = await staff_actor()
+    season = await make_season(staff, weeks=4)
+    school = await make_school("EGUSD", "Elk Grove Elementary")
+    coordinator, token = await as_coordinator(client)
+    request_id = await request_week(coordinator, season, school, season["weeks"][:1], boys=20, girls=22)
+
+    again = await client.post(f"/slypark/seasons/{season['id']}/request", data={
+        "_csrf_token": token, **request_form(school, season["weeks"][1:2])})
+    assert again.status_code == 409 and "change that one instead" in again.text
+    assert f'href="/slypark/requests/{request_id}/edit"' in again.text
+    assert f'href="/slypark/requests/{request_id}/edit"' in (await client.get("/slypark")).text
+
+    form = await client.get(f"/slypark/requests/{request_id}/edit")
+    assert form.status_code == 200 and "Change the request for Elk Grove Elementary" in said(form)
+    assert 'value="20"' in form.text and f'action="/slypark/requests/{request_id}/edit"' in form.text
+
+    bad = await client.post(f"/slypark/requests/{request_id}/edit", data={
+        "_csrf_token": token, **request_form(school, season["weeks"][1:2], boys="80", teachers="2")})
+    assert bad.status_code == 422 and "Bring at least" in bad.text
+    assert (await WeekRequest.select(WeekRequest.boys).where(WeekRequest.id == request_id).first())["boys"] == 20
+
+    changed = await client.post(f"/slypark/requests/{request_id}/edit", data={
+        "_csrf_token": token, **request_form(school, [season["weeks"][1], season["weeks"][0]], boys="24", teachers="4")})
+    assert changed.status_code == 303 and changed.headers["location"] == "/slypark?notice=slypark-request-changed"
+    row = await WeekRequest.select().where(WeekRequest.id == request_id).first()
+    assert (row["boys"], row["choices"], row["status"], row["school"]) == (
+        24, f"{season['weeks'][1]},{season['weeks'][0]}", "submitted", school)
+
+    # Once requests close, the request stays as it is.
+    await Season.update({Season.status: "allocating"}).where(Season.id == season["id"])
+    late = await client.post(f"/slypark/requests/{request_id}/edit", data={
+        "_csrf_token": token, **request_form(school, season["weeks"][:1], boys="30", teachers="5")})
+    assert late.status_code == 409 and "can no longer be changed" in said(late)
+    assert (await WeekRequest.select(WeekRequest.boys).where(WeekRequest.id == request_id).first())["boys"] == 24
+
+    # Another district's coordinator neither sees nor changes it.
+    await signed_in(client, await make_user("coordinator", district="SJUSD"))
+    assert (await client.get(f"/slypark/requests/{request_id}/edit")).status_code == 404

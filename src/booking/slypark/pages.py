@@ -24,7 +24,8 @@ from booking.slypark.bookings import (
 from booking.slypark.charges import charges_of
 from booking.slypark.seasons import get_season, published_seasons, requests_window, seasons_booking_open, weeks_of
 from booking.slypark.week_requests import (
-    MAX_CHOICES, RequestInput, choice_ids, file_request, requests_for, withdraw_request,
+    MAX_CHOICES, RequestInput, change_request, choice_ids, file_request, get_request, open_request_of_school, requests_for,
+    withdraw_request,
 )
 from booking.web.forms import checkbox, text
 from booking.web.guards import roles
@@ -138,6 +139,26 @@ async def request_form_context(request: Request, season_id: int, *, values: dict
     }
 
 
+def _request_form(form) -> tuple[dict, RequestInput]:
+    values = {name: _value(form, name) for name in REQUEST_FIELDS}
+    values.update(can_share=checkbox(form, "can_share"), can_split=checkbox(form, "can_split"))
+    data = RequestInput(
+        school_id=_id(values["school_id"]), lead_teacher_name=values["lead_teacher_name"],
+        lead_teacher_email=values["lead_teacher_email"], boys=_count(values["boys"]), girls=_count(values["girls"]),
+        teachers=_count(values["teachers"]), choices=[_id(values[f"choice_{n}"]) for n in range(1, MAX_CHOICES + 1)],
+        can_share=values["can_share"], can_split=values["can_split"])
+    return values, data
+
+
+def _values_of(existing: dict) -> dict:
+    choices = choice_ids(existing["choices"])
+    return {"school_id": str(existing["school"]), "lead_teacher_name": existing["lead_teacher_name"],
+            "lead_teacher_email": existing["lead_teacher_email"], "boys": str(existing["boys"]),
+            "girls": str(existing["girls"]), "teachers": str(existing["teachers"]),
+            **{f"choice_{n}": str(choices[n - 1]) if n <= len(choices) else "" for n in range(1, MAX_CHOICES + 1)},
+            "can_share": existing["can_share"], "can_split": existing["can_split"]}
+
+
 class SlyParkController(Controller):
     path = "/slypark"
     guards = [coordinators]
@@ -155,23 +176,41 @@ class SlyParkController(Controller):
     @post("/seasons/{season_id:int}/request")
     async def file(self, request: Request, season_id: FromPath[int]) -> object:
         actor = request.scope["user"]
-        form = await request.form()
-        values = {name: _value(form, name) for name in REQUEST_FIELDS}
-        values.update(can_share=checkbox(form, "can_share"), can_split=checkbox(form, "can_split"))
-        data = RequestInput(
-            school_id=_id(values["school_id"]), lead_teacher_name=values["lead_teacher_name"],
-            lead_teacher_email=values["lead_teacher_email"], boys=_count(values["boys"]), girls=_count(values["girls"]),
-            teachers=_count(values["teachers"]), choices=[_id(values[f"choice_{n}"]) for n in range(1, MAX_CHOICES + 1)],
-            can_share=values["can_share"], can_split=values["can_split"])
+        values, data = _request_form(await request.form())
         try:
             await file_request(actor, season_id, data)
         except InvalidInput as error:
             return page(request, "slypark/request_form.html", status=422,
                         **await request_form_context(request, season_id, values=values, errors=error.field_errors))
         except Conflict as error:
+            # "Change that one instead": the page links to the school's request when it can be changed.
+            existing = await open_request_of_school(actor, season_id, data.school_id) if error.code == "already_requested" else None
             return page(request, "slypark/request_form.html", status=409,
-                        **await request_form_context(request, season_id, values=values, form_error=error.message))
+                        **await request_form_context(request, season_id, values=values, form_error=error.message),
+                        existing_request=existing)
         return redirect(request, "/slypark", notice="slypark-request-filed")
+
+    @get("/requests/{request_id:int}/edit")
+    async def edit_form(self, request: Request, request_id: FromPath[int]) -> object:
+        existing = await get_request(request.scope["user"], request_id)
+        return page(request, "slypark/request_form.html", **await request_form_context(
+            request, existing["season"], values=_values_of(existing)), editing=existing)
+
+    @post("/requests/{request_id:int}/edit")
+    async def change(self, request: Request, request_id: FromPath[int]) -> object:
+        actor = request.scope["user"]
+        existing = await get_request(actor, request_id)
+        values, data = _request_form(await request.form())
+        values["school_id"] = str(existing["school"])
+        try:
+            await change_request(actor, request_id, data)
+        except InvalidInput as error:
+            return page(request, "slypark/request_form.html", status=422, editing=existing, **await request_form_context(
+                request, existing["season"], values=values, errors=error.field_errors))
+        except Conflict as error:
+            return page(request, "slypark/request_form.html", status=409, editing=existing, **await request_form_context(
+                request, existing["season"], values=values, form_error=error.message))
+        return redirect(request, "/slypark", notice="slypark-request-changed")
 
     @post("/requests/{request_id:int}/withdraw")
     async def withdraw(self, request: Request, request_id: FromPath[int]) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -130,6 +131,40 @@ async def get_request(actor: Actor, request_id: int) -> dict:
     if row is None:
         raise NotFound("No such request.")
     return row
+
+
+async def change_request(actor: Actor, request_id: int, data: RequestInput, now: dt.datetime | None = None) -> None:
+    """A coordinator corrects their request while requests are taken and it still waits for the allocation.
+    The status is not moved (request_lifecycle owns that): the change is written only if the request is still
+    'submitted' when it lands, so an allocation published meanwhile wins and the coordinator is told."""
+    require_coordinator(actor)
+    now = now or utc_now()
+    async with write_transaction():
+        await lock_rows_for_update(WeekRequest, WeekRequest.id == request_id)
+        request = await get_request(actor, request_id)
+        if request["status"] != RequestStatus.SUBMITTED:
+            raise Conflict("Only a request still waiting for the allocation can be changed.", code="not_changeable")
+        season = await get_season(request["season"])
+        closed = requests_window(season, now)
+        if closed:
+            raise Conflict(f"{closed} The request can no longer be changed.", code="requests_closed")
+        # The school stays: a request is the school's (another school files its own).
+        values = await check_request(actor, season, dataclasses.replace(data, school_id=request["school"]))
+        values.pop("school")
+        changed = await WeekRequest.update({**{getattr(WeekRequest, k): v for k, v in values.items()},
+                                            WeekRequest.updated_at: now}).where(
+            (WeekRequest.id == request_id) & (WeekRequest.status == RequestStatus.SUBMITTED.value)).returning(WeekRequest.id)
+        if not changed:
+            raise Conflict("This request changed meanwhile; reload the page.", code="request_changed")
+
+
+async def open_request_of_school(actor: Actor, season_id: int, school_id: int | None) -> dict | None:
+    """The school's live request this season, if this person sees it (for "change that one instead")."""
+    if school_id is None:
+        return None
+    return await WeekRequest.select(WeekRequest.id, WeekRequest.status).where(
+        (WeekRequest.season == season_id) & (WeekRequest.school == school_id) & (WeekRequest.status != "withdrawn")
+        & visible_requests(actor)).first()
 
 
 async def withdraw_request(actor: Actor, request_id: int, now: dt.datetime | None = None) -> None:

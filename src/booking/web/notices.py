@@ -95,6 +95,7 @@ NOTICES = {
     # Coordinators: Sly Park weeks and bookings
     "slypark-request-filed": "The request is sent. SCOE allocates the weeks after requests close; you will get an email with the offer.",
     "slypark-request-withdrawn": "The request is withdrawn.",
+    "slypark-request-changed": "The request is changed. It keeps its place: requests are allocated by tier and priority, not by when they were changed.",
     "slypark-offer-accepted": "The offer is accepted: the week is booked. The deposit is below.",
     "slypark-offer-declined": "The offer is declined and its beds are released.",
     "slypark-week-booked": "The beds are booked. The deposit is below.",
