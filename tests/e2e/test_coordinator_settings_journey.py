@@ -1,6 +1,6 @@
 """A coordinator's housekeeping in a real browser, at desktop and phone size: turn on approvals and set the
-billing contact on the district settings page, correct a mistyped PO, copy the cabin-leader sign-up link and
-remove a bogus sign-up after confirming. Every page on the way is audited for accessibility."""
+billing contact on the district settings page, correct a mistyped PO, change a Sly Park request, copy the
+cabin-leader sign-up link and remove a bogus sign-up after confirming. Every page on the way is audited for accessibility."""
 
 from __future__ import annotations
 
@@ -40,6 +40,15 @@ async def _booking_with_a_bogus_leader(staff: dict, coordinator: dict, district:
     return booking_id
 
 
+async def _request(staff: dict, coordinator: dict, district: str, tag: str, week: int) -> None:
+    from booking.accounts.actor import Actor
+    from tests.slypark.slypark_factory import make_school, make_season, request_week
+
+    season = await make_season(Actor.from_row(staff), weeks=1, first=week, name=f"Sly Park requests {tag}")
+    school = await make_school(district, f"Pine School {tag}")
+    await request_week(Actor.from_row(coordinator), season, school, season["weeks"], boys=20, girls=20)
+
+
 async def _po(coordinator: dict, number: str) -> None:
     from booking.accounts.actor import Actor
     from booking.payments.purchase_orders import add_purchase_order
@@ -60,7 +69,7 @@ async def _approvals_off(code: str) -> None:
 
 
 @pytest.mark.parametrize("viewport, district, first_week", VIEWPORTS)
-def test_a_coordinator_sets_approvals_corrects_a_po_and_removes_a_bogus_cabin_leader(
+def test_a_coordinator_sets_approvals_corrects_a_po_edits_a_request_and_removes_a_bogus_cabin_leader(
         page, context, live_data, make_person, sign_in_as, screenshot, request, viewport, district, first_week):
     size = request.node.callspec.id
     page.set_viewport_size(viewport)
@@ -70,6 +79,7 @@ def test_a_coordinator_sets_approvals_corrects_a_po_and_removes_a_bogus_cabin_le
     coordinator = make_person("coordinator", district=district, name=f"Cory Coordinator {tag}")
     booking_id = live_data.run(_booking_with_a_bogus_leader, staff, coordinator, district, tag, first_week)
     live_data.run(_po, coordinator, f"PO-{tag}-0145")
+    live_data.run(_request, staff, coordinator, district, tag, first_week + 1)
     sign_in_as(coordinator)
 
     try:
@@ -107,6 +117,18 @@ def test_a_coordinator_sets_approvals_corrects_a_po_and_removes_a_bogus_cabin_le
         expect(page.get_by_role("status").filter(has_text="The purchase order is corrected")).to_be_visible()
         expect(page.get_by_role("region", name="On file")).to_contain_text(f"PO-{tag}-0415")
         expect(page.get_by_role("region", name="On file")).to_contain_text("$5,000.00")
+
+        # The Sly Park request, changed while requests are taken.
+        page.goto("/slypark")
+        page.get_by_role("link", name=f"Change the request for Pine School {tag}").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Change the request for Pine School {tag}")
+        expect(page.get_by_label("Boys", exact=True)).to_have_value("20")
+        page.get_by_label("Boys", exact=True).fill("26")
+        page.get_by_label("Teachers", exact=True).fill("4")
+        screenshot(page, f"coordinator-request-edit-{size}")
+        page.get_by_role("button", name="Save the changes").click()
+        expect(page.get_by_role("status").filter(has_text="The request is changed")).to_be_visible()
+        expect(page.get_by_role("row", name=re.compile(f"Pine School {tag}"))).to_contain_text("26 boys")
 
         # Cabin leaders: copy the sign-up link, then remove the bogus sign-up after confirming.
         page.goto(f"/slypark/bookings/{booking_id}/cabin-leaders")
