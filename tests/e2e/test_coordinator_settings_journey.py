@@ -86,7 +86,8 @@ def test_a_coordinator_sets_approvals_corrects_a_po_edits_a_request_and_removes_
         # District settings: approvals on, the billing contact set; the member rate is explained, not offered.
         page.goto("/")
         if size == "desktop":
-            page.get_by_role("navigation", name="Main").get_by_role("link", name="District settings").click()
+            page.get_by_role("navigation", name="Main").get_by_role("link", name="District staff").click()
+            page.get_by_role("link", name="District settings").click()
         else:
             page.goto("/district/settings")
         expect(page.get_by_role("heading", level=1)).to_contain_text("settings")

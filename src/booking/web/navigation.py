@@ -24,7 +24,6 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Approvals", "/district/approvals", roles=frozenset({"coordinator"})),
     NavItem("Sly Park", "/slypark", roles=frozenset({"coordinator"})),
     NavItem("Invoices", "/district/invoices", roles=frozenset({"coordinator"})),
-    NavItem("District settings", "/district/settings", roles=frozenset({"coordinator"})),
     NavItem("Sly Park", "/staff/slypark", roles=frozenset({"staff", "admin"})),
     NavItem("Manage catalog", "/staff/offerings", roles=frozenset({"staff", "admin"})),
     NavItem("Finance", "/finance", roles=frozenset({"finance", "admin"})),
