@@ -21,6 +21,10 @@ def on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, link_name:
     """At 390×844: the header (with its collapsed menu) fits in 120 px; Enter opens the menu, Tab reaches its first
     link, Escape closes it and gives focus back to the button; then the menu is used to go to `link_name`."""
     page.set_viewport_size(PHONE)
+    # The menu collapses once small-screens.js has run (without it the menu stays open, by design): on a busy
+    # machine the page may still be loading its scripts when the viewport changes.
+    page.wait_for_load_state("load")
+    page.locator("html.menu-collapsible").wait_for(state="attached")
     header_height = page.locator(".site-header").bounding_box()["height"]
     assert header_height <= PHONE_HEADER_MAX_PX, header_height
     button = page.get_by_role("button", name="Menu")
