@@ -100,11 +100,13 @@ async def test_the_request_to_the_provider_uses_pkce_state_nonce_and_our_redirec
 
 
 async def test_an_address_without_a_district_provider_goes_back_to_the_sign_in_page(client, district):
-    for params, back in [({"email": "someone@gmail.com"}, "/sign-in?email=someone%40gmail.com"),
-                         ({"email": "not-an-email"}, "/sign-in?email=not-an-email"),
-                         ({"email": "pat@gmail.com", "next": "/account"}, "/sign-in?email=pat%40gmail.com&next=%2Faccount"),
-                         ({"email": "pat@gmail.com", "next": "https://evil.example"}, "/sign-in?email=pat%40gmail.com"),
-                         ({"email": ""}, "/sign-in")]:
+    for params, back in [({"email": "someone@gmail.com"}, "/sign-in?email=someone%40gmail.com&notice=no-district-sign-in"),
+                         ({"email": "not-an-email"}, "/sign-in?email=not-an-email&notice=no-district-sign-in"),
+                         ({"email": "pat@gmail.com", "next": "/account"},
+                          "/sign-in?email=pat%40gmail.com&next=%2Faccount&notice=no-district-sign-in"),
+                         ({"email": "pat@gmail.com", "next": "https://evil.example"},
+                          "/sign-in?email=pat%40gmail.com&notice=no-district-sign-in"),
+                         ({"email": ""}, "/sign-in?notice=no-district-sign-in")]:
         response = await client.get("/sign-in/sso", params=params)
         assert response.status_code == 303
         assert response.headers["location"] == back
@@ -117,7 +119,8 @@ async def test_the_sign_in_page_asks_for_the_email_first_then_the_password_or_a_
     assert 'action="/sign-in/sso"' in first.text and 'for="district-email"' in first.text
     assert 'type="password"' not in first.text  # one question at a time
     continued = await post_form(client, "/sign-in/sso", {"email": "pat@gmail.com", "next": "/"})
-    assert continued.status_code == 303 and continued.headers["location"] == "/sign-in?email=pat%40gmail.com"
+    assert continued.status_code == 303
+    assert continued.headers["location"] == "/sign-in?email=pat%40gmail.com&notice=no-district-sign-in"
     back = await client.get(continued.headers["location"])
     assert back.status_code == 200
     # one form, one address: the password signs in, or the second button emails a link to the same address

@@ -47,12 +47,13 @@ class DistrictSignInController(Controller):
         try:
             url, state = await district_sign_in.start_district_sign_in(email)
         except NoDistrictProvider:
-            # Email first: the usual case for an address without a district provider, so no notice: the page
-            # goes on to the password (or a link by email), the address already filled in.
+            # Email first: back to /sign-in with a message (CONTRACT.md), where the page goes on to the password
+            # (or a link by email), the address already filled in.
             query = {"email": email.strip()[:254]} if email.strip() else {}
             if safe_next(next) != "/":
                 query["next"] = safe_next(next)
-            return redirect(request, f"/sign-in?{urlencode(query)}" if query else "/sign-in")
+            return redirect(request, f"/sign-in?{urlencode(query)}" if query else "/sign-in",
+                            notice="no-district-sign-in")
         except DistrictSignInRefused as error:
             log.warning("district sign-in could not start: %s", error.reason)
             return page(request, "accounts/district_sign_in_failed.html", status=error.status_hint, message=error.message)

@@ -3,8 +3,7 @@
 NOTICES = {
     "waitlist-moved": "The waiting list is reordered; the reason is recorded.",
     "signed-in": "You are signed in.",
-    "no-district-sign-in": ("That address's district does not sign in with its own account here: "
-                            "sign in with your password or a link by email."),
+    "no-district-sign-in": "Sign in with your password, or ask for a link by email.",
     "signed-out": "You are signed out.",
     "link-sent": "If an account uses that address, a sign-in link is on its way. It works once, for 20 minutes.",
     "reset-sent": "If an account uses that address, an email with a link to choose a new password is on its way.",
