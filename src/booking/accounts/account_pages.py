@@ -6,8 +6,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.accounts import api_tokens, email_change, password_reset, profile
-from booking.accounts.district_change import FROM_SIGN_IN
-from booking.accounts.district_sign_in import signs_in_with_district
+from booking.accounts.district_change import FROM_SIGN_IN, signs_in_with_district
 from booking.accounts.districts import get_district, list_schools
 from booking.accounts.users import get_user
 from booking.errors import Conflict, DomainError, InvalidInput

@@ -71,6 +71,11 @@ async def _tell_coordinators(user: dict, from_district: int | None, to_district:
         })
 
 
+async def signs_in_with_district(user_id: int) -> bool:
+    """Whether the person signs in through their district's provider (their district then comes from it)."""
+    return await DistrictSignInIdentity.exists().where(DistrictSignInIdentity.user == user_id)
+
+
 async def _locked_user(user_id: int) -> dict:
     await lock_rows_for_update(User, User.id == user_id)
     user = await User.select().where(User.id == user_id).first()
@@ -99,7 +104,7 @@ async def bring_into_my_district(actor: Actor, email: str, now: dt.datetime | No
             raise Conflict("That account is deactivated.", code="inactive_account")
         if user["district"] == actor.district_id:
             raise Conflict(f"{user['name']} is already in your district.", code="already_in_district")
-        if await DistrictSignInIdentity.exists().where(DistrictSignInIdentity.user == user["id"]):
+        if await signs_in_with_district(user["id"]):
             # Their district's own sign-in says where they belong, and would move them back at their next sign-in.
             raise Conflict(f"{user['name']} signs in with their district's account, so their district comes from that "
                            "account. Ask SCOE's administrators if it is wrong.", code="district_from_sign_in")

@@ -189,10 +189,6 @@ async def finish_district_sign_in(*, state: str, browser_state: str | None, code
     return await _person_for(provider, str(claims["sub"]), email, str(claims.get("name") or ""))
 
 
-async def signs_in_with_district(user_id: int) -> bool:
-    return await DistrictSignInIdentity.exists().where(DistrictSignInIdentity.user == user_id)
-
-
 async def _person_for(provider: dict, subject: str, email: str, name: str) -> int:
     """The account of this identity; a first sign-in creates an attendee in the district.
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import require_staff
 from booking.catalog.tables import OfferingSession, Room, Venue
-from booking.db import contains_text, write_transaction
+from booking.db import contains_text, is_unique_violation, write_transaction
 from booking.errors import InvalidInput, NotFound
 
 ROOM_CAPACITY_MAX = 5_000
-
-try:  # a concurrent insert of the same name: PostgreSQL's unique violation
-    from asyncpg.exceptions import UniqueViolationError
-except ImportError:  # pragma: no cover
-    UniqueViolationError = sqlite3.IntegrityError  # type: ignore[misc,assignment]
-
 
 @dataclass
 class VenueInput:
@@ -116,7 +109,9 @@ async def create_venue(actor: Actor, data: VenueInput) -> int:
             if await Venue.exists().where(Venue.name == values["name"]):
                 raise InvalidInput(taken)
             rows = await Venue.insert(Venue(**values)).returning(Venue.id)
-    except (UniqueViolationError, sqlite3.IntegrityError):
+    except Exception as error:
+        if not is_unique_violation(error):  # a concurrent insert of the same name: the unique index refused ours
+            raise
         raise InvalidInput(taken) from None
     return rows[0]["id"]
 
@@ -132,7 +127,9 @@ async def update_venue(actor: Actor, venue_id: int, data: VenueInput, is_active:
                 raise InvalidInput(taken)
             await Venue.update({Venue.name: values["name"], Venue.address: values["address"],
                                 Venue.is_active: is_active}).where(Venue.id == venue_id)
-    except (UniqueViolationError, sqlite3.IntegrityError):
+    except Exception as error:
+        if not is_unique_violation(error):
+            raise
         raise InvalidInput(taken) from None
 
 

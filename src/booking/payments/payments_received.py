@@ -8,12 +8,11 @@ check entered twice is refused instead of counted twice.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import utc_now
-from booking.db import write_transaction
+from booking.db import is_unique_violation, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.payments.access import RECORDING, require_finance
 from booking.payments.allocation import allocate, apply_credit, lock_district_payments, lock_invoices
@@ -21,11 +20,6 @@ from booking.payments.balances import district_credit_cents
 from booking.payments.money import local_today, parse_amount, parse_day
 from booking.payments.tables import PaymentReceived
 
-try:
-    from asyncpg.exceptions import UniqueViolationError
-except ImportError:  # pragma: no cover - asyncpg is installed with the app
-    UniqueViolationError = sqlite3.IntegrityError  # type: ignore[misc,assignment]
-UNIQUE_VIOLATIONS = (UniqueViolationError, sqlite3.IntegrityError)
 
 MANUAL_METHODS = {"check": "Check", "ach": "ACH transfer"}
 REFERENCE_MAX = 80
@@ -70,7 +64,9 @@ async def record_payment(actor: Actor, district_id: int, clean: dict, now: dt.da
     now = now or utc_now()
     try:
         return await _record_payment(actor, district_id, clean, now)
-    except UNIQUE_VIOLATIONS:
+    except Exception as error:
+        if not is_unique_violation(error):
+            raise
         # Two people entered the same check at the same moment: the database let one in.
         raise Conflict(f"{MANUAL_METHODS[clean['method']]} {clean['reference']} from this district is already recorded.",
                        code="duplicate_payment") from None
