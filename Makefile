@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n auto --dist loadfile
 # every form for every role (tens of thousands of requests: hours).
 FUZZ_SCALE ?= 3
 
-.PHONY: run test fuzz install serve clean messages
+.PHONY: run test fuzz install serve clean messages routes
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -45,6 +45,10 @@ fuzz: $(INSTALLED)
 messages: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k es_ -k tr --no-location --omit-header --sort-output -o src/booking/locale/messages.pot .
 	$(BIN)/pybabel update -i src/booking/locale/messages.pot -d src/booking/locale --no-location --width 120
+
+# docs/ROUTES.md: every URL with its handler's name and module, generated from the app.
+routes: $(INSTALLED)
+	$(BIN)/python -m booking.web.route_map > docs/ROUTES.md
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache

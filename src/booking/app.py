@@ -12,13 +12,8 @@ from litestar.config.csrf import CSRFConfig
 
 from booking.payments.gateway import DOUBLE_MOUNT, stripe_config
 from booking.payments.stripe_double import create_stripe_double, mount_stripe_double
-from booking.payments.webhook_endpoint import StripeWebhookController
-from booking.payments.card_payment_pages import CardPaymentsController
-from booking.payments.finance_invoice_pages import FinanceInvoicesController
-from booking.payments.finance_pages import FinanceController
-from booking.payments.cancelled_seat_pages import CancelledSeatsController
-from booking.payments.finance_payment_pages import FinancePaymentsController
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -26,50 +21,17 @@ from litestar.plugins.htmx import HTMXPlugin
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from booking.accounts.account_pages import AccountController, EmailConfirmationController
-from booking.accounts.admin_pages import PeopleAdminController
-from booking.audit.log_pages import AuditLogController
-from booking.accounts.api import AccountsApi
-from booking.accounts.controllers import PasswordResetController, SignInController
-from booking.accounts.district_sign_in_pages import DistrictSignInController
-from booking.accounts.sign_in_provider_pages import SignInProvidersController
-from booking.accounts.district_pages import DistrictPeopleController
-from booking.accounts.district_settings_pages import DistrictAdminController, DistrictSettingsController
-from booking.payments.card_receipt_pages import CardReceiptController
-from booking.catalog.api import OfferingsApi
-from booking.catalog.calendar_file import CalendarFileController
-from booking.scheduling.feed_file import CalendarFeedController
-from booking.scheduling.feed_pages import CalendarFeedPagesController
-from booking.catalog.pages import CatalogPagesController
-from booking.catalog.staff_pages import StaffOfferingsController, StaffVenuesController
-from booking.scheduling.approval_pages import ApprovalsController
-from booking.scheduling.pages import MyLearningController, RegistrationPagesController
-from booking.scheduling.api import RegistrationsApi
-from booking.scheduling.staff_pages import StaffRosterController
-from booking.scheduling.check_in_pages import CheckInController, DoorScreenController
-from booking.scheduling.transcript_pages import CertificateVerifyController, TranscriptController
-from booking.cohorts.progress_pages import CohortProgressController, CompletionLetterController
-from booking.cohorts.pages import CohortPagesController, MyApplicationsController
-from booking.cohorts.supervisor_pages import SupervisorPagesController
-from booking.cohorts.staff_pages import ProgramQuestionsController, StaffCohortsController
-from booking.slypark.staff_pages import StaffSlyParkController
-from booking.payments.district_pages import DistrictInvoicesController, DistrictPurchaseOrdersController
-from booking.slypark.pages import SlyParkController
-from booking.slypark.roster_pages import SlyParkRosterController
-from booking.slypark.scholarship_pages import ScholarshipPagesController, StaffScholarshipsController
-from booking.slypark.family_pages import FamilyFormController, FamilyLinksController
-from booking.slypark.intake_pages import CabinLeaderSignUpController, IntakeController
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
 from booking.observability.requests import RequestObserver
-from booking.ops.pages import OperationsController
 from booking.settings import Settings, current_settings, use_settings
 from booking.templating import STATIC_DIR, environment
+from booking.web.route_map import PACKAGE_ROUTES
 from booking.web.auth import SESSION_COOKIE, ActorMiddleware
 from booking.web.csrf import SessionBoundCSRFMiddleware
 from booking.web.error_handlers import EXCEPTION_HANDLERS
-from booking.web.home import HomeController
+from booking.web.guards import provide_actor
 from booking.web.input_boundary import MAX_BODY_BYTES, check_input
 
 log = logging.getLogger("booking")
@@ -105,62 +67,9 @@ def _stripe_double_mount() -> list:
 
 
 def route_handlers() -> list:
+    """Each package's router (its `routes.py`; docs/ROUTES.md lists every URL), the Stripe double, static files."""
     return [
-        HomeController,
-        OperationsController,
-        SignInController,
-        DistrictSignInController,
-        PasswordResetController,
-        AccountController,
-        EmailConfirmationController,
-        PeopleAdminController,
-        AuditLogController,
-        SignInProvidersController,
-        DistrictPeopleController,
-        DistrictSettingsController,
-        DistrictAdminController,
-        CardReceiptController,
-        DistrictInvoicesController,
-        DistrictPurchaseOrdersController,
-        AccountsApi,
-        OfferingsApi,
-        RegistrationsApi,
-        StaffRosterController,
-        DoorScreenController,
-        CheckInController,
-        TranscriptController,
-        CertificateVerifyController,
-        CohortProgressController,
-        CompletionLetterController,
-        SupervisorPagesController,
-        CohortPagesController,
-        MyApplicationsController,
-        StaffCohortsController,
-        ProgramQuestionsController,
-        SlyParkRosterController,
-        ScholarshipPagesController,
-        StaffScholarshipsController,
-        IntakeController,
-        CabinLeaderSignUpController,
-        FamilyLinksController,
-        FamilyFormController,
-        StaffSlyParkController,
-        SlyParkController,
-        CatalogPagesController,
-        StaffOfferingsController,
-        StaffVenuesController,
-        RegistrationPagesController,
-        MyLearningController,
-        ApprovalsController,
-        CalendarFileController,
-        CalendarFeedController,
-        CalendarFeedPagesController,
-        StripeWebhookController,
-        CardPaymentsController,
-        CancelledSeatsController,
-        FinanceController,
-        FinanceInvoicesController,
-        FinancePaymentsController,
+        *(package.router for package in PACKAGE_ROUTES),
         *_stripe_double_mount(),
         create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
                                    cache_control=None),
@@ -216,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 type="http", scheme="bearer", description="An API token from `booking token create` or My account")}),
             security=[{}, {"bearer": []}],  # optional on public reads, required where the operation says 401
         ),
+        # `actor: SignedInActor` or `actor: OptionalActor` in a handler's signature (web/guards.py): who is asking.
+        dependencies={"actor": Provide(provide_actor, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=check_input,  # the one input boundary: every query, form and JSON body
         request_max_body_size=MAX_BODY_BYTES,

@@ -47,7 +47,7 @@ class AccountController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="accounts.account")
     async def show(self, request: Request) -> object:
         return page(request, "accounts/account.html", **await _account_context(request))
 

@@ -64,7 +64,7 @@ def _limited_headers(error: DomainError) -> dict[str, str]:
 class SignInController(Controller):
     include_in_schema = False
 
-    @get("/sign-in")
+    @get("/sign-in", name="accounts.sign_in")
     async def sign_in_form(self, request: Request, next: FromQuery[str] = "/", email: FromQuery[str] = "") -> object:
         # `email`: back from /sign-in/sso for an address whose district has no sign-in of its own (email first).
         return page(request, "accounts/sign_in.html", next=safe_next(next), email=email.strip()[:254], errors={})
@@ -106,7 +106,7 @@ class SignInController(Controller):
             return page(request, "accounts/sign_in_link.html", status=400, token=None, form_error=error.message)
         return await _signed_in_response(request, user_id, "/")
 
-    @post("/sign-out")
+    @post("/sign-out", name="accounts.sign_out")
     async def sign_out(self, request: Request) -> object:
         actor = request.scope.get("user")
         await end_session(request.cookies.get(SESSION_COOKIE))  # first, whatever the provider does

@@ -10,7 +10,7 @@ from booking.accounts.districts import list_districts
 from booking.audit import log_view
 from booking.audit.trail import KINDS
 from booking.errors import InvalidInput
-from booking.web.guards import admin_only
+from booking.web.guards import SignedInActor, admin_only
 from booking.web.pages import page, page_or_fragment
 
 FILTER_FIELDS = ("person", "district", "kind", "from", "to")
@@ -25,8 +25,8 @@ class AuditLogController(Controller):
     guards = [admin_only]
     include_in_schema = False
 
-    @get("/")
-    async def index(self, request: Request) -> object:
+    @get("/", name="audit.log")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
         query = _query(request)
         context = {"query": query, "kinds": KINDS, "districts": await list_districts(), "errors": {},
                    "entries": [], "total": 0, "page_number": 1, "page_size": log_view.PAGE_SIZE, "filter_string": ""}
@@ -34,18 +34,18 @@ class AuditLogController(Controller):
             selection = log_view.parse_filter(query)
         except InvalidInput as error:
             return page(request, "audit/log.html", status=422, **{**context, "errors": error.field_errors})
-        rows, total = await log_view.entries(request.scope["user"], selection)
+        rows, total = await log_view.entries(actor, selection)
         filter_string = urlencode({name: query[name] for name in FILTER_FIELDS if query[name]})
         return page_or_fragment(request, "audit/log.html", "audit/_entries.html", **{
             **context, "entries": rows, "total": total, "page_number": selection.page, "filter_string": filter_string})
 
-    @get("/export.csv")
-    async def export(self, request: Request) -> object:
+    @get("/export.csv", name="audit.export")
+    async def export(self, request: Request, actor: SignedInActor) -> object:
         try:
             selection = log_view.parse_filter(_query(request))
         except InvalidInput as error:
             return Response(content="; ".join(error.field_errors.values()).encode(), status_code=422,
                             media_type="text/plain")
-        filename, text = await log_view.export_csv(request.scope["user"], selection)
+        filename, text = await log_view.export_csv(actor, selection)
         return Response(content=("\ufeff" + text).encode("utf-8"), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})

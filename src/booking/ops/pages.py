@@ -35,14 +35,14 @@ def may_read_metrics(request: Request, settings: Settings) -> bool:
 class OperationsController(Controller):
     include_in_schema = False  # not part of /api/v1; documented in the README
 
-    @get("/readyz", cache_control=None)
+    @get("/readyz", name="ops.readyz", cache_control=None)
     async def readyz(self) -> Response:
         checks = await readiness()
         problems = failing(checks)
         body = {"status": "unready" if problems else "ready", "failing": problems, "checks": checks}
         return Response(body, status_code=503 if problems else 200, headers=NO_STORE)
 
-    @get("/metrics", cache_control=None)
+    @get("/metrics", name="ops.metrics", cache_control=None)
     async def metrics(self, request: Request) -> Response:
         if not may_read_metrics(request, current_settings()):
             raise NotFoundException()  # the same answer as for an address that does not exist

@@ -49,3 +49,4 @@ class ActorMiddleware:
             scope["auth"] = "session" if actor else None
         scope["user"] = actor
         await self.app(scope, receive, send)
+

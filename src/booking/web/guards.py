@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 
 from booking.accounts.actor import Actor
@@ -11,6 +13,17 @@ from booking.errors import Forbidden, Unauthenticated
 
 def current_actor(connection: ASGIConnection) -> Actor | None:
     return connection.scope.get("user")
+
+
+def provide_actor(request: Request) -> Actor | None:
+    """The `actor` dependency of every handler (app.py): who the middleware found signed in, None for nobody."""
+    return current_actor(request)
+
+
+# In a handler's signature: `actor: SignedInActor` behind a sign-in or role guard, `actor: OptionalActor` on
+# public pages. The parameter must be named `actor`.
+SignedInActor = NamedDependency[Actor]
+OptionalActor = NamedDependency[Actor | None]
 
 
 def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
