@@ -10,10 +10,13 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput
 from booking.payments import cancelled_seats, policy
 from booking.payments.finance_pages import PRESENTATION, done_notice
-from booking.web.guards import finance_only
+from booking.payments.forms import CancelledSeatsCreditEntry, CancelledSeatsSettingEntry
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, finance_only
 from booking.web.pages import page, redirect
 
 NOTICES = {
@@ -35,9 +38,8 @@ class CancelledSeatsController(Controller):
     guards = [finance_only]
     include_in_schema = False
 
-    async def _page(self, request: Request, *, status: int = 200, form_error: str | None = None,
+    async def _page(self, request: Request, actor: Actor, *, status: int = 200, form_error: str | None = None,
                     setting_errors: dict | None = None) -> object:
-        actor = request.scope["user"]
         notice = NOTICES.get(request.query_params.get("notice") or "")
         return page(request, "payments/finance_cancelled_seats.html", status=status,
                     invoices=await cancelled_seats.invoices_to_credit(actor),
@@ -45,28 +47,27 @@ class CancelledSeatsController(Controller):
                     form_error=form_error, setting_errors=setting_errors or {},
                     **({"notice": notice} if notice else {}), **PRESENTATION)
 
-    @get("/")
-    async def show(self, request: Request) -> object:
-        return await self._page(request)
+    @get("/", name="payments.cancelled_seats")
+    async def show(self, request: Request, actor: SignedInActor) -> object:
+        return await self._page(request, actor)
 
-    @post("/{invoice_id:int}/credit")
-    async def credit(self, request: Request, invoice_id: FromPath[int]) -> object:
-        data = await request.form()
+    @post("/{invoice_id:int}/credit", name="payments.cancelled_seats_credit")
+    async def credit(self, request: Request, actor: SignedInActor, invoice_id: FromPath[int]) -> object:
         try:
-            line_ids = cancelled_seats.check_line_ids(data.getall("line") if "line" in data else [])
-            await cancelled_seats.credit_cancelled_seats(request.scope["user"], invoice_id, line_ids)
+            entry = await read_form(request, CancelledSeatsCreditEntry)
+            line_ids = cancelled_seats.check_line_ids(entry.line)
+            await cancelled_seats.credit_cancelled_seats(actor, invoice_id, line_ids)
         except (InvalidInput, Conflict) as error:
             message = error.message if isinstance(error, Conflict) else "Choose seats from the list."
-            return await self._page(request, status=error.status_hint if isinstance(error, Conflict) else 422,
+            return await self._page(request, actor, status=error.status_hint if isinstance(error, Conflict) else 422,
                                     form_error=message)
         return redirect(request, "/finance/cancelled-seats", notice="credited")
 
-    @post("/setting")
-    async def save_setting(self, request: Request) -> object:
-        data = await request.form()
-        value = data.get("cancelled_after_invoicing")
+    @post("/setting", name="payments.cancelled_seats_setting_save")
+    async def save_setting(self, request: Request, actor: SignedInActor) -> object:
+        entry = await read_form(request, CancelledSeatsSettingEntry)
         try:
-            await policy.set_cancelled_after_invoicing_policy(request.scope["user"], value if isinstance(value, str) else "")
+            await policy.set_cancelled_after_invoicing_policy(actor, entry.cancelled_after_invoicing)
         except InvalidInput as error:
-            return await self._page(request, status=422, setting_errors=error.field_errors)
+            return await self._page(request, actor, status=422, setting_errors=error.field_errors)
         return redirect(request, "/finance/cancelled-seats", notice="setting-saved")

@@ -14,13 +14,16 @@ from dataclasses import dataclass, field
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput
 from booking.payments import policy
 from booking.payments.money import parse_amount
 from booking.payments.refunds import request_refund, submit_refund
 from booking.payments.card_payments import LIST_LIMIT, card_payment_with_refunds, card_payments
-from booking.web.guards import roles
+from booking.payments.forms import LatePaymentSettingEntry, RefundEntry
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect
 
 finance_and_staff = roles("finance", "staff")
@@ -67,58 +70,56 @@ class CardPaymentsController(Controller):
     guards = [finance_and_staff]
     include_in_schema = False
 
-    @get("/card-payments")
-    async def index(self, request: Request) -> object:
+    @get("/card-payments", name="payments.card_payments")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
         wanted = request.query_params.get("status") or ""
         status = wanted if wanted in PAYMENT_STATUS_LABELS else ""
-        payments = await card_payments(request.scope["user"], status or None)
+        payments = await card_payments(actor, status or None)
         return page(request, "payments/card_payments.html", payments=payments, selected_status=status,
                     limit=LIST_LIMIT, **PRESENTATION)
 
-    async def _payment_page(self, request: Request, card_payment_id: int, form: RefundForm | None = None,
+    async def _payment_page(self, request: Request, actor: Actor, card_payment_id: int, form: RefundForm | None = None,
                             status: int = 200) -> object:
-        payment, refunds, available = await card_payment_with_refunds(request.scope["user"], card_payment_id)
+        payment, refunds, available = await card_payment_with_refunds(actor, card_payment_id)
         if form is None:
             form = RefundForm(values={"amount": f"{available / 100:.2f}" if available else "", "reason": ""})
         return page(request, "payments/card_payments_detail.html", status=status, payment=payment, refunds=refunds,
                     available=available, form=form, **PRESENTATION, **_done_notice(request))
 
-    @get("/card-payments/{card_payment_id:int}")
-    async def show(self, request: Request, card_payment_id: FromPath[int]) -> object:
-        return await self._payment_page(request, card_payment_id)
+    @get("/card-payments/{card_payment_id:int}", name="payments.card_payment")
+    async def show(self, request: Request, actor: SignedInActor, card_payment_id: FromPath[int]) -> object:
+        return await self._payment_page(request, actor, card_payment_id)
 
-    @post("/card-payments/{card_payment_id:int}/refunds")
-    async def refund(self, request: Request, card_payment_id: FromPath[int]) -> object:
-        data = await request.form()
-        form = RefundForm(values={name: value[:400] if isinstance(value := data.get(name), str) else ""
-                                  for name in ("amount", "reason")})
+    @post("/card-payments/{card_payment_id:int}/refunds", name="payments.card_payment_refund")
+    async def refund(self, request: Request, actor: SignedInActor, card_payment_id: FromPath[int]) -> object:
+        entry = await read_form(request, RefundEntry)
+        form = RefundForm(values={"amount": entry.amount[:400], "reason": entry.reason[:400]})
         try:
             amount = parse_amount(form.values["amount"], "amount")
-            refund_id = await request_refund(request.scope["user"], card_payment_id, amount, form.values["reason"])
+            refund_id = await request_refund(actor, card_payment_id, amount, form.values["reason"])
         except InvalidInput as error:
             form.errors = error.field_errors
             if not form.values["reason"].strip() and "reason" not in form.errors:
                 form.errors["reason"] = "Say why: the reason is kept with the refund."
-            return await self._payment_page(request, card_payment_id, form, status=422)
+            return await self._payment_page(request, actor, card_payment_id, form, status=422)
         except Conflict as error:
             form.form_error = error.message
-            return await self._payment_page(request, card_payment_id, form, status=409)
+            return await self._payment_page(request, actor, card_payment_id, form, status=409)
         # After request_refund's commit: the call to Stripe holds no lock.
         outcome = await submit_refund(refund_id)
         notice = {"requested": "refund-requested", "failed": "refund-failed"}.get(outcome, "refund-sent")
         return redirect(request, f"/finance/card-payments/{card_payment_id}", notice=notice)
 
-    @get("/settings/payments")
+    @get("/settings/payments", name="payments.payment_settings")
     async def settings_form(self, request: Request) -> object:
         return page(request, "payments/card_payments_settings.html", current=await policy.late_payment_policy(),
                     choices=SETTING_CHOICES, errors={}, **_done_notice(request))
 
-    @post("/settings/payments")
-    async def save_settings(self, request: Request) -> object:
-        data = await request.form()
-        value = data.get("late_payment") if isinstance(data.get("late_payment"), str) else ""
+    @post("/settings/payments", name="payments.payment_settings_save")
+    async def save_settings(self, request: Request, actor: SignedInActor) -> object:
+        entry = await read_form(request, LatePaymentSettingEntry)
         try:
-            await policy.set_late_payment_policy(request.scope["user"], value)
+            await policy.set_late_payment_policy(actor, entry.late_payment)
         except InvalidInput as error:
             return page(request, "payments/card_payments_settings.html", status=422,
                         current=await policy.late_payment_policy(), choices=SETTING_CHOICES, errors=error.field_errors)

@@ -6,8 +6,12 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from booking.payments.card_receipts import receipt_for
-from booking.web.guards import signed_in
+from booking.web.guards import SignedInActor, signed_in
 from booking.web.pages import page
+
+# The receipt's link back to "My learning" (scheduling's page). Passed in rather than written in the template, which
+# builds only payments' own URLs with url_for; becomes url_for('scheduling....') once scheduling names its handlers.
+MY_LEARNING_URL = "/my/learning"
 
 
 class CardReceiptController(Controller):
@@ -15,6 +19,7 @@ class CardReceiptController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/{card_payment_id:int}")
-    async def show(self, request: Request, card_payment_id: FromPath[int]) -> object:
-        return page(request, "payments/card_receipt.html", receipt=await receipt_for(request.scope["user"], card_payment_id))
+    @get("/{card_payment_id:int}", name="payments.receipt")
+    async def show(self, request: Request, actor: SignedInActor, card_payment_id: FromPath[int]) -> object:
+        return page(request, "payments/card_receipt.html", receipt=await receipt_for(actor, card_payment_id),
+                    my_learning_url=MY_LEARNING_URL)

@@ -18,13 +18,16 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from booking.accounts.actor import Actor
 from booking.clock import to_local
 from booking.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.payments import district_invoices, purchase_orders
 from booking.payments.checkout import start_invoice_checkout
 from booking.payments.gateway import card_payments_available
 from booking.payments.invoice_documents import REMIT_TO
-from booking.web.guards import roles
+from booking.payments.forms import PurchaseOrderEntry
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect, wants_fragment
 
 coordinators_only = roles("coordinator")
@@ -79,32 +82,32 @@ class DistrictInvoicesController(Controller):
     guards = [coordinators_only]
     include_in_schema = False
 
-    @get("/")
-    async def index(self, request: Request) -> object:
-        overview = await district_invoices.list_district_invoices(request.scope["user"])
+    @get("/", name="payments.district_invoices")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        overview = await district_invoices.list_district_invoices(actor)
         return page(request, "payments/district_invoices.html", overview=overview, **PRESENTATION)
 
-    async def _invoice_page(self, request: Request, invoice_id: int, *, status: int = 200,
+    async def _invoice_page(self, request: Request, actor: Actor, invoice_id: int, *, status: int = 200,
                             pay_error: str | None = None) -> object:
-        view = await district_invoices.district_invoice(request.scope["user"], invoice_id)
+        view = await district_invoices.district_invoice(actor, invoice_id)
         return page(request, "payments/district_invoice.html", status=status, view=view, row=view.row,
                     returned_from_card=request.query_params.get("paid") == "1", pay_error=pay_error,
                     card_offered=card_payments_available(), tries=0, poll_limit=STATUS_POLL_TRIES, **PRESENTATION)
 
-    @get("/{ref:str}")
-    async def show(self, request: Request, ref: FromPath[str]) -> object:
+    @get("/{ref:str}", name="payments.district_invoice")
+    async def show(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
         invoice_id, as_pdf = _invoice_ref(ref)
         if as_pdf:
-            return pdf_response(*await district_invoices.district_invoice_pdf(request.scope["user"], invoice_id))
-        return await self._invoice_page(request, invoice_id)
+            return pdf_response(*await district_invoices.district_invoice_pdf(actor, invoice_id))
+        return await self._invoice_page(request, actor, invoice_id)
 
-    @get("/{ref:str}/status")
-    async def payment_status(self, request: Request, ref: FromPath[str]) -> object:
+    @get("/{ref:str}/status", name="payments.district_invoice_status")
+    async def payment_status(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
         """The small "being confirmed / paid" box, polled by htmx after the return from Stripe."""
         invoice_id, as_pdf = _invoice_ref(ref)
         if as_pdf:
             raise NotFound("No such page.")
-        row = await district_invoices.invoice_balance_row(request.scope["user"], invoice_id)
+        row = await district_invoices.invoice_balance_row(actor, invoice_id)
         if not wants_fragment(request):
             return Redirect(path=f"/district/invoices/{invoice_id}?paid=1", status_code=303)
         tries_text = request.query_params.get("tries") or "0"
@@ -112,28 +115,28 @@ class DistrictInvoicesController(Controller):
         return page(request, "payments/_district_payment_status.html", row=row, tries=tries,
                     poll_limit=STATUS_POLL_TRIES, **PRESENTATION)
 
-    @get("/{ref:str}/credit-notes/{note_ref:str}")
-    async def credit_note(self, request: Request, ref: FromPath[str], note_ref: FromPath[str]) -> Response:
+    @get("/{ref:str}/credit-notes/{note_ref:str}", name="payments.district_credit_note")
+    async def credit_note(self, request: Request, actor: SignedInActor, ref: FromPath[str],
+                          note_ref: FromPath[str]) -> Response:
         invoice_id, invoice_as_pdf = _invoice_ref(ref)
         note_id, note_as_pdf = _invoice_ref(note_ref)
         if invoice_as_pdf or not note_as_pdf:
             raise NotFound("No such credit note.")
-        return pdf_response(*await district_invoices.district_credit_note_pdf(request.scope["user"], invoice_id, note_id))
+        return pdf_response(*await district_invoices.district_credit_note_pdf(actor, invoice_id, note_id))
 
-    @post("/{ref:str}/pay")
-    async def pay(self, request: Request, ref: FromPath[str]) -> object:
+    @post("/{ref:str}/pay", name="payments.district_invoice_pay")
+    async def pay(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
         """Start a Stripe Checkout for what is open on the invoice, and send the coordinator there."""
         invoice_id, as_pdf = _invoice_ref(ref)
         if as_pdf:
             raise NotFound("No such invoice.")
-        actor = request.scope["user"]
         await district_invoices.own_invoice(actor, invoice_id)  # 404 before anything else for another district's id
         try:
             url = await start_invoice_checkout(actor, invoice_id)
         except NotFound:
             raise
         except DomainError as error:
-            return await self._invoice_page(request, invoice_id, status=error.status_hint, pay_error=error.message)
+            return await self._invoice_page(request, actor, invoice_id, status=error.status_hint, pay_error=error.message)
         return redirect(request, url)
 
 
@@ -152,65 +155,66 @@ def _po_form_values(po: dict) -> dict:
             "valid_until": po["valid_until"].isoformat() if po["valid_until"] else ""}
 
 
+def _po_entry_values(entry: PurchaseOrderEntry) -> dict:
+    # Kept a little longer than any field allows, so "too long" is reported, not silently cut.
+    return {name: getattr(entry, name)[:400] for name in PO_FIELDS}
+
+
 class DistrictPurchaseOrdersController(Controller):
     path = "/district/purchase-orders"
     guards = [coordinators_only]
     include_in_schema = False
 
-    async def _list_page(self, request: Request, form: PoForm, *, status: int = 200) -> object:
-        orders = await purchase_orders.purchase_orders_of(request.scope["user"])
+    async def _list_page(self, request: Request, actor: Actor, form: PoForm, *, status: int = 200) -> object:
+        orders = await purchase_orders.purchase_orders_of(actor)
         return page(request, "payments/district_purchase_orders.html", status=status, orders=orders, form=form,
                     **PRESENTATION, **_done_notice(request))
 
-    @get("/")
-    async def index(self, request: Request) -> object:
-        return await self._list_page(request, PoForm())
+    @get("/", name="payments.purchase_orders")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return await self._list_page(request, actor, PoForm())
 
-    @post("/")
-    async def add(self, request: Request) -> object:
-        data = await request.form()
-        form = PoForm()
-        # Kept a little longer than any field allows, so "too long" is reported, not silently cut.
-        form.values = {name: value[:400] if isinstance(value := data.get(name), str) else "" for name in PO_FIELDS}
+    @post("/", name="payments.purchase_order_add")
+    async def add(self, request: Request, actor: SignedInActor) -> object:
+        form = PoForm(values=_po_entry_values(await read_form(request, PurchaseOrderEntry)))
         try:
-            await purchase_orders.add_purchase_order(request.scope["user"], form.values)
+            await purchase_orders.add_purchase_order(actor, form.values)
         except InvalidInput as error:
             form.errors = error.field_errors
-            return await self._list_page(request, form, status=422)
+            return await self._list_page(request, actor, form, status=422)
         except Conflict as error:  # the same number is already on file
             form.errors = {"number": error.message}
-            return await self._list_page(request, form, status=409)
+            return await self._list_page(request, actor, form, status=409)
         return redirect(request, "/district/purchase-orders", notice="po-added")
 
-    async def _edit_page(self, request: Request, po_id: int, form: PoForm | None = None, *, status: int = 200) -> object:
-        po = await purchase_orders.visible_purchase_order(request.scope["user"], po_id)
+    async def _edit_page(self, request: Request, actor: Actor, po_id: int, form: PoForm | None = None, *,
+                         status: int = 200) -> object:
+        po = await purchase_orders.visible_purchase_order(actor, po_id)
         if form is None:
             form = PoForm(values=_po_form_values(po))
         return page(request, "payments/district_purchase_order_edit.html", status=status, po=po, form=form, **PRESENTATION)
 
-    @get("/{po_id:int}/edit")
-    async def edit(self, request: Request, po_id: FromPath[int]) -> object:
-        return await self._edit_page(request, po_id)
+    @get("/{po_id:int}/edit", name="payments.purchase_order_edit")
+    async def edit(self, request: Request, actor: SignedInActor, po_id: FromPath[int]) -> object:
+        return await self._edit_page(request, actor, po_id)
 
-    @post("/{po_id:int}/edit")
-    async def correct(self, request: Request, po_id: FromPath[int]) -> object:
-        data = await request.form()
-        form = PoForm()
-        form.values = {name: value[:400] if isinstance(value := data.get(name), str) else "" for name in PO_FIELDS}
+    @post("/{po_id:int}/edit", name="payments.purchase_order_correct")
+    async def correct(self, request: Request, actor: SignedInActor, po_id: FromPath[int]) -> object:
+        form = PoForm(values=_po_entry_values(await read_form(request, PurchaseOrderEntry)))
         try:
-            await purchase_orders.correct_purchase_order(request.scope["user"], po_id, form.values)
+            await purchase_orders.correct_purchase_order(actor, po_id, form.values)
         except InvalidInput as error:
             form.errors = error.field_errors
-            return await self._edit_page(request, po_id, form, status=422)
+            return await self._edit_page(request, actor, po_id, form, status=422)
         except Conflict as error:  # already on an invoice
             form.form_error = error.message
-            return await self._edit_page(request, po_id, form, status=409)
+            return await self._edit_page(request, actor, po_id, form, status=409)
         return redirect(request, "/district/purchase-orders", notice="po-corrected")
 
-    @post("/{po_id:int}/close")
-    async def close(self, request: Request, po_id: FromPath[int]) -> object:
+    @post("/{po_id:int}/close", name="payments.purchase_order_close")
+    async def close(self, request: Request, actor: SignedInActor, po_id: FromPath[int]) -> object:
         try:
-            await purchase_orders.close_purchase_order(request.scope["user"], po_id)
+            await purchase_orders.close_purchase_order(actor, po_id)
         except Conflict as error:
-            return await self._list_page(request, PoForm(form_error=error.message), status=409)
+            return await self._list_page(request, actor, PoForm(form_error=error.message), status=409)
         return redirect(request, "/district/purchase-orders", notice="po-closed")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.payments import finance_lists
 from booking.payments.credit_notes import issue_credit_note
@@ -27,7 +28,9 @@ from booking.payments.invoicing import LineSelection, issue_invoices, preview_in
 from booking.payments.money import local_today, parse_amount, parse_day
 from booking.payments.payments_received import apply_district_credit
 from booking.payments.reports import fiscal_years_on_record
-from booking.web.guards import finance_only
+from booking.payments.forms import ApplyCreditEntry, CreditNoteEntry, InvoiceIssueEntry, VoidEntry
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, finance_only
 from booking.web.pages import page, page_or_fragment, redirect
 
 _ID = re.compile(r"^[0-9]{1,18}$")
@@ -36,6 +39,7 @@ SELECTION_FIELDS = ("from", "to", "booking")
 
 
 def _form_text(data, name: str, limit: int = 600) -> str:
+    """One field of the credit-note grid (`line_<id>`), read from the raw form."""
     value = data.get(name)
     return value[:limit] if isinstance(value, str) else ""
 
@@ -100,9 +104,8 @@ class FinanceInvoicesController(Controller):
 
     # --- the list ---------------------------------------------------------------------------
 
-    @get("/invoices")
-    async def index(self, request: Request) -> object:
-        actor = request.scope["user"]
+    @get("/invoices", name="payments.invoices")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
         districts = await finance_lists.active_districts()
         values = {name: query_text(request, name) for name in ("district", "state", "year")}
         filters, errors = finance_lists.check_invoice_filters(values, {d["id"] for d in districts})
@@ -114,8 +117,8 @@ class FinanceInvoicesController(Controller):
 
     # --- issuing -----------------------------------------------------------------------------
 
-    async def _new_page(self, request: Request, district: dict | None, state: IssueState, *, status: int = 200) -> object:
-        actor = request.scope["user"]
+    async def _new_page(self, request: Request, actor: Actor, district: dict | None, state: IssueState, *,
+                        status: int = 200) -> object:
         drafts = []
         if district is not None and not any(name in state.errors for name in SELECTION_FIELDS):
             drafts = await preview_invoices(actor, district["id"], _selection(state.selection))
@@ -124,104 +127,106 @@ class FinanceInvoicesController(Controller):
                     districts=districts, state=state,
                     has_warnings=any(draft.warnings for draft in drafts), **PRESENTATION, **done_notice(request))
 
-    @get("/invoices/new")
-    async def new(self, request: Request) -> object:
+    @get("/invoices/new", name="payments.invoice_new")
+    async def new(self, request: Request, actor: SignedInActor) -> object:
         state = IssueState(selection={name: query_text(request, name) for name in SELECTION_FIELDS})
         district_text = query_text(request, "district")
         if not district_text:
-            return await self._new_page(request, None, state)
+            return await self._new_page(request, actor, None, state)
         try:
             district = await finance_lists.check_district(district_text)
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._new_page(request, None, state, status=400)
+            return await self._new_page(request, actor, None, state, status=400)
         try:
             _selection(state.selection)
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._new_page(request, district, state, status=400)
-        return await self._new_page(request, district, state)
+            return await self._new_page(request, actor, district, state, status=400)
+        return await self._new_page(request, actor, district, state)
 
     async def _issue_form(self, request: Request) -> tuple[dict | None, IssueState, list[int] | None]:
-        data = await request.form()
-        state = IssueState(selection={name: _form_text(data, name, 40) for name in SELECTION_FIELDS},
-                           period_label=_form_text(data, "period_label", 200), po_number=_form_text(data, "po_number", 100),
-                           acknowledged=_form_text(data, "acknowledge") in ("on", "1", "yes"))
-        line_ids = _ids(data.getall("line") if "line" in data else [])
+        entry = await read_form(request, InvoiceIssueEntry)
+        state = IssueState(selection={"from": entry.from_[:40], "to": entry.to[:40], "booking": entry.booking[:40]},
+                           period_label=entry.period_label[:200], po_number=entry.po_number[:100],
+                           acknowledged=entry.acknowledge)
+        line_ids = _ids(entry.line)
         state.checked = set(line_ids or [])
         try:
-            district = await finance_lists.check_district(_form_text(data, "district", 40))
+            district = await finance_lists.check_district(entry.district[:40])
         except InvalidInput as error:
             state.errors = error.field_errors
             return None, state, line_ids
         return district, state, line_ids
 
-    @post("/invoices")
-    async def issue(self, request: Request) -> object:
+    @post("/invoices", name="payments.invoices_issue")
+    async def issue(self, request: Request, actor: SignedInActor) -> object:
         district, state, line_ids = await self._issue_form(request)
         if district is None:
-            return await self._new_page(request, None, state, status=422)
+            return await self._new_page(request, actor, None, state, status=422)
         if line_ids is None:
             state.errors = {"lines": "Some of the checked charges are not charges of this district."}
-            return await self._new_page(request, district, state, status=422)
+            return await self._new_page(request, actor, district, state, status=422)
         try:
-            issued = await issue_invoices(request.scope["user"], district["id"], line_ids,
+            issued = await issue_invoices(actor, district["id"], line_ids,
                                           acknowledge_warnings=state.acknowledged, period_label=state.period_label)
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._new_page(request, district, state, status=422)
+            return await self._new_page(request, actor, district, state, status=422)
         except NotFound as error:
             state.form_error = error.message
-            return await self._new_page(request, district, state, status=422)
+            return await self._new_page(request, actor, district, state, status=422)
         except Conflict as error:
             state.form_error = error.message
             if error.code == "lines_changed":
                 state.checked = None  # a fresh preview: whatever is still open, all checked
-            return await self._new_page(request, district, state, status=409)
+            return await self._new_page(request, actor, district, state, status=409)
         if len(issued) == 1:
             return redirect(request, f"/finance/invoices/{issued[0]['id']}", notice="invoice-issued")
         return redirect(request, f"/finance/invoices?district={district['id']}", notice="invoices-issued")
 
-    @post("/charges/po")
-    async def set_po(self, request: Request) -> object:
+    @post("/charges/po", name="payments.charges_set_po")
+    async def set_po(self, request: Request, actor: SignedInActor) -> object:
         district, state, line_ids = await self._issue_form(request)
         if district is None:
-            return await self._new_page(request, None, state, status=422)
+            return await self._new_page(request, actor, None, state, status=422)
         try:
             if line_ids is None:
                 raise NotFound("Some of the checked charges are not charges of this district.")
-            await set_po_on_open_lines(request.scope["user"], district["id"], line_ids, state.po_number)
+            await set_po_on_open_lines(actor, district["id"], line_ids, state.po_number)
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._new_page(request, district, state, status=422)
+            return await self._new_page(request, actor, district, state, status=422)
         except (NotFound, Conflict) as error:
             state.form_error = error.message
-            return await self._new_page(request, district, state, status=409 if isinstance(error, Conflict) else 422)
+            return await self._new_page(request, actor, district, state, status=409 if isinstance(error, Conflict) else 422)
         return redirect(request, f"/finance/invoices/new?{_selection_query(district['id'], state.selection)}", notice="po-set")
 
     # --- one invoice -------------------------------------------------------------------------
 
-    async def _invoice_page(self, request: Request, invoice_id: int, *, status: int = 200, correction: FormState | None = None,
-                            void: FormState | None = None, apply: FormState | None = None) -> object:
-        view = await finance_lists.finance_invoice(request.scope["user"], invoice_id)
+    async def _invoice_page(self, request: Request, actor: Actor, invoice_id: int, *, status: int = 200,
+                            correction: FormState | None = None, void: FormState | None = None,
+                            apply: FormState | None = None) -> object:
+        view = await finance_lists.finance_invoice(actor, invoice_id)
         return page(request, "payments/finance_invoice.html", status=status, view=view, row=view.row,
                     correction=correction or FormState(), void=void or FormState(), apply=apply or FormState(),
                     **PRESENTATION, **done_notice(request))
 
-    @get("/invoices/{ref:str}")
-    async def show(self, request: Request, ref: FromPath[str]) -> object:
+    @get("/invoices/{ref:str}", name="payments.invoice")
+    async def show(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
         invoice_id, as_pdf = document_ref(ref)
         if as_pdf:
-            await finance_lists.invoice_exists(request.scope["user"], invoice_id)
+            await finance_lists.invoice_exists(actor, invoice_id)
             return pdf_response(*await invoice_pdf(invoice_id))
-        return await self._invoice_page(request, invoice_id)
+        return await self._invoice_page(request, actor, invoice_id)
 
-    @post("/invoices/{invoice_id:int}/credit-notes")
-    async def credit(self, request: Request, invoice_id: FromPath[int]) -> object:
-        data = await request.form()
+    @post("/invoices/{invoice_id:int}/credit-notes", name="payments.invoice_credit_note")
+    async def credit(self, request: Request, actor: SignedInActor, invoice_id: FromPath[int]) -> object:
+        entry = await read_form(request, CreditNoteEntry)
+        data = await request.form()  # the amounts per line: a grid whose field names are built from the lines' ids
         form = FormState(values={key: _form_text(data, key, 40) for key in data
                                  if isinstance(key, str) and _LINE_FIELD.match(key)})
-        form.values["reason"] = _form_text(data, "reason")
+        form.values["reason"] = entry.reason[:600]
         errors: dict[str, str] = {}
         amounts: dict[int, int] = {}
         for key, text in form.values.items():
@@ -233,55 +238,54 @@ class FinanceInvoicesController(Controller):
         try:
             if errors:
                 raise InvalidInput(errors)
-            await issue_credit_note(request.scope["user"], invoice_id, reason=form.values["reason"], amounts=amounts)
+            await issue_credit_note(actor, invoice_id, reason=form.values["reason"], amounts=amounts)
         except InvalidInput as error:
             form.errors = error.field_errors
-            return await self._invoice_page(request, invoice_id, status=422, correction=form)
+            return await self._invoice_page(request, actor, invoice_id, status=422, correction=form)
         except (NotFound, Conflict) as error:
-            await finance_lists.invoice_exists(request.scope["user"], invoice_id)  # an unknown invoice stays a 404
+            await finance_lists.invoice_exists(actor, invoice_id)  # an unknown invoice stays a 404
             form.form_error = error.message
-            return await self._invoice_page(request, invoice_id, status=error.status_hint if isinstance(error, Conflict) else 422,
-                                            correction=form)
+            return await self._invoice_page(request, actor, invoice_id,
+                                            status=error.status_hint if isinstance(error, Conflict) else 422, correction=form)
         return redirect(request, f"/finance/invoices/{invoice_id}", notice="credit-note-issued")
 
-    @post("/invoices/{invoice_id:int}/void")
-    async def void(self, request: Request, invoice_id: FromPath[int]) -> object:
-        data = await request.form()
-        reopen = _form_text(data, "reopen") in ("on", "1", "yes")
-        form = FormState(values={"reason": _form_text(data, "reason"), "reopen": reopen})
+    @post("/invoices/{invoice_id:int}/void", name="payments.invoice_void")
+    async def void(self, request: Request, actor: SignedInActor, invoice_id: FromPath[int]) -> object:
+        entry = await read_form(request, VoidEntry)
+        reopen = entry.reopen
+        form = FormState(values={"reason": entry.reason[:600], "reopen": reopen})
         try:
-            await issue_credit_note(request.scope["user"], invoice_id, reason=form.values["reason"], void=True,
-                                    reopen_charges=reopen)
+            await issue_credit_note(actor, invoice_id, reason=form.values["reason"], void=True, reopen_charges=reopen)
         except InvalidInput as error:
             form.errors = error.field_errors
-            return await self._invoice_page(request, invoice_id, status=422, void=form)
+            return await self._invoice_page(request, actor, invoice_id, status=422, void=form)
         except Conflict as error:
             form.form_error = error.message
-            return await self._invoice_page(request, invoice_id, status=409, void=form)
+            return await self._invoice_page(request, actor, invoice_id, status=409, void=form)
         return redirect(request, f"/finance/invoices/{invoice_id}",
                         notice="invoice-voided-reopened" if reopen else "invoice-voided")
 
-    @post("/invoices/{invoice_id:int}/apply-credit")
-    async def apply_credit(self, request: Request, invoice_id: FromPath[int]) -> object:
-        data = await request.form()
-        form = FormState(values={"amount": _form_text(data, "amount", 40)})
+    @post("/invoices/{invoice_id:int}/apply-credit", name="payments.invoice_apply_credit")
+    async def apply_credit(self, request: Request, actor: SignedInActor, invoice_id: FromPath[int]) -> object:
+        entry = await read_form(request, ApplyCreditEntry)
+        form = FormState(values={"amount": entry.amount[:40]})
         try:
             amount = parse_amount(form.values["amount"], "amount") if form.values["amount"].strip() else None
-            await apply_district_credit(request.scope["user"], invoice_id, amount)
+            await apply_district_credit(actor, invoice_id, amount)
         except InvalidInput as error:
             form.errors = error.field_errors
-            return await self._invoice_page(request, invoice_id, status=422, apply=form)
+            return await self._invoice_page(request, actor, invoice_id, status=422, apply=form)
         except Conflict as error:
             form.form_error = error.message
-            return await self._invoice_page(request, invoice_id, status=409, apply=form)
+            return await self._invoice_page(request, actor, invoice_id, status=409, apply=form)
         return redirect(request, f"/finance/invoices/{invoice_id}", notice="credit-applied")
 
-    @get("/credit-notes/{ref:str}")
-    async def credit_note(self, request: Request, ref: FromPath[str]) -> object:
+    @get("/credit-notes/{ref:str}", name="payments.credit_note")
+    async def credit_note(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
         note_id, as_pdf = document_ref(ref, "credit note")
         if not as_pdf:
             raise NotFound("No such credit note.")
-        await finance_lists.credit_note_of(request.scope["user"], note_id)
+        await finance_lists.credit_note_of(actor, note_id)
         return pdf_response(*await credit_note_pdf(note_id))
 
 

@@ -22,7 +22,7 @@ from booking.payments.money import fiscal_year_of, local_today, parse_day
 from booking.payments.reports import AGING_BUCKETS, PROGRAM_LABELS
 from booking.payments.tables import PROGRAMS
 from booking.templating import money
-from booking.web.guards import finance_only
+from booking.web.guards import SignedInActor, finance_only
 from booking.web.pages import page
 
 _DOCUMENT_REF = re.compile(r"^([0-9]{1,18})(\.pdf)?$")
@@ -162,33 +162,32 @@ class FinanceController(Controller):
     guards = [finance_only]
     include_in_schema = False
 
-    @get("/")
-    async def dashboard(self, request: Request) -> object:
-        board = await reports.dashboard(request.scope["user"])
+    @get("/", name="payments.finance")
+    async def dashboard(self, request: Request, actor: SignedInActor) -> object:
+        board = await reports.dashboard(actor)
         return page(request, "payments/finance_dashboard.html", board=board, aging=board.aging, revenue=board.revenue,
                     aging_bars=aging_chart(board.aging), revenue_bars=revenue_chart(board.revenue),
                     export_values={"from": board.as_of.replace(day=1).isoformat(), "to": board.as_of.isoformat()},
                     export_errors={}, **PRESENTATION, **done_notice(request))
 
-    @get("/reports/aging")
-    async def aging_report(self, request: Request) -> object:
+    @get("/reports/aging", name="payments.aging_report")
+    async def aging_report(self, request: Request, actor: SignedInActor) -> object:
         as_of = _as_of(request)
         if not isinstance(as_of, dt.date):
             return as_of  # the page again, with the date's error
-        report = await reports.aging(request.scope["user"], as_of)
+        report = await reports.aging(actor, as_of)
         return page(request, "payments/finance_aging.html", report=report, as_of_text=as_of.isoformat(), errors={},
                     chart=aging_chart(report), **PRESENTATION)
 
-    @get("/reports/aging.csv")
-    async def aging_csv(self, request: Request) -> object:
+    @get("/reports/aging.csv", name="payments.aging_csv")
+    async def aging_csv(self, request: Request, actor: SignedInActor) -> object:
         as_of = _as_of(request)
         if not isinstance(as_of, dt.date):
             return as_of
-        return csv_response(*exports.aging_csv(await reports.aging(request.scope["user"], as_of)))
+        return csv_response(*exports.aging_csv(await reports.aging(actor, as_of)))
 
-    @get("/reports/revenue")
-    async def revenue_report(self, request: Request) -> object:
-        actor = request.scope["user"]
+    @get("/reports/revenue", name="payments.revenue_report")
+    async def revenue_report(self, request: Request, actor: SignedInActor) -> object:
         years = await reports.fiscal_years_on_record(local_today())
         year_text = query_text(request, "year") or fiscal_year_of(local_today())
         try:
@@ -201,17 +200,17 @@ class FinanceController(Controller):
         return page(request, "payments/finance_revenue.html", report=report, years=years, year_text=report.fiscal_year,
                     errors={}, chart=revenue_chart(report), **PRESENTATION)
 
-    @get("/export.csv")
-    async def export_csv(self, request: Request) -> object:
+    @get("/export.csv", name="payments.export_csv")
+    async def export_csv(self, request: Request, actor: SignedInActor) -> object:
         values = {"from": query_text(request, "from"), "to": query_text(request, "to")}
         try:
             first, last = exports.check_date_range(values)
         except InvalidInput as error:
             return page(request, "payments/finance_export.html", status=400, export_values=values,
                         export_errors=error.field_errors, **PRESENTATION)
-        return csv_response(*await exports.accounting_csv(request.scope["user"], first, last))
+        return csv_response(*await exports.accounting_csv(actor, first, last))
 
-    @get("/export")
+    @get("/export", name="payments.export")
     async def export_form(self, request: Request) -> object:
         today = local_today()
         return page(request, "payments/finance_export.html", export_errors={},

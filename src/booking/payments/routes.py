@@ -28,3 +28,18 @@ router = Router(path="/", route_handlers=[
     DistrictInvoicesController,
     DistrictPurchaseOrdersController,
 ])
+
+PREFIXES = {
+    "/finance": "booking.payments.finance_pages",
+    "/finance/invoices": "booking.payments.finance_invoice_pages",
+    "/finance/charges": "booking.payments.finance_invoice_pages",
+    "/finance/credit-notes": "booking.payments.finance_invoice_pages",
+    "/finance/payments": "booking.payments.finance_payment_pages",
+    "/finance/card-payments": "booking.payments.card_payment_pages",
+    "/finance/settings": "booking.payments.card_payment_pages",
+    "/finance/cancelled-seats": "booking.payments.cancelled_seat_pages",
+    "/district/invoices": "booking.payments.district_pages",
+    "/district/purchase-orders": "booking.payments.district_pages",
+    "/my/receipts": "booking.payments.card_receipt_pages",
+    "/webhooks/stripe": "booking.payments.webhook_endpoint",
+}
