@@ -6,15 +6,18 @@ charges' sources (tuition instalments, Sly Park charges) are marked paid.
 
 from __future__ import annotations
 
+from typing import cast
+
 from booking.audit.trail import record
 from booking.db import in_transaction, is_postgres, lock_rows_for_update
 from booking.errors import Conflict
 from booking.payments.balances import InvoiceBalance, balances_for, unallocated_by_payment
 from booking.payments.charge_lines import mark_charge_sources
+from booking.payments.rows import InvoiceRecord
 from booking.payments.tables import Allocation, ChargeLine, Invoice, PaymentReceived
 
 
-async def lock_invoices(invoice_ids: list[int]) -> dict[int, dict]:
+async def lock_invoices(invoice_ids: list[int]) -> dict[int, InvoiceRecord]:
     """Lock the invoices (PostgreSQL) in id order, so two payments never deadlock; returns them by id."""
     if not in_transaction():
         raise RuntimeError("lock_invoices() must run inside write_transaction()")
@@ -22,7 +25,7 @@ async def lock_invoices(invoice_ids: list[int]) -> dict[int, dict]:
     if not ids:
         return {}
     await lock_rows_for_update(Invoice, Invoice.id.is_in(ids))
-    rows = await Invoice.select().where(Invoice.id.is_in(ids))
+    rows = cast(list[InvoiceRecord], await Invoice.select().where(Invoice.id.is_in(ids)))
     return {row["id"]: row for row in rows}
 
 
@@ -41,7 +44,8 @@ async def lock_district_payments(district_id: int) -> None:
             PaymentReceived.id).lock_rows("NO KEY UPDATE")
 
 
-async def allocate(payment_id: int, invoice: dict, amount_cents: int, actor_id: int | None, note: str = "") -> InvoiceBalance:
+async def allocate(payment_id: int, invoice: InvoiceRecord, amount_cents: int, actor_id: int | None,
+                   note: str = "") -> InvoiceBalance:
     """Apply `amount_cents` of a payment to a locked invoice; refuses more than is open."""
     balance = (await balances_for([invoice]))[invoice["id"]]
     if amount_cents <= 0:
@@ -67,7 +71,7 @@ async def mark_sources_of_invoice(invoice_id: int, status: str) -> None:
     await mark_charge_sources(lines, status)
 
 
-async def apply_credit(district_id: int, invoice: dict, amount_cents: int, actor_id: int | None) -> int:
+async def apply_credit(district_id: int, invoice: InvoiceRecord, amount_cents: int, actor_id: int | None) -> int:
     """Apply up to `amount_cents` of the district's unapplied payments (oldest first); returns what was applied."""
     await lock_district_payments(district_id)
     balance = (await balances_for([invoice]))[invoice["id"]]
@@ -82,7 +86,7 @@ async def apply_credit(district_id: int, invoice: dict, amount_cents: int, actor
     return applied
 
 
-async def release_overpaid(invoice: dict, excess_cents: int, actor_id: int | None) -> None:
+async def release_overpaid(invoice: InvoiceRecord, excess_cents: int, actor_id: int | None) -> None:
     """A credit note on a paid invoice: give the excess back to the district's credit, latest payments first."""
     rows = await Allocation.select(Allocation.payment, Allocation.amount_cents).where(Allocation.invoice == invoice["id"]).order_by(
         Allocation.id, ascending=False)

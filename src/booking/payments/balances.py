@@ -6,8 +6,11 @@ paid and has not yet been applied to an invoice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
+from booking.payments.rows import InvoiceTotal
 from booking.payments.tables import Allocation, CreditNote, Invoice, PaymentReceived
 
 
@@ -45,7 +48,7 @@ async def _sums(table, amount_column, ids: list[int]) -> dict[int, int]:
     return sums
 
 
-async def balances_for(invoices: list[dict]) -> dict[int, InvoiceBalance]:
+async def balances_for(invoices: Sequence[InvoiceTotal]) -> dict[int, InvoiceBalance]:
     """Balances of the given invoice rows (each with `id` and `total_cents`), in two queries."""
     ids = [invoice["id"] for invoice in invoices]
     paid = await _sums(Allocation, Allocation.amount_cents, ids)
@@ -55,7 +58,7 @@ async def balances_for(invoices: list[dict]) -> dict[int, InvoiceBalance]:
 
 
 async def balance_of(invoice_id: int) -> InvoiceBalance:
-    invoice = await Invoice.select(Invoice.id, Invoice.total_cents).where(Invoice.id == invoice_id).first()
+    invoice = cast(InvoiceTotal, await Invoice.select(Invoice.id, Invoice.total_cents).where(Invoice.id == invoice_id).first())
     return (await balances_for([invoice]))[invoice_id]
 
 

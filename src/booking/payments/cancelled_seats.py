@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.clock import to_local, utc_now
@@ -22,6 +23,7 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.payments.access import ISSUING, REPORTING, require_finance
 from booking.payments.credit_notes import credited_per_line, issue_credit_note_for
 from booking.payments.policy import cancelled_after_invoicing_policy
+from booking.payments.rows import InvoiceRecord
 from booking.payments.tables import ChargeLine, Invoice, InvoiceLine
 
 # Invoiced seat lines (not yet credited in full) whose registration has since been cancelled.
@@ -62,7 +64,7 @@ async def _cancelled_seat_lines(where: str = "", *values) -> list[dict]:
 class InvoiceToCredit:
     """One invoice with the cancelled seats on it that are still owed: one credit note clears them all."""
 
-    invoice: dict
+    invoice: InvoiceRecord
     district_name: str
     lines: list[dict] = field(default_factory=list)
 
@@ -83,7 +85,8 @@ async def invoices_to_credit(actor: Actor) -> list[InvoiceToCredit]:
     grouped: dict[int, InvoiceToCredit] = {}
     for line in lines:
         invoice = invoices[line["invoice"]]
-        grouped.setdefault(invoice["id"], InvoiceToCredit(invoice, invoice["district_name"])).lines.append(line)
+        group = grouped.setdefault(invoice["id"], InvoiceToCredit(cast(InvoiceRecord, invoice), invoice["district_name"]))
+        group.lines.append(line)
     return sorted(grouped.values(), key=lambda group: (group.invoice["issued_on"], group.invoice["id"]))
 
 

@@ -8,6 +8,7 @@ yet credited; its charges may be re-opened so a corrected invoice can be issued.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from booking.audit.trail import record
 from booking.accounts.actor import Actor
@@ -21,6 +22,7 @@ from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge
 from booking.payments.charge_lines import mark_charge_sources
 from booking.payments.money import local_today
 from booking.payments.numbering import next_document_number
+from booking.payments.rows import InvoiceLineRecord
 from booking.payments.tables import ChargeLine, CreditNote, CreditNoteLine, InvoiceLine
 
 REASON_MAX = 500
@@ -62,7 +64,9 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
         invoice = (await lock_invoices([invoice_id])).get(invoice_id)
         if invoice is None:
             raise NotFound("No such invoice.")
-        lines = {line["id"]: line for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id)}
+        lines: dict[int, InvoiceLineRecord] = {
+            line["id"]: line
+            for line in cast(list[InvoiceLineRecord], await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id))}
         credited = await credited_per_line(invoice_id)
         left = {line_id: line["amount_cents"] - credited.get(line_id, 0) for line_id, line in lines.items()}
         if void:

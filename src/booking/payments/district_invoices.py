@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
@@ -17,6 +18,7 @@ from booking.payments.balances import STATE_LABELS, InvoiceBalance, balances_for
 from booking.payments.invoice_details import allocations_applied, lines_with_credits
 from booking.payments.invoice_documents import credit_note_pdf, invoice_pdf
 from booking.payments.money import local_today
+from booking.payments.rows import InvoiceLineWithCredits, InvoiceRecord
 from booking.payments.tables import CreditNote, Invoice
 
 
@@ -29,7 +31,7 @@ def _district_of(actor: Actor) -> int:
 
 @dataclass(frozen=True)
 class InvoiceRow:
-    invoice: dict
+    invoice: InvoiceRecord
     balance: InvoiceBalance
     today: dt.date
 
@@ -73,8 +75,8 @@ async def list_district_invoices(actor: Actor, now: dt.datetime | None = None) -
     """The coordinator's district's invoices, newest first, split into those with something to pay and the rest."""
     district_id = _district_of(actor)
     district = await District.select().where(District.id == district_id).first()
-    invoices = await Invoice.select().where(Invoice.district == district_id).order_by(
-        Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False)
+    invoices = cast(list[InvoiceRecord], await Invoice.select().where(Invoice.district == district_id).order_by(
+        Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False))
     balances = await balances_for(invoices)
     today = local_today(now)
     rows = [InvoiceRow(invoice, balances[invoice["id"]], today) for invoice in invoices]
@@ -87,13 +89,13 @@ async def list_district_invoices(actor: Actor, now: dt.datetime | None = None) -
 @dataclass
 class InvoiceView:
     row: InvoiceRow
-    lines: list[dict]
+    lines: list[InvoiceLineWithCredits]
     credit_notes: list[dict]
     payments: list[dict]
     credit_cents: int = 0
 
     @property
-    def invoice(self) -> dict:
+    def invoice(self) -> InvoiceRecord:
         return self.row.invoice
 
     @property
@@ -101,13 +103,13 @@ class InvoiceView:
         return self.row.balance
 
 
-async def own_invoice(actor: Actor, invoice_id: int) -> dict:
+async def own_invoice(actor: Actor, invoice_id: int) -> InvoiceRecord:
     """The invoice if it is the coordinator's district's; otherwise NotFound, whatever the id."""
     district_id = _district_of(actor)
     invoice = await Invoice.select().where((Invoice.id == invoice_id) & (Invoice.district == district_id)).first()
     if invoice is None:
         raise NotFound("No such invoice for your district.")
-    return invoice
+    return cast(InvoiceRecord, invoice)
 
 
 async def invoice_balance_row(actor: Actor, invoice_id: int, now: dt.datetime | None = None) -> InvoiceRow:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
@@ -23,6 +24,7 @@ from booking.payments.invoice_details import METHOD_WORDS, allocations_applied, 
 from booking.payments.money import local_today
 from booking.payments.access import REPORTING, require_finance
 from booking.payments.reports import check_fiscal_year
+from booking.payments.rows import FinanceInvoiceRecord, InvoiceLineWithCredits, InvoiceRecord
 from booking.payments.tables import (
     Allocation, ChargeLine, CreditNote, Invoice, PaymentReceived,
 )
@@ -90,7 +92,8 @@ async def list_invoices(actor: Actor, filters: InvoiceFilters, now: dt.datetime 
         query = query.where(Invoice.district == filters.district_id)
     if filters.fiscal_year:
         query = query.where(Invoice.fiscal_year == filters.fiscal_year)
-    invoices = await query.order_by(Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False)
+    invoices = cast(list[FinanceInvoiceRecord],
+                    await query.order_by(Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False))
     balances = await balances_for(invoices)
     today = local_today(now)
     rows = [InvoiceRow(invoice, balances[invoice["id"]], today) for invoice in invoices]
@@ -103,13 +106,13 @@ async def list_invoices(actor: Actor, filters: InvoiceFilters, now: dt.datetime 
 class FinanceInvoice:
     row: InvoiceRow
     district: dict
-    lines: list[dict]
+    lines: list[InvoiceLineWithCredits]
     credit_notes: list[dict]
     allocations: list[dict]
     district_credit_cents: int
 
     @property
-    def invoice(self) -> dict:
+    def invoice(self) -> InvoiceRecord:
         return self.row.invoice
 
     @property
@@ -124,7 +127,7 @@ class FinanceInvoice:
 async def finance_invoice(actor: Actor, invoice_id: int, now: dt.datetime | None = None) -> FinanceInvoice:
     """One invoice in full: lines with what is credited and left on each, credit notes, payments applied."""
     require_finance(actor, REPORTING)
-    invoice = await Invoice.select().where(Invoice.id == invoice_id).first()
+    invoice = cast(InvoiceRecord | None, await Invoice.select().where(Invoice.id == invoice_id).first())
     if invoice is None:
         raise NotFound("No such invoice.")
     district = await District.select().where(District.id == invoice["district"]).first()
@@ -153,7 +156,8 @@ async def invoice_exists(actor: Actor, invoice_id: int) -> None:
 async def open_invoices_of(actor: Actor, district_id: int, now: dt.datetime | None = None) -> list[InvoiceRow]:
     """The district's invoices with something open, oldest due first (the order a payment settles them)."""
     require_finance(actor, REPORTING)
-    invoices = await Invoice.select().where(Invoice.district == district_id).order_by(Invoice.due_on).order_by(Invoice.id)
+    invoices = cast(list[InvoiceRecord], await Invoice.select().where(Invoice.district == district_id).order_by(
+        Invoice.due_on).order_by(Invoice.id))
     balances = await balances_for(invoices)
     today = local_today(now)
     return [InvoiceRow(invoice, balances[invoice["id"]], today) for invoice in invoices if balances[invoice["id"]].open_cents > 0]

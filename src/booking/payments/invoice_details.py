@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from booking.clock import to_local
 from booking.payments.cancelled_seats import cancelled_lines_of_invoice
 from booking.payments.credit_notes import credited_per_line
+from booking.payments.rows import InvoiceLineWithCredits
 from booking.payments.tables import Allocation, InvoiceLine
 
 METHOD_WORDS = {"check": "Check", "ach": "ACH transfer", "card": "Card"}
 PROGRAM_WORDS = {"workshop": "Workshop", "cohort": "Leadership Institute", "slypark": "Sly Park"}
 
 
-async def lines_with_credits(invoice_id: int) -> list[dict]:
+async def lines_with_credits(invoice_id: int) -> list[InvoiceLineWithCredits]:
     """The invoice's lines in order, each with what was credited on it and what is left to credit."""
-    lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
+    # InvoiceLineRecord rows, completed below into InvoiceLineWithCredits.
+    lines = cast(list[InvoiceLineWithCredits],
+                 await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position))
     credited = await credited_per_line(invoice_id)
     cancelled = await cancelled_lines_of_invoice(invoice_id)
     for line in lines:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.errors import NotFound
 from booking.notifications.outbox import Attachment, enqueue_email
+from booking.payments.rows import InvoiceLineRecord, InvoiceRecord
 from booking.payments.tables import CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from booking.scheduling.certificates import FONT_DIR, html_to_pdf
 from booking.settings import current_settings
@@ -28,15 +30,16 @@ REMIT_TO = {
 }
 
 
-def _bill_to(invoice: dict) -> dict:
+def _bill_to(invoice: InvoiceRecord) -> dict:
     return json.loads(invoice["bill_to"] or "{}")
 
 
 async def invoice_document(invoice_id: int) -> dict:
-    invoice = await Invoice.select().where(Invoice.id == invoice_id).first()
+    invoice = cast(InvoiceRecord | None, await Invoice.select().where(Invoice.id == invoice_id).first())
     if invoice is None:
         raise NotFound("No such invoice.")
-    lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position)
+    lines = cast(list[InvoiceLineRecord],
+                 await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position))
     return {"invoice": invoice, "lines": lines, "bill_to": _bill_to(invoice), "remit_to": REMIT_TO,
             "font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url}
 
@@ -55,7 +58,7 @@ async def credit_note_document(credit_note_id: int) -> dict:
     note = await CreditNote.select().where(CreditNote.id == credit_note_id).first()
     if note is None:
         raise NotFound("No such credit note.")
-    invoice = await Invoice.select().where(Invoice.id == note["invoice"]).first()
+    invoice = cast(InvoiceRecord, await Invoice.select().where(Invoice.id == note["invoice"]).first())
     lines = await CreditNoteLine.select().where(CreditNoteLine.credit_note == credit_note_id).order_by(CreditNoteLine.id)
     return {"note": note, "invoice": invoice, "lines": lines, "bill_to": _bill_to(invoice), "remit_to": REMIT_TO,
             "font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url}
@@ -67,7 +70,7 @@ async def credit_note_pdf(credit_note_id: int) -> tuple[str, bytes]:
     return f"{context['note']['number']}.pdf", data
 
 
-async def email_invoice(invoice: dict) -> None:
+async def email_invoice(invoice: InvoiceRecord) -> None:
     """Queue the invoice PDF to the district's billing contact, inside the issuing transaction."""
     bill_to = _bill_to(invoice)
     if not bill_to.get("email"):
@@ -78,7 +81,7 @@ async def email_invoice(invoice: dict) -> None:
     }, attachments=(Attachment(filename, "application/pdf", data),))
 
 
-async def email_credit_note(note: dict, invoice: dict) -> None:
+async def email_credit_note(note: dict, invoice: InvoiceRecord) -> None:
     bill_to = _bill_to(invoice)
     if not bill_to.get("email"):
         return
@@ -87,12 +90,12 @@ async def email_credit_note(note: dict, invoice: dict) -> None:
                         attachments=(Attachment(filename, "application/pdf", data),))
 
 
-async def visible_invoice(actor: Actor, invoice_id: int) -> dict:
+async def visible_invoice(actor: Actor, invoice_id: int) -> InvoiceRecord:
     """The invoice if this person may see it: finance, staff, or a coordinator of its district; else 404."""
     invoice = await Invoice.select().where(Invoice.id == invoice_id).first()
     if invoice is None or not _may_see(actor, invoice["district"]):
         raise NotFound("No such invoice.")
-    return invoice
+    return cast(InvoiceRecord, invoice)
 
 
 def _may_see(actor: Actor, district_id: int) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import cast
 
 from booking.audit.trail import record_by
 from booking.accounts.actor import Actor
@@ -24,6 +25,7 @@ from booking.payments.charge_lines import gather_charge_lines, mark_charge_sourc
 from booking.payments.money import NET_DAYS, local_today
 from booking.payments.numbering import next_document_number
 from booking.payments.purchase_orders import find_po, invoiced_against, normalise_po_number
+from booking.payments.rows import InvoiceRecord
 from booking.payments.tables import ChargeLine, Invoice, InvoiceLine, PurchaseOrder
 
 MAX_LINES_PER_INVOICE = 500
@@ -170,7 +172,7 @@ def bill_to_snapshot(district: dict) -> str:
 
 
 async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *, acknowledge_warnings: bool = False,
-                         period_label: str = "", now: dt.datetime | None = None) -> list[dict]:
+                         period_label: str = "", now: dt.datetime | None = None) -> list[InvoiceRecord]:
     """Issue one invoice per PO from exactly these open lines; refuses if any was invoiced meanwhile."""
     from booking.payments.invoice_documents import email_invoice
 
@@ -203,15 +205,15 @@ async def issue_invoices(actor: Actor, district_id: int, line_ids: list[int], *,
         warnings = [warning for draft in drafts for warning in draft.warnings]
         if warnings and not acknowledge_warnings:
             raise Conflict("Please confirm you have read the warnings: " + " ".join(warnings), code="warnings_unacknowledged")
-        issued: list[dict] = []
+        issued: list[InvoiceRecord] = []
         for draft in drafts:
             fiscal_year, sequence, number = await next_document_number("invoice", issue_day)
-            invoice = (await Invoice.insert(Invoice(
+            invoice = cast(InvoiceRecord, (await Invoice.insert(Invoice(
                 number=number, fiscal_year=fiscal_year, sequence=sequence, district=district_id,
                 purchase_order=draft.purchase_order["id"] if draft.purchase_order else None, po_number=draft.po_number,
                 bill_to=bill_to_snapshot(district), period_label=period_label, issued_at=now, issued_on=issue_day,
                 due_on=issue_day + dt.timedelta(days=NET_DAYS), total_cents=draft.total_cents, issued_by=actor.id,
-            )).returning(*Invoice.all_columns()))[0]
+            )).returning(*Invoice.all_columns()))[0])
             await InvoiceLine.insert(*[
                 InvoiceLine(invoice=invoice["id"], charge_line=line["id"], position=position, program=line["program"],
                             description=line["description"], detail=line["detail"], service_date=line["service_date"],
