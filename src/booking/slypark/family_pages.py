@@ -16,14 +16,17 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.clock import LOCAL_TZ, utc_now
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.i18n import LANGUAGE_COOKIE, available_languages, language_name, pick_language, translation_context
 from booking.slypark import family_forms, family_letters, family_links
 from booking.slypark.bookings import freeze_date
+from booking.slypark.forms import FamilyForm, FamilyLinkForm
 from booking.slypark.pages import PRESENTATION, week_label
 from booking.slypark.seasons import get_season
-from booking.web.guards import roles
+from booking.web.forms import decode_form, read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -31,13 +34,8 @@ PUBLIC_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Refer
 FORM_BODY_LIMIT = 64 * 1024  # the whole form is well under this; anything bigger is not a family's answers
 
 
-def _value(form, name: str, limit: int = 2100) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
-
-
-async def _families_context(request: Request, booking_id: int, **extra) -> dict:
-    data = await family_links.links_of(request.scope["user"], booking_id)
+async def _families_context(actor: Actor, booking_id: int, **extra) -> dict:
+    data = await family_links.links_of(actor, booking_id)
     booking = data.booking
     season = await get_season(booking["season"])
     return {**PRESENTATION, "booking": booking, "data": data, "language_name": language_name,
@@ -51,57 +49,57 @@ class FamilyLinksController(Controller):
     guards = [roles("coordinator", "staff")]
     include_in_schema = False
 
-    @get("/{booking_id:int}/families")
-    async def families(self, request: Request, booking_id: FromPath[int]) -> object:
-        return page(request, "slypark/families.html", headers=NO_STORE, **await _families_context(request, booking_id))
+    @get("/{booking_id:int}/families", name="slypark.families")
+    async def families(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/families.html", headers=NO_STORE, **await _families_context(actor, booking_id))
 
-    async def _refused(self, request: Request, booking_id: int, error: InvalidInput | Conflict | NotFound) -> object:
+    async def _refused(self, request: Request, actor: Actor, booking_id: int,
+                       error: InvalidInput | Conflict | NotFound) -> object:
         status = 422 if isinstance(error, InvalidInput) else 409 if isinstance(error, Conflict) else 404
         errors = error.field_errors if isinstance(error, InvalidInput) else {}
         return page(request, "slypark/families.html", status=status, headers=NO_STORE, **await _families_context(
-            request, booking_id, form_error=error.message, errors=errors))
+            actor, booking_id, form_error=error.message, errors=errors))
 
-    @post("/{booking_id:int}/families")
-    async def issue(self, request: Request, booking_id: FromPath[int]) -> object:
+    @post("/{booking_id:int}/families", name="slypark.families_issue")
+    async def issue(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         try:
-            await family_links.issue_links(request.scope["user"], booking_id)
+            await family_links.issue_links(actor, booking_id)
         except Conflict as error:
-            return await self._refused(request, booking_id, error)
+            return await self._refused(request, actor, booking_id, error)
         return redirect(request, f"/slypark/bookings/{booking_id}/families")
 
-    @post("/{booking_id:int}/families/reissue")
-    async def reissue(self, request: Request, booking_id: FromPath[int]) -> object:
-        form = await request.form()
+    @post("/{booking_id:int}/families/reissue", name="slypark.family_link_reissue")
+    async def reissue(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        entry = await read_form(request, FamilyLinkForm)
         try:
-            await family_links.reissue_link(request.scope["user"], booking_id, _value(form, "student", 210))
+            await family_links.reissue_link(actor, booking_id, entry.student)
         except (Conflict, NotFound) as error:
             if isinstance(error, NotFound):
-                await family_links.links_of(request.scope["user"], booking_id)  # another district's booking: its 404
-            return await self._refused(request, booking_id, error)
+                await family_links.links_of(actor, booking_id)  # another district's booking: its 404
+            return await self._refused(request, actor, booking_id, error)
         return redirect(request, f"/slypark/bookings/{booking_id}/families")
 
-    @post("/{booking_id:int}/families/remind")
-    async def remind(self, request: Request, booking_id: FromPath[int]) -> object:
-        form = await request.form()
+    @post("/{booking_id:int}/families/remind", name="slypark.family_remind")
+    async def remind(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        entry = await read_form(request, FamilyLinkForm)
         try:
-            await family_links.send_reminder(request.scope["user"], booking_id, _value(form, "student", 210),
-                                             _value(form, "email", 300))
+            await family_links.send_reminder(actor, booking_id, entry.student, entry.email)
         except (InvalidInput, Conflict, NotFound) as error:
             if isinstance(error, NotFound):
-                await family_links.links_of(request.scope["user"], booking_id)
-            return await self._refused(request, booking_id, error)
+                await family_links.links_of(actor, booking_id)
+            return await self._refused(request, actor, booking_id, error)
         return redirect(request, f"/slypark/bookings/{booking_id}/families")
 
-    @get("/{booking_id:int}/families/letters.pdf")
-    async def letters(self, request: Request, booking_id: FromPath[int]) -> Response:
-        filename, pdf = await family_letters.letters_pdf(request.scope["user"], booking_id)
+    @get("/{booking_id:int}/families/letters.pdf", name="slypark.family_letters")
+    async def letters(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
+        filename, pdf = await family_letters.letters_pdf(actor, booking_id)
         return Response(content=pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})
 
-    @get("/{booking_id:int}/families/form")
-    async def versions(self, request: Request, booking_id: FromPath[int]) -> object:
+    @get("/{booking_id:int}/families/form", name="slypark.family_versions")
+    async def versions(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         key = (request.query_params.get("student") or "")[:210]
-        booking, versions = await family_forms.view_versions(request.scope["user"], booking_id, key)
+        booking, versions = await family_forms.view_versions(actor, booking_id, key)
         return page(request, "slypark/family_versions.html", headers=NO_STORE, **PRESENTATION, booking=booking,
                     versions=versions, language_name=language_name)
 
@@ -155,7 +153,7 @@ class FamilyFormController(Controller):
     path = "/families"
     include_in_schema = False
 
-    @get("/{token:str}")
+    @get("/{token:str}", name="slypark.family_form")
     async def show(self, request: Request, token: FromPath[str]) -> object:
         language = _language(request)
         try:
@@ -169,13 +167,17 @@ class FamilyFormController(Controller):
             token, data, _form_values(data), saved=int(saved) if saved.isascii() and saved.isdigit() and len(saved) < 6
             else None))
 
-    @post("/{token:str}", request_max_body_size=FORM_BODY_LIMIT)
+    @post("/{token:str}", name="slypark.family_form_submit", request_max_body_size=FORM_BODY_LIMIT)
     async def submit(self, request: Request, token: FromPath[str]) -> object:
+        # The body as a whole first: a file in any field, named in the form or not, is refused (415, in the page's
+        # language) before the form is read.
         form = await request.form()
-        language = _language(request, _value(form, "lang", 10))
         if any(isinstance(value, UploadFile) for _, value in form.multi_items()):
-            return _link_problem(request, language, "file", 415)
-        values = {name: _value(form, name, 2100) for name in family_forms.FORM_FIELDS}
+            lang = form.get("lang")
+            return _link_problem(request, _language(request, lang[:10] if isinstance(lang, str) else ""), "file", 415)
+        entry = decode_form(form, FamilyForm)
+        language = _language(request, entry.lang)
+        values = {name: getattr(entry, name) for name in family_forms.FORM_FIELDS}
         try:
             row = await family_forms.submit_form(token, family_forms.FormInput(**values), language=language)
         except NotFound:

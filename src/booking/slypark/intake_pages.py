@@ -10,13 +10,15 @@ Thin handlers: parse, call one use case of booking.slypark.intake / cabin_leader
 from __future__ import annotations
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark import cabin_leaders, intake
+from booking.slypark.forms import CabinLeaderForm, StudentGridForm, StudentImportForm
 from booking.slypark.pages import PRESENTATION, week_label
-from booking.web.guards import roles
+from booking.web.forms import decode_form, read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.input_boundary import UPLOAD_FORM_SLACK
 from booking.web.pages import page, redirect
 
@@ -24,24 +26,24 @@ NO_STORE = {"Cache-Control": "no-store"}
 PUBLIC_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 GRID_EXTRA = 5
 MAX_ROWS = intake.MAX_STUDENTS + 20
-LEADER_FIELDS = ("name", "email", "high_school", "gender", "guardian_name", "guardian_phone", "guardian_email",
-                 "signature")
+LEADER_FIELDS = CabinLeaderForm.__struct_fields__
+GRID_CELL_CLIP = 2100
 
 
-def _value(form, name: str, limit: int = 2100) -> str:
+def _cell(form, name: str) -> str:
     value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
+    return value[:GRID_CELL_CLIP] if isinstance(value, str) else ""
 
 
-def _row_count(form) -> int:
-    value = _value(form, "rows", 6).strip()
+def _row_count(entry: StudentGridForm) -> int:
+    value = entry.rows.strip()
     return min(int(value), MAX_ROWS) if value.isascii() and value.isdigit() else 0
 
 
-async def intake_context(request: Request, booking_id: int, *, rows: list[dict] | None = None, errors: dict | None = None,
+async def intake_context(actor: Actor, booking_id: int, *, rows: list[dict] | None = None, errors: dict | None = None,
                          form_error: str | None = None, import_errors: dict | None = None,
                          import_message: str | None = None) -> dict:
-    data = await intake.view_intake(request.scope["user"], booking_id)
+    data = await intake.view_intake(actor, booking_id)
     if rows is None:
         rows = [{name: s[name] for name in intake.FIELDS} for s in data.students]
         rows += [dict.fromkeys(intake.FIELDS, "") for _ in range(GRID_EXTRA if rows else 10)]
@@ -65,55 +67,58 @@ class IntakeController(Controller):
     guards = [roles("coordinator", "staff")]
     include_in_schema = False
 
-    @get("/{booking_id:int}/students")
-    async def students(self, request: Request, booking_id: FromPath[int]) -> object:
-        return page(request, "slypark/intake.html", headers=NO_STORE, **await intake_context(request, booking_id))
+    @get("/{booking_id:int}/students", name="slypark.students")
+    async def students(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/intake.html", headers=NO_STORE, **await intake_context(actor, booking_id))
 
-    @post("/{booking_id:int}/students")
-    async def save(self, request: Request, booking_id: FromPath[int]) -> object:
+    @post("/{booking_id:int}/students", name="slypark.students_save")
+    async def save(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        # A dynamic grid: the rows' fields are named by their row number (`first_name-3`), so they are read from the
+        # form body itself, each cell clipped like a text field; the grid's fixed fields come through StudentGridForm.
         form = await request.form()
-        rows = [{name: _value(form, f"{name}-{i}") for name in intake.FIELDS} for i in range(_row_count(form))]
-        if _value(form, "action", 10) == "add":
+        entry = decode_form(form, StudentGridForm)
+        rows = [{name: _cell(form, f"{name}-{i}") for name in intake.FIELDS} for i in range(_row_count(entry))]
+        if entry.action == "add":
             rows += [dict.fromkeys(intake.FIELDS, "") for _ in range(GRID_EXTRA)]
             return page(request, "slypark/intake.html", headers=NO_STORE,
-                        **await intake_context(request, booking_id, rows=rows[:MAX_ROWS]))
+                        **await intake_context(actor, booking_id, rows=rows[:MAX_ROWS]))
         try:
-            await intake.save_grid(request.scope["user"], booking_id, [intake.StudentInput(**row) for row in rows])
+            await intake.save_grid(actor, booking_id, [intake.StudentInput(**row) for row in rows])
         except InvalidInput as error:
             return page(request, "slypark/intake.html", status=422, headers=NO_STORE, **await intake_context(
-                request, booking_id, rows=rows, errors=error.field_errors, form_error=error.message))
+                actor, booking_id, rows=rows, errors=error.field_errors, form_error=error.message))
         except Conflict as error:
             return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
-                        **await intake_context(request, booking_id, rows=rows, form_error=error.message))
+                        **await intake_context(actor, booking_id, rows=rows, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-saved")
 
-    @post("/{booking_id:int}/students/import", request_max_body_size=intake.MAX_FILE_BYTES + UPLOAD_FORM_SLACK)
-    async def import_file(self, request: Request, booking_id: FromPath[int]) -> object:
-        form = await request.form()
-        upload = form.get("file")
+    @post("/{booking_id:int}/students/import", name="slypark.students_import",
+          request_max_body_size=intake.MAX_FILE_BYTES + UPLOAD_FORM_SLACK)
+    async def import_file(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        upload = (await read_form(request, StudentImportForm)).file
         try:
-            if isinstance(upload, UploadFile):
+            if upload is not None:
                 data, filename = await upload.read(intake.MAX_FILE_BYTES + 1), upload.filename or ""
             else:
                 data, filename = b"", ""
-            await intake.import_students(request.scope["user"], booking_id, filename=filename, data=data)
+            await intake.import_students(actor, booking_id, filename=filename, data=data)
         except InvalidInput as error:
             return page(request, "slypark/intake.html", status=422, headers=NO_STORE, **await intake_context(
-                request, booking_id, import_errors=error.field_errors, import_message=error.message))
+                actor, booking_id, import_errors=error.field_errors, import_message=error.message))
         except Conflict as error:
             return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
-                        **await intake_context(request, booking_id, form_error=error.message))
+                        **await intake_context(actor, booking_id, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-imported")
 
-    @get("/{booking_id:int}/students/medical.csv")
-    async def medical(self, request: Request, booking_id: FromPath[int]) -> Response:
-        filename, text = await intake.medical_csv(request.scope["user"], booking_id)
+    @get("/{booking_id:int}/students/medical.csv", name="slypark.students_medical_csv")
+    async def medical(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
+        filename, text = await intake.medical_csv(actor, booking_id)
         return Response(content=text.encode("utf-8"), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})
 
-    @get("/{booking_id:int}/cabin-leaders")
-    async def leaders(self, request: Request, booking_id: FromPath[int]) -> object:
-        data = await cabin_leaders.leaders_of(request.scope["user"], booking_id)
+    @get("/{booking_id:int}/cabin-leaders", name="slypark.cabin_leaders")
+    async def leaders(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        data = await cabin_leaders.leaders_of(actor, booking_id)
         booking = data.booking
         link = str(request.base_url).rstrip("/") + f"/slypark/cabin-leaders/{booking['cabin_leader_code']}" \
             if booking["cabin_leader_code"] else ""
@@ -122,16 +127,18 @@ class IntakeController(Controller):
                     open=booking["status"] in cabin_leaders.OPEN_STATUSES,
                     agreement_version=cabin_leaders.AGREEMENT_VERSION)
 
-    @get("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove")
-    async def confirm_removal(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int]) -> object:
+    @get("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove", name="slypark.cabin_leader_remove_confirm")
+    async def confirm_removal(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int],
+                              actor: SignedInActor) -> object:
         """A page that asks first, so removal works the same without JavaScript."""
-        booking, leader = await cabin_leaders.leader_for_removal(request.scope["user"], booking_id, leader_id)
+        booking, leader = await cabin_leaders.leader_for_removal(actor, booking_id, leader_id)
         return page(request, "slypark/leader_remove.html", booking=booking, leader=leader,
                     week_text=week_label(booking["starts_on"], booking["ends_on"]))
 
-    @post("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove")
-    async def remove(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int]) -> object:
-        await cabin_leaders.remove_leader(request.scope["user"], booking_id, leader_id)
+    @post("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove", name="slypark.cabin_leader_remove")
+    async def remove(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int],
+                     actor: SignedInActor) -> object:
+        await cabin_leaders.remove_leader(actor, booking_id, leader_id)
         return redirect(request, f"/slypark/bookings/{booking_id}/cabin-leaders", notice="slypark-leader-removed")
 
 
@@ -151,7 +158,7 @@ class CabinLeaderSignUpController(Controller):
     path = "/slypark/cabin-leaders"
     include_in_schema = False
 
-    @get("/{code:str}")
+    @get("/{code:str}", name="slypark.cabin_leader_signup")
     async def show(self, request: Request, code: FromPath[str]) -> object:
         try:
             booking = await cabin_leaders.booking_for_code(code)
@@ -161,12 +168,12 @@ class CabinLeaderSignUpController(Controller):
         return page(request, "slypark/leaders_signup.html", headers=PUBLIC_HEADERS, code=code,
                     **_signup_context(booking, dict.fromkeys(LEADER_FIELDS, ""), {}))
 
-    @post("/{code:str}")
+    @post("/{code:str}", name="slypark.cabin_leader_sign")
     async def sign(self, request: Request, code: FromPath[str]) -> object:
-        form = await request.form()
-        values = {name: _value(form, name, 300) for name in LEADER_FIELDS}
+        entry = await read_form(request, CabinLeaderForm)
+        values = entry.values()
         try:
-            leader = await cabin_leaders.sign_up(code, cabin_leaders.LeaderInput(**values))
+            leader = await cabin_leaders.sign_up(code, entry.leader())
         except InvalidInput as error:
             booking = await cabin_leaders.booking_for_code(code)
             return page(request, "slypark/leaders_signup.html", status=422, headers=PUBLIC_HEADERS, code=code,

@@ -27,8 +27,9 @@ from booking.slypark.week_requests import (
     MAX_CHOICES, RequestInput, change_request, choice_ids, file_request, get_request, open_request_of_school, requests_for,
     withdraw_request,
 )
-from booking.web.forms import checkbox, text
-from booking.web.guards import roles
+from booking.slypark.forms import REASON_MAX, REASON_TOO_LONG, BookWeekForm, DeclineForm, HeadcountForm, WeekRequestForm
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect
 
 coordinators = roles("coordinator", "staff")
@@ -44,9 +45,8 @@ REQUEST_WORDS = {
 BOOKING_WORDS = {"offered": "Offered", "confirmed": "Confirmed", "released": "Released", "cancelled": "Cancelled"}
 CHARGE_WORDS = {"deposit": "Deposit", "balance": "Final balance"}
 CHARGE_STATUS_WORDS = {"owed": "Owed", "invoiced": "Invoiced", "paid": "Paid", "cancelled": "Cancelled"}
-REQUEST_FIELDS = ("school_id", "lead_teacher_name", "lead_teacher_email", "boys", "girls", "teachers",
-                  *(f"choice_{n}" for n in range(1, MAX_CHOICES + 1)))
-BOOK_FIELDS = ("school_id", "lead_teacher_name", "lead_teacher_email", "boys", "girls", "teachers")
+REQUEST_FIELDS = tuple(name for name in WeekRequestForm.__struct_fields__ if name not in ("can_share", "can_split"))
+BOOK_FIELDS = BookWeekForm.__struct_fields__
 
 
 def week_label(starts_on: dt.date, ends_on: dt.date) -> str:
@@ -62,12 +62,7 @@ PRESENTATION = {"week_label": week_label, "day_text": day_text, "booking_words":
                 "charge_words": CHARGE_WORDS, "charge_status_words": CHARGE_STATUS_WORDS, "format_local": format_local}
 
 
-# --- Reading forms -------------------------------------------------------------------------
-
-
-def _value(form, name: str) -> str:
-    value = form.get(name)
-    return value[:400] if isinstance(value, str) else ""
+# --- Reading forms (the Structs: slypark/forms.py) ------------------------------------------
 
 
 def _count(value: str) -> int | None:
@@ -119,9 +114,8 @@ async def seasons_context(actor: Actor, now: dt.datetime) -> list[dict]:
     return result
 
 
-async def request_form_context(request: Request, season_id: int, *, values: dict | None = None, errors: dict | None = None,
+async def request_form_context(actor: Actor, season_id: int, *, values: dict | None = None, errors: dict | None = None,
                                form_error: str | None = None) -> dict:
-    actor = request.scope["user"]
     season = await get_season(season_id)
     if season["status"] == "draft":
         raise NotFound("No such season.")
@@ -139,15 +133,14 @@ async def request_form_context(request: Request, season_id: int, *, values: dict
     }
 
 
-def _request_form(form) -> tuple[dict, RequestInput]:
-    values = {name: _value(form, name) for name in REQUEST_FIELDS}
-    values.update(can_share=checkbox(form, "can_share"), can_split=checkbox(form, "can_split"))
+def _request_input(entry: WeekRequestForm) -> tuple[dict, RequestInput]:
+    """What the form shows again, and the use case's input."""
     data = RequestInput(
-        school_id=_id(values["school_id"]), lead_teacher_name=values["lead_teacher_name"],
-        lead_teacher_email=values["lead_teacher_email"], boys=_count(values["boys"]), girls=_count(values["girls"]),
-        teachers=_count(values["teachers"]), choices=[_id(values[f"choice_{n}"]) for n in range(1, MAX_CHOICES + 1)],
-        can_share=values["can_share"], can_split=values["can_split"])
-    return values, data
+        school_id=_id(entry.school_id), lead_teacher_name=entry.lead_teacher_name,
+        lead_teacher_email=entry.lead_teacher_email, boys=_count(entry.boys), girls=_count(entry.girls),
+        teachers=_count(entry.teachers), choices=[_id(choice) for choice in entry.choices()],
+        can_share=entry.can_share, can_split=entry.can_split)
+    return entry.values(), data
 
 
 def _values_of(existing: dict) -> dict:
@@ -164,57 +157,54 @@ class SlyParkController(Controller):
     guards = [coordinators]
     include_in_schema = False
 
-    @get("/")
-    async def index(self, request: Request) -> object:
-        return page(request, "slypark/index.html", seasons=await seasons_context(request.scope["user"], utc_now()),
+    @get("/", name="slypark.index")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "slypark/index.html", seasons=await seasons_context(actor, utc_now()),
                     form_error=None, **PRESENTATION)
 
-    @get("/seasons/{season_id:int}/request")
-    async def request_form(self, request: Request, season_id: FromPath[int]) -> object:
-        return page(request, "slypark/request_form.html", **await request_form_context(request, season_id))
+    @get("/seasons/{season_id:int}/request", name="slypark.request_form")
+    async def request_form(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/request_form.html", **await request_form_context(actor, season_id))
 
-    @post("/seasons/{season_id:int}/request")
-    async def file(self, request: Request, season_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        values, data = _request_form(await request.form())
+    @post("/seasons/{season_id:int}/request", name="slypark.request_file")
+    async def file(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        values, data = _request_input(await read_form(request, WeekRequestForm))
         try:
             await file_request(actor, season_id, data)
         except InvalidInput as error:
             return page(request, "slypark/request_form.html", status=422,
-                        **await request_form_context(request, season_id, values=values, errors=error.field_errors))
+                        **await request_form_context(actor, season_id, values=values, errors=error.field_errors))
         except Conflict as error:
             # "Change that one instead": the page links to the school's request when it can be changed.
             existing = await open_request_of_school(actor, season_id, data.school_id) if error.code == "already_requested" else None
             return page(request, "slypark/request_form.html", status=409,
-                        **await request_form_context(request, season_id, values=values, form_error=error.message),
+                        **await request_form_context(actor, season_id, values=values, form_error=error.message),
                         existing_request=existing)
         return redirect(request, "/slypark", notice="slypark-request-filed")
 
-    @get("/requests/{request_id:int}/edit")
-    async def edit_form(self, request: Request, request_id: FromPath[int]) -> object:
-        existing = await get_request(request.scope["user"], request_id)
-        return page(request, "slypark/request_form.html", **await request_form_context(
-            request, existing["season"], values=_values_of(existing)), editing=existing)
-
-    @post("/requests/{request_id:int}/edit")
-    async def change(self, request: Request, request_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    @get("/requests/{request_id:int}/edit", name="slypark.request_edit")
+    async def edit_form(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
         existing = await get_request(actor, request_id)
-        values, data = _request_form(await request.form())
+        return page(request, "slypark/request_form.html", **await request_form_context(
+            actor, existing["season"], values=_values_of(existing)), editing=existing)
+
+    @post("/requests/{request_id:int}/edit", name="slypark.request_change")
+    async def change(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
+        existing = await get_request(actor, request_id)
+        values, data = _request_input(await read_form(request, WeekRequestForm))
         values["school_id"] = str(existing["school"])
         try:
             await change_request(actor, request_id, data)
         except InvalidInput as error:
             return page(request, "slypark/request_form.html", status=422, editing=existing, **await request_form_context(
-                request, existing["season"], values=values, errors=error.field_errors))
+                actor, existing["season"], values=values, errors=error.field_errors))
         except Conflict as error:
             return page(request, "slypark/request_form.html", status=409, editing=existing, **await request_form_context(
-                request, existing["season"], values=values, form_error=error.message))
+                actor, existing["season"], values=values, form_error=error.message))
         return redirect(request, "/slypark", notice="slypark-request-changed")
 
-    @post("/requests/{request_id:int}/withdraw")
-    async def withdraw(self, request: Request, request_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    @post("/requests/{request_id:int}/withdraw", name="slypark.request_withdraw")
+    async def withdraw(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
         try:
             await withdraw_request(actor, request_id)
         except Conflict as error:
@@ -224,13 +214,12 @@ class SlyParkController(Controller):
 
     # --- /slypark/bookings -----------------------------------------------------------------
 
-    @get("/bookings")
-    async def bookings(self, request: Request) -> object:
-        return page(request, "slypark/bookings.html", **await bookings_context(request.scope["user"]))
+    @get("/bookings", name="slypark.bookings")
+    async def bookings(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "slypark/bookings.html", **await bookings_context(actor))
 
-    @post("/bookings/{booking_id:int}/accept")
-    async def accept(self, request: Request, booking_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    @post("/bookings/{booking_id:int}/accept", name="slypark.booking_accept")
+    async def accept(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         try:
             await offers.accept_offer(actor, booking_id)
         except Conflict as error:
@@ -238,17 +227,13 @@ class SlyParkController(Controller):
                         **await bookings_context(actor, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}", notice="slypark-offer-accepted")
 
-    @post("/bookings/{booking_id:int}/decline")
-    async def decline(self, request: Request, booking_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        form = await request.form()
-        reason = _value(form, "reason")
-        try:
-            text(form, "reason", 300)
-        except InvalidInput:
+    @post("/bookings/{booking_id:int}/decline", name="slypark.booking_decline")
+    async def decline(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        reason = (await read_form(request, DeclineForm)).reason
+        if len(reason) > REASON_MAX:
             await get_booking(actor, booking_id)  # another district's offer stays a 404
             return page(request, "slypark/bookings.html", status=422, **await bookings_context(
-                actor, decline_errors={booking_id: "Use at most 300 characters."}, decline_reasons={booking_id: reason}))
+                actor, decline_errors={booking_id: REASON_TOO_LONG}, decline_reasons={booking_id: reason}))
         try:
             await offers.decline_offer(actor, booking_id, " ".join(reason.split()))
         except Conflict as error:
@@ -256,49 +241,48 @@ class SlyParkController(Controller):
                         **await bookings_context(actor, form_error=error.message))
         return redirect(request, "/slypark/bookings", notice="slypark-offer-declined")
 
-    @get("/weeks/{week_id:int}/book")
-    async def book_form(self, request: Request, week_id: FromPath[int]) -> object:
-        return page(request, "slypark/book_form.html", **await book_context(request, week_id))
+    @get("/weeks/{week_id:int}/book", name="slypark.week_book_form")
+    async def book_form(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/book_form.html", **await book_context(actor, week_id))
 
-    @post("/weeks/{week_id:int}/book")
-    async def book(self, request: Request, week_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        form = await request.form()
-        values = {name: _value(form, name) for name in BOOK_FIELDS}
-        counts = Headcount(_count(values["boys"]), _count(values["girls"]), _count(values["teachers"]))
+    @post("/weeks/{week_id:int}/book", name="slypark.week_book")
+    async def book(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
+        entry = await read_form(request, BookWeekForm)
+        values = entry.values()
+        counts = Headcount(_count(entry.boys), _count(entry.girls), _count(entry.teachers))
         try:
-            booking_id = await book_remaining(actor, week_id, _id(values["school_id"]), counts,
-                                              lead_teacher_name=values["lead_teacher_name"],
-                                              lead_teacher_email=values["lead_teacher_email"])
+            booking_id = await book_remaining(actor, week_id, _id(entry.school_id), counts,
+                                              lead_teacher_name=entry.lead_teacher_name,
+                                              lead_teacher_email=entry.lead_teacher_email)
         except InvalidInput as error:
             return page(request, "slypark/book_form.html", status=422,
-                        **await book_context(request, week_id, values=values, errors=error.field_errors))
+                        **await book_context(actor, week_id, values=values, errors=error.field_errors))
         except Conflict as error:
             return page(request, "slypark/book_form.html", status=409,
-                        **await book_context(request, week_id, values=values, form_error=error.message))
+                        **await book_context(actor, week_id, values=values, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}", notice="slypark-week-booked")
 
     # --- /slypark/bookings/{id} ------------------------------------------------------------
 
-    @get("/bookings/{booking_id:int}")
-    async def booking(self, request: Request, booking_id: FromPath[int]) -> object:
-        return page(request, "slypark/booking.html", **await booking_context(request, booking_id))
+    @get("/bookings/{booking_id:int}", name="slypark.booking")
+    async def booking(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/booking.html", **await booking_context(actor, booking_id))
 
-    @post("/bookings/{booking_id:int}/headcount")
-    async def headcount(self, request: Request, booking_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        form = await request.form()
-        values = {name: _value(form, name) for name in ("boys", "girls", "teachers", "reason")}
-        counts = Headcount(_count(values["boys"]), _count(values["girls"]), _count(values["teachers"]))
+    @post("/bookings/{booking_id:int}/headcount", name="slypark.booking_headcount")
+    async def headcount(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        entry = await read_form(request, HeadcountForm)
+        values = entry.values()
+        counts = Headcount(_count(entry.boys), _count(entry.girls), _count(entry.teachers))
         try:
-            text(form, "reason", 300)
-            await change_headcount(actor, booking_id, counts, " ".join(values["reason"].split()))
+            if len(entry.reason) > REASON_MAX:
+                raise InvalidInput({"reason": REASON_TOO_LONG})
+            await change_headcount(actor, booking_id, counts, " ".join(entry.reason.split()))
         except InvalidInput as error:
             return page(request, "slypark/booking.html", status=422,
-                        **await booking_context(request, booking_id, values=values, errors=error.field_errors))
+                        **await booking_context(actor, booking_id, values=values, errors=error.field_errors))
         except Conflict as error:
             return page(request, "slypark/booking.html", status=409,
-                        **await booking_context(request, booking_id, values=values, form_error=error.message))
+                        **await booking_context(actor, booking_id, values=values, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}", notice="slypark-headcount-changed")
 
 
@@ -332,9 +316,8 @@ async def bookings_context(actor: Actor, *, form_error: str | None = None, decli
     }
 
 
-async def book_context(request: Request, week_id: int, *, values: dict | None = None, errors: dict | None = None,
+async def book_context(actor: Actor, week_id: int, *, values: dict | None = None, errors: dict | None = None,
                        form_error: str | None = None) -> dict:
-    actor = request.scope["user"]
     week = await week_by_id(week_id)
     season = await get_season(week["season"])
     now = utc_now()
@@ -360,9 +343,8 @@ async def book_context(request: Request, week_id: int, *, values: dict | None = 
     }
 
 
-async def booking_context(request: Request, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
+async def booking_context(actor: Actor, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
                           form_error: str | None = None) -> dict:
-    actor = request.scope["user"]
     booking = await get_booking(actor, booking_id)
     season = await get_season(booking["season"])
     now = utc_now()

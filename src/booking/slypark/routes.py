@@ -26,3 +26,17 @@ router = Router(path="/", route_handlers=[
     CabinLeaderSignUpController,
     IntakeController,
 ])
+
+# /slypark/bookings/{id}/... is served by four modules, /staff/slypark/... by three: the finer prefixes name them.
+PREFIXES = {
+    "/slypark": "booking.slypark.pages",
+    "/slypark/bookings/{booking_id:int}/students": "booking.slypark.intake_pages",
+    "/slypark/bookings/{booking_id:int}/cabin-leaders": "booking.slypark.intake_pages",
+    "/slypark/cabin-leaders": "booking.slypark.intake_pages",
+    "/slypark/bookings/{booking_id:int}/families": "booking.slypark.family_pages",
+    "/families/{token:str}": "booking.slypark.family_pages",
+    "/slypark/bookings/{booking_id:int}/scholarships": "booking.slypark.scholarship_pages",
+    "/staff/slypark": "booking.slypark.staff_pages",
+    "/staff/slypark/scholarships": "booking.slypark.scholarship_pages",
+    "/staff/slypark/weeks": "booking.slypark.roster_pages",
+}

@@ -9,26 +9,19 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.errors import Conflict, InvalidInput
 from booking.payments.exports import dollars
 from booking.slypark import scholarship_report, scholarships
 from booking.slypark.bookings import get_booking
+from booking.slypark.forms import ScholarshipAskForm, ScholarshipBudgetForm, ScholarshipDecisionForm
 from booking.slypark.scholarship_lifecycle import LABELS as STATUS_LABELS
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Season
-from booking.web.guards import roles
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect
-
-ASK_FIELDS = ("students", "kind", "amount_each", "reason")
-DECIDE_FIELDS = ("students", "amount_each", "note")
-FORM_TEXT_MAX = 2000  # longer than any field allows: the use case says what is too long
-
-
-def _value(form, name: str) -> str:
-    value = form.get(name)
-    return value[:FORM_TEXT_MAX] if isinstance(value, str) else ""
-
 
 def _week_text(row: dict) -> str:
     start, end = row["starts_on"], row["ends_on"]
@@ -47,28 +40,26 @@ class ScholarshipPagesController(Controller):
     guards = [roles("coordinator", "staff", "finance")]
     include_in_schema = False
 
-    @get("/")
-    async def show(self, request: Request, booking_id: FromPath[int]) -> object:
-        return page(request, "slypark/scholarships.html", **await ask_context(request, booking_id))
+    @get("/", name="slypark.scholarships")
+    async def show(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/scholarships.html", **await ask_context(actor, booking_id))
 
-    @post("/")
-    async def ask(self, request: Request, booking_id: FromPath[int]) -> object:
-        form = await request.form()
-        values = {name: _value(form, name) for name in ASK_FIELDS}
+    @post("/", name="slypark.scholarship_ask")
+    async def ask(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
+        values = (await read_form(request, ScholarshipAskForm)).values()
         try:
-            await scholarships.ask_for_scholarship(request.scope["user"], booking_id, scholarships.ScholarshipAsk(**values))
+            await scholarships.ask_for_scholarship(actor, booking_id, scholarships.ScholarshipAsk(**values))
         except InvalidInput as error:
             return page(request, "slypark/scholarships.html", status=422,
-                        **await ask_context(request, booking_id, values=values, errors=error.field_errors))
+                        **await ask_context(actor, booking_id, values=values, errors=error.field_errors))
         except Conflict as error:
             return page(request, "slypark/scholarships.html", status=409,
-                        **await ask_context(request, booking_id, values=values, form_error=error.message))
+                        **await ask_context(actor, booking_id, values=values, form_error=error.message))
         return redirect(request, f"/slypark/bookings/{booking_id}/scholarships", notice="scholarship-asked")
 
 
-async def ask_context(request: Request, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
+async def ask_context(actor: Actor, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
                       form_error: str | None = None) -> dict:
-    actor = request.scope["user"]
     booking = await get_booking(actor, booking_id)
     season = await get_season(booking["season"])
     fund = await scholarships.fund_of_season(season["id"])
@@ -91,60 +82,55 @@ class StaffScholarshipsController(Controller):
     guards = [roles("staff", "finance")]
     include_in_schema = False
 
-    @get("/")
-    async def index(self, request: Request) -> object:
-        actor = request.scope["user"]
+    @get("/", name="slypark.staff_scholarships")
+    async def index(self, request: Request, actor: SignedInActor) -> object:
         seasons = await Season.select(Season.id, Season.name).order_by(Season.id, ascending=False)
         funds = [await scholarship_report.fund_report(actor, season["id"]) for season in seasons]
         return page(request, "slypark/staff_scholarships.html", funds=funds)
 
-    @get("/{season_id:int}")
-    async def fund(self, request: Request, season_id: FromPath[int]) -> object:
-        return page(request, "slypark/staff_scholarship_fund.html", **await fund_context(request, season_id))
+    @get("/{season_id:int}", name="slypark.scholarship_fund")
+    async def fund(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        return page(request, "slypark/staff_scholarship_fund.html", **await fund_context(actor, season_id))
 
-    @get("/{season_id:int}/fund.csv")
-    async def export(self, request: Request, season_id: FromPath[int]) -> Response:
-        report = await scholarship_report.fund_report(request.scope["user"], season_id)
+    @get("/{season_id:int}/fund.csv", name="slypark.scholarship_fund_csv")
+    async def export(self, season_id: FromPath[int], actor: SignedInActor) -> Response:
+        report = await scholarship_report.fund_report(actor, season_id)
         filename, text = scholarship_report.report_csv(report)
         return Response(content=("\ufeff" + text).encode("utf-8"), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
-    @post("/{season_id:int}/budget")
-    async def budget(self, request: Request, season_id: FromPath[int]) -> object:
-        form = await request.form()
-        budget = _value(form, "budget")
+    @post("/{season_id:int}/budget", name="slypark.scholarship_budget_set")
+    async def budget(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        budget = (await read_form(request, ScholarshipBudgetForm)).budget
         try:
-            await scholarships.set_budget(request.scope["user"], season_id, budget)
+            await scholarships.set_budget(actor, season_id, budget)
         except InvalidInput as error:
             return page(request, "slypark/staff_scholarship_fund.html", status=422, **await fund_context(
-                request, season_id, budget_value=budget, budget_errors=error.field_errors))
+                actor, season_id, budget_value=budget, budget_errors=error.field_errors))
         except Conflict as error:
             return page(request, "slypark/staff_scholarship_fund.html", status=409, **await fund_context(
-                request, season_id, budget_value=budget, budget_errors={"budget": error.message}))
+                actor, season_id, budget_value=budget, budget_errors={"budget": error.message}))
         return redirect(request, f"/staff/slypark/scholarships/{season_id}", notice="scholarship-budget-set")
 
-    @post("/requests/{request_id:int}/decide")
-    async def decide(self, request: Request, request_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    @post("/requests/{request_id:int}/decide", name="slypark.scholarship_decide")
+    async def decide(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
         found = await scholarships.get_request(actor, request_id)
-        form = await request.form()
-        values = {name: _value(form, name) for name in DECIDE_FIELDS}
+        values = (await read_form(request, ScholarshipDecisionForm)).values()
         season_id = found["season_id"]
         try:
             await scholarships.decide_scholarship(actor, request_id, scholarships.AwardDecision(**values))
         except InvalidInput as error:
             return page(request, "slypark/staff_scholarship_fund.html", status=422, **await fund_context(
-                request, season_id, decide_id=request_id, decide_values=values, decide_errors=error.field_errors))
+                actor, season_id, decide_id=request_id, decide_values=values, decide_errors=error.field_errors))
         except Conflict as error:
             return page(request, "slypark/staff_scholarship_fund.html", status=409, **await fund_context(
-                request, season_id, decide_id=request_id, decide_values=values, decide_errors={"form": error.message}))
+                actor, season_id, decide_id=request_id, decide_values=values, decide_errors={"form": error.message}))
         return redirect(request, f"/staff/slypark/scholarships/{season_id}", notice="scholarship-decided")
 
 
-async def fund_context(request: Request, season_id: int, *, budget_value: str | None = None,
+async def fund_context(actor: Actor, season_id: int, *, budget_value: str | None = None,
                        budget_errors: dict | None = None, decide_id: int | None = None, decide_values: dict | None = None,
                        decide_errors: dict | None = None) -> dict:
-    actor = request.scope["user"]
     report = await scholarship_report.fund_report(actor, season_id)
     requests = await scholarships.requests_of_season(actor, season_id)
     waiting = [r for r in requests if r["status"] == "asked"]

@@ -9,16 +9,21 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.catalog.validation import dollars_to_cents, parse_local_date, parse_local_datetime
 from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.fields import parse_date
 from booking.slypark import allocation_runs, overview, seasons, week_requests
-from booking.web.forms import checkbox, optional_id, text
-from booking.web.guards import roles
+from booking.slypark.forms import (
+    AllocationForm, PublishForm, RequestPriorityForm, SeasonForm, SeasonStatusForm, WeekBedsForm,
+)
+from booking.web.forms import optional_id, read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect, wants_fragment
 
 SEASON_STATUS_LABELS = {
@@ -41,9 +46,7 @@ REQUEST_STATUS_LABELS = {
 RUN_STATUS_LABELS = {"optimal": "Best possible (proven optimal)", "feasible": "Good, not proven best",
                      "infeasible": "No allocation possible"}
 TIERS = [(str(n), f"{n} (first)" if n == 0 else str(n)) for n in range(6)]
-SEASON_FIELDS = ("name", "first_week", "last_week", "boys_beds", "girls_beds", "cabin_size", "price", "deposit",
-                 "students_per_teacher", "students_per_cabin_leader", "freeze_days", "offer_days", "requests_open_at",
-                 "requests_close_at", "closed_weeks")
+SEASON_FIELDS = SeasonForm.__struct_fields__
 SEASON_ERROR_KEYS = {"price_per_student_cents": "price", "deposit_per_student_cents": "deposit"}
 NUMBER_DEFAULTS = {"boys_beds": 0, "girls_beds": 0, "cabin_size": 12, "students_per_teacher": 12,
                    "students_per_cabin_leader": 8, "freeze_days": 21, "offer_days": 14}
@@ -166,7 +169,7 @@ class StaffSlyParkController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="slypark.staff_seasons")
     async def index(self, request: Request) -> object:
         return page(request, "slypark/staff_seasons.html", seasons=await overview.season_rows(), **labels())
 
@@ -175,19 +178,18 @@ class StaffSlyParkController(Controller):
     def _new_page(self, request: Request, state: FormState, *, status: int = 200) -> object:
         return page(request, "slypark/staff_season_new.html", status=status, state=state, **labels())
 
-    @get("/new")
+    @get("/new", name="slypark.staff_season_new")
     async def new_form(self, request: Request) -> object:
         values = {name: "" for name in SEASON_FIELDS}
         values.update({name: str(value) for name, value in NUMBER_DEFAULTS.items() if name not in ("boys_beds", "girls_beds")})
         return self._new_page(request, FormState(values))
 
-    @post("/new")
-    async def create(self, request: Request) -> object:
-        form = await request.form()
-        values = {name: text(form, name, 5000) for name in SEASON_FIELDS}
+    @post("/new", name="slypark.staff_season_create")
+    async def create(self, request: Request, actor: SignedInActor) -> object:
+        values = msgspec.structs.asdict(await read_form(request, SeasonForm))
         state = FormState(values)
         try:
-            season_id = await seasons.create_season(request.scope["user"], season_input(values))
+            season_id = await seasons.create_season(actor, season_input(values))
         except InvalidInput as error:
             state.errors = {SEASON_ERROR_KEYS.get(k, k): v for k, v in error.field_errors.items()}
             return self._new_page(request, state, status=422)
@@ -195,10 +197,9 @@ class StaffSlyParkController(Controller):
 
     # One season ----------------------------------------------------------------------------
 
-    async def _season_page(self, request: Request, season_id: int, *, status: int = 200, status_error: str | None = None,
-                           week_state: dict | None = None, request_state: dict | None = None,
+    async def _season_page(self, request: Request, actor: Actor, season_id: int, *, status: int = 200,
+                           status_error: str | None = None, week_state: dict | None = None, request_state: dict | None = None,
                            allocate: FormState | None = None) -> object:
-        actor = request.scope["user"]
         season = await seasons.get_season(season_id)
         weeks = await overview.occupancy(season_id)
         requests = await week_requests.requests_for(actor, season_id)
@@ -210,50 +211,48 @@ class StaffSlyParkController(Controller):
                                                     "split_penalty": str(season["split_penalty"])}),
                     choice_ids=week_requests.choice_ids, request_form_values=request_form_values, **labels())
 
-    @get("/{season_id:int}")
-    async def season(self, request: Request, season_id: FromPath[int]) -> object:
-        return await self._season_page(request, season_id)
+    @get("/{season_id:int}", name="slypark.staff_season")
+    async def season(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        return await self._season_page(request, actor, season_id)
 
-    @post("/{season_id:int}/status")
-    async def set_status(self, request: Request, season_id: FromPath[int]) -> object:
-        form = await request.form()
-        wanted = text(form, "status", 40)
+    @post("/{season_id:int}/status", name="slypark.staff_season_status")
+    async def set_status(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        wanted = (await read_form(request, SeasonStatusForm)).status
         try:
-            await seasons.set_status(request.scope["user"], season_id, wanted)
+            await seasons.set_status(actor, season_id, wanted)
         except (InvalidInput, Conflict) as error:
             message = "; ".join(error.field_errors.values()) if isinstance(error, InvalidInput) else error.message
-            return await self._season_page(request, season_id, status=409, status_error=message)
+            return await self._season_page(request, actor, season_id, status=409, status_error=message)
         return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-status-changed")
 
-    @post("/{season_id:int}/weeks/{week_id:int}/beds")
-    async def set_beds(self, request: Request, season_id: FromPath[int], week_id: FromPath[int]) -> object:
+    @post("/{season_id:int}/weeks/{week_id:int}/beds", name="slypark.staff_week_beds")
+    async def set_beds(self, request: Request, season_id: FromPath[int], week_id: FromPath[int],
+                       actor: SignedInActor) -> object:
         await overview.require_week_in_season(season_id, week_id)
-        form = await request.form()
-        state = FormState({"boys_beds": text(form, "boys_beds", 20), "girls_beds": text(form, "girls_beds", 20)})
+        state = FormState(msgspec.structs.asdict(await read_form(request, WeekBedsForm)))
         errors: dict[str, str] = {}
         boys = collect_field_errors(errors, whole_number, state.values["boys_beds"], "boys_beds")
         girls = collect_field_errors(errors, whole_number, state.values["girls_beds"], "girls_beds")
         try:
             if errors:
                 raise InvalidInput(errors)
-            await seasons.set_beds(request.scope["user"], week_id, boys, girls)
+            await seasons.set_beds(actor, week_id, boys, girls)
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._season_page(request, season_id, status=422, week_state={week_id: state})
+            return await self._season_page(request, actor, season_id, status=422, week_state={week_id: state})
         return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-beds-changed")
 
-    @post("/{season_id:int}/requests/{request_id:int}/priority")
-    async def set_priority(self, request: Request, season_id: FromPath[int], request_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    @post("/{season_id:int}/requests/{request_id:int}/priority", name="slypark.staff_request_priority")
+    async def set_priority(self, request: Request, season_id: FromPath[int], request_id: FromPath[int],
+                           actor: SignedInActor) -> object:
         row = await week_requests.get_request(actor, request_id)
         if row["season"] != season_id:
             raise NotFound("No such request in this season.")
-        form = await request.form()
-        state = FormState({"tier": text(form, "tier", 10), "returning_school": checkbox(form, "returning_school"),
-                           "pinned_week": text(form, "pinned_week", 20), "excluded": checkbox(form, "excluded")})
+        state = FormState(msgspec.structs.asdict(await read_form(request, RequestPriorityForm)))
         errors: dict[str, str] = {}
-        tier = collect_field_errors(errors, optional_id, form, "tier")
-        pinned = collect_field_errors(errors, optional_id, form, "pinned_week")
+        # The ids stay text in the Struct (the row shows them again as typed); read here, with the list's message.
+        tier = collect_field_errors(errors, optional_id, state.values, "tier")
+        pinned = collect_field_errors(errors, optional_id, state.values, "pinned_week")
         if tier is None and "tier" not in errors:
             errors["tier"] = "Choose a priority from 0 (first) to 5."
         try:
@@ -264,28 +263,28 @@ class StaffSlyParkController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             if wants_fragment(request):
-                return await self._request_row(request, season_id, request_id, state, status=422)
-            return await self._season_page(request, season_id, status=422, request_state={request_id: state})
+                return await self._request_row(request, actor, season_id, request_id, state, status=422)
+            return await self._season_page(request, actor, season_id, status=422, request_state={request_id: state})
         if wants_fragment(request):
-            return await self._request_row(request, season_id, request_id, saved=True)
+            return await self._request_row(request, actor, season_id, request_id, saved=True)
         return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-request-saved")
 
-    async def _request_row(self, request: Request, season_id: int, request_id: int, state: FormState | None = None, *,
-                           status: int = 200, saved: bool = False) -> object:
+    async def _request_row(self, request: Request, actor: Actor, season_id: int, request_id: int,
+                           state: FormState | None = None, *, status: int = 200, saved: bool = False) -> object:
         weeks = await seasons.weeks_of(season_id)
-        req = await week_requests.get_request(request.scope["user"], request_id)
+        req = await week_requests.get_request(actor, request_id)
         return page(request, "slypark/staff_request_row.html", status=status, r=req, weeks=weeks,
                     weeks_by_id={w["id"]: w for w in weeks}, request_state={request_id: state} if state else {}, saved=saved,
                     choice_ids=week_requests.choice_ids, request_form_values=request_form_values, **labels())
 
     # Allocation ----------------------------------------------------------------------------
 
-    @post("/{season_id:int}/runs")
-    async def run(self, request: Request, season_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState({"choice_weights": text(form, "choice_weights", 100), "split_penalty": text(form, "split_penalty", 20)})
+    @post("/{season_id:int}/runs", name="slypark.staff_run_start")
+    async def run(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
+        entry = await read_form(request, AllocationForm)
+        state = FormState({"choice_weights": entry.choice_weights, "split_penalty": entry.split_penalty})
         # A preset chosen by its words stands for its numbers; "custom" (or none: an older form) uses the typed ones.
-        choice_preset, split_preset = text(form, "choice_preset", 30), text(form, "split_preset", 30)
+        choice_preset, split_preset = entry.choice_preset, entry.split_preset
         if choice_preset in allocation_runs.CHOICE_PRESETS:
             state.values["choice_weights"] = allocation_runs.CHOICE_PRESETS[choice_preset][2]
         if split_preset in allocation_runs.SPLIT_PRESETS:
@@ -296,23 +295,24 @@ class StaffSlyParkController(Controller):
             if errors:
                 allocation_runs.parse_weights(state.values["choice_weights"])  # report both fields at once
                 raise InvalidInput(errors)
-            run_id = await allocation_runs.run_allocation(request.scope["user"], season_id,
+            run_id = await allocation_runs.run_allocation(actor, season_id,
                                                           choice_weights=state.values["choice_weights"], split_penalty=penalty)
         except InvalidInput as error:
             state.errors = {**errors, **error.field_errors}
-            return await self._allocate_form(request, season_id, state, status=422)
+            return await self._allocate_form(request, actor, season_id, state, status=422)
         except Conflict as error:
             state.form_error = error.message
-            return await self._allocate_form(request, season_id, state, status=409)
+            return await self._allocate_form(request, actor, season_id, state, status=409)
         return redirect(request, f"/staff/slypark/runs/{run_id}")
 
-    async def _allocate_form(self, request: Request, season_id: int, state: FormState, *, status: int) -> object:
+    async def _allocate_form(self, request: Request, actor: Actor, season_id: int, state: FormState, *,
+                             status: int) -> object:
         if wants_fragment(request):
             season = await seasons.get_season(season_id)
             return page(request, "slypark/staff_allocate_form.html", status=status, season=season, allocate=state, **labels())
-        return await self._season_page(request, season_id, status=status, allocate=state)
+        return await self._season_page(request, actor, season_id, status=status, allocate=state)
 
-    @get("/runs/{run_id:int}")
+    @get("/runs/{run_id:int}", name="slypark.staff_run")
     async def run_report(self, request: Request, run_id: FromPath[int]) -> object:
         return await self._run_page(request, run_id)
 
@@ -336,29 +336,28 @@ class StaffSlyParkController(Controller):
                                                      "split_penalty": str(summary.get("split_penalty", ""))}),
                     **labels())
 
-    @get("/runs/{run_id:int}/publish")
-    async def publish_confirmation(self, request: Request, run_id: FromPath[int]) -> object:
+    @get("/runs/{run_id:int}/publish", name="slypark.staff_run_publish_confirm")
+    async def publish_confirmation(self, request: Request, run_id: FromPath[int], actor: SignedInActor) -> object:
         """Before anyone is emailed: the schools told, their coordinators, and a button naming the count."""
         try:
-            preview = await allocation_runs.publish_preview(request.scope["user"], run_id)
+            preview = await allocation_runs.publish_preview(actor, run_id)
         except Conflict as error:
             return await self._run_page(request, run_id, status=409, error=error.message)
         season = await seasons.get_season(preview.run["season"])
         return page(request, "slypark/staff_publish_confirm.html", preview=preview, run=preview.run, season=season)
 
-    @post("/runs/{run_id:int}/publish")
-    async def publish(self, request: Request, run_id: FromPath[int]) -> object:
+    @post("/runs/{run_id:int}/publish", name="slypark.staff_run_publish")
+    async def publish(self, request: Request, run_id: FromPath[int], actor: SignedInActor) -> object:
         run = await allocation_runs.get_run(run_id)
-        form = await request.form()
-        confirmed = text(form, "confirm_emails", 10).strip()
+        confirmed = (await read_form(request, PublishForm)).confirm_emails.strip()
         try:
             if not (confirmed.isascii() and confirmed.isdigit()):
                 # Not confirmed (an old form, a script): show who would be emailed instead of emailing them.
-                preview = await allocation_runs.publish_preview(request.scope["user"], run_id)
+                preview = await allocation_runs.publish_preview(actor, run_id)
                 season = await seasons.get_season(run["season"])
                 return page(request, "slypark/staff_publish_confirm.html", status=409, preview=preview, run=run,
                             season=season, unconfirmed=True)
-            await allocation_runs.publish(request.scope["user"], run_id, expected_emails=int(confirmed))
+            await allocation_runs.publish(actor, run_id, expected_emails=int(confirmed))
         except Conflict as error:
             return await self._run_page(request, run_id, status=409, error=error.message)
         return redirect(request, f"/staff/slypark/{run['season']}", notice="slypark-offers-published")
