@@ -66,7 +66,7 @@ class FamilyLinksController(Controller):
             await family_links.issue_links(actor, booking_id)
         except Conflict as error:
             return await self._refused(request, actor, booking_id, error)
-        return redirect(request, f"/slypark/bookings/{booking_id}/families")
+        return redirect(request, request.app.route_reverse("slypark.families", booking_id=booking_id))
 
     @post("/{booking_id:int}/families/reissue", name="slypark.family_link_reissue")
     async def reissue(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
@@ -77,7 +77,7 @@ class FamilyLinksController(Controller):
             if isinstance(error, NotFound):
                 await family_links.links_of(actor, booking_id)  # another district's booking: its 404
             return await self._refused(request, actor, booking_id, error)
-        return redirect(request, f"/slypark/bookings/{booking_id}/families")
+        return redirect(request, request.app.route_reverse("slypark.families", booking_id=booking_id))
 
     @post("/{booking_id:int}/families/remind", name="slypark.family_remind")
     async def remind(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
@@ -88,7 +88,7 @@ class FamilyLinksController(Controller):
             if isinstance(error, NotFound):
                 await family_links.links_of(actor, booking_id)
             return await self._refused(request, actor, booking_id, error)
-        return redirect(request, f"/slypark/bookings/{booking_id}/families")
+        return redirect(request, request.app.route_reverse("slypark.families", booking_id=booking_id))
 
     @get("/{booking_id:int}/families/letters.pdf", name="slypark.family_letters")
     async def letters(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
@@ -190,4 +190,5 @@ class FamilyFormController(Controller):
             data = await family_forms.form_for_token(token)
             return _family_page(request, "slypark/family/form.html", language, status=422, **_form_context(
                 token, data, values, errors=error.field_errors, form_error=error.message))
-        return redirect(request, f"/families/{token}?lang={language}&saved={row['version']}")
+        form_url = request.app.route_reverse("slypark.family_form", token=token)
+        return redirect(request, f"{form_url}?lang={language}&saved={row['version']}")

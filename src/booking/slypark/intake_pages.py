@@ -90,7 +90,8 @@ class IntakeController(Controller):
         except Conflict as error:
             return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
                         **await intake_context(actor, booking_id, rows=rows, form_error=error.message))
-        return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-saved")
+        return redirect(request, request.app.route_reverse("slypark.students", booking_id=booking_id),
+                        notice="slypark-students-saved")
 
     @post("/{booking_id:int}/students/import", name="slypark.students_import",
           request_max_body_size=intake.MAX_FILE_BYTES + UPLOAD_FORM_SLACK)
@@ -108,7 +109,8 @@ class IntakeController(Controller):
         except Conflict as error:
             return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
                         **await intake_context(actor, booking_id, form_error=error.message))
-        return redirect(request, f"/slypark/bookings/{booking_id}/students", notice="slypark-students-imported")
+        return redirect(request, request.app.route_reverse("slypark.students", booking_id=booking_id),
+                        notice="slypark-students-imported")
 
     @get("/{booking_id:int}/students/medical.csv", name="slypark.students_medical_csv")
     async def medical(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
@@ -120,8 +122,8 @@ class IntakeController(Controller):
     async def leaders(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         data = await cabin_leaders.leaders_of(actor, booking_id)
         booking = data.booking
-        link = str(request.base_url).rstrip("/") + f"/slypark/cabin-leaders/{booking['cabin_leader_code']}" \
-            if booking["cabin_leader_code"] else ""
+        link = str(request.base_url).rstrip("/") + request.app.route_reverse(
+            "slypark.cabin_leader_signup", code=booking["cabin_leader_code"]) if booking["cabin_leader_code"] else ""
         return page(request, "slypark/leaders.html", **PRESENTATION, booking=booking, data=data, link=link,
                     week_text=week_label(booking["starts_on"], booking["ends_on"]),
                     open=booking["status"] in cabin_leaders.OPEN_STATUSES,
@@ -139,7 +141,8 @@ class IntakeController(Controller):
     async def remove(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int],
                      actor: SignedInActor) -> object:
         await cabin_leaders.remove_leader(actor, booking_id, leader_id)
-        return redirect(request, f"/slypark/bookings/{booking_id}/cabin-leaders", notice="slypark-leader-removed")
+        return redirect(request, request.app.route_reverse("slypark.cabin_leaders", booking_id=booking_id),
+                        notice="slypark-leader-removed")
 
 
 def _signup_context(booking: dict, form: dict, errors: dict) -> dict:

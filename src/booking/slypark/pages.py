@@ -180,7 +180,7 @@ class SlyParkController(Controller):
             return page(request, "slypark/request_form.html", status=409,
                         **await request_form_context(actor, season_id, values=values, form_error=error.message),
                         existing_request=existing)
-        return redirect(request, "/slypark", notice="slypark-request-filed")
+        return redirect(request, request.app.route_reverse("slypark.index"), notice="slypark-request-filed")
 
     @get("/requests/{request_id:int}/edit", name="slypark.request_edit")
     async def edit_form(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
@@ -201,7 +201,7 @@ class SlyParkController(Controller):
         except Conflict as error:
             return page(request, "slypark/request_form.html", status=409, editing=existing, **await request_form_context(
                 actor, existing["season"], values=values, form_error=error.message))
-        return redirect(request, "/slypark", notice="slypark-request-changed")
+        return redirect(request, request.app.route_reverse("slypark.index"), notice="slypark-request-changed")
 
     @post("/requests/{request_id:int}/withdraw", name="slypark.request_withdraw")
     async def withdraw(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
@@ -210,7 +210,7 @@ class SlyParkController(Controller):
         except Conflict as error:
             return page(request, "slypark/index.html", status=409, seasons=await seasons_context(actor, utc_now()),
                         form_error=error.message, **PRESENTATION)
-        return redirect(request, "/slypark", notice="slypark-request-withdrawn")
+        return redirect(request, request.app.route_reverse("slypark.index"), notice="slypark-request-withdrawn")
 
     # --- /slypark/bookings -----------------------------------------------------------------
 
@@ -225,7 +225,8 @@ class SlyParkController(Controller):
         except Conflict as error:
             return page(request, "slypark/bookings.html", status=409,
                         **await bookings_context(actor, form_error=error.message))
-        return redirect(request, f"/slypark/bookings/{booking_id}", notice="slypark-offer-accepted")
+        return redirect(request, request.app.route_reverse("slypark.booking", booking_id=booking_id),
+                        notice="slypark-offer-accepted")
 
     @post("/bookings/{booking_id:int}/decline", name="slypark.booking_decline")
     async def decline(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
@@ -239,7 +240,7 @@ class SlyParkController(Controller):
         except Conflict as error:
             return page(request, "slypark/bookings.html", status=409,
                         **await bookings_context(actor, form_error=error.message))
-        return redirect(request, "/slypark/bookings", notice="slypark-offer-declined")
+        return redirect(request, request.app.route_reverse("slypark.bookings"), notice="slypark-offer-declined")
 
     @get("/weeks/{week_id:int}/book", name="slypark.week_book_form")
     async def book_form(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
@@ -260,7 +261,8 @@ class SlyParkController(Controller):
         except Conflict as error:
             return page(request, "slypark/book_form.html", status=409,
                         **await book_context(actor, week_id, values=values, form_error=error.message))
-        return redirect(request, f"/slypark/bookings/{booking_id}", notice="slypark-week-booked")
+        return redirect(request, request.app.route_reverse("slypark.booking", booking_id=booking_id),
+                        notice="slypark-week-booked")
 
     # --- /slypark/bookings/{id} ------------------------------------------------------------
 
@@ -283,7 +285,8 @@ class SlyParkController(Controller):
         except Conflict as error:
             return page(request, "slypark/booking.html", status=409,
                         **await booking_context(actor, booking_id, values=values, form_error=error.message))
-        return redirect(request, f"/slypark/bookings/{booking_id}", notice="slypark-headcount-changed")
+        return redirect(request, request.app.route_reverse("slypark.booking", booking_id=booking_id),
+                        notice="slypark-headcount-changed")
 
 
 # --- Page contexts ---------------------------------------------------------------------------

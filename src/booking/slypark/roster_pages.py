@@ -47,13 +47,15 @@ class SlyParkRosterController(Controller):
     @post("/weeks/{week_id:int}/assign", name="slypark.roster_assign")
     async def assign(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
         await rosters.assign_cabins(actor, week_id)
-        return redirect(request, f"/staff/slypark/weeks/{week_id}/roster", notice="slypark-cabins-assigned")
+        return redirect(request, request.app.route_reverse("slypark.roster", week_id=week_id),
+                        notice="slypark-cabins-assigned")
 
     @post("/weeks/{week_id:int}/bill-balances", name="slypark.roster_bill_balances")
     async def balances(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
         await rosters.week_roster(actor, week_id)  # staff only; an unknown week is a 404
         await bill_balances()
-        return redirect(request, f"/staff/slypark/weeks/{week_id}/roster", notice="slypark-balances-billed")
+        return redirect(request, request.app.route_reverse("slypark.roster", week_id=week_id),
+                        notice="slypark-balances-billed")
 
     @post("/weeks/{week_id:int}/close", name="slypark.week_close")
     async def close(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:

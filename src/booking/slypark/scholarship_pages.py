@@ -55,7 +55,8 @@ class ScholarshipPagesController(Controller):
         except Conflict as error:
             return page(request, "slypark/scholarships.html", status=409,
                         **await ask_context(actor, booking_id, values=values, form_error=error.message))
-        return redirect(request, f"/slypark/bookings/{booking_id}/scholarships", notice="scholarship-asked")
+        return redirect(request, request.app.route_reverse("slypark.scholarships", booking_id=booking_id),
+                        notice="scholarship-asked")
 
 
 async def ask_context(actor: Actor, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
@@ -110,7 +111,8 @@ class StaffScholarshipsController(Controller):
         except Conflict as error:
             return page(request, "slypark/staff_scholarship_fund.html", status=409, **await fund_context(
                 actor, season_id, budget_value=budget, budget_errors={"budget": error.message}))
-        return redirect(request, f"/staff/slypark/scholarships/{season_id}", notice="scholarship-budget-set")
+        return redirect(request, request.app.route_reverse("slypark.scholarship_fund", season_id=season_id),
+                        notice="scholarship-budget-set")
 
     @post("/requests/{request_id:int}/decide", name="slypark.scholarship_decide")
     async def decide(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
@@ -125,7 +127,8 @@ class StaffScholarshipsController(Controller):
         except Conflict as error:
             return page(request, "slypark/staff_scholarship_fund.html", status=409, **await fund_context(
                 actor, season_id, decide_id=request_id, decide_values=values, decide_errors={"form": error.message}))
-        return redirect(request, f"/staff/slypark/scholarships/{season_id}", notice="scholarship-decided")
+        return redirect(request, request.app.route_reverse("slypark.scholarship_fund", season_id=season_id),
+                        notice="scholarship-decided")
 
 
 async def fund_context(actor: Actor, season_id: int, *, budget_value: str | None = None,

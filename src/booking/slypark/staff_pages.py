@@ -193,7 +193,8 @@ class StaffSlyParkController(Controller):
         except InvalidInput as error:
             state.errors = {SEASON_ERROR_KEYS.get(k, k): v for k, v in error.field_errors.items()}
             return self._new_page(request, state, status=422)
-        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-season-created")
+        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
+                        notice="slypark-season-created")
 
     # One season ----------------------------------------------------------------------------
 
@@ -223,7 +224,8 @@ class StaffSlyParkController(Controller):
         except (InvalidInput, Conflict) as error:
             message = "; ".join(error.field_errors.values()) if isinstance(error, InvalidInput) else error.message
             return await self._season_page(request, actor, season_id, status=409, status_error=message)
-        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-status-changed")
+        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
+                        notice="slypark-status-changed")
 
     @post("/{season_id:int}/weeks/{week_id:int}/beds", name="slypark.staff_week_beds")
     async def set_beds(self, request: Request, season_id: FromPath[int], week_id: FromPath[int],
@@ -240,7 +242,8 @@ class StaffSlyParkController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._season_page(request, actor, season_id, status=422, week_state={week_id: state})
-        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-beds-changed")
+        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
+                        notice="slypark-beds-changed")
 
     @post("/{season_id:int}/requests/{request_id:int}/priority", name="slypark.staff_request_priority")
     async def set_priority(self, request: Request, season_id: FromPath[int], request_id: FromPath[int],
@@ -267,7 +270,8 @@ class StaffSlyParkController(Controller):
             return await self._season_page(request, actor, season_id, status=422, request_state={request_id: state})
         if wants_fragment(request):
             return await self._request_row(request, actor, season_id, request_id, saved=True)
-        return redirect(request, f"/staff/slypark/{season_id}", notice="slypark-request-saved")
+        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
+                        notice="slypark-request-saved")
 
     async def _request_row(self, request: Request, actor: Actor, season_id: int, request_id: int,
                            state: FormState | None = None, *, status: int = 200, saved: bool = False) -> object:
@@ -303,7 +307,7 @@ class StaffSlyParkController(Controller):
         except Conflict as error:
             state.form_error = error.message
             return await self._allocate_form(request, actor, season_id, state, status=409)
-        return redirect(request, f"/staff/slypark/runs/{run_id}")
+        return redirect(request, request.app.route_reverse("slypark.staff_run", run_id=run_id))
 
     async def _allocate_form(self, request: Request, actor: Actor, season_id: int, state: FormState, *,
                              status: int) -> object:
@@ -360,4 +364,5 @@ class StaffSlyParkController(Controller):
             await allocation_runs.publish(actor, run_id, expected_emails=int(confirmed))
         except Conflict as error:
             return await self._run_page(request, run_id, status=409, error=error.message)
-        return redirect(request, f"/staff/slypark/{run['season']}", notice="slypark-offers-published")
+        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=run['season']),
+                        notice="slypark-offers-published")
