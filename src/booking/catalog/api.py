@@ -31,7 +31,7 @@ class OfferingsApi(Controller):
     tags = ["offerings"]
 
     @post("/", guards=[roles("staff")], summary="Create an offering (staff, admin)",
-          responses=problem_responses(400, 401, 403, 409, 413, 422, 503))
+          responses=problem_responses(400, 401, 403, 409, 413, 422, 503), name="catalog.api_offering_create")
     async def create(self, request: Request, data: JSONBody[OfferingCreate]) -> OfferingOut:
         offering_id = await create_offering(request.scope["user"], OfferingInput(
             title=data.title, capacity=data.capacity, price_cents=data.price_cents, kind=data.kind, status=data.status,
@@ -44,13 +44,13 @@ class OfferingsApi(Controller):
         row = await get_offering(request.scope["user"], offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])
 
-    @get("/", summary="Offerings (published ones; staff also see drafts)", responses=problem_responses(401, 422))
+    @get("/", summary="Offerings (published ones; staff also see drafts)", responses=problem_responses(401, 422), name="catalog.api_offerings")
     async def index(self, request: Request) -> list[OfferingOut]:
         rows = await list_offerings(request.scope.get("user"))
         counts = await seat_counts(rows)
         return [offering_out(row, counts[row["id"]]) for row in rows]
 
-    @get("/{offering_id:int}", summary="One offering", responses=problem_responses(400, 401, 404, 422))
+    @get("/{offering_id:int}", summary="One offering", responses=problem_responses(400, 401, 404, 422), name="catalog.api_offering")
     async def show(self, request: Request, offering_id: FromPath[int]) -> OfferingOut:
         row = await get_offering(request.scope.get("user"), offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])

@@ -47,7 +47,7 @@ class CalendarFileController(Controller):
     path = "/offerings"
     include_in_schema = False
 
-    @get("/{file_name:str}", cache_control=None)
+    @get("/{file_name:str}", cache_control=None, name="catalog.offering_calendar")
     async def offering_ics(self, file_name: FromPath[str]) -> Response:
         match = _FILE_NAME.match(file_name)
         if match is None:

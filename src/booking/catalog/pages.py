@@ -9,6 +9,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from booking.payments.gateway import card_payments_available
+from booking.catalog import other_pages
 from booking.catalog.calendar_links import quick_add_links
 from booking.catalog.browsing import (
     AUDIENCE_LABELS, FORMAT_LABELS, GRADE_BAND_LABELS, PAGE_SIZE, CatalogQuery, browse_catalog, catalog_subjects,
@@ -60,6 +61,7 @@ PRESENTATION = {
     "audience_labels": AUDIENCE_LABELS,
     "format_labels": FORMAT_LABELS,
     "grade_band_labels": GRADE_BAND_LABELS,
+    "other_pages": other_pages,
 }
 
 
@@ -106,7 +108,7 @@ class CatalogPagesController(Controller):
     path = "/workshops"
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="catalog.workshops")
     async def index(self, request: Request) -> object:
         actor = request.scope.get("user")
         subjects = await catalog_subjects()
@@ -131,6 +133,6 @@ class CatalogPagesController(Controller):
             response.headers["HX-Push-Url"] = catalog_url(result.query, result.page)
         return response
 
-    @get("/{offering_id:int}")
+    @get("/{offering_id:int}", name="catalog.workshop")
     async def show(self, request: Request, offering_id: FromPath[int]) -> object:
         return page(request, "catalog/workshop.html", **await workshop_context(request, offering_id))

@@ -20,3 +20,14 @@ router = Router(path="/", route_handlers=[
     StaffOfferingsController,
     StaffVenuesController,
 ])
+
+# Scheduling serves finer URLs under two of these (/workshops/{id}/register..., /staff/offerings/{id}/roster,
+# /attendance, /email, /exports..., /api/v1/offerings/{id}/registrations and /roster) and declares those prefixes
+# itself: the longest matching prefix wins.
+PREFIXES = {
+    "/workshops": "booking.catalog.pages",
+    "/staff/offerings": "booking.catalog.staff_pages",
+    "/staff/venues": "booking.catalog.staff_pages",
+    "/offerings/{file_name:str}": "booking.catalog.calendar_file",
+    "/api/v1/offerings": "booking.catalog.api",
+}

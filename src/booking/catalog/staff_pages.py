@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 
-from booking.catalog import deleting, editing, sessions as session_cases, venues
+from booking.catalog import deleting, editing, other_pages, sessions as session_cases, venues
 from booking.catalog.conflicts import WARNING_LABELS, ScheduleConflict, ScheduleWarning
 from booking.catalog.offerings import create_offering
 from booking.catalog.overview import MAX_SEARCH, WHEN_CHOICES, offering_for_staff, staff_offerings, staff_people
@@ -55,6 +55,7 @@ def choices() -> dict:
         "status_labels": STATUS_LABELS, "format_labels": FORMAT_LABELS, "audience_labels": AUDIENCE_LABELS,
         "rule_labels": RULE_LABELS, "audiences_all": AUDIENCES, "formats_all": FORMATS, "grade_bands": GRADE_BANDS,
         "rules_all": ATTENDANCE_RULES, "grade_band_options": [(g, g) for g in GRADE_BANDS], "statuses_all": OFFERING_STATUSES, "warning_labels": WARNING_LABELS,
+        "other_pages": other_pages,
     }
 
 
@@ -222,7 +223,7 @@ class StaffOfferingsController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="catalog.staff_offerings")
     async def index(self, request: Request, status: FromQuery[str] = "", when: FromQuery[str] = "upcoming",
                     q: FromQuery[str] = "") -> object:
         status = status if status in OFFERING_STATUSES else ""
@@ -239,11 +240,11 @@ class StaffOfferingsController(Controller):
         return page(request, "catalog/staff_offering_new.html", status=status, details=details, first=first,
                     preview=preview, staff=await staff_people(), rooms=await venues.room_choices(), **choices())
 
-    @get("/new")
+    @get("/new", name="catalog.staff_offering_new")
     async def new_form(self, request: Request) -> object:
         return await self._new_page(request, FormState(blank_details()), FormState({n: "" for n in SESSION_FIELDS}))
 
-    @post("/new")
+    @post("/new", name="catalog.staff_offering_create")
     async def create(self, request: Request) -> object:
         form = await request.form()
         details = FormState(details_from_form(form), override_reason=text(form, "override_reason", 2000))
@@ -270,7 +271,7 @@ class StaffOfferingsController(Controller):
             return await self._new_page(request, details, first, status=status)
         return redirect(request, f"/staff/offerings/{offering_id}", notice="offering-created")
 
-    @post("/new/preview")
+    @post("/new/preview", name="catalog.staff_offering_new_preview")
     async def preview_new(self, request: Request) -> object:
         form = await request.form()
         description = text(form, "description_md", 20_000)
@@ -295,11 +296,11 @@ class StaffOfferingsController(Controller):
         return page(request, "catalog/staff_offering_edit.html", status=status, offering=offering, preview=preview,
                     staff=await staff_people(), rooms=await venues.room_choices(), **forms, **choices())
 
-    @get("/{offering_id:int}")
+    @get("/{offering_id:int}", name="catalog.staff_offering")
     async def edit(self, request: Request, offering_id: FromPath[int]) -> object:
         return await self._edit_page(request, offering_id)
 
-    @post("/{offering_id:int}")
+    @post("/{offering_id:int}", name="catalog.staff_offering_save")
     async def save(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         actor = request.scope["user"]
@@ -314,7 +315,7 @@ class StaffOfferingsController(Controller):
         notice = "offering-saved-promoted" if change.promoted else "offering-saved"
         return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
 
-    @post("/{offering_id:int}/preview")
+    @post("/{offering_id:int}/preview", name="catalog.staff_offering_preview")
     async def preview(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         await offering_for_staff(request.scope["user"], offering_id)
@@ -323,7 +324,7 @@ class StaffOfferingsController(Controller):
             return page(request, "catalog/_staff_preview.html", preview=description)
         return await self._edit_page(request, offering_id, preview=description, details=FormState(details_from_form(form)))
 
-    @post("/{offering_id:int}/capacity")
+    @post("/{offering_id:int}/capacity", name="catalog.staff_offering_capacity")
     async def capacity(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({"capacity": text(form, "capacity", 20)}, override_reason=text(form, "override_reason", 2000))
@@ -336,11 +337,11 @@ class StaffOfferingsController(Controller):
         notice = "capacity-promoted" if change.promoted else "capacity-changed"
         return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
 
-    @post("/{offering_id:int}/publish")
+    @post("/{offering_id:int}/publish", name="catalog.staff_offering_publish")
     async def publish(self, request: Request, offering_id: FromPath[int]) -> object:
         return await self._set_status(request, offering_id, "published", "offering-published")
 
-    @post("/{offering_id:int}/unpublish")
+    @post("/{offering_id:int}/unpublish", name="catalog.staff_offering_unpublish")
     async def unpublish(self, request: Request, offering_id: FromPath[int]) -> object:
         return await self._set_status(request, offering_id, "draft", "offering-unpublished")
 
@@ -353,7 +354,7 @@ class StaffOfferingsController(Controller):
             return await self._edit_page(request, offering_id, status=422, publish=state)
         return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
 
-    @post("/{offering_id:int}/copy")
+    @post("/{offering_id:int}/copy", name="catalog.staff_offering_copy")
     async def copy(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({"first_date": text(form, "first_date", 20)}, override_reason=text(form, "override_reason", 2000))
@@ -365,13 +366,13 @@ class StaffOfferingsController(Controller):
             return await self._edit_page(request, offering_id, status=status, copy=state)
         return redirect(request, f"/staff/offerings/{new_id}", notice="offering-copied")
 
-    @get("/{offering_id:int}/cancel")
+    @get("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel_form")
     async def cancel_form(self, request: Request, offering_id: FromPath[int]) -> object:
         offering = await offering_for_staff(request.scope["user"], offering_id)
         return page(request, "catalog/staff_offering_cancel.html", offering=offering, state=FormState({"reason": ""}),
                     **choices())
 
-    @post("/{offering_id:int}/cancel")
+    @post("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel")
     async def cancel(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         actor = request.scope["user"]
@@ -385,19 +386,19 @@ class StaffOfferingsController(Controller):
                         **choices())
         return redirect(request, f"/staff/offerings/{offering_id}", notice="offering-cancelled")
 
-    @get("/{offering_id:int}/delete")
+    @get("/{offering_id:int}/delete", name="catalog.staff_offering_delete_form")
     async def delete_form(self, request: Request, offering_id: FromPath[int]) -> object:
         offering = await offering_for_staff(request.scope["user"], offering_id)
         return page(request, "catalog/staff_offering_delete.html", offering=offering, **choices())
 
-    @post("/{offering_id:int}/delete")
+    @post("/{offering_id:int}/delete", name="catalog.staff_offering_delete")
     async def delete(self, request: Request, offering_id: FromPath[int]) -> object:
         await deleting.delete_draft(request.scope["user"], offering_id)
         return redirect(request, "/staff/offerings", notice="draft-deleted")
 
     # Sessions ----------------------------------------------------------------------------
 
-    @post("/{offering_id:int}/sessions")
+    @post("/{offering_id:int}/sessions", name="catalog.staff_session_add")
     async def add_session(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState(session_from_form(form), override_reason=text(form, "override_reason", 2000))
@@ -417,11 +418,11 @@ class StaffOfferingsController(Controller):
                     state=state or FormState(session_from_row(session)), cancel_state=cancel_state or FormState({"reason": ""}),
                     rooms=await venues.room_choices(), **choices())
 
-    @get("/{offering_id:int}/sessions/{session_id:int}")
+    @get("/{offering_id:int}/sessions/{session_id:int}", name="catalog.staff_session")
     async def session_form(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
         return await self._session_page(request, offering_id, session_id)
 
-    @post("/{offering_id:int}/sessions/{session_id:int}")
+    @post("/{offering_id:int}/sessions/{session_id:int}", name="catalog.staff_session_reschedule")
     async def reschedule(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
         form = await request.form()
         await session_cases.get_session(offering_id, session_id)  # 404 first
@@ -436,7 +437,7 @@ class StaffOfferingsController(Controller):
         return redirect(request, f"/staff/offerings/{offering_id}",
                         notice="session-rescheduled" if changed else "session-unchanged")
 
-    @post("/{offering_id:int}/sessions/{session_id:int}/cancel")
+    @post("/{offering_id:int}/sessions/{session_id:int}/cancel", name="catalog.staff_session_cancel")
     async def cancel_session(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
         form = await request.form()
         cancel_state = FormState({"reason": text(form, "reason", 1000)})
@@ -458,13 +459,13 @@ class StaffVenuesController(Controller):
 
     async def _index(self, request: Request, state: FormState | None = None, *, status: int = 200) -> object:
         return page(request, "catalog/staff_venues.html", status=status, venues=await venues.list_venues(request.scope["user"]),
-                    state=state or FormState({"name": "", "address": ""}))
+                    state=state or FormState({"name": "", "address": ""}), other_pages=other_pages)
 
-    @get("/")
+    @get("/", name="catalog.staff_venues")
     async def index(self, request: Request) -> object:
         return await self._index(request)
 
-    @post("/")
+    @post("/", name="catalog.staff_venue_create")
     async def create(self, request: Request) -> object:
         form = await request.form()
         state = FormState({"name": text(form, "name", 500), "address": text(form, "address", 500)})
@@ -485,11 +486,11 @@ class StaffVenuesController(Controller):
                     room_state=room_state or FormState({"room_name": "", "room_capacity": ""}),
                     edit_room=edit_room, edit_state=edit_state)
 
-    @get("/{venue_id:int}")
+    @get("/{venue_id:int}", name="catalog.staff_venue")
     async def show(self, request: Request, venue_id: FromPath[int]) -> object:
         return await self._venue(request, venue_id)
 
-    @post("/{venue_id:int}")
+    @post("/{venue_id:int}", name="catalog.staff_venue_save")
     async def save(self, request: Request, venue_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({"name": text(form, "name", 500), "address": text(form, "address", 500),
@@ -503,7 +504,7 @@ class StaffVenuesController(Controller):
             return await self._venue(request, venue_id, status=422, venue_state=state)
         return redirect(request, f"/staff/venues/{venue_id}", notice="venue-saved")
 
-    @post("/{venue_id:int}/rooms")
+    @post("/{venue_id:int}/rooms", name="catalog.staff_room_add")
     async def add_room(self, request: Request, venue_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({"room_name": text(form, "room_name", 500), "room_capacity": text(form, "room_capacity", 20)})
@@ -515,7 +516,7 @@ class StaffVenuesController(Controller):
             return await self._venue(request, venue_id, status=422, room_state=state)
         return redirect(request, f"/staff/venues/{venue_id}", notice="room-added")
 
-    @post("/{venue_id:int}/rooms/{room_id:int}")
+    @post("/{venue_id:int}/rooms/{room_id:int}", name="catalog.staff_room_save")
     async def save_room(self, request: Request, venue_id: FromPath[int], room_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({"room_name": text(form, "room_name", 500), "room_capacity": text(form, "room_capacity", 20)})
