@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from booking.catalog.offerings import create_offering, get_offering, list_offerings
 from booking.catalog.schemas import OfferingCreate, OfferingOut, SessionOut
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.scheduling.capacity import SeatCounts, seat_counts
-from booking.web.guards import roles
+from booking.web.guards import OptionalActor, SignedInActor, roles
 from booking.web.problem import problem_responses
 
 
@@ -32,8 +32,8 @@ class OfferingsApi(Controller):
 
     @post("/", guards=[roles("staff")], summary="Create an offering (staff, admin)",
           responses=problem_responses(400, 401, 403, 409, 413, 422, 503), name="catalog.api_offering_create")
-    async def create(self, request: Request, data: JSONBody[OfferingCreate]) -> OfferingOut:
-        offering_id = await create_offering(request.scope["user"], OfferingInput(
+    async def create(self, actor: SignedInActor, data: JSONBody[OfferingCreate]) -> OfferingOut:
+        offering_id = await create_offering(actor, OfferingInput(
             title=data.title, capacity=data.capacity, price_cents=data.price_cents, kind=data.kind, status=data.status,
             sessions=[SessionInput(s.starts_at, s.ends_at, s.room_id, s.online_url, s.location_note) for s in data.sessions],
             description_md=data.description, audiences=data.audiences, subject=data.subject, grade_band=data.grade_band,
@@ -41,16 +41,16 @@ class OfferingsApi(Controller):
             registration_opens_at=data.registration_opens_at, registration_closes_at=data.registration_closes_at,
             cancellation_deadline=data.cancellation_deadline, facilitators=data.facilitators,
         ))
-        row = await get_offering(request.scope["user"], offering_id)
+        row = await get_offering(actor, offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])
 
     @get("/", summary="Offerings (published ones; staff also see drafts)", responses=problem_responses(401, 422), name="catalog.api_offerings")
-    async def index(self, request: Request) -> list[OfferingOut]:
-        rows = await list_offerings(request.scope.get("user"))
+    async def index(self, actor: OptionalActor) -> list[OfferingOut]:
+        rows = await list_offerings(actor)
         counts = await seat_counts(rows)
         return [offering_out(row, counts[row["id"]]) for row in rows]
 
     @get("/{offering_id:int}", summary="One offering", responses=problem_responses(400, 401, 404, 422), name="catalog.api_offering")
-    async def show(self, request: Request, offering_id: FromPath[int]) -> OfferingOut:
-        row = await get_offering(request.scope.get("user"), offering_id)
+    async def show(self, actor: OptionalActor, offering_id: FromPath[int]) -> OfferingOut:
+        row = await get_offering(actor, offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])

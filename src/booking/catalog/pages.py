@@ -19,6 +19,7 @@ from booking.catalog.tables import AUDIENCES, FORMATS, GRADE_BANDS
 from booking.clock import to_local
 from booking.errors import InvalidInput, NotFound
 from booking.scheduling.my_learning import STAFF_CONTACT, current_registration
+from booking.web.guards import OptionalActor, current_actor
 from booking.web.pages import page, page_or_fragment, wants_fragment
 
 FILTER_PARAMS = ("q", "audience", "subject", "grade", "format", "from", "to", "available", "page")
@@ -78,7 +79,7 @@ def catalog_url(query: CatalogQuery, page_number: int | None = None) -> str:
 
 async def workshop_context(request: Request, offering_id: int, **overrides) -> dict:
     """Everything /workshops/{id} shows; the register handlers re-render it with their errors or report."""
-    actor = request.scope.get("user")
+    actor = current_actor(request)
     workshop = await workshop_details(actor, offering_id)
     if workshop["kind"] != "workshop":
         raise NotFound("No such workshop.")
@@ -109,8 +110,7 @@ class CatalogPagesController(Controller):
     include_in_schema = False
 
     @get("/", name="catalog.workshops")
-    async def index(self, request: Request) -> object:
-        actor = request.scope.get("user")
+    async def index(self, request: Request, actor: OptionalActor) -> object:
         subjects = await catalog_subjects()
         raw = _first_values(request)
         errors: dict[str, str] = {}

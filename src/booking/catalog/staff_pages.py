@@ -10,8 +10,13 @@ from dataclasses import dataclass, field
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 
+from booking.accounts.actor import Actor
 from booking.catalog import deleting, editing, other_pages, sessions as session_cases, venues
 from booking.catalog.conflicts import WARNING_LABELS, ScheduleConflict, ScheduleWarning
+from booking.catalog.forms import (
+    CancelForm, CapacityForm, CopyForm, DescriptionPreviewForm, NewOfferingForm, OfferingForm, RescheduleForm,
+    RoomForm, SessionForm, VenueEditForm, VenueForm,
+)
 from booking.catalog.offerings import create_offering
 from booking.catalog.overview import MAX_SEARCH, WHEN_CHOICES, offering_for_staff, staff_offerings, staff_people
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_STATUSES
@@ -21,8 +26,8 @@ from booking.catalog.validation import (
 )
 from booking.clock import to_local
 from booking.errors import InvalidInput, collect_field_errors
-from booking.web.forms import checkbox, text
-from booking.web.guards import roles
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled", "completed": "Completed"}
@@ -37,7 +42,6 @@ SESSION_FIELDS = ("date", "start_time", "end_time", "room_id", "online_url", "lo
 # Use-case field names -> the form's.
 SESSION_ERROR_KEYS = {"starts_at": "start_time", "ends_at": "end_time"}
 DETAIL_ERROR_KEYS = {"price_cents": "price", "nonmember_price_cents": "nonmember_price"}
-FIELD_MAX = {"description_md": 20_000}
 
 
 def local_day(moment: dt.datetime) -> str:
@@ -95,15 +99,15 @@ def blank_details() -> dict:
             "min_attendance_hours": "0"}
 
 
-def details_from_form(form) -> dict:
-    values = {name: text(form, name, FIELD_MAX.get(name, 2000)) for name in DETAIL_FIELDS}
-    values["audiences"] = [a for a in form.getall("audiences", []) if isinstance(a, str)][:10]
-    values["facilitator_ids"] = [i for i in form.getall("facilitator_ids", []) if isinstance(i, str)][:50]
+def details_from_form(entry: OfferingForm) -> dict:
+    values = {name: getattr(entry, name) for name in DETAIL_FIELDS}
+    values["audiences"] = entry.audiences[:10]
+    values["facilitator_ids"] = entry.facilitator_ids[:50]
     return values
 
 
-def session_from_form(form, prefix: str = "") -> dict:
-    return {name: text(form, prefix + name, 500) for name in SESSION_FIELDS}
+def session_from_form(entry: SessionForm | NewOfferingForm, prefix: str = "") -> dict:
+    return {name: getattr(entry, prefix + name) for name in SESSION_FIELDS}
 
 
 def first_session_keys(errors: dict[str, str]) -> dict[str, str]:
@@ -185,11 +189,6 @@ def session_input(values: dict) -> SessionInput:
                         location_note=values["location_note"])
 
 
-def override_reason(form) -> str | None:
-    """None unless "Schedule anyway" is ticked; then the reason as typed (the use case checks it)."""
-    return text(form, "override_reason", 2000) if checkbox(form, "override") else None
-
-
 @dataclass
 class FormState:
     """What one form on a page shows: the values typed, errors, and scheduling warnings."""
@@ -224,12 +223,12 @@ class StaffOfferingsController(Controller):
     include_in_schema = False
 
     @get("/", name="catalog.staff_offerings")
-    async def index(self, request: Request, status: FromQuery[str] = "", when: FromQuery[str] = "upcoming",
-                    q: FromQuery[str] = "") -> object:
+    async def index(self, request: Request, actor: SignedInActor, status: FromQuery[str] = "",
+                    when: FromQuery[str] = "upcoming", q: FromQuery[str] = "") -> object:
         status = status if status in OFFERING_STATUSES else ""
         when = when if when in WHEN_CHOICES else "upcoming"
         search = q[:MAX_SEARCH]
-        rows = await staff_offerings(request.scope["user"], status=status, when=when, search=search)
+        rows = await staff_offerings(actor, status=status, when=when, search=search)
         return page_or_fragment(request, "catalog/staff_offerings.html", "catalog/_staff_offering_rows.html",
                                 offerings=rows, status_filter=status, when=when, search=search, **choices())
 
@@ -245,10 +244,10 @@ class StaffOfferingsController(Controller):
         return await self._new_page(request, FormState(blank_details()), FormState({n: "" for n in SESSION_FIELDS}))
 
     @post("/new", name="catalog.staff_offering_create")
-    async def create(self, request: Request) -> object:
-        form = await request.form()
-        details = FormState(details_from_form(form), override_reason=text(form, "override_reason", 2000))
-        first = FormState(session_from_form(form, prefix="first_"))
+    async def create(self, request: Request, actor: SignedInActor) -> object:
+        entry = await read_form(request, NewOfferingForm)
+        details = FormState(details_from_form(entry), override_reason=entry.override_reason)
+        first = FormState(session_from_form(entry, prefix="first_"))
         wants_session = any(first.values[n].strip() for n in ("date", "start_time", "end_time", "room_id", "online_url"))
         try:
             errors: dict[str, str] = {}
@@ -262,7 +261,7 @@ class StaffOfferingsController(Controller):
                 errors.update(error.field_errors)
             if errors:
                 raise InvalidInput(errors)
-            offering_id = await create_offering(request.scope["user"], data, override_reason(form))
+            offering_id = await create_offering(actor, data, entry.reason())
         except InvalidInput as error:
             details.errors = first_session_keys(_rename(error.field_errors, DETAIL_ERROR_KEYS))
             return await self._new_page(request, details, first, status=422)
@@ -273,18 +272,18 @@ class StaffOfferingsController(Controller):
 
     @post("/new/preview", name="catalog.staff_offering_new_preview")
     async def preview_new(self, request: Request) -> object:
-        form = await request.form()
-        description = text(form, "description_md", 20_000)
         if wants_fragment(request):
+            description = (await read_form(request, DescriptionPreviewForm)).description_md
             return page(request, "catalog/_staff_preview.html", preview=description)
-        return await self._new_page(request, FormState(details_from_form(form)),
-                                    FormState(session_from_form(form, prefix="first_")), preview=description)
+        entry = await read_form(request, NewOfferingForm)
+        return await self._new_page(request, FormState(details_from_form(entry)),
+                                    FormState(session_from_form(entry, prefix="first_")), preview=entry.description_md)
 
     # One offering ------------------------------------------------------------------------
 
-    async def _edit_page(self, request: Request, offering_id: int, *, status: int = 200, preview: str | None = None,
-                         **states: FormState) -> object:
-        offering = await offering_for_staff(request.scope["user"], offering_id)
+    async def _edit_page(self, request: Request, actor: Actor, offering_id: int, *, status: int = 200,
+                         preview: str | None = None, **states: FormState) -> object:
+        offering = await offering_for_staff(actor, offering_id)
         forms = {
             "details": FormState(details_from_offering(offering)),
             "session": FormState({n: "" for n in SESSION_FIELDS}),
@@ -297,86 +296,85 @@ class StaffOfferingsController(Controller):
                     staff=await staff_people(), rooms=await venues.room_choices(), **forms, **choices())
 
     @get("/{offering_id:int}", name="catalog.staff_offering")
-    async def edit(self, request: Request, offering_id: FromPath[int]) -> object:
-        return await self._edit_page(request, offering_id)
+    async def edit(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        return await self._edit_page(request, actor, offering_id)
 
     @post("/{offering_id:int}", name="catalog.staff_offering_save")
-    async def save(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
-        actor = request.scope["user"]
+    async def save(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
         await offering_for_staff(actor, offering_id)  # an unknown workshop is a 404, whatever was typed
-        details = FormState(details_from_form(form), override_reason=text(form, "override_reason", 2000))
+        entry = await read_form(request, OfferingForm)
+        details = FormState(details_from_form(entry), override_reason=entry.override_reason)
         try:
             data = offering_input(details.values, has_sessions=True)
-            change = await editing.update_offering(actor, offering_id, data, override_reason(form))
+            change = await editing.update_offering(actor, offering_id, data, entry.reason())
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(details, error)
-            return await self._edit_page(request, offering_id, status=status, details=details)
+            return await self._edit_page(request, actor, offering_id, status=status, details=details)
         notice = "offering-saved-promoted" if change.promoted else "offering-saved"
         return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
 
     @post("/{offering_id:int}/preview", name="catalog.staff_offering_preview")
-    async def preview(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
-        await offering_for_staff(request.scope["user"], offering_id)
-        description = text(form, "description_md", 20_000)
+    async def preview(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        await offering_for_staff(actor, offering_id)
         if wants_fragment(request):
+            description = (await read_form(request, DescriptionPreviewForm)).description_md
             return page(request, "catalog/_staff_preview.html", preview=description)
-        return await self._edit_page(request, offering_id, preview=description, details=FormState(details_from_form(form)))
+        entry = await read_form(request, OfferingForm)
+        return await self._edit_page(request, actor, offering_id, preview=entry.description_md,
+                                     details=FormState(details_from_form(entry)))
 
     @post("/{offering_id:int}/capacity", name="catalog.staff_offering_capacity")
-    async def capacity(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState({"capacity": text(form, "capacity", 20)}, override_reason=text(form, "override_reason", 2000))
+    async def capacity(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        entry = await read_form(request, CapacityForm)
+        state = FormState({"capacity": entry.capacity}, override_reason=entry.override_reason)
         try:
             new = _whole_number(state.values["capacity"], "capacity", "Capacity must be a whole number of seats, like 30.")
-            change = await editing.change_capacity(request.scope["user"], offering_id, new, override_reason(form))
+            change = await editing.change_capacity(actor, offering_id, new, entry.reason())
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error)
-            return await self._edit_page(request, offering_id, status=status, capacity=state)
+            return await self._edit_page(request, actor, offering_id, status=status, capacity=state)
         notice = "capacity-promoted" if change.promoted else "capacity-changed"
         return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
 
     @post("/{offering_id:int}/publish", name="catalog.staff_offering_publish")
-    async def publish(self, request: Request, offering_id: FromPath[int]) -> object:
-        return await self._set_status(request, offering_id, "published", "offering-published")
+    async def publish(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        return await self._set_status(request, actor, offering_id, "published", "offering-published")
 
     @post("/{offering_id:int}/unpublish", name="catalog.staff_offering_unpublish")
-    async def unpublish(self, request: Request, offering_id: FromPath[int]) -> object:
-        return await self._set_status(request, offering_id, "draft", "offering-unpublished")
+    async def unpublish(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        return await self._set_status(request, actor, offering_id, "draft", "offering-unpublished")
 
-    async def _set_status(self, request: Request, offering_id: int, status: str, notice: str) -> object:
+    async def _set_status(self, request: Request, actor: Actor, offering_id: int, status: str, notice: str) -> object:
         state = FormState()
         try:
-            await editing.set_status(request.scope["user"], offering_id, status)
+            await editing.set_status(actor, offering_id, status)
         except InvalidInput as error:
             state.form_error = " ".join(error.field_errors.values())
-            return await self._edit_page(request, offering_id, status=422, publish=state)
+            return await self._edit_page(request, actor, offering_id, status=422, publish=state)
         return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
 
     @post("/{offering_id:int}/copy", name="catalog.staff_offering_copy")
-    async def copy(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState({"first_date": text(form, "first_date", 20)}, override_reason=text(form, "override_reason", 2000))
+    async def copy(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        entry = await read_form(request, CopyForm)
+        state = FormState({"first_date": entry.first_date}, override_reason=entry.override_reason)
         try:
             first_date = parse_local_date(state.values["first_date"], "first_date")
-            new_id = await editing.copy_offering(request.scope["user"], offering_id, first_date, override_reason(form))
+            new_id = await editing.copy_offering(actor, offering_id, first_date, entry.reason())
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error)
-            return await self._edit_page(request, offering_id, status=status, copy=state)
+            return await self._edit_page(request, actor, offering_id, status=status, copy=state)
         return redirect(request, f"/staff/offerings/{new_id}", notice="offering-copied")
 
     @get("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel_form")
-    async def cancel_form(self, request: Request, offering_id: FromPath[int]) -> object:
-        offering = await offering_for_staff(request.scope["user"], offering_id)
+    async def cancel_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        offering = await offering_for_staff(actor, offering_id)
         return page(request, "catalog/staff_offering_cancel.html", offering=offering, state=FormState({"reason": ""}),
                     **choices())
 
     @post("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel")
-    async def cancel(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
-        actor = request.scope["user"]
-        state = FormState({"reason": text(form, "reason", 1000)})
+    async def cancel(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        entry = await read_form(request, CancelForm)
+        state = FormState({"reason": entry.reason})
         try:
             await editing.cancel_offering(actor, offering_id, state.values["reason"])
         except InvalidInput as error:
@@ -387,65 +385,69 @@ class StaffOfferingsController(Controller):
         return redirect(request, f"/staff/offerings/{offering_id}", notice="offering-cancelled")
 
     @get("/{offering_id:int}/delete", name="catalog.staff_offering_delete_form")
-    async def delete_form(self, request: Request, offering_id: FromPath[int]) -> object:
-        offering = await offering_for_staff(request.scope["user"], offering_id)
+    async def delete_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        offering = await offering_for_staff(actor, offering_id)
         return page(request, "catalog/staff_offering_delete.html", offering=offering, **choices())
 
     @post("/{offering_id:int}/delete", name="catalog.staff_offering_delete")
-    async def delete(self, request: Request, offering_id: FromPath[int]) -> object:
-        await deleting.delete_draft(request.scope["user"], offering_id)
+    async def delete(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        await deleting.delete_draft(actor, offering_id)
         return redirect(request, "/staff/offerings", notice="draft-deleted")
 
     # Sessions ----------------------------------------------------------------------------
 
     @post("/{offering_id:int}/sessions", name="catalog.staff_session_add")
-    async def add_session(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState(session_from_form(form), override_reason=text(form, "override_reason", 2000))
+    async def add_session(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
+        entry = await read_form(request, SessionForm)
+        state = FormState(session_from_form(entry), override_reason=entry.override_reason)
         try:
-            await session_cases.add_session(request.scope["user"], offering_id, session_input(state.values),
-                                            override_reason(form))
+            await session_cases.add_session(actor, offering_id, session_input(state.values), entry.reason())
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error, SESSION_ERROR_KEYS)
-            return await self._edit_page(request, offering_id, status=status, session=state)
+            return await self._edit_page(request, actor, offering_id, status=status, session=state)
         return redirect(request, f"/staff/offerings/{offering_id}", notice="session-added")
 
-    async def _session_page(self, request: Request, offering_id: int, session_id: int, state: FormState | None = None,
-                            *, status: int = 200, cancel_state: FormState | None = None) -> object:
-        offering = await offering_for_staff(request.scope["user"], offering_id)
+    async def _session_page(self, request: Request, actor: Actor, offering_id: int, session_id: int,
+                            state: FormState | None = None, *, status: int = 200,
+                            cancel_state: FormState | None = None) -> object:
+        offering = await offering_for_staff(actor, offering_id)
         session = await session_cases.get_session(offering_id, session_id)
         return page(request, "catalog/staff_session_edit.html", status=status, offering=offering, session=session,
                     state=state or FormState(session_from_row(session)), cancel_state=cancel_state or FormState({"reason": ""}),
                     rooms=await venues.room_choices(), **choices())
 
     @get("/{offering_id:int}/sessions/{session_id:int}", name="catalog.staff_session")
-    async def session_form(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
-        return await self._session_page(request, offering_id, session_id)
+    async def session_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
+                           session_id: FromPath[int]) -> object:
+        return await self._session_page(request, actor, offering_id, session_id)
 
     @post("/{offering_id:int}/sessions/{session_id:int}", name="catalog.staff_session_reschedule")
-    async def reschedule(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
-        form = await request.form()
+    async def reschedule(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
+                         session_id: FromPath[int]) -> object:
         await session_cases.get_session(offering_id, session_id)  # 404 first
-        state = FormState(session_from_form(form), override_reason=text(form, "override_reason", 2000))
+        entry = await read_form(request, RescheduleForm)
+        state = FormState(session_from_form(entry), override_reason=entry.override_reason)
         try:
-            changed = await session_cases.reschedule_session(request.scope["user"], offering_id, session_id,
-                                                             session_input(state.values), override_reason(form),
-                                                             record_past=form.get("record_past") == "yes")
+            changed = await session_cases.reschedule_session(actor, offering_id, session_id,
+                                                             session_input(state.values), entry.reason(),
+                                                             record_past=entry.record_past == "yes")
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error, SESSION_ERROR_KEYS)
-            return await self._session_page(request, offering_id, session_id, state, status=status)
+            return await self._session_page(request, actor, offering_id, session_id, state, status=status)
         return redirect(request, f"/staff/offerings/{offering_id}",
                         notice="session-rescheduled" if changed else "session-unchanged")
 
     @post("/{offering_id:int}/sessions/{session_id:int}/cancel", name="catalog.staff_session_cancel")
-    async def cancel_session(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
-        form = await request.form()
-        cancel_state = FormState({"reason": text(form, "reason", 1000)})
+    async def cancel_session(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
+                             session_id: FromPath[int]) -> object:
+        entry = await read_form(request, CancelForm)
+        cancel_state = FormState({"reason": entry.reason})
         try:
-            await session_cases.cancel_session(request.scope["user"], offering_id, session_id, cancel_state.values["reason"])
+            await session_cases.cancel_session(actor, offering_id, session_id, cancel_state.values["reason"])
         except InvalidInput as error:
             cancel_state.errors = error.field_errors
-            return await self._session_page(request, offering_id, session_id, status=422, cancel_state=cancel_state)
+            return await self._session_page(request, actor, offering_id, session_id, status=422,
+                                            cancel_state=cancel_state)
         return redirect(request, f"/staff/offerings/{offering_id}", notice="session-cancelled")
 
 
@@ -457,29 +459,30 @@ class StaffVenuesController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    async def _index(self, request: Request, state: FormState | None = None, *, status: int = 200) -> object:
-        return page(request, "catalog/staff_venues.html", status=status, venues=await venues.list_venues(request.scope["user"]),
+    async def _index(self, request: Request, actor: Actor, state: FormState | None = None, *,
+                     status: int = 200) -> object:
+        return page(request, "catalog/staff_venues.html", status=status, venues=await venues.list_venues(actor),
                     state=state or FormState({"name": "", "address": ""}), other_pages=other_pages)
 
     @get("/", name="catalog.staff_venues")
-    async def index(self, request: Request) -> object:
-        return await self._index(request)
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return await self._index(request, actor)
 
     @post("/", name="catalog.staff_venue_create")
-    async def create(self, request: Request) -> object:
-        form = await request.form()
-        state = FormState({"name": text(form, "name", 500), "address": text(form, "address", 500)})
+    async def create(self, request: Request, actor: SignedInActor) -> object:
+        entry = await read_form(request, VenueForm)
+        state = FormState({"name": entry.name, "address": entry.address})
         try:
-            venue_id = await venues.create_venue(request.scope["user"], venues.VenueInput(**state.values))
+            venue_id = await venues.create_venue(actor, venues.VenueInput(**state.values))
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._index(request, state, status=422)
+            return await self._index(request, actor, state, status=422)
         return redirect(request, f"/staff/venues/{venue_id}", notice="venue-created")
 
-    async def _venue(self, request: Request, venue_id: int, *, status: int = 200, venue_state: FormState | None = None,
-                     room_state: FormState | None = None, edit_room: int | None = None,
-                     edit_state: FormState | None = None) -> object:
-        venue = await venues.get_venue(request.scope["user"], venue_id)
+    async def _venue(self, request: Request, actor: Actor, venue_id: int, *, status: int = 200,
+                     venue_state: FormState | None = None, room_state: FormState | None = None,
+                     edit_room: int | None = None, edit_state: FormState | None = None) -> object:
+        venue = await venues.get_venue(actor, venue_id)
         return page(request, "catalog/staff_venue.html", status=status, venue=venue,
                     venue_state=venue_state or FormState({"name": venue["name"], "address": venue["address"],
                                                           "is_active": venue["is_active"]}),
@@ -487,43 +490,40 @@ class StaffVenuesController(Controller):
                     edit_room=edit_room, edit_state=edit_state)
 
     @get("/{venue_id:int}", name="catalog.staff_venue")
-    async def show(self, request: Request, venue_id: FromPath[int]) -> object:
-        return await self._venue(request, venue_id)
+    async def show(self, request: Request, actor: SignedInActor, venue_id: FromPath[int]) -> object:
+        return await self._venue(request, actor, venue_id)
 
     @post("/{venue_id:int}", name="catalog.staff_venue_save")
-    async def save(self, request: Request, venue_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState({"name": text(form, "name", 500), "address": text(form, "address", 500),
-                           "is_active": checkbox(form, "is_active")})
+    async def save(self, request: Request, actor: SignedInActor, venue_id: FromPath[int]) -> object:
+        entry = await read_form(request, VenueEditForm)
+        state = FormState({"name": entry.name, "address": entry.address, "is_active": entry.is_active})
         try:
-            await venues.update_venue(request.scope["user"], venue_id,
-                                      venues.VenueInput(state.values["name"], state.values["address"]),
-                                      is_active=state.values["is_active"])
+            await venues.update_venue(actor, venue_id, venues.VenueInput(entry.name, entry.address),
+                                      is_active=entry.is_active)
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._venue(request, venue_id, status=422, venue_state=state)
+            return await self._venue(request, actor, venue_id, status=422, venue_state=state)
         return redirect(request, f"/staff/venues/{venue_id}", notice="venue-saved")
 
     @post("/{venue_id:int}/rooms", name="catalog.staff_room_add")
-    async def add_room(self, request: Request, venue_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState({"room_name": text(form, "room_name", 500), "room_capacity": text(form, "room_capacity", 20)})
+    async def add_room(self, request: Request, actor: SignedInActor, venue_id: FromPath[int]) -> object:
+        entry = await read_form(request, RoomForm)
+        state = FormState({"room_name": entry.room_name, "room_capacity": entry.room_capacity})
         try:
-            await venues.add_room(request.scope["user"], venue_id,
-                                  venues.RoomInput(state.values["room_name"], state.values["room_capacity"]))
+            await venues.add_room(actor, venue_id, venues.RoomInput(entry.room_name, entry.room_capacity))
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._venue(request, venue_id, status=422, room_state=state)
+            return await self._venue(request, actor, venue_id, status=422, room_state=state)
         return redirect(request, f"/staff/venues/{venue_id}", notice="room-added")
 
     @post("/{venue_id:int}/rooms/{room_id:int}", name="catalog.staff_room_save")
-    async def save_room(self, request: Request, venue_id: FromPath[int], room_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState({"room_name": text(form, "room_name", 500), "room_capacity": text(form, "room_capacity", 20)})
+    async def save_room(self, request: Request, actor: SignedInActor, venue_id: FromPath[int],
+                        room_id: FromPath[int]) -> object:
+        entry = await read_form(request, RoomForm)
+        state = FormState({"room_name": entry.room_name, "room_capacity": entry.room_capacity})
         try:
-            await venues.update_room(request.scope["user"], venue_id, room_id,
-                                     venues.RoomInput(state.values["room_name"], state.values["room_capacity"]))
+            await venues.update_room(actor, venue_id, room_id, venues.RoomInput(entry.room_name, entry.room_capacity))
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._venue(request, venue_id, status=422, edit_room=room_id, edit_state=state)
+            return await self._venue(request, actor, venue_id, status=422, edit_room=room_id, edit_state=state)
         return redirect(request, f"/staff/venues/{venue_id}", notice="room-saved")
