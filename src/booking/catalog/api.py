@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from booking.catalog.offerings import create_offering, get_offering, list_offerings
 from booking.catalog.schemas import OfferingCreate, OfferingOut, SessionOut
-from booking.catalog.validation import OfferingInput, SessionInput
+from booking.catalog.validation import OfferingInput
 from booking.scheduling.capacity import SeatCounts, seat_counts
 from booking.web.guards import OptionalActor, SignedInActor, roles
 from booking.web.problem import problem_responses
@@ -33,14 +34,7 @@ class OfferingsApi(Controller):
     @post("/", guards=[roles("staff")], summary="Create an offering (staff, admin)",
           responses=problem_responses(400, 401, 403, 409, 413, 422, 503), name="catalog.api_offering_create")
     async def create(self, actor: SignedInActor, data: JSONBody[OfferingCreate]) -> OfferingOut:
-        offering_id = await create_offering(actor, OfferingInput(
-            title=data.title, capacity=data.capacity, price_cents=data.price_cents, kind=data.kind, status=data.status,
-            sessions=[SessionInput(s.starts_at, s.ends_at, s.room_id, s.online_url, s.location_note) for s in data.sessions],
-            description_md=data.description, audiences=data.audiences, subject=data.subject, grade_band=data.grade_band,
-            format=data.format, pd_hours=data.pd_hours, nonmember_price_cents=data.nonmember_price_cents,
-            registration_opens_at=data.registration_opens_at, registration_closes_at=data.registration_closes_at,
-            cancellation_deadline=data.cancellation_deadline, facilitators=data.facilitators,
-        ))
+        offering_id = await create_offering(actor, OfferingInput(**msgspec.structs.asdict(data)))
         row = await get_offering(actor, offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal
 
+from booking.catalog.schemas import OfferingCreate, SessionIn
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_KINDS, OFFERING_STATUSES
 from booking import fields
 from booking.clock import LOCAL_TZ
@@ -20,38 +20,18 @@ MAX_SESSION_LENGTH = dt.timedelta(hours=14)
 MAX_SESSIONS = 400
 
 
-@dataclass
-class SessionInput:
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    room_id: int | None = None
-    online_url: str = ""
-    location_note: str = ""
+# One session: the API's session Struct is what the use cases take.
+SessionInput = SessionIn
 
 
-@dataclass
-class OfferingInput:
-    title: str
-    capacity: int
-    price_cents: int = 0
-    kind: str = "workshop"
-    status: str = "draft"
-    sessions: list[SessionInput] = field(default_factory=list)
+class OfferingInput(OfferingCreate):
+    """What the use cases take to create or change an offering: the API's fields (OfferingCreate), and what only
+    the staff pages and cohort setup set."""
+
     program_id: int | None = None
-    description_md: str = ""
-    audiences: list[str] = field(default_factory=list)
-    subject: str = ""
-    grade_band: str = ""
-    format: str = "in_person"
-    pd_hours: str = "0"
-    nonmember_price_cents: int | None = None
-    registration_opens_at: dt.datetime | None = None
-    registration_closes_at: dt.datetime | None = None
-    cancellation_deadline: dt.datetime | None = None
     attendance_rule: str = "all_sessions"
     min_attendance_hours: str = "0"
-    facilitators: str = ""
-    facilitator_ids: list[int] = field(default_factory=list)  # staff people facilitating (OfferingFacilitator)
+    facilitator_ids: list[int] = []  # staff people facilitating (OfferingFacilitator)
 
 
 def hours_to_tenths(value: str | int | float, field_name: str) -> int:
