@@ -9,12 +9,13 @@ from litestar.params import FromPath, JSONBody
 from booking.catalog.offerings import create_offering, get_offering, list_offerings
 from booking.catalog.schemas import OfferingCreate, OfferingOut, SessionOut
 from booking.catalog.validation import OfferingInput
+from booking.catalog.rows import OfferingRow
 from booking.scheduling.capacity import SeatCounts, seat_counts
 from booking.web.guards import OptionalActor, SignedInActor, roles
 from booking.web.problem import problem_responses
 
 
-def offering_out(row: dict, counts: SeatCounts) -> OfferingOut:
+def offering_out(row: OfferingRow, counts: SeatCounts) -> OfferingOut:
     return OfferingOut(
         id=row["id"], kind=row["kind"], title=row["title"], status=row["status"], capacity=row["capacity"],
         confirmed_count=counts.confirmed, held_count=counts.held, waitlist_count=counts.waitlisted,

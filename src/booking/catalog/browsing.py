@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
@@ -17,6 +18,7 @@ from booking.accounts.tables import District
 from booking.catalog.offerings import OFFERING_COLUMNS, get_offering, price_for_district, sessions_of
 from booking.catalog.tables import AUDIENCES, FORMATS, GRADE_BANDS, Offering
 from booking.catalog.validation import decode_audiences
+from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow, WorkshopPageRow, WorkshopRow
 from booking.clock import LOCAL_TZ, format_local, utc_now
 from booking.db import contains_text
 from booking.errors import InvalidInput, collect_field_errors
@@ -102,7 +104,7 @@ class RegistrationState:
 @dataclass
 class CatalogPage:
     query: CatalogQuery
-    results: list[dict] = field(default_factory=list)
+    results: list[WorkshopRow] = field(default_factory=list)
     total: int = 0
     page: int = 1
     pages: int = 1
@@ -213,7 +215,7 @@ async def viewer_district(actor: Actor | None) -> dict | None:
     return await District.select().where(District.id == actor.district_id).first()
 
 
-def registration_state(offering: dict, counts: SeatCounts, now: dt.datetime) -> RegistrationState:
+def registration_state(offering: OfferingColumns, counts: SeatCounts, now: dt.datetime) -> RegistrationState:
     """The same rules as `scheduling.registration.check_window` and the waiting list, in words."""
     status = offering["status"]
     if status == "cancelled":
@@ -233,17 +235,21 @@ def registration_state(offering: dict, counts: SeatCounts, now: dt.datetime) -> 
     return RegistrationState("full", "Full — join the waiting list")
 
 
-def _decorate(row: dict, counts: SeatCounts, district: dict | None, signed_in: bool, now: dt.datetime) -> dict:
-    row["audience_list"] = decode_audiences(row.get("audiences") or "")
-    row["state"] = registration_state(row, counts, now)
-    row["counts"] = counts
-    row["price"] = price_for_district(row, district)
-    row["price_for"] = district["name"] if signed_in and district else None
+def _decorate(row: OfferingRow, counts: SeatCounts, district: dict | None, signed_in: bool,
+              now: dt.datetime) -> WorkshopRow:
+    """`row` with what the catalog shows of it for this viewer (the same dict, its keys added)."""
+    workshop = cast(WorkshopRow, row)
+    workshop["audience_list"] = decode_audiences(workshop.get("audiences") or "")
+    workshop["state"] = registration_state(workshop, counts, now)
+    workshop["counts"] = counts
+    workshop["price"] = price_for_district(workshop, district)
+    workshop["price_for"] = district["name"] if signed_in and district else None
     # Someone not signed in sees both rates when they differ; a signed-in person sees theirs.
-    row["other_price"] = None
-    if not signed_in and row["nonmember_price_cents"] is not None and row["nonmember_price_cents"] != row["price_cents"]:
-        row["price"], row["other_price"] = row["price_cents"], row["nonmember_price_cents"]
-    return row
+    workshop["other_price"] = None
+    nonmember = workshop["nonmember_price_cents"]
+    if not signed_in and nonmember is not None and nonmember != workshop["price_cents"]:
+        workshop["price"], workshop["other_price"] = workshop["price_cents"], nonmember
+    return workshop
 
 
 async def browse_catalog(actor: Actor | None, query: CatalogQuery, now: dt.datetime | None = None) -> CatalogPage:
@@ -272,24 +278,24 @@ async def browse_catalog(actor: Actor | None, query: CatalogQuery, now: dt.datet
             rows = await page_of_rows(page)
     pages = max(1, -(-total // PAGE_SIZE))
     sessions = await sessions_of([row["id"] for row in rows])
-    by_offering: dict[int, list[dict]] = {}
+    by_offering: dict[int, list[SessionRow]] = {}
     for session in sessions:
         by_offering.setdefault(session["offering"], []).append(session)
     counts = await seat_counts(rows, now)
     district = await viewer_district(actor)
-    results = []
+    results: list[WorkshopRow] = []
     for row in rows:
         row["sessions"] = by_offering.get(row["id"], [])
         results.append(_decorate(row, counts[row["id"]], district, actor is not None, now))
     return CatalogPage(query=query, results=results, total=total, page=page, pages=pages)
 
 
-async def workshop_details(actor: Actor | None, offering_id: int, now: dt.datetime | None = None) -> dict:
+async def workshop_details(actor: Actor | None, offering_id: int, now: dt.datetime | None = None) -> WorkshopPageRow:
     """One workshop as its page shows it: sessions, seats state, the viewer's price. Drafts are 404 for non-staff."""
     now = now or utc_now()
     row = await get_offering(actor, offering_id)
     counts = (await seat_counts([row], now))[row["id"]]
     district = await viewer_district(actor)
-    row = _decorate(row, counts, district, actor is not None, now)
-    row["viewer_district"] = district
-    return row
+    workshop = cast(WorkshopPageRow, _decorate(row, counts, district, actor is not None, now))
+    workshop["viewer_district"] = district
+    return workshop

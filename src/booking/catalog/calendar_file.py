@@ -15,6 +15,7 @@ from litestar import Controller, Response, get
 from litestar.params import FromPath
 
 from booking.catalog.offerings import get_offering, sessions_of
+from booking.catalog.rows import OfferingColumns, SessionRow
 from booking.clock import utc_now
 from booking.errors import NotFound
 from booking.ical_writer import (EventSpec, calendar_host, offering_page_url, serialize, session_description,
@@ -27,7 +28,7 @@ def public_session_uid(session_id: int) -> str:
     return f"session-{session_id}@{calendar_host()}"
 
 
-def offering_calendar(offering: dict, sessions: list[dict], now: dt.datetime | None = None) -> bytes:
+def offering_calendar(offering: OfferingColumns, sessions: list[SessionRow], now: dt.datetime | None = None) -> bytes:
     page_url = offering_page_url(offering["id"], offering.get("kind", "workshop"))
     stamp = now or utc_now()
     count = len(sessions)

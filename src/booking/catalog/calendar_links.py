@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from booking.catalog.rows import OfferingColumns, SessionRow
 from booking.ical_writer import offering_page_url, session_location, session_summary
 
 _DESCRIPTION_LIMIT = 600  # long addresses are cut by some browsers and proxies
@@ -26,7 +27,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc)
 
 
-def session_links(offering: dict, session: dict, number: int, count: int) -> QuickAddLinks:
+def session_links(offering: OfferingColumns, session: SessionRow, number: int, count: int) -> QuickAddLinks:
     title = session_summary(offering["title"], number, count)
     page_url = offering_page_url(offering["id"], offering.get("kind", "workshop"))
     details = f"Sacramento County Office of Education professional learning.\nDetails: {page_url}"
@@ -52,6 +53,6 @@ def session_links(offering: dict, session: dict, number: int, count: int) -> Qui
     )
 
 
-def quick_add_links(offering: dict, sessions: list[dict]) -> list[QuickAddLinks]:
+def quick_add_links(offering: OfferingColumns, sessions: list[SessionRow]) -> list[QuickAddLinks]:
     """Links for each scheduled session, in the order given."""
     return [session_links(offering, session, number, len(sessions)) for number, session in enumerate(sessions, start=1)]

@@ -6,6 +6,7 @@ from booking.accounts.actor import STAFF_ROLES, Actor
 from booking.accounts.tables import User
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
+from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow
 from booking.clock import utc_now
 from booking.db import insert_many, write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound
@@ -104,7 +105,7 @@ OFFERING_COLUMNS = (
 )
 
 
-async def get_offering(actor: Actor | None, offering_id: int) -> dict:
+async def get_offering(actor: Actor | None, offering_id: int) -> OfferingRow:
     row = await Offering.select(*OFFERING_COLUMNS).where((Offering.id == offering_id) & _visible_to(actor)).first()
     if row is None:
         raise NotFound("No such workshop.")
@@ -112,7 +113,7 @@ async def get_offering(actor: Actor | None, offering_id: int) -> dict:
     return row
 
 
-async def sessions_of(offering_ids: list[int], include_cancelled: bool = False) -> list[dict]:
+async def sessions_of(offering_ids: list[int], include_cancelled: bool = False) -> list[SessionRow]:
     if not offering_ids:
         return []
     query = OfferingSession.select(*SESSION_COLUMNS).where(OfferingSession.offering.is_in(offering_ids))
@@ -121,13 +122,13 @@ async def sessions_of(offering_ids: list[int], include_cancelled: bool = False) 
     return await query.order_by(OfferingSession.starts_at)
 
 
-async def list_offerings(actor: Actor | None, *, kind: str | None = None, limit: int = 200) -> list[dict]:
+async def list_offerings(actor: Actor | None, *, kind: str | None = None, limit: int = 200) -> list[OfferingRow]:
     query = Offering.select(*OFFERING_COLUMNS).where(_visible_to(actor))
     if kind:
         query = query.where(Offering.kind == kind)
     rows = await query.order_by(Offering.id).limit(limit)
     sessions = await sessions_of([r["id"] for r in rows])
-    by_offering: dict[int, list[dict]] = {}
+    by_offering: dict[int, list[SessionRow]] = {}
     for session in sessions:
         by_offering.setdefault(session["offering"], []).append(session)
     for row in rows:
@@ -135,7 +136,7 @@ async def list_offerings(actor: Actor | None, *, kind: str | None = None, limit:
     return rows
 
 
-def price_for_district(offering: dict, district: dict | None) -> int:
+def price_for_district(offering: OfferingColumns, district: dict | None) -> int:
     """Member districts pay the member rate; non-members (and people without a district) the other one."""
     nonmember = offering.get("nonmember_price_cents")
     if nonmember is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
@@ -11,6 +12,7 @@ from booking.catalog.offerings import OFFERING_COLUMNS, get_offering, require_st
 from booking.catalog.sessions import facilitator_ids_of
 from booking.catalog.tables import OFFERING_STATUSES, Offering
 from booking.catalog.validation import decode_audiences
+from booking.catalog.rows import SessionRow, StaffListRow, StaffOfferingRow
 from booking.clock import utc_now
 from booking.scheduling.capacity import seat_counts, seat_counts_for
 
@@ -44,7 +46,7 @@ async def _matching_ids(search: str) -> list[int]:
 
 
 async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcoming", search: str = "",
-                          now: dt.datetime | None = None) -> list[dict]:
+                          now: dt.datetime | None = None) -> list[StaffListRow]:
     """Offerings for the staff list: upcoming ones soonest first, past ones latest first.
 
     Offerings without sessions (new drafts) count as upcoming. `search`: words of the title, or the number."""
@@ -58,13 +60,14 @@ async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcomi
         if not ids:
             return []
         query = query.where(Offering.id.is_in(ids))
-    rows = await query.order_by(Offering.id, ascending=False).limit(LIST_LIMIT)
+    # Each row gets the list's keys below (first_starts_at, counts, ...).
+    rows = cast(list[StaffListRow], await query.order_by(Offering.id, ascending=False).limit(LIST_LIMIT))
     sessions = await sessions_of([r["id"] for r in rows])
-    by_offering: dict[int, list[dict]] = {}
+    by_offering: dict[int, list[SessionRow]] = {}
     for session in sessions:
         by_offering.setdefault(session["offering"], []).append(session)
     counts = await seat_counts(rows, now)
-    result = []
+    result: list[StaffListRow] = []
     for row in rows:
         own = by_offering.get(row["id"], [])
         row["first_starts_at"] = own[0]["starts_at"] if own else None
@@ -91,13 +94,13 @@ async def staff_people() -> list[dict]:
     ).order_by(User.name)
 
 
-async def offering_for_staff(actor: Actor, offering_id: int, now: dt.datetime | None = None) -> dict:
+async def offering_for_staff(actor: Actor, offering_id: int, now: dt.datetime | None = None) -> StaffOfferingRow:
     """One offering with everything its staff page shows (NotFound for an unknown id)."""
     from booking.catalog.editing import paid_registrations, refunds_due
 
     require_staff(actor)
     now = now or utc_now()
-    row = await get_offering(actor, offering_id)
+    row = cast(StaffOfferingRow, await get_offering(actor, offering_id))  # its staff page's keys added below
     row["audience_list"] = decode_audiences(row["audiences"])
     row["all_sessions"] = await sessions_of([offering_id], include_cancelled=True)
     row["counts"] = await seat_counts_for(row, now)

@@ -15,6 +15,7 @@ from booking.catalog import conflicts
 from booking.catalog.offerings import SESSION_COLUMNS, require_staff, sessions_of, touch
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.catalog.validation import MAX_SESSIONS, SessionInput, check_session
+from booking.catalog.rows import SessionRow
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -40,7 +41,7 @@ def checked_session(data: SessionInput) -> SessionInput:
     return data
 
 
-async def get_session(offering_id: int, session_id: int) -> dict:
+async def get_session(offering_id: int, session_id: int) -> SessionRow:
     row = await OfferingSession.select(*SESSION_COLUMNS).where(
         (OfferingSession.id == session_id) & (OfferingSession.offering == offering_id)).first()
     if row is None:
@@ -62,7 +63,7 @@ async def people_to_tell(offering_id: int, now: dt.datetime) -> list[dict]:
     return [r for r in rows if r["status"] not in HOLD_STATUSES or hold_is_live(r, now)]
 
 
-def _session_invite(person: dict, offering: dict, change: str, session: dict) -> Attachment | None:
+def _session_invite(person: dict, offering: dict, change: str, session: SessionRow) -> Attachment | None:
     """Invited confirmed seats get the changed session as an invite (its SEQUENCE already bumped); others do not."""
     if person["status"] != S.CONFIRMED or not person["calendar_invited"]:
         return None
@@ -72,7 +73,7 @@ def _session_invite(person: dict, offering: dict, change: str, session: dict) ->
     return request_invite(person["id"], offering, [session], attendee)
 
 
-async def tell_people(offering: dict, change: str, session: dict, previous: dict | None = None, reason: str = "",
+async def tell_people(offering: dict, change: str, session: SessionRow, previous: SessionRow | None = None, reason: str = "",
                       now: dt.datetime | None = None) -> int:
     """One `session_changed` email per person; inside the caller's transaction.
 
