@@ -39,13 +39,15 @@ class OfferingsApi(Controller):
         row = await get_offering(actor, offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])
 
-    @get("/", summary="Offerings (published ones; staff also see drafts)", responses=problem_responses(401, 422), name="catalog.api_offerings")
+    @get("/", summary="Offerings (published ones; staff also see drafts)", responses=problem_responses(401, 422),
+         name="catalog.api_offerings")
     async def index(self, actor: OptionalActor) -> list[OfferingOut]:
         rows = await list_offerings(actor)
         counts = await seat_counts(rows)
         return [offering_out(row, counts[row["id"]]) for row in rows]
 
-    @get("/{offering_id:int}", summary="One offering", responses=problem_responses(400, 401, 404, 422), name="catalog.api_offering")
+    @get("/{offering_id:int}", summary="One offering", responses=problem_responses(400, 401, 404, 422),
+         name="catalog.api_offering")
     async def show(self, actor: OptionalActor, offering_id: FromPath[int]) -> OfferingOut:
         row = await get_offering(actor, offering_id)
         return offering_out(row, (await seat_counts([row]))[row["id"]])

@@ -189,6 +189,14 @@ def session_input(values: dict) -> SessionInput:
                         location_note=values["location_note"])
 
 
+def _offering_url(request: Request, offering_id: int) -> str:
+    return request.app.route_reverse("catalog.staff_offering", offering_id=offering_id)
+
+
+def _venue_url(request: Request, venue_id: int) -> str:
+    return request.app.route_reverse("catalog.staff_venue", venue_id=venue_id)
+
+
 @dataclass
 class FormState:
     """What one form on a page shows: the values typed, errors, and scheduling warnings."""
@@ -268,7 +276,7 @@ class StaffOfferingsController(Controller):
         except ScheduleConflict as error:
             status = refused(details, error)
             return await self._new_page(request, details, first, status=status)
-        return redirect(request, f"/staff/offerings/{offering_id}", notice="offering-created")
+        return redirect(request, _offering_url(request, offering_id), notice="offering-created")
 
     @post("/new/preview", name="catalog.staff_offering_new_preview")
     async def preview_new(self, request: Request) -> object:
@@ -311,7 +319,7 @@ class StaffOfferingsController(Controller):
             status = refused(details, error)
             return await self._edit_page(request, actor, offering_id, status=status, details=details)
         notice = "offering-saved-promoted" if change.promoted else "offering-saved"
-        return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
+        return redirect(request, _offering_url(request, offering_id), notice=notice)
 
     @post("/{offering_id:int}/preview", name="catalog.staff_offering_preview")
     async def preview(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -334,7 +342,7 @@ class StaffOfferingsController(Controller):
             status = refused(state, error)
             return await self._edit_page(request, actor, offering_id, status=status, capacity=state)
         notice = "capacity-promoted" if change.promoted else "capacity-changed"
-        return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
+        return redirect(request, _offering_url(request, offering_id), notice=notice)
 
     @post("/{offering_id:int}/publish", name="catalog.staff_offering_publish")
     async def publish(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -351,7 +359,7 @@ class StaffOfferingsController(Controller):
         except InvalidInput as error:
             state.form_error = " ".join(error.field_errors.values())
             return await self._edit_page(request, actor, offering_id, status=422, publish=state)
-        return redirect(request, f"/staff/offerings/{offering_id}", notice=notice)
+        return redirect(request, _offering_url(request, offering_id), notice=notice)
 
     @post("/{offering_id:int}/copy", name="catalog.staff_offering_copy")
     async def copy(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -363,7 +371,7 @@ class StaffOfferingsController(Controller):
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error)
             return await self._edit_page(request, actor, offering_id, status=status, copy=state)
-        return redirect(request, f"/staff/offerings/{new_id}", notice="offering-copied")
+        return redirect(request, _offering_url(request, new_id), notice="offering-copied")
 
     @get("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel_form")
     async def cancel_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -382,7 +390,7 @@ class StaffOfferingsController(Controller):
             offering = await offering_for_staff(actor, offering_id)
             return page(request, "catalog/staff_offering_cancel.html", status=422, offering=offering, state=state,
                         **choices())
-        return redirect(request, f"/staff/offerings/{offering_id}", notice="offering-cancelled")
+        return redirect(request, _offering_url(request, offering_id), notice="offering-cancelled")
 
     @get("/{offering_id:int}/delete", name="catalog.staff_offering_delete_form")
     async def delete_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -392,7 +400,7 @@ class StaffOfferingsController(Controller):
     @post("/{offering_id:int}/delete", name="catalog.staff_offering_delete")
     async def delete(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
         await deleting.delete_draft(actor, offering_id)
-        return redirect(request, "/staff/offerings", notice="draft-deleted")
+        return redirect(request, request.app.route_reverse("catalog.staff_offerings"), notice="draft-deleted")
 
     # Sessions ----------------------------------------------------------------------------
 
@@ -405,7 +413,7 @@ class StaffOfferingsController(Controller):
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error, SESSION_ERROR_KEYS)
             return await self._edit_page(request, actor, offering_id, status=status, session=state)
-        return redirect(request, f"/staff/offerings/{offering_id}", notice="session-added")
+        return redirect(request, _offering_url(request, offering_id), notice="session-added")
 
     async def _session_page(self, request: Request, actor: Actor, offering_id: int, session_id: int,
                             state: FormState | None = None, *, status: int = 200,
@@ -434,7 +442,7 @@ class StaffOfferingsController(Controller):
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error, SESSION_ERROR_KEYS)
             return await self._session_page(request, actor, offering_id, session_id, state, status=status)
-        return redirect(request, f"/staff/offerings/{offering_id}",
+        return redirect(request, _offering_url(request, offering_id),
                         notice="session-rescheduled" if changed else "session-unchanged")
 
     @post("/{offering_id:int}/sessions/{session_id:int}/cancel", name="catalog.staff_session_cancel")
@@ -448,7 +456,7 @@ class StaffOfferingsController(Controller):
             cancel_state.errors = error.field_errors
             return await self._session_page(request, actor, offering_id, session_id, status=422,
                                             cancel_state=cancel_state)
-        return redirect(request, f"/staff/offerings/{offering_id}", notice="session-cancelled")
+        return redirect(request, _offering_url(request, offering_id), notice="session-cancelled")
 
 
 # --- Venues and rooms ----------------------------------------------------------------------
@@ -477,7 +485,7 @@ class StaffVenuesController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._index(request, actor, state, status=422)
-        return redirect(request, f"/staff/venues/{venue_id}", notice="venue-created")
+        return redirect(request, _venue_url(request, venue_id), notice="venue-created")
 
     async def _venue(self, request: Request, actor: Actor, venue_id: int, *, status: int = 200,
                      venue_state: FormState | None = None, room_state: FormState | None = None,
@@ -503,7 +511,7 @@ class StaffVenuesController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._venue(request, actor, venue_id, status=422, venue_state=state)
-        return redirect(request, f"/staff/venues/{venue_id}", notice="venue-saved")
+        return redirect(request, _venue_url(request, venue_id), notice="venue-saved")
 
     @post("/{venue_id:int}/rooms", name="catalog.staff_room_add")
     async def add_room(self, request: Request, actor: SignedInActor, venue_id: FromPath[int]) -> object:
@@ -514,7 +522,7 @@ class StaffVenuesController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._venue(request, actor, venue_id, status=422, room_state=state)
-        return redirect(request, f"/staff/venues/{venue_id}", notice="room-added")
+        return redirect(request, _venue_url(request, venue_id), notice="room-added")
 
     @post("/{venue_id:int}/rooms/{room_id:int}", name="catalog.staff_room_save")
     async def save_room(self, request: Request, actor: SignedInActor, venue_id: FromPath[int],
@@ -526,4 +534,4 @@ class StaffVenuesController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._venue(request, actor, venue_id, status=422, edit_room=room_id, edit_state=state)
-        return redirect(request, f"/staff/venues/{venue_id}", notice="room-saved")
+        return redirect(request, _venue_url(request, venue_id), notice="room-saved")
