@@ -7,9 +7,9 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from booking.catalog.offerings import create_offering, get_offering, list_offerings
+from booking.catalog.rows import OfferingRow
 from booking.catalog.schemas import OfferingCreate, OfferingOut, SessionOut
 from booking.catalog.validation import OfferingInput
-from booking.catalog.rows import OfferingRow
 from booking.scheduling.capacity import SeatCounts, seat_counts
 from booking.web.guards import OptionalActor, SignedInActor, roles
 from booking.web.problem import problem_responses

@@ -16,9 +16,9 @@ from piccolo.querystring import QueryString
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.catalog.offerings import OFFERING_COLUMNS, get_offering, price_for_district, sessions_of
+from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow, WorkshopPageRow, WorkshopRow
 from booking.catalog.tables import AUDIENCES, FORMATS, GRADE_BANDS, Offering
 from booking.catalog.validation import decode_audiences
-from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow, WorkshopPageRow, WorkshopRow
 from booking.clock import LOCAL_TZ, format_local, utc_now
 from booking.db import contains_text
 from booking.errors import InvalidInput, collect_field_errors

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from booking.accounts.actor import STAFF_ROLES, Actor
 from booking.accounts.tables import User
+from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
-from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow
 from booking.clock import utc_now
 from booking.db import insert_many, write_transaction
 from booking.errors import Forbidden, InvalidInput, NotFound

@@ -9,10 +9,10 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.catalog import conflicts
 from booking.catalog.offerings import OFFERING_COLUMNS, get_offering, require_staff, sessions_of
+from booking.catalog.rows import SessionRow, StaffListRow, StaffOfferingRow
 from booking.catalog.sessions import facilitator_ids_of
 from booking.catalog.tables import OFFERING_STATUSES, Offering
 from booking.catalog.validation import decode_audiences
-from booking.catalog.rows import SessionRow, StaffListRow, StaffOfferingRow
 from booking.clock import utc_now
 from booking.scheduling.capacity import seat_counts, seat_counts_for
 

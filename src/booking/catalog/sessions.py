@@ -13,9 +13,9 @@ import datetime as dt
 from booking.accounts.actor import Actor
 from booking.catalog import conflicts
 from booking.catalog.offerings import SESSION_COLUMNS, require_staff, sessions_of, touch
+from booking.catalog.rows import SessionRow
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.catalog.validation import MAX_SESSIONS, SessionInput, check_session
-from booking.catalog.rows import SessionRow
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
