@@ -42,8 +42,3 @@ def cohort(offering_id: int) -> str:
 def staff_cohorts() -> str:
     """cohorts: the staff's list of cohort programs."""
     return "/staff/cohorts"
-
-
-def staff_slypark() -> str:
-    """slypark: the staff's Sly Park seasons."""
-    return "/staff/slypark"
