@@ -51,7 +51,7 @@ class AccountController(Controller):
     async def show(self, request: Request) -> object:
         return page(request, "accounts/account.html", **await _account_context(request))
 
-    @post("/")
+    @post("/", name="accounts.account_save")
     async def save_profile(self, request: Request) -> object:
         form = await request.form()
         actor = request.scope["user"]
@@ -74,12 +74,12 @@ class AccountController(Controller):
             return page(request, "accounts/account.html", status=409, **context)
         return redirect(request, "/account", notice="email-change-sent" if link_sent_to else "profile-saved")
 
-    @post("/email/cancel")
+    @post("/email/cancel", name="accounts.email_change_cancel")
     async def cancel_email_change(self, request: Request) -> object:
         await email_change.cancel_email_change(request.scope["user"].id)
         return redirect(request, "/account", notice="email-change-cancelled")
 
-    @post("/password")
+    @post("/password", name="accounts.password_change")
     async def change_password(self, request: Request) -> object:
         form = await request.form()
         try:
@@ -95,7 +95,7 @@ class AccountController(Controller):
                         **await _account_context(request, password_errors=error.field_errors))
         return redirect(request, "/account", notice="password-changed")
 
-    @post("/tokens")
+    @post("/tokens", name="accounts.token_create")
     async def create_token(self, request: Request) -> object:
         form = await request.form()
         try:
@@ -107,7 +107,7 @@ class AccountController(Controller):
         return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html",
                                 **await _account_context(request, new_token=token))
 
-    @post("/tokens/{token_id:int}/revoke")
+    @post("/tokens/{token_id:int}/revoke", name="accounts.token_revoke")
     async def revoke_token(self, request: Request, token_id: FromPath[int]) -> object:
         await api_tokens.revoke_api_token(request.scope["user"], token_id)
         return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(request))
@@ -119,12 +119,12 @@ class EmailConfirmationController(Controller):
     path = "/account/email/confirm"
     include_in_schema = False
 
-    @get("/{token:str}")
+    @get("/{token:str}", name="accounts.email_confirm")
     async def landing(self, request: Request, token: FromPath[str]) -> object:
         # A GET never uses the link: mail scanners that prefetch links must not change anyone's address.
         return page(request, "accounts/email_confirm.html", token=token)
 
-    @post("/{token:str}")
+    @post("/{token:str}", name="accounts.email_confirm_use")
     async def confirm(self, request: Request, token: FromPath[str]) -> object:
         try:
             await email_change.confirm_email_change(token)

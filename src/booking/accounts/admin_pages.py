@@ -27,7 +27,7 @@ class PeopleAdminController(Controller):
     guards = [admin_only]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="accounts.admin_users")
     async def index(
         self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "", page_number: FromQuery[int] = 1
     ) -> object:
@@ -41,13 +41,13 @@ class PeopleAdminController(Controller):
             page_size=user_admin.PAGE_SIZE, **await _choices(),
         )
 
-    @get("/new")
+    @get("/new", name="accounts.admin_user_new")
     async def new_form(self, request: Request) -> object:
         # Every field the template shows, empty: the templates refuse undefined names (StrictUndefined).
         return page(request, "accounts/admin_user_new.html", form=dict.fromkeys(NEW_PERSON_FIELDS, ""), errors={},
                     **await _choices())
 
-    @post("/new")
+    @post("/new", name="accounts.admin_user_create")
     async def create(self, request: Request) -> object:
         form = await request.form()
         submitted = {k: text(form, k, 300) for k in ("email", "name", "role", "job_title")}
@@ -63,11 +63,11 @@ class PeopleAdminController(Controller):
                         errors=error.field_errors, **await _choices())
         return redirect(request, f"/admin/users/{user['id']}", notice="user-created")
 
-    @get("/{user_id:int}")
+    @get("/{user_id:int}", name="accounts.admin_user")
     async def edit_form(self, request: Request, user_id: FromPath[int]) -> object:
         return page(request, "accounts/admin_user_edit.html", person=await get_user(user_id), errors={}, **await _choices())
 
-    @post("/{user_id:int}")
+    @post("/{user_id:int}", name="accounts.admin_user_save")
     async def save(self, request: Request, user_id: FromPath[int]) -> object:
         form = await request.form()
         person = await get_user(user_id)

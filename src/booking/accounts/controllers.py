@@ -69,7 +69,7 @@ class SignInController(Controller):
         # `email`: back from /sign-in/sso for an address whose district has no sign-in of its own (email first).
         return page(request, "accounts/sign_in.html", next=safe_next(next), email=email.strip()[:254], errors={})
 
-    @post("/sign-in")
+    @post("/sign-in", name="accounts.sign_in_submit")
     async def sign_in(self, request: Request) -> object:
         form = await request.form()
         email, next_path = text(form, "email", 300), safe_next(text(form, "next", 500))
@@ -83,7 +83,7 @@ class SignInController(Controller):
                         errors={}, form_error=error.message, headers=_limited_headers(error))
         return await _signed_in_response(request, user_id, next_path)
 
-    @post("/sign-in/link")
+    @post("/sign-in/link", name="accounts.sign_in_link_request")
     async def request_link(self, request: Request) -> object:
         form = await request.form()
         email = text(form, "email", 300)
@@ -93,12 +93,12 @@ class SignInController(Controller):
             return page(request, "accounts/sign_in.html", status=422, next="/", email=email, link_errors=error.field_errors, errors={})
         return redirect(request, "/sign-in", notice="link-sent")
 
-    @get("/sign-in/link/{token:str}")
+    @get("/sign-in/link/{token:str}", name="accounts.sign_in_link")
     async def link_landing(self, request: Request, token: FromPath[str]) -> object:
         # A GET never consumes the link: mail scanners that prefetch links must not use it up.
         return page(request, "accounts/sign_in_link.html", token=token)
 
-    @post("/sign-in/link/{token:str}")
+    @post("/sign-in/link/{token:str}", name="accounts.sign_in_link_use")
     async def use_link(self, request: Request, token: FromPath[str]) -> object:
         try:
             user_id = await sign_in.sign_in_with_link(token)
@@ -123,11 +123,11 @@ class SignInController(Controller):
 class PasswordResetController(Controller):
     include_in_schema = False
 
-    @get("/password/forgot")
+    @get("/password/forgot", name="accounts.password_forgot")
     async def forgot_form(self, request: Request) -> object:
         return page(request, "accounts/password_forgot.html", email="", errors={})
 
-    @post("/password/forgot")
+    @post("/password/forgot", name="accounts.password_forgot_send")
     async def forgot(self, request: Request) -> object:
         form = await request.form()
         email = text(form, "email", 300)
@@ -140,11 +140,11 @@ class PasswordResetController(Controller):
                         form_error=error.message, headers=_limited_headers(error))
         return redirect(request, "/sign-in", notice="reset-sent")
 
-    @get("/password/reset/{token:str}")
+    @get("/password/reset/{token:str}", name="accounts.password_reset")
     async def reset_form(self, request: Request, token: FromPath[str]) -> object:
         return page(request, "accounts/password_reset.html", token=token, errors={})
 
-    @post("/password/reset/{token:str}")
+    @post("/password/reset/{token:str}", name="accounts.password_reset_save")
     async def reset(self, request: Request, token: FromPath[str]) -> object:
         form = await request.form()
         try:

@@ -29,11 +29,11 @@ class DistrictPeopleController(Controller):
                     add_values=form.get("values", {}), add_errors=form.get("errors", {}), add_error=form.get("error"),
                     **({"notice": notice} if notice else {}))
 
-    @get("/")
+    @get("/", name="accounts.district_people")
     async def index(self, request: Request) -> object:
         return await self._index(request)
 
-    @post("/add")
+    @post("/add", name="accounts.district_person_add")
     async def add_person(self, request: Request) -> object:
         """Bring a person with an account into this district: the district then pays what they bill to it."""
         data = await request.form()
@@ -46,7 +46,7 @@ class DistrictPeopleController(Controller):
             return await self._index(request, status=409, values=values, error=error.message)
         return redirect(request, "/district/people", notice="person-added")
 
-    @get("/{user_id:int}")
+    @get("/{user_id:int}", name="accounts.district_person")
     async def show(self, request: Request, user_id: FromPath[int]) -> object:
         person = await get_visible_person(request.scope["user"], user_id)
         return page(request, "accounts/district_person.html", person=person, role_labels=ROLE_LABELS)

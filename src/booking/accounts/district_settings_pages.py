@@ -51,11 +51,11 @@ class DistrictSettingsController(Controller):
     guards = [roles("coordinator")]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="accounts.district_settings")
     async def show(self, request: Request) -> object:
         return await _settings_page(request, request.scope["user"].district_id, action="/district/settings", back=None)
 
-    @post("/")
+    @post("/", name="accounts.district_settings_save")
     async def save(self, request: Request) -> object:
         return await _save(request, request.scope["user"].district_id, action="/district/settings", back=None,
                            done="/district/settings")
@@ -68,15 +68,15 @@ class DistrictAdminController(Controller):
     guards = [admin_only]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="accounts.admin_districts")
     async def index(self, request: Request) -> object:
         return page(request, "accounts/admin_districts.html", districts=await list_districts(include_inactive=True))
 
-    @get("/{district_id:int}")
+    @get("/{district_id:int}", name="accounts.admin_district")
     async def show(self, request: Request, district_id: FromPath[int]) -> object:
         return await _settings_page(request, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts")
 
-    @post("/{district_id:int}")
+    @post("/{district_id:int}", name="accounts.admin_district_save")
     async def save(self, request: Request, district_id: FromPath[int]) -> object:
         return await _save(request, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts",
                            done=f"/admin/districts/{district_id}")

@@ -32,11 +32,11 @@ def _state_cookie(value: str, max_age: int) -> Cookie:
 class DistrictSignInController(Controller):
     include_in_schema = False
 
-    @get("/sign-in/sso")
+    @get("/sign-in/sso", name="accounts.district_sign_in")
     async def start(self, request: Request, email: FromQuery[str] = "", next: FromQuery[str] = "/") -> object:
         return await self._start(request, email, next)
 
-    @post("/sign-in/sso")
+    @post("/sign-in/sso", name="accounts.district_sign_in_start")
     async def start_from_form(self, request: Request) -> object:
         # The sign-in page posts its email-first form here (a POST keeps the address out of URLs and logs, and the
         # form carries its CSRF token like every other); GET above is the interface others link to (CONTRACT.md).
@@ -61,7 +61,7 @@ class DistrictSignInController(Controller):
         response.cookies.append(_state_cookie(state, int(ATTEMPT_LIFETIME.total_seconds())))
         return response
 
-    @get("/sign-in/sso/callback")
+    @get("/sign-in/sso/callback", name="accounts.district_sign_in_callback")
     async def callback(self, request: Request, code: FromQuery[str] = "", error: FromQuery[str] = "") -> object:
         # `state` is a name Litestar reserves for its app state: read from the query string directly.
         state = request.query_params.get("state") or ""

@@ -30,3 +30,21 @@ router = Router(path="/", route_handlers=[
     DistrictAdminController,
     DistrictSettingsController,
 ])
+
+# /account/calendar is the scheduling package's (its routes.py declares it); /api/v1 is shared, each package declaring
+# its own resources under it.
+PREFIXES = {
+    "/sign-in": "booking.accounts.controllers",
+    "/sign-in/sso": "booking.accounts.district_sign_in_pages",
+    "/sign-out": "booking.accounts.controllers",
+    "/password": "booking.accounts.controllers",
+    "/account": "booking.accounts.account_pages",
+    "/admin/users": "booking.accounts.admin_pages",
+    "/admin/districts": "booking.accounts.district_settings_pages",
+    "/admin/sign-in": "booking.accounts.sign_in_provider_pages",
+    "/district/people": "booking.accounts.district_pages",
+    "/district/settings": "booking.accounts.district_settings_pages",
+    "/api/v1/me": "booking.accounts.api",
+    "/api/v1/districts": "booking.accounts.api",
+    "/api/v1/people": "booking.accounts.api",
+}

@@ -38,12 +38,12 @@ class SignInProvidersController(Controller):
     guards = [admin_only]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="accounts.sign_in_providers")
     async def index(self, request: Request) -> object:
         return page(request, "accounts/sign_in_providers.html", providers=await sign_in_providers.list_providers(),
                     redirect_uri=redirect_uri())
 
-    @get("/connect")
+    @get("/connect", name="accounts.sign_in_provider_connect")
     async def connect_form(self, request: Request, district: FromQuery[str] = "") -> object:
         # Replacing a district's settings: the form starts from what is stored (the secret excepted).
         form = dict.fromkeys(CONNECT_FIELDS, "")
@@ -53,7 +53,7 @@ class SignInProvidersController(Controller):
                         "domains": ", ".join(provider["domains"])}
         return await _connect_form(request, form, {})
 
-    @post("/connect")
+    @post("/connect", name="accounts.sign_in_provider_connect_save")
     async def connect(self, request: Request) -> object:
         data = await request.form()
         form, errors = dict.fromkeys(CONNECT_FIELDS, ""), {}
@@ -86,7 +86,7 @@ class SignInProvidersController(Controller):
             return redirect(request, "/admin/sign-in", notice="district-sign-in-connected")
         return await _connect_form(request, form, errors, status=422)
 
-    @post("/{code:str}/password-sign-in")
+    @post("/{code:str}/password-sign-in", name="accounts.sign_in_provider_password_sign_in")
     async def password_sign_in(self, request: Request, code: FromPath[str]) -> object:
         data = await request.form()
         choice = data.get("password_sign_in")
@@ -95,11 +95,11 @@ class SignInProvidersController(Controller):
         await sign_in_providers.set_password_sign_in(code[:200], choice == "on", actor=request.scope["user"])
         return redirect(request, "/admin/sign-in", notice=f"password-sign-in-{choice}")
 
-    @get("/{code:str}/remove")
+    @get("/{code:str}/remove", name="accounts.sign_in_provider_remove")
     async def remove_form(self, request: Request, code: FromPath[str]) -> object:
         return page(request, "accounts/sign_in_provider_remove.html", provider=await _connected(code[:200]))
 
-    @post("/{code:str}/remove")
+    @post("/{code:str}/remove", name="accounts.sign_in_provider_remove_confirm")
     async def remove(self, request: Request, code: FromPath[str]) -> object:
         provider = await _connected(code[:200])
         await sign_in_providers.remove_provider(provider["code"], actor=request.scope["user"])
