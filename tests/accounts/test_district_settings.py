@@ -122,3 +122,16 @@ async def test_two_saves_at_once_are_each_recorded_against_what_the_other_left(c
     # Serialised by the row lock: the later entry starts from the earlier one's result.
     assert len(entries) == 2 and names[0]["from"] == "" and names[1]["to"] == final
     assert names[1]["from"] == names[0]["to"]
+
+
+def test_the_settings_forms_send_exactly_the_fields_each_role_may_change():
+    import msgspec
+
+    from booking.accounts.district_settings import ADMIN_FIELDS, COORDINATOR_FIELDS
+    from booking.accounts.forms import AdminDistrictSettingsForm, CoordinatorDistrictSettingsForm
+
+    def names(form):
+        return tuple(field.name for field in msgspec.structs.fields(form))
+
+    assert names(CoordinatorDistrictSettingsForm) == COORDINATOR_FIELDS
+    assert names(AdminDistrictSettingsForm) == ADMIN_FIELDS

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, FromPath
 
 from booking.accounts import user_admin
 from booking.accounts.districts import list_districts, list_schools
+from booking.accounts.forms import NewPersonForm, PersonAccessForm
 from booking.accounts.tables import ROLES
 from booking.accounts.users import ROLE_LABELS, create_user, get_user
 from booking.errors import InvalidInput
-from booking.web.forms import checkbox, optional_id, text
-from booking.web.guards import admin_only
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, admin_only
 from booking.web.pages import page, page_or_fragment, redirect
 
 
@@ -29,9 +31,9 @@ class PeopleAdminController(Controller):
 
     @get("/", name="accounts.admin_users")
     async def index(
-        self, request: Request, q: FromQuery[str] = "", role: FromQuery[str] = "", page_number: FromQuery[int] = 1
+        self, request: Request, actor: SignedInActor, q: FromQuery[str] = "", role: FromQuery[str] = "",
+        page_number: FromQuery[int] = 1,
     ) -> object:
-        actor = request.scope["user"]
         if role and role not in ROLES:
             role = ""
         people, total = await user_admin.search_users(actor, text=q[:200], role=role, page=page_number)
@@ -49,17 +51,17 @@ class PeopleAdminController(Controller):
 
     @post("/new", name="accounts.admin_user_create")
     async def create(self, request: Request) -> object:
-        form = await request.form()
-        submitted = {k: text(form, k, 300) for k in ("email", "name", "role", "job_title")}
+        entry: NewPersonForm | None = None
         try:
+            entry = await read_form(request, NewPersonForm)
             user = await create_user(
-                email=submitted["email"], name=submitted["name"], role=submitted["role"],
-                job_title=submitted["job_title"], district_id=optional_id(form, "district"),
-                school_id=optional_id(form, "school"),
+                email=entry.email, name=entry.name, role=entry.role, job_title=entry.job_title,
+                district_id=entry.district, school_id=entry.school,
             )
         except InvalidInput as error:
-            return page(request, "accounts/admin_user_new.html", status=422,
-                        form={**submitted, "district": form.get("district"), "school": form.get("school")},
+            # What was typed is shown back (empty when the form itself was malformed, e.g. an id not from the list).
+            shown = msgspec.structs.asdict(entry) if entry else dict.fromkeys(NEW_PERSON_FIELDS, "")
+            return page(request, "accounts/admin_user_new.html", status=422, form=shown,
                         errors=error.field_errors, **await _choices())
         return redirect(request, f"/admin/users/{user['id']}", notice="user-created")
 
@@ -68,14 +70,13 @@ class PeopleAdminController(Controller):
         return page(request, "accounts/admin_user_edit.html", person=await get_user(user_id), errors={}, **await _choices())
 
     @post("/{user_id:int}", name="accounts.admin_user_save")
-    async def save(self, request: Request, user_id: FromPath[int]) -> object:
-        form = await request.form()
+    async def save(self, request: Request, actor: SignedInActor, user_id: FromPath[int]) -> object:
         person = await get_user(user_id)
         try:
+            entry = await read_form(request, PersonAccessForm)
             await user_admin.admin_update_user(
-                request.scope["user"], user_id, role=text(form, "role", 40),
-                district_id=optional_id(form, "district"), school_id=optional_id(form, "school"),
-                is_active=checkbox(form, "is_active"),
+                actor, user_id, role=entry.role, district_id=entry.district, school_id=entry.school,
+                is_active=entry.is_active,
             )
         except InvalidInput as error:
             return page(request, "accounts/admin_user_edit.html", status=422, person=person, errors=error.field_errors,

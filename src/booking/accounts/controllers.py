@@ -12,7 +12,9 @@ from booking.accounts.sessions import SESSION_LIFETIME, end_session, start_sessi
 from booking.errors import DomainError, InvalidInput
 from booking.settings import current_settings
 from booking.web.auth import SESSION_COOKIE
-from booking.web.forms import client_address, text
+from booking.accounts.forms import PasswordForgotForm, PasswordResetForm, SignInForm, SignInLinkForm
+from booking.web.forms import client_address, read_form
+from booking.web.guards import OptionalActor
 from booking.web.pages import page, redirect, safe_next
 
 
@@ -71,11 +73,11 @@ class SignInController(Controller):
 
     @post("/sign-in", name="accounts.sign_in_submit")
     async def sign_in(self, request: Request) -> object:
-        form = await request.form()
-        email, next_path = text(form, "email", 300), safe_next(text(form, "next", 500))
+        entry = await read_form(request, SignInForm)
+        email, next_path = entry.email, safe_next(entry.next)
         try:
             user_id = await sign_in.sign_in_with_password(
-                email, text(form, "password", 300), client_address(request), _known_user_ids(request))
+                email, entry.password, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
             return page(request, "accounts/sign_in.html", status=422, next=next_path, email=email, errors=error.field_errors)
         except DomainError as error:
@@ -85,8 +87,7 @@ class SignInController(Controller):
 
     @post("/sign-in/link", name="accounts.sign_in_link_request")
     async def request_link(self, request: Request) -> object:
-        form = await request.form()
-        email = text(form, "email", 300)
+        email = (await read_form(request, SignInLinkForm)).email
         try:
             await sign_in.request_sign_in_link(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
@@ -107,8 +108,7 @@ class SignInController(Controller):
         return await _signed_in_response(request, user_id, "/")
 
     @post("/sign-out", name="accounts.sign_out")
-    async def sign_out(self, request: Request) -> object:
-        actor = request.scope.get("user")
+    async def sign_out(self, request: Request, actor: OptionalActor) -> object:
         await end_session(request.cookies.get(SESSION_COOKIE))  # first, whatever the provider does
         provider_sign_out = await district_sign_out.provider_sign_out_url(actor.id) if actor else None
         if provider_sign_out:
@@ -129,8 +129,7 @@ class PasswordResetController(Controller):
 
     @post("/password/forgot", name="accounts.password_forgot_send")
     async def forgot(self, request: Request) -> object:
-        form = await request.form()
-        email = text(form, "email", 300)
+        email = (await read_form(request, PasswordForgotForm)).email
         try:
             await password_reset.request_password_reset(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
@@ -146,9 +145,9 @@ class PasswordResetController(Controller):
 
     @post("/password/reset/{token:str}", name="accounts.password_reset_save")
     async def reset(self, request: Request, token: FromPath[str]) -> object:
-        form = await request.form()
         try:
-            await password_reset.reset_password(token, text(form, "password", 300), text(form, "confirmation", 300))
+            entry = await read_form(request, PasswordResetForm)
+            await password_reset.reset_password(token, entry.password, entry.confirmation)
         except InvalidInput as error:
             return page(request, "accounts/password_reset.html", status=422, token=token, errors=error.field_errors)
         except DomainError as error:

@@ -7,11 +7,13 @@ from litestar.params import FromPath
 
 from booking.accounts.district_change import bring_into_my_district
 from booking.accounts.district_people import get_visible_person, list_people_of_my_district
+from booking.accounts.actor import Actor
 from booking.accounts.districts import get_district
+from booking.accounts.forms import DistrictPersonForm
 from booking.accounts.users import ROLE_LABELS
 from booking.errors import Conflict, InvalidInput
-from booking.web.forms import text
-from booking.web.guards import roles
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect
 
 
@@ -20,8 +22,7 @@ class DistrictPeopleController(Controller):
     guards = [roles("coordinator")]
     include_in_schema = False
 
-    async def _index(self, request: Request, *, status: int = 200, **form) -> object:
-        actor = request.scope["user"]
+    async def _index(self, request: Request, actor: Actor, *, status: int = 200, **form) -> object:
         notice = "The person is now in your district; both districts' coordinators are told by email." if (
             request.query_params.get("notice") == "person-added") else None
         return page(request, "accounts/district_people.html", status=status, district=await get_district(actor.district_id),
@@ -30,23 +31,22 @@ class DistrictPeopleController(Controller):
                     **({"notice": notice} if notice else {}))
 
     @get("/", name="accounts.district_people")
-    async def index(self, request: Request) -> object:
-        return await self._index(request)
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return await self._index(request, actor)
 
     @post("/add", name="accounts.district_person_add")
-    async def add_person(self, request: Request) -> object:
+    async def add_person(self, request: Request, actor: SignedInActor) -> object:
         """Bring a person with an account into this district: the district then pays what they bill to it."""
-        data = await request.form()
-        values = {"email": text(data, "email", 300)}
+        values = {"email": (await read_form(request, DistrictPersonForm)).email}
         try:
-            await bring_into_my_district(request.scope["user"], values["email"])
+            await bring_into_my_district(actor, values["email"])
         except InvalidInput as error:
-            return await self._index(request, status=422, values=values, errors=error.field_errors)
+            return await self._index(request, actor, status=422, values=values, errors=error.field_errors)
         except Conflict as error:
-            return await self._index(request, status=409, values=values, error=error.message)
+            return await self._index(request, actor, status=409, values=values, error=error.message)
         return redirect(request, "/district/people", notice="person-added")
 
     @get("/{user_id:int}", name="accounts.district_person")
-    async def show(self, request: Request, user_id: FromPath[int]) -> object:
-        person = await get_visible_person(request.scope["user"], user_id)
+    async def show(self, request: Request, actor: SignedInActor, user_id: FromPath[int]) -> object:
+        person = await get_visible_person(actor, user_id)
         return page(request, "accounts/district_person.html", person=person, role_labels=ROLE_LABELS)

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.accounts.district_settings import (
     FIELD_WORDS, SettingsForm, district_for_settings, editable_fields, update_district_settings,
 )
+from booking.accounts.actor import Actor
 from booking.accounts.districts import list_districts
+from booking.accounts.forms import AdminDistrictSettingsForm, CoordinatorDistrictSettingsForm
 from booking.errors import InvalidInput
-from booking.web.forms import text
-from booking.web.guards import admin_only, roles
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, admin_only, roles
 from booking.web.pages import page, redirect
 
 
@@ -23,23 +26,23 @@ def _form_values(district: dict) -> dict[str, str]:
     return values
 
 
-async def _settings_page(request: Request, district_id: int, *, action: str, back: str | None, status: int = 200,
-                         values: dict | None = None, errors: dict | None = None) -> object:
-    actor = request.scope["user"]
+async def _settings_page(request: Request, actor: Actor, district_id: int, *, action: str, back: str | None,
+                         status: int = 200, values: dict | None = None, errors: dict | None = None) -> object:
     district = await district_for_settings(actor, district_id)
     return page(request, "accounts/district_settings.html", status=status, district=district, action=action, back=back,
                 values=values or _form_values(district), errors=errors or {}, fields=editable_fields(actor))
 
 
-async def _save(request: Request, district_id: int, *, action: str, back: str | None, done: str) -> object:
-    actor = request.scope["user"]
-    form = await request.form()
-    submitted = {field: text(form, field, 300) for field in editable_fields(actor)}
+async def _save(request: Request, actor: Actor, district_id: int, *, action: str, back: str | None,
+                done: str) -> object:
+    # The fields this person may change: an administrator's form has the member rate and the address too.
+    form = AdminDistrictSettingsForm if actor.is_admin else CoordinatorDistrictSettingsForm
+    submitted = msgspec.structs.asdict(await read_form(request, form))
     try:
         await update_district_settings(actor, district_id, SettingsForm(submitted))
     except InvalidInput as error:
         district = await district_for_settings(actor, district_id)
-        return await _settings_page(request, district_id, action=action, back=back, status=422,
+        return await _settings_page(request, actor, district_id, action=action, back=back, status=422,
                                     values={**_form_values(district), **submitted}, errors=error.field_errors)
     return redirect(request, done, notice="district-settings-saved")
 
@@ -52,12 +55,12 @@ class DistrictSettingsController(Controller):
     include_in_schema = False
 
     @get("/", name="accounts.district_settings")
-    async def show(self, request: Request) -> object:
-        return await _settings_page(request, request.scope["user"].district_id, action="/district/settings", back=None)
+    async def show(self, request: Request, actor: SignedInActor) -> object:
+        return await _settings_page(request, actor, actor.district_id, action="/district/settings", back=None)
 
     @post("/", name="accounts.district_settings_save")
-    async def save(self, request: Request) -> object:
-        return await _save(request, request.scope["user"].district_id, action="/district/settings", back=None,
+    async def save(self, request: Request, actor: SignedInActor) -> object:
+        return await _save(request, actor, actor.district_id, action="/district/settings", back=None,
                            done="/district/settings")
 
 
@@ -73,10 +76,10 @@ class DistrictAdminController(Controller):
         return page(request, "accounts/admin_districts.html", districts=await list_districts(include_inactive=True))
 
     @get("/{district_id:int}", name="accounts.admin_district")
-    async def show(self, request: Request, district_id: FromPath[int]) -> object:
-        return await _settings_page(request, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts")
+    async def show(self, request: Request, actor: SignedInActor, district_id: FromPath[int]) -> object:
+        return await _settings_page(request, actor, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts")
 
     @post("/{district_id:int}", name="accounts.admin_district_save")
-    async def save(self, request: Request, district_id: FromPath[int]) -> object:
-        return await _save(request, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts",
+    async def save(self, request: Request, actor: SignedInActor, district_id: FromPath[int]) -> object:
+        return await _save(request, actor, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts",
                            done=f"/admin/districts/{district_id}")

@@ -13,8 +13,9 @@ from litestar.response import Redirect
 from booking.accounts import district_sign_in
 from booking.accounts.controllers import _signed_in_response
 from booking.accounts.district_sign_in import ATTEMPT_LIFETIME, DistrictSignInRefused, NoDistrictProvider
+from booking.accounts.forms import DistrictSignInForm
 from booking.settings import current_settings
-from booking.web.forms import text
+from booking.web.forms import read_form
 from booking.web.pages import page, redirect, safe_next
 
 log = logging.getLogger("booking.district_sign_in")
@@ -40,8 +41,8 @@ class DistrictSignInController(Controller):
     async def start_from_form(self, request: Request) -> object:
         # The sign-in page posts its email-first form here (a POST keeps the address out of URLs and logs, and the
         # form carries its CSRF token like every other); GET above is the interface others link to (CONTRACT.md).
-        form = await request.form()
-        return await self._start(request, text(form, "email", 300), text(form, "next", 500))
+        entry = await read_form(request, DistrictSignInForm)
+        return await self._start(request, entry.email, entry.next)
 
     async def _start(self, request: Request, email: str, next: str) -> object:
         try:

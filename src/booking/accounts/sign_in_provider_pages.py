@@ -9,10 +9,11 @@ from litestar.params import FromPath, FromQuery
 from booking.accounts import sign_in_providers
 from booking.accounts.district_sign_in import redirect_uri
 from booking.accounts.districts import list_districts
+from booking.accounts.forms import PasswordSignInForm, SignInProviderForm
 from booking.accounts.sign_in_providers import ProviderUnreachable
 from booking.errors import Conflict, InvalidInput, NotFound
-from booking.web.forms import text
-from booking.web.guards import admin_only
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, admin_only
 from booking.web.pages import page, redirect
 
 CONNECT_FIELDS = ("district", "issuer", "client_id", "domains")  # never the secret: it is not shown back
@@ -54,25 +55,18 @@ class SignInProvidersController(Controller):
         return await _connect_form(request, form, {})
 
     @post("/connect", name="accounts.sign_in_provider_connect_save")
-    async def connect(self, request: Request) -> object:
-        data = await request.form()
-        form, errors = dict.fromkeys(CONNECT_FIELDS, ""), {}
-        for name, limit in (("district", 200), ("issuer", 500), ("client_id", 300), ("domains", 2000)):
-            try:
-                form[name] = text(data, name, limit)
-            except InvalidInput as error:
-                errors.update(error.field_errors)
+    async def connect(self, request: Request, actor: SignedInActor) -> object:
         try:
-            secret = text(data, "client_secret", 1000)
-        except InvalidInput as error:
-            errors.update(error.field_errors)
+            entry = await read_form(request, SignInProviderForm)
+        except InvalidInput as error:  # text too long: shown beside its field, the form starting again
+            return await _connect_form(request, dict.fromkeys(CONNECT_FIELDS, ""), error.field_errors, status=422)
+        form = {name: getattr(entry, name) for name in CONNECT_FIELDS}  # never the secret: it is not shown back
         if not form["district"].strip():
-            errors["district"] = "Choose the district to connect."
-        if errors:
-            return await _connect_form(request, form, errors, status=422)
+            return await _connect_form(request, form, {"district": "Choose the district to connect."}, status=422)
+        errors: dict[str, str]
         try:
-            await sign_in_providers.set_provider(form["district"], form["issuer"], form["client_id"], secret,
-                                                 form["domains"], actor=request.scope["user"], keep_secret_if_empty=True)
+            await sign_in_providers.set_provider(form["district"], form["issuer"], form["client_id"], entry.client_secret,
+                                                 form["domains"], actor=actor, keep_secret_if_empty=True)
         except InvalidInput as error:
             errors = error.field_errors
         except NotFound:
@@ -87,12 +81,11 @@ class SignInProvidersController(Controller):
         return await _connect_form(request, form, errors, status=422)
 
     @post("/{code:str}/password-sign-in", name="accounts.sign_in_provider_password_sign_in")
-    async def password_sign_in(self, request: Request, code: FromPath[str]) -> object:
-        data = await request.form()
-        choice = data.get("password_sign_in")
+    async def password_sign_in(self, request: Request, actor: SignedInActor, code: FromPath[str]) -> object:
+        choice = (await read_form(request, PasswordSignInForm)).password_sign_in
         if choice not in ("on", "off"):
             raise InvalidInput({"password_sign_in": "Choose on or off."})
-        await sign_in_providers.set_password_sign_in(code[:200], choice == "on", actor=request.scope["user"])
+        await sign_in_providers.set_password_sign_in(code[:200], choice == "on", actor=actor)
         return redirect(request, "/admin/sign-in", notice=f"password-sign-in-{choice}")
 
     @get("/{code:str}/remove", name="accounts.sign_in_provider_remove")
@@ -100,7 +93,7 @@ class SignInProvidersController(Controller):
         return page(request, "accounts/sign_in_provider_remove.html", provider=await _connected(code[:200]))
 
     @post("/{code:str}/remove", name="accounts.sign_in_provider_remove_confirm")
-    async def remove(self, request: Request, code: FromPath[str]) -> object:
+    async def remove(self, request: Request, actor: SignedInActor, code: FromPath[str]) -> object:
         provider = await _connected(code[:200])
-        await sign_in_providers.remove_provider(provider["code"], actor=request.scope["user"])
+        await sign_in_providers.remove_provider(provider["code"], actor=actor)
         return redirect(request, "/admin/sign-in", notice="district-sign-in-removed")
