@@ -8,8 +8,8 @@ from litestar.params import FromPath
 from booking.accounts import api_tokens, email_change, password_reset, profile
 from booking.accounts.actor import Actor
 from booking.accounts.district_change import FROM_SIGN_IN, signs_in_with_district
-from booking.accounts.forms import ApiTokenForm, PasswordChangeForm, ProfileForm
 from booking.accounts.districts import get_district, list_schools
+from booking.accounts.forms import ApiTokenForm, PasswordChangeForm, ProfileForm
 from booking.accounts.users import get_user
 from booking.errors import Conflict, DomainError, InvalidInput
 from booking.web.auth import SESSION_COOKIE

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from booking.accounts.rows import PersonRow
+
 STAFF_ROLES = frozenset({"staff", "admin"})
 FINANCE_ROLES = frozenset({"finance", "admin"})
 
@@ -47,7 +49,7 @@ class Actor:
                    row["person_district"], row["person_school"])
 
     @classmethod
-    def from_row(cls, row: dict) -> "Actor":
+    def from_row(cls, row: PersonRow) -> "Actor":
         return cls(
             id=row["id"],
             email=row["email"],

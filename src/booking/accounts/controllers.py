@@ -8,11 +8,11 @@ from litestar.params import FromQuery, FromPath
 from litestar.response import Redirect
 
 from booking.accounts import district_sign_out, known_devices, password_reset, sign_in
+from booking.accounts.forms import PasswordForgotForm, PasswordResetForm, SignInForm, SignInLinkForm
 from booking.accounts.sessions import SESSION_LIFETIME, end_session, start_session
 from booking.errors import DomainError, InvalidInput
 from booking.settings import current_settings
 from booking.web.auth import SESSION_COOKIE
-from booking.accounts.forms import PasswordForgotForm, PasswordResetForm, SignInForm, SignInLinkForm
 from booking.web.forms import client_address, read_form
 from booking.web.guards import OptionalActor
 from booking.web.pages import page, redirect, safe_next

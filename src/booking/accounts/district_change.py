@@ -16,8 +16,10 @@ coordinators are told by email, through the outbox, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from booking.accounts.actor import Actor
+from booking.accounts.rows import PersonBrief, PersonRow
 from booking.accounts.tables import District, DistrictChange, DistrictSignInIdentity, User
 from booking.accounts.users import validate_email
 from booking.clock import utc_now
@@ -32,7 +34,7 @@ HOW_TO_CHANGE = ("Your district decides what can be billed to it, so you cannot 
                  "district you are joining can add you to it, or ask SCOE's administrators.")
 
 
-async def record_district_change(user: dict, to_district: int | None, *, via: str, changed_by: int | None,
+async def record_district_change(user: PersonBrief, to_district: int | None, *, via: str, changed_by: int | None,
                                  now: dt.datetime) -> bool:
     """Move `user` (a locked row) to `to_district` inside the caller's transaction; False when nothing changes.
 
@@ -53,7 +55,7 @@ async def record_district_change(user: dict, to_district: int | None, *, via: st
     return True
 
 
-async def _tell_coordinators(user: dict, from_district: int | None, to_district: int | None, via: str,
+async def _tell_coordinators(user: PersonBrief, from_district: int | None, to_district: int | None, via: str,
                              changed_by: int | None) -> None:
     ids = [district for district in (from_district, to_district) if district is not None]
     if not ids:
@@ -76,15 +78,15 @@ async def signs_in_with_district(user_id: int) -> bool:
     return await DistrictSignInIdentity.exists().where(DistrictSignInIdentity.user == user_id)
 
 
-async def _locked_user(user_id: int) -> dict:
+async def _locked_user(user_id: int) -> PersonRow:
     await lock_rows_for_update(User, User.id == user_id)
     user = await User.select().where(User.id == user_id).first()
     if user is None:
         raise NotFound("No such person.")
-    return user
+    return cast(PersonRow, user)
 
 
-async def bring_into_my_district(actor: Actor, email: str, now: dt.datetime | None = None) -> dict:
+async def bring_into_my_district(actor: Actor, email: str, now: dt.datetime | None = None) -> PersonRow:
     """A coordinator adds an existing person (found by email) to the district they coordinate."""
     if not actor.is_coordinator or actor.district_id is None:
         raise Forbidden("Only a district's coordinators add people to it.")

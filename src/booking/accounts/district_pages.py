@@ -5,9 +5,9 @@ from __future__ import annotations
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.accounts.district_change import bring_into_my_district
 from booking.accounts.district_people import get_visible_person, list_people_of_my_district
-from booking.accounts.actor import Actor
 from booking.accounts.districts import get_district
 from booking.accounts.forms import DistrictPersonForm
 from booking.accounts.users import ROLE_LABELS

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from booking.accounts.actor import Actor
 from booking.accounts.district_change import record_district_change
 from booking.audit.trail import record_by
 from booking.accounts.districts import check_school_in_district
+from booking.accounts.rows import PersonAccessRow, PersonListRow
 from booking.accounts.sessions import end_all_sessions
 from booking.accounts.tables import User
 from booking.accounts.users import validate_role, validate_role_district
@@ -21,7 +24,7 @@ def _require_admin(actor: Actor) -> None:
         raise Forbidden("Only administrators manage people and roles.")
 
 
-async def search_users(actor: Actor, *, text: str = "", role: str = "", page: int = 1) -> tuple[list[dict], int]:
+async def search_users(actor: Actor, *, text: str = "", role: str = "", page: int = 1) -> tuple[list[PersonListRow], int]:
     _require_admin(actor)
     query = User.select(
         User.id, User.name, User.email, User.role, User.job_title, User.is_active,
@@ -40,7 +43,7 @@ async def search_users(actor: Actor, *, text: str = "", role: str = "", page: in
         count = count.where(condition)
     page = max(1, page)
     rows = await query.order_by(User.name).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    return rows, await count
+    return cast(list[PersonListRow], rows), await count
 
 
 async def admin_update_user(
@@ -55,8 +58,9 @@ async def admin_update_user(
     async with write_transaction():
         # Lock every admin row too: two admins demoting each other at once must not leave none.
         await lock_rows_for_update(User, (User.id == user_id) | (User.role == "admin"))
-        user = await User.select(User.id, User.name, User.email, User.role, User.district, User.school, User.is_active).where(
-            User.id == user_id).first()
+        user = cast("PersonAccessRow | None", await User.select(
+            User.id, User.name, User.email, User.role, User.district, User.school, User.is_active).where(
+            User.id == user_id).first())
         if user is None:
             raise NotFound("No such person.")
         if user["role"] == "admin" and (role != "admin" or not is_active):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from booking.accounts.districts import check_school_in_district
 from booking.accounts.passwords import hashed, validate_new_password
+from booking.accounts.rows import PersonRow
 from booking.accounts.tables import ROLES, District, User
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -65,7 +67,7 @@ async def create_user(
     school_id: int | None = None,
     job_title: str = "",
     password: str | None = None,
-) -> dict:
+) -> PersonRow:
     errors: dict[str, str] = {}
     for check in (
         lambda: validate_email(email),
@@ -99,15 +101,15 @@ async def create_user(
     return await get_user(row.id)
 
 
-async def get_user(user_id: int) -> dict:
+async def get_user(user_id: int) -> PersonRow:
     row = await User.select().where(User.id == user_id).first()
     if row is None:
         raise NotFound("No such person.")
-    return row
+    return cast(PersonRow, row)
 
 
-async def find_user_by_email(email: str) -> dict | None:
-    return await User.select().where(User.email == normalize_email(email)).first()
+async def find_user_by_email(email: str) -> PersonRow | None:
+    return cast("PersonRow | None", await User.select().where(User.email == normalize_email(email)).first())
 
 
 async def mark_email_confirmed(user_id: int, now) -> None:
