@@ -18,6 +18,10 @@ from booking.web.guards import OptionalActor, SignedInActor, signed_in
 from booking.web.pages import page, page_or_fragment, redirect
 
 
+def _account_url(request: Request) -> str:
+    return request.app.route_reverse("accounts.account")
+
+
 async def _district_name(district_id: int | None) -> str | None:
     if district_id is None:
         return None
@@ -69,12 +73,13 @@ class AccountController(Controller):
             context = await _account_context(actor, profile_errors={"email": error.message})
             context["user"] = {**context["user"], **submitted}
             return page(request, "accounts/account.html", status=409, **context)
-        return redirect(request, "/account", notice="email-change-sent" if link_sent_to else "profile-saved")
+        return redirect(request, _account_url(request),
+                        notice="email-change-sent" if link_sent_to else "profile-saved")
 
     @post("/email/cancel", name="accounts.email_change_cancel")
     async def cancel_email_change(self, request: Request, actor: SignedInActor) -> object:
         await email_change.cancel_email_change(actor.id)
-        return redirect(request, "/account", notice="email-change-cancelled")
+        return redirect(request, _account_url(request), notice="email-change-cancelled")
 
     @post("/password", name="accounts.password_change")
     async def change_password(self, request: Request, actor: SignedInActor) -> object:
@@ -90,7 +95,7 @@ class AccountController(Controller):
         except InvalidInput as error:
             return page(request, "accounts/account.html", status=422,
                         **await _account_context(actor, password_errors=error.field_errors))
-        return redirect(request, "/account", notice="password-changed")
+        return redirect(request, _account_url(request), notice="password-changed")
 
     @post("/tokens", name="accounts.token_create")
     async def create_token(self, request: Request, actor: SignedInActor) -> object:
@@ -127,4 +132,5 @@ class EmailConfirmationController(Controller):
             await email_change.confirm_email_change(token)
         except DomainError as error:
             return page(request, "accounts/email_confirm.html", status=error.status_hint, token=None, form_error=error.message)
-        return redirect(request, "/account" if actor is not None else "/sign-in", notice="email-changed")
+        back_to = _account_url(request) if actor is not None else request.app.route_reverse("accounts.sign_in")
+        return redirect(request, back_to, notice="email-changed")

@@ -20,6 +20,10 @@ from booking.web.pages import page, page_or_fragment, redirect
 NEW_PERSON_FIELDS = ("email", "name", "role", "job_title", "district", "school")
 
 
+def _person_url(request: Request, user_id: int) -> str:
+    return request.app.route_reverse("accounts.admin_user", user_id=user_id)
+
+
 async def _choices() -> dict:
     return {"roles": ROLES, "role_labels": ROLE_LABELS, "districts": await list_districts(), "schools": await list_schools()}
 
@@ -63,7 +67,7 @@ class PeopleAdminController(Controller):
             shown = msgspec.structs.asdict(entry) if entry else dict.fromkeys(NEW_PERSON_FIELDS, "")
             return page(request, "accounts/admin_user_new.html", status=422, form=shown,
                         errors=error.field_errors, **await _choices())
-        return redirect(request, f"/admin/users/{user['id']}", notice="user-created")
+        return redirect(request, _person_url(request, user["id"]), notice="user-created")
 
     @get("/{user_id:int}", name="accounts.admin_user")
     async def edit_form(self, request: Request, user_id: FromPath[int]) -> object:
@@ -81,4 +85,4 @@ class PeopleAdminController(Controller):
         except InvalidInput as error:
             return page(request, "accounts/admin_user_edit.html", status=422, person=person, errors=error.field_errors,
                         **await _choices())
-        return redirect(request, f"/admin/users/{user_id}", notice="user-saved")
+        return redirect(request, _person_url(request, user_id), notice="user-saved")

@@ -92,7 +92,7 @@ class SignInController(Controller):
             await sign_in.request_sign_in_link(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
             return page(request, "accounts/sign_in.html", status=422, next="/", email=email, link_errors=error.field_errors, errors={})
-        return redirect(request, "/sign-in", notice="link-sent")
+        return redirect(request, request.app.route_reverse("accounts.sign_in"), notice="link-sent")
 
     @get("/sign-in/link/{token:str}", name="accounts.sign_in_link")
     async def link_landing(self, request: Request, token: FromPath[str]) -> object:
@@ -115,7 +115,7 @@ class SignInController(Controller):
             request.scope["user"] = None  # this page is already a signed-out one
             response = page(request, "accounts/signed_out.html", provider_sign_out=provider_sign_out)
         else:
-            response = redirect(request, "/", notice="signed-out")
+            response = redirect(request, request.app.route_reverse("web.home"), notice="signed-out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
@@ -137,7 +137,7 @@ class PasswordResetController(Controller):
         except DomainError as error:  # password sign-in is off for the address's district; too many requests
             return page(request, "accounts/password_forgot.html", status=error.status_hint, email=email, errors={},
                         form_error=error.message, headers=_limited_headers(error))
-        return redirect(request, "/sign-in", notice="reset-sent")
+        return redirect(request, request.app.route_reverse("accounts.sign_in"), notice="reset-sent")
 
     @get("/password/reset/{token:str}", name="accounts.password_reset")
     async def reset_form(self, request: Request, token: FromPath[str]) -> object:
@@ -152,6 +152,6 @@ class PasswordResetController(Controller):
             return page(request, "accounts/password_reset.html", status=422, token=token, errors=error.field_errors)
         except DomainError as error:
             return page(request, "accounts/password_reset.html", status=400, token=None, errors={}, form_error=error.message)
-        response = redirect(request, "/sign-in", notice="password-reset")
+        response = redirect(request, request.app.route_reverse("accounts.sign_in"), notice="password-reset")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

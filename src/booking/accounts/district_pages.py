@@ -44,7 +44,7 @@ class DistrictPeopleController(Controller):
             return await self._index(request, actor, status=422, values=values, errors=error.field_errors)
         except Conflict as error:
             return await self._index(request, actor, status=409, values=values, error=error.message)
-        return redirect(request, "/district/people", notice="person-added")
+        return redirect(request, request.app.route_reverse("accounts.district_people"), notice="person-added")
 
     @get("/{user_id:int}", name="accounts.district_person")
     async def show(self, request: Request, actor: SignedInActor, user_id: FromPath[int]) -> object:

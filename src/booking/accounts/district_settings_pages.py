@@ -26,6 +26,14 @@ def _form_values(district: dict) -> dict[str, str]:
     return values
 
 
+def _own_settings_url(request: Request) -> str:
+    return request.app.route_reverse("accounts.district_settings")
+
+
+def _district_url(request: Request, district_id: int) -> str:
+    return request.app.route_reverse("accounts.admin_district", district_id=district_id)
+
+
 async def _settings_page(request: Request, actor: Actor, district_id: int, *, action: str, back: str | None,
                          status: int = 200, values: dict | None = None, errors: dict | None = None) -> object:
     district = await district_for_settings(actor, district_id)
@@ -56,12 +64,12 @@ class DistrictSettingsController(Controller):
 
     @get("/", name="accounts.district_settings")
     async def show(self, request: Request, actor: SignedInActor) -> object:
-        return await _settings_page(request, actor, actor.district_id, action="/district/settings", back=None)
+        return await _settings_page(request, actor, actor.district_id, action=_own_settings_url(request), back=None)
 
     @post("/", name="accounts.district_settings_save")
     async def save(self, request: Request, actor: SignedInActor) -> object:
-        return await _save(request, actor, actor.district_id, action="/district/settings", back=None,
-                           done="/district/settings")
+        return await _save(request, actor, actor.district_id, action=_own_settings_url(request), back=None,
+                           done=_own_settings_url(request))
 
 
 class DistrictAdminController(Controller):
@@ -77,9 +85,11 @@ class DistrictAdminController(Controller):
 
     @get("/{district_id:int}", name="accounts.admin_district")
     async def show(self, request: Request, actor: SignedInActor, district_id: FromPath[int]) -> object:
-        return await _settings_page(request, actor, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts")
+        return await _settings_page(request, actor, district_id, action=_district_url(request, district_id),
+                                    back=request.app.route_reverse("accounts.admin_districts"))
 
     @post("/{district_id:int}", name="accounts.admin_district_save")
     async def save(self, request: Request, actor: SignedInActor, district_id: FromPath[int]) -> object:
-        return await _save(request, actor, district_id, action=f"/admin/districts/{district_id}", back="/admin/districts",
-                           done=f"/admin/districts/{district_id}")
+        return await _save(request, actor, district_id, action=_district_url(request, district_id),
+                           back=request.app.route_reverse("accounts.admin_districts"),
+                           done=_district_url(request, district_id))

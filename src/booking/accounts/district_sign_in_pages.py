@@ -53,7 +53,8 @@ class DistrictSignInController(Controller):
             query = {"email": email.strip()[:254]} if email.strip() else {}
             if safe_next(next) != "/":
                 query["next"] = safe_next(next)
-            return redirect(request, f"/sign-in?{urlencode(query)}" if query else "/sign-in",
+            sign_in_url = request.app.route_reverse("accounts.sign_in")
+            return redirect(request, f"{sign_in_url}?{urlencode(query)}" if query else sign_in_url,
                             notice="no-district-sign-in")
         except DistrictSignInRefused as error:
             log.warning("district sign-in could not start: %s", error.reason)

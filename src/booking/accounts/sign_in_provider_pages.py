@@ -19,6 +19,10 @@ from booking.web.pages import page, redirect
 CONNECT_FIELDS = ("district", "issuer", "client_id", "domains")  # never the secret: it is not shown back
 
 
+def _providers_url(request: Request) -> str:
+    return request.app.route_reverse("accounts.sign_in_providers")
+
+
 async def _connect_form(request: Request, form: dict, errors: dict, status: int = 200) -> object:
     districts = await list_districts()
     connected = {row["code"] for row in await sign_in_providers.list_providers()}
@@ -77,7 +81,7 @@ class SignInProvidersController(Controller):
         except Conflict as error:
             errors = {"domains": error.message}
         else:
-            return redirect(request, "/admin/sign-in", notice="district-sign-in-connected")
+            return redirect(request, _providers_url(request), notice="district-sign-in-connected")
         return await _connect_form(request, form, errors, status=422)
 
     @post("/{code:str}/password-sign-in", name="accounts.sign_in_provider_password_sign_in")
@@ -86,7 +90,7 @@ class SignInProvidersController(Controller):
         if choice not in ("on", "off"):
             raise InvalidInput({"password_sign_in": "Choose on or off."})
         await sign_in_providers.set_password_sign_in(code[:200], choice == "on", actor=actor)
-        return redirect(request, "/admin/sign-in", notice=f"password-sign-in-{choice}")
+        return redirect(request, _providers_url(request), notice=f"password-sign-in-{choice}")
 
     @get("/{code:str}/remove", name="accounts.sign_in_provider_remove")
     async def remove_form(self, request: Request, code: FromPath[str]) -> object:
@@ -96,4 +100,4 @@ class SignInProvidersController(Controller):
     async def remove(self, request: Request, actor: SignedInActor, code: FromPath[str]) -> object:
         provider = await _connected(code[:200])
         await sign_in_providers.remove_provider(provider["code"], actor=actor)
-        return redirect(request, "/admin/sign-in", notice="district-sign-in-removed")
+        return redirect(request, _providers_url(request), notice="district-sign-in-removed")
