@@ -42,7 +42,7 @@ from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_ne
 from booking.payments.checkout import start_registration_checkout
 from booking.payments.credit_notes import credited_per_line, issue_credit_note
 from booking.payments.invoicing import issue_invoices, preview_invoices
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.payments_received import check_payment_form, record_payment
 from booking.payments.tables import CardPayment, ChargeLine, Invoice, InvoiceLine, Refund
 from booking.payments.balances import balances_for

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import sqlite3
 import weakref
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 import aiosqlite
@@ -249,6 +250,18 @@ async def write_transaction() -> AsyncIterator[None]:
         if "locked" in str(error) or "busy" in str(error):
             raise Busy("Many people are booking right now. Please try again in a moment.") from error
         raise
+
+
+def json_column(value: Any, empty: str = "{}") -> Any:
+    """A column that holds JSON, as selected -> its Python value.
+
+    Piccolo hands JSON back as text on both engines (JSON columns too, unless the query asked for
+    `.output(load_json=True)`), and the Text columns that hold JSON are text anyway. NULL or empty text
+    reads as `empty` ("{}" or "[]", a fresh object each time); an already decoded value is returned as it is.
+    """
+    if isinstance(value, (dict, list)):
+        return value
+    return json.loads(value or empty)
 
 
 def is_unique_violation(error: BaseException) -> bool:

@@ -9,18 +9,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from booking.clock import format_local
 from booking.file_sizes import format_file_size
+from booking.money import format_cents
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 HTMX_FILE = "js/htmx-2.0.11.min.js"
-
-
-def money(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}${cents // 100:,}.{cents % 100:02d}"
 
 
 def district_options(districts: list[dict]) -> list[tuple[int, str]]:
@@ -45,7 +38,7 @@ def environment() -> Environment:
     # (booking.i18n.translation_context), which take precedence over these globals.
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.filters["local_time"] = format_local
-    env.filters["money"] = money
+    env.filters["money"] = format_cents
     env.filters["file_size"] = format_file_size
     from booking.web.markdown import render_markdown
 

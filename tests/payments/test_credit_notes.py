@@ -13,7 +13,7 @@ from booking.payments.balances import balance_of, district_credit_cents
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.credit_notes import credited_per_line, issue_credit_note
 from booking.payments.invoicing import issue_invoices, set_po_on_open_lines
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.payments_received import apply_district_credit, check_payment_form, record_payment
 from booking.payments.tables import Allocation, ChargeLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from tests.factories import make_user

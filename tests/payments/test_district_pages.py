@@ -15,7 +15,7 @@ from booking.clock import utc_now
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.district_pages import day_text
 from booking.payments.invoicing import issue_invoices
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.payments_received import check_payment_form, record_payment
 from booking.payments.purchase_orders import add_purchase_order
 from booking.payments.tables import CardPayment, Invoice, InvoiceLine, PurchaseOrder

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from booking.clock import utc_now
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.invoicing import issue_invoices
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.tables import (
     Allocation, ChargeLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine, PaymentReceived,
 )

@@ -40,7 +40,7 @@ from booking.payments.charge_lines import (
 )
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.invoicing import issue_invoices
-from booking.payments.money import fiscal_year_of, local_today
+from booking.payments.fiscal import fiscal_year_of, local_today
 from booking.payments.payments_received import (
     allocate_payment,
     apply_district_credit,

@@ -21,7 +21,7 @@ from booking.payments.balances import balances_for, district_credit_cents, unall
 from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_needing_credit
 from booking.payments.credit_notes import credited_per_line, issue_credit_note
 from booking.payments.invoicing import issue_invoices, preview_invoices
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.payments_received import allocate_payment, apply_district_credit, check_payment_form, record_payment
 from booking.payments.tables import (Allocation, ChargeLine, CreditNote, CreditNoteLine, DocumentCounter, Invoice,
                                      InvoiceLine, PaymentReceived)

@@ -11,11 +11,13 @@ import io
 import pytest
 
 from booking.accounts.actor import Actor
+from booking.csv_files import defuse
 from booking.errors import Forbidden, InvalidInput
+from booking.money import plain_amount
 from booking.payments import exports, reports
 from booking.payments.checkout import start_invoice_checkout
 from booking.payments.credit_notes import issue_credit_note
-from booking.payments.money import fiscal_year_of, local_today
+from booking.payments.fiscal import fiscal_year_of, local_today
 from booking.payments.payments_received import check_payment_form, record_payment
 from booking.payments.refunds import request_refund, submit_refund
 from booking.payments.tables import InvoiceLine, Refund
@@ -190,9 +192,9 @@ async def test_accounting_csv_defuses_formulas_and_signs_credits(client):
 
 
 def test_export_range_and_defusing_rules():
-    assert exports.defuse("=1+1") == "'=1+1" and exports.defuse("-3") == "'-3" and exports.defuse("@x") == "'@x"
-    assert exports.defuse("+1") == "'+1" and exports.defuse("\tx") == "'\tx" and exports.defuse("PO 12") == "PO 12"
-    assert exports.dollars(-12_345) == "-123.45" and exports.dollars(5) == "0.05"
+    assert defuse("=1+1") == "'=1+1" and defuse("-3") == "'-3" and defuse("@x") == "'@x"
+    assert defuse("+1") == "'+1" and defuse("\tx") == "'\tx" and defuse("PO 12") == "PO 12"
+    assert plain_amount(-12_345) == "-123.45" and plain_amount(5) == "0.05"
     assert exports.check_date_range({"from": "2026-07-01", "to": "2026-07-31"}) == (dt.date(2026, 7, 1), dt.date(2026, 7, 31))
     for values, fields in (({"from": "", "to": ""}, {"from", "to"}), ({"from": "2026-07-02", "to": "2026-07-01"}, {"to"}),
                            ({"from": "2020-01-01", "to": "2026-01-01"}, {"to"}), ({"from": "x", "to": "2026-01-01"}, {"from"})):

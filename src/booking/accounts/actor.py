@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from booking.accounts.rows import PersonRow
+from booking.errors import Forbidden
 
 STAFF_ROLES = frozenset({"staff", "admin"})
 FINANCE_ROLES = frozenset({"finance", "admin"})
+# A name in Actor.require stands for these roles; any other name for itself ("coordinator", "admin").
+ROLE_GROUPS = {"staff": STAFF_ROLES, "finance": FINANCE_ROLES}
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,18 @@ class Actor:
     @property
     def sees_all_districts(self) -> bool:
         return self.role in {"staff", "finance", "admin"}
+
+    def has_role(self, roles: str | Iterable[str]) -> bool:
+        """One of `roles`: "staff" and "finance" include admin (as is_staff and is_finance do)."""
+        names = (roles,) if isinstance(roles, str) else tuple(roles)
+        return any(self.role in ROLE_GROUPS.get(name, (name,)) for name in names)
+
+    def require(self, roles: str | Iterable[str], message: str) -> None:
+        """Forbidden(message) unless the actor has one of `roles`:
+        `actor.require("staff", "Only SCOE program staff manage the catalog.")`,
+        `actor.require(("staff", "finance"), "...")`. Each use case keeps its own words."""
+        if not self.has_role(roles):
+            raise Forbidden(message)
 
     @classmethod
     def from_joined(cls, row: dict) -> "Actor | None":

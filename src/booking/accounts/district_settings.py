@@ -17,7 +17,7 @@ from booking.accounts.tables import District
 from booking.accounts.users import validate_email
 from booking.audit.trail import record_by
 from booking.db import lock_rows_for_update, write_transaction
-from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.errors import InvalidInput, NotFound
 
 # What a coordinator may change; admins change these and the rest.
 COORDINATOR_FIELDS = ("requires_supervisor_approval", "billing_contact_name", "billing_contact_email")
@@ -99,8 +99,7 @@ async def district_for_settings(actor: Actor, district_id: int) -> dict:
 
 async def update_district_settings(actor: Actor, district_id: int, form: SettingsForm) -> dict:
     """Save what changed and record it in the audit trail; returns {field: (before, after)} for what changed."""
-    if not (actor.is_admin or actor.is_coordinator):
-        raise Forbidden("Only administrators and district coordinators change district settings.")
+    actor.require(("admin", "coordinator"), "Only administrators and district coordinators change district settings.")
     fields = editable_fields(actor)
     clean = check_settings(form, fields)
     async with write_transaction():

@@ -14,14 +14,13 @@ from booking.accounts.tables import User
 from booking.accounts.users import validate_role, validate_role_district
 from booking.clock import utc_now
 from booking.db import contains_text, lock_rows_for_update, write_transaction
-from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.errors import InvalidInput, NotFound
 
 PAGE_SIZE = 50
 
 
 def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise Forbidden("Only administrators manage people and roles.")
+    actor.require("admin", "Only administrators manage people and roles.")
 
 
 async def search_users(actor: Actor, *, text: str = "", role: str = "", page: int = 1) -> tuple[list[PersonListRow], int]:

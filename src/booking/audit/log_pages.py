@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get
 from booking.accounts.districts import list_districts
 from booking.audit import log_view
 from booking.audit.trail import KINDS
+from booking.csv_files import csv_response
 from booking.errors import InvalidInput
 from booking.web.guards import SignedInActor, admin_only
 from booking.web.pages import page, page_or_fragment
@@ -46,6 +47,4 @@ class AuditLogController(Controller):
         except InvalidInput as error:
             return Response(content="; ".join(error.field_errors.values()).encode(), status_code=422,
                             media_type="text/plain")
-        filename, text = await log_view.export_csv(actor, selection)
-        return Response(content=("\ufeff" + text).encode("utf-8"), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+        return csv_response(*await log_view.export_csv(actor, selection))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 
@@ -12,8 +10,9 @@ from booking.accounts.actor import Actor
 from booking.audit.tables import AuditEntry
 from booking.audit.trail import KINDS
 from booking.clock import LOCAL_TZ, format_local
-from booking.db import contains_text
-from booking.errors import Forbidden, InvalidInput
+from booking.csv_files import CsvFile, csv_text, defuse
+from booking.db import contains_text, json_column
+from booking.errors import InvalidInput
 from booking.fields import parse_date, parse_int
 
 PAGE_SIZE = 50
@@ -78,8 +77,7 @@ def _where(selection: AuditFilter):
 
 
 def _require_admin(actor: Actor) -> None:
-    if actor.role != "admin":
-        raise Forbidden("Only administrators read the audit trail.")
+    actor.require("admin", "Only administrators read the audit trail.")
 
 
 async def entries(actor: Actor, selection: AuditFilter, *, limit: int = PAGE_SIZE) -> tuple[list[dict], int]:
@@ -97,20 +95,13 @@ async def entries(actor: Actor, selection: AuditFilter, *, limit: int = PAGE_SIZ
     return rows, await count
 
 
-async def export_csv(actor: Actor, selection: AuditFilter) -> tuple[str, str]:
-    """Every entry the filters match (not just one page): (filename, text)."""
+async def export_csv(actor: Actor, selection: AuditFilter) -> CsvFile:
+    """Every entry the filters match (not just one page): (filename, text with a BOM); recorded text defused."""
     rows, _ = await entries(actor, AuditFilter(**{**selection.__dict__, "page": 1}), limit=MAX_EXPORT_ROWS)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["when (UTC)", "person id", "person email", "client address", "request id", "kind", "subject",
-                     "district id", "detail"])
-    for row in rows:
-        writer.writerow([row["at"].astimezone(dt.timezone.utc).isoformat(), row["actor_id"] or "", _cell(row["actor_email"]),
-                         row["client_address"], row["request_id"], row["kind"], _cell(row["subject"]),
-                         row["district_id"] or "", _cell(json.dumps(json.loads(row["detail"] or "{}"), sort_keys=True))])
-    return "audit-trail.csv", out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """No spreadsheet formulas from recorded text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    header = ["when (UTC)", "person id", "person email", "client address", "request id", "kind", "subject",
+              "district id", "detail"]
+    return CsvFile("audit-trail.csv", csv_text(header, [
+        [row["at"].astimezone(dt.timezone.utc).isoformat(), row["actor_id"] or "", defuse(row["actor_email"]),
+         row["client_address"], row["request_id"], row["kind"], defuse(row["subject"]),
+         row["district_id"] or "", defuse(json.dumps(json_column(row["detail"]), sort_keys=True))]
+        for row in rows], bom=True))

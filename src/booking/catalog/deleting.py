@@ -8,7 +8,7 @@ lock, because the foreign keys cascade and a delete must never take a registrati
 from __future__ import annotations
 
 from booking.accounts.actor import Actor
-from booking.catalog.offerings import require_staff
+from booking.catalog.offerings import STAFF_ONLY
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, ScheduleOverride
 from booking.db import write_transaction
 from booking.errors import Conflict, NotFound
@@ -19,7 +19,7 @@ from booking.scheduling.waitlist import lock_offering
 
 async def delete_draft(actor: Actor, offering_id: int) -> str:
     """Delete the draft and its sessions; returns its title for the notice."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
     async with write_transaction():
         offering = await lock_offering(offering_id)

@@ -9,7 +9,7 @@ from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSessio
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
 from booking.clock import utc_now
 from booking.db import insert_many, write_transaction
-from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.errors import InvalidInput, NotFound
 
 SESSION_COLUMNS = (
     OfferingSession.id, OfferingSession.offering, OfferingSession.starts_at, OfferingSession.ends_at,
@@ -20,9 +20,7 @@ SESSION_COLUMNS = (
 )
 
 
-def require_staff(actor: Actor | None) -> None:
-    if actor is None or not actor.is_staff:
-        raise Forbidden("Only SCOE program staff manage the catalog.")
+STAFF_ONLY = "Only SCOE program staff manage the catalog."
 
 
 async def _check_rooms(data: OfferingInput) -> None:
@@ -52,7 +50,7 @@ async def create_offering(actor: Actor, data: OfferingInput, override_reason: st
     small (catalog.conflicts): refused with ScheduleConflict unless `override_reason` is given."""
     from booking.catalog import conflicts
 
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     values = check_offering(data)
     await _check_rooms(data)
     facilitator_ids = await check_facilitator_people(data.facilitator_ids)

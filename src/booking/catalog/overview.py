@@ -8,7 +8,7 @@ from typing import cast
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.catalog import conflicts
-from booking.catalog.offerings import OFFERING_COLUMNS, get_offering, require_staff, sessions_of
+from booking.catalog.offerings import OFFERING_COLUMNS, STAFF_ONLY, get_offering, sessions_of
 from booking.catalog.rows import SessionRow, StaffListRow, StaffOfferingRow
 from booking.catalog.sessions import facilitator_ids_of
 from booking.catalog.tables import OFFERING_STATUSES, Offering
@@ -50,7 +50,7 @@ async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcomi
     """Offerings for the staff list: upcoming ones soonest first, past ones latest first.
 
     Offerings without sessions (new drafts) count as upcoming. `search`: words of the title, or the number."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     now = now or utc_now()
     query = Offering.select(*OFFERING_COLUMNS)
     if status in OFFERING_STATUSES:
@@ -98,7 +98,7 @@ async def offering_for_staff(actor: Actor, offering_id: int, now: dt.datetime | 
     """One offering with everything its staff page shows (NotFound for an unknown id)."""
     from booking.catalog.editing import paid_registrations, refunds_due
 
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     now = now or utc_now()
     row = cast(StaffOfferingRow, await get_offering(actor, offering_id))  # its staff page's keys added below
     row["audience_list"] = decode_audiences(row["audiences"])

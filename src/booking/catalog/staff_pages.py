@@ -26,6 +26,7 @@ from booking.catalog.validation import (
 )
 from booking.clock import to_local
 from booking.errors import InvalidInput, collect_field_errors
+from booking.money import plain_amount
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
@@ -70,10 +71,6 @@ def _local_input(moment: dt.datetime | None) -> str:
     return to_local(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
 
-def _dollars(cents: int | None) -> str:
-    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
-
-
 def _rename(errors: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
     return {keys.get(k, k): v for k, v in errors.items()}
 
@@ -84,7 +81,7 @@ def details_from_offering(row: dict) -> dict:
         "subject": row["subject"], "grade_band": row["grade_band"], "format": row["format"],
         "pd_hours": f"{row['pd_hours_tenths'] / 10:g}", "facilitators": row["facilitators"],
         "facilitator_ids": [str(i) for i in row["facilitator_ids"]], "capacity": str(row["capacity"]),
-        "price": _dollars(row["price_cents"]), "nonmember_price": _dollars(row["nonmember_price_cents"]),
+        "price": plain_amount(row["price_cents"]), "nonmember_price": plain_amount(row["nonmember_price_cents"]),
         "registration_opens_at": _local_input(row["registration_opens_at"]),
         "registration_closes_at": _local_input(row["registration_closes_at"]),
         "cancellation_deadline": _local_input(row["cancellation_deadline"]),

@@ -23,7 +23,7 @@ from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
 from booking.cohorts.instalments import allowed_counts
 from booking.cohorts.questions import clean_answers, questions_for
 from booking.cohorts.tables import TUITION_PAYERS, CohortApplication, CohortSettings
-from booking.db import lock_rows_for_update, write_transaction
+from booking.db import json_column, lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.fields import is_ascii_digits
 from booking.notifications.outbox import enqueue_email
@@ -100,7 +100,7 @@ async def get_application(actor: Actor, application_id: int) -> dict:
     application = await query.first()
     if application is None:
         raise NotFound("No such application.")
-    application["answers"] = json.loads(application["answers"] or "{}")
+    application["answers"] = json_column(application["answers"])
     return application
 
 
@@ -108,7 +108,7 @@ async def my_applications(actor: Actor) -> list[dict]:
     rows = await CohortApplication.select(*APPLICATION_COLUMNS).where(CohortApplication.applicant == actor.id).order_by(
         CohortApplication.id, ascending=False)
     for row in rows:
-        row["answers"] = json.loads(row["answers"] or "{}")
+        row["answers"] = json_column(row["answers"])
         row["waitlist_position"] = await waitlist_position(row)
     return rows
 

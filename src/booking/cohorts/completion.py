@@ -16,7 +16,7 @@ from booking.clock import to_local, utc_now
 from booking.cohorts.applications import settings_for
 from booking.cohorts.makeups import locked_seat
 from booking.cohorts.progress import COMPLETION_EVENT, fieldwork_of, hours_text, makeups_of, marks_of, noon_pacific, tally
-from booking.cohorts.questions import require_staff
+from booking.cohorts.questions import STAFF_ONLY
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput
 from booking.scheduling import history
@@ -52,7 +52,7 @@ class HoursShort(Conflict):
 async def record_completion(actor: Actor, registration_id: int, completed_on: dt.date | str | None, override_reason: str = "",
                             *, cohort_id: int | None = None, now: dt.datetime | None = None) -> str:
     """Record the completion; returns the verification code."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(registration_id, cohort_id)
     now = now or utc_now()
     reason = " ".join((override_reason or "").split())

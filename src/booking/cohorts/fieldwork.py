@@ -19,7 +19,7 @@ from booking.clock import to_local, utc_now
 from booking.cohorts.instalments import add_months
 from booking.cohorts.makeups import locked_seat, parse_hours
 from booking.cohorts.progress import hours_text
-from booking.cohorts.questions import require_staff
+from booking.cohorts.questions import STAFF_ONLY
 from booking.cohorts.tables import FieldworkEntry
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -85,7 +85,7 @@ async def _refuse_after_completion(registration_id: int, name: str) -> None:
 async def record_fieldwork(actor: Actor, registration_id: int, worked_on: dt.date | str | None, hours: str | int | None,
                            description: str | None, *, cohort_id: int | None = None, now: dt.datetime | None = None) -> int:
     """Record hours of fieldwork, coaching or mentoring for a participant; returns the entry's id."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(registration_id, cohort_id)
     now = now or utc_now()
     errors: dict[str, str] = {}
@@ -119,7 +119,7 @@ async def record_fieldwork(actor: Actor, registration_id: int, worked_on: dt.dat
 async def remove_fieldwork(actor: Actor, entry_id: int, *, registration_id: int | None = None,
                            cohort_id: int | None = None) -> None:
     """Remove an entry recorded by mistake; refused once completion is recorded."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(entry_id, registration_id, cohort_id)
     async with write_transaction():
         row = await FieldworkEntry.select(FieldworkEntry.registration).where(FieldworkEntry.id == entry_id).first()

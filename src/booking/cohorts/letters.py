@@ -13,7 +13,7 @@ from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.cohorts.progress import participant_progress
 from booking.errors import NotFound
-from booking.scheduling.certificates import FONT_DIR, file_slug, html_to_pdf
+from booking.pdf import FONT_DIR, file_slug, html_to_pdf
 from booking.settings import current_settings
 from booking.templating import render
 

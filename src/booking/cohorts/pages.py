@@ -26,7 +26,7 @@ from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
 from booking.cohorts.instalments import allowed_counts, instalments_of, schedule
 from booking.cohorts.questions import answer_field, choice_list, questions_for
 from booking.errors import Conflict, InvalidInput, NotFound
-from booking.templating import money
+from booking.money import format_cents
 from booking.web.forms import text
 from booking.web.guards import signed_in
 from booking.web.input_boundary import UPLOAD_FORM_SLACK
@@ -84,11 +84,11 @@ def payment_plans(cohort: dict) -> list[dict]:
     for count in allowed_counts(settings["instalment_options"]):
         amounts = [amount for _, amount in schedule(total, count, first_due or utc_now().astimezone(LOCAL_TZ).date())]
         if count == 1:
-            label = f"One payment of {money(total)}"
+            label = f"One payment of {format_cents(total)}"
         elif len(set(amounts)) == 1:
-            label = f"{count} monthly payments of {money(amounts[0])}"
+            label = f"{count} monthly payments of {format_cents(amounts[0])}"
         else:
-            label = f"{count} monthly payments: {money(amounts[0])}, then {count - 1} of {money(amounts[1])}"
+            label = f"{count} monthly payments: {format_cents(amounts[0])}, then {count - 1} of {format_cents(amounts[1])}"
         plans.append({"count": count, "label": label, "amounts": amounts})
     return plans
 

@@ -18,7 +18,7 @@ from booking.cohorts.letters import completion_letter_pdf
 from booking.cohorts.makeups import assign_makeup, complete_makeup, remove_makeup
 from booking.cohorts.progress import cohort_progress, staff_participant_progress
 from booking.errors import Conflict, InvalidInput
-from booking.scheduling.transcript_pages import pdf_response
+from booking.pdf import pdf_response
 from booking.web.forms import optional_id, text
 from booking.web.guards import roles, signed_in
 from booking.web.pages import page, redirect

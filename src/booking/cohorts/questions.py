@@ -8,7 +8,7 @@ from booking.accounts.actor import Actor
 from booking.catalog.tables import Program
 from booking.cohorts.tables import QUESTION_KINDS, ProgramQuestion
 from booking.db import write_transaction
-from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.errors import InvalidInput, NotFound
 from booking.fields import is_plain_number, parse_decimal
 
 MAX_ANSWER = 2000
@@ -23,9 +23,7 @@ class QuestionInput:
     required: bool = True
 
 
-def require_staff(actor: Actor | None) -> None:
-    if actor is None or not actor.is_staff:
-        raise Forbidden("Only SCOE program staff manage cohort programs.")
+STAFF_ONLY = "Only SCOE program staff manage cohort programs."
 
 
 def choice_list(question: dict) -> list[str]:
@@ -63,7 +61,7 @@ def check_question(data: QuestionInput) -> QuestionInput:
 
 
 async def add_question(actor: Actor, program_id: int, data: QuestionInput) -> int:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     data = check_question(data)
     async with write_transaction():
         if not await Program.exists().where(Program.id == program_id):
@@ -79,7 +77,7 @@ async def add_question(actor: Actor, program_id: int, data: QuestionInput) -> in
 
 async def retire_question(actor: Actor, program_id: int, question_id: int) -> None:
     """Applicants stop seeing it; answers already given stay on their applications."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     async with write_transaction():
         updated = await ProgramQuestion.update({ProgramQuestion.is_active: False}).where(
             (ProgramQuestion.id == question_id) & (ProgramQuestion.program == program_id)).returning(ProgramQuestion.id)

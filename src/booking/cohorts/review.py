@@ -9,7 +9,6 @@ A place freed by a withdrawal goes to the first person on the waiting list, at o
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
@@ -18,9 +17,9 @@ from booking.clock import LOCAL_TZ, utc_now
 from booking.cohorts.application_lifecycle import ApplicationStatus, move_application, may_move
 from booking.cohorts.applications import APPLICATION_COLUMNS, get_application, settings_for
 from booking.cohorts.instalments import cancel_owed_instalments, create_instalments
-from booking.cohorts.questions import questions_for, require_staff
+from booking.cohorts.questions import STAFF_ONLY, questions_for
 from booking.cohorts.tables import OPEN_FOR_REVIEW, CohortApplication
-from booking.db import lock_rows_for_update, write_transaction
+from booking.db import json_column, lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
 from booking.scheduling.capacity import seat_counts_for
@@ -60,7 +59,7 @@ def _check_filters(filters: QueueFilters) -> None:
 
 async def review_queue(actor: Actor, cohort_id: int, filters: QueueFilters | None = None) -> list[dict]:
     """Applications in review order: Sacramento County first, then by submission time (drafts never)."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     filters = filters or QueueFilters()
     _check_filters(filters)
     query = CohortApplication.select(*APPLICATION_COLUMNS).where(
@@ -80,7 +79,7 @@ async def review_queue(actor: Actor, cohort_id: int, filters: QueueFilters | Non
     minimums = {str(key): value for key, value in (filters.at_least or {}).items() if value is not None}
     result = []
     for row in rows:
-        row["answers"] = json.loads(row["answers"] or "{}")
+        row["answers"] = json_column(row["answers"])
         if all(row["answers"].get(key) == value for key, value in wanted.items()) and all(
                 _number(row["answers"].get(key)) >= minimum for key, minimum in minimums.items()):
             result.append(row)
@@ -128,7 +127,7 @@ def _require_decidable(application: dict) -> None:
 
 async def start_review(actor: Actor, application_id: int, now: dt.datetime | None = None) -> None:
     """Mark a submitted application as under review, so colleagues see someone has it."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     async with write_transaction():
         application = await _locked(application_id)
         if application["status"] != "submitted":
@@ -168,7 +167,7 @@ async def _accept_locked(application: dict, cohort: dict, actor_id: int | None, 
 
 
 async def accept(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> None:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     message, now = _message(message), now or utc_now()
     async with write_transaction():
         application, cohort = await _locked_with_cohort(application_id)
@@ -178,7 +177,7 @@ async def accept(actor: Actor, application_id: int, message: str = "", now: dt.d
 
 async def waitlist(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> int:
     """Put the application at the end of the cohort's waiting list; returns its position."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     message, now = _message(message), now or utc_now()
     async with write_transaction():
         application, _ = await _locked_with_cohort(application_id)
@@ -199,7 +198,7 @@ async def waitlist(actor: Actor, application_id: int, message: str = "", now: dt
 
 
 async def decline(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> None:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     message, now = _message(message), now or utc_now()
     async with write_transaction():
         application = await _locked(application_id)
@@ -267,7 +266,7 @@ async def _end_seat(application: dict, cohort: dict, actor: Actor, reason: str, 
 
 async def cohort_summary(actor: Actor, cohort_id: int, now: dt.datetime | None = None) -> dict:
     """Places taken and how many applications wait in each state, for the top of the queue."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     cohort = await cohort_row(cohort_id)
     counts = await seat_counts_for(cohort, now or utc_now())
     statuses = await CohortApplication.select(CohortApplication.status).where(CohortApplication.cohort == cohort_id)

@@ -8,14 +8,13 @@ The CSRF cookie is set on the GET for visitors too, so the form's token works wi
 
 from __future__ import annotations
 
-import json
-
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.cohorts import supervisor
 from booking.cohorts.questions import questions_for
 from booking.cohorts.review import cohort_row
+from booking.db import json_column
 from booking.errors import InvalidInput, NotFound
 from booking.web.pages import page
 
@@ -33,8 +32,7 @@ def applicant_position(questions: list[dict], answers: dict[str, str]) -> str:
 
 async def request_context(view: supervisor.SupervisorView) -> dict:
     application = view.application
-    answers = application["answers"]
-    answers = json.loads(answers or "{}") if isinstance(answers, str) else (answers or {})
+    answers = json_column(application["answers"])
     cohort = await cohort_row(application["cohort"])
     return {
         "application": application,

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import time
 from typing import Callable
 
 from booking.clock import utc_now
+from booking.db import json_column
 from booking.notifications import heartbeat
 from booking.notifications.delivery import PermanentDeliveryError, Transport, build_message
 from booking.notifications.tables import OutboxMessage
@@ -51,9 +51,7 @@ async def _claim_next() -> dict | None:
         ).returning(*OutboxMessage.all_columns())
         if claimed:
             row = claimed[0]
-            # piccolo hands JSON columns back as text (on both engines); build_message wants the list.
-            if isinstance(row["attachments"], str):
-                row["attachments"] = json.loads(row["attachments"] or "[]")
+            row["attachments"] = json_column(row["attachments"], "[]")  # build_message wants the list
             return row
     return None
 

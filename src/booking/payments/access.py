@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from booking.accounts.actor import Actor
-from booking.errors import Forbidden
 
 ISSUING = "issue invoices and credit notes"
 RECORDING = "record payments"
@@ -11,5 +10,4 @@ REPORTING = "see the finance reports"
 
 
 def require_finance(actor: Actor, doing: str) -> None:
-    if not actor.is_finance:
-        raise Forbidden(f"Only SCOE finance staff {doing}.")
+    actor.require("finance", f"Only SCOE finance staff {doing}.")

@@ -11,6 +11,7 @@ from typing import cast
 from booking.audit.trail import record
 from booking.db import in_transaction, is_postgres, lock_rows_for_update
 from booking.errors import Conflict
+from booking.money import format_cents
 from booking.payments.balances import InvoiceBalance, balances_for, unallocated_by_payment
 from booking.payments.charge_lines import mark_charge_sources
 from booking.payments.rows import InvoiceRecord
@@ -51,9 +52,8 @@ async def allocate(payment_id: int, invoice: InvoiceRecord, amount_cents: int, a
     if amount_cents <= 0:
         raise Conflict("An amount applied to an invoice must be above $0.", code="bad_allocation")
     if amount_cents > balance.open_cents:
-        from booking.templating import money
 
-        raise Conflict(f"Invoice {invoice['number']} has only {money(balance.open_cents)} open.", code="over_allocation")
+        raise Conflict(f"Invoice {invoice['number']} has only {format_cents(balance.open_cents)} open.", code="over_allocation")
     await Allocation.insert(Allocation(payment=payment_id, invoice=invoice["id"], amount_cents=amount_cents,
                                        created_by=actor_id, note=note))
     await record("payment.allocated", actor_id=actor_id, subject=f"payment {payment_id} to invoice {invoice['number']}",

@@ -6,7 +6,8 @@ import datetime as dt
 
 from booking.payments.allocation import allocate, lock_invoices
 from booking.payments.balances import balances_for
-from booking.payments.money import local_today
+from booking.money import plain_amount
+from booking.payments.fiscal import local_today
 from booking.payments.tables import PaymentReceived
 
 
@@ -23,5 +24,5 @@ async def apply_invoice_payment(card_payment: dict, amount_cents: int, now: dt.d
     if applied > 0:
         await allocate(payment["id"], invoice, applied, card_payment["payer"], note="Card payment")
     if applied < amount_cents:
-        return f"Applied {applied / 100:.2f} USD; {(amount_cents - applied) / 100:.2f} USD kept as district credit", []
-    return f"Applied {applied / 100:.2f} USD to invoice {invoice['number']}", []
+        return f"Applied {plain_amount(applied)} USD; {plain_amount(amount_cents - applied)} USD kept as district credit", []
+    return f"Applied {plain_amount(applied)} USD to invoice {invoice['number']}", []

@@ -18,7 +18,7 @@ from booking.accounts.actor import Actor
 from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput
 from booking.payments import policy
-from booking.payments.money import parse_amount
+from booking.money import parse_amount, plain_amount
 from booking.payments.refunds import request_refund, submit_refund
 from booking.payments.card_payments import LIST_LIMIT, card_payment_with_refunds, card_payments
 from booking.payments.forms import LatePaymentSettingEntry, RefundEntry
@@ -82,7 +82,7 @@ class CardPaymentsController(Controller):
                             status: int = 200) -> object:
         payment, refunds, available = await card_payment_with_refunds(actor, card_payment_id)
         if form is None:
-            form = RefundForm(values={"amount": f"{available / 100:.2f}" if available else "", "reason": ""})
+            form = RefundForm(values={"amount": plain_amount(available) if available else "", "reason": ""})
         return page(request, "payments/card_payments_detail.html", status=status, payment=payment, refunds=refunds,
                     available=available, form=form, **PRESENTATION, **_done_notice(request))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
-from booking.errors import Forbidden, NotFound
+from booking.errors import NotFound
 from booking.payments.refunds import refundable_cents, refunds_of
 from booking.payments.tables import CardPayment
 
@@ -12,8 +12,7 @@ LIST_LIMIT = 200
 
 
 def _require_finance_or_staff(actor: Actor) -> None:
-    if not (actor.is_finance or actor.is_staff):
-        raise Forbidden("Only SCOE finance and staff see card payments.")
+    actor.require(("finance", "staff"), "Only SCOE finance and staff see card payments.")
 
 
 _LIST_COLUMNS = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.catalog.offerings import sessions_of
+from booking.money import plain_amount
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.tables import Registration
@@ -70,7 +71,7 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
 
 async def _confirm(registration: dict, offering: dict, amount_cents: int, now: dt.datetime, kind: str) -> None:
     confirmed = await transition(registration, S.CONFIRMED, kind=kind, now=now, add_paid_cents=amount_cents,
-                                 note=f"Card payment of {amount_cents / 100:.2f} USD")
+                                 note=f"Card payment of {plain_amount(amount_cents)} USD")
     await notify_attendee(confirmed.registration, offering, confirmed.follow_up.email, invite=confirmed.follow_up.invite)
 
 

@@ -15,12 +15,13 @@ from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.money import format_cents
 from booking.payments.access import ISSUING, require_finance
 from booking.payments.allocation import lock_invoices, release_overpaid
 from booking.payments.balances import balances_for
 from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.charge_lines import mark_charge_sources
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.numbering import next_document_number
 from booking.payments.rows import InvoiceLineRecord
 from booking.payments.tables import ChargeLine, CreditNote, CreditNoteLine, InvoiceLine
@@ -81,9 +82,8 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
             # A line credits toward zero: up to what is left of it, whichever its sign.
             low, high = sorted((0, left[line_id]))
             if not low <= amount <= high:
-                from booking.templating import money
 
-                span = f"{money(low)} and $0" if low < 0 else f"$0 and {money(high)}"  # the words finance knows
+                span = f"{format_cents(low)} and $0" if low < 0 else f"$0 and {format_cents(high)}"  # the words finance knows
                 errors[f"line_{line_id}"] = f"Credit between {span} on this line."
         amounts = {line_id: amount for line_id, amount in amounts.items() if amount != 0}
         if errors:
@@ -95,9 +95,8 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
             raise InvalidInput({"amounts": "A credit note reduces what the district owes: its total must be above $0."})
         creditable = sum(left.values())  # below the lines' sum when a scholarship line (negative) reduces the invoice
         if total > creditable:
-            from booking.templating import money
 
-            raise InvalidInput({"amounts": f"Credit at most {money(creditable)} on this invoice: that is all it still owes "
+            raise InvalidInput({"amounts": f"Credit at most {format_cents(creditable)} on this invoice: that is all it still owes "
                                            "after its scholarship. To cancel it, void the whole invoice."})
         fiscal_year, sequence, number = await next_document_number("credit_note", issue_day)
         note = (await CreditNote.insert(CreditNote(

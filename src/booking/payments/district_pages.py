@@ -21,11 +21,13 @@ from litestar.response import Redirect
 from booking.accounts.actor import Actor
 from booking.clock import to_local
 from booking.errors import Conflict, DomainError, InvalidInput, NotFound
+from booking.money import plain_amount
 from booking.payments import district_invoices, purchase_orders
 from booking.payments.checkout import start_invoice_checkout
 from booking.payments.gateway import card_payments_available
 from booking.payments.invoice_documents import REMIT_TO
 from booking.payments.forms import PurchaseOrderEntry
+from booking.pdf import pdf_response
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect, wants_fragment
@@ -70,11 +72,6 @@ def _invoice_ref(ref: str) -> tuple[int, bool]:
 def _done_notice(request: Request) -> dict:
     message = DONE.get(request.query_params.get("notice") or "")
     return {"notice": message} if message else {}
-
-
-def pdf_response(filename: str, content: bytes) -> Response:
-    return Response(content=content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
 
 
 class DistrictInvoicesController(Controller):
@@ -150,7 +147,7 @@ class PoForm:
 def _po_form_values(po: dict) -> dict:
     limit = po["not_to_exceed_cents"]
     return {"number": po["number"], "description": po["description"],
-            "not_to_exceed": "" if limit is None else f"{limit // 100}.{limit % 100:02d}",
+            "not_to_exceed": plain_amount(limit),
             "valid_from": po["valid_from"].isoformat() if po["valid_from"] else "",
             "valid_until": po["valid_until"].isoformat() if po["valid_until"] else ""}
 

@@ -6,24 +6,25 @@ invoices, card payments made straight to SCOE, and completed refunds. A document
 several programs gives one row per program (same number), so each amount can be posted to its
 program's account; the rows of a document add up to its total. Credits and refunds are negative.
 
-Cells are defused for spreadsheets: text starting with = + - @ (or a tab or carriage return) gets a
-leading apostrophe, so a description typed as "=HYPERLINK(...)" is shown, never run. Our own
-amounts are written as plain numbers and are left alone.
+Cells are defused for spreadsheets (booking.csv_files.defuse): text starting with = + - @ (or a tab or
+carriage return) gets a leading apostrophe, so a description typed as "=HYPERLINK(...)" is shown, never
+run. Our own amounts are written as plain numbers (booking.money.plain_amount) and are left alone.
+No byte-order mark: the county's accounting system reads the file as it is.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import to_local
+from booking.csv_files import CsvFile, csv_text, defuse
 from booking.errors import InvalidInput, collect_field_errors
+from booking.money import plain_amount
 from booking.payments.access import REPORTING, require_finance
-from booking.payments.money import parse_day
+from booking.payments.fiscal import parse_day
 from booking.payments.reports import (
     AGING_BUCKETS, AgingReport, direct_card_payments, local_day_start, succeeded_refunds,
 )
@@ -33,17 +34,6 @@ COLUMNS = ("type", "date", "number", "district_code", "district_name", "po_numbe
            "related_invoice", "method", "description")
 ROW_TYPES = ("invoice", "credit_note", "payment", "allocation", "card_payment", "refund")
 MAX_EXPORT_DAYS = 3 * 366
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def defuse(value: str) -> str:
-    """A cell a spreadsheet would read as a formula, shown as text instead."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def dollars(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ class ExportRow:
         text = [self.type, self.date.isoformat(), self.number, self.district_code, self.district_name, self.po_number,
                 self.program]
         tail = [self.related_invoice, self.method, self.description]
-        return [defuse(cell) for cell in text] + [dollars(self.amount_cents)] + [defuse(cell) for cell in tail]
+        return [defuse(cell) for cell in text] + [plain_amount(self.amount_cents)] + [defuse(cell) for cell in tail]
 
 
 def check_date_range(values: dict) -> tuple[dt.date, dt.date]:
@@ -162,23 +152,16 @@ async def export_rows(actor: Actor, first: dt.date, last: dt.date) -> list[Expor
     return sorted(rows, key=lambda row: (row.date, order[row.type], row.number, row.program))
 
 
-def to_csv(header: list[str] | tuple[str, ...], rows: list[list[str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
-
-
-async def accounting_csv(actor: Actor, first: dt.date, last: dt.date) -> tuple[str, bytes]:
+async def accounting_csv(actor: Actor, first: dt.date, last: dt.date) -> CsvFile:
     rows = await export_rows(actor, first, last)
-    return f"scoe-accounting-{first.isoformat()}-to-{last.isoformat()}.csv", to_csv(COLUMNS, [row.cells() for row in rows])
+    return CsvFile(f"scoe-accounting-{first.isoformat()}-to-{last.isoformat()}.csv",
+                   csv_text(COLUMNS, [row.cells() for row in rows]))
 
 
-def aging_csv(report: AgingReport) -> tuple[str, bytes]:
+def aging_csv(report: AgingReport) -> CsvFile:
     header = ["district_code", "district_name", *[key for key, _ in AGING_BUCKETS], "total"]
-    rows = [[defuse(row.code), defuse(row.name), *[dollars(row.buckets[key]) for key, _ in AGING_BUCKETS],
-             dollars(row.total_cents)] for row in report.rows]
-    rows.append(["", "All districts", *[dollars(report.totals.buckets[key]) for key, _ in AGING_BUCKETS],
-                 dollars(report.totals.total_cents)])
-    return f"scoe-aging-{report.as_of.isoformat()}.csv", to_csv(header, rows)
+    rows = [[defuse(row.code), defuse(row.name), *[plain_amount(row.buckets[key]) for key, _ in AGING_BUCKETS],
+             plain_amount(row.total_cents)] for row in report.rows]
+    rows.append(["", "All districts", *[plain_amount(report.totals.buckets[key]) for key, _ in AGING_BUCKETS],
+                 plain_amount(report.totals.total_cents)])
+    return CsvFile(f"scoe-aging-{report.as_of.isoformat()}.csv", csv_text(header, rows))

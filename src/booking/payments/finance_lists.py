@@ -21,7 +21,7 @@ from booking.payments.balances import (
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.district_invoices import InvoiceRow
 from booking.payments.invoice_details import METHOD_WORDS, allocations_applied, lines_with_credits
-from booking.payments.money import local_today
+from booking.payments.fiscal import local_today
 from booking.payments.access import REPORTING, require_finance
 from booking.payments.reports import check_fiscal_year
 from booking.payments.rows import FinanceInvoiceRecord, InvoiceLineWithCredits, InvoiceRecord

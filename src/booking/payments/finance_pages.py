@@ -11,17 +11,18 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 
 from booking.clock import to_local
+from booking.csv_files import csv_response
 from booking.errors import InvalidInput, NotFound
+from booking.money import format_cents
 from booking.payments import exports, reports
 from booking.payments.balances import STATE_LABELS
 from booking.payments.invoice_details import PROGRAM_WORDS
-from booking.payments.money import fiscal_year_of, local_today, parse_day
+from booking.payments.fiscal import fiscal_year_of, local_today, parse_day
 from booking.payments.reports import AGING_BUCKETS, PROGRAM_LABELS
 from booking.payments.tables import PROGRAMS
-from booking.templating import money
 from booking.web.guards import SignedInActor, finance_only
 from booking.web.pages import page
 
@@ -83,16 +84,6 @@ def document_ref(ref: str, what: str = "invoice") -> tuple[int, bool]:
     return int(match.group(1)), bool(match.group(2))
 
 
-def pdf_response(filename: str, content: bytes) -> Response:
-    return Response(content=content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"})
-
-
-def csv_response(filename: str, content: bytes) -> Response:
-    return Response(content=content, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
-
-
 def query_text(request: Request, name: str, limit: int = 40) -> str:
     """A query parameter as text, cut short: an address can carry anything."""
     value = request.query_params.get(name)
@@ -134,7 +125,7 @@ def bar_chart(values: list[tuple[str, int, str]], title: str, desc: str, *, widt
 def aging_chart(report) -> dict:
     values = [(label.replace(" past due", ""), report.totals.buckets[key], "plain" if key == "current" else "alert")
               for key, label in AGING_BUCKETS]
-    said = "; ".join(f"{label}: {money(cents)}" for label, cents, _ in values)
+    said = "; ".join(f"{label}: {format_cents(cents)}" for label, cents, _ in values)
     return bar_chart(values, f"Open receivables by days past due, {day_text(report.as_of)}",
                      f"Bar chart. {said}. Overdue amounts are drawn in red. The table below gives the same amounts.")
 
@@ -142,7 +133,7 @@ def aging_chart(report) -> dict:
 def revenue_chart(report) -> dict:
     values = [(f"{month.first_day:%b}", month.total_cents, "plain" if month.total_cents >= 0 else "alert")
               for month in report.months]
-    said = "; ".join(f"{month.label}: {money(month.total_cents)}" for month in report.months)
+    said = "; ".join(f"{month.label}: {format_cents(month.total_cents)}" for month in report.months)
     return bar_chart(values, f"Revenue by month, fiscal year {report.fiscal_year}",
                      f"Bar chart of net revenue per month, all programs. {said}. The table below splits each month by program.")
 
@@ -184,7 +175,7 @@ class FinanceController(Controller):
         as_of = _as_of(request)
         if not isinstance(as_of, dt.date):
             return as_of
-        return csv_response(*exports.aging_csv(await reports.aging(actor, as_of)))
+        return csv_response(*exports.aging_csv(await reports.aging(actor, as_of)), cache_control="private, no-store")
 
     @get("/reports/revenue", name="payments.revenue_report")
     async def revenue_report(self, request: Request, actor: SignedInActor) -> object:
@@ -208,7 +199,7 @@ class FinanceController(Controller):
         except InvalidInput as error:
             return page(request, "payments/finance_export.html", status=400, export_values=values,
                         export_errors=error.field_errors, **PRESENTATION)
-        return csv_response(*await exports.accounting_csv(actor, first, last))
+        return csv_response(*await exports.accounting_csv(actor, first, last), cache_control="private, no-store")
 
     @get("/export", name="payments.export")
     async def export_form(self, request: Request) -> object:

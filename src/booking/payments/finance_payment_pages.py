@@ -23,7 +23,8 @@ from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.payments import finance_lists
 from booking.payments.finance_pages import PRESENTATION, done_notice, query_text
-from booking.payments.money import local_today, parse_amount
+from booking.money import parse_amount, plain_amount
+from booking.payments.fiscal import local_today
 from booking.payments.payments_received import MANUAL_METHODS, allocate_payment, check_payment_form, record_payment
 from booking.payments.forms import AllocationEntry, PaymentEntry
 from booking.web.forms import read_form
@@ -33,10 +34,6 @@ from booking.web.pages import page, redirect, wants_fragment
 PAYMENT_FIELDS = ("district", "method", "amount", "received_on", "reference", "note")
 _APPLY_FIELD = re.compile(r"^apply_([0-9]{1,18})$")
 _ID = re.compile(r"^[0-9]{1,18}$")
-
-
-def dollars_text(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 @dataclass
@@ -118,7 +115,7 @@ class FinancePaymentsController(Controller):
             if errors:
                 return await self._index_page(request, actor, form, status=422)
             open_invoices = await finance_lists.open_invoices_of(actor, district["id"])
-            form.applies = {invoice_id: dollars_text(cents)
+            form.applies = {invoice_id: plain_amount(cents)
                             for invoice_id, cents in finance_lists.fill_oldest_first(open_invoices, amount).items()}
             return await self._index_page(request, actor, form)
         try:
@@ -146,7 +143,7 @@ class FinancePaymentsController(Controller):
             if view.unapplied_cents and view.open_invoices:
                 oldest = view.open_invoices[0]
                 form.values = {"invoice": str(oldest.invoice["id"]),
-                               "amount": dollars_text(min(view.unapplied_cents, oldest.balance.open_cents))}
+                               "amount": plain_amount(min(view.unapplied_cents, oldest.balance.open_cents))}
         return page(request, "payments/finance_payment.html", status=status, view=view, form=form,
                     **PAYMENT_PRESENTATION, **done_notice(request))
 

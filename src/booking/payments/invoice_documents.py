@@ -7,15 +7,15 @@ always prints the same document.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import cast
 
 from booking.accounts.actor import Actor
+from booking.db import json_column
 from booking.errors import NotFound
 from booking.notifications.outbox import Attachment, enqueue_email
 from booking.payments.rows import InvoiceLineRecord, InvoiceRecord
 from booking.payments.tables import CreditNote, CreditNoteLine, Invoice, InvoiceLine
-from booking.scheduling.certificates import FONT_DIR, html_to_pdf
+from booking.pdf import FONT_DIR, html_to_pdf
 from booking.settings import current_settings
 from booking.templating import render
 
@@ -31,7 +31,7 @@ REMIT_TO = {
 
 
 def _bill_to(invoice: InvoiceRecord) -> dict:
-    return json.loads(invoice["bill_to"] or "{}")
+    return json_column(invoice["bill_to"])
 
 
 async def invoice_document(invoice_id: int) -> dict:

@@ -19,10 +19,11 @@ from booking.accounts.tables import District
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
+from booking.money import format_cents
 from booking.payments.access import ISSUING, require_finance
 from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.charge_lines import gather_charge_lines, mark_charge_sources
-from booking.payments.money import NET_DAYS, local_today
+from booking.payments.fiscal import NET_DAYS, local_today
 from booking.payments.numbering import next_document_number
 from booking.payments.purchase_orders import find_po, invoiced_against, normalise_po_number
 from booking.payments.rows import InvoiceRecord
@@ -122,7 +123,6 @@ async def _drafts(district: dict, lines: list[dict], issue_day: dt.date) -> list
 
 
 def _warnings(draft: InvoiceDraft, used: dict[int, int], issue_day: dt.date) -> list[str]:
-    from booking.templating import money
 
     warnings: list[str] = []
     po = draft.purchase_order
@@ -140,8 +140,8 @@ def _warnings(draft: InvoiceDraft, used: dict[int, int], issue_day: dt.date) -> 
         if limit is not None:
             after = used.get(po["id"], 0) + draft.total_cents
             if after > limit:
-                warnings.append(f"This invoice takes PO {po['number']} to {money(after)}, over its not-to-exceed amount of "
-                                f"{money(limit)} by {money(after - limit)}.")
+                warnings.append(f"This invoice takes PO {po['number']} to {format_cents(after)}, over its not-to-exceed amount of "
+                                f"{format_cents(limit)} by {format_cents(after - limit)}.")
     if not draft.district["billing_contact_email"]:
         warnings.append(f"{draft.district['name']} has no billing contact email: the invoice will not be emailed.")
     return warnings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.db import in_transaction
-from booking.payments.money import fiscal_year_of
+from booking.payments.fiscal import fiscal_year_of
 from booking.payments.tables import DocumentCounter
 
 PREFIXES = {"invoice": "INV", "credit_note": "CN"}

@@ -17,7 +17,8 @@ from booking.errors import Conflict, InvalidInput, NotFound, collect_field_error
 from booking.payments.access import RECORDING, require_finance
 from booking.payments.allocation import allocate, apply_credit, lock_district_payments, lock_invoices
 from booking.payments.balances import district_credit_cents
-from booking.payments.money import local_today, parse_amount, parse_day
+from booking.money import parse_amount
+from booking.payments.fiscal import local_today, parse_day
 from booking.payments.tables import PaymentReceived
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import write_transaction
-from booking.errors import Forbidden, InvalidInput
+from booking.errors import InvalidInput
 from booking.payments.tables import PaymentSetting
 
 LATE_PAYMENT = "late_payment"
@@ -55,8 +55,7 @@ async def set_cancelled_after_invoicing_policy(actor: Actor, value: str, now: dt
 
 
 def _require_scoe(actor: Actor) -> None:
-    if not (actor.is_finance or actor.is_staff):
-        raise Forbidden("Only SCOE staff change payment settings.")
+    actor.require(("finance", "staff"), "Only SCOE staff change payment settings.")
 
 
 async def _save(actor: Actor, key: str, value: str, now: dt.datetime | None) -> None:

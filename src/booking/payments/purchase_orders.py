@@ -8,7 +8,8 @@ from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound, collect_field_errors
-from booking.payments.money import parse_amount, parse_day
+from booking.money import parse_amount
+from booking.payments.fiscal import parse_day
 from booking.payments.tables import Invoice, PurchaseOrder
 
 PO_NUMBER_MAX = 60

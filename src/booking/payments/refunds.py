@@ -17,7 +17,8 @@ from booking.audit.trail import record
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput, NotFound
+from booking.money import format_cents
 from booking.payments.checkout import idempotency_key
 from booking.payments.gateway import stripe_client
 from booking.payments.tables import CardPayment, Refund
@@ -46,8 +47,7 @@ async def queue_refund(card_payment: dict, amount_cents: int, reason: str, actor
 
 async def request_refund(actor: Actor, card_payment_id: int, amount_cents: int | None, reason: str) -> int:
     """Staff or finance refund part or all of a card payment."""
-    if not (actor.is_finance or actor.is_staff):
-        raise Forbidden("Only SCOE staff and finance refund payments.")
+    actor.require(("finance", "staff"), "Only SCOE staff and finance refund payments.")
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput({"reason": "Say why: the reason is kept with the refund."})
@@ -63,9 +63,8 @@ async def request_refund(actor: Actor, card_payment_id: int, amount_cents: int |
         if available <= 0:
             raise Conflict("This payment is already fully refunded (or a refund is on its way).", code="nothing_to_refund")
         if amount_cents <= 0 or amount_cents > available:
-            from booking.templating import money
 
-            raise InvalidInput({"amount": f"Refund between $0.01 and {money(available)}."})
+            raise InvalidInput({"amount": f"Refund between $0.01 and {format_cents(available)}."})
         return await queue_refund(payment, amount_cents, reason, actor.id)
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from html import escape
 from typing import Mapping
 
+from booking.money import format_cents
+
 CARD_HINT = "4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _EXPIRY = re.compile(r"^([0-9]{1,2})\s*/?\s*([0-9]{2}|[0-9]{4})$")
@@ -26,7 +28,7 @@ class CardForm:
 
 
 def format_money(cents: int, currency: str) -> str:
-    amount = f"{cents // 100:,}.{cents % 100:02d}"
+    amount = format_cents(cents, symbol="")
     return f"${amount}" if currency == "usd" else f"{amount} {currency.upper()}"
 
 

@@ -51,9 +51,7 @@ NO = {"no", "n", "false", "0", "", "absent"}
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y")
 
 
-def require_staff(actor: Actor) -> None:
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE program staff take attendance.")
+STAFF_ONLY = "Only SCOE program staff take attendance."
 
 
 def check_can_take_attendance(offering: dict) -> None:
@@ -121,7 +119,7 @@ class AttendanceSheet:
 
 async def attendance_sheet(actor: Actor, offering_id: int, session_id: int | None = None,
                            now: dt.datetime | None = None) -> AttendanceSheet:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     offering = await get_offering(actor, offering_id)
     sessions = offering["sessions"]
@@ -164,7 +162,7 @@ def _not_confirmed_message(name: str, status: str) -> str:
 async def mark_attendance(actor: Actor, offering_id: int, session_id: int, registration_id: int, status: str,
                           now: dt.datetime | None = None) -> tuple[dict, dict[str, int]]:
     """Set one person's mark for one session; returns their sheet row and the session's counts."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id, registration_id)
     if status not in ATTENDANCE_STATUSES:
         raise InvalidInput({"status": "Choose present, absent or excused."})
@@ -346,7 +344,7 @@ def _session_for(line: SheetLine, sessions: list[dict], chosen: dict | None) -> 
 async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str, content_type: str, data: bytes,
                                session_id: int | None = None, now: dt.datetime | None = None) -> ImportResult:
     """Mark everyone on a sign-in sheet; all lines or none."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
     now = now or utc_now()
     text = check_sheet_file(filename, content_type, data)
@@ -451,7 +449,7 @@ async def roster_overview(actor: Actor, offering_id: int) -> RosterOverview:
     from booking.scheduling.pd_hours import evaluate, marks_for_offering
     from booking.scheduling.roster import roster
 
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
     offering = await get_offering(actor, offering_id)
     entries = await roster(actor, offering_id)
@@ -481,7 +479,7 @@ async def mark_all_present(actor: Actor, offering_id: int, session_id: int, now:
     Marks already set (an absence, an excuse) are kept: staff use this at the start of a session and then
     untick the few who are missing; a second press must not undo those marks.
     """
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     now = now or utc_now()
     async with write_transaction():
@@ -606,7 +604,7 @@ async def check_in(actor: Actor, session_id: int, code: str, now: dt.datetime | 
 
 async def door_screen(actor: Actor, offering_id: int, session_id: int) -> tuple[DoorSession, dict[str, int]]:
     """The staff screen at the door: the session and how many have checked in."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     door = await door_session(session_id)
     if door.offering["id"] != offering_id:

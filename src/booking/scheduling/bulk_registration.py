@@ -16,7 +16,7 @@ from booking.accounts.tables import User
 from booking.accounts.users import validate_email, validate_name
 from booking.catalog.offerings import get_offering
 from booking.clock import format_local
-from booking.errors import Busy, Conflict, DomainError, Forbidden, InvalidInput
+from booking.errors import Busy, Conflict, DomainError, InvalidInput
 from booking.scheduling.registration import PO_NUMBER_MAX, RegistrationRequest, register
 from booking.scheduling.registration_lifecycle import S
 
@@ -133,8 +133,7 @@ def _refusal(error: DomainError) -> str:
 
 
 async def register_many(actor: Actor, offering_id: int, text: str, po_number: str = "") -> BulkReport:
-    if not (actor.is_staff or actor.is_coordinator):
-        raise Forbidden("Only staff and district coordinators register other people.")
+    actor.require(("staff", "coordinator"), "Only staff and district coordinators register other people.")
     offering = await get_offering(actor, offering_id)  # 404 before anything else
     po_number = " ".join((po_number or "").split())
     if len(po_number) > PO_NUMBER_MAX:

@@ -1,50 +1,21 @@
 """CSV exports of an offering for staff: roster, attendance (a column per session), PD hours.
 
-Files open in Excel: UTF-8 with a byte-order mark, CRLF lines, quoting by the csv module.
-A cell that a spreadsheet would read as a formula (= + - @, or a leading tab or carriage
-return) is prefixed with an apostrophe, so a name like "=HYPERLINK(...)" stays text.
+Files open in Excel (booking.csv_files.to_csv: UTF-8 with a byte-order mark, every cell defused).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass
-
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
 from booking.clock import format_local, to_local
-from booking.errors import Forbidden
+from booking.csv_files import CsvFile, to_csv
 from booking.scheduling.registration_lifecycle import S, RegistrationStatus
 from booking.scheduling.pd_hours import check_ids, evaluate, marks_for_offering
 from booking.scheduling.roster import roster
 from booking.scheduling.tables import Registration
 from booking.scheduling.transcript import verification_url
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STATUS_LABELS = {status.value: status.label for status in RegistrationStatus}  # the lifecycle's words, one set
-
-
-def safe_cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def to_csv(header: list[str], rows: list[list]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(cell) for cell in header])
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return "\ufeff" + buffer.getvalue()
-
-
-@dataclass(frozen=True)
-class CsvFile:
-    filename: str
-    text: str
 
 
 def _hours(tenths: int | None) -> str:
@@ -52,8 +23,7 @@ def _hours(tenths: int | None) -> str:
 
 
 def _require_staff(actor: Actor, offering_id: int) -> None:
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE program staff export rosters.")
+    actor.require("staff", "Only SCOE program staff export rosters.")
     check_ids(offering_id)
 
 

@@ -24,7 +24,7 @@ from booking.catalog.offerings import sessions_of
 from booking.catalog.tables import Offering
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
-from booking.errors import Conflict, Forbidden, NotFound
+from booking.errors import Conflict, NotFound
 from booking.scheduling import history
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import S, transition
@@ -195,8 +195,7 @@ async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | N
     from booking.payments.card_registrations import refund_paid_registration
     from booking.payments.refunds import submit_refund
 
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE program staff mark workshops completed.")
+    actor.require("staff", "Only SCOE program staff mark workshops completed.")
     check_ids(offering_id)
     now = now or utc_now()
     refund_ids: list[int] = []

@@ -15,7 +15,7 @@ from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
 from booking.clock import utc_now
 from booking.db import write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput
+from booking.errors import Conflict, InvalidInput
 from booking.notifications.outbox import enqueue_email
 from booking.scheduling.attendance import session_label
 from booking.scheduling.pd_hours import check_ids
@@ -48,9 +48,7 @@ class Preview:
     audience_label: str
 
 
-def require_staff(actor: Actor) -> None:
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE program staff email a workshop's registrants.")
+STAFF_ONLY = "Only SCOE program staff email a workshop's registrants."
 
 
 def check_draft(audience: str, session_id: int | None, subject: str, body: str, sessions: list[dict]) -> Draft:
@@ -91,7 +89,7 @@ async def recipients_of(offering_id: int, draft: Draft) -> list[dict]:
 
 async def preview(actor: Actor, offering_id: int, *, audience: str, session_id: int | None, subject: str,
                   body: str) -> Preview:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     offering = await get_offering(actor, offering_id)
     draft = check_draft(audience, session_id, subject, body, offering["sessions"])
@@ -108,7 +106,7 @@ def audience_phrase(draft: Draft, sessions: list[dict]) -> str:
 async def send(actor: Actor, offering_id: int, *, audience: str, session_id: int | None, subject: str, body: str,
                confirmed_count: int | None) -> int:
     """Send to the recipients staff confirmed; returns how many were emailed."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     offering = await get_offering(actor, offering_id)
     draft = check_draft(audience, session_id, subject, body, offering["sessions"])
@@ -138,7 +136,7 @@ async def send(actor: Actor, offering_id: int, *, audience: str, session_id: int
 
 async def history(actor: Actor, offering_id: int) -> list[dict]:
     """Messages sent about this offering, newest first."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
     rows = await OfferingMessage.select(
         OfferingMessage.all_columns(), OfferingMessage.sent_by.name.as_alias("sender"),

@@ -56,8 +56,7 @@ async def _find_attendee(actor: Actor, request: RegistrationRequest) -> tuple[di
     if request.attendee_email is None:
         user = await User.select().where(User.id == actor.id).first()
         return user, user["email"], user["name"]
-    if not (actor.is_staff or actor.is_coordinator):
-        raise Forbidden("Only staff and district coordinators register other people.")
+    actor.require(("staff", "coordinator"), "Only staff and district coordinators register other people.")
     email = validate_email(request.attendee_email, "attendee.email")
     existing = await find_user_by_email(email)
     if existing is not None:

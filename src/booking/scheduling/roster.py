@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
-from booking.errors import Forbidden
 from booking.scheduling.registration_lifecycle import RegistrationStatus, label_of
 from booking.scheduling.tables import Registration
 
@@ -13,8 +12,7 @@ STATUS_ORDER = {S.CONFIRMED: 0, S.PENDING_APPROVAL: 1, S.PENDING_PAYMENT: 2, S.O
 
 
 async def roster(actor: Actor, offering_id: int) -> list[dict]:
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE program staff see rosters.")
+    actor.require("staff", "Only SCOE program staff see rosters.")
     await get_offering(actor, offering_id)  # 404 for an unknown offering
     rows = await Registration.select(
         Registration.id, Registration.attendee, Registration.status, Registration.payer, Registration.created_at,

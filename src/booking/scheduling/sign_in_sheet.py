@@ -10,9 +10,9 @@ import asyncio
 
 from booking.accounts.actor import Actor
 from booking.clock import to_local, utc_now
+from booking.pdf import FONT_DIR, file_slug, html_to_pdf
 from booking.scheduling import door_codes
 from booking.scheduling.attendance import attendance_sheet, session_label
-from booking.scheduling.certificates import FONT_DIR, file_slug, html_to_pdf
 from booking.templating import render
 
 

@@ -7,7 +7,9 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery
 from litestar.response import Response
 
+from booking.csv_files import csv_response
 from booking.errors import InvalidInput
+from booking.pdf import pdf_response
 from booking.scheduling import attendance, exports, registrant_email, sign_in_sheet
 from booking.scheduling.pd_hours import AttendanceUnmarked, complete_offering, describe_rule
 from booking.scheduling.waitlist import reorder
@@ -51,13 +53,6 @@ def email_form(form) -> dict:
     """The form's fields, read as text (bounded); the use case checks them."""
     return {"audience": text(form, "audience", 20).strip(), "session_id": optional_id(form, "session"),
             "subject": text(form, "subject", 1000), "body": text(form, "body", 20000)}
-
-
-def csv_response(file: exports.CsvFile) -> Response:
-    return Response(
-        content=file.text.encode("utf-8"), media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{file.filename}"', "Cache-Control": "no-store"},
-    )
 
 
 def _draft(form) -> dict:
@@ -127,8 +122,7 @@ class StaffRosterController(Controller):
     @get("/{offering_id:int}/attendance/{session_id:int}/sign-in-sheet.pdf")
     async def sign_in_sheet_pdf(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> Response:
         filename, pdf = await sign_in_sheet.sign_in_sheet_pdf(request.scope["user"], offering_id, session_id)
-        return Response(content=pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+        return pdf_response(filename, pdf, cache_control="no-store")
 
     @post("/{offering_id:int}/attendance/import", request_max_body_size=attendance.MAX_SHEET_BYTES + UPLOAD_FORM_SLACK)
     async def import_sheet(self, request: Request, offering_id: FromPath[int]) -> object:
@@ -190,12 +184,12 @@ class StaffRosterController(Controller):
 
     @get("/{offering_id:int}/exports/roster.csv")
     async def export_roster(self, request: Request, offering_id: FromPath[int]) -> Response:
-        return csv_response(await exports.roster_csv(request.scope["user"], offering_id))
+        return csv_response(*await exports.roster_csv(request.scope["user"], offering_id))
 
     @get("/{offering_id:int}/exports/attendance.csv")
     async def export_attendance(self, request: Request, offering_id: FromPath[int]) -> Response:
-        return csv_response(await exports.attendance_csv(request.scope["user"], offering_id))
+        return csv_response(*await exports.attendance_csv(request.scope["user"], offering_id))
 
     @get("/{offering_id:int}/exports/pd-hours.csv")
     async def export_pd_hours(self, request: Request, offering_id: FromPath[int]) -> Response:
-        return csv_response(await exports.pd_hours_csv(request.scope["user"], offering_id))
+        return csv_response(*await exports.pd_hours_csv(request.scope["user"], offering_id))

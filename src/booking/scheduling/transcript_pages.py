@@ -9,19 +9,13 @@ from litestar.params import FromPath
 from litestar.response import Response
 
 from booking.errors import NotFound
+from booking.pdf import pdf_response
 from booking.scheduling.certificates import certificate_pdf, transcript_pdf, verify_certificate
 from booking.scheduling.transcript import transcript_for
 from booking.web.guards import signed_in
 from booking.web.pages import page
 
 CERTIFICATE_FILE = re.compile(r"^([0-9]{1,9})\.pdf$")  # ids are 32-bit integers
-
-
-def pdf_response(filename: str, content: bytes) -> Response:
-    return Response(
-        content=content, media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "private, no-store"},
-    )
 
 
 class TranscriptController(Controller):

@@ -8,7 +8,7 @@ from booking.accounts.actor import Actor
 from booking.catalog.tables import Offering
 from booking.clock import utc_now
 from booking.db import in_transaction, is_postgres, write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput, NotFound
 from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
@@ -92,8 +92,7 @@ async def waitlist_position(registration: dict) -> int | None:
 
 async def reorder(actor: Actor, registration_id: int, new_position: int, reason: str, offering_id: int | None = None) -> None:
     """Staff move someone on the list; the reason is recorded. `offering_id`, when given, must match."""
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE program staff reorder a waiting list.")
+    actor.require("staff", "Only SCOE program staff reorder a waiting list.")
     reason = " ".join((reason or "").split())
     if not reason:
         raise InvalidInput({"reason": "Say why the order changes; it is recorded."})

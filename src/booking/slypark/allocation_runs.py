@@ -11,14 +11,14 @@ import anyio
 
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
-from booking.db import write_transaction
+from booking.db import json_column, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.fields import is_ascii_digits
 from booking.notifications.outbox import enqueue_email
 from booking.slypark import allocation
 from booking.slypark.beds import bed_use
 from booking.slypark.request_lifecycle import RequestStatus, move_request
-from booking.slypark.seasons import get_season, require_staff, weeks_of
+from booking.slypark.seasons import STAFF_ONLY, get_season, weeks_of
 from booking.slypark.tables import AllocationRun, Booking, BookingEvent, Season, WeekRequest
 from booking.slypark.week_requests import REQUEST_COLUMNS, choice_ids, coordinator_emails
 
@@ -70,7 +70,7 @@ def parse_weights(text: str) -> tuple[int, ...]:
 async def run_allocation(actor: Actor, season_id: int, *, choice_weights: str | None = None, split_penalty: int | None = None,
                          now: dt.datetime | None = None) -> int:
     """Solve for the season's requests as they stand (pins and exclusions included) and keep the report."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     now = now or utc_now()
     season = await get_season(season_id)
     if season["status"] not in ("requests_open", "allocating"):
@@ -117,8 +117,8 @@ async def get_run(run_id: int) -> dict:
     run = await AllocationRun.select().where(AllocationRun.id == run_id).first()
     if run is None:
         raise NotFound("No such allocation run.")
-    run["summary"] = json.loads(run["summary"] or "{}")
-    run["outcomes"] = json.loads(run["outcomes"] or "[]")
+    run["summary"] = json_column(run["summary"])
+    run["outcomes"] = json_column(run["outcomes"], "[]")
     return run
 
 
@@ -158,7 +158,7 @@ class PublishPreview:
 
 async def publish_preview(actor: Actor, run_id: int) -> PublishPreview:
     """Who publishing would email: each school told, with its district's coordinators (staff confirm first)."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     run, _season = await _check_publishable(run_id)
     return PublishPreview(run, await _schools_told(run))
 
@@ -183,7 +183,7 @@ async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None, *,
     `expected_emails`: the number of emails staff confirmed on the preview; if the list changed since
     (a request withdrawn, a coordinator added), nothing is published and staff look again.
     """
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     now = now or utc_now()
     async with write_transaction():
         run, season = await _check_publishable(run_id)

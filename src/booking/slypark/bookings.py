@@ -15,7 +15,7 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import School
 from booking.clock import LOCAL_TZ, utc_now
 from booking.db import lock_rows_for_update, write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark.beds import bed_use, lock_week
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, BookingEvent, Week
@@ -157,8 +157,7 @@ async def change_headcount(actor: Actor, booking_id: int, counts: Headcount, rea
     now = now or utc_now()
     async with write_transaction():
         booking = await get_booking(actor, booking_id)
-        if not (actor.is_staff or actor.is_coordinator):
-            raise Forbidden("The district's coordinator or SCOE staff change a booking's numbers.")
+        actor.require(("staff", "coordinator"), "The district's coordinator or SCOE staff change a booking's numbers.")
         await lock_week(booking["week"])
         await lock_rows_for_update(Booking, Booking.id == booking_id)
         booking = await Booking.select(*BOOKING_COLUMNS).where(Booking.id == booking_id).first()

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, fields
 
 from booking.clock import LOCAL_TZ, utc_now
-from booking.db import lock_rows_for_update, write_transaction
+from booking.db import json_column, lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput
 from booking.fields import text_problem
 from booking.i18n import N_
@@ -135,7 +135,7 @@ async def versions_of(booking_id: int, key: str) -> list[dict]:
     rows = await FamilyForm.select().where((FamilyForm.booking == booking_id) & (FamilyForm.student_key == key)).order_by(
         FamilyForm.version)
     for row in rows:
-        row["contacts"] = json.loads(row["contacts"] or "[]")
+        row["contacts"] = json_column(row["contacts"], "[]")
     return rows
 
 
@@ -207,7 +207,7 @@ async def latest_forms(booking_ids: list[int]) -> dict[tuple[int, str], dict]:
     rows = await FamilyForm.select().where(FamilyForm.booking.is_in(booking_ids)).order_by(FamilyForm.version)
     latest = {}
     for row in rows:
-        row["contacts"] = json.loads(row["contacts"] or "[]")
+        row["contacts"] = json_column(row["contacts"], "[]")
         latest[(row["booking"], row["student_key"])] = row
     return latest
 

@@ -17,7 +17,7 @@ from booking.accounts.actor import Actor
 from booking.audit.trail import record_by
 from booking.db import write_transaction
 from booking.i18n import long_date, translation_context
-from booking.scheduling.certificates import FONT_DIR, html_to_pdf
+from booking.pdf import FONT_DIR, html_to_pdf
 from booking.slypark.family_links import links_of
 from booking.templating import render
 

@@ -20,6 +20,7 @@ from booking.accounts.actor import Actor
 from booking.clock import LOCAL_TZ, utc_now
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.i18n import LANGUAGE_COOKIE, available_languages, language_name, pick_language, translation_context
+from booking.pdf import pdf_response
 from booking.slypark import family_forms, family_letters, family_links
 from booking.slypark.bookings import freeze_date
 from booking.slypark.forms import FamilyForm, FamilyLinkForm
@@ -93,8 +94,7 @@ class FamilyLinksController(Controller):
     @get("/{booking_id:int}/families/letters.pdf", name="slypark.family_letters")
     async def letters(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
         filename, pdf = await family_letters.letters_pdf(actor, booking_id)
-        return Response(content=pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})
+        return pdf_response(filename, pdf, disposition="attachment", cache_control="no-store")
 
     @get("/{booking_id:int}/families/form", name="slypark.family_versions")
     async def versions(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.audit.trail import record_by
+from booking.csv_files import CsvFile, csv_text, defuse
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput
 from booking.slypark.bookings import get_booking
@@ -259,7 +260,7 @@ async def student_count(booking_id: int) -> int:
     return await Student.count().where(Student.booking == booking_id)
 
 
-async def medical_csv(actor: Actor, booking_id: int) -> tuple[str, str]:
+async def medical_csv(actor: Actor, booking_id: int) -> CsvFile:
     """For the center's nurse: students with dietary needs or medical notes only. (filename, text)."""
     intake = await intake_of(actor, booking_id)
     async with write_transaction():
@@ -269,30 +270,24 @@ async def medical_csv(actor: Actor, booking_id: int) -> tuple[str, str]:
     from booking.slypark.family_links import student_key
 
     forms = await latest_forms([booking_id])
-    out = io.StringIO()
-    writer = csv.writer(out)
+    rows: list[list[str]] = []
     # The first five columns are the grid's, as before; the family's form, where it is in, adds the rest
     # (and its allergies and dietary needs replace the grid's dietary column).
-    writer.writerow(["last_name", "first_name", "gender", "dietary_needs", "medical_notes", "allergies", "medications",
-                     "conditions", "date_of_birth", "emergency_contacts", "permission_to_treat", "permission_photos",
-                     "family_form"])
+    header = ["last_name", "first_name", "gender", "dietary_needs", "medical_notes", "allergies", "medications",
+              "conditions", "date_of_birth", "emergency_contacts", "permission_to_treat", "permission_photos",
+              "family_form"]
     for s in intake.students:
         form = forms.get((booking_id, student_key(s["first_name"], s["last_name"])))
         if form is None:
             if s["dietary_needs"].strip() or s["medical_notes"].strip():
-                writer.writerow([_safe(s["last_name"]), _safe(s["first_name"]), s["gender"], _safe(s["dietary_needs"]),
-                                 _safe(s["medical_notes"]), "", "", "", "", "", "", "", "not in"])
+                rows.append([defuse(s["last_name"]), defuse(s["first_name"]), s["gender"], defuse(s["dietary_needs"]),
+                             defuse(s["medical_notes"]), "", "", "", "", "", "", "", "not in"])
             continue
         contacts = "; ".join(f"{c['name']} ({c['relationship']}) {c['phone']}" if c["relationship"]
                              else f"{c['name']} {c['phone']}" for c in form["contacts"])
-        writer.writerow([_safe(s["last_name"]), _safe(s["first_name"]), form["gender"], _safe(form["dietary_needs"]),
-                         _safe(s["medical_notes"]), _safe(form["allergies"]), _safe(form["medications"]),
-                         _safe(form["conditions"]), form["date_of_birth"].isoformat(), _safe(contacts),
-                         "yes" if form["permission_to_treat"] else "no", "yes" if form["permission_photos"] else "no",
-                         f"version {form['version']} of {form['submitted_at'].date().isoformat()}"])
-    return f"slypark-booking-{booking_id}-medical.csv", out.getvalue()
-
-
-def _safe(value: str) -> str:
-    """No spreadsheet formulas from typed text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+        rows.append([defuse(s["last_name"]), defuse(s["first_name"]), form["gender"], defuse(form["dietary_needs"]),
+                     defuse(s["medical_notes"]), defuse(form["allergies"]), defuse(form["medications"]),
+                     defuse(form["conditions"]), form["date_of_birth"].isoformat(), defuse(contacts),
+                     "yes" if form["permission_to_treat"] else "no", "yes" if form["permission_photos"] else "no",
+                     f"version {form['version']} of {form['submitted_at'].date().isoformat()}"])
+    return CsvFile(f"slypark-booking-{booking_id}-medical.csv", csv_text(header, rows))

@@ -13,6 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from booking.accounts.actor import Actor
+from booking.csv_files import csv_response
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark import cabin_leaders, intake
 from booking.slypark.forms import CabinLeaderForm, StudentGridForm, StudentImportForm
@@ -114,9 +115,7 @@ class IntakeController(Controller):
 
     @get("/{booking_id:int}/students/medical.csv", name="slypark.students_medical_csv")
     async def medical(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
-        filename, text = await intake.medical_csv(actor, booking_id)
-        return Response(content=text.encode("utf-8"), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE})
+        return csv_response(*await intake.medical_csv(actor, booking_id))
 
     @get("/{booking_id:int}/cabin-leaders", name="slypark.cabin_leaders")
     async def leaders(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:

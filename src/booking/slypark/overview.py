@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from booking.clock import utc_now
+from booking.db import json_column
 from booking.errors import NotFound
 from booking.slypark import seasons
 from booking.slypark.beds import bed_use, holds_beds
@@ -38,7 +37,7 @@ async def run_rows(season_id: int) -> list[dict]:
                                       AllocationRun.summary, AllocationRun.published_at).where(
         AllocationRun.season == season_id).order_by(AllocationRun.id, ascending=False)
     for row in rows:
-        row["summary"] = json.loads(row["summary"] or "{}")
+        row["summary"] = json_column(row["summary"])
     return rows
 
 

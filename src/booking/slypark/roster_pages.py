@@ -8,8 +8,8 @@ from litestar.params import FromPath
 from litestar.response import Response
 
 from booking.accounts.actor import Actor
+from booking.csv_files import csv_response
 from booking.errors import Conflict, InvalidInput
-from booking.scheduling.staff_pages import csv_response
 from booking.slypark import rosters
 from booking.slypark.charges import bill_balances
 from booking.slypark.week_closure import close_week
@@ -42,7 +42,7 @@ class SlyParkRosterController(Controller):
 
     @get("/weeks/{week_id:int}/roster.csv", name="slypark.roster_csv")
     async def roster_csv(self, week_id: FromPath[int], actor: SignedInActor) -> Response:
-        return csv_response(await rosters.roster_csv(actor, week_id))
+        return csv_response(*await rosters.roster_csv(actor, week_id))
 
     @post("/weeks/{week_id:int}/assign", name="slypark.roster_assign")
     async def assign(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:

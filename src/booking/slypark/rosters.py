@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 
 from booking.accounts.actor import Actor
 from booking.audit.trail import record_by
+from booking.csv_files import CsvFile, to_csv
 from booking.db import write_transaction
 from booking.errors import NotFound
 from booking.fields import is_ascii_digits
-from booking.scheduling.exports import CsvFile, to_csv
 from booking.slypark.beds import lock_week
 from booking.slypark.bookings import BOOKING_COLUMNS
 from booking.slypark.family_forms import dietary_line, latest_forms
 from booking.slypark.family_links import student_key
-from booking.slypark.seasons import get_season, require_staff
+from booking.slypark.seasons import STAFF_ONLY, get_season
 from booking.slypark.tables import Booking, CabinLeader, Student, Week
 
 HIKING_GROUP_SIZE = 12
@@ -152,7 +152,7 @@ async def _students(booking_ids: list[int]) -> list[dict]:
 
 
 async def week_roster(actor: Actor, week_id: int) -> WeekRoster:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     week = await _week(week_id)
     season = await get_season(week["season"])
     bookings = await _confirmed(week_id)
@@ -185,7 +185,7 @@ async def week_roster(actor: Actor, week_id: int) -> WeekRoster:
 
 async def assign_cabins(actor: Actor, week_id: int) -> int:
     """Store every entered student's cabin and hiking group by the rule, in one transaction. Returns students placed."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     async with write_transaction():
         week = await lock_week(week_id)
         bookings = await _confirmed(week_id)

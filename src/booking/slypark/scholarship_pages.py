@@ -11,8 +11,9 @@ from litestar.params import FromPath
 
 from booking.accounts.actor import Actor
 from booking.clock import utc_now
+from booking.csv_files import csv_response
 from booking.errors import Conflict, InvalidInput
-from booking.payments.exports import dollars
+from booking.money import plain_amount
 from booking.slypark import scholarship_report, scholarships
 from booking.slypark.bookings import get_booking
 from booking.slypark.forms import ScholarshipAskForm, ScholarshipBudgetForm, ScholarshipDecisionForm
@@ -96,9 +97,7 @@ class StaffScholarshipsController(Controller):
     @get("/{season_id:int}/fund.csv", name="slypark.scholarship_fund_csv")
     async def export(self, season_id: FromPath[int], actor: SignedInActor) -> Response:
         report = await scholarship_report.fund_report(actor, season_id)
-        filename, text = scholarship_report.report_csv(report)
-        return Response(content=("\ufeff" + text).encode("utf-8"), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+        return csv_response(*scholarship_report.report_csv(report))
 
     @post("/{season_id:int}/budget", name="slypark.scholarship_budget_set")
     async def budget(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
@@ -153,7 +152,7 @@ async def fund_context(actor: Actor, season_id: int, *, budget_value: str | None
         "waiting": waiting,
         "decided": [r for r in requests if r["status"] != "asked"],
         "may_decide": actor.is_staff,
-        "budget_value": budget_value if budget_value is not None else dollars(report.budget_cents),
+        "budget_value": budget_value if budget_value is not None else plain_amount(report.budget_cents),
         "budget_errors": budget_errors or {},
         "now": utc_now(),
     }

@@ -8,12 +8,11 @@ balance is billed, then what the fund pays on actual numbers). Used is what is o
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from booking.accounts.actor import Actor
-from booking.payments.exports import defuse, dollars
+from booking.csv_files import CsvFile, csv_text, defuse
+from booking.money import plain_amount
 from booking.slypark.scholarship_lifecycle import ScholarshipStatus
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipRequest
 from booking.slypark.scholarships import USED_CHARGE_STATUSES, committed_per_request, fund_of_season, require_staff_or_finance
@@ -91,19 +90,17 @@ async def fund_report(actor: Actor, season_id: int) -> FundReport:
     return report
 
 
-def report_csv(report: FundReport) -> tuple[str, str]:
-    """(file name, text): a total row, then one row per district and per school. Typed names are defused."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+def report_csv(report: FundReport) -> CsvFile:
+    """(file name, text with a BOM): a total row, then one row per district and per school. Typed names are defused."""
     season = defuse(report.season["name"])
     # The fund's row first (the only one with a budget and what remains), then each district, then each school.
-    writer.writerow([season, "fund", "", "", sum(row.requests for row in report.by_district),
-                     sum(row.students_awarded for row in report.by_district), dollars(report.budget_cents),
-                     dollars(report.awarded_cents), dollars(report.used_cents), dollars(report.remaining_cents)])
+    lines: list[list] = [[season, "fund", "", "", sum(row.requests for row in report.by_district),
+                          sum(row.students_awarded for row in report.by_district), plain_amount(report.budget_cents),
+                          plain_amount(report.awarded_cents), plain_amount(report.used_cents),
+                          plain_amount(report.remaining_cents)]]
     for level, rows in (("district", report.by_district), ("school", report.by_school)):
         for row in rows:
-            writer.writerow([season, level, defuse(row.district), defuse(row.school), row.requests, row.students_awarded,
-                             "", dollars(row.awarded_cents), dollars(row.used_cents), ""])
+            lines.append([season, level, defuse(row.district), defuse(row.school), row.requests, row.students_awarded,
+                          "", plain_amount(row.awarded_cents), plain_amount(row.used_cents), ""])
     slug = "".join(ch if ch.isalnum() else "-" for ch in report.season["name"]).strip("-").lower()[:60] or "season"
-    return f"scholarship-fund-{slug}.csv", out.getvalue()
+    return CsvFile(f"scholarship-fund-{slug}.csv", csv_text(CSV_COLUMNS, lines, bom=True))

@@ -24,9 +24,9 @@ from booking.accounts.actor import Actor
 from booking.audit.trail import record_by
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
-from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.errors import Conflict, InvalidInput, NotFound
 from booking.fields import parse_int, text_problem
-from booking.payments.money import MAX_AMOUNT_CENTS, parse_amount
+from booking.money import MAX_AMOUNT_CENTS, format_cents, parse_amount
 from booking.slypark.bookings import get_booking
 from booking.slypark.scholarship_lifecycle import ScholarshipStatus, decide_request
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipFund, ScholarshipRequest
@@ -48,8 +48,7 @@ REQUEST_COLUMNS = (
 
 
 def require_staff_or_finance(actor: Actor, doing: str) -> None:
-    if not (actor.is_staff or actor.is_finance):
-        raise Forbidden(f"Only SCOE staff and finance {doing}.")
+    actor.require(("staff", "finance"), f"Only SCOE staff and finance {doing}.")
 
 
 # --- Reading what is committed -------------------------------------------------------------------
@@ -105,9 +104,8 @@ async def set_budget(actor: Actor, season_id: int, budget: str, now: dt.datetime
         fund = await _locked_fund(fund["id"])
         committed = sum((await committed_per_request(fund["id"])).values())
         if budget_cents < committed:
-            from booking.templating import money
 
-            raise Conflict(f"The fund has already awarded {money(committed)}: the budget cannot be less than that.",
+            raise Conflict(f"The fund has already awarded {format_cents(committed)}: the budget cannot be less than that.",
                            code="budget_below_awarded")
         await ScholarshipFund.update({ScholarshipFund.budget_cents: budget_cents, ScholarshipFund.updated_by: actor.id,
                                       ScholarshipFund.updated_at: now}).where(ScholarshipFund.id == fund["id"])
@@ -151,8 +149,7 @@ async def ask_for_scholarship(actor: Actor, booking_id: int, ask: ScholarshipAsk
     now = now or utc_now()
     async with write_transaction():
         booking = await get_booking(actor, booking_id)  # another district's booking: 404
-        if not actor.is_coordinator:
-            raise Forbidden("The district's coordinator asks for scholarships; SCOE staff decide them.")
+        actor.require("coordinator", "The district's coordinator asks for scholarships; SCOE staff decide them.")
         await lock_rows_for_update(Booking, Booking.id == booking_id)
         booking = await get_booking(actor, booking_id)
         season = await get_season(booking["season"])
@@ -172,9 +169,8 @@ async def ask_for_scholarship(actor: Actor, booking_id: int, ask: ScholarshipAsk
             try:
                 each_cents = parse_amount(ask.amount_each, "amount_each")
                 if each_cents > season["price_per_student_cents"]:
-                    from booking.templating import money
 
-                    errors["amount_each"] = (f"A scholarship pays at most the fee, {money(season['price_per_student_cents'])} "
+                    errors["amount_each"] = (f"A scholarship pays at most the fee, {format_cents(season['price_per_student_cents'])} "
                                              "per student: choose the full fee instead.")
             except InvalidInput as error:
                 errors.update(error.field_errors)
@@ -236,11 +232,9 @@ def asked_each_cents(request: dict) -> int:
 
 async def decide_scholarship(actor: Actor, request_id: int, decision: AwardDecision, now: dt.datetime | None = None) -> dict:
     """Staff award all, part or none of a request; the award never passes what is left in the fund."""
-    from booking.templating import money
 
     now = now or utc_now()
-    if not actor.is_staff:
-        raise Forbidden("Only SCOE's program staff award scholarships.")
+    actor.require("staff", "Only SCOE's program staff award scholarships.")
     async with write_transaction():
         request = await get_request(actor, request_id)
         # The fund's row first: every award of the season queues here, so what is left is read by one at a time.
@@ -259,7 +253,7 @@ async def decide_scholarship(actor: Actor, request_id: int, decision: AwardDecis
             try:
                 each = parse_amount(decision.amount_each, "amount_each")
                 if each > asked_each:
-                    errors["amount_each"] = f"Award at most what was asked: {money(asked_each)} per student."
+                    errors["amount_each"] = f"Award at most what was asked: {format_cents(asked_each)} per student."
             except InvalidInput as error:
                 errors.update(error.field_errors)
         # Less than asked needs a reason; while the numbers themselves are wrong, they are what to fix first.
@@ -282,7 +276,7 @@ async def decide_scholarship(actor: Actor, request_id: int, decision: AwardDecis
             committed = sum((await committed_per_request(fund["id"])).values())
             left = fund["budget_cents"] - committed
             if award > left:
-                raise Conflict(f"Only {money(max(0, left))} is left in the fund: this award is {money(award)}. "
+                raise Conflict(f"Only {format_cents(max(0, left))} is left in the fund: this award is {format_cents(award)}. "
                                "Award fewer students or less each.", code="fund_exhausted")
         status = await decide_request(request, students=students, each_cents=each, note=note, decided_by=actor.id, now=now)
         await record_by(actor, "scholarship.decided", subject=f"scholarship request {request_id}",

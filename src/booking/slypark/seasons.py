@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from booking.accounts.actor import Actor
 from booking.clock import format_local, utc_now
 from booking.db import is_postgres, write_transaction
-from booking.errors import Forbidden, InvalidInput, NotFound
+from booking.errors import InvalidInput, NotFound
 from booking.slypark.tables import Season, Week
 
 MAX_WEEKS = 45
@@ -16,9 +16,7 @@ MAX_WEEKS = 45
 CALENDAR_LOCK_KEY = 7_000_001
 
 
-def require_staff(actor: Actor | None) -> None:
-    if actor is None or not actor.is_staff:
-        raise Forbidden("Only SCOE staff manage Sly Park seasons.")
+STAFF_ONLY = "Only SCOE staff manage Sly Park seasons."
 
 
 @dataclass
@@ -93,7 +91,7 @@ async def check_calendar_free(first_day: dt.date, last_day: dt.date, *, except_s
 
 
 async def create_season(actor: Actor, data: SeasonInput) -> int:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     check_season(data)
     async with write_transaction():
         await lock_calendar()
@@ -146,7 +144,7 @@ SEASON_FLOW = {"draft": ("requests_open",), "requests_open": ("allocating",), "a
 
 async def set_status(actor: Actor, season_id: int, status: str) -> None:
     """Open requests, close them for allocation, open first-come booking, close the season."""
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     async with write_transaction():
         season = await get_season(season_id)
         if status not in SEASON_FLOW.get(season["status"], ()):
@@ -159,7 +157,7 @@ async def set_beds(actor: Actor, week_id: int, boys_beds: int, girls_beds: int, 
     """Change a week's beds; never below what bookings and live offers already hold."""
     from booking.slypark.beds import bed_use, lock_week
 
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     now = now or utc_now()
     errors = {}
     for field, value in (("boys_beds", boys_beds), ("girls_beds", girls_beds)):

@@ -23,7 +23,7 @@ from booking.slypark.beds import bed_use, holds_beds, lock_week
 from booking.slypark.booking_lifecycle import BookingStatus, move_booking
 from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.bookings import BOOKING_COLUMNS
-from booking.slypark.seasons import get_season, require_staff
+from booking.slypark.seasons import STAFF_ONLY, get_season
 from booking.slypark.tables import Booking, Week, WeekRequest
 from booking.slypark.week_requests import choice_ids, coordinator_emails
 
@@ -66,7 +66,7 @@ def _candidates(booking: dict, closed_week: dict, open_weeks: list[dict]) -> lis
 
 
 async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime | None = None) -> list[ClosureOutcome]:
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     now = now or utc_now()
     reason = " ".join((reason or "").split())
     if not reason:

@@ -181,9 +181,9 @@ async def withdraw_request(actor: Actor, request_id: int, now: dt.datetime | Non
 async def set_priority(actor: Actor, request_id: int, *, tier: int | None = None, returning_school: bool | None = None,
                        pinned_week: int | None = None, unpin: bool = False, excluded: bool | None = None) -> None:
     """Staff: priority tier, returning school, pin to a week, or exclude from the next allocation run."""
-    from booking.slypark.seasons import require_staff
+    from booking.slypark.seasons import STAFF_ONLY
 
-    require_staff(actor)
+    actor.require("staff", STAFF_ONLY)
     async with write_transaction():
         request = await get_request(actor, request_id)
         values = {}

@@ -15,6 +15,7 @@ from booking.accounts.actor import Actor
 from booking.catalog.offerings import sessions_of
 from booking.catalog.overview import staff_offerings
 from booking.clock import LOCAL_TZ, utc_now
+from booking.money import format_cents
 from booking.payments.cancelled_seats import invoices_to_credit
 from booking.payments.district_invoices import list_district_invoices
 from booking.payments.reports import aging, district_credits, refunds_in_progress, waiting_to_invoice
@@ -86,10 +87,6 @@ def when_text(moment: dt.datetime) -> str:
 
 def day_text(day: dt.date) -> str:
     return f"{day:%a %b %-d, %Y}"
-
-
-def money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 def school_year_start(today: dt.date) -> dt.date:
@@ -182,7 +179,7 @@ async def coordinator_sections(actor: Actor, now: dt.datetime) -> list[Section]:
     for row in (await list_district_invoices(actor, now)).to_pay:
         overdue = f" · {row.days_overdue} days overdue" if row.days_overdue else ""
         invoices.items.append(Item(f"Invoice {row.invoice['number']}", f"/district/invoices/{row.invoice['id']}",
-                                   f"{money(row.balance.open_cents)} due {day_text(row.invoice['due_on'])}{overdue}"))
+                                   f"{format_cents(row.balance.open_cents)} due {day_text(row.invoice['due_on'])}{overdue}"))
     return [approvals, offers, freezes, intake, families, invoices]
 
 
@@ -244,27 +241,27 @@ async def finance_sections(actor: Actor, now: dt.datetime) -> list[Section]:
                        more_href="/finance/invoices/new", more_text="Issue invoices")
     for row in await waiting_to_invoice():
         to_issue.items.append(Item(row["name"], f"/finance/invoices/new?district={row['district_id']}",
-                                   f"{row['count']} charges · {money(row['total_cents'])}"))
+                                   f"{row['count']} charges · {format_cents(row['total_cents'])}"))
     overdue = Section("overdue", "Overdue", "Nothing is overdue.", more_href="/finance/reports/aging",
                       more_text="Aging report")
     for row in (await aging(actor, today)).rows:
         if row.overdue_cents:
             overdue.items.append(Item(row.name, f"/finance/invoices?district={row.district_id}",
-                                      f"{money(row.overdue_cents)} overdue"))
+                                      f"{format_cents(row.overdue_cents)} overdue"))
     unapplied = Section("unapplied", "Payments not applied", "Every payment is applied to an invoice.",
                         more_href="/finance/payments", more_text="Payments received")
     for row in await district_credits():
-        unapplied.items.append(Item(row["name"], "/finance/payments", f"{money(row['credit_cents'])} not applied"))
+        unapplied.items.append(Item(row["name"], "/finance/payments", f"{format_cents(row['credit_cents'])} not applied"))
     refunds = Section("refunds", "Refunds to settle", "No refunds in progress.", more_href="/finance/card-payments",
                       more_text="Card payments")
     for row in await refunds_in_progress():
         refunds.items.append(Item(row["description"] or f"Refund {row['id']}", f"/finance/card-payments/{row['card_payment']}",
-                                  f"{money(row['amount_cents'])} · {row['status']}"))
+                                  f"{format_cents(row['amount_cents'])} · {row['status']}"))
     cancelled = Section("cancelled", "Cancelled seats to credit", "No cancelled seats wait for a credit note.",
                         more_href="/finance/cancelled-seats", more_text="Cancelled seats")
     for entry in await invoices_to_credit(actor):
         cancelled.items.append(Item(f"Invoice {entry.invoice['number']} · {entry.district_name}", "/finance/cancelled-seats",
-                                    f"{len(entry.lines)} seats · {money(entry.total_cents)}"))
+                                    f"{len(entry.lines)} seats · {format_cents(entry.total_cents)}"))
     return [to_issue, overdue, unapplied, refunds, cancelled]
 
 
