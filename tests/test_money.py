@@ -68,3 +68,18 @@ def test_the_money_filter_of_the_templates_is_format_cents():
 
     template = environment().from_string("{{ a|money }} {{ b|money }} [{{ c|money }}]")
     assert template.render(a=120_050, b=-99, c=None) == "$1,200.50 -$0.99 []"
+
+
+def test_a_price_is_read_with_the_catalogs_words():
+    from booking.money import MAX_PRICE_CENTS, parse_price
+
+    assert parse_price("45.5", "price") == 4_550 and parse_price("$1,200.00", "price") == 120_000
+    assert parse_price("0", "price") == 0 and parse_price("", "price") is None and parse_price(" ", "price", blank=0) == 0
+    assert parse_price("100,000", "price") == MAX_PRICE_CENTS and parse_price("0.29", "price") == 29
+    for typed, message in (("-1", "A price cannot be negative. Enter 0 for a free workshop."),
+                           ("4.999", "Use at most two decimal places (dollars and cents, like 45.50)."),
+                           ("4,5", "Enter an amount in dollars, like 45 or 45.50."),
+                           ("100,000.01", "Enter a price from $0 to $100,000.")):
+        with pytest.raises(InvalidInput) as refused:
+            parse_price(typed, "price")
+        assert refused.value.field_errors == {"price": message}

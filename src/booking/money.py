@@ -14,10 +14,11 @@ from decimal import Decimal
 from booking.errors import InvalidInput
 
 MAX_AMOUNT_CENTS = 100_000_000  # $1,000,000: larger is a typing mistake, not a payment
+MAX_PRICE_CENTS = 10_000_000  # $100,000: a price above is a typo
 DOLLARS = re.compile(r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$")  # 1200, 1,200, 1200.5, 1,200.50
 
 
-def dollars_to_cents(text: str) -> int:
+def cents_of_dollars(text: str) -> int:
     """Text that matches `DOLLARS` -> exact integer cents (through Decimal, never a float)."""
     return int(Decimal(text.replace(",", "")) * 100)
 
@@ -31,11 +32,30 @@ def parse_amount(value: str | None, field_name: str, *, allow_zero: bool = False
         raise InvalidInput({field_name: "Enter a positive amount."})
     if not DOLLARS.fullmatch(text):
         raise InvalidInput({field_name: "Enter an amount in dollars and cents, like 1200 or 1,200.50."})
-    cents = dollars_to_cents(text)
+    cents = cents_of_dollars(text)
     if cents == 0 and not allow_zero:
         raise InvalidInput({field_name: "Enter an amount above $0."})
     if cents > MAX_AMOUNT_CENTS:
         raise InvalidInput({field_name: "That is more than $1,000,000. Check the amount."})
+    return cents
+
+
+def parse_price(value: str | None, field_name: str, *, blank: int | None = None) -> int | None:
+    """"45", "45.5", "$1,200.00" -> exact integer cents; "" -> `blank`. Never a float."""
+    text = (value or "").strip()
+    if text.startswith("$"):
+        text = text[1:].strip()
+    if text == "":
+        return blank
+    if text.startswith("-"):
+        raise InvalidInput({field_name: "A price cannot be negative. Enter 0 for a free workshop."})
+    if re.fullmatch(r"[0-9,]*\.[0-9]{3,}", text):
+        raise InvalidInput({field_name: "Use at most two decimal places (dollars and cents, like 45.50)."})
+    if not DOLLARS.fullmatch(text):
+        raise InvalidInput({field_name: "Enter an amount in dollars, like 45 or 45.50."})
+    cents = cents_of_dollars(text)
+    if cents > MAX_PRICE_CENTS:
+        raise InvalidInput({field_name: "Enter a price from $0 to $100,000."})
     return cents
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from booking.catalog.validation import dollars_to_cents, local_to_utc, parse_local_datetime, shift_local_days
+from booking.catalog.validation import local_to_utc, parse_local_datetime, shift_local_days
 from booking.errors import InvalidInput
+from booking.money import parse_price
 
 UTC = dt.timezone.utc
 
@@ -17,7 +18,7 @@ UTC = dt.timezone.utc
     ("$ 12,345.67", 1234567), ("19.99", 1999), ("100000", 10_000_000), ("  7 ", 700),
 ])
 def test_dollars_become_exact_cents(typed, cents):
-    assert dollars_to_cents(typed, "price") == cents
+    assert parse_price(typed, "price") == cents
 
 
 @pytest.mark.parametrize(("typed", "message"), [
@@ -27,13 +28,13 @@ def test_dollars_become_exact_cents(typed, cents):
 ])
 def test_bad_prices_are_refused_with_a_reason(typed, message):
     with pytest.raises(InvalidInput) as raised:
-        dollars_to_cents(typed, "price")
+        parse_price(typed, "price")
     assert message in raised.value.field_errors["price"]
 
 
 def test_blank_price_is_the_given_default():
-    assert dollars_to_cents("", "nonmember_price") is None
-    assert dollars_to_cents("  ", "price", blank=0) == 0
+    assert parse_price("", "nonmember_price") is None
+    assert parse_price("  ", "price", blank=0) == 0
 
 
 def test_local_times_become_utc_and_the_skipped_hour_is_refused():

@@ -21,12 +21,12 @@ from booking.catalog.offerings import create_offering
 from booking.catalog.overview import MAX_SEARCH, WHEN_CHOICES, offering_for_staff, staff_offerings, staff_people
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_STATUSES
 from booking.catalog.validation import (
-    OfferingInput, SessionInput, check_offering, dollars_to_cents, local_to_utc, parse_local_date, parse_local_datetime,
+    OfferingInput, SessionInput, check_offering, local_to_utc, parse_local_date, parse_local_datetime,
     parse_local_time,
 )
 from booking.clock import to_local
 from booking.errors import InvalidInput, collect_field_errors
-from booking.money import plain_amount
+from booking.money import parse_price, plain_amount
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
@@ -142,10 +142,10 @@ def offering_input(values: dict, sessions: list[SessionInput] | None = None, *, 
     errors: dict[str, str] = {}
     capacity = collect_field_errors(errors, _whole_number, values["capacity"], "capacity",
                         "Capacity must be a whole number of seats, like 30.")
-    price = collect_field_errors(errors, dollars_to_cents, values["price"], "price")
+    price = collect_field_errors(errors, parse_price, values["price"], "price")
     if price is None and "price" not in errors:
         errors["price"] = "Enter the member-district price; 0 for a free workshop."
-    nonmember = collect_field_errors(errors, dollars_to_cents, values["nonmember_price"], "nonmember_price")
+    nonmember = collect_field_errors(errors, parse_price, values["nonmember_price"], "nonmember_price")
     moments = {name: collect_field_errors(errors, parse_local_datetime, values[name], name)
                for name in ("registration_opens_at", "registration_closes_at", "cancellation_deadline")}
     facilitator_ids = collect_field_errors(errors, _ids, values["facilitator_ids"], "facilitator_ids") or []

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from decimal import Decimal
 
 from booking.catalog.schemas import OfferingCreate, SessionIn
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_KINDS, OFFERING_STATUSES
 from booking import fields
 from booking.clock import LOCAL_TZ
 from booking.errors import InvalidInput, collect_field_errors
+from booking.money import MAX_PRICE_CENTS
 
 MAX_CAPACITY = 10_000
-MAX_PRICE_CENTS = 10_000_000  # $100,000: anything above is a typo
 MAX_SESSION_LENGTH = dt.timedelta(hours=14)
 # A year-long cohort meets a few dozen times; a list of thousands of sessions is a mistake (and
 # would be one huge insert).
@@ -162,29 +160,7 @@ def decode_audiences(stored: str) -> list[str]:
     return [a for a in (stored or "").split(",") if a]
 
 
-# --- Input as people type it (staff forms): dollars and local date/times -------------------
-
-_DOLLARS = re.compile(r"^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$")
-
-
-def dollars_to_cents(value: str | None, field_name: str, *, blank: int | None = None) -> int | None:
-    """"45", "45.5", "$1,200.00" -> exact integer cents; "" -> `blank`. Never a float."""
-    text = (value or "").strip()
-    if text.startswith("$"):
-        text = text[1:].strip()
-    if text == "":
-        return blank
-    if text.startswith("-"):
-        raise InvalidInput({field_name: "A price cannot be negative. Enter 0 for a free workshop."})
-    if re.fullmatch(r"[0-9,]*\.[0-9]{3,}", text):
-        raise InvalidInput({field_name: "Use at most two decimal places (dollars and cents, like 45.50)."})
-    if not _DOLLARS.fullmatch(text):
-        raise InvalidInput({field_name: "Enter an amount in dollars, like 45 or 45.50."})
-    cents = Decimal(text.replace(",", "")) * 100
-    if cents > MAX_PRICE_CENTS:
-        raise InvalidInput({field_name: "Enter a price from $0 to $100,000."})
-    return int(cents)
-
+# --- Input as people type it (staff forms): local date/times (dollars: booking.money.parse_price) ---
 
 # The typed parsers live in booking.fields (the one place text becomes dates and times); these
 # names are kept for the staff forms that call them.

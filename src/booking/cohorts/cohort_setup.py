@@ -16,7 +16,7 @@ from booking.accounts.tables import User
 from booking.catalog.offerings import create_offering, sessions_of
 from booking.catalog.tables import Offering, Program
 from booking.catalog.validation import (
-    MAX_CAPACITY, OfferingInput, dollars_to_cents, parse_local_date, parse_local_datetime,
+    MAX_CAPACITY, OfferingInput, parse_local_date, parse_local_datetime,
 )
 from booking.clock import utc_now
 from booking.cohorts import review
@@ -28,6 +28,7 @@ from booking.cohorts.tables import OPEN_FOR_REVIEW, CohortApplication, CohortSet
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import InvalidInput, NotFound, collect_field_errors
 from booking.fields import is_plain_number, parse_decimal
+from booking.money import parse_price
 from booking.scheduling.capacity import seat_counts
 
 PAYMENT_CHOICES = (1, 2, 4, 10)  # numbers of payments staff may allow
@@ -102,7 +103,7 @@ def check_settings(data: SettingsInput) -> dict:
 def _tuition(value: str) -> int:
     """Dollars as typed -> cents, with the catalog's parser; its messages said for tuition."""
     try:
-        cents = dollars_to_cents(value, "tuition")
+        cents = parse_price(value, "tuition")
     except InvalidInput as error:
         message = error.field_errors["tuition"]
         if "negative" in message:

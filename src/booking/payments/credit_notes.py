@@ -96,8 +96,8 @@ async def issue_credit_note_for(invoice_id: int, *, reason: str, void: bool = Fa
         creditable = sum(left.values())  # below the lines' sum when a scholarship line (negative) reduces the invoice
         if total > creditable:
 
-            raise InvalidInput({"amounts": f"Credit at most {format_cents(creditable)} on this invoice: that is all it still owes "
-                                           "after its scholarship. To cancel it, void the whole invoice."})
+            raise InvalidInput({"amounts": f"Credit at most {format_cents(creditable)} on this invoice: that is all it "
+                                           "still owes after its scholarship. To cancel it, void the whole invoice."})
         fiscal_year, sequence, number = await next_document_number("credit_note", issue_day)
         note = (await CreditNote.insert(CreditNote(
             number=number, fiscal_year=fiscal_year, sequence=sequence, invoice=invoice_id, district=invoice["district"],

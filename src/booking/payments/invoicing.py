@@ -140,8 +140,8 @@ def _warnings(draft: InvoiceDraft, used: dict[int, int], issue_day: dt.date) -> 
         if limit is not None:
             after = used.get(po["id"], 0) + draft.total_cents
             if after > limit:
-                warnings.append(f"This invoice takes PO {po['number']} to {format_cents(after)}, over its not-to-exceed amount of "
-                                f"{format_cents(limit)} by {format_cents(after - limit)}.")
+                warnings.append(f"This invoice takes PO {po['number']} to {format_cents(after)}, over its not-to-exceed "
+                                f"amount of {format_cents(limit)} by {format_cents(after - limit)}.")
     if not draft.district["billing_contact_email"]:
         warnings.append(f"{draft.district['name']} has no billing contact email: the invoice will not be emailed.")
     return warnings

@@ -170,7 +170,8 @@ async def ask_for_scholarship(actor: Actor, booking_id: int, ask: ScholarshipAsk
                 each_cents = parse_amount(ask.amount_each, "amount_each")
                 if each_cents > season["price_per_student_cents"]:
 
-                    errors["amount_each"] = (f"A scholarship pays at most the fee, {format_cents(season['price_per_student_cents'])} "
+                    errors["amount_each"] = ("A scholarship pays at most the fee, "
+                                             f"{format_cents(season['price_per_student_cents'])} "
                                              "per student: choose the full fee instead.")
             except InvalidInput as error:
                 errors.update(error.field_errors)

@@ -14,10 +14,11 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.accounts.actor import Actor
-from booking.catalog.validation import dollars_to_cents, parse_local_date, parse_local_datetime
+from booking.catalog.validation import parse_local_date, parse_local_datetime
 from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.fields import parse_date
+from booking.money import parse_price
 from booking.slypark import allocation_runs, other_pages, overview, seasons, week_requests
 from booking.slypark.forms import (
     AllocationForm, PublishForm, RequestPriorityForm, SeasonForm, SeasonStatusForm, WeekBedsForm,
@@ -126,8 +127,8 @@ def season_input(values: dict) -> seasons.SeasonInput:
     first = collect_field_errors(errors, parse_local_date, values["first_week"], "first_week")
     last = collect_field_errors(errors, parse_local_date, values["last_week"], "last_week")
     numbers = {name: collect_field_errors(errors, whole_number, values[name], name) for name in NUMBER_DEFAULTS}
-    price = collect_field_errors(errors, dollars_to_cents, values["price"], "price")
-    deposit = collect_field_errors(errors, dollars_to_cents, values["deposit"], "deposit")
+    price = collect_field_errors(errors, parse_price, values["price"], "price")
+    deposit = collect_field_errors(errors, parse_price, values["deposit"], "deposit")
     for name, cents in (("price", price), ("deposit", deposit)):
         if cents is None and name not in errors:
             errors[name] = "Enter an amount in dollars per student, like 425."
