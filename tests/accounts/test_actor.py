@@ -41,3 +41,10 @@ def test_the_groups_agree_with_the_properties():
         actor = person(role)
         assert actor.has_role("staff") == actor.is_staff and actor.has_role("finance") == actor.is_finance
         assert actor.has_role("admin") == actor.is_admin and actor.has_role("coordinator") == actor.is_coordinator
+
+
+def test_nobody_signed_in_is_refused_with_the_same_words():
+    with pytest.raises(Forbidden) as refused:
+        Actor.require(None, "staff", "Only SCOE program staff manage cohort programs.")
+    assert refused.value.message == "Only SCOE program staff manage cohort programs."
+    Actor.require(person("admin"), "staff", "unused")

@@ -49,11 +49,12 @@ class Actor:
         names = (roles,) if isinstance(roles, str) else tuple(roles)
         return any(self.role in ROLE_GROUPS.get(name, (name,)) for name in names)
 
-    def require(self, roles: str | Iterable[str], message: str) -> None:
+    def require(self: "Actor | None", roles: str | Iterable[str], message: str) -> None:
         """Forbidden(message) unless the actor has one of `roles`:
         `actor.require("staff", "Only SCOE program staff manage the catalog.")`,
-        `actor.require(("staff", "finance"), "...")`. Each use case keeps its own words."""
-        if not self.has_role(roles):
+        `actor.require(("staff", "finance"), "...")`. Each use case keeps its own words.
+        Where nobody may be signed in, call it on the class: `Actor.require(actor, "staff", ...)` (None is refused)."""
+        if self is None or not self.has_role(roles):
             raise Forbidden(message)
 
     @classmethod

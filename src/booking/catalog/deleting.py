@@ -19,7 +19,7 @@ from booking.scheduling.waitlist import lock_offering
 
 async def delete_draft(actor: Actor, offering_id: int) -> str:
     """Delete the draft and its sessions; returns its title for the notice."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(offering_id)
     async with write_transaction():
         offering = await lock_offering(offering_id)

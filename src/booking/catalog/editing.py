@@ -91,7 +91,7 @@ async def _after_capacity_change(offering: dict, new_capacity: int, now: dt.date
 async def change_capacity(actor: Actor, offering_id: int, new_capacity: int, override_reason: str | None = None,
                           now: dt.datetime | None = None) -> CapacityChange:
     """Never below the seats taken (confirmed + live holds); a rise promotes the waiting list at once."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     new_capacity = _check_capacity_value(new_capacity)
     now = now or utc_now()
     async with write_transaction():
@@ -133,7 +133,7 @@ async def update_offering(actor: Actor, offering_id: int, data: OfferingInput, o
     Audiences, subject and grade band belong to the program, so they change for every run of it.
     A capacity change follows change_capacity's rules; newly added facilitators are checked for
     double-booking against this offering's sessions."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     if data.sessions:
         raise InvalidInput({"sessions": "Add and change sessions one at a time."})
@@ -174,7 +174,7 @@ async def update_offering(actor: Actor, offering_id: int, data: OfferingInput, o
 
 async def set_status(actor: Actor, offering_id: int, status: str, now: dt.datetime | None = None) -> None:
     """Publish (draft → published) or unpublish (published → draft, only without registrations)."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     async with write_transaction():
         offering = await lock_offering(offering_id)
@@ -187,7 +187,7 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
                         now: dt.datetime | None = None) -> int:
     """A new draft run of the same program: same fields, sessions moved so the first falls on
     `first_date`, each keeping its Sacramento wall-clock time across daylight-saving changes."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     if not isinstance(first_date, dt.date):
         raise InvalidInput({"first_date": "Enter a date, like 2027-03-15."})
@@ -230,7 +230,7 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
     """Cancel the workshop and every live registration and waiting-list place, telling each person.
 
     Registrations that were paid get a `refund_due` event, and their card payments a full refund."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     reason = " ".join((reason or "").split())
     if not reason:

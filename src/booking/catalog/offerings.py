@@ -50,7 +50,7 @@ async def create_offering(actor: Actor, data: OfferingInput, override_reason: st
     small (catalog.conflicts): refused with ScheduleConflict unless `override_reason` is given."""
     from booking.catalog import conflicts
 
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_offering(data)
     await _check_rooms(data)
     facilitator_ids = await check_facilitator_people(data.facilitator_ids)

@@ -50,7 +50,7 @@ async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcomi
     """Offerings for the staff list: upcoming ones soonest first, past ones latest first.
 
     Offerings without sessions (new drafts) count as upcoming. `search`: words of the title, or the number."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     query = Offering.select(*OFFERING_COLUMNS)
     if status in OFFERING_STATUSES:
@@ -98,7 +98,7 @@ async def offering_for_staff(actor: Actor, offering_id: int, now: dt.datetime | 
     """One offering with everything its staff page shows (NotFound for an unknown id)."""
     from booking.catalog.editing import paid_registrations, refunds_due
 
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     row = cast(StaffOfferingRow, await get_offering(actor, offering_id))  # its staff page's keys added below
     row["audience_list"] = decode_audiences(row["audiences"])

@@ -99,7 +99,7 @@ def _refuse_closed(offering: dict) -> None:
 
 async def add_session(actor: Actor, offering_id: int, data: SessionInput, override_reason: str | None = None,
                       now: dt.datetime | None = None) -> int:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     data = checked_session(data)
     async with write_transaction():
         offering = await lock_offering(offering_id)
@@ -135,7 +135,7 @@ async def reschedule_session(actor: Actor, offering_id: int, session_id: int, da
 
     A session moved to a time already past is refused unless staff confirm (`record_past`) that they record
     history (the day it really took place); then nobody is emailed: there is nothing anyone could still do."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     data = checked_session(data)
     now = now or utc_now()
     async with write_transaction():
@@ -176,7 +176,7 @@ async def reschedule_session(actor: Actor, offering_id: int, session_id: int, da
 
 async def cancel_session(actor: Actor, offering_id: int, session_id: int, reason: str = "",
                          now: dt.datetime | None = None) -> None:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     reason = " ".join((reason or "").split())
     if len(reason) > 300:
         raise InvalidInput({"reason": "Use at most 300 characters."})

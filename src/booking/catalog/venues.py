@@ -61,7 +61,7 @@ def check_room(data: RoomInput) -> dict:
 
 
 async def list_venues(actor: Actor, text: str = "") -> list[dict]:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     query = Venue.select().order_by(Venue.name)
     if text.strip():
         query = query.where(contains_text(Venue.name, text.strip()))
@@ -76,7 +76,7 @@ async def list_venues(actor: Actor, text: str = "") -> list[dict]:
 
 
 async def get_venue(actor: Actor, venue_id: int) -> dict:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     venue = await Venue.select().where(Venue.id == venue_id).first()
     if venue is None:
         raise NotFound("No such venue.")
@@ -101,7 +101,7 @@ async def room_choices() -> list[dict]:
 
 
 async def create_venue(actor: Actor, data: VenueInput) -> int:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_venue(data)
     taken = {"name": "A venue with that name exists already."}
     try:
@@ -117,7 +117,7 @@ async def create_venue(actor: Actor, data: VenueInput) -> int:
 
 
 async def update_venue(actor: Actor, venue_id: int, data: VenueInput, is_active: bool = True) -> None:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_venue(data)
     taken = {"name": "A venue with that name exists already."}
     try:
@@ -134,7 +134,7 @@ async def update_venue(actor: Actor, venue_id: int, data: VenueInput, is_active:
 
 
 async def add_room(actor: Actor, venue_id: int, data: RoomInput) -> int:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_room(data)
     async with write_transaction():
         await get_venue(actor, venue_id)
@@ -146,7 +146,7 @@ async def add_room(actor: Actor, venue_id: int, data: RoomInput) -> int:
 
 async def update_room(actor: Actor, venue_id: int, room_id: int, data: RoomInput) -> None:
     """Rename a room or change its seats. Sessions already scheduled there are not re-checked."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_room(data)
     async with write_transaction():
         room = await Room.select().where((Room.id == room_id) & (Room.venue == venue_id)).first()

@@ -178,7 +178,7 @@ async def cohort_programs() -> list[dict]:
 
 async def create_cohort(actor: Actor, data: CohortInput) -> int:
     """A draft cohort (an offering of kind "cohort") and its settings, in one transaction."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_cohort(data)
     async with write_transaction():
         program_id = values["program_id"]
@@ -202,7 +202,7 @@ async def create_cohort(actor: Actor, data: CohortInput) -> int:
 
 async def cohort_for_staff(actor: Actor, cohort_id: int) -> dict:
     """The cohort with its program's title and its settings; NotFound for anything that is not a cohort."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     cohort = await Offering.select(*Offering.all_columns(), Offering.program.title.as_alias("program_title")).where(
         (Offering.id == cohort_id) & (Offering.kind == "cohort")).first()
     if cohort is None:
@@ -220,7 +220,7 @@ def settings_form_values(settings: dict) -> SettingsInput:
 
 async def update_cohort_settings(actor: Actor, cohort_id: int, data: SettingsInput) -> None:
     """Required hours and how tuition may be paid. Applicants who already chose a number of payments keep it."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     values = check_settings(data)
     async with write_transaction():
         await lock_rows_for_update(Offering, (Offering.id == cohort_id) & (Offering.kind == "cohort"))
@@ -234,7 +234,7 @@ async def update_cohort_settings(actor: Actor, cohort_id: int, data: SettingsInp
 
 async def staff_cohorts(actor: Actor, now: dt.datetime | None = None) -> list[dict]:
     """Every cohort, drafts too, newest first: places taken, applications waiting, application period."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     rows = await Offering.select(*Offering.all_columns(), Offering.program.title.as_alias("program_title")).where(
         Offering.kind == "cohort").order_by(Offering.id, ascending=False)
@@ -263,7 +263,7 @@ async def staff_cohorts(actor: Actor, now: dt.datetime | None = None) -> list[di
 
 async def program_questions(actor: Actor, program_id: int) -> dict:
     """A cohort program's questions: those asked now in order, and those retired."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     program = await Program.select(Program.id, Program.title).where(Program.id == program_id).first()
     cohorts = await Offering.select(Offering.id, Offering.title, Offering.status).where(
         (Offering.program == program_id) & (Offering.kind == "cohort")).order_by(Offering.id, ascending=False)
@@ -325,7 +325,7 @@ def filter_questions(questions: list[dict]) -> list[dict]:
 
 async def review_page(actor: Actor, cohort_id: int, raw: dict[str, str], now: dt.datetime | None = None) -> dict:
     """The review queue with its summary; `errors` (and no rows) when a filter cannot be right."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     summary = await review.cohort_summary(actor, cohort_id, now)
     questions = filter_questions(summary["questions"])
     filters, values, errors = _filters(raw, questions)
@@ -341,7 +341,7 @@ async def review_page(actor: Actor, cohort_id: int, raw: dict[str, str], now: dt
 
 async def application_detail(actor: Actor, cohort_id: int, application_id: int, now: dt.datetime | None = None) -> dict:
     """Everything staff need to decide on one application of this cohort."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     application = await get_application(actor, application_id)
     if application["cohort"] != cohort_id:
         raise NotFound("No such application in this cohort.")
@@ -364,7 +364,7 @@ async def application_detail(actor: Actor, cohort_id: int, application_id: int, 
 async def decide(actor: Actor, cohort_id: int, application_id: int, decision: str, message: str = "",
                  now: dt.datetime | None = None) -> None:
     """Accept, waitlist, decline, or start reviewing an application of this cohort (review does the work)."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     application = await get_application(actor, application_id)
     if application["cohort"] != cohort_id:
         raise NotFound("No such application in this cohort.")

@@ -52,7 +52,7 @@ class HoursShort(Conflict):
 async def record_completion(actor: Actor, registration_id: int, completed_on: dt.date | str | None, override_reason: str = "",
                             *, cohort_id: int | None = None, now: dt.datetime | None = None) -> str:
     """Record the completion; returns the verification code."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(registration_id, cohort_id)
     now = now or utc_now()
     reason = " ".join((override_reason or "").split())

@@ -85,7 +85,7 @@ async def _refuse_after_completion(registration_id: int, name: str) -> None:
 async def record_fieldwork(actor: Actor, registration_id: int, worked_on: dt.date | str | None, hours: str | int | None,
                            description: str | None, *, cohort_id: int | None = None, now: dt.datetime | None = None) -> int:
     """Record hours of fieldwork, coaching or mentoring for a participant; returns the entry's id."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(registration_id, cohort_id)
     now = now or utc_now()
     errors: dict[str, str] = {}
@@ -119,7 +119,7 @@ async def record_fieldwork(actor: Actor, registration_id: int, worked_on: dt.dat
 async def remove_fieldwork(actor: Actor, entry_id: int, *, registration_id: int | None = None,
                            cohort_id: int | None = None) -> None:
     """Remove an entry recorded by mistake; refused once completion is recorded."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(entry_id, registration_id, cohort_id)
     async with write_transaction():
         row = await FieldworkEntry.select(FieldworkEntry.registration).where(FieldworkEntry.id == entry_id).first()

@@ -73,7 +73,7 @@ async def assign_makeup(actor: Actor, registration_id: int, session_id: int | No
                         hours: str | int | None, due_on: dt.date | str | None, *, cohort_id: int | None = None,
                         now: dt.datetime | None = None) -> int:
     """Assign make-up work for a session the participant missed; returns its id."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(registration_id, session_id, cohort_id)
     now = now or utc_now()
     errors: dict[str, str] = {}
@@ -157,7 +157,7 @@ async def _locked_makeup(makeup_id: int, registration_id: int | None, cohort_id:
 async def complete_makeup(actor: Actor, makeup_id: int, *, registration_id: int | None = None, cohort_id: int | None = None,
                           now: dt.datetime | None = None) -> None:
     """Staff checked the work: its hours count toward the program from now on."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     async with write_transaction():
         makeup, registration = await _locked_makeup(makeup_id, registration_id, cohort_id)
@@ -177,7 +177,7 @@ async def complete_makeup(actor: Actor, makeup_id: int, *, registration_id: int 
 
 async def remove_makeup(actor: Actor, makeup_id: int, *, registration_id: int | None = None,
                         cohort_id: int | None = None) -> None:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
         makeup, _ = await _locked_makeup(makeup_id, registration_id, cohort_id)
         await MakeupAssignment.delete().where(MakeupAssignment.id == makeup_id)

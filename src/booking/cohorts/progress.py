@@ -353,7 +353,7 @@ async def application_for_registration(cohort_id: int | None, registration_id: i
 
 async def staff_participant_progress(actor: Actor, cohort_id: int, registration_id: int,
                                      now: dt.datetime | None = None) -> Progress:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     row = await application_for_registration(cohort_id, registration_id)
     return await _progress_for(await get_application(actor, row["id"]), now or utc_now())
 
@@ -381,7 +381,7 @@ class CohortProgress:
 
 async def cohort_progress(actor: Actor, cohort_id: int, now: dt.datetime | None = None) -> CohortProgress:
     """Staff: every participant (accepted) with hours counted, absences, open make-ups and completion."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(cohort_id)
     now = now or utc_now()
     cohort = await cohort_row(cohort_id)

@@ -61,7 +61,7 @@ def check_question(data: QuestionInput) -> QuestionInput:
 
 
 async def add_question(actor: Actor, program_id: int, data: QuestionInput) -> int:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     data = check_question(data)
     async with write_transaction():
         if not await Program.exists().where(Program.id == program_id):
@@ -77,7 +77,7 @@ async def add_question(actor: Actor, program_id: int, data: QuestionInput) -> in
 
 async def retire_question(actor: Actor, program_id: int, question_id: int) -> None:
     """Applicants stop seeing it; answers already given stay on their applications."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
         updated = await ProgramQuestion.update({ProgramQuestion.is_active: False}).where(
             (ProgramQuestion.id == question_id) & (ProgramQuestion.program == program_id)).returning(ProgramQuestion.id)

@@ -59,7 +59,7 @@ def _check_filters(filters: QueueFilters) -> None:
 
 async def review_queue(actor: Actor, cohort_id: int, filters: QueueFilters | None = None) -> list[dict]:
     """Applications in review order: Sacramento County first, then by submission time (drafts never)."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     filters = filters or QueueFilters()
     _check_filters(filters)
     query = CohortApplication.select(*APPLICATION_COLUMNS).where(
@@ -127,7 +127,7 @@ def _require_decidable(application: dict) -> None:
 
 async def start_review(actor: Actor, application_id: int, now: dt.datetime | None = None) -> None:
     """Mark a submitted application as under review, so colleagues see someone has it."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
         application = await _locked(application_id)
         if application["status"] != "submitted":
@@ -167,7 +167,7 @@ async def _accept_locked(application: dict, cohort: dict, actor_id: int | None, 
 
 
 async def accept(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> None:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     message, now = _message(message), now or utc_now()
     async with write_transaction():
         application, cohort = await _locked_with_cohort(application_id)
@@ -177,7 +177,7 @@ async def accept(actor: Actor, application_id: int, message: str = "", now: dt.d
 
 async def waitlist(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> int:
     """Put the application at the end of the cohort's waiting list; returns its position."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     message, now = _message(message), now or utc_now()
     async with write_transaction():
         application, _ = await _locked_with_cohort(application_id)
@@ -198,7 +198,7 @@ async def waitlist(actor: Actor, application_id: int, message: str = "", now: dt
 
 
 async def decline(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> None:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     message, now = _message(message), now or utc_now()
     async with write_transaction():
         application = await _locked(application_id)
@@ -266,7 +266,7 @@ async def _end_seat(application: dict, cohort: dict, actor: Actor, reason: str, 
 
 async def cohort_summary(actor: Actor, cohort_id: int, now: dt.datetime | None = None) -> dict:
     """Places taken and how many applications wait in each state, for the top of the queue."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     cohort = await cohort_row(cohort_id)
     counts = await seat_counts_for(cohort, now or utc_now())
     statuses = await CohortApplication.select(CohortApplication.status).where(CohortApplication.cohort == cohort_id)

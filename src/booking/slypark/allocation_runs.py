@@ -70,7 +70,7 @@ def parse_weights(text: str) -> tuple[int, ...]:
 async def run_allocation(actor: Actor, season_id: int, *, choice_weights: str | None = None, split_penalty: int | None = None,
                          now: dt.datetime | None = None) -> int:
     """Solve for the season's requests as they stand (pins and exclusions included) and keep the report."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     season = await get_season(season_id)
     if season["status"] not in ("requests_open", "allocating"):
@@ -158,7 +158,7 @@ class PublishPreview:
 
 async def publish_preview(actor: Actor, run_id: int) -> PublishPreview:
     """Who publishing would email: each school told, with its district's coordinators (staff confirm first)."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     run, _season = await _check_publishable(run_id)
     return PublishPreview(run, await _schools_told(run))
 
@@ -183,7 +183,7 @@ async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None, *,
     `expected_emails`: the number of emails staff confirmed on the preview; if the list changed since
     (a request withdrawn, a coordinator added), nothing is published and staff look again.
     """
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     async with write_transaction():
         run, season = await _check_publishable(run_id)

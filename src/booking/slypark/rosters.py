@@ -152,7 +152,7 @@ async def _students(booking_ids: list[int]) -> list[dict]:
 
 
 async def week_roster(actor: Actor, week_id: int) -> WeekRoster:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     week = await _week(week_id)
     season = await get_season(week["season"])
     bookings = await _confirmed(week_id)
@@ -185,7 +185,7 @@ async def week_roster(actor: Actor, week_id: int) -> WeekRoster:
 
 async def assign_cabins(actor: Actor, week_id: int) -> int:
     """Store every entered student's cabin and hiking group by the rule, in one transaction. Returns students placed."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
         week = await lock_week(week_id)
         bookings = await _confirmed(week_id)

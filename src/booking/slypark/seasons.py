@@ -91,7 +91,7 @@ async def check_calendar_free(first_day: dt.date, last_day: dt.date, *, except_s
 
 
 async def create_season(actor: Actor, data: SeasonInput) -> int:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     check_season(data)
     async with write_transaction():
         await lock_calendar()
@@ -144,7 +144,7 @@ SEASON_FLOW = {"draft": ("requests_open",), "requests_open": ("allocating",), "a
 
 async def set_status(actor: Actor, season_id: int, status: str) -> None:
     """Open requests, close them for allocation, open first-come booking, close the season."""
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
         season = await get_season(season_id)
         if status not in SEASON_FLOW.get(season["status"], ()):
@@ -157,7 +157,7 @@ async def set_beds(actor: Actor, week_id: int, boys_beds: int, girls_beds: int, 
     """Change a week's beds; never below what bookings and live offers already hold."""
     from booking.slypark.beds import bed_use, lock_week
 
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     errors = {}
     for field, value in (("boys_beds", boys_beds), ("girls_beds", girls_beds)):

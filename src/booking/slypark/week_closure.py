@@ -66,7 +66,7 @@ def _candidates(booking: dict, closed_week: dict, open_weeks: list[dict]) -> lis
 
 
 async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime | None = None) -> list[ClosureOutcome]:
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     reason = " ".join((reason or "").split())
     if not reason:

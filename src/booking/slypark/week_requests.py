@@ -183,7 +183,7 @@ async def set_priority(actor: Actor, request_id: int, *, tier: int | None = None
     """Staff: priority tier, returning school, pin to a week, or exclude from the next allocation run."""
     from booking.slypark.seasons import STAFF_ONLY
 
-    actor.require("staff", STAFF_ONLY)
+    Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
         request = await get_request(actor, request_id)
         values = {}
