@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
+import booking.periodic_jobs  # noqa: F401  (registers every package's periodic jobs for the worker)
 from booking.observability.requests import RequestObserver
 from booking.settings import Settings, current_settings, use_settings
 from booking.templating import STATIC_DIR, environment

@@ -187,6 +187,7 @@ async def worker(settings: Settings) -> None:
     _connect(settings)
     from booking.notifications.delivery import transport_from_settings
     from booking.notifications.worker import run_forever
+    import booking.periodic_jobs  # noqa: F401  (registers every package's periodic jobs for the worker)
 
     import signal
 

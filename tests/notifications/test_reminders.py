@@ -10,7 +10,7 @@ from booking.accounts.actor import Actor
 from booking.catalog.tables import Offering, OfferingSession
 from booking.catalog.validation import SessionInput
 from booking.notifications.delivery import SmtpTransport
-from booking.notifications.reminders import _remind_one, reminder_day, send_due_reminders
+from booking.scheduling.reminders import _remind_one, reminder_day, send_due_reminders
 from booking.notifications.tables import OutboxMessage, SentNotice
 from booking.notifications.worker import run_forever
 from booking.scheduling.cancellation import cancel_registration

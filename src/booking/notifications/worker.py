@@ -1,4 +1,4 @@
-"""The worker: delivers the outbox with retries and backoff; queues the timed reminders (reminders.py).
+"""The worker: delivers the outbox with retries and backoff; runs the periodic jobs the packages registered (jobs.py).
 
 Claiming is one conditional UPDATE, so two workers (or two app servers) never take the same
 message; a message is marked sent right after the server accepts it. If a worker dies
@@ -18,6 +18,7 @@ from booking.clock import utc_now
 from booking.db import json_column
 from booking.notifications import heartbeat
 from booking.notifications.delivery import PermanentDeliveryError, Transport, build_message
+from booking.notifications.jobs import companions, periodic_jobs
 from booking.notifications.tables import OutboxMessage
 from booking.observability.context import current_request_id, new_request_id, restore_request_id, use_request_id
 
@@ -96,19 +97,11 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
 
 async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio.Event | None = None,
                       clock: Callable[[], dt.datetime] = utc_now) -> None:
-    from booking.notifications.reminders import CHECK_EVERY_SECONDS, send_due_reminders
-    from booking.slypark.charges import bill_balances
-    from booking.payments.refunds import submit_requested_refunds
-    from booking.scheduling.hold_sweeper import sweep_expired_holds
-    from booking.slypark.offers import expire_offers
-    from booking.slypark.student_data_purge import purge_student_notes
-
-    from booking.ops.scheduled_backups import BackupScheduler
-
     stop = stop or asyncio.Event()
-    reminders_due = 0.0
+    jobs = periodic_jobs()
+    due = [0.0] * len(jobs)
     worker_name, beat_due = heartbeat.new_worker_name(), 0.0
-    backups = BackupScheduler()  # takes the daily backup when BOOKING_BACKUP_DIR is set
+    running = [make() for make in companions()]  # the daily backup, when BOOKING_BACKUP_DIR is set
     log.info("worker %s started", worker_name)
     while not stop.is_set():
         use_request_id(new_request_id("w-"))  # the outbox rows and log lines of one pass share an id
@@ -118,30 +111,16 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
                 await heartbeat.beat(worker_name, clock())
             except Exception:
                 log.exception("heartbeat failed")
-        backups.start_if_due(clock())
-        if time.monotonic() >= reminders_due:  # timed notices first, so this pass delivers them
-            reminders_due = time.monotonic() + CHECK_EVERY_SECONDS
+        for each in running:
+            each.start_if_due(clock())
+        for index, job in enumerate(jobs):  # the packages' periodic jobs, before this pass delivers the outbox
+            if time.monotonic() < due[index]:
+                continue
+            due[index] = time.monotonic() + job.every
             try:
-                await send_due_reminders(clock())
+                await job.run(clock())
             except Exception:
-                log.exception("reminder pass failed")
-            try:  # Sly Park: lapsed offers recorded as released; balances billed once past each freeze date
-                await expire_offers(clock())
-                await bill_balances(clock())
-            except Exception:
-                log.exception("Sly Park pass failed")
-            try:  # Lapsed holds: the seat goes to the next person waiting now, not at the next registration
-                await sweep_expired_holds(clock())
-            except Exception:
-                log.exception("hold sweep failed")
-            try:  # Students' medical and dietary notes of weeks long over are not kept
-                await purge_student_notes(now=clock())
-            except Exception:
-                log.exception("student data purge failed")
-            try:  # Refunds recorded but not yet accepted by Stripe (it was unreachable): send them again
-                await submit_requested_refunds()
-            except Exception:
-                log.exception("refund pass failed")
+                log.exception("%s failed", job.name)
         try:
             await deliver_pending(transport)
         except Exception:  # the loop must survive a database hiccup
@@ -150,7 +129,8 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except asyncio.TimeoutError:
             pass
-    await backups.stop()
+    for each in running:
+        await each.stop()
     try:
         await heartbeat.forget(worker_name)  # a clean stop turns /readyz at once, not after STALE_AFTER
     except Exception:

@@ -15,8 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from booking.catalog.offerings import sessions_of
+from booking.catalog.tables import Offering, OfferingSession
 from booking.clock import LOCAL_TZ, to_local, utc_now
+from booking.db import lock_rows_for_update, write_transaction
+from booking.notifications.outbox import enqueue_email
+from booking.notifications.tables import SentNotice
 from booking.scheduling.registration_lifecycle import S
+from booking.scheduling.tables import Registration
 
 log = logging.getLogger("booking.reminders")
 
@@ -37,19 +43,11 @@ def reminder_key(registration_id: int, day: dt.date) -> str:
 
 
 async def _sessions_on(offering_ids: list[int], start: dt.datetime, end: dt.datetime) -> list[dict]:
-    from booking.catalog.offerings import sessions_of
-
     return [s for s in await sessions_of(offering_ids) if start <= s["starts_at"] < end]
 
 
 async def _remind_one(registration_id: int, offering_id: int, day: dt.date, start: dt.datetime, end: dt.datetime) -> bool:
     """Queue one reminder in its own transaction, unless it is no longer due or already queued."""
-    from booking.catalog.tables import Offering
-    from booking.db import lock_rows_for_update, write_transaction
-    from booking.notifications.outbox import enqueue_email
-    from booking.notifications.tables import SentNotice
-    from booking.scheduling.tables import Registration
-
     async with write_transaction():
         # Cancelling a registration, a session or the offering takes this lock too.
         await lock_rows_for_update(Offering, Offering.id == offering_id)
@@ -76,10 +74,6 @@ async def _remind_one(registration_id: int, offering_id: int, day: dt.date, star
 
 async def send_due_reminders(now: dt.datetime | None = None) -> int:
     """Queue every reminder due at `now`; returns how many were queued by this call."""
-    from booking.catalog.tables import OfferingSession
-    from booking.notifications.tables import SentNotice
-    from booking.scheduling.tables import Registration
-
     now = now or utc_now()
     day, start, end = reminder_day(now)
     sessions = await OfferingSession.select(OfferingSession.offering).where(

@@ -1,0 +1,10 @@
+"""The composition of the worker's jobs: importing this module registers every package's periodic jobs.
+
+Imported by the app and the CLI (the composition root may import every package; the worker
+itself, booking.notifications.worker, imports none). The order here is the order of a pass.
+"""
+
+import booking.scheduling.jobs  # noqa: F401  (reminders, hold sweep)
+import booking.slypark.jobs  # noqa: F401  (offers and balances, student data purge)
+import booking.payments.jobs  # noqa: F401  (refund pass)
+import booking.ops.jobs  # noqa: F401  (daily backup)
