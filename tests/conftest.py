@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+import booking.periodic_jobs  # noqa: F401  (the worker's jobs, registered as the app and the CLI do: tests run the worker alone)
 from booking.accounts.passwords import use_hashing_cost
 from booking.settings import Settings, use_settings
 
