@@ -11,7 +11,7 @@ from booking.accounts.actor import Actor
 from booking.accounts.districts import find_district
 from booking.payments.invoicing import issue_invoices
 from booking.scheduling.attendance import mark_attendance
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.pd_hours import complete_offering
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.slypark import allocation_runs

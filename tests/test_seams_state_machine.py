@@ -47,10 +47,10 @@ from booking.payments.payments_received import check_payment_form, record_paymen
 from booking.payments.tables import CardPayment, ChargeLine, Invoice, InvoiceLine, Refund
 from booking.payments.balances import balances_for
 from booking.scheduling.approvals import approve, decline
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.capacity import seat_counts
 from booking.scheduling.hold_sweeper import sweep_expired_holds
-from booking.scheduling.pd_hours import complete_offering
+from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.registration_lifecycle import INSERT_KINDS, allowed
 from booking.scheduling.tables import Registration, RegistrationEvent

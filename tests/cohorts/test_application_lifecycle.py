@@ -183,7 +183,7 @@ async def test_raising_a_cohorts_capacity_accepts_from_its_waiting_list_in_order
 
 
 async def test_a_cohort_place_is_not_cancelled_like_a_workshop_seat(client):
-    from booking.scheduling.cancellation import cancel_registration
+    from booking.workflows.cancel_registration import cancel_registration
     from tests.factories import signed_in
 
     staff = await staff_actor()

@@ -219,7 +219,7 @@ def test_finance_invoices_a_district_and_the_coordinator_downloads_it_paid(
 async def _cancelled_invoiced_seat(tag: str) -> dict:
     """River Delta's coordinator billed a teacher's seat, the invoice was paid in full, then the teacher cancelled."""
     from booking.accounts.actor import Actor
-    from booking.scheduling.cancellation import cancel_registration
+    from booking.workflows.cancel_registration import cancel_registration
     from tests.payments.test_cancelled_after_invoicing import invoiced_and_paid_seat
 
     case = await invoiced_and_paid_seat(f"Restorative Circles {tag}", "RDUSD", teacher_name=f"Rory Teacher {tag}")

@@ -13,7 +13,7 @@ from booking.notifications.delivery import SmtpTransport
 from booking.scheduling.reminders import _remind_one, reminder_day, send_due_reminders
 from booking.notifications.tables import OutboxMessage, SentNotice
 from booking.notifications.worker import run_forever
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from tests.factories import make_user
 from tests.scheduling.attendance_helpers import enrol, local, staff_member, workshop
 

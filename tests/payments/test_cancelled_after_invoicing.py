@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from booking.accounts.actor import Actor
-from booking.catalog.editing import cancel_offering
+from booking.workflows.cancel_offering import cancel_offering
 from booking.errors import Conflict
 from booking.payments.balances import balance_of, district_credit_cents
 from booking.payments.cancelled_seats import credit_cancelled_seats, invoices_to_credit
@@ -106,7 +106,7 @@ async def test_the_reported_case_card_refused_until_finance_credits_the_seat_wit
 async def test_the_automatic_setting_credits_the_seat_when_it_is_cancelled(db):
     case = await invoiced_and_paid_seat()
     await set_cancelled_after_invoicing_policy(case["finance"], "automatic")
-    from booking.scheduling.cancellation import cancel_registration
+    from booking.workflows.cancel_registration import cancel_registration
 
     await cancel_registration(Actor.from_row(case["teacher"]), case["registration"]["id"], "Moved schools")
     [note] = await CreditNote.select().where(CreditNote.invoice == case["invoice"]["id"])
@@ -134,7 +134,7 @@ async def test_the_automatic_setting_also_credits_seats_of_a_cancelled_workshop(
 
 async def test_by_default_a_cancelled_seat_waits_on_finances_list_and_is_credited_once(db):
     case = await invoiced_and_paid_seat()
-    from booking.scheduling.cancellation import cancel_registration
+    from booking.workflows.cancel_registration import cancel_registration
 
     await cancel_registration(case["coordinator"], case["registration"]["id"], "Not attending")
     assert await CreditNote.count() == 0  # the default is finance's list, not an automatic note

@@ -13,7 +13,7 @@ from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_ne
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.invoicing import LineSelection, issue_invoices, open_lines, preview_invoices
 from booking.payments.tables import ChargeLine, InvoiceLine
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration
 from booking.slypark import offers

@@ -18,7 +18,7 @@ from booking.payments.fiscal import local_today
 from booking.payments.tables import (
     Allocation, ChargeLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine, PaymentReceived,
 )
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.tables import Registration
 from tests.factories import csrf_token, make_user, post_form, signed_in
 from tests.payments.money_factory import (

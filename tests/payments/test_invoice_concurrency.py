@@ -55,7 +55,7 @@ from booking.payments.tables import (
     InvoiceLine,
     PaymentReceived,
 )
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from tests.payments.money_factory import (
     coordinator_actor,
     district_billed_seats,

@@ -25,7 +25,7 @@ from booking.payments.fiscal import local_today
 from booking.payments.payments_received import allocate_payment, apply_district_credit, check_payment_form, record_payment
 from booking.payments.tables import (Allocation, ChargeLine, CreditNote, CreditNoteLine, DocumentCounter, Invoice,
                                      InvoiceLine, PaymentReceived)
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.tables import Registration
 from tests.payments.money_factory import district_billed_seats, finance_actor, open_line_ids
 from tests.workshop_factory import staff_actor

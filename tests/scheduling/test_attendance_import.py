@@ -10,7 +10,7 @@ from booking.accounts.actor import Actor
 from booking.errors import InvalidInput
 from booking.scheduling.attendance import import_sign_in_sheet, parse_date
 from booking.scheduling.tables import Attendance
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from tests.factories import make_user, signed_in
 from tests.scheduling.attendance_helpers import attendees, enrol, page_csrf, staff_member, workshop
 

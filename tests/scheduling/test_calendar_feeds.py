@@ -12,7 +12,7 @@ from booking.accounts.actor import Actor
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room, Venue
 from booking.errors import Forbidden, InvalidInput, NotFound
 from booking.scheduling import feed_tokens
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.feeds import feed_text_cache
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import CalendarFeed, Registration

@@ -10,7 +10,8 @@ import pytest
 from booking.catalog.tables import Offering
 from booking.errors import Conflict, Forbidden
 from booking.scheduling.attendance import mark_attendance
-from booking.scheduling.pd_hours import complete_offering, evaluate, new_certificate_code
+from booking.scheduling.pd_hours import evaluate, new_certificate_code
+from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.tables import Registration, RegistrationEvent
 from tests.factories import make_user, signed_in
 from tests.scheduling.attendance_helpers import (attendees, enrol, local, page_csrf, registration, session, staff_member,

@@ -14,6 +14,7 @@ from booking.audit.tables import AuditEntry
 from booking.clock import utc_now
 from booking.db import in_transaction
 from booking.observability.context import current_client_address, current_request_id
+from booking.accounts.tables import User
 
 # Every kind the trail knows, with the words the admin page shows.
 KINDS = {
@@ -46,8 +47,6 @@ async def record(kind: str, *, actor_id: int | None, actor_email: str = "", subj
     if not in_transaction():
         raise RuntimeError("audit.record() must run inside the transaction of the change it records")
     if actor_id is not None and not actor_email:
-        from booking.accounts.tables import User
-
         row = await User.select(User.email).where(User.id == actor_id).first()
         actor_email = row["email"] if row else ""
     text = json.dumps(detail or {}, sort_keys=True, default=str)[:MAX_DETAIL_CHARS]

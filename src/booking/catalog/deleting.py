@@ -8,13 +8,12 @@ lock, because the foreign keys cascade and a delete must never take a registrati
 from __future__ import annotations
 
 from booking.accounts.actor import Actor
-from booking.catalog.offerings import STAFF_ONLY
+from booking.catalog.offerings import STAFF_ONLY, lock_offering
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, ScheduleOverride
 from booking.db import write_transaction
 from booking.errors import Conflict, NotFound
 from booking.scheduling.pd_hours import check_ids
 from booking.scheduling.tables import OfferingMessage, Registration
-from booking.scheduling.waitlist import lock_offering
 
 
 async def delete_draft(actor: Actor, offering_id: int) -> str:

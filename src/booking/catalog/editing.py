@@ -1,6 +1,6 @@
 """Staff change offerings: details, capacity, publishing, copying to a new date, cancelling.
 
-Every operation locks the offering row first (scheduling.waitlist.lock_offering), so it is
+Every operation locks the offering row first (catalog.offerings.lock_offering), so it is
 serialised with registrations and cancellations of the same offering on both engines: the
 seats taken are counted under that lock, and capacity can never drop below them.
 """
@@ -12,26 +12,19 @@ from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.catalog import conflicts
-from booking.catalog.offerings import STAFF_ONLY, check_facilitator_people, sessions_of
+from booking.catalog.offerings import STAFF_ONLY, check_facilitator_people, lock_offering, sessions_of
 from booking.catalog.sessions import facilitator_ids_of, people_to_tell
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program
 from booking.catalog.validation import MAX_CAPACITY, OfferingInput, check_offering, encode_audiences, shift_local_days
 from booking.clock import LOCAL_TZ, utc_now
-from booking.payments.cancelled_seats import credit_on_cancellation
-from booking.payments.card_registrations import refund_paid_registration
-from booking.payments.refunds import submit_refund
 from booking.db import insert_many, write_transaction
 from booking.errors import Conflict, InvalidInput
-from booking.notifications.invites import sessions_cancelled_invite
-from booking.notifications.outbox import enqueue_email
-from booking.scheduling import history
 from booking.scheduling.capacity import SeatCounts, seat_counts_for
-from booking.scheduling.registration_lifecycle import S, transition
+from booking.scheduling.registration_lifecycle import S
 from booking.scheduling.tables import Registration, RegistrationEvent
-from booking.scheduling.waitlist import lock_offering, promote_waitlist
+from booking.scheduling.waitlist import promote_waitlist
 
-EDITABLE_STATUSES = ("draft", "published", "completed")  # "cancelled" only through cancel_offering
-CANCEL_REASON_MAX = 300
+EDITABLE_STATUSES = ("draft", "published", "completed")  # "cancelled" only through booking.workflows.cancel_offering
 
 
 @dataclass(frozen=True)
@@ -39,12 +32,6 @@ class CapacityChange:
     old: int
     new: int
     promoted: int
-
-
-@dataclass(frozen=True)
-class CancelOutcome:
-    cancelled: int
-    refunds_due: int
 
 
 def _check_capacity_value(capacity: object) -> int:
@@ -224,65 +211,6 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
             await OfferingFacilitator.insert(*[OfferingFacilitator(offering=new_id, user=u) for u in sorted(facilitators)])
         await conflicts.record_overrides(actor, warnings, reason, {-(i + 1): row["id"] for i, row in enumerate(stored)})
     return new_id
-
-
-async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.datetime | None = None) -> CancelOutcome:
-    """Cancel the workshop and every live registration and waiting-list place, telling each person.
-
-    Registrations that were paid get a `refund_due` event, and their card payments a full refund."""
-    Actor.require(actor, "staff", STAFF_ONLY)
-    now = now or utc_now()
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise InvalidInput({"reason": "Say why the workshop is cancelled; the people registered read it."})
-    if len(reason) > CANCEL_REASON_MAX:
-        raise InvalidInput({"reason": f"Use at most {CANCEL_REASON_MAX} characters."})
-    async with write_transaction():
-        offering = await lock_offering(offering_id)
-        if offering["status"] == "cancelled":
-            raise Conflict("This workshop is already cancelled.", code="already_cancelled")
-        if offering["status"] == "completed":
-            raise Conflict("This workshop is completed; it cannot be cancelled.", code="offering_closed")
-        open_registrations = await Registration.select().where(
-            (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value)).order_by(Registration.id)
-        told = {r["id"] for r in await people_to_tell(offering_id, now)}
-        await Offering.update({Offering.status: "cancelled", Offering.updated_at: now}).where(Offering.id == offering_id)
-        # Calendars replace an event only when its SEQUENCE grows.
-        await OfferingSession.update({OfferingSession.sequence: OfferingSession.sequence + 1}).where(
-            (OfferingSession.offering == offering_id) & (OfferingSession.status == "scheduled"))
-        sessions = await sessions_of([offering_id])  # read after the bump: the CANCEL invites carry the new SEQUENCE
-        refunds = 0
-        refund_ids: list[int] = []
-        note = f"Workshop cancelled: {reason}"
-        for registration in open_registrations:
-            # The whole offering ends: nobody is promoted, so the follow-up's freed seat is not acted on.
-            ended = await transition(registration, S.CANCELLED, kind="cancelled", now=now, actor_id=actor.id, reason=note)
-            if registration["amount_paid_cents"] > 0:
-                refunds += 1
-                await history.record(registration["id"], "refund_due", from_status=S.CANCELLED, to_status=S.CANCELLED,
-                                     actor_id=actor.id, note=f"{registration['amount_paid_cents']} cents paid; {note}")
-            if ended.follow_up.refund_card_payment:
-                # Card payments are refunded in full, sent to Stripe after this commit (the worker retries).
-                refund_ids += await refund_paid_registration(registration, note, actor.id)
-            # A district-billed seat already invoiced: credited on that invoice now, or listed for finance.
-            await credit_on_cancellation(registration["id"], now)
-            if registration["id"] in told:
-                attendee = await Registration.select(Registration.attendee.name.as_alias("name"),
-                                                     Registration.attendee.email.as_alias("email")).where(
-                    Registration.id == registration["id"]).first()
-                # Only an invited confirmed seat has events to remove; waiting places and holds have none.
-                invite = None
-                if registration["status"] == S.CONFIRMED and registration["calendar_invited"]:
-                    invite = sessions_cancelled_invite(registration["id"], offering, sessions,
-                                                       (attendee["name"], attendee["email"]))
-                await enqueue_email(attendee["email"], "offering_cancelled", {
-                    "name": attendee["name"], "offering": offering, "sessions": sessions, "reason": reason,
-                    "waitlisted": registration["status"] == S.WAITLISTED,
-                    "paid_cents": registration["amount_paid_cents"], "calendar_invite": "cancel" if invite else None,
-                }, attachments=(invite,) if invite else ())
-    for refund_id in refund_ids:
-        await submit_refund(refund_id)
-    return CancelOutcome(cancelled=len(open_registrations), refunds_due=refunds)
 
 
 async def refunds_due(offering_id: int) -> int:

@@ -8,7 +8,7 @@ from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
 from booking.clock import utc_now
-from booking.db import insert_many, write_transaction
+from booking.db import in_transaction, insert_many, is_postgres, write_transaction
 from booking.errors import InvalidInput, NotFound
 
 SESSION_COLUMNS = (
@@ -146,3 +146,15 @@ def price_for_district(offering: OfferingColumns, district: dict | None) -> int:
 
 def touch(offering_id: int):
     return Offering.update({Offering.updated_at: utc_now()}).where(Offering.id == offering_id)
+
+
+async def lock_offering(offering_id: int) -> dict:
+    """Lock the offering row (PostgreSQL) inside the open write transaction and return it."""
+    if not in_transaction():
+        raise RuntimeError("lock_offering() must run inside write_transaction()")
+    query = Offering.select().where(Offering.id == offering_id)
+    # SELECT ... FOR UPDATE reads the row it locks (one query); SQLite's BEGIN IMMEDIATE already holds the database.
+    offering = await (query.lock_rows() if is_postgres() else query).first()
+    if offering is None:
+        raise NotFound("No such workshop.")
+    return offering

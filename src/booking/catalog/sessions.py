@@ -12,7 +12,7 @@ import datetime as dt
 
 from booking.accounts.actor import Actor
 from booking.catalog import conflicts
-from booking.catalog.offerings import SESSION_COLUMNS, STAFF_ONLY, sessions_of, touch
+from booking.catalog.offerings import SESSION_COLUMNS, STAFF_ONLY, lock_offering, sessions_of, touch
 from booking.catalog.rows import SessionRow
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.catalog.validation import MAX_SESSIONS, SessionInput, check_session
@@ -24,7 +24,6 @@ from booking.notifications.outbox import Attachment, enqueue_email
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.registration_lifecycle import HOLD_STATUSES, S
 from booking.scheduling.tables import Registration
-from booking.scheduling.waitlist import lock_offering
 
 TOLD_STATUSES = (S.CONFIRMED, *HOLD_STATUSES, S.WAITLISTED)
 CLOSED_OFFERING_STATUSES = ("cancelled", "completed")

@@ -30,6 +30,7 @@ from booking.money import parse_price, plain_amount
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+from booking.workflows.cancel_offering import cancel_offering
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled", "completed": "Completed"}
 FORMAT_LABELS = {"in_person": "In person", "virtual": "Virtual", "hybrid": "Hybrid"}
@@ -381,7 +382,7 @@ class StaffOfferingsController(Controller):
         entry = await read_form(request, CancelForm)
         state = FormState({"reason": entry.reason})
         try:
-            await editing.cancel_offering(actor, offering_id, state.values["reason"])
+            await cancel_offering(actor, offering_id, state.values["reason"])
         except InvalidInput as error:
             state.errors = error.field_errors
             offering = await offering_for_staff(actor, offering_id)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.accounts.users import validate_email, validate_name
-from booking.catalog.offerings import get_offering
-from booking.catalog.tables import Offering
+from booking.catalog.offerings import get_offering, list_offerings
+from booking.catalog.tables import Offering, Program
 from booking.clock import format_local, utc_now
 from booking.cohorts.application_lifecycle import ApplicationStatus, move_application
 from booking.cohorts import supervisor
@@ -65,8 +65,6 @@ async def get_cohort(actor: Actor | None, cohort_id: int) -> dict:
 
 
 async def program_title(program_id: int | None) -> str:
-    from booking.catalog.tables import Program
-
     row = await Program.select(Program.title).where(Program.id == program_id).first() if program_id else None
     return row["title"] if row else ""
 
@@ -272,8 +270,6 @@ def cohort_is_running(cohort: dict) -> bool:
 
 async def open_cohorts(actor: Actor | None, now: dt.datetime | None = None) -> list[dict]:
     """Published cohorts, soonest first, each saying whether it takes applications now."""
-    from booking.catalog.offerings import list_offerings
-
     now = now or utc_now()
     cohorts = [c for c in await list_offerings(actor, kind="cohort") if c["status"] == "published"]
     for cohort in cohorts:

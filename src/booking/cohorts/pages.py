@@ -27,6 +27,7 @@ from booking.cohorts.instalments import allowed_counts, instalments_of, schedule
 from booking.cohorts.questions import answer_field, choice_list, questions_for
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.money import format_cents
+from booking.payments.checkout import PaymentUnavailable, start_tuition_checkout
 from booking.web.forms import text
 from booking.web.guards import signed_in
 from booking.web.input_boundary import UPLOAD_FORM_SLACK
@@ -292,8 +293,6 @@ class MyApplicationsController(Controller):
 
     @post("/{application_id:int}/instalments/{instalment_id:int}/pay")
     async def pay_instalment(self, request: Request, application_id: FromPath[int], instalment_id: FromPath[int]) -> object:
-        from booking.payments.checkout import PaymentUnavailable, start_tuition_checkout
-
         await own_application(request.scope["user"], application_id)  # 404 for anyone else's
         try:
             url = await start_tuition_checkout(request.scope["user"], instalment_id)

@@ -27,6 +27,7 @@ from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import RegistrationStatus, insert_registration, transition
 from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering
+from booking.catalog.tables import Offering
 
 MAX_MESSAGE = 2000
 DECIDABLE = (*OPEN_FOR_REVIEW, "waitlisted")
@@ -278,8 +279,6 @@ async def cohort_summary(actor: Actor, cohort_id: int, now: dt.datetime | None =
 
 
 async def cohort_row(cohort_id: int) -> dict:
-    from booking.catalog.tables import Offering
-
     cohort = await Offering.select().where((Offering.id == cohort_id) & (Offering.kind == "cohort")).first()
     if cohort is None:
         raise NotFound("No such cohort.")

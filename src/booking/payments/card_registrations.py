@@ -17,7 +17,7 @@ from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.tables import Registration
 from booking.scheduling.registration_lifecycle import EXPIRED_HOLD_REASONS, S, registration_hold_ran_out, transition
-from booking.scheduling.waitlist import lock_offering
+from booking.scheduling.waitlist import lock_offering, promote_waitlist
 from booking.payments.policy import late_payment_policy
 from booking.payments.refunds import queue_refund, refundable_cents
 from booking.payments.tables import CardPayment
@@ -63,7 +63,6 @@ async def apply_registration_payment(card_payment: dict, amount_cents: int, now:
     await notify_attendee({**registration, "status": S.CANCELLED.value}, offering, "card_payment_late_refunded",
                           amount_cents=amount_cents)
     # A seat this late payer may not take (others wait for it) goes to the head of the waiting list now.
-    from booking.scheduling.waitlist import promote_waitlist
 
     await promote_waitlist(offering, now)
     return "Refunded: paid after the hold expired and the seat had gone", [refund_id]
@@ -93,8 +92,6 @@ async def refund_paid_registration(registration: dict, reason: str, actor_id: in
 
 async def release_abandoned_hold(card_payment: dict, now: dt.datetime) -> str:
     """The person left Stripe's page and the session expired: free the seat now (if this was its payment)."""
-    from booking.scheduling.waitlist import promote_waitlist
-
     registration = await Registration.select().where(Registration.id == card_payment["registration"]).first()
     offering = await lock_offering(registration["offering"])
     registration = await Registration.select().where(Registration.id == registration["id"]).first()

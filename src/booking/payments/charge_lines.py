@@ -17,6 +17,7 @@ from booking.db import is_postgres, write_transaction
 from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.tables import ChargeLine
 from booking.slypark.tables import BookingCharge
+from booking.slypark.scholarship_tables import ScholarshipCharge
 
 # The district billed for a seat is the one the person belonged to when the seat was confirmed: a later move
 # (accounts.district_change, recorded in district_change) never carries an earlier seat to the new district.
@@ -199,8 +200,6 @@ async def mark_charge_sources(lines: list[dict], status: str) -> None:
     slypark = [line["source_id"] for line in lines if line["source_kind"] == "slypark"]
     scholarships = [line["source_id"] for line in lines if line["source_kind"] == "scholarship"]
     if scholarships:
-        from booking.slypark.scholarship_tables import ScholarshipCharge
-
         await ScholarshipCharge.update({ScholarshipCharge.status: status}).where(ScholarshipCharge.id.is_in(scholarships))
     if tuition:
         await TuitionInstalment.update({TuitionInstalment.status: status}).where(TuitionInstalment.id.is_in(tuition))

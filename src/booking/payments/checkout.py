@@ -16,6 +16,7 @@ import stripe
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.catalog.tables import Offering
+from booking.cohorts.tables import CohortApplication, TuitionInstalment
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, NotFound
@@ -155,8 +156,6 @@ async def start_invoice_checkout(actor: Actor, invoice_id: int, now: dt.datetime
 
 async def start_tuition_checkout(actor: Actor, instalment_id: int, now: dt.datetime | None = None) -> str:
     """A cohort participant pays one of their own tuition payments by card."""
-    from booking.cohorts.tables import CohortApplication, TuitionInstalment
-
     now = now or utc_now()
     async with write_transaction():
         instalment = await TuitionInstalment.select().where(TuitionInstalment.id == instalment_id).first()

@@ -28,6 +28,8 @@ from booking.payments.numbering import next_document_number
 from booking.payments.purchase_orders import find_po, invoiced_against, normalise_po_number
 from booking.payments.rows import InvoiceRecord
 from booking.payments.tables import ChargeLine, Invoice, InvoiceLine, PurchaseOrder
+from booking.slypark.tables import BookingCharge
+from booking.slypark.scholarship_tables import ScholarshipCharge
 
 MAX_LINES_PER_INVOICE = 500
 
@@ -69,10 +71,6 @@ async def open_lines(district_id: int, selection: LineSelection = LineSelection(
         query = query.where(ChargeLine.id.is_in(list(selection.line_ids)))
     lines = await query.order_by(ChargeLine.service_date).order_by(ChargeLine.id)
     if selection.slypark_booking_id is not None:
-        from booking.slypark.tables import BookingCharge
-
-        from booking.slypark.scholarship_tables import ScholarshipCharge
-
         charge_ids = {row["id"] for row in await BookingCharge.select(BookingCharge.id).where(
             BookingCharge.booking == selection.slypark_booking_id)}
         scholarship_ids = {row["id"] for row in await ScholarshipCharge.select(ScholarshipCharge.id).where(
@@ -90,8 +88,6 @@ async def _scholarship_pos(lines: list[dict]) -> dict[int, str]:
     billed = [line for line in lines if line["source_kind"] == "slypark" and normalise_po_number(line["po_number"])]
     if not blank or not billed:
         return {}
-    from booking.slypark.scholarship_tables import ScholarshipCharge
-    from booking.slypark.tables import BookingCharge
 
     booking_of_charge = {row["id"]: row["booking"] for row in await BookingCharge.select(
         BookingCharge.id, BookingCharge.booking).where(BookingCharge.id.is_in([line["source_id"] for line in billed]))}

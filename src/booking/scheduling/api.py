@@ -5,16 +5,16 @@ from __future__ import annotations
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
-from booking.payments.checkout import PaymentUnavailable, start_registration_checkout
-from booking.scheduling.cancellation import cancel_registration
-from booking.scheduling.registration import RegistrationRequest, register
+from booking.payments.checkout import PaymentUnavailable
+from booking.workflows.cancel_registration import cancel_registration
+from booking.scheduling.registration import RegistrationRequest
 from booking.scheduling.roster import roster
 from booking.scheduling.schemas import RegistrationCreate, RegistrationOut, RosterEntry
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 from booking.web.guards import roles, signed_in
 from booking.web.problem import problem_responses
-from booking.scheduling.registration_lifecycle import S
+from booking.workflows.register_and_checkout import register_then_checkout
 
 
 async def registration_out(row: dict, warnings: list[str] | None = None, position: int | None = None) -> RegistrationOut:
@@ -34,19 +34,18 @@ class RegistrationsApi(Controller):
     @post("/offerings/{offering_id:int}/registrations", guards=[signed_in], summary="Register yourself or someone else",
           responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503))
     async def create(self, request: Request, offering_id: FromPath[int], data: JSONBody[RegistrationCreate]) -> RegistrationOut:
-        outcome = await register(request.scope["user"], offering_id, RegistrationRequest(
+        registered = await register_then_checkout(request.scope["user"], offering_id, RegistrationRequest(
             attendee_email=data.attendee.email if data.attendee else None,
             attendee_name=data.attendee.name if data.attendee else None,
             payer=data.payer, po_number=data.po_number,
         ))
+        outcome, checkout_url, error = registered.outcome, registered.checkout_url, registered.checkout_error
         warnings = list(outcome.warnings)
-        checkout_url = None
-        if outcome.registration["status"] == S.PENDING_PAYMENT:
-            # After the registration's commit, within this request (CONTRACT): the URL is in the 201.
-            try:
-                checkout_url = await start_registration_checkout(outcome.registration["id"])
-            except PaymentUnavailable as error:
-                warnings.append(f"{error.message} Your seat is held until the hold expires; pay from your registration page.")
+        # Checkout opens after the registration's commit, within this request (CONTRACT): the URL is in the 201.
+        if isinstance(error, PaymentUnavailable):
+            warnings.append(f"{error.message} Your seat is held until the hold expires; pay from your registration page.")
+        elif error is not None:
+            raise error
         out = await registration_out(outcome.registration, warnings, position=outcome.waitlist_position)
         out.waitlist_position = outcome.waitlist_position
         out.checkout_url = checkout_url

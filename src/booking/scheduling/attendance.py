@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.catalog.offerings import get_offering, sessions_of
-from booking.catalog.tables import OfferingSession
+from booking.catalog.tables import Offering, OfferingSession
 from booking.clock import to_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -510,7 +510,6 @@ class DoorSession:
 
 async def door_session(session_id: int) -> DoorSession:
     """A scheduled session of a workshop that takes attendance, with its check-in window."""
-    from booking.catalog.tables import Offering
     from booking.scheduling.door_codes import window_of
 
     check_ids(session_id)

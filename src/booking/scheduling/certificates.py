@@ -10,6 +10,7 @@ from booking.pdf import FONT_DIR, file_slug, html_to_pdf
 from booking.scheduling.transcript import certificate_by_code, own_certificate, transcript_for
 from booking.settings import current_settings
 from booking.templating import render
+from booking.catalog.tables import Offering
 
 def _context() -> dict:
     return {"font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url, "printed_at": utc_now(),
@@ -30,8 +31,6 @@ async def transcript_pdf(actor: Actor) -> tuple[str, bytes]:
 
 
 async def verify_certificate(code: str) -> dict:
-    from booking.catalog.tables import Offering
-
     certificate = await certificate_by_code(code)
     # A cohort's completion letter carries a code too: the page then names a program, not a workshop.
     offering = await Offering.select(Offering.kind).where(Offering.id == certificate["offering"]).first()

@@ -30,6 +30,7 @@ from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.feed_tokens import feed_for_token, scope_name
 from booking.scheduling.registration_lifecycle import S, SEAT_STATUSES
 from booking.scheduling.tables import CalendarFeed, Registration
+from booking.accounts.tables import User
 
 FORMAT_VERSION = "feed-v2"  # bump when the writer's output changes, so clients refetch
 STAFF_FEED_HISTORY = dt.timedelta(days=365)
@@ -78,7 +79,6 @@ async def _scheduled_sessions(where) -> list[dict]:
 
 async def _slypark_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
     """A coordinator's district's Sly Park weeks: confirmed bookings, and offers still open as TENTATIVE, all day."""
-    from booking.accounts.tables import User
     from booking.slypark.beds import holds_beds
     from booking.slypark.tables import Booking, BookingEvent
 

@@ -10,12 +10,13 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.payments.card_receipts import receipt_id_for_registration
 from booking.payments.checkout import PaymentUnavailable, start_registration_checkout
 from booking.scheduling.bulk_registration import InvalidLines, register_many
-from booking.scheduling.cancellation import cancel_registration
+from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
-from booking.scheduling.registration import RegistrationRequest, register
+from booking.scheduling.registration import RegistrationRequest
 from booking.web.forms import text
 from booking.web.guards import roles, signed_in
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+from booking.workflows.register_and_checkout import register_then_checkout
 from booking.scheduling.registration_lifecycle import S
 
 PAYER_CHOICES = ("free", "district", "card")
@@ -37,8 +38,9 @@ class RegistrationPagesController(Controller):
             submitted = {"payer": payer or "", "po_number": po_number}
             if payer is not None and payer not in PAYER_CHOICES:
                 raise InvalidInput({"payer": "Choose who pays from the list."})
-            outcome = await register(request.scope["user"], offering_id,
-                                     RegistrationRequest(payer=payer, po_number=po_number))
+            registered = await register_then_checkout(request.scope["user"], offering_id,
+                                                      RegistrationRequest(payer=payer, po_number=po_number))
+            outcome = registered.outcome
         except InvalidInput as error:
             return page(request, "catalog/workshop.html", status=422, **await workshop_context(
                 request, offering_id, form=submitted, form_errors=error.field_errors))
@@ -47,7 +49,9 @@ class RegistrationPagesController(Controller):
             return page(request, "catalog/workshop.html", status=409, **await workshop_context(
                 request, offering_id, form=submitted, form_error=error.message))
         if outcome.registration["status"] == S.PENDING_PAYMENT:
-            return await _to_checkout(request, outcome.registration["id"])
+            if registered.checkout_url is None:  # Stripe unreachable: the registration page offers to try again
+                return redirect(request, f"/my/learning/{outcome.registration['id']}", notice="payment-unavailable")
+            return redirect(request, registered.checkout_url)
         return redirect(request, f"/my/learning/{outcome.registration['id']}",
                         notice="registration-emailed" if outcome.emailed else None)
 

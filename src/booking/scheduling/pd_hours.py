@@ -7,7 +7,7 @@ The rule, decided here once:
 * "min_hours": the attended sessions' durations add up to at least `min_attendance_tenths`;
 * either way, someone never present at all is never awarded (a rule of 0 hours included).
 
-`complete_offering` marks the offering completed and (re)computes every registration: it is
+`complete_offering` (booking.workflows.complete_offering) marks the offering completed and (re)computes every registration: it is
 idempotent, so staff run it again after correcting attendance; attendance marked on a
 completed offering recomputes that one person at once. A certificate keeps its code as long
 as it stays earned, so a certificate already printed stays verifiable.
@@ -19,17 +19,12 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from booking.accounts.actor import Actor
 from booking.catalog.offerings import sessions_of
-from booking.catalog.tables import Offering
-from booking.clock import format_local, utc_now
-from booking.db import write_transaction
+from booking.clock import format_local
 from booking.errors import Conflict, NotFound
 from booking.scheduling import history
-from booking.scheduling.notices import notify_attendee
-from booking.scheduling.registration_lifecycle import S, transition
+from booking.scheduling.registration_lifecycle import S
 from booking.scheduling.tables import Attendance, Registration
-from booking.scheduling.waitlist import lock_offering
 
 SECONDS_PER_TENTH_HOUR = 360
 # No 0/O, 1/I/L or U: a code read off a printed certificate is typed without guessing.
@@ -112,7 +107,7 @@ def _award_values(registration: dict, offering: dict, result: RuleResult | None,
     return {"pd_hours_awarded_tenths": None, "completed_at": None, "certificate_code": None}
 
 
-async def _apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
+async def apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
                        actor_id: int | None) -> bool:
     """Store the outcome for one registration; True when it holds an award afterwards."""
     if offering.get("kind") == "cohort":  # staff record a cohort's completion per participant (cohorts.completion)
@@ -142,7 +137,7 @@ async def recompute_registration(offering: dict, registration_id: int, now: dt.d
     registration = await Registration.select().where(Registration.id == registration_id).first()
     sessions = await sessions_of([offering["id"]])
     marks = (await marks_for_offering(offering["id"])).get(registration_id, {})
-    return await _apply_award(registration, offering, evaluate(offering, sessions, marks), now, actor_id)
+    return await apply_award(registration, offering, evaluate(offering, sessions, marks), now, actor_id)
 
 
 @dataclass(frozen=True)
@@ -183,63 +178,3 @@ async def unmarked_attendance(offering_id: int, sessions: list[dict], now: dt.da
         if missing:
             unmarked.append({"registration": person["id"], "name": person["name"], "sessions": missing})
     return sorted(unmarked, key=lambda person: (person["name"], person["registration"]))
-
-
-async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | None = None, *,
-                            confirm_unmarked: bool = False) -> CompletionSummary:
-    """Mark the offering completed, close its waiting list and award PD hours to everyone who met the rule (idempotent).
-
-    With attendance still unmarked for someone, it is refused (AttendanceUnmarked, listing them) unless
-    staff confirm. Whoever still waits is told the list is closed; a late card payment kept as credit while
-    waiting is refunded (submitted after the commit)."""
-    from booking.payments.card_registrations import refund_paid_registration
-    from booking.payments.refunds import submit_refund
-
-    actor.require("staff", "Only SCOE program staff mark workshops completed.")
-    check_ids(offering_id)
-    now = now or utc_now()
-    refund_ids: list[int] = []
-    async with write_transaction():
-        offering = await lock_offering(offering_id)
-        if offering["status"] not in ("published", "completed"):
-            raise Conflict(f"A {offering['status']} workshop cannot be marked completed.", code="not_completable")
-        sessions = await sessions_of([offering_id])
-        if not sessions:
-            raise Conflict("This workshop has no scheduled sessions, so nobody can have attended it.", code="no_sessions")
-        last_start = sessions[-1]["starts_at"]
-        if last_start > now:
-            raise Conflict(f"The last session starts on {format_local(last_start)}. Mark the workshop completed after it.",
-                           code="not_finished")
-        # A cohort's hours are judged per participant, with make-up work (cohorts.completion), not here.
-        if not confirm_unmarked and offering["kind"] != "cohort":
-            unmarked = await unmarked_attendance(offering_id, sessions, now)
-            if unmarked:
-                raise AttendanceUnmarked(unmarked)
-        if offering["status"] != "completed":
-            await Offering.update({Offering.status: "completed", Offering.updated_at: now}).where(Offering.id == offering_id)
-            offering = {**offering, "status": "completed"}
-        offering = {**offering, "sessions": sessions}
-        registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
-        waitlist_closed = 0
-        for registration in registrations:
-            if registration["status"] != S.WAITLISTED:
-                continue
-            closed = await transition(registration, S.CANCELLED, kind="waitlist_closed", now=now, actor_id=actor.id,
-                                      reason=WAITLIST_CLOSED_REASON)
-            await notify_attendee(closed.registration, offering, closed.follow_up.email,
-                                  paid_cents=registration["amount_paid_cents"])
-            if closed.follow_up.refund_card_payment:
-                refund_ids += await refund_paid_registration(registration, WAITLIST_CLOSED_REASON, actor.id)
-            waitlist_closed += 1
-        registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
-        marks = await marks_for_offering(offering_id)
-        awarded = not_awarded = 0
-        for registration in registrations:
-            result = evaluate(offering, sessions, marks.get(registration["id"], {}))
-            if await _apply_award(registration, offering, result, now, actor.id):
-                awarded += 1
-            elif registration["status"] == S.CONFIRMED:
-                not_awarded += 1
-    for refund_id in refund_ids:
-        await submit_refund(refund_id)
-    return CompletionSummary(awarded=awarded, not_awarded=not_awarded, waitlist_closed=waitlist_closed)

@@ -11,7 +11,8 @@ from booking.csv_files import csv_response
 from booking.errors import InvalidInput
 from booking.pdf import pdf_response
 from booking.scheduling import attendance, exports, registrant_email, sign_in_sheet
-from booking.scheduling.pd_hours import AttendanceUnmarked, complete_offering, describe_rule
+from booking.scheduling.pd_hours import AttendanceUnmarked, describe_rule
+from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.waitlist import reorder
 from booking.web.forms import optional_id, text
 from booking.web.guards import roles

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.accounts.actor import Actor
-from booking.catalog.tables import Offering
+from booking.catalog.offerings import lock_offering, sessions_of  # lock_offering: imported from here by many
 from booking.clock import utc_now
-from booking.db import in_transaction, is_postgres, write_transaction
+from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
@@ -17,18 +17,6 @@ from booking.scheduling.tables import Registration
 
 OFFER_WINDOW = dt.timedelta(hours=48)
 __all__ = ["EXPIRED_HOLD_REASONS", "OFFER_WINDOW", "lock_offering", "promote_waitlist", "release_expired_holds"]
-
-
-async def lock_offering(offering_id: int) -> dict:
-    """Lock the offering row (PostgreSQL) inside the open write transaction and return it."""
-    if not in_transaction():
-        raise RuntimeError("lock_offering() must run inside write_transaction()")
-    query = Offering.select().where(Offering.id == offering_id)
-    # SELECT ... FOR UPDATE reads the row it locks (one query); SQLite's BEGIN IMMEDIATE already holds the database.
-    offering = await (query.lock_rows() if is_postgres() else query).first()
-    if offering is None:
-        raise NotFound("No such workshop.")
-    return offering
 
 
 async def release_expired_holds(offering: dict, now: dt.datetime) -> int:
@@ -53,8 +41,6 @@ def offer_deadline(offering_sessions: list[dict], now: dt.datetime) -> dt.dateti
 
 async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> list[int]:
     """Fill free seats from the head of the list. Must run inside the locked write transaction."""
-    from booking.catalog.offerings import sessions_of
-
     now = now or utc_now()
     await release_expired_holds(offering, now)
     counts = await seat_counts_for(offering, now)

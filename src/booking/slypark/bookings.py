@@ -19,6 +19,7 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark.beds import bed_use, lock_week
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, BookingEvent, Week
+from booking.accounts.users import validate_email, validate_name
 
 MAX_STUDENTS = 400
 BOOKING_COLUMNS = (
@@ -85,8 +86,6 @@ def check_headcount(season: dict, counts: Headcount) -> Headcount:
 
 def lead_teacher(name: str, email: str, errors: dict[str, str]) -> tuple[str, str]:
     """The lead teacher's name and email, cleaned; their problems are added to `errors`."""
-    from booking.accounts.users import validate_email, validate_name
-
     try:
         name = validate_name(name, "lead_teacher_name")
     except InvalidInput:

@@ -24,6 +24,7 @@ from booking.slypark.bookings import freeze_date
 from booking.slypark.family_links import link_for_token
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, FamilyForm
+from booking.audit.trail import record_by
 
 FORM_VERSION = "2027-1"  # the wording of the permissions the parent signs; change it when the wording changes
 CONTACTS = 2
@@ -188,7 +189,6 @@ async def submit_form(token: str, data: FormInput, *, language: str, now: dt.dat
 async def view_versions(actor, booking_id: int, key: str) -> tuple[dict, list[dict]]:
     """Every version a family sent, for the booking's coordinator or staff, with a line in the audit trail
     (the privacy rule of the student grid: who may see medical notes, and that every view is recorded)."""
-    from booking.audit.trail import record_by
     from booking.slypark.intake import booking_with_students
 
     booking = await booking_with_students(actor, booking_id)

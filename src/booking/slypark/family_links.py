@@ -31,6 +31,7 @@ from booking.settings import current_settings
 from booking.slypark.bookings import BOOKING_COLUMNS
 from booking.slypark.intake import booking_with_students
 from booking.slypark.tables import Booking, FamilyForm, FamilyLink, Student
+from booking.accounts.users import validate_email
 
 OPEN_STATUSES = ("offered", "confirmed")
 TOKEN_PATTERN = re.compile(r"^([0-9]{1,12})-([A-Za-z0-9_-]{32})$")
@@ -204,8 +205,6 @@ async def reissue_link(actor: Actor, booking_id: int, key: str, now: dt.datetime
 
 
 def check_email(value: str) -> str:
-    from booking.accounts.users import validate_email
-
     return validate_email(value, "email")
 
 

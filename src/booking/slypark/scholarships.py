@@ -32,6 +32,7 @@ from booking.slypark.scholarship_lifecycle import ScholarshipStatus, decide_requ
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipFund, ScholarshipRequest
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, BookingCharge, Season
+from booking.notifications.outbox import enqueue_email
 
 REASON_MAX = 1000
 NOTE_MAX = 1000
@@ -292,7 +293,6 @@ async def decide_scholarship(actor: Actor, request_id: int, decision: AwardDecis
 
 
 async def _notify_coordinators(request: dict) -> None:
-    from booking.notifications.outbox import enqueue_email
     from booking.slypark.week_requests import coordinator_emails
 
     for coordinator in await coordinator_emails(request["district"]):

@@ -1,4 +1,5 @@
-"""Cancelling a registration frees its seat for the waiting list at once."""
+"""Cancel a registration with its refunds: the seat goes to the waiting list at once, a card payment
+is refunded in full, an invoiced district seat is credited (scheduling and payments in one transaction)."""
 
 from __future__ import annotations
 
