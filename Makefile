@@ -35,6 +35,7 @@ run: $(INSTALLED)
 	$(BIN)/booking serve --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) $(NODE_INSTALLED)
+	$(BIN)/lint-imports  # the layers (pyproject's [tool.importlinter]): a lower package never imports a higher one
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 fuzz: $(INSTALLED)
