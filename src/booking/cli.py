@@ -1,4 +1,8 @@
-"""The `booking` command. Exit 0 on success; bad input: one line on stderr and status 2."""
+"""The `booking` command. Exit 0 on success; bad input: one line on stderr and status 2.
+
+Part of the composition root (it may import every package). Each command imports what it uses inside
+its function, so `booking --help` or a backup does not load the whole app.
+"""
 
 from __future__ import annotations
 

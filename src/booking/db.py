@@ -197,7 +197,7 @@ def engine_from_url(url: str) -> Engine:
 
 
 def all_tables() -> list[type[Table]]:
-    from booking.piccolo_conf import APP_REGISTRY
+    from booking.piccolo_conf import APP_REGISTRY  # here: piccolo_conf imports this module
 
     tables: list[type[Table]] = []
     for app_config in APP_REGISTRY.app_configs.values():

@@ -40,6 +40,8 @@ def environment() -> Environment:
     env.filters["local_time"] = format_local
     env.filters["money"] = format_cents
     env.filters["file_size"] = format_file_size
+    # Imported here, not at the top: markdown-it and nh3 load when the environment is built, not with every
+    # `from booking.templating import ...`.
     from booking.web.markdown import render_markdown
 
     env.filters["markdown"] = render_markdown

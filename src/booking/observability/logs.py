@@ -27,7 +27,7 @@ _QUIET = {"httpx": "WARNING", "httpcore": "WARNING", "asyncio": "WARNING", "aios
 
 def configured_secrets() -> tuple[str, ...]:
     """The secret values of the settings this process runs with (none before settings are chosen)."""
-    import booking.settings
+    import booking.settings  # here: logging is configured before any settings are chosen
 
     settings = booking.settings._current  # never load settings from a log call
     if settings is None:

@@ -23,6 +23,7 @@ async def take_manual_backup(settings: Settings, destination: Path) -> BackupRes
 
 async def record_manual_backup(settings: Settings, result: BackupResult, started) -> None:
     """Best effort: a database not yet migrated to this release has no backup_run table, and the backup is good anyway."""
+    # Here: `booking backup` needs the database only to record the run, best effort, after the backup is taken.
     from booking.db import bind_engine, current_engine, engine_from_url
     from booking.ops.tables import BackupRun
 

@@ -12,7 +12,7 @@ def shipped_migrations() -> frozenset[str]:
     """"app:id" for every migration in this release."""
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
 
-    from booking.piccolo_conf import APP_REGISTRY
+    from booking.piccolo_conf import APP_REGISTRY  # here: importing piccolo_conf chooses the engine from the settings
 
     manager = BaseMigrationManager()
     shipped = set()

@@ -111,7 +111,7 @@ def markdown(app: Litestar) -> str:
 
 
 def main() -> None:
-    from booking.app import create_app
+    from booking.app import create_app  # here: the app imports this module (PACKAGE_ROUTES)
 
     sys.stdout.write(markdown(create_app()))
 
