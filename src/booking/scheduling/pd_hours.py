@@ -107,7 +107,7 @@ def _award_values(registration: dict, offering: dict, result: RuleResult | None,
     return {"pd_hours_awarded_tenths": None, "completed_at": None, "certificate_code": None}
 
 
-async def apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
+async def _apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
                        actor_id: int | None) -> bool:
     """Store the outcome for one registration; True when it holds an award afterwards."""
     if offering.get("kind") == "cohort":  # staff record a cohort's completion per participant (cohorts.completion)
@@ -137,7 +137,7 @@ async def recompute_registration(offering: dict, registration_id: int, now: dt.d
     registration = await Registration.select().where(Registration.id == registration_id).first()
     sessions = await sessions_of([offering["id"]])
     marks = (await marks_for_offering(offering["id"])).get(registration_id, {})
-    return await apply_award(registration, offering, evaluate(offering, sessions, marks), now, actor_id)
+    return await _apply_award(registration, offering, evaluate(offering, sessions, marks), now, actor_id)
 
 
 @dataclass(frozen=True)

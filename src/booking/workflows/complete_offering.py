@@ -17,8 +17,8 @@ from booking.errors import Conflict
 from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
 from booking.scheduling.notices import notify_attendee
-from booking.scheduling.pd_hours import (
-    WAITLIST_CLOSED_REASON, AttendanceUnmarked, CompletionSummary, apply_award, check_ids, evaluate, marks_for_offering,
+from booking.scheduling.pd_hours import (  # _apply_award: scheduling's award rule, shared with recompute_registration
+    WAITLIST_CLOSED_REASON, AttendanceUnmarked, CompletionSummary, _apply_award, check_ids, evaluate, marks_for_offering,
     unmarked_attendance,
 )
 from booking.scheduling.registration_lifecycle import S, transition
@@ -74,7 +74,7 @@ async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | N
         awarded = not_awarded = 0
         for registration in registrations:
             result = evaluate(offering, sessions, marks.get(registration["id"], {}))
-            if await apply_award(registration, offering, result, now, actor.id):
+            if await _apply_award(registration, offering, result, now, actor.id):
                 awarded += 1
             elif registration["status"] == S.CONFIRMED:
                 not_awarded += 1
