@@ -69,6 +69,8 @@ async def _after_capacity_change(offering: dict, new_capacity: int, now: dt.date
         promoted = await promote_waitlist({**offering, "capacity": new_capacity}, now)
         if offering["kind"] == "cohort":
             # A cohort's waiting list is of applications: they are accepted (and enrolled) in order.
+            # Up a layer (cohorts sits above catalog): known and listed in pyproject's import-linter contract until
+            # the capacity change moves to booking.workflows; inside the function because cohorts imports catalog.
             from booking.cohorts.review import fill_from_waitlist
 
             promoted += await fill_from_waitlist({**offering, "capacity": new_capacity}, now)

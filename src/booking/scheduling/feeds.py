@@ -79,6 +79,8 @@ async def _scheduled_sessions(where) -> list[dict]:
 
 async def _slypark_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
     """A coordinator's district's Sly Park weeks: confirmed bookings, and offers still open as TENTATIVE, all day."""
+    # Up a layer (slypark sits above scheduling): known and listed in pyproject's import-linter contract; inside
+    # the function because slypark imports scheduling.
     from booking.slypark.beds import holds_beds
     from booking.slypark.tables import Booking, BookingEvent
 
