@@ -12,7 +12,7 @@ from booking.accounts.districts import find_district
 from booking.payments.invoicing import issue_invoices
 from booking.scheduling.attendance import mark_attendance
 from booking.workflows.cancel_registration import cancel_registration
-from booking.scheduling.pd_hours import complete_offering
+from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.slypark import allocation_runs
 from booking.slypark.bookings import Headcount, book_remaining

@@ -17,7 +17,7 @@ async def _story(suffix: str) -> dict:
     """A finished two-session workshop with eight confirmed teachers, and one completed earlier one."""
     from booking.accounts.actor import Actor
     from booking.scheduling.attendance import mark_attendance
-    from booking.scheduling.pd_hours import complete_offering
+    from booking.workflows.complete_offering import complete_offering
     from tests.factories import make_user
     from tests.scheduling.attendance_helpers import enrol, session, workshop
 

@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from booking.accounts.actor import Actor
 from booking.scheduling.attendance import mark_attendance
-from booking.scheduling.pd_hours import complete_offering
+from booking.workflows.complete_offering import complete_offering
 from tests.factories import make_user, signed_in
 from tests.scheduling.attendance_helpers import enrol, registration, session, staff_member, workshop
 
