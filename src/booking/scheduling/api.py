@@ -32,6 +32,7 @@ class RegistrationsApi(Controller):
     tags = ["registrations"]
 
     @post("/offerings/{offering_id:int}/registrations", guards=[signed_in], summary="Register yourself or someone else",
+          name="scheduling.api_register",
           responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503))
     async def create(self, request: Request, offering_id: FromPath[int], data: JSONBody[RegistrationCreate]) -> RegistrationOut:
         registered = await register_then_checkout(request.scope["user"], offering_id, RegistrationRequest(
@@ -51,17 +52,19 @@ class RegistrationsApi(Controller):
         out.checkout_url = checkout_url
         return out
 
-    @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration",
+    @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration", name="scheduling.api_registration",
          responses=problem_responses(400, 401, 404, 422))
     async def show(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
         return await registration_out(await get_visible_registration(request.scope["user"], registration_id))
 
     @delete("/registrations/{registration_id:int}", guards=[signed_in], status_code=200, summary="Cancel a registration",
+            name="scheduling.api_registration_cancel",
             responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
     async def cancel(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
         return await registration_out(await cancel_registration(request.scope["user"], registration_id))
 
     @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)",
+         name="scheduling.api_roster",
          responses=problem_responses(400, 401, 403, 404, 422))
     async def roster(self, request: Request, offering_id: FromPath[int]) -> list[RosterEntry]:
         fields = RosterEntry.__struct_fields__  # the roster also carries what the staff page shows (label, flags)

@@ -34,11 +34,11 @@ class ApprovalsController(Controller):
             return await self._page(request, status=status, error=error, error_id=registration_id)
         return redirect(request, "/district/approvals", notice=notice)
 
-    @get("/")
+    @get("/", name="scheduling.approvals")
     async def index(self, request: Request) -> object:
         return await self._page(request)
 
-    @post("/{registration_id:int}/approve")
+    @post("/{registration_id:int}/approve", name="scheduling.registration_approve")
     async def approve(self, request: Request, registration_id: FromPath[int]) -> object:
         try:
             row = await approve(request.scope["user"], registration_id)
@@ -46,7 +46,7 @@ class ApprovalsController(Controller):
             return await self._decided(request, registration_id, None, error.message, "")
         return await self._decided(request, registration_id, row, None, "registration-approved")
 
-    @post("/{registration_id:int}/decline")
+    @post("/{registration_id:int}/decline", name="scheduling.registration_decline")
     async def decline(self, request: Request, registration_id: FromPath[int]) -> object:
         form = await request.form()
         try:

@@ -26,13 +26,13 @@ class CheckInController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/{session_id:int}/{code:str}")
+    @get("/{session_id:int}/{code:str}", name="scheduling.check_in")
     async def show(self, request: Request, session_id: FromPath[int], code: FromPath[str]) -> object:
         door = await attendance.check_in_preview(request.scope["user"], session_id, _code(code))
         return page(request, "scheduling/check_in.html", door=door, code=_code(code), result=None,
                     session_label=attendance.session_label)
 
-    @post("/{session_id:int}/{code:str}")
+    @post("/{session_id:int}/{code:str}", name="scheduling.check_in_record")
     async def check_in(self, request: Request, session_id: FromPath[int], code: FromPath[str]) -> object:
         result = await attendance.check_in(request.scope["user"], session_id, _code(code))
         return page(request, "scheduling/check_in.html", door=result.door, code=_code(code), result=result,
@@ -44,7 +44,7 @@ class DoorScreenController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    @get("/{offering_id:int}/attendance/{session_id:int}/door")
+    @get("/{offering_id:int}/attendance/{session_id:int}/door", name="scheduling.door")
     async def door(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
         door, counts = await attendance.door_screen(request.scope["user"], offering_id, session_id)
         url = door_codes.check_in_url(session_id, door_codes.screen_code(session_id, utc_now()))

@@ -17,7 +17,7 @@ class CalendarFeedController(Controller):
     path = "/calendar"
     include_in_schema = False
 
-    @get("/{file_name:str}", cache_control=None)
+    @get("/{file_name:str}", cache_control=None, name="scheduling.calendar_feed")
     async def feed(self, request: Request, file_name: FromPath[str]) -> Response:
         match = _FILE_NAME.match(file_name)
         if match is None:

@@ -57,23 +57,23 @@ class CalendarFeedPagesController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="scheduling.calendar_feeds")
     async def show(self, request: Request) -> object:
         return page(request, "scheduling/calendar_feeds.html", **await _context(request))
 
-    @post("/")
+    @post("/", name="scheduling.calendar_feed_create")
     async def create_person_feed(self, request: Request) -> object:
         await feed_tokens.create_feed(request.scope["user"], "person")
         return redirect(request, "/account/calendar", notice="feed-created")
 
-    @post("/invites")
+    @post("/invites", name="scheduling.calendar_invites")
     async def choose_invites(self, request: Request) -> object:
         form = await request.form()
         wanted = checkbox(form, "calendar_invites")
         await profile.set_calendar_invites(request.scope["user"], wanted)
         return redirect(request, "/account/calendar", notice="invites-on" if wanted else "invites-off")
 
-    @post("/staff")
+    @post("/staff", name="scheduling.calendar_staff_feed_create")
     async def create_staff_feed(self, request: Request) -> object:
         form = await request.form()
         chosen = text(form, "scope", 40)
@@ -85,12 +85,12 @@ class CalendarFeedPagesController(Controller):
                         **await _context(request, errors=error.field_errors, chosen_scope=chosen))
         return redirect(request, "/account/calendar", notice="feed-created")
 
-    @post("/{feed_id:int}/regenerate")
+    @post("/{feed_id:int}/regenerate", name="scheduling.calendar_feed_regenerate")
     async def regenerate(self, request: Request, feed_id: FromPath[int]) -> object:
         await feed_tokens.regenerate_feed(request.scope["user"], feed_id)
         return redirect(request, "/account/calendar", notice="feed-regenerated")
 
-    @post("/{feed_id:int}/revoke")
+    @post("/{feed_id:int}/revoke", name="scheduling.calendar_feed_revoke")
     async def revoke(self, request: Request, feed_id: FromPath[int]) -> object:
         await feed_tokens.revoke_feed(request.scope["user"], feed_id)
         return redirect(request, "/account/calendar", notice="feed-revoked")

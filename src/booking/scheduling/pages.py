@@ -28,7 +28,7 @@ class RegistrationPagesController(Controller):
     path = "/workshops"
     include_in_schema = False
 
-    @post("/{offering_id:int}/register", guards=[signed_in])
+    @post("/{offering_id:int}/register", guards=[signed_in], name="scheduling.register")
     async def register(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         submitted = {"payer": "", "po_number": ""}
@@ -55,7 +55,8 @@ class RegistrationPagesController(Controller):
         return redirect(request, f"/my/learning/{outcome.registration['id']}",
                         notice="registration-emailed" if outcome.emailed else None)
 
-    @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")])
+    @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")],
+          name="scheduling.register_others")
     async def register_others(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         submitted = {"people": "", "po_number": ""}
@@ -92,32 +93,32 @@ class MyLearningController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="scheduling.my_learning")
     async def index(self, request: Request) -> object:
         return page(request, "scheduling/my_learning.html", learning=await my_learning(request.scope["user"]),
                     staff_contact=STAFF_CONTACT, **PRESENTATION)
 
-    @get("/{registration_id:int}")
+    @get("/{registration_id:int}", name="scheduling.registration")
     async def show(self, request: Request, registration_id: FromPath[int]) -> object:
         registration = await registration_details(request.scope["user"], registration_id)
         return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT,
                     paid=request.query_params.get("paid") == "1", receipt_id=await receipt_id_for_registration(registration_id),
                     **PRESENTATION)
 
-    @post("/{registration_id:int}/pay")
+    @post("/{registration_id:int}/pay", name="scheduling.registration_pay")
     async def pay(self, request: Request, registration_id: FromPath[int]) -> object:
         registration = await registration_details(request.scope["user"], registration_id)  # 404 outside the actor's scope
         if not registration["is_self"]:
             raise NotFound("No such registration.")
         return await _to_checkout(request, registration_id)
 
-    @get("/{registration_id:int}/cancel")
+    @get("/{registration_id:int}/cancel", name="scheduling.registration_cancel_form")
     async def confirm_cancel(self, request: Request, registration_id: FromPath[int]) -> object:
         registration = await registration_details(request.scope["user"], registration_id)
         return page(request, "scheduling/cancel.html", r=registration, error=None, staff_contact=STAFF_CONTACT,
                     **PRESENTATION)
 
-    @post("/{registration_id:int}/cancel")
+    @post("/{registration_id:int}/cancel", name="scheduling.registration_cancel")
     async def cancel(self, request: Request, registration_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         before = await registration_details(actor, registration_id)  # 404 outside the actor's scope

@@ -69,11 +69,11 @@ class StaffRosterController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    @get("/{offering_id:int}/roster")
+    @get("/{offering_id:int}/roster", name="scheduling.roster")
     async def roster_page(self, request: Request, offering_id: FromPath[int]) -> object:
         return page(request, "scheduling/staff_roster.html", **await roster_context(request, offering_id))
 
-    @post("/{offering_id:int}/complete")
+    @post("/{offering_id:int}/complete", name="scheduling.offering_complete")
     async def complete(self, request: Request, offering_id: FromPath[int]) -> object:
         form = await request.form()
         try:
@@ -84,7 +84,7 @@ class StaffRosterController(Controller):
             return page(request, "scheduling/staff_roster.html", status=409, **context)
         return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="offering-completed")
 
-    @post("/{offering_id:int}/waitlist/{registration_id:int}/move")
+    @post("/{offering_id:int}/waitlist/{registration_id:int}/move", name="scheduling.waitlist_move")
     async def move_on_waitlist(self, request: Request, offering_id: FromPath[int], registration_id: FromPath[int]) -> object:
         form = await request.form()
         position = text(form, "position", 10).strip()
@@ -98,11 +98,11 @@ class StaffRosterController(Controller):
             return page(request, "scheduling/staff_roster.html", status=422, **context)
         return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="waitlist-moved")
 
-    @get("/{offering_id:int}/attendance")
+    @get("/{offering_id:int}/attendance", name="scheduling.attendance")
     async def sheet(self, request: Request, offering_id: FromPath[int], session: FromQuery[int | None] = None) -> object:
         return page(request, "scheduling/staff_roster_attendance.html", **await sheet_context(request, offering_id, session))
 
-    @post("/{offering_id:int}/attendance/{session_id:int}/{registration_id:int}")
+    @post("/{offering_id:int}/attendance/{session_id:int}/{registration_id:int}", name="scheduling.attendance_mark")
     async def mark(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int],
                    registration_id: FromPath[int]) -> object:
         form = await request.form()
@@ -115,17 +115,18 @@ class StaffRosterController(Controller):
         return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}&notice=attendance-saved"
                                  f"#person-{registration_id}")
 
-    @post("/{offering_id:int}/attendance/{session_id:int}/all-present")
+    @post("/{offering_id:int}/attendance/{session_id:int}/all-present", name="scheduling.attendance_all_present")
     async def mark_all_present(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
         await attendance.mark_all_present(request.scope["user"], offering_id, session_id)
         return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}", notice="all-present")
 
-    @get("/{offering_id:int}/attendance/{session_id:int}/sign-in-sheet.pdf")
+    @get("/{offering_id:int}/attendance/{session_id:int}/sign-in-sheet.pdf", name="scheduling.sign_in_sheet")
     async def sign_in_sheet_pdf(self, request: Request, offering_id: FromPath[int], session_id: FromPath[int]) -> Response:
         filename, pdf = await sign_in_sheet.sign_in_sheet_pdf(request.scope["user"], offering_id, session_id)
         return pdf_response(filename, pdf, cache_control="no-store")
 
-    @post("/{offering_id:int}/attendance/import", request_max_body_size=attendance.MAX_SHEET_BYTES + UPLOAD_FORM_SLACK)
+    @post("/{offering_id:int}/attendance/import", request_max_body_size=attendance.MAX_SHEET_BYTES + UPLOAD_FORM_SLACK,
+          name="scheduling.attendance_import")
     async def import_sheet(self, request: Request, offering_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         form = await request.form()
@@ -151,11 +152,11 @@ class StaffRosterController(Controller):
             target += f"?session={session_id}"
         return redirect(request, target, notice="sheet-imported")
 
-    @get("/{offering_id:int}/email")
+    @get("/{offering_id:int}/email", name="scheduling.email")
     async def email_page(self, request: Request, offering_id: FromPath[int]) -> object:
         return page(request, "scheduling/staff_offering_email.html", **await email_context(request, offering_id))
 
-    @post("/{offering_id:int}/email")
+    @post("/{offering_id:int}/email", name="scheduling.email_preview")
     async def email_preview(self, request: Request, offering_id: FromPath[int]) -> object:
         """Step one: check the message and show who would get it, with the count to confirm."""
         form = await request.form()
@@ -169,7 +170,7 @@ class StaffRosterController(Controller):
         return page(request, "scheduling/staff_offering_email.html",
                     **await email_context(request, offering_id, preview=preview, draft=_draft(form)))
 
-    @post("/{offering_id:int}/email/send")
+    @post("/{offering_id:int}/email/send", name="scheduling.email_send")
     async def email_send(self, request: Request, offering_id: FromPath[int]) -> object:
         """Step two: send, only to the count staff confirmed."""
         form = await request.form()
@@ -183,14 +184,14 @@ class StaffRosterController(Controller):
             return page(request, "scheduling/staff_offering_email.html", status=422, **context)
         return redirect(request, f"/staff/offerings/{offering_id}/email", notice="message-sent")
 
-    @get("/{offering_id:int}/exports/roster.csv")
+    @get("/{offering_id:int}/exports/roster.csv", name="scheduling.export_roster")
     async def export_roster(self, request: Request, offering_id: FromPath[int]) -> Response:
         return csv_response(*await exports.roster_csv(request.scope["user"], offering_id))
 
-    @get("/{offering_id:int}/exports/attendance.csv")
+    @get("/{offering_id:int}/exports/attendance.csv", name="scheduling.export_attendance")
     async def export_attendance(self, request: Request, offering_id: FromPath[int]) -> Response:
         return csv_response(*await exports.attendance_csv(request.scope["user"], offering_id))
 
-    @get("/{offering_id:int}/exports/pd-hours.csv")
+    @get("/{offering_id:int}/exports/pd-hours.csv", name="scheduling.export_pd_hours")
     async def export_pd_hours(self, request: Request, offering_id: FromPath[int]) -> Response:
         return csv_response(*await exports.pd_hours_csv(request.scope["user"], offering_id))

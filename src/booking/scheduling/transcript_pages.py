@@ -23,15 +23,15 @@ class TranscriptController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/transcript")
+    @get("/transcript", name="scheduling.transcript")
     async def transcript(self, request: Request) -> object:
         return page(request, "scheduling/transcript.html", transcript=await transcript_for(request.scope["user"]))
 
-    @get("/transcript.pdf")
+    @get("/transcript.pdf", name="scheduling.transcript_pdf")
     async def transcript_pdf(self, request: Request) -> Response:
         return pdf_response(*await transcript_pdf(request.scope["user"]))
 
-    @get("/certificates/{file_name:str}")
+    @get("/certificates/{file_name:str}", name="scheduling.certificate")
     async def certificate(self, request: Request, file_name: FromPath[str]) -> Response:
         match = CERTIFICATE_FILE.match(file_name)
         if match is None:
@@ -45,7 +45,7 @@ class CertificateVerifyController(Controller):
     path = "/certificates"
     include_in_schema = False
 
-    @get("/{code:str}")
+    @get("/{code:str}", name="scheduling.certificate_verify")
     async def verify(self, request: Request, code: FromPath[str]) -> object:
         try:
             certificate = await verify_certificate(code)
