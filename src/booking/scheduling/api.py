@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from booking.payments.checkout import PaymentUnavailable
@@ -12,7 +12,7 @@ from booking.scheduling.roster import roster
 from booking.scheduling.schemas import RegistrationCreate, RegistrationOut, RosterEntry
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
-from booking.web.guards import roles, signed_in
+from booking.web.guards import SignedInActor, roles, signed_in
 from booking.web.problem import problem_responses
 from booking.workflows.register_and_checkout import register_then_checkout
 
@@ -34,8 +34,9 @@ class RegistrationsApi(Controller):
     @post("/offerings/{offering_id:int}/registrations", guards=[signed_in], summary="Register yourself or someone else",
           name="scheduling.api_register",
           responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503))
-    async def create(self, request: Request, offering_id: FromPath[int], data: JSONBody[RegistrationCreate]) -> RegistrationOut:
-        registered = await register_then_checkout(request.scope["user"], offering_id, RegistrationRequest(
+    async def create(self, actor: SignedInActor, offering_id: FromPath[int],
+                     data: JSONBody[RegistrationCreate]) -> RegistrationOut:
+        registered = await register_then_checkout(actor, offering_id, RegistrationRequest(
             attendee_email=data.attendee.email if data.attendee else None,
             attendee_name=data.attendee.name if data.attendee else None,
             payer=data.payer, po_number=data.po_number,
@@ -54,18 +55,18 @@ class RegistrationsApi(Controller):
 
     @get("/registrations/{registration_id:int}", guards=[signed_in], summary="One registration", name="scheduling.api_registration",
          responses=problem_responses(400, 401, 404, 422))
-    async def show(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
-        return await registration_out(await get_visible_registration(request.scope["user"], registration_id))
+    async def show(self, actor: SignedInActor, registration_id: FromPath[int]) -> RegistrationOut:
+        return await registration_out(await get_visible_registration(actor, registration_id))
 
     @delete("/registrations/{registration_id:int}", guards=[signed_in], status_code=200, summary="Cancel a registration",
             name="scheduling.api_registration_cancel",
             responses=problem_responses(400, 401, 403, 404, 409, 422, 503))
-    async def cancel(self, request: Request, registration_id: FromPath[int]) -> RegistrationOut:
-        return await registration_out(await cancel_registration(request.scope["user"], registration_id))
+    async def cancel(self, actor: SignedInActor, registration_id: FromPath[int]) -> RegistrationOut:
+        return await registration_out(await cancel_registration(actor, registration_id))
 
     @get("/offerings/{offering_id:int}/roster", guards=[roles("staff")], summary="Registrations of an offering (staff)",
          name="scheduling.api_roster",
          responses=problem_responses(400, 401, 403, 404, 422))
-    async def roster(self, request: Request, offering_id: FromPath[int]) -> list[RosterEntry]:
+    async def roster(self, actor: SignedInActor, offering_id: FromPath[int]) -> list[RosterEntry]:
         fields = RosterEntry.__struct_fields__  # the roster also carries what the staff page shows (label, flags)
-        return [RosterEntry(**{name: entry[name] for name in fields}) for entry in await roster(request.scope["user"], offering_id)]
+        return [RosterEntry(**{name: entry[name] for name in fields}) for entry in await roster(actor, offering_id)]

@@ -6,13 +6,15 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.accounts import profile
+from booking.accounts.actor import Actor
 from booking.accounts.users import get_user
 from booking.catalog.tables import Program, Room, Venue
 from booking.errors import InvalidInput
 from booking.fields import is_ascii_digits
 from booking.scheduling import feed_tokens
-from booking.web.forms import checkbox, text
-from booking.web.guards import signed_in
+from booking.scheduling.forms import CalendarInvitesForm, StaffFeedForm
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, signed_in
 from booking.web.pages import page, redirect
 
 
@@ -36,8 +38,7 @@ def parse_scope(value: str) -> tuple[str, int]:
     return scope, int(raw_id)
 
 
-async def _context(request: Request, **overrides) -> dict:
-    actor = request.scope["user"]
+async def _context(actor: Actor, **overrides) -> dict:
     feeds = await feed_tokens.feeds_of(actor)
     context = {
         "invites_on": (await get_user(actor.id))["calendar_invites"],
@@ -58,39 +59,37 @@ class CalendarFeedPagesController(Controller):
     include_in_schema = False
 
     @get("/", name="scheduling.calendar_feeds")
-    async def show(self, request: Request) -> object:
-        return page(request, "scheduling/calendar_feeds.html", **await _context(request))
+    async def show(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "scheduling/calendar_feeds.html", **await _context(actor))
 
     @post("/", name="scheduling.calendar_feed_create")
-    async def create_person_feed(self, request: Request) -> object:
-        await feed_tokens.create_feed(request.scope["user"], "person")
+    async def create_person_feed(self, request: Request, actor: SignedInActor) -> object:
+        await feed_tokens.create_feed(actor, "person")
         return redirect(request, "/account/calendar", notice="feed-created")
 
     @post("/invites", name="scheduling.calendar_invites")
-    async def choose_invites(self, request: Request) -> object:
-        form = await request.form()
-        wanted = checkbox(form, "calendar_invites")
-        await profile.set_calendar_invites(request.scope["user"], wanted)
+    async def choose_invites(self, request: Request, actor: SignedInActor) -> object:
+        wanted = (await read_form(request, CalendarInvitesForm)).calendar_invites
+        await profile.set_calendar_invites(actor, wanted)
         return redirect(request, "/account/calendar", notice="invites-on" if wanted else "invites-off")
 
     @post("/staff", name="scheduling.calendar_staff_feed_create")
-    async def create_staff_feed(self, request: Request) -> object:
-        form = await request.form()
-        chosen = text(form, "scope", 40)
+    async def create_staff_feed(self, request: Request, actor: SignedInActor) -> object:
+        chosen = (await read_form(request, StaffFeedForm)).scope
         try:
             scope, scope_id = parse_scope(chosen)
-            await feed_tokens.create_feed(request.scope["user"], scope, scope_id)
+            await feed_tokens.create_feed(actor, scope, scope_id)
         except InvalidInput as error:
             return page(request, "scheduling/calendar_feeds.html", status=422,
-                        **await _context(request, errors=error.field_errors, chosen_scope=chosen))
+                        **await _context(actor, errors=error.field_errors, chosen_scope=chosen))
         return redirect(request, "/account/calendar", notice="feed-created")
 
     @post("/{feed_id:int}/regenerate", name="scheduling.calendar_feed_regenerate")
-    async def regenerate(self, request: Request, feed_id: FromPath[int]) -> object:
-        await feed_tokens.regenerate_feed(request.scope["user"], feed_id)
+    async def regenerate(self, request: Request, actor: SignedInActor, feed_id: FromPath[int]) -> object:
+        await feed_tokens.regenerate_feed(actor, feed_id)
         return redirect(request, "/account/calendar", notice="feed-regenerated")
 
     @post("/{feed_id:int}/revoke", name="scheduling.calendar_feed_revoke")
-    async def revoke(self, request: Request, feed_id: FromPath[int]) -> object:
-        await feed_tokens.revoke_feed(request.scope["user"], feed_id)
+    async def revoke(self, request: Request, actor: SignedInActor, feed_id: FromPath[int]) -> object:
+        await feed_tokens.revoke_feed(actor, feed_id)
         return redirect(request, "/account/calendar", notice="feed-revoked")

@@ -13,8 +13,9 @@ from booking.scheduling.bulk_registration import InvalidLines, register_many
 from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
 from booking.scheduling.registration import RegistrationRequest
-from booking.web.forms import text
-from booking.web.guards import roles, signed_in
+from booking.scheduling.forms import RegisterOthersForm, RegistrationForm
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles, signed_in
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
 from booking.workflows.register_and_checkout import register_then_checkout
 from booking.scheduling.registration_lifecycle import S
@@ -29,17 +30,16 @@ class RegistrationPagesController(Controller):
     include_in_schema = False
 
     @post("/{offering_id:int}/register", guards=[signed_in], name="scheduling.register")
-    async def register(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
+    async def register(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
         submitted = {"payer": "", "po_number": ""}
         try:
-            payer = text(form, "payer", 20).strip() or None
-            po_number = text(form, "po_number", 200)
-            submitted = {"payer": payer or "", "po_number": po_number}
+            entry = await read_form(request, RegistrationForm)
+            payer = entry.payer.strip() or None
+            submitted = {"payer": payer or "", "po_number": entry.po_number}
             if payer is not None and payer not in PAYER_CHOICES:
                 raise InvalidInput({"payer": "Choose who pays from the list."})
-            registered = await register_then_checkout(request.scope["user"], offering_id,
-                                                      RegistrationRequest(payer=payer, po_number=po_number))
+            registered = await register_then_checkout(actor, offering_id,
+                                                      RegistrationRequest(payer=payer, po_number=entry.po_number))
             outcome = registered.outcome
         except InvalidInput as error:
             return page(request, "catalog/workshop.html", status=422, **await workshop_context(
@@ -57,15 +57,14 @@ class RegistrationPagesController(Controller):
 
     @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")],
           name="scheduling.register_others")
-    async def register_others(self, request: Request, offering_id: FromPath[int]) -> object:
-        form = await request.form()
+    async def register_others(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
         submitted = {"people": "", "po_number": ""}
         overrides: dict = {"bulk_form": submitted}
         status = 200
         try:
-            submitted = overrides["bulk_form"] = {"people": text(form, "people", 40_000),
-                                                  "po_number": text(form, "po_number", 200)}
-            overrides["bulk_report"] = await register_many(request.scope["user"], offering_id, submitted["people"],
+            entry = await read_form(request, RegisterOthersForm)
+            submitted = overrides["bulk_form"] = {"people": entry.people, "po_number": entry.po_number}
+            overrides["bulk_report"] = await register_many(actor, offering_id, submitted["people"],
                                                            submitted["po_number"])
             overrides["bulk_form"] = {"people": "", "po_number": submitted["po_number"]}
         except InvalidLines as error:
@@ -94,33 +93,32 @@ class MyLearningController(Controller):
     include_in_schema = False
 
     @get("/", name="scheduling.my_learning")
-    async def index(self, request: Request) -> object:
-        return page(request, "scheduling/my_learning.html", learning=await my_learning(request.scope["user"]),
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "scheduling/my_learning.html", learning=await my_learning(actor),
                     staff_contact=STAFF_CONTACT, **PRESENTATION)
 
     @get("/{registration_id:int}", name="scheduling.registration")
-    async def show(self, request: Request, registration_id: FromPath[int]) -> object:
-        registration = await registration_details(request.scope["user"], registration_id)
+    async def show(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:
+        registration = await registration_details(actor, registration_id)
         return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT,
                     paid=request.query_params.get("paid") == "1", receipt_id=await receipt_id_for_registration(registration_id),
                     **PRESENTATION)
 
     @post("/{registration_id:int}/pay", name="scheduling.registration_pay")
-    async def pay(self, request: Request, registration_id: FromPath[int]) -> object:
-        registration = await registration_details(request.scope["user"], registration_id)  # 404 outside the actor's scope
+    async def pay(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:
+        registration = await registration_details(actor, registration_id)  # 404 outside the actor's scope
         if not registration["is_self"]:
             raise NotFound("No such registration.")
         return await _to_checkout(request, registration_id)
 
     @get("/{registration_id:int}/cancel", name="scheduling.registration_cancel_form")
-    async def confirm_cancel(self, request: Request, registration_id: FromPath[int]) -> object:
-        registration = await registration_details(request.scope["user"], registration_id)
+    async def confirm_cancel(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:
+        registration = await registration_details(actor, registration_id)
         return page(request, "scheduling/cancel.html", r=registration, error=None, staff_contact=STAFF_CONTACT,
                     **PRESENTATION)
 
     @post("/{registration_id:int}/cancel", name="scheduling.registration_cancel")
-    async def cancel(self, request: Request, registration_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    async def cancel(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:
         before = await registration_details(actor, registration_id)  # 404 outside the actor's scope
         try:
             await cancel_registration(actor, registration_id)

@@ -12,7 +12,7 @@ from booking.errors import NotFound
 from booking.pdf import pdf_response
 from booking.scheduling.certificates import certificate_pdf, transcript_pdf, verify_certificate
 from booking.scheduling.transcript import transcript_for
-from booking.web.guards import signed_in
+from booking.web.guards import SignedInActor, signed_in
 from booking.web.pages import page
 
 CERTIFICATE_FILE = re.compile(r"^([0-9]{1,9})\.pdf$")  # ids are 32-bit integers
@@ -24,19 +24,19 @@ class TranscriptController(Controller):
     include_in_schema = False
 
     @get("/transcript", name="scheduling.transcript")
-    async def transcript(self, request: Request) -> object:
-        return page(request, "scheduling/transcript.html", transcript=await transcript_for(request.scope["user"]))
+    async def transcript(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "scheduling/transcript.html", transcript=await transcript_for(actor))
 
     @get("/transcript.pdf", name="scheduling.transcript_pdf")
-    async def transcript_pdf(self, request: Request) -> Response:
-        return pdf_response(*await transcript_pdf(request.scope["user"]))
+    async def transcript_pdf(self, actor: SignedInActor) -> Response:
+        return pdf_response(*await transcript_pdf(actor))
 
     @get("/certificates/{file_name:str}", name="scheduling.certificate")
-    async def certificate(self, request: Request, file_name: FromPath[str]) -> Response:
+    async def certificate(self, actor: SignedInActor, file_name: FromPath[str]) -> Response:
         match = CERTIFICATE_FILE.match(file_name)
         if match is None:
             raise NotFound("No certificate of yours has that number.")
-        return pdf_response(*await certificate_pdf(request.scope["user"], int(match.group(1))))
+        return pdf_response(*await certificate_pdf(actor, int(match.group(1))))
 
 
 class CertificateVerifyController(Controller):
