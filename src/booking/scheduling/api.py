@@ -9,6 +9,7 @@ from booking.payments.checkout import PaymentUnavailable
 from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.registration import RegistrationRequest
 from booking.scheduling.roster import roster
+from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.schemas import RegistrationCreate, RegistrationOut, RosterEntry
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
@@ -17,7 +18,7 @@ from booking.web.problem import problem_responses
 from booking.workflows.register_and_checkout import register_then_checkout
 
 
-async def registration_out(row: dict, warnings: list[str] | None = None, position: int | None = None) -> RegistrationOut:
+async def registration_out(row: RegistrationRow, warnings: list[str] | None = None, position: int | None = None) -> RegistrationOut:
     """`position`: the waiting-list place the caller already knows (register() counts it under the lock)."""
     return RegistrationOut(
         id=row["id"], offering_id=row["offering"], attendee_id=row["attendee"], status=row["status"],

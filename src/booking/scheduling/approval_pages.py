@@ -11,6 +11,7 @@ from booking.catalog.pages import PRESENTATION
 from booking.errors import Conflict, InvalidInput
 from booking.scheduling.approvals import approval_row, approve, decline, pending_approvals
 from booking.scheduling.forms import DeclineForm
+from booking.scheduling.rows import ApprovalRow
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect, wants_fragment

@@ -8,6 +8,7 @@ held until `hold_expires_at`, and a hold that ran out cannot be approved any mor
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import sessions_of
@@ -16,6 +17,7 @@ from booking.db import write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import S, transition
+from booking.scheduling.rows import ApprovalRow, RegistrationRow
 from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
@@ -41,7 +43,7 @@ def _of_my_district(actor: Actor):
     return Registration.attendee.district == actor.district_id
 
 
-def _decorate(row: dict, now: dt.datetime) -> dict:
+def _decorate(row: dict[str, Any], now: dt.datetime) -> ApprovalRow:
     waiting = row["status"] == S.PENDING_APPROVAL
     row["expired"] = waiting and (row["hold_expires_at"] is None or row["hold_expires_at"] <= now)
     # What the row shows and allows, so the template compares no status strings.
@@ -49,10 +51,10 @@ def _decorate(row: dict, now: dt.datetime) -> dict:
     row["can_decide"] = waiting and not row["expired"]
     row["was_approved"] = row["status"] == S.CONFIRMED
     row["was_declined"] = row["status"] == S.CANCELLED
-    return row
+    return cast(ApprovalRow, row)
 
 
-async def pending_approvals(actor: Actor, now: dt.datetime | None = None) -> list[dict]:
+async def pending_approvals(actor: Actor, now: dt.datetime | None = None) -> list[ApprovalRow]:
     """Registrations of the coordinator's district waiting for a decision, soonest deadline first.
 
     Holds that ran out are listed too (marked `expired`), until the waiting list's next
@@ -68,12 +70,11 @@ async def pending_approvals(actor: Actor, now: dt.datetime | None = None) -> lis
     for session in sessions:
         first.setdefault(session["offering"], session)
     for row in rows:
-        _decorate(row, now)
         row["first_session"] = first.get(row["offering"])
-    return rows
+    return [_decorate(row, now) for row in rows]
 
 
-async def approval_row(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> dict:
+async def approval_row(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> ApprovalRow:
     """One registration of the coordinator's district, as its row on the approvals page shows it."""
     _require_coordinator(actor)
     row = await Registration.select(*APPROVAL_COLUMNS).where(
@@ -86,7 +87,7 @@ async def approval_row(actor: Actor, registration_id: int, now: dt.datetime | No
     return _decorate(row, now or utc_now())
 
 
-async def _locked_pending(actor: Actor, registration_id: int, now: dt.datetime) -> tuple[dict, dict]:
+async def _locked_pending(actor: Actor, registration_id: int, now: dt.datetime) -> tuple[RegistrationRow, dict]:
     """The registration (re-read under its offering's lock) and the offering; refuses what cannot be decided."""
     row = await Registration.select(Registration.id, Registration.offering).where(
         (Registration.id == registration_id) & _of_my_district(actor)
@@ -94,7 +95,7 @@ async def _locked_pending(actor: Actor, registration_id: int, now: dt.datetime) 
     if row is None:
         raise NotFound("No such registration.")
     offering = await lock_offering(row["offering"])
-    registration = await Registration.select().where(Registration.id == registration_id).first()
+    registration = cast(RegistrationRow, await Registration.select().where(Registration.id == registration_id).first())
     if registration["status"] != S.PENDING_APPROVAL:
         decided = {S.CONFIRMED: "already approved", S.CANCELLED: "already declined or cancelled"}.get(
             registration["status"], "not waiting for approval")
@@ -110,7 +111,7 @@ async def _locked_pending(actor: Actor, registration_id: int, now: dt.datetime) 
     return registration, offering
 
 
-async def approve(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> dict:
+async def approve(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> ApprovalRow:
     _require_coordinator(actor)
     now = now or utc_now()
     async with write_transaction():
@@ -121,7 +122,7 @@ async def approve(actor: Actor, registration_id: int, now: dt.datetime | None = 
     return await approval_row(actor, registration_id, now)
 
 
-async def decline(actor: Actor, registration_id: int, reason: str = "", now: dt.datetime | None = None) -> dict:
+async def decline(actor: Actor, registration_id: int, reason: str = "", now: dt.datetime | None = None) -> ApprovalRow:
     _require_coordinator(actor)
     now = now or utc_now()
     reason = " ".join((reason or "").split())

@@ -26,6 +26,7 @@ from booking.scheduling.pd_hours import check_ids, recompute_registration
 from booking.scheduling.tables import Attendance, Registration
 from booking.scheduling.waitlist import lock_offering
 from booking.scheduling.registration_lifecycle import S
+from booking.scheduling.rows import RosterOverviewRow
 
 ATTENDANCE_STATUSES = ("present", "absent", "excused")
 STATUS_LABELS = {"present": "Present", "absent": "Absent", "excused": "Excused", None: "Not marked"}
@@ -426,7 +427,7 @@ def session_label(session: dict) -> str:
 @dataclass
 class RosterOverview:
     offering: dict
-    entries: list[dict]
+    entries: list[RosterOverviewRow]
     seats: object  # capacity.SeatCounts
     session_counts: dict[int, dict[str, int]]
 
@@ -452,15 +453,16 @@ async def roster_overview(actor: Actor, offering_id: int) -> RosterOverview:
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
     offering = await get_offering(actor, offering_id)
-    entries = await roster(actor, offering_id)
+    lines = await roster(actor, offering_id)
     seats = await seat_counts_for(offering)
     marks = await marks_for_offering(offering_id)
     awards = {r["id"]: r["pd_hours_awarded_tenths"] for r in await Registration.select(
         Registration.id, Registration.pd_hours_awarded_tenths).where(Registration.offering == offering_id)}
-    for entry in entries:
-        result = evaluate(offering, offering["sessions"], marks.get(entry["registration_id"], {}))
-        entry.update(present=result.sessions_present, attended_tenths=result.attended_tenths, rule_met=result.met,
-                     awarded_tenths=awards.get(entry["registration_id"]))
+    entries: list[RosterOverviewRow] = []
+    for line in lines:
+        result = evaluate(offering, offering["sessions"], marks.get(line["registration_id"], {}))
+        entries.append(RosterOverviewRow(**line, present=result.sessions_present, attended_tenths=result.attended_tenths,
+                                         rule_met=result.met, awarded_tenths=awards.get(line["registration_id"])))
     confirmed = [e["registration_id"] for e in entries if e["status"] == S.CONFIRMED]
     session_counts = {}
     for session in offering["sessions"]:

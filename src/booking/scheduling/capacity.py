@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from booking.clock import utc_now
 from booking.scheduling.registration_lifecycle import HOLD_STATUSES
@@ -59,7 +61,8 @@ async def seat_counts_for(offering: dict, now: dt.datetime | None = None) -> Sea
     return (await seat_counts([offering], now))[offering["id"]]
 
 
-def hold_is_live(registration: dict, now: dt.datetime) -> bool:
+def hold_is_live(registration: Mapping[str, Any], now: dt.datetime) -> bool:
+    """`registration`: any row with the registration's status and hold_expires_at."""
     return registration["status"] in HOLD_STATUSES and registration["hold_expires_at"] is not None and registration["hold_expires_at"] > now
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import sessions_of
@@ -12,6 +13,7 @@ from booking.errors import NotFound
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.registration import overlap_warnings
 from booking.scheduling.registration_lifecycle import S, SEAT_STATUSES, what_the_attendee_may_do
+from booking.scheduling.rows import LearningRow
 from booking.scheduling.tables import Registration
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
@@ -34,13 +36,13 @@ REGISTRATION_COLUMNS = (
 
 @dataclass
 class MyLearning:
-    upcoming: list[dict] = field(default_factory=list)  # confirmed and live holds
-    waiting: list[dict] = field(default_factory=list)
-    ended: list[dict] = field(default_factory=list)  # cancelled, declined, holds that ran out
+    upcoming: list[LearningRow] = field(default_factory=list)  # confirmed and live holds
+    waiting: list[LearningRow] = field(default_factory=list)
+    ended: list[LearningRow] = field(default_factory=list)  # cancelled, declined, holds that ran out
     finished: int = 0  # confirmed registrations whose workshop is over (they live on the transcript)
 
 
-def _decorate(row: dict, sessions: list[dict], now: dt.datetime) -> dict:
+def _decorate(row: dict[str, Any], sessions: list[dict], now: dt.datetime) -> LearningRow:
     row["sessions"] = sessions
     row["hold_live"] = hold_is_live(row, now)
     # The status's label and what it allows (is_confirmed, awaits_payment, on_calendar, can_pay, ...): templates
@@ -56,7 +58,7 @@ def _decorate(row: dict, sessions: list[dict], now: dt.datetime) -> dict:
     row["offering_path"] = f"/{'cohorts' if row['offering_kind'] == 'cohort' else 'workshops'}/{row['offering']}"
     if row["offering_kind"] == "cohort":
         row["can_cancel"] = False  # a cohort place ends by withdrawing the application, which refills it from the list
-    return row
+    return cast(LearningRow, row)
 
 
 async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearning:
@@ -69,8 +71,8 @@ async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearnin
     for session in sessions:
         by_offering.setdefault(session["offering"], []).append(session)
     result = MyLearning()
-    for row in rows:
-        _decorate(row, by_offering.get(row["offering"], []), now)
+    for selected in rows:
+        row = _decorate(selected, by_offering.get(selected["offering"], []), now)
         if actor.role == "finance":
             row["can_cancel"] = False  # finance reads registrations but does not cancel them
         if row["has_ended"]:
@@ -88,7 +90,8 @@ async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearnin
     return result
 
 
-async def current_registration(actor: Actor | None, offering_id: int, now: dt.datetime | None = None) -> dict | None:
+async def current_registration(actor: Actor | None, offering_id: int,
+                               now: dt.datetime | None = None) -> LearningRow | None:
     """The person's live registration for this offering (an expired hold no longer counts), or None."""
     if actor is None:
         return None
@@ -96,8 +99,8 @@ async def current_registration(actor: Actor | None, offering_id: int, now: dt.da
     rows = await Registration.select(*REGISTRATION_COLUMNS).where(
         (Registration.attendee == actor.id) & (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value)
     )
-    for row in rows:
-        _decorate(row, [], now)
+    for selected in rows:
+        row = _decorate(selected, [], now)
         if row["hold_expired"]:
             continue
         row["waitlist_position"] = await waitlist_position(row)
@@ -105,14 +108,14 @@ async def current_registration(actor: Actor | None, offering_id: int, now: dt.da
     return None
 
 
-async def registration_details(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> dict:
+async def registration_details(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> LearningRow:
     """One registration the actor may see (404 otherwise), with its sessions, position and overlaps."""
     now = now or utc_now()
     await get_visible_registration(actor, registration_id)
-    row = await Registration.select(*REGISTRATION_COLUMNS).where(Registration.id == registration_id).first()
-    if row is None:
+    selected = await Registration.select(*REGISTRATION_COLUMNS).where(Registration.id == registration_id).first()
+    if selected is None:
         raise NotFound("No such registration.")
-    _decorate(row, await sessions_of([row["offering"]]), now)
+    row = _decorate(selected, await sessions_of([selected["offering"]]), now)
     row["waitlist_position"] = await waitlist_position(row)
     row["is_self"] = row["attendee"] == actor.id
     if actor.role == "finance":

@@ -6,10 +6,11 @@ from booking.accounts.tables import User
 from booking.catalog.offerings import sessions_of
 from booking.notifications.invites import InviteKind, registration_ended_invite, request_invite
 from booking.notifications.outbox import enqueue_email
+from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.tables import Registration
 
 
-async def notify_attendee(registration: dict, offering: dict, template: str, *, invite: InviteKind | None = None,
+async def notify_attendee(registration: RegistrationRow, offering: dict, template: str, *, invite: InviteKind | None = None,
                           attendee: dict | None = None, **extra) -> None:
     """Email the registrant; `invite` attaches a calendar invite for the offering's scheduled sessions.
 
@@ -43,7 +44,7 @@ async def was_invited(registration_id: int) -> bool:
     return bool(row and row["calendar_invited"])
 
 
-async def notify_coordinators_of_approval(registration: dict, offering: dict, attendee: dict) -> None:
+async def notify_coordinators_of_approval(registration: RegistrationRow, offering: dict, attendee: dict) -> None:
     coordinators = await User.select(User.email, User.name).where(
         (User.role == "coordinator") & (User.district == attendee["district"]) & (User.is_active == True)  # noqa: E712
     )

@@ -18,12 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from booking.catalog.offerings import sessions_of
 from booking.clock import format_local
 from booking.errors import Conflict, NotFound
 from booking.scheduling import history
 from booking.scheduling.registration_lifecycle import S
+from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.tables import Attendance, Registration
 
 SECONDS_PER_TENTH_HOUR = 360
@@ -97,7 +99,7 @@ async def marks_for_offering(offering_id: int) -> dict[int, dict[int, str]]:
     return marks
 
 
-def _award_values(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime) -> dict:
+def _award_values(registration: RegistrationRow, offering: dict, result: RuleResult | None, now: dt.datetime) -> dict:
     if registration["status"] == S.CONFIRMED and result is not None and result.met:
         return {
             "pd_hours_awarded_tenths": offering["pd_hours_tenths"],
@@ -107,7 +109,7 @@ def _award_values(registration: dict, offering: dict, result: RuleResult | None,
     return {"pd_hours_awarded_tenths": None, "completed_at": None, "certificate_code": None}
 
 
-async def _apply_award(registration: dict, offering: dict, result: RuleResult | None, now: dt.datetime,
+async def _apply_award(registration: RegistrationRow, offering: dict, result: RuleResult | None, now: dt.datetime,
                        actor_id: int | None) -> bool:
     """Store the outcome for one registration; True when it holds an award afterwards."""
     if offering.get("kind") == "cohort":  # staff record a cohort's completion per participant (cohorts.completion)
@@ -134,7 +136,7 @@ async def _apply_award(registration: dict, offering: dict, result: RuleResult | 
 
 async def recompute_registration(offering: dict, registration_id: int, now: dt.datetime, actor_id: int | None) -> bool:
     """Inside the offering's locked transaction: recompute one person's award."""
-    registration = await Registration.select().where(Registration.id == registration_id).first()
+    registration = cast(RegistrationRow, await Registration.select().where(Registration.id == registration_id).first())
     sessions = await sessions_of([offering["id"]])
     marks = (await marks_for_offering(offering["id"])).get(registration_id, {})
     return await _apply_award(registration, offering, evaluate(offering, sessions, marks), now, actor_id)

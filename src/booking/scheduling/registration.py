@@ -25,6 +25,7 @@ from booking.payments.gateway import card_payments_available
 from booking.scheduling.capacity import seat_situation
 from booking.scheduling.notices import notify_attendee, notify_coordinators_of_approval
 from booking.scheduling.registration_lifecycle import S, insert_registration
+from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.tables import PAYERS, Registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
@@ -42,7 +43,7 @@ class RegistrationRequest:
 
 @dataclass
 class RegistrationOutcome:
-    registration: dict
+    registration: RegistrationRow
     waitlist_position: int | None
     warnings: list[str] = field(default_factory=list)
     account_created: bool = False

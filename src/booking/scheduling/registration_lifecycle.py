@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
 from booking.errors import Conflict
 from booking.scheduling import history
+from booking.scheduling.rows import AttendeeMay, RegistrationRow
 from booking.scheduling.tables import Registration
 
 
@@ -137,7 +140,7 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class Transition:
-    registration: dict  # the row after the change
+    registration: RegistrationRow  # the row after the change
     from_status: str | None
     to_status: str
     kind: str
@@ -164,7 +167,7 @@ _EMAILS = {
 }
 
 
-def _follow_up(kind: str, before: dict | None, after: dict) -> FollowUp:
+def _follow_up(kind: str, before: RegistrationRow | None, after: RegistrationRow) -> FollowUp:
     start = None if before is None else RegistrationStatus(before["status"])
     end = RegistrationStatus(after["status"])
     ended = end in (S.CANCELLED, S.WAITLISTED) and start in SEAT_STATUSES
@@ -200,7 +203,7 @@ def _fields_for(to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.da
 
 async def insert_registration(values: dict, status: str, *, now: dt.datetime, kind: str = "registered",
                               hold_expires_at: dt.datetime | None = None, actor_id: int | None = None,
-                              note: str = "", last_waitlist_rank: int | None | object = ...) -> dict:
+                              note: str = "", last_waitlist_rank: int | None | object = ...) -> RegistrationRow:
     """Insert a new registration in `status` (inside the caller's locked transaction); returns the row.
 
     `values` are the other columns (offering, attendee, payer, amounts, ...); the status columns
@@ -217,7 +220,7 @@ async def insert_registration(values: dict, status: str, *, now: dt.datetime, ki
         else:
             row["waitlist_rank"] = (last_waitlist_rank or 0) + 1
     inserted = await Registration.insert(Registration(**row)).returning(*Registration.all_columns())
-    registration = inserted[0]
+    registration = cast(RegistrationRow, inserted[0])
     await history.record(registration["id"], kind, to_status=to.value, actor_id=actor_id, note=note)
     return registration
 
@@ -225,7 +228,7 @@ async def insert_registration(values: dict, status: str, *, now: dt.datetime, ki
 _STATUS_COLUMNS = {"status", "hold_expires_at", "waitlist_rank", "confirmed_at", "cancelled_at", "cancel_reason"}
 
 
-async def transition(registration: dict, to: str, *, kind: str, now: dt.datetime, actor_id: int | None = None,
+async def transition(registration: RegistrationRow, to: str, *, kind: str, now: dt.datetime, actor_id: int | None = None,
                      note: str = "", reason: str = "", hold_expires_at: dt.datetime | None = None,
                      add_paid_cents: int = 0) -> Transition:
     """Move `registration` (a row read under its offering's lock) to `to`; returns the row and the follow-up.
@@ -250,7 +253,7 @@ async def transition(registration: dict, to: str, *, kind: str, now: dt.datetime
     ).returning(*Registration.all_columns())
     if not changed:
         raise Conflict("This registration changed meanwhile; please reload and try again.", code="registration_changed")
-    after = changed[0]
+    after = cast(RegistrationRow, changed[0])
     await history.record(after["id"], kind, from_status=start.value, to_status=end.value, actor_id=actor_id,
                          note=note or reason)
     return Transition(after, start.value, end.value, kind, _follow_up(kind, registration, after))
@@ -264,11 +267,11 @@ EXPIRED_HOLD_REASONS = {
 }
 
 
-def registration_hold_ran_out(registration: dict) -> bool:
+def registration_hold_ran_out(registration: Mapping[str, Any]) -> bool:
     return registration["cancel_reason"] in EXPIRED_HOLD_REASONS.values()
 
 
-def what_the_attendee_may_do(registration: dict, now: dt.datetime) -> dict:
+def what_the_attendee_may_do(registration: Mapping[str, Any], now: dt.datetime) -> AttendeeMay:
     """The status's label and what the person may do, for templates (which never compare status strings)."""
     status = RegistrationStatus(registration["status"])
     expires = registration.get("hold_expires_at")

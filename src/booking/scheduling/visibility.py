@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from booking.accounts.actor import Actor
 from booking.scheduling.tables import Registration
 from booking.errors import NotFound
+from booking.scheduling.rows import RegistrationRow
 
 
 def visible_registrations(actor: Actor):
@@ -15,9 +18,9 @@ def visible_registrations(actor: Actor):
     return Registration.attendee == actor.id
 
 
-async def get_visible_registration(actor: Actor, registration_id: int) -> dict:
+async def get_visible_registration(actor: Actor, registration_id: int) -> RegistrationRow:
     """404, never 403, for a registration outside the actor's scope."""
     row = await Registration.select().where((Registration.id == registration_id) & visible_registrations(actor)).first()
     if row is None:
         raise NotFound("No such registration.")
-    return row
+    return cast(RegistrationRow, row)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any, cast
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import lock_offering, sessions_of  # lock_offering: imported from here by many
@@ -13,6 +15,7 @@ from booking.scheduling import history
 from booking.scheduling.capacity import seat_counts_for
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import EXPIRED_HOLD_REASONS, HOLD_STATUSES, S, transition
+from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.tables import Registration
 
 OFFER_WINDOW = dt.timedelta(hours=48)
@@ -21,10 +24,10 @@ __all__ = ["EXPIRED_HOLD_REASONS", "OFFER_WINDOW", "lock_offering", "promote_wai
 
 async def release_expired_holds(offering: dict, now: dt.datetime) -> int:
     """Expired holds already count as free seats; this records them as ended and tells the person."""
-    expired = await Registration.select().where(
+    expired = cast(list[RegistrationRow], await Registration.select().where(
         (Registration.offering == offering["id"]) & Registration.status.is_in(list(HOLD_STATUSES))
         & (Registration.hold_expires_at <= now)
-    )
+    ))
     for registration in expired:
         reason = EXPIRED_HOLD_REASONS[registration["status"]]
         ended = await transition(registration, S.CANCELLED, kind="hold_expired", now=now, reason=reason)
@@ -48,9 +51,9 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
     promoted: list[int] = []
     if free <= 0 or counts.waitlisted == 0:
         return promoted
-    waiting = await Registration.select().where(
+    waiting = cast(list[RegistrationRow], await Registration.select().where(
         (Registration.offering == offering["id"]) & (Registration.status == S.WAITLISTED.value)
-    ).order_by(Registration.waitlist_rank).order_by(Registration.id).limit(free)
+    ).order_by(Registration.waitlist_rank).order_by(Registration.id).limit(free))
     sessions = await sessions_of([offering["id"]])
     offering = {**offering, "sessions": sessions}
     for registration in waiting:
@@ -66,7 +69,8 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
     return promoted
 
 
-async def waitlist_position(registration: dict) -> int | None:
+async def waitlist_position(registration: Mapping[str, Any]) -> int | None:
+    """`registration`: a row with its status, offering and waitlist_rank (a registration, or a cohort application's)."""
     if registration["status"] != S.WAITLISTED:
         return None
     ahead = await Registration.count().where(
@@ -85,7 +89,8 @@ async def reorder(actor: Actor, registration_id: int, new_position: int, reason:
     if new_position < 1:
         raise InvalidInput({"position": "Positions start at 1."})
     async with write_transaction():
-        registration = await Registration.select().where(Registration.id == registration_id).first()
+        registration = cast(RegistrationRow | None,
+                            await Registration.select().where(Registration.id == registration_id).first())
         if registration is None or (offering_id is not None and registration["offering"] != offering_id):
             raise NotFound("No such registration.")
         await lock_offering(registration["offering"])

@@ -4,6 +4,7 @@ is refunded in full, an invoiced district seat is credited (scheduling and payme
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.clock import format_local, utc_now
@@ -14,12 +15,13 @@ from booking.payments.refunds import submit_refund
 from booking.errors import Conflict, Forbidden
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import S, transition
+from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.tables import Registration
 from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
 
-async def cancel_registration(actor: Actor, registration_id: int, reason: str = "", now: dt.datetime | None = None) -> dict:
+async def cancel_registration(actor: Actor, registration_id: int, reason: str = "", now: dt.datetime | None = None) -> RegistrationRow:
     now = now or utc_now()
     if actor.role == "finance":
         raise Forbidden("Finance staff read registrations but do not cancel them.")
@@ -27,7 +29,7 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
     async with write_transaction():
         registration = await get_visible_registration(actor, registration_id)
         offering = await lock_offering(registration["offering"])
-        registration = await Registration.select().where(Registration.id == registration_id).first()
+        registration = cast(RegistrationRow, await Registration.select().where(Registration.id == registration_id).first())
         if registration["status"] == S.CANCELLED:
             raise Conflict("This registration is already cancelled.", code="already_cancelled")
         if offering["kind"] == "cohort":
@@ -54,4 +56,4 @@ async def cancel_registration(actor: Actor, registration_id: int, reason: str = 
             await promote_waitlist(offering, now)
     for refund_id in refund_ids:
         await submit_refund(refund_id)
-    return await Registration.select().where(Registration.id == registration_id).first()
+    return cast(RegistrationRow, await Registration.select().where(Registration.id == registration_id).first())
