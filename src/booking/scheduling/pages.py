@@ -10,15 +10,16 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.payments.card_receipts import receipt_id_for_registration
 from booking.payments.checkout import PaymentUnavailable, start_registration_checkout
 from booking.scheduling.bulk_registration import InvalidLines, register_many
-from booking.workflows.cancel_registration import cancel_registration
-from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
-from booking.scheduling.registration import RegistrationRequest
 from booking.scheduling.forms import RegisterOthersForm, RegistrationForm
+from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
+from booking.scheduling.other_pages import other_page
+from booking.scheduling.registration import RegistrationRequest
+from booking.scheduling.registration_lifecycle import S
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles, signed_in
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+from booking.workflows.cancel_registration import cancel_registration
 from booking.workflows.register_and_checkout import register_then_checkout
-from booking.scheduling.registration_lifecycle import S
 
 PAYER_CHOICES = ("free", "district", "card")
 
@@ -95,14 +96,14 @@ class MyLearningController(Controller):
     @get("/", name="scheduling.my_learning")
     async def index(self, request: Request, actor: SignedInActor) -> object:
         return page(request, "scheduling/my_learning.html", learning=await my_learning(actor),
-                    staff_contact=STAFF_CONTACT, **PRESENTATION)
+                    staff_contact=STAFF_CONTACT, other_page=other_page, **PRESENTATION)
 
     @get("/{registration_id:int}", name="scheduling.registration")
     async def show(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:
         registration = await registration_details(actor, registration_id)
         return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT,
                     paid=request.query_params.get("paid") == "1", receipt_id=await receipt_id_for_registration(registration_id),
-                    **PRESENTATION)
+                    other_page=other_page, **PRESENTATION)
 
     @post("/{registration_id:int}/pay", name="scheduling.registration_pay")
     async def pay(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:

@@ -11,9 +11,6 @@ from booking.csv_files import csv_response
 from booking.errors import InvalidInput
 from booking.pdf import pdf_response
 from booking.scheduling import attendance, exports, registrant_email, sign_in_sheet
-from booking.scheduling.pd_hours import AttendanceUnmarked, describe_rule
-from booking.workflows.complete_offering import complete_offering
-from booking.scheduling.waitlist import reorder
 from booking.scheduling.forms import (
     AttendanceMarkForm,
     CompleteForm,
@@ -22,10 +19,14 @@ from booking.scheduling.forms import (
     SheetImportForm,
     WaitlistMoveForm,
 )
+from booking.scheduling.other_pages import other_page
+from booking.scheduling.pd_hours import AttendanceUnmarked, describe_rule
+from booking.scheduling.waitlist import reorder
 from booking.web.forms import decode_form, read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.input_boundary import UPLOAD_FORM_SLACK
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
+from booking.workflows.complete_offering import complete_offering
 
 
 async def roster_context(actor: Actor, offering_id: int) -> dict:
@@ -34,6 +35,7 @@ async def roster_context(actor: Actor, offering_id: int) -> dict:
         "overview": overview, "offering": overview.offering, "sessions": overview.offering["sessions"],
         "entries": overview.entries, "rule": describe_rule(overview.offering), "status_labels": exports.STATUS_LABELS,
         "session_label": attendance.session_label, "move_errors": {}, "move_target": None, "unmarked": None,
+        "other_page": other_page,
     }
 
 
@@ -43,6 +45,7 @@ async def sheet_context(actor: Actor, offering_id: int, session_id: int | None, 
         "offering": sheet.offering, "sessions": sheet.sessions, "session": sheet.session, "rows": sheet.rows,
         "counts": sheet.counts, "session_label": attendance.session_label, "session_day": attendance.session_day,
         "import_errors": {}, "import_message": None, "import_session": sheet.session["id"] if sheet.session else None,
+        "other_page": other_page,
         **extra,
     }
 
@@ -53,6 +56,7 @@ async def email_context(actor: Actor, offering_id: int, **extra) -> dict:
         "offering": overview.offering, "sessions": overview.offering["sessions"], "audiences": registrant_email.AUDIENCES,
         "messages": await registrant_email.history(actor, offering_id), "session_label": attendance.session_label,
         "draft": {"audience": "confirmed", "session": None, "subject": "", "body": ""}, "errors": {}, "preview": None,
+        "other_page": other_page,
         **extra,
     }
 

@@ -11,6 +11,7 @@ from litestar.response import Response
 from booking.errors import NotFound
 from booking.pdf import pdf_response
 from booking.scheduling.certificates import certificate_pdf, transcript_pdf, verify_certificate
+from booking.scheduling.other_pages import other_page
 from booking.scheduling.transcript import transcript_for
 from booking.web.guards import SignedInActor, signed_in
 from booking.web.pages import page
@@ -25,7 +26,8 @@ class TranscriptController(Controller):
 
     @get("/transcript", name="scheduling.transcript")
     async def transcript(self, request: Request, actor: SignedInActor) -> object:
-        return page(request, "scheduling/transcript.html", transcript=await transcript_for(actor))
+        return page(request, "scheduling/transcript.html", transcript=await transcript_for(actor),
+                    other_page=other_page)
 
     @get("/transcript.pdf", name="scheduling.transcript_pdf")
     async def transcript_pdf(self, actor: SignedInActor) -> Response:
