@@ -38,7 +38,7 @@ class ApprovalsController(Controller):
                         **PRESENTATION)
         if error is not None:
             return await self._page(request, actor, status=status, error=error, error_id=registration_id)
-        return redirect(request, "/district/approvals", notice=notice)
+        return redirect(request, request.app.route_reverse("scheduling.approvals"), notice=notice)
 
     @get("/", name="scheduling.approvals")
     async def index(self, request: Request, actor: SignedInActor) -> object:

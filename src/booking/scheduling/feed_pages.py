@@ -65,13 +65,13 @@ class CalendarFeedPagesController(Controller):
     @post("/", name="scheduling.calendar_feed_create")
     async def create_person_feed(self, request: Request, actor: SignedInActor) -> object:
         await feed_tokens.create_feed(actor, "person")
-        return redirect(request, "/account/calendar", notice="feed-created")
+        return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="feed-created")
 
     @post("/invites", name="scheduling.calendar_invites")
     async def choose_invites(self, request: Request, actor: SignedInActor) -> object:
         wanted = (await read_form(request, CalendarInvitesForm)).calendar_invites
         await profile.set_calendar_invites(actor, wanted)
-        return redirect(request, "/account/calendar", notice="invites-on" if wanted else "invites-off")
+        return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="invites-on" if wanted else "invites-off")
 
     @post("/staff", name="scheduling.calendar_staff_feed_create")
     async def create_staff_feed(self, request: Request, actor: SignedInActor) -> object:
@@ -82,14 +82,14 @@ class CalendarFeedPagesController(Controller):
         except InvalidInput as error:
             return page(request, "scheduling/calendar_feeds.html", status=422,
                         **await _context(actor, errors=error.field_errors, chosen_scope=chosen))
-        return redirect(request, "/account/calendar", notice="feed-created")
+        return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="feed-created")
 
     @post("/{feed_id:int}/regenerate", name="scheduling.calendar_feed_regenerate")
     async def regenerate(self, request: Request, actor: SignedInActor, feed_id: FromPath[int]) -> object:
         await feed_tokens.regenerate_feed(actor, feed_id)
-        return redirect(request, "/account/calendar", notice="feed-regenerated")
+        return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="feed-regenerated")
 
     @post("/{feed_id:int}/revoke", name="scheduling.calendar_feed_revoke")
     async def revoke(self, request: Request, actor: SignedInActor, feed_id: FromPath[int]) -> object:
         await feed_tokens.revoke_feed(actor, feed_id)
-        return redirect(request, "/account/calendar", notice="feed-revoked")
+        return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="feed-revoked")

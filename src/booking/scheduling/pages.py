@@ -51,9 +51,10 @@ class RegistrationPagesController(Controller):
                 request, offering_id, form=submitted, form_error=error.message))
         if outcome.registration["status"] == S.PENDING_PAYMENT:
             if registered.checkout_url is None:  # Stripe unreachable: the registration page offers to try again
-                return redirect(request, f"/my/learning/{outcome.registration['id']}", notice="payment-unavailable")
+                return redirect(request, request.app.route_reverse(
+                    "scheduling.registration", registration_id=outcome.registration["id"]), notice="payment-unavailable")
             return redirect(request, registered.checkout_url)
-        return redirect(request, f"/my/learning/{outcome.registration['id']}",
+        return redirect(request, request.app.route_reverse("scheduling.registration", registration_id=outcome.registration["id"]),
                         notice="registration-emailed" if outcome.emailed else None)
 
     @post("/{offering_id:int}/register-others", guards=[roles("coordinator", "staff")],
@@ -84,7 +85,8 @@ async def _to_checkout(request: Request, registration_id: int) -> object:
     try:
         url = await start_registration_checkout(registration_id)
     except (PaymentUnavailable, Conflict):
-        return redirect(request, f"/my/learning/{registration_id}", notice="payment-unavailable")
+        return redirect(request, request.app.route_reverse("scheduling.registration", registration_id=registration_id),
+                        notice="payment-unavailable")
     return redirect(request, url)
 
 
@@ -128,4 +130,4 @@ class MyLearningController(Controller):
             return page(request, "scheduling/cancel.html", status=409, r=current, error=error.message,
                         staff_contact=STAFF_CONTACT, **PRESENTATION)
         notice = "left-waiting-list" if before["status"] == S.WAITLISTED else "registration-cancelled"
-        return redirect(request, "/my/learning", notice=notice)
+        return redirect(request, request.app.route_reverse("scheduling.my_learning"), notice=notice)

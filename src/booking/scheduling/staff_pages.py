@@ -87,7 +87,7 @@ class StaffRosterController(Controller):
             # Ask, listing who has no mark: the roster again, with the confirmation in place of the button.
             context = {**await roster_context(actor, offering_id), "unmarked": unmarked.unmarked}
             return page(request, "scheduling/staff_roster.html", status=409, **context)
-        return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="offering-completed")
+        return redirect(request, request.app.route_reverse("scheduling.roster", offering_id=offering_id), notice="offering-completed")
 
     @post("/{offering_id:int}/waitlist/{registration_id:int}/move", name="scheduling.waitlist_move")
     async def move_on_waitlist(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
@@ -103,7 +103,7 @@ class StaffRosterController(Controller):
             context = {**await roster_context(actor, offering_id), "move_errors": error.field_errors,
                        "move_target": registration_id}
             return page(request, "scheduling/staff_roster.html", status=422, **context)
-        return redirect(request, f"/staff/offerings/{offering_id}/roster", notice="waitlist-moved")
+        return redirect(request, request.app.route_reverse("scheduling.roster", offering_id=offering_id), notice="waitlist-moved")
 
     @get("/{offering_id:int}/attendance", name="scheduling.attendance")
     async def sheet(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
@@ -118,14 +118,15 @@ class StaffRosterController(Controller):
         if wants_fragment(request):
             return page(request, "scheduling/_attendance_row.html", offering={"id": offering_id},
                         session={"id": session_id}, row=row, counts=counts, oob=True)
-        return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}&notice=attendance-saved"
-                                 f"#person-{registration_id}")
+        return redirect(request, request.app.route_reverse("scheduling.attendance", offering_id=offering_id)
+                        + f"?session={session_id}&notice=attendance-saved#person-{registration_id}")
 
     @post("/{offering_id:int}/attendance/{session_id:int}/all-present", name="scheduling.attendance_all_present")
     async def mark_all_present(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
                                session_id: FromPath[int]) -> object:
         await attendance.mark_all_present(actor, offering_id, session_id)
-        return redirect(request, f"/staff/offerings/{offering_id}/attendance?session={session_id}", notice="all-present")
+        return redirect(request, request.app.route_reverse("scheduling.attendance", offering_id=offering_id) + f"?session={session_id}",
+                        notice="all-present")
 
     @get("/{offering_id:int}/attendance/{session_id:int}/sign-in-sheet.pdf", name="scheduling.sign_in_sheet")
     async def sign_in_sheet_pdf(self, actor: SignedInActor, offering_id: FromPath[int], session_id: FromPath[int]) -> Response:
@@ -152,7 +153,7 @@ class StaffRosterController(Controller):
                                           import_message=error.message, import_session=shown)
             return page_or_fragment(request, "scheduling/staff_roster_attendance.html",
                                     "scheduling/_attendance_import.html", status=422, **context)
-        target = f"/staff/offerings/{offering_id}/attendance"
+        target = request.app.route_reverse("scheduling.attendance", offering_id=offering_id)
         if session_id is not None:
             target += f"?session={session_id}"
         return redirect(request, target, notice="sheet-imported")
@@ -186,7 +187,7 @@ class StaffRosterController(Controller):
         except InvalidInput as error:
             context = await email_context(actor, offering_id, errors=error.field_errors, draft=_draft(form))
             return page(request, "scheduling/staff_offering_email.html", status=422, **context)
-        return redirect(request, f"/staff/offerings/{offering_id}/email", notice="message-sent")
+        return redirect(request, request.app.route_reverse("scheduling.email", offering_id=offering_id), notice="message-sent")
 
     @get("/{offering_id:int}/exports/roster.csv", name="scheduling.export_roster")
     async def export_roster(self, actor: SignedInActor, offering_id: FromPath[int]) -> Response:
