@@ -16,7 +16,6 @@ OTHER_PAGES = {
     "catalog.staff_offering": "/staff/offerings/{offering_id}",
     "catalog.offering_calendar": "/offerings/{file_name}",
     "cohorts.my_applications": "/my/applications",
-    "payments.receipt": "/my/receipts/{card_payment_id}",
 }
 
 
