@@ -10,48 +10,51 @@ attendee, no form fields), so the two do not share a Struct.
 
 from __future__ import annotations
 
-from litestar.datastructures import UploadFile
+from typing import Annotated
 
-from booking.web.forms import Form, OptionalId, text_field
+from litestar.datastructures import UploadFile
+from msgspec import Meta
+
+from booking.web.forms import Form, OptionalId
 
 
 class RegistrationForm(Form):
     """POST /workshops/{id}/register: who pays ("" for the default) and the district's PO number."""
 
-    payer: text_field(20) = ""
-    po_number: text_field(200) = ""
+    payer: Annotated[str, Meta(max_length=20)] = ""
+    po_number: Annotated[str, Meta(max_length=200)] = ""
 
 
 class RegisterOthersForm(Form):
     """POST /workshops/{id}/register-others: one person a line, and the PO number for all of them."""
 
-    people: text_field(40_000) = ""
-    po_number: text_field(200) = ""
+    people: Annotated[str, Meta(max_length=40_000)] = ""
+    po_number: Annotated[str, Meta(max_length=200)] = ""
 
 
 class DeclineForm(Form):
     """POST /district/approvals/{id}/decline: the coordinator's reason."""
 
-    reason: text_field(2000) = ""
+    reason: Annotated[str, Meta(max_length=2000)] = ""
 
 
 class CompleteForm(Form):
     """POST /staff/offerings/{id}/complete: "yes" once staff confirmed completing with unmarked attendance."""
 
-    confirm_unmarked: text_field(2000) = ""
+    confirm_unmarked: Annotated[str, Meta(max_length=2000)] = ""
 
 
 class WaitlistMoveForm(Form):
     """POST /staff/offerings/{id}/waitlist/{registration_id}/move: the new position (checked by the handler) and why."""
 
-    position: text_field(10) = ""
-    reason: text_field(300) = ""
+    position: Annotated[str, Meta(max_length=10)] = ""
+    reason: Annotated[str, Meta(max_length=300)] = ""
 
 
 class AttendanceMarkForm(Form):
     """POST /staff/offerings/{id}/attendance/{session_id}/{registration_id}: the mark (checked by the use case)."""
 
-    status: text_field(20) = ""
+    status: Annotated[str, Meta(max_length=20)] = ""
 
 
 class SheetImportForm(Form):
@@ -64,10 +67,10 @@ class SheetImportForm(Form):
 class RegistrantEmailForm(Form):
     """POST /staff/offerings/{id}/email: the message to preview."""
 
-    audience: text_field(20) = ""
+    audience: Annotated[str, Meta(max_length=20)] = ""
     session: OptionalId = None
-    subject: text_field(1000) = ""
-    body: text_field(20_000) = ""
+    subject: Annotated[str, Meta(max_length=1000)] = ""
+    body: Annotated[str, Meta(max_length=20_000)] = ""
 
     def fields(self) -> dict:
         """The use case's keyword arguments (registrant_email.preview / send)."""
@@ -78,7 +81,7 @@ class RegistrantEmailForm(Form):
 class RegistrantEmailSendForm(RegistrantEmailForm):
     """POST /staff/offerings/{id}/email/send: the message again, and the count of recipients staff confirmed."""
 
-    confirm_count: text_field(10) = ""
+    confirm_count: Annotated[str, Meta(max_length=10)] = ""
 
 
 class CalendarInvitesForm(Form):
@@ -90,4 +93,4 @@ class CalendarInvitesForm(Form):
 class StaffFeedForm(Form):
     """POST /account/calendar/staff: "venue:3", "room:7" or "program:2" (checked by feed_pages.parse_scope)."""
 
-    scope: text_field(40) = ""
+    scope: Annotated[str, Meta(max_length=40)] = ""
