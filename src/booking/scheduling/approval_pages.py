@@ -11,7 +11,6 @@ from booking.catalog.pages import PRESENTATION
 from booking.errors import Conflict, InvalidInput
 from booking.scheduling.approvals import approval_row, approve, decline, pending_approvals
 from booking.scheduling.forms import DeclineForm
-from booking.scheduling.other_pages import other_page
 from booking.scheduling.rows import ApprovalRow
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
@@ -26,7 +25,7 @@ class ApprovalsController(Controller):
     async def _page(self, request: Request, actor: Actor, *, status: int = 200, error: str | None = None,
                     error_id: int | None = None):
         return page(request, "scheduling/approvals.html", status=status, rows=await pending_approvals(actor),
-                    district=await get_district(actor.district_id), error=error, error_id=error_id, other_page=other_page, **PRESENTATION)
+                    district=await get_district(actor.district_id), error=error, error_id=error_id, **PRESENTATION)
 
     async def _decided(self, request: Request, actor: Actor, registration_id: int, row: ApprovalRow | None,
                        error: str | None, notice: str):
@@ -34,8 +33,7 @@ class ApprovalsController(Controller):
         status = 200 if error is None else 409
         if wants_fragment(request):
             row = row or await approval_row(actor, registration_id)
-            return page(request, "scheduling/_approval_row.html", status=status, row=row, error=error, other_page=other_page,
-                        **PRESENTATION)
+            return page(request, "scheduling/_approval_row.html", status=status, row=row, error=error, **PRESENTATION)
         if error is not None:
             return await self._page(request, actor, status=status, error=error, error_id=registration_id)
         return redirect(request, request.app.route_reverse("scheduling.approvals"), notice=notice)

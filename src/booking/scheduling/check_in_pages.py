@@ -11,7 +11,6 @@ from litestar.params import FromPath
 
 from booking.clock import utc_now
 from booking.scheduling import attendance, door_codes
-from booking.scheduling.other_pages import other_page
 from booking.web.guards import SignedInActor, roles, signed_in
 from booking.web.pages import page
 
@@ -51,5 +50,5 @@ class DoorScreenController(Controller):
         url = door_codes.check_in_url(session_id, door_codes.screen_code(session_id, utc_now()))
         return page(request, "scheduling/staff_door.html", door=door, counts=counts, url=url,
                     qr_svg=door_codes.qr_svg(url), offering=door.offering, session=door.session,
-                    session_label=attendance.session_label, step_minutes=door_codes.STEP_SECONDS // 60, other_page=other_page,
+                    session_label=attendance.session_label, step_minutes=door_codes.STEP_SECONDS // 60,
                     headers={"Cache-Control": "no-store"})

@@ -10,11 +10,6 @@ land, `other_page(` becomes `url_for(` in the templates and this module goes.
 from __future__ import annotations
 
 OTHER_PAGES = {
-    "catalog.workshops": "/workshops",
-    "catalog.workshop": "/workshops/{offering_id}",
-    "catalog.staff_offerings": "/staff/offerings",
-    "catalog.staff_offering": "/staff/offerings/{offering_id}",
-    "catalog.offering_calendar": "/offerings/{file_name}",
     "cohorts.my_applications": "/my/applications",
 }
 

@@ -105,7 +105,7 @@ class MyLearningController(Controller):
         registration = await registration_details(actor, registration_id)
         return page(request, "scheduling/registration.html", r=registration, staff_contact=STAFF_CONTACT,
                     paid=request.query_params.get("paid") == "1", receipt_id=await receipt_id_for_registration(registration_id),
-                    other_page=other_page, **PRESENTATION)
+                    **PRESENTATION)
 
     @post("/{registration_id:int}/pay", name="scheduling.registration_pay")
     async def pay(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:

@@ -19,7 +19,6 @@ from booking.scheduling.forms import (
     SheetImportForm,
     WaitlistMoveForm,
 )
-from booking.scheduling.other_pages import other_page
 from booking.scheduling.pd_hours import AttendanceUnmarked, describe_rule
 from booking.scheduling.waitlist import reorder
 from booking.web.forms import decode_form, read_form
@@ -35,7 +34,6 @@ async def roster_context(actor: Actor, offering_id: int) -> dict:
         "overview": overview, "offering": overview.offering, "sessions": overview.offering["sessions"],
         "entries": overview.entries, "rule": describe_rule(overview.offering), "status_labels": exports.STATUS_LABELS,
         "session_label": attendance.session_label, "move_errors": {}, "move_target": None, "unmarked": None,
-        "other_page": other_page,
     }
 
 
@@ -45,7 +43,6 @@ async def sheet_context(actor: Actor, offering_id: int, session_id: int | None, 
         "offering": sheet.offering, "sessions": sheet.sessions, "session": sheet.session, "rows": sheet.rows,
         "counts": sheet.counts, "session_label": attendance.session_label, "session_day": attendance.session_day,
         "import_errors": {}, "import_message": None, "import_session": sheet.session["id"] if sheet.session else None,
-        "other_page": other_page,
         **extra,
     }
 
@@ -56,7 +53,6 @@ async def email_context(actor: Actor, offering_id: int, **extra) -> dict:
         "offering": overview.offering, "sessions": overview.offering["sessions"], "audiences": registrant_email.AUDIENCES,
         "messages": await registrant_email.history(actor, offering_id), "session_label": attendance.session_label,
         "draft": {"audience": "confirmed", "session": None, "subject": "", "body": ""}, "errors": {}, "preview": None,
-        "other_page": other_page,
         **extra,
     }
 

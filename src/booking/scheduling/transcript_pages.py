@@ -11,7 +11,6 @@ from litestar.response import Response
 from booking.errors import NotFound
 from booking.pdf import pdf_response
 from booking.scheduling.certificates import certificate_pdf, transcript_pdf, verify_certificate
-from booking.scheduling.other_pages import other_page
 from booking.scheduling.transcript import transcript_for
 from booking.web.guards import SignedInActor, signed_in
 from booking.web.pages import page
@@ -26,8 +25,7 @@ class TranscriptController(Controller):
 
     @get("/transcript", name="scheduling.transcript")
     async def transcript(self, request: Request, actor: SignedInActor) -> object:
-        return page(request, "scheduling/transcript.html", transcript=await transcript_for(actor),
-                    other_page=other_page)
+        return page(request, "scheduling/transcript.html", transcript=await transcript_for(actor))
 
     @get("/transcript.pdf", name="scheduling.transcript_pdf")
     async def transcript_pdf(self, actor: SignedInActor) -> Response:
