@@ -145,16 +145,16 @@ class CohortPagesController(Controller):
     path = "/cohorts"
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="cohorts.cohorts")
     async def index(self, request: Request) -> object:
         cohorts = await open_cohorts(request.scope.get("user"))
         return page(request, "cohorts/cohorts.html", cohorts=cohorts, **COHORT_PRESENTATION)
 
-    @get("/{cohort_id:int}")
+    @get("/{cohort_id:int}", name="cohorts.cohort")
     async def show(self, request: Request, cohort_id: FromPath[int]) -> object:
         return page(request, "cohorts/cohort.html", **await cohort_context(request, cohort_id))
 
-    @post("/{cohort_id:int}/apply", guards=[signed_in])
+    @post("/{cohort_id:int}/apply", name="cohorts.cohort_apply", guards=[signed_in])
     async def apply(self, request: Request, cohort_id: FromPath[int]) -> object:
         try:
             application_id = await start_application(request.scope["user"], cohort_id)
@@ -281,17 +281,17 @@ class MyApplicationsController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="cohorts.my_applications")
     async def index(self, request: Request) -> object:
         return page(request, "cohorts/my_applications.html", applications=await my_applications(request.scope["user"]),
                     **COHORT_PRESENTATION)
 
-    @get("/{application_id:int}")
+    @get("/{application_id:int}", name="cohorts.my_application")
     async def show(self, request: Request, application_id: FromPath[int]) -> object:
         application = await own_application(request.scope["user"], application_id)
         return page(request, "cohorts/application.html", **await view_context(request, application))
 
-    @post("/{application_id:int}/instalments/{instalment_id:int}/pay")
+    @post("/{application_id:int}/instalments/{instalment_id:int}/pay", name="cohorts.instalment_pay")
     async def pay_instalment(self, request: Request, application_id: FromPath[int], instalment_id: FromPath[int]) -> object:
         await own_application(request.scope["user"], application_id)  # 404 for anyone else's
         try:
@@ -302,14 +302,14 @@ class MyApplicationsController(Controller):
 
     # The form ---------------------------------------------------------------------------
 
-    @get("/{application_id:int}/edit")
+    @get("/{application_id:int}/edit", name="cohorts.my_application_form")
     async def edit(self, request: Request, application_id: FromPath[int]) -> object:
         application = await own_application(request.scope["user"], application_id)
         if application["status"] != "draft":
             return redirect(request, f"/my/applications/{application_id}")
         return page(request, "cohorts/application_form.html", **await edit_context(request, application))
 
-    @post("/{application_id:int}/edit")
+    @post("/{application_id:int}/edit", name="cohorts.my_application_save")
     async def save(self, request: Request, application_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         form = await request.form()
@@ -345,7 +345,7 @@ class MyApplicationsController(Controller):
         return page(request, "cohorts/application_form.html", status=status,
                     **await edit_context(request, application, **state))
 
-    @post("/{application_id:int}/documents", request_max_body_size=documents.MAX_BYTES + UPLOAD_FORM_SLACK)
+    @post("/{application_id:int}/documents", name="cohorts.document_upload", request_max_body_size=documents.MAX_BYTES + UPLOAD_FORM_SLACK)
     async def upload(self, request: Request, application_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         form = await request.form()
@@ -370,7 +370,7 @@ class MyApplicationsController(Controller):
             return await self._documents_response(request, application, doc_added=" ".join(label.split()))
         return redirect(request, f"/my/applications/{application_id}/edit", notice="document-added")
 
-    @post("/{application_id:int}/documents/{document_id:int}/remove")
+    @post("/{application_id:int}/documents/{document_id:int}/remove", name="cohorts.document_remove")
     async def remove(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         application = await own_application(actor, application_id)
@@ -382,7 +382,7 @@ class MyApplicationsController(Controller):
             return await self._documents_response(request, application)
         return redirect(request, f"/my/applications/{application_id}/edit", notice="document-removed")
 
-    @get("/{application_id:int}/documents/{document_id:int}")
+    @get("/{application_id:int}/documents/{document_id:int}", name="cohorts.document")
     async def download(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]) -> Response:
         """The file, for the applicant and for staff (their review pages link here)."""
         document = await documents.document_for(request.scope["user"], application_id, document_id)
@@ -397,7 +397,7 @@ class MyApplicationsController(Controller):
 
     # After submitting -------------------------------------------------------------------
 
-    @post("/{application_id:int}/supervisor-link")
+    @post("/{application_id:int}/supervisor-link", name="cohorts.supervisor_link_resend")
     async def resend(self, request: Request, application_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         application = await own_application(actor, application_id)
@@ -408,13 +408,13 @@ class MyApplicationsController(Controller):
                         **await view_context(request, application, resend_error=error.message))
         return redirect(request, f"/my/applications/{application_id}", notice="supervisor-link-sent")
 
-    @get("/{application_id:int}/withdraw")
+    @get("/{application_id:int}/withdraw", name="cohorts.my_application_withdrawal")
     async def confirm_withdraw(self, request: Request, application_id: FromPath[int]) -> object:
         application = await own_application(request.scope["user"], application_id)
         return page(request, "cohorts/withdraw.html", **await view_context(request, application),
                     reason="", errors={}, error=None)
 
-    @post("/{application_id:int}/withdraw")
+    @post("/{application_id:int}/withdraw", name="cohorts.my_application_withdraw")
     async def withdraw(self, request: Request, application_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         form = await request.form()

@@ -45,7 +45,7 @@ class CohortProgressController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    @get("/{cohort_id:int}/progress")
+    @get("/{cohort_id:int}/progress", name="cohorts.staff_progress")
     async def overview(self, request: Request, cohort_id: FromPath[int]) -> object:
         return page(request, "cohorts/staff_progress.html", overview=await cohort_progress(request.scope["user"], cohort_id))
 
@@ -58,11 +58,11 @@ class CohortProgressController(Controller):
                     completion=completion or FormState({name: "" for name in COMPLETION_FIELDS}),
                     fieldwork=fieldwork or FormState({name: "" for name in FIELDWORK_FIELDS.values()}))
 
-    @get("/{cohort_id:int}/progress/{registration_id:int}")
+    @get("/{cohort_id:int}/progress/{registration_id:int}", name="cohorts.staff_progress_person")
     async def person(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int]) -> object:
         return await self._person_page(request, cohort_id, registration_id)
 
-    @post("/{cohort_id:int}/progress/{registration_id:int}/makeups")
+    @post("/{cohort_id:int}/progress/{registration_id:int}/makeups", name="cohorts.makeup_assign")
     async def assign(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({name: text(form, name, 4000) for name in MAKEUP_FIELDS})
@@ -74,19 +74,19 @@ class CohortProgressController(Controller):
             return await self._person_page(request, cohort_id, registration_id, status=422, makeup=state)
         return redirect(request, person_path(cohort_id, registration_id) + "?notice=makeup-assigned#makeups")
 
-    @post("/{cohort_id:int}/progress/{registration_id:int}/makeups/{makeup_id:int}/done")
+    @post("/{cohort_id:int}/progress/{registration_id:int}/makeups/{makeup_id:int}/done", name="cohorts.makeup_done")
     async def done(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int],
                    makeup_id: FromPath[int]) -> object:
         await complete_makeup(request.scope["user"], makeup_id, registration_id=registration_id, cohort_id=cohort_id)
         return redirect(request, person_path(cohort_id, registration_id) + "?notice=makeup-done#makeups")
 
-    @post("/{cohort_id:int}/progress/{registration_id:int}/makeups/{makeup_id:int}/remove")
+    @post("/{cohort_id:int}/progress/{registration_id:int}/makeups/{makeup_id:int}/remove", name="cohorts.makeup_remove")
     async def remove(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int],
                      makeup_id: FromPath[int]) -> object:
         await remove_makeup(request.scope["user"], makeup_id, registration_id=registration_id, cohort_id=cohort_id)
         return redirect(request, person_path(cohort_id, registration_id) + "?notice=makeup-removed#makeups")
 
-    @post("/{cohort_id:int}/progress/{registration_id:int}/fieldwork")
+    @post("/{cohort_id:int}/progress/{registration_id:int}/fieldwork", name="cohorts.fieldwork_add")
     async def add_fieldwork(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({name: text(form, name, 10_000) for name in FIELDWORK_FIELDS.values()})
@@ -101,13 +101,13 @@ class CohortProgressController(Controller):
             return await self._person_page(request, cohort_id, registration_id, status=409, fieldwork=state)
         return redirect(request, person_path(cohort_id, registration_id) + "?notice=fieldwork-recorded#fieldwork")
 
-    @post("/{cohort_id:int}/progress/{registration_id:int}/fieldwork/{entry_id:int}/remove")
+    @post("/{cohort_id:int}/progress/{registration_id:int}/fieldwork/{entry_id:int}/remove", name="cohorts.fieldwork_remove")
     async def remove_fieldwork_entry(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int],
                                      entry_id: FromPath[int]) -> object:
         await remove_fieldwork(request.scope["user"], entry_id, registration_id=registration_id, cohort_id=cohort_id)
         return redirect(request, person_path(cohort_id, registration_id) + "?notice=fieldwork-removed#fieldwork")
 
-    @post("/{cohort_id:int}/progress/{registration_id:int}/completion")
+    @post("/{cohort_id:int}/progress/{registration_id:int}/completion", name="cohorts.completion_record")
     async def complete(self, request: Request, cohort_id: FromPath[int], registration_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState({name: text(form, name, 2000) for name in COMPLETION_FIELDS})
@@ -129,6 +129,6 @@ class CompletionLetterController(Controller):
     guards = [signed_in]
     include_in_schema = False
 
-    @get("/{application_id:int}/completion-letter.pdf")
+    @get("/{application_id:int}/completion-letter.pdf", name="cohorts.completion_letter")
     async def letter(self, request: Request, application_id: FromPath[int]) -> Response:
         return pdf_response(*await completion_letter_pdf(request.scope["user"], application_id))

@@ -22,3 +22,13 @@ router = Router(path="/", route_handlers=[
     ProgramQuestionsController,
     StaffCohortsController,
 ])
+
+PREFIXES = {
+    "/cohorts": "booking.cohorts.pages",
+    "/cohorts/supervisor": "booking.cohorts.supervisor_pages",
+    "/my/applications": "booking.cohorts.pages",
+    "/my/applications/{application_id:int}/completion-letter.pdf": "booking.cohorts.progress_pages",
+    "/staff/cohorts": "booking.cohorts.staff_pages",
+    "/staff/cohorts/{cohort_id:int}/progress": "booking.cohorts.progress_pages",
+    "/staff/programs": "booking.cohorts.staff_pages",
+}

@@ -90,7 +90,7 @@ class StaffCohortsController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    @get("/")
+    @get("/", name="cohorts.staff_cohorts")
     async def index(self, request: Request) -> object:
         return page(request, "cohorts/staff_cohorts.html", cohorts=await setup.staff_cohorts(request.scope["user"]),
                     **labels())
@@ -102,7 +102,7 @@ class StaffCohortsController(Controller):
         return page(request, "cohorts/staff_cohort_new.html", status=status, state=state,
                     program_options=[*programs, (setup.NEW_PROGRAM, "A new program (name it below)")], **labels())
 
-    @get("/new")
+    @get("/new", name="cohorts.staff_cohort_new")
     async def new_form(self, request: Request) -> object:
         programs = await setup.cohort_programs()
         values = {name: "" for name in COHORT_FIELDS}
@@ -110,7 +110,7 @@ class StaffCohortsController(Controller):
                       payment_options=["1"], first_payment_due="")
         return await self._new_page(request, FormState(values))
 
-    @post("/new")
+    @post("/new", name="cohorts.staff_cohort_create")
     async def create(self, request: Request) -> object:
         form = await request.form()
         values = {name: text(form, name, 100_000 if name == "description" else 5000) for name in COHORT_FIELDS}
@@ -135,11 +135,11 @@ class StaffCohortsController(Controller):
                                "first_payment_due": current.first_payment_due})
         return page(request, "cohorts/staff_cohort_settings.html", status=status, cohort=cohort, state=state, **labels())
 
-    @get("/{cohort_id:int}/settings")
+    @get("/{cohort_id:int}/settings", name="cohorts.staff_cohort_settings")
     async def settings_form(self, request: Request, cohort_id: FromPath[int]) -> object:
         return await self._settings_page(request, cohort_id)
 
-    @post("/{cohort_id:int}/settings")
+    @post("/{cohort_id:int}/settings", name="cohorts.staff_cohort_settings_save")
     async def save_settings(self, request: Request, cohort_id: FromPath[int]) -> object:
         form = await request.form()
         state = FormState(_settings_values(form))
@@ -152,7 +152,7 @@ class StaffCohortsController(Controller):
 
     # Review --------------------------------------------------------------------------------
 
-    @get("/{cohort_id:int}/applications")
+    @get("/{cohort_id:int}/applications", name="cohorts.staff_applications")
     async def queue(self, request: Request, cohort_id: FromPath[int]) -> object:
         raw = dict(request.query_params.items())
         data = await setup.review_page(request.scope["user"], cohort_id, raw)
@@ -171,7 +171,7 @@ class StaffCohortsController(Controller):
                                 error=error, decision=decision or FormState({"message": ""}), done=done,
                                 fragment=wants_fragment(request), **labels())
 
-    @get("/{cohort_id:int}/applications/{application_id:int}")
+    @get("/{cohort_id:int}/applications/{application_id:int}", name="cohorts.staff_application")
     async def application(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
         return await self._application(request, cohort_id, application_id)
 
@@ -195,19 +195,19 @@ class StaffCohortsController(Controller):
             return redirect(request, target, notice=DECISION_NOTICES[decision])
         return redirect(request, queue_path(cohort_id, back), notice=DECISION_NOTICES[decision])
 
-    @post("/{cohort_id:int}/applications/{application_id:int}/accept")
+    @post("/{cohort_id:int}/applications/{application_id:int}/accept", name="cohorts.staff_application_accept")
     async def accept(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
         return await self._decide(request, cohort_id, application_id, "accept")
 
-    @post("/{cohort_id:int}/applications/{application_id:int}/waitlist")
+    @post("/{cohort_id:int}/applications/{application_id:int}/waitlist", name="cohorts.staff_application_waitlist")
     async def waitlist(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
         return await self._decide(request, cohort_id, application_id, "waitlist")
 
-    @post("/{cohort_id:int}/applications/{application_id:int}/decline")
+    @post("/{cohort_id:int}/applications/{application_id:int}/decline", name="cohorts.staff_application_decline")
     async def decline(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
         return await self._decide(request, cohort_id, application_id, "decline")
 
-    @post("/{cohort_id:int}/applications/{application_id:int}/start-review")
+    @post("/{cohort_id:int}/applications/{application_id:int}/start-review", name="cohorts.staff_application_start_review")
     async def start_review(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
         return await self._decide(request, cohort_id, application_id, "start_review")
 
@@ -224,11 +224,11 @@ class ProgramQuestionsController(Controller):
         return page_or_fragment(request, "cohorts/staff_questions.html", "cohorts/staff_questions_body.html",
                                 status=status, state=state, done=done, question_kinds=QUESTION_KINDS, **data, **labels())
 
-    @get("/{program_id:int}/questions")
+    @get("/{program_id:int}/questions", name="cohorts.program_questions")
     async def index(self, request: Request, program_id: FromPath[int]) -> object:
         return await self._page(request, program_id)
 
-    @post("/{program_id:int}/questions")
+    @post("/{program_id:int}/questions", name="cohorts.program_question_add")
     async def add(self, request: Request, program_id: FromPath[int]) -> object:
         form = await request.form()
         actor = request.scope["user"]
@@ -246,7 +246,7 @@ class ProgramQuestionsController(Controller):
             return await self._page(request, program_id, done="question-added")
         return redirect(request, f"/staff/programs/{program_id}/questions", notice="question-added")
 
-    @post("/{program_id:int}/questions/{question_id:int}/retire")
+    @post("/{program_id:int}/questions/{question_id:int}/retire", name="cohorts.program_question_retire")
     async def retire(self, request: Request, program_id: FromPath[int], question_id: FromPath[int]) -> object:
         actor = request.scope["user"]
         await setup.program_questions(actor, program_id)

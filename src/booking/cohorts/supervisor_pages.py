@@ -56,7 +56,7 @@ class SupervisorPagesController(Controller):
     path = "/cohorts/supervisor"
     include_in_schema = False
 
-    @get("/{token:str}")
+    @get("/{token:str}", name="cohorts.supervisor_request")
     async def show(self, request: Request, token: FromPath[str]) -> object:
         try:
             view = await supervisor.view_request(token)
@@ -65,7 +65,7 @@ class SupervisorPagesController(Controller):
         return page(request, "cohorts/supervisor_request.html", headers=NO_STORE, token=token,
                     form={"support": "", "comment": ""}, errors={}, **await request_context(view))
 
-    @post("/{token:str}")
+    @post("/{token:str}", name="cohorts.supervisor_answer")
     async def answer(self, request: Request, token: FromPath[str]) -> object:
         form = await request.form()
         support = form.get("support") if isinstance(form.get("support"), str) else ""
