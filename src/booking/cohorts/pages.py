@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Response
 
@@ -23,13 +22,14 @@ from booking.cohorts.applications import (
     resend_supervisor_link, save_draft, start_application, submit, waitlist_position,
 )
 from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
+from booking.cohorts.forms import ApplicationForm, DocumentForm, WithdrawForm
 from booking.cohorts.instalments import allowed_counts, instalments_of, schedule
 from booking.cohorts.questions import answer_field, choice_list, questions_for
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.money import format_cents
 from booking.payments.checkout import PaymentUnavailable, start_tuition_checkout
-from booking.web.forms import text
-from booking.web.guards import signed_in
+from booking.web.forms import read_form
+from booking.web.guards import OptionalActor, SignedInActor, signed_in
 from booking.web.input_boundary import UPLOAD_FORM_SLACK
 from booking.web.pages import page, redirect, wants_fragment
 
@@ -125,8 +125,7 @@ async def own_application(actor: Actor, application_id: int) -> dict:
 # --- /cohorts ------------------------------------------------------------------------------
 
 
-async def cohort_context(request: Request, cohort_id: int, **overrides) -> dict:
-    actor = request.scope.get("user")
+async def cohort_context(actor: Actor | None, cohort_id: int, **overrides) -> dict:
     cohort = await get_cohort(actor, cohort_id)
     cohort["closed_reason"] = application_window(cohort, utc_now())
     context = {
@@ -146,21 +145,21 @@ class CohortPagesController(Controller):
     include_in_schema = False
 
     @get("/", name="cohorts.cohorts")
-    async def index(self, request: Request) -> object:
-        cohorts = await open_cohorts(request.scope.get("user"))
+    async def index(self, request: Request, actor: OptionalActor) -> object:
+        cohorts = await open_cohorts(actor)
         return page(request, "cohorts/cohorts.html", cohorts=cohorts, **COHORT_PRESENTATION)
 
     @get("/{cohort_id:int}", name="cohorts.cohort")
-    async def show(self, request: Request, cohort_id: FromPath[int]) -> object:
-        return page(request, "cohorts/cohort.html", **await cohort_context(request, cohort_id))
+    async def show(self, request: Request, actor: OptionalActor, cohort_id: FromPath[int]) -> object:
+        return page(request, "cohorts/cohort.html", **await cohort_context(actor, cohort_id))
 
     @post("/{cohort_id:int}/apply", name="cohorts.cohort_apply", guards=[signed_in])
-    async def apply(self, request: Request, cohort_id: FromPath[int]) -> object:
+    async def apply(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int]) -> object:
         try:
-            application_id = await start_application(request.scope["user"], cohort_id)
+            application_id = await start_application(actor, cohort_id)
         except Conflict as error:
             return page(request, "cohorts/cohort.html", status=409,
-                        **await cohort_context(request, cohort_id, form_error=error.message))
+                        **await cohort_context(actor, cohort_id, form_error=error.message))
         return redirect(request, f"/my/applications/{application_id}/edit")
 
 
@@ -173,16 +172,17 @@ def _field(form, name: str) -> str:
     return value[:FIELD_LIMIT] if isinstance(value, str) else ""
 
 
-def form_from_request(form, questions: list[dict]) -> dict:
-    """What the person typed, kept as typed, to show again and to hand to the use case."""
+def form_from_request(entry: ApplicationForm, answers, questions: list[dict]) -> dict:
+    """What the person typed, kept as typed, to show again and to hand to the use case. `answers` is the form
+    itself: its answer fields are named after the program's questions."""
     return {
-        "answers": {answer_field(q["id"]): _field(form, answer_field(q["id"])) for q in questions},
-        "county": _field(form, "county"),
-        "supervisor_name": _field(form, "supervisor_name"),
-        "supervisor_email": _field(form, "supervisor_email"),
-        "payer": _field(form, "payer") or "participant",
-        "instalments": _field(form, "instalments") or "1",
-        "po_number": _field(form, "po_number"),
+        "answers": {answer_field(q["id"]): _field(answers, answer_field(q["id"])) for q in questions},
+        "county": entry.county[:FIELD_LIMIT],
+        "supervisor_name": entry.supervisor_name[:FIELD_LIMIT],
+        "supervisor_email": entry.supervisor_email[:FIELD_LIMIT],
+        "payer": entry.payer[:FIELD_LIMIT] or "participant",
+        "instalments": entry.instalments[:FIELD_LIMIT] or "1",
+        "po_number": entry.po_number[:FIELD_LIMIT],
     }
 
 
@@ -216,9 +216,8 @@ async def documents_context(application: dict, *, doc_errors: dict | None = None
     }
 
 
-async def edit_context(request: Request, application: dict, *, values: dict | None = None, errors: dict | None = None,
+async def edit_context(actor: Actor, application: dict, *, values: dict | None = None, errors: dict | None = None,
                        form_error: str | None = None, **document_state) -> dict:
-    actor = request.scope["user"]
     cohort = await get_cohort(actor, application["cohort"])
     questions = await questions_for(cohort["program"])
     return {
@@ -252,8 +251,7 @@ def answered_questions(questions: list[dict], answers: dict[str, str]) -> list[d
     return rows
 
 
-async def view_context(request: Request, application: dict, **extra) -> dict:
-    actor = request.scope["user"]
+async def view_context(actor: Actor, application: dict, **extra) -> dict:
     cohort = await get_cohort(actor, application["cohort"])
     questions = await questions_for(cohort["program"], include_retired=True)
     progress = None
@@ -282,20 +280,21 @@ class MyApplicationsController(Controller):
     include_in_schema = False
 
     @get("/", name="cohorts.my_applications")
-    async def index(self, request: Request) -> object:
-        return page(request, "cohorts/my_applications.html", applications=await my_applications(request.scope["user"]),
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "cohorts/my_applications.html", applications=await my_applications(actor),
                     **COHORT_PRESENTATION)
 
     @get("/{application_id:int}", name="cohorts.my_application")
-    async def show(self, request: Request, application_id: FromPath[int]) -> object:
-        application = await own_application(request.scope["user"], application_id)
-        return page(request, "cohorts/application.html", **await view_context(request, application))
+    async def show(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
+        application = await own_application(actor, application_id)
+        return page(request, "cohorts/application.html", **await view_context(actor, application))
 
     @post("/{application_id:int}/instalments/{instalment_id:int}/pay", name="cohorts.instalment_pay")
-    async def pay_instalment(self, request: Request, application_id: FromPath[int], instalment_id: FromPath[int]) -> object:
-        await own_application(request.scope["user"], application_id)  # 404 for anyone else's
+    async def pay_instalment(self, request: Request, actor: SignedInActor, application_id: FromPath[int],
+                             instalment_id: FromPath[int]) -> object:
+        await own_application(actor, application_id)  # 404 for anyone else's
         try:
-            url = await start_tuition_checkout(request.scope["user"], instalment_id)
+            url = await start_tuition_checkout(actor, instalment_id)
         except (PaymentUnavailable, Conflict):
             return redirect(request, f"/my/applications/{application_id}", notice="payment-unavailable")
         return redirect(request, url)
@@ -303,22 +302,23 @@ class MyApplicationsController(Controller):
     # The form ---------------------------------------------------------------------------
 
     @get("/{application_id:int}/edit", name="cohorts.my_application_form")
-    async def edit(self, request: Request, application_id: FromPath[int]) -> object:
-        application = await own_application(request.scope["user"], application_id)
-        if application["status"] != "draft":
-            return redirect(request, f"/my/applications/{application_id}")
-        return page(request, "cohorts/application_form.html", **await edit_context(request, application))
-
-    @post("/{application_id:int}/edit", name="cohorts.my_application_save")
-    async def save(self, request: Request, application_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        form = await request.form()
+    async def edit(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         if application["status"] != "draft":
             return redirect(request, f"/my/applications/{application_id}")
+        return page(request, "cohorts/application_form.html", **await edit_context(actor, application))
+
+    @post("/{application_id:int}/edit", name="cohorts.my_application_save")
+    async def save(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
+        application = await own_application(actor, application_id)
+        if application["status"] != "draft":
+            return redirect(request, f"/my/applications/{application_id}")
+        entry = await read_form(request, ApplicationForm)
+        # The answers' fields are named after the program's questions (q<question id>): read from the form itself.
+        answers = await request.form()
         cohort = await get_cohort(actor, application["cohort"])
-        values = form_from_request(form, await questions_for(cohort["program"]))
-        action = _field(form, "action") or "save"
+        values = form_from_request(entry, answers, await questions_for(cohort["program"]))
+        action = entry.action[:FIELD_LIMIT] or "save"
         try:
             if action not in ACTIONS:
                 raise InvalidInput({"action": "Choose Save draft or Submit application."})
@@ -328,64 +328,63 @@ class MyApplicationsController(Controller):
             await save_draft(actor, application_id, _input(values))
         except InvalidInput as error:
             return page(request, "cohorts/application_form.html", status=422,
-                        **await edit_context(request, application, values=values, errors=error.field_errors))
+                        **await edit_context(actor, application, values=values, errors=error.field_errors))
         except Conflict as error:
             if error.code == "application_submitted":
                 return redirect(request, f"/my/applications/{application_id}")
             return page(request, "cohorts/application_form.html", status=409,
-                        **await edit_context(request, application, values=values, form_error=error.message))
+                        **await edit_context(actor, application, values=values, form_error=error.message))
         return redirect(request, f"/my/applications/{application_id}/edit", notice="application-saved")
 
     # Documents --------------------------------------------------------------------------
 
-    async def _documents_response(self, request: Request, application: dict, *, status: int = 200, **state) -> object:
+    async def _documents_response(self, request: Request, actor: Actor, application: dict, *, status: int = 200,
+                                  **state) -> object:
         if wants_fragment(request):
             return page(request, "cohorts/_documents.html", status=status,
                         **COHORT_PRESENTATION, **await documents_context(application, **state))
         return page(request, "cohorts/application_form.html", status=status,
-                    **await edit_context(request, application, **state))
+                    **await edit_context(actor, application, **state))
 
     @post("/{application_id:int}/documents", name="cohorts.document_upload", request_max_body_size=documents.MAX_BYTES + UPLOAD_FORM_SLACK)
-    async def upload(self, request: Request, application_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        form = await request.form()
+    async def upload(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         if application["status"] != "draft":
             return redirect(request, f"/my/applications/{application_id}")
-        label = _field(form, "label")
-        upload = form.get("document")
-        if isinstance(upload, UploadFile):
-            data = await upload.read(documents.MAX_BYTES + 1)
-            filename = upload.filename or ""
+        entry = await read_form(request, DocumentForm)
+        label = entry.label[:FIELD_LIMIT]
+        if entry.document is not None:
+            data = await entry.document.read(documents.MAX_BYTES + 1)
+            filename = entry.document.filename or ""
         else:
             data, filename = b"", ""
         try:
             await documents.add_document(actor, application_id, label=label, filename=filename, data=data)
         except InvalidInput as error:
-            return await self._documents_response(request, application, status=422, doc_errors=error.field_errors,
-                                                  doc_label=label)
+            return await self._documents_response(request, actor, application, status=422,
+                                                  doc_errors=error.field_errors, doc_label=label)
         except Conflict:
             return redirect(request, f"/my/applications/{application_id}")
         if wants_fragment(request):
-            return await self._documents_response(request, application, doc_added=" ".join(label.split()))
+            return await self._documents_response(request, actor, application, doc_added=" ".join(label.split()))
         return redirect(request, f"/my/applications/{application_id}/edit", notice="document-added")
 
     @post("/{application_id:int}/documents/{document_id:int}/remove", name="cohorts.document_remove")
-    async def remove(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    async def remove(self, request: Request, actor: SignedInActor, application_id: FromPath[int],
+                     document_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         try:
             await documents.remove_document(actor, application_id, document_id)
         except Conflict:
             return redirect(request, f"/my/applications/{application_id}")
         if wants_fragment(request):
-            return await self._documents_response(request, application)
+            return await self._documents_response(request, actor, application)
         return redirect(request, f"/my/applications/{application_id}/edit", notice="document-removed")
 
     @get("/{application_id:int}/documents/{document_id:int}", name="cohorts.document")
-    async def download(self, request: Request, application_id: FromPath[int], document_id: FromPath[int]) -> Response:
+    async def download(self, actor: SignedInActor, application_id: FromPath[int], document_id: FromPath[int]) -> Response:
         """The file, for the applicant and for staff (their review pages link here)."""
-        document = await documents.document_for(request.scope["user"], application_id, document_id)
+        document = await documents.document_for(actor, application_id, document_id)
         return Response(
             content=document["content"], media_type=document["content_type"],
             headers={
@@ -398,36 +397,34 @@ class MyApplicationsController(Controller):
     # After submitting -------------------------------------------------------------------
 
     @post("/{application_id:int}/supervisor-link", name="cohorts.supervisor_link_resend")
-    async def resend(self, request: Request, application_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    async def resend(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         try:
             await resend_supervisor_link(actor, application_id)
         except Conflict as error:
             return page(request, "cohorts/application.html", status=409,
-                        **await view_context(request, application, resend_error=error.message))
+                        **await view_context(actor, application, resend_error=error.message))
         return redirect(request, f"/my/applications/{application_id}", notice="supervisor-link-sent")
 
     @get("/{application_id:int}/withdraw", name="cohorts.my_application_withdrawal")
-    async def confirm_withdraw(self, request: Request, application_id: FromPath[int]) -> object:
-        application = await own_application(request.scope["user"], application_id)
-        return page(request, "cohorts/withdraw.html", **await view_context(request, application),
+    async def confirm_withdraw(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
+        application = await own_application(actor, application_id)
+        return page(request, "cohorts/withdraw.html", **await view_context(actor, application),
                     reason="", errors={}, error=None)
 
     @post("/{application_id:int}/withdraw", name="cohorts.my_application_withdraw")
-    async def withdraw(self, request: Request, application_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
-        form = await request.form()
+    async def withdraw(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
-        reason = _field(form, "reason")
+        entry = await read_form(request, WithdrawForm)
+        reason = entry.reason[:FIELD_LIMIT]
         try:
-            text(form, "reason", 300)
+            entry.check()
             await review.withdraw(actor, application_id, reason)
         except InvalidInput as error:
-            return page(request, "cohorts/withdraw.html", status=422, **await view_context(request, application),
+            return page(request, "cohorts/withdraw.html", status=422, **await view_context(actor, application),
                         reason=reason, errors=error.field_errors, error=None)
         except Conflict as error:
             current = await own_application(actor, application_id)
-            return page(request, "cohorts/withdraw.html", status=409, **await view_context(request, current),
+            return page(request, "cohorts/withdraw.html", status=409, **await view_context(actor, current),
                         reason=reason, errors={}, error=error.message)
         return redirect(request, f"/my/applications/{application_id}", notice="application-withdrawn")

@@ -15,15 +15,17 @@ from urllib.parse import parse_qsl, urlencode
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
+from booking.accounts.actor import Actor
 from booking.clock import to_local
 from booking.cohorts import application_lifecycle
 from booking.cohorts import cohort_setup as setup
+from booking.cohorts.forms import CohortForm, DecisionForm, QuestionForm, SettingsForm
 from booking.cohorts.questions import QuestionInput, add_question, retire_question
 from booking.cohorts.review import DECIDABLE
 from booking.cohorts.tables import OPEN_FOR_REVIEW, QUESTION_KINDS
 from booking.errors import Conflict, InvalidInput
-from booking.web.forms import checkbox, text
-from booking.web.guards import roles
+from booking.web.forms import read_form
+from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled", "completed": "Completed"}
@@ -65,9 +67,9 @@ def labels() -> dict:
             "payment_choices": PAYMENT_CHOICES, "decidable": DECIDABLE, "open_for_review": OPEN_FOR_REVIEW}
 
 
-def _settings_values(form) -> dict:
-    return {"required_hours": text(form, "required_hours", 200), "first_payment_due": text(form, "first_payment_due", 200),
-            "payment_options": [v for v in form.getall("payment_options", []) if isinstance(v, str)][:10]}
+def _settings_values(entry: SettingsForm) -> dict:
+    return {"required_hours": entry.required_hours, "first_payment_due": entry.first_payment_due,
+            "payment_options": entry.payment_options[:10]}
 
 
 def _settings_input(values: dict) -> setup.SettingsInput:
@@ -91,8 +93,8 @@ class StaffCohortsController(Controller):
     include_in_schema = False
 
     @get("/", name="cohorts.staff_cohorts")
-    async def index(self, request: Request) -> object:
-        return page(request, "cohorts/staff_cohorts.html", cohorts=await setup.staff_cohorts(request.scope["user"]),
+    async def index(self, request: Request, actor: SignedInActor) -> object:
+        return page(request, "cohorts/staff_cohorts.html", cohorts=await setup.staff_cohorts(actor),
                     **labels())
 
     # New cohort ----------------------------------------------------------------------------
@@ -111,14 +113,14 @@ class StaffCohortsController(Controller):
         return await self._new_page(request, FormState(values))
 
     @post("/new", name="cohorts.staff_cohort_create")
-    async def create(self, request: Request) -> object:
-        form = await request.form()
-        values = {name: text(form, name, 100_000 if name == "description" else 5000) for name in COHORT_FIELDS}
-        values.update(_settings_values(form))
+    async def create(self, request: Request, actor: SignedInActor) -> object:
+        entry = await read_form(request, CohortForm)
+        values = {name: getattr(entry, name) for name in COHORT_FIELDS}
+        values.update(_settings_values(entry))
         state = FormState(values)
         data = setup.CohortInput(**{name: values[name] for name in COHORT_FIELDS}, settings=_settings_input(values))
         try:
-            cohort_id = await setup.create_cohort(request.scope["user"], data)
+            cohort_id = await setup.create_cohort(actor, data)
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._new_page(request, state, status=422)
@@ -126,9 +128,9 @@ class StaffCohortsController(Controller):
 
     # Settings ------------------------------------------------------------------------------
 
-    async def _settings_page(self, request: Request, cohort_id: int, state: FormState | None = None, *,
+    async def _settings_page(self, request: Request, actor: Actor, cohort_id: int, state: FormState | None = None, *,
                              status: int = 200) -> object:
-        cohort = await setup.cohort_for_staff(request.scope["user"], cohort_id)
+        cohort = await setup.cohort_for_staff(actor, cohort_id)
         if state is None:
             current = setup.settings_form_values(cohort["settings"])
             state = FormState({"required_hours": current.required_hours, "payment_options": current.payment_options,
@@ -136,35 +138,34 @@ class StaffCohortsController(Controller):
         return page(request, "cohorts/staff_cohort_settings.html", status=status, cohort=cohort, state=state, **labels())
 
     @get("/{cohort_id:int}/settings", name="cohorts.staff_cohort_settings")
-    async def settings_form(self, request: Request, cohort_id: FromPath[int]) -> object:
-        return await self._settings_page(request, cohort_id)
+    async def settings_form(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int]) -> object:
+        return await self._settings_page(request, actor, cohort_id)
 
     @post("/{cohort_id:int}/settings", name="cohorts.staff_cohort_settings_save")
-    async def save_settings(self, request: Request, cohort_id: FromPath[int]) -> object:
-        form = await request.form()
-        state = FormState(_settings_values(form))
+    async def save_settings(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int]) -> object:
+        state = FormState(_settings_values(await read_form(request, SettingsForm)))
         try:
-            await setup.update_cohort_settings(request.scope["user"], cohort_id, _settings_input(state.values))
+            await setup.update_cohort_settings(actor, cohort_id, _settings_input(state.values))
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._settings_page(request, cohort_id, state, status=422)
+            return await self._settings_page(request, actor, cohort_id, state, status=422)
         return redirect(request, f"/staff/cohorts/{cohort_id}/settings", notice="cohort-settings-saved")
 
     # Review --------------------------------------------------------------------------------
 
     @get("/{cohort_id:int}/applications", name="cohorts.staff_applications")
-    async def queue(self, request: Request, cohort_id: FromPath[int]) -> object:
+    async def queue(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int]) -> object:
         raw = dict(request.query_params.items())
-        data = await setup.review_page(request.scope["user"], cohort_id, raw)
+        data = await setup.review_page(actor, cohort_id, raw)
         status = 422 if data["errors"] else 200
         return page_or_fragment(request, "cohorts/staff_review.html", "cohorts/staff_review_list.html", status=status,
                                 query=filter_query(request.query_params.items()), **data, **labels())
 
-    async def _application(self, request: Request, cohort_id: int, application_id: int, *, status: int = 200,
-                           error: str | None = None, decision: FormState | None = None, done: str | None = None,
-                           back: str | None = None) -> object:
+    async def _application(self, request: Request, actor: Actor, cohort_id: int, application_id: int, *,
+                           status: int = 200, error: str | None = None, decision: FormState | None = None,
+                           done: str | None = None, back: str | None = None) -> object:
         """The application, whole or as the panel beside the list; `back` is the list's filters, as a query string."""
-        detail = await setup.application_detail(request.scope["user"], cohort_id, application_id)
+        detail = await setup.application_detail(actor, cohort_id, application_id)
         back = filter_query(request.query_params.items()) if back is None else back
         return page_or_fragment(request, "cohorts/staff_application.html", "cohorts/staff_application_panel.html",
                                 status=status, **detail, query=back,
@@ -172,23 +173,25 @@ class StaffCohortsController(Controller):
                                 fragment=wants_fragment(request), **labels())
 
     @get("/{cohort_id:int}/applications/{application_id:int}", name="cohorts.staff_application")
-    async def application(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
-        return await self._application(request, cohort_id, application_id)
+    async def application(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
+                          application_id: FromPath[int]) -> object:
+        return await self._application(request, actor, cohort_id, application_id)
 
-    async def _decide(self, request: Request, cohort_id: int, application_id: int, decision: str) -> object:
-        form = await request.form()
-        state = FormState({"message": text(form, "message", 100_000)})
-        back = filter_query(parse_qsl(text(form, "back", 2000)))
+    async def _decide(self, request: Request, actor: Actor, cohort_id: int, application_id: int, decision: str) -> object:
+        entry = await read_form(request, DecisionForm)
+        state = FormState({"message": entry.message})
+        back = filter_query(parse_qsl(entry.back))
         try:
-            await setup.decide(request.scope["user"], cohort_id, application_id, decision, state.values["message"])
+            await setup.decide(actor, cohort_id, application_id, decision, state.values["message"])
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._application(request, cohort_id, application_id, status=422, decision=state, back=back)
+            return await self._application(request, actor, cohort_id, application_id, status=422, decision=state,
+                                           back=back)
         except Conflict as error:
-            return await self._application(request, cohort_id, application_id, status=409, error=error.message,
+            return await self._application(request, actor, cohort_id, application_id, status=409, error=error.message,
                                            decision=state, back=back)
         if wants_fragment(request):
-            return await self._application(request, cohort_id, application_id, done=decision, back=back)
+            return await self._application(request, actor, cohort_id, application_id, done=decision, back=back)
         if decision == "start_review":
             # Starting a review means reading the application now: stay on it (the list's filters kept for "back").
             target = f"/staff/cohorts/{cohort_id}/applications/{application_id}" + (f"?{back}" if back else "")
@@ -196,20 +199,24 @@ class StaffCohortsController(Controller):
         return redirect(request, queue_path(cohort_id, back), notice=DECISION_NOTICES[decision])
 
     @post("/{cohort_id:int}/applications/{application_id:int}/accept", name="cohorts.staff_application_accept")
-    async def accept(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
-        return await self._decide(request, cohort_id, application_id, "accept")
+    async def accept(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
+                  application_id: FromPath[int]) -> object:
+        return await self._decide(request, actor, cohort_id, application_id, "accept")
 
     @post("/{cohort_id:int}/applications/{application_id:int}/waitlist", name="cohorts.staff_application_waitlist")
-    async def waitlist(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
-        return await self._decide(request, cohort_id, application_id, "waitlist")
+    async def waitlist(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
+                  application_id: FromPath[int]) -> object:
+        return await self._decide(request, actor, cohort_id, application_id, "waitlist")
 
     @post("/{cohort_id:int}/applications/{application_id:int}/decline", name="cohorts.staff_application_decline")
-    async def decline(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
-        return await self._decide(request, cohort_id, application_id, "decline")
+    async def decline(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
+                  application_id: FromPath[int]) -> object:
+        return await self._decide(request, actor, cohort_id, application_id, "decline")
 
     @post("/{cohort_id:int}/applications/{application_id:int}/start-review", name="cohorts.staff_application_start_review")
-    async def start_review(self, request: Request, cohort_id: FromPath[int], application_id: FromPath[int]) -> object:
-        return await self._decide(request, cohort_id, application_id, "start_review")
+    async def start_review(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
+                  application_id: FromPath[int]) -> object:
+        return await self._decide(request, actor, cohort_id, application_id, "start_review")
 
 
 class ProgramQuestionsController(Controller):
@@ -217,40 +224,39 @@ class ProgramQuestionsController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    async def _page(self, request: Request, program_id: int, state: FormState | None = None, *, status: int = 200,
-                    done: str | None = None) -> object:
-        data = await setup.program_questions(request.scope["user"], program_id)
+    async def _page(self, request: Request, actor: Actor, program_id: int, state: FormState | None = None, *,
+                    status: int = 200, done: str | None = None) -> object:
+        data = await setup.program_questions(actor, program_id)
         state = state or FormState({"prompt": "", "kind": "", "choices": "", "required": True})
         return page_or_fragment(request, "cohorts/staff_questions.html", "cohorts/staff_questions_body.html",
                                 status=status, state=state, done=done, question_kinds=QUESTION_KINDS, **data, **labels())
 
     @get("/{program_id:int}/questions", name="cohorts.program_questions")
-    async def index(self, request: Request, program_id: FromPath[int]) -> object:
-        return await self._page(request, program_id)
+    async def index(self, request: Request, actor: SignedInActor, program_id: FromPath[int]) -> object:
+        return await self._page(request, actor, program_id)
 
     @post("/{program_id:int}/questions", name="cohorts.program_question_add")
-    async def add(self, request: Request, program_id: FromPath[int]) -> object:
-        form = await request.form()
-        actor = request.scope["user"]
+    async def add(self, request: Request, actor: SignedInActor, program_id: FromPath[int]) -> object:
         await setup.program_questions(actor, program_id)  # an unknown program is a 404, whatever was typed
-        state = FormState({"prompt": text(form, "prompt", 5000), "kind": text(form, "kind", 100),
-                           "choices": text(form, "choices", 20_000), "required": checkbox(form, "required")})
+        entry = await read_form(request, QuestionForm)
+        state = FormState({"prompt": entry.prompt, "kind": entry.kind, "choices": entry.choices,
+                           "required": entry.required})
         try:
             await add_question(actor, program_id, QuestionInput(prompt=state.values["prompt"], kind=state.values["kind"],
                                                                 choices=state.values["choices"],
                                                                 required=state.values["required"]))
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._page(request, program_id, state, status=422)
+            return await self._page(request, actor, program_id, state, status=422)
         if wants_fragment(request):
-            return await self._page(request, program_id, done="question-added")
+            return await self._page(request, actor, program_id, done="question-added")
         return redirect(request, f"/staff/programs/{program_id}/questions", notice="question-added")
 
     @post("/{program_id:int}/questions/{question_id:int}/retire", name="cohorts.program_question_retire")
-    async def retire(self, request: Request, program_id: FromPath[int], question_id: FromPath[int]) -> object:
-        actor = request.scope["user"]
+    async def retire(self, request: Request, actor: SignedInActor, program_id: FromPath[int],
+                     question_id: FromPath[int]) -> object:
         await setup.program_questions(actor, program_id)
         await retire_question(actor, program_id, question_id)
         if wants_fragment(request):
-            return await self._page(request, program_id, done="question-retired")
+            return await self._page(request, actor, program_id, done="question-retired")
         return redirect(request, f"/staff/programs/{program_id}/questions", notice="question-retired")

@@ -12,10 +12,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.cohorts import supervisor
+from booking.cohorts.forms import SupervisorAnswerForm
 from booking.cohorts.questions import questions_for
 from booking.cohorts.review import cohort_row
 from booking.db import json_column
 from booking.errors import InvalidInput, NotFound
+from booking.web.forms import read_form
 from booking.web.pages import page
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -67,9 +69,8 @@ class SupervisorPagesController(Controller):
 
     @post("/{token:str}", name="cohorts.supervisor_answer")
     async def answer(self, request: Request, token: FromPath[str]) -> object:
-        form = await request.form()
-        support = form.get("support") if isinstance(form.get("support"), str) else ""
-        comment = form.get("comment") if isinstance(form.get("comment"), str) else ""
+        entry = await read_form(request, SupervisorAnswerForm)
+        support, comment = entry.support, entry.comment
         try:
             errors = {}
             if support not in SUPPORT_CHOICES:
