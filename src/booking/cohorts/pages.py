@@ -117,6 +117,14 @@ def _mine(actor: Actor, application: dict) -> dict:
     return application
 
 
+def application_url(request: Request, application_id: int) -> str:
+    return request.app.route_reverse("cohorts.my_application", application_id=application_id)
+
+
+def application_form_url(request: Request, application_id: int) -> str:
+    return request.app.route_reverse("cohorts.my_application_form", application_id=application_id)
+
+
 async def own_application(actor: Actor, application_id: int) -> dict:
     application = _mine(actor, await get_application(actor, application_id))
     application["waitlist_position"] = await waitlist_position(application)
@@ -161,7 +169,7 @@ class CohortPagesController(Controller):
         except Conflict as error:
             return page(request, "cohorts/cohort.html", status=409,
                         **await cohort_context(actor, cohort_id, form_error=error.message))
-        return redirect(request, f"/my/applications/{application_id}/edit")
+        return redirect(request, application_form_url(request, application_id))
 
 
 # --- /my/applications ----------------------------------------------------------------------
@@ -297,7 +305,7 @@ class MyApplicationsController(Controller):
         try:
             url = await start_tuition_checkout(actor, instalment_id)
         except (PaymentUnavailable, Conflict):
-            return redirect(request, f"/my/applications/{application_id}", notice="payment-unavailable")
+            return redirect(request, application_url(request, application_id), notice="payment-unavailable")
         return redirect(request, url)
 
     # The form ---------------------------------------------------------------------------
@@ -306,14 +314,14 @@ class MyApplicationsController(Controller):
     async def edit(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         if application["status"] != "draft":
-            return redirect(request, f"/my/applications/{application_id}")
+            return redirect(request, application_url(request, application_id))
         return page(request, "cohorts/application_form.html", **await edit_context(actor, application))
 
     @post("/{application_id:int}/edit", name="cohorts.my_application_save")
     async def save(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         if application["status"] != "draft":
-            return redirect(request, f"/my/applications/{application_id}")
+            return redirect(request, application_url(request, application_id))
         entry = await read_form(request, ApplicationForm)
         # The answers' fields are named after the program's questions (q<question id>): read from the form itself.
         answers = await request.form()
@@ -325,17 +333,17 @@ class MyApplicationsController(Controller):
                 raise InvalidInput({"action": "Choose Save draft or Submit application."})
             if action == "submit":
                 await submit(actor, application_id, _input(values))
-                return redirect(request, f"/my/applications/{application_id}", notice="application-submitted")
+                return redirect(request, application_url(request, application_id), notice="application-submitted")
             await save_draft(actor, application_id, _input(values))
         except InvalidInput as error:
             return page(request, "cohorts/application_form.html", status=422,
                         **await edit_context(actor, application, values=values, errors=error.field_errors))
         except Conflict as error:
             if error.code == "application_submitted":
-                return redirect(request, f"/my/applications/{application_id}")
+                return redirect(request, application_url(request, application_id))
             return page(request, "cohorts/application_form.html", status=409,
                         **await edit_context(actor, application, values=values, form_error=error.message))
-        return redirect(request, f"/my/applications/{application_id}/edit", notice="application-saved")
+        return redirect(request, application_form_url(request, application_id), notice="application-saved")
 
     # Documents --------------------------------------------------------------------------
 
@@ -351,7 +359,7 @@ class MyApplicationsController(Controller):
     async def upload(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         if application["status"] != "draft":
-            return redirect(request, f"/my/applications/{application_id}")
+            return redirect(request, application_url(request, application_id))
         entry = await read_form(request, DocumentForm)
         label = entry.label[:FIELD_LIMIT]
         if entry.document is not None:
@@ -365,10 +373,10 @@ class MyApplicationsController(Controller):
             return await self._documents_response(request, actor, application, status=422,
                                                   doc_errors=error.field_errors, doc_label=label)
         except Conflict:
-            return redirect(request, f"/my/applications/{application_id}")
+            return redirect(request, application_url(request, application_id))
         if wants_fragment(request):
             return await self._documents_response(request, actor, application, doc_added=" ".join(label.split()))
-        return redirect(request, f"/my/applications/{application_id}/edit", notice="document-added")
+        return redirect(request, application_form_url(request, application_id), notice="document-added")
 
     @post("/{application_id:int}/documents/{document_id:int}/remove", name="cohorts.document_remove")
     async def remove(self, request: Request, actor: SignedInActor, application_id: FromPath[int],
@@ -377,10 +385,10 @@ class MyApplicationsController(Controller):
         try:
             await documents.remove_document(actor, application_id, document_id)
         except Conflict:
-            return redirect(request, f"/my/applications/{application_id}")
+            return redirect(request, application_url(request, application_id))
         if wants_fragment(request):
             return await self._documents_response(request, actor, application)
-        return redirect(request, f"/my/applications/{application_id}/edit", notice="document-removed")
+        return redirect(request, application_form_url(request, application_id), notice="document-removed")
 
     @get("/{application_id:int}/documents/{document_id:int}", name="cohorts.document")
     async def download(self, actor: SignedInActor, application_id: FromPath[int], document_id: FromPath[int]) -> Response:
@@ -405,7 +413,7 @@ class MyApplicationsController(Controller):
         except Conflict as error:
             return page(request, "cohorts/application.html", status=409,
                         **await view_context(actor, application, resend_error=error.message))
-        return redirect(request, f"/my/applications/{application_id}", notice="supervisor-link-sent")
+        return redirect(request, application_url(request, application_id), notice="supervisor-link-sent")
 
     @get("/{application_id:int}/withdraw", name="cohorts.my_application_withdrawal")
     async def confirm_withdraw(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
@@ -428,4 +436,4 @@ class MyApplicationsController(Controller):
             current = await own_application(actor, application_id)
             return page(request, "cohorts/withdraw.html", status=409, **await view_context(actor, current),
                         reason=reason, errors={}, error=error.message)
-        return redirect(request, f"/my/applications/{application_id}", notice="application-withdrawn")
+        return redirect(request, application_url(request, application_id), notice="application-withdrawn")

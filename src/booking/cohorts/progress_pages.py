@@ -39,8 +39,8 @@ class FormState:
     form_error: str | None = None
 
 
-def person_path(cohort_id: int, registration_id: int) -> str:
-    return f"/staff/cohorts/{cohort_id}/progress/{registration_id}"
+def person_path(request: Request, cohort_id: int, registration_id: int) -> str:
+    return request.app.route_reverse("cohorts.staff_progress_person", cohort_id=cohort_id, registration_id=registration_id)
 
 
 class CohortProgressController(Controller):
@@ -78,19 +78,19 @@ class CohortProgressController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._person_page(request, actor, cohort_id, registration_id, status=422, makeup=state)
-        return redirect(request, person_path(cohort_id, registration_id) + "?notice=makeup-assigned#makeups")
+        return redirect(request, person_path(request, cohort_id, registration_id) + "?notice=makeup-assigned#makeups")
 
     @post("/{cohort_id:int}/progress/{registration_id:int}/makeups/{makeup_id:int}/done", name="cohorts.makeup_done")
     async def done(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int], registration_id: FromPath[int],
                    makeup_id: FromPath[int]) -> object:
         await complete_makeup(actor, makeup_id, registration_id=registration_id, cohort_id=cohort_id)
-        return redirect(request, person_path(cohort_id, registration_id) + "?notice=makeup-done#makeups")
+        return redirect(request, person_path(request, cohort_id, registration_id) + "?notice=makeup-done#makeups")
 
     @post("/{cohort_id:int}/progress/{registration_id:int}/makeups/{makeup_id:int}/remove", name="cohorts.makeup_remove")
     async def remove(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
                      registration_id: FromPath[int], makeup_id: FromPath[int]) -> object:
         await remove_makeup(actor, makeup_id, registration_id=registration_id, cohort_id=cohort_id)
-        return redirect(request, person_path(cohort_id, registration_id) + "?notice=makeup-removed#makeups")
+        return redirect(request, person_path(request, cohort_id, registration_id) + "?notice=makeup-removed#makeups")
 
     @post("/{cohort_id:int}/progress/{registration_id:int}/fieldwork", name="cohorts.fieldwork_add")
     async def add_fieldwork(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
@@ -106,13 +106,13 @@ class CohortProgressController(Controller):
         except Conflict as error:
             state.form_error = error.message
             return await self._person_page(request, actor, cohort_id, registration_id, status=409, fieldwork=state)
-        return redirect(request, person_path(cohort_id, registration_id) + "?notice=fieldwork-recorded#fieldwork")
+        return redirect(request, person_path(request, cohort_id, registration_id) + "?notice=fieldwork-recorded#fieldwork")
 
     @post("/{cohort_id:int}/progress/{registration_id:int}/fieldwork/{entry_id:int}/remove", name="cohorts.fieldwork_remove")
     async def remove_fieldwork_entry(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
                                      registration_id: FromPath[int], entry_id: FromPath[int]) -> object:
         await remove_fieldwork(actor, entry_id, registration_id=registration_id, cohort_id=cohort_id)
-        return redirect(request, person_path(cohort_id, registration_id) + "?notice=fieldwork-removed#fieldwork")
+        return redirect(request, person_path(request, cohort_id, registration_id) + "?notice=fieldwork-removed#fieldwork")
 
     @post("/{cohort_id:int}/progress/{registration_id:int}/completion", name="cohorts.completion_record")
     async def complete(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
@@ -129,7 +129,7 @@ class CohortProgressController(Controller):
             state.form_error = error.message
             state.errors = {"override_reason": "Give the reason to record completion although hours are missing."}
             return await self._person_page(request, actor, cohort_id, registration_id, status=409, completion=state)
-        return redirect(request, person_path(cohort_id, registration_id) + "?notice=completion-recorded#completion")
+        return redirect(request, person_path(request, cohort_id, registration_id) + "?notice=completion-recorded#completion")
 
 
 class CompletionLetterController(Controller):

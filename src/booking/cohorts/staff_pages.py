@@ -84,8 +84,8 @@ def filter_query(raw) -> str:
     return urlencode(pairs[:50])
 
 
-def queue_path(cohort_id: int, query: str = "") -> str:
-    return f"/staff/cohorts/{cohort_id}/applications" + (f"?{query}" if query else "")
+def queue_path(request: Request, cohort_id: int, query: str = "") -> str:
+    return request.app.route_reverse("cohorts.staff_applications", cohort_id=cohort_id) + (f"?{query}" if query else "")
 
 
 class StaffCohortsController(Controller):
@@ -125,7 +125,8 @@ class StaffCohortsController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._new_page(request, state, status=422)
-        return redirect(request, f"/staff/offerings/{cohort_id}", notice="cohort-created")
+        return redirect(request, request.app.route_reverse("catalog.staff_offering", offering_id=cohort_id),
+                        notice="cohort-created")
 
     # Settings ------------------------------------------------------------------------------
 
@@ -150,7 +151,8 @@ class StaffCohortsController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._settings_page(request, actor, cohort_id, state, status=422)
-        return redirect(request, f"/staff/cohorts/{cohort_id}/settings", notice="cohort-settings-saved")
+        return redirect(request, request.app.route_reverse("cohorts.staff_cohort_settings", cohort_id=cohort_id),
+                        notice="cohort-settings-saved")
 
     # Review --------------------------------------------------------------------------------
 
@@ -195,9 +197,10 @@ class StaffCohortsController(Controller):
             return await self._application(request, actor, cohort_id, application_id, done=decision, back=back)
         if decision == "start_review":
             # Starting a review means reading the application now: stay on it (the list's filters kept for "back").
-            target = f"/staff/cohorts/{cohort_id}/applications/{application_id}" + (f"?{back}" if back else "")
+            target = request.app.route_reverse("cohorts.staff_application", cohort_id=cohort_id,
+                                               application_id=application_id) + (f"?{back}" if back else "")
             return redirect(request, target, notice=DECISION_NOTICES[decision])
-        return redirect(request, queue_path(cohort_id, back), notice=DECISION_NOTICES[decision])
+        return redirect(request, queue_path(request, cohort_id, back), notice=DECISION_NOTICES[decision])
 
     @post("/{cohort_id:int}/applications/{application_id:int}/accept", name="cohorts.staff_application_accept")
     async def accept(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
@@ -218,6 +221,10 @@ class StaffCohortsController(Controller):
     async def start_review(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
                   application_id: FromPath[int]) -> object:
         return await self._decide(request, actor, cohort_id, application_id, "start_review")
+
+
+def _questions_url(request: Request, program_id: int) -> str:
+    return request.app.route_reverse("cohorts.program_questions", program_id=program_id)
 
 
 class ProgramQuestionsController(Controller):
@@ -251,7 +258,7 @@ class ProgramQuestionsController(Controller):
             return await self._page(request, actor, program_id, state, status=422)
         if wants_fragment(request):
             return await self._page(request, actor, program_id, done="question-added")
-        return redirect(request, f"/staff/programs/{program_id}/questions", notice="question-added")
+        return redirect(request, _questions_url(request, program_id), notice="question-added")
 
     @post("/{program_id:int}/questions/{question_id:int}/retire", name="cohorts.program_question_retire")
     async def retire(self, request: Request, actor: SignedInActor, program_id: FromPath[int],
@@ -260,4 +267,4 @@ class ProgramQuestionsController(Controller):
         await retire_question(actor, program_id, question_id)
         if wants_fragment(request):
             return await self._page(request, actor, program_id, done="question-retired")
-        return redirect(request, f"/staff/programs/{program_id}/questions", notice="question-retired")
+        return redirect(request, _questions_url(request, program_id), notice="question-retired")
