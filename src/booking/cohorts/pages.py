@@ -16,7 +16,7 @@ from litestar.response import Response
 from booking.accounts.actor import Actor
 from booking.catalog.pages import PRESENTATION
 from booking.clock import LOCAL_TZ, utc_now
-from booking.cohorts import documents, other_pages, review
+from booking.cohorts import documents, review
 from booking.cohorts.applications import (
     ApplicationInput, application_window, get_application, get_cohort, live_application, my_applications, open_cohorts,
     resend_supervisor_link, save_draft, start_application, submit, waitlist_position,
@@ -106,7 +106,6 @@ COHORT_PRESENTATION = {
     "instalment_words": INSTALMENT_WORDS,
     "day_text": _day,
     "home_county": HOME_COUNTY,
-    "other_pages": other_pages,  # scheduling's pages, until their names are on main
 }
 
 

@@ -13,7 +13,6 @@ from litestar.params import FromPath
 from litestar.response import Response
 
 from booking.accounts.actor import Actor
-from booking.cohorts import other_pages
 from booking.cohorts.completion import HoursShort, record_completion
 from booking.cohorts.fieldwork import record_fieldwork, remove_fieldwork
 from booking.cohorts.forms import CompletionForm, FieldworkForm, MakeupForm
@@ -50,14 +49,13 @@ class CohortProgressController(Controller):
 
     @get("/{cohort_id:int}/progress", name="cohorts.staff_progress")
     async def overview(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int]) -> object:
-        return page(request, "cohorts/staff_progress.html", overview=await cohort_progress(actor, cohort_id),
-                    other_pages=other_pages)
+        return page(request, "cohorts/staff_progress.html", overview=await cohort_progress(actor, cohort_id))
 
     async def _person_page(self, request: Request, actor: Actor, cohort_id: int, registration_id: int, *,
                            status: int = 200, makeup: FormState | None = None, completion: FormState | None = None,
                            fieldwork: FormState | None = None) -> object:
         progress = await staff_participant_progress(actor, cohort_id, registration_id)
-        return page(request, "cohorts/staff_progress_person.html", status=status, progress=progress, other_pages=other_pages,
+        return page(request, "cohorts/staff_progress_person.html", status=status, progress=progress,
                     makeup=makeup or FormState({name: "" for name in MAKEUP_FIELDS}),
                     completion=completion or FormState({name: "" for name in COMPLETION_FIELDS}),
                     fieldwork=fieldwork or FormState({name: "" for name in FIELDWORK_FIELDS.values()}))

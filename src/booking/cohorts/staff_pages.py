@@ -17,7 +17,7 @@ from litestar.params import FromPath
 
 from booking.accounts.actor import Actor
 from booking.clock import to_local
-from booking.cohorts import application_lifecycle, other_pages
+from booking.cohorts import application_lifecycle
 from booking.cohorts import cohort_setup as setup
 from booking.cohorts.forms import CohortForm, DecisionForm, QuestionForm, SettingsForm
 from booking.cohorts.questions import QuestionInput, add_question, retire_question
@@ -64,8 +64,7 @@ def labels() -> dict:
     return {"day": local_day, "short_day": short_day, "status_labels": STATUS_LABELS,
             "application_status_labels": APPLICATION_STATUS_LABELS, "status_filter_labels": STATUS_FILTER_LABELS,
             "kind_labels": KIND_LABELS, "supervisor_labels": SUPERVISOR_LABELS, "supervisor_short": SUPERVISOR_SHORT,
-            "payment_choices": PAYMENT_CHOICES, "decidable": DECIDABLE, "open_for_review": OPEN_FOR_REVIEW,
-            "other_pages": other_pages}
+            "payment_choices": PAYMENT_CHOICES, "decidable": DECIDABLE, "open_for_review": OPEN_FOR_REVIEW}
 
 
 def _settings_values(entry: SettingsForm) -> dict:
