@@ -14,12 +14,16 @@ PYTEST_ARGS ?= -n auto --dist loadfile
 # every form for every role (tens of thousands of requests: hours).
 FUZZ_SCALE ?= 3
 
-.PHONY: run test fuzz install serve clean messages routes
+.PHONY: run test fuzz install serve clean messages routes lock
 
-$(INSTALLED): pyproject.toml requirements.lock
+# Every package from the test lock (runtime + test tools), each checked against its hash; the lock is complete, so
+# pip resolves nothing (--no-deps) and `pip check` proves it; then the project and the development Stripe double.
+$(INSTALLED): pyproject.toml requirements.lock requirements-test.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-test.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e devtools/stripe-double -e .
+	$(BIN)/pip check
 	@touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json
@@ -46,6 +50,15 @@ fuzz: $(INSTALLED)
 messages: $(INSTALLED)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k es_ -k tr --no-location --omit-header --sort-output -o src/booking/locale/messages.pot .
 	$(BIN)/pybabel update -i src/booking/locale/messages.pot -d src/booking/locale --no-location --width 120
+
+# The lock files, generated from pyproject.toml with hashes: requirements.lock (what production installs) and
+# requirements-test.lock (that plus the test tools). Existing pins are kept unless pyproject.toml asks otherwise.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --annotation-style line --quiet \
+	--custom-compile-command "make lock"
+lock: $(INSTALLED)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra test -c requirements.lock -o requirements-test.lock
 
 # docs/ROUTES.md: every URL with its handler's name and module, generated from the app.
 routes: $(INSTALLED)

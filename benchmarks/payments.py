@@ -88,7 +88,7 @@ async def bare_numbering(count: int) -> float:
 
 
 def signed_events(count: int) -> list[tuple[bytes, str]]:
-    from booking.payments.stripe_double import sign_payload
+    from booking_stripe_double import sign_payload
 
     events = []
     for n in range(count):

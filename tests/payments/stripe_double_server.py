@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import httpx
 import uvicorn
 
-from booking.payments.stripe_double import DoubleState, create_stripe_double
+from booking_stripe_double import DoubleState, create_stripe_double
 
 
 @contextlib.contextmanager

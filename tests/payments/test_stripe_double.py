@@ -12,7 +12,7 @@ import stripe
 from litestar import Litestar, Request, Response, asgi, get, post
 from litestar.types import Receive, Scope, Send
 
-from booking.payments.stripe_double import (
+from booking_stripe_double import (
     _SHAPES,
     create_stripe_double,
     mount_stripe_double,

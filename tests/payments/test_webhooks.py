@@ -9,7 +9,7 @@ import json
 import time
 
 from booking.notifications.tables import OutboxMessage
-from booking.payments.stripe_double import new_id, shape, sign_payload
+from booking_stripe_double import new_id, shape, sign_payload
 from booking.payments.tables import CardPayment, StripeEvent
 from booking.scheduling.tables import Registration
 from tests.api_helpers import bearer

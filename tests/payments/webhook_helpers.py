@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from booking.payments.stripe_double import sign_payload
+from booking_stripe_double import sign_payload
 from tests.conftest import TEST_WEBHOOK_SECRET
 
 

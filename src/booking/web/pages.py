@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response
+from litestar.plugins.htmx import HTMXDetails, HTMXRequest
 from litestar.response import Redirect, Template
 
 from booking.web.navigation import current_flags, nav_for
@@ -10,12 +11,12 @@ from booking.web.notices import notice_text
 
 
 def wants_fragment(request: Request) -> bool:
-    headers = request.headers
-    return (
-        headers.get("hx-request") == "true"
-        and headers.get("hx-boosted") != "true"
-        and headers.get("hx-history-restore-request") != "true"
-    )
+    """An htmx request that swaps part of the page; boosted and history-restore requests get the full page.
+
+    The htmx headers are read by litestar-htmx (HTMXPlugin makes every request an HTMXRequest).
+    """
+    htmx = request.htmx if isinstance(request, HTMXRequest) else HTMXDetails(request)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def base_context(request: Request) -> dict:

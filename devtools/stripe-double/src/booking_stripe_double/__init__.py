@@ -37,13 +37,13 @@ from litestar.handlers import ASGIRouteHandler
 from litestar.params import FromPath
 from litestar.types import Receive, Scope, Send
 
-from booking.payments import stripe_double_pages as pages
+from booking_stripe_double import pages
 
 log = logging.getLogger("booking.stripe_double")
 
 API_VERSION = "2025-06-30.basil"
 MIN_CHARGE_CENTS = 50  # Stripe's minimum charge for usd
-_SHAPES = json.loads(resources.files("booking.payments").joinpath("stripe_shapes.json").read_text("utf-8"))
+_SHAPES = json.loads(resources.files("booking_stripe_double").joinpath("stripe_shapes.json").read_text("utf-8"))
 SettleRefunds = Literal["immediately", "manual"]
 
 # Stripe accepts these Checkout Session parameters; the double ignores them rather than refusing
