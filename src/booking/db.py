@@ -14,6 +14,7 @@ import json
 import sqlite3
 import weakref
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
@@ -21,18 +22,17 @@ import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
 from piccolo.table import Table
 
 from booking.errors import Busy
 
-try:
-    from asyncpg.exceptions import UniqueViolationError
-except ImportError:  # pragma: no cover - asyncpg is installed with the app
-    UniqueViolationError = sqlite3.IntegrityError  # type: ignore[misc,assignment]
+from asyncpg.exceptions import UniqueViolationError
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 
-_engine: Engine | None = None
+_engine: Engine[Any] | None = None
 # One queue of SQLite writers per event loop: waiting on an asyncio lock is first come, first
 # served and costs nothing, while waiting in SQLite's busy handler polls with growing sleeps.
 # Other processes (several server workers) still meet at BEGIN IMMEDIATE and the busy timeout.
@@ -69,17 +69,18 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     MAX_CONNECTIONS = 8  # more threads than this only contend for two cores; a query waits for a free one
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pool: list[aiosqlite.Connection] = []  # idle, open connections ("pool": what the fixtures close)
         self._opened = 0  # lent or idle
-        self._waiters: collections.deque[asyncio.Future] = collections.deque()
+        # Each waiter gets a connection, or None: the right to open one.
+        self._waiters: collections.deque[asyncio.Future[aiosqlite.Connection | None]] = collections.deque()
 
     async def _open(self) -> aiosqlite.Connection:
         pending = aiosqlite.connect(**self.connection_kwargs)
         pending._thread.daemon = True  # aiosqlite 0.22 (pinned): its worker thread, not yet started
         connection = await pending
-        connection.row_factory = dict_factory
+        connection.row_factory = dict_factory  # type: ignore[assignment]  # aiosqlite types it as a class; any callable works
         await connection.execute("PRAGMA foreign_keys = 1")
         return connection
 
@@ -87,7 +88,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         if self.pool:
             return self.pool.pop()
         if self._opened >= self.MAX_CONNECTIONS:
-            waiter = asyncio.get_running_loop().create_future()
+            waiter: asyncio.Future[aiosqlite.Connection | None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
                 connection = await waiter
@@ -125,7 +126,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._hand_on(None)
         await connection.close()
 
-    async def start_connection_pool(self, **_) -> None:
+    async def start_connection_pool(self, **_: Any) -> None:
         """Connections open on demand."""
 
     async def close_connection_pool(self) -> None:
@@ -134,7 +135,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         for connection in idle:
             await connection.close()
 
-    async def _run_in_new_connection(self, query: str, args=None, query_type: str = "generic", table=None):
+    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
+                                     table: type[Table] | None = None) -> list[dict[str, Any]]:
         connection = await self.lend()
         healthy = False
         try:
@@ -142,44 +144,50 @@ class PooledSQLiteEngine(SQLiteEngine):
                 await connection.commit()
                 rows = await cursor.fetchall()
             healthy = True
-            return rows
+            return list(rows)  # type: ignore[arg-type]  # dict_factory makes each row a dict
         finally:
             await self.give_back(connection, healthy)
 
-    async def _run_in_existing_connection(self, connection, query: str, args=None, query_type: str = "generic", table=None):
+    async def _run_in_existing_connection(self, connection: aiosqlite.Connection, query: str,
+                                          args: list[Any] | None = None, query_type: str = "generic",
+                                          table: type[Table] | None = None) -> list[dict[str, Any]]:
         # The connection got its PRAGMA and row factory when it was opened (SQLite >= 3.35: RETURNING works).
         async with connection.execute(query, args or []) as cursor:
-            return await cursor.fetchall()
+            return list(await cursor.fetchall())  # type: ignore[arg-type]  # dict_factory makes each row a dict
 
-    def transaction(self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True):
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
+                    allow_nested: bool = True) -> _PooledSQLiteTransaction:
         return _PooledSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
 class _PooledSQLiteTransaction(SQLiteTransaction):
     """A transaction on a lent connection, given back (or closed, after an error) when it ends."""
 
-    async def __aenter__(self):
+    engine: PooledSQLiteEngine
+
+    async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
             return self._parent
         self.connection = await self.engine.lend()
         try:
-            await self.begin()
+            await self.begin()  # type: ignore[no-untyped-call]  # piccolo leaves it unannotated
         except BaseException:
             await self.engine.give_back(self.connection, healthy=False)
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
 
-    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+    async def __aexit__(self, exception_type: type[BaseException] | None, exception: BaseException | None,
+                        traceback: TracebackType | None) -> bool:
         if self._parent:
             return exception is None
         healthy = False
         try:
             if exception:
                 if not self._rolled_back:
-                    await self.rollback()
+                    await self.rollback()  # type: ignore[no-untyped-call]  # piccolo leaves it unannotated
             elif not self._committed and not self._rolled_back:
-                await self.commit()
+                await self.commit()  # type: ignore[no-untyped-call]  # piccolo leaves it unannotated
             healthy = True  # committed or rolled back: the connection is out of its transaction
         finally:
             self.engine.current_transaction.reset(self.context)
@@ -187,7 +195,7 @@ class _PooledSQLiteTransaction(SQLiteTransaction):
         return exception is None
 
 
-def engine_from_url(url: str) -> Engine:
+def engine_from_url(url: str) -> Engine[Any]:
     if url.startswith("sqlite:"):
         return PooledSQLiteEngine(path=sqlite_path_from_url(url), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     parts = urlsplit(url)
@@ -205,7 +213,7 @@ def all_tables() -> list[type[Table]]:
     return tables
 
 
-def bind_engine(engine: Engine) -> None:
+def bind_engine(engine: Engine[Any]) -> None:
     """Point every table at `engine` (the app and tests choose the database at run time)."""
     global _engine
     _engine = engine
@@ -213,14 +221,14 @@ def bind_engine(engine: Engine) -> None:
         table._meta.db = engine
 
 
-def current_engine() -> Engine:
+def current_engine() -> Engine[Any]:
     if _engine is None:
         raise RuntimeError("no database engine bound; call bind_engine() first")
     return _engine
 
 
-def is_postgres(engine: Engine | None = None) -> bool:
-    return (engine or current_engine()).engine_type == "postgres"
+def is_postgres(engine: Engine[Any] | None = None) -> bool:
+    return bool((engine or current_engine()).engine_type == "postgres")
 
 
 def database_kind() -> str:
@@ -272,7 +280,7 @@ def is_unique_violation(error: BaseException) -> bool:
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(error)
 
 
-async def lock_rows_for_update(table: type[Table], *where) -> None:
+async def lock_rows_for_update(table: type[Table], *where: Any) -> None:
     """Lock the guarded rows until the transaction ends.
 
     On SQLite the whole database is already held by BEGIN IMMEDIATE, and piccolo's
@@ -289,12 +297,12 @@ async def lock_rows_for_update(table: type[Table], *where) -> None:
 MAX_QUERY_PARAMETERS = 32_766
 
 
-async def insert_many(table: type[Table], rows: list[Table], *returning) -> list[dict]:
+async def insert_many(table: type[Table], rows: list[Table], *returning: Any) -> list[dict[str, Any]]:
     """INSERT `rows` in as few statements as the drivers' parameter limit allows; returns the
     `returning` columns of every row, in order (an empty list when none are asked for)."""
     per_row = len(table._meta.columns)
     chunk = max(1, MAX_QUERY_PARAMETERS // per_row)
-    stored: list[dict] = []
+    stored: list[dict[str, Any]] = []
     for start in range(0, len(rows), chunk):
         query = table.insert(*rows[start:start + chunk])
         result = await (query.returning(*returning) if returning else query)
@@ -303,15 +311,16 @@ async def insert_many(table: type[Table], rows: list[Table], *returning) -> list
     return stored
 
 
-def contains_text(column, text: str):
+def contains_text(column: Column, text: str) -> Where:
     """Case-insensitive substring match (ILIKE on PostgreSQL; SQLite's LIKE already ignores ASCII case)."""
     pattern = f"%{text}%"  # a % or _ typed into a search box simply widens the search
     return column.ilike(pattern) if is_postgres() else column.like(pattern)
 
 
-async def prepare_sqlite(engine: Engine) -> None:
+async def prepare_sqlite(engine: Engine[Any]) -> None:
     """WAL lets readers proceed while one writer holds the lock; the setting is persistent."""
     if engine.engine_type == "sqlite":
+        assert isinstance(engine, SQLiteEngine)
         connection = await engine.get_connection()
         try:
             await connection.execute("PRAGMA journal_mode=WAL")

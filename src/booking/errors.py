@@ -5,6 +5,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
+
 
 class ConfigurationError(Exception):
     """The environment is set up wrongly; raised at start-up, never per request."""
@@ -72,7 +76,7 @@ class Busy(DomainError):
     title = "Busy, please try again"
 
 
-def collect_field_errors(errors: dict[str, str], parse, *args, **kwargs):
+def collect_field_errors(errors: dict[str, str], parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """Run one field's parser; on InvalidInput add its messages to `errors` and return None.
 
     Lets a form report every bad field at once instead of stopping at the first.

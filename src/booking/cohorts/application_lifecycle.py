@@ -13,6 +13,10 @@ Declined and withdrawn are final: a person who wants another try starts a new ap
 
 from __future__ import annotations
 
+from piccolo.columns import Column
+
+from typing import Any
+
 import datetime as dt
 from enum import StrEnum
 
@@ -54,14 +58,14 @@ TABLE = StatusTable(ApplicationStatus, LABELS, ALLOWED, thing="An application",
 may_move = TABLE.may_move
 
 
-async def move_application(application: dict, to_status: ApplicationStatus, now: dt.datetime, **columns) -> None:
+async def move_application(application: dict[str, Any], to_status: ApplicationStatus, now: dt.datetime, **columns: Any) -> None:
     """Move a (locked) application to `to_status`, with the columns that go with that move (decided_by, ...).
 
     Refused with a Conflict when the table does not allow it; the UPDATE also re-checks the stored status, so a
     move decided on a stale read changes nothing."""
     from_status = application["status"]
     TABLE.refuse_unless_allowed(from_status, to_status)
-    values = {CohortApplication.status: to_status.value, CohortApplication.updated_at: now}
+    values: dict[Column | str, Any] = {CohortApplication.status: to_status.value, CohortApplication.updated_at: now}
     values.update({getattr(CohortApplication, name): value for name, value in columns.items()})
     moved = await CohortApplication.update(values).where(
         (CohortApplication.id == application["id"]) & (CohortApplication.status == from_status)).returning(

@@ -6,7 +6,7 @@ registrations are the workshops' own machinery; these tables hold what only coho
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Bytea, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Bytea, Date, ForeignKey, Integer, Text, Timestamptz, Varchar, Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -44,6 +44,7 @@ class ProgramQuestion(Table, tablename="program_question"):
 
 
 class CohortApplication(Table, tablename="cohort_application"):
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
     cohort = ForeignKey(references=Offering, null=False, index=True)
     applicant = ForeignKey(references=User, null=False, index=True)
     status = Varchar(length=20, default="draft", index=True)

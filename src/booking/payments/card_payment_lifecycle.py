@@ -10,6 +10,10 @@ Paid is final; refunds are their own rows (payments.refunds).
 
 from __future__ import annotations
 
+from piccolo.columns import Column
+
+from typing import Any
+
 import datetime as dt
 from enum import StrEnum
 
@@ -43,15 +47,15 @@ TABLE = StatusTable(CardPaymentStatus, LABELS, ALLOWED, thing="A card payment",
 may_move = TABLE.may_move
 
 
-async def move_card_payment(card_payment: dict, to_status: CardPaymentStatus, now: dt.datetime | None = None,
-                            **columns) -> bool:
+async def move_card_payment(card_payment: dict[str, Any], to_status: CardPaymentStatus, now: dt.datetime | None = None,
+                            **columns: Any) -> bool:
     """Move a card payment from the status the caller read to `to_status`, with the columns that go with it.
 
     A move the table forbids is refused (Conflict). A row that changed since the caller read it (a webhook
     got there first) is left as it is and False comes back: the caller's news is older than the row's."""
     from_status = card_payment["status"]
     TABLE.refuse_unless_allowed(from_status, to_status)
-    values = {CardPayment.status: to_status.value}
+    values: dict[Column | str, Any] = {CardPayment.status: to_status.value}
     if to_status == S.PAID and now is not None:
         values[CardPayment.paid_at] = now
     values.update({getattr(CardPayment, name): value for name, value in columns.items()})

@@ -12,6 +12,10 @@ it (payments.balances.STATE_LABELS).
 
 from __future__ import annotations
 
+from piccolo.columns import Column
+
+from typing import Any
+
 import datetime as dt
 from enum import StrEnum
 
@@ -45,7 +49,7 @@ may_move = TABLE.may_move
 
 
 async def move_charge_lines(ids: list[int], from_status: ChargeLineStatus, to_status: ChargeLineStatus,
-                            now: dt.datetime, **columns) -> list[int]:
+                            now: dt.datetime, **columns: Any) -> list[int]:
     """Move the lines among `ids` that are still `from_status` to `to_status`; returns the ids moved.
 
     A move the table forbids is refused (Conflict). Lines no longer in `from_status` are left as they are: the
@@ -53,7 +57,7 @@ async def move_charge_lines(ids: list[int], from_status: ChargeLineStatus, to_st
     TABLE.refuse_unless_allowed(from_status, to_status)
     if not ids:
         return []
-    values = {ChargeLine.status: to_status.value}
+    values: dict[Column | str, Any] = {ChargeLine.status: to_status.value}
     if to_status in CLOSING:
         values[ChargeLine.closed_at] = now
     values.update({getattr(ChargeLine, name): value for name, value in columns.items()})

@@ -7,7 +7,7 @@ only ever added: allocations of payments, credit notes, refunds.
 
 from __future__ import annotations
 
-from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar, Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -60,6 +60,7 @@ class Invoice(Table, tablename="invoice"):
 
 class ChargeLine(Table, tablename="charge_line"):
     """Something a district owes: a district-billed seat, a tuition instalment, a Sly Park deposit or balance."""
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
 
     district = ForeignKey(references=District, null=False, index=True)
     source_kind = Varchar(length=16, required=True)
@@ -122,6 +123,7 @@ class DocumentCounter(Table, tablename="document_counter"):
 
 class CardPayment(Table, tablename="card_payment"):
     """One Stripe Checkout Session: for a registration's fee, a participant's tuition payment or a district's invoice."""
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
 
     purpose = Varchar(length=12, required=True)  # registration | tuition | invoice
     registration = ForeignKey(references=Registration, null=True, default=None, index=True)

@@ -69,7 +69,7 @@ def label_of(status: str) -> str:
 # the statuses it may end in). None as a start is a new registration. A kind not here, or a change
 # outside its row, is refused.
 _NEW = None
-TRANSITIONS: dict[str, tuple[frozenset, frozenset]] = {
+TRANSITIONS: dict[str, tuple[frozenset[RegistrationStatus | None], frozenset[RegistrationStatus]]] = {
     # register(): a seat, a hold for payment or approval, or the end of the waiting list
     "registered": (frozenset({_NEW}), frozenset({S.CONFIRMED, S.WAITLISTED, S.PENDING_PAYMENT, S.PENDING_APPROVAL})),
     # cohorts.review: an accepted application is a confirmed place
@@ -171,11 +171,12 @@ def _follow_up(kind: str, before: RegistrationRow | None, after: RegistrationRow
     start = None if before is None else RegistrationStatus(before["status"])
     end = RegistrationStatus(after["status"])
     ended = end in (S.CANCELLED, S.WAITLISTED) and start in SEAT_STATUSES
+    was_confirmed = start == S.CONFIRMED
     return FollowUp(
         frees_seat=ended,
         refund_card_payment=end == S.CANCELLED and after["payer"] == "card" and after["amount_paid_cents"] > 0,
-        district_charge_ends=ended and start == S.CONFIRMED and after["payer"] == "district",
-        invite="request" if end == S.CONFIRMED else ("cancel" if start == S.CONFIRMED and end != S.CONFIRMED else None),
+        district_charge_ends=ended and was_confirmed and after["payer"] == "district",
+        invite="request" if end == S.CONFIRMED else ("cancel" if was_confirmed else None),
         email=_EMAILS.get((kind, end)),
     )
 
@@ -187,7 +188,7 @@ async def _next_waitlist_rank(offering_id: int) -> int:
     return (last["waitlist_rank"] + 1) if last and last["waitlist_rank"] is not None else 1
 
 
-def _fields_for(to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.datetime | None, reason: str) -> dict:
+def _fields_for(to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.datetime | None, reason: str) -> dict[str, Any]:
     """What each status requires of the other columns: a single answer instead of one per module."""
     if to in HOLD_STATUSES:
         if hold_expires_at is None:
@@ -201,7 +202,7 @@ def _fields_for(to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.da
     return {"hold_expires_at": None, "waitlist_rank": None, "cancelled_at": now, "cancel_reason": reason[:300]}
 
 
-async def insert_registration(values: dict, status: str, *, now: dt.datetime, kind: str = "registered",
+async def insert_registration(values: dict[str, Any], status: str, *, now: dt.datetime, kind: str = "registered",
                               hold_expires_at: dt.datetime | None = None, actor_id: int | None = None,
                               note: str = "", last_waitlist_rank: int | None | object = ...) -> RegistrationRow:
     """Insert a new registration in `status` (inside the caller's locked transaction); returns the row.
@@ -218,7 +219,7 @@ async def insert_registration(values: dict, status: str, *, now: dt.datetime, ki
         if last_waitlist_rank is ...:
             row["waitlist_rank"] = await _next_waitlist_rank(values["offering"])
         else:
-            row["waitlist_rank"] = (last_waitlist_rank or 0) + 1
+            row["waitlist_rank"] = (last_waitlist_rank if isinstance(last_waitlist_rank, int) else 0) + 1
     inserted = await Registration.insert(Registration(**row)).returning(*Registration.all_columns())
     registration = cast(RegistrationRow, inserted[0])
     await history.record(registration["id"], kind, to_status=to.value, actor_id=actor_id, note=note)

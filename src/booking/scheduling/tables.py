@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar, Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -14,6 +14,7 @@ PAYERS = ("free", "card", "district")
 
 
 class Registration(Table, tablename="registration"):
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
     offering = ForeignKey(references=Offering, null=False, index=True)
     attendee = ForeignKey(references=User, null=False, index=True)
     registered_by = ForeignKey(references=User, null=True)

@@ -11,6 +11,10 @@ Released and cancelled are final: a school that wants to come after all makes a 
 
 from __future__ import annotations
 
+from piccolo.columns import Column
+
+from typing import Any
+
 import datetime as dt
 from enum import StrEnum
 
@@ -44,15 +48,15 @@ TABLE = StatusTable(BookingStatus, LABELS, ALLOWED, thing="A booking",
 may_move = TABLE.may_move
 
 
-async def move_booking(booking: dict, to_status: BookingStatus, now: dt.datetime, *, event: str, actor_id: int | None = None,
-                       note: str = "", **columns) -> None:
+async def move_booking(booking: dict[str, Any], to_status: BookingStatus, now: dt.datetime, *, event: str, actor_id: int | None = None,
+                       note: str = "", **columns: Any) -> None:
     """Move a (locked) booking to `to_status` with the columns that go with it, and record the event.
 
     Refused with a Conflict when the table does not allow it; the UPDATE re-checks the stored status, so a move
     decided on a stale read changes nothing."""
     from_status = booking["status"]
     TABLE.refuse_unless_allowed(from_status, to_status)
-    values = {Booking.status: to_status.value}
+    values: dict[Column | str, Any] = {Booking.status: to_status.value}
     if to_status in STAMPS:
         values[STAMPS[to_status]] = now
     values.update({getattr(Booking, name): value for name, value in columns.items()})

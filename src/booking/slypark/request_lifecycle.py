@@ -9,6 +9,8 @@ Unplaced, declined, expired and withdrawn are final: a school that still wants a
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 from enum import StrEnum
 
@@ -46,12 +48,12 @@ TABLE = StatusTable(RequestStatus, LABELS, ALLOWED, thing="A week request", code
 may_move = TABLE.may_move
 
 
-async def current_request(request_id: int) -> dict:
+async def current_request(request_id: int) -> dict[str, Any] | None:
     """The request's id and status as stored now (inside the caller's locked transaction)."""
     return await WeekRequest.select(WeekRequest.id, WeekRequest.status).where(WeekRequest.id == request_id).first()
 
 
-async def move_request(request: dict, to_status: RequestStatus, now: dt.datetime) -> None:
+async def move_request(request: dict[str, Any], to_status: RequestStatus, now: dt.datetime) -> None:
     """Move a request from the status the caller read to `to_status`. Refused with a Conflict when the table does
     not allow it, or when the stored status changed since it was read (nothing is changed then)."""
     from_status = request["status"]

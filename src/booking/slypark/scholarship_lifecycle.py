@@ -8,6 +8,8 @@ Both decisions are final: a coordinator who needs more asks again (a new request
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 from enum import StrEnum
 
@@ -34,7 +36,7 @@ TABLE = StatusTable(ScholarshipStatus, LABELS, ALLOWED, thing="A scholarship req
 may_move = TABLE.may_move
 
 
-async def decide_request(request: dict, *, students: int, each_cents: int, note: str, decided_by: int | None,
+async def decide_request(request: dict[str, Any], *, students: int, each_cents: int, note: str, decided_by: int | None,
                          now: dt.datetime) -> ScholarshipStatus:
     """Award `students` × `each_cents` (none: declined), on a row the caller holds locked."""
     to_status = S.AWARDED if students * each_cents > 0 else S.DECLINED

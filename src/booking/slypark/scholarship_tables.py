@@ -3,7 +3,7 @@ decisions, and what the fund pays per booking once the balance is billed on actu
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar, Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -27,6 +27,7 @@ class ScholarshipFund(Table, tablename="slypark_scholarship_fund"):
 
 
 class ScholarshipRequest(Table, tablename="slypark_scholarship_request"):
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
     fund = ForeignKey(references=ScholarshipFund, null=False, index=True)
     booking = ForeignKey(references=Booking, null=False, index=True)
     district = ForeignKey(references=District, null=False, index=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar, Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -44,6 +44,7 @@ class Week(Table, tablename="slypark_week"):
 
 
 class WeekRequest(Table, tablename="slypark_request"):
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
     season = ForeignKey(references=Season, null=False, index=True)
     district = ForeignKey(references=District, null=False, index=True)
     school = ForeignKey(references=School, null=False)
@@ -80,6 +81,7 @@ class AllocationRun(Table, tablename="slypark_allocation_run"):
 
 
 class Booking(Table, tablename="slypark_booking"):
+    id: Serial  # piccolo adds the primary key itself; declared for the type checker
     season = ForeignKey(references=Season, null=False, index=True)
     week = ForeignKey(references=Week, null=False, index=True)
     district = ForeignKey(references=District, null=False, index=True)
