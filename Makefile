@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -n auto --dist loadfile
 # every form for every role (tens of thousands of requests: hours).
 FUZZ_SCALE ?= 3
 
-.PHONY: run test fuzz install serve clean messages routes lock
+.PHONY: run test check format fuzz install serve clean messages routes lock
 
 # Every package from the test lock (runtime + test tools), each checked against its hash; the lock is complete, so
 # pip resolves nothing (--no-deps) and `pip check` proves it; then the project and the development Stripe double.
@@ -38,9 +38,22 @@ run: $(INSTALLED)
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl-C to stop)"
 	$(BIN)/booking serve --host $(HOST) --port $(PORT)
 
-test: $(INSTALLED) $(NODE_INSTALLED)
-	$(BIN)/lint-imports  # the layers (pyproject's [tool.importlinter]): a lower package never imports a higher one
+test: check $(NODE_INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The house's rules, checked by tools before the tests run: lint and format (ruff), the layers (import-linter:
+# a lower package never imports a higher one, pyproject's [tool.importlinter]), types (mypy, strict on the
+# modules pyproject.toml lists).
+check: $(INSTALLED)
+	$(BIN)/ruff check src tests benchmarks devtools
+	$(BIN)/ruff format --check src tests benchmarks devtools
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# Fix what ruff can fix by itself: import order, modern syntax, formatting.
+format: $(INSTALLED)
+	$(BIN)/ruff check --fix src tests benchmarks devtools
+	$(BIN)/ruff format src tests benchmarks devtools
 
 fuzz: $(INSTALLED)
 	BOOKING_FUZZ_SCALE=$(FUZZ_SCALE) $(BIN)/python -m pytest -p no:xdist tests/fuzz -q -s -p no:cacheprovider --timeout 0
