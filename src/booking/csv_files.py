@@ -42,7 +42,7 @@ def to_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
     return csv_text([defuse(cell) for cell in header], ([defuse(cell) for cell in row] for row in rows), bom=True)
 
 
-def csv_response(filename: str, content: str | bytes, *, cache_control: str = "no-store") -> Response:
+def csv_response(filename: str, content: str | bytes, *, cache_control: str = "no-store") -> Response[bytes]:
     """A CSV download (text is sent as UTF-8 as it is: a BOM only if the text has one).
 
     Litestar adds "; charset=utf-8" to a text/ media type: the header reads "text/csv; charset=utf-8"."""

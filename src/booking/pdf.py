@@ -39,7 +39,7 @@ def file_slug(text: str) -> str:
 
 
 def pdf_response(filename: str, content: bytes, *, disposition: str = "inline",
-                 cache_control: str = "private, no-store") -> Response:
+                 cache_control: str = "private, no-store") -> Response[bytes]:
     """A PDF for the browser to show (`inline`) or save (`attachment`), never cached by a shared cache."""
     return Response(content=content, media_type="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="{filename}"', "Cache-Control": cache_control})
