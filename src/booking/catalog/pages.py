@@ -9,7 +9,6 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from booking.payments.gateway import card_payments_available
-from booking.catalog import other_pages
 from booking.catalog.calendar_links import quick_add_links
 from booking.catalog.browsing import (
     AUDIENCE_LABELS, FORMAT_LABELS, GRADE_BAND_LABELS, PAGE_SIZE, CatalogQuery, browse_catalog, catalog_subjects,
@@ -62,7 +61,6 @@ PRESENTATION = {
     "audience_labels": AUDIENCE_LABELS,
     "format_labels": FORMAT_LABELS,
     "grade_band_labels": GRADE_BAND_LABELS,
-    "other_pages": other_pages,
 }
 
 

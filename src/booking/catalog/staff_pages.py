@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 
 from booking.accounts.actor import Actor
-from booking.catalog import deleting, editing, other_pages, sessions as session_cases, venues
+from booking.catalog import deleting, editing, sessions as session_cases, venues
 from booking.catalog.conflicts import WARNING_LABELS, ScheduleConflict, ScheduleWarning
 from booking.catalog.forms import (
     CancelForm, CapacityForm, CopyForm, DescriptionPreviewForm, NewOfferingForm, OfferingForm, RescheduleForm,
@@ -61,7 +61,6 @@ def choices() -> dict:
         "status_labels": STATUS_LABELS, "format_labels": FORMAT_LABELS, "audience_labels": AUDIENCE_LABELS,
         "rule_labels": RULE_LABELS, "audiences_all": AUDIENCES, "formats_all": FORMATS, "grade_bands": GRADE_BANDS,
         "rules_all": ATTENDANCE_RULES, "grade_band_options": [(g, g) for g in GRADE_BANDS], "statuses_all": OFFERING_STATUSES, "warning_labels": WARNING_LABELS,
-        "other_pages": other_pages,
     }
 
 
@@ -468,7 +467,7 @@ class StaffVenuesController(Controller):
     async def _index(self, request: Request, actor: Actor, state: FormState | None = None, *,
                      status: int = 200) -> object:
         return page(request, "catalog/staff_venues.html", status=status, venues=await venues.list_venues(actor),
-                    state=state or FormState({"name": "", "address": ""}), other_pages=other_pages)
+                    state=state or FormState({"name": "", "address": ""}))
 
     @get("/", name="catalog.staff_venues")
     async def index(self, request: Request, actor: SignedInActor) -> object:
