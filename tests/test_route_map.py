@@ -25,8 +25,11 @@ def routes(tmp_path_factory):
 
 
 def mapped_packages() -> list[str]:
-    """Packages whose routes.py declares its prefixes (all of them, once the map is complete)."""
-    return [package.__name__.split(".")[1] for package in route_map.PACKAGE_ROUTES if hasattr(package, "PREFIXES")]
+    return [package.__name__.split(".")[1] for package in route_map.PACKAGE_ROUTES]
+
+
+def test_every_package_declares_its_prefixes():
+    assert [package.__name__ for package in route_map.PACKAGE_ROUTES if not getattr(package, "PREFIXES", None)] == []
 
 
 def test_each_prefix_is_declared_by_one_package():
@@ -70,8 +73,10 @@ def test_every_handler_is_mounted_by_its_own_package_router(routes):
     assert misplaced == []
 
 
-# href, action, hx-get/post/... and formaction attributes whose value is a literal path of ours
-_LITERAL_URL = re.compile(r'\b(?:href|action|formaction|hx-(?:get|post|put|patch|delete))="(/(?!static/)[^"{]*)')
+# href, action, hx-get/post/... and formaction attributes whose value is a literal path of ours, written
+# out or as a string in an expression ({{ '/account' }})
+_LITERAL_URL = re.compile(
+    r"""\b(?:href|action|formaction|hx-(?:get|post|put|patch|delete))="(?:\{\{\s*['"])?(/(?!static/)[^"'{]*)""")
 
 
 def test_templates_build_urls_with_url_for():
@@ -92,6 +97,7 @@ def test_the_literal_url_check_sees_literal_urls():
     assert _LITERAL_URL.findall('<form hx-post="/slypark/requests/3">') == ["/slypark/requests/3"]
     assert _LITERAL_URL.findall('<a href="{{ url_for(\'payments.invoices\') }}">') == []
     assert _LITERAL_URL.findall('<link href="/static/css/site.css">') == []
+    assert _LITERAL_URL.findall("<a href=\"{{ '/account/calendar' }}\">") == ["/account/calendar"]
 
 
 def test_docs_routes_page_is_up_to_date(routes):

@@ -11,7 +11,6 @@ from booking.web.pages import page
 
 # The receipt's link back to "My learning" (scheduling's page). Passed in rather than written in the template, which
 # builds only payments' own URLs with url_for; becomes url_for('scheduling....') once scheduling names its handlers.
-MY_LEARNING_URL = "/my/learning"
 
 
 class CardReceiptController(Controller):
@@ -21,5 +20,4 @@ class CardReceiptController(Controller):
 
     @get("/{card_payment_id:int}", name="payments.receipt")
     async def show(self, request: Request, actor: SignedInActor, card_payment_id: FromPath[int]) -> object:
-        return page(request, "payments/card_receipt.html", receipt=await receipt_for(actor, card_payment_id),
-                    my_learning_url=MY_LEARNING_URL)
+        return page(request, "payments/card_receipt.html", receipt=await receipt_for(actor, card_payment_id))

@@ -12,7 +12,6 @@ from booking.payments.checkout import PaymentUnavailable, start_registration_che
 from booking.scheduling.bulk_registration import InvalidLines, register_many
 from booking.scheduling.forms import RegisterOthersForm, RegistrationForm
 from booking.scheduling.my_learning import STAFF_CONTACT, my_learning, registration_details
-from booking.scheduling.other_pages import other_page
 from booking.scheduling.registration import RegistrationRequest
 from booking.scheduling.registration_lifecycle import S
 from booking.web.forms import read_form
@@ -98,7 +97,7 @@ class MyLearningController(Controller):
     @get("/", name="scheduling.my_learning")
     async def index(self, request: Request, actor: SignedInActor) -> object:
         return page(request, "scheduling/my_learning.html", learning=await my_learning(actor),
-                    staff_contact=STAFF_CONTACT, other_page=other_page, **PRESENTATION)
+                    staff_contact=STAFF_CONTACT, **PRESENTATION)
 
     @get("/{registration_id:int}", name="scheduling.registration")
     async def show(self, request: Request, actor: SignedInActor, registration_id: FromPath[int]) -> object:

@@ -19,7 +19,7 @@ from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
 from booking.fields import parse_date
 from booking.money import parse_price
-from booking.slypark import allocation_runs, other_pages, overview, seasons, week_requests
+from booking.slypark import allocation_runs, overview, seasons, week_requests
 from booking.slypark.forms import (
     AllocationForm, PublishForm, RequestPriorityForm, SeasonForm, SeasonStatusForm, WeekBedsForm,
 )
@@ -172,7 +172,7 @@ class StaffSlyParkController(Controller):
 
     @get("/", name="slypark.staff_seasons")
     async def index(self, request: Request) -> object:
-        return page(request, "slypark/staff_seasons.html", seasons=await overview.season_rows(), other_pages=other_pages,
+        return page(request, "slypark/staff_seasons.html", seasons=await overview.season_rows(),
                     **labels())
 
     # New season ----------------------------------------------------------------------------
