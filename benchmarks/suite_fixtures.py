@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_common import percentile, reset_postgres, run_cli  # noqa: E402
+from bench_common import percentile, reset_postgres, run_cli
 
 SECRET = "benchmark-secret-key-that-is-long-enough-0123456789"
 
@@ -78,8 +78,8 @@ async def old_wipe(engine) -> None:
 
 
 async def measure(kind: str, url: str, var_dir: Path, runs: int) -> None:
-    from booking.app import create_app
     from booking.accounts.passwords import use_hashing_cost
+    from booking.app import create_app
     from booking.db import bind_engine, engine_from_url
     from booking.settings import Settings, use_settings
     from tests.conftest import _empty_all_tables

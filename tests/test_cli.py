@@ -294,8 +294,8 @@ def test_bad_role_is_refused_in_one_line(booking, database_url):
 
 async def test_token_create_prints_a_working_bearer_token_as_the_last_line(booking, database_url, tmp_path):
     from booking.app import create_app
-    from tests.conftest import asgi_client
     from booking.settings import Settings
+    from tests.conftest import asgi_client
 
     assert_ok(booking("user", "create", "--email", "robot@example.org", "--name", "Robot", "--role", "staff"))
     result = booking("token", "create", "--email", "ROBOT@example.org")

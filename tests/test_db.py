@@ -97,7 +97,7 @@ async def test_control_a_deferred_sqlite_transaction_does_not_serialise(db):
 async def test_nested_write_transaction_joins_the_outer_one(db):
     first = await new_row("first@example.org")
     second = await new_row("second@example.org")
-    count_elsewhere = lambda: outside_any_transaction(OutboxMessage.count().where(OutboxMessage.attempts == 7))  # noqa: E731
+    count_elsewhere = lambda: outside_any_transaction(OutboxMessage.count().where(OutboxMessage.attempts == 7))  # noqa: E731 - a one-line probe, read where it is used
 
     async with write_transaction():
         outer = current_engine().current_transaction.get()

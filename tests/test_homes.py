@@ -11,13 +11,13 @@ from booking.accounts.actor import Actor
 from booking.accounts.districts import find_district
 from booking.payments.invoicing import issue_invoices
 from booking.scheduling.attendance import mark_attendance
-from booking.workflows.cancel_registration import cancel_registration
-from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.slypark import allocation_runs
 from booking.slypark.bookings import Headcount, book_remaining
 from booking.slypark.intake import StudentInput, save_grid
 from booking.slypark.tables import Season
+from booking.workflows.cancel_registration import cancel_registration
+from booking.workflows.complete_offering import complete_offering
 from tests.factories import make_user, signed_in
 from tests.payments.money_factory import district_billed_seats, finance_actor, open_line_ids, set_billing_contact
 from tests.slypark.slypark_factory import make_school, make_season, request_week

@@ -26,8 +26,8 @@ import datetime as dt
 import os
 from collections import Counter, defaultdict
 
-import pytest
-from hypothesis import HealthCheck, Phase, settings, strategies as st
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from booking.accounts.actor import Actor
@@ -38,22 +38,22 @@ from booking.catalog.tables import Offering
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import advance_clock_for_tests, reset_clock_for_tests, utc_now
 from booking.errors import DomainError
+from booking.payments.balances import balances_for
 from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_needing_credit
 from booking.payments.checkout import start_registration_checkout
 from booking.payments.credit_notes import credited_per_line, issue_credit_note
-from booking.payments.invoicing import issue_invoices, preview_invoices
 from booking.payments.fiscal import local_today
+from booking.payments.invoicing import issue_invoices, preview_invoices
 from booking.payments.payments_received import check_payment_form, record_payment
 from booking.payments.tables import CardPayment, ChargeLine, Invoice, InvoiceLine, Refund
-from booking.payments.balances import balances_for
 from booking.scheduling.approvals import approve, decline
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.capacity import seat_counts
 from booking.scheduling.hold_sweeper import sweep_expired_holds
-from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.registration_lifecycle import INSERT_KINDS, allowed
 from booking.scheduling.tables import Registration, RegistrationEvent
+from booking.workflows.cancel_registration import cancel_registration
+from booking.workflows.complete_offering import complete_offering
 from tests.factories import make_user
 from tests.payments.test_money_invariants import assert_money_invariants, money_text, start_pool
 from tests.payments.webhook_helpers import deliver_pending, session_id_from_url
@@ -99,7 +99,7 @@ async def check_invariants() -> None:
     for payment in await CardPayment.select().where((CardPayment.purpose == "registration") & (CardPayment.status == "paid")):
         kept[seat_of[payment["registration"]]] += payment["amount_cents"] - refunded[payment["id"]]
     for seat, lines in billed.items():
-        assert kept[seat] <= 0, (f"seat {seat} is billed to a district ({[(l['id'], l['status']) for l in lines]}) "
+        assert kept[seat] <= 0, (f"seat {seat} is billed to a district ({[(line['id'], line['status']) for line in lines]}) "
                                  f"and {kept[seat]} cents were kept from a card")
 
     # 4. the books: paid + credited + open = total for every invoice, and the rest
@@ -133,7 +133,7 @@ class _Url(str):
 class World:
     """The people every example shares: staff, finance, a coordinator per district, the districts."""
 
-    async def build(self) -> "World":
+    async def build(self) -> World:
         await District.update({District.requires_supervisor_approval: True}).where(District.code == "SJUSD")
         self.staff = Actor.from_row(await make_user("staff"))
         self.finance = Actor.from_row(await make_user("finance"))

@@ -12,7 +12,6 @@ from booking.clock import LOCAL_TZ
 from tests.factories import make_user
 
 
-
 async def staff_actor() -> Actor:
     return Actor.from_row(await make_user("staff"))
 

@@ -5,34 +5,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from litestar import Litestar, Response
 from litestar.config.csrf import CSRFConfig
-
-from booking.payments.gateway import DOUBLE_MOUNT, stripe_config
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+import booking.periodic_jobs  # noqa: F401  (registers every package's periodic jobs for the worker)
 from booking.db import bind_engine, engine_from_url, prepare_sqlite
 from booking.notifications.delivery import transport_from_settings
 from booking.notifications.worker import run_forever
-import booking.periodic_jobs  # noqa: F401  (registers every package's periodic jobs for the worker)
 from booking.observability.requests import RequestObserver
+from booking.payments.gateway import DOUBLE_MOUNT, stripe_config
 from booking.settings import Settings, current_settings, use_settings
 from booking.templating import STATIC_DIR, environment
-from booking.web.route_map import PACKAGE_ROUTES
 from booking.web.auth import SESSION_COOKIE, ActorMiddleware
 from booking.web.csrf import SessionBoundCSRFMiddleware
 from booking.web.error_handlers import EXCEPTION_HANDLERS
 from booking.web.guards import provide_actor
 from booking.web.input_boundary import MAX_BODY_BYTES, check_input
+from booking.web.route_map import PACKAGE_ROUTES
 
 log = logging.getLogger("booking")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import dataclasses
+import io
 import os
 import sys
 import time
@@ -116,7 +116,7 @@ async def demo(settings: Settings) -> None:
     from booking.demo import DEMO_PASSWORD, load_demo_data
 
     sign_ins = await load_demo_data()
-    print("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+    print(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
     for role, email in sign_ins:
         print(f"  {role:<12} {email}")
 
@@ -189,11 +189,11 @@ async def purge_student_data(settings: Settings, args: argparse.Namespace) -> No
 
 async def worker(settings: Settings) -> None:
     _connect(settings)
+    import signal
+
+    import booking.periodic_jobs  # noqa: F401  (registers every package's periodic jobs for the worker)
     from booking.notifications.delivery import transport_from_settings
     from booking.notifications.worker import run_forever
-    import booking.periodic_jobs  # noqa: F401  (registers every package's periodic jobs for the worker)
-
-    import signal
 
     print("Worker delivering the outbox; Ctrl-C to stop.", flush=True)
     # systemd stops a service with SIGTERM: finish the pass and remove the heartbeat, as on Ctrl-C.

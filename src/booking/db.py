@@ -13,22 +13,22 @@ import collections
 import json
 import sqlite3
 import weakref
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiosqlite
+from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
-from piccolo.columns import Column
-from piccolo.columns.combination import Where
 from piccolo.table import Table
 
 from booking.errors import Busy
-
-from asyncpg.exceptions import UniqueViolationError
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 
@@ -36,7 +36,7 @@ _engine: Engine[Any] | None = None
 # One queue of SQLite writers per event loop: waiting on an asyncio lock is first come, first
 # served and costs nothing, while waiting in SQLite's busy handler polls with growing sleeps.
 # Other processes (several server workers) still meet at BEGIN IMMEDIATE and the busy timeout.
-_sqlite_writer_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+_sqlite_writer_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_writer_lock() -> asyncio.Lock:
@@ -251,9 +251,8 @@ async def write_transaction() -> AsyncIterator[None]:
             async with engine.transaction():
                 yield
         else:
-            async with _sqlite_writer_lock():
-                async with engine.transaction(transaction_type=TransactionType.immediate):
-                    yield
+            async with _sqlite_writer_lock(), engine.transaction(transaction_type=TransactionType.immediate):
+                yield
     except sqlite3.OperationalError as error:
         if "locked" in str(error) or "busy" in str(error):
             raise Busy("Many people are booking right now. Please try again in a moment.") from error

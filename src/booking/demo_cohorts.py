@@ -18,7 +18,6 @@ from booking.catalog.offerings import create_offering, sessions_of
 from booking.catalog.tables import Offering, Program, Room
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ, utc_now
-from booking.demo_calendar import open_day
 from booking.cohorts import review
 from booking.cohorts.applications import ApplicationInput, start_application, submit
 from booking.cohorts.fieldwork import record_fieldwork
@@ -26,6 +25,7 @@ from booking.cohorts.instalments import add_months
 from booking.cohorts.makeups import assign_makeup, complete_makeup
 from booking.cohorts.questions import QuestionInput, add_question, answer_field, questions_for
 from booking.cohorts.tables import CohortApplication, CohortSettings, FieldworkEntry
+from booking.demo_calendar import open_day
 from booking.scheduling.attendance import mark_attendance
 
 TIER_I_PROGRAM = "Preliminary Administrative Services Credential (Tier I)"

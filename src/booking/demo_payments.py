@@ -18,8 +18,8 @@ from booking.catalog.validation import OfferingInput, SessionInput
 from booking.clock import LOCAL_TZ, utc_now
 from booking.demo_calendar import open_day
 from booking.payments.charge_lines import gather_charge_lines
-from booking.payments.invoicing import issue_invoices, open_lines
 from booking.payments.fiscal import fiscal_year_bounds, fiscal_year_of, local_today
+from booking.payments.invoicing import issue_invoices, open_lines
 from booking.payments.payments_received import check_payment_form, record_payment
 from booking.payments.purchase_orders import add_purchase_order, find_po
 from booking.payments.tables import Invoice, PaymentReceived

@@ -89,7 +89,7 @@ def parse_int(value: str | int | None, field: str, *, minimum: int, maximum: int
         if text == "":
             if blank is _REQUIRED:
                 raise InvalidInput({field: message})
-            return blank  # type: ignore[return-value]
+            return blank  # type: ignore[return-value]  # `blank` is the caller's chosen value for an empty field, of its own type
         pattern = _ASCII_INTEGER if minimum < 0 else _ASCII_UNSIGNED
         if not pattern.fullmatch(text) or len(text.lstrip("-")) > MAX_DIGITS:
             raise InvalidInput({field: message})

@@ -31,7 +31,7 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "family_language"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention: marks a msgid for extraction, translated later
+def N_(message: str) -> str:
     return message
 
 

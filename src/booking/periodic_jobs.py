@@ -4,7 +4,7 @@ Imported by the app and the CLI (the composition root may import every package; 
 itself, booking.notifications.worker, imports none). The order here is the order of a pass.
 """
 
-import booking.scheduling.jobs  # noqa: F401  (reminders, hold sweep)
+import booking.ops.jobs
+import booking.payments.jobs
+import booking.scheduling.jobs
 import booking.slypark.jobs  # noqa: F401  (offers and balances, student data purge)
-import booking.payments.jobs  # noqa: F401  (refund pass)
-import booking.ops.jobs  # noqa: F401  (daily backup)

@@ -36,7 +36,7 @@ def environment() -> Environment:
     )
     # English by default; the family pages pass their language's callables in the render context
     # (booking.i18n.translation_context), which take precedence over these globals.
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]  # the i18n extension adds it at run time
     env.filters["local_time"] = format_local
     env.filters["money"] = format_cents
     env.filters["file_size"] = format_file_size

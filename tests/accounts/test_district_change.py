@@ -58,8 +58,8 @@ async def test_a_coordinator_brings_a_teacher_into_their_district_and_both_distr
         await district_id_of("SJUSD"), await district_id_of("EGUSD"), "coordinator", egusd_coordinator["id"])
     [joined] = await mail_to(egusd_coordinator["email"])
     [left] = await mail_to(sjusd_coordinator["email"])
-    assert "Tam Teacher joined Elk Grove Unified" == joined["subject"]
-    assert "Tam Teacher left San Juan Unified" == left["subject"]
+    assert joined["subject"] == "Tam Teacher joined Elk Grove Unified"
+    assert left["subject"] == "Tam Teacher left San Juan Unified"
     assert "stay with San Juan Unified" in left["body_text"]
     assert await mail_to(third_district["email"]) == []
     assert "Tam Teacher" in (await client.get("/district/people")).text

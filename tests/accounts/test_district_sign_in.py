@@ -15,11 +15,15 @@ from booking.accounts.districts import find_district
 from booking.accounts.secrets_util import hash_token
 from booking.accounts.sign_in_providers import set_provider
 from booking.accounts.tables import (
-    DistrictSignInAttempt, DistrictSignInIdentity, DistrictSignInProvider, User, UserSession,
+    DistrictSignInAttempt,
+    DistrictSignInIdentity,
+    DistrictSignInProvider,
+    User,
+    UserSession,
 )
 from booking.web.auth import SESSION_COOKIE
-from tests.conftest import free_port
 from tests.accounts.test_links_and_resets import _link_from_outbox
+from tests.conftest import free_port
 from tests.factories import make_user, post_form, signed_in
 from tests.oidc_provider import callback_query
 

@@ -14,8 +14,14 @@ import pytest
 
 from booking.accounts.sign_in_secrets import decrypt_client_secret
 from tests.conftest import TEST_SECRET, free_port
-from tests.test_cli import (  # noqa: F401
-    assert_ok, assert_refused, booking, database_url, migrated_sqlite_template, only_sqlite, query,
+from tests.test_cli import (  # noqa: F401 - pytest fixtures shared with tests/test_cli.py
+    assert_ok,
+    assert_refused,
+    booking,
+    database_url,
+    migrated_sqlite_template,
+    only_sqlite,
+    query,
 )
 
 SECRET = "district-client-secret-value-4821"
@@ -102,7 +108,7 @@ def discovery_naming(issuer_document: dict):
     body = json.dumps(issuer_document).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (the standard library's name)
+        def do_GET(self):
             self.send_response(200 if self.path == "/.well-known/openid-configuration" else 404)
             self.send_header("Content-Type", "application/json")
             self.end_headers()

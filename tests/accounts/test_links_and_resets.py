@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from booking.accounts.tables import OneTimeToken, User, UserSession
 from booking.accounts.passwords import verify_password
+from booking.accounts.tables import OneTimeToken, User, UserSession
 from booking.notifications.tables import OutboxMessage
 from booking.web.auth import SESSION_COOKIE
 from tests.factories import DEFAULT_PASSWORD, make_user, post_form, signed_in

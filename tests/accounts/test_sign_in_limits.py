@@ -10,7 +10,10 @@ import httpx
 
 from booking.accounts import known_devices, rate_limit
 from booking.accounts.sign_in import (
-    LINK_PER_EMAIL, PASSWORD_PER_ACCOUNT, PASSWORD_PER_ACCOUNT_AND_ADDRESS, PASSWORD_PER_ADDRESS,
+    LINK_PER_EMAIL,
+    PASSWORD_PER_ACCOUNT,
+    PASSWORD_PER_ACCOUNT_AND_ADDRESS,
+    PASSWORD_PER_ADDRESS,
 )
 from booking.accounts.tables import AttemptThrottle, User, UserSession
 from booking.notifications.tables import OutboxMessage
@@ -49,7 +52,7 @@ async def test_past_the_hourly_ceiling_only_browsers_that_signed_in_before_get_i
     async with browser_at(app, "203.0.113.7") as owners_laptop:
         assert (await sign_in(owners_laptop, owner["email"], DEFAULT_PASSWORD)).status_code == 303
         # A distributed guess: the account's hourly ceiling is used up from many addresses.
-        for n in range(PASSWORD_PER_ACCOUNT.ceiling):
+        for _n in range(PASSWORD_PER_ACCOUNT.ceiling):
             await rate_limit.count([(PASSWORD_PER_ACCOUNT, owner["email"])])
         async with browser_at(app, "203.0.113.7") as unknown_browser:
             refused = await sign_in(unknown_browser, owner["email"], DEFAULT_PASSWORD)

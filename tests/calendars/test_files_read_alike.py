@@ -19,9 +19,9 @@ from booking.clock import LOCAL_TZ
 from booking.ical_writer import ORGANIZER_EMAIL, ORGANIZER_NAME, EventSpec, FeedHeader, serialize
 from booking.notifications.delivery import SmtpTransport
 from booking.notifications.worker import deliver_pending
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.feed_tokens import create_feed, token_for
 from booking.scheduling.registration import RegistrationRequest, register
+from booking.workflows.cancel_registration import cancel_registration
 from tests.calendars.readers import ParsedCalendar, check_wire_format, read_all_everywhere, read_everywhere
 from tests.factories import make_user
 from tests.workshop_factory import staff_actor

@@ -8,7 +8,15 @@ import asyncio
 from booking.catalog.tables import OfferingSession, ScheduleOverride
 from tests.api_helpers import bearer
 from tests.catalog.staff_helpers import (
-    OFFERING_FORM, add_session, as_staff, make_room, new_offering, offering_row, post, session_form, sessions_rows,
+    OFFERING_FORM,
+    add_session,
+    as_staff,
+    make_room,
+    new_offering,
+    offering_row,
+    post,
+    session_form,
+    sessions_rows,
 )
 from tests.factories import csrf_token, make_user
 

@@ -12,8 +12,17 @@ from booking.catalog.tables import Offering, OfferingFacilitator
 from booking.scheduling.tables import Registration, RegistrationEvent
 from tests.api_helpers import bearer
 from tests.catalog.staff_helpers import (
-    OFFERING_FORM, add_session, as_staff, location_id, mails, make_room, new_offering, offering_row, post,
-    published_offering, sessions_rows,
+    OFFERING_FORM,
+    add_session,
+    as_staff,
+    location_id,
+    mails,
+    make_room,
+    new_offering,
+    offering_row,
+    post,
+    published_offering,
+    sessions_rows,
 )
 from tests.factories import csrf_token, make_user, signed_in
 

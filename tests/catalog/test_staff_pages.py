@@ -7,7 +7,15 @@ import datetime as dt
 from booking.catalog.tables import Offering, OfferingFacilitator, Program, Room, Venue
 from tests.api_helpers import bearer
 from tests.catalog.staff_helpers import (
-    OFFERING_FORM, add_session, as_staff, location_id, make_room, new_offering, offering_row, post, published_offering,
+    OFFERING_FORM,
+    add_session,
+    as_staff,
+    location_id,
+    make_room,
+    new_offering,
+    offering_row,
+    post,
+    published_offering,
 )
 from tests.factories import csrf_token, make_user, signed_in
 

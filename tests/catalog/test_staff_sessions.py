@@ -10,7 +10,15 @@ from booking.notifications.tables import OutboxMessage
 from booking.scheduling.tables import Registration
 from tests.api_helpers import bearer
 from tests.catalog.staff_helpers import (
-    add_session, as_staff, mails, make_room, new_offering, offering_row, post, published_offering, session_form,
+    add_session,
+    as_staff,
+    mails,
+    make_room,
+    new_offering,
+    offering_row,
+    post,
+    published_offering,
+    session_form,
     sessions_rows,
 )
 from tests.factories import make_user, signed_in

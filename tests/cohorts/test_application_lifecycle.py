@@ -12,7 +12,7 @@ from booking.cohorts import review
 from booking.cohorts.applications import ApplicationInput, get_application, save_draft, start_application, submit
 from booking.cohorts.questions import answer_field
 from booking.cohorts.tables import CohortApplication, TuitionInstalment
-from booking.errors import Conflict, InvalidInput, NotFound
+from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.tables import OutboxMessage
 from booking.scheduling.tables import Registration
 from tests.cohorts.cohort_factory import complete_form, make_cohort, submitted_applicant
@@ -73,7 +73,7 @@ async def test_other_people_cannot_see_or_change_an_application(db):
         await review.withdraw(stranger, application["id"])
     staff = await staff_actor()
     assert (await get_application(staff, application["id"]))["id"] == application["id"]
-    with pytest.raises(Exception):
+    with pytest.raises(Forbidden):
         await review.accept(stranger, application["id"])
     assert (await get_application(staff, application["id"]))["status"] == "submitted"
 

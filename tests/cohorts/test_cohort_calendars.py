@@ -34,7 +34,7 @@ async def test_acceptance_invites_to_every_session_and_a_moved_session_updates_e
         await review.accept(staff, application["id"])
     sessions = await OfferingSession.select().where(OfferingSession.offering == cohort["id"]).order_by(OfferingSession.starts_at)
 
-    for person, application in people:
+    for _person, application in people:
         accepted = await OutboxMessage.select().where(
             (OutboxMessage.to_address == application["applicant_email"]) & OutboxMessage.subject.like("Accepted:%")).first()
         parsed = invite_in(accepted)

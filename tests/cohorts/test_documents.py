@@ -28,7 +28,7 @@ async def draft_of_someone() -> tuple[Actor, dict, int]:
 
 async def test_pdf_png_and_jpeg_are_kept_with_their_real_type_and_a_safe_name(db):
     person, _, application_id = await draft_of_someone()
-    for data, claimed_name, expected_type in ((PDF, "credential.pdf", "application/pdf"), (PNG, "C:\\Users\\me\\scan.png", "image/png"),
+    for data, claimed_name, _expected_type in ((PDF, "credential.pdf", "application/pdf"), (PNG, "C:\\Users\\me\\scan.png", "image/png"),
                                               (JPEG, "../../etc/photo.jpg", "image/jpeg")):
         await documents.add_document(person, application_id, label="Credential copy", filename=claimed_name, data=data)
     stored = await documents.documents_of(application_id)

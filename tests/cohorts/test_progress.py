@@ -21,9 +21,9 @@ from booking.cohorts.questions import QuestionInput, add_question
 from booking.cohorts.tables import CohortSettings, MakeupAssignment
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.scheduling.attendance import mark_attendance
-from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.tables import Registration, RegistrationEvent
 from booking.scheduling.transcript import certificate_by_code
+from booking.workflows.complete_offering import complete_offering
 from tests.cohorts.cohort_factory import complete_form, saturday
 from tests.factories import make_user, signed_in, token_from_page
 from tests.workshop_factory import staff_actor

@@ -263,7 +263,7 @@ async def test_a_bad_question_is_refused_with_its_errors_and_nothing_is_stored(c
     assert (await client.get(f"/staff/programs/{workshop_program}/questions")).status_code == 404
     assert (await post(client, f"/staff/programs/{workshop_program}/questions",
                        {"prompt": "Anything?", "kind": "text", "choices": ""})).status_code == 404
-    assert await ProgramQuestion.count().where(ProgramQuestion.is_active == False) == 0  # noqa: E712
+    assert await ProgramQuestion.count().where(ProgramQuestion.is_active == False) == 0
 
 
 # --- The review queue -----------------------------------------------------------------------
@@ -483,7 +483,7 @@ async def test_only_staff_reach_the_cohort_pages(client, role):
     assert await counts() == before
     assert (await application_row(aid))["status"] == "submitted"
     assert (await CohortSettings.select().where(CohortSettings.offering == cid).first())["required_hours_tenths"] == 200
-    assert await ProgramQuestion.count().where(ProgramQuestion.is_active == False) == 0  # noqa: E712
+    assert await ProgramQuestion.count().where(ProgramQuestion.is_active == False) == 0
 
 
 async def test_signed_out_people_are_sent_to_sign_in(client):

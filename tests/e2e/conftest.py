@@ -76,7 +76,7 @@ def chromium_path() -> str:
     if path is None:
         _unavailable("Chromium was not found (looked for chromium, chromium-browser, /usr/bin/chromium)")
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401 - imported only to learn whether Playwright is installed
     except ImportError as error:
         _unavailable(f"Playwright is not installed ({error})")
     if not AXE_PATH.is_file():

@@ -4,7 +4,6 @@ cabin-leader sign-up link and remove a bogus sign-up after confirming. Every pag
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import uuid
 

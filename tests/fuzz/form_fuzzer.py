@@ -176,9 +176,7 @@ class PageReader(html.parser.HTMLParser):
             elif kind in ("checkbox", "radio"):
                 if "checked" in a:
                     form.fields.append((name, a.get("value") or "on"))
-            elif kind not in ("submit", "button", "image", "reset"):
-                form.fields.append((name, a.get("value", "")))
-            elif not any(n == name for n, _ in form.fields):
+            elif kind not in ("submit", "button", "image", "reset") or not any(n == name for n, _ in form.fields):
                 form.fields.append((name, a.get("value", "")))
         elif tag == "button" and name:
             form.names.add(name)
@@ -439,7 +437,7 @@ class FormFuzzer:
         base = [(k, v) for k, v in form.fields if k != CSRF_FIELD]
         names = sorted({k for k, _ in base} | (form.names - form.files - {CSRF_FIELD}))
         files = {name: b"first_name,last_name,gender,grade\nAva,Lee,F,5\n" for name in form.files}
-        with_token = lambda fields: [(CSRF_FIELD, token), *fields]  # noqa: E731
+        with_token = lambda fields: [(CSRF_FIELD, token), *fields]  # noqa: E731 - a one-line helper, read where it is used
         htmx = False
         # The form as the page would send it, then once with every field hostile at the same time.
         plan: list[tuple[str, list[tuple[str, str]], dict[str, bytes]]] = [("as-is", base, files)]

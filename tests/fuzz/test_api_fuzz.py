@@ -16,7 +16,9 @@ import os
 
 import hypothesis
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, strategies as st
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -25,7 +27,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from booking.accounts.api_tokens import actor_for_api_token, create_api_token, revoke_api_token
 from booking.accounts.secrets_util import hash_token

@@ -15,7 +15,6 @@ import pytest
 from icalendar import Calendar
 
 from booking.accounts.actor import Actor
-from booking.workflows.cancel_offering import cancel_offering
 from booking.catalog.offerings import create_offering
 from booking.catalog.sessions import add_session, cancel_session, reschedule_session
 from booking.catalog.tables import OfferingSession
@@ -26,8 +25,9 @@ from booking.notifications.delivery import SmtpTransport, build_message
 from booking.notifications.outbox import Attachment
 from booking.notifications.worker import deliver_pending
 from booking.scheduling.approvals import approve
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.registration import RegistrationRequest, register
+from booking.workflows.cancel_offering import cancel_offering
+from booking.workflows.cancel_registration import cancel_registration
 from tests.factories import make_user
 from tests.workshop_factory import require_approval
 

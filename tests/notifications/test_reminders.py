@@ -10,9 +10,9 @@ from booking.accounts.actor import Actor
 from booking.catalog.tables import Offering, OfferingSession
 from booking.catalog.validation import SessionInput
 from booking.notifications.delivery import SmtpTransport
-from booking.scheduling.reminders import _remind_one, reminder_day, send_due_reminders
 from booking.notifications.tables import OutboxMessage, SentNotice
 from booking.notifications.worker import run_forever
+from booking.scheduling.reminders import _remind_one, reminder_day, send_due_reminders
 from booking.workflows.cancel_registration import cancel_registration
 from tests.factories import make_user
 from tests.scheduling.attendance_helpers import enrol, local, staff_member, workshop

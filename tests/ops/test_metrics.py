@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from booking.app import create_app
 from booking.ops.manual_backup import take_manual_backup
-from booking_stripe_double import sign_payload
 from booking.settings import parse_metrics_allow, use_settings
+from booking_stripe_double import sign_payload
 from tests.api_helpers import bearer, create_offering
 from tests.conftest import TEST_SECRET, TEST_WEBHOOK_SECRET, asgi_client, free_port, run_cli
 from tests.factories import make_user

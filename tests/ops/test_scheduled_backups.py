@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from booking.accounts.tables import User
-from booking.clock import LOCAL_TZ, utc_now
+from booking.clock import LOCAL_TZ
 from booking.notifications.tables import OutboxMessage, WorkerHeartbeat
 from booking.ops.restore import restore_backup
 from booking.ops.scheduled_backups import MAX_ATTEMPTS, RETRY_AFTER, prune, run_scheduled_backup
 from booking.ops.tables import BackupRun
 from booking.settings import use_settings
 from tests.factories import make_user
+
 
 @pytest.fixture
 def backup_settings(settings, tmp_path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 
 from booking.accounts.actor import Actor
-from booking.workflows.cancel_offering import cancel_offering
 from booking.errors import Conflict
 from booking.payments.balances import balance_of, district_credit_cents
 from booking.payments.cancelled_seats import credit_cancelled_seats, invoices_to_credit
@@ -21,6 +20,7 @@ from booking.payments.policy import set_cancelled_after_invoicing_policy
 from booking.payments.tables import CardPayment, ChargeLine, CreditNote, CreditNoteLine, InvoiceLine
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration
+from booking.workflows.cancel_offering import cancel_offering
 from tests.api_helpers import bearer
 from tests.factories import make_user, signed_in
 from tests.payments.money_factory import coordinator_actor, finance_actor

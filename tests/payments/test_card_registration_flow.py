@@ -27,8 +27,9 @@ async def test_card_payment_confirms_the_held_seat_once(client, stripe_double):
     assert registration["attendee"] == teacher["id"]
     # The same event again (Stripe retries): accepted, changes nothing.
     record = next(r for r in stripe_double.state.events if r.id == delivered[0]["id"])
-    from booking_stripe_double import sign_payload
     import time
+
+    from booking_stripe_double import sign_payload
     from tests.conftest import TEST_WEBHOOK_SECRET
     again = await post_event(client, record.body, sign_payload(record.body, TEST_WEBHOOK_SECRET, int(time.time())))
     assert again.status_code == 200 and "already processed" in again.json()["outcome"]

@@ -13,7 +13,6 @@ from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_ne
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.invoicing import LineSelection, issue_invoices, open_lines, preview_invoices
 from booking.payments.tables import ChargeLine, InvoiceLine
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import Registration
 from booking.slypark import offers
@@ -21,6 +20,7 @@ from booking.slypark.bookings import Headcount, book_remaining, get_booking
 from booking.slypark.charges import bill_balances, charges_of
 from booking.slypark.tables import Booking, BookingCharge, Season
 from booking.slypark.week_closure import close_week
+from booking.workflows.cancel_registration import cancel_registration
 from tests.api_helpers import bearer
 from tests.cohorts.cohort_factory import make_cohort, submitted_applicant
 from tests.factories import make_user

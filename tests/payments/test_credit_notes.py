@@ -12,14 +12,19 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.payments.balances import balance_of, district_credit_cents
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.credit_notes import credited_per_line, issue_credit_note
-from booking.payments.invoicing import issue_invoices, set_po_on_open_lines
 from booking.payments.fiscal import local_today
+from booking.payments.invoicing import issue_invoices, set_po_on_open_lines
 from booking.payments.payments_received import apply_district_credit, check_payment_form, record_payment
 from booking.payments.tables import Allocation, ChargeLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine
 from tests.factories import make_user
 from tests.payments.money_factory import district_billed_seats, finance_actor, open_line_ids
 from tests.payments.test_money_invariants import (
-    assert_money_invariants, district_id_of, money_snapshot, money_text, start_pool)
+    assert_money_invariants,
+    district_id_of,
+    money_snapshot,
+    money_text,
+    start_pool,
+)
 
 
 async def invoice_with(finance, district: int, seats: int = 3, **options) -> tuple[dict, list[dict]]:

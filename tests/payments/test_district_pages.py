@@ -14,15 +14,19 @@ from booking.accounts.tables import User
 from booking.clock import utc_now
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.district_pages import day_text
-from booking.payments.invoicing import issue_invoices
 from booking.payments.fiscal import local_today
+from booking.payments.invoicing import issue_invoices
 from booking.payments.payments_received import check_payment_form, record_payment
 from booking.payments.purchase_orders import add_purchase_order
 from booking.payments.tables import CardPayment, Invoice, InvoiceLine, PurchaseOrder
 from booking.settings import use_settings
 from tests.factories import make_user, post_form, signed_in
 from tests.payments.money_factory import (
-    coordinator_actor, district_billed_seats, finance_actor, open_line_ids, set_billing_contact,
+    coordinator_actor,
+    district_billed_seats,
+    finance_actor,
+    open_line_ids,
+    set_billing_contact,
 )
 from tests.payments.stripe_double_server import running_stripe_double
 

@@ -13,16 +13,26 @@ from pypdf import PdfReader
 
 from booking.clock import utc_now
 from booking.payments.charge_lines import gather_charge_lines
-from booking.payments.invoicing import issue_invoices
 from booking.payments.fiscal import local_today
+from booking.payments.invoicing import issue_invoices
 from booking.payments.tables import (
-    Allocation, ChargeLine, CreditNote, CreditNoteLine, Invoice, InvoiceLine, PaymentReceived,
+    Allocation,
+    ChargeLine,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    PaymentReceived,
 )
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.tables import Registration
+from booking.workflows.cancel_registration import cancel_registration
 from tests.factories import csrf_token, make_user, post_form, signed_in
 from tests.payments.money_factory import (
-    coordinator_actor, district_billed_seats, finance_actor, open_line_ids, set_billing_contact,
+    coordinator_actor,
+    district_billed_seats,
+    finance_actor,
+    open_line_ids,
+    set_billing_contact,
 )
 
 
@@ -163,7 +173,7 @@ async def test_preview_issue_pdf_pay_credit_void_and_export(client):
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8"))))
     assert list(rows[0].keys()) == ["type", "date", "number", "district_code", "district_name", "po_number", "program",
                                     "amount", "related_invoice", "method", "description"]
-    cents = lambda kind: sum(round(float(row["amount"]) * 100) for row in rows if row["type"] == kind)  # noqa: E731
+    cents = lambda kind: sum(round(float(row["amount"]) * 100) for row in rows if row["type"] == kind)  # noqa: E731 - a one-line sum, read where it is used
     line_total = sum(row["amount_cents"] for row in await InvoiceLine.select(InvoiceLine.amount_cents))
     credited_total = sum(row["amount_cents"] for row in await CreditNoteLine.select(CreditNoteLine.amount_cents))
     assert cents("invoice") == line_total == 50_000

@@ -39,8 +39,8 @@ from booking.payments.charge_lines import (
     invoiced_lines_needing_credit,
 )
 from booking.payments.credit_notes import issue_credit_note
-from booking.payments.invoicing import issue_invoices
 from booking.payments.fiscal import fiscal_year_of, local_today
+from booking.payments.invoicing import issue_invoices
 from booking.payments.payments_received import (
     allocate_payment,
     apply_district_credit,

@@ -20,13 +20,26 @@ from booking.errors import Conflict, InvalidInput
 from booking.payments.balances import balances_for, district_credit_cents, unallocated_by_payment
 from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_needing_credit
 from booking.payments.credit_notes import credited_per_line, issue_credit_note
-from booking.payments.invoicing import issue_invoices, preview_invoices
 from booking.payments.fiscal import local_today
-from booking.payments.payments_received import allocate_payment, apply_district_credit, check_payment_form, record_payment
-from booking.payments.tables import (Allocation, ChargeLine, CreditNote, CreditNoteLine, DocumentCounter, Invoice,
-                                     InvoiceLine, PaymentReceived)
-from booking.workflows.cancel_registration import cancel_registration
+from booking.payments.invoicing import issue_invoices, preview_invoices
+from booking.payments.payments_received import (
+    allocate_payment,
+    apply_district_credit,
+    check_payment_form,
+    record_payment,
+)
+from booking.payments.tables import (
+    Allocation,
+    ChargeLine,
+    CreditNote,
+    CreditNoteLine,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    PaymentReceived,
+)
 from booking.scheduling.tables import Registration
+from booking.workflows.cancel_registration import cancel_registration
 from tests.payments.money_factory import district_billed_seats, finance_actor, open_line_ids
 from tests.workshop_factory import staff_actor
 

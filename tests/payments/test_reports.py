@@ -23,7 +23,10 @@ from booking.payments.refunds import request_refund, submit_refund
 from booking.payments.tables import InvoiceLine, Refund
 from tests.factories import make_user, signed_in
 from tests.payments.money_factory import (
-    coordinator_actor, district_billed_seats, finance_actor, set_billing_contact,
+    coordinator_actor,
+    district_billed_seats,
+    finance_actor,
+    set_billing_contact,
 )
 from tests.payments.test_finance_pages import issued
 from tests.payments.test_refunds import paid_seat, settle

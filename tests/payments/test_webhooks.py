@@ -9,9 +9,9 @@ import json
 import time
 
 from booking.notifications.tables import OutboxMessage
-from booking_stripe_double import new_id, shape, sign_payload
 from booking.payments.tables import CardPayment, StripeEvent
 from booking.scheduling.tables import Registration
+from booking_stripe_double import new_id, shape, sign_payload
 from tests.api_helpers import bearer
 from tests.conftest import TEST_WEBHOOK_SECRET
 from tests.factories import make_user

@@ -12,11 +12,11 @@ from booking.accounts.actor import Actor
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room, Venue
 from booking.errors import Forbidden, InvalidInput, NotFound
 from booking.scheduling import feed_tokens
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.feeds import feed_text_cache
 from booking.scheduling.registration import RegistrationRequest, register
 from booking.scheduling.tables import CalendarFeed, Registration
 from booking.settings import use_settings
+from booking.workflows.cancel_registration import cancel_registration
 from tests.calendars.readers import read_everywhere
 from tests.factories import make_user
 from tests.workshop_factory import make_workshop, staff_actor

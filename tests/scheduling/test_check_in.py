@@ -7,14 +7,13 @@ import datetime as dt
 import io
 import re
 
+import pytest
 from pypdf import PdfReader
 
-import pytest
-
+from booking.catalog.validation import SessionInput
 from booking.clock import advance_clock_for_tests, reset_clock_for_tests, utc_now
 from booking.scheduling import door_codes
 from booking.scheduling.tables import Attendance
-from booking.catalog.validation import SessionInput
 from tests.factories import make_user, signed_in
 from tests.scheduling.attendance_helpers import attendees, enrol, page_csrf, staff_member, workshop
 

@@ -15,8 +15,8 @@ from booking.errors import InvalidInput
 from booking.notifications.tables import OutboxMessage
 from booking.scheduling.attendance import mark_attendance
 from booking.scheduling.pd_hours import AttendanceUnmarked
-from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.tables import RegistrationEvent
+from booking.workflows.complete_offering import complete_offering
 from tests.factories import post_form, signed_in
 from tests.scheduling.attendance_helpers import attendees, enrol, registration, session, staff_member, workshop
 

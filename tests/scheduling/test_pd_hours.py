@@ -11,11 +11,19 @@ from booking.catalog.tables import Offering
 from booking.errors import Conflict, Forbidden
 from booking.scheduling.attendance import mark_attendance
 from booking.scheduling.pd_hours import evaluate, new_certificate_code
-from booking.workflows.complete_offering import complete_offering
 from booking.scheduling.tables import Registration, RegistrationEvent
+from booking.workflows.complete_offering import complete_offering
 from tests.factories import make_user, signed_in
-from tests.scheduling.attendance_helpers import (attendees, enrol, local, page_csrf, registration, session, staff_member,
-                                                 workshop)
+from tests.scheduling.attendance_helpers import (
+    attendees,
+    enrol,
+    local,
+    page_csrf,
+    registration,
+    session,
+    staff_member,
+    workshop,
+)
 
 CODE = re.compile(r"^[A-HJKMNP-TV-Z2-9]{5}(-[A-HJKMNP-TV-Z2-9]{5}){3}$")
 

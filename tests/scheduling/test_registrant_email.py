@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 
-from booking.notifications.tables import OutboxMessage
 from booking.notifications.delivery import SmtpTransport
+from booking.notifications.tables import OutboxMessage
 from booking.notifications.worker import deliver_pending
 from booking.scheduling.tables import OfferingMessage
 from tests.factories import make_user, signed_in

@@ -199,7 +199,7 @@ async def test_cancellation_deadline_binds_attendees_not_staff(client):
 
 async def test_roster_is_for_staff(client):
     offering = await _offering(client, capacity=1)
-    for n in range(3):
+    for _n in range(3):
         await client.post(f"/api/v1/offerings/{offering['id']}/registrations", json={}, headers=await bearer(await make_user("attendee")))
     staff = await bearer(await make_user("staff"))
     roster = (await client.get(f"/api/v1/offerings/{offering['id']}/roster", headers=staff)).json()

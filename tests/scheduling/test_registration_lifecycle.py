@@ -13,7 +13,14 @@ from booking.catalog.offerings import create_offering
 from booking.catalog.validation import OfferingInput, SessionInput
 from booking.errors import Conflict
 from booking.scheduling.registration_lifecycle import (
-    S, TRANSITIONS, RegistrationStatus, TransitionRefused, allowed, insert_registration, label_of, transition,
+    TRANSITIONS,
+    RegistrationStatus,
+    S,
+    TransitionRefused,
+    allowed,
+    insert_registration,
+    label_of,
+    transition,
     what_the_attendee_may_do,
 )
 from booking.scheduling.tables import Registration, RegistrationEvent

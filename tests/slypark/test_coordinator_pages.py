@@ -10,9 +10,9 @@ import re
 from booking.accounts.actor import Actor
 from booking.slypark import allocation_runs
 from booking.slypark.bookings import Headcount, book_remaining
-from booking.slypark.tables import Booking, BookingCharge, Season, WeekRequest
 from booking.slypark.pages import week_label
 from booking.slypark.seasons import weeks_of
+from booking.slypark.tables import Booking, BookingCharge, Season, WeekRequest
 from tests.factories import csrf_token, make_user, signed_in
 from tests.slypark.slypark_factory import make_school, make_season, request_week
 from tests.workshop_factory import staff_actor

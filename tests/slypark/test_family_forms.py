@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import re
+from pathlib import Path
 
 from babel.messages.pofile import read_po
 
@@ -14,7 +16,6 @@ from booking.audit.tables import AuditEntry
 from booking.clock import advance_clock_for_tests, reset_clock_for_tests
 from booking.i18n import LOCALE_DIR, translation_context, translations
 from booking.slypark import intake
-from booking.slypark.family_forms import FORM_FIELDS
 from booking.slypark.student_data_purge import purge_student_notes
 from booking.slypark.tables import FamilyForm, FamilyLink
 from booking.templating import render
@@ -163,7 +164,7 @@ async def test_a_reminder_goes_through_the_outbox_in_english_and_spanish(client)
 
 def _english_left(spanish: str) -> list[str]:
     """The msgids whose Spanish differs from them and still show in a Spanish page (placeholders cut out)."""
-    catalog = read_po(open(LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po", "rb"))
+    catalog = read_po(io.BytesIO(Path(LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po").read_bytes()))
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", spanish)).split())
     left = []
     for message in catalog:
@@ -222,9 +223,9 @@ def test_the_catalogs_hold_every_string_of_the_family_pages_and_spanish_translat
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "es_",
                     "-k", "tr", "--no-location", "--omit-header", "-o", str(fresh), "."], cwd=repo, check=True,
                    capture_output=True)
-    assert {m.id for m in read_po(open(fresh, "rb")) if m.id} == {m.id for m in read_po(open(LOCALE_DIR / "messages.pot", "rb")) if m.id}
-    template = read_po(open(LOCALE_DIR / "messages.pot", "rb"))
-    spanish = read_po(open(LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po", "rb"))
+    assert {m.id for m in read_po(io.BytesIO(Path(fresh).read_bytes())) if m.id} == {m.id for m in read_po(io.BytesIO(Path(LOCALE_DIR / "messages.pot").read_bytes())) if m.id}
+    template = read_po(io.BytesIO(Path(LOCALE_DIR / "messages.pot").read_bytes()))
+    spanish = read_po(io.BytesIO(Path(LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po").read_bytes()))
     ids = {m.id for m in template if m.id}
     assert ids and ids == {m.id for m in spanish if m.id}
     assert not [m.id for m in spanish if m.id and (not m.string or m.fuzzy)]

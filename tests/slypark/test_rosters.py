@@ -91,7 +91,7 @@ async def test_staff_see_the_roster_assign_cabins_print_and_export_without_medic
     for row in rows:
         cabins.setdefault(row["cabin"], []).append(row)
     assert sorted(cabins) == ["Boys 1", "Boys 2", "Girls 1"]  # 6 boys in cabins of 4; 4 girls
-    for name, people in cabins.items():
+    for _name, people in cabins.items():
         assert len(people) <= 4 and len({p["gender"] for p in people}) == 1 and len({p["booking"] for p in people}) == 2
     page = (await client.get(path)).text
     assert "Boys 2" in page and "Girls 1" in page and "Assign cabins again" in page
@@ -100,7 +100,7 @@ async def test_staff_see_the_roster_assign_cabins_print_and_export_without_medic
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(export.text.removeprefix("\ufeff"))))
     assert lines[0] == ["Last name", "First name", "Gender", "School", "Cabin", "Hiking group", "Dietary needs"]
-    assert len(lines) == 11 and ["Zimmer", "Ava", "Girl", "Alder Elementary"] == lines[-1][:4] and lines[-1][6] == "Vegetarian"
+    assert len(lines) == 11 and lines[-1][:4] == ["Zimmer", "Ava", "Girl", "Alder Elementary"] and lines[-1][6] == "Vegetarian"
     assert "Peanut" not in export.text
     # Dietary needs were read and exported: each is in the audit trail, with counts, by this person.
     from booking.audit.tables import AuditEntry

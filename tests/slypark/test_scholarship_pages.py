@@ -17,11 +17,17 @@ import csv
 import html
 import io
 
+from booking.accounts.actor import Actor
 from booking.slypark.bookings import Headcount, book_remaining
 from booking.slypark.scholarship_tables import ScholarshipFund, ScholarshipRequest
-from booking.slypark.scholarships import AwardDecision, ScholarshipAsk, ask_for_scholarship, decide_scholarship, set_budget
+from booking.slypark.scholarships import (
+    AwardDecision,
+    ScholarshipAsk,
+    ask_for_scholarship,
+    decide_scholarship,
+    set_budget,
+)
 from booking.slypark.tables import Season
-from booking.accounts.actor import Actor
 from tests.factories import csrf_token, make_user, signed_in
 from tests.slypark.slypark_factory import coordinator, make_school, make_season
 from tests.slypark.test_concurrent_booking import browsers

@@ -9,8 +9,10 @@ import io
 
 import pytest
 
+from booking.accounts.actor import Actor
 from booking.clock import LOCAL_TZ
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
+from booking.notifications.tables import OutboxMessage
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.invoicing import LineSelection, issue_invoices, open_lines
@@ -19,15 +21,19 @@ from booking.slypark.bookings import Headcount, book_remaining, change_headcount
 from booking.slypark.charges import bill_balances
 from booking.slypark.scholarship_report import fund_report, report_csv
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipRequest
-from booking.slypark.scholarships import AwardDecision, ScholarshipAsk, ask_for_scholarship, decide_scholarship, set_budget
+from booking.slypark.scholarships import (
+    AwardDecision,
+    ScholarshipAsk,
+    ask_for_scholarship,
+    decide_scholarship,
+    set_budget,
+)
 from booking.slypark.tables import Season
-from booking.notifications.tables import OutboxMessage
 from tests.factories import make_user
 from tests.payments.money_factory import finance_actor, set_billing_contact
 from tests.payments.test_money_invariants import assert_money_invariants
 from tests.slypark.slypark_factory import coordinator, make_school, make_season
 from tests.workshop_factory import staff_actor
-from booking.accounts.actor import Actor
 
 PRICE = 42_500  # the factory's season: $425 a student, $50 deposit
 
@@ -199,7 +205,7 @@ async def test_the_award_is_a_negative_line_settled_on_actual_numbers_and_credit
 
 async def test_a_late_award_reduces_a_billed_balance_and_the_report_adds_up_by_district_and_school(db):
     staff = await staff_actor()
-    finance = await finance_actor()
+    await finance_actor()
     season, first, egusd = await booked_week(staff, school="=HYPERLINK(\"http://x\")")
     _, second, _ = await booked_week(staff, school="Bravo", season=season, week=1, boys=10, girls=10)
     await set_budget(staff, season["id"], "3000")

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from markupsafe import escape
 import re
 
 import pytest
+from markupsafe import escape
 
 from booking.accounts.actor import Actor
+from booking.clock import utc_now
 from booking.slypark import allocation_runs
 from booking.slypark.beds import bed_use
 from booking.slypark.staff_pages import in_words, week_label
 from booking.slypark.tables import AllocationRun, Booking, Season, Week, WeekRequest
-from booking.clock import utc_now
 from tests.factories import csrf_token, make_user, signed_in
 from tests.slypark.slypark_factory import coordinator, make_school, make_season, request_week
 

@@ -49,7 +49,7 @@ class Actor:
         names = (roles,) if isinstance(roles, str) else tuple(roles)
         return any(self.role in ROLE_GROUPS.get(name, (name,)) for name in names)
 
-    def require(self: "Actor | None", roles: str | Iterable[str], message: str) -> None:
+    def require(self: Actor | None, roles: str | Iterable[str], message: str) -> None:
         """Forbidden(message) unless the actor has one of `roles`:
         `actor.require("staff", "Only SCOE program staff manage the catalog.")`,
         `actor.require(("staff", "finance"), "...")`. Each use case keeps its own words.
@@ -58,7 +58,7 @@ class Actor:
             raise Forbidden(message)
 
     @classmethod
-    def from_joined(cls, row: dict) -> "Actor | None":
+    def from_joined(cls, row: dict) -> Actor | None:
         """From a row selected with `joined_person_columns`; None for a deactivated person."""
         if not row["person_is_active"]:
             return None
@@ -66,7 +66,7 @@ class Actor:
                    row["person_district"], row["person_school"])
 
     @classmethod
-    def from_row(cls, row: PersonRow) -> "Actor":
+    def from_row(cls, row: PersonRow) -> Actor:
         return cls(
             id=row["id"],
             email=row["email"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery, FromPath
+from litestar.params import FromPath, FromQuery
 
 from booking.accounts import user_admin
 from booking.accounts.districts import list_districts, list_schools
@@ -15,7 +15,6 @@ from booking.errors import InvalidInput
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, admin_only
 from booking.web.pages import page, page_or_fragment, redirect
-
 
 NEW_PERSON_FIELDS = ("email", "name", "role", "job_title", "district", "school")
 

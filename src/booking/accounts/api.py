@@ -5,8 +5,8 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.params import FromPath
 
-from booking.accounts.districts import list_districts
 from booking.accounts.district_people import get_visible_person
+from booking.accounts.districts import list_districts
 from booking.accounts.schemas import DistrictOut, MeOut, PersonOut
 from booking.web.guards import SignedInActor, signed_in
 from booking.web.problem import problem_responses

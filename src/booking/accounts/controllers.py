@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromQuery, FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from booking.accounts import district_sign_out, known_devices, password_reset, sign_in

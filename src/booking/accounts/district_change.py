@@ -63,7 +63,7 @@ async def _tell_coordinators(user: PersonBrief, from_district: int | None, to_di
     names = {row["id"]: row["name"] for row in await District.select(District.id, District.name).where(District.id.is_in(ids))}
     by = await User.select(User.name).where(User.id == changed_by).first() if changed_by else None
     coordinators = await User.select(User.email, User.name, User.district).where(
-        (User.role == "coordinator") & User.district.is_in(ids) & (User.is_active == True)  # noqa: E712
+        (User.role == "coordinator") & User.district.is_in(ids) & (User.is_active == True)
         & (User.id != user["id"])).order_by(User.id)
     for coordinator in coordinators:
         await enqueue_email(coordinator["email"], "district_changed", {

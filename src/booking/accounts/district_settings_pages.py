@@ -9,7 +9,11 @@ from litestar.params import FromPath
 
 from booking.accounts.actor import Actor
 from booking.accounts.district_settings import (
-    FIELD_WORDS, SettingsForm, district_for_settings, editable_fields, update_district_settings,
+    FIELD_WORDS,
+    SettingsForm,
+    district_for_settings,
+    editable_fields,
+    update_district_settings,
 )
 from booking.accounts.districts import list_districts
 from booking.accounts.forms import AdminDistrictSettingsForm, CoordinatorDistrictSettingsForm

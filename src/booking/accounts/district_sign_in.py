@@ -24,7 +24,11 @@ from joserfc.jwk import KeySet
 from booking.accounts import district_change
 from booking.accounts.secrets_util import hash_token
 from booking.accounts.sign_in_providers import (
-    ProviderUnreachable, email_domain, fetch_discovery, provider_for_email, provider_of_district,
+    ProviderUnreachable,
+    email_domain,
+    fetch_discovery,
+    provider_for_email,
+    provider_of_district,
 )
 from booking.accounts.tables import DistrictSignInAttempt, DistrictSignInIdentity, User
 from booking.accounts.users import create_user, mark_email_confirmed, normalize_email

@@ -9,7 +9,7 @@ from booking.errors import InvalidInput, NotFound
 async def list_districts(include_inactive: bool = False) -> list[dict]:
     query = District.select().order_by(District.name)
     if not include_inactive:
-        query = query.where(District.is_active == True)  # noqa: E712
+        query = query.where(District.is_active == True)
     return await query
 
 

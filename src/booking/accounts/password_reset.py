@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.accounts import rate_limit
-from booking.accounts.passwords import hashed, password_matches, validate_new_password
 from booking.accounts.api_tokens import revoke_all_api_tokens
+from booking.accounts.passwords import hashed, password_matches, validate_new_password
 from booking.accounts.sessions import end_all_sessions, end_other_sessions
 from booking.accounts.sign_in import (
-    PASSWORD_SIGN_IN_OFF_MESSAGE, PasswordSignInOff, consume_one_time_token, issue_one_time_token, link_checks,
+    PASSWORD_SIGN_IN_OFF_MESSAGE,
+    PasswordSignInOff,
+    consume_one_time_token,
+    issue_one_time_token,
+    link_checks,
 )
 from booking.accounts.sign_in_providers import password_sign_in_is_off
 from booking.accounts.tables import User

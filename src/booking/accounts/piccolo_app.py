@@ -3,8 +3,19 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from booking.accounts.tables import (
-    ApiToken, AttemptThrottle, District, DistrictChange, DistrictSignInAttempt, DistrictSignInDomain, DistrictSignInIdentity,
-    DistrictSignInProvider, EmailChange, OneTimeToken, School, User, UserSession,
+    ApiToken,
+    AttemptThrottle,
+    District,
+    DistrictChange,
+    DistrictSignInAttempt,
+    DistrictSignInDomain,
+    DistrictSignInIdentity,
+    DistrictSignInProvider,
+    EmailChange,
+    OneTimeToken,
+    School,
+    User,
+    UserSession,
 )
 
 APP_CONFIG = AppConfig(

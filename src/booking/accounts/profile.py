@@ -17,7 +17,7 @@ KEEP = object()  # the district as it is: the profile form no longer sends one
 
 
 async def update_profile(
-    actor: Actor, *, name: str, email: str, job_title: str, school_id: int | None, district_id: "int | None | object" = KEEP,
+    actor: Actor, *, name: str, email: str, job_title: str, school_id: int | None, district_id: int | None | object = KEEP,
 ) -> str | None:
     """Saves name, job title and school. A different email is not saved but asked for: returns the address
     the confirmation link went to (None when the address is unchanged)."""

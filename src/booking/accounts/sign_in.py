@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from booking.accounts import rate_limit
-from booking.accounts.rate_limit import Rule
 from booking.accounts.passwords import hashed, needs_rehash, password_matches
+from booking.accounts.rate_limit import Rule
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.sign_in_providers import password_sign_in_is_off
 from booking.accounts.tables import OneTimeToken, User
@@ -93,13 +93,12 @@ async def sign_in_with_password(
         )
     user = await find_user_by_email(email)
     district_only = await password_sign_in_is_off(email)
-    if district_only:
-        # Refused before the password is looked at, and not counted against the limits: it is not a guess.
-        # The email-first page already tells anyone that this domain signs in with its district.
-        # Administrators keep their password (to get in while the district's provider is down); when theirs
-        # is wrong they get the same refusal, so the answer does not tell who is an administrator.
-        if not (user and user["role"] == "admin"):
-            raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
+    # Refused before the password is looked at, and not counted against the limits: it is not a guess.
+    # The email-first page already tells anyone that this domain signs in with its district.
+    # Administrators keep their password (to get in while the district's provider is down); when theirs
+    # is wrong they get the same refusal, so the answer does not tell who is an administrator.
+    if district_only and not (user and user["role"] == "admin"):
+        raise PasswordSignInOff(PASSWORD_SIGN_IN_OFF_MESSAGE)
     checks = password_checks(email, client_address, known_device=bool(user) and user["id"] in known_user_ids)
     # Reserved before the (slow) password check, so concurrent guesses cannot all pass a limit.
     await rate_limit.reserve(checks)

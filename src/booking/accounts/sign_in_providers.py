@@ -14,8 +14,8 @@ from booking.accounts.districts import find_district
 from booking.accounts.sign_in_secrets import decrypt_client_secret, encrypt_client_secret
 from booking.accounts.tables import DistrictSignInDomain, DistrictSignInProvider
 from booking.accounts.users import normalize_email
-from booking.clock import utc_now
 from booking.audit.trail import record_by
+from booking.clock import utc_now
 from booking.db import is_unique_violation, lock_rows_for_update, write_transaction
 from booking.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from booking.settings import current_settings
@@ -199,7 +199,7 @@ async def password_sign_in_is_off(email: str) -> bool:
     if owner is None:
         return False
     return await DistrictSignInProvider.exists().where(
-        (DistrictSignInProvider.district == owner["district"]) & (DistrictSignInProvider.password_sign_in == False))  # noqa: E712
+        (DistrictSignInProvider.district == owner["district"]) & (DistrictSignInProvider.password_sign_in == False))
 
 
 def email_domain(email: str) -> str:

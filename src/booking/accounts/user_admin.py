@@ -6,12 +6,12 @@ from typing import cast
 
 from booking.accounts.actor import Actor
 from booking.accounts.district_change import record_district_change
-from booking.audit.trail import record_by
 from booking.accounts.districts import check_school_in_district
 from booking.accounts.rows import PersonAccessRow, PersonListRow
 from booking.accounts.sessions import end_all_sessions
 from booking.accounts.tables import User
 from booking.accounts.users import validate_role, validate_role_district
+from booking.audit.trail import record_by
 from booking.clock import utc_now
 from booking.db import contains_text, lock_rows_for_update, write_transaction
 from booking.errors import InvalidInput, NotFound
@@ -63,7 +63,7 @@ async def admin_update_user(
         if user is None:
             raise NotFound("No such person.")
         if user["role"] == "admin" and (role != "admin" or not is_active):
-            admins = await User.count().where((User.role == "admin") & (User.is_active == True))  # noqa: E712
+            admins = await User.count().where((User.role == "admin") & (User.is_active == True))
             if admins <= 1:
                 raise InvalidInput({"role": "The platform must keep at least one active administrator."})
         # A district change is recorded (billing keeps earlier seats with the old district) and both districts told.

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 
+from booking.accounts.tables import User
 from booking.audit.tables import AuditEntry
 from booking.clock import utc_now
 from booking.db import in_transaction
 from booking.observability.context import current_client_address, current_request_id
-from booking.accounts.tables import User
 
 # Every kind the trail knows, with the words the admin page shows.
 KINDS = {

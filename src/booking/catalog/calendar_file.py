@@ -18,8 +18,15 @@ from booking.catalog.offerings import get_offering, sessions_of
 from booking.catalog.rows import OfferingColumns, SessionRow
 from booking.clock import utc_now
 from booking.errors import NotFound
-from booking.ical_writer import (EventSpec, calendar_host, offering_page_url, serialize, session_description,
-                                 session_location, session_summary)
+from booking.ical_writer import (
+    EventSpec,
+    calendar_host,
+    offering_page_url,
+    serialize,
+    session_description,
+    session_location,
+    session_summary,
+)
 
 _FILE_NAME = re.compile(r"^([0-9]{1,18})\.ics$")
 

@@ -37,7 +37,7 @@ async def check_facilitator_people(user_ids: list[int]) -> list[int]:
     if not wanted:
         return []
     found = await User.select(User.id).where(
-        User.id.is_in(wanted) & User.role.is_in(sorted(STAFF_ROLES)) & (User.is_active == True))  # noqa: E712
+        User.id.is_in(wanted) & User.role.is_in(sorted(STAFF_ROLES)) & (User.is_active == True))
     if len(found) != len(wanted):
         raise InvalidInput({"facilitator_ids": "Choose facilitators from the list of SCOE staff."})
     return wanted

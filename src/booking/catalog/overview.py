@@ -90,7 +90,7 @@ async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcomi
 async def staff_people() -> list[dict]:
     """Active staff and admins: the people who can be chosen as facilitators."""
     return await User.select(User.id, User.name, User.email).where(
-        User.role.is_in(["staff", "admin"]) & (User.is_active == True)  # noqa: E712
+        User.role.is_in(["staff", "admin"]) & (User.is_active == True)
     ).order_by(User.name)
 
 

@@ -8,15 +8,22 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, get
 from litestar.params import FromPath
 
-from booking.payments.gateway import card_payments_available
-from booking.catalog.calendar_links import quick_add_links
 from booking.catalog.browsing import (
-    AUDIENCE_LABELS, FORMAT_LABELS, GRADE_BAND_LABELS, PAGE_SIZE, CatalogQuery, browse_catalog, catalog_subjects,
-    parse_catalog_query, workshop_details,
+    AUDIENCE_LABELS,
+    FORMAT_LABELS,
+    GRADE_BAND_LABELS,
+    PAGE_SIZE,
+    CatalogQuery,
+    browse_catalog,
+    catalog_subjects,
+    parse_catalog_query,
+    workshop_details,
 )
+from booking.catalog.calendar_links import quick_add_links
 from booking.catalog.tables import AUDIENCES, FORMATS, GRADE_BANDS
 from booking.clock import to_local
 from booking.errors import InvalidInput, NotFound
+from booking.payments.gateway import card_payments_available
 from booking.scheduling.my_learning import STAFF_CONTACT, current_registration
 from booking.web.guards import OptionalActor, current_actor
 from booking.web.pages import page, page_or_fragment, wants_fragment

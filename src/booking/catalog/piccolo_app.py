@@ -2,7 +2,15 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.catalog.tables import OfferingFacilitator, Offering, OfferingSession, Program, Room, ScheduleOverride, Venue
+from booking.catalog.tables import (
+    Offering,
+    OfferingFacilitator,
+    OfferingSession,
+    Program,
+    Room,
+    ScheduleOverride,
+    Venue,
+)
 
 APP_CONFIG = AppConfig(
     app_name="catalog",

@@ -11,17 +11,32 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery
 
 from booking.accounts.actor import Actor
-from booking.catalog import deleting, editing, sessions as session_cases, venues
+from booking.catalog import deleting, editing, venues
+from booking.catalog import sessions as session_cases
 from booking.catalog.conflicts import WARNING_LABELS, ScheduleConflict, ScheduleWarning
 from booking.catalog.forms import (
-    CancelForm, CapacityForm, CopyForm, DescriptionPreviewForm, NewOfferingForm, OfferingForm, RescheduleForm,
-    RoomForm, SessionForm, VenueEditForm, VenueForm,
+    CancelForm,
+    CapacityForm,
+    CopyForm,
+    DescriptionPreviewForm,
+    NewOfferingForm,
+    OfferingForm,
+    RescheduleForm,
+    RoomForm,
+    SessionForm,
+    VenueEditForm,
+    VenueForm,
 )
 from booking.catalog.offerings import create_offering
 from booking.catalog.overview import MAX_SEARCH, WHEN_CHOICES, offering_for_staff, staff_offerings, staff_people
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_STATUSES
 from booking.catalog.validation import (
-    OfferingInput, SessionInput, check_offering, local_to_utc, parse_local_date, parse_local_datetime,
+    OfferingInput,
+    SessionInput,
+    check_offering,
+    local_to_utc,
+    parse_local_date,
+    parse_local_datetime,
     parse_local_time,
 )
 from booking.clock import to_local

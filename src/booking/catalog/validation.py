@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from booking import fields
 from booking.catalog.schemas import OfferingCreate, SessionIn
 from booking.catalog.tables import ATTENDANCE_RULES, AUDIENCES, FORMATS, GRADE_BANDS, OFFERING_KINDS, OFFERING_STATUSES
-from booking import fields
 from booking.clock import LOCAL_TZ
 from booking.errors import InvalidInput, collect_field_errors
 from booking.money import MAX_PRICE_CENTS

@@ -95,7 +95,7 @@ async def get_venue(actor: Actor, venue_id: int) -> dict:
 async def room_choices() -> list[dict]:
     """Every room of an active venue, for session forms: id, label, venue and seats."""
     rows = await Room.select(Room.id, Room.name, Room.capacity, Room.venue.name.as_alias("venue_name")).where(
-        Room.venue.is_active == True  # noqa: E712
+        Room.venue.is_active == True
     ).order_by(Room.venue.name).order_by(Room.name)
     return rows
 

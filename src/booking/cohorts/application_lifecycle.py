@@ -13,12 +13,11 @@ Declined and withdrawn are final: a person who wants another try starts a new ap
 
 from __future__ import annotations
 
-from piccolo.columns import Column
-
-from typing import Any
-
 import datetime as dt
 from enum import StrEnum
+from typing import Any
+
+from piccolo.columns import Column
 
 from booking.cohorts.tables import CohortApplication
 from booking.errors import Conflict

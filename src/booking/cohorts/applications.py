@@ -17,8 +17,8 @@ from booking.accounts.users import validate_email, validate_name
 from booking.catalog.offerings import get_offering, list_offerings
 from booking.catalog.tables import Offering, Program
 from booking.clock import format_local, utc_now
-from booking.cohorts.application_lifecycle import ApplicationStatus, move_application
 from booking.cohorts import supervisor
+from booking.cohorts.application_lifecycle import ApplicationStatus, move_application
 from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
 from booking.cohorts.instalments import allowed_counts
 from booking.cohorts.questions import clean_answers, questions_for

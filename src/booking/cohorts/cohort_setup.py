@@ -16,7 +16,10 @@ from booking.accounts.tables import User
 from booking.catalog.offerings import create_offering, sessions_of
 from booking.catalog.tables import Offering, Program
 from booking.catalog.validation import (
-    MAX_CAPACITY, OfferingInput, parse_local_date, parse_local_datetime,
+    MAX_CAPACITY,
+    OfferingInput,
+    parse_local_date,
+    parse_local_datetime,
 )
 from booking.clock import utc_now
 from booking.cohorts import review

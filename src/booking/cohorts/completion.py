@@ -15,7 +15,15 @@ from booking.catalog.validation import parse_local_date
 from booking.clock import to_local, utc_now
 from booking.cohorts.applications import settings_for
 from booking.cohorts.makeups import locked_seat
-from booking.cohorts.progress import COMPLETION_EVENT, fieldwork_of, hours_text, makeups_of, marks_of, noon_pacific, tally
+from booking.cohorts.progress import (
+    COMPLETION_EVENT,
+    fieldwork_of,
+    hours_text,
+    makeups_of,
+    marks_of,
+    noon_pacific,
+    tally,
+)
 from booking.cohorts.questions import STAFF_ONLY
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput

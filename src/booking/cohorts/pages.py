@@ -18,8 +18,18 @@ from booking.catalog.pages import PRESENTATION
 from booking.clock import LOCAL_TZ, utc_now
 from booking.cohorts import documents, review
 from booking.cohorts.applications import (
-    ApplicationInput, application_window, get_application, get_cohort, live_application, my_applications, open_cohorts,
-    resend_supervisor_link, save_draft, start_application, submit, waitlist_position,
+    ApplicationInput,
+    application_window,
+    get_application,
+    get_cohort,
+    live_application,
+    my_applications,
+    open_cohorts,
+    resend_supervisor_link,
+    save_draft,
+    start_application,
+    submit,
+    waitlist_position,
 )
 from booking.cohorts.counties import COUNTY_CHOICES, HOME_COUNTY
 from booking.cohorts.forms import ApplicationForm, DocumentForm, WithdrawForm

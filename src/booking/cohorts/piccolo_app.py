@@ -2,8 +2,15 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.cohorts.tables import (ApplicationDocument, CohortApplication, CohortSettings, FieldworkEntry, MakeupAssignment,
-                                    ProgramQuestion, TuitionInstalment)
+from booking.cohorts.tables import (
+                                    ApplicationDocument,
+                                    CohortApplication,
+                                    CohortSettings,
+                                    FieldworkEntry,
+                                    MakeupAssignment,
+                                    ProgramQuestion,
+                                    TuitionInstalment,
+)
 
 APP_CONFIG = AppConfig(
     app_name="cohorts",

@@ -37,7 +37,7 @@ def answer_field(question_id: int) -> str:
 async def questions_for(program_id: int, include_retired: bool = False) -> list[dict]:
     query = ProgramQuestion.select().where(ProgramQuestion.program == program_id)
     if not include_retired:
-        query = query.where(ProgramQuestion.is_active == True)  # noqa: E712
+        query = query.where(ProgramQuestion.is_active == True)
     return await query.order_by(ProgramQuestion.position).order_by(ProgramQuestion.id)
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.catalog.offerings import sessions_of
+from booking.catalog.tables import Offering
 from booking.clock import LOCAL_TZ, utc_now
-from booking.cohorts.application_lifecycle import ApplicationStatus, move_application, may_move
+from booking.cohorts.application_lifecycle import ApplicationStatus, may_move, move_application
 from booking.cohorts.applications import APPLICATION_COLUMNS, get_application, settings_for
 from booking.cohorts.instalments import cancel_owed_instalments, create_instalments
 from booking.cohorts.questions import STAFF_ONLY, questions_for
@@ -27,7 +28,6 @@ from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import RegistrationStatus, insert_registration, transition
 from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering
-from booking.catalog.tables import Offering
 
 MAX_MESSAGE = 2000
 DECIDABLE = (*OPEN_FOR_REVIEW, "waitlisted")

@@ -6,7 +6,7 @@ registrations are the workshops' own machinery; these tables hold what only coho
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Bytea, Date, ForeignKey, Integer, Text, Timestamptz, Varchar, Serial
+from piccolo.columns import Boolean, Bytea, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 

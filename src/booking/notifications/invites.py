@@ -18,7 +18,14 @@ import datetime as dt
 from typing import Literal
 
 from booking.clock import utc_now
-from booking.ical_writer import EventSpec, calendar_host, offering_page_url, serialize, session_description, session_location
+from booking.ical_writer import (
+    EventSpec,
+    calendar_host,
+    offering_page_url,
+    serialize,
+    session_description,
+    session_location,
+)
 from booking.notifications.outbox import Attachment
 
 INVITE_FILENAME = "invite.ics"

@@ -11,8 +11,9 @@ worker's clock, before that pass delivers the outbox; a failing job is logged as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Protocol
+from typing import Protocol
 
 CHECK_EVERY_SECONDS = 60.0  # the pace of the timed notices and sweeps
 

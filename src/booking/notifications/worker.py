@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from booking.clock import utc_now
 from booking.db import json_column
@@ -127,7 +127,7 @@ async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio
             log.exception("outbox delivery pass failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
     for each in running:
         await each.stop()

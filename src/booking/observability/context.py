@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 _request_id: ContextVar[str] = ContextVar("booking_request_id", default="")
 # Where the request in progress came from, for the audit trail (booking.audit).

@@ -33,8 +33,7 @@ from urllib.parse import urlsplit
 
 from booking.db import sqlite_path_from_url
 from booking.ops.errors import BackupError
-from booking.ops.fingerprints import (postgres_fingerprints, postgres_migrations, sqlite_fingerprints,
-                                      sqlite_migrations)
+from booking.ops.fingerprints import postgres_fingerprints, postgres_migrations, sqlite_fingerprints, sqlite_migrations
 from booking.ops.postgres_tools import connection_for_tools, find_tool, run_tool, tool_version
 from booking.ops.schema import schema_version
 

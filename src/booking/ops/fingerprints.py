@@ -14,7 +14,7 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from booking.ops.schema import MIGRATION_TABLE, migration_names
 

@@ -32,7 +32,7 @@ async def record_manual_backup(settings: Settings, result: BackupResult, started
         await BackupRun.insert(BackupRun(
             kind="manual", slot=f"manual:{uuid.uuid4().hex}", status="succeeded", started_at=started,
             finished_at=utc_now(), host=socket.gethostname(), path=str(result.path), size_bytes=result.size_bytes))
-    except Exception as error:  # noqa: BLE001 - the backup itself succeeded
+    except Exception as error:
         log.warning("backup taken but not recorded in backup_run: %s", error)
     finally:
         engine = current_engine()

@@ -157,7 +157,7 @@ async def _failed(run_id: int, slot: str, reason: str, now: dt.datetime, notify:
 
 
 async def _tell_admins(run: dict, reason: str, now: dt.datetime) -> None:
-    admins = await User.select(User.email, User.name).where((User.role == "admin") & (User.is_active == True))  # noqa: E712
+    admins = await User.select(User.email, User.name).where((User.role == "admin") & (User.is_active == True))
     if not admins:
         log.warning("scheduled backup %s failed and there is no active admin to tell", run["slot"])
     retry_at = format_local(now + RETRY_AFTER) if run["attempts"] < MAX_ATTEMPTS else None

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput
 from booking.payments import cancelled_seats, policy
-from booking.payments.finance_pages import PRESENTATION, done_notice
+from booking.payments.finance_pages import PRESENTATION
 from booking.payments.forms import CancelledSeatsCreditEntry, CancelledSeatsSettingEntry
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, finance_only

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from booking.money import plain_amount
 from booking.payments.allocation import allocate, lock_invoices
 from booking.payments.balances import balances_for
-from booking.money import plain_amount
 from booking.payments.fiscal import local_today
 from booking.payments.tables import PaymentReceived
 

@@ -10,12 +10,11 @@ Paid is final; refunds are their own rows (payments.refunds).
 
 from __future__ import annotations
 
-from piccolo.columns import Column
-
-from typing import Any
-
 import datetime as dt
 from enum import StrEnum
+from typing import Any
+
+from piccolo.columns import Column
 
 from booking.payments.tables import CardPayment
 from booking.status_table import StatusTable

@@ -17,11 +17,11 @@ from litestar.params import FromPath
 from booking.accounts.actor import Actor
 from booking.clock import to_local
 from booking.errors import Conflict, InvalidInput
-from booking.payments import policy
 from booking.money import parse_amount, plain_amount
-from booking.payments.refunds import request_refund, submit_refund
+from booking.payments import policy
 from booking.payments.card_payments import LIST_LIMIT, card_payment_with_refunds, card_payments
 from booking.payments.forms import LatePaymentSettingEntry, RefundEntry
+from booking.payments.refunds import request_refund, submit_refund
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect

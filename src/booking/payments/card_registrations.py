@@ -13,14 +13,14 @@ import datetime as dt
 
 from booking.catalog.offerings import sessions_of
 from booking.money import plain_amount
-from booking.scheduling.capacity import seat_counts_for
-from booking.scheduling.notices import notify_attendee
-from booking.scheduling.tables import Registration
-from booking.scheduling.registration_lifecycle import EXPIRED_HOLD_REASONS, S, registration_hold_ran_out, transition
-from booking.scheduling.waitlist import lock_offering, promote_waitlist
 from booking.payments.policy import late_payment_policy
 from booking.payments.refunds import queue_refund, refundable_cents
 from booking.payments.tables import CardPayment
+from booking.scheduling.capacity import seat_counts_for
+from booking.scheduling.notices import notify_attendee
+from booking.scheduling.registration_lifecycle import EXPIRED_HOLD_REASONS, S, registration_hold_ran_out, transition
+from booking.scheduling.tables import Registration
+from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
 LATE_REFUND_REASON = "The payment arrived after the seat's hold had expired and the seat had gone to someone else."
 

@@ -12,12 +12,11 @@ it (payments.balances.STATE_LABELS).
 
 from __future__ import annotations
 
-from piccolo.columns import Column
-
-from typing import Any
-
 import datetime as dt
 from enum import StrEnum
+from typing import Any
+
+from piccolo.columns import Column
 
 from booking.payments.tables import ChargeLine
 from booking.status_table import StatusTable

@@ -16,8 +16,8 @@ from booking.cohorts.tables import TuitionInstalment
 from booking.db import is_postgres, write_transaction
 from booking.payments.charge_line_lifecycle import ChargeLineStatus, move_charge_lines
 from booking.payments.tables import ChargeLine
-from booking.slypark.tables import BookingCharge
 from booking.slypark.scholarship_tables import ScholarshipCharge
+from booking.slypark.tables import BookingCharge
 
 # The district billed for a seat is the one the person belonged to when the seat was confirmed: a later move
 # (accounts.district_change, recorded in district_change) never carries an earlier seat to the new district.

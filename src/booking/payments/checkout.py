@@ -16,8 +16,8 @@ import stripe
 from booking.accounts.actor import Actor
 from booking.accounts.tables import User
 from booking.catalog.tables import Offering
-from booking.cohorts.tables import CohortApplication, TuitionInstalment
 from booking.clock import utc_now
+from booking.cohorts.tables import CohortApplication, TuitionInstalment
 from booking.db import write_transaction
 from booking.errors import Conflict, NotFound
 from booking.payments.balances import balance_of
@@ -26,9 +26,9 @@ from booking.payments.card_payment_lifecycle import CardPaymentStatus, move_card
 from booking.payments.gateway import stripe_client
 from booking.payments.invoice_documents import visible_invoice
 from booking.payments.tables import CardPayment
+from booking.scheduling.registration_lifecycle import S
 from booking.scheduling.tables import Registration
 from booking.settings import current_settings
-from booking.scheduling.registration_lifecycle import S
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
-from booking.audit.trail import record
 from booking.accounts.actor import Actor
+from booking.audit.trail import record
 from booking.clock import utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound

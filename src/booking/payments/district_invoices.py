@@ -15,9 +15,9 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.errors import Forbidden, NotFound
 from booking.payments.balances import STATE_LABELS, InvoiceBalance, balances_for, district_credit_cents
+from booking.payments.fiscal import local_today
 from booking.payments.invoice_details import allocations_applied, lines_with_credits
 from booking.payments.invoice_documents import credit_note_pdf, invoice_pdf
-from booking.payments.fiscal import local_today
 from booking.payments.rows import InvoiceLineWithCredits, InvoiceRecord
 from booking.payments.tables import CreditNote, Invoice
 

@@ -24,9 +24,9 @@ from booking.errors import Conflict, DomainError, InvalidInput, NotFound
 from booking.money import plain_amount
 from booking.payments import district_invoices, purchase_orders
 from booking.payments.checkout import start_invoice_checkout
+from booking.payments.forms import PurchaseOrderEntry
 from booking.payments.gateway import card_payments_available
 from booking.payments.invoice_documents import REMIT_TO
-from booking.payments.forms import PurchaseOrderEntry
 from booking.pdf import pdf_response
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles

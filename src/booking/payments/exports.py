@@ -26,7 +26,11 @@ from booking.money import plain_amount
 from booking.payments.access import REPORTING, require_finance
 from booking.payments.fiscal import parse_day
 from booking.payments.reports import (
-    AGING_BUCKETS, AgingReport, direct_card_payments, local_day_start, succeeded_refunds,
+    AGING_BUCKETS,
+    AgingReport,
+    direct_card_payments,
+    local_day_start,
+    succeeded_refunds,
 )
 from booking.payments.tables import Allocation, CreditNote, CreditNoteLine, Invoice, InvoiceLine, PaymentReceived
 

@@ -12,24 +12,24 @@ bad input re-renders the form with its errors and changes nothing.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
+from booking.money import parse_amount
 from booking.payments import finance_lists
 from booking.payments.credit_notes import issue_credit_note
 from booking.payments.finance_pages import PRESENTATION, document_ref, done_notice, query_text
+from booking.payments.fiscal import local_today, parse_day
+from booking.payments.forms import ApplyCreditEntry, CreditNoteEntry, InvoiceIssueEntry, VoidEntry
 from booking.payments.invoice_documents import credit_note_pdf, invoice_pdf
 from booking.payments.invoicing import LineSelection, issue_invoices, preview_invoices, set_po_on_open_lines
-from booking.money import parse_amount
-from booking.payments.fiscal import local_today, parse_day
 from booking.payments.payments_received import apply_district_credit
 from booking.payments.reports import fiscal_years_on_record
-from booking.payments.forms import ApplyCreditEntry, CreditNoteEntry, InvoiceIssueEntry, VoidEntry
 from booking.pdf import pdf_response
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, finance_only

@@ -15,18 +15,26 @@ from booking.accounts.actor import Actor
 from booking.accounts.tables import District
 from booking.clock import to_local, utc_now
 from booking.errors import InvalidInput, NotFound
+from booking.payments.access import REPORTING, require_finance
 from booking.payments.balances import (
-    STATE_LABELS, InvoiceBalance, balances_for, district_credit_cents, unallocated_by_payment,
+    STATE_LABELS,
+    InvoiceBalance,
+    balances_for,
+    district_credit_cents,
+    unallocated_by_payment,
 )
 from booking.payments.charge_lines import gather_charge_lines
 from booking.payments.district_invoices import InvoiceRow
-from booking.payments.invoice_details import METHOD_WORDS, allocations_applied, lines_with_credits
 from booking.payments.fiscal import local_today
-from booking.payments.access import REPORTING, require_finance
+from booking.payments.invoice_details import METHOD_WORDS, allocations_applied, lines_with_credits
 from booking.payments.reports import check_fiscal_year
 from booking.payments.rows import FinanceInvoiceRecord, InvoiceLineWithCredits, InvoiceRecord
 from booking.payments.tables import (
-    Allocation, ChargeLine, CreditNote, Invoice, PaymentReceived,
+    Allocation,
+    ChargeLine,
+    CreditNote,
+    Invoice,
+    PaymentReceived,
 )
 
 INVOICE_LIST_LIMIT = 500
@@ -35,7 +43,7 @@ PAYMENT_LIST_LIMIT = 100
 
 async def active_districts() -> list[dict]:
     return await District.select(District.id, District.code, District.name).where(
-        District.is_active == True).order_by(District.name)  # noqa: E712
+        District.is_active == True).order_by(District.name)
 
 
 async def check_district(text: str | None, field_name: str = "district") -> dict:

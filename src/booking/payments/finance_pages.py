@@ -19,8 +19,8 @@ from booking.errors import InvalidInput, NotFound
 from booking.money import format_cents
 from booking.payments import exports, reports
 from booking.payments.balances import STATE_LABELS
-from booking.payments.invoice_details import PROGRAM_WORDS
 from booking.payments.fiscal import fiscal_year_of, local_today, parse_day
+from booking.payments.invoice_details import PROGRAM_WORDS
 from booking.payments.reports import AGING_BUCKETS, PROGRAM_LABELS
 from booking.payments.tables import PROGRAMS
 from booking.web.guards import SignedInActor, finance_only
@@ -138,7 +138,7 @@ def revenue_chart(report) -> dict:
                      f"Bar chart of net revenue per month, all programs. {said}. The table below splits each month by program.")
 
 
-def _as_of(request: Request) -> "dt.date | object":
+def _as_of(request: Request) -> dt.date | object:
     """The aging report's date from the address (today when absent), or the report page with the date's error."""
     as_of_text = query_text(request, "as_of")
     try:

@@ -21,12 +21,12 @@ from litestar.response import Redirect
 
 from booking.accounts.actor import Actor
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
+from booking.money import parse_amount, plain_amount
 from booking.payments import finance_lists
 from booking.payments.finance_pages import PRESENTATION, done_notice, query_text
-from booking.money import parse_amount, plain_amount
 from booking.payments.fiscal import local_today
-from booking.payments.payments_received import MANUAL_METHODS, allocate_payment, check_payment_form, record_payment
 from booking.payments.forms import AllocationEntry, PaymentEntry
+from booking.payments.payments_received import MANUAL_METHODS, allocate_payment, check_payment_form, record_payment
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, finance_only
 from booking.web.pages import page, redirect, wants_fragment

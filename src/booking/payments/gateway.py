@@ -52,7 +52,7 @@ def card_payments_available() -> bool:
 
 
 # httpx's async connection pool belongs to the event loop that opened it: one client per loop.
-_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[StripeConfig, stripe.StripeClient]]" = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[StripeConfig, stripe.StripeClient]] = weakref.WeakKeyDictionary()
 
 
 def stripe_client() -> stripe.StripeClient:

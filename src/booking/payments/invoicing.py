@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass, field
 from typing import cast
 
-from booking.audit.trail import record_by
 from booking.accounts.actor import Actor
 from booking.accounts.tables import District
+from booking.audit.trail import record_by
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
@@ -28,8 +28,8 @@ from booking.payments.numbering import next_document_number
 from booking.payments.purchase_orders import find_po, invoiced_against, normalise_po_number
 from booking.payments.rows import InvoiceRecord
 from booking.payments.tables import ChargeLine, Invoice, InvoiceLine, PurchaseOrder
-from booking.slypark.tables import BookingCharge
 from booking.slypark.scholarship_tables import ScholarshipCharge
+from booking.slypark.tables import BookingCharge
 
 MAX_LINES_PER_INVOICE = 500
 

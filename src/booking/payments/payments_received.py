@@ -14,13 +14,12 @@ from booking.accounts.tables import District
 from booking.clock import utc_now
 from booking.db import is_unique_violation, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound, collect_field_errors
+from booking.money import parse_amount
 from booking.payments.access import RECORDING, require_finance
 from booking.payments.allocation import allocate, apply_credit, lock_district_payments, lock_invoices
 from booking.payments.balances import district_credit_cents
-from booking.money import parse_amount
 from booking.payments.fiscal import local_today, parse_day
 from booking.payments.tables import PaymentReceived
-
 
 MANUAL_METHODS = {"check": "Check", "ach": "ACH transfer"}
 REFERENCE_MAX = 80

@@ -2,8 +2,21 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.payments.tables import (Allocation, CardPayment, ChargeLine, CreditNote, CreditNoteLine, DocumentCounter, Invoice,
-                                     InvoiceLine, PaymentReceived, PaymentSetting, PurchaseOrder, Refund, StripeEvent)
+from booking.payments.tables import (
+                                     Allocation,
+                                     CardPayment,
+                                     ChargeLine,
+                                     CreditNote,
+                                     CreditNoteLine,
+                                     DocumentCounter,
+                                     Invoice,
+                                     InvoiceLine,
+                                     PaymentReceived,
+                                     PaymentSetting,
+                                     PurchaseOrder,
+                                     Refund,
+                                     StripeEvent,
+)
 
 APP_CONFIG = AppConfig(
     app_name="payments",

@@ -13,8 +13,8 @@ import logging
 
 import stripe
 
-from booking.audit.trail import record
 from booking.accounts.actor import Actor
+from booking.audit.trail import record
 from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound

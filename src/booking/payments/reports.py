@@ -20,7 +20,14 @@ from booking.payments.balances import balances_for
 from booking.payments.charge_lines import gather_charge_lines, invoiced_lines_needing_credit
 from booking.payments.fiscal import fiscal_year_bounds, fiscal_year_of, local_today
 from booking.payments.tables import (
-    PROGRAMS, Allocation, CardPayment, ChargeLine, CreditNoteLine, Invoice, InvoiceLine, PaymentReceived,
+    PROGRAMS,
+    Allocation,
+    CardPayment,
+    ChargeLine,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+    PaymentReceived,
     Refund,
 )
 from booking.scheduling.tables import Registration

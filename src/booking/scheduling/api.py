@@ -6,7 +6,6 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from booking.payments.checkout import PaymentUnavailable
-from booking.workflows.cancel_registration import cancel_registration
 from booking.scheduling.registration import RegistrationRequest
 from booking.scheduling.roster import roster
 from booking.scheduling.rows import RegistrationRow
@@ -15,6 +14,7 @@ from booking.scheduling.visibility import get_visible_registration
 from booking.scheduling.waitlist import waitlist_position
 from booking.web.guards import SignedInActor, roles, signed_in
 from booking.web.problem import problem_responses
+from booking.workflows.cancel_registration import cancel_registration
 from booking.workflows.register_and_checkout import register_then_checkout
 
 

@@ -23,10 +23,10 @@ from booking.clock import to_local, utc_now
 from booking.db import write_transaction
 from booking.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from booking.scheduling.pd_hours import check_ids, recompute_registration
-from booking.scheduling.tables import Attendance, Registration
-from booking.scheduling.waitlist import lock_offering
 from booking.scheduling.registration_lifecycle import S
 from booking.scheduling.rows import RosterOverviewRow
+from booking.scheduling.tables import Attendance, Registration
+from booking.scheduling.waitlist import lock_offering
 
 ATTENDANCE_STATUSES = ("present", "absent", "excused")
 STATUS_LABELS = {"present": "Present", "absent": "Absent", "excused": "Excused", None: "Not marked"}
@@ -282,7 +282,7 @@ def parse_sheet(text: str) -> tuple[list[SheetLine], dict[int, list[str]], bool]
                     raise _file_error(f"The first line must name the columns, one of them “email” (found {found}).")
                 continue
 
-            def cell(kind: str) -> str:
+            def cell(kind: str, row: list[str] = row, columns: dict[str, int] = columns) -> str:
                 index = columns.get(kind)
                 return row[index].strip() if index is not None and index < len(row) else ""
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from booking.accounts.actor import Actor
+from booking.catalog.tables import Offering
 from booking.clock import to_local, utc_now
 from booking.pdf import FONT_DIR, file_slug, html_to_pdf
 from booking.scheduling.transcript import certificate_by_code, own_certificate, transcript_for
 from booking.settings import current_settings
 from booking.templating import render
-from booking.catalog.tables import Offering
+
 
 def _context() -> dict:
     return {"font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url, "printed_at": utc_now(),

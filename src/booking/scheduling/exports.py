@@ -9,8 +9,8 @@ from booking.accounts.actor import Actor
 from booking.catalog.offerings import get_offering
 from booking.clock import format_local, to_local
 from booking.csv_files import CsvFile, to_csv
-from booking.scheduling.registration_lifecycle import S, RegistrationStatus
 from booking.scheduling.pd_hours import check_ids, evaluate, marks_for_offering
+from booking.scheduling.registration_lifecycle import RegistrationStatus, S
 from booking.scheduling.roster import roster
 from booking.scheduling.tables import Registration
 from booking.scheduling.transcript import verification_url

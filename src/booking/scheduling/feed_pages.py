@@ -20,9 +20,9 @@ from booking.web.pages import page, redirect
 
 async def staff_scope_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
     """Option groups for the staff form: value "scope:id", label."""
-    venues = await Venue.select(Venue.id, Venue.name).where(Venue.is_active == True).order_by(Venue.name)  # noqa: E712
+    venues = await Venue.select(Venue.id, Venue.name).where(Venue.is_active == True).order_by(Venue.name)
     rooms = await Room.select(Room.id, Room.name, Room.venue.name.as_alias("venue_name")).where(
-        Room.venue.is_active == True).order_by(Room.venue.name).order_by(Room.name)  # noqa: E712
+        Room.venue.is_active == True).order_by(Room.venue.name).order_by(Room.name)
     programs = await Program.select(Program.id, Program.title).order_by(Program.title)
     return [
         ("Venues (every room)", "venue", [(f"venue:{v['id']}", v["name"]) for v in venues]),

@@ -19,18 +19,27 @@ import hashlib
 from dataclasses import dataclass
 from email.utils import format_datetime, parsedate_to_datetime
 
+from booking.accounts.tables import User
 from booking.catalog.calendar_file import public_session_uid
 from booking.catalog.offerings import SESSION_COLUMNS
 from booking.catalog.tables import OfferingFacilitator, OfferingSession
 from booking.clock import format_local, utc_now
-from booking.ical_writer import (BytesLRU, EventSpec, FeedHeader, calendar_host, offering_page_url, serialize,
-                                 session_description, session_location, session_summary)
-from booking.settings import current_settings
+from booking.ical_writer import (
+    BytesLRU,
+    EventSpec,
+    FeedHeader,
+    calendar_host,
+    offering_page_url,
+    serialize,
+    session_description,
+    session_location,
+    session_summary,
+)
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.feed_tokens import feed_for_token, scope_name
-from booking.scheduling.registration_lifecycle import S, SEAT_STATUSES
+from booking.scheduling.registration_lifecycle import SEAT_STATUSES, S
 from booking.scheduling.tables import CalendarFeed, Registration
-from booking.accounts.tables import User
+from booking.settings import current_settings
 
 FORMAT_VERSION = "feed-v2"  # bump when the writer's output changes, so clients refetch
 STAFF_FEED_HISTORY = dt.timedelta(days=365)

@@ -12,7 +12,7 @@ from booking.clock import utc_now
 from booking.errors import NotFound
 from booking.scheduling.capacity import hold_is_live
 from booking.scheduling.registration import overlap_warnings
-from booking.scheduling.registration_lifecycle import S, SEAT_STATUSES, what_the_attendee_may_do
+from booking.scheduling.registration_lifecycle import SEAT_STATUSES, S, what_the_attendee_may_do
 from booking.scheduling.rows import LearningRow
 from booking.scheduling.tables import Registration
 from booking.scheduling.visibility import get_visible_registration
@@ -84,7 +84,7 @@ async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearnin
             result.finished += 1
         else:
             result.upcoming.append(row)
-    first_start = lambda row: row["sessions"][0]["starts_at"] if row["sessions"] else now  # noqa: E731
+    first_start = lambda row: row["sessions"][0]["starts_at"] if row["sessions"] else now  # noqa: E731 - a one-line sort key, read where it is used
     result.upcoming.sort(key=first_start)
     result.waiting.sort(key=first_start)
     return result

@@ -46,7 +46,7 @@ async def was_invited(registration_id: int) -> bool:
 
 async def notify_coordinators_of_approval(registration: RegistrationRow, offering: dict, attendee: dict) -> None:
     coordinators = await User.select(User.email, User.name).where(
-        (User.role == "coordinator") & (User.district == attendee["district"]) & (User.is_active == True)  # noqa: E712
+        (User.role == "coordinator") & (User.district == attendee["district"]) & (User.is_active == True)
     )
     for coordinator in coordinators:
         await enqueue_email(coordinator["email"], "approval_requested",

@@ -85,7 +85,7 @@ async def send_due_reminders(now: dt.datetime | None = None) -> int:
         return 0
     registrations = await Registration.select(Registration.id, Registration.offering).where(
         Registration.offering.is_in(offering_ids) & (Registration.status == S.CONFIRMED.value)
-        & (Registration.attendee.is_active == True)  # noqa: E712
+        & (Registration.attendee.is_active == True)
     ).order_by(Registration.id)
     keys = [reminder_key(r["id"], day) for r in registrations]
     done: set[str] = set()

@@ -59,7 +59,7 @@ async def email_context(actor: Actor, offering_id: int, **extra) -> dict:
 
 def _draft(form) -> dict:
     """What staff typed, to show again (never trusted: the template escapes it)."""
-    value = lambda name, size: form.get(name)[:size] if isinstance(form.get(name), str) else ""  # noqa: E731
+    value = lambda name, size: form.get(name)[:size] if isinstance(form.get(name), str) else ""  # noqa: E731 - a one-line reader, read where it is used
     session = value("session", 20)
     return {"audience": value("audience", 20), "session": int(session) if session.isascii() and session.isdigit() else None,
             "subject": value("subject", 1000), "body": value("body", 20000)}

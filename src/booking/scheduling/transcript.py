@@ -10,9 +10,9 @@ from booking.accounts.tables import User
 from booking.catalog.offerings import sessions_of
 from booking.clock import to_local
 from booking.errors import NotFound
+from booking.scheduling.registration_lifecycle import S
 from booking.scheduling.tables import Registration
 from booking.settings import current_settings
-from booking.scheduling.registration_lifecycle import S
 
 CODE_PATTERN = re.compile(r"^[A-Z0-9-]{4,40}$")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import cast
 
 from booking.accounts.actor import Actor
-from booking.scheduling.tables import Registration
 from booking.errors import NotFound
 from booking.scheduling.rows import RegistrationRow
+from booking.scheduling.tables import Registration
 
 
 def visible_registrations(actor: Actor):

@@ -22,7 +22,6 @@ from booking.slypark.seasons import STAFF_ONLY, get_season, weeks_of
 from booking.slypark.tables import AllocationRun, Booking, BookingEvent, Season, WeekRequest
 from booking.slypark.week_requests import REQUEST_COLUMNS, choice_ids, coordinator_emails
 
-
 # Weights only rank the choices against each other; up to 1,000 keeps the solver's exact integer
 # objective far below 2**53 for any season (allocation._check_magnitudes), where a huge weight
 # would be refused deep inside the solver.

@@ -11,12 +11,11 @@ Released and cancelled are final: a school that wants to come after all makes a 
 
 from __future__ import annotations
 
-from piccolo.columns import Column
-
-from typing import Any
-
 import datetime as dt
 from enum import StrEnum
+from typing import Any
+
+from piccolo.columns import Column
 
 from booking.errors import Conflict
 from booking.slypark.tables import Booking, BookingEvent

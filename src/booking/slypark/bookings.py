@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
 from booking.accounts.tables import School
+from booking.accounts.users import validate_email, validate_name
 from booking.clock import LOCAL_TZ, utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark.beds import bed_use, lock_week
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, BookingEvent, Week
-from booking.accounts.users import validate_email, validate_name
 
 MAX_STUDENTS = 400
 BOOKING_COLUMNS = (

@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass, fields
 
+from booking.audit.trail import record_by
 from booking.clock import LOCAL_TZ, utc_now
 from booking.db import json_column, lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput
@@ -24,7 +25,6 @@ from booking.slypark.bookings import freeze_date
 from booking.slypark.family_links import link_for_token
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, FamilyForm
-from booking.audit.trail import record_by
 
 FORM_VERSION = "2027-1"  # the wording of the permissions the parent signs; change it when the wording changes
 CONTACTS = 2

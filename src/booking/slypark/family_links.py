@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 
 from booking.accounts.actor import Actor
+from booking.accounts.users import validate_email
 from booking.audit.trail import record_by
 from booking.clock import LOCAL_TZ, utc_now
 from booking.db import lock_rows_for_update, write_transaction
@@ -31,7 +32,6 @@ from booking.settings import current_settings
 from booking.slypark.bookings import BOOKING_COLUMNS
 from booking.slypark.intake import booking_with_students
 from booking.slypark.tables import Booking, FamilyForm, FamilyLink, Student
-from booking.accounts.users import validate_email
 
 OPEN_STATUSES = ("offered", "confirmed")
 TOKEN_PATTERN = re.compile(r"^([0-9]{1,12})-([A-Za-z0-9_-]{32})$")

@@ -10,8 +10,6 @@ Thin handlers: parse, call one use case of family_links / family_forms / family_
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath

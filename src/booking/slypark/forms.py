@@ -45,7 +45,9 @@ def _clips(schema: type) -> dict[str, int]:
     clips = {}
     for name, hint in typing.get_type_hints(schema, include_extras=True).items():
         if typing.get_origin(hint) is Annotated:
-            clips.update({name: extra.limit for extra in typing.get_args(hint)[1:] if isinstance(extra, Clip)})
+            for extra in typing.get_args(hint)[1:]:
+                if isinstance(extra, Clip):
+                    clips[name] = extra.limit
     return clips
 
 

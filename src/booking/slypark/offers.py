@@ -10,9 +10,9 @@ from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, NotFound
 from booking.slypark.beds import holds_beds, lock_week
 from booking.slypark.booking_lifecycle import BookingStatus, move_booking
-from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.bookings import BOOKING_COLUMNS, visible_bookings
 from booking.slypark.charges import bill_deposit
+from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.tables import Booking
 from booking.slypark.week_requests import require_coordinator
 

@@ -19,15 +19,29 @@ from booking.errors import Conflict, InvalidInput, NotFound
 from booking.slypark import cabin_leaders, intake, offers
 from booking.slypark.beds import bed_use, holds_beds
 from booking.slypark.bookings import (
-    Headcount, book_remaining, bookings_for, change_headcount, freeze_date, get_booking, is_frozen, week_by_id,
+    Headcount,
+    book_remaining,
+    bookings_for,
+    change_headcount,
+    freeze_date,
+    get_booking,
+    is_frozen,
+    week_by_id,
 )
 from booking.slypark.charges import charges_of
+from booking.slypark.forms import REASON_MAX, REASON_TOO_LONG, BookWeekForm, DeclineForm, HeadcountForm, WeekRequestForm
 from booking.slypark.seasons import get_season, published_seasons, requests_window, seasons_booking_open, weeks_of
 from booking.slypark.week_requests import (
-    MAX_CHOICES, RequestInput, change_request, choice_ids, file_request, get_request, open_request_of_school, requests_for,
+    MAX_CHOICES,
+    RequestInput,
+    change_request,
+    choice_ids,
+    file_request,
+    get_request,
+    open_request_of_school,
+    requests_for,
     withdraw_request,
 )
-from booking.slypark.forms import REASON_MAX, REASON_TOO_LONG, BookWeekForm, DeclineForm, HeadcountForm, WeekRequestForm
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect

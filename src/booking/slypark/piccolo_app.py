@@ -2,10 +2,20 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from booking.slypark.tables import (AllocationRun, Booking, BookingCharge, BookingEvent, CabinLeader, FamilyForm, FamilyLink,
-                                    Season, Student, Week,
-                                    WeekRequest)
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipFund, ScholarshipRequest
+from booking.slypark.tables import (
+                                    AllocationRun,
+                                    Booking,
+                                    BookingCharge,
+                                    BookingEvent,
+                                    CabinLeader,
+                                    FamilyForm,
+                                    FamilyLink,
+                                    Season,
+                                    Student,
+                                    Week,
+                                    WeekRequest,
+)
 
 APP_CONFIG = AppConfig(
     app_name="slypark",

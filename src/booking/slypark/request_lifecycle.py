@@ -9,10 +9,9 @@ Unplaced, declined, expired and withdrawn are final: a school that still wants a
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from booking.errors import Conflict
 from booking.slypark.tables import WeekRequest

@@ -12,8 +12,8 @@ from booking.csv_files import csv_response
 from booking.errors import Conflict, InvalidInput
 from booking.slypark import rosters
 from booking.slypark.charges import bill_balances
-from booking.slypark.week_closure import close_week
 from booking.slypark.forms import CloseWeekForm
+from booking.slypark.week_closure import close_week
 from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect

@@ -196,12 +196,12 @@ async def assign_cabins(actor: Actor, week_id: int) -> int:
     return len(plan)
 
 
-def _roster_detail(roster: "WeekRoster") -> dict:
+def _roster_detail(roster: WeekRoster) -> dict:
     return {"students": len(roster.students), "with_dietary_needs": sum(1 for s in roster.students if s["dietary_needs"].strip()),
             "bookings": len(roster.schools)}
 
 
-async def view_week_roster(actor: Actor, week_id: int) -> "WeekRoster":
+async def view_week_roster(actor: Actor, week_id: int) -> WeekRoster:
     """The week's roster (students' dietary needs included), with a line in the audit trail."""
     roster = await week_roster(actor, week_id)
     async with write_transaction():

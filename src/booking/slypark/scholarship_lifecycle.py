@@ -8,10 +8,9 @@ Both decisions are final: a coordinator who needs more asks again (a new request
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from booking.slypark.scholarship_tables import ScholarshipRequest
 from booking.status_table import StatusTable

@@ -24,6 +24,7 @@ from booking.web.forms import read_form
 from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect
 
+
 def _week_text(row: dict) -> str:
     start, end = row["starts_on"], row["ends_on"]
     return f"{start:%b} {start.day}–{end.day}, {start.year}" if start.month == end.month else \

@@ -15,7 +15,12 @@ from booking.csv_files import CsvFile, csv_text, defuse
 from booking.money import plain_amount
 from booking.slypark.scholarship_lifecycle import ScholarshipStatus
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipRequest
-from booking.slypark.scholarships import USED_CHARGE_STATUSES, committed_per_request, fund_of_season, require_staff_or_finance
+from booking.slypark.scholarships import (
+    USED_CHARGE_STATUSES,
+    committed_per_request,
+    fund_of_season,
+    require_staff_or_finance,
+)
 from booking.slypark.seasons import get_season
 
 CSV_COLUMNS = ("season", "level", "district", "school", "requests", "students", "budget", "awarded", "used", "remaining")

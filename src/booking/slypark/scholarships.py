@@ -27,12 +27,12 @@ from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 from booking.fields import parse_int, text_problem
 from booking.money import MAX_AMOUNT_CENTS, format_cents, parse_amount
+from booking.notifications.outbox import enqueue_email
 from booking.slypark.bookings import get_booking
 from booking.slypark.scholarship_lifecycle import ScholarshipStatus, decide_request
 from booking.slypark.scholarship_tables import ScholarshipCharge, ScholarshipFund, ScholarshipRequest
 from booking.slypark.seasons import get_season
 from booking.slypark.tables import Booking, BookingCharge, Season
-from booking.notifications.outbox import enqueue_email
 
 REASON_MAX = 1000
 NOTE_MAX = 1000

@@ -21,7 +21,12 @@ from booking.fields import parse_date
 from booking.money import parse_price
 from booking.slypark import allocation_runs, overview, seasons, week_requests
 from booking.slypark.forms import (
-    AllocationForm, PublishForm, RequestPriorityForm, SeasonForm, SeasonStatusForm, WeekBedsForm,
+    AllocationForm,
+    PublishForm,
+    RequestPriorityForm,
+    SeasonForm,
+    SeasonStatusForm,
+    WeekBedsForm,
 )
 from booking.web.forms import optional_id, read_form
 from booking.web.guards import SignedInActor, roles

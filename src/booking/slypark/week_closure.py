@@ -21,8 +21,8 @@ from booking.errors import Conflict, InvalidInput
 from booking.notifications.outbox import enqueue_email
 from booking.slypark.beds import bed_use, holds_beds, lock_week
 from booking.slypark.booking_lifecycle import BookingStatus, move_booking
-from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.bookings import BOOKING_COLUMNS
+from booking.slypark.request_lifecycle import RequestStatus, current_request, move_request
 from booking.slypark.seasons import STAFF_ONLY, get_season
 from booking.slypark.tables import Booking, Week, WeekRequest
 from booking.slypark.week_requests import choice_ids, coordinator_emails
@@ -84,7 +84,7 @@ async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime |
             (Booking.week == week_id) & Booking.status.is_in(["confirmed", "offered"])) if holds_beds(b, now)]
         today = now.astimezone(LOCAL_TZ).date()
         open_weeks = await Week.select().where(
-            (Week.season == season["id"]) & (Week.closed == False) & (Week.starts_on > today)  # noqa: E712
+            (Week.season == season["id"]) & (Week.closed == False) & (Week.starts_on > today)
         ).order_by(Week.starts_on)
         deadline = now + dt.timedelta(days=season["offer_days"])
         for booking in await _priority_order(affected):

@@ -12,8 +12,8 @@ from booking.clock import utc_now
 from booking.db import lock_rows_for_update, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.fields import is_ascii_digits
-from booking.slypark.request_lifecycle import RequestStatus, move_request
 from booking.slypark.bookings import lead_teacher
+from booking.slypark.request_lifecycle import RequestStatus, move_request
 from booking.slypark.seasons import get_season, requests_window
 from booking.slypark.tables import Week, WeekRequest
 
@@ -208,4 +208,4 @@ async def set_priority(actor: Actor, request_id: int, *, tier: int | None = None
 
 async def coordinator_emails(district_id: int) -> list[dict]:
     return await User.select(User.email, User.name).where(
-        (User.role == "coordinator") & (User.district == district_id) & (User.is_active == True))  # noqa: E712
+        (User.role == "coordinator") & (User.district == district_id) & (User.is_active == True))

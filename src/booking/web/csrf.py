@@ -12,16 +12,16 @@ signing in or out never leaves a browser with forms it cannot send.
 from __future__ import annotations
 
 import hashlib
+from secrets import compare_digest
 from typing import Any
 
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware._utils import should_bypass_middleware
-from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_hash, generate_csrf_token, CSRF_SECRET_LENGTH
-from litestar.enums import RequestEncodingType
-from litestar.utils.scope.state import ScopeState
+from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_hash, generate_csrf_token
 from litestar.types import Receive, Scope, Send
-from secrets import compare_digest
+from litestar.utils.scope.state import ScopeState
 
 
 def session_bound_secret(secret: str, session_cookie: str | None) -> str:

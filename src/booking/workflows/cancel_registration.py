@@ -9,10 +9,10 @@ from typing import cast
 from booking.accounts.actor import Actor
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
+from booking.errors import Conflict, Forbidden
 from booking.payments.cancelled_seats import credit_on_cancellation
 from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
-from booking.errors import Conflict, Forbidden
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.registration_lifecycle import S, transition
 from booking.scheduling.rows import RegistrationRow

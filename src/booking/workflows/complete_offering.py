@@ -18,7 +18,13 @@ from booking.payments.card_registrations import refund_paid_registration
 from booking.payments.refunds import submit_refund
 from booking.scheduling.notices import notify_attendee
 from booking.scheduling.pd_hours import (  # _apply_award: scheduling's award rule, shared with recompute_registration
-    WAITLIST_CLOSED_REASON, AttendanceUnmarked, CompletionSummary, _apply_award, check_ids, evaluate, marks_for_offering,
+    WAITLIST_CLOSED_REASON,
+    AttendanceUnmarked,
+    CompletionSummary,
+    _apply_award,
+    check_ids,
+    evaluate,
+    marks_for_offering,
     unmarked_attendance,
 )
 from booking.scheduling.registration_lifecycle import S, transition
