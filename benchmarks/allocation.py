@@ -25,12 +25,22 @@ CLOSED_ORDERS = {9, 15, 25}  # Thanksgiving, winter break, spring break
 
 def season(seed: int, n_weeks: int, n_requests: int) -> tuple[list[Week], list[Request]]:
     rng = random.Random(seed)
-    weeks = [Week(id=order, order=order, boys_beds=rng.randint(84, 96), girls_beds=rng.randint(84, 96),
-                  closed=order in CLOSED_ORDERS) for order in range(1, n_weeks + 1)]
+    weeks = [
+        Week(
+            id=order,
+            order=order,
+            boys_beds=rng.randint(84, 96),
+            girls_beds=rng.randint(84, 96),
+            closed=order in CLOSED_ORDERS,
+        )
+        for order in range(1, n_weeks + 1)
+    ]
     open_orders = [w.order for w in weeks if not w.closed]
     # Fall is fine, winter is cold, spring is what everyone wants (peaking late April / May).
-    popularity = [1.0 if o <= n_weeks * 0.35 else 0.5 if o <= n_weeks * 0.6 else 2.0 + (o - n_weeks * 0.6) / 4
-                  for o in open_orders]
+    popularity = [
+        1.0 if o <= n_weeks * 0.35 else 0.5 if o <= n_weeks * 0.6 else 2.0 + (o - n_weeks * 0.6) / 4
+        for o in open_orders
+    ]
     tiers = [0] * 25 + [1] * 50 + [2] * 25
     requests = []
     submitted = list(range(n_requests))
@@ -46,10 +56,19 @@ def season(seed: int, n_weeks: int, n_requests: int) -> tuple[list[Week], list[R
             week = favourite + offset
             if week in open_orders and week not in choices:
                 choices.append(week)
-        requests.append(Request(
-            id=f"R{i + 1:03d}", school=f"School {i + 1}", tier=rng.choice(tiers), boys=boys, girls=students - boys,
-            choices=tuple(choices), can_share=rng.random() > 0.05,
-            can_split=students >= 60 and rng.random() < 0.25, submitted_order=submitted[i]))
+        requests.append(
+            Request(
+                id=f"R{i + 1:03d}",
+                school=f"School {i + 1}",
+                tier=rng.choice(tiers),
+                boys=boys,
+                girls=students - boys,
+                choices=tuple(choices),
+                can_share=rng.random() > 0.05,
+                can_split=students >= 60 and rng.random() < 0.25,
+                submitted_order=submitted[i],
+            )
+        )
     return weeks, requests
 
 
@@ -94,10 +113,12 @@ def main() -> None:
     settings = Settings(weights=(100, 70, 45, 25, 10), split_penalty=args.split_penalty)
     demand = sum(r.boys + r.girls for r in requests)
     beds = sum(w.boys_beds + w.girls_beds for w in weeks if not w.closed)
-    print(f"season: {args.weeks} weeks ({len(CLOSED_ORDERS & {w.order for w in weeks})} closed), {beds} beds in open weeks; "
-          f"{args.requests} requests, {demand} students ({demand / beds:.1f}x the beds); "
-          f"{sum(not r.can_share for r in requests)} cannot share, {sum(r.can_split for r in requests)} may split; "
-          f"tiers {dict(sorted(Counter(r.tier for r in requests).items()))}; seed {args.seed}")
+    print(
+        f"season: {args.weeks} weeks ({len(CLOSED_ORDERS & {w.order for w in weeks})} closed), {beds} beds in open weeks; "
+        f"{args.requests} requests, {demand} students ({demand / beds:.1f}x the beds); "
+        f"{sum(not r.can_share for r in requests)} cannot share, {sum(r.can_split for r in requests)} may split; "
+        f"tiers {dict(sorted(Counter(r.tier for r in requests).items()))}; seed {args.seed}"
+    )
 
     times, results = [], []
     for _ in range(args.runs):
@@ -110,25 +131,35 @@ def main() -> None:
     baseline = first_come_first_served(weeks, requests)
     baseline_seconds = time.perf_counter() - started
 
-    print(f"solver: {result.solver} {result.solver_version}, 1 worker; status {result.status} (gap {result.gap:.2%}); "
-          f"identical result in all {args.runs} runs: {same}")
-    print(f"time to optimal: median {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s; "
-          f"stages: " + ", ".join(f"{s.name} {s.seconds:.2f} s ({s.work:.1f} work)" for s in result.stages))
+    print(
+        f"solver: {result.solver} {result.solver_version}, 1 worker; status {result.status} (gap {result.gap:.2%}); "
+        f"identical result in all {args.runs} runs: {same}"
+    )
+    print(
+        f"time to optimal: median {statistics.median(times):.2f} s, min {min(times):.2f} s, max {max(times):.2f} s; "
+        f"stages: " + ", ".join(f"{s.name} {s.seconds:.2f} s ({s.work:.1f} work)" for s in result.stages)
+    )
     print(f"first-come-first-served baseline: {baseline_seconds * 1000:.1f} ms")
     print()
     tiers: dict[int, list[str]] = {}
     for request in requests:
         tiers.setdefault(request.tier, []).append(request.id)
     optimal_ranks = {o.request_id: o.rank for o in result.outcomes}
-    print(f"{'':<22} {'1st':>5} {'2nd':>5} {'3rd':>5} {'4th':>5} {'5th':>5} {'none':>6}     1st choices by tier "
-          + "/".join(str(t) for t in sorted(tiers)))
+    print(
+        f"{'':<22} {'1st':>5} {'2nd':>5} {'3rd':>5} {'4th':>5} {'5th':>5} {'none':>6}     1st choices by tier "
+        + "/".join(str(t) for t in sorted(tiers))
+    )
     print(row("optimal (CP-SAT)", list(optimal_ranks.values()), tiers, optimal_ranks))
     print(row("first come, first served", list(baseline.values()), tiers, baseline))
     placed = sum(r.boys + r.girls for r in requests if optimal_ranks[r.id])
     placed_fcfs = sum(r.boys + r.girls for r in requests if baseline[r.id])
-    print(f"students placed: optimal {placed}, first come {placed_fcfs}; splits made: {result.splits}; "
-          f"objective by tier {dict(result.tier_scores)}")
-    fcfs_tiers = {t: sum(settings.weights[baseline[rid] - 1] for rid in ids if baseline[rid]) for t, ids in tiers.items()}
+    print(
+        f"students placed: optimal {placed}, first come {placed_fcfs}; splits made: {result.splits}; "
+        f"objective by tier {dict(result.tier_scores)}"
+    )
+    fcfs_tiers = {
+        t: sum(settings.weights[baseline[rid] - 1] for rid in ids if baseline[rid]) for t, ids in tiers.items()
+    }
     print(f"first-come score by tier {dict(sorted(fcfs_tiers.items()))}")
 
 

@@ -30,7 +30,16 @@ from bench_common import percentile, reset_postgres, run_cli
 SECRET = "benchmark-secret-key-0123456789-abcdefghij"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/booking_bench"
 BASE_URL = "http://testserver.local"
-SUBJECTS = ["Math", "English Language Arts", "Science", "History", "Special Education", "Arts", "Technology", "Leadership"]
+SUBJECTS = [
+    "Math",
+    "English Language Arts",
+    "Science",
+    "History",
+    "Special Education",
+    "Arts",
+    "Technology",
+    "Leadership",
+]
 AUDIENCES = ["teacher", "para-educator", "administrator", "classified"]
 GRADE_BANDS = ["TK-2", "3-5", "6-8", "9-12", "TK-12", "Adult"]
 FORMATS = ["in_person", "virtual", "hybrid"]
@@ -45,29 +54,56 @@ async def seed(workshops: int, people: int) -> None:
 
     chance = random.Random(2026)
     now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
-    programs = await insert_many(Program, [
-        Program(title=f"Program {n}", subject=SUBJECTS[n % len(SUBJECTS)], grade_band=GRADE_BANDS[n % len(GRADE_BANDS)],
-                audiences="," + ",".join(chance.sample(AUDIENCES, 2)) + ",", description_md="A workshop. " * 20)
-        for n in range(workshops)
-    ], Program.id)
-    offerings = await insert_many(Offering, [
-        Offering(program=program["id"], kind="workshop", title=f"Workshop {n}: {SUBJECTS[n % len(SUBJECTS)]}",
-                 description_md="Hands-on practice. " * 20, format=FORMATS[n % len(FORMATS)], capacity=30, status="published",
-                 price_cents=chance.choice([0, 0, 5000, 12000]), facilitators="A. Facilitator")
-        for n, program in enumerate(programs)
-    ], Offering.id)
+    programs = await insert_many(
+        Program,
+        [
+            Program(
+                title=f"Program {n}",
+                subject=SUBJECTS[n % len(SUBJECTS)],
+                grade_band=GRADE_BANDS[n % len(GRADE_BANDS)],
+                audiences="," + ",".join(chance.sample(AUDIENCES, 2)) + ",",
+                description_md="A workshop. " * 20,
+            )
+            for n in range(workshops)
+        ],
+        Program.id,
+    )
+    offerings = await insert_many(
+        Offering,
+        [
+            Offering(
+                program=program["id"],
+                kind="workshop",
+                title=f"Workshop {n}: {SUBJECTS[n % len(SUBJECTS)]}",
+                description_md="Hands-on practice. " * 20,
+                format=FORMATS[n % len(FORMATS)],
+                capacity=30,
+                status="published",
+                price_cents=chance.choice([0, 0, 5000, 12000]),
+                facilitators="A. Facilitator",
+            )
+            for n, program in enumerate(programs)
+        ],
+        Offering.id,
+    )
     sessions = []
     for offering in offerings:
         first = now + dt.timedelta(days=chance.randint(1, 300), hours=chance.randint(0, 8))
         for k in range(chance.randint(1, 3)):
             starts = first + dt.timedelta(days=7 * k)
-            sessions.append(OfferingSession(offering=offering["id"], starts_at=starts, ends_at=starts + dt.timedelta(hours=3)))
+            sessions.append(
+                OfferingSession(offering=offering["id"], starts_at=starts, ends_at=starts + dt.timedelta(hours=3))
+            )
     await insert_many(OfferingSession, sessions)
-    users = await insert_many(User, [User(email=f"reader{n}@example.org", name=f"Reader {n}", role="attendee") for n in range(people)],
-                              User.id)
+    users = await insert_many(
+        User,
+        [User(email=f"reader{n}@example.org", name=f"Reader {n}", role="attendee") for n in range(people)],
+        User.id,
+    )
     registrations = [
         Registration(offering=offering["id"], attendee=user["id"], status="confirmed", payer="free", confirmed_at=now)
-        for user in users for offering in chance.sample(offerings, 20)
+        for user in users
+        for offering in chance.sample(offerings, 20)
     ]
     await insert_many(Registration, registrations)
 
@@ -89,8 +125,16 @@ async def measure(url: str, workdir: Path, workshops: int, runs: int) -> dict[st
     from booking.db import bind_engine, engine_from_url
     from booking.settings import Settings, use_settings
 
-    settings = use_settings(Settings(database_url=url, secret_key=SECRET, base_url=BASE_URL, var_dir=workdir,
-                                     db_pool_size=10, run_worker_in_process=False))
+    settings = use_settings(
+        Settings(
+            database_url=url,
+            secret_key=SECRET,
+            base_url=BASE_URL,
+            var_dir=workdir,
+            db_pool_size=10,
+            run_worker_in_process=False,
+        )
+    )
     bind_engine(engine_from_url(url))
     await seed(workshops, people=200)
     app = create_app(settings)
@@ -125,11 +169,17 @@ def main() -> None:
         results = asyncio.run(measure(url, workdir, args.workshops, args.runs))
         healthz = statistics.median(results["healthz"])
         print(f"engine={engine} published workshops={args.workshops} runs={args.runs}")
-        for name, label in (("healthz", "/healthz"), ("fragment", f"filtered fragment {FRAGMENT}"), ("page", "full page /workshops")):
+        for name, label in (
+            ("healthz", "/healthz"),
+            ("fragment", f"filtered fragment {FRAGMENT}"),
+            ("page", "full page /workshops"),
+        ):
             times = results[name]
             median = statistics.median(times)
-            print(f"  {label:55} median {median * 1000:7.1f} ms   p95 {percentile(times, .95) * 1000:7.1f} ms   "
-                  f"{median / healthz:5.1f}x /healthz")
+            print(
+                f"  {label:55} median {median * 1000:7.1f} ms   p95 {percentile(times, 0.95) * 1000:7.1f} ms   "
+                f"{median / healthz:5.1f}x /healthz"
+            )
 
 
 if __name__ == "__main__":

@@ -51,14 +51,15 @@ class Feed:
     baseline_query: object  # async callable: the bare query of the feed's sessions
     sample_session: int = 0  # one of its sessions, moved between runs ("one change")
     timings: dict[str, list[float]] = field(
-        default_factory=lambda: {"cold": [], "warm": [], "304": [], "one change": [], "query": []})
+        default_factory=lambda: {"cold": [], "warm": [], "304": [], "one change": [], "query": []}
+    )
     body_bytes: int = 0
 
 
 async def _insert(table, rows: list) -> list[int]:
     ids = []
     for start in range(0, len(rows), BATCH):
-        inserted = await table.insert(*rows[start:start + BATCH]).returning(table.id)
+        inserted = await table.insert(*rows[start : start + BATCH]).returning(table.id)
         ids.extend(row["id"] for row in inserted)
     return ids
 
@@ -68,8 +69,13 @@ async def _offerings(count: int, title: str) -> list[int]:
     from booking.catalog.tables import Offering, Program
 
     program_ids = await _insert(Program, [Program(title=f"{title} {n}") for n in range(count)])
-    return await _insert(Offering, [Offering(program=program_id, title=f"{title} {n}", capacity=30, status="published")
-                                    for n, program_id in enumerate(program_ids)])
+    return await _insert(
+        Offering,
+        [
+            Offering(program=program_id, title=f"{title} {n}", capacity=30, status="published")
+            for n, program_id in enumerate(program_ids)
+        ],
+    )
 
 
 def _slot(index: int, first_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -88,50 +94,97 @@ async def prepare() -> list[Feed]:
     from booking.scheduling.feeds import FEED_COLUMNS, STAFF_FEED_HISTORY
     from booking.scheduling.tables import Registration
 
-    await User.insert(User(email="bench-staff@example.org", name="Bench Staff", role="staff"),
-                      User(email="bench-person@example.org", name="Bench Person", role="attendee"))
+    await User.insert(
+        User(email="bench-staff@example.org", name="Bench Staff", role="staff"),
+        User(email="bench-person@example.org", name="Bench Person", role="attendee"),
+    )
     staff = Actor.from_row(await User.select().where(User.email == "bench-staff@example.org").first())
     person = Actor.from_row(await User.select().where(User.email == "bench-person@example.org").first())
     today = dt.date.today()
 
     # A person registered for 1,000 one-session workshops over the coming months.
     person_offerings = await _offerings(PERSON_REGISTRATIONS, "Person workshop")
-    await _insert(OfferingSession, [
-        OfferingSession(offering=offering_id, starts_at=start, ends_at=end, location_note="Online")
-        for index, offering_id in enumerate(person_offerings) for start, end in [_slot(index, today)]])
-    await _insert(Registration, [Registration(offering=offering_id, attendee=person.id, status="confirmed")
-                                 for offering_id in person_offerings])
+    await _insert(
+        OfferingSession,
+        [
+            OfferingSession(offering=offering_id, starts_at=start, ends_at=end, location_note="Online")
+            for index, offering_id in enumerate(person_offerings)
+            for start, end in [_slot(index, today)]
+        ],
+    )
+    await _insert(
+        Registration,
+        [
+            Registration(offering=offering_id, attendee=person.id, status="confirmed")
+            for offering_id in person_offerings
+        ],
+    )
 
     # One room with 5,000 sessions in a year, starting a month ago (staff feeds reach back a year).
     venue = (await Venue.insert(Venue(name="Bench Campus", address="10474 Mather Blvd")).returning(Venue.id))[0]["id"]
     room_id = (await Room.insert(Room(venue=venue, name="Room 1", capacity=40)).returning(Room.id))[0]["id"]
     room_offerings = await _offerings(ROOM_SESSIONS // SESSIONS_PER_ROOM_OFFERING, "Room workshop")
-    await _insert(OfferingSession, [
-        OfferingSession(offering=room_offerings[index // SESSIONS_PER_ROOM_OFFERING], starts_at=start, ends_at=end,
-                        room=room_id)
-        for index in range(ROOM_SESSIONS) for start, end in [_slot(index, today - dt.timedelta(days=30))]])
+    await _insert(
+        OfferingSession,
+        [
+            OfferingSession(
+                offering=room_offerings[index // SESSIONS_PER_ROOM_OFFERING], starts_at=start, ends_at=end, room=room_id
+            )
+            for index in range(ROOM_SESSIONS)
+            for start, end in [_slot(index, today - dt.timedelta(days=30))]
+        ],
+    )
 
     async def person_query() -> int:
         # What the person feed must read at least: their registrations, then those sessions.
-        offering_ids = [row["offering"] for row in await Registration.select(Registration.offering).where(
-            (Registration.attendee == person.id) & (Registration.status == "confirmed"))]
-        return len(await OfferingSession.select(*FEED_COLUMNS).where(
-            OfferingSession.offering.is_in(offering_ids) & (OfferingSession.status == "scheduled")))
+        offering_ids = [
+            row["offering"]
+            for row in await Registration.select(Registration.offering).where(
+                (Registration.attendee == person.id) & (Registration.status == "confirmed")
+            )
+        ]
+        return len(
+            await OfferingSession.select(*FEED_COLUMNS).where(
+                OfferingSession.offering.is_in(offering_ids) & (OfferingSession.status == "scheduled")
+            )
+        )
 
     async def room_query() -> int:
         cutoff = dt.datetime.now(dt.timezone.utc) - STAFF_FEED_HISTORY
-        return len(await OfferingSession.select(*FEED_COLUMNS).where(
-            (OfferingSession.room == room_id) & (OfferingSession.status == "scheduled") & (OfferingSession.ends_at >= cutoff)))
+        return len(
+            await OfferingSession.select(*FEED_COLUMNS).where(
+                (OfferingSession.room == room_id)
+                & (OfferingSession.status == "scheduled")
+                & (OfferingSession.ends_at >= cutoff)
+            )
+        )
 
-    person_session = await OfferingSession.select(OfferingSession.id).where(
-        OfferingSession.offering == person_offerings[len(person_offerings) // 2]).first()
-    room_session = await OfferingSession.select(OfferingSession.id).where(OfferingSession.room == room_id).order_by(
-        OfferingSession.id, ascending=False).first()
+    person_session = (
+        await OfferingSession.select(OfferingSession.id)
+        .where(OfferingSession.offering == person_offerings[len(person_offerings) // 2])
+        .first()
+    )
+    room_session = (
+        await OfferingSession.select(OfferingSession.id)
+        .where(OfferingSession.room == room_id)
+        .order_by(OfferingSession.id, ascending=False)
+        .first()
+    )
     return [
-        Feed(f"person, {PERSON_REGISTRATIONS:,} registrations", token_for((await create_feed(person, "person"))["nonce"]),
-             PERSON_REGISTRATIONS, person_query, person_session["id"]),
-        Feed(f"room, {ROOM_SESSIONS:,} sessions in a year", token_for((await create_feed(staff, "room", room_id))["nonce"]),
-             ROOM_SESSIONS, room_query, room_session["id"]),
+        Feed(
+            f"person, {PERSON_REGISTRATIONS:,} registrations",
+            token_for((await create_feed(person, "person"))["nonce"]),
+            PERSON_REGISTRATIONS,
+            person_query,
+            person_session["id"],
+        ),
+        Feed(
+            f"room, {ROOM_SESSIONS:,} sessions in a year",
+            token_for((await create_feed(staff, "room", room_id))["nonce"]),
+            ROOM_SESSIONS,
+            room_query,
+            room_session["id"],
+        ),
     ]
 
 
@@ -177,8 +230,16 @@ async def measure(url: str, workdir: Path, runs: int) -> list[Feed]:
     from booking.db import bind_engine, engine_from_url
     from booking.settings import Settings, use_settings
 
-    settings = use_settings(Settings(database_url=url, secret_key=SECRET, base_url=BASE_URL, var_dir=workdir,
-                                     db_pool_size=10, run_worker_in_process=False))
+    settings = use_settings(
+        Settings(
+            database_url=url,
+            secret_key=SECRET,
+            base_url=BASE_URL,
+            var_dir=workdir,
+            db_pool_size=10,
+            run_worker_in_process=False,
+        )
+    )
     bind_engine(engine_from_url(url))
     feeds = await prepare()
     app = create_app(settings)
@@ -199,38 +260,54 @@ async def measure(url: str, workdir: Path, runs: int) -> list[Feed]:
                 not_modified, revalidated = await timed(lambda: client.get(path, headers={"If-None-Match": etag}))  # noqa: B023 - awaited in this iteration
                 assert revalidated.status_code == 304 and not revalidated.content
                 # Staff move one session: the whole-file cache misses, every other event's text is reused.
-                await OfferingSession.update({OfferingSession.location_note: f"Moved in run {run}",
-                                              OfferingSession.sequence: OfferingSession.sequence + 1}).where(
-                    OfferingSession.id == feed.sample_session)
+                await OfferingSession.update(
+                    {
+                        OfferingSession.location_note: f"Moved in run {run}",
+                        OfferingSession.sequence: OfferingSession.sequence + 1,
+                    }
+                ).where(OfferingSession.id == feed.sample_session)
                 one_change, changed = await timed(lambda: client.get(path, headers={"If-None-Match": etag}))  # noqa: B023 - awaited in this iteration
                 assert changed.status_code == 200 and f"Moved in run {run}".encode() in changed.content
                 query, rows = await timed(feed.baseline_query)
                 assert rows == feed.events, f"{feed.label}: the baseline query found {rows} sessions"
-                for name, seconds in (("cold", cold), ("warm", warm), ("304", not_modified), ("one change", one_change),
-                                      ("query", query)):
+                for name, seconds in (
+                    ("cold", cold),
+                    ("warm", warm),
+                    ("304", not_modified),
+                    ("one change", one_change),
+                    ("query", query),
+                ):
                     feed.timings[name].append(seconds)
     return feeds
 
 
 def report(engine: str, feeds: list[Feed], runs: int) -> None:
     print(f"\nengine={engine}  runs={runs}  (milliseconds: median / p95)")
-    print(f"{'feed':<34}{'bytes':>11}{'cold':>17}{'warm (cache)':>17}{'304':>17}{'after 1 change':>17}{'bare query':>17}")
+    print(
+        f"{'feed':<34}{'bytes':>11}{'cold':>17}{'warm (cache)':>17}{'304':>17}{'after 1 change':>17}{'bare query':>17}"
+    )
     for feed in feeds:
-        cells = [f"{statistics.median(values) * 1000:7.1f} / {percentile(values, .95) * 1000:6.1f}"
-                 for values in (feed.timings[name] for name in ("cold", "warm", "304", "one change", "query"))]
+        cells = [
+            f"{statistics.median(values) * 1000:7.1f} / {percentile(values, 0.95) * 1000:6.1f}"
+            for values in (feed.timings[name] for name in ("cold", "warm", "304", "one change", "query"))
+        ]
         print(f"{feed.label:<34}{feed.body_bytes:>11,}" + "".join(f"{cell:>17}" for cell in cells))
     for feed in feeds:
         query = statistics.median(feed.timings["query"])
-        print(f"  {feed.label}: cold {statistics.median(feed.timings['cold']) / query:5.1f}x, "
-              f"warm {statistics.median(feed.timings['warm']) / query:4.1f}x, "
-              f"304 {statistics.median(feed.timings['304']) / query:4.1f}x, "
-              f"after one change {statistics.median(feed.timings['one change']) / query:4.1f}x the bare query")
+        print(
+            f"  {feed.label}: cold {statistics.median(feed.timings['cold']) / query:5.1f}x, "
+            f"warm {statistics.median(feed.timings['warm']) / query:4.1f}x, "
+            f"304 {statistics.median(feed.timings['304']) / query:4.1f}x, "
+            f"after one change {statistics.median(feed.timings['one change']) / query:4.1f}x the bare query"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
-    parser.add_argument("--database-url", default=DEFAULT_POSTGRES_URL, help="PostgreSQL URL (its public schema is dropped first)")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_POSTGRES_URL, help="PostgreSQL URL (its public schema is dropped first)"
+    )
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     engines = [engine.strip() for engine in args.engines.split(",") if engine.strip()]

@@ -46,10 +46,23 @@ async def prepare_lines() -> tuple[list[int], dict]:
     districts = [row["id"] for row in await District.select(District.id).order_by(District.id).limit(DISTRICTS)]
     await District.update({District.billing_contact_email: "ap@district.example"}).where(District.id.is_in(districts))
     day = dt.date.today()
-    await ChargeLine.insert(*[ChargeLine(district=district, source_kind="registration", source_id=district * 1000 + n,
-                                         program="workshop", description=f"Workshop seat {n}", detail=f"Teacher {n}",
-                                         service_date=day, amount_cents=12_500, po_number="PO-BENCH")
-                              for district in districts for n in range(LINES_PER_DISTRICT)])
+    await ChargeLine.insert(
+        *[
+            ChargeLine(
+                district=district,
+                source_kind="registration",
+                source_id=district * 1000 + n,
+                program="workshop",
+                description=f"Workshop seat {n}",
+                detail=f"Teacher {n}",
+                service_date=day,
+                amount_cents=12_500,
+                po_number="PO-BENCH",
+            )
+            for district in districts
+            for n in range(LINES_PER_DISTRICT)
+        ]
+    )
     finance = await create_user(email="finance@bench.example", name="Finance Bench", role="finance", district_id=None)
     return districts, Actor.from_row(finance)
 
@@ -59,8 +72,12 @@ async def issue_all(districts: list[int], finance) -> float:
     from booking.payments.tables import ChargeLine
 
     async def issue(district: int):
-        ids = [row["id"] for row in await ChargeLine.select(ChargeLine.id).where(
-            (ChargeLine.district == district) & (ChargeLine.status == "open"))]
+        ids = [
+            row["id"]
+            for row in await ChargeLine.select(ChargeLine.id).where(
+                (ChargeLine.district == district) & (ChargeLine.status == "open")
+            )
+        ]
         return await issue_invoices(finance, district, ids, acknowledge_warnings=True)
 
     began = time.perf_counter()
@@ -77,10 +94,14 @@ async def bare_numbering(count: int) -> float:
 
     async def one(n: int) -> None:
         async with write_transaction():
-            await DocumentCounter.raw("INSERT INTO document_counter (kind, fiscal_year, last_value) VALUES ('bench', 'x', 0) "
-                                      "ON CONFLICT (kind, fiscal_year) DO NOTHING")
-            await DocumentCounter.raw("UPDATE document_counter SET last_value = last_value + 1 WHERE kind = 'bench' "
-                                      "AND fiscal_year = 'x' RETURNING last_value")
+            await DocumentCounter.raw(
+                "INSERT INTO document_counter (kind, fiscal_year, last_value) VALUES ('bench', 'x', 0) "
+                "ON CONFLICT (kind, fiscal_year) DO NOTHING"
+            )
+            await DocumentCounter.raw(
+                "UPDATE document_counter SET last_value = last_value + 1 WHERE kind = 'bench' "
+                "AND fiscal_year = 'x' RETURNING last_value"
+            )
 
     began = time.perf_counter()
     await asyncio.gather(*[one(n) for n in range(count)])
@@ -92,9 +113,17 @@ def signed_events(count: int) -> list[tuple[bytes, str]]:
 
     events = []
     for n in range(count):
-        body = json.dumps({"id": f"evt_bench_{n}_{time.time_ns()}", "object": "event", "type": "payment_intent.created",
-                           "created": int(time.time()), "livemode": False, "api_version": "2025-06-30.basil",
-                           "data": {"object": {"id": f"pi_bench_{n}", "object": "payment_intent", "amount": 4500}}}).encode()
+        body = json.dumps(
+            {
+                "id": f"evt_bench_{n}_{time.time_ns()}",
+                "object": "event",
+                "type": "payment_intent.created",
+                "created": int(time.time()),
+                "livemode": False,
+                "api_version": "2025-06-30.basil",
+                "data": {"object": {"id": f"pi_bench_{n}", "object": "payment_intent", "amount": 4500}},
+            }
+        ).encode()
         events.append((body, sign_payload(body, WEBHOOK_SECRET, int(time.time()))))
     return events
 
@@ -105,9 +134,19 @@ async def measure(url: str, workdir: Path, event_count: int) -> dict:
     from booking.payments.tables import StripeEvent
     from booking.settings import Settings, use_settings
 
-    settings = use_settings(Settings(database_url=url, secret_key=SECRET, base_url="http://bench.local", var_dir=workdir,
-                                     db_pool_size=12, run_worker_in_process=False, stripe_secret_key="sk_test_bench",
-                                     stripe_webhook_secret=WEBHOOK_SECRET, stripe_api_base="http://127.0.0.1:9"))
+    settings = use_settings(
+        Settings(
+            database_url=url,
+            secret_key=SECRET,
+            base_url="http://bench.local",
+            var_dir=workdir,
+            db_pool_size=12,
+            run_worker_in_process=False,
+            stripe_secret_key="sk_test_bench",
+            stripe_webhook_secret=WEBHOOK_SECRET,
+            stripe_api_base="http://127.0.0.1:9",
+        )
+    )
     bind_engine(engine_from_url(url))
     app = create_app(settings)
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -121,8 +160,11 @@ async def measure(url: str, workdir: Path, event_count: int) -> dict:
             timings = []
             for body, signature in events:
                 began = time.perf_counter()
-                response = await client.post("/webhooks/stripe", content=body,
-                                             headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
+                response = await client.post(
+                    "/webhooks/stripe",
+                    content=body,
+                    headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+                )
                 timings.append(time.perf_counter() - began)
                 assert response.status_code == 200, response.text
             figures[label] = timings
@@ -130,9 +172,13 @@ async def measure(url: str, workdir: Path, event_count: int) -> dict:
         for n in range(event_count):
             began = time.perf_counter()
             async with write_transaction():
-                await StripeEvent.raw("INSERT INTO stripe_event (stripe_id, type, payload, received_at, outcome) "
-                                      "VALUES ({}, 'bench', {}, {}, '') ON CONFLICT (stripe_id) DO NOTHING",
-                                      f"evt_bare_{n}", "{}", dt.datetime.now(dt.timezone.utc))
+                await StripeEvent.raw(
+                    "INSERT INTO stripe_event (stripe_id, type, payload, received_at, outcome) "
+                    "VALUES ({}, 'bench', {}, {}, '') ON CONFLICT (stripe_id) DO NOTHING",
+                    f"evt_bare_{n}",
+                    "{}",
+                    dt.datetime.now(dt.timezone.utc),
+                )
             timings.append(time.perf_counter() - began)
         figures["bare insert"] = timings
     return figures
@@ -141,15 +187,23 @@ async def measure(url: str, workdir: Path, event_count: int) -> dict:
 def report(engine: str, figures: dict) -> None:
     invoices = DISTRICTS
     print(f"\nengine={engine}")
-    print(f"  issuing {invoices} invoices of {LINES_PER_DISTRICT} lines at once (PDF + email queued): "
-          f"{figures['issue']:.2f} s, {invoices / figures['issue']:.1f} invoices/s")
-    print(f"  bare numbering transactions, {invoices} at once: {figures['bare numbering'] * 1000:.1f} ms "
-          f"(issuing took {figures['issue'] / figures['bare numbering']:.0f}x as long; it also renders each PDF inside its transaction)")
+    print(
+        f"  issuing {invoices} invoices of {LINES_PER_DISTRICT} lines at once (PDF + email queued): "
+        f"{figures['issue']:.2f} s, {invoices / figures['issue']:.1f} invoices/s"
+    )
+    print(
+        f"  bare numbering transactions, {invoices} at once: {figures['bare numbering'] * 1000:.1f} ms "
+        f"(issuing took {figures['issue'] / figures['bare numbering']:.0f}x as long; it also renders each PDF inside its transaction)"
+    )
     for label in ("webhook", "webhook duplicate", "bare insert"):
         values = figures[label]
-        print(f"  {label:<18} median {statistics.median(values) * 1000:6.2f} ms   p95 {percentile(values, .95) * 1000:6.2f} ms")
-    print(f"  a webhook costs {statistics.median(figures['webhook']) / statistics.median(figures['bare insert']):.1f}x the bare insert; "
-          f"a duplicate {statistics.median(figures['webhook duplicate']) / statistics.median(figures['bare insert']):.1f}x")
+        print(
+            f"  {label:<18} median {statistics.median(values) * 1000:6.2f} ms   p95 {percentile(values, 0.95) * 1000:6.2f} ms"
+        )
+    print(
+        f"  a webhook costs {statistics.median(figures['webhook']) / statistics.median(figures['bare insert']):.1f}x the bare insert; "
+        f"a duplicate {statistics.median(figures['webhook duplicate']) / statistics.median(figures['bare insert']):.1f}x"
+    )
 
 
 def main() -> None:

@@ -50,11 +50,23 @@ async def prepare(url: str, attempts: int, seats: int, bursts: int) -> tuple[lis
     staff = Actor.from_row(staff_row)
     start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)
     session = [SessionInput(start, start + dt.timedelta(hours=3))]
-    http_offerings = [await create_offering(staff, OfferingInput(title=f"Burst {n} over HTTP", capacity=seats, status="published",
-                                                                 sessions=session)) for n in range(bursts)]
-    base_offering = await create_offering(staff, OfferingInput(title="Baseline", capacity=seats, status="published", sessions=session))
-    await User.insert(*[User(email=f"bench{i}@example.org", name=f"Bench {i}", role="attendee") for i in range(attempts * 2)])
-    users = await User.select(User.id).where(User.email.like("bench%@example.org") & (User.role == "attendee")).order_by(User.id)
+    http_offerings = [
+        await create_offering(
+            staff, OfferingInput(title=f"Burst {n} over HTTP", capacity=seats, status="published", sessions=session)
+        )
+        for n in range(bursts)
+    ]
+    base_offering = await create_offering(
+        staff, OfferingInput(title="Baseline", capacity=seats, status="published", sessions=session)
+    )
+    await User.insert(
+        *[User(email=f"bench{i}@example.org", name=f"Bench {i}", role="attendee") for i in range(attempts * 2)]
+    )
+    users = (
+        await User.select(User.id)
+        .where(User.email.like("bench%@example.org") & (User.role == "attendee"))
+        .order_by(User.id)
+    )
     ids = [u["id"] for u in users]
     tokens = [await create_api_token(user_id, "bench") for user_id in ids[:attempts]]
     return http_offerings, base_offering, tokens, ids[attempts:]
@@ -103,7 +115,9 @@ async def healthz_rate(base_url: str, requests: int, clients: int) -> float:
         return requests / (time.perf_counter() - started)
 
 
-async def burst(base_url: str, offering_id: int, tokens: list[str], clients: int) -> tuple[float, list[float], dict[str, int], int]:
+async def burst(
+    base_url: str, offering_id: int, tokens: list[str], clients: int
+) -> tuple[float, list[float], dict[str, int], int]:
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     errors = 0
@@ -119,8 +133,9 @@ async def burst(base_url: str, offering_id: int, tokens: list[str], clients: int
         async def attempt(token: str) -> None:
             nonlocal errors
             began = time.perf_counter()
-            response = await client.post(f"/api/v1/offerings/{offering_id}/registrations", json={},
-                                         headers={"Authorization": f"Bearer {token}"})
+            response = await client.post(
+                f"/api/v1/offerings/{offering_id}/registrations", json={}, headers={"Authorization": f"Bearer {token}"}
+            )
             latencies.append(time.perf_counter() - began)
             if response.status_code == 201:
                 status = response.json()["status"]
@@ -154,10 +169,16 @@ def main() -> None:
         asyncio.run(reset_postgres(url))
     env = {**os.environ, "BOOKING_DATABASE_URL": url, "BOOKING_SECRET_KEY": SECRET, "BOOKING_VAR_DIR": str(workdir)}
     run_cli(env, "migrate")
-    http_offerings, base_offering, tokens, baseline_users = asyncio.run(prepare(url, args.attempts, args.seats, args.bursts))
+    http_offerings, base_offering, tokens, baseline_users = asyncio.run(
+        prepare(url, args.attempts, args.seats, args.bursts)
+    )
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-                              env={**env, "BOOKING_DB_POOL_SIZE": "10"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+        env={**env, "BOOKING_DB_POOL_SIZE": "10"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -176,13 +197,19 @@ def main() -> None:
     rates = [run[0] for run in runs]
     rate, latencies, statuses, errors = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
     healthz_median = statistics.median(healthz)
-    print(f"engine={args.engine} attempts={args.attempts} seats={args.seats} server_workers={args.workers} "
-          f"clients={args.clients} bursts={args.bursts}")
-    print(f"HTTP registrations (median burst): {rate:8.1f} /s   p50 {percentile(latencies, .5) * 1000:7.1f} ms   "
-          f"p99 {percentile(latencies, .99) * 1000:7.1f} ms   mean {statistics.mean(latencies) * 1000:7.1f} ms")
+    print(
+        f"engine={args.engine} attempts={args.attempts} seats={args.seats} server_workers={args.workers} "
+        f"clients={args.clients} bursts={args.bursts}"
+    )
+    print(
+        f"HTTP registrations (median burst): {rate:8.1f} /s   p50 {percentile(latencies, 0.5) * 1000:7.1f} ms   "
+        f"p99 {percentile(latencies, 0.99) * 1000:7.1f} ms   mean {statistics.mean(latencies) * 1000:7.1f} ms"
+    )
     print(f"  every burst: {', '.join(f'{r:.1f}' for r in rates)} /s")
     print(f"outcomes: {statuses}   non-201 answers: {sum(run[3] for run in runs)}")
-    print(f"same server's /healthz (same concurrency): {healthz_median:8.1f} /s   registrations reach {rate / healthz_median:5.2f} of it")
+    print(
+        f"same server's /healthz (same concurrency): {healthz_median:8.1f} /s   registrations reach {rate / healthz_median:5.2f} of it"
+    )
     print(f"bare guarded transaction (same concurrency): {ceiling:8.1f} /s   HTTP reaches {rate / ceiling:5.1%} of it")
     if any(run[2].get("confirmed", 0) != args.seats or run[3] for run in runs):
         sys.exit("FAILED: a burst did not confirm exactly the capacity, or answered with an error")

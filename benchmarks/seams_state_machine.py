@@ -24,8 +24,20 @@ def main() -> int:
     env = {**os.environ, "BOOKING_SEAMS_EXAMPLES": examples, "BOOKING_SEAMS_STEPS": steps, "BOOKING_SEAMS_SHRINK": "1"}
     if "--random" in sys.argv:
         env["BOOKING_SEAMS_RANDOM"] = "1"
-    command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:logging", "-q", "-s", "--timeout", "0",
-               "tests/test_seams_state_machine.py"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:xdist",
+        "-p",
+        "no:logging",
+        "-q",
+        "-s",
+        "--timeout",
+        "0",
+        "tests/test_seams_state_machine.py",
+    ]
     return subprocess.call(command, cwd=ROOT, env=env)
 
 

@@ -52,8 +52,12 @@ async def prepare(teachers: int) -> list[str]:
 
     password_hash = hash_password(PASSWORD)
     emails = [f"teacher{n}@school.example" for n in range(teachers)]
-    await User.insert(*[User(email=email, name=f"Teacher {n}", role="attendee", password_hash=password_hash)
-                        for n, email in enumerate(emails)])
+    await User.insert(
+        *[
+            User(email=email, name=f"Teacher {n}", role="attendee", password_hash=password_hash)
+            for n, email in enumerate(emails)
+        ]
+    )
     return emails
 
 
@@ -67,7 +71,9 @@ async def one_teacher(app, email: str, mistypes: bool, run: Run) -> None:
         attempts = ["a wrong password", PASSWORD] if mistypes else [PASSWORD]
         for password in attempts:
             while True:
-                answer = await browser.post("/sign-in", data={"email": email, "password": password, "_csrf_token": token})
+                answer = await browser.post(
+                    "/sign-in", data={"email": email, "password": password, "_csrf_token": token}
+                )
                 if answer.status_code != 429:
                     break
                 run.waits += 1
@@ -86,8 +92,12 @@ async def room(app, emails: list[str], mistypes: int) -> Run:
     every = max(1, len(emails) // max(1, mistypes)) if mistypes else 0
     run = Run(room_seconds=0.0)
     started = time.perf_counter()
-    await asyncio.gather(*[one_teacher(app, email, bool(every) and n % every == 0 and n // every < mistypes, run)
-                           for n, email in enumerate(emails)])
+    await asyncio.gather(
+        *[
+            one_teacher(app, email, bool(every) and n % every == 0 and n // every < mistypes, run)
+            for n, email in enumerate(emails)
+        ]
+    )
     run.room_seconds = time.perf_counter() - started
     return run
 
@@ -109,8 +119,16 @@ async def measure(url: str, workdir: Path, runs: int, teachers: int, mistypes: i
     from booking.db import bind_engine, engine_from_url
     from booking.settings import Settings, use_settings
 
-    settings = use_settings(Settings(database_url=url, secret_key=SECRET, base_url=BASE_URL, var_dir=workdir,
-                                     db_pool_size=10, run_worker_in_process=False))
+    settings = use_settings(
+        Settings(
+            database_url=url,
+            secret_key=SECRET,
+            base_url=BASE_URL,
+            var_dir=workdir,
+            db_pool_size=10,
+            run_worker_in_process=False,
+        )
+    )
     bind_engine(engine_from_url(url))
     emails = await prepare(teachers)
     app = create_app(settings)
@@ -127,13 +145,21 @@ def report(engine: str, teachers: int, mistypes: int, results: list[Run], baseli
     room_seconds = statistics.median(r.room_seconds for r in results)
     latencies = [latency for r in results for latency in r.latencies]
     baseline = statistics.median(baselines)
-    print(f"engine={engine} teachers={teachers} (mistyping once: {mistypes}) one address={ROOM_ADDRESS} runs={len(results)}")
-    print(f"  whole room signed in: median {room_seconds:6.2f} s   (runs: {', '.join(f'{r.room_seconds:.2f}' for r in results)})")
-    print(f"  per teacher: p50 {percentile(latencies, .5):6.2f} s   p95 {percentile(latencies, .95):6.2f} s   "
-          f"max {max(latencies):6.2f} s")
+    print(
+        f"engine={engine} teachers={teachers} (mistyping once: {mistypes}) one address={ROOM_ADDRESS} runs={len(results)}"
+    )
+    print(
+        f"  whole room signed in: median {room_seconds:6.2f} s   (runs: {', '.join(f'{r.room_seconds:.2f}' for r in results)})"
+    )
+    print(
+        f"  per teacher: p50 {percentile(latencies, 0.5):6.2f} s   p95 {percentile(latencies, 0.95):6.2f} s   "
+        f"max {max(latencies):6.2f} s"
+    )
     print(f"  signed in: {[r.signed_in for r in results]}   told to wait (429): {[r.waits for r in results]}")
-    print(f"  baseline, the {teachers + mistypes} password checks alone: median {baseline:6.2f} s   "
-          f"the room takes {room_seconds / baseline:4.2f}x that")
+    print(
+        f"  baseline, the {teachers + mistypes} password checks alone: median {baseline:6.2f} s   "
+        f"the room takes {room_seconds / baseline:4.2f}x that"
+    )
     return all(r.signed_in == teachers for r in results) and room_seconds < 60
 
 

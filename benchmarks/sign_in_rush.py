@@ -48,8 +48,12 @@ async def prepare(url: str, workdir: Path, teachers: int) -> list[str]:
     bind_engine(engine_from_url(url))
     password_hash = hash_password(PASSWORD)  # production cost: this process never lowered it
     emails = [f"teacher{n}@school.example" for n in range(teachers)]
-    await User.insert(*[User(email=email, name=f"Teacher {n}", role="attendee", password_hash=password_hash)
-                        for n, email in enumerate(emails)])
+    await User.insert(
+        *[
+            User(email=email, name=f"Teacher {n}", role="attendee", password_hash=password_hash)
+            for n, email in enumerate(emails)
+        ]
+    )
     return emails
 
 
@@ -107,8 +111,12 @@ def arm(env: dict, url: str, emails: list[str], hash_on_loop: bool) -> tuple[lis
     asyncio.run(quiet_room(url))
     port = free_port()
     server_env = {**env, "BOOKING_DB_POOL_SIZE": "10", "BOOKING_BENCH_HASH_ON_LOOP": "1" if hash_on_loop else "0"}
-    server = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", "1"],
-                              env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -140,10 +148,14 @@ def main() -> None:
         print(f"engine={engine} teachers={args.teachers} probe every {PROBE_EVERY * 1000:.0f} ms")
         for label, on_loop in (("hash on loop", True), ("hash in thread", False)):
             idle, busy, seconds, signed_in = arm(env, url, emails, on_loop)
-            print(f"  {label:15} /healthz during the rush: p50 {percentile(busy, .5) * 1000:6.1f} ms  "
-                  f"p99 {percentile(busy, .99) * 1000:6.1f} ms  max {max(busy) * 1000:6.1f} ms  ({len(busy)} probes)   "
-                  f"idle: p50 {statistics.median(idle) * 1000:5.1f} ms  p99 {percentile(idle, .99) * 1000:5.1f} ms")
-            print(f"  {'':15} signed in {signed_in}/{args.teachers} in {seconds:5.2f} s: {signed_in / seconds:5.1f} sign-ins/s")
+            print(
+                f"  {label:15} /healthz during the rush: p50 {percentile(busy, 0.5) * 1000:6.1f} ms  "
+                f"p99 {percentile(busy, 0.99) * 1000:6.1f} ms  max {max(busy) * 1000:6.1f} ms  ({len(busy)} probes)   "
+                f"idle: p50 {statistics.median(idle) * 1000:5.1f} ms  p99 {percentile(idle, 0.99) * 1000:5.1f} ms"
+            )
+            print(
+                f"  {'':15} signed in {signed_in}/{args.teachers} in {seconds:5.2f} s: {signed_in / seconds:5.1f} sign-ins/s"
+            )
             ok = ok and signed_in == args.teachers
     if not ok:
         sys.exit("FAILED: not every teacher was signed in")

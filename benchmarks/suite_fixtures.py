@@ -31,7 +31,9 @@ SECRET = "benchmark-secret-key-that-is-long-enough-0123456789"
 
 
 def report(label: str, seconds: list[float]) -> None:
-    print(f"  {label:<58} median {statistics.median(seconds) * 1000:8.1f} ms   p95 {percentile(seconds, 0.95) * 1000:8.1f} ms")
+    print(
+        f"  {label:<58} median {statistics.median(seconds) * 1000:8.1f} ms   p95 {percentile(seconds, 0.95) * 1000:8.1f} ms"
+    )
 
 
 async def timed(runs: int, make, before=None) -> list[float]:
@@ -63,8 +65,9 @@ async def old_wipe(engine) -> None:
     connection = await engine.get_connection()
     try:
         await connection.execute("PRAGMA foreign_keys = OFF")
-        async with connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                      "AND sql LIKE '%BEFORE DELETE%'") as cursor:
+        async with connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%BEFORE DELETE%'"
+        ) as cursor:
             delete_guards = [(row["name"], row["sql"]) for row in await cursor.fetchall()]
         for trigger, _ in delete_guards:
             await connection.execute(f"DROP TRIGGER {trigger}")
@@ -85,8 +88,15 @@ async def measure(kind: str, url: str, var_dir: Path, runs: int) -> None:
     from tests.conftest import _empty_all_tables
 
     use_hashing_cost(time_cost=1, memory_cost_kib=1024)  # as the suite does
-    settings = use_settings(Settings(database_url=url, secret_key=SECRET, base_url="http://testserver.local",
-                                     var_dir=var_dir, run_worker_in_process=False))
+    settings = use_settings(
+        Settings(
+            database_url=url,
+            secret_key=SECRET,
+            base_url="http://testserver.local",
+            var_dir=var_dir,
+            run_worker_in_process=False,
+        )
+    )
     engine = engine_from_url(url)
     bind_engine(engine)
     print(f"{kind}:")
@@ -119,8 +129,11 @@ async def measure(kind: str, url: str, var_dir: Path, runs: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--database-url", default=os.environ.get("BOOKING_BENCH_DATABASE_URL"),
-                        help="PostgreSQL database (its public schema is dropped); SQLite only without it")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BOOKING_BENCH_DATABASE_URL"),
+        help="PostgreSQL database (its public schema is dropped); SQLite only without it",
+    )
     arguments = parser.parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="suite-fixtures-"))
     engines = {"sqlite": f"sqlite:///{var_dir / 'bench.db'}"}
@@ -128,8 +141,10 @@ async def main() -> None:
         await reset_postgres(arguments.database_url)
         engines["postgresql"] = arguments.database_url
     for kind, url in engines.items():
-        run_cli({**os.environ, "BOOKING_DATABASE_URL": url, "BOOKING_VAR_DIR": str(var_dir),
-                 "BOOKING_SECRET_KEY": SECRET}, "migrate")
+        run_cli(
+            {**os.environ, "BOOKING_DATABASE_URL": url, "BOOKING_VAR_DIR": str(var_dir), "BOOKING_SECRET_KEY": SECRET},
+            "migrate",
+        )
         await measure(kind, url, var_dir, arguments.runs)
 
 

@@ -52,14 +52,18 @@ def run_cli(*args: str, database_url: str, var_dir: Path, extra_env: dict | None
         "BOOKING_SECRET_KEY": TEST_SECRET,
         **(extra_env or {}),
     }
-    result = subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "booking.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
     from tests.log_scan import leaks
 
     # The command's log lines go to standard error (its standard output may print a token by contract).
     leaked = leaks(result.stderr.splitlines())
     assert not leaked, f"booking {args[0]} logged something secret:\n" + "\n".join(leaked)
     if check and result.returncode != 0:
-        raise AssertionError(f"booking {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"booking {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -197,8 +201,9 @@ async def _empty_all_tables(engine) -> None:
     connection = await engine.get_connection()
     try:
         # Append-only tables refuse DELETE by trigger (the audit trail): lifted for the wipe, then put back.
-        async with connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                      "AND sql LIKE '%BEFORE DELETE%'") as cursor:
+        async with connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%BEFORE DELETE%'"
+        ) as cursor:
             delete_guards = [(row["name"], row["sql"]) for row in await cursor.fetchall()]
         # One script, one transaction: a statement at a time cost a thread hop each (~0.2 s a test).
         await connection.executescript(

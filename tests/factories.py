@@ -17,16 +17,25 @@ _counter = itertools.count(1)
 
 
 async def make_user(
-    role: str = "attendee", *, district: str | None = None, email: str | None = None, name: str | None = None,
-    password: str | None = DEFAULT_PASSWORD, school_id: int | None = None,
+    role: str = "attendee",
+    *,
+    district: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    password: str | None = DEFAULT_PASSWORD,
+    school_id: int | None = None,
 ) -> dict:
     if role == "coordinator" and district is None:
         district = "EGUSD"
     district_id = (await find_district(district))["id"] if district else None
     n = next(_counter)
     return await create_user(
-        email=email or f"{role}{n}@example.org", name=name or f"{role.title()} Person {n}", role=role,
-        district_id=district_id, school_id=school_id, password=password,
+        email=email or f"{role}{n}@example.org",
+        name=name or f"{role.title()} Person {n}",
+        role=role,
+        district_id=district_id,
+        school_id=school_id,
+        password=password,
     )
 
 
@@ -40,7 +49,8 @@ async def signed_in(client, user: dict) -> dict:
 def token_from_page(response) -> str:
     """The CSRF token of a page that rendered: taking one from an error page would hide the error."""
     assert response.status_code == 200, (
-        f"GET {response.request.url} answered {response.status_code}, not 200: no token taken from it\n{response.text[:500]}")
+        f"GET {response.request.url} answered {response.status_code}, not 200: no token taken from it\n{response.text[:500]}"
+    )
     match = re.search(r'name="_csrf_token" value="([^"]+)"', response.text)
     assert match, f"no CSRF token on {response.request.url}"
     return match.group(1)

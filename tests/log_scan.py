@@ -78,8 +78,9 @@ class LineCollector(logging.Handler):
         return lines
 
 
-STUDENT_NOTES_SQL = ("SELECT medical_notes, dietary_needs FROM slypark_student "
-                     "WHERE medical_notes <> '' OR dietary_needs <> ''")
+STUDENT_NOTES_SQL = (
+    "SELECT medical_notes, dietary_needs FROM slypark_student WHERE medical_notes <> '' OR dietary_needs <> ''"
+)
 
 
 def student_notes(database_url: str) -> tuple[str, ...]:
@@ -91,6 +92,7 @@ def student_notes(database_url: str) -> tuple[str, ...]:
         except sqlite3.Error:
             return ()
     else:
+
         async def fetch():
             import asyncpg
 

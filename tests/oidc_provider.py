@@ -28,7 +28,9 @@ class RunningProvider:
         """The provider's answer when the person consents (or denies): a redirect to our callback."""
         assert authorize_url.startswith(self.issuer + "/"), authorize_url
         response = httpx.post(authorize_url, data={"sub": sub, "action": action}, timeout=10, trust_env=False)
-        assert response.status_code == 302, f"the provider refused the request: {response.status_code} {response.text[:500]}"
+        assert response.status_code == 302, (
+            f"the provider refused the request: {response.status_code} {response.text[:500]}"
+        )
         return response
 
     def sign_in_as(self, authorize_url: str, sub: str, claims: dict | None = None, *, action: str = "authorize") -> str:

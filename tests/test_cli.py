@@ -170,8 +170,11 @@ def test_demo_is_idempotent_and_prints_the_sign_ins_every_time(booking, database
         assert_ok(result)
         outputs.append(result.stdout)
         counts.append(
-            (len(query(database_url, "SELECT id FROM app_user")), len(query(database_url, "SELECT id FROM district")),
-             len(query(database_url, "SELECT id FROM school")))
+            (
+                len(query(database_url, "SELECT id FROM app_user")),
+                len(query(database_url, "SELECT id FROM district")),
+                len(query(database_url, "SELECT id FROM school")),
+            )
         )
     assert counts[0] == counts[1], counts
     assert counts[0][0] == len(DEMO_PEOPLE)
@@ -229,22 +232,35 @@ def test_user_create_for_each_role(booking, database_url):
 
 @only_sqlite
 def test_user_create_with_a_password_lets_that_person_sign_in(booking, database_url):
-    result = booking("user", "create", "--email", "Pat@Example.org", "--name", "Pat", "--role", "staff",
-                     "--password", "a long enough password")
+    result = booking(
+        "user",
+        "create",
+        "--email",
+        "Pat@Example.org",
+        "--name",
+        "Pat",
+        "--role",
+        "staff",
+        "--password",
+        "a long enough password",
+    )
     assert_ok(result)
     stored = query(database_url, "SELECT email, password_hash FROM app_user")
     assert [row["email"] for row in stored] == ["pat@example.org"]  # stored lower-case
     from booking.accounts.passwords import verify_password
 
     assert verify_password(stored[0]["password_hash"], "a long enough password")
-    assert_refused(booking("user", "create", "--email", "x@example.org", "--name", "X", "--role", "staff",
-                           "--password", "short"), "password")
+    assert_refused(
+        booking("user", "create", "--email", "x@example.org", "--name", "X", "--role", "staff", "--password", "short"),
+        "password",
+    )
 
 
 @only_sqlite
 def test_coordinator_without_district_is_refused(booking, database_url):
-    line = assert_refused(booking("user", "create", "--email", "c@example.org", "--name", "C", "--role", "coordinator"),
-                          "--district")
+    line = assert_refused(
+        booking("user", "create", "--email", "c@example.org", "--name", "C", "--role", "coordinator"), "--district"
+    )
     assert line.startswith("booking")
     assert person(database_url, "c@example.org") is None
 
@@ -255,24 +271,42 @@ def test_district_by_code_or_exact_name_case_insensitively(booking, database_url
         "by-name@example.org": ("  SAN JUAN unified ", "SJUSD"),
     }
     for email, (given, expected) in cases.items():
-        assert_ok(booking("user", "create", "--email", email, "--name", "Coordinator", "--role", "coordinator",
-                          "--district", given))
+        assert_ok(
+            booking(
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Coordinator",
+                "--role",
+                "coordinator",
+                "--district",
+                given,
+            )
+        )
         assert person(database_url, email)["district"] == expected
 
 
 @only_sqlite
 @pytest.mark.parametrize("district", ["NOPE", "Elk Grove"])  # unknown code; a name that is not exact
 def test_unknown_district_is_refused(booking, database_url, district):
-    assert_refused(booking("user", "create", "--email", "c@example.org", "--name", "C", "--role", "coordinator",
-                           "--district", district), "district")
+    assert_refused(
+        booking(
+            "user", "create", "--email", "c@example.org", "--name", "C", "--role", "coordinator", "--district", district
+        ),
+        "district",
+    )
     assert person(database_url, "c@example.org") is None
 
 
 @only_sqlite
 def test_duplicate_email_is_refused_whatever_its_case(booking, database_url):
     assert_ok(booking("user", "create", "--email", "dup@example.org", "--name", "First", "--role", "attendee"))
-    assert_refused(booking("user", "create", "--email", "DUP@Example.org", "--name", "Second", "--role", "staff"),
-                   "dup@example.org")
+    assert_refused(
+        booking("user", "create", "--email", "DUP@Example.org", "--name", "Second", "--role", "staff"),
+        "dup@example.org",
+    )
     assert query(database_url, "SELECT name, role FROM app_user") == [{"name": "First", "role": "attendee"}]
 
 
@@ -303,8 +337,16 @@ async def test_token_create_prints_a_working_bearer_token_as_the_last_line(booki
     token = result.stdout.strip().splitlines()[-1].strip()
     assert re.fullmatch(r"bk_[A-Za-z0-9_\-]{20,}", token), result.stdout
 
-    app = create_app(Settings(database_url=database_url, secret_key=TEST_SECRET, base_url="http://testserver.local",
-                              var_dir=tmp_path / "var", db_pool_size=0, run_worker_in_process=False))
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            secret_key=TEST_SECRET,
+            base_url="http://testserver.local",
+            var_dir=tmp_path / "var",
+            db_pool_size=0,
+            run_worker_in_process=False,
+        )
+    )
     async with asgi_client(app) as client:
         me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200, me.text

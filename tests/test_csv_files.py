@@ -13,20 +13,35 @@ from booking.csv_files import BOM, CsvFile, csv_response, csv_text, defuse, to_c
 from booking.money import plain_amount
 
 
-@pytest.mark.parametrize(("value", "cell"), [
-    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("\r=1", "'\r=1"),
-    ('=HYPERLINK("http://x","click")', '\'=HYPERLINK("http://x","click")'),
-    ("Ana = Lopez", "Ana = Lopez"), (" =1", " =1"), ("", ""), ("PO 12", "PO 12"), ("Nguyễn Thị Hồng", "Nguyễn Thị Hồng"),
-    (3, "3"), (-3, "'-3"), (1.5, "1.5"), (None, ""), (True, "True"),
-])
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ('=HYPERLINK("http://x","click")', '\'=HYPERLINK("http://x","click")'),
+        ("Ana = Lopez", "Ana = Lopez"),
+        (" =1", " =1"),
+        ("", ""),
+        ("PO 12", "PO 12"),
+        ("Nguyễn Thị Hồng", "Nguyễn Thị Hồng"),
+        (3, "3"),
+        (-3, "'-3"),
+        (1.5, "1.5"),
+        (None, ""),
+        (True, "True"),
+    ],
+)
 def test_a_cell_a_spreadsheet_would_run_is_shown_as_text(value, cell):
     assert defuse(value) == cell
 
 
 def test_to_csv_defuses_every_cell_and_starts_with_the_bom():
     text = to_csv(["Name", "=Header"], [["=cmd|' /C calc'!A0", None, 7, -2], ['Said "hi", left', "a\nb"]])
-    assert text == (BOM + "Name,'=Header\r\n'=cmd|' /C calc'!A0,,7,'-2\r\n"
-                    '"Said ""hi"", left","a\nb"\r\n')
+    assert text == (BOM + 'Name,\'=Header\r\n\'=cmd|\' /C calc\'!A0,,7,\'-2\r\n"Said ""hi"", left","a\nb"\r\n')
     rows = list(csv.reader(io.StringIO(text.removeprefix(BOM), newline="")))
     assert rows[2] == ['Said "hi", left', "a\nb"]
 

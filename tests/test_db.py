@@ -188,4 +188,3 @@ def test_sqlite_urls_relative_and_absolute():
     assert sqlite_path_from_url("sqlite:////srv/booking/booking.db") == "/srv/booking/booking.db"
     with pytest.raises(ValueError):
         engine_from_url("mysql://x")
-

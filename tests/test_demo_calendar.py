@@ -9,8 +9,21 @@ from booking.demo_calendar import federal_holidays, is_closed, open_day
 
 def test_the_federal_holidays_of_2027_on_their_observed_days():
     holidays = federal_holidays(2027)
-    for day in ["2027-01-01", "2027-01-18", "2027-02-15", "2027-05-31", "2027-06-18", "2027-07-05",
-                "2027-09-06", "2027-10-11", "2027-11-11", "2027-11-25", "2027-11-26", "2027-12-24", "2027-12-25"]:
+    for day in [
+        "2027-01-01",
+        "2027-01-18",
+        "2027-02-15",
+        "2027-05-31",
+        "2027-06-18",
+        "2027-07-05",
+        "2027-09-06",
+        "2027-10-11",
+        "2027-11-11",
+        "2027-11-25",
+        "2027-11-26",
+        "2027-12-24",
+        "2027-12-25",
+    ]:
         assert dt.date.fromisoformat(day) in holidays, day
     assert dt.date(2027, 3, 10) not in holidays
 

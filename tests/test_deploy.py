@@ -29,8 +29,11 @@ async def test_every_alert_reads_metrics_the_app_exports(settings, db):
         await client.get("/workshops")
         scraped = (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
     exported = {family.name for family in text_string_to_metric_families(scraped)}
-    rules = [rule for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]
-             for rule in group["rules"]]
+    rules = [
+        rule
+        for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]
+        for rule in group["rules"]
+    ]
 
     used = set()
     for rule in rules:
@@ -48,23 +51,56 @@ def test_the_systemd_units_are_valid(tmp_path):
     for unit in (DEPLOY / "systemd").iterdir():
         if unit.suffix in (".service", ".target"):
             # verify wants the program to exist: point the units at this checkout's.
-            text = unit.read_text().replace("/opt/booking/.venv/bin/booking", str(Path(sys.executable).with_name("booking")))
+            text = unit.read_text().replace(
+                "/opt/booking/.venv/bin/booking", str(Path(sys.executable).with_name("booking"))
+            )
             (tmp_path / unit.name).write_text(text)
-    result = subprocess.run(["systemd-analyze", "verify", "./booking@8001.service", "./booking-worker.service",
-                             "./booking.target"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", "./booking@8001.service", "./booking-worker.service", "./booking.target"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     problems = [line for line in result.stderr.splitlines() if "booking" in line]
     assert result.returncode == 0 and problems == [], result.stderr
 
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light)")
 def test_the_nginx_example_is_valid(tmp_path):
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=booking",
-                    "-keyout", str(tmp_path / "privkey.pem"), "-out", str(tmp_path / "fullchain.pem")],
-                   check=True, capture_output=True, timeout=60)
-    site = (DEPLOY / "nginx" / "booking.conf").read_text().replace("/etc/ssl/booking/", f"{tmp_path}/").replace(
-        "/var/log/nginx/", f"{tmp_path}/")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=booking",
+            "-keyout",
+            str(tmp_path / "privkey.pem"),
+            "-out",
+            str(tmp_path / "fullchain.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    site = (
+        (DEPLOY / "nginx" / "booking.conf")
+        .read_text()
+        .replace("/etc/ssl/booking/", f"{tmp_path}/")
+        .replace("/var/log/nginx/", f"{tmp_path}/")
+    )
     (tmp_path / "site.conf").write_text(site)
-    (tmp_path / "nginx.conf").write_text(f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-                                         f"http {{ include {tmp_path}/site.conf; }}\n")
-    result = subprocess.run(["nginx", "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True, timeout=60)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ include {tmp_path}/site.conf; }}\n"
+    )
+    result = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

@@ -29,8 +29,9 @@ def text_of(html: str) -> str:
 
 
 def section(html: str, key: str) -> str:
-    match = re.search(rf'<section class="home-section" aria-labelledby="home-{key}" data-section="{key}">(.*?)</section>',
-                      html, re.S)
+    match = re.search(
+        rf'<section class="home-section" aria-labelledby="home-{key}" data-section="{key}">(.*?)</section>', html, re.S
+    )
     assert match, f"no section {key}"
     return match.group(1)
 
@@ -48,7 +49,9 @@ async def _register(person: dict, offering_id: int, **kwargs) -> dict:
 
 async def test_an_attendee_sees_sessions_to_join_seats_to_pay_offers_certificates_and_hours(client):
     me = await make_user("attendee", district="SJUSD", name="Robin Teacher")
-    online = await make_workshop("Webinar: Fractions", days=3, format="virtual", online_url="https://meet.example.org/fractions")
+    online = await make_workshop(
+        "Webinar: Fractions", days=3, format="virtual", online_url="https://meet.example.org/fractions"
+    )
     in_person = await make_workshop("Science Lab Day", days=10)
     paid = await make_workshop("Paid Literacy Series", days=14, price_cents=7_500)
     full = await make_workshop("Popular Paid Workshop", days=20, price_cents=5_000, capacity=1)
@@ -61,7 +64,7 @@ async def test_an_attendee_sees_sessions_to_join_seats_to_pay_offers_certificate
     staff = await staff_actor()
     await cancel_registration(staff, first["id"], "Cannot come")
     completed = await _register(me, done)
-    [session_row] = (await complete_sessions(done))
+    [session_row] = await complete_sessions(done)
     await mark_attendance(staff, done, session_row, completed["id"], "present")
     await complete_offering(staff, done, confirm_unmarked=True)
 
@@ -83,6 +86,7 @@ async def test_an_attendee_sees_sessions_to_join_seats_to_pay_offers_certificate
 
 async def complete_sessions(offering_id: int) -> list[int]:
     from booking.catalog.offerings import sessions_of
+
     return [s["id"] for s in await sessions_of([offering_id])]
 
 
@@ -106,18 +110,35 @@ async def test_a_coordinator_sees_approvals_offers_freezes_student_lists_and_inv
     assert await allocation_runs.publish(staff, run_id) == 1
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     bravo = await make_school("EGUSD", "Bravo Elementary")
-    booked = await book_remaining(coordinator, season["weeks"][1], bravo, Headcount(5, 6, 1), lead_teacher_name="Dee",
-                                  lead_teacher_email="dee@school.example")
+    booked = await book_remaining(
+        coordinator,
+        season["weeks"][1],
+        bravo,
+        Headcount(5, 6, 1),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
     # A week whose students are listed and whose families have not sent their health forms.
     charlie = await make_school("EGUSD", "Charlie Elementary")
-    with_students = await book_remaining(coordinator, season["weeks"][1], charlie, Headcount(1, 1, 1), lead_teacher_name="Cy",
-                                         lead_teacher_email="cy@school.example")
-    await save_grid(coordinator, with_students, [StudentInput("Ana", "Lopez", "girl", "", ""),
-                                                 StudentInput("Ben", "Ng", "boy", "", "")])
+    with_students = await book_remaining(
+        coordinator,
+        season["weeks"][1],
+        charlie,
+        Headcount(1, 1, 1),
+        lead_teacher_name="Cy",
+        lead_teacher_email="cy@school.example",
+    )
+    await save_grid(
+        coordinator,
+        with_students,
+        [StudentInput("Ana", "Lopez", "girl", "", ""), StudentInput("Ben", "Ng", "boy", "", "")],
+    )
     await set_billing_contact("EGUSD")
     await district_billed_seats(2, district="EGUSD")
     district_id = (await find_district("EGUSD"))["id"]
-    [invoice] = await issue_invoices(await finance_actor(), district_id, await open_line_ids(district_id), acknowledge_warnings=True)
+    [invoice] = await issue_invoices(
+        await finance_actor(), district_id, await open_line_ids(district_id), acknowledge_warnings=True
+    )
 
     html = await home_of(client, coordinator_user)
 
@@ -133,7 +154,9 @@ async def test_a_coordinator_sees_approvals_offers_freezes_student_lists_and_inv
     families = section(html, "families")
     assert f'href="/slypark/bookings/{with_students}/families"' in families and "0 of 2 family forms in" in families
     invoices = section(html, "invoices")
-    assert f'href="/district/invoices/{invoice["id"]}"' in invoices and "$900.00 due" in text_of(invoices)  # two seats and the booked weeks' deposits
+    assert f'href="/district/invoices/{invoice["id"]}"' in invoices and "$900.00 due" in text_of(
+        invoices
+    )  # two seats and the booked weeks' deposits
 
 
 async def test_staff_see_today_this_week_filling_waiting_lists_and_allocation_steps(client):
@@ -169,8 +192,13 @@ async def test_finance_see_invoices_to_issue_overdue_and_an_empty_day(client):
     await district_billed_seats(1, district="SJUSD", title="Overdue Workshop")
     sjusd = (await find_district("SJUSD"))["id"]
     # Issued 75 days ago (the invoice's date, due date and lines are stamped then): overdue today.
-    await issue_invoices(await finance_actor(), sjusd, await open_line_ids(sjusd), acknowledge_warnings=True,
-                         now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=75))
+    await issue_invoices(
+        await finance_actor(),
+        sjusd,
+        await open_line_ids(sjusd),
+        acknowledge_warnings=True,
+        now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=75),
+    )
 
     html = await home_of(client, person)
 
@@ -193,19 +221,35 @@ async def test_admin_gets_people_and_settings_links_and_the_staff_sections(clien
 async def test_every_home_with_nothing_to_do_says_so_in_one_calm_line(client):
     """One test for the empty homes (each role in turn), so the suite pays for one database reset, not three."""
     expected = {
-        "attendee": (("next", "No sessions coming up. Browse workshops to find one."), ("pay", "Nothing to pay."),
-                     ("offers", "No offers waiting for you."), ("certificates", "No certificates yet"), ("hours", "0 hours")),
-        "coordinator": (("approvals", "No registrations wait for your approval."),
-                        ("offers", "No Sly Park offers wait for an answer."),
-                        ("freezes", "No headcount freezes in the next six weeks."),
-                        ("intake", "Every booked week has its student list."),
-                        ("families", "Every listed student's family form is in."), ("invoices", "No invoices to pay.")),
-        "staff": (("today", "No sessions today."), ("week", "No more sessions this week."),
-                  ("filling", "No workshop is nearly full or short of people."),
-                  ("waiting", "Nobody is on a waiting list."), ("allocation", "No Sly Park season needs a step.")),
-        "finance": (("to_issue", "No charges wait for an invoice."), ("overdue", "Nothing is overdue."),
-                    ("unapplied", "Every payment is applied to an invoice."), ("refunds", "No refunds in progress."),
-                    ("cancelled", "No cancelled seats wait for a credit note.")),
+        "attendee": (
+            ("next", "No sessions coming up. Browse workshops to find one."),
+            ("pay", "Nothing to pay."),
+            ("offers", "No offers waiting for you."),
+            ("certificates", "No certificates yet"),
+            ("hours", "0 hours"),
+        ),
+        "coordinator": (
+            ("approvals", "No registrations wait for your approval."),
+            ("offers", "No Sly Park offers wait for an answer."),
+            ("freezes", "No headcount freezes in the next six weeks."),
+            ("intake", "Every booked week has its student list."),
+            ("families", "Every listed student's family form is in."),
+            ("invoices", "No invoices to pay."),
+        ),
+        "staff": (
+            ("today", "No sessions today."),
+            ("week", "No more sessions this week."),
+            ("filling", "No workshop is nearly full or short of people."),
+            ("waiting", "Nobody is on a waiting list."),
+            ("allocation", "No Sly Park season needs a step."),
+        ),
+        "finance": (
+            ("to_issue", "No charges wait for an invoice."),
+            ("overdue", "Nothing is overdue."),
+            ("unapplied", "Every payment is applied to an invoice."),
+            ("refunds", "No refunds in progress."),
+            ("cancelled", "No cancelled seats wait for a credit note."),
+        ),
     }
     for role, sections in expected.items():
         html = await home_of(client, await make_user(role, district="EGUSD" if role == "coordinator" else None))

@@ -9,8 +9,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("src", "tests", "benchmarks", "devtools")
 
 # `
-SUPPRESSION = re.compile(r"#\s*(noqa|type:\s*ignore)\b(?P<rule>:\s*[A-Z]+[0-9]+(?:,\s*[A-Z]+[0-9]+)*|\[[a-z-]+(?:,\s*[a-z-]+)*\])?"
-                         r"(?P<reason>.*)$")
+SUPPRESSION = re.compile(
+    r"#\s*(noqa|type:\s*ignore)\b(?P<rule>:\s*[A-Z]+[0-9]+(?:,\s*[A-Z]+[0-9]+)*|\[[a-z-]+(?:,\s*[a-z-]+)*\])?"
+    r"(?P<reason>.*)$"
+)
 
 
 def suppressions_without_a_reason(text: str) -> list[str]:

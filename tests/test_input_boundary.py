@@ -30,16 +30,28 @@ PROBLEM = "application/problem+json"
 
 
 def offering_body(**overrides) -> dict:
-    return {"kind": "workshop", "title": "Number Talks", "capacity": 20, "price_cents": 0,
-            "sessions": [future_session()], "status": "published", **overrides}
+    return {
+        "kind": "workshop",
+        "title": "Number Talks",
+        "capacity": 20,
+        "price_cents": 0,
+        "sessions": [future_session()],
+        "status": "published",
+        **overrides,
+    }
 
 
 # --- NUL and control characters ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path, field", [
-    ("/sign-in", "email"), ("/sign-in/link", "email"), ("/password/forgot", "email"),
-])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        ("/sign-in", "email"),
+        ("/sign-in/link", "email"),
+        ("/password/forgot", "email"),
+    ],
+)
 async def test_a_nul_byte_in_a_signed_out_form_is_a_422_naming_the_field(client, path, field):
     response = await post_form(client, path, {field: "a\x00b@example.org", "password": "whatever"})
     assert response.status_code == 422, response.text[:300]
@@ -62,8 +74,12 @@ async def test_a_nul_byte_in_a_cabin_leader_code_names_nothing(client):
 async def test_an_account_with_a_nul_in_its_email_is_never_created(client):
     await signed_in(client, await make_user("admin"))
     before = await User.count()
-    response = await post_form(client, "/admin/users/new", {"name": "Nul Person", "email": "a\x00b@example.org",
-                                                            "role": "attendee", "job_title": ""}, token_from="/admin/users/new")
+    response = await post_form(
+        client,
+        "/admin/users/new",
+        {"name": "Nul Person", "email": "a\x00b@example.org", "role": "attendee", "job_title": ""},
+        token_from="/admin/users/new",
+    )
     assert response.status_code == 422
     assert await User.count() == before
     assert not await User.exists().where(User.email.like("a%b@example.org"))
@@ -74,8 +90,9 @@ async def test_control_characters_are_refused_but_line_breaks_and_tabs_in_text_a
     refused = await client.post("/api/v1/offerings", json=offering_body(title="Escape \x1b[31m"), headers=headers)
     assert refused.status_code == 422 and refused.headers["content-type"].startswith(PROBLEM)
     assert refused.json()["errors"] == {"title": "Remove the control character (U+001B): it cannot be stored here."}
-    kept = await client.post("/api/v1/offerings", json=offering_body(description="Line one\r\nLine two\tand a tab"),
-                             headers=headers)
+    kept = await client.post(
+        "/api/v1/offerings", json=offering_body(description="Line one\r\nLine two\tand a tab"), headers=headers
+    )
     assert kept.status_code == 201, kept.text
     assert await Offering.count() == 1
 
@@ -83,7 +100,9 @@ async def test_control_characters_are_refused_but_line_breaks_and_tabs_in_text_a
 async def test_a_lone_surrogate_in_json_is_refused(client):
     headers = await bearer(await make_user("staff"))
     body = b'{"kind": "workshop", "title": "Bad \\ud800 title", "capacity": 5}'
-    response = await client.post("/api/v1/offerings", content=body, headers={**headers, "content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/offerings", content=body, headers={**headers, "content-type": "application/json"}
+    )
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"].startswith(PROBLEM)
     assert await Offering.count() == 0
@@ -125,9 +144,12 @@ async def test_pd_hours_that_are_not_a_plain_number_are_refused_by_the_api(clien
 
 async def test_nan_pd_hours_in_the_staff_form_is_a_422(client):
     await signed_in(client, await make_user("staff"))
-    response = await post_form(client, "/staff/offerings/new", {"title": "Literacy", "capacity": "20", "price": "0",
-                                                                "pd_hours": "NaN", "format": "in_person"},
-                               token_from="/staff/offerings/new")
+    response = await post_form(
+        client,
+        "/staff/offerings/new",
+        {"title": "Literacy", "capacity": "20", "price": "0", "pd_hours": "NaN", "format": "in_person"},
+        token_from="/staff/offerings/new",
+    )
     assert response.status_code == 422
     assert "Enter hours as a number" in response.text
     assert await Offering.count() == 0
@@ -147,7 +169,9 @@ def test_the_typed_parsers_refuse_what_python_would_accept_or_crash_on():
 # --- Dates within a range that makes sense ----------------------------------------------------
 
 
-@pytest.mark.parametrize("starts_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1899-05-01T09:00:00-08:00"])
+@pytest.mark.parametrize(
+    "starts_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "1899-05-01T09:00:00-08:00"]
+)
 async def test_a_session_date_out_of_range_is_a_422_on_both_engines(client, starts_at):
     headers = await bearer(await make_user("staff"))
     session = {"starts_at": starts_at, "ends_at": starts_at}
@@ -159,8 +183,9 @@ async def test_a_session_date_out_of_range_is_a_422_on_both_engines(client, star
 
 async def test_a_registration_window_out_of_range_is_a_422(client):
     headers = await bearer(await make_user("staff"))
-    response = await client.post("/api/v1/offerings", json=offering_body(registration_opens_at="0001-01-01T00:00:00+05:00"),
-                                 headers=headers)
+    response = await client.post(
+        "/api/v1/offerings", json=offering_body(registration_opens_at="0001-01-01T00:00:00+05:00"), headers=headers
+    )
     assert response.status_code == 422
     assert "registration_opens_at" in response.json()["errors"]
 
@@ -168,10 +193,19 @@ async def test_a_registration_window_out_of_range_is_a_422(client):
 @pytest.mark.parametrize("opens", ["9999-12-31T23:59", "0001-01-01T00:00"])
 async def test_a_local_date_whose_move_to_utc_overflows_is_a_422_in_the_staff_form(client, opens):
     await signed_in(client, await make_user("staff"))
-    response = await post_form(client, "/staff/offerings/new", {"title": "Literacy", "capacity": "20", "price": "0",
-                                                                "pd_hours": "3", "format": "in_person",
-                                                                "registration_opens_at": opens},
-                               token_from="/staff/offerings/new")
+    response = await post_form(
+        client,
+        "/staff/offerings/new",
+        {
+            "title": "Literacy",
+            "capacity": "20",
+            "price": "0",
+            "pd_hours": "3",
+            "format": "in_person",
+            "registration_opens_at": opens,
+        },
+        token_from="/staff/offerings/new",
+    )
     assert response.status_code == 422
     assert "between the years 2000 and 2100" in response.text
     assert await Offering.count() == 0
@@ -192,7 +226,9 @@ def test_date_parsers_check_the_range_before_any_time_zone_arithmetic():
 async def test_deeply_nested_json_is_a_400_naming_the_body_not_a_recursion_error(client):
     headers = await bearer(await make_user("staff"))
     deep = b"[" * 100_000 + b"]" * 100_000
-    response = await client.post("/api/v1/offerings", content=deep, headers={**headers, "content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/offerings", content=deep, headers={**headers, "content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == {"body": f"The JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)."}
 
@@ -205,8 +241,9 @@ def test_json_depth_is_measured_without_decoding_and_ignores_brackets_in_strings
 
 async def test_a_json_list_longer_than_the_limit_is_refused(client):
     headers = await bearer(await make_user("staff"))
-    response = await client.post("/api/v1/offerings", json=offering_body(audiences=["teachers"] * (MAX_JSON_ITEMS + 1)),
-                                 headers=headers)
+    response = await client.post(
+        "/api/v1/offerings", json=offering_body(audiences=["teachers"] * (MAX_JSON_ITEMS + 1)), headers=headers
+    )
     assert response.status_code == 422
     assert response.json()["errors"] == {"audiences": f"Too many items: at most {MAX_JSON_ITEMS:,}."}
 
@@ -214,8 +251,13 @@ async def test_a_json_list_longer_than_the_limit_is_refused(client):
 async def test_an_offering_with_thousands_of_sessions_is_refused_with_the_field_named(client):
     headers = await bearer(await make_user("staff"))
     start = dt.datetime(2027, 1, 4, 17, tzinfo=dt.timezone.utc)
-    sessions = [{"starts_at": (start + dt.timedelta(days=i)).isoformat(),
-                 "ends_at": (start + dt.timedelta(days=i, hours=1)).isoformat()} for i in range(900)]
+    sessions = [
+        {
+            "starts_at": (start + dt.timedelta(days=i)).isoformat(),
+            "ends_at": (start + dt.timedelta(days=i, hours=1)).isoformat(),
+        }
+        for i in range(900)
+    ]
     response = await client.post("/api/v1/offerings", json=offering_body(sessions=sessions), headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"]["sessions"] == "An offering can have at most 400 sessions."
@@ -226,8 +268,13 @@ async def test_an_offering_with_more_sessions_than_a_json_list_may_hold_is_refus
     """5,000 sessions once made one INSERT of 40,000 parameters: a 500 from asyncpg on PostgreSQL."""
     headers = await bearer(await make_user("staff"))
     start = dt.datetime(2027, 1, 4, 17, tzinfo=dt.timezone.utc)
-    sessions = [{"starts_at": (start + dt.timedelta(hours=2 * i)).isoformat(),
-                 "ends_at": (start + dt.timedelta(hours=2 * i + 1)).isoformat()} for i in range(5_000)]
+    sessions = [
+        {
+            "starts_at": (start + dt.timedelta(hours=2 * i)).isoformat(),
+            "ends_at": (start + dt.timedelta(hours=2 * i + 1)).isoformat(),
+        }
+        for i in range(5_000)
+    ]
     response = await client.post("/api/v1/offerings", json=offering_body(sessions=sessions), headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"] == {"sessions": f"Too many items: at most {MAX_JSON_ITEMS:,}."}
@@ -237,8 +284,13 @@ async def test_an_offering_with_more_sessions_than_a_json_list_may_hold_is_refus
 async def test_the_largest_offering_allowed_is_stored(client):
     headers = await bearer(await make_user("staff"))
     start = dt.datetime(2027, 1, 4, 17, tzinfo=dt.timezone.utc)
-    sessions = [{"starts_at": (start + dt.timedelta(days=i)).isoformat(),
-                 "ends_at": (start + dt.timedelta(days=i, hours=1)).isoformat()} for i in range(400)]
+    sessions = [
+        {
+            "starts_at": (start + dt.timedelta(days=i)).isoformat(),
+            "ends_at": (start + dt.timedelta(days=i, hours=1)).isoformat(),
+        }
+        for i in range(400)
+    ]
     offering = await create_offering(client, headers, sessions=sessions)
     assert len(offering["sessions"]) == 400
 
@@ -247,8 +299,14 @@ async def test_bulk_inserts_are_chunked_under_the_drivers_parameter_limit(client
     """4,500 sessions x 8 columns = 36,000 parameters: one INSERT is refused by asyncpg (32,767)."""
     offering_id = (await create_offering(client, await bearer(await make_user("staff"))))["id"]
     start = dt.datetime(2027, 1, 4, 17, tzinfo=dt.timezone.utc)
-    rows = [OfferingSession(offering=offering_id, starts_at=start + dt.timedelta(hours=i),
-                            ends_at=start + dt.timedelta(hours=i, minutes=30)) for i in range(4_500)]
+    rows = [
+        OfferingSession(
+            offering=offering_id,
+            starts_at=start + dt.timedelta(hours=i),
+            ends_at=start + dt.timedelta(hours=i, minutes=30),
+        )
+        for i in range(4_500)
+    ]
     async with write_transaction():
         stored = await insert_many(OfferingSession, rows, OfferingSession.id)
     assert len(stored) == 4_500 and len({row["id"] for row in stored}) == 4_500
@@ -257,8 +315,11 @@ async def test_bulk_inserts_are_chunked_under_the_drivers_parameter_limit(client
 
 async def test_a_body_over_the_limit_is_a_413(client):
     headers = await bearer(await make_user("staff"))
-    response = await client.post("/api/v1/offerings", content=b'{"title": "' + b"x" * (3 * 1024 * 1024) + b'"}',
-                                 headers={**headers, "content-type": "application/json"})
+    response = await client.post(
+        "/api/v1/offerings",
+        content=b'{"title": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+        headers={**headers, "content-type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith(PROBLEM)
 

@@ -40,17 +40,24 @@ def test_each_prefix_is_declared_by_one_package():
 def test_each_url_is_served_by_the_module_its_prefix_names(routes):
     _, rows = routes
     prefixes = route_map.declared_prefixes()
-    wrong = [(row.path, row.methods, row.module, route_map.module_for(row.path, prefixes))
-             for row in rows if row.package in mapped_packages()
-             and route_map.module_for(row.path, prefixes) != row.module]
+    wrong = [
+        (row.path, row.methods, row.module, route_map.module_for(row.path, prefixes))
+        for row in rows
+        if row.package in mapped_packages() and route_map.module_for(row.path, prefixes) != row.module
+    ]
     assert wrong == []
 
 
 def test_a_module_serving_under_another_modules_prefix_is_caught():
-    prefixes = {"/finance": "booking.payments.finance_pages", "/finance/invoices": "booking.payments.finance_invoice_pages",
-                "/workshops/{offering_id:int}/register": "booking.scheduling.pages"}
-    assert route_map.module_for("/finance/invoices/{invoice_id:int}/void", prefixes) == \
-        "booking.payments.finance_invoice_pages"
+    prefixes = {
+        "/finance": "booking.payments.finance_pages",
+        "/finance/invoices": "booking.payments.finance_invoice_pages",
+        "/workshops/{offering_id:int}/register": "booking.scheduling.pages",
+    }
+    assert (
+        route_map.module_for("/finance/invoices/{invoice_id:int}/void", prefixes)
+        == "booking.payments.finance_invoice_pages"
+    )
     assert route_map.module_for("/finance/payments", prefixes) == "booking.payments.finance_pages"
     assert route_map.module_for("/workshops/{id:int}/register", prefixes) == "booking.scheduling.pages"
     assert route_map.module_for("/finance-like", prefixes) is None
@@ -58,25 +65,32 @@ def test_a_module_serving_under_another_modules_prefix_is_caught():
 
 def test_every_handler_is_named_for_its_package(routes):
     _, rows = routes
-    unnamed = [(row.path, row.methods, row.module) for row in rows
-               if row.package in mapped_packages() and not (row.name or "").startswith(f"{row.package}.")]
+    unnamed = [
+        (row.path, row.methods, row.module)
+        for row in rows
+        if row.package in mapped_packages() and not (row.name or "").startswith(f"{row.package}.")
+    ]
     assert unnamed == []
 
 
 def test_every_handler_is_mounted_by_its_own_package_router(routes):
     app, _ = routes
-    misplaced = [(route.path, handler.fn.__module__, package.__name__)
-                 for package in route_map.PACKAGE_ROUTES for route in package.router.routes
-                 for handler in route.route_handlers
-                 if handler.fn.__module__.startswith("booking.")
-                 and handler.fn.__module__.split(".")[1] != package.__name__.split(".")[1]]
+    misplaced = [
+        (route.path, handler.fn.__module__, package.__name__)
+        for package in route_map.PACKAGE_ROUTES
+        for route in package.router.routes
+        for handler in route.route_handlers
+        if handler.fn.__module__.startswith("booking.")
+        and handler.fn.__module__.split(".")[1] != package.__name__.split(".")[1]
+    ]
     assert misplaced == []
 
 
 # href, action, hx-get/post/... and formaction attributes whose value is a literal path of ours, written
 # out or as a string in an expression ({{ '/account' }})
 _LITERAL_URL = re.compile(
-    r"""\b(?:href|action|formaction|hx-(?:get|post|put|patch|delete))="(?:\{\{\s*['"])?(/(?!static/)[^"'{]*)""")
+    r"""\b(?:href|action|formaction|hx-(?:get|post|put|patch|delete))="(?:\{\{\s*['"])?(/(?!static/)[^"'{]*)"""
+)
 
 
 def test_templates_build_urls_with_url_for():
@@ -88,14 +102,16 @@ def test_templates_build_urls_with_url_for():
             templates = sorted(TEMPLATE_DIR.glob("*.html"))
         for template in templates:
             for number, line in enumerate(template.read_text().splitlines(), 1):
-                literal += [f"{template.relative_to(TEMPLATE_DIR)}:{number}: {url}" for url in _LITERAL_URL.findall(line)]
+                literal += [
+                    f"{template.relative_to(TEMPLATE_DIR)}:{number}: {url}" for url in _LITERAL_URL.findall(line)
+                ]
     assert literal == []
 
 
 def test_the_literal_url_check_sees_literal_urls():
     assert _LITERAL_URL.findall('<a href="/finance/invoices">') == ["/finance/invoices"]
     assert _LITERAL_URL.findall('<form hx-post="/slypark/requests/3">') == ["/slypark/requests/3"]
-    assert _LITERAL_URL.findall('<a href="{{ url_for(\'payments.invoices\') }}">') == []
+    assert _LITERAL_URL.findall("<a href=\"{{ url_for('payments.invoices') }}\">") == []
     assert _LITERAL_URL.findall('<link href="/static/css/site.css">') == []
     assert _LITERAL_URL.findall("<a href=\"{{ '/account/calendar' }}\">") == ["/account/calendar"]
 

@@ -66,8 +66,19 @@ RANDOM = os.environ.get("BOOKING_SEAMS_RANDOM") == "1"  # the suite's run is der
 PRICE_CENTS = 7_500
 CAPACITY = 2
 # What happens next, by weight.
-ACTIONS = (["register"] * 4 + ["cancel"] * 2 + ["decide"] * 2 + ["pay_by_card"] * 3 + ["deliver_webhooks"] * 2
-           + ["let_time_pass"] * 2 + ["sweep_and_promote"] + ["invoice"] * 2 + ["credit"] * 2 + ["record_check"] + ["complete"])
+ACTIONS = (
+    ["register"] * 4
+    + ["cancel"] * 2
+    + ["decide"] * 2
+    + ["pay_by_card"] * 3
+    + ["deliver_webhooks"] * 2
+    + ["let_time_pass"] * 2
+    + ["sweep_and_promote"]
+    + ["invoice"] * 2
+    + ["credit"] * 2
+    + ["record_check"]
+    + ["complete"]
+)
 PEOPLE = 6  # four of Elk Grove (no approval needed), two of San Juan (approval required)
 
 
@@ -78,10 +89,15 @@ async def check_invariants() -> None:
     counts = await seat_counts(offerings, now)
     for offering in offerings:
         taken = counts[offering["id"]]
-        assert taken.taken <= offering["capacity"], f"offering {offering['id']}: {taken.taken} seats taken of {offering['capacity']}"
-        ranks = sorted(r["waitlist_rank"] for r in registrations
-                       if r["offering"] == offering["id"] and r["status"] == "waitlisted")
-        assert None not in ranks and len(set(ranks)) == len(ranks), f"offering {offering['id']}: waiting-list ranks {ranks}"
+        assert taken.taken <= offering["capacity"], (
+            f"offering {offering['id']}: {taken.taken} seats taken of {offering['capacity']}"
+        )
+        ranks = sorted(
+            r["waitlist_rank"] for r in registrations if r["offering"] == offering["id"] and r["status"] == "waitlisted"
+        )
+        assert None not in ranks and len(set(ranks)) == len(ranks), (
+            f"offering {offering['id']}: waiting-list ranks {ranks}"
+        )
         if offering["status"] == "completed":
             assert not ranks, f"completed offering {offering['id']} still has {len(ranks)} people waiting"
 
@@ -89,18 +105,23 @@ async def check_invariants() -> None:
     seat_of = {r["id"]: (r["offering"], r["attendee"]) for r in registrations}
     billed = defaultdict(list)
     for line in await ChargeLine.select().where(
-            (ChargeLine.source_kind == "registration") & ChargeLine.status.is_in(["open", "invoiced"])):
+        (ChargeLine.source_kind == "registration") & ChargeLine.status.is_in(["open", "invoiced"])
+    ):
         billed[seat_of[line["source_id"]]].append(line)
     kept = Counter()
     refunded = Counter()
     for refund in await Refund.select(Refund.card_payment, Refund.amount_cents, Refund.status):
         if refund["status"] != "failed":
             refunded[refund["card_payment"]] += refund["amount_cents"]
-    for payment in await CardPayment.select().where((CardPayment.purpose == "registration") & (CardPayment.status == "paid")):
+    for payment in await CardPayment.select().where(
+        (CardPayment.purpose == "registration") & (CardPayment.status == "paid")
+    ):
         kept[seat_of[payment["registration"]]] += payment["amount_cents"] - refunded[payment["id"]]
     for seat, lines in billed.items():
-        assert kept[seat] <= 0, (f"seat {seat} is billed to a district ({[(line['id'], line['status']) for line in lines]}) "
-                                 f"and {kept[seat]} cents were kept from a card")
+        assert kept[seat] <= 0, (
+            f"seat {seat} is billed to a district ({[(line['id'], line['status']) for line in lines]}) "
+            f"and {kept[seat]} cents were kept from a card"
+        )
 
     # 4. the books: paid + credited + open = total for every invoice, and the rest
     await assert_money_invariants()
@@ -118,12 +139,16 @@ async def check_invariants() -> None:
         for event in history:
             if event["from_status"] == event["to_status"] and event["kind"] not in INSERT_KINDS:
                 continue  # not a change of status (PD hours, a reorder, a refund noted)
-            assert event["from_status"] == (status or ""), f"registration {registration['id']}: history out of order: {history}"
+            assert event["from_status"] == (status or ""), (
+                f"registration {registration['id']}: history out of order: {history}"
+            )
             assert allowed(event["kind"], event["from_status"] or None, event["to_status"]), (
-                f"registration {registration['id']}: {event['kind']} {event['from_status']} -> {event['to_status']} is not allowed")
+                f"registration {registration['id']}: {event['kind']} {event['from_status']} -> {event['to_status']} is not allowed"
+            )
             status = event["to_status"]
         assert status == registration["status"], (
-            f"registration {registration['id']} is {registration['status']} but its history ends in {status}")
+            f"registration {registration['id']} is {registration['status']} but its history ends in {status}"
+        )
 
 
 class _Url(str):
@@ -163,16 +188,25 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
         @staticmethod
         async def _new_offering() -> tuple[int, dt.datetime]:
             start = utc_now() + dt.timedelta(days=2)
-            offering_id = await create_offering(world.staff, OfferingInput(
-                title="Seams lab", capacity=CAPACITY, price_cents=PRICE_CENTS, status="published",
-                sessions=[SessionInput(start, start + dt.timedelta(hours=3))]))
+            offering_id = await create_offering(
+                world.staff,
+                OfferingInput(
+                    title="Seams lab",
+                    capacity=CAPACITY,
+                    price_cents=PRICE_CENTS,
+                    status="published",
+                    sessions=[SessionInput(start, start + dt.timedelta(hours=3))],
+                ),
+            )
             return offering_id, start
 
         @staticmethod
         async def _new_people() -> list[Actor]:
             # No password: they never sign in here, and hashing one costs more than the rest of a step.
-            return [Actor.from_row(await make_user("attendee", district="EGUSD" if n < 4 else "SJUSD", password=None))
-                    for n in range(PEOPLE)]
+            return [
+                Actor.from_row(await make_user("attendee", district="EGUSD" if n < 4 else "SJUSD", password=None))
+                for n in range(PEOPLE)
+            ]
 
         def _attempt(self, name: str, coroutine) -> object:
             stats["steps"] += 1
@@ -189,8 +223,14 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
 
         # One rule that picks what happens next, by weight: Hypothesis' swarm testing would otherwise leave whole
         # kinds of step out of most short sequences, and a sequence without registrations tests nothing.
-        @rule(action=st.sampled_from(ACTIONS), person=st.integers(0, PEOPLE - 1), payer=st.sampled_from(["card", "district"]),
-              index=st.integers(0, 50), flag=st.booleans(), minutes=st.sampled_from([10, 40, 60 * 26, 60 * 24 * 3]))
+        @rule(
+            action=st.sampled_from(ACTIONS),
+            person=st.integers(0, PEOPLE - 1),
+            payer=st.sampled_from(["card", "district"]),
+            index=st.integers(0, 50),
+            flag=st.booleans(),
+            minutes=st.sampled_from([10, 40, 60 * 26, 60 * 24 * 3]),
+        )
         def step(self, action, person, payer, index, flag, minutes):
             if action == "register":
                 self.register(person, payer)
@@ -212,19 +252,29 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
                 self.credit(flag, index)
             elif action == "record_check" and world.invoices_issued:
                 self.record_check(index, flag)
-            elif action == "complete" and utc_now() >= self.starts_at:  # before, completing is refused (tests/scheduling)
+            elif (
+                action == "complete" and utc_now() >= self.starts_at
+            ):  # before, completing is refused (tests/scheduling)
                 self.complete(flag)
             else:
                 stats["skipped: nothing to do"] += 1
 
         def register(self, person, payer):
             # Mostly someone not registered yet (a second registration is refused, which tests/scheduling covers).
-            live = {row["attendee"] for row in run(Registration.select(Registration.attendee).where(
-                (Registration.offering == self.offering_id) & (Registration.status != "cancelled")))}
+            live = {
+                row["attendee"]
+                for row in run(
+                    Registration.select(Registration.attendee).where(
+                        (Registration.offering == self.offering_id) & (Registration.status != "cancelled")
+                    )
+                )
+            }
             free = [n for n, p in enumerate(self.people) if p.id not in live]
             if free and person < PEOPLE - 1:
                 person = free[person % len(free)]
-            outcome = self._attempt("register", register(self.people[person], self.offering_id, RegistrationRequest(payer=payer)))
+            outcome = self._attempt(
+                "register", register(self.people[person], self.offering_id, RegistrationRequest(payer=payer))
+            )
             if outcome is not None:
                 self.registrations.append(outcome.registration["id"])
                 if payer == "card":
@@ -331,14 +381,23 @@ def machine_for(world: World, run, client, stripe_double, stats: Counter, failur
             open_cents = balances[invoice["id"]].open_cents
             cents = open_cents if whole else max(1, open_cents // 2)
             world.checks += 1
-            clean = check_payment_form({"method": "check", "amount": money_text(cents), "received_on": str(local_today()),
-                                        "reference": f"CHK-{world.checks}"}, {invoice["id"]: money_text(cents)})
+            clean = check_payment_form(
+                {
+                    "method": "check",
+                    "amount": money_text(cents),
+                    "received_on": str(local_today()),
+                    "reference": f"CHK-{world.checks}",
+                },
+                {invoice["id"]: money_text(cents)},
+            )
             await record_payment(world.finance, invoice["district"], clean)
             return "recorded"
 
         def complete(self, confirm_unmarked):
             # Nobody takes attendance here: unconfirmed, completion asks first (refused, attendance_unmarked).
-            self._attempt("complete", complete_offering(world.staff, self.offering_id, confirm_unmarked=confirm_unmarked))
+            self._attempt(
+                "complete", complete_offering(world.staff, self.offering_id, confirm_unmarked=confirm_unmarked)
+            )
 
         @invariant()
         def seams_hold(self):
@@ -369,10 +428,20 @@ async def test_the_seams_hold_under_random_sequences_of_use(db, client, stripe_d
     machine = machine_for(world, run, client, stripe_double, stats, failures)
     double_offset = stripe_double.state.clock_offset
     try:
-        await asyncio.to_thread(run_state_machine_as_test, machine, settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None, derandomize=not RANDOM,
-            phases=[Phase.explicit, Phase.generate, *([Phase.shrink] if SHRINK else [])],
-            suppress_health_check=list(HealthCheck), print_blob=False))
+        await asyncio.to_thread(
+            run_state_machine_as_test,
+            machine,
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                database=None,
+                derandomize=not RANDOM,
+                phases=[Phase.explicit, Phase.generate, *([Phase.shrink] if SHRINK else [])],
+                suppress_health_check=list(HealthCheck),
+                print_blob=False,
+            ),
+        )
     except Exception as error:
         if failures:
             raise AssertionError(f"an invariant broke {failures[0]}") from error
@@ -380,8 +449,10 @@ async def test_the_seams_hold_under_random_sequences_of_use(db, client, stripe_d
     finally:
         reset_clock_for_tests()
         stripe_double.state.clock_offset = double_offset
-    print(f"\nseams state machine ({db.engine_type}): {stats['examples']} examples, {stats['steps']} steps; "
-          + ", ".join(f"{name} {count}" for name, count in sorted(stats.items()) if name not in ("examples", "steps")))
+    print(
+        f"\nseams state machine ({db.engine_type}): {stats['examples']} examples, {stats['steps']} steps; "
+        + ", ".join(f"{name} {count}" for name, count in sorted(stats.items()) if name not in ("examples", "steps"))
+    )
     # The walk went through the interesting places (a guard against a walk that only gets refused).
     assert stats["steps"] >= EXAMPLES * STEPS // 2, stats
     assert stats["register: done"] and stats["cancel: done"] and stats["checkout: done"], stats

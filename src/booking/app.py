@@ -64,11 +64,16 @@ def _stripe_double_mount() -> list:
         # Imported here because it is a development-only package (devtools/stripe-double), absent in production.
         from booking_stripe_double import create_stripe_double, mount_stripe_double
     except ImportError:
-        log.warning("no Stripe key and no local Stripe double (development only: pip install -e "
-                    "devtools/stripe-double): card payments will fail until BOOKING_STRIPE_SECRET_KEY is set")
+        log.warning(
+            "no Stripe key and no local Stripe double (development only: pip install -e "
+            "devtools/stripe-double): card payments will fail until BOOKING_STRIPE_SECRET_KEY is set"
+        )
         return []
-    double = create_stripe_double(webhook_secret=config.webhook_secret, webhook_url=f"{settings.base_url}/webhooks/stripe",
-                                  public_base=config.api_base)
+    double = create_stripe_double(
+        webhook_secret=config.webhook_secret,
+        webhook_url=f"{settings.base_url}/webhooks/stripe",
+        public_base=config.api_base,
+    )
     return [mount_stripe_double(double, DOUBLE_MOUNT)]
 
 
@@ -77,8 +82,9 @@ def route_handlers() -> list:
     return [
         *(package.router for package in PACKAGE_ROUTES),
         *_stripe_double_mount(),
-        create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False,
-                                   cache_control=None),
+        create_static_files_router(
+            path="/static", directories=[STATIC_DIR], include_in_schema=False, cache_control=None
+        ),
     ]
 
 
@@ -110,25 +116,40 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=route_handlers(),
         lifespan=[lifespan],
         # After ActorMiddleware; the session-bound CSRF check replaces Litestar's csrf_config (web/csrf.py).
-        middleware=[DefineMiddleware(ActorMiddleware), DefineMiddleware(
-            SessionBoundCSRFMiddleware, config=CSRFConfig(
-                secret=settings.secret_key,
-                cookie_name=CSRF_COOKIE,
-                cookie_secure=settings.is_production,
-                cookie_samesite="lax",
-                cookie_httponly=True,  # scripts never read it: the token is rendered into the page
-                header_name="x-csrftoken",
-                exclude=["/api/", "/webhooks/", "/healthz", DOUBLE_MOUNT],
-            ), session_cookie=SESSION_COOKIE)],
+        middleware=[
+            DefineMiddleware(ActorMiddleware),
+            DefineMiddleware(
+                SessionBoundCSRFMiddleware,
+                config=CSRFConfig(
+                    secret=settings.secret_key,
+                    cookie_name=CSRF_COOKIE,
+                    cookie_secure=settings.is_production,
+                    cookie_samesite="lax",
+                    cookie_httponly=True,  # scripts never read it: the token is rendered into the page
+                    header_name="x-csrftoken",
+                    exclude=["/api/", "/webhooks/", "/healthz", DOUBLE_MOUNT],
+                ),
+                session_cookie=SESSION_COOKIE,
+            ),
+        ],
         plugins=[HTMXPlugin()],
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment())),
         openapi_config=OpenAPIConfig(
-            title="SCOE booking API", version="1.0.0", path="/schema",
+            title="SCOE booking API",
+            version="1.0.0",
+            path="/schema",
             description="Errors are application/problem+json (RFC 9457) with a stable `code`; bad input names each "
-                        "field in `errors`. Reading published offerings needs no token; a token that is presented "
-                        "but unknown or revoked is always 401.",
-            components=Components(security_schemes={"bearer": SecurityScheme(
-                type="http", scheme="bearer", description="An API token from `booking token create` or My account")}),
+            "field in `errors`. Reading published offerings needs no token; a token that is presented "
+            "but unknown or revoked is always 401.",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API token from `booking token create` or My account",
+                    )
+                }
+            ),
             security=[{}, {"bearer": []}],  # optional on public reads, required where the operation says 401
         ),
         # `actor: SignedInActor` or `actor: OptionalActor` in a handler's signature (web/guards.py): who is asking.

@@ -134,7 +134,9 @@ async def user_create(settings: Settings, args: argparse.Namespace) -> None:
             district_id = (await find_district(args.district))["id"]
         except DomainError as error:
             raise CommandError(error.message) from error
-    user = await create_user(email=args.email, name=args.name, role=args.role, district_id=district_id, password=args.password)
+    user = await create_user(
+        email=args.email, name=args.name, role=args.role, district_id=district_id, password=args.password
+    )
     print(f"Created {user['role']} {user['email']} (id {user['id']})")
 
 
@@ -213,8 +215,10 @@ async def backup(settings: Settings, args: argparse.Namespace) -> None:
     except BackupError as error:
         raise CommandError(str(error)) from error
     manifest = result.manifest
-    print(f"Backed up the {manifest['engine']} database: {len(manifest['tables'])} tables, {result.rows} rows, "
-          f"{result.size_bytes / 1_000_000:.1f} MB in {manifest['took_seconds']:.1f} s (schema {manifest['schema_version']}).")
+    print(
+        f"Backed up the {manifest['engine']} database: {len(manifest['tables'])} tables, {result.rows} rows, "
+        f"{result.size_bytes / 1_000_000:.1f} MB in {manifest['took_seconds']:.1f} s (schema {manifest['schema_version']})."
+    )
     print(result.path)
 
 
@@ -228,10 +232,14 @@ async def restore(settings: Settings, args: argparse.Namespace) -> None:
         result = await restore_backup(settings.database_url, Path(args.source))
     except BackupError as error:
         raise CommandError(str(error)) from error
-    print(f"Restored {result.tables} tables, {result.rows} rows, taken {result.manifest.get('created_at', '?')}; "
-          f"every table matches the manifest ({time.monotonic() - started:.1f} s).")
+    print(
+        f"Restored {result.tables} tables, {result.rows} rows, taken {result.manifest.get('created_at', '?')}; "
+        f"every table matches the manifest ({time.monotonic() - started:.1f} s)."
+    )
     if result.migrations_to_apply:
-        print(f"This backup predates {len(result.migrations_to_apply)} migrations of this release: run `booking migrate` next.")
+        print(
+            f"This backup predates {len(result.migrations_to_apply)} migrations of this release: run `booking migrate` next."
+        )
 
 
 def base_url_for_serving(host: str, port: int) -> str:
@@ -306,10 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     token_create_parser.add_argument("--email", required=True)
     token_create_parser.add_argument("--label", default="Created from the command line")
     sso_commands = commands.add_parser("sso", help="district sign-in (OpenID Connect)").add_subparsers(
-        dest="sso_command", required=True)
+        dest="sso_command", required=True
+    )
     sso_set = sso_commands.add_parser("set", help="connect a district to its provider (replaces its settings)")
     sso_set.add_argument("--district", required=True, metavar="CODE")
-    sso_set.add_argument("--issuer", required=True, metavar="URL", help="read by discovery: URL/.well-known/openid-configuration")
+    sso_set.add_argument(
+        "--issuer", required=True, metavar="URL", help="read by discovery: URL/.well-known/openid-configuration"
+    )
     sso_set.add_argument("--client-id", required=True, metavar="ID")
     sso_set.add_argument("--client-secret", required=True, metavar="SECRET")
     sso_set.add_argument("--domains", required=True, metavar="D1[,D2...]", help="the email domains of the district")
@@ -318,10 +329,16 @@ def build_parser() -> argparse.ArgumentParser:
     sso_remove.add_argument("--district", required=True, metavar="CODE")
     backup_parser = commands.add_parser("backup", help="a consistent backup with its manifest, while the app serves")
     backup_parser.add_argument("--to", required=True, metavar="PATH", help="a new directory for the backup")
-    purge_parser = commands.add_parser("purge-student-data",
-                                       help="remove students' medical and dietary notes of Sly Park weeks that ended long ago")
-    purge_parser.add_argument("--older-than-days", type=int, default=None, metavar="N",
-                              help="weeks that ended more than N days ago (default: BOOKING_STUDENT_DATA_RETENTION_DAYS, 60)")
+    purge_parser = commands.add_parser(
+        "purge-student-data", help="remove students' medical and dietary notes of Sly Park weeks that ended long ago"
+    )
+    purge_parser.add_argument(
+        "--older-than-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="weeks that ended more than N days ago (default: BOOKING_STUDENT_DATA_RETENTION_DAYS, 60)",
+    )
     restore_parser = commands.add_parser("restore", help="restore a backup into an empty database and verify it")
     restore_parser.add_argument("--from", dest="source", required=True, metavar="PATH", help="a backup directory")
     return parser

@@ -47,8 +47,11 @@ def csv_response(filename: str, content: str | bytes, *, cache_control: str = "n
 
     Litestar adds "; charset=utf-8" to a text/ media type: the header reads "text/csv; charset=utf-8"."""
     body = content.encode("utf-8") if isinstance(content, str) else content
-    return Response(content=body, media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": cache_control})
+    return Response(
+        content=body,
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": cache_control},
+    )
 
 
 class CsvFile(NamedTuple):

@@ -49,7 +49,7 @@ def _sqlite_writer_lock() -> asyncio.Lock:
 
 def sqlite_path_from_url(url: str) -> str:
     """sqlite:///relative/path.db -> relative/path.db; sqlite:////abs/path.db -> /abs/path.db."""
-    rest = url[len("sqlite:///"):]
+    rest = url[len("sqlite:///") :]
     return rest
 
 
@@ -135,8 +135,9 @@ class PooledSQLiteEngine(SQLiteEngine):
         for connection in idle:
             await connection.close()
 
-    async def _run_in_new_connection(self, query: str, args: list[Any] | None = None, query_type: str = "generic",
-                                     table: type[Table] | None = None) -> list[dict[str, Any]]:
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: type[Table] | None = None
+    ) -> list[dict[str, Any]]:
         connection = await self.lend()
         healthy = False
         try:
@@ -148,15 +149,21 @@ class PooledSQLiteEngine(SQLiteEngine):
         finally:
             await self.give_back(connection, healthy)
 
-    async def _run_in_existing_connection(self, connection: aiosqlite.Connection, query: str,
-                                          args: list[Any] | None = None, query_type: str = "generic",
-                                          table: type[Table] | None = None) -> list[dict[str, Any]]:
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> list[dict[str, Any]]:
         # The connection got its PRAGMA and row factory when it was opened (SQLite >= 3.35: RETURNING works).
         async with connection.execute(query, args or []) as cursor:
             return list(await cursor.fetchall())  # type: ignore[arg-type]  # dict_factory makes each row a dict
 
-    def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
-                    allow_nested: bool = True) -> _PooledSQLiteTransaction:
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> _PooledSQLiteTransaction:
         return _PooledSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
@@ -177,8 +184,12 @@ class _PooledSQLiteTransaction(SQLiteTransaction):
         self.context = self.engine.current_transaction.set(self)
         return self
 
-    async def __aexit__(self, exception_type: type[BaseException] | None, exception: BaseException | None,
-                        traceback: TracebackType | None) -> bool:
+    async def __aexit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
         if self._parent:
             return exception is None
         healthy = False
@@ -303,7 +314,7 @@ async def insert_many(table: type[Table], rows: list[Table], *returning: Any) ->
     chunk = max(1, MAX_QUERY_PARAMETERS // per_row)
     stored: list[dict[str, Any]] = []
     for start in range(0, len(rows), chunk):
-        query = table.insert(*rows[start:start + chunk])
+        query = table.insert(*rows[start : start + chunk])
         result = await (query.returning(*returning) if returning else query)
         if returning:
             stored.extend(result)

@@ -57,8 +57,13 @@ async def load_demo_data() -> list[tuple[str, str]]:
                 await District.insert(District(code=code, name=name, county=county, is_member=is_member, city=city))
         for code, (contact, email, street, city, postal) in BILLING_CONTACTS.items():
             await District.update(
-                {District.billing_contact_name: contact, District.billing_contact_email: email,
-                 District.address_line1: street, District.city: city, District.postal_code: postal}
+                {
+                    District.billing_contact_name: contact,
+                    District.billing_contact_email: email,
+                    District.address_line1: street,
+                    District.city: city,
+                    District.postal_code: postal,
+                }
             ).where((District.code == code) & (District.billing_contact_email == ""))
         ids = {row["code"]: row["id"] for row in await District.select(District.id, District.code)}
         for code, schools in SCHOOLS.items():
@@ -70,9 +75,18 @@ async def load_demo_data() -> list[tuple[str, str]]:
             district_id = ids[code] if code else None
             school = None
             if role == "attendee" and code:
-                school = await School.select(School.id).where(School.district == district_id).order_by(School.id).first()
-            await create_user(email=email, name=name, role=role, district_id=district_id, job_title=title,
-                              school_id=school["id"] if school else None, password=DEMO_PASSWORD)
+                school = (
+                    await School.select(School.id).where(School.district == district_id).order_by(School.id).first()
+                )
+            await create_user(
+                email=email,
+                name=name,
+                role=role,
+                district_id=district_id,
+                job_title=title,
+                school_id=school["id"] if school else None,
+                password=DEMO_PASSWORD,
+            )
     from booking.demo_workshops import load_demo_workshops
 
     await load_demo_workshops()

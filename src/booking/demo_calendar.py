@@ -22,18 +22,26 @@ def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
 
 def _observed(day: dt.date) -> dt.date:
     """A holiday on a Saturday is observed on the Friday before, on a Sunday on the Monday after."""
-    return day - dt.timedelta(days=1) if day.weekday() == 5 else day + dt.timedelta(days=1) if day.weekday() == 6 else day
+    return (
+        day - dt.timedelta(days=1) if day.weekday() == 5 else day + dt.timedelta(days=1) if day.weekday() == 6 else day
+    )
 
 
 @lru_cache(maxsize=16)
 def federal_holidays(year: int) -> frozenset[dt.date]:
-    fixed = [dt.date(year, 1, 1), dt.date(year, 6, 19), dt.date(year, 7, 4), dt.date(year, 11, 11), dt.date(year, 12, 25)]
+    fixed = [
+        dt.date(year, 1, 1),
+        dt.date(year, 6, 19),
+        dt.date(year, 7, 4),
+        dt.date(year, 11, 11),
+        dt.date(year, 12, 25),
+    ]
     thanksgiving = _nth_weekday(year, 11, 3, 4)
     by_rule = [
-        _nth_weekday(year, 1, 0, 3),   # Martin Luther King Jr. Day
-        _nth_weekday(year, 2, 0, 3),   # Presidents' Day
+        _nth_weekday(year, 1, 0, 3),  # Martin Luther King Jr. Day
+        _nth_weekday(year, 2, 0, 3),  # Presidents' Day
         _nth_weekday(year, 5, 0, -1),  # Memorial Day
-        _nth_weekday(year, 9, 0, 1),   # Labor Day
+        _nth_weekday(year, 9, 0, 1),  # Labor Day
         _nth_weekday(year, 10, 0, 2),  # Columbus Day / Indigenous Peoples' Day
         thanksgiving,
         thanksgiving + dt.timedelta(days=1),  # schools close the Friday after too

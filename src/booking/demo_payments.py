@@ -55,30 +55,55 @@ async def _purchase_order(coordinator: Actor) -> dict:
     if po is None:
         fiscal_year = fiscal_year_of(local_today())
         starts, ends = fiscal_year_bounds(fiscal_year)
-        po = await add_purchase_order(coordinator, {
-            "number": DEMO_PO, "description": f"Professional learning for certificated staff, {fiscal_year}",
-            "not_to_exceed": "5000", "valid_from": starts.isoformat(), "valid_until": ends.isoformat()})
+        po = await add_purchase_order(
+            coordinator,
+            {
+                "number": DEMO_PO,
+                "description": f"Professional learning for certificated staff, {fiscal_year}",
+                "not_to_exceed": "5000",
+                "valid_from": starts.isoformat(),
+                "valid_until": ends.isoformat(),
+            },
+        )
     return po
 
 
 async def _priced_workshop(staff: Actor) -> None:
     if not await Offering.exists().where(Offering.title == PRICED_WORKSHOP):
-        await create_offering(staff, OfferingInput(
-            title=PRICED_WORKSHOP, capacity=35, price_cents=15_000, nonmember_price_cents=19_500, status="published",
-            description_md="A full day on planning lessons with flexible ways in, for every learner.",
-            audiences=["teacher", "administrator"], subject="Special Education", grade_band="TK-12", pd_hours="6",
-            facilitators="Dr. Lena Brooks", sessions=[SessionInput(_local(24, 8, 30), _local(24, 15, 0))]))
+        await create_offering(
+            staff,
+            OfferingInput(
+                title=PRICED_WORKSHOP,
+                capacity=35,
+                price_cents=15_000,
+                nonmember_price_cents=19_500,
+                status="published",
+                description_md="A full day on planning lessons with flexible ways in, for every learner.",
+                audiences=["teacher", "administrator"],
+                subject="Special Education",
+                grade_band="TK-12",
+                pd_hours="6",
+                facilitators="Dr. Lena Brooks",
+                sessions=[SessionInput(_local(24, 8, 30), _local(24, 15, 0))],
+            ),
+        )
 
 
 async def _seats(coordinator: Actor) -> None:
     for title, email in DEMO_SEATS:
         offering = await Offering.select(Offering.id).where(Offering.title == title).first()
         person = await User.select(User.id).where(User.email == (email or coordinator.email)).first()
-        if offering is None or person is None or await Registration.exists().where(
-                (Registration.offering == offering["id"]) & (Registration.attendee == person["id"])):
+        if (
+            offering is None
+            or person is None
+            or await Registration.exists().where(
+                (Registration.offering == offering["id"]) & (Registration.attendee == person["id"])
+            )
+        ):
             continue
-        await register(coordinator, offering["id"], RegistrationRequest(
-            attendee_email=email, payer="district", po_number=DEMO_PO))
+        await register(
+            coordinator, offering["id"], RegistrationRequest(attendee_email=email, payer="district", po_number=DEMO_PO)
+        )
 
 
 async def _invoice(finance: Actor, district_id: int, po: dict) -> dict | None:
@@ -86,12 +111,16 @@ async def _invoice(finance: Actor, district_id: int, po: dict) -> dict | None:
     if invoice is not None:
         return invoice
     await gather_charge_lines()
-    line_ids = [line["id"] for line in await open_lines(district_id)
-                if line["source_kind"] == "registration" and line["po_number"] == DEMO_PO]
+    line_ids = [
+        line["id"]
+        for line in await open_lines(district_id)
+        if line["source_kind"] == "registration" and line["po_number"] == DEMO_PO
+    ]
     if not line_ids:
         return None
-    [invoice] = await issue_invoices(finance, district_id, line_ids, acknowledge_warnings=True,
-                                     period_label="Professional learning registrations")
+    [invoice] = await issue_invoices(
+        finance, district_id, line_ids, acknowledge_warnings=True, period_label="Professional learning registrations"
+    )
     return invoice
 
 
@@ -107,11 +136,19 @@ async def load_demo_payments() -> None:
     district_id = coordinator.district_id
     invoice = await _invoice(finance, district_id, po)
     if invoice is None or await PaymentReceived.exists().where(
-            (PaymentReceived.district == district_id) & (PaymentReceived.method == "check")
-            & (PaymentReceived.reference == DEMO_CHECK)):
+        (PaymentReceived.district == district_id)
+        & (PaymentReceived.method == "check")
+        & (PaymentReceived.reference == DEMO_CHECK)
+    ):
         return
-    clean = check_payment_form({"method": "check", "amount": CHECK_DOLLARS, "received_on": local_today().isoformat(),
-                                "reference": DEMO_CHECK, "note": "First part of the payment for this PO"},
-                               {invoice["id"]: CHECK_DOLLARS})
+    clean = check_payment_form(
+        {
+            "method": "check",
+            "amount": CHECK_DOLLARS,
+            "received_on": local_today().isoformat(),
+            "reference": DEMO_CHECK,
+            "note": "First part of the payment for this PO",
+        },
+        {invoice["id"]: CHECK_DOLLARS},
+    )
     await record_payment(finance, district_id, clean)
-

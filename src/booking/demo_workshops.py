@@ -14,7 +14,11 @@ from booking.demo_calendar import open_day
 from booking.scheduling.registration import RegistrationRequest, register
 
 VENUES = [
-    ("SCOE Conference Center", "10474 Mather Boulevard, Mather, CA 95655", [("Sierra Room", 60), ("Mather Room", 30), ("Board Room", 20)]),
+    (
+        "SCOE Conference Center",
+        "10474 Mather Boulevard, Mather, CA 95655",
+        [("Sierra Room", 60), ("Mather Room", 30), ("Board Room", 20)],
+    ),
     ("Sly Park Environmental Education Center", "5600 Sly Park Road, Pollock Pines, CA 95726", [("Dining Hall", 120)]),
 ]
 
@@ -45,33 +49,83 @@ async def load_demo_workshops() -> None:
     rooms = await _rooms()
     catalog = [
         OfferingInput(
-            title="Number Talks in Grades 3-5: A 3-Part Series", capacity=30, status="published",
+            title="Number Talks in Grades 3-5: A 3-Part Series",
+            capacity=30,
+            status="published",
             description_md="Build flexible thinking with **short daily number talks**.\n\n- Routines you can use on Monday\n- Video of real classrooms\n- Planning time with colleagues",
-            audiences=["teacher", "para-educator"], subject="Mathematics", grade_band="3-5", pd_hours="9",
-            facilitators="Dr. Maria Chen", sessions=[
+            audiences=["teacher", "para-educator"],
+            subject="Mathematics",
+            grade_band="3-5",
+            pd_hours="9",
+            facilitators="Dr. Maria Chen",
+            sessions=[
                 SessionInput(_local(days, 15, 30), _local(days, 18, 30), rooms["Mather Room"]) for days in (14, 28, 42)
-            ]),
+            ],
+        ),
         OfferingInput(
-            title="Structured Literacy for Para-Educators", capacity=25, price_cents=7500, nonmember_price_cents=12500,
-            status="published", description_md="Half-day training in explicit phonics support for small groups.",
-            audiences=["para-educator"], subject="Literacy", grade_band="TK-2", format="hybrid", pd_hours="3.5",
-            facilitators="James Ortiz", sessions=[SessionInput(_local(21, 8, 30), _local(21, 12, 0), rooms["Sierra Room"],
-                                                               online_url="https://meet.example.org/scoe-literacy")]),
+            title="Structured Literacy for Para-Educators",
+            capacity=25,
+            price_cents=7500,
+            nonmember_price_cents=12500,
+            status="published",
+            description_md="Half-day training in explicit phonics support for small groups.",
+            audiences=["para-educator"],
+            subject="Literacy",
+            grade_band="TK-2",
+            format="hybrid",
+            pd_hours="3.5",
+            facilitators="James Ortiz",
+            sessions=[
+                SessionInput(
+                    _local(21, 8, 30),
+                    _local(21, 12, 0),
+                    rooms["Sierra Room"],
+                    online_url="https://meet.example.org/scoe-literacy",
+                )
+            ],
+        ),
         OfferingInput(
-            title="Webinar: Supporting Newcomer English Learners", capacity=200, status="published", format="virtual",
-            description_md="A 90-minute webinar with strategies for the first weeks.", audiences=["teacher", "administrator"],
-            subject="English Learners", grade_band="TK-12", pd_hours="1.5", facilitators="Ana Lopez",
-            sessions=[SessionInput(_local(10, 15, 30), _local(10, 17, 0), online_url="https://meet.example.org/scoe-newcomers")]),
+            title="Webinar: Supporting Newcomer English Learners",
+            capacity=200,
+            status="published",
+            format="virtual",
+            description_md="A 90-minute webinar with strategies for the first weeks.",
+            audiences=["teacher", "administrator"],
+            subject="English Learners",
+            grade_band="TK-12",
+            pd_hours="1.5",
+            facilitators="Ana Lopez",
+            sessions=[
+                SessionInput(
+                    _local(10, 15, 30), _local(10, 17, 0), online_url="https://meet.example.org/scoe-newcomers"
+                )
+            ],
+        ),
         OfferingInput(
-            title="Restorative Practices in the Classroom", capacity=2, status="published",
+            title="Restorative Practices in the Classroom",
+            capacity=2,
+            status="published",
             description_md="Small-group workshop: this one fills fast (demo of the waiting list).",
-            audiences=["teacher", "classified"], subject="School Climate", grade_band="6-8", pd_hours="6",
-            facilitators="Keisha Williams", sessions=[SessionInput(_local(18, 8, 30), _local(18, 15, 0), rooms["Board Room"])]),
+            audiences=["teacher", "classified"],
+            subject="School Climate",
+            grade_band="6-8",
+            pd_hours="6",
+            facilitators="Keisha Williams",
+            sessions=[SessionInput(_local(18, 8, 30), _local(18, 15, 0), rooms["Board Room"])],
+        ),
         OfferingInput(
-            title="Next Generation Science Standards at Sly Park", capacity=40, status="published",
-            registration_opens_at=_local(7, 8, 0), description_md="An outdoor day for 5th/6th grade teachers.",
-            audiences=["teacher"], subject="Science", grade_band="3-5", pd_hours="6", facilitators="Sly Park staff",
-            sessions=[SessionInput(_local(45, 9, 0), _local(45, 15, 0), rooms["Dining Hall"])]),
+            title="Next Generation Science Standards at Sly Park",
+            capacity=40,
+            status="published",
+            registration_opens_at=_local(7, 8, 0),
+            description_md="An outdoor day for 5th/6th grade teachers.",
+            audiences=["teacher"],
+            subject="Science",
+            grade_band="3-5",
+            pd_hours="6",
+            facilitators="Sly Park staff",
+            sessions=[SessionInput(_local(45, 9, 0), _local(45, 15, 0), rooms["Dining Hall"])],
+        ),
     ]
     for data in catalog:
         if not await Offering.exists().where(Offering.title == data.title):

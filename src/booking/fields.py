@@ -65,15 +65,22 @@ def is_ascii_digits(value: str | None) -> bool:
 
 
 def is_plain_number(value: str | None) -> bool:
-    """"12", "-3", "1.5", ".5": a decimal in ASCII digits, without exponent, NaN or Infinity."""
+    """ "12", "-3", "1.5", ".5": a decimal in ASCII digits, without exponent, NaN or Infinity."""
     return isinstance(value, str) and len(value) <= 40 and _ASCII_DECIMAL.fullmatch(value) is not None
 
 
 _REQUIRED = object()  # parse_int(blank=...) not given: empty text is refused
 
 
-def parse_int(value: str | int | None, field: str, *, minimum: int, maximum: int, message: str | None = None,
-              blank: int | None | object = _REQUIRED) -> int | None:
+def parse_int(
+    value: str | int | None,
+    field: str,
+    *,
+    minimum: int,
+    maximum: int,
+    message: str | None = None,
+    blank: int | None | object = _REQUIRED,
+) -> int | None:
     """A whole number written in ASCII digits, from `minimum` to `maximum`.
 
     Empty text gives `blank` (by default empty is refused). An int (from JSON) is range-checked."""
@@ -99,8 +106,16 @@ def parse_int(value: str | int | None, field: str, *, minimum: int, maximum: int
     return number
 
 
-def parse_decimal(value: str | int | float | Decimal | None, field: str, *, minimum: Decimal | int, maximum: Decimal | int,
-                  places: int, message: str | None = None, blank: str | None = None) -> Decimal:
+def parse_decimal(
+    value: str | int | float | Decimal | None,
+    field: str,
+    *,
+    minimum: Decimal | int,
+    maximum: Decimal | int,
+    places: int,
+    message: str | None = None,
+    blank: str | None = None,
+) -> Decimal:
     """A plain, finite decimal number ("1.5", not "NaN", "Infinity", "1e3" or "١٫٥"), from `minimum`
     to `maximum`, with at most `places` digits after the point. Empty text means `blank` if given."""
     message = message or f"Enter a number from {minimum} to {maximum}, like 1.5."
@@ -146,9 +161,15 @@ _ISO_LOCAL_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{
 _ISO_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 
 
-def parse_date(value: str | None, field: str, *, within: DateRange = BUSINESS_DATES, message: str | None = None,
-               required: bool = True) -> dt.date | None:
-    """"2027-03-15" -> a date within `within`; empty -> None when not `required`."""
+def parse_date(
+    value: str | None,
+    field: str,
+    *,
+    within: DateRange = BUSINESS_DATES,
+    message: str | None = None,
+    required: bool = True,
+) -> dt.date | None:
+    """ "2027-03-15" -> a date within `within`; empty -> None when not `required`."""
     text = (value or "").strip() if isinstance(value, str) or value is None else ""
     message = message or "Enter a date, like 2027-03-15."
     if not text:
@@ -197,13 +218,16 @@ def local_to_utc(naive: dt.datetime, field: str) -> dt.datetime:
     aware = naive.replace(tzinfo=LOCAL_TZ, fold=0)
     utc = aware.astimezone(dt.timezone.utc)
     if utc.astimezone(LOCAL_TZ).replace(tzinfo=None) != naive:
-        raise InvalidInput({field: "That time does not exist in Sacramento: clocks jump from 2:00 to 3:00 AM that night."})
+        raise InvalidInput(
+            {field: "That time does not exist in Sacramento: clocks jump from 2:00 to 3:00 AM that night."}
+        )
     return utc
 
 
-def parse_local_datetime(value: str | None, field: str, *, within: DateRange = BUSINESS_DATES,
-                         message: str | None = None) -> dt.datetime | None:
-    """"2027-03-01T09:00" (a datetime-local input, Pacific time) -> an aware UTC datetime; "" -> None."""
+def parse_local_datetime(
+    value: str | None, field: str, *, within: DateRange = BUSINESS_DATES, message: str | None = None
+) -> dt.datetime | None:
+    """ "2027-03-01T09:00" (a datetime-local input, Pacific time) -> an aware UTC datetime; "" -> None."""
     text = (value or "").strip() if isinstance(value, str) or value is None else ""
     if not text:
         return None
@@ -222,7 +246,7 @@ def parse_local_datetime(value: str | None, field: str, *, within: DateRange = B
 
 
 def parse_time(value: str | None, field: str, *, message: str | None = None) -> dt.time:
-    """"09:00" or "13:30" (local, no zone) -> a time."""
+    """ "09:00" or "13:30" (local, no zone) -> a time."""
     text = (value or "").strip() if isinstance(value, str) or value is None else ""
     message = message or "Enter a time, like 09:00 or 13:30."
     if not _ISO_TIME.fullmatch(text):

@@ -28,7 +28,14 @@ ORGANIZER_EMAIL = "no-reply@scoe.net"
 # The US rules since 2007; tests check them against the tz database hour by hour.
 _DST_RULES = (
     (TimezoneDaylight, "PDT", -8, -7, dt.datetime(2007, 3, 11, 2, 0), {"freq": "yearly", "bymonth": 3, "byday": "2SU"}),
-    (TimezoneStandard, "PST", -7, -8, dt.datetime(2007, 11, 4, 2, 0), {"freq": "yearly", "bymonth": 11, "byday": "1SU"}),
+    (
+        TimezoneStandard,
+        "PST",
+        -7,
+        -8,
+        dt.datetime(2007, 11, 4, 2, 0),
+        {"freq": "yearly", "bymonth": 11, "byday": "1SU"},
+    ),
 )
 
 
@@ -57,7 +64,9 @@ def _is_unambiguous_local(moment: dt.datetime) -> bool:
     naive = local.replace(tzinfo=None)
     first = naive.replace(tzinfo=LOCAL_TZ, fold=0)
     second = naive.replace(tzinfo=LOCAL_TZ, fold=1)
-    return first.utcoffset() == second.utcoffset() and first.astimezone(dt.timezone.utc) == moment.astimezone(dt.timezone.utc)
+    return first.utcoffset() == second.utcoffset() and first.astimezone(dt.timezone.utc) == moment.astimezone(
+        dt.timezone.utc
+    )
 
 
 def _timed_property(event: Event, name: str, moment: dt.datetime) -> bool:
@@ -199,8 +208,14 @@ def _event_text(spec: EventSpec, cache: BytesLRU | None) -> bytes:
     return text
 
 
-def serialize(events: list[EventSpec], *, method: str | None = None, name: str | None = None,
-              feed: FeedHeader | None = None, event_cache: BytesLRU | None = None) -> bytes:
+def serialize(
+    events: list[EventSpec],
+    *,
+    method: str | None = None,
+    name: str | None = None,
+    feed: FeedHeader | None = None,
+    event_cache: BytesLRU | None = None,
+) -> bytes:
     """One VCALENDAR with the given events; METHOD only for iTIP messages (REQUEST, CANCEL) and PUBLISH files."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -230,7 +245,9 @@ def serialize(events: list[EventSpec], *, method: str | None = None, name: str |
 
 
 def session_location(session: dict) -> str:
-    parts = [part for part in (session.get("venue_name"), session.get("room_name"), session.get("venue_address")) if part]
+    parts = [
+        part for part in (session.get("venue_name"), session.get("room_name"), session.get("venue_address")) if part
+    ]
     if session.get("location_note"):
         parts.append(session["location_note"])
     if session.get("online_url"):

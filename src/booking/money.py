@@ -24,7 +24,7 @@ def cents_of_dollars(text: str) -> int:
 
 
 def parse_amount(value: str | None, field_name: str, *, allow_zero: bool = False) -> int:
-    """"1,200.50" or "$45" -> integer cents (never a float); anything else is a clear error."""
+    """ "1,200.50" or "$45" -> integer cents (never a float); anything else is a clear error."""
     text = (value or "").strip().removeprefix("$").strip()
     if not text:
         raise InvalidInput({field_name: "Enter an amount in dollars, like 1200 or 1,200.50."})
@@ -41,7 +41,7 @@ def parse_amount(value: str | None, field_name: str, *, allow_zero: bool = False
 
 
 def parse_price(value: str | None, field_name: str, *, blank: int | None = None) -> int | None:
-    """"45", "45.5", "$1,200.00" -> exact integer cents; "" -> `blank`. Never a float."""
+    """ "45", "45.5", "$1,200.00" -> exact integer cents; "" -> `blank`. Never a float."""
     text = (value or "").strip()
     if text.startswith("$"):
         text = text[1:].strip()

@@ -38,8 +38,12 @@ def file_slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "workshop"
 
 
-def pdf_response(filename: str, content: bytes, *, disposition: str = "inline",
-                 cache_control: str = "private, no-store") -> Response[bytes]:
+def pdf_response(
+    filename: str, content: bytes, *, disposition: str = "inline", cache_control: str = "private, no-store"
+) -> Response[bytes]:
     """A PDF for the browser to show (`inline`) or save (`attachment`), never cached by a shared cache."""
-    return Response(content=content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'{disposition}; filename="{filename}"', "Cache-Control": cache_control})
+    return Response(
+        content=content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"', "Cache-Control": cache_control},
+    )

@@ -78,10 +78,7 @@ def validate_database_url(url: str) -> str:
         if not parts.hostname and not parts.path.strip("/"):
             raise ConfigurationError(f"BOOKING_DATABASE_URL has no host or database: {url!r}")
         return url
-    raise ConfigurationError(
-        "BOOKING_DATABASE_URL must start with sqlite:/// or postgresql:// "
-        f"(got {url!r})"
-    )
+    raise ConfigurationError(f"BOOKING_DATABASE_URL must start with sqlite:/// or postgresql:// (got {url!r})")
 
 
 def _whole_number(env, name: str, default: int) -> int:
@@ -123,7 +120,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         raise ConfigurationError(f"BOOKING_DB_POOL_SIZE must be a whole number (got {pool!r})")
     smtp_url = env.get("BOOKING_SMTP_URL") or None
     if smtp_url and urlsplit(smtp_url).scheme not in ("smtp", "smtps"):
-        raise ConfigurationError(f"BOOKING_SMTP_URL must be smtp://host:port or smtps://user:pw@host:port (got {smtp_url!r})")
+        raise ConfigurationError(
+            f"BOOKING_SMTP_URL must be smtp://host:port or smtps://user:pw@host:port (got {smtp_url!r})"
+        )
     metrics_token = env.get("BOOKING_METRICS_TOKEN", "").strip() or None
     if metrics_token is not None and len(metrics_token) < 16:
         raise ConfigurationError("BOOKING_METRICS_TOKEN must be at least 16 characters")

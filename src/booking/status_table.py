@@ -17,8 +17,15 @@ Status = TypeVar("Status", bound=StrEnum)
 
 
 class StatusTable(Generic[Status]):
-    def __init__(self, statuses: type[Status], labels: Mapping[Status, str],
-                 allowed: Mapping[Status, frozenset[Status]], *, thing: str, code: str) -> None:
+    def __init__(
+        self,
+        statuses: type[Status],
+        labels: Mapping[Status, str],
+        allowed: Mapping[Status, frozenset[Status]],
+        *,
+        thing: str,
+        code: str,
+    ) -> None:
         self.statuses = statuses
         self.labels = labels
         self.allowed = allowed
@@ -31,5 +38,8 @@ class StatusTable(Generic[Status]):
     def refuse_unless_allowed(self, from_status: str, to_status: str) -> None:
         """Raise the Conflict that names both statuses when the table does not allow the move."""
         if not self.may_move(from_status, to_status):
-            raise Conflict(f"{self.thing} that is {self.labels[self.statuses(from_status)].lower()} cannot become "
-                           f"{self.labels[self.statuses(to_status)].lower()}.", code=self.code)
+            raise Conflict(
+                f"{self.thing} that is {self.labels[self.statuses(from_status)].lower()} cannot become "
+                f"{self.labels[self.statuses(to_status)].lower()}.",
+                code=self.code,
+            )

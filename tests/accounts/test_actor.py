@@ -14,15 +14,18 @@ def person(role: str) -> Actor:
     return Actor(1, f"{role}@example.org", role.title(), role, None, None)
 
 
-@pytest.mark.parametrize(("wanted", "allowed"), [
-    ("staff", {"staff", "admin"}),
-    ("finance", {"finance", "admin"}),
-    ("admin", {"admin"}),
-    ("coordinator", {"coordinator"}),
-    (("staff", "coordinator"), {"staff", "admin", "coordinator"}),
-    (("finance", "staff"), {"finance", "staff", "admin"}),
-    (("admin", "coordinator"), {"admin", "coordinator"}),
-])
+@pytest.mark.parametrize(
+    ("wanted", "allowed"),
+    [
+        ("staff", {"staff", "admin"}),
+        ("finance", {"finance", "admin"}),
+        ("admin", {"admin"}),
+        ("coordinator", {"coordinator"}),
+        (("staff", "coordinator"), {"staff", "admin", "coordinator"}),
+        (("finance", "staff"), {"finance", "staff", "admin"}),
+        (("admin", "coordinator"), {"admin", "coordinator"}),
+    ],
+)
 def test_require_lets_the_roles_through_and_forbids_the_rest_with_the_callers_message(wanted, allowed):
     for role in ROLES:
         actor = person(role)

@@ -28,8 +28,12 @@ async def mail_to(address: str) -> list[dict]:
 async def test_an_attendee_cannot_move_themself_to_another_district(client):
     teacher = await signed_in(client, await make_user("attendee", district="EGUSD"))
     sjusd = await district_id_of("SJUSD")
-    response = await post_form(client, "/account", {"name": teacher["name"], "email": teacher["email"], "job_title": "",
-                                                    "district": str(sjusd), "school": ""}, token_from="/account")
+    response = await post_form(
+        client,
+        "/account",
+        {"name": teacher["name"], "email": teacher["email"], "job_title": "", "district": str(sjusd), "school": ""},
+        token_from="/account",
+    )
     assert response.status_code == 422
     assert "A coordinator of the district you are joining" in response.text
     assert await district_of(teacher["id"]) == await district_id_of("EGUSD")
@@ -49,13 +53,18 @@ async def test_a_coordinator_brings_a_teacher_into_their_district_and_both_distr
     page = await client.get("/district/people")
     assert page.status_code == 200 and "Add someone to Elk Grove Unified" in page.text
 
-    response = await post_form(client, "/district/people/add", {"email": teacher["email"].upper()},
-                               token_from="/district/people")
+    response = await post_form(
+        client, "/district/people/add", {"email": teacher["email"].upper()}, token_from="/district/people"
+    )
     assert response.status_code == 303, response.text
     assert await district_of(teacher["id"]) == await district_id_of("EGUSD")
     [change] = await DistrictChange.select()
     assert (change["from_district"], change["to_district"], change["via"], change["changed_by"]) == (
-        await district_id_of("SJUSD"), await district_id_of("EGUSD"), "coordinator", egusd_coordinator["id"])
+        await district_id_of("SJUSD"),
+        await district_id_of("EGUSD"),
+        "coordinator",
+        egusd_coordinator["id"],
+    )
     [joined] = await mail_to(egusd_coordinator["email"])
     [left] = await mail_to(sjusd_coordinator["email"])
     assert joined["subject"] == "Tam Teacher joined Elk Grove Unified"
@@ -69,9 +78,13 @@ async def test_a_coordinator_cannot_take_a_coordinator_or_staff_and_bad_input_ch
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
     other_coordinator = await make_user("coordinator", district="SJUSD")
     staff = await make_user("staff")
-    for email, status, words in ((other_coordinator["email"], 409, "Only teachers"), (staff["email"], 409, "Only teachers"),
-                                 ("nobody@example.org", 422, "Nobody has an account"),
-                                 ("not an email", 422, "email"), ("", 422, "email")):
+    for email, status, words in (
+        (other_coordinator["email"], 409, "Only teachers"),
+        (staff["email"], 409, "Only teachers"),
+        ("nobody@example.org", 422, "Nobody has an account"),
+        ("not an email", 422, "email"),
+        ("", 422, "email"),
+    ):
         response = await post_form(client, "/district/people/add", {"email": email}, token_from="/district/people")
         assert response.status_code == status, (email, response.text[:300])
         assert words in response.text
@@ -96,13 +109,19 @@ async def test_a_move_never_carries_earlier_seats_to_the_new_district(db):
 
     admin = Actor.from_row(await make_user("admin"))
     await admin_update_user(admin, teacher["id"], role="attendee", district_id=egusd, school_id=None, is_active=True)
-    await register(Actor.from_row(await User.select().where(User.id == teacher["id"]).first()), later,
-                   RegistrationRequest(payer="district"))
+    await register(
+        Actor.from_row(await User.select().where(User.id == teacher["id"]).first()),
+        later,
+        RegistrationRequest(payer="district"),
+    )
     await gather_charge_lines()
 
     lines = {row["description"]: row["district"] for row in await ChargeLine.select()}
-    assert lines == {"Before the move: invoiced": sjusd, "Before the move: not yet gathered": sjusd,
-                     "After the move": egusd}
+    assert lines == {
+        "Before the move: invoiced": sjusd,
+        "Before the move: not yet gathered": sjusd,
+        "After the move": egusd,
+    }
     [change] = await DistrictChange.select()
     assert (change["via"], change["changed_by"]) == ("admin", admin.id)
 
@@ -112,17 +131,22 @@ async def test_an_admin_move_and_the_sign_in_hook_tell_both_districts(db):
     egusd_coordinator = await make_user("coordinator", district="EGUSD")
     sjusd_coordinator = await make_user("coordinator", district="SJUSD")
     admin = Actor.from_row(await make_user("admin"))
-    await admin_update_user(admin, teacher["id"], role="attendee", district_id=await district_id_of("SJUSD"),
-                            school_id=None, is_active=True)
+    await admin_update_user(
+        admin, teacher["id"], role="attendee", district_id=await district_id_of("SJUSD"), school_id=None, is_active=True
+    )
     assert len(await mail_to(egusd_coordinator["email"])) == 1 and len(await mail_to(sjusd_coordinator["email"])) == 1
     # Saving the same district again is no change: nobody is told twice.
-    await admin_update_user(admin, teacher["id"], role="attendee", district_id=await district_id_of("SJUSD"),
-                            school_id=None, is_active=True)
+    await admin_update_user(
+        admin, teacher["id"], role="attendee", district_id=await district_id_of("SJUSD"), school_id=None, is_active=True
+    )
     assert await DistrictChange.count() == 1
 
     # The district's own sign-in (when built) vouches for the person: it calls this hook.
     assert await join_district_from_sign_in(teacher["id"], await district_id_of("EGUSD")) is True
     assert await district_of(teacher["id"]) == await district_id_of("EGUSD")
     assert len(await mail_to(egusd_coordinator["email"])) == 2 and len(await mail_to(sjusd_coordinator["email"])) == 2
-    assert [row["via"] for row in await DistrictChange.select().order_by(DistrictChange.id)] == ["admin", "district_sign_in"]
+    assert [row["via"] for row in await DistrictChange.select().order_by(DistrictChange.id)] == [
+        "admin",
+        "district_sign_in",
+    ]
     assert await join_district_from_sign_in(teacher["id"], await district_id_of("EGUSD")) is False

@@ -23,8 +23,11 @@ async def audit_entries() -> list[dict]:
     return [{**row, "detail": json.loads(row["detail"])} for row in rows]
 
 
-COORDINATOR_FORM = {"requires_supervisor_approval": "yes", "billing_contact_name": "Pat Payables",
-                    "billing_contact_email": "Payables@EGUSD.example"}
+COORDINATOR_FORM = {
+    "requires_supervisor_approval": "yes",
+    "billing_contact_name": "Pat Payables",
+    "billing_contact_email": "Payables@EGUSD.example",
+}
 
 
 async def test_a_coordinator_turns_on_approvals_and_sets_the_billing_contact_of_their_district(client):
@@ -36,15 +39,24 @@ async def test_a_coordinator_turns_on_approvals_and_sets_the_billing_contact_of_
     assert shown.status_code == 200
     assert 'href="/district/settings"' in (await client.get("/district/people")).text  # found from the district's page
     assert 'name="is_member"' not in shown.text and 'name="postal_code"' not in shown.text
-    assert "only SCOE&#39;s administrators change it" in shown.text or "only SCOE's administrators change it" in shown.text
+    assert (
+        "only SCOE&#39;s administrators change it" in shown.text or "only SCOE's administrators change it" in shown.text
+    )
 
     # A member-rate answer smuggled into the form is ignored: a coordinator never chooses their own price.
-    saved = await post_form(client, "/district/settings", {**COORDINATOR_FORM, "is_member": "no", "city": "Nowhere"},
-                            token_from="/district/settings")
+    saved = await post_form(
+        client,
+        "/district/settings",
+        {**COORDINATOR_FORM, "is_member": "no", "city": "Nowhere"},
+        token_from="/district/settings",
+    )
     assert saved.status_code == 303 and saved.headers["location"] == "/district/settings?notice=district-settings-saved"
     after = await district("EGUSD")
     assert (after["requires_supervisor_approval"], after["billing_contact_name"], after["billing_contact_email"]) == (
-        True, "Pat Payables", "payables@egusd.example")
+        True,
+        "Pat Payables",
+        "payables@egusd.example",
+    )
     assert (after["is_member"], after["city"]) == (before["is_member"], before["city"])
 
     [entry] = await audit_entries()
@@ -58,13 +70,24 @@ async def test_a_coordinator_turns_on_approvals_and_sets_the_billing_contact_of_
     assert again.status_code == 303 and len(await audit_entries()) == 1
 
 
-@pytest.mark.parametrize("form,field,words", [
-    ({**COORDINATOR_FORM, "requires_supervisor_approval": ""}, "requires_supervisor_approval", "Choose yes or no"),
-    ({**COORDINATOR_FORM, "requires_supervisor_approval": "maybe"}, "requires_supervisor_approval", "Choose yes or no"),
-    ({**COORDINATOR_FORM, "billing_contact_email": "not an email"}, "billing_contact_email", "Enter an email address like"),
-    ({**COORDINATOR_FORM, "billing_contact_email": ""}, "billing_contact_email", "invoices are sent there"),
-    ({**COORDINATOR_FORM, "billing_contact_name": "x" * 250}, "billing_contact_name", "under 200 characters"),
-])
+@pytest.mark.parametrize(
+    "form,field,words",
+    [
+        ({**COORDINATOR_FORM, "requires_supervisor_approval": ""}, "requires_supervisor_approval", "Choose yes or no"),
+        (
+            {**COORDINATOR_FORM, "requires_supervisor_approval": "maybe"},
+            "requires_supervisor_approval",
+            "Choose yes or no",
+        ),
+        (
+            {**COORDINATOR_FORM, "billing_contact_email": "not an email"},
+            "billing_contact_email",
+            "Enter an email address like",
+        ),
+        ({**COORDINATOR_FORM, "billing_contact_email": ""}, "billing_contact_email", "invoices are sent there"),
+        ({**COORDINATOR_FORM, "billing_contact_name": "x" * 250}, "billing_contact_name", "under 200 characters"),
+    ],
+)
 async def test_bad_settings_are_refused_whole_with_the_field_named_and_nothing_changes(client, form, field, words):
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
     before = await district("EGUSD")
@@ -79,19 +102,36 @@ async def test_admins_change_any_districts_rate_and_address_and_others_cannot_re
     sjusd = await district("SJUSD")
     listing = await client.get("/admin/districts")
     assert listing.status_code == 200 and f'href="/admin/districts/{sjusd["id"]}"' in listing.text
-    form = {"requires_supervisor_approval": "no", "billing_contact_name": "", "billing_contact_email": "",
-            "is_member": "no", "address_line1": "3738 Walnut Avenue", "address_line2": "", "city": "Carmichael",
-            "postal_code": "95608"}
-    saved = await post_form(client, f"/admin/districts/{sjusd['id']}", form, token_from=f"/admin/districts/{sjusd['id']}")
+    form = {
+        "requires_supervisor_approval": "no",
+        "billing_contact_name": "",
+        "billing_contact_email": "",
+        "is_member": "no",
+        "address_line1": "3738 Walnut Avenue",
+        "address_line2": "",
+        "city": "Carmichael",
+        "postal_code": "95608",
+    }
+    saved = await post_form(
+        client, f"/admin/districts/{sjusd['id']}", form, token_from=f"/admin/districts/{sjusd['id']}"
+    )
     assert saved.status_code == 303
     after = await district("SJUSD")
     assert (after["is_member"], after["address_line1"], after["city"], after["postal_code"]) == (
-        False, "3738 Walnut Avenue", "Carmichael", "95608")
+        False,
+        "3738 Walnut Avenue",
+        "Carmichael",
+        "95608",
+    )
     [entry] = await audit_entries()
     assert entry["detail"]["is_member"] == {"from": True, "to": False}
 
-    bad_zip = await post_form(client, f"/admin/districts/{sjusd['id']}", {**form, "postal_code": "9560"},
-                              token_from=f"/admin/districts/{sjusd['id']}")
+    bad_zip = await post_form(
+        client,
+        f"/admin/districts/{sjusd['id']}",
+        {**form, "postal_code": "9560"},
+        token_from=f"/admin/districts/{sjusd['id']}",
+    )
     assert bad_zip.status_code == 422 and "Enter a ZIP code like 95655" in bad_zip.text
     missing = await client.get("/admin/districts/999999")
     assert missing.status_code == 404
@@ -110,8 +150,9 @@ async def test_two_saves_at_once_are_each_recorded_against_what_the_other_left(c
     token = await csrf_token(client, "/district/settings")
 
     async def save_as(contact: str) -> int:
-        response = await client.post("/district/settings", data={
-            **COORDINATOR_FORM, "billing_contact_name": contact, "_csrf_token": token})
+        response = await client.post(
+            "/district/settings", data={**COORDINATOR_FORM, "billing_contact_name": contact, "_csrf_token": token}
+        )
         return response.status_code
 
     assert await asyncio.gather(save_as("First Person"), save_as("Second Person")) == [303, 303]

@@ -39,8 +39,12 @@ async def district(db, oidc_provider) -> dict:
 
 def teacher(email: str = "", **claims) -> tuple[str, dict]:
     number = next(_subjects)
-    return f"subject-{number}", {"email": email or f"teacher{number}@egusd.net", "email_verified": True,
-                                 "name": f"Teacher {number}", **claims}
+    return f"subject-{number}", {
+        "email": email or f"teacher{number}@egusd.net",
+        "email_verified": True,
+        "name": f"Teacher {number}",
+        **claims,
+    }
 
 
 async def go_to_provider(client, email: str) -> str:
@@ -104,13 +108,19 @@ async def test_the_request_to_the_provider_uses_pkce_state_nonce_and_our_redirec
 
 
 async def test_an_address_without_a_district_provider_goes_back_to_the_sign_in_page(client, district):
-    for params, back in [({"email": "someone@gmail.com"}, "/sign-in?email=someone%40gmail.com&notice=no-district-sign-in"),
-                         ({"email": "not-an-email"}, "/sign-in?email=not-an-email&notice=no-district-sign-in"),
-                         ({"email": "pat@gmail.com", "next": "/account"},
-                          "/sign-in?email=pat%40gmail.com&next=%2Faccount&notice=no-district-sign-in"),
-                         ({"email": "pat@gmail.com", "next": "https://evil.example"},
-                          "/sign-in?email=pat%40gmail.com&notice=no-district-sign-in"),
-                         ({"email": ""}, "/sign-in?notice=no-district-sign-in")]:
+    for params, back in [
+        ({"email": "someone@gmail.com"}, "/sign-in?email=someone%40gmail.com&notice=no-district-sign-in"),
+        ({"email": "not-an-email"}, "/sign-in?email=not-an-email&notice=no-district-sign-in"),
+        (
+            {"email": "pat@gmail.com", "next": "/account"},
+            "/sign-in?email=pat%40gmail.com&next=%2Faccount&notice=no-district-sign-in",
+        ),
+        (
+            {"email": "pat@gmail.com", "next": "https://evil.example"},
+            "/sign-in?email=pat%40gmail.com&notice=no-district-sign-in",
+        ),
+        ({"email": ""}, "/sign-in?notice=no-district-sign-in"),
+    ]:
         response = await client.get("/sign-in/sso", params=params)
         assert response.status_code == 303
         assert response.headers["location"] == back
@@ -169,8 +179,9 @@ async def test_an_answer_brought_to_another_browser_signs_nobody_in(client, dist
 async def test_an_expired_attempt_signs_nobody_in(client, district, oidc_provider):
     sub, claims = teacher()
     callback = oidc_provider.sign_in_as(await go_to_provider(client, claims["email"]), sub, claims)
-    await DistrictSignInAttempt.update({DistrictSignInAttempt.expires_at: dt.datetime.now(dt.timezone.utc)
-                                        - dt.timedelta(seconds=1)}, force=True)
+    await DistrictSignInAttempt.update(
+        {DistrictSignInAttempt.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}, force=True
+    )
     await assert_nobody_signed_in_and_no_account(await client.get(callback), 400)
 
 
@@ -220,7 +231,9 @@ async def test_an_existing_account_whose_address_was_never_confirmed_is_not_take
     squatter = await make_user("attendee", email="teacher.lee@egusd.net")
     response = await sign_in_at_district(client, oidc_provider, "teacher.lee@egusd.net")
     await assert_nobody_signed_in_and_no_account(response, 409, users_before=1)
-    assert (await User.select(User.district).where(User.id == squatter["id"]).first())["district"] == squatter["district"]
+    assert (await User.select(User.district).where(User.id == squatter["id"]).first())["district"] == squatter[
+        "district"
+    ]
     assert await DistrictSignInIdentity.count() == 0
     # The way forward offered: a sign-in link to that address (whoever reads that mailbox owns the account).
     assert 'action="/sign-in/link"' in response.text and 'value="teacher.lee@egusd.net"' in response.text
@@ -279,11 +292,23 @@ async def real_id_token(client, oidc_provider) -> tuple[str, dict, str]:
     sub, claims = teacher()
     callback = oidc_provider.sign_in_as(await go_to_provider(client, claims["email"]), sub, claims)
     query = callback_query(callback)
-    attempt = await DistrictSignInAttempt.select().where(DistrictSignInAttempt.state_hash == hash_token(query["state"])).first()
+    attempt = (
+        await DistrictSignInAttempt.select()
+        .where(DistrictSignInAttempt.state_hash == hash_token(query["state"]))
+        .first()
+    )
     metadata = httpx.get(f"{oidc_provider.issuer}/.well-known/openid-configuration", trust_env=False).json()
-    tokens = httpx.post(metadata["token_endpoint"], auth=(CLIENT_ID, "egusd-client-secret"), trust_env=False, data={
-        "grant_type": "authorization_code", "code": query["code"], "code_verifier": attempt["code_verifier"],
-        "redirect_uri": "http://testserver.local/sign-in/sso/callback"})
+    tokens = httpx.post(
+        metadata["token_endpoint"],
+        auth=(CLIENT_ID, "egusd-client-secret"),
+        trust_env=False,
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"],
+            "code_verifier": attempt["code_verifier"],
+            "redirect_uri": "http://testserver.local/sign-in/sso/callback",
+        },
+    )
     assert tokens.status_code == 200, tokens.text
     return tokens.json()["id_token"], httpx.get(metadata["jwks_uri"], trust_env=False).json(), attempt["nonce"]
 
@@ -296,11 +321,11 @@ async def test_a_real_id_token_passes_and_each_wrong_claim_or_signature_is_refus
     header, payload, signature = id_token.split(".")
     flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
     for token, issuer, audience, expected_nonce in [
-        (id_token, oidc_provider.issuer, "client-of-another-app", nonce),          # another audience
-        (id_token, "http://127.0.0.1:1", CLIENT_ID, nonce),                         # another issuer
-        (id_token, oidc_provider.issuer, CLIENT_ID, "another-nonce"),              # another nonce
+        (id_token, oidc_provider.issuer, "client-of-another-app", nonce),  # another audience
+        (id_token, "http://127.0.0.1:1", CLIENT_ID, nonce),  # another issuer
+        (id_token, oidc_provider.issuer, CLIENT_ID, "another-nonce"),  # another nonce
         (f"{header}.{payload}.{flipped}", oidc_provider.issuer, CLIENT_ID, nonce),  # signature broken
-        (f"{header}.{payload}.", oidc_provider.issuer, CLIENT_ID, nonce),           # unsigned
+        (f"{header}.{payload}.", oidc_provider.issuer, CLIENT_ID, nonce),  # unsigned
     ]:
         with pytest.raises(DistrictSignInRefused):
             _verified_claims(token, jwks, issuer, audience, expected_nonce)
@@ -330,12 +355,17 @@ async def test_a_state_is_used_once_even_before_the_provider_would_refuse_its_co
 
 
 async def test_the_district_of_someone_who_signs_in_with_their_district_is_not_moved_by_coordinators(
-        client, district, oidc_provider):
+    client, district, oidc_provider
+):
     assert (await sign_in_at_district(client, oidc_provider, "ms.ortiz@egusd.net")).status_code == 303
     account = await client.get("/account")
     assert account.status_code == 200 and "your district comes from it" in account.text
     client.cookies.clear()
     await signed_in(client, await make_user("coordinator", district="SJUSD"))
-    refused = await post_form(client, "/district/people/add", {"email": "ms.ortiz@egusd.net"}, token_from="/district/people")
+    refused = await post_form(
+        client, "/district/people/add", {"email": "ms.ortiz@egusd.net"}, token_from="/district/people"
+    )
     assert refused.status_code == 409 and "signs in with their district" in refused.text
-    assert (await User.select(User.district).where(User.email == "ms.ortiz@egusd.net").first())["district"] == district["id"]
+    assert (await User.select(User.district).where(User.email == "ms.ortiz@egusd.net").first())["district"] == district[
+        "id"
+    ]

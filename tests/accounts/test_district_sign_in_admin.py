@@ -32,14 +32,21 @@ async def admin(client) -> dict:
 
 
 async def connect(client, **fields):
-    data = {"district": "EGUSD", "issuer": "", "client_id": "client-egusd", "client_secret": SECRET,
-            "domains": "egusd.net, staff.egusd.net", **fields}
+    data = {
+        "district": "EGUSD",
+        "issuer": "",
+        "client_id": "client-egusd",
+        "client_secret": SECRET,
+        "domains": "egusd.net, staff.egusd.net",
+        **fields,
+    }
     return await post_form(client, f"{PAGE}/connect", data, token_from=f"{PAGE}/connect")
 
 
 async def providers() -> list[dict]:
-    return await DistrictSignInProvider.select(DistrictSignInProvider.all_columns(),
-                                               DistrictSignInProvider.district.code.as_alias("code"))
+    return await DistrictSignInProvider.select(
+        DistrictSignInProvider.all_columns(), DistrictSignInProvider.district.code.as_alias("code")
+    )
 
 
 async def audit(kind: str) -> list[dict]:
@@ -52,8 +59,15 @@ async def test_only_admins_see_the_page_and_it_is_in_their_menu(client, admin, o
     assert f'href="{PAGE}"' in home.text
     listed = await client.get(PAGE)
     assert listed.status_code == 200
-    for shown in ("EGUSD", oidc_provider.issuer, "egusd.net", "client-egusd", "Password sign-in",
-                  "http://testserver.local/sign-in/sso/callback", "Administrators are exempt"):
+    for shown in (
+        "EGUSD",
+        oidc_provider.issuer,
+        "egusd.net",
+        "client-egusd",
+        "Password sign-in",
+        "http://testserver.local/sign-in/sso/callback",
+        "Administrators are exempt",
+    ):
         assert shown in listed.text, shown
     assert SECRET not in listed.text
     for role in ("staff", "coordinator", "finance", "attendee"):
@@ -65,7 +79,9 @@ async def test_only_admins_see_the_page_and_it_is_in_their_menu(client, admin, o
     assert len(await providers()) == 1
 
 
-async def test_an_admin_connects_a_district_and_the_secret_is_stored_encrypted_and_never_shown(client, admin, oidc_provider):
+async def test_an_admin_connects_a_district_and_the_secret_is_stored_encrypted_and_never_shown(
+    client, admin, oidc_provider
+):
     response = await connect(client, issuer=oidc_provider.issuer + "/")
     assert response.status_code == 303, response.text[:800]
     assert response.headers["location"] == f"{PAGE}?notice=district-sign-in-connected"
@@ -79,15 +95,21 @@ async def test_an_admin_connects_a_district_and_the_secret_is_stored_encrypted_a
     [entry] = await audit("district_sign_in.connected")
     assert entry["actor_id"] == admin["id"] and entry["district_id"] == (await find_district("EGUSD"))["id"]
     assert json.loads(entry["detail"])["client_secret"] == "set"
-    assert SECRET not in json.dumps(entry, default=str) and row["client_secret_encrypted"] not in json.dumps(entry, default=str)
+    assert SECRET not in json.dumps(entry, default=str) and row["client_secret_encrypted"] not in json.dumps(
+        entry, default=str
+    )
 
 
-async def test_replacing_with_the_secret_left_empty_keeps_it_and_keeps_password_sign_in_off(client, admin, oidc_provider):
+async def test_replacing_with_the_secret_left_empty_keeps_it_and_keeps_password_sign_in_off(
+    client, admin, oidc_provider
+):
     assert (await connect(client, issuer=oidc_provider.issuer)).status_code == 303
-    assert (await post_form(client, f"{PAGE}/EGUSD/password-sign-in", {"password_sign_in": "off"},
-                            token_from=PAGE)).status_code == 303
-    replaced = await connect(client, issuer=oidc_provider.issuer, client_id="client-2", client_secret="",
-                             domains="egusd.org")
+    assert (
+        await post_form(client, f"{PAGE}/EGUSD/password-sign-in", {"password_sign_in": "off"}, token_from=PAGE)
+    ).status_code == 303
+    replaced = await connect(
+        client, issuer=oidc_provider.issuer, client_id="client-2", client_secret="", domains="egusd.org"
+    )
     assert replaced.status_code == 303, replaced.text[:800]
     [row] = await providers()
     assert row["client_id"] == "client-2" and row["password_sign_in"] is False
@@ -99,10 +121,13 @@ async def test_replacing_with_the_secret_left_empty_keeps_it_and_keeps_password_
     # Turning it off again changes nothing; on, then: each change recorded once.
     assert "Turn password sign-in on" in (await client.get(PAGE)).text
     for choice in ("off", "on"):
-        assert (await post_form(client, f"{PAGE}/EGUSD/password-sign-in", {"password_sign_in": choice},
-                                token_from=PAGE)).status_code == 303
+        assert (
+            await post_form(client, f"{PAGE}/EGUSD/password-sign-in", {"password_sign_in": choice}, token_from=PAGE)
+        ).status_code == 303
     assert [json.loads(e["detail"]) for e in await audit("district_sign_in.password_sign_in")] == [
-        {"password_sign_in": "off"}, {"password_sign_in": "on"}]
+        {"password_sign_in": "off"},
+        {"password_sign_in": "on"},
+    ]
     bad = await post_form(client, f"{PAGE}/EGUSD/password-sign-in", {"password_sign_in": "maybe"}, token_from=PAGE)
     assert bad.status_code == 422
     missing = await post_form(client, f"{PAGE}/FCUSD/password-sign-in", {"password_sign_in": "off"}, token_from=PAGE)
@@ -148,11 +173,13 @@ async def test_removing_asks_first_then_disconnects_and_is_recorded(client, admi
 
 # --- Password sign-in off: what people see ---------------------------------------------------------------------
 
+
 @pytest.fixture
 async def passwords_off(db, oidc_provider):
     await set_provider("EGUSD", oidc_provider.issuer, "client-egusd", SECRET, "egusd.net")
     await DistrictSignInProvider.update({DistrictSignInProvider.password_sign_in: False}).where(
-        DistrictSignInProvider.issuer == oidc_provider.issuer)
+        DistrictSignInProvider.issuer == oidc_provider.issuer
+    )
 
 
 async def sign_in_with_password(client, email: str, password: str = DEFAULT_PASSWORD):
@@ -161,8 +188,11 @@ async def sign_in_with_password(client, email: str, password: str = DEFAULT_PASS
 
 async def test_a_password_sign_in_for_the_districts_addresses_is_refused_except_for_admins(client, passwords_off):
     teacher = await make_user("attendee", district="EGUSD", email="teacher@egusd.net")
-    for email, password in [(teacher["email"], DEFAULT_PASSWORD), (teacher["email"], "wrong password here"),
-                            ("nobody-here@EGUSD.net", "any password at all")] * 4:
+    for email, password in [
+        (teacher["email"], DEFAULT_PASSWORD),
+        (teacher["email"], "wrong password here"),
+        ("nobody-here@EGUSD.net", "any password at all"),
+    ] * 4:
         refused = await sign_in_with_password(client, email, password)
         assert refused.status_code == 403, refused.text[:500]
         assert "Sign in with your district account" in refused.text
@@ -196,7 +226,10 @@ async def test_a_forgotten_password_is_refused_but_a_sign_in_link_still_works(cl
 
 # --- Signing out offers the provider's sign-out -----------------------------------------------------------------
 
-async def test_signing_out_offers_the_providers_sign_out_only_after_a_district_sign_in_it_answers_for(client, db, oidc_provider):
+
+async def test_signing_out_offers_the_providers_sign_out_only_after_a_district_sign_in_it_answers_for(
+    client, db, oidc_provider
+):
     await set_provider("EGUSD", oidc_provider.issuer, "client-egusd", SECRET, "egusd.net")
     assert (await sign_in_at_district(client, oidc_provider)).status_code == 303
     signed_out = await post_form(client, "/sign-out", {}, token_from="/account")
@@ -211,8 +244,10 @@ async def test_signing_out_offers_the_providers_sign_out_only_after_a_district_s
     # At the provider: its sign-out page, and back to our sign-in page.
     async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
         assert (await http.get(offer)).status_code == 200
-        back = await http.post(f"{oidc_provider.issuer}/oauth2/end_session/confirm",
-                               data={"redirect_uri": query["post_logout_redirect_uri"]})
+        back = await http.post(
+            f"{oidc_provider.issuer}/oauth2/end_session/confirm",
+            data={"redirect_uri": query["post_logout_redirect_uri"]},
+        )
     assert back.status_code == 302 and back.headers["location"] == "http://testserver.local/sign-in"
 
     # No offer for an account without a district identity, nor when the provider does not answer.
@@ -220,14 +255,14 @@ async def test_signing_out_offers_the_providers_sign_out_only_after_a_district_s
     plain = await post_form(client, "/sign-out", {}, token_from="/account")
     assert plain.status_code == 303 and plain.headers["location"] == "/?notice=signed-out"
     assert (await sign_in_at_district(client, oidc_provider)).status_code == 303
-    await DistrictSignInProvider.update({DistrictSignInProvider.issuer: f"http://127.0.0.1:{free_port()}"},
-                                        force=True)
+    await DistrictSignInProvider.update({DistrictSignInProvider.issuer: f"http://127.0.0.1:{free_port()}"}, force=True)
     down = await post_form(client, "/sign-out", {}, token_from="/account")
     assert down.status_code == 303 and down.headers["location"] == "/?notice=signed-out"
     assert await UserSession.count() == 0
 
 
 # --- Two districts claiming one domain at once ------------------------------------------------------------------
+
 
 async def test_a_domain_claimed_by_a_transaction_still_open_is_a_conflict_once_it_commits(db, settings, oidc_provider):
     """The race of two `booking sso set`, made certain: another district's claim is written but not committed
@@ -254,7 +289,9 @@ async def test_a_domain_claimed_by_a_transaction_still_open_is_a_conflict_once_i
         await transaction.start()
         await other.execute(claim)
         commit, close = transaction.commit, other.close
-    ours = asyncio.ensure_future(set_provider("FCUSD", oidc_provider.issuer, "client-fcusd", SECRET, "shared.example.org"))
+    ours = asyncio.ensure_future(
+        set_provider("FCUSD", oidc_provider.issuer, "client-fcusd", SECRET, "shared.example.org")
+    )
     try:
         await asyncio.sleep(0.5)
         assert not ours.done(), "our set_provider should be waiting for the other transaction"
@@ -268,4 +305,6 @@ async def test_a_domain_claimed_by_a_transaction_still_open_is_a_conflict_once_i
         if asyncio.iscoroutine(result):
             await result
     assert [row["code"] for row in await providers()] == []
-    assert [(d["domain"], d["district"]) for d in await DistrictSignInDomain.select()] == [("shared.example.org", egusd)]
+    assert [(d["domain"], d["district"]) for d in await DistrictSignInDomain.select()] == [
+        ("shared.example.org", egusd)
+    ]

@@ -27,10 +27,23 @@ from tests.test_cli import (  # noqa: F401 - pytest fixtures shared with tests/t
 SECRET = "district-client-secret-value-4821"
 
 
-def sso_set(booking, issuer: str, district: str = "EGUSD", domains: str = "egusd.net,staff.egusd.net",
-            secret: str = SECRET):
-    return booking("sso", "set", "--district", district, "--issuer", issuer, "--client-id", f"client-{district}",
-                   "--client-secret", secret, "--domains", domains)
+def sso_set(
+    booking, issuer: str, district: str = "EGUSD", domains: str = "egusd.net,staff.egusd.net", secret: str = SECRET
+):
+    return booking(
+        "sso",
+        "set",
+        "--district",
+        district,
+        "--issuer",
+        issuer,
+        "--client-id",
+        f"client-{district}",
+        "--client-secret",
+        secret,
+        "--domains",
+        domains,
+    )
 
 
 def listed(booking) -> list[list[str]]:
@@ -40,17 +53,27 @@ def listed(booking) -> list[list[str]]:
 
 
 def stored(database_url: str) -> list[dict]:
-    return query(database_url, "SELECT p.issuer, p.client_id, p.client_secret_encrypted, d.code FROM "
-                               "district_sign_in_provider p JOIN district d ON d.id = p.district ORDER BY d.code")
+    return query(
+        database_url,
+        "SELECT p.issuer, p.client_id, p.client_secret_encrypted, d.code FROM "
+        "district_sign_in_provider p JOIN district d ON d.id = p.district ORDER BY d.code",
+    )
 
 
 def stored_domains(database_url: str) -> list[tuple[str, str]]:
-    return [(row["domain"], row["code"]) for row in query(
-        database_url, "SELECT s.domain, d.code FROM district_sign_in_domain s JOIN district d ON d.id = s.district "
-                      "ORDER BY s.domain")]
+    return [
+        (row["domain"], row["code"])
+        for row in query(
+            database_url,
+            "SELECT s.domain, d.code FROM district_sign_in_domain s JOIN district d ON d.id = s.district "
+            "ORDER BY s.domain",
+        )
+    ]
 
 
-def test_set_then_list_prints_code_issuer_and_domains_and_keeps_the_secret_encrypted(booking, database_url, oidc_provider):
+def test_set_then_list_prints_code_issuer_and_domains_and_keeps_the_secret_encrypted(
+    booking, database_url, oidc_provider
+):
     assert_ok(sso_set(booking, oidc_provider.issuer, domains="Staff.EGUSD.net, egusd.net"))
     assert listed(booking) == [["EGUSD", oidc_provider.issuer, "egusd.net,staff.egusd.net"]]
     [row] = stored(database_url)
@@ -75,7 +98,9 @@ def test_a_domain_claimed_by_another_district_is_refused_and_changes_nothing(boo
     assert [row["code"] for row in stored(database_url)] == ["EGUSD"]
 
 
-@pytest.mark.parametrize("issuer", ["not a url", "ftp://127.0.0.1/x", "http://127.0.0.1:{port}", "https://127.0.0.1:{port}/?a=1"])
+@pytest.mark.parametrize(
+    "issuer", ["not a url", "ftp://127.0.0.1/x", "http://127.0.0.1:{port}", "https://127.0.0.1:{port}/?a=1"]
+)
 def test_a_bad_or_unreachable_issuer_is_refused_and_nothing_is_stored(booking, database_url, issuer):
     result = sso_set(booking, issuer.format(port=free_port()))
     assert_refused(result)
@@ -128,7 +153,9 @@ def discovery_naming(issuer_document: dict):
 
 
 @only_sqlite  # discovery is checked before anything is written: one engine says it
-def test_a_discovery_document_naming_another_issuer_is_refused_and_nothing_is_stored(booking, database_url, oidc_provider):
+def test_a_discovery_document_naming_another_issuer_is_refused_and_nothing_is_stored(
+    booking, database_url, oidc_provider
+):
     # The real provider's document, served from another address: a relying party must refuse it (Discovery 1.0, 4.3).
     document = httpx.get(f"{oidc_provider.issuer}/.well-known/openid-configuration", trust_env=False, timeout=10).json()
     with discovery_naming(document) as impostor:
@@ -138,8 +165,14 @@ def test_a_discovery_document_naming_another_issuer_is_refused_and_nothing_is_st
 
 def test_two_districts_racing_for_the_same_domain_one_wins_the_other_exits_2(booking, database_url, oidc_provider):
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda district: sso_set(booking, oidc_provider.issuer, district=district,
-                                                          domains="shared.example.org"), ["EGUSD", "FCUSD"]))
+        results = list(
+            pool.map(
+                lambda district: sso_set(
+                    booking, oidc_provider.issuer, district=district, domains="shared.example.org"
+                ),
+                ["EGUSD", "FCUSD"],
+            )
+        )
     assert sorted(result.returncode for result in results) == [0, 2], [(r.returncode, r.stderr) for r in results]
     loser = next(result for result in results if result.returncode == 2)
     assert_refused(loser, "claimed by another district")

@@ -12,8 +12,9 @@ from tests.factories import make_user, post_form, signed_in
 
 
 async def _ask_for(client, user: dict, new_email: str):
-    return await post_form(client, "/account", {"name": user["name"], "email": new_email, "job_title": ""},
-                           token_from="/account")
+    return await post_form(
+        client, "/account", {"name": user["name"], "email": new_email, "job_title": ""}, token_from="/account"
+    )
 
 
 async def _email(user_id: int) -> str:
@@ -38,8 +39,14 @@ async def test_a_new_address_is_used_only_once_the_link_sent_there_is_opened(cli
     assert confirmed.status_code == 303 and "notice=email-changed" in confirmed.headers["location"]
     row = await User.select(User.email, User.email_confirmed_at).where(User.id == user["id"]).first()
     assert row["email"] == "new.address@example.org" and row["email_confirmed_at"] is not None
-    told = await OutboxMessage.select().where((OutboxMessage.to_address == "old.address@example.org")
-                                              & (OutboxMessage.subject == "Your email address was changed")).first()
+    told = (
+        await OutboxMessage.select()
+        .where(
+            (OutboxMessage.to_address == "old.address@example.org")
+            & (OutboxMessage.subject == "Your email address was changed")
+        )
+        .first()
+    )
     assert told is not None and "new.address@example.org" in told["body_text"]
 
     again = await post_form(client, path, {}, token_from=path)
@@ -50,8 +57,9 @@ async def test_a_link_works_without_being_signed_in_and_only_before_it_expires(c
     user = await signed_in(client, await make_user("attendee"))
     await _ask_for(client, user, "elsewhere@example.org")
     path = await _link_from_outbox("elsewhere@example.org", "/account/email/confirm/")
-    await EmailChange.update({EmailChange.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)},
-                             force=True)
+    await EmailChange.update(
+        {EmailChange.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}, force=True
+    )
     client.cookies.clear()
     expired = await post_form(client, path, {}, token_from=path)
     assert expired.status_code == 400 and "expired" in expired.text
@@ -76,7 +84,9 @@ async def test_an_address_taken_before_the_link_is_opened_is_not_given_to_two_ac
     user = await signed_in(client, await make_user("attendee"))
     await _ask_for(client, user, "shared@example.org")
     path = await _link_from_outbox("shared@example.org", "/account/email/confirm/")
-    await make_user("coordinator", district="EGUSD", email="shared@example.org")  # an administrator created it meanwhile
+    await make_user(
+        "coordinator", district="EGUSD", email="shared@example.org"
+    )  # an administrator created it meanwhile
     response = await post_form(client, path, {}, token_from=path)
     assert response.status_code == 409 and "Another account now uses" in response.text
     assert await _email(user["id"]) == user["email"]
@@ -100,8 +110,9 @@ async def test_signing_in_by_link_and_resetting_a_password_prove_the_address(cli
     by_reset = await make_user("attendee")
     await post_form(client, "/password/forgot", {"email": by_reset["email"]})
     reset = await _link_from_outbox(by_reset["email"], "/password/reset/")
-    done = await post_form(client, reset, {"password": "a brand new password", "confirmation": "a brand new password"},
-                           token_from=reset)
+    done = await post_form(
+        client, reset, {"password": "a brand new password", "confirmation": "a brand new password"}, token_from=reset
+    )
     assert done.status_code == 303
     untouched = await make_user("attendee")
     confirmed = {row["id"]: row["email_confirmed_at"] for row in await User.select(User.id, User.email_confirmed_at)}

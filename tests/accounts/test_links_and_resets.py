@@ -13,7 +13,12 @@ from tests.factories import DEFAULT_PASSWORD, make_user, post_form, signed_in
 
 
 async def _link_from_outbox(to: str, path_prefix: str) -> str:
-    message = await OutboxMessage.select().where(OutboxMessage.to_address == to).order_by(OutboxMessage.id, ascending=False).first()
+    message = (
+        await OutboxMessage.select()
+        .where(OutboxMessage.to_address == to)
+        .order_by(OutboxMessage.id, ascending=False)
+        .first()
+    )
     assert message is not None, f"no email to {to}"
     match = re.search(r"http://testserver\.local(" + re.escape(path_prefix) + r"[A-Za-z0-9_\-]+)", message["body_text"])
     assert match, message["body_text"]
@@ -43,9 +48,9 @@ async def test_expired_sign_in_link_is_refused(client):
     user = await make_user("attendee")
     await post_form(client, "/sign-in/link", {"email": user["email"]})
     path = await _link_from_outbox(user["email"], "/sign-in/link/")
-    await OneTimeToken.update({OneTimeToken.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}).where(
-        OneTimeToken.user == user["id"]
-    )
+    await OneTimeToken.update(
+        {OneTimeToken.expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)}
+    ).where(OneTimeToken.user == user["id"])
     response = await post_form(client, path, {}, token_from=path)
     assert response.status_code == 400
     assert await UserSession.count() == 0
@@ -88,19 +93,25 @@ async def test_password_reset_changes_the_password_and_signs_out_everywhere(clie
     response = await post_form(client, "/password/forgot", {"email": user["email"]})
     assert response.status_code == 303
     path = await _link_from_outbox(user["email"], "/password/reset/")
-    mismatch = await post_form(client, path, {"password": "a brand new secret", "confirmation": "something else"}, token_from=path)
+    mismatch = await post_form(
+        client, path, {"password": "a brand new secret", "confirmation": "something else"}, token_from=path
+    )
     assert mismatch.status_code == 422
     assert "not the same" in mismatch.text
     short = await post_form(client, path, {"password": "short", "confirmation": "short"}, token_from=path)
     assert short.status_code == 422
     row = await User.select(User.password_hash).where(User.id == user["id"]).first()
     assert verify_password(row["password_hash"], DEFAULT_PASSWORD)  # bad input changed nothing
-    done = await post_form(client, path, {"password": "a brand new secret", "confirmation": "a brand new secret"}, token_from=path)
+    done = await post_form(
+        client, path, {"password": "a brand new secret", "confirmation": "a brand new secret"}, token_from=path
+    )
     assert done.status_code == 303
     row = await User.select(User.password_hash).where(User.id == user["id"]).first()
     assert verify_password(row["password_hash"], "a brand new secret")
     assert await UserSession.count() == 0
-    reused = await post_form(client, path, {"password": "yet another secret", "confirmation": "yet another secret"}, token_from=path)
+    reused = await post_form(
+        client, path, {"password": "yet another secret", "confirmation": "yet another secret"}, token_from=path
+    )
     assert reused.status_code == 400
     notices = await OutboxMessage.select(OutboxMessage.subject).where(OutboxMessage.to_address == user["email"])
     assert [n["subject"] for n in notices] == ["Choose a new password", "Your password was changed"]
@@ -111,7 +122,9 @@ async def test_a_sign_in_link_cannot_reset_a_password(client):
     await post_form(client, "/sign-in/link", {"email": user["email"]})
     path = await _link_from_outbox(user["email"], "/sign-in/link/")
     token = path.rsplit("/", 1)[1]
-    response = await post_form(client, f"/password/reset/{token}", {"password": "a brand new secret", "confirmation": "a brand new secret"})
+    response = await post_form(
+        client, f"/password/reset/{token}", {"password": "a brand new secret", "confirmation": "a brand new secret"}
+    )
     assert response.status_code == 400
     row = await User.select(User.password_hash).where(User.id == user["id"]).first()
     assert verify_password(row["password_hash"], DEFAULT_PASSWORD)
@@ -125,6 +138,8 @@ async def test_a_password_reset_also_revokes_api_tokens(client):
     assert (await client.get("/api/v1/offerings", headers={"Authorization": f"Bearer {token}"})).status_code == 200
     assert (await post_form(client, "/password/forgot", {"email": user["email"]})).status_code == 303
     path = await _link_from_outbox(user["email"], "/password/reset/")
-    done = await post_form(client, path, {"password": "a brand new secret", "confirmation": "a brand new secret"}, token_from=path)
+    done = await post_form(
+        client, path, {"password": "a brand new secret", "confirmation": "a brand new secret"}, token_from=path
+    )
     assert done.status_code == 303
     assert (await client.get("/api/v1/offerings", headers={"Authorization": f"Bearer {token}"})).status_code == 401

@@ -13,8 +13,13 @@ NAV_DISTRICT = '<a href="/district/people"'
 
 @pytest.mark.parametrize(
     "role, sees_people, sees_district",
-    [("attendee", False, False), ("coordinator", False, True), ("staff", False, False),
-     ("finance", False, False), ("admin", True, False)],
+    [
+        ("attendee", False, False),
+        ("coordinator", False, True),
+        ("staff", False, False),
+        ("finance", False, False),
+        ("admin", True, False),
+    ],
 )
 async def test_navigation_depends_on_the_role(client, role, sees_people, sees_district):
     await signed_in(client, await make_user(role))
@@ -74,32 +79,62 @@ async def test_the_add_a_person_page_renders_with_every_field_empty(client):
 
 async def test_admin_creates_a_person_with_a_role(client):
     await signed_in(client, await make_user("admin"))
-    response = await post_form(client, "/admin/users/new", {"name": "New Coordinator", "email": "new.coord@example.org",
-                                                            "role": "coordinator", "district": "", "school": "", "job_title": ""},
-                               token_from="/admin/users/new")
+    response = await post_form(
+        client,
+        "/admin/users/new",
+        {
+            "name": "New Coordinator",
+            "email": "new.coord@example.org",
+            "role": "coordinator",
+            "district": "",
+            "school": "",
+            "job_title": "",
+        },
+        token_from="/admin/users/new",
+    )
     assert response.status_code == 422
     assert "needs a district" in response.text
     assert not await User.exists().where(User.email == "new.coord@example.org")
     district_id = (await User.raw("SELECT id FROM district WHERE code = 'EGUSD'"))[0]["id"]
-    response = await post_form(client, "/admin/users/new", {"name": "New Coordinator", "email": "New.Coord@Example.org",
-                                                            "role": "coordinator", "district": str(district_id), "school": "",
-                                                            "job_title": "PD lead"}, token_from="/admin/users/new")
+    response = await post_form(
+        client,
+        "/admin/users/new",
+        {
+            "name": "New Coordinator",
+            "email": "New.Coord@Example.org",
+            "role": "coordinator",
+            "district": str(district_id),
+            "school": "",
+            "job_title": "PD lead",
+        },
+        token_from="/admin/users/new",
+    )
     assert response.status_code == 303
     row = await User.select().where(User.email == "new.coord@example.org").first()
     assert row["role"] == "coordinator" and row["district"] == district_id and row["password_hash"] is None
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"role": "superuser"}, "Choose one of"),
-    ({"email": "not-an-email"}, "Enter an email address like"),
-    ({"name": "   "}, "Enter a name."),
-    ({"district": "999999"}, "Choose a district from the list."),
-    ({"district": "abc"}, "Choose an option from the list."),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"role": "superuser"}, "Choose one of"),
+        ({"email": "not-an-email"}, "Enter an email address like"),
+        ({"name": "   "}, "Enter a name."),
+        ({"district": "999999"}, "Choose a district from the list."),
+        ({"district": "abc"}, "Choose an option from the list."),
+    ],
+)
 async def test_admin_create_rejects_bad_input_and_changes_nothing(client, bad, message):
     await signed_in(client, await make_user("admin"))
     before = await User.count()
-    data = {"name": "Someone", "email": "someone@example.org", "role": "attendee", "district": "", "school": "", "job_title": ""}
+    data = {
+        "name": "Someone",
+        "email": "someone@example.org",
+        "role": "attendee",
+        "district": "",
+        "school": "",
+        "job_title": "",
+    }
     response = await post_form(client, "/admin/users/new", {**data, **bad}, token_from="/admin/users/new")
     assert response.status_code == 422
     assert message in response.text
@@ -125,20 +160,30 @@ async def test_admin_changes_a_role_and_deactivation_signs_the_person_out(client
     teacher = await make_user("attendee")
     await signed_in(client, teacher)
     await signed_in(client, admin)
-    response = await post_form(client, f"/admin/users/{teacher['id']}", {"role": "staff", "district": "", "school": "", "is_active": "on"},
-                               token_from=f"/admin/users/{teacher['id']}")
+    response = await post_form(
+        client,
+        f"/admin/users/{teacher['id']}",
+        {"role": "staff", "district": "", "school": "", "is_active": "on"},
+        token_from=f"/admin/users/{teacher['id']}",
+    )
     assert response.status_code == 303
     assert (await User.select(User.role).where(User.id == teacher["id"]).first())["role"] == "staff"
     assert await UserSession.count().where(UserSession.user == teacher["id"]) == 1
-    await post_form(client, f"/admin/users/{teacher['id']}", {"role": "staff", "district": "", "school": ""},
-                    token_from=f"/admin/users/{teacher['id']}")
+    await post_form(
+        client,
+        f"/admin/users/{teacher['id']}",
+        {"role": "staff", "district": "", "school": ""},
+        token_from=f"/admin/users/{teacher['id']}",
+    )
     assert (await User.select(User.is_active).where(User.id == teacher["id"]).first())["is_active"] is False
     assert await UserSession.count().where(UserSession.user == teacher["id"]) == 0
 
 
 async def test_an_admin_cannot_demote_or_deactivate_themself(client):
     admin = await signed_in(client, await make_user("admin"))
-    own = await post_form(client, f"/admin/users/{admin['id']}", {"role": "staff", "is_active": "on"}, token_from="/admin/users")
+    own = await post_form(
+        client, f"/admin/users/{admin['id']}", {"role": "staff", "is_active": "on"}, token_from="/admin/users"
+    )
     assert own.status_code == 422 and "your own administrator role" in own.text
     off = await post_form(client, f"/admin/users/{admin['id']}", {"role": "admin"}, token_from="/admin/users")
     assert off.status_code == 422

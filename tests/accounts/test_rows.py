@@ -21,6 +21,7 @@ async def test_the_people_rows_have_the_keys_their_typeddicts_name(client):
     assert set(await bring_into_my_district(coordinator, person["email"])) == set(PersonRow.__required_keys__)
     assert set(await get_visible_person(admin, person["id"])) == set(VisiblePersonRow.__required_keys__)
     assert {frozenset(row) for row in await list_people_of_my_district(coordinator)} == {
-        frozenset(VisiblePersonRow.__required_keys__)}
+        frozenset(VisiblePersonRow.__required_keys__)
+    }
     rows, _ = await search_users(admin)
     assert {frozenset(row) for row in rows} == {frozenset(PersonListRow.__required_keys__)}

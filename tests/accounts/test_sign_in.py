@@ -9,7 +9,9 @@ from tests.factories import DEFAULT_PASSWORD, csrf_token, make_user, post_form
 
 async def test_password_sign_in_starts_a_server_side_session(client):
     user = await make_user("attendee")
-    response = await post_form(client, "/sign-in", {"email": user["email"].upper(), "password": DEFAULT_PASSWORD, "next": "/account"})
+    response = await post_form(
+        client, "/sign-in", {"email": user["email"].upper(), "password": DEFAULT_PASSWORD, "next": "/account"}
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/account?notice=signed-in"
     cookie = response.cookies.get(SESSION_COOKIE)
@@ -65,16 +67,22 @@ async def test_sign_in_issues_a_new_session_id_not_the_one_the_browser_sent(clie
 
 async def test_signing_in_again_replaces_the_previous_session(client):
     user = await make_user("attendee")
-    first = (await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})).cookies[SESSION_COOKIE]
+    first = (await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})).cookies[
+        SESSION_COOKIE
+    ]
     client.cookies.set(SESSION_COOKIE, first, domain="testserver.local")
-    second = (await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})).cookies[SESSION_COOKIE]
+    second = (await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})).cookies[
+        SESSION_COOKIE
+    ]
     assert first != second
     assert await UserSession.count().where(UserSession.user == user["id"]) == 1
 
 
 async def test_sign_out_invalidates_the_session_on_the_server(client):
     user = await make_user("attendee")
-    token = (await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})).cookies[SESSION_COOKIE]
+    token = (await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD})).cookies[
+        SESSION_COOKIE
+    ]
     client.cookies.set(SESSION_COOKIE, token, domain="testserver.local")
     assert (await client.get("/account")).status_code == 200
     response = await post_form(client, "/sign-out", {}, token_from="/account")
@@ -99,7 +107,9 @@ async def test_forms_without_csrf_token_are_refused_and_change_nothing(client):
 async def test_forged_csrf_token_is_refused(client):
     user = await make_user("attendee")
     await csrf_token(client)
-    response = await client.post("/sign-in", data={"email": user["email"], "password": DEFAULT_PASSWORD, "_csrf_token": "forged"})
+    response = await client.post(
+        "/sign-in", data={"email": user["email"], "password": DEFAULT_PASSWORD, "_csrf_token": "forged"}
+    )
     assert response.status_code == 403
     assert await UserSession.count() == 0
 
@@ -107,7 +117,9 @@ async def test_forged_csrf_token_is_refused(client):
 async def test_next_parameter_cannot_redirect_off_site(client):
     user = await make_user("attendee")
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = await post_form(client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD, "next": evil})
+        response = await post_form(
+            client, "/sign-in", {"email": user["email"], "password": DEFAULT_PASSWORD, "next": evil}
+        )
         assert response.headers["location"] == "/?notice=signed-in"
 
 
@@ -123,15 +135,19 @@ async def test_a_csrf_pair_minted_anonymously_is_refused_in_a_signed_in_browser(
 
     anonymous_token = await csrf_token(client)  # the pair an attacker could fetch and plant
     user = await signed_in(client, await make_user("attendee", name="Original Name"))
-    refused = await client.post("/account", data={"_csrf_token": anonymous_token, "name": "Changed By Attacker",
-                                                  "email": user["email"], "job_title": ""})
+    refused = await client.post(
+        "/account",
+        data={"_csrf_token": anonymous_token, "name": "Changed By Attacker", "email": user["email"], "job_title": ""},
+    )
     assert refused.status_code == 403
     assert "Reload the page" in refused.text
     assert (await User.select(User.name).where(User.id == user["id"]).first())["name"] == "Original Name"
     # The page of this session carries a token of its own, which works.
     fresh = token_from_page(await client.get("/account"))
     assert fresh != anonymous_token
-    saved = await client.post("/account", data={"_csrf_token": fresh, "name": "New Name", "email": user["email"], "job_title": ""})
+    saved = await client.post(
+        "/account", data={"_csrf_token": fresh, "name": "New Name", "email": user["email"], "job_title": ""}
+    )
     assert saved.status_code == 303
     assert (await User.select(User.name).where(User.id == user["id"]).first())["name"] == "New Name"
 

@@ -28,7 +28,9 @@ async def browser_at(app, address: str):
     """A separate browser (own cookies) whose requests come from `address`; the app's lifespan is
     already running under the `client` fixture."""
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local", follow_redirects=False) as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver.local", follow_redirects=False
+    ) as http:
         yield http
 
 
@@ -115,8 +117,9 @@ async def test_repeated_failures_from_one_browser_wait_longer_and_longer(app, cl
     slot = f"{PASSWORD_PER_ACCOUNT_AND_ADDRESS.name}:{user['email']} 127.0.0.1"
 
     async def let_the_wait_pass() -> None:
-        await AttemptThrottle.update({AttemptThrottle.next_allowed_at: AttemptThrottle.next_allowed_at - dt.timedelta(hours=1)}).where(
-            AttemptThrottle.slot == slot)
+        await AttemptThrottle.update(
+            {AttemptThrottle.next_allowed_at: AttemptThrottle.next_allowed_at - dt.timedelta(hours=1)}
+        ).where(AttemptThrottle.slot == slot)
 
     delays = []
     for _ in range(3):
@@ -135,15 +138,19 @@ async def test_concurrent_wrong_passwords_get_exactly_the_free_attempts(client):
 
     token = await csrf_token(client)
     attempts = 25
-    responses = await asyncio.gather(*[
-        client.post("/sign-in", data={"email": user["email"], "password": f"{WRONG} {n}", "_csrf_token": token})
-        for n in range(attempts)
-    ])
+    responses = await asyncio.gather(
+        *[
+            client.post("/sign-in", data={"email": user["email"], "password": f"{WRONG} {n}", "_csrf_token": token})
+            for n in range(attempts)
+        ]
+    )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(400) == PASSWORD_PER_ACCOUNT_AND_ADDRESS.free, statuses
     assert statuses.count(429) == attempts - PASSWORD_PER_ACCOUNT_AND_ADDRESS.free, statuses
-    assert await rate_limit.failures_counted(PASSWORD_PER_ACCOUNT_AND_ADDRESS, f"{user['email']} 127.0.0.1") == \
-        PASSWORD_PER_ACCOUNT_AND_ADDRESS.free
+    assert (
+        await rate_limit.failures_counted(PASSWORD_PER_ACCOUNT_AND_ADDRESS, f"{user['email']} 127.0.0.1")
+        == PASSWORD_PER_ACCOUNT_AND_ADDRESS.free
+    )
 
 
 async def test_concurrent_reservations_never_pass_a_ceiling(db):

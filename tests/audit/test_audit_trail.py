@@ -50,10 +50,15 @@ async def test_an_entry_is_written_only_inside_the_changes_transaction(db):
 
 async def test_viewing_and_exporting_students_notes_are_recorded(client):
     booking_id, coordinator = await a_booking()
-    await intake.save_grid(coordinator, booking_id, [
-        intake.StudentInput("Ana", "Lopez", "girl", "vegetarian", ""),
-        intake.StudentInput("Ben", "Ng", "boy", "", SECRET),
-        intake.StudentInput("Cara", "Diaz", "girl", "", "")])
+    await intake.save_grid(
+        coordinator,
+        booking_id,
+        [
+            intake.StudentInput("Ana", "Lopez", "girl", "vegetarian", ""),
+            intake.StudentInput("Ben", "Ng", "boy", "", SECRET),
+            intake.StudentInput("Cara", "Diaz", "girl", "", ""),
+        ],
+    )
     user = await make_user("coordinator", district="EGUSD")
     await signed_in(client, user)
     page = await client.get(f"/slypark/bookings/{booking_id}/students", headers={"X-Request-ID": "req-view-0001"})
@@ -93,15 +98,25 @@ async def test_invoices_credit_notes_and_payment_allocations_are_recorded(db):
     [invoice] = await issue_invoices(finance, district, await open_line_ids(district), acknowledge_warnings=True)
     await pay(finance, district, "CHK-1001", 10_000, invoice["id"])
     line = await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]).first()
-    note = await issue_credit_note(finance, invoice["id"], reason="One teacher did not come", amounts={line["id"]: 2_500})
+    note = await issue_credit_note(
+        finance, invoice["id"], reason="One teacher did not come", amounts={line["id"]: 2_500}
+    )
     kinds = [(e["kind"], e["actor_email"], e["district_id"]) for e in await entries()]
-    assert kinds == [("invoice.issued", finance.email, district), ("payment.allocated", finance.email, district),
-                     ("credit_note.issued", finance.email, district)]
+    assert kinds == [
+        ("invoice.issued", finance.email, district),
+        ("payment.allocated", finance.email, district),
+        ("credit_note.issued", finance.email, district),
+    ]
     by_kind = {e["kind"]: json.loads(e["detail"]) for e in await entries()}
     assert by_kind["invoice.issued"]["total_cents"] == invoice["total_cents"] == 25_000
     assert by_kind["payment.allocated"]["amount_cents"] == 10_000
-    assert by_kind["credit_note.issued"] == {"amount_cents": 2_500, "credit_note_id": note["id"], "invoice_id": invoice["id"],
-                                             "kind": "correction", "reason": "One teacher did not come"}
+    assert by_kind["credit_note.issued"] == {
+        "amount_cents": 2_500,
+        "credit_note_id": note["id"],
+        "invoice_id": invoice["id"],
+        "kind": "correction",
+        "reason": "One teacher did not come",
+    }
 
 
 async def test_the_admin_page_filters_pages_and_exports(client):
@@ -110,8 +125,13 @@ async def test_the_admin_page_filters_pages_and_exports(client):
     async with write_transaction():
         for n in range(55):
             await record("invoice.issued", actor_id=admin.get("id"), subject=f"invoice INV-{n:04}", district_id=egusd)
-        await record("student_notes.viewed", actor_id=None, actor_email="nurse@scoe.example", subject="=HYPERLINK(1)",
-                     district_id=sjusd)
+        await record(
+            "student_notes.viewed",
+            actor_id=None,
+            actor_email="nurse@scoe.example",
+            subject="=HYPERLINK(1)",
+            district_id=sjusd,
+        )
     home = await client.get("/")
     assert 'href="/admin/audit"' in home.text
     first = await client.get("/admin/audit?kind=invoice.issued")
@@ -130,7 +150,9 @@ async def test_the_admin_page_filters_pages_and_exports(client):
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert len(rows) == 1 + 55  # every matching entry, not one page
-    everything = list(csv.reader(io.StringIO((await client.get("/admin/audit/export.csv")).content.decode("utf-8-sig"))))
+    everything = list(
+        csv.reader(io.StringIO((await client.get("/admin/audit/export.csv")).content.decode("utf-8-sig")))
+    )
     assert [row[6] for row in everything if row[5] == "student_notes.viewed"] == ["'=HYPERLINK(1)"]
     for bad in ("from=2027-02-30", "page=%C2%B2", "kind=nonsense", "district=abc", "from=2027-03-02&to=2027-03-01"):
         refused = await client.get(f"/admin/audit?{bad}")
@@ -154,5 +176,9 @@ async def test_a_refund_request_is_recorded(client, stripe_double):
     refund_id = await request_refund(actor, seat["payment"]["id"], 1_000, "Left after the first session")
     [entry] = await entries("refund.requested")
     assert (entry["actor_id"], entry["actor_email"]) == (actor.id, actor.email)
-    assert json.loads(entry["detail"]) == {"amount_cents": 1_000, "card_payment_id": seat["payment"]["id"],
-                                           "reason": "Left after the first session", "refund_id": refund_id}
+    assert json.loads(entry["detail"]) == {
+        "amount_cents": 1_000,
+        "card_payment_id": seat["payment"]["id"],
+        "reason": "Left after the first session",
+        "refund_id": refund_id,
+    }

@@ -27,8 +27,17 @@ from dateutil import tz as dateutil_tz
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READ_ICS_SCRIPT = Path(__file__).with_name("read_ics.mjs")
 CALENDAR_PROPERTIES = (
-    "prodid", "version", "calscale", "method", "name", "x-wr-calname", "description", "x-wr-caldesc",
-    "x-wr-timezone", "refresh-interval", "x-published-ttl",
+    "prodid",
+    "version",
+    "calscale",
+    "method",
+    "name",
+    "x-wr-calname",
+    "description",
+    "x-wr-caldesc",
+    "x-wr-timezone",
+    "refresh-interval",
+    "x-published-ttl",
 )
 MAX_LINE_OCTETS = 75
 
@@ -153,16 +162,28 @@ def _vobject_event(component, file_zones: dict[str, dt.tzinfo]) -> ParsedEvent:
         end = _vobject_moment(component.dtend, file_zones, f"{what} DTEND")[1]
     elif "duration" in component.contents:
         end = start + component.duration.value
-    stamp = _vobject_moment(component.dtstamp, file_zones, f"{what} DTSTAMP")[1] if "dtstamp" in component.contents else None
+    stamp = (
+        _vobject_moment(component.dtstamp, file_zones, f"{what} DTSTAMP")[1]
+        if "dtstamp" in component.contents
+        else None
+    )
     sequence = _vobject_text(component, "sequence")
     organizer = component.contents.get("organizer")
     return ParsedEvent(
-        uid=uid, sequence=None if sequence is None else int(sequence), status=_vobject_text(component, "status"),
-        summary=_vobject_text(component, "summary"), location=_vobject_text(component, "location"),
-        description=_vobject_text(component, "description"), url=_vobject_text(component, "url"),
-        transp=_vobject_text(component, "transp"), organizer=_vobject_address(organizer[0]) if organizer else None,
+        uid=uid,
+        sequence=None if sequence is None else int(sequence),
+        status=_vobject_text(component, "status"),
+        summary=_vobject_text(component, "summary"),
+        location=_vobject_text(component, "location"),
+        description=_vobject_text(component, "description"),
+        url=_vobject_text(component, "url"),
+        transp=_vobject_text(component, "transp"),
+        organizer=_vobject_address(organizer[0]) if organizer else None,
         attendees=tuple(_vobject_address(line) for line in component.contents.get("attendee", [])),
-        all_day=all_day, start=start, end=end, dtstamp=stamp,
+        all_day=all_day,
+        start=start,
+        end=end,
+        dtstamp=stamp,
     )
 
 
@@ -186,12 +207,16 @@ def read_with_vobject(data: bytes) -> ParsedCalendar:
             raise UnreadableCalendar(f"vobject cannot read the file: {error!r}") from error
     properties = {name: _vobject_text(calendar, name) for name in CALENDAR_PROPERTIES if name in calendar.contents}
     return ParsedCalendar(
-        properties=properties, refresh_interval=_vobject_duration(properties.get("refresh-interval")),
-        published_ttl=_vobject_duration(properties.get("x-published-ttl")), timezones=tuple(file_zones), events=events,
+        properties=properties,
+        refresh_interval=_vobject_duration(properties.get("refresh-interval")),
+        published_ttl=_vobject_duration(properties.get("x-published-ttl")),
+        timezones=tuple(file_zones),
+        events=events,
     )
 
 
 # ------------------------------------------------------------------ ical.js
+
 
 def _utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
@@ -213,18 +238,31 @@ def _icaljs_seconds(seconds: int | None) -> dt.timedelta | None:
 
 def _icaljs_calendar(result: dict) -> ParsedCalendar:
     properties = {name: value for name, value in result["properties"].items() if name in CALENDAR_PROPERTIES}
-    events = tuple(ParsedEvent(
-        uid=event["uid"], sequence=event["sequence"], status=event["status"], summary=event["summary"],
-        location=event["location"], description=event["description"], url=event["url"], transp=event["transp"],
-        organizer=_icaljs_address(event["organizer"]) if event["organizer"] else None,
-        attendees=tuple(_icaljs_address(attendee) for attendee in event["attendees"]),
-        all_day=event["start"]["all_day"], start=_icaljs_moment(event["start"]), end=_icaljs_moment(event["end"]),
-        dtstamp=_icaljs_moment(event["dtstamp"]),
-    ) for event in result["events"])
+    events = tuple(
+        ParsedEvent(
+            uid=event["uid"],
+            sequence=event["sequence"],
+            status=event["status"],
+            summary=event["summary"],
+            location=event["location"],
+            description=event["description"],
+            url=event["url"],
+            transp=event["transp"],
+            organizer=_icaljs_address(event["organizer"]) if event["organizer"] else None,
+            attendees=tuple(_icaljs_address(attendee) for attendee in event["attendees"]),
+            all_day=event["start"]["all_day"],
+            start=_icaljs_moment(event["start"]),
+            end=_icaljs_moment(event["end"]),
+            dtstamp=_icaljs_moment(event["dtstamp"]),
+        )
+        for event in result["events"]
+    )
     return ParsedCalendar(
-        properties=properties, refresh_interval=_icaljs_seconds(result["properties"].get("refresh-interval-seconds")),
+        properties=properties,
+        refresh_interval=_icaljs_seconds(result["properties"].get("refresh-interval-seconds")),
         published_ttl=_icaljs_seconds(result["properties"].get("x-published-ttl-seconds")),
-        timezones=tuple(result["timezones"]), events=events,
+        timezones=tuple(result["timezones"]),
+        events=events,
     )
 
 
@@ -241,8 +279,9 @@ def read_with_icaljs(*files: bytes) -> list[ParsedCalendar]:
             path = Path(folder) / f"calendar-{number}.ics"
             path.write_bytes(data)
             paths.append(str(path))
-        result = subprocess.run([node, str(READ_ICS_SCRIPT), *paths], capture_output=True, text=True,
-                                cwd=REPO_ROOT, timeout=120)
+        result = subprocess.run(
+            [node, str(READ_ICS_SCRIPT), *paths], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120
+        )
     if result.returncode != 0:
         raise UnreadableCalendar(f"ical.js cannot read the file: {result.stderr.strip()}")
     return [_icaljs_calendar(calendar) for calendar in json.loads(result.stdout)]
@@ -250,22 +289,30 @@ def read_with_icaljs(*files: bytes) -> list[ParsedCalendar]:
 
 # ------------------------------------------------------------------ both
 
+
 def _differences(left, right, path: str = "") -> list[str]:
     if type(left) is not type(right):
         return [f"{path}: {left!r} != {right!r}"]
     if isinstance(left, (ParsedCalendar, ParsedEvent, Address)):
-        return [difference for item in fields(left)
-                for difference in _differences(getattr(left, item.name), getattr(right, item.name), f"{path}.{item.name}")]
+        return [
+            difference
+            for item in fields(left)
+            for difference in _differences(getattr(left, item.name), getattr(right, item.name), f"{path}.{item.name}")
+        ]
     if isinstance(left, tuple) and len(left) == len(right):
-        return [difference for index, (a, b) in enumerate(zip(left, right))
-                for difference in _differences(a, b, f"{path}[{index}]")]
+        return [
+            difference
+            for index, (a, b) in enumerate(zip(left, right))
+            for difference in _differences(a, b, f"{path}[{index}]")
+        ]
     return [] if left == right else [f"{path}: {left!r} != {right!r}"]
 
 
 def agree(by_vobject: ParsedCalendar, by_icaljs: ParsedCalendar) -> ParsedCalendar:
     differences = _differences(by_vobject, by_icaljs, "calendar")
     assert not differences, "vobject and ical.js read the file differently:\n" + "\n".join(
-        f"  {line} (vobject != ical.js)" for line in differences[:20])
+        f"  {line} (vobject != ical.js)" for line in differences[:20]
+    )
     return by_vobject
 
 

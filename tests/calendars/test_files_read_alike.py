@@ -50,30 +50,107 @@ class Slot:
 
 
 SLOTS = [
-    Slot("before 8 March 2026", pacific(2026, 3, 7, 9), pacific(2026, 3, 7, 12), utc(2026, 3, 7, 17), utc(2026, 3, 7, 20)),
+    Slot(
+        "before 8 March 2026", pacific(2026, 3, 7, 9), pacific(2026, 3, 7, 12), utc(2026, 3, 7, 17), utc(2026, 3, 7, 20)
+    ),
     # 2:30 AM on 8 March 2026 never happens; zoneinfo gives the made-up time PST's offset, 10:30Z
     # (3:30 AM PDT). Whatever the writer chooses, it must read back as that same instant.
-    Slot("in the skipped March hour", pacific(2026, 3, 8, 2, 30), pacific(2026, 3, 8, 4), utc(2026, 3, 8, 10, 30),
-         utc(2026, 3, 8, 11)),
+    Slot(
+        "in the skipped March hour",
+        pacific(2026, 3, 8, 2, 30),
+        pacific(2026, 3, 8, 4),
+        utc(2026, 3, 8, 10, 30),
+        utc(2026, 3, 8, 11),
+    ),
     Slot("on 8 March 2026", pacific(2026, 3, 8, 13), pacific(2026, 3, 8, 15), utc(2026, 3, 8, 20), utc(2026, 3, 8, 22)),
-    Slot("after 8 March 2026", pacific(2026, 3, 9, 9), pacific(2026, 3, 9, 12), utc(2026, 3, 9, 16), utc(2026, 3, 9, 19)),
-    Slot("before 1 November 2026", pacific(2026, 10, 31, 9), pacific(2026, 10, 31, 12), utc(2026, 10, 31, 16),
-         utc(2026, 10, 31, 19)),
+    Slot(
+        "after 8 March 2026", pacific(2026, 3, 9, 9), pacific(2026, 3, 9, 12), utc(2026, 3, 9, 16), utc(2026, 3, 9, 19)
+    ),
+    Slot(
+        "before 1 November 2026",
+        pacific(2026, 10, 31, 9),
+        pacific(2026, 10, 31, 12),
+        utc(2026, 10, 31, 16),
+        utc(2026, 10, 31, 19),
+    ),
     # 00:30 PDT to 03:30 PST: three hours on the wall clock, four real hours.
-    Slot("across the November change", utc(2026, 11, 1, 7, 30), utc(2026, 11, 1, 11, 30), utc(2026, 11, 1, 7, 30),
-         utc(2026, 11, 1, 11, 30)),
-    Slot("at the first 1:30 AM", pacific(2026, 11, 1, 1, 30, fold=0), pacific(2026, 11, 1, 2, 30), utc(2026, 11, 1, 8, 30),
-         utc(2026, 11, 1, 10, 30)),
-    Slot("at the repeated 1:30 AM", pacific(2026, 11, 1, 1, 30, fold=1), pacific(2026, 11, 1, 2, 30),
-         utc(2026, 11, 1, 9, 30), utc(2026, 11, 1, 10, 30)),
-    Slot("on 1 November 2026", pacific(2026, 11, 1, 13), pacific(2026, 11, 1, 15), utc(2026, 11, 1, 21), utc(2026, 11, 1, 23)),
-    Slot("after 1 November 2026", pacific(2026, 11, 2, 9), pacific(2026, 11, 2, 12), utc(2026, 11, 2, 17), utc(2026, 11, 2, 20)),
-    Slot("before 14 March 2027", pacific(2027, 3, 13, 9), pacific(2027, 3, 13, 12), utc(2027, 3, 13, 17), utc(2027, 3, 13, 20)),
-    Slot("on 14 March 2027", pacific(2027, 3, 14, 13), pacific(2027, 3, 14, 15), utc(2027, 3, 14, 20), utc(2027, 3, 14, 22)),
-    Slot("after 14 March 2027", pacific(2027, 3, 15, 9), pacific(2027, 3, 15, 12), utc(2027, 3, 15, 16), utc(2027, 3, 15, 19)),
-    Slot("before 7 November 2027", pacific(2027, 11, 6, 9), pacific(2027, 11, 6, 12), utc(2027, 11, 6, 16), utc(2027, 11, 6, 19)),
-    Slot("on 7 November 2027", pacific(2027, 11, 7, 13), pacific(2027, 11, 7, 15), utc(2027, 11, 7, 21), utc(2027, 11, 7, 23)),
-    Slot("after 7 November 2027", pacific(2027, 11, 8, 9), pacific(2027, 11, 8, 12), utc(2027, 11, 8, 17), utc(2027, 11, 8, 20)),
+    Slot(
+        "across the November change",
+        utc(2026, 11, 1, 7, 30),
+        utc(2026, 11, 1, 11, 30),
+        utc(2026, 11, 1, 7, 30),
+        utc(2026, 11, 1, 11, 30),
+    ),
+    Slot(
+        "at the first 1:30 AM",
+        pacific(2026, 11, 1, 1, 30, fold=0),
+        pacific(2026, 11, 1, 2, 30),
+        utc(2026, 11, 1, 8, 30),
+        utc(2026, 11, 1, 10, 30),
+    ),
+    Slot(
+        "at the repeated 1:30 AM",
+        pacific(2026, 11, 1, 1, 30, fold=1),
+        pacific(2026, 11, 1, 2, 30),
+        utc(2026, 11, 1, 9, 30),
+        utc(2026, 11, 1, 10, 30),
+    ),
+    Slot(
+        "on 1 November 2026",
+        pacific(2026, 11, 1, 13),
+        pacific(2026, 11, 1, 15),
+        utc(2026, 11, 1, 21),
+        utc(2026, 11, 1, 23),
+    ),
+    Slot(
+        "after 1 November 2026",
+        pacific(2026, 11, 2, 9),
+        pacific(2026, 11, 2, 12),
+        utc(2026, 11, 2, 17),
+        utc(2026, 11, 2, 20),
+    ),
+    Slot(
+        "before 14 March 2027",
+        pacific(2027, 3, 13, 9),
+        pacific(2027, 3, 13, 12),
+        utc(2027, 3, 13, 17),
+        utc(2027, 3, 13, 20),
+    ),
+    Slot(
+        "on 14 March 2027",
+        pacific(2027, 3, 14, 13),
+        pacific(2027, 3, 14, 15),
+        utc(2027, 3, 14, 20),
+        utc(2027, 3, 14, 22),
+    ),
+    Slot(
+        "after 14 March 2027",
+        pacific(2027, 3, 15, 9),
+        pacific(2027, 3, 15, 12),
+        utc(2027, 3, 15, 16),
+        utc(2027, 3, 15, 19),
+    ),
+    Slot(
+        "before 7 November 2027",
+        pacific(2027, 11, 6, 9),
+        pacific(2027, 11, 6, 12),
+        utc(2027, 11, 6, 16),
+        utc(2027, 11, 6, 19),
+    ),
+    Slot(
+        "on 7 November 2027",
+        pacific(2027, 11, 7, 13),
+        pacific(2027, 11, 7, 15),
+        utc(2027, 11, 7, 21),
+        utc(2027, 11, 7, 23),
+    ),
+    Slot(
+        "after 7 November 2027",
+        pacific(2027, 11, 8, 9),
+        pacific(2027, 11, 8, 12),
+        utc(2027, 11, 8, 17),
+        utc(2027, 11, 8, 20),
+    ),
 ]
 
 
@@ -81,14 +158,27 @@ def test_the_slots_say_what_their_labels_say():
     across = next(slot for slot in SLOTS if slot.label == "across the November change")
     assert across.ends_at - across.starts_at == dt.timedelta(hours=4)
     assert (across.starts_at.astimezone(LOCAL_TZ).time(), across.ends_at.astimezone(LOCAL_TZ).time()) == (
-        dt.time(0, 30), dt.time(3, 30))
+        dt.time(0, 30),
+        dt.time(3, 30),
+    )
     for slot in SLOTS:
-        assert (slot.starts_at.astimezone(UTC), slot.ends_at.astimezone(UTC)) == (slot.utc_start, slot.utc_end), slot.label
+        assert (slot.starts_at.astimezone(UTC), slot.ends_at.astimezone(UTC)) == (slot.utc_start, slot.utc_end), (
+            slot.label
+        )
 
 
 def slot_events(prefix: str, **extra) -> list[EventSpec]:
-    return [EventSpec(uid=f"{prefix}-{number}@test", summary=slot.label, stamp=STAMP, starts_at=slot.starts_at,
-                      ends_at=slot.ends_at, **extra) for number, slot in enumerate(SLOTS)]
+    return [
+        EventSpec(
+            uid=f"{prefix}-{number}@test",
+            summary=slot.label,
+            stamp=STAMP,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            **extra,
+        )
+        for number, slot in enumerate(SLOTS)
+    ]
 
 
 def assert_slot_times(calendar: ParsedCalendar, uids: list[str]) -> None:
@@ -100,16 +190,37 @@ def assert_slot_times(calendar: ParsedCalendar, uids: list[str]) -> None:
 
 # ------------------------------------------------------------------ files built by the writer
 
+
 def test_an_invite_request_its_update_and_its_cancel_read_alike_across_the_changes():
     attendee = ("Ana Núñez, M.Ed.", "ana.nunez@example.org")
-    request = serialize(slot_events("invite", organizer=True, attendee=attendee, location="SCOE Mather, Room 203",
-                                    url="https://booking.example/workshops/7"), method="REQUEST")
+    request = serialize(
+        slot_events(
+            "invite",
+            organizer=True,
+            attendee=attendee,
+            location="SCOE Mather, Room 203",
+            url="https://booking.example/workshops/7",
+        ),
+        method="REQUEST",
+    )
     # The update: same UIDs, SEQUENCE + 1, every session an hour later.
-    moved = [EventSpec(uid=f"invite-{number}@test", summary=slot.label, stamp=STAMP, sequence=1,
-                       starts_at=slot.utc_start + dt.timedelta(hours=1), ends_at=slot.utc_end + dt.timedelta(hours=1),
-                       organizer=True, attendee=attendee) for number, slot in enumerate(SLOTS)]
+    moved = [
+        EventSpec(
+            uid=f"invite-{number}@test",
+            summary=slot.label,
+            stamp=STAMP,
+            sequence=1,
+            starts_at=slot.utc_start + dt.timedelta(hours=1),
+            ends_at=slot.utc_end + dt.timedelta(hours=1),
+            organizer=True,
+            attendee=attendee,
+        )
+        for number, slot in enumerate(SLOTS)
+    ]
     update = serialize(moved, method="REQUEST")
-    cancel = serialize([EventSpec(**{**vars(spec), "sequence": 2, "status": "CANCELLED"}) for spec in moved], method="CANCEL")
+    cancel = serialize(
+        [EventSpec(**{**vars(spec), "sequence": 2, "status": "CANCELLED"}) for spec in moved], method="CANCEL"
+    )
 
     uids = [f"invite-{number}@test" for number in range(len(SLOTS))]
     first, second, third = read_all_everywhere(request, update, cancel)
@@ -117,8 +228,10 @@ def test_an_invite_request_its_update_and_its_cancel_read_alike_across_the_chang
     assert (first.method, second.method, third.method) == ("REQUEST", "REQUEST", "CANCEL")
     assert_slot_times(first, uids)
     for calendar, sequence, status, partstat, shift in (
-            (first, 0, "CONFIRMED", "ACCEPTED", dt.timedelta(0)), (second, 1, "CONFIRMED", "ACCEPTED", dt.timedelta(hours=1)),
-            (third, 2, "CANCELLED", "DECLINED", dt.timedelta(hours=1))):
+        (first, 0, "CONFIRMED", "ACCEPTED", dt.timedelta(0)),
+        (second, 1, "CONFIRMED", "ACCEPTED", dt.timedelta(hours=1)),
+        (third, 2, "CANCELLED", "DECLINED", dt.timedelta(hours=1)),
+    ):
         assert [event.uid for event in calendar.events] == uids
         for event, slot in zip(calendar.events, SLOTS):
             assert (event.sequence, event.status) == (sequence, status)
@@ -130,17 +243,30 @@ def test_an_invite_request_its_update_and_its_cancel_read_alike_across_the_chang
             assert person.value.lower() == "mailto:ana.nunez@example.org"
             assert person.params["CN"] == "Ana Núñez, M.Ed."
             assert (person.params["PARTSTAT"], person.params["ROLE"], person.params["RSVP"]) == (
-                partstat, "REQ-PARTICIPANT", "FALSE")
+                partstat,
+                "REQ-PARTICIPANT",
+                "FALSE",
+            )
     assert first.events[0].location == "SCOE Mather, Room 203"
     assert first.events[0].url == "https://booking.example/workshops/7"
 
 
 def test_a_sly_park_week_is_an_all_day_event_with_an_exclusive_end():
-    week = EventSpec(uid="sly-park-week@test", summary="Sly Park: Elk Grove Unified", stamp=STAMP,
-                     first_day=dt.date(2026, 5, 4), last_day=dt.date(2026, 5, 8))  # Monday to Friday
+    week = EventSpec(
+        uid="sly-park-week@test",
+        summary="Sly Park: Elk Grove Unified",
+        stamp=STAMP,
+        first_day=dt.date(2026, 5, 4),
+        last_day=dt.date(2026, 5, 8),
+    )  # Monday to Friday
     # Friday 6 March to Monday 9 March 2026: the clocks change on the Sunday; dates must not move.
-    across_the_change = EventSpec(uid="sly-park-across@test", summary="Across", stamp=STAMP,
-                                  first_day=dt.date(2026, 3, 6), last_day=dt.date(2026, 3, 9))
+    across_the_change = EventSpec(
+        uid="sly-park-across@test",
+        summary="Across",
+        stamp=STAMP,
+        first_day=dt.date(2026, 3, 6),
+        last_day=dt.date(2026, 3, 9),
+    )
     one_day = EventSpec(uid="sly-park-day@test", summary="One day", stamp=STAMP, first_day=dt.date(2026, 11, 1))
     data = serialize([week, across_the_change, one_day], method="PUBLISH")
 
@@ -160,9 +286,12 @@ def test_a_sly_park_week_is_an_all_day_event_with_an_exclusive_end():
 
 
 def test_a_feed_file_carries_its_name_refresh_interval_and_ttl():
-    feed = FeedHeader(name="SCOE: Mather, Room 203", description="Every session scheduled here.",
-                      refresh=dt.timedelta(minutes=90))
-    week = EventSpec(uid="week@test", summary="Week", stamp=STAMP, first_day=dt.date(2027, 3, 8), last_day=dt.date(2027, 3, 12))
+    feed = FeedHeader(
+        name="SCOE: Mather, Room 203", description="Every session scheduled here.", refresh=dt.timedelta(minutes=90)
+    )
+    week = EventSpec(
+        uid="week@test", summary="Week", stamp=STAMP, first_day=dt.date(2027, 3, 8), last_day=dt.date(2027, 3, 12)
+    )
     calendar = read_everywhere(serialize([*slot_events("feed"), week], feed=feed))
 
     assert calendar.name == "SCOE: Mather, Room 203"
@@ -178,20 +307,33 @@ def test_a_feed_file_carries_its_name_refresh_interval_and_ttl():
 def test_long_and_non_ascii_text_is_folded_within_75_octets_and_read_back_whole():
     summary = "Lectura en español: “¿Qué leemos?” – für Schüler, 数学の授業 😀; part 1 " * 3
     description = "Line one, with a comma; and a semicolon.\nLine two \\ with a backslash.\n" * 6
-    data = serialize([EventSpec(uid="long@test", summary=summary, description=description, stamp=STAMP,
-                                starts_at=SLOTS[0].starts_at, ends_at=SLOTS[0].ends_at,
-                                location="Sacramento County Office of Education, 10474 Mather Boulevard, Mather, CA 95655")])
+    data = serialize(
+        [
+            EventSpec(
+                uid="long@test",
+                summary=summary,
+                description=description,
+                stamp=STAMP,
+                starts_at=SLOTS[0].starts_at,
+                ends_at=SLOTS[0].ends_at,
+                location="Sacramento County Office of Education, 10474 Mather Boulevard, Mather, CA 95655",
+            )
+        ]
+    )
     lines = data.split(b"\r\n")
     assert max(len(line) for line in lines) <= 75 and sum(line.startswith(b" ") for line in lines) >= 5
     event = read_everywhere(data).event("long@test")  # read_everywhere also checks CRLF and 75 octets
     assert (event.summary, event.description) == (summary, description)
 
 
-@pytest.mark.parametrize("broken, complaint", [
-    (b"BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n", "CRLF"),
-    (b"BEGIN:VCALENDAR\r\nX-LONG:" + b"x" * 70 + b"\r\nEND:VCALENDAR\r\n", "octets"),
-    (b"BEGIN:VCALENDAR\r\nSUMMARY:" + "é".encode() * 33 + b"\xc3\r\n \xa9\r\nEND:VCALENDAR\r\n", "UTF-8"),
-])
+@pytest.mark.parametrize(
+    "broken, complaint",
+    [
+        (b"BEGIN:VCALENDAR\nVERSION:2.0\nEND:VCALENDAR\n", "CRLF"),
+        (b"BEGIN:VCALENDAR\r\nX-LONG:" + b"x" * 70 + b"\r\nEND:VCALENDAR\r\n", "octets"),
+        (b"BEGIN:VCALENDAR\r\nSUMMARY:" + "é".encode() * 33 + b"\xc3\r\n \xa9\r\nEND:VCALENDAR\r\n", "UTF-8"),
+    ],
+)
 def test_the_wire_format_check_finds_what_it_is_for(broken, complaint):
     with pytest.raises(AssertionError, match=complaint):
         check_wire_format(broken)
@@ -199,13 +341,24 @@ def test_the_wire_format_check_finds_what_it_is_for(broken, complaint):
 
 # ------------------------------------------------------------------ the public file, over HTTP
 
+
 async def test_the_public_offering_file_reads_alike_across_the_changes(client):
     title = "Across the clock changes"
-    offering_id = await create_offering(await staff_actor(), OfferingInput(
-        title=title, capacity=20, status="published",
-        sessions=[SessionInput(slot.starts_at, slot.ends_at, location_note="Room 5") for slot in SLOTS]))
-    sessions = await OfferingSession.select().where(OfferingSession.offering == offering_id).order_by(
-        OfferingSession.starts_at).order_by(OfferingSession.id)
+    offering_id = await create_offering(
+        await staff_actor(),
+        OfferingInput(
+            title=title,
+            capacity=20,
+            status="published",
+            sessions=[SessionInput(slot.starts_at, slot.ends_at, location_note="Room 5") for slot in SLOTS],
+        ),
+    )
+    sessions = (
+        await OfferingSession.select()
+        .where(OfferingSession.offering == offering_id)
+        .order_by(OfferingSession.starts_at)
+        .order_by(OfferingSession.id)
+    )
     by_start = {session["starts_at"].astimezone(UTC): session for session in sessions}
 
     response = await client.get(f"/offerings/{offering_id}.ics")
@@ -229,21 +382,41 @@ async def test_the_public_offering_file_reads_alike_across_the_changes(client):
 
 # What a person can still book: the 2027 slots, and the November 2027 change's own awkward times.
 BOOKABLE_SLOTS = [slot for slot in SLOTS if slot.utc_start.year == 2027] + [
-    Slot("across 7 November 2027", utc(2027, 11, 7, 7, 30), utc(2027, 11, 7, 11, 30), utc(2027, 11, 7, 7, 30),
-         utc(2027, 11, 7, 11, 30)),
-    Slot("at the repeated 1:30 AM of 2027", pacific(2027, 11, 7, 1, 30, fold=1), pacific(2027, 11, 7, 2, 30),
-         utc(2027, 11, 7, 9, 30), utc(2027, 11, 7, 10, 30)),
+    Slot(
+        "across 7 November 2027",
+        utc(2027, 11, 7, 7, 30),
+        utc(2027, 11, 7, 11, 30),
+        utc(2027, 11, 7, 7, 30),
+        utc(2027, 11, 7, 11, 30),
+    ),
+    Slot(
+        "at the repeated 1:30 AM of 2027",
+        pacific(2027, 11, 7, 1, 30, fold=1),
+        pacific(2027, 11, 7, 2, 30),
+        utc(2027, 11, 7, 9, 30),
+        utc(2027, 11, 7, 10, 30),
+    ),
 ]
 
 
-async def offering_at(slots: list[Slot], title: str, room_id: int | None = None, **extra) -> tuple[int, dict[dt.datetime, int]]:
+async def offering_at(
+    slots: list[Slot], title: str, room_id: int | None = None, **extra
+) -> tuple[int, dict[dt.datetime, int]]:
     """An offering with one session per slot, and its session ids by UTC start."""
-    offering_id = await create_offering(await staff_actor(), OfferingInput(
-        title=title, capacity=20, status="published",
-        sessions=[SessionInput(slot.starts_at, slot.ends_at, room_id=room_id) for slot in slots], **extra),
-        override_reason="Overlapping on purpose: the times are what is tested." if room_id else None)
+    offering_id = await create_offering(
+        await staff_actor(),
+        OfferingInput(
+            title=title,
+            capacity=20,
+            status="published",
+            sessions=[SessionInput(slot.starts_at, slot.ends_at, room_id=room_id) for slot in slots],
+            **extra,
+        ),
+        override_reason="Overlapping on purpose: the times are what is tested." if room_id else None,
+    )
     sessions = await OfferingSession.select(OfferingSession.id, OfferingSession.starts_at).where(
-        OfferingSession.offering == offering_id)
+        OfferingSession.offering == offering_id
+    )
     return offering_id, {session["starts_at"].astimezone(UTC): session["id"] for session in sessions}
 
 
@@ -288,7 +461,8 @@ async def test_a_real_room_feed_reads_alike_across_the_changes(client):
     assert calendar.name == "SCOE: SCOE Mather Campus, Room 203"  # a comma both parsers keep
     assert_session_times(calendar, SLOTS + BOOKABLE_SLOTS[-2:], session_ids)
     assert {event.location for event in calendar.events} == {
-        "SCOE Mather Campus, Room 203, 10474 Mather Boulevard, Mather, CA 95655"}
+        "SCOE Mather Campus, Room 203, 10474 Mather Boulevard, Mather, CA 95655"
+    }
 
 
 def invite_of(message) -> bytes:
@@ -303,8 +477,10 @@ async def test_real_invite_emails_read_alike_across_the_changes(db, smtp_server)
     person = await make_user("attendee", name="Ana Núñez", email="ana@example.org")
     offering_id, session_ids = await offering_at(BOOKABLE_SLOTS, "Invites, across the changes")
     registration = (await register(Actor.from_row(person), offering_id, RegistrationRequest())).registration
-    uid = {start: f"registration-{registration['id']}-session-{session_id}@testserver.local"
-           for start, session_id in session_ids.items()}
+    uid = {
+        start: f"registration-{registration['id']}-session-{session_id}@testserver.local"
+        for start, session_id in session_ids.items()
+    }
     transport = SmtpTransport(smtp_server.url)
     await deliver_pending(transport)
 
@@ -318,8 +494,12 @@ async def test_real_invite_emails_read_alike_across_the_changes(db, smtp_server)
 
     # Moved onto the repeated 1:30 AM of 2027 (written in UTC): same UID, SEQUENCE 1, the new instant.
     moved_from = BOOKABLE_SLOTS[0]
-    await reschedule_session(await staff_actor(), offering_id, session_ids[moved_from.utc_start], SessionInput(
-        pacific(2027, 11, 7, 1, 30, fold=1), pacific(2027, 11, 7, 3, 0)))
+    await reschedule_session(
+        await staff_actor(),
+        offering_id,
+        session_ids[moved_from.utc_start],
+        SessionInput(pacific(2027, 11, 7, 1, 30, fold=1), pacific(2027, 11, 7, 3, 0)),
+    )
     await deliver_pending(transport)
     update = read_everywhere(invite_of(smtp_server.to("ana@example.org")[-1]))
     [moved] = update.events
@@ -335,4 +515,6 @@ async def test_real_invite_emails_read_alike_across_the_changes(db, smtp_server)
     assert cancel.event(uid[moved_from.utc_start]).sequence == 2
     for slot in BOOKABLE_SLOTS[1:]:
         assert (cancel.event(uid[slot.utc_start]).start, cancel.event(uid[slot.utc_start]).end) == (
-            slot.utc_start, slot.utc_end), slot.label
+            slot.utc_start,
+            slot.utc_end,
+        ), slot.label

@@ -53,16 +53,24 @@ def is_ambiguous_wall_clock(moment: dt.datetime) -> bool:
 def test_the_tz_database_has_the_changes_the_samples_rely_on():
     changes = transitions(2026, 2035)
     assert len(changes) == 20
-    assert changes[:4] == [dt.datetime(2026, 3, 8, 10, tzinfo=UTC), dt.datetime(2026, 11, 1, 9, tzinfo=UTC),
-                           dt.datetime(2027, 3, 14, 10, tzinfo=UTC), dt.datetime(2027, 11, 7, 9, tzinfo=UTC)]
+    assert changes[:4] == [
+        dt.datetime(2026, 3, 8, 10, tzinfo=UTC),
+        dt.datetime(2026, 11, 1, 9, tzinfo=UTC),
+        dt.datetime(2027, 3, 14, 10, tzinfo=UTC),
+        dt.datetime(2027, 11, 7, 9, tzinfo=UTC),
+    ]
 
 
 def test_both_parsers_read_every_sample_instant_as_the_tz_database_says():
     instants = sample_instants()
     # One event per pair of consecutive samples: its start checks one instant, its end the next.
     pairs = list(zip(instants[0::2], instants[1::2]))
-    data = serialize([EventSpec(uid=f"instant-{number}@test", summary="Sample", stamp=STAMP, starts_at=start, ends_at=end)
-                      for number, (start, end) in enumerate(pairs)])
+    data = serialize(
+        [
+            EventSpec(uid=f"instant-{number}@test", summary="Sample", stamp=STAMP, starts_at=start, ends_at=end)
+            for number, (start, end) in enumerate(pairs)
+        ]
+    )
 
     assert data.count(b"BEGIN:VTIMEZONE") == 1 and pacific_timezone().to_ical() in data
     # The VTIMEZONE really carries the load: only wall-clock times that happen twice are in UTC.
@@ -72,8 +80,11 @@ def test_both_parsers_read_every_sample_instant_as_the_tz_database_says():
 
     for calendar in read_all_everywhere(data):
         assert len(calendar.events) == len(pairs)
-        wrong = [(event.uid, event.start, event.end, start, end)
-                 for event, (start, end) in zip(calendar.events, pairs) if (event.start, event.end) != (start, end)]
+        wrong = [
+            (event.uid, event.start, event.end, start, end)
+            for event, (start, end) in zip(calendar.events, pairs)
+            if (event.start, event.end) != (start, end)
+        ]
         assert not wrong, f"{len(wrong)} events read at the wrong instant, first: {wrong[:3]}"
 
 
@@ -89,10 +100,13 @@ EARLY_NOVEMBER = dt.datetime(2026, 10, 28, 9, 0, tzinfo=LOCAL_TZ)
 
 def calendar_with_pre_2007_rules() -> bytes:
     data = serialize([wall_clock_event("march@test", LATE_MARCH), wall_clock_event("october@test", EARLY_NOVEMBER)])
-    wrong = (data.replace(b"DTSTART:20070311T020000\r\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3",
-                          b"DTSTART:19870405T020000\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4")
-                 .replace(b"DTSTART:20071104T020000\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11",
-                          b"DTSTART:19871025T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10"))
+    wrong = data.replace(
+        b"DTSTART:20070311T020000\r\nRRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3",
+        b"DTSTART:19870405T020000\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=4",
+    ).replace(
+        b"DTSTART:20071104T020000\r\nRRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11",
+        b"DTSTART:19871025T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10",
+    )
     assert wrong.count(b"BYMONTH=4") == wrong.count(b"BYMONTH=10") == 1, "the writer's VTIMEZONE changed shape"
     return wrong
 

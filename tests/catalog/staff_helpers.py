@@ -9,10 +9,22 @@ from booking.notifications.tables import OutboxMessage
 from tests.factories import make_user, post_form, signed_in
 
 OFFERING_FORM = {
-    "title": "Number Talks in Grades 3-5", "description_md": "Build **fluency** with number talks.",
-    "subject": "Mathematics", "grade_band": "3-5", "format": "in_person", "pd_hours": "3", "facilitators": "",
-    "capacity": "25", "price": "0", "nonmember_price": "", "registration_opens_at": "", "registration_closes_at": "",
-    "cancellation_deadline": "", "status": "draft", "attendance_rule": "all_sessions", "min_attendance_hours": "0",
+    "title": "Number Talks in Grades 3-5",
+    "description_md": "Build **fluency** with number talks.",
+    "subject": "Mathematics",
+    "grade_band": "3-5",
+    "format": "in_person",
+    "pd_hours": "3",
+    "facilitators": "",
+    "capacity": "25",
+    "price": "0",
+    "nonmember_price": "",
+    "registration_opens_at": "",
+    "registration_closes_at": "",
+    "cancellation_deadline": "",
+    "status": "draft",
+    "attendance_rule": "all_sessions",
+    "min_attendance_hours": "0",
 }
 
 
@@ -37,13 +49,23 @@ async def new_offering(client, **fields) -> int:
 
 
 def session_form(date: str, start: str = "09:00", end: str = "12:00", room_id: int | None = None, **extra) -> dict:
-    return {"date": date, "start_time": start, "end_time": end, "room_id": str(room_id or ""), "online_url": "",
-            "location_note": "", **extra}
+    return {
+        "date": date,
+        "start_time": start,
+        "end_time": end,
+        "room_id": str(room_id or ""),
+        "online_url": "",
+        "location_note": "",
+        **extra,
+    }
 
 
-async def add_session(client, offering_id: int, date: str, start: str = "09:00", end: str = "12:00",
-                      room_id: int | None = None, **extra):
-    return await post(client, f"/staff/offerings/{offering_id}/sessions", session_form(date, start, end, room_id, **extra))
+async def add_session(
+    client, offering_id: int, date: str, start: str = "09:00", end: str = "12:00", room_id: int | None = None, **extra
+):
+    return await post(
+        client, f"/staff/offerings/{offering_id}/sessions", session_form(date, start, end, room_id, **extra)
+    )
 
 
 async def published_offering(client, date: str = "2027-03-01", room_id: int | None = None, **fields) -> int:
@@ -58,8 +80,9 @@ async def published_offering(client, date: str = "2027-03-01", room_id: int | No
 async def make_room(client, venue: str = "SCOE Mather campus", room: str = "Room 101", seats: int = 40) -> int:
     existing = await Venue.select(Venue.id).where(Venue.name == venue).first()
     if existing is None:
-        venue_id = location_id(await post(client, "/staff/venues", {"name": venue, "address": "10474 Mather Blvd"}),
-                               "/staff/venues/")
+        venue_id = location_id(
+            await post(client, "/staff/venues", {"name": venue, "address": "10474 Mather Blvd"}), "/staff/venues/"
+        )
     else:
         venue_id = existing["id"]
     response = await post(client, f"/staff/venues/{venue_id}/rooms", {"room_name": room, "room_capacity": str(seats)})
@@ -72,10 +95,15 @@ async def offering_row(offering_id: int) -> dict:
 
 
 async def sessions_rows(offering_id: int) -> list[dict]:
-    return await OfferingSession.select().where(OfferingSession.offering == offering_id).order_by(OfferingSession.starts_at)
+    return (
+        await OfferingSession.select()
+        .where(OfferingSession.offering == offering_id)
+        .order_by(OfferingSession.starts_at)
+    )
 
 
 async def mails(template_subject_start: str = "") -> list[dict]:
-    rows = await OutboxMessage.select(OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text).order_by(
-        OutboxMessage.id)
+    rows = await OutboxMessage.select(
+        OutboxMessage.to_address, OutboxMessage.subject, OutboxMessage.body_text
+    ).order_by(OutboxMessage.id)
     return [r for r in rows if r["subject"].startswith(template_subject_start)]

@@ -49,12 +49,35 @@ async def test_the_catalog_lists_published_upcoming_workshops_soonest_first(clie
 
 async def test_each_filter_narrows_the_results(client):
     staff = await staff_actor()
-    await make_workshop("Math for paras", audiences=("para-educator",), subject="Mathematics", grade_band="3-5",
-                        format="virtual", days=5, staff=staff)
-    await make_workshop("Leading PLCs", audiences=("administrator",), subject="Leadership", grade_band="TK-12",
-                        format="in_person", days=12, staff=staff, description="Professional learning communities that work")
-    await make_workshop("Lab safety", audiences=("teacher", "classified"), subject="Science", grade_band="6-8",
-                        format="hybrid", days=20, staff=staff, facilitators="Dana Whitfield")
+    await make_workshop(
+        "Math for paras",
+        audiences=("para-educator",),
+        subject="Mathematics",
+        grade_band="3-5",
+        format="virtual",
+        days=5,
+        staff=staff,
+    )
+    await make_workshop(
+        "Leading PLCs",
+        audiences=("administrator",),
+        subject="Leadership",
+        grade_band="TK-12",
+        format="in_person",
+        days=12,
+        staff=staff,
+        description="Professional learning communities that work",
+    )
+    await make_workshop(
+        "Lab safety",
+        audiences=("teacher", "classified"),
+        subject="Science",
+        grade_band="6-8",
+        format="hybrid",
+        days=20,
+        staff=staff,
+        facilitators="Dana Whitfield",
+    )
 
     async def shown(query: str) -> list[str]:
         response = await client.get(f"/workshops?{query}")
@@ -98,7 +121,9 @@ async def test_seats_state_and_the_seats_available_filter(client):
     await _fill(full, 3)  # two confirmed, one waiting
 
     response = await client.get("/workshops")
-    states = dict(zip(titles(response.text), re.findall(r'<p class="seat-state state-[a-z_]+">([^<]+)</p>', response.text)))
+    states = dict(
+        zip(titles(response.text), re.findall(r'<p class="seat-state state-[a-z_]+">([^<]+)</p>', response.text))
+    )
     assert states["Roomy"] == "1 seat left"
     assert states["Full house"] == "Full — join the waiting list"
     assert states["Not open yet"].startswith("Registration opens on ")
@@ -115,8 +140,9 @@ async def test_people_already_waiting_are_ahead_of_a_free_seat(client):
     holder = Actor.from_row(await make_user("attendee", district="SJUSD"))
     held = (await register(holder, offering_id, RegistrationRequest(payer="district"))).registration
     await _fill(offering_id, 1)
-    await Registration.update({Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)}).where(
-        Registration.id == held["id"])
+    await Registration.update(
+        {Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)}
+    ).where(Registration.id == held["id"])
 
     response = await client.get("/workshops?available=1")
     assert titles(response.text) == []
@@ -211,7 +237,9 @@ async def test_htmx_gets_the_results_fragment_with_the_count_out_of_band(client)
     assert 'hx-swap-oob="innerHTML">Please correct the filters' in bad.text
 
     # A boosted or history-restore request gets the whole page.
-    full = await client.get("/workshops?format=virtual", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    full = await client.get(
+        "/workshops?format=virtual", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     assert "<html" in full.text and 'role="status"' in full.text
 
 

@@ -42,13 +42,23 @@ async def test_every_session_is_one_event_with_a_stable_uid_and_the_right_instan
     # Daylight saving starts on Sunday 14 March 2027: 9 AM is 17:00 UTC before, 16:00 UTC after.
     before = dt.datetime(2027, 3, 13, 9, 0, tzinfo=LOCAL_TZ)
     after = dt.datetime(2027, 3, 15, 9, 0, tzinfo=LOCAL_TZ)
-    offering_id = await create_offering(await staff_actor(), OfferingInput(
-        title="Spring Series, part; one", capacity=20, status="published", sessions=[
-            SessionInput(before, before + dt.timedelta(hours=3), room_id=room.id),
-            SessionInput(after, after + dt.timedelta(hours=2), online_url="https://zoom.us/j/777"),
-        ],
-    ))
-    sessions = await OfferingSession.select().where(OfferingSession.offering == offering_id).order_by(OfferingSession.starts_at)
+    offering_id = await create_offering(
+        await staff_actor(),
+        OfferingInput(
+            title="Spring Series, part; one",
+            capacity=20,
+            status="published",
+            sessions=[
+                SessionInput(before, before + dt.timedelta(hours=3), room_id=room.id),
+                SessionInput(after, after + dt.timedelta(hours=2), online_url="https://zoom.us/j/777"),
+            ],
+        ),
+    )
+    sessions = (
+        await OfferingSession.select()
+        .where(OfferingSession.offering == offering_id)
+        .order_by(OfferingSession.starts_at)
+    )
     await OfferingSession.update({OfferingSession.sequence: 3}).where(OfferingSession.id == sessions[1]["id"])
 
     response = await client.get(f"/offerings/{offering_id}.ics")  # anyone, no sign-in
@@ -66,8 +76,14 @@ async def test_every_session_is_one_event_with_a_stable_uid_and_the_right_instan
     first, second = calendar.events
     assert first.uid == f"session-{sessions[0]['id']}@testserver.local"
     assert second.uid == f"session-{sessions[1]['id']}@testserver.local"
-    assert (first.start, first.end) == (dt.datetime(2027, 3, 13, 17, 0, tzinfo=UTC), dt.datetime(2027, 3, 13, 20, 0, tzinfo=UTC))
-    assert (second.start, second.end) == (dt.datetime(2027, 3, 15, 16, 0, tzinfo=UTC), dt.datetime(2027, 3, 15, 18, 0, tzinfo=UTC))
+    assert (first.start, first.end) == (
+        dt.datetime(2027, 3, 13, 17, 0, tzinfo=UTC),
+        dt.datetime(2027, 3, 13, 20, 0, tzinfo=UTC),
+    )
+    assert (second.start, second.end) == (
+        dt.datetime(2027, 3, 15, 16, 0, tzinfo=UTC),
+        dt.datetime(2027, 3, 15, 18, 0, tzinfo=UTC),
+    )
     assert (first.sequence, second.sequence) == (0, 3)
     assert first.summary == "Spring Series, part; one (session 1 of 2)"
     assert first.location == "SCOE Mather Campus, Room 203, 10474 Mather Boulevard, Mather, CA 95655"
@@ -83,9 +99,14 @@ async def test_every_session_is_one_event_with_a_stable_uid_and_the_right_instan
 
 async def test_cancelled_sessions_and_offerings_are_marked_cancelled(client):
     offering_id = await make_workshop("Two parts", sessions=2)
-    sessions = await OfferingSession.select().where(OfferingSession.offering == offering_id).order_by(OfferingSession.starts_at)
+    sessions = (
+        await OfferingSession.select()
+        .where(OfferingSession.offering == offering_id)
+        .order_by(OfferingSession.starts_at)
+    )
     await OfferingSession.update({OfferingSession.status: "cancelled", OfferingSession.sequence: 1}).where(
-        OfferingSession.id == sessions[0]["id"])
+        OfferingSession.id == sessions[0]["id"]
+    )
     events = read_everywhere((await client.get(f"/offerings/{offering_id}.ics")).content).events
     assert [(e.status, e.sequence) for e in events] == [("CANCELLED", 1), ("CONFIRMED", 0)]
 
@@ -97,7 +118,14 @@ async def test_cancelled_sessions_and_offerings_are_marked_cancelled(client):
 async def test_unknown_draft_and_malformed_calendar_files_are_404(client):
     draft = await make_workshop(status="draft")
     await signed_in(client, await make_user("staff"))  # a draft has no public calendar file, even for staff
-    for path in (f"/offerings/{draft}.ics", "/offerings/999999.ics", f"/offerings/{draft}", "/offerings/abc.ics",
-                 "/offerings/1.ics.exe", "/offerings/-1.ics", "/offerings/" + "9" * 40 + ".ics"):
+    for path in (
+        f"/offerings/{draft}.ics",
+        "/offerings/999999.ics",
+        f"/offerings/{draft}",
+        "/offerings/abc.ics",
+        "/offerings/1.ics.exe",
+        "/offerings/-1.ics",
+        "/offerings/" + "9" * 40 + ".ics",
+    ):
         response = await client.get(path)
         assert response.status_code == 404, path

@@ -27,12 +27,21 @@ async def test_the_page_shows_sessions_in_local_time_places_facilitators_and_the
     room = Room(venue=venue.id, name="Room 203", capacity=40)
     await room.save()
     offering_id = await make_workshop(
-        "Writing Workshop", sessions=2, facilitators="Ana Ruiz, Ben Okafor", pd_hours="6.5",
+        "Writing Workshop",
+        sessions=2,
+        facilitators="Ana Ruiz, Ben Okafor",
+        pd_hours="6.5",
         description="# Goals\n\nStudents **write daily**.\n\n<script>alert(1)</script> [link](javascript:alert(2))",
     )
-    first, second = await OfferingSession.select().where(OfferingSession.offering == offering_id).order_by(OfferingSession.starts_at)
+    first, second = (
+        await OfferingSession.select()
+        .where(OfferingSession.offering == offering_id)
+        .order_by(OfferingSession.starts_at)
+    )
     await OfferingSession.update({OfferingSession.room: room.id}).where(OfferingSession.id == first["id"])
-    await OfferingSession.update({OfferingSession.online_url: "https://zoom.us/j/42"}).where(OfferingSession.id == second["id"])
+    await OfferingSession.update({OfferingSession.online_url: "https://zoom.us/j/42"}).where(
+        OfferingSession.id == second["id"]
+    )
 
     response = await client.get(f"/workshops/{offering_id}")
 

@@ -17,15 +17,26 @@ async def test_each_session_gets_google_and_outlook_links_in_utc_across_the_nove
     # 31 Oct 2026 is daylight time (UTC-7); 2 Nov 2026 is standard time (UTC-8).
     before = dt.datetime(2026, 10, 31, 9, 0, tzinfo=LOCAL_TZ)
     after = dt.datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL_TZ)
-    offering_id = await create_offering(await staff_actor(), OfferingInput(
-        title="Fall & Winter Math", capacity=20, status="published", sessions=[
-            SessionInput(before, before + dt.timedelta(hours=3), online_url="https://zoom.us/j/1"),
-            SessionInput(after, after + dt.timedelta(hours=2), location_note="Library"),
-        ],
-    ))
+    offering_id = await create_offering(
+        await staff_actor(),
+        OfferingInput(
+            title="Fall & Winter Math",
+            capacity=20,
+            status="published",
+            sessions=[
+                SessionInput(before, before + dt.timedelta(hours=3), online_url="https://zoom.us/j/1"),
+                SessionInput(after, after + dt.timedelta(hours=2), location_note="Library"),
+            ],
+        ),
+    )
     page = (await client.get(f"/workshops/{offering_id}")).text
-    google = [html_lib.unescape(u) for u in re.findall(r'href="(https://calendar\.google\.com/calendar/render\?[^"]+)"', page)]
-    outlook = [html_lib.unescape(u) for u in re.findall(r'href="(https://outlook\.live\.com/calendar/0/deeplink/compose\?[^"]+)"', page)]
+    google = [
+        html_lib.unescape(u) for u in re.findall(r'href="(https://calendar\.google\.com/calendar/render\?[^"]+)"', page)
+    ]
+    outlook = [
+        html_lib.unescape(u)
+        for u in re.findall(r'href="(https://outlook\.live\.com/calendar/0/deeplink/compose\?[^"]+)"', page)
+    ]
     assert len(google) == len(outlook) == 2
     first, second = (parse_qs(urlsplit(url).query) for url in google)
     assert first["dates"] == ["20261031T160000Z/20261031T190000Z"]

@@ -46,7 +46,9 @@ async def test_capacity_never_goes_below_seats_taken_including_live_holds(client
     offering_id = await published_offering(client, capacity="5", price="50")
     await District.update({District.requires_supervisor_approval: True}).where(District.code == "EGUSD")
     for _ in range(2):
-        assert (await register(client, offering_id, await make_user("attendee", district="SJUSD"), payer="district")).json()["status"] == "confirmed"
+        assert (
+            await register(client, offering_id, await make_user("attendee", district="SJUSD"), payer="district")
+        ).json()["status"] == "confirmed"
     held = await register(client, offering_id, await make_user("attendee", district="EGUSD"), payer="district")
     assert held.json()["status"] == "pending_approval"
     await signed_in(client, staff)
@@ -58,8 +60,11 @@ async def test_capacity_never_goes_below_seats_taken_including_live_holds(client
     for bad in ("abc", "-1", "0", "2.5", ""):
         response = await post(client, f"/staff/offerings/{offering_id}/capacity", {"capacity": bad})
         assert response.status_code == 422, bad
-    refused = await post(client, f"/staff/offerings/{offering_id}", {**OFFERING_FORM, "status": "published", "capacity": "2",
-                                                                     "price": "50", "title": "Renamed"})
+    refused = await post(
+        client,
+        f"/staff/offerings/{offering_id}",
+        {**OFFERING_FORM, "status": "published", "capacity": "2", "price": "50", "title": "Renamed"},
+    )
     assert refused.status_code == 422 and "cannot go below the 3 seats taken" in refused.text
     row = await offering_row(offering_id)
     assert (row["capacity"], row["title"]) == (5, OFFERING_FORM["title"])  # nothing of the form was saved
@@ -79,20 +84,28 @@ async def test_raising_capacity_promotes_the_waiting_list_at_once(client):
     response = await post(client, f"/staff/offerings/{offering_id}/capacity", {"capacity": "3"})
     assert response.status_code == 303 and response.headers["location"].endswith("notice=capacity-promoted")
     assert await statuses(offering_id) == {"confirmed": 3, "waitlisted": 1}
-    confirmed = {r["attendee"] for r in await Registration.select(Registration.attendee).where(
-        (Registration.offering == offering_id) & (Registration.status == "confirmed"))}
+    confirmed = {
+        r["attendee"]
+        for r in await Registration.select(Registration.attendee).where(
+            (Registration.offering == offering_id) & (Registration.status == "confirmed")
+        )
+    }
     assert confirmed == {p["id"] for p in people[:3]}  # first come, first served
     promoted = await mails("A seat opened")
     assert sorted(m["to_address"] for m in promoted) == sorted(p["email"] for p in people[1:3])
 
     # The same through the details form.
-    response = await post(client, f"/staff/offerings/{offering_id}", {**OFFERING_FORM, "status": "published", "capacity": "4"})
+    response = await post(
+        client, f"/staff/offerings/{offering_id}", {**OFFERING_FORM, "status": "published", "capacity": "4"}
+    )
     assert response.status_code == 303 and response.headers["location"].endswith("notice=offering-saved-promoted")
     assert await statuses(offering_id) == {"confirmed": 4}
 
 
 async def _people_with_tokens(prefix: str, count: int) -> list[dict]:
-    await User.insert(*[User(email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", role="attendee") for i in range(count)])
+    await User.insert(
+        *[User(email=f"{prefix}{i}@example.org", name=f"{prefix} {i}", role="attendee") for i in range(count)]
+    )
     users = await User.select(User.id).where(User.email.like(f"{prefix}%")).order_by(User.id)
     return [{"Authorization": f"Bearer {await create_api_token(u['id'], 'race')}"} for u in users]
 
@@ -101,18 +114,26 @@ async def test_capacity_changes_racing_registrations_never_overfill(client):
     """A capacity decrease (and an increase) land in the middle of 20 simultaneous registrations."""
     await as_staff(client)
     token = await csrf_token(client, "/account")
-    for round_number, (capacity, new_capacity, position) in enumerate(((10, 5, 3), (10, 5, 10), (10, 4, 17), (6, 12, 8))):
+    for round_number, (capacity, new_capacity, position) in enumerate(
+        ((10, 5, 3), (10, 5, 10), (10, 4, 17), (6, 12, 8))
+    ):
         offering_id = await published_offering(client, capacity=str(capacity), title=f"Race {round_number}")
         headers = await _people_with_tokens(f"race{round_number}-", 20)
         calls = [client.post(f"/api/v1/offerings/{offering_id}/registrations", json={}, headers=h) for h in headers]
-        calls.insert(position, client.post(f"/staff/offerings/{offering_id}/capacity",
-                                           data={"capacity": str(new_capacity), "_csrf_token": token}))
+        calls.insert(
+            position,
+            client.post(
+                f"/staff/offerings/{offering_id}/capacity", data={"capacity": str(new_capacity), "_csrf_token": token}
+            ),
+        )
 
         responses = await asyncio.gather(*calls)
 
         change = responses[position]
-        registrations = responses[:position] + responses[position + 1:]
-        assert {r.status_code for r in registrations} == {201}, [r.text for r in registrations if r.status_code != 201][:2]
+        registrations = responses[:position] + responses[position + 1 :]
+        assert {r.status_code for r in registrations} == {201}, [r.text for r in registrations if r.status_code != 201][
+            :2
+        ]
         assert change.status_code in (303, 422), change.text[:500]
         final = (await offering_row(offering_id))["capacity"]
         assert final == (new_capacity if change.status_code == 303 else capacity)
@@ -129,9 +150,17 @@ async def test_copy_keeps_local_clock_times_across_daylight_saving(client):
     await as_staff(client)
     maria = await make_user("staff", name="Maria Lopez")
     room = await make_room(client)
-    source = await new_offering(client, title="Math Series", price="45", nonmember_price="60", capacity="30",
-                                facilitator_ids=[str(maria["id"])], registration_opens_at="2027-01-05T08:00",
-                                registration_closes_at="2027-02-26T17:00", cancellation_deadline="2027-02-22T12:00")
+    source = await new_offering(
+        client,
+        title="Math Series",
+        price="45",
+        nonmember_price="60",
+        capacity="30",
+        facilitator_ids=[str(maria["id"])],
+        registration_opens_at="2027-01-05T08:00",
+        registration_closes_at="2027-02-26T17:00",
+        cancellation_deadline="2027-02-22T12:00",
+    )
     assert (await add_session(client, source, "2027-03-01", "09:00", "12:00", room_id=room)).status_code == 303
     assert (await add_session(client, source, "2027-03-03", "13:00", "15:30")).status_code == 303
 
@@ -141,13 +170,30 @@ async def test_copy_keeps_local_clock_times_across_daylight_saving(client):
 
     original, copy = await offering_row(source), await offering_row(copy_id)
     assert copy["status"] == "draft" and copy["copied_from"] == source and copy["program"] == original["program"]
-    for key in ("title", "price_cents", "nonmember_price_cents", "capacity", "pd_hours_tenths", "format", "facilitators"):
+    for key in (
+        "title",
+        "price_cents",
+        "nonmember_price_cents",
+        "capacity",
+        "pd_hours_tenths",
+        "format",
+        "facilitators",
+    ):
         assert copy[key] == original[key], key
     # Sessions: the same Pacific wall-clock times, two weeks later; DST began on March 14, 2027.
     before, after = await sessions_rows(source), await sessions_rows(copy_id)
-    assert [s["starts_at"] for s in before] == [dt.datetime(2027, 3, 1, 17, 0, tzinfo=UTC), dt.datetime(2027, 3, 3, 21, 0, tzinfo=UTC)]
-    assert [s["starts_at"] for s in after] == [dt.datetime(2027, 3, 15, 16, 0, tzinfo=UTC), dt.datetime(2027, 3, 17, 20, 0, tzinfo=UTC)]
-    assert [s["ends_at"] for s in after] == [dt.datetime(2027, 3, 15, 19, 0, tzinfo=UTC), dt.datetime(2027, 3, 17, 22, 30, tzinfo=UTC)]
+    assert [s["starts_at"] for s in before] == [
+        dt.datetime(2027, 3, 1, 17, 0, tzinfo=UTC),
+        dt.datetime(2027, 3, 3, 21, 0, tzinfo=UTC),
+    ]
+    assert [s["starts_at"] for s in after] == [
+        dt.datetime(2027, 3, 15, 16, 0, tzinfo=UTC),
+        dt.datetime(2027, 3, 17, 20, 0, tzinfo=UTC),
+    ]
+    assert [s["ends_at"] for s in after] == [
+        dt.datetime(2027, 3, 15, 19, 0, tzinfo=UTC),
+        dt.datetime(2027, 3, 17, 22, 30, tzinfo=UTC),
+    ]
     assert [s["room"] for s in after] == [room, None] and all(s["sequence"] == 0 for s in after)
     # The registration window moves with it (January and February are both PST: same UTC hour).
     assert copy["registration_opens_at"] == dt.datetime(2027, 1, 19, 16, 0, tzinfo=UTC)
@@ -161,7 +207,9 @@ async def test_copy_keeps_local_clock_times_across_daylight_saving(client):
     # And back across the November change: 9:00 PDT (16:00 UTC) becomes 9:00 PST (17:00 UTC).
     autumn = await new_offering(client, title="Autumn")
     assert (await add_session(client, autumn, "2027-10-25", "09:00", "10:00")).status_code == 303
-    autumn_copy = location_id(await post(client, f"/staff/offerings/{autumn}/copy", {"first_date": "2027-11-08"}), "/staff/offerings/")
+    autumn_copy = location_id(
+        await post(client, f"/staff/offerings/{autumn}/copy", {"first_date": "2027-11-08"}), "/staff/offerings/"
+    )
     assert (await sessions_rows(autumn))[0]["starts_at"] == dt.datetime(2027, 10, 25, 16, 0, tzinfo=UTC)
     assert (await sessions_rows(autumn_copy))[0]["starts_at"] == dt.datetime(2027, 11, 8, 17, 0, tzinfo=UTC)
 
@@ -180,8 +228,11 @@ async def test_copy_refuses_bad_dates_no_sessions_and_a_clash_without_reason(cli
     clash = await post(client, f"/staff/offerings/{source}/copy", {"first_date": "2027-03-01"})
     assert clash.status_code == 409 and "Room already booked" in clash.text
     assert await Offering.count() == 1
-    forced = await post(client, f"/staff/offerings/{source}/copy", {"first_date": "2027-03-01", "override": "on",
-                                                                    "override_reason": "Second group, same room, partitioned."})
+    forced = await post(
+        client,
+        f"/staff/offerings/{source}/copy",
+        {"first_date": "2027-03-01", "override": "on", "override_reason": "Second group, same room, partitioned."},
+    )
     copy_id = location_id(forced, "/staff/offerings/")
     assert len(await sessions_rows(copy_id)) == 1
 

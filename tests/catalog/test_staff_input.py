@@ -13,19 +13,43 @@ from booking.money import parse_price
 UTC = dt.timezone.utc
 
 
-@pytest.mark.parametrize(("typed", "cents"), [
-    ("0", 0), ("45", 4500), ("45.5", 4550), ("45.50", 4550), ("$45.05", 4505), ("0.10", 10), ("1,200", 120000),
-    ("$ 12,345.67", 1234567), ("19.99", 1999), ("100000", 10_000_000), ("  7 ", 700),
-])
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        ("0", 0),
+        ("45", 4500),
+        ("45.5", 4550),
+        ("45.50", 4550),
+        ("$45.05", 4505),
+        ("0.10", 10),
+        ("1,200", 120000),
+        ("$ 12,345.67", 1234567),
+        ("19.99", 1999),
+        ("100000", 10_000_000),
+        ("  7 ", 700),
+    ],
+)
 def test_dollars_become_exact_cents(typed, cents):
     assert parse_price(typed, "price") == cents
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("12.345", "two decimal places"), ("-5", "cannot be negative"), ("-0.01", "cannot be negative"), ("abc", "in dollars"),
-    ("12.", "in dollars"), (".5", "in dollars"), ("1,20", "in dollars"), ("1e3", "in dollars"), ("NaN", "in dollars"),
-    ("100000.01", "from $0 to $100,000"), ("12,34.5", "in dollars"), ("٣", "in dollars"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("12.345", "two decimal places"),
+        ("-5", "cannot be negative"),
+        ("-0.01", "cannot be negative"),
+        ("abc", "in dollars"),
+        ("12.", "in dollars"),
+        (".5", "in dollars"),
+        ("1,20", "in dollars"),
+        ("1e3", "in dollars"),
+        ("NaN", "in dollars"),
+        ("100000.01", "from $0 to $100,000"),
+        ("12,34.5", "in dollars"),
+        ("٣", "in dollars"),
+    ],
+)
 def test_bad_prices_are_refused_with_a_reason(typed, message):
     with pytest.raises(InvalidInput) as raised:
         parse_price(typed, "price")

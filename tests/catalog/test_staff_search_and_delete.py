@@ -28,7 +28,9 @@ async def test_search_finds_titles_in_any_case_and_numbers(client):
     none = await client.get("/staff/offerings", params={"q": "underwater basket weaving"})
     assert listed(none) == set() and "0 workshops" in none.text
     # With the other filters, and as a fragment for htmx; hostile input is just text.
-    fragment = await client.get("/staff/offerings", params={"q": "phonics", "status": "draft"}, headers={"HX-Request": "true"})
+    fragment = await client.get(
+        "/staff/offerings", params={"q": "phonics", "status": "draft"}, headers={"HX-Request": "true"}
+    )
     assert listed(fragment) == {phonics} and "<html" not in fragment.text
     for hostile in ("\x00", "x" * 5000, "<script>", "' OR 1=1 --", "#99999999999999999999"):
         assert (await client.get("/staff/offerings", params={"q": hostile})).status_code in (200, 400, 422)
@@ -39,7 +41,11 @@ async def test_a_draft_nobody_registered_for_is_deleted_after_confirming(client)
     draft = await new_offering(client, title="A draft to drop")
     assert (await add_session(client, draft, "2027-04-01")).status_code == 303
     confirm = await client.get(f"/staff/offerings/{draft}/delete")
-    assert confirm.status_code == 200 and "Delete the draft “A draft to drop”?" in confirm.text and "1 session" in confirm.text
+    assert (
+        confirm.status_code == 200
+        and "Delete the draft “A draft to drop”?" in confirm.text
+        and "1 session" in confirm.text
+    )
     edit = await client.get(f"/staff/offerings/{draft}")
     assert f'href="/staff/offerings/{draft}/delete"' in edit.text
     response = await post(client, f"/staff/offerings/{draft}/delete", {})

@@ -27,7 +27,9 @@ UTC = dt.timezone.utc
 
 
 async def _register(client, offering_id: int, person: dict, **body) -> dict:
-    response = await client.post(f"/api/v1/offerings/{offering_id}/registrations", json=body, headers=await bearer(person))
+    response = await client.post(
+        f"/api/v1/offerings/{offering_id}/registrations", json=body, headers=await bearer(person)
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -48,8 +50,14 @@ async def test_reschedule_emails_each_affected_person_once_and_bumps_the_sequenc
     await client.delete(f"/api/v1/registrations/{gone['id']}", headers=await bearer(left))
     # A hold that expired no longer counts as someone to tell.
     expired = await make_user("attendee", district="EGUSD")
-    await Registration.insert(Registration(offering=offering_id, attendee=expired["id"], status="pending_approval",
-                                           hold_expires_at=dt.datetime(2026, 1, 1, tzinfo=UTC)))
+    await Registration.insert(
+        Registration(
+            offering=offering_id,
+            attendee=expired["id"],
+            status="pending_approval",
+            hold_expires_at=dt.datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
     await signed_in(client, staff)
     [session] = await sessions_rows(offering_id)
     assert session["sequence"] == 0
@@ -59,16 +67,24 @@ async def test_reschedule_emails_each_affected_person_once_and_bumps_the_sequenc
     form = await client.get(path)
     assert form.status_code == 200 and 'value="2027-03-01"' in form.text and 'value="09:00"' in form.text
     response = await post(client, path, session_form("2027-03-02", "13:00", "16:00", room))
-    assert response.status_code == 303 and response.headers["location"] == f"/staff/offerings/{offering_id}?notice=session-rescheduled"
+    assert (
+        response.status_code == 303
+        and response.headers["location"] == f"/staff/offerings/{offering_id}?notice=session-rescheduled"
+    )
 
     [moved] = await sessions_rows(offering_id)
     assert moved["sequence"] == 1
-    assert (moved["starts_at"], moved["ends_at"]) == (dt.datetime(2027, 3, 2, 21, 0, tzinfo=UTC), dt.datetime(2027, 3, 3, 0, 0, tzinfo=UTC))
+    assert (moved["starts_at"], moved["ends_at"]) == (
+        dt.datetime(2027, 3, 2, 21, 0, tzinfo=UTC),
+        dt.datetime(2027, 3, 3, 0, 0, tzinfo=UTC),
+    )
     sent = await mails("Session changed: Number Talks")
     assert await OutboxMessage.count() - before == len(sent) == 3
     assert sorted(m["to_address"] for m in sent) == sorted(p["email"] for p in (confirmed, held, waiting))
     body = next(m for m in sent if m["to_address"] == confirmed["email"])["body_text"]
-    assert "Now: Tue Mar 2, 2027 1:00 PM PST to 4:00 PM" in body and "Was: Mon Mar 1, 2027 9:00 AM PST to 12:00 PM" in body
+    assert (
+        "Now: Tue Mar 2, 2027 1:00 PM PST to 4:00 PM" in body and "Was: Mon Mar 1, 2027 9:00 AM PST to 12:00 PM" in body
+    )
     assert "waiting list" in next(m for m in sent if m["to_address"] == waiting["email"])["body_text"]
 
     # The same values again: nothing changed, nobody is emailed, the sequence stays.
@@ -77,8 +93,11 @@ async def test_reschedule_emails_each_affected_person_once_and_bumps_the_sequenc
     assert (await sessions_rows(offering_id))[0]["sequence"] == 1 and len(await mails("Session changed")) == 3
 
     # Changing only the place is a change too.
-    assert (await post(client, path, session_form("2027-03-02", "13:00", "16:00", None,
-                                                  online_url="https://zoom.example/j/9"))).status_code == 303
+    assert (
+        await post(
+            client, path, session_form("2027-03-02", "13:00", "16:00", None, online_url="https://zoom.example/j/9")
+        )
+    ).status_code == 303
     [online] = await sessions_rows(offering_id)
     assert (online["sequence"], online["room"], online["online_url"]) == (2, None, "https://zoom.example/j/9")
     assert len(await mails("Session changed")) == 6
@@ -109,8 +128,12 @@ async def test_bad_session_input_changes_nothing(client):
 
     other = await new_offering(client)
     assert (await client.get(f"/staff/offerings/{other}/sessions/{session['id']}")).status_code == 404
-    assert (await post(client, f"/staff/offerings/{other}/sessions/{session['id']}", session_form("2027-03-05"))).status_code == 404
-    assert (await post(client, f"/staff/offerings/{other}/sessions/{session['id']}/cancel", {"reason": ""})).status_code == 404
+    assert (
+        await post(client, f"/staff/offerings/{other}/sessions/{session['id']}", session_form("2027-03-05"))
+    ).status_code == 404
+    assert (
+        await post(client, f"/staff/offerings/{other}/sessions/{session['id']}/cancel", {"reason": ""})
+    ).status_code == 404
 
 
 async def test_cancel_a_session_and_add_one_people_are_told(client):
@@ -126,7 +149,9 @@ async def test_cancel_a_session_and_add_one_people_are_told(client):
 
     assert (await add_session(client, offering_id, "2027-03-08", "09:00", "12:00")).status_code == 303
     added = await mails("New session: Math Series")
-    assert [m["to_address"] for m in added] == [person["email"]] and "Mon Mar 8, 2027 9:00 AM PST" in added[0]["body_text"]
+    assert [m["to_address"] for m in added] == [person["email"]] and "Mon Mar 8, 2027 9:00 AM PST" in added[0][
+        "body_text"
+    ]
 
     cancel = await post(client, f"/staff/offerings/{offering_id}/sessions/{only['id']}/cancel", {"reason": "Snow day."})
     assert cancel.status_code == 303
@@ -149,12 +174,18 @@ async def test_a_draft_without_registrations_gets_sessions_without_emails_and_cl
     assert (await add_session(client, offering_id, "2027-03-02")).status_code == 303
     first = (await sessions_rows(offering_id))[0]
     # A draft's only-but-one session can be cancelled; a draft may even lose all its sessions.
-    assert (await post(client, f"/staff/offerings/{offering_id}/sessions/{first['id']}/cancel", {"reason": ""})).status_code == 303
+    assert (
+        await post(client, f"/staff/offerings/{offering_id}/sessions/{first['id']}/cancel", {"reason": ""})
+    ).status_code == 303
     assert await mails() == []
     assert (await post(client, f"/staff/offerings/{offering_id}/publish", {})).status_code == 303
-    assert (await post(client, f"/staff/offerings/{offering_id}/cancel", {"reason": "Low enrolment"})).status_code == 303
+    assert (
+        await post(client, f"/staff/offerings/{offering_id}/cancel", {"reason": "Low enrolment"})
+    ).status_code == 303
     second = (await sessions_rows(offering_id))[1]
     assert (await add_session(client, offering_id, "2027-03-09")).status_code == 409
-    assert (await post(client, f"/staff/offerings/{offering_id}/sessions/{second['id']}", session_form("2027-03-10"))).status_code == 409
+    assert (
+        await post(client, f"/staff/offerings/{offering_id}/sessions/{second['id']}", session_form("2027-03-10"))
+    ).status_code == 409
     assert len(await sessions_rows(offering_id)) == 2
     assert (await offering_row(offering_id))["status"] == "cancelled"

@@ -38,9 +38,15 @@ async def post(client, path: str, data: dict, *, token_from: str, **kwargs):
 
 def full_form(cohort: dict, **changes) -> dict:
     data = complete_form(cohort)
-    form = {**data.answers, "county": data.county, "supervisor_name": data.supervisor_name,
-            "supervisor_email": data.supervisor_email, "payer": data.payer, "instalments": data.instalments,
-            "po_number": data.po_number}
+    form = {
+        **data.answers,
+        "county": data.county,
+        "supervisor_name": data.supervisor_name,
+        "supervisor_email": data.supervisor_email,
+        "payer": data.payer,
+        "instalments": data.instalments,
+        "po_number": data.po_number,
+    }
     form.update(changes)
     return form
 
@@ -48,7 +54,9 @@ def full_form(cohort: dict, **changes) -> dict:
 async def test_visitors_see_the_published_cohorts_and_a_cohorts_page(client):
     staff = await staff_actor()
     cohort = await make_cohort(staff, title="Tier I Cohort 24", capacity=30)
-    closed = await make_cohort(staff, title="Tier I Cohort 23", closes=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    closed = await make_cohort(
+        staff, title="Tier I Cohort 23", closes=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    )
     workshop = await make_workshop("A plain workshop")
 
     listing = await client.get("/cohorts")
@@ -96,15 +104,19 @@ async def test_a_teacher_applies_saves_a_draft_comes_back_and_submits(client):
     html = form_page.text
     assert f'name="{answer_field(q["years"])}"' in html and 'inputmode="decimal"' in html
     assert f'<textarea id="f-{answer_field(q["position"])}"' in html
-    assert '<legend>Is your credential clear? (optional)</legend>' in html  # yes/no: a radio fieldset
+    assert "<legend>Is your credential clear? (optional)</legend>" in html  # yes/no: a radio fieldset
     assert f'type="radio" id="f-{answer_field(q["credential"])}-1"' in html  # four choices: radios
     assert '<select id="f-county" name="county"' in html and "Sacramento County are reviewed first" in html
     assert "I pay" in html and "My district pays (invoice, with a PO number if you have one)" in html
     assert '<option value="4">4 monthly payments of $1,200.00</option>' in html
     assert 'name="action" value="save"' in html and 'name="action" value="submit"' in html
 
-    saved = await post(client, edit_path, {answer_field(q["years"]): "7", "county": "Sacramento",
-                                           "supervisor_name": "Pat Principal", "action": "save"}, token_from=edit_path)
+    saved = await post(
+        client,
+        edit_path,
+        {answer_field(q["years"]): "7", "county": "Sacramento", "supervisor_name": "Pat Principal", "action": "save"},
+        token_from=edit_path,
+    )
     assert saved.status_code == 303 and saved.headers["location"] == f"{edit_path}?notice=application-saved"
     row = await application_row(application_id)
     assert row["status"] == "draft" and row["county"] == "Sacramento" and row["supervisor_name"] == "Pat Principal"
@@ -116,23 +128,36 @@ async def test_a_teacher_applies_saves_a_draft_comes_back_and_submits(client):
     assert '<option value="Sacramento" selected>' in back.text and 'value="Pat Principal"' in back.text
 
     # Submitting with answers missing: 422, the summary, the input kept, nothing stored.
-    incomplete = await post(client, edit_path, {answer_field(q["years"]): "9", "county": "Sacramento",
-                                                "supervisor_name": "Pat Principal", "action": "submit"}, token_from=edit_path)
+    incomplete = await post(
+        client,
+        edit_path,
+        {answer_field(q["years"]): "9", "county": "Sacramento", "supervisor_name": "Pat Principal", "action": "submit"},
+        token_from=edit_path,
+    )
     assert incomplete.status_code == 422
     assert "There is a problem" in incomplete.text and 'aria-invalid="true"' in incomplete.text
-    assert f'href="#f-{answer_field(q["credential"])}"' in incomplete.text and 'href="#f-supervisor_email"' in incomplete.text
+    assert (
+        f'href="#f-{answer_field(q["credential"])}"' in incomplete.text
+        and 'href="#f-supervisor_email"' in incomplete.text
+    )
     assert f'name="{answer_field(q["years"])}" value="9"' in incomplete.text  # as typed
     row = await application_row(application_id)
     assert row["status"] == "draft" and '"7"' in row["answers"]
 
     # A draft with a wrong answer is refused too, and changes nothing.
-    wrong = await post(client, edit_path, {answer_field(q["years"]): "seven", "county": "Atlantis",
-                                           "supervisor_email": "not-an-email", "action": "save"}, token_from=edit_path)
+    wrong = await post(
+        client,
+        edit_path,
+        {answer_field(q["years"]): "seven", "county": "Atlantis", "supervisor_email": "not-an-email", "action": "save"},
+        token_from=edit_path,
+    )
     assert wrong.status_code == 422 and "Enter a number" in text_of(wrong.text)
     assert "Choose your county of employment from the list." in text_of(wrong.text)
     assert await application_row(application_id) == row
 
-    submitted = await post(client, edit_path, {**full_form(cohort, instalments="4"), "action": "submit"}, token_from=edit_path)
+    submitted = await post(
+        client, edit_path, {**full_form(cohort, instalments="4"), "action": "submit"}, token_from=edit_path
+    )
     assert submitted.status_code == 303
     assert submitted.headers["location"] == f"/my/applications/{application_id}?notice=application-submitted"
     row = await application_row(application_id)
@@ -141,8 +166,12 @@ async def test_a_teacher_applies_saves_a_draft_comes_back_and_submits(client):
 
     # The form of a submitted application leads to its page and changes nothing.
     assert (await client.get(edit_path)).headers["location"] == f"/my/applications/{application_id}"
-    late = await post(client, edit_path, {**full_form(cohort, county="Yolo"), "action": "save"},
-                      token_from=f"/my/applications/{application_id}")
+    late = await post(
+        client,
+        edit_path,
+        {**full_form(cohort, county="Yolo"), "action": "save"},
+        token_from=f"/my/applications/{application_id}",
+    )
     assert late.status_code == 303 and (await application_row(application_id))["county"] == "Sacramento"
 
     view = await client.get(f"/my/applications/{application_id}?notice=application-submitted")
@@ -161,8 +190,11 @@ async def test_a_teacher_applies_saves_a_draft_comes_back_and_submits(client):
 async def test_many_choices_are_a_select_and_an_unknown_button_is_refused(client):
     staff = await staff_actor()
     cohort = await make_cohort(staff)
-    many = await add_question(staff, cohort["program"], QuestionInput(
-        "Which grade band do you teach?", "choice", "TK-2\n3-5\n6-8\n9-12\nAdult\nNone"))
+    many = await add_question(
+        staff,
+        cohort["program"],
+        QuestionInput("Which grade band do you teach?", "choice", "TK-2\n3-5\n6-8\n9-12\nAdult\nNone"),
+    )
     person = await signed_in(client, await make_user("attendee"))
     application_id = await start_application(Actor.from_row(person), cohort["id"])
     edit_path = f"/my/applications/{application_id}/edit"
@@ -171,7 +203,9 @@ async def test_many_choices_are_a_select_and_an_unknown_button_is_refused(client
     assert 'id="f-payer-district" name="payer" value="district" disabled' in html  # no district on the account
     response = await post(client, edit_path, {"county": "Yolo", "action": "publish"}, token_from=edit_path)
     assert response.status_code == 422 and (await application_row(application_id))["county"] == ""
-    refused = await post(client, edit_path, {"county": "Yolo", "payer": "district", "action": "save"}, token_from=edit_path)
+    refused = await post(
+        client, edit_path, {"county": "Yolo", "payer": "district", "action": "save"}, token_from=edit_path
+    )
     assert refused.status_code == 422 and "Your account has no district" in text_of(refused.text)
 
 
@@ -193,7 +227,9 @@ async def test_submitting_after_applications_close_keeps_the_draft(client):
     cohort = await make_cohort(await staff_actor(), closes=now + dt.timedelta(hours=1))
     person = await signed_in(client, await make_user("attendee"))
     application_id = await start_application(Actor.from_row(person), cohort["id"])
-    await Offering.update({Offering.registration_closes_at: now - dt.timedelta(minutes=1)}).where(Offering.id == cohort["id"])
+    await Offering.update({Offering.registration_closes_at: now - dt.timedelta(minutes=1)}).where(
+        Offering.id == cohort["id"]
+    )
     edit_path = f"/my/applications/{application_id}/edit"
     assert "Applications are not being taken now" in (await client.get(edit_path)).text
     response = await post(client, edit_path, {**full_form(cohort), "action": "submit"}, token_from=edit_path)
@@ -242,7 +278,9 @@ async def test_documents_are_checked_stored_and_served_only_to_the_applicant_and
     bad_fragment = await upload("Transcript", "x.pdf", EXE, headers={"HX-Request": "true"})
     assert bad_fragment.status_code == 422 and "<html" not in bad_fragment.text and "Upload a PDF" in bad_fragment.text
 
-    stored = await ApplicationDocument.select(ApplicationDocument.id, ApplicationDocument.filename).order_by(ApplicationDocument.id)
+    stored = await ApplicationDocument.select(ApplicationDocument.id, ApplicationDocument.filename).order_by(
+        ApplicationDocument.id
+    )
     assert [d["filename"] for d in stored] == ["credential.pdf", "transcript.png"]
     pdf_path = f"/my/applications/{application_id}/documents/{stored[0]['id']}"
     assert f'href="{pdf_path}"' in (await client.get(edit_path)).text
@@ -286,8 +324,11 @@ async def test_another_persons_application_is_not_found(client):
         await signed_in(client, await make_user(role, district="EGUSD" if role == "coordinator" else None))
         for path in (base, f"/my/applications/{draft_id}/edit", f"{base}/withdraw"):
             assert (await client.get(path)).status_code == 404, (role, path)
-        for path, data in ((f"/my/applications/{draft_id}/edit", {"county": "Yolo", "action": "save"}),
-                           (f"{base}/withdraw", {"reason": "not mine"}), (f"{base}/supervisor-link", {})):
+        for path, data in (
+            (f"/my/applications/{draft_id}/edit", {"county": "Yolo", "action": "save"}),
+            (f"{base}/withdraw", {"reason": "not mine"}),
+            (f"{base}/supervisor-link", {}),
+        ):
             assert (await post(client, path, data, token_from="/cohorts")).status_code == 404, (role, path)
     assert (await application_row(application["id"]))["status"] == "submitted"
     assert (await application_row(draft_id))["county"] == ""
@@ -320,9 +361,15 @@ async def test_each_status_in_plain_words_and_an_accepted_applications_schedule_
 
     await signed_in(client, me)
     listing = text_of((await client.get("/my/applications")).text)
-    for title, words in (("Cohort 0", "Draft — not sent yet"), ("Cohort 1", "Submitted"), ("Cohort 2", "Under review"),
-                         ("Cohort 3", "Accepted"), ("Cohort 4", "On the waiting list (position 2)"),
-                         ("Cohort 5", "Not accepted"), ("Cohort 6", "Withdrawn")):
+    for title, words in (
+        ("Cohort 0", "Draft — not sent yet"),
+        ("Cohort 1", "Submitted"),
+        ("Cohort 2", "Under review"),
+        ("Cohort 3", "Accepted"),
+        ("Cohort 4", "On the waiting list (position 2)"),
+        ("Cohort 5", "Not accepted"),
+        ("Cohort 6", "Withdrawn"),
+    ):
         assert re.search(rf"{title} {re.escape(words)}", listing), (title, words)
     assert f'href="/my/applications/{draft}/edit"' in (await client.get("/my/applications")).text
 
@@ -370,10 +417,15 @@ async def test_withdrawing_an_accepted_place_gives_it_to_the_waiting_list(client
     assert (await application_row(mine["id"]))["status"] == "accepted"
 
     done = await post(client, path, {"reason": "Moving to Oregon"}, token_from=path)
-    assert done.status_code == 303 and done.headers["location"] == f"/my/applications/{mine['id']}?notice=application-withdrawn"
+    assert (
+        done.status_code == 303
+        and done.headers["location"] == f"/my/applications/{mine['id']}?notice=application-withdrawn"
+    )
     assert (await application_row(mine["id"]))["status"] == "withdrawn"
     assert (await application_row(next_in_line["id"]))["status"] == "accepted"
-    assert {row["status"] for row in await TuitionInstalment.select().where(TuitionInstalment.application == mine["id"])} == {"cancelled"}
+    assert {
+        row["status"] for row in await TuitionInstalment.select().where(TuitionInstalment.application == mine["id"])
+    } == {"cancelled"}
     view = text_of((await client.get(f"/my/applications/{mine['id']}?notice=application-withdrawn")).text)
     assert "Your application is withdrawn" in view and "Cancelled" in view and "Withdraw this application" not in view
 
@@ -393,8 +445,9 @@ async def test_sending_the_supervisor_link_again(client):
     assert "The link was not sent again" in too_soon.text
     assert await OutboxMessage.count().where(OutboxMessage.to_address == "boss@school.example") == 1
 
-    await CohortApplication.update({CohortApplication.supervisor_link_sent_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)}).where(
-        CohortApplication.id == application["id"])
+    await CohortApplication.update(
+        {CohortApplication.supervisor_link_sent_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)}
+    ).where(CohortApplication.id == application["id"])
     sent = await post(client, f"{view}/supervisor-link", {}, token_from=view)
     assert sent.status_code == 303 and sent.headers["location"] == f"{view}?notice=supervisor-link-sent"
     assert await OutboxMessage.count().where(OutboxMessage.to_address == "boss@school.example") == 2

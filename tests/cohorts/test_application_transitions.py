@@ -34,7 +34,9 @@ async def _application_in(status: ApplicationStatus) -> dict:
     staff = Actor.from_row(await make_user("staff"))
     cohort = await make_cohort(staff, title=f"Cohort {status.value}")
     _, application = await submitted_applicant(cohort)
-    await CohortApplication.update({CohortApplication.status: status.value}).where(CohortApplication.id == application["id"])
+    await CohortApplication.update({CohortApplication.status: status.value}).where(
+        CohortApplication.id == application["id"]
+    )
     return await CohortApplication.select().where(CohortApplication.id == application["id"]).first()
 
 
@@ -53,22 +55,31 @@ async def test_every_move_outside_the_table_is_refused_and_changes_nothing(db):
         for to_status in ALLOWED[from_status]:  # and every allowed move is made
             async with write_transaction():
                 await move_application(application, to_status, utc_now())
-            stored = await CohortApplication.select(CohortApplication.status).where(
-                CohortApplication.id == application["id"]).first()
+            stored = (
+                await CohortApplication.select(CohortApplication.status)
+                .where(CohortApplication.id == application["id"])
+                .first()
+            )
             assert stored["status"] == to_status.value
             await CohortApplication.update({CohortApplication.status: from_status.value}).where(
-                CohortApplication.id == application["id"])
+                CohortApplication.id == application["id"]
+            )
 
 
 async def test_a_move_decided_on_a_stale_read_changes_nothing(db):
     application = await _application_in(ApplicationStatus.SUBMITTED)
-    await CohortApplication.update({CohortApplication.status: "withdrawn"}).where(CohortApplication.id == application["id"])
+    await CohortApplication.update({CohortApplication.status: "withdrawn"}).where(
+        CohortApplication.id == application["id"]
+    )
     with pytest.raises(Conflict) as refused:
         async with write_transaction():
             await move_application(application, ApplicationStatus.ACCEPTED, utc_now())  # read as submitted: too late
     assert refused.value.code == "application_changed"
-    assert (await CohortApplication.select(CohortApplication.status).where(
-        CohortApplication.id == application["id"]).first())["status"] == "withdrawn"
+    assert (
+        await CohortApplication.select(CohortApplication.status)
+        .where(CohortApplication.id == application["id"])
+        .first()
+    )["status"] == "withdrawn"
 
 
 async def test_the_use_cases_refuse_a_move_the_lifecycle_forbids(db):
@@ -76,15 +87,25 @@ async def test_the_use_cases_refuse_a_move_the_lifecycle_forbids(db):
     cohort = await make_cohort(staff)
     person, application = await submitted_applicant(cohort)
     await review.decline(staff, application["id"], "Not this year")
-    for attempt in (review.accept(staff, application["id"]), review.waitlist(staff, application["id"]),
-                    review.withdraw(person, application["id"]), review.start_review(staff, application["id"])):
+    for attempt in (
+        review.accept(staff, application["id"]),
+        review.waitlist(staff, application["id"]),
+        review.withdraw(person, application["id"]),
+        review.start_review(staff, application["id"]),
+    ):
         with pytest.raises(Conflict):
             await attempt
-    assert (await CohortApplication.select(CohortApplication.status).where(
-        CohortApplication.id == application["id"]).first())["status"] == "declined"
+    assert (
+        await CohortApplication.select(CohortApplication.status)
+        .where(CohortApplication.id == application["id"])
+        .first()
+    )["status"] == "declined"
 
 
 def test_only_the_lifecycle_module_writes_an_applications_status():
-    writers = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-                     if re.search(r"CohortApplication\.status\s*:", path.read_text()))
+    writers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if re.search(r"CohortApplication\.status\s*:", path.read_text())
+    )
     assert writers == ["cohorts/application_lifecycle.py"]

@@ -19,7 +19,9 @@ from tests.workshop_factory import staff_actor
 
 def invite_in(message: dict):
     """The calendar file attached to an outbox message, read by both independent parsers."""
-    attachments = message["attachments"] if isinstance(message["attachments"], list) else json.loads(message["attachments"])
+    attachments = (
+        message["attachments"] if isinstance(message["attachments"], list) else json.loads(message["attachments"])
+    )
     [invite] = [a for a in attachments if a.get("method")]
     parsed = read_everywhere(base64.b64decode(invite["content_b64"]))
     assert parsed.method == invite["method"]
@@ -32,11 +34,20 @@ async def test_acceptance_invites_to_every_session_and_a_moved_session_updates_e
     people = [await submitted_applicant(cohort) for _ in range(2)]
     for _, application in people:
         await review.accept(staff, application["id"])
-    sessions = await OfferingSession.select().where(OfferingSession.offering == cohort["id"]).order_by(OfferingSession.starts_at)
+    sessions = (
+        await OfferingSession.select()
+        .where(OfferingSession.offering == cohort["id"])
+        .order_by(OfferingSession.starts_at)
+    )
 
     for _person, application in people:
-        accepted = await OutboxMessage.select().where(
-            (OutboxMessage.to_address == application["applicant_email"]) & OutboxMessage.subject.like("Accepted:%")).first()
+        accepted = (
+            await OutboxMessage.select()
+            .where(
+                (OutboxMessage.to_address == application["applicant_email"]) & OutboxMessage.subject.like("Accepted:%")
+            )
+            .first()
+        )
         parsed = invite_in(accepted)
         assert parsed.method == "REQUEST" and len(parsed.events) == 3 and {e.sequence for e in parsed.events} == {0}
         assert {e.start for e in parsed.events} == {s["starts_at"].astimezone(dt.timezone.utc) for s in sessions}
@@ -44,8 +55,12 @@ async def test_acceptance_invites_to_every_session_and_a_moved_session_updates_e
     moved = saturday(20, hour=9)
     await reschedule_session(staff, cohort["id"], sessions[1]["id"], SessionInput(moved, moved + dt.timedelta(hours=6)))
     for _, application in people:
-        update = await OutboxMessage.select().where(OutboxMessage.to_address == application["applicant_email"]).order_by(
-            OutboxMessage.id, ascending=False).first()
+        update = (
+            await OutboxMessage.select()
+            .where(OutboxMessage.to_address == application["applicant_email"])
+            .order_by(OutboxMessage.id, ascending=False)
+            .first()
+        )
         parsed = invite_in(update)
         assert parsed.method == "REQUEST" and len(parsed.events) == 1
         assert parsed.events[0].sequence == 1 and parsed.events[0].start == moved.astimezone(dt.timezone.utc)

@@ -24,15 +24,23 @@ def pdf_text(content: bytes) -> tuple[str, dict]:
 async def _completed(*, name: str = "Nguyễn Thị Hồng"):
     staff_user = await make_user("staff", password=None)
     staff = Actor.from_row(staff_user)
-    cohort = await running_cohort(staff, lengths=(7, 7, 6.5), upcoming=0, required_hours=20,
-                                  title="Tier I, Cohort 23 (2026–27)")
+    cohort = await running_cohort(
+        staff, lengths=(7, 7, 6.5), upcoming=0, required_hours=20, title="Tier I, Cohort 23 (2026–27)"
+    )
     await Program.update({Program.title: "Preliminary Administrative Services Credential (Tier I)"}).where(
-        Program.id == cohort["program"])
+        Program.id == cohort["program"]
+    )
     person, application, user = await participant(staff, cohort, name=name)
     for session in cohort["sessions"]:
         await mark_attendance(staff, cohort["id"], session["id"], application["registration"], "present")
-    return {"staff": staff, "staff_user": staff_user, "cohort": cohort, "person": person, "application": application,
-            "user": user}
+    return {
+        "staff": staff,
+        "staff_user": staff_user,
+        "cohort": cohort,
+        "person": person,
+        "application": application,
+        "user": user,
+    }
 
 
 def letter_path(application: dict) -> str:
@@ -51,20 +59,28 @@ async def test_the_letter_is_404_until_completion_is_recorded_then_names_everyth
 
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == (
-        'inline; filename="completion-letter-preliminary-administrative-services-credential-tier-i.pdf"')
+        'inline; filename="completion-letter-preliminary-administrative-services-credential-tier-i.pdf"'
+    )
     assert response.headers["cache-control"] == "private, no-store"
     text, metadata = pdf_text(response.content)
     assert metadata["/Title"] == "Completion letter: Preliminary Administrative Services Credential (Tier I)"
     first = to_local(c["cohort"]["sessions"][0]["starts_at"]).date()
     last = to_local(c["cohort"]["sessions"][-1]["starts_at"]).date()
     for expected in (
-        "SACRAMENTO COUNTY OFFICE OF EDUCATION", "School of Education", "10474 Mather Boulevard",
-        "To whom it may concern", "This letter confirms that Nguyễn Thị Hồng has completed the Preliminary Administrative "
-        "Services Credential (Tier I) program", "Cohort Tier I, Cohort 23 (2026–27)",
+        "SACRAMENTO COUNTY OFFICE OF EDUCATION",
+        "School of Education",
+        "10474 Mather Boulevard",
+        "To whom it may concern",
+        "This letter confirms that Nguyễn Thị Hồng has completed the Preliminary Administrative "
+        "Services Credential (Tier I) program",
+        "Cohort Tier I, Cohort 23 (2026–27)",
         f"Program dates {first:%B %-d, %Y} – {last:%B %-d, %Y}",
-        "Hours completed 20.5 hours (the program requires 20)", f"Completion date {day:%B %-d, %Y}",
-        f"Verification code {code}", f"http://testserver.local/certificates/{code}",
-        "Sincerely,", "Program Director School of Education Sacramento County Office of Education",
+        "Hours completed 20.5 hours (the program requires 20)",
+        f"Completion date {day:%B %-d, %Y}",
+        f"Verification code {code}",
+        f"http://testserver.local/certificates/{code}",
+        "Sincerely,",
+        "Program Director School of Education Sacramento County Office of Education",
     ):
         assert expected in text, (expected, text)
 

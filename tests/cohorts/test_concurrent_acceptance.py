@@ -44,7 +44,9 @@ APPLICANTS = 30
 async def another_client(app):
     """A second browser on the same running app (the `client` fixture already runs its lifespan)."""
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local", follow_redirects=False) as http:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver.local", follow_redirects=False
+    ) as http:
         yield http
 
 
@@ -58,7 +60,9 @@ async def confirmed_in(cohort_id: int) -> int:
 
 
 async def status_of(application_id: int) -> str:
-    return (await CohortApplication.select(CohortApplication.status).where(CohortApplication.id == application_id).first())["status"]
+    return (
+        await CohortApplication.select(CohortApplication.status).where(CohortApplication.id == application_id).first()
+    )["status"]
 
 
 def accepted_by(responses: list[httpx.Response]) -> list[int]:
@@ -76,26 +80,33 @@ async def test_thirty_staff_accepting_at_once_fill_exactly_the_places(client):
     applications = [(await submitted_applicant(cohort, instalments="4"))[1] for _ in range(APPLICANTS)]
     base = f"/staff/cohorts/{cohort['id']}/applications"
 
-    responses = await asyncio.gather(*[
-        client.post(f"{base}/{a['id']}/accept", data={"message": "Welcome!", "_csrf_token": token}) for a in applications
-    ])
+    responses = await asyncio.gather(
+        *[
+            client.post(f"{base}/{a['id']}/accept", data={"message": "Welcome!", "_csrf_token": token})
+            for a in applications
+        ]
+    )
 
     codes = sorted(r.status_code for r in responses)
-    assert codes == [303] * CAPACITY + [409] * (APPLICANTS - CAPACITY), [r.text[:300] for r in responses if r.status_code >= 500]
+    assert codes == [303] * CAPACITY + [409] * (APPLICANTS - CAPACITY), [
+        r.text[:300] for r in responses if r.status_code >= 500
+    ]
     for refused in (r for r in responses if r.status_code == 409):
         assert "The cohort is full: 5 of 5 places are taken" in refused.text
     accepted = set(accepted_by(responses))
     assert len(accepted) == CAPACITY
     assert await confirmed_in(cohort["id"]) == CAPACITY
-    stored = await CohortApplication.select(CohortApplication.id, CohortApplication.status, CohortApplication.registration).where(
-        CohortApplication.cohort == cohort["id"])
+    stored = await CohortApplication.select(
+        CohortApplication.id, CohortApplication.status, CohortApplication.registration
+    ).where(CohortApplication.cohort == cohort["id"])
     assert {row["id"] for row in stored if row["status"] == "accepted"} == accepted
     for row in stored:
         if row["id"] not in accepted:
             assert row["status"] == "submitted" and row["registration"] is None, row
     # Instalments only for the accepted: four each, adding up to the tuition.
     instalments = await TuitionInstalment.select(TuitionInstalment.application, TuitionInstalment.amount_cents).where(
-        TuitionInstalment.application.is_in([a["id"] for a in applications]))
+        TuitionInstalment.application.is_in([a["id"] for a in applications])
+    )
     assert {row["application"] for row in instalments} == accepted
     assert len(instalments) == 4 * CAPACITY and sum(row["amount_cents"] for row in instalments) == 480_000 * CAPACITY
     queue = await client.get(base, params={"status": "all"})
@@ -117,8 +128,10 @@ async def test_a_withdrawal_racing_acceptances_of_the_last_place_never_overfills
     async with another_client(app) as browser:
         await signed_in(browser, {"id": leaver.id})
         applicant_token = await csrf_token(browser, f"/my/applications/{leaving['id']}")
-        withdraw = browser.post(f"/my/applications/{leaving['id']}/withdraw",
-                                data={"reason": "Moving out of state", "_csrf_token": applicant_token})
+        withdraw = browser.post(
+            f"/my/applications/{leaving['id']}/withdraw",
+            data={"reason": "Moving out of state", "_csrf_token": applicant_token},
+        )
         accepts = [client.post(f"{base}/{a['id']}/accept", data={"_csrf_token": token}) for a in waiting]
         # The withdrawal is started in the middle of the acceptances.
         responses = await asyncio.gather(*accepts[:5], withdraw, *accepts[5:])
@@ -157,7 +170,9 @@ async def test_a_place_freed_while_staff_accept_goes_to_the_waiting_list_first(a
             applicant_token = await csrf_token(browser, f"/my/applications/{leaving['id']}")
             responses = await asyncio.gather(
                 client.post(f"{base}/{newcomer['id']}/accept", data={"_csrf_token": token}),
-                browser.post(f"/my/applications/{leaving['id']}/withdraw", data={"reason": "", "_csrf_token": applicant_token}),
+                browser.post(
+                    f"/my/applications/{leaving['id']}/withdraw", data={"reason": "", "_csrf_token": applicant_token}
+                ),
                 client.post(f"{base}/{first['id']}/accept", data={"_csrf_token": token}),
             )
 

@@ -28,26 +28,35 @@ async def draft_of_someone() -> tuple[Actor, dict, int]:
 
 async def test_pdf_png_and_jpeg_are_kept_with_their_real_type_and_a_safe_name(db):
     person, _, application_id = await draft_of_someone()
-    for data, claimed_name, _expected_type in ((PDF, "credential.pdf", "application/pdf"), (PNG, "C:\\Users\\me\\scan.png", "image/png"),
-                                              (JPEG, "../../etc/photo.jpg", "image/jpeg")):
+    for data, claimed_name, _expected_type in (
+        (PDF, "credential.pdf", "application/pdf"),
+        (PNG, "C:\\Users\\me\\scan.png", "image/png"),
+        (JPEG, "../../etc/photo.jpg", "image/jpeg"),
+    ):
         await documents.add_document(person, application_id, label="Credential copy", filename=claimed_name, data=data)
     stored = await documents.documents_of(application_id)
     assert [(d["filename"], d["content_type"]) for d in stored] == [
-        ("credential.pdf", "application/pdf"), ("scan.png", "image/png"), ("photo.jpg", "image/jpeg")]
+        ("credential.pdf", "application/pdf"),
+        ("scan.png", "image/png"),
+        ("photo.jpg", "image/jpeg"),
+    ]
     assert all(d["size"] > 0 and len(d["sha256"]) == 64 for d in stored)
     file = await documents.document_for(person, application_id, stored[0]["id"])
     assert file["content"] == PDF
 
 
-@pytest.mark.parametrize("data,field,words", [
-    (DOCX, "document", "PDF, PNG or JPEG"),
-    (EXE, "document", "PDF, PNG or JPEG"),
-    (b"", "document", "Choose a file"),
-    (b"%PDF-" + b"0" * (5 * 1024 * 1024), "document", "limit is 5 MB"),
-    # One unit, MB = 1,000,000 bytes, for the file and the limit: 6.0 MB is not "5.1 MB" or "5.7 MB".
-    (b"%PDF-" + b"0" * (6_000_000 - 5), "document", "The file is 6.0 MB; the limit is 5 MB."),
-    (b"%PDF-" + b"0" * (5_000_001 - 5), "document", "The file is 5.1 MB; the limit is 5 MB."),
-])
+@pytest.mark.parametrize(
+    "data,field,words",
+    [
+        (DOCX, "document", "PDF, PNG or JPEG"),
+        (EXE, "document", "PDF, PNG or JPEG"),
+        (b"", "document", "Choose a file"),
+        (b"%PDF-" + b"0" * (5 * 1024 * 1024), "document", "limit is 5 MB"),
+        # One unit, MB = 1,000,000 bytes, for the file and the limit: 6.0 MB is not "5.1 MB" or "5.7 MB".
+        (b"%PDF-" + b"0" * (6_000_000 - 5), "document", "The file is 6.0 MB; the limit is 5 MB."),
+        (b"%PDF-" + b"0" * (5_000_001 - 5), "document", "The file is 5.1 MB; the limit is 5 MB."),
+    ],
+)
 async def test_wrong_empty_or_too_large_files_are_refused_clearly_and_nothing_is_kept(db, data, field, words):
     person, _, application_id = await draft_of_someone()
     with pytest.raises(InvalidInput) as refused:

@@ -35,8 +35,11 @@ def flat(html: str) -> str:
 
 
 async def events_of(registration_id: int) -> list[dict]:
-    return await RegistrationEvent.select().where(RegistrationEvent.registration == registration_id).order_by(
-        RegistrationEvent.id)
+    return (
+        await RegistrationEvent.select()
+        .where(RegistrationEvent.registration == registration_id)
+        .order_by(RegistrationEvent.id)
+    )
 
 
 async def test_sessions_makeups_and_fieldwork_add_up_to_the_requirement_and_completion_needs_no_reason(db):
@@ -53,14 +56,18 @@ async def test_sessions_makeups_and_fieldwork_add_up_to_the_requirement_and_comp
         await record_completion(staff, reg, today())
 
     first_day = to_local(s1["starts_at"]).date()
-    await record_fieldwork(staff, reg, first_day + dt.timedelta(days=3), "12.5", "  Coaching meeting:\n the site plan  ")
+    await record_fieldwork(
+        staff, reg, first_day + dt.timedelta(days=3), "12.5", "  Coaching meeting:\n the site plan  "
+    )
     progress = await participant_progress(person, application["id"])
     t = progress.tally
     assert (t.attended_tenths, t.makeup_tenths, t.fieldwork_tenths, t.counted_tenths) == (70, 30, 125, 225)
     assert (t.in_sessions_tenths, t.remaining_tenths, t.met, t.percent) == (100, 75, False, 75)
     assert all(isinstance(v, int) for v in (t.fieldwork_tenths, t.counted_tenths, t.remaining_tenths, t.percent))
 
-    await record_fieldwork(staff, reg, today().isoformat(), "7.5", "Shadowed the principal at a leadership team meeting")
+    await record_fieldwork(
+        staff, reg, today().isoformat(), "7.5", "Shadowed the principal at a leadership team meeting"
+    )
     progress = await staff_participant_progress(staff, cohort["id"], reg)
     assert (progress.tally.fieldwork_tenths, progress.tally.counted_tenths, progress.tally.met) == (200, 300, True)
     earlier, later = progress.fieldwork
@@ -84,7 +91,8 @@ async def test_sessions_makeups_and_fieldwork_add_up_to_the_requirement_and_comp
     recorded = [e for e in await events_of(reg) if e["kind"] == "fieldwork_recorded"]
     assert [e["note"] for e in recorded] == [
         f"12.5 hours on {(first_day + dt.timedelta(days=3)).isoformat()}: Coaching meeting: the site plan",
-        f"7.5 hours on {today().isoformat()}: Shadowed the principal at a leadership team meeting"]
+        f"7.5 hours on {today().isoformat()}: Shadowed the principal at a leadership team meeting",
+    ]
     assert all(e["actor"] == staff.id for e in recorded)
 
 
@@ -132,7 +140,11 @@ async def test_every_bad_input_gets_its_own_clear_error_and_nothing_is_stored(db
         ({"hours": None}, "hours", "Enter the hours worked"),
         ({"worked_on": today() + dt.timedelta(days=1)}, "worked_on", "cannot be in the future"),
         ({"worked_on": (today() + dt.timedelta(days=30)).isoformat()}, "worked_on", "cannot be in the future"),
-        ({"worked_on": earliest - dt.timedelta(days=1)}, "worked_on", "more than two years before the cohort's first session"),
+        (
+            {"worked_on": earliest - dt.timedelta(days=1)},
+            "worked_on",
+            "more than two years before the cohort's first session",
+        ),
         ({"worked_on": ""}, "worked_on", "Give the date the work was done."),
         ({"worked_on": "last Tuesday"}, "worked_on", "Enter the date as a date"),
         ({"worked_on": "2027-02-30"}, "worked_on", "Enter the date as a date"),
@@ -176,15 +188,24 @@ async def test_only_staff_record_or_remove_and_only_for_this_cohorts_participant
             await remove_fieldwork(actor, entry)
 
     with pytest.raises(NotFound):  # another cohort's participant, through this cohort's pages
-        await record_fieldwork(staff, other_application["registration"], today(), "2", "Coaching", cohort_id=cohort["id"])
+        await record_fieldwork(
+            staff, other_application["registration"], today(), "2", "Coaching", cohort_id=cohort["id"]
+        )
     with pytest.raises(NotFound):
         await record_fieldwork(staff, reg, today(), "2", "Coaching", cohort_id=other_cohort["id"])
     with pytest.raises(NotFound):
         await record_fieldwork(staff, 2_000_000, today(), "2", "Coaching")
     with pytest.raises(NotFound):
         await record_fieldwork(staff, 2**40, today(), "2", "Coaching")
-    workshop = await create_offering(staff, OfferingInput(title="A workshop", capacity=5, status="published", sessions=[
-        SessionInput(saturday(1), saturday(1) + dt.timedelta(hours=2))]))
+    workshop = await create_offering(
+        staff,
+        OfferingInput(
+            title="A workshop",
+            capacity=5,
+            status="published",
+            sessions=[SessionInput(saturday(1), saturday(1) + dt.timedelta(hours=2))],
+        ),
+    )
     attendee = Actor.from_row(await make_user("attendee", district="EGUSD", password=None))
     seat_id = (await register(attendee, workshop, RegistrationRequest())).registration["id"]
     with pytest.raises(NotFound):  # a workshop seat is not a cohort participant
@@ -225,31 +246,59 @@ async def test_staff_record_fieldwork_on_the_participant_page_and_everyone_sees_
     assert "Fieldwork and coaching hours" in text and "No fieldwork or coaching hours recorded yet." in text
     assert f'action="{path}/fieldwork"' in text
     assert 'id="f-worked_on" name="worked_on" type="date"' in text and 'id="f-fieldwork_hours"' in text
-    assert 'id="f-fieldwork_description"' in text and 'id="f-description"' not in text  # no make-up form: nothing missed
+    assert (
+        'id="f-fieldwork_description"' in text and 'id="f-description"' not in text
+    )  # no make-up form: nothing missed
     token = page_csrf(before)
 
-    bad = await client.post(f"{path}/fieldwork", data={
-        "_csrf_token": token, "worked_on": (today() + dt.timedelta(days=3)).isoformat(), "fieldwork_hours": "25",
-        "fieldwork_description": "Coaching meeting on the site plan"})
+    bad = await client.post(
+        f"{path}/fieldwork",
+        data={
+            "_csrf_token": token,
+            "worked_on": (today() + dt.timedelta(days=3)).isoformat(),
+            "fieldwork_hours": "25",
+            "fieldwork_description": "Coaching meeting on the site plan",
+        },
+    )
     assert bad.status_code == 422
     html = flat(bad.text)
     assert 'class="error-summary"' in html and 'href="#f-worked_on"' in html and 'href="#f-fieldwork_hours"' in html
     assert "cannot be in the future" in html and "Enter at most 24 hours" in html
     assert html.count('aria-invalid="true"') == 2
     assert 'value="25"' in html and ">Coaching meeting on the site plan</textarea>" in html  # what was typed stays
-    empty = await client.post(f"{path}/fieldwork", data={"_csrf_token": token, "worked_on": today().isoformat(),
-                                                         "fieldwork_hours": "1.25", "fieldwork_description": ""})
+    empty = await client.post(
+        f"{path}/fieldwork",
+        data={
+            "_csrf_token": token,
+            "worked_on": today().isoformat(),
+            "fieldwork_hours": "1.25",
+            "fieldwork_description": "",
+        },
+    )
     assert empty.status_code == 422
     assert "Say what was done" in empty.text and "Use at most one decimal place" in empty.text
     assert 'id="f-fieldwork_description" name="fieldwork_description"' in flat(empty.text)
-    too_long = await client.post(f"{path}/fieldwork", data={"_csrf_token": token, "worked_on": today().isoformat(),
-                                                            "fieldwork_hours": "2", "fieldwork_description": "y" * 2500})
+    too_long = await client.post(
+        f"{path}/fieldwork",
+        data={
+            "_csrf_token": token,
+            "worked_on": today().isoformat(),
+            "fieldwork_hours": "2",
+            "fieldwork_description": "y" * 2500,
+        },
+    )
     assert too_long.status_code == 422 and "Keep the description to 300 characters (it has 2500)" in too_long.text
     assert await FieldworkEntry.count() == 0
 
-    good = await client.post(f"{path}/fieldwork", data={
-        "_csrf_token": token, "worked_on": today().isoformat(), "fieldwork_hours": "12.5",
-        "fieldwork_description": "Coaching meeting on the site plan"})
+    good = await client.post(
+        f"{path}/fieldwork",
+        data={
+            "_csrf_token": token,
+            "worked_on": today().isoformat(),
+            "fieldwork_hours": "12.5",
+            "fieldwork_description": "Coaching meeting on the site plan",
+        },
+    )
     assert good.status_code == 303 and good.headers["location"] == f"{path}?notice=fieldwork-recorded#fieldwork"
     after = flat((await client.get(f"{path}?notice=fieldwork-recorded")).text)
     assert "fieldwork hours are recorded" in after
@@ -259,7 +308,9 @@ async def test_staff_record_fieldwork_on_the_participant_page_and_everyone_sees_
     assert f'action="{path}/fieldwork/{entry}/remove"' in after
 
     overview = flat((await client.get(f"/staff/cohorts/{cohort['id']}/progress")).text)
-    assert "Fieldwork and coaching</th>" in overview and "12.5 hours <span class=\"roster-note\">1 entry</span>" in overview
+    assert (
+        "Fieldwork and coaching</th>" in overview and '12.5 hours <span class="roster-note">1 entry</span>' in overview
+    )
     assert "19.5 of 40 hours" in overview
 
     await signed_in(client, user)
@@ -267,9 +318,17 @@ async def test_staff_record_fieldwork_on_the_participant_page_and_everyone_sees_
     assert "19.5 of 40 hours" in mine
     assert "Fieldwork and coaching: 12.5 hours" in mine and "Coaching meeting on the site plan" in mine
     assert "Sessions attended: 7 hours" in mine
-    assert (await client.post(f"{path}/fieldwork", data={
-        "_csrf_token": page_csrf(await client.get("/my/transcript")), "worked_on": today().isoformat(),
-        "fieldwork_hours": "2", "fieldwork_description": "Self-reported"})).status_code == 403
+    assert (
+        await client.post(
+            f"{path}/fieldwork",
+            data={
+                "_csrf_token": page_csrf(await client.get("/my/transcript")),
+                "worked_on": today().isoformat(),
+                "fieldwork_hours": "2",
+                "fieldwork_description": "Self-reported",
+            },
+        )
+    ).status_code == 403
     assert await FieldworkEntry.count() == 1
 
     await signed_in(client, staff_user)
@@ -296,19 +355,37 @@ async def test_the_pages_refuse_fieldwork_after_completion_and_for_another_cohor
     path = f"/staff/cohorts/{cohort['id']}/progress/{reg}"
     token = page_csrf(await client.get(path))
 
-    elsewhere = await client.post(f"/staff/cohorts/{cohort['id']}/progress/{other_application['registration']}/fieldwork",
-                                  data={"_csrf_token": token, "worked_on": today().isoformat(), "fieldwork_hours": "2",
-                                        "fieldwork_description": "Coaching"})
+    elsewhere = await client.post(
+        f"/staff/cohorts/{cohort['id']}/progress/{other_application['registration']}/fieldwork",
+        data={
+            "_csrf_token": token,
+            "worked_on": today().isoformat(),
+            "fieldwork_hours": "2",
+            "fieldwork_description": "Coaching",
+        },
+    )
     assert elsewhere.status_code == 404
-    assert (await client.post(f"/staff/cohorts/{other_cohort['id']}/progress/{other_application['registration']}"
-                              f"/fieldwork/{entry}/remove", data={"_csrf_token": token})).status_code == 404
+    assert (
+        await client.post(
+            f"/staff/cohorts/{other_cohort['id']}/progress/{other_application['registration']}"
+            f"/fieldwork/{entry}/remove",
+            data={"_csrf_token": token},
+        )
+    ).status_code == 404
 
     await record_completion(staff, reg, today())
     completed = flat((await client.get(path)).text)
     assert "Mentoring meeting" in completed and "can no longer be added or removed" in completed
     assert f'action="{path}/fieldwork"' not in completed and f"/fieldwork/{entry}/remove" not in completed
-    refused = await client.post(f"{path}/fieldwork", data={"_csrf_token": token, "worked_on": today().isoformat(),
-                                                           "fieldwork_hours": "2", "fieldwork_description": "Late entry"})
+    refused = await client.post(
+        f"{path}/fieldwork",
+        data={
+            "_csrf_token": token,
+            "worked_on": today().isoformat(),
+            "fieldwork_hours": "2",
+            "fieldwork_description": "Late entry",
+        },
+    )
     assert refused.status_code == 409 and "Completion is already recorded" in refused.text
     assert (await client.post(f"{path}/fieldwork/{entry}/remove", data={"_csrf_token": token})).status_code == 409
     assert await FieldworkEntry.count() == 1
@@ -344,8 +421,11 @@ async def test_the_demo_gives_the_induction_participant_mentoring_hours_once(db)
     assert await FieldworkEntry.count() == len(entries)
 
     riley = await User.select().where(User.email == "newteacher@sanjuan.example").first()
-    application = await CohortApplication.select().where(
-        (CohortApplication.applicant == riley["id"]) & (CohortApplication.cohort.title == INDUCTION_COHORT)).first()
+    application = (
+        await CohortApplication.select()
+        .where((CohortApplication.applicant == riley["id"]) & (CohortApplication.cohort.title == INDUCTION_COHORT))
+        .first()
+    )
     progress = await participant_progress(Actor.from_row(riley), application["id"])
     assert progress.tally.fieldwork_tenths == sum(e["hours_tenths"] for e in entries) > 0
     assert progress.tally.counted_tenths > progress.tally.in_sessions_tenths

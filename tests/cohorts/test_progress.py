@@ -31,26 +31,45 @@ from tests.workshop_factory import staff_actor
 HTMX = {"HX-Request": "true"}
 
 
-async def running_cohort(staff: Actor, *, lengths: tuple[float, ...] = (7, 7, 3.5), upcoming: int = 1,
-                         required_hours: int = 20, title: str = "Preliminary Administrative Services Credential, Cohort 23",
-                         tuition_cents: int = 480_000) -> dict:
+async def running_cohort(
+    staff: Actor,
+    *,
+    lengths: tuple[float, ...] = (7, 7, 3.5),
+    upcoming: int = 1,
+    required_hours: int = 20,
+    title: str = "Preliminary Administrative Services Credential, Cohort 23",
+    tuition_cents: int = 480_000,
+) -> dict:
     """A published cohort whose first sessions are over (Saturdays, four weeks apart) and `upcoming` still to come."""
     count = len(lengths) + upcoming
     starts = [saturday(4 * (index - len(lengths)) + 1) for index in range(count)]
     hours = list(lengths) + [7] * upcoming
-    offering_id = await create_offering(staff, OfferingInput(
-        title=title, kind="cohort", capacity=10, price_cents=tuition_cents, status="published",
-        sessions=[SessionInput(start, start + dt.timedelta(minutes=int(h * 60))) for start, h in zip(starts, hours)],
-    ))
-    await CohortSettings.insert(CohortSettings(offering=offering_id, required_hours_tenths=required_hours * 10,
-                                               instalment_options="1,4"))
+    offering_id = await create_offering(
+        staff,
+        OfferingInput(
+            title=title,
+            kind="cohort",
+            capacity=10,
+            price_cents=tuition_cents,
+            status="published",
+            sessions=[
+                SessionInput(start, start + dt.timedelta(minutes=int(h * 60))) for start, h in zip(starts, hours)
+            ],
+        ),
+    )
+    await CohortSettings.insert(
+        CohortSettings(offering=offering_id, required_hours_tenths=required_hours * 10, instalment_options="1,4")
+    )
     program = (await Offering.select(Offering.program).where(Offering.id == offering_id).first())["program"]
     questions = {
-        "credential": await add_question(staff, program, QuestionInput("Which credential do you hold?", "choice",
-                                                                        "Multiple Subject\nSingle Subject")),
+        "credential": await add_question(
+            staff, program, QuestionInput("Which credential do you hold?", "choice", "Multiple Subject\nSingle Subject")
+        ),
         "years": await add_question(staff, program, QuestionInput("Years of experience in education", "number")),
         "position": await add_question(staff, program, QuestionInput("Current position", "text")),
-        "clear": await add_question(staff, program, QuestionInput("Is your credential clear?", "yes_no", required=False)),
+        "clear": await add_question(
+            staff, program, QuestionInput("Is your credential clear?", "yes_no", required=False)
+        ),
     }
     return {"id": offering_id, "program": program, "questions": questions, "sessions": await sessions_of([offering_id])}
 
@@ -87,8 +106,14 @@ async def test_hours_count_attended_sessions_and_only_verified_makeups_in_tenths
     assert [s["mark_word"] for s in progress.sessions] == ["Attended", "Excused", "Missed", "Upcoming"]
     assert all(isinstance(value, int) for value in (t.counted_tenths, t.remaining_tenths, t.percent))
 
-    makeup = await assign_makeup(staff, reg, s2["id"], "Read chapter 4 and write a reflection", "3",
-                                 to_local(s2["starts_at"]).date() + dt.timedelta(days=14))
+    makeup = await assign_makeup(
+        staff,
+        reg,
+        s2["id"],
+        "Read chapter 4 and write a reflection",
+        "3",
+        to_local(s2["starts_at"]).date() + dt.timedelta(days=14),
+    )
     progress = await participant_progress(person, application)
     assert progress.tally.counted_tenths == 70  # assigned, not yet checked: nothing counts
     assert progress.sessions[1]["mark_word"] == "Excused — make-up assigned"
@@ -98,13 +123,21 @@ async def test_hours_count_attended_sessions_and_only_verified_makeups_in_tenths
     other = await assign_makeup(staff, reg, s3["id"], "Shadow a site administrator", "3.5", today())
     await complete_makeup(staff, other)
     progress = await participant_progress(person, application["id"])
-    assert (progress.tally.makeup_tenths, progress.tally.counted_tenths, progress.tally.remaining_tenths) == (65, 135, 65)
+    assert (progress.tally.makeup_tenths, progress.tally.counted_tenths, progress.tally.remaining_tenths) == (
+        65,
+        135,
+        65,
+    )
     assert [s["mark_word"] for s in progress.sessions][:3] == ["Attended", "Excused — made up", "Missed — made up"]
 
     # Attendance corrected to present: the session counts in full, its make-up no longer (never twice).
     await mark_attendance(staff, cohort["id"], s2["id"], reg, "present")
     progress = await participant_progress(person, application["id"])
-    assert (progress.tally.attended_tenths, progress.tally.makeup_tenths, progress.tally.counted_tenths) == (140, 35, 175)
+    assert (progress.tally.attended_tenths, progress.tally.makeup_tenths, progress.tally.counted_tenths) == (
+        140,
+        35,
+        175,
+    )
     assert next(m for m in progress.makeups if m["id"] == makeup)["status_label"] == "Done (not counted)"
 
     overview = await cohort_progress(staff, cohort["id"])
@@ -157,10 +190,16 @@ async def test_makeup_work_only_for_a_missed_session_and_at_most_its_length(db):
 
     session_day = to_local(s2["starts_at"]).date()
     for fields, key in [
-        (("", "2", due), "description"), (("x" * 2001, "2", due), "description"),
-        (("Reading", "", due), "hours"), (("Reading", "abc", due), "hours"), (("Reading", "0", due), "hours"),
-        (("Reading", "-1", due), "hours"), (("Reading", "1.25", due), "hours"), (("Reading", "NaN", due), "hours"),
-        (("Reading", "1", ""), "due_on"), (("Reading", "1", "next week"), "due_on"),
+        (("", "2", due), "description"),
+        (("x" * 2001, "2", due), "description"),
+        (("Reading", "", due), "hours"),
+        (("Reading", "abc", due), "hours"),
+        (("Reading", "0", due), "hours"),
+        (("Reading", "-1", due), "hours"),
+        (("Reading", "1.25", due), "hours"),
+        (("Reading", "NaN", due), "hours"),
+        (("Reading", "1", ""), "due_on"),
+        (("Reading", "1", "next week"), "due_on"),
         (("Reading", "1", session_day - dt.timedelta(days=1)), "due_on"),
         (("Reading", "1", session_day + dt.timedelta(days=800)), "due_on"),
     ]:
@@ -181,8 +220,12 @@ async def test_makeup_work_only_for_a_missed_session_and_at_most_its_length(db):
         await complete_makeup(staff, first, registration_id=reg + 1)
     await remove_makeup(staff, first)
     assert await MakeupAssignment.count() == 1
-    kinds = [row["kind"] for row in await RegistrationEvent.select(RegistrationEvent.kind).where(
-        RegistrationEvent.registration == reg).order_by(RegistrationEvent.id)]
+    kinds = [
+        row["kind"]
+        for row in await RegistrationEvent.select(RegistrationEvent.kind)
+        .where(RegistrationEvent.registration == reg)
+        .order_by(RegistrationEvent.id)
+    ]
     assert kinds[-4:] == ["makeup_assigned", "makeup_assigned", "makeup_completed", "makeup_removed"]
     assert user["name"]  # the participant is named in the messages above
 
@@ -202,13 +245,18 @@ async def test_completion_is_refused_short_of_hours_unless_a_reason_is_recorded(
     assert f"{user['name']} has 7 of the 20 required hours: 13 hours are missing" in short.value.message
     assert (await Registration.select().where(Registration.id == reg).first())["completed_at"] is None
 
-    code = await record_completion(staff, reg, day, override_reason="  Hours completed with the Placer County partner cohort ")
+    code = await record_completion(
+        staff, reg, day, override_reason="  Hours completed with the Placer County partner cohort "
+    )
     stored = await Registration.select().where(Registration.id == reg).first()
     assert stored["certificate_code"] == code and re.fullmatch(r"[A-Z2-9]{5}(-[A-Z2-9]{5}){3}", code)
     assert stored["pd_hours_awarded_tenths"] == 70
     assert to_local(stored["completed_at"]) == dt.datetime.combine(day, dt.time(12), tzinfo=LOCAL_TZ)
-    event = await RegistrationEvent.select().where(
-        (RegistrationEvent.registration == reg) & (RegistrationEvent.kind == "cohort_completed")).first()
+    event = (
+        await RegistrationEvent.select()
+        .where((RegistrationEvent.registration == reg) & (RegistrationEvent.kind == "cohort_completed"))
+        .first()
+    )
     assert event["actor"] == staff.id
     assert "short of 13 hours because: Hours completed with the Placer County partner cohort" in event["note"]
 
@@ -227,7 +275,10 @@ async def test_completion_is_refused_short_of_hours_unless_a_reason_is_recorded(
     await mark_attendance(staff, cohort["id"], cohort["sessions"][0]["id"], reg, "absent")
     after = await Registration.select().where(Registration.id == reg).first()
     assert (after["certificate_code"], after["pd_hours_awarded_tenths"], after["completed_at"]) == (
-        code, 70, stored["completed_at"])
+        code,
+        70,
+        stored["completed_at"],
+    )
 
 
 async def test_completion_with_the_hours_met_needs_no_reason_and_bad_dates_are_refused(db):
@@ -242,7 +293,9 @@ async def test_completion_with_the_hours_met_needs_no_reason_and_bad_dates_are_r
     for bad, message in [
         (today() + dt.timedelta(days=1), "cannot be in the future"),
         (first_day - dt.timedelta(days=1), "cannot be before the first session"),
-        ("2027-02-30", "as a date"), ("", "Give the date"), ("yesterday", "as a date"),
+        ("2027-02-30", "as a date"),
+        ("", "Give the date"),
+        ("yesterday", "as a date"),
     ]:
         with pytest.raises(InvalidInput) as refused:
             await record_completion(staff, reg, bad)
@@ -270,7 +323,7 @@ async def test_only_the_participant_and_staff_see_progress_and_only_staff_change
     with pytest.raises(NotFound):
         await participant_progress(person, 2**40)
     assert (await participant_progress(staff, application["id"])).registration["id"] == reg
-    assert (await participant_progress(other, other_application))  # their own
+    assert await participant_progress(other, other_application)  # their own
 
     pending = Actor.from_row(await make_user("attendee", password=None))
     draft = await start_application(pending, cohort["id"])
@@ -332,19 +385,37 @@ async def test_staff_pages_show_progress_and_take_makeups_and_completion(client)
     assert f'<option value="{s2["id"]}">' in text and f'<option value="{s1["id"]}">' not in text  # only missed sessions
     token = page_csrf(detail)
 
-    bad = await client.post(f"{path}/makeups", data={"_csrf_token": token, "session": str(s2["id"]), "description": "",
-                                                     "hours": "9", "due_on": "soon"})
+    bad = await client.post(
+        f"{path}/makeups",
+        data={"_csrf_token": token, "session": str(s2["id"]), "description": "", "hours": "9", "due_on": "soon"},
+    )
     assert bad.status_code == 422
     assert 'class="error-summary"' in bad.text and 'id="f-description" name="description"' in bad.text
     assert bad.text.count('aria-invalid="true"') >= 3
     assert "At most 7 hours" in bad.text
-    present = await client.post(f"{path}/makeups", data={"_csrf_token": token, "session": str(s1["id"]),
-                                                         "description": "Reading", "hours": "2", "due_on": today().isoformat()})
+    present = await client.post(
+        f"{path}/makeups",
+        data={
+            "_csrf_token": token,
+            "session": str(s1["id"]),
+            "description": "Reading",
+            "hours": "2",
+            "due_on": today().isoformat(),
+        },
+    )
     assert present.status_code == 422 and "Make-up work is only for a session they missed" in present.text
     assert await MakeupAssignment.count() == 0
 
-    good = await client.post(f"{path}/makeups", data={"_csrf_token": token, "session": str(s2["id"]),
-                                                      "description": "Read chapter 4", "hours": "7", "due_on": today().isoformat()})
+    good = await client.post(
+        f"{path}/makeups",
+        data={
+            "_csrf_token": token,
+            "session": str(s2["id"]),
+            "description": "Read chapter 4",
+            "hours": "7",
+            "due_on": today().isoformat(),
+        },
+    )
     assert good.status_code == 303 and good.headers["location"] == f"{path}?notice=makeup-assigned#makeups"
     makeup = (await MakeupAssignment.select().first())["id"]
     done = await client.post(f"{path}/makeups/{makeup}/done", data={"_csrf_token": token})
@@ -355,11 +426,15 @@ async def test_staff_pages_show_progress_and_take_makeups_and_completion(client)
     short = await client.post(f"{path}/completion", data={"_csrf_token": token, "completed_on": today().isoformat()})
     assert short.status_code == 409
     assert "6 hours are missing" in short.text and 'id="f-override_reason"' in short.text
-    bad_date = await client.post(f"{path}/completion", data={"_csrf_token": token, "completed_on": "2020-01-01",
-                                                            "override_reason": "Partner cohort hours"})
+    bad_date = await client.post(
+        f"{path}/completion",
+        data={"_csrf_token": token, "completed_on": "2020-01-01", "override_reason": "Partner cohort hours"},
+    )
     assert bad_date.status_code == 422 and "before the first session" in bad_date.text
-    recorded = await client.post(f"{path}/completion", data={"_csrf_token": token, "completed_on": today().isoformat(),
-                                                            "override_reason": "Partner cohort hours"})
+    recorded = await client.post(
+        f"{path}/completion",
+        data={"_csrf_token": token, "completed_on": today().isoformat(), "override_reason": "Partner cohort hours"},
+    )
     assert recorded.status_code == 303
     final = await client.get(path)
     assert "Completion letter (PDF)" in final.text and "Partner cohort hours" in final.text
@@ -379,8 +454,10 @@ async def test_staff_pages_are_for_staff_only(client):
     assert (await client.get(f"/staff/cohorts/{cohort['id']}/progress")).status_code == 403
     assert (await client.get(f"/staff/cohorts/{cohort['id']}/progress/{reg}")).status_code == 403
     token = page_csrf(await client.get("/my/transcript"))
-    refused = await client.post(f"/staff/cohorts/{cohort['id']}/progress/{reg}/completion",
-                                data={"_csrf_token": token, "completed_on": today().isoformat(), "override_reason": "x"})
+    refused = await client.post(
+        f"/staff/cohorts/{cohort['id']}/progress/{reg}/completion",
+        data={"_csrf_token": token, "completed_on": today().isoformat(), "override_reason": "x"},
+    )
     assert refused.status_code == 403
     assert (await Registration.select().where(Registration.id == reg).first())["completed_at"] is None
 
@@ -390,10 +467,19 @@ async def test_unknown_cohorts_and_people_are_404_for_staff(client):
     staff = Actor.from_row(staff_user)
     cohort = await running_cohort(staff)
     _, application, _ = await participant(staff, cohort)
-    workshop = await create_offering(staff, OfferingInput(title="A workshop", capacity=5, status="published", sessions=[
-        SessionInput(saturday(1), saturday(1) + dt.timedelta(hours=2))]))
+    workshop = await create_offering(
+        staff,
+        OfferingInput(
+            title="A workshop",
+            capacity=5,
+            status="published",
+            sessions=[SessionInput(saturday(1), saturday(1) + dt.timedelta(hours=2))],
+        ),
+    )
     await signed_in(client, staff_user)
     assert (await client.get(f"/staff/cohorts/{workshop}/progress")).status_code == 404
-    assert (await client.get(f"/staff/cohorts/{cohort['id']}/progress/{application['registration'] + 99}")).status_code == 404
+    assert (
+        await client.get(f"/staff/cohorts/{cohort['id']}/progress/{application['registration'] + 99}")
+    ).status_code == 404
     assert (await client.get(f"/staff/cohorts/{2**40}/progress")).status_code == 404
     assert (await client.get(f"/staff/cohorts/{cohort['id']}/progress/{2**40}")).status_code == 404

@@ -42,7 +42,10 @@ async def test_the_emailed_link_answers_once_and_tells_the_applicant(db):
         await supervisor.respond(token, True, comment="x" * 1001)
     await supervisor.respond(token, True, comment="A strong leader on our campus.")
     answered = await get_application(person, application["id"])
-    assert (answered["supervisor_response"], answered["supervisor_comment"]) == ("confirmed", "A strong leader on our campus.")
+    assert (answered["supervisor_response"], answered["supervisor_comment"]) == (
+        "confirmed",
+        "A strong leader on our campus.",
+    )
     assert any("Your supervisor answered" in row["subject"] for row in await emails_to(application["applicant_email"]))
 
     with pytest.raises(supervisor.AlreadyAnswered) as again:
@@ -62,7 +65,10 @@ async def test_tampered_links_are_refused_alike(db):
         f"{other['id']}.{expires}.{signature}",  # someone else's application
         f"{application_id}.{int(expires) + 86400}.{signature}",  # a longer life
         f"{application_id}.{expires}.{flipped}",
-        "not-a-token", "", f"{application_id}.{expires}", f"{'9' * 30}.{expires}.{signature}",
+        "not-a-token",
+        "",
+        f"{application_id}.{expires}",
+        f"{'9' * 30}.{expires}.{signature}",
     ):
         with pytest.raises(NotFound):
             await supervisor.respond(bad, True)

@@ -24,8 +24,12 @@ def text_of(html: str) -> str:
 
 
 async def link_sent_to(address: str) -> str:
-    row = await OutboxMessage.select().where(OutboxMessage.to_address == address).order_by(
-        OutboxMessage.id, ascending=False).first()
+    row = (
+        await OutboxMessage.select()
+        .where(OutboxMessage.to_address == address)
+        .order_by(OutboxMessage.id, ascending=False)
+        .first()
+    )
     return re.search(r"(/cohorts/supervisor/[A-Za-z0-9._-]+)", row["body_text"]).group(1)
 
 
@@ -126,8 +130,9 @@ async def test_tampered_and_superseded_links_say_only_that_the_link_is_not_valid
     assert await answer_of(application["id"]) == ("", "") and await answer_of(other["id"]) == ("", "")
 
     # A new link was sent: the old one stops working.
-    await CohortApplication.update({CohortApplication.supervisor_link_sent_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)}).where(
-        CohortApplication.id == application["id"])
+    await CohortApplication.update(
+        {CohortApplication.supervisor_link_sent_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)}
+    ).where(CohortApplication.id == application["id"])
     await resend_supervisor_link(person, application["id"])
     assert (await client.get(link)).status_code == 404
     assert (await client.get(await link_sent_to(BOSS))).status_code == 200
@@ -136,7 +141,9 @@ async def test_tampered_and_superseded_links_say_only_that_the_link_is_not_valid
 async def test_an_expired_link_asks_for_a_new_one(client):
     _, _, application, _ = await an_applicant()
     row = await CohortApplication.select().where(CohortApplication.id == application["id"]).first()
-    old = supervisor.make_token(application["id"], row["supervisor_nonce"], dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=15))
+    old = supervisor.make_token(
+        application["id"], row["supervisor_nonce"], dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=15)
+    )
     client.cookies.clear()
     response = await client.get(f"/cohorts/supervisor/{old}")
     assert response.status_code == 410

@@ -164,7 +164,10 @@ def live_server(chromium_path, tmp_path_factory) -> LiveServer:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "booking.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
         )
     server = LiveServer(url=url, database_url=database_url, var_dir=var_dir, log_path=log_path, process=process)
     problem = _wait_until_healthy(server)
@@ -188,8 +191,11 @@ class LiveData:
         from booking.settings import Settings
 
         self.settings = Settings(
-            database_url=server.database_url, secret_key=TEST_SECRET, base_url=server.url,
-            var_dir=server.var_dir, run_worker_in_process=False,
+            database_url=server.database_url,
+            secret_key=TEST_SECRET,
+            base_url=server.url,
+            var_dir=server.var_dir,
+            run_worker_in_process=False,
         )
         self.engine = engine_from_url(server.database_url)
 
@@ -293,8 +299,12 @@ AUDITED_REQUESTS = ("document", "xhr", "fetch")
 LEAVING_SIGNAL_SECONDS = 5
 AUDIT_SECONDS = 20
 # The document went away under the audit (a closed page, an unrouted navigation): nothing to audit.
-GONE = ("Execution context was destroyed", "Target page, context or browser has been closed", "Target closed",
-        "frame was detached")
+GONE = (
+    "Execution context was destroyed",
+    "Target page, context or browser has been closed",
+    "Target closed",
+    "frame was detached",
+)
 
 
 @dataclass
@@ -309,8 +319,10 @@ class Violation:
 
     def describe(self) -> str:
         shown = ", ".join(self.targets[:5]) + (f" and {len(self.targets) - 5} more" if len(self.targets) > 5 else "")
-        return (f"- [{self.impact}] {self.id}: {self.help}\n    page: {self.url} ({self.moment})\n"
-                f"    elements: {shown}\n    {self.help_url}")
+        return (
+            f"- [{self.impact}] {self.id}: {self.help}\n    page: {self.url} ({self.moment})\n"
+            f"    elements: {shown}\n    {self.help_url}"
+        )
 
 
 class AxeAuditor:
@@ -337,7 +349,8 @@ class AxeAuditor:
     def attach(self) -> None:
         self.context.add_init_script(path=str(AXE_PATH))
         self.context.add_init_script(
-            script=AUDIT_INIT_SCRIPT % {"prefix": CONSOLE_PREFIX, "tags": json.dumps(AXE_TAGS)})
+            script=AUDIT_INIT_SCRIPT % {"prefix": CONSOLE_PREFIX, "tags": json.dumps(AXE_TAGS)}
+        )
         self.context.on("console", self._on_console)
         self.context.route("**/*", self._on_request)
 
@@ -345,7 +358,7 @@ class AxeAuditor:
         text = message.text
         if not text.startswith(CONSOLE_PREFIX):
             return
-        data = json.loads(text[len(CONSOLE_PREFIX):])
+        data = json.loads(text[len(CONSOLE_PREFIX) :])
         if data["kind"] == "leaving":
             self._leaving.setdefault(message.page, []).append(data)
         else:
@@ -418,10 +431,17 @@ class AxeAuditor:
             if key in self._seen:
                 continue
             self._seen.add(key)
-            self.violations.append(Violation(
-                id=item["id"], impact=item["impact"], help=item["help"], help_url=item["helpUrl"],
-                targets=item["targets"], url=result["url"], moment=moment,
-            ))
+            self.violations.append(
+                Violation(
+                    id=item["id"],
+                    impact=item["impact"],
+                    help=item["help"],
+                    help_url=item["helpUrl"],
+                    targets=item["targets"],
+                    url=result["url"],
+                    moment=moment,
+                )
+            )
 
     def audit_open_pages(self, moment: str = "where the test ended") -> None:
         for page in self.context.pages:
@@ -447,8 +467,10 @@ class AxeAuditor:
             return None
         lines = []
         if failing:
-            lines.append(f"Accessibility audit (axe-core; {', '.join(AXE_TAGS)}) found "
-                         f"{len(failing)} serious or critical violation(s):")
+            lines.append(
+                f"Accessibility audit (axe-core; {', '.join(AXE_TAGS)}) found "
+                f"{len(failing)} serious or critical violation(s):"
+            )
             lines.extend(v.describe() for v in failing)
         if self.errors:
             lines.append("The accessibility audit could not run everywhere:")
@@ -469,8 +491,10 @@ AUDITOR = pytest.StashKey[AxeAuditor]()
 @pytest.fixture
 def context(browser, live_server, request):
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900},
-        locale="en-US", timezone_id="America/Los_Angeles",
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        timezone_id="America/Los_Angeles",
     )
     context.set_default_timeout(10_000)
     auditor = AxeAuditor(context)

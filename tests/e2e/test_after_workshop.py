@@ -10,7 +10,16 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 TABLET = {"width": 820, "height": 1180}
-NAMES = ["Ana Lopez", "Ben Okafor", "Chloé Martin", "Dario Rossi", "Esther Kim", "Farah Haddad", "Gabe Nguyễn", "Hana Sato"]
+NAMES = [
+    "Ana Lopez",
+    "Ben Okafor",
+    "Chloé Martin",
+    "Dario Rossi",
+    "Esther Kim",
+    "Farah Haddad",
+    "Gabe Nguyễn",
+    "Hana Sato",
+]
 
 
 async def _story(suffix: str) -> dict:
@@ -23,16 +32,29 @@ async def _story(suffix: str) -> dict:
 
     staff = await make_user("staff", email=f"staff-{suffix}@example.org", name="Pat Program", password=None)
     actor = Actor.from_row(staff)
-    teachers = [await make_user("attendee", district="EGUSD", email=f"t{i}-{suffix}@example.org", name=name, password=None)
-                for i, name in enumerate(NAMES)]
-    offering = await workshop(actor, title="Number Talks in Grades 3-5", capacity=10, pd_hours="6",
-                              facilitators="Maria Alvarez", sessions=[session(2026, 3, 10), session(2026, 3, 17)])
+    teachers = [
+        await make_user("attendee", district="EGUSD", email=f"t{i}-{suffix}@example.org", name=name, password=None)
+        for i, name in enumerate(NAMES)
+    ]
+    offering = await workshop(
+        actor,
+        title="Number Talks in Grades 3-5",
+        capacity=10,
+        pd_hours="6",
+        facilitators="Maria Alvarez",
+        sessions=[session(2026, 3, 10), session(2026, 3, 17)],
+    )
     registrations = await enrol(offering["id"], teachers)
     first = offering["sessions"][0]
     for registration, status in zip(registrations, ["present", "present", "absent", "excused", "present"]):
         await mark_attendance(actor, offering["id"], first["id"], registration["id"], status)
-    earlier = await workshop(actor, title="Science of Reading: Phonics", pd_hours="3", facilitators="Dana Brooks",
-                             sessions=[session(2026, 1, 13)])
+    earlier = await workshop(
+        actor,
+        title="Science of Reading: Phonics",
+        pd_hours="3",
+        facilitators="Dana Brooks",
+        sessions=[session(2026, 1, 13)],
+    )
     earlier_registration = (await enrol(earlier["id"], [teachers[0]]))[0]
     await mark_attendance(actor, earlier["id"], earlier["sessions"][0]["id"], earlier_registration["id"], "present")
     await complete_offering(actor, earlier["id"])
@@ -109,8 +131,10 @@ def test_a_wrong_sign_in_sheet_shows_every_bad_line(page, live_data, sign_in_as,
     sign_in_as(story["staff"])
     page.set_viewport_size(TABLET)
     sheet = tmp_path / "sign-in.csv"
-    sheet.write_text(f"email,date\n{story['teacher']['email']},2026-03-17\nnobody@example.org,2026-03-17\n"
-                     f"{story['teacher']['email']},17 March\n")
+    sheet.write_text(
+        f"email,date\n{story['teacher']['email']},2026-03-17\nnobody@example.org,2026-03-17\n"
+        f"{story['teacher']['email']},17 March\n"
+    )
 
     page.goto(f"/staff/offerings/{offering['id']}/attendance")
     page.get_by_label("Sign-in sheet (CSV)").set_input_files(str(sheet))
@@ -124,7 +148,9 @@ def test_a_wrong_sign_in_sheet_shows_every_bad_line(page, live_data, sign_in_as,
     screenshot(page, "attendance-import-errors")
 
 
-def test_a_teacher_reads_the_transcript_and_anyone_verifies_the_certificate(page, live_data, sign_in_as, screenshot, context):
+def test_a_teacher_reads_the_transcript_and_anyone_verifies_the_certificate(
+    page, live_data, sign_in_as, screenshot, context
+):
     import uuid
 
     story = live_data.run(_story, uuid.uuid4().hex[:8])

@@ -42,9 +42,11 @@ def test_a_teacher_subscribes_copies_the_address_and_replaces_it(page, context, 
     assert page.evaluate("navigator.clipboard.readText()") == address
     subscribe = page.get_by_role("list", name=re.compile("Subscribe to"))
     expect(subscribe.get_by_role("link", name="Apple Calendar (iPhone, iPad, Mac)")).to_have_attribute(
-        "href", address.replace("http://", "webcal://"))
+        "href", address.replace("http://", "webcal://")
+    )
     expect(subscribe.get_by_role("link", name=re.compile("^Google Calendar"))).to_have_attribute(
-        "href", re.compile(r"^https://calendar\.google\.com/calendar/render\?cid=webcal"))
+        "href", re.compile(r"^https://calendar\.google\.com/calendar/render\?cid=webcal")
+    )
     screenshot(page, "calendar-subscription")
 
     feed = page.request.get(address)

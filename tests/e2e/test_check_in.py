@@ -25,18 +25,24 @@ async def _story(suffix: str) -> dict:
 
     staff = await make_user("staff", email=f"staff-{suffix}@example.org", name="Pat Program", password=None)
     start = (utc_now() + dt.timedelta(minutes=10)).replace(second=0, microsecond=0)
-    offering = await workshop(Actor.from_row(staff), title="Writing Workshop K-2",
-                              sessions=[SessionInput(starts_at=start, ends_at=start + dt.timedelta(hours=2))])
-    teacher = await make_user("attendee", district="EGUSD", email=f"ana-{suffix}@example.org", name="Ana Lopez",
-                              password=DEFAULT_PASSWORD)
-    other = await make_user("attendee", district="EGUSD", email=f"ben-{suffix}@example.org", name="Ben Okafor",
-                            password=None)
+    offering = await workshop(
+        Actor.from_row(staff),
+        title="Writing Workshop K-2",
+        sessions=[SessionInput(starts_at=start, ends_at=start + dt.timedelta(hours=2))],
+    )
+    teacher = await make_user(
+        "attendee", district="EGUSD", email=f"ana-{suffix}@example.org", name="Ana Lopez", password=DEFAULT_PASSWORD
+    )
+    other = await make_user(
+        "attendee", district="EGUSD", email=f"ben-{suffix}@example.org", name="Ben Okafor", password=None
+    )
     await enrol(offering["id"], [teacher, other])
     return {"staff": staff, "teacher": {**teacher, "password": DEFAULT_PASSWORD}, "offering": offering}
 
 
 def test_a_teacher_scans_the_door_code_on_a_phone_signs_in_and_is_checked_in(
-        page, browser, live_server, live_data, sign_in_as, screenshot):
+    page, browser, live_server, live_data, sign_in_as, screenshot
+):
     from tests.e2e.conftest import AxeAuditor
 
     story = live_data.run(_story, uuid.uuid4().hex[:8])
@@ -52,8 +58,14 @@ def test_a_teacher_scans_the_door_code_on_a_phone_signs_in_and_is_checked_in(
     screenshot(page, "check-in-door-screen")
 
     # The teacher's phone: a browser of its own, not signed in.
-    phone = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True,
-                                locale="en-US", timezone_id="America/Los_Angeles")
+    phone = browser.new_context(
+        base_url=live_server.url,
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-US",
+        timezone_id="America/Los_Angeles",
+    )
     phone.set_default_timeout(10_000)
     auditor = AxeAuditor(phone)
     auditor.attach()
@@ -105,8 +117,12 @@ async def _shortcuts_story(suffix: str) -> dict:
     title = f"Math Talks {suffix}"
     offering = await workshop(actor, title=title, capacity=2, sessions=[session(2026, 3, 10)])
     await enrol(offering["id"], await attendees(3))
-    draft_id = await create_offering(actor, OfferingInput(title=f"Draft to drop {suffix}", capacity=10, status="draft",
-                                                          sessions=[], pd_hours="1", facilitators=""))
+    draft_id = await create_offering(
+        actor,
+        OfferingInput(
+            title=f"Draft to drop {suffix}", capacity=10, status="draft", sessions=[], pd_hours="1", facilitators=""
+        ),
+    )
     return {"staff": staff, "offering": offering, "title": title, "draft_id": draft_id}
 
 
@@ -125,7 +141,9 @@ def test_staff_email_the_waiting_list_after_confirming_and_delete_a_draft(page, 
     screenshot(page, "email-registrants-confirm")
     page.get_by_role("button", name="Send to 1 person").click()
     expect(page.get_by_text("The email is on its way")).to_be_visible()
-    expect(page.get_by_role("list").filter(has_text="A seat may open")).to_contain_text("only those on the waiting list, 1 person")
+    expect(page.get_by_role("list").filter(has_text="A seat may open")).to_contain_text(
+        "only those on the waiting list, 1 person"
+    )
 
     page.goto("/staff/offerings")
     page.get_by_label("Search").fill(f"Draft to drop {story['title'].split()[-1]}")

@@ -34,13 +34,18 @@ async def _cohort(staff: dict, title: str) -> dict:
 async def _supervisor_link(address: str) -> str:
     from booking.notifications.tables import OutboxMessage
 
-    row = await OutboxMessage.select().where(OutboxMessage.to_address == address).order_by(
-        OutboxMessage.id, ascending=False).first()
+    row = (
+        await OutboxMessage.select()
+        .where(OutboxMessage.to_address == address)
+        .order_by(OutboxMessage.id, ascending=False)
+        .first()
+    )
     return re.search(r"(/cohorts/supervisor/[A-Za-z0-9._-]+)", row["body_text"]).group(1)
 
 
 def test_a_teacher_applies_staff_accept_and_the_participant_sees_the_schedule(
-        page, context, live_data, make_person, sign_in_as, screenshot):
+    page, context, live_data, make_person, sign_in_as, screenshot
+):
     tag = uuid.uuid4().hex[:6]
     title = f"Preliminary Administrative Services Credential, Cohort {tag}"
     staff = make_person("staff", name=f"Pat Program {tag}")
@@ -90,7 +95,8 @@ def test_a_teacher_applies_staff_accept_and_the_participant_sees_the_schedule(
     expect(page.get_by_label("Current position")).to_have_value("Assistant principal, Franklin Elementary")
     page.get_by_label("What is this document?").fill("Copy of my teaching credential")
     page.get_by_label("File", exact=True).set_input_files(
-        {"name": "credential.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        {"name": "credential.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
     page.get_by_role("button", name="Add the document").click()
     documents = page.locator("#documents")
     expect(documents.get_by_role("status")).to_contain_text("“Copy of my teaching credential” is added")
@@ -140,5 +146,7 @@ def test_a_teacher_applies_staff_accept_and_the_participant_sees_the_schedule(
     expect(page.get_by_role("region", name="Your supervisor")).to_contain_text("Confirmed on")
     your_schedule = page.get_by_role("table", name="Your schedule")
     expect(your_schedule.locator("tbody tr")).to_have_count(5)
-    expect(page.get_by_role("link", name=re.compile("Add to calendar"))).to_have_attribute("href", f"/offerings/{cohort['id']}.ics")
+    expect(page.get_by_role("link", name=re.compile("Add to calendar"))).to_have_attribute(
+        "href", f"/offerings/{cohort['id']}.ics"
+    )
     both_widths(page, screenshot, "application-accepted")

@@ -29,13 +29,28 @@ async def _booking_with_a_bogus_leader(staff: dict, coordinator: dict, district:
     season = await make_season(Actor.from_row(staff), weeks=1, first=first_week, name=f"Sly Park {tag}")
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school = await make_school(district, f"Oak School {tag}")
-    booking_id = await book_remaining(Actor.from_row(coordinator), season["weeks"][0], school, Headcount(9, 8, 2),
-                                      lead_teacher_name="Dee Lead", lead_teacher_email="dee@school.example")
+    booking_id = await book_remaining(
+        Actor.from_row(coordinator),
+        season["weeks"][0],
+        school,
+        Headcount(9, 8, 2),
+        lead_teacher_name="Dee Lead",
+        lead_teacher_email="dee@school.example",
+    )
     await Booking.update({Booking.cabin_leader_code: f"code{tag}"}).where(Booking.id == booking_id)
     for name in ("Mickey Mouse", "Riley Rivera"):
-        await sign_up(f"code{tag}", LeaderInput(
-            name=name, email=f"{name.split()[0].lower()}-{tag}@hs.example", high_school="Folsom High", gender="girl",
-            guardian_name="Pat Rivera", guardian_phone="(916) 555-0134", signature=name))
+        await sign_up(
+            f"code{tag}",
+            LeaderInput(
+                name=name,
+                email=f"{name.split()[0].lower()}-{tag}@hs.example",
+                high_school="Folsom High",
+                gender="girl",
+                guardian_name="Pat Rivera",
+                guardian_phone="(916) 555-0134",
+                signature=name,
+            ),
+        )
     return booking_id
 
 
@@ -69,7 +84,8 @@ async def _approvals_off(code: str) -> None:
 
 @pytest.mark.parametrize("viewport, district, first_week", VIEWPORTS)
 def test_a_coordinator_sets_approvals_corrects_a_po_edits_a_request_and_removes_a_bogus_cabin_leader(
-        page, context, live_data, make_person, sign_in_as, screenshot, request, viewport, district, first_week):
+    page, context, live_data, make_person, sign_in_as, screenshot, request, viewport, district, first_week
+):
     size = request.node.callspec.id
     page.set_viewport_size(viewport)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -132,7 +148,9 @@ def test_a_coordinator_sets_approvals_corrects_a_po_edits_a_request_and_removes_
 
         # Cabin leaders: copy the sign-up link, then remove the bogus sign-up after confirming.
         page.goto(f"/slypark/bookings/{booking_id}/cabin-leaders")
-        expect(page.get_by_role("textbox", name="Sign-up link")).to_have_value(re.compile(rf"/slypark/cabin-leaders/code{tag}$"))
+        expect(page.get_by_role("textbox", name="Sign-up link")).to_have_value(
+            re.compile(rf"/slypark/cabin-leaders/code{tag}$")
+        )
         page.get_by_role("button", name="Copy the link").click()
         expect(page.get_by_role("status").filter(has_text="Copied")).to_be_visible()
         copied = page.evaluate("navigator.clipboard.readText()")

@@ -17,8 +17,20 @@ def district_connected(live_server, oidc_provider):
     def booking(*args: str):
         return run_cli(*args, database_url=live_server.database_url, var_dir=live_server.var_dir, check=True)
 
-    booking("sso", "set", "--district", "EGUSD", "--issuer", oidc_provider.issuer, "--client-id", "e2e-client",
-            "--client-secret", "e2e-client-secret", "--domains", "e2e-egusd.net")
+    booking(
+        "sso",
+        "set",
+        "--district",
+        "EGUSD",
+        "--issuer",
+        oidc_provider.issuer,
+        "--client-id",
+        "e2e-client",
+        "--client-secret",
+        "e2e-client-secret",
+        "--domains",
+        "e2e-egusd.net",
+    )
     yield
     booking("sso", "remove", "--district", "EGUSD")  # the live server's database is shared by the package
 
@@ -35,11 +47,13 @@ def unaudited_page(browser, live_server):
     context.close()
 
 
-def test_a_teacher_signs_in_with_the_district_account_and_lands_on_their_home(unaudited_page, district_connected,
-                                                                             oidc_provider, screenshot):
+def test_a_teacher_signs_in_with_the_district_account_and_lands_on_their_home(
+    unaudited_page, district_connected, oidc_provider, screenshot
+):
     page = unaudited_page
-    oidc_provider.set_user("e2e-teacher", {"email": "maria.lopez@e2e-egusd.net", "email_verified": True,
-                                           "name": "Maria Lopez"})
+    oidc_provider.set_user(
+        "e2e-teacher", {"email": "maria.lopez@e2e-egusd.net", "email_verified": True, "name": "Maria Lopez"}
+    )
     page.goto("/sign-in")
     district = page.get_by_role("region", name="Start with your email")
     district.get_by_label("Email address").fill("maria.lopez@e2e-egusd.net")
@@ -68,7 +82,8 @@ def test_a_teacher_signs_in_with_the_district_account_and_lands_on_their_home(un
 
 def assert_no_axe_violations(page) -> None:
     page.evaluate(AXE_PATH.read_text())  # through DevTools, as the suite's auditor does: our CSP refuses inline scripts
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-                           AXE_TAGS)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})", AXE_TAGS
+    )
     failing = [(v["id"], v["help"]) for v in result["violations"] if v["impact"] in FAILING_IMPACTS]
     assert not failing, failing

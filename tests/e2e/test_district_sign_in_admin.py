@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_an_administrator_connects_a_district_turns_password_sign_in_off_and_disconnects_it(
-        page, make_person, sign_in_as, oidc_provider, screenshot):
+    page, make_person, sign_in_as, oidc_provider, screenshot
+):
     sign_in_as(make_person("admin"))
     page.goto("/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="District sign-in").click()

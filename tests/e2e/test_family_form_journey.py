@@ -25,21 +25,31 @@ async def _booking_with_links(coordinator_row: dict, school_name: str) -> tuple[
     from tests.workshop_factory import staff_actor
 
     staff = await staff_actor()
-    season = await make_season(staff, weeks=1, first=30, name=f"Family forms season {school_name}")  # week 30: its own (scholarships: 34)
+    season = await make_season(
+        staff, weeks=1, first=30, name=f"Family forms season {school_name}"
+    )  # week 30: its own (scholarships: 34)
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school = await make_school("EGUSD", school_name)
     coordinator = Actor.from_row(coordinator_row)
-    booking_id = await book_remaining(coordinator, season["weeks"][0], school, Headcount(1, 1, 1),
-                                      lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
-    await intake.save_grid(coordinator, booking_id, [intake.StudentInput("Ana", "Lopez", "girl"),
-                                                     intake.StudentInput("Ben", "Ng", "boy")])
+    booking_id = await book_remaining(
+        coordinator,
+        season["weeks"][0],
+        school,
+        Headcount(1, 1, 1),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
+    await intake.save_grid(
+        coordinator, booking_id, [intake.StudentInput("Ana", "Lopez", "girl"), intake.StudentInput("Ben", "Ng", "boy")]
+    )
     await issue_links(coordinator, booking_id)
     data = await links_of(coordinator, booking_id)
     return booking_id, next(row.url for row in data.rows if row.last_name == "Lopez")
 
 
-def test_a_parent_fills_the_form_in_spanish_on_a_phone_and_the_coordinator_sees_it_in(page, live_data, make_person,
-                                                                                       sign_in_as, live_server):
+def test_a_parent_fills_the_form_in_spanish_on_a_phone_and_the_coordinator_sees_it_in(
+    page, live_data, make_person, sign_in_as, live_server
+):
     tag = uuid.uuid4().hex[:6]
     coordinator = make_person("coordinator", district="EGUSD", name=f"Cora Coordinator {tag}")
     booking_id, url = live_data.run(_booking_with_links, coordinator, f"Jackson Elementary {tag}")

@@ -71,7 +71,9 @@ def test_an_attendee_home_on_desktop_and_phone(page, live_data, make_person, sig
     page.set_viewport_size(DESKTOP)
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, Ana Attendee {tag}")
-    expect(section(page, "Your next sessions").get_by_role("link", name=f"Join online for Webinar {tag}")).to_be_visible()
+    expect(
+        section(page, "Your next sessions").get_by_role("link", name=f"Join online for Webinar {tag}")
+    ).to_be_visible()
     expect(section(page, "Seats to pay")).to_contain_text(f"Paid series {tag}")
     expect(section(page, "Offers to accept")).to_contain_text("No offers waiting for you.")
     screenshot(page, "attendee-home-desktop")
@@ -101,11 +103,19 @@ async def _coordinator_data(coordinator: dict, teacher: dict, tag: str) -> int:
     season = await make_season(await staff_actor(), weeks=1, first=4, name=f"Season {tag}")
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school = await make_school("EGUSD", f"Oak School {tag}")
-    return await book_remaining(Actor.from_row(coordinator), season["weeks"][0], school, Headcount(2, 1, 1),
-                                lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    return await book_remaining(
+        Actor.from_row(coordinator),
+        season["weeks"][0],
+        school,
+        Headcount(2, 1, 1),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
 
 
-def test_a_coordinator_home_approves_and_lists_students_on_a_phone(page, live_data, make_person, sign_in_as, screenshot):
+def test_a_coordinator_home_approves_and_lists_students_on_a_phone(
+    page, live_data, make_person, sign_in_as, screenshot
+):
     tag = uuid.uuid4().hex[:6]
     coordinator = make_person("coordinator", district="EGUSD", name=f"Cora Coordinator {tag}")
     teacher = make_person("attendee", district="EGUSD", name=f"Tess Teacher {tag}")
@@ -156,8 +166,9 @@ async def _staff_data(tag: str) -> int:
     return today
 
 
-def test_a_staff_home_leads_to_attendance_and_the_catalog_reads_as_a_list_on_a_phone(page, live_data, make_person,
-                                                                                      sign_in_as, screenshot):
+def test_a_staff_home_leads_to_attendance_and_the_catalog_reads_as_a_list_on_a_phone(
+    page, live_data, make_person, sign_in_as, screenshot
+):
     tag = uuid.uuid4().hex[:6]
     staff = make_person("staff", name=f"Sam Staff {tag}")
     live_data.run(_staff_data, tag)

@@ -28,8 +28,11 @@ GOOD_CARD = "4242 4242 4242 4242"
 async def _registration_of(user_id: int, offering_id: int) -> dict:
     from booking.scheduling.tables import Registration
 
-    return await Registration.select().where(
-        (Registration.attendee == user_id) & (Registration.offering == offering_id)).first()
+    return (
+        await Registration.select()
+        .where((Registration.attendee == user_id) & (Registration.offering == offering_id))
+        .first()
+    )
 
 
 async def _card_payments_of(registration_id: int) -> list[dict]:
@@ -97,8 +100,9 @@ async def _district_seats(tag: str, price_cents: int, days: int) -> dict:
 
     district_id = await set_billing_contact("EGUSD")
     po_number = f"PO-E2E-{tag}"
-    seats = await district_billed_seats(2, price_cents=price_cents, po_number=po_number, title=f"Math Talks {tag}",
-                                        days=days)
+    seats = await district_billed_seats(
+        2, price_cents=price_cents, po_number=po_number, title=f"Math Talks {tag}", days=days
+    )
     return {"district_id": district_id, "po_number": po_number, "seats": seats}
 
 
@@ -118,7 +122,8 @@ async def _invoice_count(district_id: int) -> int:
 
 
 def test_finance_invoices_a_district_and_the_coordinator_downloads_it_paid(
-        page, live_data, make_person, sign_in_as, screenshot):
+    page, live_data, make_person, sign_in_as, screenshot
+):
     from booking.clock import LOCAL_TZ
 
     tag = uuid.uuid4().hex[:6]
@@ -234,7 +239,8 @@ async def _credit_notes_of(invoice_id: int) -> list[dict]:
 
 
 def test_finance_credits_a_seat_cancelled_after_invoicing_and_the_coordinator_sees_it(
-        page, live_data, make_person, sign_in_as, screenshot):
+    page, live_data, make_person, sign_in_as, screenshot
+):
     tag = uuid.uuid4().hex[:6]
     setup = live_data.run(_cancelled_invoiced_seat, tag)
     number, teacher = setup["number"], f"Rory Teacher {tag}"
@@ -256,8 +262,9 @@ def test_finance_credits_a_seat_cancelled_after_invoicing_and_the_coordinator_se
     screenshot(page, "finance-cancelled-seats")
     group.get_by_role("button", name=re.compile(r"^Credit this seat")).click()
     expect(page.get_by_role("status").filter(has_text="The credit note is issued")).to_be_visible()
-    expect(page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile(re.escape(number))))
-           ).to_have_count(0)
+    expect(
+        page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile(re.escape(number))))
+    ).to_have_count(0)
     [note] = live_data.run(_credit_notes_of, setup["invoice_id"])
     assert note["amount_cents"] == 7_500
 

@@ -28,8 +28,14 @@ async def _booked_week(staff: dict, coordinator: dict, season_name: str, school_
     season = await make_season(Actor.from_row(staff), weeks=1, first=34, name=season_name)
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school_id = await make_school("EGUSD", school_name)
-    booking_id = await book_remaining(Actor.from_row(coordinator), season["weeks"][0], school_id, Headcount(10, 10, 2),
-                                      lead_teacher_name="Lena Lead", lead_teacher_email="lena@school.example")
+    booking_id = await book_remaining(
+        Actor.from_row(coordinator),
+        season["weeks"][0],
+        school_id,
+        Headcount(10, 10, 2),
+        lead_teacher_name="Lena Lead",
+        lead_teacher_email="lena@school.example",
+    )
     await set_budget(Actor.from_row(staff), season["id"], "5000")
     return {"season_id": season["id"], "booking_id": booking_id}
 
@@ -43,14 +49,18 @@ async def _bill_and_invoice(finance: dict, booking_id: int) -> int:
     from booking.slypark.charges import bill_balances
     from booking.slypark.tables import Booking
 
-    booking = await Booking.select(Booking.district, Booking.week.starts_on.as_alias("starts_on")).where(
-        Booking.id == booking_id).first()
+    booking = (
+        await Booking.select(Booking.district, Booking.week.starts_on.as_alias("starts_on"))
+        .where(Booking.id == booking_id)
+        .first()
+    )
     frozen = dt.datetime.combine(booking["starts_on"] - dt.timedelta(days=20), dt.time(12), tzinfo=LOCAL_TZ)
     await bill_balances(frozen)
     await gather_charge_lines()
     lines = await open_lines(booking["district"], LineSelection(slypark_booking_id=booking_id))
-    [invoice] = await issue_invoices(Actor.from_row(finance), booking["district"], [line["id"] for line in lines],
-                                     acknowledge_warnings=True)
+    [invoice] = await issue_invoices(
+        Actor.from_row(finance), booking["district"], [line["id"] for line in lines], acknowledge_warnings=True
+    )
     return invoice["id"]
 
 
@@ -75,7 +85,9 @@ def test_staff_award_a_scholarship_and_the_districts_invoice_shows_it(page, live
     page.get_by_label("Why these students need a scholarship").fill("Four families cannot pay the fee this year.")
     page.get_by_role("button", name="Ask for the scholarship").click()
     expect(page.get_by_role("status").filter(has_text="The request is sent")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile("4 students at \\$425.00"))).to_contain_text("Waiting for SCOE's decision")
+    expect(page.get_by_role("row", name=re.compile("4 students at \\$425.00"))).to_contain_text(
+        "Waiting for SCOE's decision"
+    )
 
     # Staff award three of the four, with a note, on the season's fund page.
     sign_in_as(staff)

@@ -27,7 +27,9 @@ async def _school(name: str) -> int:
     return await make_school("EGUSD", name)
 
 
-def test_a_coordinator_requests_a_week_staff_allocate_and_the_coordinator_accepts(page, live_data, make_person, sign_in_as):
+def test_a_coordinator_requests_a_week_staff_allocate_and_the_coordinator_accepts(
+    page, live_data, make_person, sign_in_as
+):
     from booking.slypark.pages import week_label
     from tests.slypark.slypark_factory import monday
 
@@ -74,8 +76,9 @@ def test_a_coordinator_requests_a_week_staff_allocate_and_the_coordinator_accept
     page.get_by_role("link", name="Publish offers…").click()
     # Before any email: who is told, and a button naming the count.
     expect(page.get_by_role("heading", level=1)).to_contain_text("Publish offers and email")
-    expect(page.get_by_role("table", name="Who is emailed").get_by_role("row", name=re.compile(school_name))).to_contain_text(
-        "An offer")
+    expect(
+        page.get_by_role("table", name="Who is emailed").get_by_role("row", name=re.compile(school_name))
+    ).to_contain_text("An offer")
     page.get_by_role("button", name=re.compile(r"^Publish and send \d+ email")).click()
     expect(page.get_by_role("status").filter(has_text="The offers are published")).to_be_visible()
 
@@ -83,8 +86,9 @@ def test_a_coordinator_requests_a_week_staff_allocate_and_the_coordinator_accept
     sign_in_as(coordinator)
     page.goto("/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Sly Park").click()
-    expect(page.get_by_role("region", name=season_name).get_by_role("row", name=re.compile(school_name))).to_contain_text(
-        "Offered — answer by")
+    expect(
+        page.get_by_role("region", name=season_name).get_by_role("row", name=re.compile(school_name))
+    ).to_contain_text("Offered — answer by")
     page.get_by_role("link", name="Offers and bookings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sly Park offers and bookings")
     expect(page.get_by_role("heading", name=f"{school_name}: {wanted}")).to_be_visible()

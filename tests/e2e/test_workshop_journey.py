@@ -29,13 +29,25 @@ def test_teacher_filters_registers_and_cancels(page, live_data, make_person, sig
     tag = uuid.uuid4().hex[:6]
     literacy = f"Close Reading Routines {tag}"
     workshop_id = live_data.run(
-        make_workshop, literacy, subject=f"Literacy {tag}", grade_band="3-5", price_cents=4500,
-        nonmember_price_cents=6000, capacity=12, sessions=2, facilitators="Ana Ruiz, Ben Okafor",
+        make_workshop,
+        literacy,
+        subject=f"Literacy {tag}",
+        grade_band="3-5",
+        price_cents=4500,
+        nonmember_price_cents=6000,
+        capacity=12,
+        sessions=2,
+        facilitators="Ana Ruiz, Ben Okafor",
         description="Practical routines for **close reading** with grade 3-5 texts.\n\n- Annotating\n- Text-dependent questions",
         pd_hours="6",
     )
-    live_data.run(make_workshop, f"Fractions on a Number Line {tag}", subject=f"Mathematics {tag}", format="virtual",
-                  online_url="https://zoom.us/j/123456789")
+    live_data.run(
+        make_workshop,
+        f"Fractions on a Number Line {tag}",
+        subject=f"Mathematics {tag}",
+        format="virtual",
+        online_url="https://zoom.us/j/123456789",
+    )
     live_data.run(make_workshop, f"Science Notebooks {tag}", subject=f"Science {tag}", grade_band="6-8", days=45)
     teacher = sign_in_as(make_person("attendee", district="EGUSD"))
 
@@ -63,7 +75,9 @@ def test_teacher_filters_registers_and_cancels(page, live_data, make_person, sig
 
     page.get_by_role("link", name=literacy).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(literacy)
-    expect(page.get_by_role("link", name="Download every session (.ics)")).to_have_attribute("href", f"/offerings/{workshop_id}.ics")
+    expect(page.get_by_role("link", name="Download every session (.ics)")).to_have_attribute(
+        "href", f"/offerings/{workshop_id}.ics"
+    )
     expect(page.get_by_text("Ana Ruiz, Ben Okafor")).to_be_visible()
     expect(page.get_by_label("Pay by card")).to_be_enabled()
     both_widths(page, screenshot, "workshop")
@@ -128,18 +142,22 @@ def test_coordinator_registers_colleagues_from_a_pasted_list(page, live_data, ma
     page.goto(f"/workshops/{workshop_id}")
     panel = page.get_by_role("region", name="Register other people")
     panel.get_by_label("People to register").fill(
-        f"{known['email']}\nnot an email\nNew Colleague <new.{tag}@egusd.example>")
+        f"{known['email']}\nnot an email\nNew Colleague <new.{tag}@egusd.example>"
+    )
     panel.get_by_role("button", name="Register these people").click()
     expect(panel.get_by_role("alert")).to_contain_text("Nobody was registered: 1 line needs fixing")
     expect(panel.get_by_role("alert")).to_contain_text("Line 2")
 
     panel.get_by_label("People to register").fill(
-        f"{known['email']}\nNew Colleague <new.{tag}@egusd.example>\nLate Comer <late.{tag}@egusd.example>")
+        f"{known['email']}\nNew Colleague <new.{tag}@egusd.example>\nLate Comer <late.{tag}@egusd.example>"
+    )
     panel.get_by_label("Purchase order (PO) number (optional)").fill("PO-88")
     panel.get_by_role("button", name="Register these people").click()
     report = panel.get_by_role("status")
     expect(report).to_contain_text("2 registered, 0 waiting for approval, 1 on the waiting list")
-    expect(panel.get_by_role("row").filter(has_text=f"late.{tag}@egusd.example")).to_contain_text("On the waiting list, at position 1")
+    expect(panel.get_by_role("row").filter(has_text=f"late.{tag}@egusd.example")).to_contain_text(
+        "On the waiting list, at position 1"
+    )
     expect(page.locator("#seat-state")).to_have_text("Full — join the waiting list")
     both_widths(page, screenshot, "register-others")
 

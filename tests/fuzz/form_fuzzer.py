@@ -41,8 +41,8 @@ HOSTILE: dict[str, list[str]] = {
     "big_number": ["99999999999999999999999999", "-99999999999999999999", "2147483648", "-1"],
     "edge_dates": ["0001-01-01", "9999-12-31", "9999-12-31T23:59", "0001-01-01T00:00", "2027-02-30", "0000-00-00"],
     "edge_times": ["24:00", "23:59:60", "-1:00"],
-    "script": ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "javascript:alert(1)"],
-    "formula": ["=HYPERLINK(\"http://x\")", "+1+1", "@SUM(A1)"],
+    "script": ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "javascript:alert(1)"],
+    "formula": ['=HYPERLINK("http://x")', "+1+1", "@SUM(A1)"],
     "sql": ["' OR '1'='1", "1; DROP TABLE users --"],
     "unicode": ["Zoë 🌲 ∑", "\u202egnp.exe", "\ufeff\u200b"],
     "bad_utf8": ["%ED%A0%80", "%FF%FEx"],  # percent-encoded bytes that are not UTF-8, sent as they are
@@ -59,8 +59,13 @@ SKIP_EXTENSIONS = (".ics", ".csv", ".pdf", ".png", ".jpg", ".svg", ".css", ".js"
 CSRF_FIELD = "_csrf_token"
 ALL_PAIRS = [(kind, value) for kind, values in HOSTILE.items() for value in values]
 # Sent to every field of a form at once, in every form: the values that crashed the app (issue 12).
-EVERY_FIELD_VALUES = [("nul", "a\x00b"), ("unicode_digits", "²"), ("not_a_number", "NaN"),
-                      ("edge_dates", "9999-12-31T23:59"), ("edge_dates", "0001-01-01")]
+EVERY_FIELD_VALUES = [
+    ("nul", "a\x00b"),
+    ("unicode_digits", "²"),
+    ("not_a_number", "NaN"),
+    ("edge_dates", "9999-12-31T23:59"),
+    ("edge_dates", "0001-01-01"),
+]
 PROBE_KIND = "nul"
 # At scale 1 a route is fuzzed in full for the first role whose pages show its form; the
 # other roles send one probe (the guards and the parsing must hold for them too).
@@ -141,7 +146,9 @@ class PageReader(html.parser.HTMLParser):
 
     def _resolve(self, url: str | None) -> str:
         if not url:
-            return urlsplit(self.page_url).path + (f"?{urlsplit(self.page_url).query}" if urlsplit(self.page_url).query else "")
+            return urlsplit(self.page_url).path + (
+                f"?{urlsplit(self.page_url).query}" if urlsplit(self.page_url).query else ""
+            )
         return url
 
     def handle_starttag(self, tag, attrs):
@@ -208,8 +215,16 @@ class PageReader(html.parser.HTMLParser):
         elif tag == "form" and self._form is not None:
             self.forms.append(self._form)
             for action in self._extra_actions:
-                self.forms.append(SeenForm("post", action, self._form.multipart, list(self._form.fields),
-                                           set(self._form.names), set(self._form.files)))
+                self.forms.append(
+                    SeenForm(
+                        "post",
+                        action,
+                        self._form.multipart,
+                        list(self._form.fields),
+                        set(self._form.names),
+                        set(self._form.files),
+                    )
+                )
             self._form = None
 
 
@@ -236,14 +251,18 @@ class FuzzReport:
     roles: set[str] = field(default_factory=set)
     failures: list[Outcome] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
-    reached: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))  # role -> routes it got past the guards of
+    reached: dict[str, set[str]] = field(
+        default_factory=lambda: defaultdict(set)
+    )  # role -> routes it got past the guards of
     by_phase: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # crawl, probe, form, query
 
     def summary(self) -> str:
-        return (f"{self.requests} requests, {len(self.routes)} POST routes ({len(self.routes_with_forms)} with forms found "
-                f"on pages), {self.pages_crawled} pages crawled, roles {sorted(self.roles)}, "
-                f"statuses {dict(sorted(self.statuses.items()))}, requests by phase {dict(self.by_phase)}, "
-                f"{len(self.failures)} server errors")
+        return (
+            f"{self.requests} requests, {len(self.routes)} POST routes ({len(self.routes_with_forms)} with forms found "
+            f"on pages), {self.pages_crawled} pages crawled, roles {sorted(self.roles)}, "
+            f"statuses {dict(sorted(self.statuses.items()))}, requests by phase {dict(self.by_phase)}, "
+            f"{len(self.failures)} server errors"
+        )
 
 
 class ErrorLog(logging.Handler):
@@ -264,8 +283,17 @@ class FormFuzzer:
     """`sign_in(role)` gives a signed-in client for a role (or an anonymous one) and may be called again
     when a post ended the session (signing out, a password change)."""
 
-    def __init__(self, app, client, sign_in, *, scale: int = 1, seed: int = 12, max_pages_per_role: int = 160,
-                 start_urls: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        app,
+        client,
+        sign_in,
+        *,
+        scale: int = 1,
+        seed: int = 12,
+        max_pages_per_role: int = 160,
+        start_urls: dict[str, list[str]] | None = None,
+    ):
         self.client = client
         # Pages no other page links to (a link that only ever goes out by email), per role: crawled after "/".
         self.start_urls = start_urls or {}
@@ -276,7 +304,9 @@ class FormFuzzer:
         self.templates = route_templates(app)
         self.posts = post_routes(app)
         self.report = FuzzReport()
-        self.forms_by_route: dict[str, dict[str, list[SeenForm]]] = defaultdict(lambda: defaultdict(list))  # route -> role -> forms
+        self.forms_by_route: dict[str, dict[str, list[SeenForm]]] = defaultdict(
+            lambda: defaultdict(list)
+        )  # route -> role -> forms
         self.param_values: dict[str, list[str]] = defaultdict(list)  # path parameter name -> values seen in URLs
         self.get_forms: dict[str, list[tuple[str, list[tuple[str, str]]]]] = defaultdict(list)  # role -> (path, fields)
         self.links_with_query: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
@@ -310,7 +340,11 @@ class FormFuzzer:
             per_template[key] += 1
             seen.add(url)
             response = await self._send(role, "GET", url, mutation="crawl")
-            if response is None or response.status_code != 200 or "text/html" not in response.headers.get("content-type", ""):
+            if (
+                response is None
+                or response.status_code != 200
+                or "text/html" not in response.headers.get("content-type", "")
+            ):
                 continue
             reader = PageReader(url)
             reader.feed(response.text)
@@ -319,8 +353,10 @@ class FormFuzzer:
                 self._note_url(link)
                 link_parts = urlsplit(link)
                 if link_parts.query and not link_parts.path.endswith(SKIP_EXTENSIONS):
-                    self.links_with_query.setdefault((link_parts.path, tuple(sorted(dict(parse_qsl(link_parts.query))))),
-                                                     dict(parse_qsl(link_parts.query)))
+                    self.links_with_query.setdefault(
+                        (link_parts.path, tuple(sorted(dict(parse_qsl(link_parts.query))))),
+                        dict(parse_qsl(link_parts.query)),
+                    )
                 if link not in seen:
                     queue.append(link.split("#")[0])
             for form in reader.forms:
@@ -333,8 +369,18 @@ class FormFuzzer:
 
     # -- sending --
 
-    async def _send(self, role: str, method: str, url: str, *, mutation: str, data=None, files=None,
-                    raw_body: bytes | None = None, htmx: bool = False):
+    async def _send(
+        self,
+        role: str,
+        method: str,
+        url: str,
+        *,
+        mutation: str,
+        data=None,
+        files=None,
+        raw_body: bytes | None = None,
+        htmx: bool = False,
+    ):
         headers = {"HX-Request": "true"} if htmx else {}
         if raw_body is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -349,8 +395,13 @@ class FormFuzzer:
 
     def _record(self, role, method, url, mutation, status, text) -> None:
         self.report.requests += 1
-        phase = "crawl" if mutation == "crawl" else "probe" if mutation.startswith("probe") else (
-            "query" if method == "GET" else "form")
+        phase = (
+            "crawl"
+            if mutation == "crawl"
+            else "probe"
+            if mutation.startswith("probe")
+            else ("query" if method == "GET" else "form")
+        )
         self.report.by_phase[phase] += 1
         self.report.statuses[status] += 1
         found = match(self.templates, urlsplit(url).path)
@@ -375,16 +426,30 @@ class FormFuzzer:
             self._turn += 1
         return picked
 
-    async def _post(self, role: str, url: str, fields: list[tuple[str, str]], files: dict[str, bytes], mutation: str,
-                    multipart: bool, htmx: bool):
+    async def _post(
+        self,
+        role: str,
+        url: str,
+        fields: list[tuple[str, str]],
+        files: dict[str, bytes],
+        mutation: str,
+        multipart: bool,
+        htmx: bool,
+    ):
         kind, _, name = mutation.partition(":")
         if multipart or files:
             upload = {key: (f"{key}.csv", body, "text/csv") for key, body in files.items()} or None
-            return await self._send(role, "POST", url, mutation=mutation, data=_as_dict(fields), files=upload, htmx=htmx)
+            return await self._send(
+                role, "POST", url, mutation=mutation, data=_as_dict(fields), files=upload, htmx=htmx
+            )
         if kind == "bad_utf8":
             # Encoded by hand: the mutated field's value goes out as raw percent-escapes of bytes that are not UTF-8.
-            body = "&".join(f"{urlencode({k: ''})[:-1]}={v}" if k == name or (name == "*" and k != CSRF_FIELD)
-                            else urlencode({k: v}) for k, v in fields)
+            body = "&".join(
+                f"{urlencode({k: ''})[:-1]}={v}"
+                if k == name or (name == "*" and k != CSRF_FIELD)
+                else urlencode({k: v})
+                for k, v in fields
+            )
             return await self._send(role, "POST", url, mutation=mutation, raw_body=body.encode(), htmx=htmx)
         return await self._send(role, "POST", url, mutation=mutation, data=_as_dict(fields), htmx=htmx)
 
@@ -406,11 +471,14 @@ class FormFuzzer:
         if own:
             form = own[0]
         else:
-            values = {name: (self.param_values.get(name) or ["1" if kind == "int" else "unknown"])[0]
-                      for name, kind in template.params}
+            values = {
+                name: (self.param_values.get(name) or ["1" if kind == "int" else "unknown"])[0]
+                for name, kind in template.params
+            }
             base = others[0] if others else SeenForm("post", "", False)
-            form = SeenForm("post", template.fill(values), base.multipart, list(base.fields), set(base.names),
-                            set(base.files))
+            form = SeenForm(
+                "post", template.fill(values), base.multipart, list(base.fields), set(base.names), set(base.files)
+            )
         response = await self._probe(role, form)
         blind = not others
         if blind and response is not None and self._got_through(role, response):
@@ -450,7 +518,9 @@ class FormFuzzer:
                 mutated = [(k, v) for k, v in base if k != name] + [(name, value)]
                 plan.append((f"{kind}:{name}", mutated, files))
         for name in form.files:
-            for kind, body in (HOSTILE_FILES.items() if self.scale >= 2 else self.random.sample(list(HOSTILE_FILES.items()), 1)):
+            for kind, body in (
+                HOSTILE_FILES.items() if self.scale >= 2 else self.random.sample(list(HOSTILE_FILES.items()), 1)
+            ):
                 plan.append((f"{kind}:{name}", base, {**files, name: body}))
         for mutation, fields, upload in plan:
             htmx = not htmx  # half as htmx requests: errors then render as fragments

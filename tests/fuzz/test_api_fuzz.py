@@ -38,16 +38,32 @@ from tests.api_helpers import future_session
 from tests.fuzz.form_fuzzer import HOSTILE
 
 HOSTILE_VALUES = [value for values in HOSTILE.values() for value in values] + [
-    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", 1e308, -1, 2**63, None, [], {}]
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    1e308,
+    -1,
+    2**63,
+    None,
+    [],
+    {},
+]
 
 SCALE = int(os.environ.get("BOOKING_FUZZ_SCALE", "1"))
 EXAMPLES = 150 * SCALE
-TOKEN_OWNERS = {"staff": "staff@scoe.example", "coordinator": "coordinator@egusd.example",
-                "attendee": "teacher@egusd.example"}
+TOKEN_OWNERS = {
+    "staff": "staff@scoe.example",
+    "coordinator": "coordinator@egusd.example",
+    "attendee": "teacher@egusd.example",
+}
 # Who sends each request: the three tokens twice as often as no token or a revoked one.
 ROLE_DRAWS = ["staff", "staff", "coordinator", "coordinator", "attendee", "attendee", "anonymous", "revoked"]
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 BASE_URL = "http://testserver.local"
 
 
@@ -83,16 +99,29 @@ async def _prepare(client) -> None:
     WORLD.schema = schemathesis.openapi.from_dict(document.json())
     known = {
         "offering_id": [row["id"] for row in await Offering.select(Offering.id).order_by(Offering.id).limit(4)],
-        "registration_id": [row["id"] for row in await Registration.select(Registration.id).order_by(Registration.id).limit(4)],
-        "person_id": [row["id"] for row in await User.select(User.id).where(User.email.is_in(list(TOKEN_OWNERS.values())))],
+        "registration_id": [
+            row["id"] for row in await Registration.select(Registration.id).order_by(Registration.id).limit(4)
+        ],
+        "person_id": [
+            row["id"] for row in await User.select(User.id).where(User.email.is_in(list(TOKEN_OWNERS.values())))
+        ],
     }
     session = future_session(days=40)
     valid_bodies = {  # one valid body per operation that takes one, so the fuzz also reaches the 2xx paths
-        ("POST", "/api/v1/offerings"): {"kind": "workshop", "title": "Fuzzed workshop", "capacity": 5, "price_cents": 0,
-                                        "sessions": [session], "status": "published", "pd_hours": "1.5"},
+        ("POST", "/api/v1/offerings"): {
+            "kind": "workshop",
+            "title": "Fuzzed workshop",
+            "capacity": 5,
+            "price_cents": 0,
+            "sessions": [session],
+            "status": "published",
+            "pd_hours": "1.5",
+        },
         ("POST", "/api/v1/offerings/{offering_id}/registrations"): {
-            "attendee": {"email": "new.teacher@egusd.example", "name": "New Teacher"}, "payer": "district",
-            "po_number": "PO-2027-001"},
+            "attendee": {"email": "new.teacher@egusd.example", "name": "New Teacher"},
+            "payer": "district",
+            "po_number": "PO-2027-001",
+        },
     }
     WORLD.valid_bodies, WORLD.known = valid_bodies, known
     strategies: dict[str, list] = {}
@@ -114,8 +143,14 @@ async def _prepare(client) -> None:
     WORLD.strategies = strategies
 
 
-@hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=SCALE == 1,
-                     suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+@hypothesis.settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=SCALE == 1,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],
+)
 @given(data=st.data())
 async def test_api_answers_every_generated_request_as_documented(client, engine_kind, data):
     if WORLD.client is not client:  # once per test: its own database, emptied by the `db` fixture
@@ -157,10 +192,27 @@ async def send_and_check(client, engine_kind: str, case, role: str) -> None:
 
 
 # Who may send each valid body, for the round that makes one field of it hostile at a time.
-BODY_SENDERS = {("POST", "/api/v1/offerings"): "staff", ("POST", "/api/v1/offerings/{offering_id}/registrations"): "coordinator"}
+BODY_SENDERS = {
+    ("POST", "/api/v1/offerings"): "staff",
+    ("POST", "/api/v1/offerings/{offering_id}/registrations"): "coordinator",
+}
 # One value of each kind that once crashed the app, and a few more.
-FIELD_ATTACKS = ["a\x00b", "\x1b[2J", "²", "NaN", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00",
-                 "x" * 60_000, "<script>alert(1)</script>", 2**63, -1, None, 1e308, [], {}]
+FIELD_ATTACKS = [
+    "a\x00b",
+    "\x1b[2J",
+    "²",
+    "NaN",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "x" * 60_000,
+    "<script>alert(1)</script>",
+    2**63,
+    -1,
+    None,
+    1e308,
+    [],
+    {},
+]
 
 
 async def test_each_field_of_a_valid_body_made_hostile_is_answered_as_documented(client, engine_kind):
@@ -198,12 +250,15 @@ async def test_every_operation_answers_a_valid_request_as_documented_for_every_t
             case = operation.Case(path_parameters=path_parameters, **extra)
             await send_and_check(client, engine_kind, case, role)
 
+
 def _leaves(value, path=()) -> list[tuple]:
     """Paths to every scalar inside a JSON body."""
     if isinstance(value, dict):
         return [leaf for key, item in value.items() for leaf in _leaves(item, (*path, key))] or ([path] if path else [])
     if isinstance(value, list):
-        return [leaf for index, item in enumerate(value) for leaf in _leaves(item, (*path, index))] or ([path] if path else [])
+        return [leaf for index, item in enumerate(value) for leaf in _leaves(item, (*path, index))] or (
+            [path] if path else []
+        )
     return [path] if path else []
 
 
@@ -219,8 +274,11 @@ def test_the_api_fuzzer_reached_every_operation_with_every_role(engine_kind):
     statuses = WORLD.statuses.get(engine_kind)
     assert statuses, "the API fuzz test did not run before this one"
     operations = {f"{op.ok().method.upper()} {op.ok().path}" for op in WORLD.schema.get_all_operations()}
-    print(f"\n[{engine_kind}] API fuzz: {EXAMPLES} examples over {len(statuses)} operations, roles "
-          f"{sorted(WORLD.roles[engine_kind])}: " + "; ".join(f"{op} {sorted(codes)}" for op, codes in sorted(statuses.items())))
+    print(
+        f"\n[{engine_kind}] API fuzz: {EXAMPLES} examples over {len(statuses)} operations, roles "
+        f"{sorted(WORLD.roles[engine_kind])}: "
+        + "; ".join(f"{op} {sorted(codes)}" for op, codes in sorted(statuses.items()))
+    )
     assert set(statuses) == operations
     assert WORLD.roles[engine_kind] == {"anonymous", "attendee", "coordinator", "revoked", "staff"}
     never_succeeded = [op for op, codes in statuses.items() if not any(200 <= code < 300 for code in codes)]

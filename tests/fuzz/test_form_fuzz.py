@@ -40,8 +40,11 @@ async def test_form_fuzzer_finds_no_server_error(app, client, engine_kind, oidc_
     # shows its password sign-in and disconnect forms, and the connect form starts from a reachable issuer.
     await set_provider("EGUSD", oidc_provider.issuer, "fuzz-client", "fuzz-client-secret", "fuzz-egusd.example")
     # By id: the fuzz may well change a person's email on their profile page.
-    user_ids = {role: (await User.select(User.id).where(User.email == email).first())["id"]
-                for role, email in ROLE_EMAILS.items() if email}
+    user_ids = {
+        role: (await User.select(User.id).where(User.email == email).first())["id"]
+        for role, email in ROLE_EMAILS.items()
+        if email
+    }
 
     async def sign_in(role: str) -> None:
         client.cookies.delete(SESSION_COOKIE, domain="testserver.local")
@@ -53,8 +56,9 @@ async def test_form_fuzzer_finds_no_server_error(app, client, engine_kind, oidc_
     confirm_path = await request_email_change(user_ids["attendee"], "teacher.elsewhere@egusd.example")
     # A family's private link to the Sly Park health form (the demo makes them) goes out by email or on paper too.
     family_link = link_path(await FamilyLink.select().order_by(FamilyLink.id).first())
-    fuzzer = FormFuzzer(app, client, sign_in, scale=SCALE, seed=SEED,
-                        start_urls={"anonymous": [confirm_path, family_link]})
+    fuzzer = FormFuzzer(
+        app, client, sign_in, scale=SCALE, seed=SEED, start_urls={"anonymous": [confirm_path, family_link]}
+    )
     report = await fuzzer.run(list(ROLE_EMAILS))
     print(f"\n[{engine_kind}] form fuzzer (scale {SCALE}, seed {SEED}): {report.summary()}")
     # It really went everywhere: every POST route of the app, most of them with a form a page showed,
@@ -64,7 +68,9 @@ async def test_form_fuzzer_finds_no_server_error(app, client, engine_kind, oidc_
     assert all(report.reached[role] for role in user_ids), {role: len(report.reached[role]) for role in user_ids}
     stored = await control_characters_stored()
     assert not stored, f"text with control characters reached the database: {stored[:10]}"
-    failures = "\n".join(f"{f.status} {f.role} {f.method} {f.url} [{f.mutation}]\n{f.detail}\n" for f in report.failures[:60])
+    failures = "\n".join(
+        f"{f.status} {f.role} {f.method} {f.url} [{f.mutation}]\n{f.detail}\n" for f in report.failures[:60]
+    )
     assert not report.failures, f"{len(report.failures)} server errors; the first:\n{failures}"
 
 
@@ -80,5 +86,7 @@ async def control_characters_stored() -> list[tuple[str, str, int, str]]:
             for column in columns:
                 value = row[column._meta.name]
                 if isinstance(value, str) and text_problem(value):
-                    found.append((table._meta.tablename, column._meta.name, row[table._meta.primary_key._meta.name], value[:60]))
+                    found.append(
+                        (table._meta.tablename, column._meta.name, row[table._meta.primary_key._meta.name], value[:60])
+                    )
     return found

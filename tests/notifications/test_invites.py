@@ -106,14 +106,23 @@ def read_invite(message) -> Invite | None:
         attendees = component.get("ATTENDEE")
         assert not isinstance(attendees, list), "one attendee: the registrant"
         start = component["DTSTART"]
-        events.append(Event(
-            uid=str(component["UID"]), sequence=int(component["SEQUENCE"]), status=str(component["STATUS"]),
-            dtstart=start.to_ical().decode(), tzid=start.params.get("TZID"), summary=str(component["SUMMARY"]),
-            location=str(component.get("LOCATION", "")), url=str(component.get("URL", "")),
-            organizer=str(component["ORGANIZER"]), organizer_name=str(component["ORGANIZER"].params.get("CN")),
-            attendee=str(attendees), attendee_params={k: str(v) for k, v in attendees.params.items()},
-            dtstamp=component["DTSTAMP"].dt,
-        ))
+        events.append(
+            Event(
+                uid=str(component["UID"]),
+                sequence=int(component["SEQUENCE"]),
+                status=str(component["STATUS"]),
+                dtstart=start.to_ical().decode(),
+                tzid=start.params.get("TZID"),
+                summary=str(component["SUMMARY"]),
+                location=str(component.get("LOCATION", "")),
+                url=str(component.get("URL", "")),
+                organizer=str(component["ORGANIZER"]),
+                organizer_name=str(component["ORGANIZER"].params.get("CN")),
+                attendee=str(attendees),
+                attendee_params={k: str(v) for k, v in attendees.params.items()},
+                dtstamp=component["DTSTAMP"].dt,
+            )
+        )
     return Invite(method, events)
 
 
@@ -131,7 +140,7 @@ class Mailbox:
 
     async def deliver(self) -> dict[str, list]:
         await deliver_pending(SmtpTransport(self.smtp_server.url))
-        new = self.smtp_server.messages[self.seen:]
+        new = self.smtp_server.messages[self.seen :]
         self.seen = len(self.smtp_server.messages)
         by_address: dict[str, list] = {}
         for message in new:
@@ -170,12 +179,18 @@ async def person(name: str, **fields) -> dict:
 
 async def places(staff: Actor) -> tuple[int, int]:
     venue = await create_venue(staff, VenueInput("SCOE Mather campus", "10474 Mather Blvd, Mather, CA"))
-    return (await add_room(staff, venue, RoomInput("Room 101", 40)), await add_room(staff, venue, RoomInput("Room 202", 40)))
+    return (
+        await add_room(staff, venue, RoomInput("Room 101", 40)),
+        await add_room(staff, venue, RoomInput("Room 202", 40)),
+    )
 
 
 async def session_ids(offering_id: int) -> list[int]:
-    rows = await OfferingSession.select(OfferingSession.id).where(OfferingSession.offering == offering_id).order_by(
-        OfferingSession.id)
+    rows = (
+        await OfferingSession.select(OfferingSession.id)
+        .where(OfferingSession.offering == offering_id)
+        .order_by(OfferingSession.id)
+    )
     return [row["id"] for row in rows]
 
 
@@ -183,9 +198,18 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
     staff = Actor.from_row(await make_user("staff", password=None))
     room_101, room_202 = await places(staff)
     # Before and after the March change (9 March 2031): the invite writes both as Pacific local times.
-    offering_id = await create_offering(staff, OfferingInput(
-        title="Math Series", capacity=2, status="published",
-        sessions=[meeting(local(2031, 3, 4, 9), room_id=room_101), meeting(local(2031, 3, 11, 9), room_id=room_101)]))
+    offering_id = await create_offering(
+        staff,
+        OfferingInput(
+            title="Math Series",
+            capacity=2,
+            status="published",
+            sessions=[
+                meeting(local(2031, 3, 4, 9), room_id=room_101),
+                meeting(local(2031, 3, 11, 9), room_id=room_101),
+            ],
+        ),
+    )
     first, second = await session_ids(offering_id)
     alice, bob, carol = await person("Alice"), await person("Bob"), await person("Carol")
     mailbox = Mailbox(smtp_server)
@@ -204,7 +228,11 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
     one, two = invite.events
     assert (one.sequence, two.sequence) == (0, 0) and {one.status, two.status} == {"CONFIRMED"}
     assert (one.dtstart, one.tzid, two.dtstart, two.tzid) == (
-        "20310304T090000", "America/Los_Angeles", "20310311T090000", "America/Los_Angeles")
+        "20310304T090000",
+        "America/Los_Angeles",
+        "20310311T090000",
+        "America/Los_Angeles",
+    )
     assert one.summary == "Math Series"
     assert one.location == "SCOE Mather campus, Room 101, 10474 Mather Blvd, Mather, CA"
     assert one.url == f"http://{HOST}/workshops/{offering_id}"
@@ -216,7 +244,10 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
     assert "The attached calendar invite adds these sessions to your calendar." in text_of(booked)
     assert "The attached calendar invite adds these sessions to your calendar." in html_of(booked)
     # Bob's events are his own: another registration, other UIDs.
-    assert [e.uid for e in read_invite(only(mail, bob["email"])).events] == [uid(bob_reg["id"], first), uid(bob_reg["id"], second)]
+    assert [e.uid for e in read_invite(only(mail, bob["email"])).events] == [
+        uid(bob_reg["id"], first),
+        uid(bob_reg["id"], second),
+    ]
     waitlisted = only(mail, carol["email"])
     assert read_invite(waitlisted) is None and "calendar invite" not in text_of(waitlisted)
 
@@ -226,7 +257,12 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
     update = read_invite(only(mail, alice["email"]))
     assert update.method == "REQUEST" and len(update.events) == 1
     [moved] = update.events
-    assert (moved.uid, moved.sequence, moved.dtstart, moved.status) == (uid(alice_reg["id"], first), 1, "20310304T130000", "CONFIRMED")
+    assert (moved.uid, moved.sequence, moved.dtstart, moved.status) == (
+        uid(alice_reg["id"], first),
+        1,
+        "20310304T130000",
+        "CONFIRMED",
+    )
     assert "The attached calendar invite updates this session in your calendar." in text_of(only(mail, alice["email"]))
     # The waiting list hears of the change, without an invite.
     assert read_invite(only(mail, carol["email"])) is None
@@ -243,7 +279,9 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
     mail = await mailbox.deliver()
     added = read_invite(only(mail, alice["email"]))
     assert added.method == "REQUEST"
-    assert [(e.uid, e.sequence, e.dtstart) for e in added.events] == [(uid(alice_reg["id"], third), 0, "20310318T090000")]
+    assert [(e.uid, e.sequence, e.dtstart) for e in added.events] == [
+        (uid(alice_reg["id"], third), 0, "20310318T090000")
+    ]
     assert "adds this session to your calendar" in text_of(only(mail, alice["email"]))
 
     # Cancel the second session: a CANCEL with its UID, its SEQUENCE bumped by the cancellation.
@@ -264,14 +302,19 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
     withdrawn = read_invite(left)
     assert withdrawn.method == "CANCEL"
     assert {e.uid: (e.sequence, e.status) for e in withdrawn.events} == {
-        uid(alice_reg["id"], first): (3, "CANCELLED"), uid(alice_reg["id"], third): (1, "CANCELLED")}
+        uid(alice_reg["id"], first): (3, "CANCELLED"),
+        uid(alice_reg["id"], third): (1, "CANCELLED"),
+    }
     assert "The attached calendar invite removes these sessions from your calendar." in text_of(left)
     # Her seat goes to Carol, confirmed: now she gets her invite, with the sessions as they are now.
     promoted = only(mail, carol["email"])
     assert promoted["Subject"].startswith("A seat opened")
     carol_invite = read_invite(promoted)
     assert carol_invite.method == "REQUEST"
-    assert {e.uid: e.sequence for e in carol_invite.events} == {uid(carol_reg["id"], first): 2, uid(carol_reg["id"], third): 0}
+    assert {e.uid: e.sequence for e in carol_invite.events} == {
+        uid(carol_reg["id"], first): 2,
+        uid(carol_reg["id"], third): 0,
+    }
     assert "adds these sessions to your calendar" in text_of(promoted)
 
     # The workshop is cancelled: each confirmed person gets a CANCEL for every session left.
@@ -282,15 +325,21 @@ async def test_invite_lifecycle_book_reschedule_move_add_cancel(db, smtp_server)
         ended = read_invite(message)
         assert ended.method == "CANCEL"
         assert {e.uid: (e.sequence, e.status) for e in ended.events} == {
-            uid(registration["id"], first): (3, "CANCELLED"), uid(registration["id"], third): (1, "CANCELLED")}
+            uid(registration["id"], first): (3, "CANCELLED"),
+            uid(registration["id"], third): (1, "CANCELLED"),
+        }
         assert "removes these sessions from your calendar" in text_of(message)
     assert alice["email"] not in mail  # she was no longer registered
 
 
 async def test_registering_again_after_cancelling_gets_fresh_uids_and_staff_cancelling_sends_a_cancel(db, smtp_server):
     staff = Actor.from_row(await make_user("staff", password=None))
-    offering_id = await create_offering(staff, OfferingInput(
-        title="Reading Routines", capacity=5, status="published", sessions=[meeting(local(2031, 11, 3, 9))]))
+    offering_id = await create_offering(
+        staff,
+        OfferingInput(
+            title="Reading Routines", capacity=5, status="published", sessions=[meeting(local(2031, 11, 3, 9))]
+        ),
+    )
     [session_id] = await session_ids(offering_id)
     dana = await person("Dana")
     mailbox = Mailbox(smtp_server)
@@ -315,9 +364,16 @@ async def test_registering_again_after_cancelling_gets_fresh_uids_and_staff_canc
 async def test_pending_approval_gets_no_invite_until_approved(db, smtp_server):
     await require_approval("EGUSD")
     staff = Actor.from_row(await make_user("staff", password=None))
-    offering_id = await create_offering(staff, OfferingInput(
-        title="Coaching Cycles", capacity=5, price_cents=15000, status="published",
-        sessions=[meeting(local(2031, 4, 2, 9)), meeting(local(2031, 4, 9, 9))]))
+    offering_id = await create_offering(
+        staff,
+        OfferingInput(
+            title="Coaching Cycles",
+            capacity=5,
+            price_cents=15000,
+            status="published",
+            sessions=[meeting(local(2031, 4, 2, 9)), meeting(local(2031, 4, 9, 9))],
+        ),
+    )
     first, second = await session_ids(offering_id)
     erin = await person("Erin", district="EGUSD")
     coordinator = Actor.from_row(await make_user("coordinator", district="EGUSD", password=None))
@@ -339,7 +395,9 @@ async def test_pending_approval_gets_no_invite_until_approved(db, smtp_server):
     invite = read_invite(approved)
     assert invite.method == "REQUEST"
     assert {e.uid: (e.sequence, e.dtstart) for e in invite.events} == {
-        uid(pending["id"], first): (0, "20310402T090000"), uid(pending["id"], second): (1, "20310409T130000")}
+        uid(pending["id"], first): (0, "20310402T090000"),
+        uid(pending["id"], second): (1, "20310409T130000"),
+    }
     assert invite.events[0].attendee == "mailto:erin@example.org"
     # The invite replaces the link to the public file, whose events (other UIDs) would be duplicates.
     assert "adds these sessions to your calendar" in text_of(approved)
@@ -348,8 +406,10 @@ async def test_pending_approval_gets_no_invite_until_approved(db, smtp_server):
 
 async def test_leaving_the_waiting_list_sends_no_cancel(db, smtp_server):
     staff = Actor.from_row(await make_user("staff", password=None))
-    offering_id = await create_offering(staff, OfferingInput(
-        title="Full House", capacity=1, status="published", sessions=[meeting(local(2031, 5, 6, 9))]))
+    offering_id = await create_offering(
+        staff,
+        OfferingInput(title="Full House", capacity=1, status="published", sessions=[meeting(local(2031, 5, 6, 9))]),
+    )
     frank, gina = await person("Frank"), await person("Gina")
     await register(Actor.from_row(frank), offering_id, RegistrationRequest())
     waiting = (await register(Actor.from_row(gina), offering_id, RegistrationRequest())).registration
@@ -364,14 +424,24 @@ async def test_leaving_the_waiting_list_sends_no_cancel(db, smtp_server):
 
 
 def _row(method: str, file_method: str) -> dict:
-    content = (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:{file_method}\r\nBEGIN:VEVENT\r\n"
-               f"UID:x@{HOST}\r\nDTSTAMP:20310101T000000Z\r\nDTSTART:20310102T170000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n").encode()
+    content = (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:{file_method}\r\nBEGIN:VEVENT\r\n"
+        f"UID:x@{HOST}\r\nDTSTAMP:20310101T000000Z\r\nDTSTART:20310102T170000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
     attachment = Attachment("invite.ics", "text/calendar", content, method=method).to_json()
-    return {"to_address": "a@example.org", "subject": "s", "message_id": f"<m@{HOST}>", "body_text": "t",
-            "body_html": "<p>t</p>", "attachments": [attachment]}
+    return {
+        "to_address": "a@example.org",
+        "subject": "s",
+        "message_id": f"<m@{HOST}>",
+        "body_text": "t",
+        "body_html": "<p>t</p>",
+        "attachments": [attachment],
+    }
 
 
-@pytest.mark.parametrize(("method", "file_method"), [("REQUEST", "CANCEL"), ("CANCEL", "REQUEST"), ("REQUEST", "PUBLISH")])
+@pytest.mark.parametrize(
+    ("method", "file_method"), [("REQUEST", "CANCEL"), ("CANCEL", "REQUEST"), ("REQUEST", "PUBLISH")]
+)
 def test_a_mime_method_that_is_not_the_files_method_is_refused(method, file_method):
     with pytest.raises(ValueError, match="METHOD"):
         build_message(_row(method, file_method))
@@ -383,10 +453,14 @@ async def test_people_who_turn_invites_off_get_none_for_new_seats_but_invited_se
     from booking.scheduling.tables import Registration
 
     staff = Actor.from_row(await make_user("staff", password=None))
-    early = await create_offering(staff, OfferingInput(
-        title="Early Literacy", capacity=5, status="published", sessions=[meeting(local(2031, 4, 1, 9))]))
-    later = await create_offering(staff, OfferingInput(
-        title="Later Literacy", capacity=5, status="published", sessions=[meeting(local(2031, 5, 6, 9))]))
+    early = await create_offering(
+        staff,
+        OfferingInput(title="Early Literacy", capacity=5, status="published", sessions=[meeting(local(2031, 4, 1, 9))]),
+    )
+    later = await create_offering(
+        staff,
+        OfferingInput(title="Later Literacy", capacity=5, status="published", sessions=[meeting(local(2031, 5, 6, 9))]),
+    )
     [early_session], [later_session] = await session_ids(early), await session_ids(later)
     erin = await person("Erin")
     erin_actor = Actor.from_row(erin)
@@ -397,7 +471,10 @@ async def test_people_who_turn_invites_off_get_none_for_new_seats_but_invited_se
     uninvited = (await register(erin_actor, later, RegistrationRequest())).registration
     received = (await mailbox.deliver())[erin["email"]]
     assert [read_invite(m) is not None for m in received] == [True, False]
-    flags = {r["id"]: r["calendar_invited"] for r in await Registration.select(Registration.id, Registration.calendar_invited)}
+    flags = {
+        r["id"]: r["calendar_invited"]
+        for r in await Registration.select(Registration.id, Registration.calendar_invited)
+    }
     assert flags == {invited["id"]: True, uninvited["id"]: False}
 
     # The invited seat's event is in Erin's calendar: it must still move and go away with the workshop.
@@ -406,9 +483,13 @@ async def test_people_who_turn_invites_off_get_none_for_new_seats_but_invited_se
     await cancel_registration(erin_actor, invited["id"])
     await cancel_registration(erin_actor, uninvited["id"])
     received = (await mailbox.deliver())[erin["email"]]
-    summary = [(m["Subject"], (read_invite(m).method, [e.uid for e in read_invite(m).events]) if read_invite(m) else None)
-               for m in received]
+    summary = [
+        (m["Subject"], (read_invite(m).method, [e.uid for e in read_invite(m).events]) if read_invite(m) else None)
+        for m in received
+    ]
     assert [invite for _, invite in summary] == [
-        ("REQUEST", [uid(invited["id"], early_session)]), None,
-        ("CANCEL", [uid(invited["id"], early_session)]), None,
+        ("REQUEST", [uid(invited["id"], early_session)]),
+        None,
+        ("CANCEL", [uid(invited["id"], early_session)]),
+        None,
     ], summary

@@ -176,7 +176,11 @@ def smtp_server_with_login():
 
     inbox = Inbox()
     controller = Controller(
-        inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator, auth_required=True,
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_required=True,
         auth_require_tls=False,
     )
     controller.start()
@@ -223,7 +227,11 @@ async def test_expired_lease_is_reclaimed_and_a_live_lease_is_left_alone(db, smt
     live = await enqueue("live@example.org")
     now = utc_now()
     await OutboxMessage.update(
-        {OutboxMessage.status: "sending", OutboxMessage.attempts: 1, OutboxMessage.lease_until: now - dt.timedelta(seconds=5)}
+        {
+            OutboxMessage.status: "sending",
+            OutboxMessage.attempts: 1,
+            OutboxMessage.lease_until: now - dt.timedelta(seconds=5),
+        }
     ).where(OutboxMessage.id == stale)
     await OutboxMessage.update(
         {OutboxMessage.status: "sending", OutboxMessage.attempts: 1, OutboxMessage.lease_until: now + LEASE}
@@ -293,7 +301,9 @@ async def test_calendar_invite_arrives_as_text_calendar_alternative_with_method_
 
 async def test_an_invite_whose_mime_method_is_not_the_files_method_is_never_sent(db, smtp_server):
     cancel = ICS.replace(b"METHOD:REQUEST", b"METHOD:CANCEL")
-    row_id = await enqueue("robin@example.org", attachments=(Attachment("invite.ics", "text/calendar", cancel, method="REQUEST"),))
+    row_id = await enqueue(
+        "robin@example.org", attachments=(Attachment("invite.ics", "text/calendar", cancel, method="REQUEST"),)
+    )
     assert await deliver_pending(SmtpTransport(smtp_server.url)) == 0
     assert smtp_server.messages == []
     row = await outbox_row(row_id)
@@ -302,7 +312,10 @@ async def test_an_invite_whose_mime_method_is_not_the_files_method_is_never_sent
 
 @pytest.mark.parametrize(
     ("form_path", "purpose_path", "expected_subject"),
-    [("/sign-in/link", "/sign-in/link/", "Your sign-in link"), ("/password/forgot", "/password/reset/", "Choose a new password")],
+    [
+        ("/sign-in/link", "/sign-in/link/", "Your sign-in link"),
+        ("/password/forgot", "/password/reset/", "Choose a new password"),
+    ],
 )
 async def test_requesting_a_link_queues_one_email_whose_link_works(
     client, smtp_server, form_path, purpose_path, expected_subject
@@ -338,7 +351,10 @@ async def test_requesting_a_link_queues_one_email_whose_link_works(
     else:
         new_password = "a brand new password 42"
         used = await post_form(
-            client, link_path, {"password": new_password, "confirmation": new_password}, token_from=link_path,
+            client,
+            link_path,
+            {"password": new_password, "confirmation": new_password},
+            token_from=link_path,
             follow_redirects=False,
         )
         assert used.status_code == 303, used.text
@@ -347,8 +363,13 @@ async def test_requesting_a_link_queues_one_email_whose_link_works(
         )
         assert signed_in.status_code == 303, signed_in.text
     # A link works once.
-    again = await post_form(client, link_path, {"password": "x" * 12, "confirmation": "x" * 12}, token_from=link_path,
-                            follow_redirects=False)
+    again = await post_form(
+        client,
+        link_path,
+        {"password": "x" * 12, "confirmation": "x" * 12},
+        token_from=link_path,
+        follow_redirects=False,
+    )
     assert again.status_code == 400
 
 

@@ -33,17 +33,24 @@ async def person(name: str) -> dict:
 async def _week():
     """Who is due a reminder at NOW: Alice, Carol (promoted) and Jack. Nobody else."""
     staff, actor = await staff_member()
-    alice, bob, carol, erin, frank, gina, hal, ivy, jack = [await person(n) for n in (
-        "Alice", "Bob", "Carol", "Erin", "Frank", "Gina", "Hal", "Ivy", "Jack")]
-    series = await workshop(actor, title="Math Series", capacity=2, sessions=[
-        meeting(2030, 3, 10, 9), meeting(2030, 3, 10, 13, hours=2), meeting(2030, 3, 17, 9)])
+    alice, bob, carol, erin, frank, gina, hal, ivy, jack = [
+        await person(n) for n in ("Alice", "Bob", "Carol", "Erin", "Frank", "Gina", "Hal", "Ivy", "Jack")
+    ]
+    series = await workshop(
+        actor,
+        title="Math Series",
+        capacity=2,
+        sessions=[meeting(2030, 3, 10, 9), meeting(2030, 3, 10, 13, hours=2), meeting(2030, 3, 17, 9)],
+    )
     regs = await enrol(series["id"], [alice, bob, carol, erin])  # Carol and Erin wait
     await cancel_registration(Actor.from_row(bob), regs[1]["id"])  # Carol is promoted
     later = await workshop(actor, title="Day After Tomorrow", sessions=[meeting(2030, 3, 11, 0, 30)])
     await enrol(later["id"], [frank])
     cancelled_session = await workshop(actor, title="Cancelled Session", sessions=[meeting(2030, 3, 10, 9)])
     await enrol(cancelled_session["id"], [gina])
-    await OfferingSession.update({OfferingSession.status: "cancelled"}).where(OfferingSession.offering == cancelled_session["id"])
+    await OfferingSession.update({OfferingSession.status: "cancelled"}).where(
+        OfferingSession.offering == cancelled_session["id"]
+    )
     cancelled_offering = await workshop(actor, title="Cancelled Workshop", sessions=[meeting(2030, 3, 10, 9)])
     await enrol(cancelled_offering["id"], [hal])
     await Offering.update({Offering.status: "cancelled"}).where(Offering.id == cancelled_offering["id"])
@@ -71,14 +78,18 @@ async def test_the_worker_reminds_confirmed_attendees_of_tomorrows_sessions_once
 
     await _run_worker_until(smtp_server, 3, clock=lambda: NOW)
 
-    assert sorted(m["To"] for m in smtp_server.messages) == ["alice@example.org", "carol@example.org", "jack@example.org"]
+    assert sorted(m["To"] for m in smtp_server.messages) == [
+        "alice@example.org",
+        "carol@example.org",
+        "jack@example.org",
+    ]
     alice = smtp_server.to("alice@example.org")[0]
     assert alice["Subject"] == "Reminder: “Math Series” is tomorrow, Sunday, March 10"
     text = alice.get_body(preferencelist=("plain",)).get_content()
     assert "Hello Alice," in text
     assert "meets tomorrow, Sunday, March 10, 2030" in text
-    assert "Sun Mar 10, 2030 9:00 AM PDT to 12:00 PM PDT" in text   # after the clocks changed
-    assert "Sun Mar 10, 2030 1:00 PM PDT to 3:00 PM PDT" in text    # both of the day's sessions, one email
+    assert "Sun Mar 10, 2030 9:00 AM PDT to 12:00 PM PDT" in text  # after the clocks changed
+    assert "Sun Mar 10, 2030 1:00 PM PDT to 3:00 PM PDT" in text  # both of the day's sessions, one email
     assert "Mar 17" not in text
     assert "http://testserver.local/my/learning" in text
     html = alice.get_body(preferencelist=("html",)).get_content()
@@ -106,16 +117,21 @@ async def test_a_session_moved_to_another_day_is_reminded_again_for_the_new_day(
     week = await _week()
     assert await send_due_reminders(NOW) == 3
     late_night = week["late_night"]["sessions"][0]
-    await OfferingSession.update({
-        OfferingSession.starts_at: local(2030, 3, 12, 9), OfferingSession.ends_at: local(2030, 3, 12, 12),
-    }).where(OfferingSession.id == late_night["id"])
+    await OfferingSession.update(
+        {
+            OfferingSession.starts_at: local(2030, 3, 12, 9),
+            OfferingSession.ends_at: local(2030, 3, 12, 12),
+        }
+    ).where(OfferingSession.id == late_night["id"])
 
-    assert await send_due_reminders(NOW) == 0                              # no longer tomorrow
-    assert await send_due_reminders(local(2030, 3, 11, 7)) == 1            # Monday: due for Tuesday
+    assert await send_due_reminders(NOW) == 0  # no longer tomorrow
+    assert await send_due_reminders(local(2030, 3, 11, 7)) == 1  # Monday: due for Tuesday
     assert await send_due_reminders(local(2030, 3, 11, 21)) == 0
     jack = await OutboxMessage.select(OutboxMessage.subject).where(OutboxMessage.to_address == "jack@example.org")
-    assert [m["subject"] for m in jack] == ["Reminder: “Late Night” is tomorrow, Sunday, March 10",
-                                           "Reminder: “Late Night” is tomorrow, Tuesday, March 12"]
+    assert [m["subject"] for m in jack] == [
+        "Reminder: “Late Night” is tomorrow, Sunday, March 10",
+        "Reminder: “Late Night” is tomorrow, Tuesday, March 12",
+    ]
 
 
 async def test_nothing_is_queued_for_a_registration_cancelled_before_its_turn(db):
@@ -127,8 +143,10 @@ async def test_nothing_is_queued_for_a_registration_cancelled_before_its_turn(db
 
     assert await _remind_one(alice_reg["id"], week["series"]["id"], day, start, end) is False
     assert await send_due_reminders(NOW) == 3
-    recipients = sorted(m["to_address"] for m in await OutboxMessage.select(OutboxMessage.to_address).where(
-        OutboxMessage.subject.like("Reminder:%")))
+    recipients = sorted(
+        m["to_address"]
+        for m in await OutboxMessage.select(OutboxMessage.to_address).where(OutboxMessage.subject.like("Reminder:%"))
+    )
     assert recipients == ["carol@example.org", "erin@example.org", "jack@example.org"]
     assert await SentNotice.count() == 3
 

@@ -14,7 +14,9 @@ async def _recreate(admin_url: str, name: str, *, drop_only: bool = False) -> No
     connection = await asyncpg.connect(admin_url)
     try:
         await connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         if not drop_only:
             await connection.execute(f'CREATE DATABASE "{name}"')

@@ -43,9 +43,14 @@ async def table_names(database_url: str, *, every_relation: bool = False) -> lis
         if not Path(sqlite_path_from_url(database_url)).exists():
             return []
         return [r["name"] for r in await query(database_url, "SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return [r["relname"] for r in await query(database_url, "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
-                                              "n.oid = c.relnamespace WHERE n.nspname = 'public'"
-                                              + ("" if every_relation else " AND c.relkind = 'r'"))]
+    return [
+        r["relname"]
+        for r in await query(
+            database_url,
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
+            "n.oid = c.relnamespace WHERE n.nspname = 'public'" + ("" if every_relation else " AND c.relkind = 'r'"),
+        )
+    ]
 
 
 async def _backup(settings, tmp_path) -> Path:
@@ -56,7 +61,9 @@ async def _backup(settings, tmp_path) -> Path:
     return Path(result.stdout.strip().splitlines()[-1])
 
 
-async def test_a_backup_restores_into_an_empty_database_with_every_row(db, settings, tmp_path, empty_database, engine_kind):
+async def test_a_backup_restores_into_an_empty_database_with_every_row(
+    db, settings, tmp_path, empty_database, engine_kind
+):
     path = await _backup(settings, tmp_path)
 
     assert path == (tmp_path / "nightly").absolute()
@@ -66,7 +73,9 @@ async def test_a_backup_restores_into_an_empty_database_with_every_row(db, setti
     users = await query(settings.database_url, "SELECT * FROM app_user ORDER BY id")
     assert manifest["tables"]["app_user"]["rows"] == len(users) == 2
     assert manifest["tables"]["district"]["rows"] == 13
-    assert set(manifest["tables"]) == {t for t in await table_names(settings.database_url) if not t.startswith("sqlite_")}
+    assert set(manifest["tables"]) == {
+        t for t in await table_names(settings.database_url) if not t.startswith("sqlite_")
+    }
     recorded = await BackupRun.select().where(BackupRun.kind == "manual")
     assert [(r["status"], r["path"]) for r in recorded] == [("succeeded", str(path))]
 
@@ -108,7 +117,8 @@ async def test_a_damaged_backup_file_is_refused_and_the_target_stays_empty(db, s
 
 
 async def test_a_manifest_that_does_not_match_the_data_is_refused_and_the_target_stays_empty(
-        db, settings, tmp_path, empty_database):
+    db, settings, tmp_path, empty_database
+):
     """The file is intact (its SHA-256 matches) but the tables are not what the manifest says."""
     path = await _backup(settings, tmp_path)
     manifest = json.loads((path / "manifest.json").read_text())
@@ -119,7 +129,9 @@ async def test_a_manifest_that_does_not_match_the_data_is_refused_and_the_target
 
     assert result.returncode == 2
     assert "table app_user has 2 rows, the manifest says 3" in result.stderr
-    assert await table_names(empty_database, every_relation=True) == []  # PostgreSQL: restored, found wrong, dropped again
+    assert (
+        await table_names(empty_database, every_relation=True) == []
+    )  # PostgreSQL: restored, found wrong, dropped again
 
 
 async def test_a_backup_of_a_newer_release_is_refused(db, settings, tmp_path, empty_database):
@@ -150,8 +162,14 @@ async def test_a_backup_never_overwrites_and_a_missing_backup_is_named(db, setti
 
 @only_postgres
 async def test_without_pg_dump_on_the_path_the_backup_says_what_to_install(db, settings, tmp_path):
-    result = booking(settings.database_url, tmp_path, "backup", "--to", str(tmp_path / "b"),
-                     extra_env={"PATH": str(tmp_path / "no-tools-here")})
+    result = booking(
+        settings.database_url,
+        tmp_path,
+        "backup",
+        "--to",
+        str(tmp_path / "b"),
+        extra_env={"PATH": str(tmp_path / "no-tools-here")},
+    )
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("booking: pg_dump is not on the PATH; install")

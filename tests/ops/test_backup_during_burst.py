@@ -42,7 +42,8 @@ async def _rows_of(offering_id: int) -> list[dict]:
 
 
 async def test_a_backup_taken_during_a_registration_burst_restores_a_state_the_database_passed_through(
-        client, settings, tmp_path, empty_database):
+    client, settings, tmp_path, empty_database
+):
     staff = await bearer(await make_user("staff"))
     offering = await create_offering(client, staff, capacity=SEATS, title="Opening-day rush")
     url = f"/api/v1/offerings/{offering['id']}/registrations"
@@ -64,14 +65,16 @@ async def test_a_backup_taken_during_a_registration_burst_restores_a_state_the_d
 
     during = await asyncio.gather(
         *[register_then_maybe_back_up(h) for h in people[BEFORE:]],
-        *[issue_invoices(finance, egusd, [line], acknowledge_warnings=True) for line in lines])
+        *[issue_invoices(finance, egusd, [line], acknowledge_warnings=True) for line in lines],
+    )
     result = await backups[0]
 
     assert {r.status_code for r in first + list(during[:DURING])} == {201}
     live = await _rows_of(offering["id"])
     assert len(live) == BEFORE + DURING
     live_events = await RegistrationEvent.select(RegistrationEvent.registration, RegistrationEvent.kind).where(
-        RegistrationEvent.registration.is_in([r["id"] for r in live]))
+        RegistrationEvent.registration.is_in([r["id"] for r in live])
+    )
 
     restored = await restore_backup(empty_database, result.path)
     assert restored.tables == len(result.manifest["tables"]) and restored.migrations_to_apply == []
@@ -91,9 +94,11 @@ async def test_a_backup_taken_during_a_registration_burst_restores_a_state_the_d
         assert copied == live[:k]
         copied_ids = {r["id"] for r in copied}
         copy_events = await RegistrationEvent.select(RegistrationEvent.registration, RegistrationEvent.kind).where(
-            RegistrationEvent.registration.is_in([r["id"] for r in live]))
+            RegistrationEvent.registration.is_in([r["id"] for r in live])
+        )
         assert sorted(map(tuple, (e.values() for e in copy_events))) == sorted(
-            tuple(e.values()) for e in live_events if e["registration"] in copied_ids)
+            tuple(e.values()) for e in live_events if e["registration"] in copied_ids
+        )
         emails = await OutboxMessage.count().where(OutboxMessage.subject.like("%Opening-day rush%"))
         assert emails == k  # one confirmation or waiting-list email per registration, none for the others
 
@@ -108,4 +113,4 @@ async def test_a_backup_taken_during_a_registration_burst_restores_a_state_the_d
     finally:
         bind_engine(live_engine)
     live_numbers = [i["number"] for i in await Invoice.select(Invoice.number).order_by(Invoice.sequence)]
-    assert len(live_numbers) == INVOICES and numbers == live_numbers[:len(numbers)]
+    assert len(live_numbers) == INVOICES and numbers == live_numbers[: len(numbers)]

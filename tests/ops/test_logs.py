@@ -44,7 +44,12 @@ async def test_every_request_has_one_json_line_with_route_status_duration_person
     assert len(lines) == 5
     first = lines[0]
     assert {k: first[k] for k in ("level", "method", "route", "status", "person_id")} == {
-        "level": "INFO", "method": "GET", "route": "/account", "status": 200, "person_id": user["id"]}
+        "level": "INFO",
+        "method": "GET",
+        "route": "/account",
+        "status": 200,
+        "person_id": user["id"],
+    }
     assert first["request_id"] == account.headers["x-request-id"] and len(first["request_id"]) == 32
     assert isinstance(first["duration_ms"], float) and first["time"].endswith("+00:00")
     assert traced.headers["x-request-id"] == lines[1]["request_id"] == "lb-2f1c9e7a5b3d4c1e"
@@ -60,17 +65,22 @@ async def test_the_request_id_follows_a_registration_into_its_email_and_the_work
     offering = await create_offering(client, staff, title="Restorative Circles")
     attendee = await bearer(await make_user("attendee"))
 
-    response = await client.post(f"/api/v1/offerings/{offering['id']}/registrations", json={},
-                                 headers={**attendee, "X-Request-ID": "trace-registration-0001"})
+    response = await client.post(
+        f"/api/v1/offerings/{offering['id']}/registrations",
+        json={},
+        headers={**attendee, "X-Request-ID": "trace-registration-0001"},
+    )
 
     assert response.status_code == 201 and response.headers["x-request-id"] == "trace-registration-0001"
     [message] = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.request_id).where(
-        OutboxMessage.subject.like("%Restorative Circles%"))
+        OutboxMessage.subject.like("%Restorative Circles%")
+    )
     assert message["request_id"] == "trace-registration-0001"
     assert await deliver_pending(FileTransport(settings.mail_dir)) >= 1
     delivered = [r for r in records(log_lines, "booking.worker") if r.get("outbox_id") == message["id"]]
-    assert [(r["message"], r["request_id"]) for r in delivered] == [(f"outbox {message['id']} delivered",
-                                                                      "trace-registration-0001")]
+    assert [(r["message"], r["request_id"]) for r in delivered] == [
+        (f"outbox {message['id']} delivered", "trace-registration-0001")
+    ]
 
 
 @get("/explode-for-the-log", include_in_schema=False)
@@ -97,7 +107,9 @@ async def test_an_unexpected_error_is_logged_once_with_its_traceback(settings, d
 
 @only_sqlite
 async def test_the_configured_secrets_are_redacted_from_any_line(settings, db):
-    record = logging.LogRecord("booking.test", logging.WARNING, __file__, 1, "connecting with key %s", (TEST_SECRET,), None)
+    record = logging.LogRecord(
+        "booking.test", logging.WARNING, __file__, 1, "connecting with key %s", (TEST_SECRET,), None
+    )
 
     line = JsonLogFormatter().format(record)
 

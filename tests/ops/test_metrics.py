@@ -59,7 +59,9 @@ async def test_metrics_are_404_for_anyone_without_the_token_or_an_allowed_addres
     with_token = dataclasses.replace(settings, metrics_token=TOKEN)
     async with asgi_client(create_app(use_settings(with_token))) as client:
         assert (await client.get("/metrics")).status_code == 404
-        assert (await client.get("/metrics", headers={"Authorization": "Bearer not-the-token-0123456789"})).status_code == 404
+        assert (
+            await client.get("/metrics", headers={"Authorization": "Bearer not-the-token-0123456789"})
+        ).status_code == 404
         assert (await client.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"})).status_code == 404
         assert (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).status_code == 200
     # The test client connects from 127.0.0.1.
@@ -109,8 +111,11 @@ async def test_stripe_webhooks_are_counted_by_outcome(metrics_client):
     after = await scrape(metrics_client)
 
     for outcome in ("refused", "ignored", "duplicate"):
-        assert value(after, "booking_stripe_webhooks_total", outcome=outcome) - value(
-            before, "booking_stripe_webhooks_total", outcome=outcome) == 1, outcome
+        assert (
+            value(after, "booking_stripe_webhooks_total", outcome=outcome)
+            - value(before, "booking_stripe_webhooks_total", outcome=outcome)
+            == 1
+        ), outcome
 
 
 async def test_the_age_of_the_newest_backup_is_reported(metrics_client, settings, tmp_path):
@@ -129,11 +134,20 @@ def test_several_server_processes_add_up_their_counts(tmp_path):
     run_cli("migrate", database_url=database_url, var_dir=tmp_path / "var", check=True)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("BOOKING_", "PROMETHEUS_"))}
-    env.update(BOOKING_DATABASE_URL=database_url, BOOKING_VAR_DIR=str(tmp_path / "var"), BOOKING_SECRET_KEY=TEST_SECRET,
-               BOOKING_METRICS_TOKEN=TOKEN)
+    env.update(
+        BOOKING_DATABASE_URL=database_url,
+        BOOKING_VAR_DIR=str(tmp_path / "var"),
+        BOOKING_SECRET_KEY=TEST_SECRET,
+        BOOKING_METRICS_TOKEN=TOKEN,
+    )
     log = (tmp_path / "serve.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

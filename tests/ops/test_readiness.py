@@ -51,7 +51,10 @@ async def test_a_worker_that_died_is_ready_until_its_heartbeat_is_stale(db):
 
     assert failing(await readiness(now + heartbeat.STALE_AFTER - dt.timedelta(seconds=1))) == []
     later = await readiness(now + heartbeat.STALE_AFTER)
-    assert failing(later) == ["worker"] and later["worker"]["last_heartbeat_seconds_ago"] == heartbeat.STALE_AFTER.total_seconds()
+    assert (
+        failing(later) == ["worker"]
+        and later["worker"]["last_heartbeat_seconds_ago"] == heartbeat.STALE_AFTER.total_seconds()
+    )
 
 
 async def test_an_email_stuck_in_the_outbox_makes_it_unready(db):
@@ -62,7 +65,9 @@ async def test_an_email_stuck_in_the_outbox_makes_it_unready(db):
     checks = await readiness(later)
 
     assert failing(checks) == ["outbox"]
-    assert checks["outbox"]["pending"] == 1 and checks["outbox"]["oldest_pending_seconds"] > OUTBOX_MAX_AGE.total_seconds()
+    assert (
+        checks["outbox"]["pending"] == 1 and checks["outbox"]["oldest_pending_seconds"] > OUTBOX_MAX_AGE.total_seconds()
+    )
 
 
 async def test_a_migration_not_applied_makes_it_unready(db):
@@ -72,8 +77,13 @@ async def test_a_migration_not_applied_makes_it_unready(db):
     try:
         checks = await readiness()
     finally:
-        await BackupRun.raw("INSERT INTO migration (id, name, app_name, ran_on) VALUES ({}, {}, {}, {})",
-                            applied["id"], applied["name"], applied["app_name"], applied["ran_on"])
+        await BackupRun.raw(
+            "INSERT INTO migration (id, name, app_name, ran_on) VALUES ({}, {}, {}, {})",
+            applied["id"],
+            applied["name"],
+            applied["app_name"],
+            applied["ran_on"],
+        )
     assert failing(checks) == ["migrations"] and checks["migrations"]["missing"] == 1
     assert failing(await readiness()) == []
 

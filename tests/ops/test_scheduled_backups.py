@@ -28,7 +28,9 @@ def backup_settings(settings, tmp_path):
 
 def _noon(days_from_now: int = 0) -> dt.datetime:
     """Midday, Pacific time: far from the local midnight where the day's slot changes."""
-    local = dt.datetime.now(LOCAL_TZ).replace(hour=12, minute=0, second=0, microsecond=0) + dt.timedelta(days=days_from_now)
+    local = dt.datetime.now(LOCAL_TZ).replace(hour=12, minute=0, second=0, microsecond=0) + dt.timedelta(
+        days=days_from_now
+    )
     return local.astimezone(dt.timezone.utc)
 
 
@@ -74,7 +76,10 @@ async def test_a_failed_backup_tells_every_active_admin_and_is_tried_again_an_ho
     backup_settings.backup_dir.unlink()  # the operator fixed it
     retried = await run_scheduled_backup(backup_settings, noon + RETRY_AFTER + dt.timedelta(minutes=1))
     assert retried is not None and retried.path.is_dir()
-    assert await BackupRun.select(BackupRun.status, BackupRun.attempts).first() == {"status": "succeeded", "attempts": 2}
+    assert await BackupRun.select(BackupRun.status, BackupRun.attempts).first() == {
+        "status": "succeeded",
+        "attempts": 2,
+    }
 
 
 async def test_after_the_last_attempt_of_the_day_the_admins_are_told_to_take_one_by_hand(db, backup_settings):
@@ -83,7 +88,10 @@ async def test_after_the_last_attempt_of_the_day_the_admins_are_told_to_take_one
     backup_settings.backup_dir.write_text("not a directory")
     noon = _noon()
     for attempt in range(MAX_ATTEMPTS + 1):
-        assert await run_scheduled_backup(backup_settings, noon + attempt * (RETRY_AFTER + dt.timedelta(minutes=1))) is None
+        assert (
+            await run_scheduled_backup(backup_settings, noon + attempt * (RETRY_AFTER + dt.timedelta(minutes=1)))
+            is None
+        )
     assert await BackupRun.select(BackupRun.attempts).first() == {"attempts": MAX_ATTEMPTS}
     bodies = [m["body_text"] for m in await OutboxMessage.select(OutboxMessage.body_text).order_by(OutboxMessage.id)]
     assert len(bodies) == MAX_ATTEMPTS
@@ -139,8 +147,12 @@ def test_retention_keeps_the_newest_backup_of_each_recent_day_and_week(tmp_path)
     kept = {taken for taken, path in made.items() if path.exists()}
     daily = {(now - dt.timedelta(days=d)).replace(hour=13) for d in range(7)}
     # The newest of each of the last 4 ISO weeks (Monday to Sunday): this week's is today's.
-    weekly = {now.replace(hour=13), (now - dt.timedelta(days=5)).replace(hour=13),
-              (now - dt.timedelta(days=12)).replace(hour=13), (now - dt.timedelta(days=19)).replace(hour=13)}
+    weekly = {
+        now.replace(hour=13),
+        (now - dt.timedelta(days=5)).replace(hour=13),
+        (now - dt.timedelta(days=12)).replace(hour=13),
+        (now - dt.timedelta(days=19)).replace(hour=13),
+    }
     assert kept == daily | weekly
     assert len(removed) == len(made) - len(kept) + 1  # and the old partial one
     assert stray.exists() and no_manifest.exists() and fresh_partial.exists() and not old_partial.exists()

@@ -1,10 +1,10 @@
 """Runs the local Stripe double (or any ASGI app) under uvicorn on a loopback port, in a thread.
 
-    with running_stripe_double("whsec_test") as double:
-        client = stripe.StripeClient("sk_test_x", base_addresses={"api": double.base}, http_client=stripe.HTTPXClient())
-        ...
-        double.pay(session.id)
-        double.events()
+with running_stripe_double("whsec_test") as double:
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": double.base}, http_client=stripe.HTTPXClient())
+    ...
+    double.pay(session.id)
+    double.events()
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def serving(app_for_base: Callable[[str], Any], root_path: str = "") -> Iterator
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(app_for_base(base), log_level="warning", lifespan="off", access_log=False,
-                            root_path=root_path)
+    config = uvicorn.Config(
+        app_for_base(base), log_level="warning", lifespan="off", access_log=False, root_path=root_path
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -66,7 +67,9 @@ class RunningStripeDouble:
 
     def _ok(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
-            raise AssertionError(f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}")
+            raise AssertionError(
+                f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text}"
+            )
         return response.json()
 
     def events(self, pending: bool = False) -> list[dict]:
@@ -96,8 +99,11 @@ def running_stripe_double(
     apps: list = []
 
     def build(base: str):
-        apps.append(create_stripe_double(webhook_secret=webhook_secret, webhook_url=webhook_url,
-                                         public_base=base, settle_refunds=settle_refunds))
+        apps.append(
+            create_stripe_double(
+                webhook_secret=webhook_secret, webhook_url=webhook_url, public_base=base, settle_refunds=settle_refunds
+            )
+        )
         return apps[0]
 
     with serving(build) as base:

@@ -32,25 +32,37 @@ from tests.workshop_factory import make_workshop
 SEAT = 7_500
 
 
-async def invoiced_and_paid_seat(title: str = "Restorative Circles", district_code: str = "EGUSD", *,
-                                 teacher_name: str | None = None) -> dict:
+async def invoiced_and_paid_seat(
+    title: str = "Restorative Circles", district_code: str = "EGUSD", *, teacher_name: str | None = None
+) -> dict:
     """A teacher's $75 seat, billed to the district by its coordinator, invoiced (that line alone), and paid in full."""
     workshop = await make_workshop(title, price_cents=SEAT, capacity=5)
     teacher = await make_user("attendee", district=district_code, name=teacher_name)
     coordinator = await coordinator_actor(district_code)
-    outcome = await register(coordinator, workshop, RegistrationRequest(
-        attendee_email=teacher["email"], attendee_name=teacher["name"], payer="district"))
+    outcome = await register(
+        coordinator,
+        workshop,
+        RegistrationRequest(attendee_email=teacher["email"], attendee_name=teacher["name"], payer="district"),
+    )
     assert outcome.registration["status"] == "confirmed"
     await gather_charge_lines()
     finance = await finance_actor()
     district = await district_id_of(district_code)
     [line] = await ChargeLine.select(ChargeLine.id).where(
-        (ChargeLine.source_kind == "registration") & (ChargeLine.source_id == outcome.registration["id"]))
+        (ChargeLine.source_kind == "registration") & (ChargeLine.source_id == outcome.registration["id"])
+    )
     [invoice] = await issue_invoices(finance, district, [line["id"]], acknowledge_warnings=True)
     await pay(finance, district, f"CHK-{invoice['number']}", invoice["total_cents"], invoice["id"])
     assert (await balance_of(invoice["id"])).open_cents == 0
-    return {"workshop": workshop, "teacher": teacher, "coordinator": coordinator, "finance": finance,
-            "district": district, "invoice": invoice, "registration": outcome.registration}
+    return {
+        "workshop": workshop,
+        "teacher": teacher,
+        "coordinator": coordinator,
+        "finance": finance,
+        "district": district,
+        "invoice": invoice,
+        "registration": outcome.registration,
+    }
 
 
 async def test_the_reported_case_card_refused_until_finance_credits_the_seat_with_one_click(client, stripe_double):
@@ -61,8 +73,9 @@ async def test_the_reported_case_card_refused_until_finance_credits_the_seat_wit
 
     # The district still answers for the seat: buying it again by card would pay it twice.
     registrations_before = await Registration.count()
-    again = await client.post(f"/api/v1/offerings/{case['workshop']}/registrations", json={"payer": "card"},
-                              headers=teacher_headers)
+    again = await client.post(
+        f"/api/v1/offerings/{case['workshop']}/registrations", json={"payer": "card"}, headers=teacher_headers
+    )
     assert again.status_code == 409, again.text
     assert again.json()["code"] == "district_line_not_credited"
     assert case["invoice"]["number"] in again.json()["detail"]
@@ -82,8 +95,9 @@ async def test_the_reported_case_card_refused_until_finance_credits_the_seat_wit
     assert case["invoice"]["number"] in listing.text and case["teacher"]["name"] in listing.text
     [group] = await invoices_to_credit(case["finance"])
     [line] = group.lines
-    clicked = await post(client, f"/finance/cancelled-seats/{case['invoice']['id']}/credit",
-                         {"line": str(line["charge_line"])})
+    clicked = await post(
+        client, f"/finance/cancelled-seats/{case['invoice']['id']}/credit", {"line": str(line["charge_line"])}
+    )
     assert clicked.status_code == 303, clicked.text
     [note] = await CreditNote.select().where(CreditNote.invoice == case["invoice"]["id"])
     assert note["amount_cents"] == SEAT and note["issued_by"] == finance_user["id"]
@@ -96,8 +110,9 @@ async def test_the_reported_case_card_refused_until_finance_credits_the_seat_wit
     assert "credited by a credit note below" in invoice_page.text and note["number"] in invoice_page.text
 
     # Now the teacher may pay by card: the district no longer pays for this seat.
-    again = await client.post(f"/api/v1/offerings/{case['workshop']}/registrations", json={"payer": "card"},
-                              headers=teacher_headers)
+    again = await client.post(
+        f"/api/v1/offerings/{case['workshop']}/registrations", json={"payer": "card"}, headers=teacher_headers
+    )
     assert again.status_code == 201, again.text
     assert again.json()["status"] == "pending_payment" and again.json()["checkout_url"]
     await assert_money_invariants()
@@ -142,8 +157,9 @@ async def test_by_default_a_cancelled_seat_waits_on_finances_list_and_is_credite
     assert group.invoice["id"] == case["invoice"]["id"] and group.total_cents == SEAT
 
     await start_pool(Registration._meta.db)
-    results = await asyncio.gather(*[credit_cancelled_seats(case["finance"], case["invoice"]["id"]) for _ in range(3)],
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *[credit_cancelled_seats(case["finance"], case["invoice"]["id"]) for _ in range(3)], return_exceptions=True
+    )
     assert sum(isinstance(result, dict) for result in results) == 1, results
     assert all(isinstance(result, Conflict) for result in results if not isinstance(result, dict)), results
     assert await CreditNote.count() == 1

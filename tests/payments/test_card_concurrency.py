@@ -19,7 +19,9 @@ async def test_twenty_concurrent_deliveries_of_one_event_apply_it_once(client, s
     stripe_double.pay(seat["session_id"])
     body = event_record(stripe_double, "checkout.session.completed", seat["session_id"]).body
     responses = await asyncio.gather(*(post_signed(client, body) for _ in range(20)))
-    assert [response.status_code for response in responses] == [200] * 20, [r.text for r in responses if r.status_code != 200]
+    assert [response.status_code for response in responses] == [200] * 20, [
+        r.text for r in responses if r.status_code != 200
+    ]
     outcomes = [response.json()["outcome"] for response in responses]
     assert outcomes.count("Seat confirmed") == 1
     assert all(outcome == "already processed: Seat confirmed" for outcome in outcomes if outcome != "Seat confirmed")
@@ -37,7 +39,9 @@ async def test_fifteen_teachers_paying_by_card_for_five_seats(client, stripe_dou
     headers = [await bearer(teacher) for teacher in teachers]
 
     async def register(index: int):
-        return await client.post(f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"}, headers=headers[index])
+        return await client.post(
+            f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"}, headers=headers[index]
+        )
 
     responses = await asyncio.gather(*(register(index) for index in range(15)))
     assert [r.status_code for r in responses] == [201] * 15, [r.text for r in responses if r.status_code != 201]
@@ -47,8 +51,10 @@ async def test_fifteen_teachers_paying_by_card_for_five_seats(client, stripe_dou
     assert (len(held), len(waiting)) == (capacity, 15 - capacity)
     assert all(body["checkout_url"] for body in held) and not any(body["checkout_url"] for body in waiting)
     assert sorted(body["waitlist_position"] for body in waiting) == list(range(1, 11))
-    ranks = [row["waitlist_rank"] for row in await Registration.select(Registration.waitlist_rank).where(
-        Registration.status == "waitlisted")]
+    ranks = [
+        row["waitlist_rank"]
+        for row in await Registration.select(Registration.waitlist_rank).where(Registration.status == "waitlisted")
+    ]
     assert sorted(ranks) == list(range(1, 11))  # no two share a place in the queue
     assert await CardPayment.count() == capacity
 
@@ -59,7 +65,10 @@ async def test_fifteen_teachers_paying_by_card_for_five_seats(client, stripe_dou
     statuses = {body["id"]: (await registration(body["id"]))["status"] for body in bodies}
     assert sorted(statuses[body["id"]] for body in held) == ["confirmed"] * capacity
     assert sorted(statuses[body["id"]] for body in waiting) == ["waitlisted"] * (15 - capacity)
-    assert await Registration.count().where(Registration.status.is_in(["confirmed", "pending_payment", "offered"])) == capacity
+    assert (
+        await Registration.count().where(Registration.status.is_in(["confirmed", "pending_payment", "offered"]))
+        == capacity
+    )
     assert await CardPayment.count().where(CardPayment.status == "paid") == capacity
     offering = (await client.get(f"/api/v1/offerings/{workshop}")).json()
     assert (offering["confirmed_count"], offering["seats_left"], offering["waitlist_count"]) == (capacity, 0, 10)

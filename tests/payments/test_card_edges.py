@@ -19,7 +19,8 @@ from tests.payments.webhook_helpers import deliver_pending
 async def expire_hold(registration_id: int, minutes_ago: int = 1) -> None:
     """Test setup: the hold ran out (the sweeper need not have run: expiry is judged at read time)."""
     await Registration.update({Registration.hold_expires_at: utc_now() - dt.timedelta(minutes=minutes_ago)}).where(
-        Registration.id == registration_id)
+        Registration.id == registration_id
+    )
 
 
 async def seat_lost_then_paid(client, stripe_double) -> tuple[dict, dict]:
@@ -52,8 +53,13 @@ async def test_late_payment_for_a_lost_seat_is_refunded_by_default(client, strip
     assert await emails_to(late["teacher"]["email"], "You're registered") == []
 
     stripe_double.settle_refund(refund["stripe_refund_id"], "succeeded")
-    delivered = await deliver_pending(client, stripe_double, refund["stripe_refund_id"], payment["payment_intent_id"],
-                                      types=("refund.updated", "charge.refunded"))
+    delivered = await deliver_pending(
+        client,
+        stripe_double,
+        refund["stripe_refund_id"],
+        payment["payment_intent_id"],
+        types=("refund.updated", "charge.refunded"),
+    )
     assert [event["type"] for event in delivered] == ["refund.updated", "charge.refunded"]
     refund = await Refund.select().where(Refund.id == refund["id"]).first()
     assert refund["status"] == "succeeded" and refund["completed_at"] is not None
@@ -67,7 +73,10 @@ async def test_late_payment_for_a_lost_seat_is_refunded_by_default(client, strip
     retry = await post_signed(client, body)
     assert retry.status_code == 200 and retry.json()["outcome"].startswith("already processed: Refunded")
     assert (await StripeEvent.count(), await Refund.count()) == (events_before, refunds_before)
-    assert len([r for r in stripe_double.state.refunds.values() if r["payment_intent"] == payment["payment_intent_id"]]) == 1
+    assert (
+        len([r for r in stripe_double.state.refunds.values() if r["payment_intent"] == payment["payment_intent_id"]])
+        == 1
+    )
     assert len(await emails_to(late["teacher"]["email"], "Your payment for")) == 1
 
 
@@ -81,7 +90,9 @@ async def test_late_payment_joins_the_waiting_list_when_finance_says_so_and_gets
     assert len(await emails_to(late["teacher"]["email"], "You are on the waiting list")) == 1
 
     # B gives the seat up: A, already paid, is confirmed at once, with no second payment.
-    cancelled = await client.delete(f"/api/v1/registrations/{taker['registration_id']}", headers=await bearer(taker["teacher"]))
+    cancelled = await client.delete(
+        f"/api/v1/registrations/{taker['registration_id']}", headers=await bearer(taker["teacher"])
+    )
     assert cancelled.status_code == 200, cancelled.text
     row = await registration(late["registration_id"])
     assert (row["status"], row["amount_paid_cents"], row["hold_expires_at"]) == ("confirmed", PRICE, None)

@@ -21,8 +21,9 @@ async def test_a_refused_checkout_gives_words_not_library_text_and_logs_the_libr
     workshop = await make_workshop("Restorative Circles", price_cents=4500)
     teacher = await make_user("attendee")
     with caplog.at_level(logging.WARNING):
-        response = await client.post(f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"},
-                                     headers=await bearer(teacher))
+        response = await client.post(
+            f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"}, headers=await bearer(teacher)
+        )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["checkout_url"] is None

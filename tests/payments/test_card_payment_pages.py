@@ -41,16 +41,21 @@ async def test_staff_refund_through_the_page_then_stripe_settles_it(client, stri
     assert re.search(r'name="amount"[^>]*value="45.00"', detail.text)  # the refundable rest by default
     assert "No refund of this payment." in detail.text
 
-    response = await post_form(client, f"/finance/card-payments/{payment_id}/refunds",
-                               {"amount": "20", "reason": "Missed the second session"},
-                               token_from=f"/finance/card-payments/{payment_id}")
+    response = await post_form(
+        client,
+        f"/finance/card-payments/{payment_id}/refunds",
+        {"amount": "20", "reason": "Missed the second session"},
+        token_from=f"/finance/card-payments/{payment_id}",
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/finance/card-payments/{payment_id}?notice=refund-sent"
     refund = await Refund.select().first()
     assert (refund["amount_cents"], refund["status"], refund["requested_by"]) == (2_000, "pending", finance["id"])
     assert [r["amount"] for r in refunds_at_stripe(stripe_double, seat["payment"]["payment_intent_id"])] == [2_000]
     page = await client.get(response.headers["location"])
-    assert "Sent to Stripe" in page.text and "Missed the second session" in page.text and "The refund is sent" in page.text
+    assert (
+        "Sent to Stripe" in page.text and "Missed the second session" in page.text and "The refund is sent" in page.text
+    )
     assert re.search(r'name="amount"[^>]*value="25.00"', page.text)
 
     await settle(client, stripe_double, refund, "succeeded")
@@ -72,13 +77,21 @@ async def test_bad_refund_input_shows_the_form_again_and_changes_nothing(client,
         ({"amount": "", "reason": ""}, "amount", "Enter an amount"),
     ]
     for data, field, message in cases:
-        response = await post_form(client, f"/finance/card-payments/{payment_id}/refunds", data,
-                                   token_from=f"/finance/card-payments/{payment_id}")
+        response = await post_form(
+            client,
+            f"/finance/card-payments/{payment_id}/refunds",
+            data,
+            token_from=f"/finance/card-payments/{payment_id}",
+        )
         assert response.status_code == 422, (data, response.status_code)
         assert f'id="refund-{field}-error"' in response.text and message in response.text, (data, response.text[-3000:])
         assert 'aria-invalid="true"' in response.text and response.text.count("<title>Error:") == 1
-    blank_both = await post_form(client, f"/finance/card-payments/{payment_id}/refunds", {"amount": "", "reason": ""},
-                                 token_from=f"/finance/card-payments/{payment_id}")
+    blank_both = await post_form(
+        client,
+        f"/finance/card-payments/{payment_id}/refunds",
+        {"amount": "", "reason": ""},
+        token_from=f"/finance/card-payments/{payment_id}",
+    )
     assert 'id="refund-reason-error"' in blank_both.text  # both problems at once
     assert await Refund.count() == 0
     assert refunds_at_stripe(stripe_double, seat["payment"]["payment_intent_id"]) == []
@@ -87,11 +100,19 @@ async def test_bad_refund_input_shows_the_form_again_and_changes_nothing(client,
     unpaid_id = (await CardPayment.select().where(CardPayment.registration == unpaid["registration_id"]).first())["id"]
     page = await client.get(f"/finance/card-payments/{unpaid_id}")
     assert "Only a paid card payment can be refunded." in page.text and 'name="reason"' not in page.text
-    refused = await post_form(client, f"/finance/card-payments/{unpaid_id}/refunds", {"amount": "45", "reason": "x"},
-                              token_from=f"/finance/card-payments/{payment_id}")
+    refused = await post_form(
+        client,
+        f"/finance/card-payments/{unpaid_id}/refunds",
+        {"amount": "45", "reason": "x"},
+        token_from=f"/finance/card-payments/{payment_id}",
+    )
     assert refused.status_code == 409 and "Only a completed card payment" in refused.text
-    missing = await post_form(client, "/finance/card-payments/999999/refunds", {"amount": "1", "reason": "x"},
-                              token_from=f"/finance/card-payments/{payment_id}")
+    missing = await post_form(
+        client,
+        "/finance/card-payments/999999/refunds",
+        {"amount": "1", "reason": "x"},
+        token_from=f"/finance/card-payments/{payment_id}",
+    )
     assert missing.status_code == 404
     assert (await client.get("/finance/card-payments/999999")).status_code == 404
     assert await Refund.count() == 0
@@ -103,8 +124,9 @@ async def test_the_late_payment_setting(client, stripe_double):
     assert page.status_code == 200
     assert re.search(r'value="refund" checked', page.text)
     assert "Refund automatically" in page.text and "Waiting list, keep the payment" in page.text
-    saved = await post_form(client, "/finance/settings/payments", {"late_payment": "waitlist"},
-                            token_from="/finance/settings/payments")
+    saved = await post_form(
+        client, "/finance/settings/payments", {"late_payment": "waitlist"}, token_from="/finance/settings/payments"
+    )
     assert saved.status_code == 303
     assert await late_payment_policy() == "waitlist"
     assert re.search(r'value="waitlist" checked', (await client.get("/finance/settings/payments")).text)
@@ -127,11 +149,16 @@ async def test_only_finance_and_staff_reach_these_pages(client, stripe_double):
         await signed_in(client, await make_user(role))
         for path in paths:
             assert (await client.get(path)).status_code == 403, (role, path)
-        posted = await post_form(client, f"/finance/card-payments/{payment_id}/refunds",
-                                 {"amount": "45", "reason": "Me"}, token_from="/my/learning")
+        posted = await post_form(
+            client,
+            f"/finance/card-payments/{payment_id}/refunds",
+            {"amount": "45", "reason": "Me"},
+            token_from="/my/learning",
+        )
         assert posted.status_code == 403
-        setting = await post_form(client, "/finance/settings/payments", {"late_payment": "waitlist"},
-                                  token_from="/my/learning")
+        setting = await post_form(
+            client, "/finance/settings/payments", {"late_payment": "waitlist"}, token_from="/my/learning"
+        )
         assert setting.status_code == 403
     assert await Refund.count() == 0
     assert await late_payment_policy() == "refund"

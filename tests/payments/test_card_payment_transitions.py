@@ -21,7 +21,9 @@ def test_the_enum_keeps_the_stored_strings_and_paid_is_final():
     assert set(LABELS) == set(CardPaymentStatus) == set(ALLOWED)
     assert not ALLOWED[CardPaymentStatus.PAID]
     # Money that arrived is always recorded, whatever we thought of the session before.
-    assert all(CardPaymentStatus.PAID in ALLOWED[status] for status in CardPaymentStatus if status != CardPaymentStatus.PAID)
+    assert all(
+        CardPaymentStatus.PAID in ALLOWED[status] for status in CardPaymentStatus if status != CardPaymentStatus.PAID
+    )
 
 
 async def _stored(card_payment_id: int) -> dict:
@@ -29,11 +31,13 @@ async def _stored(card_payment_id: int) -> dict:
 
 
 async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_made(db):
-    [row] = await CardPayment.insert(CardPayment(purpose="invoice", description="Invoice INV-1", amount_cents=12_500)
-                                     ).returning(CardPayment.id)
+    [row] = await CardPayment.insert(
+        CardPayment(purpose="invoice", description="Invoice INV-1", amount_cents=12_500)
+    ).returning(CardPayment.id)
     for from_status in CardPaymentStatus:
         await CardPayment.update({CardPayment.status: from_status.value, CardPayment.paid_at: None}).where(
-            CardPayment.id == row["id"])
+            CardPayment.id == row["id"]
+        )
         before = await _stored(row["id"])
         for to_status in CardPaymentStatus:
             if to_status in ALLOWED[from_status]:
@@ -42,7 +46,8 @@ async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_
                 assert after["status"] == to_status.value
                 assert (after["paid_at"] is not None) == (to_status == CardPaymentStatus.PAID)
                 await CardPayment.update({CardPayment.status: from_status.value, CardPayment.paid_at: None}).where(
-                    CardPayment.id == row["id"])
+                    CardPayment.id == row["id"]
+                )
             else:
                 with pytest.raises(Conflict) as refused:
                     await move_card_payment(before, to_status, utc_now())
@@ -52,7 +57,8 @@ async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_
 
 async def test_news_older_than_the_row_changes_nothing(db):
     [row] = await CardPayment.insert(CardPayment(purpose="invoice", amount_cents=500, status="created")).returning(
-        *CardPayment.all_columns())
+        *CardPayment.all_columns()
+    )
     await CardPayment.update({CardPayment.status: "paid"}).where(CardPayment.id == row["id"])  # the webhook came first
     assert await move_card_payment(row, CardPaymentStatus.OPEN, checkout_url="https://example.org") is False
     stored = await _stored(row["id"])
@@ -60,6 +66,9 @@ async def test_news_older_than_the_row_changes_nothing(db):
 
 
 def test_only_the_lifecycle_module_writes_a_card_payments_status():
-    writers = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-                     if re.search(r"\bCardPayment\.status\s*:", path.read_text()))
+    writers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if re.search(r"\bCardPayment\.status\s*:", path.read_text())
+    )
     assert writers == ["payments/card_payment_lifecycle.py"]

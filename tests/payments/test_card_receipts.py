@@ -18,9 +18,13 @@ async def test_a_paid_seat_gets_one_receipt_email_and_a_receipt_page_for_the_pay
     payment = await CardPayment.select().where(CardPayment.registration == seat["registration_id"]).first()
     number = f"CP-{payment['id']:06d}"
     [receipt] = await OutboxMessage.select().where(
-        (OutboxMessage.to_address == seat["teacher"]["email"]) & (OutboxMessage.subject.like("Receipt %")))
+        (OutboxMessage.to_address == seat["teacher"]["email"]) & (OutboxMessage.subject.like("Receipt %"))
+    )
     assert receipt["subject"] == f"Receipt {number}: $45.00 paid by card"
-    assert "Amount: $45.00" in receipt["body_text"] and "Workshop registration: Restorative Circles" in receipt["body_text"]
+    assert (
+        "Amount: $45.00" in receipt["body_text"]
+        and "Workshop registration: Restorative Circles" in receipt["body_text"]
+    )
     assert f"/my/receipts/{payment['id']}" in receipt["body_text"] and "Paid on:" in receipt["body_text"]
     assert PRICE == 4_500
 

@@ -13,8 +13,9 @@ from tests.workshop_factory import make_workshop
 async def test_card_payment_confirms_the_held_seat_once(client, stripe_double):
     workshop = await make_workshop("Restorative Circles", price_cents=4_500, capacity=3)
     teacher = await make_user("attendee")
-    response = await client.post(f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"},
-                                 headers=await bearer(teacher))
+    response = await client.post(
+        f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"}, headers=await bearer(teacher)
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "pending_payment" and body["checkout_url"].startswith(stripe_double.base)
@@ -31,6 +32,7 @@ async def test_card_payment_confirms_the_held_seat_once(client, stripe_double):
 
     from booking_stripe_double import sign_payload
     from tests.conftest import TEST_WEBHOOK_SECRET
+
     again = await post_event(client, record.body, sign_payload(record.body, TEST_WEBHOOK_SECRET, int(time.time())))
     assert again.status_code == 200 and "already processed" in again.json()["outcome"]
     registration = await Registration.select().where(Registration.id == body["id"]).first()
@@ -50,22 +52,33 @@ async def test_a_participant_pays_a_tuition_instalment_by_card_once(client, stri
     cohort = await make_cohort(staff, tuition_cents=120_000, instalment_options="1,2")
     person, application = await submitted_applicant(cohort, instalments="2")
     await accept(staff, application["id"])
-    first, second = await TuitionInstalment.select().where(TuitionInstalment.application == application["id"]).order_by(
-        TuitionInstalment.number)
+    first, second = (
+        await TuitionInstalment.select()
+        .where(TuitionInstalment.application == application["id"])
+        .order_by(TuitionInstalment.number)
+    )
     await signed_in(client, {"id": person.id})
     page = await client.get(f"/my/applications/{application['id']}")
     assert f"/instalments/{first['id']}/pay" in page.text and f"/instalments/{second['id']}/pay" in page.text
-    response = await post_form(client, f"/my/applications/{application['id']}/instalments/{first['id']}/pay", {},
-                               token_from=f"/my/applications/{application['id']}")
+    response = await post_form(
+        client,
+        f"/my/applications/{application['id']}/instalments/{first['id']}/pay",
+        {},
+        token_from=f"/my/applications/{application['id']}",
+    )
     assert response.status_code == 303 and response.headers["location"].startswith(stripe_double.base)
     session_id = session_id_from_url(response.headers["location"])
     stripe_double.pay(session_id)
     await deliver_pending(client, stripe_double, session_id)
-    statuses = [row["status"] for row in await TuitionInstalment.select(TuitionInstalment.status).order_by(TuitionInstalment.number)]
+    statuses = [
+        row["status"]
+        for row in await TuitionInstalment.select(TuitionInstalment.status).order_by(TuitionInstalment.number)
+    ]
     assert statuses == ["paid", "owed"]
     # Someone else cannot pay (or even see) this person's instalment.
     await signed_in(client, await make_user("attendee"))
-    other = await post_form(client, f"/my/applications/{application['id']}/instalments/{second['id']}/pay", {},
-                            token_from="/my/learning")
+    other = await post_form(
+        client, f"/my/applications/{application['id']}/instalments/{second['id']}/pay", {}, token_from="/my/learning"
+    )
     assert other.status_code == 404
     assert await CardPayment.count() == 1

@@ -37,12 +37,17 @@ async def test_every_move_outside_the_table_is_refused_and_lines_elsewhere_are_l
     assert await ChargeLine.select().order_by(ChargeLine.id) == before
     # An allowed move touches only the lines still in the status the caller expects.
     assert await move_charge_lines([first], ChargeLineStatus.OPEN, ChargeLineStatus.WITHDRAWN, utc_now()) == [first]
-    assert await move_charge_lines([first, second], ChargeLineStatus.OPEN, ChargeLineStatus.WITHDRAWN, utc_now()) == [second]
+    assert await move_charge_lines([first, second], ChargeLineStatus.OPEN, ChargeLineStatus.WITHDRAWN, utc_now()) == [
+        second
+    ]
     rows = await ChargeLine.select().order_by(ChargeLine.id)
     assert [row["status"] for row in rows] == ["withdrawn", "withdrawn"] and all(row["closed_at"] for row in rows)
 
 
 def test_only_the_lifecycle_module_writes_a_charge_lines_status():
-    writers = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-                     if re.search(r"\bChargeLine\.status\s*:", path.read_text()))
+    writers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if re.search(r"\bChargeLine\.status\s*:", path.read_text())
+    )
     assert writers == ["payments/charge_line_lifecycle.py"]

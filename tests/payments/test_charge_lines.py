@@ -44,9 +44,20 @@ async def test_gathering_is_idempotent(db):
     assert await money_snapshot() == first
     lines = await ChargeLine.select().order_by(ChargeLine.id)
     assert sorted(line["source_id"] for line in lines) == sorted(seat["id"] for seat in seats)
-    assert {(line["source_kind"], line["program"], line["status"], line["amount_cents"], line["po_number"], line["district"])
-            for line in lines} == {("registration", "workshop", "open", 12_500, "PO-55", district)}
-    assert all(line["description"] == "Number Talks in Grades 3-5" and line["detail"].startswith("Teacher ") for line in lines)
+    assert {
+        (
+            line["source_kind"],
+            line["program"],
+            line["status"],
+            line["amount_cents"],
+            line["po_number"],
+            line["district"],
+        )
+        for line in lines
+    } == {("registration", "workshop", "open", 12_500, "PO-55", district)}
+    assert all(
+        line["description"] == "Number Talks in Grades 3-5" and line["detail"].startswith("Teacher ") for line in lines
+    )
     # The service date is the first session's local date.
     assert len({line["service_date"] for line in lines}) == 1
     assert lines[0]["service_date"] > dt.datetime.now(LOCAL_TZ).date()
@@ -60,7 +71,9 @@ async def test_a_seat_cancelled_before_invoicing_is_withdrawn_and_after_invoicin
 
     await cancel_registration(staff, early["id"], reason="Teacher on leave")
     assert await gather_charge_lines() == 1
-    assert [line["id"] for line in await open_lines(district)] == sorted([lines[late["id"]]["id"], lines[kept["id"]]["id"]])
+    assert [line["id"] for line in await open_lines(district)] == sorted(
+        [lines[late["id"]]["id"], lines[kept["id"]]["id"]]
+    )
     withdrawn = await ChargeLine.select().where(ChargeLine.id == lines[early["id"]]["id"]).first()
     assert (withdrawn["status"], withdrawn["close_reason"]) == ("withdrawn", "Cancelled before it was invoiced")
     assert withdrawn["closed_at"] is not None
@@ -75,7 +88,10 @@ async def test_a_seat_cancelled_before_invoicing_is_withdrawn_and_after_invoicin
     assert still["status"] == "invoiced"  # an issued invoice is corrected by a credit note, never silently
     [flagged] = await invoiced_lines_needing_credit()
     assert (flagged["id"], flagged["invoice_number"], flagged["district_name"]) == (
-        lines[late["id"]]["id"], invoice["number"], "Elk Grove Unified")
+        lines[late["id"]]["id"],
+        invoice["number"],
+        "Elk Grove Unified",
+    )
 
     line = await InvoiceLine.select().where(InvoiceLine.charge_line == still["id"]).first()
     await issue_credit_note(finance, invoice["id"], reason="Changed schools", amounts={line["id"]: 12_500})
@@ -91,7 +107,9 @@ async def test_card_paid_free_waiting_and_unapproved_seats_never_become_lines(cl
 
     # A teacher of the district pays by card, through Stripe Checkout (the local double) and its webhook.
     teacher = await make_user("attendee", district="EGUSD")
-    response = await client.post(f"/api/v1/offerings/{paid}/registrations", json={"payer": "card"}, headers=await bearer(teacher))
+    response = await client.post(
+        f"/api/v1/offerings/{paid}/registrations", json={"payer": "card"}, headers=await bearer(teacher)
+    )
     assert response.status_code == 201, response.text
     session_id = session_id_from_url(response.json()["checkout_url"])
     stripe_double.pay(session_id)
@@ -100,16 +118,21 @@ async def test_card_paid_free_waiting_and_unapproved_seats_never_become_lines(cl
     assert (card_seat["status"], card_seat["payer"], card_seat["amount_paid_cents"]) == ("confirmed", "card", 4_500)
 
     # A district-billed request on the full workshop waits; a free seat costs nothing.
-    waiting = await register(coordinator_, paid, RegistrationRequest("waiting@egusd.example", "Wes Waiting", payer="district"))
+    waiting = await register(
+        coordinator_, paid, RegistrationRequest("waiting@egusd.example", "Wes Waiting", payer="district")
+    )
     assert waiting.registration["status"] == "waitlisted"
-    free_seat = await register(coordinator_, free, RegistrationRequest("free@egusd.example", "Fay Free", payer="district"))
+    free_seat = await register(
+        coordinator_, free, RegistrationRequest("free@egusd.example", "Fay Free", payer="district")
+    )
     assert (free_seat.registration["status"], free_seat.registration["payer"]) == ("confirmed", "free")
     # Staff registering a teacher of a district that requires approval: pending until the supervisor says yes.
     await require_approval("EGUSD")
     other = await make_workshop("Math Coaching", price_cents=9_900)
     await make_user("attendee", district="EGUSD", email="pending@egusd.example")
-    pending = await register(await staff_actor(), other, RegistrationRequest("pending@egusd.example", "Pat Pending",
-                                                                              payer="district"))
+    pending = await register(
+        await staff_actor(), other, RegistrationRequest("pending@egusd.example", "Pat Pending", payer="district")
+    )
     assert pending.registration["status"] == "pending_approval"
 
     assert await gather_charge_lines() == 0
@@ -133,14 +156,20 @@ async def test_cohort_tuition_instalments_become_lines_but_the_cohort_seat_does_
     assert {line["source_kind"] for line in lines} == {"tuition"}
     assert [line["amount_cents"] for line in lines] == [120_001, 120_000, 120_000, 120_000]  # odd cent on the first
     assert sum(line["amount_cents"] for line in lines) == 480_001
-    assert [line["description"].rsplit(": ", 1)[1] for line in lines] == [f"tuition payment {n} of 4" for n in range(1, 5)]
-    assert {(line["po_number"], line["program"], line["district"]) for line in lines} == {("PO-TIER1", "cohort", district)}
+    assert [line["description"].rsplit(": ", 1)[1] for line in lines] == [
+        f"tuition payment {n} of 4" for n in range(1, 5)
+    ]
+    assert {(line["po_number"], line["program"], line["district"]) for line in lines} == {
+        ("PO-TIER1", "cohort", district)
+    }
     assert await gather_charge_lines() == 0
 
     # The first two are invoiced; then the participant withdraws.
     [invoice] = await issue_invoices(finance, district, [lines[0]["id"], lines[1]["id"]], acknowledge_warnings=True)
-    statuses = {row["number"]: row["status"] for row in await TuitionInstalment.select()
-                .where(TuitionInstalment.district == district)}
+    statuses = {
+        row["number"]: row["status"]
+        for row in await TuitionInstalment.select().where(TuitionInstalment.district == district)
+    }
     assert statuses == {1: "invoiced", 2: "invoiced", 3: "owed", 4: "owed"}
     await review.withdraw(billed_person, billed["id"], reason="Moving out of state")
     await gather_charge_lines()
@@ -151,8 +180,10 @@ async def test_cohort_tuition_instalments_become_lines_but_the_cohort_seat_does_
     # Voided without re-opening: the invoiced instalments are cancelled too, and nothing waits for credit.
     await issue_credit_note(finance, invoice["id"], reason="Withdrew before the program began", void=True)
     assert await invoiced_lines_needing_credit() == []
-    statuses = {row["number"]: row["status"] for row in await TuitionInstalment.select()
-                .where(TuitionInstalment.district == district)}
+    statuses = {
+        row["number"]: row["status"]
+        for row in await TuitionInstalment.select().where(TuitionInstalment.district == district)
+    }
     assert statuses == {1: "cancelled", 2: "cancelled", 3: "cancelled", 4: "cancelled"}
     assert await gather_charge_lines() == 0
     await assert_money_invariants()
@@ -164,8 +195,14 @@ async def _sly_park_booking(weeks: int = 2) -> tuple[dict, int, object]:
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     egusd = await coordinator("EGUSD")
     school = await make_school("EGUSD", "Elk Grove Elementary")
-    booking_id = await book_remaining(egusd, season["weeks"][0], school, Headcount(22, 18, 4), lead_teacher_name="Dee",
-                                      lead_teacher_email="dee@school.example")
+    booking_id = await book_remaining(
+        egusd,
+        season["weeks"][0],
+        school,
+        Headcount(22, 18, 4),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
     return season, booking_id, egusd
 
 
@@ -179,10 +216,16 @@ async def test_sly_park_deposit_and_balance_become_lines(db):
     assert await gather_charge_lines() == 1
     [line] = await lines_of("slypark")
     assert (line["source_id"], line["amount_cents"], line["program"], line["district"]) == (
-        deposit["id"], 200_000, "slypark", district)
+        deposit["id"],
+        200_000,
+        "slypark",
+        district,
+    )
     assert line["description"].endswith(": deposit") and line["detail"] == "Elk Grove Elementary, 40 students"
     [invoice] = await issue_invoices(finance, district, [line["id"]], acknowledge_warnings=True)
-    assert (await BookingCharge.select(BookingCharge.status).where(BookingCharge.id == deposit["id"]).first())["status"] == "invoiced"
+    assert (await BookingCharge.select(BookingCharge.status).where(BookingCharge.id == deposit["id"]).first())[
+        "status"
+    ] == "invoiced"
 
     # After the freeze date, the balance on actual numbers (two fewer students) is owed.
     starts_on = (await get_booking(egusd, booking_id))["starts_on"]
@@ -219,6 +262,10 @@ async def test_a_sly_park_booking_moved_by_a_week_closure_is_billed_again_once_a
     assert await gather_charge_lines() == 0
     withdrawn, again = await lines_of("slypark")
     assert (withdrawn["id"], withdrawn["status"]) == (first["id"], "withdrawn")
-    assert (again["status"], again["source_id"], again["amount_cents"]) == ("open", first["source_id"], first["amount_cents"])
+    assert (again["status"], again["source_id"], again["amount_cents"]) == (
+        "open",
+        first["source_id"],
+        first["amount_cents"],
+    )
     assert again["service_date"] == outcome.moved_to["starts_on"]
     await assert_money_invariants()

@@ -36,8 +36,10 @@ async def invoice_with(finance, district: int, seats: int = 3, **options) -> tup
 
 
 async def pay(finance, district: int, reference: str, cents: int, invoice_id: int | None = None) -> dict:
-    clean = check_payment_form({"method": "check", "amount": money_text(cents), "received_on": str(local_today()),
-                                "reference": reference}, {invoice_id: money_text(cents)} if invoice_id else {})
+    clean = check_payment_form(
+        {"method": "check", "amount": money_text(cents), "received_on": str(local_today()), "reference": reference},
+        {invoice_id: money_text(cents)} if invoice_id else {},
+    )
     return await record_payment(finance, district, clean)
 
 
@@ -50,7 +52,9 @@ async def test_issued_documents_refuse_every_update(db):
     finance = await finance_actor()
     district = await district_id_of("EGUSD")
     invoice, lines = await invoice_with(finance, district)
-    note = await issue_credit_note(finance, invoice["id"], reason="One teacher did not come", amounts={lines[0]["id"]: 2_500})
+    note = await issue_credit_note(
+        finance, invoice["id"], reason="One teacher did not come", amounts={lines[0]["id"]: 2_500}
+    )
     note_line = await CreditNoteLine.select().where(CreditNoteLine.credit_note == note["id"]).first()
     before = await money_snapshot()
 
@@ -85,7 +89,12 @@ async def test_credit_notes_leave_the_invoice_row_identical(db):
     # What changed is derived from the added rows only.
     balance = await balance_of(invoice["id"])
     assert (balance.total_cents, balance.credited_cents, balance.paid_cents, balance.open_cents, balance.state) == (
-        37_500, 37_500, 0, 0, "void")
+        37_500,
+        37_500,
+        0,
+        0,
+        "void",
+    )
     await assert_money_invariants()
 
 
@@ -101,7 +110,9 @@ async def test_bad_credit_notes_are_refused_and_change_nothing(db):
         await issue_credit_note(finance, invoice["id"], reason="Again", amounts={lines[0]["id"]: 2_501})
     assert over.value.field_errors == {f"line_{lines[0]['id']}": "Credit between $0 and $25.00 on this line."}
     with pytest.raises(InvalidInput) as over_two:  # each line within bounds is not enough: all must be
-        await issue_credit_note(finance, invoice["id"], reason="Again", amounts={lines[1]["id"]: 12_500, lines[2]["id"]: 12_501})
+        await issue_credit_note(
+            finance, invoice["id"], reason="Again", amounts={lines[1]["id"]: 12_500, lines[2]["id"]: 12_501}
+        )
     assert list(over_two.value.field_errors) == [f"line_{lines[2]['id']}"]
     with pytest.raises(InvalidInput):
         await issue_credit_note(finance, invoice["id"], reason="Negative", amounts={lines[1]["id"]: -100})
@@ -155,18 +166,25 @@ async def test_a_void_with_reopen_makes_the_charges_invoiceable_again(db):
 
     await issue_credit_note(finance, invoice["id"], reason="Wrong PO number", void=True, reopen_charges=True)
 
-    assert [c["status"] for c in await ChargeLine.select().where(ChargeLine.invoice == invoice["id"])] == ["credited"] * 2
+    assert [c["status"] for c in await ChargeLine.select().where(ChargeLine.invoice == invoice["id"])] == [
+        "credited"
+    ] * 2
     reopened = await ChargeLine.select().where(ChargeLine.status == "open").order_by(ChargeLine.id)
     assert [(c["source_kind"], c["source_id"], c["amount_cents"], c["po_number"]) for c in reopened] == [
-        (c["source_kind"], c["source_id"], c["amount_cents"], c["po_number"]) for c in old_charges]
-    assert not {c["id"] for c in reopened} & {c["id"] for c in old_charges}  # new lines, the old ones keep their history
+        (c["source_kind"], c["source_id"], c["amount_cents"], c["po_number"]) for c in old_charges
+    ]
+    assert not {c["id"] for c in reopened} & {
+        c["id"] for c in old_charges
+    }  # new lines, the old ones keep their history
     assert await gather_charge_lines() == 0  # gathering neither duplicates nor withdraws them
 
     await set_po_on_open_lines(finance, district, [c["id"] for c in reopened], "PO-NEW")
     [corrected] = await issue_invoices(finance, district, [c["id"] for c in reopened], acknowledge_warnings=True)
     assert corrected["number"].endswith("-0002") and corrected["po_number"] == "PO-NEW"
     assert corrected["total_cents"] == invoice["total_cents"]
-    assert [row["po_number"] for row in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])] == ["PO-OLD"] * 2
+    assert [row["po_number"] for row in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])] == [
+        "PO-OLD"
+    ] * 2
     await assert_money_invariants()
 
 
@@ -188,12 +206,19 @@ async def test_credit_on_a_paid_invoice_goes_back_to_the_district_and_pays_anoth
     await pay(finance, district, "7001", 37_500, paid["id"])
     later, _ = await invoice_with(finance, district, 1, title="Later workshop")  # $125.00
 
-    await issue_credit_note(finance, paid["id"], reason="One teacher did not come", amounts={paid_lines[1]["id"]: 12_500})
+    await issue_credit_note(
+        finance, paid["id"], reason="One teacher did not come", amounts={paid_lines[1]["id"]: 12_500}
+    )
 
     returned = await Allocation.select().where(Allocation.amount_cents < 0)
     assert [(row["invoice"], row["amount_cents"]) for row in returned] == [(paid["id"], -12_500)]
     balance = await balance_of(paid["id"])
-    assert (balance.paid_cents, balance.credited_cents, balance.open_cents, balance.state) == (25_000, 12_500, 0, "paid")
+    assert (balance.paid_cents, balance.credited_cents, balance.open_cents, balance.state) == (
+        25_000,
+        12_500,
+        0,
+        "paid",
+    )
     assert await district_credit_cents(district) == 12_500
     await assert_money_invariants()
 
@@ -208,8 +233,9 @@ async def test_credit_on_a_partly_paid_invoice_returns_only_the_excess(db):
     district = await district_id_of("EGUSD")
     invoice, lines = await invoice_with(finance, district)  # $375.00
     await pay(finance, district, "7002", 20_000, invoice["id"])
-    await issue_credit_note(finance, invoice["id"], reason="Two did not come",
-                            amounts={lines[0]["id"]: 12_500, lines[1]["id"]: 12_500})
+    await issue_credit_note(
+        finance, invoice["id"], reason="Two did not come", amounts={lines[0]["id"]: 12_500, lines[1]["id"]: 12_500}
+    )
     balance = await balance_of(invoice["id"])
     assert (balance.paid_cents, balance.credited_cents, balance.open_cents) == (12_500, 25_000, 0)
     assert await district_credit_cents(district) == 7_500
@@ -227,15 +253,21 @@ async def test_two_credit_notes_at_once_never_credit_more_than_the_invoice(db):
     district = await district_id_of("EGUSD")
     invoice, lines = await invoice_with(finance, district)
 
-    voids = await asyncio.gather(*[issue_credit_note(finance, invoice["id"], reason="Cancelled", void=True) for _ in range(4)],
-                                 return_exceptions=True)
+    voids = await asyncio.gather(
+        *[issue_credit_note(finance, invoice["id"], reason="Cancelled", void=True) for _ in range(4)],
+        return_exceptions=True,
+    )
     errors = [v for v in voids if isinstance(v, BaseException)]
     assert len(errors) == 3 and {getattr(e, "code", e) for e in errors} == {"already_credited"}
 
     second, second_lines = await invoice_with(finance, district, 1, title="Second")
-    corrections = await asyncio.gather(*[
-        issue_credit_note(finance, second["id"], reason="Shorter", amounts={second_lines[0]["id"]: 8_000}) for _ in range(2)],
-        return_exceptions=True)
+    corrections = await asyncio.gather(
+        *[
+            issue_credit_note(finance, second["id"], reason="Shorter", amounts={second_lines[0]["id"]: 8_000})
+            for _ in range(2)
+        ],
+        return_exceptions=True,
+    )
     errors = [c for c in corrections if isinstance(c, BaseException)]
     assert len(errors) == 1 and isinstance(errors[0], InvalidInput)
     assert (await balance_of(second["id"])).credited_cents == 8_000

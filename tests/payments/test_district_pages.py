@@ -33,19 +33,34 @@ from tests.payments.stripe_double_server import running_stripe_double
 PO_PAGE = "/district/purchase-orders"
 
 
-async def issued_invoice(district: str = "EGUSD", *, seats: int = 2, po_number: str = "PO-7781",
-                         days_ago: int = 0) -> dict:
+async def issued_invoice(
+    district: str = "EGUSD", *, seats: int = 2, po_number: str = "PO-7781", days_ago: int = 0
+) -> dict:
     """An invoice issued by finance for `seats` district-billed seats at $125, `days_ago` days back."""
     district_id = await set_billing_contact(district, email=f"ap@{district.lower()}.example")
-    await district_billed_seats(seats, district=district, po_number=po_number, title=f"Workshop for {district} {po_number}")
-    [invoice] = await issue_invoices(await finance_actor(), district_id, await open_line_ids(district_id),
-                                     acknowledge_warnings=True, now=utc_now() - dt.timedelta(days=days_ago))
+    await district_billed_seats(
+        seats, district=district, po_number=po_number, title=f"Workshop for {district} {po_number}"
+    )
+    [invoice] = await issue_invoices(
+        await finance_actor(),
+        district_id,
+        await open_line_ids(district_id),
+        acknowledge_warnings=True,
+        now=utc_now() - dt.timedelta(days=days_ago),
+    )
     return invoice
 
 
 async def pay_by_check(invoice: dict, dollars: str, reference: str = "10452") -> None:
-    clean = check_payment_form({"method": "check", "amount": dollars, "received_on": str(dt.date.today() - dt.timedelta(days=1)),
-                                "reference": reference}, {invoice["id"]: dollars})
+    clean = check_payment_form(
+        {
+            "method": "check",
+            "amount": dollars,
+            "received_on": str(dt.date.today() - dt.timedelta(days=1)),
+            "reference": reference,
+        },
+        {invoice["id"]: dollars},
+    )
     await record_payment(await finance_actor(), invoice["district"], clean)
 
 
@@ -82,7 +97,9 @@ async def test_coordinator_sees_only_own_districts_invoices_with_balances_and_ov
     assert "Overdue by 10 days" in to_pay and "Partly paid" in to_pay and "PO-NEW" in to_pay
     # $250 + $375 - $100 still to pay; the overdue part named in words.
     assert "Still to pay: <strong>$525.00</strong>" in to_pay and "$250.00 is overdue" in to_pay
-    assert '<a href="/district/invoices">Invoices</a>' in html or 'href="/district/invoices" aria-current="page"' in html
+    assert (
+        '<a href="/district/invoices">Invoices</a>' in html or 'href="/district/invoices" aria-current="page"' in html
+    )
 
     detail = await client.get(f"/district/invoices/{part_paid['id']}")
     assert detail.status_code == 200
@@ -101,9 +118,16 @@ async def test_coordinator_sees_only_own_districts_invoices_with_balances_and_ov
 async def test_another_districts_invoice_is_not_found_whatever_the_id(client):
     other = await issued_invoice("SJUSD", seats=1)
     await signed_in_coordinator(client)
-    for path in (f"/district/invoices/{other['id']}", f"/district/invoices/{other['id']}.pdf",
-                 f"/district/invoices/{other['id']}/status", "/district/invoices/999999", "/district/invoices/999999.pdf",
-                 "/district/invoices/abc", "/district/invoices/12.exe", "/district/invoices/99999999999999999"):
+    for path in (
+        f"/district/invoices/{other['id']}",
+        f"/district/invoices/{other['id']}.pdf",
+        f"/district/invoices/{other['id']}/status",
+        "/district/invoices/999999",
+        "/district/invoices/999999.pdf",
+        "/district/invoices/abc",
+        "/district/invoices/12.exe",
+        "/district/invoices/99999999999999999",
+    ):
         assert (await client.get(path)).status_code == 404, path
     response = await post_form(client, f"/district/invoices/{other['id']}/pay", {}, token_from="/district/invoices")
     assert response.status_code == 404
@@ -112,7 +136,12 @@ async def test_another_districts_invoice_is_not_found_whatever_the_id(client):
 
 async def test_only_coordinators_use_these_pages(client):
     invoice = await issued_invoice("EGUSD", seats=1)
-    paths = ["/district/invoices", f"/district/invoices/{invoice['id']}", f"/district/invoices/{invoice['id']}.pdf", PO_PAGE]
+    paths = [
+        "/district/invoices",
+        f"/district/invoices/{invoice['id']}",
+        f"/district/invoices/{invoice['id']}.pdf",
+        PO_PAGE,
+    ]
     for path in paths:  # anonymous: to sign-in, coming back afterwards
         response = await client.get(path)
         assert response.status_code == 303 and response.headers["location"] == f"/sign-in?next={path}"
@@ -128,12 +157,14 @@ async def test_only_coordinators_use_these_pages(client):
 async def test_invoice_and_credit_note_pdfs_download(client):
     invoice = await issued_invoice("EGUSD", seats=2, po_number="PO-PDF")
     line = await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]).first()
-    note = await issue_credit_note(await finance_actor(), invoice["id"], reason="One teacher did not attend",
-                                   amounts={line["id"]: 12_500})
+    note = await issue_credit_note(
+        await finance_actor(), invoice["id"], reason="One teacher did not attend", amounts={line["id"]: 12_500}
+    )
     other = await issued_invoice("SJUSD", seats=1)
     other_line = await InvoiceLine.select().where(InvoiceLine.invoice == other["id"]).first()
-    other_note = await issue_credit_note(await finance_actor(), other["id"], reason="Wrong rate",
-                                         amounts={other_line["id"]: 1_000})
+    other_note = await issue_credit_note(
+        await finance_actor(), other["id"], reason="Wrong rate", amounts={other_line["id"]: 1_000}
+    )
     await signed_in_coordinator(client)
 
     response = await client.get(f"/district/invoices/{invoice['id']}.pdf")
@@ -150,9 +181,11 @@ async def test_invoice_and_credit_note_pdfs_download(client):
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert note["number"] in PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
     # Another district's note, even put under one's own invoice, and a note without ".pdf": not found.
-    for path in (f"/district/invoices/{invoice['id']}/credit-notes/{other_note['id']}.pdf",
-                 f"/district/invoices/{other['id']}/credit-notes/{other_note['id']}.pdf",
-                 f"/district/invoices/{invoice['id']}/credit-notes/{note['id']}"):
+    for path in (
+        f"/district/invoices/{invoice['id']}/credit-notes/{other_note['id']}.pdf",
+        f"/district/invoices/{other['id']}/credit-notes/{other_note['id']}.pdf",
+        f"/district/invoices/{invoice['id']}/credit-notes/{note['id']}",
+    ):
         assert (await client.get(path)).status_code == 404, path
 
 
@@ -177,13 +210,25 @@ async def test_pay_by_card_sends_the_coordinator_to_stripe_checkout(client, sett
     await pay_by_check(invoice, "50")
     await signed_in_coordinator(client)
     with running_stripe_double("whsec_district_pages") as double:
-        use_settings(dataclasses.replace(settings, stripe_secret_key="sk_test_district", stripe_api_base=double.base,
-                                         stripe_webhook_secret="whsec_district_pages"))
+        use_settings(
+            dataclasses.replace(
+                settings,
+                stripe_secret_key="sk_test_district",
+                stripe_api_base=double.base,
+                stripe_webhook_secret="whsec_district_pages",
+            )
+        )
         try:
-            response = await post_form(client, f"/district/invoices/{invoice['id']}/pay", {},
-                                       token_from="/district/invoices")
-            htmx = await post_form(client, f"/district/invoices/{invoice['id']}/pay", {}, token_from="/district/invoices",
-                                   headers={"HX-Request": "true"})
+            response = await post_form(
+                client, f"/district/invoices/{invoice['id']}/pay", {}, token_from="/district/invoices"
+            )
+            htmx = await post_form(
+                client,
+                f"/district/invoices/{invoice['id']}/pay",
+                {},
+                token_from="/district/invoices",
+                headers={"HX-Request": "true"},
+            )
         finally:
             use_settings(settings)
     assert response.status_code == 303 and response.headers["location"].startswith(double.base)
@@ -196,14 +241,20 @@ async def test_pay_by_card_sends_the_coordinator_to_stripe_checkout(client, sett
 async def test_card_service_down_is_a_message_on_the_page(client, settings):
     invoice = await issued_invoice("EGUSD", seats=1)
     await signed_in_coordinator(client)
-    use_settings(dataclasses.replace(settings, stripe_secret_key="sk_test_district", stripe_api_base="http://127.0.0.1:9"))
+    use_settings(
+        dataclasses.replace(settings, stripe_secret_key="sk_test_district", stripe_api_base="http://127.0.0.1:9")
+    )
     try:
-        response = await post_form(client, f"/district/invoices/{invoice['id']}/pay", {}, token_from="/district/invoices")
+        response = await post_form(
+            client, f"/district/invoices/{invoice['id']}/pay", {}, token_from="/district/invoices"
+        )
     finally:
         use_settings(settings)
     assert response.status_code == 409
     assert "could not start" in response.text and "did not answer" in response.text
-    assert "Pay $125.00 by card" in response.text  # the invoice page again, so the coordinator can retry or pay by check
+    assert (
+        "Pay $125.00 by card" in response.text
+    )  # the invoice page again, so the coordinator can retry or pay by check
 
 
 async def test_back_from_stripe_shows_being_confirmed_then_paid(client):
@@ -211,7 +262,9 @@ async def test_back_from_stripe_shows_being_confirmed_then_paid(client):
     await signed_in_coordinator(client)
     page = (await client.get(f"/district/invoices/{invoice['id']}?paid=1")).text
     assert "Thank you — your card payment is being confirmed" in page
-    assert f'hx-get="/district/invoices/{invoice["id"]}/status?tries=1"' in page and 'hx-trigger="load delay:3s"' in page
+    assert (
+        f'hx-get="/district/invoices/{invoice["id"]}/status?tries=1"' in page and 'hx-trigger="load delay:3s"' in page
+    )
     assert "being confirmed" not in (await client.get(f"/district/invoices/{invoice['id']}")).text
 
     fragment = await client.get(f"/district/invoices/{invoice['id']}/status?tries=5", headers={"HX-Request": "true"})
@@ -235,9 +288,18 @@ async def test_back_from_stripe_shows_being_confirmed_then_paid(client):
 async def test_add_list_and_close_purchase_orders(client):
     await signed_in_coordinator(client)
     assert "No purchase order on file yet" in (await client.get(PO_PAGE)).text
-    response = await post_form(client, PO_PAGE, {"number": "  EG-PO-2026-0415 ", "description": "Professional learning",
-                                                 "not_to_exceed": "5,000", "valid_from": "2026-07-01",
-                                                 "valid_until": "2027-06-30"}, token_from=PO_PAGE)
+    response = await post_form(
+        client,
+        PO_PAGE,
+        {
+            "number": "  EG-PO-2026-0415 ",
+            "description": "Professional learning",
+            "not_to_exceed": "5,000",
+            "valid_from": "2026-07-01",
+            "valid_until": "2027-06-30",
+        },
+        token_from=PO_PAGE,
+    )
     assert response.status_code == 303 and response.headers["location"] == f"{PO_PAGE}?notice=po-added"
     page = (await client.get(response.headers["location"])).text
     assert "The purchase order is on file" in page
@@ -260,15 +322,22 @@ async def test_add_list_and_close_purchase_orders(client):
     assert again.status_code == 409 and "already closed" in again.text
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"number": "EG-PO-1", "not_to_exceed": "five thousand"}, "not_to_exceed", "Enter an amount in dollars"),
-    ({"number": "EG-PO-1", "not_to_exceed": "-5"}, "not_to_exceed", "Enter a positive amount"),
-    ({"number": "EG-PO-1", "valid_from": "2027-06-30", "valid_until": "2026-07-01"}, "valid_until", "cannot end before it starts"),
-    ({"number": "EG-PO-1", "valid_from": "30/06/2027"}, "valid_from", "Enter a date"),
-    ({"number": "P" * 61}, "number", "at most 60 characters"),
-    ({"number": "EG-PO-1", "description": "d" * 301}, "description", "under 300 characters"),
-    ({"number": "   "}, "number", "Enter the PO number"),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"number": "EG-PO-1", "not_to_exceed": "five thousand"}, "not_to_exceed", "Enter an amount in dollars"),
+        ({"number": "EG-PO-1", "not_to_exceed": "-5"}, "not_to_exceed", "Enter a positive amount"),
+        (
+            {"number": "EG-PO-1", "valid_from": "2027-06-30", "valid_until": "2026-07-01"},
+            "valid_until",
+            "cannot end before it starts",
+        ),
+        ({"number": "EG-PO-1", "valid_from": "30/06/2027"}, "valid_from", "Enter a date"),
+        ({"number": "P" * 61}, "number", "at most 60 characters"),
+        ({"number": "EG-PO-1", "description": "d" * 301}, "description", "under 300 characters"),
+        ({"number": "   "}, "number", "Enter the PO number"),
+    ],
+)
 async def test_bad_purchase_orders_are_refused_with_the_field_named(client, values, field, message):
     await signed_in_coordinator(client)
     response = await post_form(client, PO_PAGE, values, token_from=PO_PAGE)
@@ -331,18 +400,27 @@ async def test_a_mistyped_po_is_corrected_until_an_invoice_is_drawn_on_it(client
     assert 'value="EG-PO-2026-0145"' in form and 'value="500.00"' in form
 
     # Refused whole, with the field named: a bad amount, or a number another PO of the district has.
-    bad = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "EG-PO-2026-0415", "not_to_exceed": "lots"},
-                          token_from=PO_PAGE)
+    bad = await post_form(
+        client, f"{PO_PAGE}/{po['id']}/edit", {"number": "EG-PO-2026-0415", "not_to_exceed": "lots"}, token_from=PO_PAGE
+    )
     assert bad.status_code == 422 and 'id="po-not_to_exceed-error"' in bad.text
     taken = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "eg-po-other".upper()}, token_from=PO_PAGE)
     assert taken.status_code == 422 and "PO EG-PO-OTHER is already on file." in taken.text
     assert (await PurchaseOrder.select().where(PurchaseOrder.id == po["id"]).first())["number"] == "EG-PO-2026-0145"
 
-    fixed = await post_form(client, f"{PO_PAGE}/{po['id']}/edit", {"number": "EG-PO-2026-0415", "not_to_exceed": "5,000"},
-                            token_from=PO_PAGE)
+    fixed = await post_form(
+        client,
+        f"{PO_PAGE}/{po['id']}/edit",
+        {"number": "EG-PO-2026-0415", "not_to_exceed": "5,000"},
+        token_from=PO_PAGE,
+    )
     assert fixed.status_code == 303 and fixed.headers["location"] == f"{PO_PAGE}?notice=po-corrected"
     row = await PurchaseOrder.select().where(PurchaseOrder.id == po["id"]).first()
-    assert (row["number"], row["not_to_exceed_cents"], row["district"]) == ("EG-PO-2026-0415", 500_000, coordinator["district"])
+    assert (row["number"], row["not_to_exceed_cents"], row["district"]) == (
+        "EG-PO-2026-0415",
+        500_000,
+        coordinator["district"],
+    )
 
     # Once an invoice carries it, the PO stays as printed.
     await issued_invoice("EGUSD", seats=1, po_number="EG-PO-2026-0415")

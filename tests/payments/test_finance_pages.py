@@ -44,17 +44,29 @@ async def post(client, path: str, data: dict | list):
     """A form POST with a fresh CSRF token; `data` may be a list of pairs for repeated fields."""
     token = await csrf_token(client, "/finance/payments")
     pairs = list(data.items()) if isinstance(data, dict) else list(data)
-    return await client.post(path, content=urlencode([*pairs, ("_csrf_token", token)]).encode(),
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return await client.post(
+        path,
+        content=urlencode([*pairs, ("_csrf_token", token)]).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
 
 
 async def issued(district: str = "EGUSD", *, seats: int = 2, po_number: str = "PO-1", days_ago: int = 0) -> dict:
     district_id = await set_billing_contact(district, email=f"ap@{district.lower()}.example")
     await district_billed_seats(seats, district=district, po_number=po_number, title=f"Workshop {district} {po_number}")
-    lines = [row["id"] for row in await ChargeLine.select(ChargeLine.id).where(
-        (ChargeLine.district == district_id) & (ChargeLine.status == "open") & (ChargeLine.po_number == po_number))]
-    [invoice] = await issue_invoices(await finance_actor(), district_id, lines, acknowledge_warnings=True,
-                                     now=utc_now() - dt.timedelta(days=days_ago))
+    lines = [
+        row["id"]
+        for row in await ChargeLine.select(ChargeLine.id).where(
+            (ChargeLine.district == district_id) & (ChargeLine.status == "open") & (ChargeLine.po_number == po_number)
+        )
+    ]
+    [invoice] = await issue_invoices(
+        await finance_actor(),
+        district_id,
+        lines,
+        acknowledge_warnings=True,
+        now=utc_now() - dt.timedelta(days=days_ago),
+    )
     return invoice
 
 
@@ -89,14 +101,21 @@ async def test_preview_issue_pdf_pay_credit_void_and_export(client):
     assert sorted(line_ids) == sorted(await open_line_ids(district_id)) and len(line_ids) == 4
 
     # Without acknowledging the warnings: refused, nothing issued.
-    refused = await post(client, "/finance/invoices", [("district", str(district_id)), *[("line", str(i)) for i in line_ids]])
+    refused = await post(
+        client, "/finance/invoices", [("district", str(district_id)), *[("line", str(i)) for i in line_ids]]
+    )
     assert refused.status_code == 409 and "Please confirm you have read the warnings" in refused.text
     assert await Invoice.count() == 0
 
     # The Literacy Lab seat alone: one invoice, and the page of that invoice.
-    [literacy] = [line["id"] for line in await ChargeLine.select(ChargeLine.id).where(ChargeLine.po_number == "PO-2200")]
-    response = await post(client, "/finance/invoices", [("district", str(district_id)), ("line", str(literacy)),
-                                                        ("acknowledge", "on"), ("period_label", "Fall 2026")])
+    [literacy] = [
+        line["id"] for line in await ChargeLine.select(ChargeLine.id).where(ChargeLine.po_number == "PO-2200")
+    ]
+    response = await post(
+        client,
+        "/finance/invoices",
+        [("district", str(district_id)), ("line", str(literacy)), ("acknowledge", "on"), ("period_label", "Fall 2026")],
+    )
     assert response.status_code == 303
     small = await Invoice.select().where(Invoice.po_number == "PO-2200").first()
     assert response.headers["location"] == f"/finance/invoices/{small['id']}?notice=invoice-issued"
@@ -104,8 +123,11 @@ async def test_preview_issue_pdf_pay_credit_void_and_export(client):
 
     # The three Number Talks seats.
     rest = [i for i in line_ids if i != literacy]
-    response = await post(client, "/finance/invoices", [("district", str(district_id)), *[("line", str(i)) for i in rest],
-                                                        ("acknowledge", "on")])
+    response = await post(
+        client,
+        "/finance/invoices",
+        [("district", str(district_id)), *[("line", str(i)) for i in rest], ("acknowledge", "on")],
+    )
     assert response.status_code == 303
     big = await Invoice.select().where(Invoice.po_number == "PO-7781").first()
     assert big["total_cents"] == 37_500 and await open_line_ids(district_id) == []
@@ -113,14 +135,27 @@ async def test_preview_issue_pdf_pay_credit_void_and_export(client):
     page = await client.get(f"/finance/invoices/{big['id']}")
     assert page.status_code == 200 and big["number"] in page.text and "PO-7781" in page.text
     pdf = await client.get(f"/finance/invoices/{big['id']}.pdf")
-    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert (
+        pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    )
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert big["number"] in text and "PO-7781" in text and "$375.00" in text
 
     # A check of $500 applied to both invoices: $375 + $100, the other $25 stays as credit.
-    response = await post(client, "/finance/payments", {
-        "district": str(district_id), "method": "check", "amount": "500.00", "received_on": yesterday(),
-        "reference": "10452", f"apply_{big['id']}": "375.00", f"apply_{small['id']}": "100", "action": "record"})
+    response = await post(
+        client,
+        "/finance/payments",
+        {
+            "district": str(district_id),
+            "method": "check",
+            "amount": "500.00",
+            "received_on": yesterday(),
+            "reference": "10452",
+            f"apply_{big['id']}": "375.00",
+            f"apply_{small['id']}": "100",
+            "action": "record",
+        },
+    )
     assert response.status_code == 303, response.text
     payment = await PaymentReceived.select().first()
     assert response.headers["location"] == f"/finance/payments/{payment['id']}?notice=payment-recorded"
@@ -136,24 +171,34 @@ async def test_preview_issue_pdf_pay_credit_void_and_export(client):
     assert "<html" not in paid_only.text  # htmx gets the table only
 
     # The rest of the payment applied from the payment's page; more than is left is refused.
-    too_much = await post(client, f"/finance/payments/{payment['id']}/allocations", {"invoice": str(small["id"]), "amount": "30"})
+    too_much = await post(
+        client, f"/finance/payments/{payment['id']}/allocations", {"invoice": str(small["id"]), "amount": "30"}
+    )
     assert too_much.status_code == 422 and "more than is left" in too_much.text
-    applied = await post(client, f"/finance/payments/{payment['id']}/allocations", {"invoice": str(small["id"]), "amount": "25"})
+    applied = await post(
+        client, f"/finance/payments/{payment['id']}/allocations", {"invoice": str(small["id"]), "amount": "25"}
+    )
     assert applied.status_code == 303
     small_page = await client.get(f"/finance/invoices/{small['id']}")
     assert "Open</dt><dd><strong>$0.00</strong>" in small_page.text
 
     # A credit note of $125 on one line of the paid invoice: the excess returns to the district's credit.
     big_lines = await InvoiceLine.select().where(InvoiceLine.invoice == big["id"]).order_by(InvoiceLine.position)
-    response = await post(client, f"/finance/invoices/{big['id']}/credit-notes",
-                          {f"line_{big_lines[0]['id']}": "125", "reason": "One teacher did not attend"})
+    response = await post(
+        client,
+        f"/finance/invoices/{big['id']}/credit-notes",
+        {f"line_{big_lines[0]['id']}": "125", "reason": "One teacher did not attend"},
+    )
     assert response.status_code == 303
     note = await CreditNote.select().first()
     page = await client.get(f"/finance/invoices/{big['id']}")
     assert note["number"] in page.text and f'href="/finance/credit-notes/{note["id"]}.pdf"' in page.text
     assert "Credited</dt><dd>$125.00" in page.text and "District credit</dt><dd>$125.00" in page.text
     note_pdf = await client.get(f"/finance/credit-notes/{note['id']}.pdf")
-    assert note_pdf.status_code == 200 and note["number"] in PdfReader(io.BytesIO(note_pdf.content)).pages[0].extract_text()
+    assert (
+        note_pdf.status_code == 200
+        and note["number"] in PdfReader(io.BytesIO(note_pdf.content)).pages[0].extract_text()
+    )
 
     # Void the rest with "re-open": the two other charges are open again for a corrected invoice.
     response = await post(client, f"/finance/invoices/{big['id']}/void", {"reason": "Wrong PO", "reopen": "on"})
@@ -171,8 +216,19 @@ async def test_preview_issue_pdf_pay_credit_void_and_export(client):
     assert export.status_code == 200 and export.headers["content-disposition"].startswith("attachment;")
     assert export.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8"))))
-    assert list(rows[0].keys()) == ["type", "date", "number", "district_code", "district_name", "po_number", "program",
-                                    "amount", "related_invoice", "method", "description"]
+    assert list(rows[0].keys()) == [
+        "type",
+        "date",
+        "number",
+        "district_code",
+        "district_name",
+        "po_number",
+        "program",
+        "amount",
+        "related_invoice",
+        "method",
+        "description",
+    ]
     cents = lambda kind: sum(round(float(row["amount"]) * 100) for row in rows if row["type"] == kind)  # noqa: E731 - a one-line sum, read where it is used
     line_total = sum(row["amount_cents"] for row in await InvoiceLine.select(InvoiceLine.amount_cents))
     credited_total = sum(row["amount_cents"] for row in await CreditNoteLine.select(CreditNoteLine.amount_cents))
@@ -209,15 +265,15 @@ async def test_dashboard_shows_the_figures_and_accessible_charts(client):
     assert page.status_code == 200
     html = page.text
     assert 'href="/finance" aria-current="page"' in html  # the Finance item in the navigation
-    assert "Open receivables</p>\n      <p class=\"roster-stat-value\">$375.00" in html
-    assert "Overdue</p>\n      <p class=\"roster-stat-value\">$250.00" in html
-    assert f'/finance/invoices/new?district={district_id}' in html and "$125.00" in html
+    assert 'Open receivables</p>\n      <p class="roster-stat-value">$375.00' in html
+    assert 'Overdue</p>\n      <p class="roster-stat-value">$250.00' in html
+    assert f"/finance/invoices/new?district={district_id}" in html and "$125.00" in html
     # Each chart is an image with a title and a description, followed by a table with the same numbers.
     for chart in ("aging-chart", "revenue-chart"):
         assert re.search(rf'<svg class="chart"[^>]*role="img" aria-labelledby="{chart}-title {chart}-desc"', html)
         assert f'<title id="{chart}-title">' in html and f'<desc id="{chart}-desc">' in html
     assert "1–30 days: $250.00" in html and "Not yet due: $125.00" in html
-    aging_table = re.search(r'<caption>Open receivables by district.*?</table>', html, re.S).group(0)
+    aging_table = re.search(r"<caption>Open receivables by district.*?</table>", html, re.S).group(0)
     assert "Elk Grove Unified" in aging_table and "$250.00" in aging_table and "$375.00" in aging_table
 
 
@@ -229,8 +285,14 @@ async def test_bad_payment_input_is_refused_and_records_nothing(client):
     other = await issued("SJUSD", seats=1, po_number="PO-B")
     await signed_in_finance(client)
     before = await counts()
-    base = {"district": str(mine["district"]), "method": "check", "amount": "125", "received_on": yesterday(),
-            "reference": "777", "action": "record"}
+    base = {
+        "district": str(mine["district"]),
+        "method": "check",
+        "amount": "125",
+        "received_on": yesterday(),
+        "reference": "777",
+        "action": "record",
+    }
     tomorrow = (local_today() + dt.timedelta(days=1)).isoformat()
     cases = [
         ({"amount": ""}, 422, "Enter an amount"),
@@ -271,11 +333,15 @@ async def test_fill_oldest_first_and_show_open_invoices_without_javascript(clien
     assert shown.status_code == 200
     assert f'name="apply_{older["id"]}"' in shown.text and f'name="apply_{newer["id"]}"' in shown.text
     assert "PO-SJ" not in shown.text
-    filled = await post(client, "/finance/payments", {"district": str(older["district"]), "amount": "300", "action": "fill"})
+    filled = await post(
+        client, "/finance/payments", {"district": str(older["district"]), "amount": "300", "action": "fill"}
+    )
     assert filled.status_code == 200
     assert re.search(rf'name="apply_{older["id"]}" type="text"[^>]*value="250.00"', filled.text)
     assert re.search(rf'name="apply_{newer["id"]}" type="text"[^>]*value="50.00"', filled.text)
-    fragment = await client.get(f"/finance/payments/open-invoices?district={older['district']}", headers={"HX-Request": "true"})
+    fragment = await client.get(
+        f"/finance/payments/open-invoices?district={older['district']}", headers={"HX-Request": "true"}
+    )
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith('<div id="payment-invoices">')
     assert older["number"] in fragment.text
     no_js = await client.get(f"/finance/payments/open-invoices?district={older['district']}")
@@ -291,7 +357,9 @@ async def test_bad_invoice_forms_change_nothing(client):
     district_id = invoice["district"]
     await district_billed_seats(1, po_number="PO-Z")
     [open_line] = await open_line_ids(district_id)
-    sj_line_ids = [row["id"] for row in await ChargeLine.select(ChargeLine.id).where(ChargeLine.district == other["district"])]
+    sj_line_ids = [
+        row["id"] for row in await ChargeLine.select(ChargeLine.id).where(ChargeLine.district == other["district"])
+    ]
     await signed_in_finance(client)
     before = await counts()
     line = f"line_{lines[0]['id']}"
@@ -311,33 +379,53 @@ async def test_bad_invoice_forms_change_nothing(client):
     assert no_credit.status_code == 409 and "no credit" in no_credit.text
     assert (await post(client, f"/finance/invoices/{invoice['id']}/apply-credit", {"amount": "-3"})).status_code == 422
     assert (await post(client, "/finance/invoices/999999/void", {"reason": "x"})).status_code == 404
-    assert (await post(client, "/finance/invoices/999999/credit-notes", {"line_1": "1", "reason": "x"})).status_code == 404
+    assert (
+        await post(client, "/finance/invoices/999999/credit-notes", {"line_1": "1", "reason": "x"})
+    ).status_code == 404
 
     issue_cases = [
         ([("district", str(district_id))], 422, "Choose at least one charge"),
         ([("district", "999999"), ("line", str(open_line))], 422, "Choose a district from the list"),
         ([("district", str(district_id)), ("line", "abc")], 422, "not charges of this district"),
-        ([("district", str(district_id)), *[("line", str(i)) for i in sj_line_ids], ("acknowledge", "on")], 422,
-         "do not exist for this district"),
-        ([("district", str(district_id)), ("line", str(lines[0]["charge_line"])), ("acknowledge", "on")], 409,
-         "invoiced or withdrawn a moment ago"),
+        (
+            [("district", str(district_id)), *[("line", str(i)) for i in sj_line_ids], ("acknowledge", "on")],
+            422,
+            "do not exist for this district",
+        ),
+        (
+            [("district", str(district_id)), ("line", str(lines[0]["charge_line"])), ("acknowledge", "on")],
+            409,
+            "invoiced or withdrawn a moment ago",
+        ),
     ]
     for data, status, message in issue_cases:
         response = await post(client, "/finance/invoices", data)
         assert response.status_code == status and message in response.text, (data, response.status_code)
-    po = await post(client, "/finance/charges/po", [("district", str(district_id)), ("line", str(open_line)),
-                                                    ("po_number", "P" * 61)])
+    po = await post(
+        client,
+        "/finance/charges/po",
+        [("district", str(district_id)), ("line", str(open_line)), ("po_number", "P" * 61)],
+    )
     assert po.status_code == 422 and "at most 60 characters" in po.text
-    po = await post(client, "/finance/charges/po", [("district", str(district_id)), ("line", str(lines[0]["charge_line"])),
-                                                    ("po_number", "PO-NEW")])
+    po = await post(
+        client,
+        "/finance/charges/po",
+        [("district", str(district_id)), ("line", str(lines[0]["charge_line"])), ("po_number", "PO-NEW")],
+    )
     assert po.status_code == 409 and "keeps its PO" in po.text
     assert await counts() == before
     assert (await ChargeLine.select().where(ChargeLine.id == open_line).first())["po_number"] == "PO-Z"
 
     # Setting a PO on an open charge works, and the preview groups by it.
-    done = await post(client, "/finance/charges/po", [("district", str(district_id)), ("line", str(open_line)),
-                                                      ("po_number", " PO-9 ")])
-    assert done.status_code == 303 and done.headers["location"] == f"/finance/invoices/new?district={district_id}&notice=po-set"
+    done = await post(
+        client,
+        "/finance/charges/po",
+        [("district", str(district_id)), ("line", str(open_line)), ("po_number", " PO-9 ")],
+    )
+    assert (
+        done.status_code == 303
+        and done.headers["location"] == f"/finance/invoices/new?district={district_id}&notice=po-set"
+    )
     assert (await ChargeLine.select().where(ChargeLine.id == open_line).first())["po_number"] == "PO-9"
 
 
@@ -347,12 +435,19 @@ async def test_no_input_makes_a_page_fail(client):
     weird = ["abc", "-1", "0", "99999999999999999999", "2026-13-45", "%00", "<script>", "=1+1", "2026-27", "1999-2000"]
     paths = []
     for value in weird:
-        paths += [f"/finance/invoices?district={value}&state={value}&year={value}", f"/finance/invoices/new?district={value}",
-                  f"/finance/invoices/new?district={invoice['district']}&from={value}&to={value}&booking={value}",
-                  f"/finance/reports/aging?as_of={value}", f"/finance/reports/aging.csv?as_of={value}",
-                  f"/finance/reports/revenue?year={value}", f"/finance/export.csv?from={value}&to={value}",
-                  f"/finance/payments?district={value}", f"/finance/invoices/{value}", f"/finance/credit-notes/{value}",
-                  f"/finance/payments/open-invoices?district={value}"]
+        paths += [
+            f"/finance/invoices?district={value}&state={value}&year={value}",
+            f"/finance/invoices/new?district={value}",
+            f"/finance/invoices/new?district={invoice['district']}&from={value}&to={value}&booking={value}",
+            f"/finance/reports/aging?as_of={value}",
+            f"/finance/reports/aging.csv?as_of={value}",
+            f"/finance/reports/revenue?year={value}",
+            f"/finance/export.csv?from={value}&to={value}",
+            f"/finance/payments?district={value}",
+            f"/finance/invoices/{value}",
+            f"/finance/credit-notes/{value}",
+            f"/finance/payments/open-invoices?district={value}",
+        ]
     for path in paths:
         response = await client.get(path, headers={"HX-Request": "true"} if "open-invoices" in path else {})
         assert response.status_code < 500, (path, response.status_code)
@@ -362,8 +457,14 @@ async def test_no_input_makes_a_page_fail(client):
     export = await client.get("/finance/export.csv?from=2026-07-01&to=2026-06-01")
     assert export.status_code == 400 and "before the start date" in export.text
     assert (await client.get("/finance/export.csv")).status_code == 400
-    for path in ("/finance/invoices/99999999", "/finance/invoices/99999999.pdf", "/finance/credit-notes/1.pdf",
-                 "/finance/credit-notes/1", "/finance/payments/99999999", "/finance/invoices/12.exe"):
+    for path in (
+        "/finance/invoices/99999999",
+        "/finance/invoices/99999999.pdf",
+        "/finance/credit-notes/1.pdf",
+        "/finance/credit-notes/1",
+        "/finance/payments/99999999",
+        "/finance/invoices/12.exe",
+    ):
         assert (await client.get(path)).status_code == 404, path
 
 
@@ -372,9 +473,17 @@ async def test_no_input_makes_a_page_fail(client):
 
 async def test_finance_pages_are_for_finance_and_admin_only(client):
     invoice = await issued(seats=1)
-    paths = ["/finance", "/finance/invoices", f"/finance/invoices/{invoice['id']}", f"/finance/invoices/{invoice['id']}.pdf",
-             "/finance/invoices/new", "/finance/payments", "/finance/reports/aging", "/finance/reports/revenue",
-             "/finance/export.csv?from=2026-01-01&to=2026-01-31"]
+    paths = [
+        "/finance",
+        "/finance/invoices",
+        f"/finance/invoices/{invoice['id']}",
+        f"/finance/invoices/{invoice['id']}.pdf",
+        "/finance/invoices/new",
+        "/finance/payments",
+        "/finance/reports/aging",
+        "/finance/reports/revenue",
+        "/finance/export.csv?from=2026-01-01&to=2026-01-31",
+    ]
     for path in paths:
         response = await client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/sign-in?next="), path
@@ -385,9 +494,19 @@ async def test_finance_pages_are_for_finance_and_admin_only(client):
         home = await client.get("/")
         assert 'href="/finance"' not in home.text
         before = await counts()
-        response = await post_form(client, "/finance/payments", {"district": str(invoice["district"]), "method": "check",
-                                                                  "amount": "125", "received_on": yesterday(),
-                                                                  "reference": "1", "action": "record"}, token_from="/")
+        response = await post_form(
+            client,
+            "/finance/payments",
+            {
+                "district": str(invoice["district"]),
+                "method": "check",
+                "amount": "125",
+                "received_on": yesterday(),
+                "reference": "1",
+                "action": "record",
+            },
+            token_from="/",
+        )
         assert response.status_code == 403 and await counts() == before
         response = await post_form(client, f"/finance/invoices/{invoice['id']}/void", {"reason": "x"}, token_from="/")
         assert response.status_code == 403 and await counts() == before

@@ -93,8 +93,10 @@ async def test_concurrent_invoices_get_gapless_numbers(db):
     calls = [(district, line) for district in (egusd, sanjuan) for line in await open_line_ids(district)]
     assert len(calls) == CROWD
 
-    results = await asyncio.gather(*[issue_invoices(finance, district, [line], acknowledge_warnings=True)
-                                     for district, line in calls], return_exceptions=True)
+    results = await asyncio.gather(
+        *[issue_invoices(finance, district, [line], acknowledge_warnings=True) for district, line in calls],
+        return_exceptions=True,
+    )
 
     issued, errors = outcomes(results)
     assert errors == []
@@ -107,8 +109,13 @@ async def test_concurrent_invoices_get_gapless_numbers(db):
     await assert_money_invariants()
 
     # The credit notes of all of them, at once: CN-...-0001..0016, no gap, no duplicate.
-    notes = await asyncio.gather(*[issue_credit_note(finance, invoice["id"], reason="Workshop cancelled by SCOE", void=True)
-                                   for [invoice] in issued], return_exceptions=True)
+    notes = await asyncio.gather(
+        *[
+            issue_credit_note(finance, invoice["id"], reason="Workshop cancelled by SCOE", void=True)
+            for [invoice] in issued
+        ],
+        return_exceptions=True,
+    )
     notes, errors = outcomes(notes)
     assert errors == []
     assert sorted(note["number"] for note in notes) == [f"CN-{fiscal_year}-{n:04d}" for n in range(1, CROWD + 1)]
@@ -143,11 +150,13 @@ async def test_a_rolled_back_issue_gives_its_number_back(db):
     assert (await ChargeLine.select(ChargeLine.status).where(ChargeLine.id == second).first())["status"] == "open"
 
     # Two more at once after the failures: they take 0002 and 0003.
-    results = await asyncio.gather(*[issue_invoices(finance, district, [line], acknowledge_warnings=True)
-                                     for line in (third, second)])
+    results = await asyncio.gather(
+        *[issue_invoices(finance, district, [line], acknowledge_warnings=True) for line in (third, second)]
+    )
     assert sorted(invoice["number"][-4:] for [invoice] in results) == ["0002", "0003"]
-    assert (await DocumentCounter.select(DocumentCounter.last_value).where(DocumentCounter.kind == "invoice").first()
-            )["last_value"] == 3
+    assert (await DocumentCounter.select(DocumentCounter.last_value).where(DocumentCounter.kind == "invoice").first())[
+        "last_value"
+    ] == 3
     await assert_money_invariants()
 
 
@@ -166,8 +175,12 @@ async def test_numbers_restart_with_each_fiscal_year_in_local_time(db):
     [b] = await issue_invoices(finance, district, [lines[1]], acknowledge_warnings=True, now=july_1_early)
     [c] = await issue_invoices(finance, district, [lines[2]], acknowledge_warnings=True, now=june_30_late)
     [d] = await issue_invoices(finance, district, [lines[3]], acknowledge_warnings=True, now=july_1_early)
-    assert [x["number"] for x in (a, b, c, d)] == ["INV-2025-26-0001", "INV-2026-27-0001", "INV-2025-26-0002",
-                                                   "INV-2026-27-0002"]
+    assert [x["number"] for x in (a, b, c, d)] == [
+        "INV-2025-26-0001",
+        "INV-2026-27-0001",
+        "INV-2025-26-0002",
+        "INV-2026-27-0002",
+    ]
     assert (a["issued_on"], b["issued_on"]) == (dt.date(2026, 6, 30), dt.date(2026, 7, 1))
     assert a["due_on"] == dt.date(2026, 7, 30)
     note = await issue_credit_note(finance, a["id"], reason="Duplicate registration", void=True, now=july_1_early)
@@ -183,8 +196,10 @@ async def test_ten_finance_staff_issuing_the_same_lines_make_one_invoice(db):
     await district_billed_seats(2, po_number="PO-2002", title="Science of Reading")
     lines = await open_line_ids(district)
 
-    results = await asyncio.gather(*[issue_invoices(person, district, lines, acknowledge_warnings=True)
-                                     for person in finance], return_exceptions=True)
+    results = await asyncio.gather(
+        *[issue_invoices(person, district, lines, acknowledge_warnings=True) for person in finance],
+        return_exceptions=True,
+    )
 
     issued, errors = outcomes(results)
     assert len(issued) == 1 and len(errors) == 9
@@ -210,15 +225,23 @@ async def test_two_checks_paying_the_same_invoice_at_once_apply_one(db):
     invoice = await _invoice_of(finance, district, 3, "Number Talks")
     full = money_text(invoice["total_cents"])
     today = str(local_today())
-    checks = [check_payment_form({"method": "check", "amount": full, "received_on": today, "reference": f"10{n}"},
-                                 {invoice["id"]: full}) for n in range(2)]
+    checks = [
+        check_payment_form(
+            {"method": "check", "amount": full, "received_on": today, "reference": f"10{n}"}, {invoice["id"]: full}
+        )
+        for n in range(2)
+    ]
 
-    results = await asyncio.gather(*[record_payment(finance, district, clean) for clean in checks], return_exceptions=True)
+    results = await asyncio.gather(
+        *[record_payment(finance, district, clean) for clean in checks], return_exceptions=True
+    )
 
     recorded, errors = outcomes(results)
     assert len(recorded) == 1 and [error.code for error in errors] == ["over_allocation"]
     # Nothing half-written: the refused check is not recorded at all, not even as credit.
-    assert [row["reference"] for row in await PaymentReceived.select(PaymentReceived.reference)] == [recorded[0]["reference"]]
+    assert [row["reference"] for row in await PaymentReceived.select(PaymentReceived.reference)] == [
+        recorded[0]["reference"]
+    ]
     assert await Allocation.count() == 1
     balance = await balance_of(invoice["id"])
     assert (balance.paid_cents, balance.open_cents) == (invoice["total_cents"], 0)
@@ -232,10 +255,14 @@ async def test_the_same_check_entered_twice_at_once_is_recorded_once(db, applied
     finance = await finance_actor()
     district = await district_id_of("EGUSD")
     invoice = await _invoice_of(finance, district, 2, "Number Talks")
-    clean = check_payment_form({"method": "check", "amount": "100.00", "received_on": str(local_today()), "reference": "5521"},
-                               {invoice["id"]: "100.00"} if applied else {})
+    clean = check_payment_form(
+        {"method": "check", "amount": "100.00", "received_on": str(local_today()), "reference": "5521"},
+        {invoice["id"]: "100.00"} if applied else {},
+    )
 
-    results = await asyncio.gather(*[record_payment(finance, district, clean) for _ in range(CROWD)], return_exceptions=True)
+    results = await asyncio.gather(
+        *[record_payment(finance, district, clean) for _ in range(CROWD)], return_exceptions=True
+    )
 
     recorded, errors = outcomes(results)
     assert len(recorded) == 1 and {error.code for error in errors} == {"duplicate_payment"}
@@ -251,26 +278,46 @@ async def test_one_credit_used_for_two_invoices_at_once_is_spent_once(db):
     district = await district_id_of("EGUSD")
     first = await _invoice_of(finance, district, 1, "Number Talks")  # $125.00 each
     second = await _invoice_of(finance, district, 1, "Writing Workshop")
-    payment = await record_payment(finance, district, check_payment_form(
-        {"method": "ach", "amount": "100.00", "received_on": str(local_today()), "reference": "ACH-77"}, {}))
+    payment = await record_payment(
+        finance,
+        district,
+        check_payment_form(
+            {"method": "ach", "amount": "100.00", "received_on": str(local_today()), "reference": "ACH-77"}, {}
+        ),
+    )
 
     # Finance applies the credit to both invoices at the same moment.
-    results = await asyncio.gather(*[apply_district_credit(finance, invoice["id"]) for invoice in (first, second)],
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *[apply_district_credit(finance, invoice["id"]) for invoice in (first, second)], return_exceptions=True
+    )
     applied, errors = outcomes(results)
     assert applied == [10_000] and [error.code for error in errors] == ["no_credit"]
     await assert_money_invariants()
 
     # And the remainder of a payment, split by hand onto both at once: $20 + $20 from a $30 check.
-    other = await record_payment(finance, district, check_payment_form(
-        {"method": "check", "amount": "30.00", "received_on": str(local_today()), "reference": "3003"}, {}))
-    results = await asyncio.gather(*[allocate_payment(finance, other["id"], invoice["id"], 2_000)
-                                     for invoice in (first, second)], return_exceptions=True)
+    other = await record_payment(
+        finance,
+        district,
+        check_payment_form(
+            {"method": "check", "amount": "30.00", "received_on": str(local_today()), "reference": "3003"}, {}
+        ),
+    )
+    results = await asyncio.gather(
+        *[allocate_payment(finance, other["id"], invoice["id"], 2_000) for invoice in (first, second)],
+        return_exceptions=True,
+    )
     errors = [r for r in results if isinstance(r, BaseException)]
-    assert len(errors) == 1 and getattr(errors[0], "field_errors", None) == {"amount": "That is more than is left of this payment."}
-    assert [row["amount_cents"] for row in await Allocation.select().where(Allocation.payment == other["id"])] == [2_000]
+    assert len(errors) == 1 and getattr(errors[0], "field_errors", None) == {
+        "amount": "That is more than is left of this payment."
+    }
+    assert [row["amount_cents"] for row in await Allocation.select().where(Allocation.payment == other["id"])] == [
+        2_000
+    ]
     assert await district_credit_cents(district) == 1_000
-    assert sum(row["amount_cents"] for row in await Allocation.select().where(Allocation.payment == payment["id"])) == 10_000
+    assert (
+        sum(row["amount_cents"] for row in await Allocation.select().where(Allocation.payment == payment["id"]))
+        == 10_000
+    )
     await assert_money_invariants()
 
 
@@ -334,8 +381,9 @@ async def test_two_invoices_issued_at_once_against_one_po_cannot_both_miss_its_l
     first, second = [await finance_actor() for _ in range(2)]
     await District.update({District.billing_contact_email: "ap@egusd.example"}).where(District.id == district)
 
-    results = await asyncio.gather(issue_invoices(first, district, lines[:2]), issue_invoices(second, district, lines[2:]),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        issue_invoices(first, district, lines[:2]), issue_invoices(second, district, lines[2:]), return_exceptions=True
+    )
 
     issued, errors = outcomes(results)
     assert len(issued) == 1 and [error.code for error in errors] == ["warnings_unacknowledged"]

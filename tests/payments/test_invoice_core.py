@@ -29,7 +29,9 @@ async def test_issue_pay_and_credit_an_invoice(db):
         await issue_invoices(finance, district_id, drafts[0].line_ids)
     [invoice] = await issue_invoices(finance, district_id, drafts[0].line_ids, acknowledge_warnings=True)
     assert invoice["number"].startswith("INV-20") and invoice["number"].endswith("-0001")
-    assert invoice["total_cents"] == sum(row["amount_cents"] for row in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]))
+    assert invoice["total_cents"] == sum(
+        row["amount_cents"] for row in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])
+    )
     assert await open_line_ids(district_id) == []
     # The invoice went to the billing contact with its PDF.
     message = await OutboxMessage.select().where(OutboxMessage.to_address == "ap@egusd.example").first()
@@ -38,8 +40,10 @@ async def test_issue_pay_and_credit_an_invoice(db):
     text = PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert invoice["number"] in text and "PO-7781" in text and "$375.00" in text
 
-    clean = check_payment_form({"method": "check", "amount": "400.00", "received_on": str(invoice["issued_on"]),
-                                "reference": "10452"}, {invoice["id"]: "375"})
+    clean = check_payment_form(
+        {"method": "check", "amount": "400.00", "received_on": str(invoice["issued_on"]), "reference": "10452"},
+        {invoice["id"]: "375"},
+    )
     await record_payment(finance, district_id, clean)
     balance = await balance_of(invoice["id"])
     assert (balance.paid_cents, balance.open_cents, balance.state) == (37_500, 0, "paid")
@@ -48,7 +52,9 @@ async def test_issue_pay_and_credit_an_invoice(db):
         await record_payment(finance, district_id, clean)
 
     line = await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]).first()
-    note = await issue_credit_note(finance, invoice["id"], reason="One teacher did not attend", amounts={line["id"]: 12_500})
+    note = await issue_credit_note(
+        finance, invoice["id"], reason="One teacher did not attend", amounts={line["id"]: 12_500}
+    )
     assert note["number"].startswith("CN-") and note["number"].endswith("-0001")
     balance = await balance_of(invoice["id"])
     assert balance.paid_cents + balance.credited_cents + balance.open_cents == balance.total_cents
@@ -58,7 +64,9 @@ async def test_issue_pay_and_credit_an_invoice(db):
     # The database refuses to change an issued invoice; the error is the engine's own (asyncpg's or sqlite3's).
     with pytest.raises(Exception):  # noqa: B017 - any error will do: the assertion below checks nothing changed
         await Invoice.update({Invoice.total_cents: 1}).where(Invoice.id == invoice["id"])
-    assert (await Invoice.select(Invoice.total_cents).where(Invoice.id == invoice["id"]).first())["total_cents"] == 37_500
+    assert (await Invoice.select(Invoice.total_cents).where(Invoice.id == invoice["id"]).first())[
+        "total_cents"
+    ] == 37_500
 
 
 async def test_bad_payment_input_is_refused(db):

@@ -53,7 +53,16 @@ async def start_pool(engine) -> None:
         await engine.start_connection_pool(min_size=4, max_size=POOL_SIZE)
 
 
-MONEY_TABLES = (Invoice, InvoiceLine, CreditNote, CreditNoteLine, ChargeLine, PaymentReceived, Allocation, DocumentCounter)
+MONEY_TABLES = (
+    Invoice,
+    InvoiceLine,
+    CreditNote,
+    CreditNoteLine,
+    ChargeLine,
+    PaymentReceived,
+    Allocation,
+    DocumentCounter,
+)
 
 
 async def district_id_of(code: str) -> int:
@@ -112,7 +121,10 @@ async def assert_money_invariants() -> None:
             assert low <= credited_on_line[line["id"]] <= high, (invoice["number"], line)
         balance = balances[invoice["id"]]
         assert (balance.total_cents, balance.paid_cents, balance.credited_cents) == (
-            invoice["total_cents"], paid_on[invoice["id"]], credited), invoice["number"]
+            invoice["total_cents"],
+            paid_on[invoice["id"]],
+            credited,
+        ), invoice["number"]
         assert balance.paid_cents + balance.credited_cents + balance.open_cents == balance.total_cents
         assert balance.open_cents >= 0 and balance.paid_cents >= 0, (invoice["number"], balance)
 
@@ -190,16 +202,25 @@ class Ledger:
             return "nothing to invoice"
         draft = self.rng.choice(drafts)
         chosen = self.rng.sample(draft.line_ids, self.rng.randint(1, len(draft.line_ids)))
-        invoiced = [c["id"] for c in await ChargeLine.select(ChargeLine.id).where(
-            (ChargeLine.status == "invoiced") & (ChargeLine.district == district))]
+        invoiced = [
+            c["id"]
+            for c in await ChargeLine.select(ChargeLine.id).where(
+                (ChargeLine.status == "invoiced") & (ChargeLine.district == district)
+            )
+        ]
         if invoiced and self.rng.random() < 0.2:
             # A stale preview: one of the lines was invoiced meanwhile.
-            await self.refused(Conflict, issue_invoices(self.finance, district, chosen + [self.rng.choice(invoiced)],
-                                                        acknowledge_warnings=True), "lines_changed")
+            await self.refused(
+                Conflict,
+                issue_invoices(self.finance, district, chosen + [self.rng.choice(invoiced)], acknowledge_warnings=True),
+                "lines_changed",
+            )
             return "stale issue refused"
         issued = await issue_invoices(self.finance, district, chosen, acknowledge_warnings=True)
         assert sum(invoice["total_cents"] for invoice in issued) == sum(
-            c["amount_cents"] for c in await ChargeLine.select(ChargeLine.amount_cents).where(ChargeLine.id.is_in(chosen)))
+            c["amount_cents"]
+            for c in await ChargeLine.select(ChargeLine.amount_cents).where(ChargeLine.id.is_in(chosen))
+        )
         return f"issued {len(issued)}"
 
     async def pay(self) -> str:
@@ -212,9 +233,15 @@ class Ledger:
             texts[targets[0]["id"]] = targets[0]["balance"].open_cents + 1
         amount = sum(texts.values()) + self.rng.choice([0, 0, self.rng.randint(1, 20_000)])
         self.references += 1
-        clean = check_payment_form({"method": self.rng.choice(["check", "ach"]), "amount": money_text(max(amount, 500)),
-                                    "received_on": self.today(), "reference": f"R-{self.references}"},
-                                   {invoice_id: money_text(cents) for invoice_id, cents in texts.items()})
+        clean = check_payment_form(
+            {
+                "method": self.rng.choice(["check", "ach"]),
+                "amount": money_text(max(amount, 500)),
+                "received_on": self.today(),
+                "reference": f"R-{self.references}",
+            },
+            {invoice_id: money_text(cents) for invoice_id, cents in texts.items()},
+        )
         if over:
             await self.refused(Conflict, record_payment(self.finance, district, clean), "over_allocation")
             return "over-allocation refused"
@@ -238,18 +265,27 @@ class Ledger:
         left = {line["id"]: line["amount_cents"] - credited.get(line["id"], 0) for line in lines}
         candidates = [line_id for line_id, cents in left.items() if cents > 0]
         if not candidates:
-            await self.refused(InvalidInput, issue_credit_note(self.finance, invoice["id"], reason="Again",
-                                                               amounts={lines[0]["id"]: 1}))
+            await self.refused(
+                InvalidInput,
+                issue_credit_note(self.finance, invoice["id"], reason="Again", amounts={lines[0]["id"]: 1}),
+            )
             return "credit on a fully credited line refused"
         line_id = self.rng.choice(candidates)
         if self.rng.random() < 0.15:
-            await self.refused(InvalidInput, issue_credit_note(self.finance, invoice["id"], reason="Too much",
-                                                               amounts={line_id: left[line_id] + 1}))
+            await self.refused(
+                InvalidInput,
+                issue_credit_note(self.finance, invoice["id"], reason="Too much", amounts={line_id: left[line_id] + 1}),
+            )
             return "over-credit refused"
         cents = self.rng.choice([left[line_id], self.rng.randint(1, left[line_id])])
         credit_before = await district_credit_cents(invoice["district"])
-        note = await issue_credit_note(self.finance, invoice["id"], reason="Attendance correction", amounts={line_id: cents},
-                                       reopen_charges=self.rng.random() < 0.5)
+        note = await issue_credit_note(
+            self.finance,
+            invoice["id"],
+            reason="Attendance correction",
+            amounts={line_id: cents},
+            reopen_charges=self.rng.random() < 0.5,
+        )
         assert note["amount_cents"] == cents and note["kind"] == "correction"
         returned = max(0, cents - invoice["balance"].open_cents)  # what was already paid goes back to credit
         assert await district_credit_cents(invoice["district"]) == credit_before + returned
@@ -262,13 +298,17 @@ class Ledger:
         invoice = self.rng.choice(invoices)
         total_left = invoice["total_cents"] - invoice["balance"].credited_cents
         if total_left == 0:
-            await self.refused(Conflict, issue_credit_note(self.finance, invoice["id"], reason="Twice", void=True),
-                               "already_credited")
+            await self.refused(
+                Conflict, issue_credit_note(self.finance, invoice["id"], reason="Twice", void=True), "already_credited"
+            )
             return "second void refused"
         reopen = self.rng.random() < 0.5
         credited = await credited_per_line(invoice["id"])
-        lines_left = [line for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])
-                      if line["amount_cents"] > credited.get(line["id"], 0)]
+        lines_left = [
+            line
+            for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])
+            if line["amount_cents"] > credited.get(line["id"], 0)
+        ]
         opened_before = len(await open_line_ids(invoice["district"]))
         note = await issue_credit_note(self.finance, invoice["id"], reason="Wrong PO", void=True, reopen_charges=reopen)
         assert note["amount_cents"] == total_left and note["kind"] == "void"
@@ -310,7 +350,9 @@ class Ledger:
         payment_id = self.rng.choice(sorted(remainders))
         invoice = self.rng.choice(open_invoices)
         if self.rng.random() < 0.15:
-            await self.refused(InvalidInput, allocate_payment(self.finance, payment_id, invoice["id"], remainders[payment_id] + 1))
+            await self.refused(
+                InvalidInput, allocate_payment(self.finance, payment_id, invoice["id"], remainders[payment_id] + 1)
+            )
             return "more than the payment refused"
         cents = self.rng.randint(1, min(remainders[payment_id], invoice["balance"].open_cents))
         await allocate_payment(self.finance, payment_id, invoice["id"], cents)
@@ -318,14 +360,20 @@ class Ledger:
         return "allocated"
 
     async def cancel(self) -> str:
-        confirmed = [s for s in self.seats if (await Registration.select(Registration.status).where(
-            Registration.id == s["id"]).first())["status"] == "confirmed"]
+        confirmed = [
+            s
+            for s in self.seats
+            if (await Registration.select(Registration.status).where(Registration.id == s["id"]).first())["status"]
+            == "confirmed"
+        ]
         if not confirmed:
             return "nobody to cancel"
         seat = self.rng.choice(confirmed)
         await cancel_registration(self.staff, seat["id"], reason="Teacher on leave")
         await gather_charge_lines()
-        lines = await ChargeLine.select().where((ChargeLine.source_kind == "registration") & (ChargeLine.source_id == seat["id"]))
+        lines = await ChargeLine.select().where(
+            (ChargeLine.source_kind == "registration") & (ChargeLine.source_id == seat["id"])
+        )
         live = [line for line in lines if line["status"] in ("open", "invoiced")]
         assert not [line for line in live if line["status"] == "open"]  # an open line is withdrawn at once
         needing_credit = {line["id"] for line in await invoiced_lines_needing_credit()}
@@ -361,6 +409,9 @@ async def test_money_invariants_hold_after_every_step(db, seed):
         except AssertionError as error:
             raise AssertionError(f"step {step} ({name}: {outcome}) broke an invariant: {error}") from error
     # The walk really went through the interesting cases (a guard against a walk that only skips).
-    assert done["credited"] and done["credit applied"] + done["allocated"] and sum(
-        n for o, n in done.items() if o.startswith("issued")) >= 3, done
+    assert (
+        done["credited"]
+        and done["credit applied"] + done["allocated"]
+        and sum(n for o, n in done.items() if o.startswith("issued")) >= 3
+    ), done
     assert any(o.startswith("voided") for o in done) and any("refused" in o for o in done), done

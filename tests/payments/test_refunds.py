@@ -49,7 +49,9 @@ def refunds_at_stripe(stripe_double, payment_intent_id: str) -> list[dict]:
 
 async def settle(client, stripe_double, refund: dict, outcome: str) -> None:
     stripe_double.settle_refund(refund["stripe_refund_id"], outcome)
-    await deliver_pending(client, stripe_double, refund["stripe_refund_id"], types=("refund.updated", "charge.refunded"))
+    await deliver_pending(
+        client, stripe_double, refund["stripe_refund_id"], types=("refund.updated", "charge.refunded")
+    )
 
 
 async def test_a_partial_refund_then_the_rest(client, stripe_double):
@@ -150,16 +152,23 @@ async def test_stripe_unreachable_leaves_the_refund_requested_until_the_worker_s
 
 async def test_cancelling_a_paid_card_seat_refunds_it_in_full(client, stripe_double):
     seat = await paid_seat(client, stripe_double)
-    response = await client.delete(f"/api/v1/registrations/{seat['registration_id']}",
-                                   headers=await bearer(seat["teacher"]))
+    response = await client.delete(
+        f"/api/v1/registrations/{seat['registration_id']}", headers=await bearer(seat["teacher"])
+    )
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     refund = await Refund.select().first()
-    assert (refund["card_payment"], refund["amount_cents"], refund["status"]) == (seat["payment"]["id"], PRICE, "pending")
+    assert (refund["card_payment"], refund["amount_cents"], refund["status"]) == (
+        seat["payment"]["id"],
+        PRICE,
+        "pending",
+    )
     await settle(client, stripe_double, refund, "succeeded")
     assert (await registration(seat["registration_id"]))["amount_paid_cents"] == 0
     assert (await payment_row(seat["payment"]["id"]))["amount_refunded_cents"] == PRICE
     # Cancelling again is refused and refunds nothing more.
-    again = await client.delete(f"/api/v1/registrations/{seat['registration_id']}", headers=await bearer(seat["teacher"]))
+    again = await client.delete(
+        f"/api/v1/registrations/{seat['registration_id']}", headers=await bearer(seat["teacher"])
+    )
     assert again.status_code == 409
     assert await Refund.count() == 1
 
@@ -175,13 +184,20 @@ async def test_cancelling_the_workshop_refunds_every_paid_seat(client, stripe_do
 
     await signed_in(client, await make_user("staff"))
     workshop = first["workshop"]
-    response = await post_form(client, f"/staff/offerings/{workshop}/cancel", {"reason": "The facilitator is ill"},
-                               token_from=f"/staff/offerings/{workshop}/cancel")
+    response = await post_form(
+        client,
+        f"/staff/offerings/{workshop}/cancel",
+        {"reason": "The facilitator is ill"},
+        token_from=f"/staff/offerings/{workshop}/cancel",
+    )
     assert response.status_code == 303, response.text
     assert (await registration(unpaid["registration_id"]))["status"] == "cancelled"
     refunds = {row["card_payment"]: row for row in await Refund.select().where(Refund.id != earlier)}
     assert {payment: row["amount_cents"] for payment, row in refunds.items()} == {
-        first["payment"]["id"]: PRICE, second["payment"]["id"]: PRICE, partly_refunded["payment"]["id"]: PRICE - 500}
+        first["payment"]["id"]: PRICE,
+        second["payment"]["id"]: PRICE,
+        partly_refunded["payment"]["id"]: PRICE - 500,
+    }
     await submit_requested_refunds()  # the worker's job after the cancelling commit
     for seat in (first, second, partly_refunded):
         at_stripe = refunds_at_stripe(stripe_double, seat["payment"]["payment_intent_id"])

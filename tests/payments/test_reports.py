@@ -34,14 +34,26 @@ from tests.payments.webhook_helpers import deliver_pending, session_id_from_url
 
 
 async def pay_by_check(invoice: dict, dollars: str, reference: str, applied: str | None = None) -> dict:
-    clean = check_payment_form({"method": "check", "amount": dollars, "received_on": local_today().isoformat(),
-                                "reference": reference}, {invoice["id"]: applied or dollars})
+    clean = check_payment_form(
+        {"method": "check", "amount": dollars, "received_on": local_today().isoformat(), "reference": reference},
+        {invoice["id"]: applied or dollars},
+    )
     return await record_payment(await finance_actor(), invoice["district"], clean)
 
 
 def test_days_past_due_fall_in_the_right_bucket():
     assert [reports.bucket_of(days) for days in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 400)] == [
-        "current", "current", "1_30", "1_30", "31_60", "31_60", "61_90", "61_90", "90_plus", "90_plus"]
+        "current",
+        "current",
+        "1_30",
+        "1_30",
+        "31_60",
+        "31_60",
+        "61_90",
+        "61_90",
+        "90_plus",
+        "90_plus",
+    ]
 
 
 async def test_aging_buckets_of_invoices_issued_in_the_past(client):
@@ -62,15 +74,26 @@ async def test_aging_buckets_of_invoices_issued_in_the_past(client):
     report = await reports.aging(finance, local_today())
     by_code = {row.code: row for row in report.rows}
     assert set(by_code) == {"EGUSD", "SJUSD"}
-    assert by_code["EGUSD"].buckets == {"current": 12_500, "1_30": 12_500, "31_60": 15_000, "61_90": 12_500, "90_plus": 12_500}
+    assert by_code["EGUSD"].buckets == {
+        "current": 12_500,
+        "1_30": 12_500,
+        "31_60": 15_000,
+        "61_90": 12_500,
+        "90_plus": 12_500,
+    }
     assert by_code["EGUSD"].invoice_count == 5 and by_code["EGUSD"].overdue_cents == 52_500
     assert by_code["SJUSD"].buckets["1_30"] == 12_500 and by_code["SJUSD"].total_cents == 12_500
     assert report.totals.total_cents == 77_500 and report.totals.buckets["1_30"] == 25_000
 
     # As of 30 days ago: the invoice issued 10 days ago did not exist, and everything was 30 days younger.
     earlier = await reports.aging(finance, local_today() - dt.timedelta(days=30))
-    assert earlier.totals.buckets == {"current": 12_500 + 12_500, "1_30": 15_000, "31_60": 12_500, "61_90": 12_500,
-                                      "90_plus": 0}
+    assert earlier.totals.buckets == {
+        "current": 12_500 + 12_500,
+        "1_30": 15_000,
+        "31_60": 12_500,
+        "61_90": 12_500,
+        "90_plus": 0,
+    }
     assert earlier.totals.invoice_count == 5
     assert current["id"] and edge_30["id"] and late_70["id"] and late_120["id"] and other["id"]
 
@@ -143,7 +166,7 @@ async def test_revenue_by_program_and_month(client, stripe_double):
     await signed_in(client, await make_user("finance"))
     page = await client.get(f"/finance/reports/revenue?year={year}")
     assert page.status_code == 200 and f"{today:%b %Y}" in page.text
-    assert f"<td class=\"num\">${expected_this_month // 100:,}.{expected_this_month % 100:02d}</td>" in page.text
+    assert f'<td class="num">${expected_this_month // 100:,}.{expected_this_month % 100:02d}</td>' in page.text
     assert "How revenue is counted" in page.text and 'role="img"' in page.text
 
 
@@ -159,8 +182,10 @@ async def test_dashboard_figures(db):
     assert board.open_cents == 25_000 + 12_500 - 10_000
     assert board.overdue_cents == 15_000
     assert board.received_checks_cents == 30_000 and board.received_card_cents == 0
-    assert [(row["code"], row["count"], row["total_cents"]) for row in board.waiting] == [("EGUSD", 3, 37_500),
-                                                                                          ("SJUSD", 1, 12_500)]
+    assert [(row["code"], row["count"], row["total_cents"]) for row in board.waiting] == [
+        ("EGUSD", 3, 37_500),
+        ("SJUSD", 1, 12_500),
+    ]
     assert [(row["name"], row["credit_cents"]) for row in board.credits] == [("Elk Grove Unified", 20_000)]
     assert board.needing_credit == [] and board.refunds_in_progress == []
 
@@ -170,8 +195,16 @@ async def test_accounting_csv_defuses_formulas_and_signs_credits(client):
     invoice = await issued(seats=2, po_number='=HYPERLINK("http://evil.example","x")')
     lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]).order_by(InvoiceLine.position)
     await issue_credit_note(finance, invoice["id"], reason="+SUM(1,2)", amounts={lines[0]["id"]: 12_500})
-    clean = check_payment_form({"method": "ach", "amount": "125", "received_on": local_today().isoformat(),
-                                "reference": "@TRACE-1", "note": "-2+3"}, {invoice["id"]: "125"})
+    clean = check_payment_form(
+        {
+            "method": "ach",
+            "amount": "125",
+            "received_on": local_today().isoformat(),
+            "reference": "@TRACE-1",
+            "note": "-2+3",
+        },
+        {invoice["id"]: "125"},
+    )
     await record_payment(finance, invoice["district"], clean)
     await signed_in(client, await make_user("finance"))
     today = local_today().isoformat()
@@ -198,9 +231,16 @@ def test_export_range_and_defusing_rules():
     assert defuse("=1+1") == "'=1+1" and defuse("-3") == "'-3" and defuse("@x") == "'@x"
     assert defuse("+1") == "'+1" and defuse("\tx") == "'\tx" and defuse("PO 12") == "PO 12"
     assert plain_amount(-12_345) == "-123.45" and plain_amount(5) == "0.05"
-    assert exports.check_date_range({"from": "2026-07-01", "to": "2026-07-31"}) == (dt.date(2026, 7, 1), dt.date(2026, 7, 31))
-    for values, fields in (({"from": "", "to": ""}, {"from", "to"}), ({"from": "2026-07-02", "to": "2026-07-01"}, {"to"}),
-                           ({"from": "2020-01-01", "to": "2026-01-01"}, {"to"}), ({"from": "x", "to": "2026-01-01"}, {"from"})):
+    assert exports.check_date_range({"from": "2026-07-01", "to": "2026-07-31"}) == (
+        dt.date(2026, 7, 1),
+        dt.date(2026, 7, 31),
+    )
+    for values, fields in (
+        ({"from": "", "to": ""}, {"from", "to"}),
+        ({"from": "2026-07-02", "to": "2026-07-01"}, {"to"}),
+        ({"from": "2020-01-01", "to": "2026-01-01"}, {"to"}),
+        ({"from": "x", "to": "2026-01-01"}, {"from"}),
+    ):
         with pytest.raises(InvalidInput) as error:
             exports.check_date_range(values)
         assert set(error.value.field_errors) == fields
@@ -212,4 +252,3 @@ def test_fiscal_year_labels_are_checked():
     for bad in ("", "2026", "2026-28", "26-27", "2026/27", "abcd-ef", "1800-01"):
         with pytest.raises(InvalidInput):
             reports.check_fiscal_year(bad)
-

@@ -35,10 +35,11 @@ def session_params(**overrides) -> dict:
         "metadata": {"registration_id": "12"},
         "payment_intent_data": {"metadata": {"registration_id": "12"}},
         "line_items": [
-            {"quantity": 2, "price_data": {"currency": "usd", "unit_amount": 2500,
-                                            "product_data": {"name": "Writing Workshop"}}},
-            {"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 1050,
-                                            "product_data": {"name": "Lunch"}}},
+            {
+                "quantity": 2,
+                "price_data": {"currency": "usd", "unit_amount": 2500, "product_data": {"name": "Writing Workshop"}},
+            },
+            {"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 1050, "product_data": {"name": "Lunch"}}},
         ],
     }
     params.update(overrides)
@@ -46,8 +47,9 @@ def session_params(**overrides) -> dict:
 
 
 def sdk(base: str, key: str = "sk_test_double") -> stripe.StripeClient:
-    return stripe.StripeClient(key, base_addresses={"api": base}, http_client=stripe.HTTPXClient(),
-                               max_network_retries=0)
+    return stripe.StripeClient(
+        key, base_addresses={"api": base}, http_client=stripe.HTTPXClient(), max_network_retries=0
+    )
 
 
 @pytest.fixture
@@ -59,6 +61,7 @@ def double():
 @pytest.fixture
 def receiver():
     """A tiny webhook endpoint that records what it receives and answers with `receiver.status`."""
+
     class Receiver:
         status = 200
         received: list[dict] = []
@@ -87,6 +90,7 @@ async def paid_session(double, client) -> tuple:
 
 # ---------------------------------------------------------------- checkout sessions
 
+
 async def test_session_has_every_fixture_key_and_our_values(double):
     session = await sdk(double.base).v1.checkout.sessions.create_async(session_params())
     data = session.to_dict()
@@ -111,8 +115,9 @@ async def test_idempotent_replay_returns_the_same_session_and_conflict_is_refuse
     replay = await client.v1.checkout.sessions.create_async(session_params(), {"idempotency_key": "reg-12-try-1"})
     assert replay.id == first.id and len(double.state.sessions) == 1
     with pytest.raises(stripe.IdempotencyError):
-        await client.v1.checkout.sessions.create_async(session_params(client_reference_id="other"),
-                                                      {"idempotency_key": "reg-12-try-1"})
+        await client.v1.checkout.sessions.create_async(
+            session_params(client_reference_id="other"), {"idempotency_key": "reg-12-try-1"}
+        )
     # keys are per endpoint: the same key on another endpoint is a different request
     with pytest.raises(stripe.InvalidRequestError) as missing:
         await client.v1.refunds.create_async({"payment_intent": "pi_nope"}, {"idempotency_key": "reg-12-try-1"})
@@ -127,17 +132,44 @@ async def test_idempotent_replay_returns_the_same_session_and_conflict_is_refuse
         ({"success_url": None}, "success_url"),
         ({"success_url": "not a url"}, "success_url"),
         ({"line_items": None}, "line_items"),
-        ({"line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": "12.50",
-                                                        "product_data": {"name": "x"}}}]},
-         "line_items[0][price_data][unit_amount]"),
-        ({"line_items": [{"quantity": 0, "price_data": {"currency": "usd", "unit_amount": 2500,
-                                                        "product_data": {"name": "x"}}}]}, "line_items[0][quantity]"),
-        ({"line_items": [{"price_data": {"currency": "usd", "unit_amount": 2500,
-                                         "product_data": {"name": "x"}}}]}, "line_items[0][quantity]"),
-        ({"line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 2500}}]},
-         "line_items[0][price_data][product_data][name]"),
-        ({"line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 49,
-                                                        "product_data": {"name": "x"}}}]}, "line_items"),
+        (
+            {
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {"currency": "usd", "unit_amount": "12.50", "product_data": {"name": "x"}},
+                    }
+                ]
+            },
+            "line_items[0][price_data][unit_amount]",
+        ),
+        (
+            {
+                "line_items": [
+                    {
+                        "quantity": 0,
+                        "price_data": {"currency": "usd", "unit_amount": 2500, "product_data": {"name": "x"}},
+                    }
+                ]
+            },
+            "line_items[0][quantity]",
+        ),
+        (
+            {"line_items": [{"price_data": {"currency": "usd", "unit_amount": 2500, "product_data": {"name": "x"}}}]},
+            "line_items[0][quantity]",
+        ),
+        (
+            {"line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 2500}}]},
+            "line_items[0][price_data][product_data][name]",
+        ),
+        (
+            {
+                "line_items": [
+                    {"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 49, "product_data": {"name": "x"}}}
+                ]
+            },
+            "line_items",
+        ),
         ({"expires_at": int(time.time()) + 60}, "expires_at"),
         ({"expires_at": int(time.time()) + 25 * 3600}, "expires_at"),
         ({"customer_email": "not-an-email"}, "customer_email"),
@@ -172,9 +204,11 @@ async def test_wrong_or_missing_key_is_refused(double):
 
 async def test_unknown_ids_and_urls_answer_stripe_404s(double):
     client = sdk(double.base)
-    for call in (client.v1.checkout.sessions.retrieve_async("cs_test_nope"),
-                 client.v1.payment_intents.retrieve_async("pi_nope"),
-                 client.v1.refunds.retrieve_async("re_nope")):
+    for call in (
+        client.v1.checkout.sessions.retrieve_async("cs_test_nope"),
+        client.v1.payment_intents.retrieve_async("pi_nope"),
+        client.v1.refunds.retrieve_async("re_nope"),
+    ):
         with pytest.raises(stripe.InvalidRequestError) as missing:
             await call
         assert missing.value.http_status == 404 and missing.value.code == "resource_missing"
@@ -183,6 +217,7 @@ async def test_unknown_ids_and_urls_answer_stripe_404s(double):
 
 
 # ---------------------------------------------------------------- paying, events, signatures
+
 
 async def test_paying_completes_the_session_and_emits_signed_events_in_order(double):
     client = sdk(double.base)
@@ -218,7 +253,8 @@ async def test_paying_completes_the_session_and_emits_signed_events_in_order(dou
 async def test_sign_payload_matches_stripes_scheme():
     header = sign_payload(b'{"id":"evt_1"}', "whsec_x", timestamp=1700000000)
     assert header == "t=1700000000,v1=" + stripe.WebhookSignature._compute_signature(
-        '1700000000.{"id":"evt_1"}', "whsec_x")
+        '1700000000.{"id":"evt_1"}', "whsec_x"
+    )
 
 
 async def test_declined_card_and_closed_sessions_cannot_pay(double):
@@ -235,13 +271,24 @@ async def test_declined_card_and_closed_sessions_cannot_pay(double):
 
 # ---------------------------------------------------------------- refunds
 
+
 async def test_refund_part_then_the_rest_and_settling_emits_events(double):
     client = sdk(double.base)
     _, intent = await paid_session(double, client)
-    first = await client.v1.refunds.create_async({"payment_intent": intent.id, "amount": 2000,
-                                                  "reason": "requested_by_customer", "metadata": {"credit_note": "7"}})
-    assert (first.status, first.amount, first.payment_intent, first.charge) == ("pending", 2000, intent.id,
-                                                                              intent.latest_charge)
+    first = await client.v1.refunds.create_async(
+        {
+            "payment_intent": intent.id,
+            "amount": 2000,
+            "reason": "requested_by_customer",
+            "metadata": {"credit_note": "7"},
+        }
+    )
+    assert (first.status, first.amount, first.payment_intent, first.charge) == (
+        "pending",
+        2000,
+        intent.id,
+        intent.latest_charge,
+    )
     assert first.metadata.to_dict() == {"credit_note": "7"} and set(_SHAPES["refund"]) <= set(first.to_dict())
     with pytest.raises(stripe.InvalidRequestError) as too_much:
         await client.v1.refunds.create_async({"payment_intent": intent.id, "amount": 4051})
@@ -299,6 +346,7 @@ async def test_refunds_settle_by_themselves_when_asked(receiver):
 
 # ---------------------------------------------------------------- expiry
 
+
 async def test_expire_by_api_and_by_time(double):
     client = sdk(double.base)
     session = await client.v1.checkout.sessions.create_async(session_params())
@@ -320,6 +368,7 @@ async def test_expire_by_api_and_by_time(double):
 
 
 # ---------------------------------------------------------------- hosted page
+
 
 async def test_hosted_page_shows_a_labelled_form(double):
     session = await sdk(double.base).v1.checkout.sessions.create_async(session_params())
@@ -351,8 +400,13 @@ async def test_hosted_page_shows_a_labelled_form(double):
 )
 async def test_hosted_page_refuses_bad_card_details(double, form, message):
     session = await sdk(double.base).v1.checkout.sessions.create_async(session_params())
-    fields = {"email": "ana@district.example.org", "card_number": "4242 4242 4242 4242", "expiry": "12 / 40",
-              "cvc": "123", **form}
+    fields = {
+        "email": "ana@district.example.org",
+        "card_number": "4242 4242 4242 4242",
+        "expiry": "12 / 40",
+        "cvc": "123",
+        **form,
+    }
     answer = httpx.post(session.url, data=fields)
     assert answer.status_code == 400 and message in answer.text and 'aria-invalid="true"' in answer.text
     assert double.state.sessions[session.id]["status"] == "open" and double.events() == []
@@ -360,8 +414,11 @@ async def test_hosted_page_refuses_bad_card_details(double, form, message):
 
 async def test_hosted_page_survives_garbage(double):
     session = await sdk(double.base).v1.checkout.sessions.create_async(session_params())
-    for content, ctype in ((b"\xff\xfe\x00", "application/x-www-form-urlencoded"), (b"{]", "application/json"),
-                           (b"--x\r\nbroken", "multipart/form-data; boundary=x")):
+    for content, ctype in (
+        (b"\xff\xfe\x00", "application/x-www-form-urlencoded"),
+        (b"{]", "application/json"),
+        (b"--x\r\nbroken", "multipart/form-data; boundary=x"),
+    ):
         answer = httpx.post(session.url, content=content, headers={"Content-Type": ctype})
         assert answer.status_code == 400, answer.text
     assert double.state.sessions[session.id]["status"] == "open"
@@ -369,7 +426,12 @@ async def test_hosted_page_survives_garbage(double):
 
 async def test_hosted_page_declines_then_pays_and_redirects(double):
     session = await sdk(double.base).v1.checkout.sessions.create_async(session_params())
-    fields = {"email": "pay@district.example.org", "card_number": "4000 0000 0000 0002", "expiry": "12/40", "cvc": "123"}
+    fields = {
+        "email": "pay@district.example.org",
+        "card_number": "4000 0000 0000 0002",
+        "expiry": "12/40",
+        "cvc": "123",
+    }
     declined = httpx.post(session.url, data=fields)
     assert declined.status_code == 402 and "Your card was declined." in declined.text
     assert double.state.sessions[session.id]["status"] == "open"
@@ -378,8 +440,11 @@ async def test_hosted_page_declines_then_pays_and_redirects(double):
     assert paid.status_code == 303
     assert paid.headers["location"] == f"https://booking.example.org/paid?session={session.id}"
     done = await sdk(double.base).v1.checkout.sessions.retrieve_async(session.id)
-    assert (done.status, done.payment_status, done.customer_details.email) == ("complete", "paid",
-                                                                                 "pay@district.example.org")
+    assert (done.status, done.payment_status, done.customer_details.email) == (
+        "complete",
+        "paid",
+        "pay@district.example.org",
+    )
     charge = double.state.charges[double.state.payment_intents[done.payment_intent]["latest_charge"]]
     assert charge["payment_method_details"]["card"]["last4"] == "4242"
     assert event_types(double) == ["payment_intent.succeeded", "checkout.session.completed"]
@@ -390,6 +455,7 @@ async def test_hosted_page_declines_then_pays_and_redirects(double):
 
 # ---------------------------------------------------------------- webhook delivery
 
+
 async def test_events_are_delivered_signed_before_the_action_answers(receiver):
     with running_stripe_double(SECRET, webhook_url=receiver.url) as double:
         client = sdk(double.base)
@@ -397,7 +463,9 @@ async def test_events_are_delivered_signed_before_the_action_answers(receiver):
         double.pay(session.id)
         # delivered synchronously: already there when pay() returned
         assert [json.loads(r["body"])["type"] for r in receiver.received] == [
-            "payment_intent.succeeded", "checkout.session.completed"]
+            "payment_intent.succeeded",
+            "checkout.session.completed",
+        ]
         for record in receiver.received:
             assert stripe.Webhook.construct_event(record["body"], record["signature"], SECRET)
         assert [e["status"] for e in double.events()] == ["delivered", "delivered"]
@@ -447,6 +515,7 @@ async def test_unreachable_webhook_url_is_recorded_not_raised():
 
 # ---------------------------------------------------------------- mounted inside another app
 
+
 def _naive_mount(double_app):
     @asgi("/_stripe", is_mount=True, copy_scope=True)
     async def forward(scope: Scope, receive: Receive, send: Send) -> None:
@@ -463,8 +532,9 @@ async def test_mounted_inside_another_app(mount, root_path):
         return "outer app"
 
     def outer_app(base: str) -> Litestar:
-        double_app = create_stripe_double(webhook_secret=SECRET, webhook_url=None,
-                                          public_base=f"{base}{root_path}/_stripe", settle_refunds="manual")
+        double_app = create_stripe_double(
+            webhook_secret=SECRET, webhook_url=None, public_base=f"{base}{root_path}/_stripe", settle_refunds="manual"
+        )
         return Litestar([hello, mount(double_app)], logging_config=None)
 
     with serving(outer_app, root_path=root_path) as base:
@@ -476,8 +546,9 @@ async def test_mounted_inside_another_app(mount, root_path):
         page_url = f"{stripe_base}/pay/{session.id}"
         page = httpx.get(page_url)
         assert page.status_code == 200 and f'action="{public_base}/pay/{session.id}"' in page.text
-        paid = httpx.post(page_url, data={"email": "a@b.org", "card_number": "4242424242424242",
-                                          "expiry": "12/40", "cvc": "123"})
+        paid = httpx.post(
+            page_url, data={"email": "a@b.org", "card_number": "4242424242424242", "expiry": "12/40", "cvc": "123"}
+        )
         assert paid.status_code == 303 and session.id in paid.headers["location"]
         assert (await client.v1.checkout.sessions.retrieve_async(session.id)).payment_status == "paid"
         events = httpx.get(f"{stripe_base}/_double/events").json()

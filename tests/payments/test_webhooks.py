@@ -24,24 +24,40 @@ PRICE = 4_500
 # --- helpers shared by the card-payment test files ------------------------------------------
 
 
-async def card_seat(client, stripe_double, *, workshop: int | None = None, price_cents: int = PRICE, capacity: int = 3,
-                    title: str = "Restorative Circles") -> dict:
+async def card_seat(
+    client,
+    stripe_double,
+    *,
+    workshop: int | None = None,
+    price_cents: int = PRICE,
+    capacity: int = 3,
+    title: str = "Restorative Circles",
+) -> dict:
     """A teacher registers by card through the API: a pending_payment hold and an open Checkout Session."""
     workshop = workshop or await make_workshop(title, price_cents=price_cents, capacity=capacity)
     teacher = await make_user("attendee")
-    response = await client.post(f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"},
-                                 headers=await bearer(teacher))
+    response = await client.post(
+        f"/api/v1/offerings/{workshop}/registrations", json={"payer": "card"}, headers=await bearer(teacher)
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     session_id = session_id_from_url(body["checkout_url"]) if body["checkout_url"] else None
-    return {"workshop": workshop, "teacher": teacher, "registration_id": body["id"], "status": body["status"],
-            "session_id": session_id}
+    return {
+        "workshop": workshop,
+        "teacher": teacher,
+        "registration_id": body["id"],
+        "status": body["status"],
+        "session_id": session_id,
+    }
 
 
 def event_record(stripe_double, type_: str, object_id: str):
     """The double's (latest) event of this type about this object."""
-    return [r for r in stripe_double.state.events
-            if r.type == type_ and json.loads(r.body)["data"]["object"]["id"] == object_id][-1]
+    return [
+        r
+        for r in stripe_double.state.events
+        if r.type == type_ and json.loads(r.body)["data"]["object"]["id"] == object_id
+    ][-1]
 
 
 def signed(body: bytes, *, secret: str = TEST_WEBHOOK_SECRET, age_seconds: int = 0) -> str:
@@ -55,8 +71,9 @@ async def post_signed(client, body: bytes, **kwargs):
 def hand_built_event(type_: str, obj: dict) -> bytes:
     """An event in Stripe's own shape (the double's fixture), as Stripe would send it."""
     event = shape("event")
-    event.update(id=new_id("evt_"), type=type_, created=int(time.time()), livemode=False,
-                 data={"object": copy.deepcopy(obj)})
+    event.update(
+        id=new_id("evt_"), type=type_, created=int(time.time()), livemode=False, data={"object": copy.deepcopy(obj)}
+    )
     return json.dumps(event, separators=(",", ":")).encode()
 
 
@@ -101,9 +118,16 @@ async def test_refused_deliveries_are_400_and_change_nothing(client, stripe_doub
 
 
 async def test_malformed_and_huge_bodies_are_400_never_500(client, stripe_double):
-    for body in (b'{"id": "evt_1", "type": "checkout.session.completed"', b"[1, 2]", b"null", b'"text"',
-                 b'{"id": 5, "type": "x"}', b'{"id": "evt_2", "type": "checkout.session.completed", "data": "x"}',
-                 b"\xff\xfe\x00", b""):
+    for body in (
+        b'{"id": "evt_1", "type": "checkout.session.completed"',
+        b"[1, 2]",
+        b"null",
+        b'"text"',
+        b'{"id": 5, "type": "x"}',
+        b'{"id": "evt_2", "type": "checkout.session.completed", "data": "x"}',
+        b"\xff\xfe\x00",
+        b"",
+    ):
         response = await post_signed(client, body)
         assert response.status_code == 400, (body, response.status_code, response.text)
     huge = b'{"id": "evt_big", "type": "ping", "data": {"object": {"pad": "' + b"x" * 600_000 + b'"}}}'
@@ -148,7 +172,8 @@ async def test_completed_before_the_session_id_was_stored_is_applied_by_metadata
     seat = await card_seat(client, stripe_double)
     # As if Stripe's webhook overtook our own write of the session id after creating the session.
     await CardPayment.update({CardPayment.checkout_session_id: None, CardPayment.status: "created"}).where(
-        CardPayment.registration == seat["registration_id"])
+        CardPayment.registration == seat["registration_id"]
+    )
     stripe_double.pay(seat["session_id"])
     delivered = await deliver_pending(client, stripe_double, seat["session_id"], types=("checkout.session.completed",))
     assert len(delivered) == 1

@@ -34,7 +34,9 @@ async def deliver_pending(client, stripe_double, *ids: str, types: tuple[str, ..
             continue
         if not _concerns(payload, set(ids)):
             continue
-        response = await post_event(client, record.body, sign_payload(record.body, TEST_WEBHOOK_SECRET, int(time.time())))
+        response = await post_event(
+            client, record.body, sign_payload(record.body, TEST_WEBHOOK_SECRET, int(time.time()))
+        )
         assert response.status_code == 200, response.text
         record.status = "delivered"
         delivered.append(payload)

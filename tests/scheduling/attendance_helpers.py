@@ -30,10 +30,15 @@ async def staff_member(**fields) -> tuple[dict, Actor]:
 
 async def workshop(actor: Actor, sessions: list[SessionInput] | None = None, **fields) -> dict:
     data = OfferingInput(
-        title=fields.pop("title", "Number Talks in Grades 3-5"), capacity=fields.pop("capacity", 20),
+        title=fields.pop("title", "Number Talks in Grades 3-5"),
+        capacity=fields.pop("capacity", 20),
         status=fields.pop("status", "published"),
-        sessions=sessions if sessions is not None else [session(2026, 3, 10), session(2026, 3, 17), session(2026, 3, 24)],
-        pd_hours=fields.pop("pd_hours", "9"), facilitators=fields.pop("facilitators", "Maria Alvarez"), **fields,
+        sessions=sessions
+        if sessions is not None
+        else [session(2026, 3, 10), session(2026, 3, 17), session(2026, 3, 24)],
+        pd_hours=fields.pop("pd_hours", "9"),
+        facilitators=fields.pop("facilitators", "Maria Alvarez"),
+        **fields,
     )
     offering_id = await create_offering(actor, data)
     return await get_offering(actor, offering_id)

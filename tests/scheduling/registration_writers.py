@@ -60,9 +60,12 @@ def writes_in_source(source: str) -> list[str]:
                     found.append(f"line {node.lineno}: Registration.{func.attr}(...)")
                 elif func.attr == "update" and _update_writes_status(node):
                     found.append(f"line {node.lineno}: Registration.update(...) writing the status")
-            elif (isinstance(func, (ast.Name, ast.Attribute))
-                  and (func.id if isinstance(func, ast.Name) else func.attr) == "insert_many"
-                  and node.args and _is_registration(node.args[0])):
+            elif (
+                isinstance(func, (ast.Name, ast.Attribute))
+                and (func.id if isinstance(func, ast.Name) else func.attr) == "insert_many"
+                and node.args
+                and _is_registration(node.args[0])
+            ):
                 found.append(f"line {node.lineno}: insert_many(Registration, ...)")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _RAW_WRITE.search(node.value):
             found.append(f"line {node.lineno}: SQL writing the registration table")

@@ -20,7 +20,9 @@ async def _setup(client, people: int = 3, capacity: int = 20):
 
 
 async def _marks(session_id: int, registration_id: int) -> list[dict]:
-    return await Attendance.select().where((Attendance.session == session_id) & (Attendance.registration == registration_id))
+    return await Attendance.select().where(
+        (Attendance.session == session_id) & (Attendance.registration == registration_id)
+    )
 
 
 async def test_the_sheet_lists_confirmed_people_with_one_tap_target_each(client):
@@ -74,12 +76,15 @@ async def test_without_javascript_the_form_post_saves_and_returns_to_the_sheet(c
     person = registrations[0]
     token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
 
-    response = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{person['id']}",
-                                 data={"status": "excused", "_csrf_token": token})
+    response = await client.post(
+        f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{person['id']}",
+        data={"status": "excused", "_csrf_token": token},
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == (
-        f"/staff/offerings/{offering['id']}/attendance?session={session['id']}&notice=attendance-saved#person-{person['id']}")
+        f"/staff/offerings/{offering['id']}/attendance?session={session['id']}&notice=attendance-saved#person-{person['id']}"
+    )
     page = await client.get(response.headers["location"].split("#")[0])
     assert "Attendance is saved." in page.text
     assert "Excused" in page.text
@@ -112,12 +117,21 @@ async def test_only_confirmed_registrations_can_be_marked(client):
     waitlisted = next(r for r in registrations if r["status"] == "waitlisted")
     token = page_csrf(await client.get(f"/staff/offerings/{offering['id']}/attendance"))
 
-    plain = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{waitlisted['id']}",
-                              data={"status": "present", "_csrf_token": token})
-    htmx = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{waitlisted['id']}",
-                             data={"status": "present", "_csrf_token": token}, headers=HTMX)
+    plain = await client.post(
+        f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{waitlisted['id']}",
+        data={"status": "present", "_csrf_token": token},
+    )
+    htmx = await client.post(
+        f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{waitlisted['id']}",
+        data={"status": "present", "_csrf_token": token},
+        headers=HTMX,
+    )
 
-    assert plain.status_code == 409 and "on the waiting list" in plain.text and "only confirmed registrations" in plain.text
+    assert (
+        plain.status_code == 409
+        and "on the waiting list" in plain.text
+        and "only confirmed registrations" in plain.text
+    )
     assert htmx.status_code == 409 and htmx.headers["HX-Retarget"] == "#messages"
     assert await Attendance.count() == 0
 
@@ -132,12 +146,14 @@ async def test_unknown_sessions_registrations_and_statuses_are_refused_and_chang
     base = f"/staff/offerings/{offering['id']}/attendance"
 
     async def tap(session_id: int, registration_id: int, status: str = "present", offering_id: int = offering["id"]):
-        return await client.post(f"/staff/offerings/{offering_id}/attendance/{session_id}/{registration_id}",
-                                 data={"status": status, "_csrf_token": token})
+        return await client.post(
+            f"/staff/offerings/{offering_id}/attendance/{session_id}/{registration_id}",
+            data={"status": status, "_csrf_token": token},
+        )
 
-    assert (await tap(999_999, person["id"])).status_code == 404                    # no such session
+    assert (await tap(999_999, person["id"])).status_code == 404  # no such session
     assert (await tap(other["sessions"][0]["id"], person["id"])).status_code == 404  # another workshop's session
-    assert (await tap(session["id"], other_person["id"])).status_code == 404          # another workshop's registration
+    assert (await tap(session["id"], other_person["id"])).status_code == 404  # another workshop's registration
     assert (await tap(session["id"], 999_999)).status_code == 404
     assert (await tap(session["id"], person["id"], offering_id=999_999)).status_code == 404
     bad_status = await tap(session["id"], person["id"], status="late")
@@ -167,7 +183,8 @@ async def test_attendance_is_not_taken_for_a_cancelled_workshop(client):
 
     response = await client.post(
         f"/staff/offerings/{offering['id']}/attendance/{offering['sessions'][0]['id']}/{registrations[0]['id']}",
-        data={"status": "present", "_csrf_token": token})
+        data={"status": "present", "_csrf_token": token},
+    )
 
     assert response.status_code == 409 and "cancelled" in response.text
     assert await Attendance.count() == 0
@@ -179,11 +196,18 @@ async def test_people_who_are_not_staff_get_403_and_anonymous_visitors_are_sent_
     person = (await enrol(offering["id"], await attendees(1)))[0]
     session = offering["sessions"][0]
     oid = offering["id"]
-    pages = [f"/staff/offerings/{oid}/roster", f"/staff/offerings/{oid}/attendance",
-             f"/staff/offerings/{oid}/exports/roster.csv", f"/staff/offerings/{oid}/exports/attendance.csv",
-             f"/staff/offerings/{oid}/exports/pd-hours.csv"]
-    posts = [f"/staff/offerings/{oid}/attendance/{session['id']}/{person['id']}", f"/staff/offerings/{oid}/complete",
-             f"/staff/offerings/{oid}/attendance/import"]
+    pages = [
+        f"/staff/offerings/{oid}/roster",
+        f"/staff/offerings/{oid}/attendance",
+        f"/staff/offerings/{oid}/exports/roster.csv",
+        f"/staff/offerings/{oid}/exports/attendance.csv",
+        f"/staff/offerings/{oid}/exports/pd-hours.csv",
+    ]
+    posts = [
+        f"/staff/offerings/{oid}/attendance/{session['id']}/{person['id']}",
+        f"/staff/offerings/{oid}/complete",
+        f"/staff/offerings/{oid}/attendance/import",
+    ]
 
     for path in pages:
         response = await client.get(path)

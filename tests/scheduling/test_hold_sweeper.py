@@ -23,14 +23,20 @@ async def test_a_lapsed_card_hold_goes_to_the_next_person_waiting(db):
     assert (held["status"], waiting["status"]) == ("pending_payment", "waitlisted")
 
     assert await sweep_expired_holds() == 0  # nothing lapsed yet: nothing moves
-    assert (await Registration.select(Registration.status).where(Registration.id == waiting["id"]).first())["status"] == "waitlisted"
+    assert (await Registration.select(Registration.status).where(Registration.id == waiting["id"]).first())[
+        "status"
+    ] == "waitlisted"
 
     await Registration.update({Registration.hold_expires_at: utc_now() - dt.timedelta(minutes=1)}).where(
-        Registration.id == held["id"])
+        Registration.id == held["id"]
+    )
     assert await sweep_expired_holds() == 1
     statuses = {row["id"]: row["status"] for row in await Registration.select(Registration.id, Registration.status)}
     assert statuses == {held["id"]: "cancelled", waiting["id"]: "offered"}
     told = await OutboxMessage.select(OutboxMessage.to_address).order_by(OutboxMessage.id)
-    assert [row["to_address"] for row in told][-2:] == [first.email, second.email]  # the hold ended; the seat is offered
+    assert [row["to_address"] for row in told][-2:] == [
+        first.email,
+        second.email,
+    ]  # the hold ended; the seat is offered
     assert await sweep_expired_holds() == 0  # idempotent: the second pass finds nothing
     assert await OutboxMessage.count() == len(told)

@@ -22,7 +22,9 @@ from tests.scheduling.attendance_helpers import attendees, enrol, registration, 
 
 
 async def _mail_to(email: str) -> list[dict]:
-    return await OutboxMessage.select(OutboxMessage.subject, OutboxMessage.body_text).where(OutboxMessage.to_address == email)
+    return await OutboxMessage.select(OutboxMessage.subject, OutboxMessage.body_text).where(
+        OutboxMessage.to_address == email
+    )
 
 
 async def test_completing_a_workshop_closes_its_waiting_list_and_tells_those_waiting(db):
@@ -30,7 +32,11 @@ async def test_completing_a_workshop_closes_its_waiting_list_and_tells_those_wai
     offering = await workshop(staff, capacity=1, sessions=[session(2026, 4, 7)])
     people = await attendees(3)
     seated, first_waiting, second_waiting = await enrol(offering["id"], people)
-    assert (seated["status"], first_waiting["status"], second_waiting["status"]) == ("confirmed", "waitlisted", "waitlisted")
+    assert (seated["status"], first_waiting["status"], second_waiting["status"]) == (
+        "confirmed",
+        "waitlisted",
+        "waitlisted",
+    )
     await mark_attendance(staff, offering["id"], offering["sessions"][0]["id"], seated["id"], "present")
 
     summary = await complete_offering(staff, offering["id"])
@@ -40,8 +46,12 @@ async def test_completing_a_workshop_closes_its_waiting_list_and_tells_those_wai
         row = await registration(waiting["id"])
         assert (row["status"], row["waitlist_rank"]) == ("cancelled", None)
         assert "waiting list is closed" in row["cancel_reason"]
-        kinds = [e["kind"] for e in await RegistrationEvent.select(RegistrationEvent.kind).where(
-            RegistrationEvent.registration == waiting["id"]).order_by(RegistrationEvent.id)]
+        kinds = [
+            e["kind"]
+            for e in await RegistrationEvent.select(RegistrationEvent.kind)
+            .where(RegistrationEvent.registration == waiting["id"])
+            .order_by(RegistrationEvent.id)
+        ]
         assert kinds == ["registered", "waitlist_closed"]
         [mail] = [m for m in await _mail_to(person["email"]) if "waiting list has closed" in m["subject"]]
         assert offering["title"] in mail["subject"] and "Nothing was charged" in mail["body_text"]
@@ -67,7 +77,9 @@ async def test_completing_with_attendance_unmarked_asks_first_and_lists_who(db):
     assert set(unmarked) == {half["id"], none["id"]}
     assert len(unmarked[half["id"]]["sessions"]) == 1 and len(unmarked[none["id"]]["sessions"]) == 2
     assert unmarked[half["id"]]["name"] in asked.value.message
-    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())["status"] == "published"
+    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())[
+        "status"
+    ] == "published"
     assert (await registration(marked["id"]))["completed_at"] is None  # nothing awarded yet
 
     summary = await complete_offering(staff, offering["id"], confirm_unmarked=True)
@@ -83,8 +95,13 @@ async def test_everyone_marked_completes_without_asking(db):
 
 
 def _moved(row: dict, starts_at: dt.datetime) -> SessionInput:
-    return SessionInput(starts_at=starts_at, ends_at=starts_at + (row["ends_at"] - row["starts_at"]), room_id=row["room"],
-                        online_url=row["online_url"], location_note=row["location_note"])
+    return SessionInput(
+        starts_at=starts_at,
+        ends_at=starts_at + (row["ends_at"] - row["starts_at"]),
+        room_id=row["room"],
+        online_url=row["online_url"],
+        location_note=row["location_note"],
+    )
 
 
 async def test_a_session_moves_into_the_past_only_when_staff_record_history_and_nobody_is_emailed(db):
@@ -121,11 +138,19 @@ async def test_the_session_page_asks_before_moving_a_session_into_the_past(clien
     [row] = await OfferingSession.select().where(OfferingSession.offering == offering["id"])
     await signed_in(client, staff_user)
     path = f"/staff/offerings/{offering['id']}/sessions/{row['id']}"
-    past = {"date": "2026-01-05", "start_time": "09:00", "end_time": "11:00", "room_id": "", "online_url": "",
-            "location_note": ""}
+    past = {
+        "date": "2026-01-05",
+        "start_time": "09:00",
+        "end_time": "11:00",
+        "room_id": "",
+        "online_url": "",
+        "location_note": "",
+    }
     asked = await post_form(client, path, past, token_from=path)
     assert asked.status_code == 422 and "into the past" in asked.text and 'name="record_past"' in asked.text
-    assert (await OfferingSession.select().where(OfferingSession.id == row["id"]).first())["starts_at"] == row["starts_at"]
+    assert (await OfferingSession.select().where(OfferingSession.id == row["id"]).first())["starts_at"] == row[
+        "starts_at"
+    ]
     recorded = await post_form(client, path, {**past, "record_past": "yes"}, token_from=path)
     assert recorded.status_code == 303
     moved = await OfferingSession.select().where(OfferingSession.id == row["id"]).first()

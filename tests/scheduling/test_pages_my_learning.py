@@ -51,10 +51,12 @@ async def test_my_learning_groups_a_persons_registrations(client):
     await _register(me, full)  # number 2 on the list
     cancelled = await _register(me, gone)
     await Registration.update({Registration.status: "cancelled", Registration.cancel_reason: "Cancelled by me"}).where(
-        Registration.id == cancelled["id"])
+        Registration.id == cancelled["id"]
+    )
     ran_out = await _register(me, expired, payer="district")
-    await Registration.update({Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)}).where(
-        Registration.id == ran_out["id"])
+    await Registration.update(
+        {Registration.hold_expires_at: dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)}
+    ).where(Registration.id == ran_out["id"])
     await _register(me, over)
     await _register(other, someone_elses)
     await signed_in(client, me)
@@ -111,7 +113,10 @@ async def test_cancelling_frees_the_seat_for_the_first_person_waiting(client):
     assert await _status(waiting["id"]) == "confirmed"
     page = await client.get(response.headers["location"])
     assert "Your registration is cancelled" in page.text
-    subjects = {(m["to_address"], m["subject"]) for m in await OutboxMessage.select(OutboxMessage.to_address, OutboxMessage.subject)}
+    subjects = {
+        (m["to_address"], m["subject"])
+        for m in await OutboxMessage.select(OutboxMessage.to_address, OutboxMessage.subject)
+    }
     assert (me["email"], "Cancelled: Popular") in subjects
     assert any(to == waiting_person["email"] and s.startswith("A seat opened") for to, s in subjects)
 

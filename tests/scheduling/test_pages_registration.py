@@ -15,7 +15,9 @@ from tests.workshop_factory import local, make_workshop
 
 
 async def _register_via_page(client, offering_id: int, data: dict, **kwargs):
-    return await post_form(client, f"/workshops/{offering_id}/register", data, token_from=f"/workshops/{offering_id}", **kwargs)
+    return await post_form(
+        client, f"/workshops/{offering_id}/register", data, token_from=f"/workshops/{offering_id}", **kwargs
+    )
 
 
 async def registrations() -> list[dict]:
@@ -37,7 +39,12 @@ async def test_a_teacher_bills_the_district_and_sees_the_confirmation(client):
     # The page says an email is on its way because one was queued, and only then (not on a later visit).
     assert response.headers["location"] == f"/my/learning/{row['id']}?notice=registration-emailed"
     assert (row["status"], row["payer"], row["po_number"], row["amount_cents"], row["attendee"]) == (
-        "confirmed", "district", "PO-77", 4500, teacher["id"])
+        "confirmed",
+        "district",
+        "PO-77",
+        4500,
+        teacher["id"],
+    )
     page = await client.get(response.headers["location"])
     assert page.status_code == 200
     assert "An email with these details is on its way." in page.text
@@ -163,9 +170,13 @@ async def test_registering_twice_outside_the_window_or_for_a_draft_is_refused(cl
     assert await Registration.count() == 1
 
     draft = await make_workshop("Draft", status="draft")
-    response = await post_form(client, f"/workshops/{draft}/register", {"payer": "free"}, token_from=f"/workshops/{offering_id}")
+    response = await post_form(
+        client, f"/workshops/{draft}/register", {"payer": "free"}, token_from=f"/workshops/{offering_id}"
+    )
     assert response.status_code == 404
-    response = await post_form(client, "/workshops/999999/register", {"payer": "free"}, token_from=f"/workshops/{offering_id}")
+    response = await post_form(
+        client, "/workshops/999999/register", {"payer": "free"}, token_from=f"/workshops/{offering_id}"
+    )
     assert response.status_code == 404
     assert await Registration.count() == 1
 

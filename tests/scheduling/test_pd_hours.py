@@ -29,8 +29,11 @@ CODE = re.compile(r"^[A-HJKMNP-TV-Z2-9]{5}(-[A-HJKMNP-TV-Z2-9]{5}){3}$")
 
 
 async def make_user_name(registration_row) -> str:
-    row = await Registration.select(Registration.attendee.name.as_alias("name")).where(
-        Registration.id == registration_row["id"]).first()
+    row = (
+        await Registration.select(Registration.attendee.name.as_alias("name"))
+        .where(Registration.id == registration_row["id"])
+        .first()
+    )
     return row["name"]
 
 
@@ -58,22 +61,30 @@ async def test_all_sessions_awards_only_those_present_at_every_session(client):
     unmarked_names = re.findall(r"<li>([^<:]+):", asked.text.split('id="unmarked"')[1].split("</ul>")[0])
     expected = sorted([(await make_user_name(partial)), (await make_user_name(nobody))])
     assert sorted(unmarked_names) == expected
-    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())["status"] == "published"
+    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())[
+        "status"
+    ] == "published"
 
-    response = await client.post(f"/staff/offerings/{offering['id']}/complete",
-                                 data={"_csrf_token": token, "confirm_unmarked": "yes"})
+    response = await client.post(
+        f"/staff/offerings/{offering['id']}/complete", data={"_csrf_token": token, "confirm_unmarked": "yes"}
+    )
 
     assert response.status_code == 303
     assert response.headers["location"] == f"/staff/offerings/{offering['id']}/roster?notice=offering-completed"
-    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())["status"] == "completed"
+    assert (await Offering.select(Offering.status).where(Offering.id == offering["id"]).first())[
+        "status"
+    ] == "completed"
     awarded = await registration(everyone["id"])
     assert awarded["pd_hours_awarded_tenths"] == 90 and awarded["completed_at"] is not None
     assert CODE.match(awarded["certificate_code"])
     for other in (excused, partial, nobody, waiting):  # excused is not present: no hours
         row = await registration(other["id"])
         assert (row["pd_hours_awarded_tenths"], row["completed_at"], row["certificate_code"]) == (None, None, None)
-    events = await RegistrationEvent.select(RegistrationEvent.kind, RegistrationEvent.note).where(
-        RegistrationEvent.registration == everyone["id"]).order_by(RegistrationEvent.id)
+    events = (
+        await RegistrationEvent.select(RegistrationEvent.kind, RegistrationEvent.note)
+        .where(RegistrationEvent.registration == everyone["id"])
+        .order_by(RegistrationEvent.id)
+    )
     assert events[-1] == {"kind": "pd_hours_awarded", "note": "9 PD hours"}
     page = await client.get(response.headers["location"])
     assert "The workshop is completed." in page.text
@@ -83,19 +94,28 @@ async def test_all_sessions_awards_only_those_present_at_every_session(client):
 
 async def test_min_hours_adds_up_the_attended_sessions(db):
     staff, actor = await staff_member()
-    offering = await workshop(actor, sessions=[session(2026, 4, 7, hours=3), session(2026, 4, 14, hours=3),
-                                               session(2026, 4, 21, hours=2.5)],
-                              attendance_rule="min_hours", min_attendance_hours="5.5", pd_hours="8.5")
+    offering = await workshop(
+        actor,
+        sessions=[session(2026, 4, 7, hours=3), session(2026, 4, 14, hours=3), session(2026, 4, 21, hours=2.5)],
+        attendance_rule="min_hours",
+        min_attendance_hours="5.5",
+        pd_hours="8.5",
+    )
     exactly, more, short, excused = await enrol(offering["id"], await attendees(4))
-    await _mark(actor, offering, exactly, ["present", "absent", "present"])   # 5.5 h: enough
-    await _mark(actor, offering, more, ["present", "present", "present"])     # 8.5 h
-    await _mark(actor, offering, short, ["present", "absent", "absent"])      # 3 h
+    await _mark(actor, offering, exactly, ["present", "absent", "present"])  # 5.5 h: enough
+    await _mark(actor, offering, more, ["present", "present", "present"])  # 8.5 h
+    await _mark(actor, offering, short, ["present", "absent", "absent"])  # 3 h
     await _mark(actor, offering, excused, ["present", "excused", "excused"])  # 3 h
 
     summary = await complete_offering(actor, offering["id"])
 
     assert (summary.awarded, summary.not_awarded) == (2, 2)
-    assert [(await registration(r["id"]))["pd_hours_awarded_tenths"] for r in (exactly, more, short, excused)] == [85, 85, None, None]
+    assert [(await registration(r["id"]))["pd_hours_awarded_tenths"] for r in (exactly, more, short, excused)] == [
+        85,
+        85,
+        None,
+        None,
+    ]
 
 
 async def test_completing_again_is_idempotent_and_corrections_recompute(db):
@@ -124,8 +144,12 @@ async def test_completing_again_is_idempotent_and_corrections_recompute(db):
     await mark_attendance(actor, offering["id"], offering["sessions"][0]["id"], a["id"], "absent")
     a_row = await registration(a["id"])
     assert (a_row["pd_hours_awarded_tenths"], a_row["completed_at"], a_row["certificate_code"]) == (None, None, None)
-    kinds = [e["kind"] for e in await RegistrationEvent.select(RegistrationEvent.kind).where(
-        RegistrationEvent.registration == a["id"]).order_by(RegistrationEvent.id)]
+    kinds = [
+        e["kind"]
+        for e in await RegistrationEvent.select(RegistrationEvent.kind)
+        .where(RegistrationEvent.registration == a["id"])
+        .order_by(RegistrationEvent.id)
+    ]
     assert kinds[-2:] == ["pd_hours_awarded", "pd_hours_withdrawn"]
     # Running the completion again agrees with the corrections.
     summary = await complete_offering(actor, offering["id"])
@@ -155,12 +179,17 @@ async def test_a_workshop_is_completed_only_after_its_last_session_started_and_o
     assert caught.value.code == "no_sessions"
 
     from booking.accounts.actor import Actor
+
     teacher = Actor.from_row(await make_user("attendee"))
     with pytest.raises(Forbidden):
         await complete_offering(teacher, past["id"])
     statuses = {o["id"]: o["status"] for o in await Offering.select(Offering.id, Offering.status)}
-    assert statuses == {upcoming["id"]: "published", draft["id"]: "draft", past["id"]: "cancelled",
-                        no_sessions["id"]: "published"}
+    assert statuses == {
+        upcoming["id"]: "published",
+        draft["id"]: "draft",
+        past["id"]: "cancelled",
+        no_sessions["id"]: "published",
+    }
     assert await Registration.count().where(Registration.completed_at.is_not_null()) == 0
 
 
@@ -176,12 +205,16 @@ async def test_completing_over_http_reports_a_refusal_and_changes_nothing(client
 
     assert response.status_code == 409 and "Mark the workshop completed after it" in response.text
     assert unknown.status_code == 404
-    assert (await Offering.select(Offering.status).where(Offering.id == upcoming["id"]).first())["status"] == "published"
+    assert (await Offering.select(Offering.status).where(Offering.id == upcoming["id"]).first())[
+        "status"
+    ] == "published"
 
 
 def test_the_rule_needs_someone_present_whatever_the_minimum():
-    sessions = [{"id": 1, "status": "scheduled", "starts_at": local(2026, 3, 10, 9), "ends_at": local(2026, 3, 10, 12)},
-                {"id": 2, "status": "cancelled", "starts_at": local(2026, 3, 17, 9), "ends_at": local(2026, 3, 17, 12)}]
+    sessions = [
+        {"id": 1, "status": "scheduled", "starts_at": local(2026, 3, 10, 9), "ends_at": local(2026, 3, 10, 12)},
+        {"id": 2, "status": "cancelled", "starts_at": local(2026, 3, 17, 9), "ends_at": local(2026, 3, 17, 12)},
+    ]
     all_sessions = {"attendance_rule": "all_sessions", "min_attendance_tenths": 0}
     zero_hours = {"attendance_rule": "min_hours", "min_attendance_tenths": 0}
     assert not evaluate(all_sessions, sessions, {}).met

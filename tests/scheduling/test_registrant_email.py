@@ -24,8 +24,14 @@ async def _setup(client, people: int = 3, capacity: int = 2):
 
 
 def _form(token: str, **fields) -> dict:
-    return {"_csrf_token": token, "audience": "confirmed", "session": "", "subject": "Room change",
-            "body": "We meet in Room 4 <b>this</b> week.\n\nBring a calculator.", **fields}
+    return {
+        "_csrf_token": token,
+        "audience": "confirmed",
+        "session": "",
+        "subject": "Room change",
+        "body": "We meet in Room 4 <b>this</b> week.\n\nBring a calculator.",
+        **fields,
+    }
 
 
 async def _outbox() -> list[dict]:
@@ -72,13 +78,16 @@ async def test_only_the_waiting_list_or_only_the_absent_of_a_session(client):
 
     session = offering["sessions"][0]
     absent = next(r for r in registrations if r["status"] == "confirmed")
-    await client.post(f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{absent['id']}",
-                      data={"status": "absent", "_csrf_token": token})
+    await client.post(
+        f"/staff/offerings/{offering['id']}/attendance/{session['id']}/{absent['id']}",
+        data={"status": "absent", "_csrf_token": token},
+    )
     no_session = await client.post(url, data=_form(token, audience="absent"))
     assert no_session.status_code == 422 and "Choose the session" in no_session.text
     before = len(await _outbox())
-    sent = await client.post(f"{url}/send", data={**_form(token, audience="absent", session=str(session["id"])),
-                                                   "confirm_count": "1"})
+    sent = await client.post(
+        f"{url}/send", data={**_form(token, audience="absent", session=str(session["id"])), "confirm_count": "1"}
+    )
     assert sent.status_code == 303
     rows = (await _outbox())[before:]
     assert len(rows) == 1
@@ -96,8 +105,14 @@ async def test_a_count_that_no_longer_matches_or_no_confirmation_sends_nothing(c
     assert unconfirmed.status_code == 422
     changed = await client.post(f"{url}/send", data={**_form(token), "confirm_count": "1"})
     assert changed.status_code == 409 and "now has 2 people" in changed.text
-    for bad in ({"subject": ""}, {"body": "   "}, {"audience": "everyone"}, {"subject": "x" * 151},
-                {"session": "abc", "audience": "absent"}, {"session": "99999999", "audience": "absent"}):
+    for bad in (
+        {"subject": ""},
+        {"body": "   "},
+        {"audience": "everyone"},
+        {"subject": "x" * 151},
+        {"session": "abc", "audience": "absent"},
+        {"session": "99999999", "audience": "absent"},
+    ):
         response = await client.post(f"{url}/send", data={**_form(token, **bad), "confirm_count": "2"})
         assert response.status_code == 422, bad
     assert len(await _outbox()) == before
@@ -108,8 +123,9 @@ async def test_two_sends_at_once_each_send_once(client, engine_kind):
     staff, offering, persons, registrations, token = await _setup(client, people=2, capacity=5)
     url = f"/staff/offerings/{offering['id']}/email/send"
     before = len(await _outbox())
-    responses = await asyncio.gather(*(client.post(url, data={**_form(token, subject=f"Note {i}"), "confirm_count": "2"})
-                                       for i in range(3)))
+    responses = await asyncio.gather(
+        *(client.post(url, data={**_form(token, subject=f"Note {i}"), "confirm_count": "2"}) for i in range(3))
+    )
     assert [r.status_code for r in responses] == [303] * 3
     assert len(await _outbox()) - before == 6
     assert len(await OfferingMessage.select().where(OfferingMessage.offering == offering["id"])) == 3
@@ -126,4 +142,4 @@ async def test_only_staff_and_admin_email_registrants(client):
     assert len(await _outbox()) == before
     await signed_in(client, await make_user("admin", password=None))
     page = await client.get(url)
-    assert page.status_code == 200 and re.search(r'<h1>Email registrants', page.text)
+    assert page.status_code == 200 and re.search(r"<h1>Email registrants", page.text)

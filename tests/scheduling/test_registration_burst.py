@@ -38,19 +38,29 @@ async def test_200_simultaneous_registrations_for_25_seats(client):
     assert sorted(b["waitlist_position"] for b in waitlisted) == list(range(1, ATTEMPTS - SEATS + 1))
     in_arrival_order = sorted(waitlisted, key=lambda b: b["id"])
     assert [b["waitlist_position"] for b in in_arrival_order] == list(range(1, ATTEMPTS - SEATS + 1))
-    stored = await Registration.count().where((Registration.offering == offering["id"]) & (Registration.status == "confirmed"))
+    stored = await Registration.count().where(
+        (Registration.offering == offering["id"]) & (Registration.status == "confirmed")
+    )
     assert stored == SEATS
     detail = (await client.get(f"/api/v1/offerings/{offering['id']}")).json()
     assert (detail["confirmed_count"], detail["waitlist_count"], detail["seats_left"]) == (SEATS, ATTEMPTS - SEATS, 0)
 
     # Cancelling five promotes exactly the next five, in order.
     by_id = {b["id"]: tokens[i] for i, b in enumerate(bodies)}
-    cancels = await asyncio.gather(*[client.delete(f"/api/v1/registrations/{b['id']}", headers=by_id[b["id"]]) for b in confirmed[:5]])
+    cancels = await asyncio.gather(
+        *[client.delete(f"/api/v1/registrations/{b['id']}", headers=by_id[b["id"]]) for b in confirmed[:5]]
+    )
     assert {c.status_code for c in cancels} == {200}
     next_five = {b["id"] for b in in_arrival_order[:5]}
-    now_confirmed = {r["id"] for r in await Registration.select(Registration.id).where(
-        (Registration.offering == offering["id"]) & (Registration.status == "confirmed"))}
+    now_confirmed = {
+        r["id"]
+        for r in await Registration.select(Registration.id).where(
+            (Registration.offering == offering["id"]) & (Registration.status == "confirmed")
+        )
+    }
     assert len(now_confirmed) == SEATS
     assert next_five <= now_confirmed
-    sixth = await client.get(f"/api/v1/registrations/{in_arrival_order[5]['id']}", headers=by_id[in_arrival_order[5]["id"]])
+    sixth = await client.get(
+        f"/api/v1/registrations/{in_arrival_order[5]['id']}", headers=by_id[in_arrival_order[5]["id"]]
+    )
     assert sixth.json()["status"] == "waitlisted" and sixth.json()["waitlist_position"] == 1

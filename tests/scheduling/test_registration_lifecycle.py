@@ -36,34 +36,40 @@ def test_exactly_one_module_inserts_a_registration_or_writes_its_status():
     assert list(writers) == ["booking/scheduling/registration_lifecycle.py"], writers
 
 
-@pytest.mark.parametrize("source", [
-    "await Registration.insert(Registration(offering=1, attendee=2, status='confirmed'))",
-    "row = Registration(offering=1)",
-    "await insert_many(Registration, rows)",
-    "await db.insert_many(Registration, rows)",
-    "await Registration.update({Registration.status: 'cancelled'}).where(Registration.id == 1)",
-    "await Registration.update({'status': 'cancelled'}).where(Registration.id == 1)",
-    "await Registration.update(status='cancelled').where(Registration.id == 1)",
-    "await Registration.update({getattr(Registration, n): v for n, v in values.items()})",
-    "await Registration.update(values)",
-    "await Registration.update({**values})",
-    "await Registration.objects().get(Registration.id == 1)",
-    "await Registration.raw(\"UPDATE registration SET status = 'cancelled' WHERE id = {}\", 1)",
-    "await engine.run_ddl('insert into \"registration\" (offering) values (1)')",
-    "sql = f'''UPDATE\n  registration SET status = {status!r}'''",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "await Registration.insert(Registration(offering=1, attendee=2, status='confirmed'))",
+        "row = Registration(offering=1)",
+        "await insert_many(Registration, rows)",
+        "await db.insert_many(Registration, rows)",
+        "await Registration.update({Registration.status: 'cancelled'}).where(Registration.id == 1)",
+        "await Registration.update({'status': 'cancelled'}).where(Registration.id == 1)",
+        "await Registration.update(status='cancelled').where(Registration.id == 1)",
+        "await Registration.update({getattr(Registration, n): v for n, v in values.items()})",
+        "await Registration.update(values)",
+        "await Registration.update({**values})",
+        "await Registration.objects().get(Registration.id == 1)",
+        "await Registration.raw(\"UPDATE registration SET status = 'cancelled' WHERE id = {}\", 1)",
+        "await engine.run_ddl('insert into \"registration\" (offering) values (1)')",
+        "sql = f'''UPDATE\n  registration SET status = {status!r}'''",
+    ],
+)
 def test_the_check_sees_every_way_of_writing_a_registration(source):
     assert writes_in_source(source), source
 
 
-@pytest.mark.parametrize("source", [
-    "await Registration.update({Registration.calendar_invited: True}).where(Registration.id == 1)",
-    "await Registration.update({Registration.waitlist_rank: 2}).where(Registration.id == 1)",
-    "await Registration.select().where(Registration.status == 'cancelled')",
-    "await Registration.raw('SELECT * FROM registration WHERE status = {}', 'x')",
-    "await RegistrationEvent.insert(RegistrationEvent(registration=1, kind='x'))",
-    "await Registration.raw('UPDATE registration_event SET note = {}', 'x')",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "await Registration.update({Registration.calendar_invited: True}).where(Registration.id == 1)",
+        "await Registration.update({Registration.waitlist_rank: 2}).where(Registration.id == 1)",
+        "await Registration.select().where(Registration.status == 'cancelled')",
+        "await Registration.raw('SELECT * FROM registration WHERE status = {}', 'x')",
+        "await RegistrationEvent.insert(RegistrationEvent(registration=1, kind='x'))",
+        "await Registration.raw('UPDATE registration_event SET note = {}', 'x')",
+    ],
+)
 def test_the_check_leaves_reads_and_other_columns_alone(source):
     assert not writes_in_source(source), source
 
@@ -77,8 +83,14 @@ def test_the_table_of_changes():
     assert not allowed("promoted", "cancelled", "confirmed")
     assert not allowed("invented", "waitlisted", "confirmed")
     # Every status has a label people read, and every stored string is a member.
-    assert {label_of(s.value) for s in RegistrationStatus} == {"Confirmed", "Waiting list", "Seat offered", "Awaiting payment",
-                                                                "Awaiting district approval", "Cancelled"}
+    assert {label_of(s.value) for s in RegistrationStatus} == {
+        "Confirmed",
+        "Waiting list",
+        "Seat offered",
+        "Awaiting payment",
+        "Awaiting district approval",
+        "Cancelled",
+    }
     # Nothing leaves "cancelled" except a late card payment for a hold that ran out.
     leaving_cancelled = {kind for kind, (starts, ends) in TRANSITIONS.items() if S.CANCELLED in starts}
     assert leaving_cancelled == {"paid_after_hold", "paid_late_waitlisted"}
@@ -87,12 +99,24 @@ def test_the_table_of_changes():
 async def _offering(capacity: int = 5, price_cents: int = 0) -> int:
     staff = Actor.from_row(await make_user("staff"))
     start = NOW + dt.timedelta(days=20)
-    return await create_offering(staff, OfferingInput(title="Lifecycle lab", capacity=capacity, price_cents=price_cents,
-                                                      status="published", sessions=[SessionInput(start, start + dt.timedelta(hours=2))]))
+    return await create_offering(
+        staff,
+        OfferingInput(
+            title="Lifecycle lab",
+            capacity=capacity,
+            price_cents=price_cents,
+            status="published",
+            sessions=[SessionInput(start, start + dt.timedelta(hours=2))],
+        ),
+    )
 
 
 async def _events(registration_id: int) -> list[tuple[str, str, str]]:
-    rows = await RegistrationEvent.select().where(RegistrationEvent.registration == registration_id).order_by(RegistrationEvent.id)
+    rows = (
+        await RegistrationEvent.select()
+        .where(RegistrationEvent.registration == registration_id)
+        .order_by(RegistrationEvent.id)
+    )
     return [(row["kind"], row["from_status"], row["to_status"]) for row in rows]
 
 
@@ -101,7 +125,9 @@ async def test_a_transition_stamps_clears_records_and_says_what_follows(db):
     person = await make_user("attendee")
     values = {"offering": offering_id, "attendee": person["id"], "payer": "card", "amount_cents": 4000}
     first = await insert_registration(values, S.WAITLISTED, now=NOW)
-    second = await insert_registration({**values, "attendee": (await make_user("attendee"))["id"]}, S.WAITLISTED, now=NOW)
+    second = await insert_registration(
+        {**values, "attendee": (await make_user("attendee"))["id"]}, S.WAITLISTED, now=NOW
+    )
     assert (first["waitlist_rank"], second["waitlist_rank"]) == (1, 2)  # the end of the list, by the module itself
 
     hold = NOW + dt.timedelta(hours=48)
@@ -121,8 +147,12 @@ async def test_a_transition_stamps_clears_records_and_says_what_follows(db):
     assert (row["status"], row["cancelled_at"], row["cancel_reason"]) == ("cancelled", later, "Moved schools")
     assert cancelled.follow_up.frees_seat and cancelled.follow_up.refund_card_payment
     assert cancelled.follow_up.invite == "cancel" and not cancelled.follow_up.district_charge_ends
-    assert await _events(first["id"]) == [("registered", "", "waitlisted"), ("promoted", "waitlisted", "offered"),
-                                          ("paid", "offered", "confirmed"), ("cancelled", "confirmed", "cancelled")]
+    assert await _events(first["id"]) == [
+        ("registered", "", "waitlisted"),
+        ("promoted", "waitlisted", "offered"),
+        ("paid", "offered", "confirmed"),
+        ("cancelled", "confirmed", "cancelled"),
+    ]
 
 
 async def test_a_change_outside_the_table_is_refused_and_changes_nothing(db):
@@ -147,7 +177,9 @@ async def test_a_change_from_a_stale_read_is_refused_not_overwritten(db):
     await transition(row, S.CONFIRMED, kind="promoted", now=NOW)
     with pytest.raises(Conflict):  # `row` still says waitlisted; the stored row does not
         await transition(row, S.CANCELLED, kind="cancelled", now=NOW, reason="stale")
-    assert (await Registration.select(Registration.status).where(Registration.id == row["id"]).first())["status"] == "confirmed"
+    assert (await Registration.select(Registration.status).where(Registration.id == row["id"]).first())[
+        "status"
+    ] == "confirmed"
 
 
 def test_templates_get_what_the_person_may_do():

@@ -23,12 +23,22 @@ NOW = dt.datetime(2027, 1, 10, 17, 0, tzinfo=dt.timezone.utc)
 async def _offering(capacity: int, price_cents: int = 0) -> dict:
     staff = Actor.from_row(await make_user("staff"))
     start = NOW + dt.timedelta(days=20)
-    offering_id = await create_offering(staff, OfferingInput(title="Waitlist lab", capacity=capacity, price_cents=price_cents,
-                                                             status="published", sessions=[SessionInput(start, start + dt.timedelta(hours=2))]))
+    offering_id = await create_offering(
+        staff,
+        OfferingInput(
+            title="Waitlist lab",
+            capacity=capacity,
+            price_cents=price_cents,
+            status="published",
+            sessions=[SessionInput(start, start + dt.timedelta(hours=2))],
+        ),
+    )
     return {"id": offering_id, "capacity": capacity}
 
 
-async def _register(offering: dict, district: str | None = "EGUSD", payer: str | None = None, at: dt.datetime = NOW) -> dict:
+async def _register(
+    offering: dict, district: str | None = "EGUSD", payer: str | None = None, at: dt.datetime = NOW
+) -> dict:
     person = Actor.from_row(await make_user("attendee", district=district))
     outcome = await register(person, offering["id"], RegistrationRequest(payer=payer), now=at)
     return outcome.registration
@@ -50,7 +60,12 @@ async def test_an_expired_approval_hold_frees_the_seat_by_the_clock_and_the_list
     assert states[held["id"]] == "cancelled"
     assert states[waiting["id"]] == "confirmed"
     assert late["status"] == "waitlisted"
-    kinds = [e["kind"] for e in await RegistrationEvent.select(RegistrationEvent.kind).where(RegistrationEvent.registration == held["id"])]
+    kinds = [
+        e["kind"]
+        for e in await RegistrationEvent.select(RegistrationEvent.kind).where(
+            RegistrationEvent.registration == held["id"]
+        )
+    ]
     assert kinds == ["registered", "hold_expired"]
 
 
@@ -86,10 +101,16 @@ async def test_staff_move_someone_on_the_roster_page_with_a_reason(client):
     bad_position = await post_form(client, move_url, {"position": "first", "reason": "x"}, token_from=roster_url)
     assert bad_position.status_code == 422
     assert await waitlist_position(await Registration.select().where(Registration.id == second["id"]).first()) == 2
-    moved = await post_form(client, move_url, {"position": "1", "reason": "Mentor teacher for the series"}, token_from=roster_url)
+    moved = await post_form(
+        client, move_url, {"position": "1", "reason": "Mentor teacher for the series"}, token_from=roster_url
+    )
     assert moved.status_code == 303
     assert await waitlist_position(await Registration.select().where(Registration.id == second["id"]).first()) == 1
     other = await _offering(capacity=1)
-    wrong = await post_form(client, f"/staff/offerings/{other['id']}/waitlist/{first['id']}/move",
-                            {"position": "1", "reason": "x"}, token_from=roster_url)
+    wrong = await post_form(
+        client,
+        f"/staff/offerings/{other['id']}/waitlist/{first['id']}/move",
+        {"position": "1", "reason": "x"},
+        token_from=roster_url,
+    )
     assert wrong.status_code == 404

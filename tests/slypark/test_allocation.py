@@ -65,9 +65,12 @@ def brute_force(weeks, requests, settings):
                     score = weights[max(rank_a, rank_b) - 1] - settings.split_penalty
                     if score <= 0:
                         continue
-                    divisions = [((ba, ga), (r.boys - ba, r.girls - ga))
-                                 for ba in range(r.boys + 1) for ga in range(r.girls + 1)
-                                 if ba + ga >= 1 and (r.boys - ba) + (r.girls - ga) >= 1]
+                    divisions = [
+                        ((ba, ga), (r.boys - ba, r.girls - ga))
+                        for ba in range(r.boys + 1)
+                        for ga in range(r.girls + 1)
+                        if ba + ga >= 1 and (r.boys - ba) + (r.girls - ga) >= 1
+                    ]
                     if divisions:
                         alts.append(((a, b), max(rank_a, rank_b), score, divisions))
         alternatives.append(alts)
@@ -101,8 +104,10 @@ def brute_force(weeks, requests, settings):
             if any(occupants[w] and (not r.can_share or not all(o.can_share for o in occupants[w])) for w in alt_weeks):
                 continue
             for division in divisions:
-                if all(boys[w] + b <= week_by_id[w].boys_beds and girls[w] + g <= week_by_id[w].girls_beds
-                       for w, (b, g) in zip(alt_weeks, division)):
+                if all(
+                    boys[w] + b <= week_by_id[w].boys_beds and girls[w] + g <= week_by_id[w].girls_beds
+                    for w, (b, g) in zip(alt_weeks, division)
+                ):
                     for w, (b, g) in zip(alt_weeks, division):
                         boys[w] += b
                         girls[w] += g
@@ -190,8 +195,16 @@ def random_instance(rng: random.Random, splits: bool = False, many_tiers: bool =
     tiers and large weights: too many for one exactly scaled objective, so tiers are solved in groups."""
     n_weeks = rng.randint(2 if splits else 1, 4)
     orders = list(range(1, n_weeks + 1)) if splits else sorted(rng.sample(range(1, n_weeks + 2), n_weeks))
-    weeks = [Week(id=f"w{o}", order=o, boys_beds=rng.randint(0, 9), girls_beds=rng.randint(0, 9),
-                  closed=not splits and rng.random() < 0.15) for o in orders]
+    weeks = [
+        Week(
+            id=f"w{o}",
+            order=o,
+            boys_beds=rng.randint(0, 9),
+            girls_beds=rng.randint(0, 9),
+            closed=not splits and rng.random() < 0.15,
+        )
+        for o in orders
+    ]
     max_choices = min(3, n_weeks)
     weights = tuple(sorted(rng.sample(range(1, 400_001 if many_tiers else 101), max_choices), reverse=True))
     requests = []
@@ -199,11 +212,19 @@ def random_instance(rng: random.Random, splits: bool = False, many_tiers: bool =
         b, g = (rng.randint(3, 9), rng.randint(3, 9)) if splits else (rng.randint(0, 7), rng.randint(0, 7))
         if b + g == 0:
             b = 1
-        requests.append(Request(
-            id=i, school=f"S{i}", tier=rng.randint(0, 5 if many_tiers else 2), boys=b, girls=g,
-            choices=tuple(w.id for w in rng.sample(weeks, rng.randint(2 if splits else 1, max_choices))),
-            can_share=rng.random() < (0.9 if splits else 0.75), can_split=splits or rng.random() < 0.5,
-            submitted_order=rng.randint(0, 4)))
+        requests.append(
+            Request(
+                id=i,
+                school=f"S{i}",
+                tier=rng.randint(0, 5 if many_tiers else 2),
+                boys=b,
+                girls=g,
+                choices=tuple(w.id for w in rng.sample(weeks, rng.randint(2 if splits else 1, max_choices))),
+                can_share=rng.random() < (0.9 if splits else 0.75),
+                can_split=splits or rng.random() < 0.5,
+                submitted_order=rng.randint(0, 4),
+            )
+        )
     pinned, excluded = {}, set()
     open_weeks = [w for w in weeks if not w.closed]
     for r in requests:
@@ -212,8 +233,9 @@ def random_instance(rng: random.Random, splits: bool = False, many_tiers: bool =
             pinned[r.id] = rng.choice(open_weeks).id
         elif roll < 0.14:
             excluded.add(r.id)
-    settings = Settings(weights=weights, split_penalty=rng.choice([0, 0, 5, 20, 60]), pinned=pinned,
-                        excluded=frozenset(excluded))
+    settings = Settings(
+        weights=weights, split_penalty=rng.choice([0, 0, 5, 20, 60]), pinned=pinned, excluded=frozenset(excluded)
+    )
     return weeks, requests, settings
 
 
@@ -221,8 +243,9 @@ def random_instance(rng: random.Random, splits: bool = False, many_tiers: bool =
 # The solver against the brute force
 
 
-@pytest.mark.parametrize("splits, many_tiers", [(False, False), (True, False), (False, True)],
-                         ids=["mixed", "split-heavy", "many-tiers"])
+@pytest.mark.parametrize(
+    "splits, many_tiers", [(False, False), (True, False), (False, True)], ids=["mixed", "split-heavy", "many-tiers"]
+)
 def test_optimum_equals_brute_force_on_random_small_instances(splits, many_tiers):
     rng = random.Random(20260915 + splits + 2 * many_tiers)
     infeasible = solved = split_made = grouped = 0
@@ -249,8 +272,10 @@ def test_optimum_equals_brute_force_on_random_small_instances(splits, many_tiers
 
 def test_constraints_hold_on_a_full_season():
     rng = random.Random(7)
-    weeks = [Week(id=o, order=o, boys_beds=rng.randint(80, 100), girls_beds=rng.randint(80, 100),
-                  closed=o in (9, 15, 25)) for o in range(1, 31)]
+    weeks = [
+        Week(id=o, order=o, boys_beds=rng.randint(80, 100), girls_beds=rng.randint(80, 100), closed=o in (9, 15, 25))
+        for o in range(1, 31)
+    ]
     requests = []
     for i in range(300):
         students = rng.randint(20, 90)
@@ -258,9 +283,19 @@ def test_constraints_hold_on_a_full_season():
         favourite = rng.randint(1, 30)
         nearby = [w for w in range(favourite - 4, favourite + 5) if 1 <= w <= 30 and w != favourite]
         choices = [favourite] + rng.sample(nearby, rng.randint(0, 4))
-        requests.append(Request(id=f"r{i}", school=f"School {i}", tier=rng.choice([0, 1, 1, 2]), boys=b,
-                                girls=students - b, choices=tuple(choices), can_share=rng.random() > 0.05,
-                                can_split=rng.random() < 0.15, submitted_order=i))
+        requests.append(
+            Request(
+                id=f"r{i}",
+                school=f"School {i}",
+                tier=rng.choice([0, 1, 1, 2]),
+                boys=b,
+                girls=students - b,
+                choices=tuple(choices),
+                can_share=rng.random() > 0.05,
+                can_split=rng.random() < 0.15,
+                submitted_order=i,
+            )
+        )
     pinned = {"r3": 4, "r10": 20, "r11": 20}
     excluded = frozenset({"r5", "r6", "r200"})
     # A bounded, deterministic amount of work: whatever it reaches must respect every constraint.
@@ -275,9 +310,19 @@ def test_constraints_hold_on_a_full_season():
 def test_a_solve_stopped_by_its_work_limit_is_valid_reproducible_and_says_so():
     rng = random.Random(3)
     weeks = [Week(o, o, 60, 60) for o in range(1, 13)]
-    requests = [Request(i, f"S{i}", rng.randint(0, 2), rng.randint(5, 30), rng.randint(5, 30),
-                        tuple(rng.sample(range(1, 13), 4)), can_split=rng.random() < 0.2, submitted_order=i)
-                for i in range(120)]
+    requests = [
+        Request(
+            i,
+            f"S{i}",
+            rng.randint(0, 2),
+            rng.randint(5, 30),
+            rng.randint(5, 30),
+            tuple(rng.sample(range(1, 13), 4)),
+            can_split=rng.random() < 0.2,
+            submitted_order=i,
+        )
+        for i in range(120)
+    ]
     settings = Settings(work_limit=0.01)
     result = allocate(weeks, requests, settings)
     assert result.status == "feasible" and result.gap > 0
@@ -294,9 +339,11 @@ def test_a_solve_stopped_by_its_work_limit_is_valid_reproducible_and_says_so():
 
 def test_tiers_dominate_any_number_of_lower_tier_first_choices():
     weeks = [Week(1, 1, 10, 10), Week(2, 2, 0, 0), Week(3, 3, 3, 3, closed=True)]
-    requests = [Request("low-a", "Low A", 1, 5, 5, (1,), submitted_order=0),
-                Request("low-b", "Low B", 1, 5, 5, (1,), submitted_order=1),
-                Request("top", "Top", 0, 6, 4, (2, 3, 1), submitted_order=2)]  # week 1 is its 3rd choice
+    requests = [
+        Request("low-a", "Low A", 1, 5, 5, (1,), submitted_order=0),
+        Request("low-b", "Low B", 1, 5, 5, (1,), submitted_order=1),
+        Request("top", "Top", 0, 6, 4, (2, 3, 1), submitted_order=2),
+    ]  # week 1 is its 3rd choice
     result = allocate(weeks, requests)
     assert result.outcome("top").week_ids == (1,) and result.outcome("top").rank == 3
     assert not result.outcome("low-a").placed and not result.outcome("low-b").placed
@@ -308,8 +355,7 @@ def test_tiers_dominate_any_number_of_lower_tier_first_choices():
 
 def test_choice_weights_decide_between_a_first_and_a_third_or_two_seconds():
     weeks = [Week(1, 1, 10, 10), Week(2, 2, 10, 10), Week(3, 3, 10, 10), Week(9, 9, 10, 10, closed=True)]
-    requests = [Request("a", "A", 0, 8, 8, (1, 2)),
-                Request("b", "B", 0, 8, 8, (9, 1, 3), submitted_order=1)]
+    requests = [Request("a", "A", 0, 8, 8, (1, 2)), Request("b", "B", 0, 8, 8, (9, 1, 3), submitted_order=1)]
     steep = allocate(weeks, requests, Settings(weights=(100, 70, 45)))  # 100 + 45 > 70 + 70
     assert (steep.outcome("a").rank, steep.outcome("b").rank) == (1, 3)
     flat = allocate(weeks, requests, Settings(weights=(100, 90, 10)))  # 90 + 90 > 100 + 10
@@ -320,16 +366,20 @@ def test_choice_weights_decide_between_a_first_and_a_third_or_two_seconds():
 
 def test_optimal_is_not_first_come_first_served():
     weeks = [Week(1, 1, 10, 10), Week(2, 2, 10, 10)]
-    requests = [Request("early", "Early", 0, 8, 8, (1, 2), submitted_order=0),
-                Request("late", "Late", 0, 8, 8, (1,), submitted_order=1)]
+    requests = [
+        Request("early", "Early", 0, 8, 8, (1, 2), submitted_order=0),
+        Request("late", "Late", 0, 8, 8, (1,), submitted_order=1),
+    ]
     result = allocate(weeks, requests)
     assert result.outcome("late").week_ids == (1,) and result.outcome("early").week_ids == (2,)
 
 
 def test_ties_go_to_the_earlier_request():
     weeks = [Week(1, 1, 10, 10)]
-    requests = [Request("second", "Second", 0, 6, 6, (1,), submitted_order=2),
-                Request("first", "First", 0, 6, 6, (1,), submitted_order=1)]
+    requests = [
+        Request("second", "Second", 0, 6, 6, (1,), submitted_order=2),
+        Request("first", "First", 0, 6, 6, (1,), submitted_order=1),
+    ]
     result = allocate(weeks, requests)
     assert result.outcome("first").placed and not result.outcome("second").placed
     assert [o.request_id for o in result.outcomes] == ["first", "second"]
@@ -359,15 +409,18 @@ def test_a_split_over_adjacent_weeks_scores_its_worse_rank_minus_the_penalty():
 
 def test_no_share_school_is_alone():
     weeks = [Week(1, 1, 50, 50), Week(2, 2, 50, 50)]
-    requests = [Request("alone", "Alone", 0, 10, 10, (1,), can_share=False, submitted_order=0),
-                Request("x", "X", 1, 5, 5, (1, 2), submitted_order=1),
-                Request("y", "Y", 1, 5, 5, (1,), submitted_order=2)]
+    requests = [
+        Request("alone", "Alone", 0, 10, 10, (1,), can_share=False, submitted_order=0),
+        Request("x", "X", 1, 5, 5, (1, 2), submitted_order=1),
+        Request("y", "Y", 1, 5, 5, (1,), submitted_order=2),
+    ]
     result = allocate(weeks, requests)
     assert result.outcome("alone").week_ids == (1,)
     assert result.outcome("x").week_ids == (2,)
     assert result.outcome("y").reason == (
         "its weeks were filled by schools of higher priority or that ranked them higher: week 1 has Alone, "
-        "which cannot share")
+        "which cannot share"
+    )
     assert result.outcome("y").blocked_by == ("alone",)
 
 
@@ -378,9 +431,20 @@ def test_no_share_school_is_alone():
 def test_same_input_same_result_in_any_order():
     rng = random.Random(99)
     weeks = [Week(o, o, rng.randint(40, 60), rng.randint(40, 60), closed=o == 5) for o in range(1, 11)]
-    requests = [Request(i, f"S{i}", rng.randint(0, 1), rng.randint(8, 25), rng.randint(8, 25),
-                        tuple(rng.sample(range(1, 11), rng.randint(2, 4))), can_share=rng.random() > 0.1,
-                        can_split=rng.random() < 0.3, submitted_order=rng.randint(0, 10)) for i in range(40)]
+    requests = [
+        Request(
+            i,
+            f"S{i}",
+            rng.randint(0, 1),
+            rng.randint(8, 25),
+            rng.randint(8, 25),
+            tuple(rng.sample(range(1, 11), rng.randint(2, 4))),
+            can_share=rng.random() > 0.1,
+            can_split=rng.random() < 0.3,
+            submitted_order=rng.randint(0, 10),
+        )
+        for i in range(40)
+    ]
     settings = Settings(pinned={3: 7}, excluded=frozenset({4}))
     first = allocate(weeks, requests, settings)
     assert first.status == "optimal"
@@ -400,8 +464,12 @@ def test_same_input_same_result_in_any_order():
 
 
 def test_reasons_for_requests_that_get_nothing():
-    weeks = [Week(10, 10, 50, 50, closed=True), Week(11, 11, 50, 50, closed=True), Week(12, 12, 50, 40),
-             Week(13, 13, 50, 50)]
+    weeks = [
+        Week(10, 10, 50, 50, closed=True),
+        Week(11, 11, 50, 50, closed=True),
+        Week(12, 12, 50, 40),
+        Week(13, 13, 50, 50),
+    ]
     requests = [
         Request("out", "Out", 0, 5, 5, (12,)),
         Request("closed", "Closed", 0, 5, 5, (10, 11)),
@@ -425,7 +493,8 @@ def test_reasons_for_requests_that_get_nothing():
     assert late.reason_code == "filled" and late.blocked_by == ("first",)
     assert late.reason == (
         "its weeks were filled by schools of higher priority or that ranked them higher: week 13 (20 boys' and "
-        "20 girls' beds left of 50 and 50; the school needs 25 and 25): First (tier 0, 1st choice)")
+        "20 girls' beds left of 50 and 50; the school needs 25 and 25): First (tier 0, 1st choice)"
+    )
     assert result.unplaced == 5 and result.choice_counts[1] == 1
 
 
@@ -435,9 +504,11 @@ def test_reasons_for_requests_that_get_nothing():
 
 def test_pins_and_exclusions_are_honoured():
     weeks = [Week(1, 1, 20, 20), Week(2, 2, 20, 20)]
-    requests = [Request("keen", "Keen", 0, 10, 10, (1,)),
-                Request("pinned", "Pinned", 2, 15, 15, (2,), submitted_order=1),
-                Request("moved", "Moved", 1, 5, 5, (2,), submitted_order=2)]
+    requests = [
+        Request("keen", "Keen", 0, 10, 10, (1,)),
+        Request("pinned", "Pinned", 2, 15, 15, (2,), submitted_order=1),
+        Request("moved", "Moved", 1, 5, 5, (2,), submitted_order=2),
+    ]
     result = allocate(weeks, requests, Settings(pinned={"pinned": 1, "moved": 1}, excluded=frozenset({"keen"})))
     assert result.outcome("pinned").week_ids == (1,) and result.outcome("pinned").rank is None
     assert result.outcome("pinned").pinned and result.placed_off_choice == 2
@@ -447,15 +518,23 @@ def test_pins_and_exclusions_are_honoured():
 
 def test_pins_that_cannot_hold_are_reported_by_request():
     weeks = [Week(12, 12, 50, 40), Week(13, 13, 50, 50)]
-    requests = [Request("big", "Big School", 0, 30, 46, (12,)),
-                Request("a", "A", 0, 30, 10, (13,), submitted_order=1),
-                Request("b", "B", 0, 30, 10, (13,), submitted_order=2),
-                Request("lone", "Lone", 0, 5, 5, (13,), can_share=False, submitted_order=3)]
+    requests = [
+        Request("big", "Big School", 0, 30, 46, (12,)),
+        Request("a", "A", 0, 30, 10, (13,), submitted_order=1),
+        Request("b", "B", 0, 30, 10, (13,), submitted_order=2),
+        Request("lone", "Lone", 0, 5, 5, (13,), can_share=False, submitted_order=3),
+    ]
     result = allocate(weeks, requests, Settings(pinned={"big": 12, "a": 13, "b": 13, "lone": 13}))
     assert result.status == "infeasible" and not result.outcomes
-    assert "request 'big' (Big School) is pinned to week 12, which has 40 girls' beds; the school needs 46" in result.errors
-    assert any(e == "request 'a' (A), request 'b' (B), request 'lone' (Lone) are pinned to week 13: together they need 65 "
-               "boys' beds, the week has 50" for e in result.errors), result.errors
+    assert (
+        "request 'big' (Big School) is pinned to week 12, which has 40 girls' beds; the school needs 46"
+        in result.errors
+    )
+    assert any(
+        e == "request 'a' (A), request 'b' (B), request 'lone' (Lone) are pinned to week 13: together they need 65 "
+        "boys' beds, the week has 50"
+        for e in result.errors
+    ), result.errors
     assert any(e.startswith("request 'lone' (Lone) cannot share but is pinned to week 13 with") for e in result.errors)
 
 
@@ -465,34 +544,41 @@ def test_pins_that_cannot_hold_are_reported_by_request():
 
 def test_bad_input_is_refused_with_everything_that_is_wrong():
     weeks = [Week(1, 1, 10, 10), Week(2, 2, 10, 10, closed=True), Week(3, 2, -1, 10)]
-    requests = [Request("a", "A", 0, 1, 1, (1, 99)),
-                Request("b", "B", 0, 1, 1, (1, 1)),
-                Request("c", "C", 0, -2, 1, (1,)),
-                Request("d", "D", 0, 1, 1, (1, 2, 3, 4, 5, 6))]
+    requests = [
+        Request("a", "A", 0, 1, 1, (1, 99)),
+        Request("b", "B", 0, 1, 1, (1, 1)),
+        Request("c", "C", 0, -2, 1, (1,)),
+        Request("d", "D", 0, 1, 1, (1, 2, 3, 4, 5, 6)),
+    ]
     with pytest.raises(ValueError) as raised:
         allocate(weeks, requests, Settings(weights=(100, 70, 70, 25, 10), pinned={"a": 2}))
     message = str(raised.value)
-    for expected in ("request 'a' (A): choice 99 is not a week of the season",
-                     "request 'b' (B): week 1 chosen more than once",
-                     "request 'c' (C): boys must be a whole number >= 0, not -2",
-                     "request 'd' (D): give 1 to 5 choices, not 6",
-                     "weights must be strictly decreasing",
-                     "pin of request 'a': week 2 is closed",
-                     "weeks 2 and 3 have the same order 2",
-                     "week 3: boys_beds must be a whole number >= 0, not -1"):
+    for expected in (
+        "request 'a' (A): choice 99 is not a week of the season",
+        "request 'b' (B): week 1 chosen more than once",
+        "request 'c' (C): boys must be a whole number >= 0, not -2",
+        "request 'd' (D): give 1 to 5 choices, not 6",
+        "weights must be strictly decreasing",
+        "pin of request 'a': week 2 is closed",
+        "weeks 2 and 3 have the same order 2",
+        "week 3: boys_beds must be a whole number >= 0, not -1",
+    ):
         assert expected in message, message
 
 
-@pytest.mark.parametrize("settings, expected", [
-    (Settings(weights=(100, 0)), "weights must be positive"),
-    (Settings(weights=(10, 20)), "weights must be strictly decreasing"),
-    (Settings(weights=()), "give 1 to 5 weights"),
-    (Settings(split_penalty=-1), "split penalty must be a whole number >= 0"),
-    (Settings(pinned={"nobody": 1}), "pin: request 'nobody' does not exist"),
-    (Settings(pinned={"a": 7}), "week 7 is not a week of the season"),
-    (Settings(pinned={"a": 1}, excluded=frozenset({"a"})), "request 'a' is both pinned and excluded"),
-    (Settings(excluded=frozenset({"ghost"})), "exclusion: request 'ghost' does not exist"),
-])
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        (Settings(weights=(100, 0)), "weights must be positive"),
+        (Settings(weights=(10, 20)), "weights must be strictly decreasing"),
+        (Settings(weights=()), "give 1 to 5 weights"),
+        (Settings(split_penalty=-1), "split penalty must be a whole number >= 0"),
+        (Settings(pinned={"nobody": 1}), "pin: request 'nobody' does not exist"),
+        (Settings(pinned={"a": 7}), "week 7 is not a week of the season"),
+        (Settings(pinned={"a": 1}, excluded=frozenset({"a"})), "request 'a' is both pinned and excluded"),
+        (Settings(excluded=frozenset({"ghost"})), "exclusion: request 'ghost' does not exist"),
+    ],
+)
 def test_bad_settings_are_refused(settings, expected):
     with pytest.raises(ValueError, match=expected):
         allocate([Week(1, 1, 10, 10)], [Request("a", "A", 0, 1, 1, (1,))], settings)
@@ -500,8 +586,9 @@ def test_bad_settings_are_refused(settings, expected):
 
 def test_more_choices_than_weights_and_no_students_are_refused():
     with pytest.raises(ValueError, match="3 choices but only 2 weights"):
-        allocate([Week(w, w, 5, 5) for w in (1, 2, 3)], [Request("a", "A", 0, 1, 1, (1, 2, 3))],
-                 Settings(weights=(10, 5)))
+        allocate(
+            [Week(w, w, 5, 5) for w in (1, 2, 3)], [Request("a", "A", 0, 1, 1, (1, 2, 3))], Settings(weights=(10, 5))
+        )
     with pytest.raises(ValueError, match="has no students"):
         allocate([Week(1, 1, 5, 5)], [Request("a", "A", 0, 0, 0, (1,))])
     with pytest.raises(ValueError, match="request 'a' is listed twice"):

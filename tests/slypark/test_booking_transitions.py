@@ -31,8 +31,14 @@ async def _booking() -> dict:
     staff = await staff_actor()
     season = await make_season(staff, weeks=1, boys_beds=30, girls_beds=30, first=8)
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
-    booking_id = await book_remaining(await coordinator("EGUSD"), season["weeks"][0], await make_school("EGUSD", "Echo"),
-                                      Headcount(10, 10, 2), lead_teacher_name="Eve", lead_teacher_email="eve@school.example")
+    booking_id = await book_remaining(
+        await coordinator("EGUSD"),
+        season["weeks"][0],
+        await make_school("EGUSD", "Echo"),
+        Headcount(10, 10, 2),
+        lead_teacher_name="Eve",
+        lead_teacher_email="eve@school.example",
+    )
     return await Booking.select().where(Booking.id == booking_id).first()
 
 
@@ -43,8 +49,9 @@ async def _stored(booking_id: int) -> dict:
 async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_stamped_and_recorded(db):
     booking = await _booking()
     for from_status in BookingStatus:
-        await Booking.update({Booking.status: from_status.value, Booking.confirmed_at: None, Booking.released_at: None}).where(
-            Booking.id == booking["id"])
+        await Booking.update(
+            {Booking.status: from_status.value, Booking.confirmed_at: None, Booking.released_at: None}
+        ).where(Booking.id == booking["id"])
         before, events = await _stored(booking["id"]), await BookingEvent.count()
         for to_status in BookingStatus:
             if to_status in ALLOWED[from_status]:
@@ -62,9 +69,11 @@ async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_
             assert (after["confirmed_at"] is not None) == (to_status == BookingStatus.CONFIRMED)
             assert (after["released_at"] is not None) == (to_status == BookingStatus.RELEASED)
             assert await BookingEvent.exists().where(
-                (BookingEvent.booking == booking["id"]) & (BookingEvent.kind == f"to_{to_status.value}"))
-            await Booking.update({Booking.status: from_status.value, Booking.confirmed_at: None,
-                                  Booking.released_at: None}).where(Booking.id == booking["id"])
+                (BookingEvent.booking == booking["id"]) & (BookingEvent.kind == f"to_{to_status.value}")
+            )
+            await Booking.update(
+                {Booking.status: from_status.value, Booking.confirmed_at: None, Booking.released_at: None}
+            ).where(Booking.id == booking["id"])
 
 
 async def test_a_move_decided_on_a_stale_read_changes_nothing(db):
@@ -78,6 +87,9 @@ async def test_a_move_decided_on_a_stale_read_changes_nothing(db):
 
 
 def test_only_the_lifecycle_module_writes_a_bookings_status():
-    writers = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-                     if re.search(r"\bBooking\.status\s*:", path.read_text()))
+    writers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if re.search(r"\bBooking\.status\s*:", path.read_text())
+    )
     assert writers == ["slypark/booking_lifecycle.py"]

@@ -25,16 +25,29 @@ async def a_booking(boys: int = 10, girls: int = 7) -> int:
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school = await make_school("EGUSD", "Elk Grove Elementary")
     coordinator = Actor.from_row(await make_user("coordinator", district="EGUSD"))
-    booking_id = await book_remaining(coordinator, season["weeks"][0], school, Headcount(boys, girls, 2),
-                                      lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    booking_id = await book_remaining(
+        coordinator,
+        season["weeks"][0],
+        school,
+        Headcount(boys, girls, 2),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
     await Booking.update({Booking.cabin_leader_code: ""}).where(Booking.id == booking_id)  # as a published offer
     return booking_id
 
 
 def volunteer(**overrides) -> dict:
-    data = {"name": "Riley  Rivera", "email": "riley@hs.example", "high_school": "Elk Grove High", "gender": "girl",
-            "guardian_name": "Pat Rivera", "guardian_phone": "(916) 555-0134", "guardian_email": "",
-            "signature": "riley rivera"}
+    data = {
+        "name": "Riley  Rivera",
+        "email": "riley@hs.example",
+        "high_school": "Elk Grove High",
+        "gender": "girl",
+        "guardian_name": "Pat Rivera",
+        "guardian_phone": "(916) 555-0134",
+        "guardian_email": "",
+        "signature": "riley rivera",
+    }
     data.update(overrides)
     return data
 
@@ -46,7 +59,9 @@ async def sign_up_link(client, booking_id: int) -> str:
     assert "0 of 3 cabin leaders signed up" in said(page)  # 17 students, one leader per 8
     match = re.search(r'value="http://testserver\.local(/slypark/cabin-leaders/[\w-]+)"', page.text)
     assert match, "the page shows the link to share"
-    code = (await Booking.select(Booking.cabin_leader_code).where(Booking.id == booking_id).first())["cabin_leader_code"]
+    code = (await Booking.select(Booking.cabin_leader_code).where(Booking.id == booking_id).first())[
+        "cabin_leader_code"
+    ]
     assert code and match.group(1).endswith(code)
     again = await client.get(f"/slypark/bookings/{booking_id}/cabin-leaders")
     assert match.group(1) in again.text  # made once, then kept
@@ -125,15 +140,23 @@ async def test_a_bogus_sign_up_is_removed_by_the_coordinator_after_a_confirmatio
     booking_id = await a_booking()
     link = await sign_up_link(client, booking_id)
     token = await csrf_token(client, link)
-    await client.post(link, data={"_csrf_token": token, **volunteer(name="Mickey Mouse", signature="Mickey Mouse",
-                                                                    email="mickey@example.org")})
+    await client.post(
+        link,
+        data={
+            "_csrf_token": token,
+            **volunteer(name="Mickey Mouse", signature="Mickey Mouse", email="mickey@example.org"),
+        },
+    )
     await client.post(link, data={"_csrf_token": token, **volunteer()})
     bogus = await CabinLeader.select().where(CabinLeader.name == "Mickey Mouse").first()
 
     coordinator = await signed_in(client, await make_user("coordinator", district="EGUSD"))
     listing = await client.get(f"/slypark/bookings/{booking_id}/cabin-leaders")
     # The link is selectable text without JavaScript; the copy button shows itself only with the Clipboard API.
-    assert re.search(r'<input id="signup-link" type="text" readonly value="http://testserver\.local/slypark/cabin-leaders/', listing.text)
+    assert re.search(
+        r'<input id="signup-link" type="text" readonly value="http://testserver\.local/slypark/cabin-leaders/',
+        listing.text,
+    )
     assert 'data-copy-target="signup-link"' in listing.text and 'id="signup-link-status"' in listing.text
     remove_path = f"/slypark/bookings/{booking_id}/cabin-leaders/{bogus['id']}/remove"
     assert f'href="{remove_path}"' in listing.text

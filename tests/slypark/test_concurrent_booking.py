@@ -41,12 +41,17 @@ async def browsers(app, count: int):
         clients = []
         for n in range(count):
             transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 51000 + n))
-            clients.append(await stack.enter_async_context(
-                httpx.AsyncClient(transport=transport, base_url="http://testserver.local", follow_redirects=False)))
+            clients.append(
+                await stack.enter_async_context(
+                    httpx.AsyncClient(transport=transport, base_url="http://testserver.local", follow_redirects=False)
+                )
+            )
         yield clients
 
 
-async def coordinators_at_the_ready(clients: list[httpx.AsyncClient], week_id: int) -> list[tuple[httpx.AsyncClient, str, int]]:
+async def coordinators_at_the_ready(
+    clients: list[httpx.AsyncClient], week_id: int
+) -> list[tuple[httpx.AsyncClient, str, int]]:
     """Each browser signed in as a coordinator of one of several districts, with a school and the form's token."""
     ready = []
     for n, browser in enumerate(clients):
@@ -65,13 +70,24 @@ async def booking_week(first: int = 8) -> int:
 
 
 def book(browser, token: str, school: int, week_id: int, boys: int, girls: int):
-    return browser.post(f"/slypark/weeks/{week_id}/book", data={
-        "_csrf_token": token, "school_id": str(school), "lead_teacher_name": "Lee Lead",
-        "lead_teacher_email": "lee@school.example", "boys": str(boys), "girls": str(girls), "teachers": "1"})
+    return browser.post(
+        f"/slypark/weeks/{week_id}/book",
+        data={
+            "_csrf_token": token,
+            "school_id": str(school),
+            "lead_teacher_name": "Lee Lead",
+            "lead_teacher_email": "lee@school.example",
+            "boys": str(boys),
+            "girls": str(girls),
+            "teachers": "1",
+        },
+    )
 
 
 async def held(week_id: int) -> tuple[int, int, int]:
-    rows = await Booking.select(Booking.boys, Booking.girls).where((Booking.week == week_id) & (Booking.status == "confirmed"))
+    rows = await Booking.select(Booking.boys, Booking.girls).where(
+        (Booking.week == week_id) & (Booking.status == "confirmed")
+    )
     return len(rows), sum(r["boys"] for r in rows), sum(r["girls"] for r in rows)
 
 
@@ -96,8 +112,9 @@ async def test_mixed_bookings_at_once_respect_whichever_gender_limit_binds(app, 
     shapes = [(6, 4) if n % 2 == 0 else (0, 12) for n in range(20)]
     async with browsers(app, 20) as clients:
         ready = await coordinators_at_the_ready(clients, week_id)
-        responses = await asyncio.gather(*[
-            book(b, token, school, week_id, *shape) for (b, token, school), shape in zip(ready, shapes)])
+        responses = await asyncio.gather(
+            *[book(b, token, school, week_id, *shape) for (b, token, school), shape in zip(ready, shapes)]
+        )
 
     assert {r.status_code for r in responses} <= {303, 409}, [r.text[:300] for r in responses if r.status_code >= 500]
     booked = [shape for shape, r in zip(shapes, responses) if r.status_code == 303]

@@ -29,8 +29,15 @@ async def as_coordinator(client, district: str = "EGUSD") -> tuple[Actor, str]:
 
 
 def request_form(school_id, weeks: list, **overrides) -> dict:
-    data = {"school_id": str(school_id), "lead_teacher_name": "Lee Lead", "lead_teacher_email": "lee@school.example",
-            "boys": "20", "girls": "22", "teachers": "4", "can_share": "on"}
+    data = {
+        "school_id": str(school_id),
+        "lead_teacher_name": "Lee Lead",
+        "lead_teacher_email": "lee@school.example",
+        "boys": "20",
+        "girls": "22",
+        "teachers": "4",
+        "can_share": "on",
+    }
     for n, week in enumerate(weeks, start=1):
         data[f"choice_{n}"] = str(week)
     data.update(overrides)
@@ -65,33 +72,58 @@ async def test_a_coordinator_requests_a_week_and_withdraws_it(client):
     assert "one teacher for every 12 students" in form.text
 
     # Bad inputs: 422, the summary, each field marked, what was typed kept, nothing stored.
-    bad = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, "school_id": str(elsewhere), "lead_teacher_name": "", "lead_teacher_email": "not-an-email",
-        "boys": "lots", "girls": "-3", "teachers": "1", "choice_1": "", "choice_2": "banana"})
+    bad = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={
+            "_csrf_token": token,
+            "school_id": str(elsewhere),
+            "lead_teacher_name": "",
+            "lead_teacher_email": "not-an-email",
+            "boys": "lots",
+            "girls": "-3",
+            "teachers": "1",
+            "choice_1": "",
+            "choice_2": "banana",
+        },
+    )
     assert bad.status_code == 422
     assert "There is a problem" in bad.text
     for name in ("school_id", "lead_teacher_name", "lead_teacher_email", "boys", "girls", "choice_1"):
         assert re.search(rf'id="f-{name}" name="{name}"[^>]*aria-invalid="true"', bad.text), name
     assert 'value="not-an-email"' in bad.text and 'value="lots"' in bad.text
-    too_few = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, **request_form(school, season["weeks"][:2], boys="40", girls="40", teachers="2")})
+    too_few = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={"_csrf_token": token, **request_form(school, season["weeks"][:2], boys="40", girls="40", teachers="2")},
+    )
     assert too_few.status_code == 422 and "Bring at least 7 teachers" in too_few.text
-    same_week = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, **request_form(school, [season["weeks"][0], season["weeks"][0]])})
+    same_week = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={"_csrf_token": token, **request_form(school, [season["weeks"][0], season["weeks"][0]])},
+    )
     assert same_week.status_code == 422 and "Choose each week once." in same_week.text
     assert await WeekRequest.count() == 0
 
-    filed = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, **request_form(school, [season["weeks"][2], season["weeks"][0]])})
+    filed = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={"_csrf_token": token, **request_form(school, [season["weeks"][2], season["weeks"][0]])},
+    )
     assert filed.status_code == 303 and filed.headers["location"] == "/slypark?notice=slypark-request-filed"
     stored = await WeekRequest.select().first()
-    assert (stored["boys"], stored["girls"], stored["teachers"], stored["can_share"], stored["can_split"]) == (20, 22, 4, True, False)
+    assert (stored["boys"], stored["girls"], stored["teachers"], stored["can_share"], stored["can_split"]) == (
+        20,
+        22,
+        4,
+        True,
+        False,
+    )
     assert stored["choices"] == f"{season['weeks'][2]},{season['weeks'][0]}"
     index = await client.get("/slypark?notice=slypark-request-filed")
     assert "The request is sent." in index.text and "Waiting for the allocation" in index.text
 
-    again = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, **request_form(school, season["weeks"][:1])})
+    again = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={"_csrf_token": token, **request_form(school, season["weeks"][:1])},
+    )
     assert again.status_code == 409 and "already has a request" in again.text
     assert await WeekRequest.count() == 1
 
@@ -100,7 +132,9 @@ async def test_a_coordinator_requests_a_week_and_withdraws_it(client):
     await signed_in(client, other_client_user)
     assert "Elk Grove Elementary" not in (await client.get("/slypark")).text
     token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session: each person takes their own
-    assert (await client.post(f"/slypark/requests/{stored['id']}/withdraw", data={"_csrf_token": token})).status_code == 404
+    assert (
+        await client.post(f"/slypark/requests/{stored['id']}/withdraw", data={"_csrf_token": token})
+    ).status_code == 404
 
     await signed_in(client, {"id": coordinator.id})
     token = await csrf_token(client, "/slypark")
@@ -126,8 +160,10 @@ async def test_requests_closed_and_people_who_are_not_coordinators(client):
     assert "Requests are not being taken now" in form.text
     index = await client.get("/slypark")
     assert f'href="/slypark/seasons/{season["id"]}/request"' not in index.text
-    refused = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, **request_form(school, season["weeks"][:1])})
+    refused = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={"_csrf_token": token, **request_form(school, season["weeks"][:1])},
+    )
     assert refused.status_code == 409 and "This season is not taking week requests." in refused.text
     assert await WeekRequest.count() == 0
     await Season.update({Season.status: "draft"}).where(Season.id == season["id"])
@@ -153,14 +189,22 @@ async def test_offers_are_accepted_or_declined_and_the_booking_shows_what_is_due
     assert "Alpha Elementary" in page.text and "Answer by" in page.text
     offered = {b["school"]: b["id"] for b in await Booking.select(Booking.id, Booking.school)}
 
-    long_reason = await client.post(f"/slypark/bookings/{offered[bravo]}/decline", data={"_csrf_token": token, "reason": "x" * 301})
+    long_reason = await client.post(
+        f"/slypark/bookings/{offered[bravo]}/decline", data={"_csrf_token": token, "reason": "x" * 301}
+    )
     assert long_reason.status_code == 422 and "Use at most 300 characters." in long_reason.text
-    assert f'id="f-reason-{offered[bravo]}" name="reason" rows="2" maxlength="300" aria-invalid="true"' in long_reason.text
-    declined = await client.post(f"/slypark/bookings/{offered[bravo]}/decline",
-                                 data={"_csrf_token": token, "reason": "The week clashes with testing"})
+    assert (
+        f'id="f-reason-{offered[bravo]}" name="reason" rows="2" maxlength="300" aria-invalid="true"' in long_reason.text
+    )
+    declined = await client.post(
+        f"/slypark/bookings/{offered[bravo]}/decline",
+        data={"_csrf_token": token, "reason": "The week clashes with testing"},
+    )
     assert declined.status_code == 303
     accepted = await client.post(f"/slypark/bookings/{offered[alpha]}/accept", data={"_csrf_token": token})
-    assert accepted.status_code == 303 and accepted.headers["location"].startswith(f"/slypark/bookings/{offered[alpha]}")
+    assert accepted.status_code == 303 and accepted.headers["location"].startswith(
+        f"/slypark/bookings/{offered[alpha]}"
+    )
     again = await client.post(f"/slypark/bookings/{offered[alpha]}/accept", data={"_csrf_token": token})
     assert again.status_code == 409 and "already confirmed" in again.text
     statuses = {r["school"]: r["status"] for r in await WeekRequest.select(WeekRequest.school, WeekRequest.status)}
@@ -171,7 +215,10 @@ async def test_offers_are_accepted_or_declined_and_the_booking_shows_what_is_due
     booking = await client.get(f"/slypark/bookings/{offered[alpha]}")
     assert booking.status_code == 200
     week = (await weeks_of(season["id"]))[0]
-    assert "Alpha Elementary at Sly Park" in booking.text and week_label(week["starts_on"], week["ends_on"]) in booking.text
+    assert (
+        "Alpha Elementary at Sly Park" in booking.text
+        and week_label(week["starts_on"], week["ends_on"]) in booking.text
+    )
     assert "20 boys and 20 girls: 40 in all" in booking.text
     assert "Deposit" in booking.text and "$2,000.00" in booking.text  # 40 students × $50
     assert "$425.00 per student" in booking.text and "$17,000.00" in booking.text
@@ -183,9 +230,14 @@ async def test_offers_are_accepted_or_declined_and_the_booking_shows_what_is_due
     await signed_in(client, await make_user("coordinator", district="SJUSD"))
     token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session
     assert (await client.get(f"/slypark/bookings/{offered[alpha]}")).status_code == 404
-    assert (await client.post(f"/slypark/bookings/{offered[bravo]}/accept", data={"_csrf_token": token})).status_code == 404
-    assert (await client.post(f"/slypark/bookings/{offered[bravo]}/decline",
-                              data={"_csrf_token": token, "reason": "y" * 400})).status_code == 404
+    assert (
+        await client.post(f"/slypark/bookings/{offered[bravo]}/accept", data={"_csrf_token": token})
+    ).status_code == 404
+    assert (
+        await client.post(
+            f"/slypark/bookings/{offered[bravo]}/decline", data={"_csrf_token": token, "reason": "y" * 400}
+        )
+    ).status_code == 404
     assert "Alpha Elementary" not in (await client.get("/slypark/bookings")).text
     await signed_in(client, await make_user("attendee", district="EGUSD"))
     assert (await client.get(f"/slypark/bookings/{offered[alpha]}")).status_code == 403
@@ -199,9 +251,18 @@ async def test_remaining_beds_are_booked_first_come_with_clear_refusals(client):
     elsewhere = await make_school("SJUSD", "Arden Elementary")
     _, token = await as_coordinator(client)
     assert "Book remaining beds" not in (await client.get("/slypark/bookings")).text
-    closed = await client.post(f"/slypark/weeks/{w1}/book", data={
-        "_csrf_token": token, "school_id": str(school), "lead_teacher_name": "Cy", "lead_teacher_email": "cy@school.example",
-        "boys": "2", "girls": "2", "teachers": "1"})
+    closed = await client.post(
+        f"/slypark/weeks/{w1}/book",
+        data={
+            "_csrf_token": token,
+            "school_id": str(school),
+            "lead_teacher_name": "Cy",
+            "lead_teacher_email": "cy@school.example",
+            "boys": "2",
+            "girls": "2",
+            "teachers": "1",
+        },
+    )
     assert closed.status_code == 409 and "once the season's offers are settled" in said(closed)
     await open_booking(season["id"])
 
@@ -211,23 +272,50 @@ async def test_remaining_beds_are_booked_first_come_with_clear_refusals(client):
     assert form.status_code == 200 and "10 boys' beds and 8 girls' beds are left." in said(form)
     assert "Arden Elementary" not in form.text
 
-    bad = await client.post(f"/slypark/weeks/{w1}/book", data={
-        "_csrf_token": token, "school_id": str(elsewhere), "lead_teacher_name": "", "lead_teacher_email": "@",
-        "boys": "x", "girls": "2", "teachers": ""})
+    bad = await client.post(
+        f"/slypark/weeks/{w1}/book",
+        data={
+            "_csrf_token": token,
+            "school_id": str(elsewhere),
+            "lead_teacher_name": "",
+            "lead_teacher_email": "@",
+            "boys": "x",
+            "girls": "2",
+            "teachers": "",
+        },
+    )
     assert bad.status_code == 422
     for name in ("school_id", "lead_teacher_name", "lead_teacher_email", "boys", "teachers"):
         assert re.search(rf'id="f-{name}" name="{name}"[^>]*aria-invalid="true"', bad.text), name
     assert 'value="x"' in bad.text
-    too_many = await client.post(f"/slypark/weeks/{w1}/book", data={
-        "_csrf_token": token, "school_id": str(school), "lead_teacher_name": "Cy", "lead_teacher_email": "cy@school.example",
-        "boys": "5", "girls": "11", "teachers": "2"})
+    too_many = await client.post(
+        f"/slypark/weeks/{w1}/book",
+        data={
+            "_csrf_token": token,
+            "school_id": str(school),
+            "lead_teacher_name": "Cy",
+            "lead_teacher_email": "cy@school.example",
+            "boys": "5",
+            "girls": "11",
+            "teachers": "2",
+        },
+    )
     assert too_many.status_code == 409 and "Not enough beds: 8 girls' beds are left." in said(too_many)
     assert 'value="11"' in too_many.text
     assert await Booking.count() == 0
 
-    booked = await client.post(f"/slypark/weeks/{w1}/book", data={
-        "_csrf_token": token, "school_id": str(school), "lead_teacher_name": "Cy", "lead_teacher_email": "cy@school.example",
-        "boys": "10", "girls": "3", "teachers": "2"})
+    booked = await client.post(
+        f"/slypark/weeks/{w1}/book",
+        data={
+            "_csrf_token": token,
+            "school_id": str(school),
+            "lead_teacher_name": "Cy",
+            "lead_teacher_email": "cy@school.example",
+            "boys": "10",
+            "girls": "3",
+            "teachers": "2",
+        },
+    )
     assert booked.status_code == 303
     booking = await Booking.select().first()
     assert (booking["status"], booking["boys"], booking["girls"]) == ("confirmed", 10, 3)
@@ -235,25 +323,50 @@ async def test_remaining_beds_are_booked_first_come_with_clear_refusals(client):
     listing = await client.get("/slypark/bookings")
     assert f'href="/slypark/weeks/{w2}/book"' in listing.text
     assert re.search(rf'<td>0</td>\s*<td>5</td>\s*<td><a href="/slypark/weeks/{w1}/book"', listing.text)
-    full = await client.post(f"/slypark/weeks/{w1}/book", data={
-        "_csrf_token": token, "school_id": str(school), "lead_teacher_name": "Cy", "lead_teacher_email": "cy@school.example",
-        "boys": "1", "girls": "6", "teachers": "1"})
-    assert full.status_code == 409 and "Not enough beds: 0 boys' beds are left and 5 girls' beds are left." in said(full)
+    full = await client.post(
+        f"/slypark/weeks/{w1}/book",
+        data={
+            "_csrf_token": token,
+            "school_id": str(school),
+            "lead_teacher_name": "Cy",
+            "lead_teacher_email": "cy@school.example",
+            "boys": "1",
+            "girls": "6",
+            "teachers": "1",
+        },
+    )
+    assert full.status_code == 409 and "Not enough beds: 0 boys' beds are left and 5 girls' beds are left." in said(
+        full
+    )
     assert (await client.get("/slypark/weeks/999999/book")).status_code == 404
 
 
 async def test_headcounts_change_until_the_freeze_date(client):
     staff = await staff_actor()
     season = await make_season(staff, weeks=1, boys_beds=30, girls_beds=30, first=10, freeze_days=21)
-    soon = await make_season(staff, weeks=1, boys_beds=30, girls_beds=30, first=1, freeze_days=21, name="2026-27 school year")
+    soon = await make_season(
+        staff, weeks=1, boys_beds=30, girls_beds=30, first=1, freeze_days=21, name="2026-27 school year"
+    )
     school = await make_school("EGUSD", "Delta Elementary")
     coordinator, token = await as_coordinator(client)
     for s in (season, soon):
         await open_booking(s["id"])
-    booking_id = await book_remaining(coordinator, season["weeks"][0], school, Headcount(20, 20, 4),
-                                      lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
-    frozen_id = await book_remaining(coordinator, soon["weeks"][0], school, Headcount(10, 10, 2),
-                                     lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    booking_id = await book_remaining(
+        coordinator,
+        season["weeks"][0],
+        school,
+        Headcount(20, 20, 4),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
+    frozen_id = await book_remaining(
+        coordinator,
+        soon["weeks"][0],
+        school,
+        Headcount(10, 10, 2),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
     url = f"/slypark/bookings/{booking_id}"
 
     page = await client.get(url)
@@ -262,31 +375,46 @@ async def test_headcounts_change_until_the_freeze_date(client):
     assert f"You can change the numbers until {freeze:%B %-d, %Y}" in page.text
     assert 'id="f-boys" name="boys" type="number" value="20"' in page.text
 
-    bad = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "", "girls": "abc", "teachers": "1",
-                                                      "reason": "r" * 301})
+    bad = await client.post(
+        f"{url}/headcount",
+        data={"_csrf_token": token, "boys": "", "girls": "abc", "teachers": "1", "reason": "r" * 301},
+    )
     assert bad.status_code == 422 and 'value="abc"' in bad.text
     assert re.search(r'id="f-reason" name="reason"[^>]*aria-invalid="true"', bad.text)
-    few_teachers = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "20", "girls": "20", "teachers": "1"})
+    few_teachers = await client.post(
+        f"{url}/headcount", data={"_csrf_token": token, "boys": "20", "girls": "20", "teachers": "1"}
+    )
     assert few_teachers.status_code == 422 and 'aria-invalid="true"' in few_teachers.text
-    too_many = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "31", "girls": "20", "teachers": "5"})
-    assert too_many.status_code == 409 and "The increase does not fit: this week has beds for at most 30 boys in this booking." in said(too_many)
+    too_many = await client.post(
+        f"{url}/headcount", data={"_csrf_token": token, "boys": "31", "girls": "20", "teachers": "5"}
+    )
+    assert (
+        too_many.status_code == 409
+        and "The increase does not fit: this week has beds for at most 30 boys in this booking." in said(too_many)
+    )
     assert (await Booking.select(Booking.boys).where(Booking.id == booking_id).first())["boys"] == 20
-    changed = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "24", "girls": "18", "teachers": "4",
-                                                          "reason": "Two new students"})
+    changed = await client.post(
+        f"{url}/headcount",
+        data={"_csrf_token": token, "boys": "24", "girls": "18", "teachers": "4", "reason": "Two new students"},
+    )
     assert changed.status_code == 303
     row = await Booking.select().where(Booking.id == booking_id).first()
     assert (row["boys"], row["girls"], row["teachers"]) == (24, 18, 4)
 
     frozen = await client.get(f"/slypark/bookings/{frozen_id}")
     assert "Only Sly Park staff change them now" in frozen.text and 'name="boys"' not in frozen.text
-    refused = await client.post(f"/slypark/bookings/{frozen_id}/headcount",
-                                data={"_csrf_token": token, "boys": "9", "girls": "10", "teachers": "2"})
+    refused = await client.post(
+        f"/slypark/bookings/{frozen_id}/headcount",
+        data={"_csrf_token": token, "boys": "9", "girls": "10", "teachers": "2"},
+    )
     assert refused.status_code == 409 and "Please call the Sly Park office" in refused.text
     assert (await Booking.select(Booking.boys).where(Booking.id == frozen_id).first())["boys"] == 10
 
     await signed_in(client, await make_user("coordinator", district="SJUSD"))
     token = await csrf_token(client, "/slypark")  # the CSRF token is bound to the session
-    other = await client.post(f"{url}/headcount", data={"_csrf_token": token, "boys": "1", "girls": "1", "teachers": "1"})
+    other = await client.post(
+        f"{url}/headcount", data={"_csrf_token": token, "boys": "1", "girls": "1", "teachers": "1"}
+    )
     assert other.status_code == 404
 
 
@@ -297,8 +425,10 @@ async def test_a_duplicate_request_links_to_the_existing_one_which_is_changed_wh
     coordinator, token = await as_coordinator(client)
     request_id = await request_week(coordinator, season, school, season["weeks"][:1], boys=20, girls=22)
 
-    again = await client.post(f"/slypark/seasons/{season['id']}/request", data={
-        "_csrf_token": token, **request_form(school, season["weeks"][1:2])})
+    again = await client.post(
+        f"/slypark/seasons/{season['id']}/request",
+        data={"_csrf_token": token, **request_form(school, season["weeks"][1:2])},
+    )
     assert again.status_code == 409 and "change that one instead" in again.text
     assert f'href="/slypark/requests/{request_id}/edit"' in again.text
     assert f'href="/slypark/requests/{request_id}/edit"' in (await client.get("/slypark")).text
@@ -307,22 +437,35 @@ async def test_a_duplicate_request_links_to_the_existing_one_which_is_changed_wh
     assert form.status_code == 200 and "Change the request for Elk Grove Elementary" in said(form)
     assert 'value="20"' in form.text and f'action="/slypark/requests/{request_id}/edit"' in form.text
 
-    bad = await client.post(f"/slypark/requests/{request_id}/edit", data={
-        "_csrf_token": token, **request_form(school, season["weeks"][1:2], boys="80", teachers="2")})
+    bad = await client.post(
+        f"/slypark/requests/{request_id}/edit",
+        data={"_csrf_token": token, **request_form(school, season["weeks"][1:2], boys="80", teachers="2")},
+    )
     assert bad.status_code == 422 and "Bring at least" in bad.text
     assert (await WeekRequest.select(WeekRequest.boys).where(WeekRequest.id == request_id).first())["boys"] == 20
 
-    changed = await client.post(f"/slypark/requests/{request_id}/edit", data={
-        "_csrf_token": token, **request_form(school, [season["weeks"][1], season["weeks"][0]], boys="24", teachers="4")})
+    changed = await client.post(
+        f"/slypark/requests/{request_id}/edit",
+        data={
+            "_csrf_token": token,
+            **request_form(school, [season["weeks"][1], season["weeks"][0]], boys="24", teachers="4"),
+        },
+    )
     assert changed.status_code == 303 and changed.headers["location"] == "/slypark?notice=slypark-request-changed"
     row = await WeekRequest.select().where(WeekRequest.id == request_id).first()
     assert (row["boys"], row["choices"], row["status"], row["school"]) == (
-        24, f"{season['weeks'][1]},{season['weeks'][0]}", "submitted", school)
+        24,
+        f"{season['weeks'][1]},{season['weeks'][0]}",
+        "submitted",
+        school,
+    )
 
     # Once requests close, the request stays as it is.
     await Season.update({Season.status: "allocating"}).where(Season.id == season["id"])
-    late = await client.post(f"/slypark/requests/{request_id}/edit", data={
-        "_csrf_token": token, **request_form(school, season["weeks"][:1], boys="30", teachers="5")})
+    late = await client.post(
+        f"/slypark/requests/{request_id}/edit",
+        data={"_csrf_token": token, **request_form(school, season["weeks"][:1], boys="30", teachers="5")},
+    )
     assert late.status_code == 409 and "can no longer be changed" in said(late)
     assert (await WeekRequest.select(WeekRequest.boys).where(WeekRequest.id == request_id).first())["boys"] == 24
 

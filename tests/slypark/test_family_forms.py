@@ -22,11 +22,24 @@ from booking.templating import render
 from tests.factories import csrf_token
 from tests.slypark.test_intake import a_booking, as_role
 
-GOOD = {"first_name": "Ana", "last_name": "Lopez", "gender": "girl", "date_of_birth": "2015-04-09",
-        "allergies": "Peanuts: EpiPen in her bag", "dietary_needs": "vegetarian", "medications": "Inhaler, 2 puffs, before hikes",
-        "conditions": "Asthma", "contact_name_1": "Rosa Lopez", "contact_relationship_1": "aunt",
-        "contact_phone_1": "916-555-0142", "permission_to_treat": "yes", "permission_photos": "no",
-        "parent_name": "Maria Lopez", "relationship": "mother", "signature": "Maria Lopez"}
+GOOD = {
+    "first_name": "Ana",
+    "last_name": "Lopez",
+    "gender": "girl",
+    "date_of_birth": "2015-04-09",
+    "allergies": "Peanuts: EpiPen in her bag",
+    "dietary_needs": "vegetarian",
+    "medications": "Inhaler, 2 puffs, before hikes",
+    "conditions": "Asthma",
+    "contact_name_1": "Rosa Lopez",
+    "contact_relationship_1": "aunt",
+    "contact_phone_1": "916-555-0142",
+    "permission_to_treat": "yes",
+    "permission_photos": "no",
+    "parent_name": "Maria Lopez",
+    "relationship": "mother",
+    "signature": "Maria Lopez",
+}
 
 
 def said(response) -> str:
@@ -36,8 +49,9 @@ def said(response) -> str:
 async def links_for_booking(client) -> tuple[int, dict[str, str], str]:
     """A booking with two students and their links, made by the coordinator on the page; (id, links by name, token)."""
     booking_id, coordinator = await a_booking()
-    await intake.save_grid(coordinator, booking_id, [intake.StudentInput("Ana", "Lopez", "girl"),
-                                                     intake.StudentInput("Ben", "Ng", "boy")])
+    await intake.save_grid(
+        coordinator, booking_id, [intake.StudentInput("Ana", "Lopez", "girl"), intake.StudentInput("Ben", "Ng", "boy")]
+    )
     token = await as_role(client, "coordinator", "EGUSD")
     page_url = f"/slypark/bookings/{booking_id}/families"
     assert "No link yet" in (await client.get(page_url)).text
@@ -57,17 +71,21 @@ async def family_post(client, url: str, values: dict, **kwargs):
 async def test_a_family_sends_the_form_and_corrects_it_and_every_version_is_kept(client):
     booking_id, links, _ = await links_for_booking(client)
     url = links["Lopez"]
-    for missing, field, message in (("signature", "signature", "Type your full name to sign the form."),
-                                    ("contact_phone_1", "contact_phone_1", "Enter a phone number for this emergency contact."),
-                                    ("permission_to_treat", "permission_to_treat", "Choose yes or no.")):
+    for missing, field, message in (
+        ("signature", "signature", "Type your full name to sign the form."),
+        ("contact_phone_1", "contact_phone_1", "Enter a phone number for this emergency contact."),
+        ("permission_to_treat", "permission_to_treat", "Choose yes or no."),
+    ):
         bad = await family_post(client, url, {**GOOD, missing: ""})
         assert bad.status_code == 422 and message in said(bad) and f'href="#f-{field}"' in bad.text
-    for field, value, message in (("allergies", "x" * 1001, "Too long: use at most 1,000 characters."),
-                                  ("contact_phone_1", "call me", "Enter a phone number with its area code"),
-                                  ("signature", "Someone Else", "Type your name exactly as you wrote it above"),
-                                  ("date_of_birth", "1990-01-01", "Check the date of birth"),
-                                  ("date_of_birth", "2015-02-30", "Enter the date of birth"),
-                                  ("gender", "robot", "Choose boy or girl")):
+    for field, value, message in (
+        ("allergies", "x" * 1001, "Too long: use at most 1,000 characters."),
+        ("contact_phone_1", "call me", "Enter a phone number with its area code"),
+        ("signature", "Someone Else", "Type your name exactly as you wrote it above"),
+        ("date_of_birth", "1990-01-01", "Check the date of birth"),
+        ("date_of_birth", "2015-02-30", "Enter the date of birth"),
+        ("gender", "robot", "Choose boy or girl"),
+    ):
         bad = await family_post(client, url, {**GOOD, field: value})
         assert bad.status_code == 422 and message in said(bad), field
     upload = await family_post(client, url, GOOD, files={"photo": ("kid.jpg", b"\xff\xd8\xff", "image/jpeg")})
@@ -77,12 +95,19 @@ async def test_a_family_sends_the_form_and_corrects_it_and_every_version_is_kept
     sent = await family_post(client, url, GOOD)
     assert sent.status_code == 303
     thanks = await client.get(sent.headers["location"])
-    assert "Thank you. Your form is in (version 1)." in said(thanks) and 'value="Peanuts: EpiPen in her bag"' not in thanks.text
+    assert (
+        "Thank you. Your form is in (version 1)." in said(thanks)
+        and 'value="Peanuts: EpiPen in her bag"' not in thanks.text
+    )
     corrected = await family_post(client, url, {**GOOD, "allergies": "Peanuts and tree nuts"})
     assert corrected.status_code == 303
     versions = await FamilyForm.select().where(FamilyForm.booking == booking_id).order_by(FamilyForm.version)
     assert [(v["version"], v["allergies"]) for v in versions] == [(1, GOOD["allergies"]), (2, "Peanuts and tree nuts")]
-    assert versions[1]["form_version"] and versions[1]["signature"] == "Maria Lopez" and versions[1]["relationship"] == "mother"
+    assert (
+        versions[1]["form_version"]
+        and versions[1]["signature"] == "Maria Lopez"
+        and versions[1]["relationship"] == "mother"
+    )
 
     # the coordinator sees it in, reads it (audited), and the nurse's CSV and roster take the family's answers
     await as_role(client, "coordinator", "EGUSD")
@@ -119,8 +144,9 @@ async def test_tampered_reissued_and_expired_links_change_nothing(client):
 
     await as_role(client, "coordinator", "EGUSD")
     token = await csrf_token(client, f"/slypark/bookings/{booking_id}/families")
-    reissued = await client.post(f"/slypark/bookings/{booking_id}/families/reissue",
-                                 data={"_csrf_token": token, "student": "ben ng"})
+    reissued = await client.post(
+        f"/slypark/bookings/{booking_id}/families/reissue", data={"_csrf_token": token, "student": "ben ng"}
+    )
     assert reissued.status_code == 303
     client.cookies.clear()
     good_token = await csrf_token(client, links["Lopez"])
@@ -136,7 +162,9 @@ async def test_tampered_reissued_and_expired_links_change_nothing(client):
     try:
         advance_clock_for_tests(dt.timedelta(weeks=8))  # the week is 10 weeks away; the freeze 3 weeks before it
         frozen = await client.get(links["Lopez"])
-        assert frozen.status_code == 200 and "can no longer be changed" in said(frozen) and "<textarea" not in frozen.text
+        assert (
+            frozen.status_code == 200 and "can no longer be changed" in said(frozen) and "<textarea" not in frozen.text
+        )
         late = await client.post(links["Lopez"], data={**GOOD, "allergies": "none", "_csrf_token": good_token})
         assert late.status_code == 409
         advance_clock_for_tests(dt.timedelta(weeks=4))
@@ -201,15 +229,24 @@ async def test_every_family_page_in_spanish_has_no_english_left(client):
     for name, response in pages.items():
         assert response.status_code < 500 and '<html lang="es">' in response.text, name
         assert not _english_left(response.text), (name, _english_left(response.text))
-    assert "Demasiado largo: use como máximo 1000 caracteres." in said(pages["errors"]) \
-        or "Demasiado largo: use como máximo 1.000 caracteres." in said(pages["errors"])
+    assert "Demasiado largo: use como máximo 1000 caracteres." in said(
+        pages["errors"]
+    ) or "Demasiado largo: use como máximo 1.000 caracteres." in said(pages["errors"])
     assert "Gracias. Recibimos su formulario (versión 1)." in said(pages["thanks"])
     assert (await FamilyForm.select(FamilyForm.language).first())["language"] == "es"
     # the printed letter carries both languages (rendered as the PDF's HTML)
-    letter = render("slypark/family_letters_pdf.html", booking={"school_name": "X", "starts_on": dt.date(2027, 3, 1),
-                    "ends_on": dt.date(2027, 3, 5)}, letters=[{"name": "Ana", "url": "u", "qr": "", "expires_at": dt.date(2027, 3, 6)}],
-                    versions=[translation_context("en"), translation_context("es")], font_dir="")
-    assert "Health and permission form" in letter and "Formulario de salud y permisos" in letter and "1 de marzo de 2027" in letter
+    letter = render(
+        "slypark/family_letters_pdf.html",
+        booking={"school_name": "X", "starts_on": dt.date(2027, 3, 1), "ends_on": dt.date(2027, 3, 5)},
+        letters=[{"name": "Ana", "url": "u", "qr": "", "expires_at": dt.date(2027, 3, 6)}],
+        versions=[translation_context("en"), translation_context("es")],
+        font_dir="",
+    )
+    assert (
+        "Health and permission form" in letter
+        and "Formulario de salud y permisos" in letter
+        and "1 de marzo de 2027" in letter
+    )
 
 
 def test_the_catalogs_hold_every_string_of_the_family_pages_and_spanish_translates_them(tmp_path):
@@ -220,10 +257,33 @@ def test_the_catalogs_hold_every_string_of_the_family_pages_and_spanish_translat
     # The strings of the code and templates now (what `make messages` extracts) are those of the committed template.
     repo = Path(__file__).resolve().parents[2]
     fresh = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "N_", "-k", "es_",
-                    "-k", "tr", "--no-location", "--omit-header", "-o", str(fresh), "."], cwd=repo, check=True,
-                   capture_output=True)
-    assert {m.id for m in read_po(io.BytesIO(Path(fresh).read_bytes())) if m.id} == {m.id for m in read_po(io.BytesIO(Path(LOCALE_DIR / "messages.pot").read_bytes())) if m.id}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "-k",
+            "es_",
+            "-k",
+            "tr",
+            "--no-location",
+            "--omit-header",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+    assert {m.id for m in read_po(io.BytesIO(Path(fresh).read_bytes())) if m.id} == {
+        m.id for m in read_po(io.BytesIO(Path(LOCALE_DIR / "messages.pot").read_bytes())) if m.id
+    }
     template = read_po(io.BytesIO(Path(LOCALE_DIR / "messages.pot").read_bytes()))
     spanish = read_po(io.BytesIO(Path(LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po").read_bytes()))
     ids = {m.id for m in template if m.id}
@@ -253,8 +313,9 @@ async def test_two_submissions_at_once_become_two_versions(client):
     booking_id, links, _ = await links_for_booking(client)
     client.cookies.clear()
     token = await csrf_token(client, links["Lopez"])
-    answers = await asyncio.gather(*[client.post(links["Lopez"], data={**GOOD, "allergies": f"take {n}",
-                                                                       "_csrf_token": token}) for n in range(3)])
+    answers = await asyncio.gather(
+        *[client.post(links["Lopez"], data={**GOOD, "allergies": f"take {n}", "_csrf_token": token}) for n in range(3)]
+    )
     assert [a.status_code for a in answers] == [303, 303, 303]
     versions = await FamilyForm.select(FamilyForm.version).where(FamilyForm.booking == booking_id)
     assert sorted(v["version"] for v in versions) == [1, 2, 3]

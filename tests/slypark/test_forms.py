@@ -13,7 +13,9 @@ from booking.web.forms import decode_form
 
 
 def test_clipped_fields_keep_their_first_characters_instead_of_refusing():
-    entry = decode_form(MultiDict({"lead_teacher_name": "x" * 5000, "boys": " 12 ", "can_share": "on"}), WeekRequestForm)
+    entry = decode_form(
+        MultiDict({"lead_teacher_name": "x" * 5000, "boys": " 12 ", "can_share": "on"}), WeekRequestForm
+    )
     assert (len(entry.lead_teacher_name), entry.boys, entry.can_share, entry.can_split) == (400, " 12 ", True, False)
     assert entry.choices() == ["", "", "", "", ""]
     assert len(decode_form(MultiDict({"reason": "r" * 1000}), HeadcountForm).reason) == 400

@@ -30,8 +30,14 @@ async def a_booking(boys: int = 2, girls: int = 2) -> tuple[int, Actor]:
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     school = await make_school("EGUSD", "Elk Grove Elementary")
     coordinator = Actor.from_row(await make_user("coordinator", district="EGUSD"))
-    booking_id = await book_remaining(coordinator, season["weeks"][0], school, Headcount(boys, girls, 1),
-                                      lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    booking_id = await book_remaining(
+        coordinator,
+        season["weeks"][0],
+        school,
+        Headcount(boys, girls, 1),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
     return booking_id, coordinator
 
 
@@ -40,28 +46,35 @@ async def as_role(client, role: str, district: str | None = None) -> str:
     return await csrf_token(client, "/")
 
 
-GOOD_CSV = ("First name,Last name,Gender,Dietary needs,Medical notes\n"
-            "Ana,Lopez,girl,vegetarian,\n"
-            f"Ben,Ng,M,,\"{SECRET}\"\n"
-            "Cara,Diaz,Female,,\n")
+GOOD_CSV = (
+    "First name,Last name,Gender,Dietary needs,Medical notes\n"
+    "Ana,Lopez,girl,vegetarian,\n"
+    f'Ben,Ng,M,,"{SECRET}"\n'
+    "Cara,Diaz,Female,,\n"
+)
 
 
 async def test_a_csv_with_bad_lines_is_reported_by_line_and_nothing_is_imported(client):
     booking_id, _ = await a_booking()
     token = await as_role(client, "coordinator", "EGUSD")
     url = f"/slypark/bookings/{booking_id}/students/import"
-    ok = await client.post(url, data={"_csrf_token": token}, files={"file": ("kids.csv", GOOD_CSV.encode(), "text/csv")})
+    ok = await client.post(
+        url, data={"_csrf_token": token}, files={"file": ("kids.csv", GOOD_CSV.encode(), "text/csv")}
+    )
     assert ok.status_code == 303
     assert await Student.count().where(Student.booking == booking_id) == 3
 
-    bad = ("first_name,last_name,gender,dietary_needs,medical_notes\n"
-           "Dan,Park,boy,,\n"            # line 2: fine
-           ",Kim,girl,,\n"                # line 3: missing first name
-           "Eve,Stone,robot,,\n"          # line 4: unknown gender
-           f"Fay,{'x' * 101},girl,,\n"    # line 5: too long
-           "dan,park,b,,\n")              # line 6: duplicate of line 2
-    response = await client.post(url, data={"_csrf_token": token},
-                                 files={"file": ("kids.csv", bad.encode(), "text/csv")})
+    bad = (
+        "first_name,last_name,gender,dietary_needs,medical_notes\n"
+        "Dan,Park,boy,,\n"  # line 2: fine
+        ",Kim,girl,,\n"  # line 3: missing first name
+        "Eve,Stone,robot,,\n"  # line 4: unknown gender
+        f"Fay,{'x' * 101},girl,,\n"  # line 5: too long
+        "dan,park,b,,\n"
+    )  # line 6: duplicate of line 2
+    response = await client.post(
+        url, data={"_csrf_token": token}, files={"file": ("kids.csv", bad.encode(), "text/csv")}
+    )
     assert response.status_code == 422
     text = said(response)
     assert "Nothing was imported" in text and "4 lines of the file have problems" in text
@@ -101,8 +114,19 @@ async def test_the_grid_saves_all_rows_and_warns_about_headcounts(client):
     assert more.status_code == 200 and 'name="first_name-6"' in more.text and 'value="Ana"' in more.text
     assert await Student.count().where(Student.booking == booking_id) == 0
 
-    bad = await client.post(url, data={"_csrf_token": token, "rows": "3", "first_name-0": "Ana", "last_name-0": "Lopez",
-                                       "gender-0": "girl", "first_name-1": "", "last_name-1": "Ng", "gender-1": "zebra"})
+    bad = await client.post(
+        url,
+        data={
+            "_csrf_token": token,
+            "rows": "3",
+            "first_name-0": "Ana",
+            "last_name-0": "Lopez",
+            "gender-0": "girl",
+            "first_name-1": "",
+            "last_name-1": "Ng",
+            "gender-1": "zebra",
+        },
+    )
     assert bad.status_code == 422
     assert re.search(r'id="f-first_name-1" name="first_name-1"[^>]*aria-invalid="true"', bad.text)
     assert re.search(r'id="f-gender-1" name="gender-1"[^>]*aria-invalid="true"', bad.text)
@@ -124,14 +148,22 @@ async def test_the_grid_saves_all_rows_and_warns_about_headcounts(client):
 
 async def test_medical_notes_reach_only_the_bookings_district_and_staff(client):
     booking_id, coordinator = await a_booking()
-    await intake.save_grid(coordinator, booking_id, [
-        intake.StudentInput("Ana", "Lopez", "girl", "vegan", SECRET), intake.StudentInput("Ben", "Ng", "boy")])
+    await intake.save_grid(
+        coordinator,
+        booking_id,
+        [intake.StudentInput("Ana", "Lopez", "girl", "vegan", SECRET), intake.StudentInput("Ben", "Ng", "boy")],
+    )
     page_url = f"/slypark/bookings/{booking_id}/students"
     csv_url = f"{page_url}/medical.csv"
 
-    for role, district, allowed in (("coordinator", "EGUSD", True), ("staff", None, True), ("admin", None, True),
-                                    ("coordinator", "SJUSD", False), ("finance", None, False),
-                                    ("attendee", "EGUSD", False)):
+    for role, district, allowed in (
+        ("coordinator", "EGUSD", True),
+        ("staff", None, True),
+        ("admin", None, True),
+        ("coordinator", "SJUSD", False),
+        ("finance", None, False),
+        ("attendee", "EGUSD", False),
+    ):
         client.cookies.clear()
         await signed_in(client, await make_user(role, district=district))
         for url in (page_url, csv_url, f"/slypark/bookings/{booking_id}"):
@@ -178,8 +210,13 @@ async def test_every_grid_field_is_named_by_its_column_and_its_student(client):
     page = (await client.get(f"/slypark/bookings/{booking_id}/students")).text
     labels = dict(re.findall(r'<label class="visually-hidden intake-label" for="f-([a-z_]+-\d+)">(.*?)</label>', page))
     plain = {key: re.sub(r"<[^>]+>", "", text) for key, text in labels.items()}
-    for column, words in (("first_name", "First name"), ("last_name", "Last name"), ("gender", "Gender"),
-                          ("dietary_needs", "Dietary needs"), ("medical_notes", "Medical notes")):
+    for column, words in (
+        ("first_name", "First name"),
+        ("last_name", "Last name"),
+        ("gender", "Gender"),
+        ("dietary_needs", "Dietary needs"),
+        ("medical_notes", "Medical notes"),
+    ):
         for index in (0, 1, 4):
             assert plain[f"{column}-{index}"] == f"{words}, student {index + 1}"
     assert '<th scope="row">Student 2</th>' in page

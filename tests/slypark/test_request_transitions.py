@@ -25,7 +25,9 @@ def test_the_enum_keeps_the_stored_strings_and_every_status_has_a_label_and_a_ro
 
 async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_made(db):
     season = await make_season(await staff_actor(), weeks=2)
-    request_id = await request_week(await coordinator("EGUSD"), season, await make_school("EGUSD", "Echo"), season["weeks"])
+    request_id = await request_week(
+        await coordinator("EGUSD"), season, await make_school("EGUSD", "Echo"), season["weeks"]
+    )
     for from_status in RequestStatus:
         await WeekRequest.update({WeekRequest.status: from_status.value}).where(WeekRequest.id == request_id)
         before = await WeekRequest.select().where(WeekRequest.id == request_id).first()
@@ -44,7 +46,9 @@ async def test_every_move_outside_the_table_is_refused_and_every_allowed_one_is_
 
 async def test_a_move_decided_on_a_stale_read_changes_nothing(db):
     season = await make_season(await staff_actor(), weeks=1)
-    request_id = await request_week(await coordinator("EGUSD"), season, await make_school("EGUSD", "Echo"), season["weeks"])
+    request_id = await request_week(
+        await coordinator("EGUSD"), season, await make_school("EGUSD", "Echo"), season["weeks"]
+    )
     read = await current_request(request_id)  # submitted
     await WeekRequest.update({WeekRequest.status: "withdrawn"}).where(WeekRequest.id == request_id)
     with pytest.raises(Conflict) as refused:
@@ -54,6 +58,9 @@ async def test_a_move_decided_on_a_stale_read_changes_nothing(db):
 
 
 def test_only_the_lifecycle_module_writes_a_requests_status():
-    writers = sorted(str(path.relative_to(SRC)) for path in SRC.rglob("*.py")
-                     if re.search(r"\bWeekRequest\.status\s*:", path.read_text()))
+    writers = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if re.search(r"\bWeekRequest\.status\s*:", path.read_text())
+    )
     assert writers == ["slypark/request_lifecycle.py"]

@@ -22,12 +22,32 @@ async def test_requests_are_checked_and_scoped_to_the_coordinators_district(db):
     staff = await staff_actor()
     season = await make_season(staff)
     egusd, sanjuan = await coordinator("EGUSD"), await coordinator("SJUSD")
-    egusd_school, sanjuan_school = await make_school("EGUSD", "Elk Grove Elementary"), await make_school("SJUSD", "Arden Elementary")
+    egusd_school, sanjuan_school = (
+        await make_school("EGUSD", "Elk Grove Elementary"),
+        await make_school("SJUSD", "Arden Elementary"),
+    )
     with pytest.raises(InvalidInput) as bad:
-        await file_request(egusd, season["id"], RequestInput(
-            school_id=sanjuan_school, lead_teacher_name="", lead_teacher_email="x", boys=-1, girls=None, teachers=0,
-            choices=[season["weeks"][0], season["weeks"][0]]))
-    assert set(bad.value.field_errors) >= {"school_id", "lead_teacher_name", "lead_teacher_email", "boys", "girls", "choice_1"}
+        await file_request(
+            egusd,
+            season["id"],
+            RequestInput(
+                school_id=sanjuan_school,
+                lead_teacher_name="",
+                lead_teacher_email="x",
+                boys=-1,
+                girls=None,
+                teachers=0,
+                choices=[season["weeks"][0], season["weeks"][0]],
+            ),
+        )
+    assert set(bad.value.field_errors) >= {
+        "school_id",
+        "lead_teacher_name",
+        "lead_teacher_email",
+        "boys",
+        "girls",
+        "choice_1",
+    }
     with pytest.raises(InvalidInput) as too_few_teachers:
         await request_week(egusd, season, egusd_school, season["weeks"][:2], boys=30, girls=30, teachers=2)
     assert "at least 5 teachers" in too_few_teachers.value.field_errors["teachers"]
@@ -70,7 +90,8 @@ async def test_allocation_offers_accept_decline_and_first_come_booking(db):
     assert statuses[accepted_request] == "accepted" and statuses[declined_request] == "declined"
     deposit = await charges_of(offered[accepted_request]["id"])
     assert [(c["kind"], c["amount_cents"]) for c in deposit] == [
-        ("deposit", (offered[accepted_request]["boys"] + offered[accepted_request]["girls"]) * 5_000)]
+        ("deposit", (offered[accepted_request]["boys"] + offered[accepted_request]["girls"]) * 5_000)
+    ]
     with pytest.raises(Conflict):
         await offers.accept_offer(egusd, offered[declined_request]["id"])
 
@@ -81,10 +102,14 @@ async def test_allocation_offers_accept_decline_and_first_come_booking(db):
 
     await set_status(staff, season["id"], "booking_open")
     d = await make_school("EGUSD", "Delta")
-    booked = await book_remaining(egusd, w3, d, Headcount(5, 5, 1), lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    booked = await book_remaining(
+        egusd, w3, d, Headcount(5, 5, 1), lead_teacher_name="Dee", lead_teacher_email="dee@school.example"
+    )
     assert (await get_booking(egusd, booked))["status"] == "confirmed"
     with pytest.raises(Conflict, match="Not enough beds"):
-        await book_remaining(egusd, w3, d, Headcount(40, 0, 4), lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+        await book_remaining(
+            egusd, w3, d, Headcount(40, 0, 4), lead_teacher_name="Dee", lead_teacher_email="dee@school.example"
+        )
     assert {ra, rb, rc} >= set(placed)
 
 
@@ -99,8 +124,9 @@ async def test_headcounts_change_until_the_freeze_date_and_increases_need_beds(d
     from booking.slypark.tables import Season
 
     await Season.update({Season.status: "booking_open"}).where(Season.id == season_row["id"])
-    booking_id = await book_remaining(egusd, w1, school, Headcount(20, 20, 4), lead_teacher_name="Eve",
-                                      lead_teacher_email="eve@school.example")
+    booking_id = await book_remaining(
+        egusd, w1, school, Headcount(20, 20, 4), lead_teacher_name="Eve", lead_teacher_email="eve@school.example"
+    )
     await change_headcount(egusd, booking_id, Headcount(25, 18, 4))
     with pytest.raises(Conflict, match="does not fit"):
         await change_headcount(egusd, booking_id, Headcount(31, 18, 5))

@@ -20,8 +20,15 @@ def fake_students(counts: dict[int, tuple[int, int]]) -> list[dict]:
     for booking_id, (boys, girls) in counts.items():
         for gender, count in (("boy", boys), ("girl", girls)):
             for n in range(count):
-                students.append({"id": next_id, "booking": booking_id, "gender": gender, "first_name": f"F{n}",
-                                 "last_name": f"L{(n * 7) % 13}"})
+                students.append(
+                    {
+                        "id": next_id,
+                        "booking": booking_id,
+                        "gender": gender,
+                        "first_name": f"F{n}",
+                        "last_name": f"L{(n * 7) % 13}",
+                    }
+                )
                 next_id += 1
     return students
 
@@ -37,7 +44,15 @@ def test_the_rule_makes_single_gender_cabins_within_size_that_mix_schools_and_is
     for student_id, (cabin, group) in plan.items():
         cabins.setdefault(cabin, []).append(by_id[student_id])
         groups.setdefault(group, []).append(by_id[student_id])
-    assert sorted(cabins) == ["Boys 1", "Boys 2", "Boys 3", "Boys 4", "Girls 1", "Girls 2", "Girls 3"]  # 29 boys, 24 girls
+    assert sorted(cabins) == [
+        "Boys 1",
+        "Boys 2",
+        "Boys 3",
+        "Boys 4",
+        "Girls 1",
+        "Girls 2",
+        "Girls 3",
+    ]  # 29 boys, 24 girls
     for name, people in cabins.items():
         assert {p["gender"] for p in people} == {"boy" if name.startswith("Boys") else "girl"}
         assert len(people) <= 8
@@ -65,13 +80,31 @@ async def test_staff_see_the_roster_assign_cabins_print_and_export_without_medic
     await open_first_come(staff, season)
     a = await book(egusd, week_id, alder, 5, 4)
     b = await book(sanjuan, week_id, birch, 4, 3)
-    entered = [("Ava", "Zimmer", "girl", a), ("Ben", "Young", "boy", a), ("Cal", "Xu", "boy", a), ("Dee", "Wong", "girl", a),
-               ("Eli", "Vance", "boy", a), ("Fay", "Uribe", "girl", b), ("Gus", "Tran", "boy", b), ("Hal", "Soto", "boy", b),
-               ("Ivy", "Reyes", "girl", b), ("Jon", "Quinn", "boy", b)]
-    await Student.insert(*[Student(booking=booking, first_name=first, last_name=last, gender=gender,
-                                   dietary_needs="Vegetarian" if first == "Ava" else "",
-                                   medical_notes="Peanut allergy: EpiPen" if first == "Ben" else "")
-                           for first, last, gender, booking in entered])
+    entered = [
+        ("Ava", "Zimmer", "girl", a),
+        ("Ben", "Young", "boy", a),
+        ("Cal", "Xu", "boy", a),
+        ("Dee", "Wong", "girl", a),
+        ("Eli", "Vance", "boy", a),
+        ("Fay", "Uribe", "girl", b),
+        ("Gus", "Tran", "boy", b),
+        ("Hal", "Soto", "boy", b),
+        ("Ivy", "Reyes", "girl", b),
+        ("Jon", "Quinn", "boy", b),
+    ]
+    await Student.insert(
+        *[
+            Student(
+                booking=booking,
+                first_name=first,
+                last_name=last,
+                gender=gender,
+                dietary_needs="Vegetarian" if first == "Ava" else "",
+                medical_notes="Peanut allergy: EpiPen" if first == "Ben" else "",
+            )
+            for first, last, gender, booking in entered
+        ]
+    )
     await signed_in(client, staff_user)
     path = f"/staff/slypark/weeks/{week_id}/roster"
 
@@ -85,7 +118,9 @@ async def test_staff_see_the_roster_assign_cabins_print_and_export_without_medic
 
     assigned = await post_form(client, f"/staff/slypark/weeks/{week_id}/assign", {}, token_from=path)
     assert assigned.status_code == 303
-    rows = await Student.select(Student.first_name, Student.gender, Student.cabin, Student.hiking_group, Student.booking)
+    rows = await Student.select(
+        Student.first_name, Student.gender, Student.cabin, Student.hiking_group, Student.booking
+    )
     assert all(row["cabin"] and row["hiking_group"] == "Group 1" for row in rows)
     cabins: dict[str, list[dict]] = {}
     for row in rows:
@@ -100,20 +135,30 @@ async def test_staff_see_the_roster_assign_cabins_print_and_export_without_medic
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(export.text.removeprefix("\ufeff"))))
     assert lines[0] == ["Last name", "First name", "Gender", "School", "Cabin", "Hiking group", "Dietary needs"]
-    assert len(lines) == 11 and lines[-1][:4] == ["Zimmer", "Ava", "Girl", "Alder Elementary"] and lines[-1][6] == "Vegetarian"
+    assert (
+        len(lines) == 11
+        and lines[-1][:4] == ["Zimmer", "Ava", "Girl", "Alder Elementary"]
+        and lines[-1][6] == "Vegetarian"
+    )
     assert "Peanut" not in export.text
     # Dietary needs were read and exported: each is in the audit trail, with counts, by this person.
     from booking.audit.tables import AuditEntry
 
-    trail = await AuditEntry.select(AuditEntry.kind, AuditEntry.actor_email, AuditEntry.detail).where(
-        AuditEntry.kind.is_in(["student_notes.viewed", "student_notes.exported"])).order_by(AuditEntry.id)
+    trail = (
+        await AuditEntry.select(AuditEntry.kind, AuditEntry.actor_email, AuditEntry.detail)
+        .where(AuditEntry.kind.is_in(["student_notes.viewed", "student_notes.exported"]))
+        .order_by(AuditEntry.id)
+    )
     assert [(e["kind"], e["actor_email"]) for e in trail] == [("student_notes.viewed", staff_user["email"])] * 3 + [
-        ("student_notes.exported", staff_user["email"])]
+        ("student_notes.exported", staff_user["email"])
+    ]
     assert '"with_dietary_needs": 1' in trail[-1]["detail"] and "Vegetarian" not in trail[-1]["detail"]
 
     billed = await post_form(client, f"/staff/slypark/weeks/{week_id}/bill-balances", {}, token_from=path)
     assert billed.status_code == 303 and "notice=slypark-balances-billed" in billed.headers["location"]
-    assert [c["kind"] for c in await charges_of(a)] == ["deposit"]  # ten weeks out: before the freeze date, no balance yet
+    assert [c["kind"] for c in await charges_of(a)] == [
+        "deposit"
+    ]  # ten weeks out: before the freeze date, no balance yet
 
     roster = await week_roster(staff, week_id)
     assert roster.totals["entered"] == 10 and roster.totals["missing"] == 6 and roster.unassigned == 0

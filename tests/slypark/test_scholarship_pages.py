@@ -44,10 +44,18 @@ async def open_season(staff, *, weeks: int = 1, beds: int = 60) -> dict:
     return season
 
 
-async def a_booking(season: dict, who: Actor, school: str, district: str = "EGUSD", boys: int = 10, girls: int = 10) -> int:
+async def a_booking(
+    season: dict, who: Actor, school: str, district: str = "EGUSD", boys: int = 10, girls: int = 10
+) -> int:
     school_id = await make_school(district, school)
-    return await book_remaining(who, season["weeks"][0], school_id, Headcount(boys, girls, -(-(boys + girls) // 12)),
-                                lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    return await book_remaining(
+        who,
+        season["weeks"][0],
+        school_id,
+        Headcount(boys, girls, -(-(boys + girls) // 12)),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
 
 
 async def test_a_coordinator_asks_staff_decide_and_the_coordinator_sees_the_decision(client):
@@ -61,16 +69,25 @@ async def test_a_coordinator_asks_staff_decide_and_the_coordinator_sees_the_deci
     assert f'href="/slypark/bookings/{booking_id}/scholarships"' in booking_page.text
     path = f"/slypark/bookings/{booking_id}/scholarships"
     token = await csrf_token(client, path)
-    bad = await client.post(path, data={"_csrf_token": token, "students": "21", "kind": "each", "amount_each": "12.345",
-                                        "reason": ""})
+    bad = await client.post(
+        path, data={"_csrf_token": token, "students": "21", "kind": "each", "amount_each": "12.345", "reason": ""}
+    )
     assert bad.status_code == 422
     text = said(bad)
     assert "from 1 to the 20 booked" in text and "dollars and cents" in text and "Say why" in text
     assert 'aria-invalid="true"' in bad.text and await ScholarshipRequest.count() == 0
     # Fields missing altogether, or sent twice, are refused the same way.
     assert (await client.post(path, data={"_csrf_token": token})).status_code == 422
-    good = await client.post(path, data={"_csrf_token": token, "students": "4", "kind": "full", "amount_each": "",
-                                         "reason": "Families who cannot pay the fee"})
+    good = await client.post(
+        path,
+        data={
+            "_csrf_token": token,
+            "students": "4",
+            "kind": "full",
+            "amount_each": "",
+            "reason": "Families who cannot pay the fee",
+        },
+    )
     assert good.status_code == 303 and good.headers["location"].endswith("notice=scholarship-asked")
     assert "Waiting for SCOE's decision" in said(await client.get(path))
 
@@ -86,8 +103,9 @@ async def test_a_coordinator_asks_staff_decide_and_the_coordinator_sees_the_deci
     assert refused.status_code == 422 and "Enter an amount in dollars" in said(refused)
     partial = await client.post(decide, data={"_csrf_token": token, "students": "3", "amount_each": "", "note": ""})
     assert partial.status_code == 422 and "coordinator sees this note" in said(partial)
-    done = await client.post(decide, data={"_csrf_token": token, "students": "3", "amount_each": "",
-                                           "note": "Three this season"})
+    done = await client.post(
+        decide, data={"_csrf_token": token, "students": "3", "amount_each": "", "note": "Three this season"}
+    )
     assert done.status_code == 303
     again = await client.post(decide, data={"_csrf_token": token, "students": "4", "amount_each": "", "note": ""})
     assert again.status_code == 409 and "already decided" in said(again)
@@ -113,7 +131,9 @@ async def test_who_may_see_and_do_what(client):
     await signed_in(client, await make_user("coordinator", district="SJUSD"))
     token = await csrf_token(client, "/slypark")
     assert (await client.get(path)).status_code == 404
-    assert (await client.post(path, data={"_csrf_token": token, "students": "1", "kind": "full", "reason": "x"})).status_code == 404
+    assert (
+        await client.post(path, data={"_csrf_token": token, "students": "1", "kind": "full", "reason": "x"})
+    ).status_code == 404
     assert (await client.get(fund_path)).status_code == 403
     assert (await client.post(decide, data={"_csrf_token": token, "students": "2"})).status_code == 403
     assert (await client.get(f"{fund_path}/fund.csv")).status_code == 403
@@ -128,17 +148,21 @@ async def test_who_may_see_and_do_what(client):
     await decide_scholarship(staff, request_id, AwardDecision("2", "", ""))
     await signed_in(client, await make_user("finance"))
     token = await csrf_token(client, fund_path)
-    assert (await client.post(decide, data={"_csrf_token": token, "students": "2", "amount_each": "", "note": ""})
-            ).status_code == 403
+    assert (
+        await client.post(decide, data={"_csrf_token": token, "students": "2", "amount_each": "", "note": ""})
+    ).status_code == 403
     below = await client.post(f"{fund_path}/budget", data={"_csrf_token": token, "budget": "849.99"})
     assert below.status_code == 409 and "already awarded $850.00" in said(below)
     assert (await client.post(f"{fund_path}/budget", data={"_csrf_token": token, "budget": "-5"})).status_code == 422
     assert (await client.post(f"{fund_path}/budget", data={"_csrf_token": token, "budget": "1e9"})).status_code == 422
-    assert (await client.post(f"{fund_path}/budget", data={"_csrf_token": token, "budget": "2,500.50"})).status_code == 303
+    assert (
+        await client.post(f"{fund_path}/budget", data={"_csrf_token": token, "budget": "2,500.50"})
+    ).status_code == 303
     assert (await ScholarshipFund.select(ScholarshipFund.budget_cents).first())["budget_cents"] == 250_050
     assert (await client.get("/staff/slypark/scholarships/999999")).status_code == 404
-    assert (await client.post("/staff/slypark/scholarships/requests/999999/decide",
-                              data={"_csrf_token": token})).status_code == 404
+    assert (
+        await client.post("/staff/slypark/scholarships/requests/999999/decide", data={"_csrf_token": token})
+    ).status_code == 404
     csv_response = await client.get(f"{fund_path}/fund.csv")
     assert csv_response.status_code == 200 and csv_response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
@@ -162,11 +186,18 @@ async def test_concurrent_awards_never_pass_the_budget(app, client):
         for browser in clients:
             await signed_in(browser, await make_user("staff"))
             tokens.append(await csrf_token(browser, f"/staff/slypark/scholarships/{season['id']}"))
-        answers = await asyncio.gather(*[
-            browser.post(f"/staff/slypark/scholarships/requests/{request_id}/decide",
-                         data={"_csrf_token": token, "students": "1", "amount_each": "", "note": ""})
-            for browser, token, request_id in zip(clients, tokens, requests)])
+        answers = await asyncio.gather(
+            *[
+                browser.post(
+                    f"/staff/slypark/scholarships/requests/{request_id}/decide",
+                    data={"_csrf_token": token, "students": "1", "amount_each": "", "note": ""},
+                )
+                for browser, token, request_id in zip(clients, tokens, requests)
+            ]
+        )
     assert sorted(a.status_code for a in answers) == [303] * 3 + [409] * 5
     assert all("is left in the fund" in said(a) for a in answers if a.status_code == 409)
-    awarded = await ScholarshipRequest.select(ScholarshipRequest.awarded_cents).where(ScholarshipRequest.status == "awarded")
+    awarded = await ScholarshipRequest.select(ScholarshipRequest.awarded_cents).where(
+        ScholarshipRequest.status == "awarded"
+    )
     assert len(awarded) == 3 and sum(row["awarded_cents"] for row in awarded) == 90_000

@@ -38,19 +38,35 @@ from tests.workshop_factory import staff_actor
 PRICE = 42_500  # the factory's season: $425 a student, $50 deposit
 
 
-async def booked_week(staff, *, school: str = "Elk Grove Elementary", district: str = "EGUSD", boys: int = 22,
-                      girls: int = 18, season: dict | None = None, week: int = 0) -> tuple[dict, int, Actor]:
+async def booked_week(
+    staff,
+    *,
+    school: str = "Elk Grove Elementary",
+    district: str = "EGUSD",
+    boys: int = 22,
+    girls: int = 18,
+    season: dict | None = None,
+    week: int = 0,
+) -> tuple[dict, int, Actor]:
     if season is None:
         season = await make_season(staff, weeks=2, first=6, freeze_days=21)
         await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     who = await coordinator(district)
     school_id = await make_school(district, school)
-    booking_id = await book_remaining(who, season["weeks"][week], school_id, Headcount(boys, girls, 4),
-                                      lead_teacher_name="Dee", lead_teacher_email="dee@school.example")
+    booking_id = await book_remaining(
+        who,
+        season["weeks"][week],
+        school_id,
+        Headcount(boys, girls, 4),
+        lead_teacher_name="Dee",
+        lead_teacher_email="dee@school.example",
+    )
     return season, booking_id, who
 
 
-def ask(students="10", kind="full", amount_each="", reason="Families on free and reduced-price lunch") -> ScholarshipAsk:
+def ask(
+    students="10", kind="full", amount_each="", reason="Families on free and reduced-price lunch"
+) -> ScholarshipAsk:
     return ScholarshipAsk(students=students, kind=kind, amount_each=amount_each, reason=reason)
 
 
@@ -67,14 +83,20 @@ async def test_asking_is_checked_field_by_field_and_scoped_to_the_district(db):
     await set_budget(staff, season["id"], "10,000")
 
     with pytest.raises(InvalidInput) as bad:
-        await ask_for_scholarship(egusd, booking_id, ScholarshipAsk(students="41", kind="gift", amount_each="", reason="  "))
+        await ask_for_scholarship(
+            egusd, booking_id, ScholarshipAsk(students="41", kind="gift", amount_each="", reason="  ")
+        )
     assert set(bad.value.field_errors) == {"students", "kind", "reason"}
     with pytest.raises(InvalidInput) as bad:
-        await ask_for_scholarship(egusd, booking_id, ask(students="0", kind="each", amount_each="425.01", reason="x\x00"))
+        await ask_for_scholarship(
+            egusd, booking_id, ask(students="0", kind="each", amount_each="425.01", reason="x\x00")
+        )
     assert set(bad.value.field_errors) == {"students", "amount_each", "reason"}
     assert "at most the fee" in bad.value.field_errors["amount_each"]
     with pytest.raises(InvalidInput) as bad:
-        await ask_for_scholarship(egusd, booking_id, ask(students="1e3", kind="each", amount_each="-5", reason="y" * 1001))
+        await ask_for_scholarship(
+            egusd, booking_id, ask(students="1e3", kind="each", amount_each="-5", reason="y" * 1001)
+        )
     assert set(bad.value.field_errors) == {"students", "amount_each", "reason"}
 
     # Another district's coordinator, an attendee: no such booking. Staff decide, they do not ask.
@@ -133,13 +155,19 @@ async def test_staff_award_all_part_or_none_within_the_budget_and_the_coordinato
     # None: declined, with the note; the fund is unchanged.
     with pytest.raises(Conflict, match="already has a scholarship"):
         await ask_for_scholarship(sanjuan, second, ask(students="2"))
-    _, third, sanjuan = await booked_week(staff, school="Pasteur Middle", district="SJUSD", season=season, week=1,
-                                          boys=5, girls=5)
+    _, third, sanjuan = await booked_week(
+        staff, school="Pasteur Middle", district="SJUSD", season=season, week=1, boys=5, girls=5
+    )
     again = await ask_for_scholarship(sanjuan, third, ask(students="2"))
     none = await decide_scholarship(staff, again, AwardDecision("0", "", "Nothing left this season"))
     assert (none["status"], none["awarded_cents"]) == ("declined", 0)
     report = await fund_report(finance, season["id"])
-    assert (report.budget_cents, report.awarded_cents, report.used_cents, report.remaining_cents) == (485_000, 485_000, 0, 0)
+    assert (report.budget_cents, report.awarded_cents, report.used_cents, report.remaining_cents) == (
+        485_000,
+        485_000,
+        0,
+        0,
+    )
 
 
 async def test_the_award_is_a_negative_line_settled_on_actual_numbers_and_credits_follow_it(db):
@@ -171,10 +199,13 @@ async def test_the_award_is_a_negative_line_settled_on_actual_numbers_and_credit
     # A scholarship line alone would make an invoice below $0.
     with pytest.raises(Conflict, match="less than"):
         await issue_invoices(finance, district, [scholarship["id"]], acknowledge_warnings=True)
-    [invoice] = await issue_invoices(finance, district, [deposit["id"], balance["id"], scholarship["id"]],
-                                     acknowledge_warnings=True)
+    [invoice] = await issue_invoices(
+        finance, district, [deposit["id"], balance["id"], scholarship["id"]], acknowledge_warnings=True
+    )
     assert invoice["total_cents"] == 200_000 + 140_000 - 80_000
-    invoice_lines = await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]).order_by(InvoiceLine.position)
+    invoice_lines = (
+        await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"]).order_by(InvoiceLine.position)
+    )
     assert [line["amount_cents"] for line in invoice_lines] == [200_000, 140_000, -80_000]
     assert (await fund_report(finance, season["id"])).used_cents == charge["amount_cents"]
     with pytest.raises(Conflict, match="already invoiced"):
@@ -206,7 +237,7 @@ async def test_the_award_is_a_negative_line_settled_on_actual_numbers_and_credit
 async def test_a_late_award_reduces_a_billed_balance_and_the_report_adds_up_by_district_and_school(db):
     staff = await staff_actor()
     await finance_actor()
-    season, first, egusd = await booked_week(staff, school="=HYPERLINK(\"http://x\")")
+    season, first, egusd = await booked_week(staff, school='=HYPERLINK("http://x")')
     _, second, _ = await booked_week(staff, school="Bravo", season=season, week=1, boys=10, girls=10)
     await set_budget(staff, season["id"], "3000")
     day = await frozen_day(egusd, first)
@@ -219,18 +250,28 @@ async def test_a_late_award_reduces_a_billed_balance_and_the_report_adds_up_by_d
     await decide_scholarship(staff, early, AwardDecision("5", "", ""))
 
     report = await fund_report(staff, season["id"])
-    assert (report.budget_cents, report.awarded_cents, report.remaining_cents) == (300_000, 2 * PRICE + 50_000, 300_000 - 135_000)
+    assert (report.budget_cents, report.awarded_cents, report.remaining_cents) == (
+        300_000,
+        2 * PRICE + 50_000,
+        300_000 - 135_000,
+    )
     assert [(row.district, row.requests, row.students_awarded, row.awarded_cents) for row in report.by_district] == [
-        ("Elk Grove Unified", 2, 7, 135_000)]
+        ("Elk Grove Unified", 2, 7, 135_000)
+    ]
     assert [(row.school, row.awarded_cents) for row in report.by_school] == [
-        ("=HYPERLINK(\"http://x\")", 85_000), ("Bravo", 50_000)]
+        ('=HYPERLINK("http://x")', 85_000),
+        ("Bravo", 50_000),
+    ]
     name, text = report_csv(report)
     assert name.endswith(".csv")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows[0]["level"] == "fund" and (rows[0]["budget"], rows[0]["awarded"], rows[0]["remaining"]) == (
-        "3000.00", "1350.00", "1650.00")
+        "3000.00",
+        "1350.00",
+        "1650.00",
+    )
     schools = {row["school"]: row for row in rows if row["level"] == "school"}
-    assert schools["'=HYPERLINK(\"http://x\")"]["awarded"] == "850.00"  # defused, never a formula
+    assert schools['\'=HYPERLINK("http://x")']["awarded"] == "850.00"  # defused, never a formula
     with pytest.raises(Forbidden):
         await fund_report(egusd, season["id"])
 
@@ -255,15 +296,25 @@ async def test_the_scholarship_follows_its_balance_onto_the_po_invoice_and_a_cor
     [invoice] = await issue_invoices(finance, district, draft.line_ids, acknowledge_warnings=True)
     assert invoice["po_number"] == "PO-2027-118" and invoice["total_cents"] == 40 * PRICE - 10 * PRICE
     assert {line["po_number"] for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])} == {
-        "PO-2027-118"}
+        "PO-2027-118"
+    }
 
     # Crediting the balance in full would credit more than the invoice owes after its scholarship.
-    lines = {line["charge_line"]: line for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])}
+    lines = {
+        line["charge_line"]: line for line in await InvoiceLine.select().where(InvoiceLine.invoice == invoice["id"])
+    }
     with pytest.raises(InvalidInput, match="at most"):
-        await issue_credit_note(finance, invoice["id"], reason="Fewer students",
-                                amounts={lines[deposit["id"]]["id"]: deposit["amount_cents"],
-                                         lines[balance["id"]]["id"]: balance["amount_cents"]})
-    note = await issue_credit_note(finance, invoice["id"], reason="Two students did not come",
-                                   amounts={lines[balance["id"]]["id"]: 2 * PRICE})
+        await issue_credit_note(
+            finance,
+            invoice["id"],
+            reason="Fewer students",
+            amounts={
+                lines[deposit["id"]]["id"]: deposit["amount_cents"],
+                lines[balance["id"]]["id"]: balance["amount_cents"],
+            },
+        )
+    note = await issue_credit_note(
+        finance, invoice["id"], reason="Two students did not come", amounts={lines[balance["id"]]["id"]: 2 * PRICE}
+    )
     assert note["amount_cents"] == 2 * PRICE
     await assert_money_invariants()

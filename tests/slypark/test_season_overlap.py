@@ -25,8 +25,15 @@ from tests.workshop_factory import staff_actor
 
 
 def season(name: str, first: int, weeks: int) -> SeasonInput:
-    return SeasonInput(name=name, first_week=monday(first), last_week=monday(first + weeks - 1), boys_beds=90,
-                       girls_beds=90, price_per_student_cents=42_500, deposit_per_student_cents=5_000)
+    return SeasonInput(
+        name=name,
+        first_week=monday(first),
+        last_week=monday(first + weeks - 1),
+        boys_beds=90,
+        girls_beds=90,
+        price_per_student_cents=42_500,
+        deposit_per_student_cents=5_000,
+    )
 
 
 async def test_a_season_overlapping_another_is_refused_naming_it(db):
@@ -47,8 +54,9 @@ async def test_the_staff_page_refuses_an_overlapping_season_with_its_name(client
     staff = await as_role(client, "staff")
     await create_season(staff, season("Spring 2027", 1, 45))  # the next 45 weeks
     seasons_before, weeks_before = await Season.count(), await Week.count()
-    form = season_form(first_week=str(monday(3)), last_week=str(monday(5)), closed_weeks="",
-                       requests_open_at="", requests_close_at="")
+    form = season_form(
+        first_week=str(monday(3)), last_week=str(monday(5)), closed_weeks="", requests_open_at="", requests_close_at=""
+    )
     response = await post(client, "/staff/slypark/new", form)
     assert response.status_code == 422, response.text[:500]
     assert "overlap" in response.text and "Spring 2027" in response.text
@@ -59,13 +67,16 @@ async def test_the_staff_page_refuses_an_overlapping_season_with_its_name(client
 async def test_overlapping_seasons_created_at_once_leave_exactly_one(db, attempts):
     staff = await staff_actor()
     await start_pool(Season._meta.db)
-    results = await asyncio.gather(*[create_season(staff, season(f"Season {n}", 10 + n % 3, 3))
-                                     for n in range(attempts)],
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *[create_season(staff, season(f"Season {n}", 10 + n % 3, 3)) for n in range(attempts)], return_exceptions=True
+    )
     winners = [result for result in results if isinstance(result, int)]
     assert len(winners) == 1, results
-    assert all(isinstance(result, InvalidInput) and "overlap" in result.field_errors["first_week"]
-               for result in results if not isinstance(result, int)), results
+    assert all(
+        isinstance(result, InvalidInput) and "overlap" in result.field_errors["first_week"]
+        for result in results
+        if not isinstance(result, int)
+    ), results
     assert await Season.count() == 1 and await Week.count() == 3
 
 
@@ -78,7 +89,8 @@ async def test_the_database_refuses_an_overlapping_week_written_by_anything_else
         await Week.insert(Week(season=other["id"], starts_on=week["starts_on"], ends_on=week["ends_on"]))
     with pytest.raises(Exception, match="cannot overlap"):
         await Week.update({Week.starts_on: week["starts_on"], Week.ends_on: week["ends_on"]}).where(
-            Week.id == other["weeks"][0])
+            Week.id == other["weeks"][0]
+        )
     # Beds and closures of a week are still changed freely.
     await Week.update({Week.boys_beds: 10, Week.closed: True}).where(Week.id == week["id"])
     assert await Week.count() == 3

@@ -48,5 +48,7 @@ async def test_a_coordinators_feed_shows_the_districts_weeks_all_day_and_follows
     assert event.status == "TENTATIVE"
     assert all(f"slypark-booking-{theirs}@" not in e.uid for e in moved.events)
 
-    other = token_for((await create_feed(Actor.from_row(await make_user("attendee", district="EGUSD")), "person"))["nonce"])
+    other = token_for(
+        (await create_feed(Actor.from_row(await make_user("attendee", district="EGUSD")), "person"))["nonce"]
+    )
     assert not read_everywhere((await client.get(f"/calendar/{other}.ics")).content).events  # only coordinators

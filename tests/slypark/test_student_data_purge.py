@@ -23,16 +23,31 @@ async def bookings_with_notes(*weeks_ended_days_ago: int) -> list[int]:
     1 medical note, 2 dietary needs."""
     first, coordinator = await a_booking()
     booking = await Booking.select().where(Booking.id == first).first()
-    weeks = [w["id"] for w in await Week.select(Week.id).where(Week.season == booking["season"]).order_by(Week.starts_on)]
+    weeks = [
+        w["id"] for w in await Week.select(Week.id).where(Week.season == booking["season"]).order_by(Week.starts_on)
+    ]
     booking_ids = [first]
-    for week_id in weeks[1:len(weeks_ended_days_ago)]:
-        booking_ids.append(await book_remaining(coordinator, week_id, booking["school"], Headcount(2, 2, 1),
-                                                lead_teacher_name="Dee", lead_teacher_email="dee@school.example"))
+    for week_id in weeks[1 : len(weeks_ended_days_ago)]:
+        booking_ids.append(
+            await book_remaining(
+                coordinator,
+                week_id,
+                booking["school"],
+                Headcount(2, 2, 1),
+                lead_teacher_name="Dee",
+                lead_teacher_email="dee@school.example",
+            )
+        )
     for booking_id, days_ago in zip(booking_ids, weeks_ended_days_ago):
-        await intake.save_grid(coordinator, booking_id, [
-            intake.StudentInput("Ana", "Lopez", "girl", "vegetarian", ""),
-            intake.StudentInput("Ben", "Ng", "boy", "no nuts", SECRET),
-            intake.StudentInput("Cara", "Diaz", "girl", "", "")])
+        await intake.save_grid(
+            coordinator,
+            booking_id,
+            [
+                intake.StudentInput("Ana", "Lopez", "girl", "vegetarian", ""),
+                intake.StudentInput("Ben", "Ng", "boy", "no nuts", SECRET),
+                intake.StudentInput("Cara", "Diaz", "girl", "", ""),
+            ],
+        )
         week_id = (await Booking.select(Booking.week).where(Booking.id == booking_id).first())["week"]
         ended = to_local(utc_now()).date() - dt.timedelta(days=days_ago)
         # One night each: weeks ending 61 and 59 days ago must not share a night (weeks never overlap).
@@ -41,8 +56,11 @@ async def bookings_with_notes(*weeks_ended_days_ago: int) -> list[int]:
 
 
 async def notes_of(booking_id: int) -> list[tuple[str, str]]:
-    rows = await Student.select(Student.dietary_needs, Student.medical_notes).where(Student.booking == booking_id).order_by(
-        Student.last_name)
+    rows = (
+        await Student.select(Student.dietary_needs, Student.medical_notes)
+        .where(Student.booking == booking_id)
+        .order_by(Student.last_name)
+    )
     return [(r["dietary_needs"], r["medical_notes"]) for r in rows]
 
 
@@ -56,12 +74,22 @@ async def test_the_command_purges_notes_of_weeks_long_over_and_prints_counts(db,
     assert await Student.count().where(Student.booking == old) == 3  # the students stay; only their notes go
     assert await notes_of(recent) == [("", ""), ("vegetarian", ""), ("no nuts", SECRET)]
     [entry] = await AuditEntry.select().where(AuditEntry.kind == "student_notes.purged")
-    assert json.loads(entry["detail"]) == {"students_with_medical_notes": 1, "students_with_dietary_needs": 2,
-                                           "family_forms": 0, "older_than_days": 60}
+    assert json.loads(entry["detail"]) == {
+        "students_with_medical_notes": 1,
+        "students_with_dietary_needs": 2,
+        "family_forms": 0,
+        "older_than_days": 60,
+    }
     again = run_cli("purge-student-data", database_url=settings.database_url, var_dir=session_var_dir, check=True)
     assert "students whose medical notes were removed: 0" in again.stdout
-    shorter = run_cli("purge-student-data", "--older-than-days", "30", database_url=settings.database_url,
-                      var_dir=session_var_dir, check=True)
+    shorter = run_cli(
+        "purge-student-data",
+        "--older-than-days",
+        "30",
+        database_url=settings.database_url,
+        var_dir=session_var_dir,
+        check=True,
+    )
     assert "students whose medical notes were removed: 1" in shorter.stdout
     assert await notes_of(recent) == [("", ""), ("", ""), ("", "")]
 
@@ -69,8 +97,9 @@ async def test_the_command_purges_notes_of_weeks_long_over_and_prints_counts(db,
 async def test_the_command_refuses_a_bad_number_of_days_and_changes_nothing(db, settings, session_var_dir):
     [old] = await bookings_with_notes(400)
     for bad in ("-1", "abc", "²", "99999"):
-        result = run_cli("purge-student-data", "--older-than-days", bad, database_url=settings.database_url,
-                         var_dir=session_var_dir)
+        result = run_cli(
+            "purge-student-data", "--older-than-days", bad, database_url=settings.database_url, var_dir=session_var_dir
+        )
         assert result.returncode == 2, (bad, result.stdout, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
     assert await notes_of(old) == [("", ""), ("vegetarian", ""), ("no nuts", SECRET)]

@@ -28,8 +28,14 @@ async def open_first_come(staff, season: dict) -> None:
 
 
 async def book(actor, week_id: int, school_id: int, boys: int, girls: int) -> int:
-    return await book_remaining(actor, week_id, school_id, Headcount(boys, girls, -(-(boys + girls) // 12)),
-                                lead_teacher_name="Lee Lead", lead_teacher_email="lead@school.example")
+    return await book_remaining(
+        actor,
+        week_id,
+        school_id,
+        Headcount(boys, girls, -(-(boys + girls) // 12)),
+        lead_teacher_name="Lee Lead",
+        lead_teacher_email="lead@school.example",
+    )
 
 
 async def booking_row(booking_id: int) -> dict:
@@ -59,8 +65,18 @@ async def test_closing_a_week_moves_its_bookings_in_priority_order_within_beds_p
     await Season.update({Season.status: "booking_open"}).where(Season.id == season["id"])
     booking_d = await book(egusd, w1, d, 5, 5)  # no request: comes after every request
     await book(egusd, w2, e, 25, 25)  # w2 has 25 boys' and 25 girls' beds left: one of Alder or Birch
-    await Student.insert(*[Student(booking=booking_a, first_name=f"Kid{n}", last_name="Alder", gender="boy" if n % 2 else "girl",
-                                   medical_notes="Asthma" if n == 1 else "") for n in range(4)])
+    await Student.insert(
+        *[
+            Student(
+                booking=booking_a,
+                first_name=f"Kid{n}",
+                last_name="Alder",
+                gender="boy" if n % 2 else "girl",
+                medical_notes="Asthma" if n == 1 else "",
+            )
+            for n in range(4)
+        ]
+    )
     deposit_before = await charges_of(booking_a)
     await OutboxMessage.delete(force=True)
 
@@ -87,7 +103,9 @@ async def test_closing_a_week_moves_its_bookings_in_priority_order_within_beds_p
     assert a_row["offer_expires_at"] - utc_now() > dt.timedelta(days=13)
     assert await Student.count().where(Student.booking == booking_a) == 4
     assert await charges_of(booking_a) == deposit_before
-    event = await BookingEvent.select().where((BookingEvent.booking == booking_a) & (BookingEvent.kind == "moved")).first()
+    event = (
+        await BookingEvent.select().where((BookingEvent.booking == booking_a) & (BookingEvent.kind == "moved")).first()
+    )
     assert "No staff: flu outbreak" in event["note"]
     assert (await WeekRequest.select(WeekRequest.status).where(WeekRequest.id == ra).first())["status"] == "offered"
     await offers.accept_offer(egusd, booking_a)  # the coordinator accepts the new week
@@ -155,21 +173,29 @@ async def test_the_close_form_confirms_validates_and_summarises(client):
     assert bad.status_code == 422
     assert 'id="close-reason"' in bad.text and 'aria-invalid="true"' in bad.text and "There is a problem" in bad.text
     assert "Tick the box" in bad.text and "Say why the week is closed" in bad.text
-    unconfirmed = await post_form(client, f"/staff/slypark/weeks/{w1}/close", {"reason": "Fire danger"}, token_from=roster)
+    unconfirmed = await post_form(
+        client, f"/staff/slypark/weeks/{w1}/close", {"reason": "Fire danger"}, token_from=roster
+    )
     assert unconfirmed.status_code == 422 and "Fire danger" in unconfirmed.text
     assert not (await Week.select().where(Week.id == w1).first())["closed"]
 
-    done = await post_form(client, f"/staff/slypark/weeks/{w1}/close", {"reason": "Fire danger", "confirm": "on"},
-                           token_from=roster)
+    done = await post_form(
+        client, f"/staff/slypark/weeks/{w1}/close", {"reason": "Fire danger", "confirm": "on"}, token_from=roster
+    )
     assert done.status_code == 200
     assert "Cypress Elementary" in done.text and "Offered the week of" in done.text
     assert (await booking_row(booking_id))["week"] == w2
-    again = await post_form(client, f"/staff/slypark/weeks/{w2}/close", {"reason": "x", "confirm": "on"},
-                            token_from=roster)
+    again = await post_form(
+        client, f"/staff/slypark/weeks/{w2}/close", {"reason": "x", "confirm": "on"}, token_from=roster
+    )
     assert again.status_code == 200  # w2 closes too; its booking has nowhere to go and is released
     assert (await booking_row(booking_id))["status"] == "released"
-    closed_again = await post_form(client, f"/staff/slypark/weeks/{w1}/close", {"reason": "x", "confirm": "on"},
-                                   token_from=f"/staff/slypark/weeks/{w2}/roster")
+    closed_again = await post_form(
+        client,
+        f"/staff/slypark/weeks/{w1}/close",
+        {"reason": "x", "confirm": "on"},
+        token_from=f"/staff/slypark/weeks/{w2}/roster",
+    )
     assert closed_again.status_code == 409 and "This week is already closed." in closed_again.text
 
 
@@ -179,7 +205,8 @@ async def test_coordinators_cannot_reach_the_roster_or_close_a_week(client):
     user = await make_user("coordinator", district="EGUSD")
     await signed_in(client, user)
     assert (await client.get(f"/staff/slypark/weeks/{season['weeks'][0]}/roster")).status_code == 403
-    response = await post_form(client, f"/staff/slypark/weeks/{season['weeks'][0]}/close", {"reason": "x", "confirm": "on"},
-                               token_from="/")
+    response = await post_form(
+        client, f"/staff/slypark/weeks/{season['weeks'][0]}/close", {"reason": "x", "confirm": "on"}, token_from="/"
+    )
     assert response.status_code == 403
     assert not (await Week.select().where(Week.id == season["weeks"][0]).first())["closed"]

@@ -63,7 +63,9 @@ class AccountController(Controller):
             entry = await read_form(request, ProfileForm)
             submitted = {"name": entry.name, "email": entry.email, "job_title": entry.job_title}
             # The district is read-only here; a form that still sends one is checked (and refused if it differs).
-            district = {"district_id": optional_id({"district": entry.district[0]}, "district")} if entry.district else {}
+            district = (
+                {"district_id": optional_id({"district": entry.district[0]}, "district")} if entry.district else {}
+            )
             link_sent_to = await profile.update_profile(actor, **submitted, school_id=entry.school, **district)
         except InvalidInput as error:
             context = await _account_context(actor, profile_errors=error.field_errors)
@@ -73,8 +75,7 @@ class AccountController(Controller):
             context = await _account_context(actor, profile_errors={"email": error.message})
             context["user"] = {**context["user"], **submitted}
             return page(request, "accounts/account.html", status=409, **context)
-        return redirect(request, _account_url(request),
-                        notice="email-change-sent" if link_sent_to else "profile-saved")
+        return redirect(request, _account_url(request), notice="email-change-sent" if link_sent_to else "profile-saved")
 
     @post("/email/cancel", name="accounts.email_change_cancel")
     async def cancel_email_change(self, request: Request, actor: SignedInActor) -> object:
@@ -93,8 +94,12 @@ class AccountController(Controller):
                 keep_session_token=request.cookies.get(SESSION_COOKIE),
             )
         except InvalidInput as error:
-            return page(request, "accounts/account.html", status=422,
-                        **await _account_context(actor, password_errors=error.field_errors))
+            return page(
+                request,
+                "accounts/account.html",
+                status=422,
+                **await _account_context(actor, password_errors=error.field_errors),
+            )
         return redirect(request, _account_url(request), notice="password-changed")
 
     @post("/tokens", name="accounts.token_create")
@@ -103,16 +108,24 @@ class AccountController(Controller):
             entry = await read_form(request, ApiTokenForm)
             token = await api_tokens.create_api_token(actor.id, entry.label)
         except InvalidInput as error:
-            return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", status=422,
-                                    **await _account_context(actor, token_errors=error.field_errors))
+            return page_or_fragment(
+                request,
+                "accounts/account.html",
+                "accounts/_tokens.html",
+                status=422,
+                **await _account_context(actor, token_errors=error.field_errors),
+            )
         # The token is shown once, in this response only; we keep just its hash.
-        return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html",
-                                **await _account_context(actor, new_token=token))
+        return page_or_fragment(
+            request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(actor, new_token=token)
+        )
 
     @post("/tokens/{token_id:int}/revoke", name="accounts.token_revoke")
     async def revoke_token(self, request: Request, actor: SignedInActor, token_id: FromPath[int]) -> object:
         await api_tokens.revoke_api_token(actor, token_id)
-        return page_or_fragment(request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(actor))
+        return page_or_fragment(
+            request, "accounts/account.html", "accounts/_tokens.html", **await _account_context(actor)
+        )
 
 
 class EmailConfirmationController(Controller):
@@ -131,6 +144,8 @@ class EmailConfirmationController(Controller):
         try:
             await email_change.confirm_email_change(token)
         except DomainError as error:
-            return page(request, "accounts/email_confirm.html", status=error.status_hint, token=None, form_error=error.message)
+            return page(
+                request, "accounts/email_confirm.html", status=error.status_hint, token=None, form_error=error.message
+            )
         back_to = _account_url(request) if actor is not None else request.app.route_reverse("accounts.sign_in")
         return redirect(request, back_to, notice="email-changed")

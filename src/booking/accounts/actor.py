@@ -62,8 +62,14 @@ class Actor:
         """From a row selected with `joined_person_columns`; None for a deactivated person."""
         if not row["person_is_active"]:
             return None
-        return cls(row["person_id"], row["person_email"], row["person_name"], row["person_role"],
-                   row["person_district"], row["person_school"])
+        return cls(
+            row["person_id"],
+            row["person_email"],
+            row["person_name"],
+            row["person_role"],
+            row["person_district"],
+            row["person_school"],
+        )
 
     @classmethod
     def from_row(cls, row: PersonRow) -> Actor:

@@ -29,16 +29,27 @@ async def create_api_token(user_id: int, label: str = "") -> str:
 
 
 async def list_api_tokens(actor: Actor) -> list[dict]:
-    return await ApiToken.select(
-        ApiToken.id, ApiToken.label, ApiToken.token_prefix, ApiToken.created_at, ApiToken.last_used_at, ApiToken.revoked_at
-    ).where(ApiToken.user == actor.id).order_by(ApiToken.created_at, ascending=False)
+    return (
+        await ApiToken.select(
+            ApiToken.id,
+            ApiToken.label,
+            ApiToken.token_prefix,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.revoked_at,
+        )
+        .where(ApiToken.user == actor.id)
+        .order_by(ApiToken.created_at, ascending=False)
+    )
 
 
 async def revoke_api_token(actor: Actor, token_id: int) -> None:
     async with write_transaction():
-        revoked = await ApiToken.update({ApiToken.revoked_at: utc_now()}).where(
-            (ApiToken.id == token_id) & (ApiToken.user == actor.id) & ApiToken.revoked_at.is_null()
-        ).returning(ApiToken.id)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: utc_now()})
+            .where((ApiToken.id == token_id) & (ApiToken.user == actor.id) & ApiToken.revoked_at.is_null())
+            .returning(ApiToken.id)
+        )
         if not revoked:
             raise NotFound("No such active token on your account.")
 
@@ -46,9 +57,11 @@ async def revoke_api_token(actor: Actor, token_id: int) -> None:
 async def revoke_all_api_tokens(user_id: int) -> int:
     """After a password change: an integration keeps no access the old password gave it."""
     async with write_transaction():
-        revoked = await ApiToken.update({ApiToken.revoked_at: utc_now()}).where(
-            (ApiToken.user == user_id) & ApiToken.revoked_at.is_null()
-        ).returning(ApiToken.id)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: utc_now()})
+            .where((ApiToken.user == user_id) & ApiToken.revoked_at.is_null())
+            .returning(ApiToken.id)
+        )
     return len(revoked)
 
 
@@ -56,9 +69,11 @@ async def actor_for_api_token(token: str) -> Actor | None:
     """The token's owner, or None for an unknown, revoked or deactivated one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = await ApiToken.select(ApiToken.id, ApiToken.last_used_at, *joined_person_columns(ApiToken.user)).where(
-        (ApiToken.token_hash == hash_token(token)) & ApiToken.revoked_at.is_null()
-    ).first()
+    row = (
+        await ApiToken.select(ApiToken.id, ApiToken.last_used_at, *joined_person_columns(ApiToken.user))
+        .where((ApiToken.token_hash == hash_token(token)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
     actor = Actor.from_joined(row) if row else None
     if actor is None:
         return None

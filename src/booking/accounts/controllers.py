@@ -77,12 +77,23 @@ class SignInController(Controller):
         email, next_path = entry.email, safe_next(entry.next)
         try:
             user_id = await sign_in.sign_in_with_password(
-                email, entry.password, client_address(request), _known_user_ids(request))
+                email, entry.password, client_address(request), _known_user_ids(request)
+            )
         except InvalidInput as error:
-            return page(request, "accounts/sign_in.html", status=422, next=next_path, email=email, errors=error.field_errors)
+            return page(
+                request, "accounts/sign_in.html", status=422, next=next_path, email=email, errors=error.field_errors
+            )
         except DomainError as error:
-            return page(request, "accounts/sign_in.html", status=error.status_hint, next=next_path, email=email,
-                        errors={}, form_error=error.message, headers=_limited_headers(error))
+            return page(
+                request,
+                "accounts/sign_in.html",
+                status=error.status_hint,
+                next=next_path,
+                email=email,
+                errors={},
+                form_error=error.message,
+                headers=_limited_headers(error),
+            )
         return await _signed_in_response(request, user_id, next_path)
 
     @post("/sign-in/link", name="accounts.sign_in_link_request")
@@ -91,7 +102,15 @@ class SignInController(Controller):
         try:
             await sign_in.request_sign_in_link(email, client_address(request), _known_user_ids(request))
         except InvalidInput as error:
-            return page(request, "accounts/sign_in.html", status=422, next="/", email=email, link_errors=error.field_errors, errors={})
+            return page(
+                request,
+                "accounts/sign_in.html",
+                status=422,
+                next="/",
+                email=email,
+                link_errors=error.field_errors,
+                errors={},
+            )
         return redirect(request, request.app.route_reverse("accounts.sign_in"), notice="link-sent")
 
     @get("/sign-in/link/{token:str}", name="accounts.sign_in_link")
@@ -135,8 +154,15 @@ class PasswordResetController(Controller):
         except InvalidInput as error:
             return page(request, "accounts/password_forgot.html", status=422, email=email, errors=error.field_errors)
         except DomainError as error:  # password sign-in is off for the address's district; too many requests
-            return page(request, "accounts/password_forgot.html", status=error.status_hint, email=email, errors={},
-                        form_error=error.message, headers=_limited_headers(error))
+            return page(
+                request,
+                "accounts/password_forgot.html",
+                status=error.status_hint,
+                email=email,
+                errors={},
+                form_error=error.message,
+                headers=_limited_headers(error),
+            )
         return redirect(request, request.app.route_reverse("accounts.sign_in"), notice="reset-sent")
 
     @get("/password/reset/{token:str}", name="accounts.password_reset")
@@ -151,7 +177,9 @@ class PasswordResetController(Controller):
         except InvalidInput as error:
             return page(request, "accounts/password_reset.html", status=422, token=token, errors=error.field_errors)
         except DomainError as error:
-            return page(request, "accounts/password_reset.html", status=400, token=None, errors={}, form_error=error.message)
+            return page(
+                request, "accounts/password_reset.html", status=400, token=None, errors={}, form_error=error.message
+            )
         response = redirect(request, request.app.route_reverse("accounts.sign_in"), notice="password-reset")
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

@@ -28,14 +28,19 @@ from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
 
 VIAS = ("admin", "coordinator", "district_sign_in")
-FROM_SIGN_IN = ("You sign in with your district's account, so your district comes from it. If it is wrong, ask "
-                "SCOE's administrators.")
-HOW_TO_CHANGE = ("Your district decides what can be billed to it, so you cannot change it here. A coordinator of the "
-                 "district you are joining can add you to it, or ask SCOE's administrators.")
+FROM_SIGN_IN = (
+    "You sign in with your district's account, so your district comes from it. If it is wrong, ask "
+    "SCOE's administrators."
+)
+HOW_TO_CHANGE = (
+    "Your district decides what can be billed to it, so you cannot change it here. A coordinator of the "
+    "district you are joining can add you to it, or ask SCOE's administrators."
+)
 
 
-async def record_district_change(user: PersonBrief, to_district: int | None, *, via: str, changed_by: int | None,
-                                 now: dt.datetime) -> bool:
+async def record_district_change(
+    user: PersonBrief, to_district: int | None, *, via: str, changed_by: int | None, now: dt.datetime
+) -> bool:
     """Move `user` (a locked row) to `to_district` inside the caller's transaction; False when nothing changes.
 
     Every path that changes a district comes through here, so each change is recorded and both sides told."""
@@ -49,28 +54,53 @@ async def record_district_change(user: PersonBrief, to_district: int | None, *, 
         # A school belongs to one district: the person's school stays behind with the old district.
         updates[User.school] = None
     await User.update(updates).where(User.id == user["id"])
-    await DistrictChange.insert(DistrictChange(user=user["id"], from_district=from_district, to_district=to_district,
-                                               via=via, changed_by=changed_by, changed_at=now))
+    await DistrictChange.insert(
+        DistrictChange(
+            user=user["id"],
+            from_district=from_district,
+            to_district=to_district,
+            via=via,
+            changed_by=changed_by,
+            changed_at=now,
+        )
+    )
     await _tell_coordinators(user, from_district, to_district, via, changed_by)
     return True
 
 
-async def _tell_coordinators(user: PersonBrief, from_district: int | None, to_district: int | None, via: str,
-                             changed_by: int | None) -> None:
+async def _tell_coordinators(
+    user: PersonBrief, from_district: int | None, to_district: int | None, via: str, changed_by: int | None
+) -> None:
     ids = [district for district in (from_district, to_district) if district is not None]
     if not ids:
         return
-    names = {row["id"]: row["name"] for row in await District.select(District.id, District.name).where(District.id.is_in(ids))}
+    names = {
+        row["id"]: row["name"]
+        for row in await District.select(District.id, District.name).where(District.id.is_in(ids))
+    }
     by = await User.select(User.name).where(User.id == changed_by).first() if changed_by else None
-    coordinators = await User.select(User.email, User.name, User.district).where(
-        (User.role == "coordinator") & User.district.is_in(ids) & (User.is_active == True)
-        & (User.id != user["id"])).order_by(User.id)
+    coordinators = (
+        await User.select(User.email, User.name, User.district)
+        .where(
+            (User.role == "coordinator") & User.district.is_in(ids) & (User.is_active == True) & (User.id != user["id"])
+        )
+        .order_by(User.id)
+    )
     for coordinator in coordinators:
-        await enqueue_email(coordinator["email"], "district_changed", {
-            "name": coordinator["name"], "person": user["name"], "person_email": user["email"],
-            "from_name": names.get(from_district, "no district"), "to_name": names.get(to_district, "no district"),
-            "joining": coordinator["district"] == to_district, "via": via, "by": by["name"] if by else None,
-        })
+        await enqueue_email(
+            coordinator["email"],
+            "district_changed",
+            {
+                "name": coordinator["name"],
+                "person": user["name"],
+                "person_email": user["email"],
+                "from_name": names.get(from_district, "no district"),
+                "to_name": names.get(to_district, "no district"),
+                "joining": coordinator["district"] == to_district,
+                "via": via,
+                "by": by["name"] if by else None,
+            },
+        )
 
 
 async def signs_in_with_district(user_id: int) -> bool:
@@ -96,20 +126,30 @@ async def bring_into_my_district(actor: Actor, email: str, now: dt.datetime | No
         found = await User.select(User.id).where(User.email == email).first()
         if found is None:
             # Saying "no account" reveals no more than the registration form does; nothing is changed.
-            raise InvalidInput({"email": "Nobody has an account with that email address. Register them for a "
-                                         "workshop instead: a new person you register joins your district."})
+            raise InvalidInput(
+                {
+                    "email": "Nobody has an account with that email address. Register them for a "
+                    "workshop instead: a new person you register joins your district."
+                }
+            )
         user = await _locked_user(found["id"])
         if user["role"] != "attendee":
-            raise Conflict("Only teachers and other staff who attend workshops can be added here. Ask SCOE's "
-                           "administrators to move a coordinator or SCOE staff.", code="not_an_attendee")
+            raise Conflict(
+                "Only teachers and other staff who attend workshops can be added here. Ask SCOE's "
+                "administrators to move a coordinator or SCOE staff.",
+                code="not_an_attendee",
+            )
         if not user["is_active"]:
             raise Conflict("That account is deactivated.", code="inactive_account")
         if user["district"] == actor.district_id:
             raise Conflict(f"{user['name']} is already in your district.", code="already_in_district")
         if await signs_in_with_district(user["id"]):
             # Their district's own sign-in says where they belong, and would move them back at their next sign-in.
-            raise Conflict(f"{user['name']} signs in with their district's account, so their district comes from that "
-                           "account. Ask SCOE's administrators if it is wrong.", code="district_from_sign_in")
+            raise Conflict(
+                f"{user['name']} signs in with their district's account, so their district comes from that "
+                "account. Ask SCOE's administrators if it is wrong.",
+                code="district_from_sign_in",
+            )
         await record_district_change(user, actor.district_id, via="coordinator", changed_by=actor.id, now=now)
     return {**user, "district": actor.district_id}
 
@@ -123,5 +163,6 @@ async def join_district_from_sign_in(user_id: int, district_id: int, now: dt.dat
         if not await District.exists().where(District.id == district_id):
             raise NotFound("No such district.")
         user = await _locked_user(user_id)
-        return await record_district_change(user, district_id, via="district_sign_in", changed_by=None,
-                                            now=now or utc_now())
+        return await record_district_change(
+            user, district_id, via="district_sign_in", changed_by=None, now=now or utc_now()
+        )

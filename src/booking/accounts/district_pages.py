@@ -23,12 +23,23 @@ class DistrictPeopleController(Controller):
     include_in_schema = False
 
     async def _index(self, request: Request, actor: Actor, *, status: int = 200, **form) -> object:
-        notice = "The person is now in your district; both districts' coordinators are told by email." if (
-            request.query_params.get("notice") == "person-added") else None
-        return page(request, "accounts/district_people.html", status=status, district=await get_district(actor.district_id),
-                    people=await list_people_of_my_district(actor), role_labels=ROLE_LABELS,
-                    add_values=form.get("values", {}), add_errors=form.get("errors", {}), add_error=form.get("error"),
-                    **({"notice": notice} if notice else {}))
+        notice = (
+            "The person is now in your district; both districts' coordinators are told by email."
+            if (request.query_params.get("notice") == "person-added")
+            else None
+        )
+        return page(
+            request,
+            "accounts/district_people.html",
+            status=status,
+            district=await get_district(actor.district_id),
+            people=await list_people_of_my_district(actor),
+            role_labels=ROLE_LABELS,
+            add_values=form.get("values", {}),
+            add_errors=form.get("errors", {}),
+            add_error=form.get("error"),
+            **({"notice": notice} if notice else {}),
+        )
 
     @get("/", name="accounts.district_people")
     async def index(self, request: Request, actor: SignedInActor) -> object:

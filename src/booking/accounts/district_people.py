@@ -11,8 +11,16 @@ from booking.accounts.tables import User
 from booking.errors import NotFound
 
 PERSON_COLUMNS = (
-    User.id, User.name, User.email, User.role, User.job_title, User.is_active, User.district, User.school,
-    User.district.name.as_alias("district_name"), User.school.name.as_alias("school_name"),
+    User.id,
+    User.name,
+    User.email,
+    User.role,
+    User.job_title,
+    User.is_active,
+    User.district,
+    User.school,
+    User.district.name.as_alias("district_name"),
+    User.school.name.as_alias("school_name"),
 )
 
 

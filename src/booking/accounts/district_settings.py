@@ -79,8 +79,12 @@ def check_settings(form: SettingsForm, fields: tuple[str, ...]) -> dict:
             if len(value) > _LIMITS[field]:
                 errors[field] = f"Keep it under {_LIMITS[field]} characters."
             clean[field] = value
-    if "billing_contact_email" in clean and clean.get("billing_contact_name") and not clean["billing_contact_email"] \
-            and "billing_contact_email" not in errors:
+    if (
+        "billing_contact_email" in clean
+        and clean.get("billing_contact_name")
+        and not clean["billing_contact_email"]
+        and "billing_contact_email" not in errors
+    ):
         errors["billing_contact_email"] = "Enter the billing contact's email address: invoices are sent there."
     if errors:
         raise InvalidInput(errors)
@@ -108,8 +112,13 @@ async def update_district_settings(actor: Actor, district_id: int, form: Setting
         changes = {field: (district[field], value) for field, value in clean.items() if district[field] != value}
         if changes:
             await District.update({getattr(District, field): after for field, (_, after) in changes.items()}).where(
-                District.id == district_id)
-            await record_by(actor, "district.settings_changed", subject=f"district {district['code']} ({district['name']})",
-                            district_id=district_id,
-                            detail={field: {"from": before, "to": after} for field, (before, after) in changes.items()})
+                District.id == district_id
+            )
+            await record_by(
+                actor,
+                "district.settings_changed",
+                subject=f"district {district['code']} ({district['name']})",
+                district_id=district_id,
+                detail={field: {"from": before, "to": after} for field, (before, after) in changes.items()},
+            )
     return changes

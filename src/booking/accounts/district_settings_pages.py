@@ -38,15 +38,34 @@ def _district_url(request: Request, district_id: int) -> str:
     return request.app.route_reverse("accounts.admin_district", district_id=district_id)
 
 
-async def _settings_page(request: Request, actor: Actor, district_id: int, *, action: str, back: str | None,
-                         status: int = 200, values: dict | None = None, errors: dict | None = None) -> object:
+async def _settings_page(
+    request: Request,
+    actor: Actor,
+    district_id: int,
+    *,
+    action: str,
+    back: str | None,
+    status: int = 200,
+    values: dict | None = None,
+    errors: dict | None = None,
+) -> object:
     district = await district_for_settings(actor, district_id)
-    return page(request, "accounts/district_settings.html", status=status, district=district, action=action, back=back,
-                values=values or _form_values(district), errors=errors or {}, fields=editable_fields(actor))
+    return page(
+        request,
+        "accounts/district_settings.html",
+        status=status,
+        district=district,
+        action=action,
+        back=back,
+        values=values or _form_values(district),
+        errors=errors or {},
+        fields=editable_fields(actor),
+    )
 
 
-async def _save(request: Request, actor: Actor, district_id: int, *, action: str, back: str | None,
-                done: str) -> object:
+async def _save(
+    request: Request, actor: Actor, district_id: int, *, action: str, back: str | None, done: str
+) -> object:
     # The fields this person may change: an administrator's form has the member rate and the address too.
     form = AdminDistrictSettingsForm if actor.is_admin else CoordinatorDistrictSettingsForm
     submitted = msgspec.structs.asdict(await read_form(request, form))
@@ -54,8 +73,16 @@ async def _save(request: Request, actor: Actor, district_id: int, *, action: str
         await update_district_settings(actor, district_id, SettingsForm(submitted))
     except InvalidInput as error:
         district = await district_for_settings(actor, district_id)
-        return await _settings_page(request, actor, district_id, action=action, back=back, status=422,
-                                    values={**_form_values(district), **submitted}, errors=error.field_errors)
+        return await _settings_page(
+            request,
+            actor,
+            district_id,
+            action=action,
+            back=back,
+            status=422,
+            values={**_form_values(district), **submitted},
+            errors=error.field_errors,
+        )
     return redirect(request, done, notice="district-settings-saved")
 
 
@@ -72,8 +99,14 @@ class DistrictSettingsController(Controller):
 
     @post("/", name="accounts.district_settings_save")
     async def save(self, request: Request, actor: SignedInActor) -> object:
-        return await _save(request, actor, actor.district_id, action=_own_settings_url(request), back=None,
-                           done=_own_settings_url(request))
+        return await _save(
+            request,
+            actor,
+            actor.district_id,
+            action=_own_settings_url(request),
+            back=None,
+            done=_own_settings_url(request),
+        )
 
 
 class DistrictAdminController(Controller):
@@ -89,11 +122,21 @@ class DistrictAdminController(Controller):
 
     @get("/{district_id:int}", name="accounts.admin_district")
     async def show(self, request: Request, actor: SignedInActor, district_id: FromPath[int]) -> object:
-        return await _settings_page(request, actor, district_id, action=_district_url(request, district_id),
-                                    back=request.app.route_reverse("accounts.admin_districts"))
+        return await _settings_page(
+            request,
+            actor,
+            district_id,
+            action=_district_url(request, district_id),
+            back=request.app.route_reverse("accounts.admin_districts"),
+        )
 
     @post("/{district_id:int}", name="accounts.admin_district_save")
     async def save(self, request: Request, actor: SignedInActor, district_id: FromPath[int]) -> object:
-        return await _save(request, actor, district_id, action=_district_url(request, district_id),
-                           back=request.app.route_reverse("accounts.admin_districts"),
-                           done=_district_url(request, district_id))
+        return await _save(
+            request,
+            actor,
+            district_id,
+            action=_district_url(request, district_id),
+            back=request.app.route_reverse("accounts.admin_districts"),
+            done=_district_url(request, district_id),
+        )

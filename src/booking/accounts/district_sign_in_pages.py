@@ -26,8 +26,15 @@ STATE_COOKIE_PATH = "/sign-in/sso"
 
 def _state_cookie(value: str, max_age: int) -> Cookie:
     # SameSite=Lax: the provider sends the browser back with a top-level GET, which carries it.
-    return Cookie(key=STATE_COOKIE, value=value, httponly=True, samesite="lax", secure=current_settings().is_production,
-                  max_age=max_age, path=STATE_COOKIE_PATH)
+    return Cookie(
+        key=STATE_COOKIE,
+        value=value,
+        httponly=True,
+        samesite="lax",
+        secure=current_settings().is_production,
+        max_age=max_age,
+        path=STATE_COOKIE_PATH,
+    )
 
 
 class DistrictSignInController(Controller):
@@ -54,11 +61,14 @@ class DistrictSignInController(Controller):
             if safe_next(next) != "/":
                 query["next"] = safe_next(next)
             sign_in_url = request.app.route_reverse("accounts.sign_in")
-            return redirect(request, f"{sign_in_url}?{urlencode(query)}" if query else sign_in_url,
-                            notice="no-district-sign-in")
+            return redirect(
+                request, f"{sign_in_url}?{urlencode(query)}" if query else sign_in_url, notice="no-district-sign-in"
+            )
         except DistrictSignInRefused as error:
             log.warning("district sign-in could not start: %s", error.reason)
-            return page(request, "accounts/district_sign_in_failed.html", status=error.status_hint, message=error.message)
+            return page(
+                request, "accounts/district_sign_in_failed.html", status=error.status_hint, message=error.message
+            )
         response = Redirect(path=url, status_code=303)
         response.cookies.append(_state_cookie(state, int(ATTEMPT_LIFETIME.total_seconds())))
         return response
@@ -69,11 +79,17 @@ class DistrictSignInController(Controller):
         state = request.query_params.get("state") or ""
         try:
             user_id = await district_sign_in.finish_district_sign_in(
-                state=state, browser_state=request.cookies.get(STATE_COOKIE), code=code, error=error)
+                state=state, browser_state=request.cookies.get(STATE_COOKIE), code=code, error=error
+            )
         except DistrictSignInRefused as refused:
             log.warning("district sign-in refused: %s", refused.reason)
-            response = page(request, "accounts/district_sign_in_failed.html", status=refused.status_hint,
-                            message=refused.message, unconfirmed_email=refused.unconfirmed_email)
+            response = page(
+                request,
+                "accounts/district_sign_in_failed.html",
+                status=refused.status_hint,
+                message=refused.message,
+                unconfirmed_email=refused.unconfirmed_email,
+            )
         else:
             response = await _signed_in_response(request, user_id, "/")
         response.cookies.append(_state_cookie("", 0))  # used or refused: this state is done with

@@ -25,14 +25,22 @@ SIGNED_OUT_PATH = "/sign-in"
 
 async def _provider_of(user_id: int) -> dict | None:
     """The provider the person signed in through: their district's, when they have an identity at its issuer."""
-    issuers = {row["issuer"] for row in await DistrictSignInIdentity.select(DistrictSignInIdentity.issuer).where(
-        DistrictSignInIdentity.user == user_id)}
+    issuers = {
+        row["issuer"]
+        for row in await DistrictSignInIdentity.select(DistrictSignInIdentity.issuer).where(
+            DistrictSignInIdentity.user == user_id
+        )
+    }
     if not issuers:
         return None
     user = await User.select(User.district).where(User.id == user_id).first()
-    candidates = await DistrictSignInProvider.select(
-        DistrictSignInProvider.district, DistrictSignInProvider.issuer, DistrictSignInProvider.client_id).where(
-        DistrictSignInProvider.issuer.is_in(list(issuers))).order_by(DistrictSignInProvider.id)
+    candidates = (
+        await DistrictSignInProvider.select(
+            DistrictSignInProvider.district, DistrictSignInProvider.issuer, DistrictSignInProvider.client_id
+        )
+        .where(DistrictSignInProvider.issuer.is_in(list(issuers)))
+        .order_by(DistrictSignInProvider.id)
+    )
     # One issuer may serve several districts (Google's is the same for every Workspace): prefer the person's own.
     candidates.sort(key=lambda row: row["district"] != (user or {}).get("district"))
     return candidates[0] if candidates else None
@@ -48,9 +56,16 @@ async def provider_sign_out_url(user_id: int) -> str | None:
         log.info("no provider sign-out offered: %s", error.message)
         return None
     endpoint = metadata.get("end_session_endpoint")
-    if not isinstance(endpoint, str) or urlsplit(endpoint).scheme not in ("https", "http") or not urlsplit(endpoint).hostname:
+    if (
+        not isinstance(endpoint, str)
+        or urlsplit(endpoint).scheme not in ("https", "http")
+        or not urlsplit(endpoint).hostname
+    ):
         return None
-    return add_params_to_uri(endpoint, {
-        "client_id": provider["client_id"],
-        "post_logout_redirect_uri": current_settings().base_url.rstrip("/") + SIGNED_OUT_PATH,
-    })
+    return add_params_to_uri(
+        endpoint,
+        {
+            "client_id": provider["client_id"],
+            "post_logout_redirect_uri": current_settings().base_url.rstrip("/") + SIGNED_OUT_PATH,
+        },
+    )

@@ -33,19 +33,39 @@ async def request_email_change(user_id: int, new_email: str, now: dt.datetime | 
         user = await User.select(User.name).where(User.id == user_id).first()
         await EmailChange.delete().where((EmailChange.user == user_id) & EmailChange.used_at.is_null())
         token = new_token()
-        await EmailChange.insert(EmailChange(user=user_id, new_email=new_email, token_hash=hash_token(token),
-                                             created_at=now, expires_at=now + LINK_LIFETIME))
-        await enqueue_email(new_email, "email_change_confirm", {
-            "name": user["name"], "path": CONFIRM_PATH + token, "new_email": new_email,
-            "hours": int(LINK_LIFETIME.total_seconds() // 3600)})
+        await EmailChange.insert(
+            EmailChange(
+                user=user_id,
+                new_email=new_email,
+                token_hash=hash_token(token),
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+            )
+        )
+        await enqueue_email(
+            new_email,
+            "email_change_confirm",
+            {
+                "name": user["name"],
+                "path": CONFIRM_PATH + token,
+                "new_email": new_email,
+                "hours": int(LINK_LIFETIME.total_seconds() // 3600),
+            },
+        )
     return CONFIRM_PATH + token
 
 
 async def pending_email_change(user_id: int, now: dt.datetime | None = None) -> dict | None:
     """The address waiting for its link to be opened, if any: shown on the person's account page."""
-    return await EmailChange.select(EmailChange.new_email, EmailChange.created_at, EmailChange.expires_at).where(
-        (EmailChange.user == user_id) & EmailChange.used_at.is_null() & (EmailChange.expires_at > (now or utc_now()))
-    ).first()
+    return (
+        await EmailChange.select(EmailChange.new_email, EmailChange.created_at, EmailChange.expires_at)
+        .where(
+            (EmailChange.user == user_id)
+            & EmailChange.used_at.is_null()
+            & (EmailChange.expires_at > (now or utc_now()))
+        )
+        .first()
+    )
 
 
 async def cancel_email_change(user_id: int) -> None:
@@ -59,12 +79,20 @@ async def confirm_email_change(token: str, now: dt.datetime | None = None) -> di
     if not token or len(token) > 200:
         raise LinkInvalid("This link is not valid. Change your address again from your account page.")
     async with write_transaction():
-        used = await EmailChange.update({EmailChange.used_at: now}).where(
-            (EmailChange.token_hash == hash_token(token)) & EmailChange.used_at.is_null() & (EmailChange.expires_at > now)
-        ).returning(EmailChange.user, EmailChange.new_email)
+        used = (
+            await EmailChange.update({EmailChange.used_at: now})
+            .where(
+                (EmailChange.token_hash == hash_token(token))
+                & EmailChange.used_at.is_null()
+                & (EmailChange.expires_at > now)
+            )
+            .returning(EmailChange.user, EmailChange.new_email)
+        )
         if not used:
-            raise LinkInvalid("This link has expired, was already used, or was replaced by a newer one. "
-                              "Change your address again from your account page.")
+            raise LinkInvalid(
+                "This link has expired, was already used, or was replaced by a newer one. "
+                "Change your address again from your account page."
+            )
         user_id, new_email = used[0]["user"], used[0]["new_email"]
         await lock_rows_for_update(User, User.id == user_id)
         user = await User.select(User.email, User.name, User.is_active).where(User.id == user_id).first()
@@ -77,4 +105,3 @@ async def confirm_email_change(token: str, now: dt.datetime | None = None) -> di
         if user["email"] != new_email:
             await enqueue_email(user["email"], "email_changed", {"name": user["name"], "new_email": new_email})
     return {"user": user_id, "email": new_email}
-

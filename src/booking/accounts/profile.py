@@ -17,7 +17,13 @@ KEEP = object()  # the district as it is: the profile form no longer sends one
 
 
 async def update_profile(
-    actor: Actor, *, name: str, email: str, job_title: str, school_id: int | None, district_id: int | None | object = KEEP,
+    actor: Actor,
+    *,
+    name: str,
+    email: str,
+    job_title: str,
+    school_id: int | None,
+    district_id: int | None | object = KEEP,
 ) -> str | None:
     """Saves name, job title and school. A different email is not saved but asked for: returns the address
     the confirmation link went to (None when the address is unchanged)."""
@@ -36,14 +42,17 @@ async def update_profile(
     current = await User.select(User.district, User.email).where(User.id == actor.id).first()
     if district_id is not KEEP and district_id != current["district"]:
         # A form that still sends another district (an old page, a crafted request) changes nothing.
-        errors["district"] = ("Ask an administrator to change the district you coordinate." if actor.is_coordinator
-                              else HOW_TO_CHANGE)
+        errors["district"] = (
+            "Ask an administrator to change the district you coordinate." if actor.is_coordinator else HOW_TO_CHANGE
+        )
     if errors:
         raise InvalidInput(errors)
     district_id = current["district"]
     await check_school_in_district(school_id, district_id)
     async with write_transaction():
-        await User.update({User.name: name, User.job_title: job_title, User.school: school_id}).where(User.id == actor.id)
+        await User.update({User.name: name, User.job_title: job_title, User.school: school_id}).where(
+            User.id == actor.id
+        )
         if email == current["email"]:
             await email_change.cancel_email_change(actor.id)  # typed back the address they have: nothing waits
             return None

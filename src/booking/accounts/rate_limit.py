@@ -47,7 +47,7 @@ class Rule:
         if failures < self.free:
             return None
         doublings = min(failures - self.free, 30)
-        return min(self.first_delay * (2 ** doublings), self.max_delay)
+        return min(self.first_delay * (2**doublings), self.max_delay)
 
 
 class Limited(RateLimited):
@@ -101,11 +101,15 @@ async def _lock(slots: list[tuple[str, Rule]]) -> dict[str, dict]:
 
 
 async def _save(slot: str, row: dict) -> None:
-    await AttemptThrottle.update({
-        AttemptThrottle.failures: row["failures"], AttemptThrottle.pending: row["pending"],
-        AttemptThrottle.window_started_at: row["window_started_at"], AttemptThrottle.next_allowed_at: row["next_allowed_at"],
-        AttemptThrottle.pending_expires_at: row["pending_expires_at"],
-    }).where(AttemptThrottle.slot == slot)
+    await AttemptThrottle.update(
+        {
+            AttemptThrottle.failures: row["failures"],
+            AttemptThrottle.pending: row["pending"],
+            AttemptThrottle.window_started_at: row["window_started_at"],
+            AttemptThrottle.next_allowed_at: row["next_allowed_at"],
+            AttemptThrottle.pending_expires_at: row["pending_expires_at"],
+        }
+    ).where(AttemptThrottle.slot == slot)
 
 
 async def _try_reserve(slots: list[tuple[str, Rule]]) -> dt.timedelta | str | None:
@@ -185,7 +189,9 @@ async def _prune(before: dt.datetime) -> None:
     if is_postgres():
         await AttemptThrottle.raw(
             "DELETE FROM attempt_throttle WHERE id IN (SELECT id FROM attempt_throttle "
-            "WHERE window_started_at < {} LIMIT 200 FOR UPDATE SKIP LOCKED)", before)
+            "WHERE window_started_at < {} LIMIT 200 FOR UPDATE SKIP LOCKED)",
+            before,
+        )
     else:
         async with write_transaction():
             await AttemptThrottle.delete().where(AttemptThrottle.window_started_at < before)
@@ -193,8 +199,11 @@ async def _prune(before: dt.datetime) -> None:
 
 async def failures_counted(rule: Rule, key: str) -> int:
     """The attempts counted against `key` in its current window (for pages and tests)."""
-    row = await AttemptThrottle.select(AttemptThrottle.failures, AttemptThrottle.window_started_at).where(
-        AttemptThrottle.slot == _slots([(rule, key)])[0][0]).first()
+    row = (
+        await AttemptThrottle.select(AttemptThrottle.failures, AttemptThrottle.window_started_at)
+        .where(AttemptThrottle.slot == _slots([(rule, key)])[0][0])
+        .first()
+    )
     if row is None or row["window_started_at"] <= utc_now() - rule.window:
         return 0
     return row["failures"]

@@ -17,19 +17,22 @@ from booking.accounts.district_settings_pages import DistrictAdminController, Di
 from booking.accounts.district_sign_in_pages import DistrictSignInController
 from booking.accounts.sign_in_provider_pages import SignInProvidersController
 
-router = Router(path="/", route_handlers=[
-    AccountController,
-    EmailConfirmationController,
-    PeopleAdminController,
-    AccountsApi,
-    PasswordResetController,
-    SignInController,
-    DistrictSignInController,
-    SignInProvidersController,
-    DistrictPeopleController,
-    DistrictAdminController,
-    DistrictSettingsController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        AccountController,
+        EmailConfirmationController,
+        PeopleAdminController,
+        AccountsApi,
+        PasswordResetController,
+        SignInController,
+        DistrictSignInController,
+        SignInProvidersController,
+        DistrictPeopleController,
+        DistrictAdminController,
+        DistrictSettingsController,
+    ],
+)
 
 # /account/calendar is the scheduling package's (its routes.py declares it); /api/v1 is shared, each package declaring
 # its own resources under it.

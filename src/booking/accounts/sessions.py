@@ -37,9 +37,11 @@ async def actor_for_session(token: str | None) -> Actor | None:
     if not token or len(token) > 200:
         return None
     now = utc_now()
-    row = await UserSession.select(
-        UserSession.id, UserSession.last_seen_at, *joined_person_columns(UserSession.user)
-    ).where((UserSession.token_hash == hash_token(token)) & (UserSession.expires_at > now)).first()
+    row = (
+        await UserSession.select(UserSession.id, UserSession.last_seen_at, *joined_person_columns(UserSession.user))
+        .where((UserSession.token_hash == hash_token(token)) & (UserSession.expires_at > now))
+        .first()
+    )
     actor = Actor.from_joined(row) if row else None
     if actor is None:
         return None

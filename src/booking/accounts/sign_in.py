@@ -32,8 +32,9 @@ PASSWORD_PER_ADDRESS = Rule("password_address", window=dt.timedelta(minutes=15),
 PASSWORD_PER_ACCOUNT = Rule("password_account", window=dt.timedelta(hours=1), free=100, ceiling=100)
 
 # Emailed links (sign-in and forgotten password): every request sends mail, so every request counts.
-LINK_PER_EMAIL_AND_ADDRESS = Rule("link_pair", window=dt.timedelta(minutes=15), free=3,
-                                  first_delay=dt.timedelta(seconds=30))
+LINK_PER_EMAIL_AND_ADDRESS = Rule(
+    "link_pair", window=dt.timedelta(minutes=15), free=3, first_delay=dt.timedelta(seconds=30)
+)
 LINK_PER_ADDRESS = Rule("link_address", window=dt.timedelta(minutes=15), free=20)
 LINK_PER_EMAIL = Rule("link_email", window=dt.timedelta(hours=1), free=10, ceiling=10)  # spares the inbox
 
@@ -47,7 +48,10 @@ def password_checks(email: str, client_address: str, known_device: bool) -> list
 
 def link_checks(kind: str, email: str, client_address: str, known_device: bool) -> list[tuple[Rule, str]]:
     """`kind` keeps sign-in links and password resets in counters of their own."""
-    checks = [(LINK_PER_EMAIL_AND_ADDRESS, f"{kind} {email} {client_address}"), (LINK_PER_ADDRESS, f"{kind} {client_address}")]
+    checks = [
+        (LINK_PER_EMAIL_AND_ADDRESS, f"{kind} {email} {client_address}"),
+        (LINK_PER_ADDRESS, f"{kind} {client_address}"),
+    ]
     if not known_device:
         checks.append((LINK_PER_EMAIL, f"{kind} {email}"))
     return checks
@@ -69,7 +73,8 @@ class PasswordSignInOff(DomainError):
 
 PASSWORD_SIGN_IN_OFF_MESSAGE = (
     "Your district turned off password sign-in for its addresses. Sign in with your district account instead: "
-    "start again at Sign in with your email and press Continue. Or email yourself a sign-in link.")
+    "start again at Sign in with your email and press Continue. Or email yourself a sign-in link."
+)
 
 
 class LinkInvalid(DomainError):
@@ -88,8 +93,14 @@ async def sign_in_with_password(
     email = normalize_email(email)
     if not email or not password:
         raise InvalidInput(
-            {k: v for k, v in {"email": "Enter your email address." if not email else "",
-                               "password": "Enter your password." if not password else ""}.items() if v}
+            {
+                k: v
+                for k, v in {
+                    "email": "Enter your email address." if not email else "",
+                    "password": "Enter your password." if not password else "",
+                }.items()
+                if v
+            }
         )
     user = await find_user_by_email(email)
     district_only = await password_sign_in_is_off(email)
@@ -123,7 +134,9 @@ async def issue_one_time_token(user_id: int, purpose: str, lifetime: dt.timedelt
     token = new_token()
     now = utc_now()
     await OneTimeToken.insert(
-        OneTimeToken(purpose=purpose, token_hash=hash_token(token), user=user_id, created_at=now, expires_at=now + lifetime)
+        OneTimeToken(
+            purpose=purpose, token_hash=hash_token(token), user=user_id, created_at=now, expires_at=now + lifetime
+        )
     )
     return token
 
@@ -133,12 +146,16 @@ async def consume_one_time_token(token: str, purpose: str) -> int:
     now = utc_now()
     if not token or len(token) > 200:
         raise LinkInvalid("This link is not valid. Ask for a new one.")
-    used = await OneTimeToken.update({OneTimeToken.used_at: now}).where(
-        (OneTimeToken.token_hash == hash_token(token))
-        & (OneTimeToken.purpose == purpose)
-        & (OneTimeToken.used_at.is_null())
-        & (OneTimeToken.expires_at > now)
-    ).returning(OneTimeToken.user)
+    used = (
+        await OneTimeToken.update({OneTimeToken.used_at: now})
+        .where(
+            (OneTimeToken.token_hash == hash_token(token))
+            & (OneTimeToken.purpose == purpose)
+            & (OneTimeToken.used_at.is_null())
+            & (OneTimeToken.expires_at > now)
+        )
+        .returning(OneTimeToken.user)
+    )
     if not used:
         raise LinkInvalid("This link has expired or was already used. Ask for a new one.")
     return used[0]["user"]
@@ -159,7 +176,11 @@ async def request_sign_in_link(email: str, client_address: str, known_user_ids: 
         await enqueue_email(
             user["email"],
             "sign_in_link",
-            {"name": user["name"], "path": f"/sign-in/link/{token}", "minutes": int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60)},
+            {
+                "name": user["name"],
+                "path": f"/sign-in/link/{token}",
+                "minutes": int(SIGN_IN_LINK_LIFETIME.total_seconds() // 60),
+            },
         )
 
 

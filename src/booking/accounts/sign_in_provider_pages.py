@@ -27,8 +27,16 @@ async def _connect_form(request: Request, form: dict, errors: dict, status: int 
     districts = await list_districts()
     connected = {row["code"] for row in await sign_in_providers.list_providers()}
     options = [(d["code"], f"{d['name']} ({d['code']})") for d in districts]
-    return page(request, "accounts/sign_in_provider_connect.html", status=status, form=form, errors=errors,
-                district_choices=options, replacing=form["district"] in connected, redirect_uri=redirect_uri())
+    return page(
+        request,
+        "accounts/sign_in_provider_connect.html",
+        status=status,
+        form=form,
+        errors=errors,
+        district_choices=options,
+        replacing=form["district"] in connected,
+        redirect_uri=redirect_uri(),
+    )
 
 
 async def _connected(code: str) -> dict:
@@ -45,8 +53,12 @@ class SignInProvidersController(Controller):
 
     @get("/", name="accounts.sign_in_providers")
     async def index(self, request: Request) -> object:
-        return page(request, "accounts/sign_in_providers.html", providers=await sign_in_providers.list_providers(),
-                    redirect_uri=redirect_uri())
+        return page(
+            request,
+            "accounts/sign_in_providers.html",
+            providers=await sign_in_providers.list_providers(),
+            redirect_uri=redirect_uri(),
+        )
 
     @get("/connect", name="accounts.sign_in_provider_connect")
     async def connect_form(self, request: Request, district: FromQuery[str] = "") -> object:
@@ -54,8 +66,12 @@ class SignInProvidersController(Controller):
         form = dict.fromkeys(CONNECT_FIELDS, "")
         for provider in await sign_in_providers.list_providers():
             if provider["code"].lower() == district.strip().lower():
-                form = {"district": provider["code"], "issuer": provider["issuer"], "client_id": provider["client_id"],
-                        "domains": ", ".join(provider["domains"])}
+                form = {
+                    "district": provider["code"],
+                    "issuer": provider["issuer"],
+                    "client_id": provider["client_id"],
+                    "domains": ", ".join(provider["domains"]),
+                }
         return await _connect_form(request, form, {})
 
     @post("/connect", name="accounts.sign_in_provider_connect_save")
@@ -69,15 +85,24 @@ class SignInProvidersController(Controller):
             return await _connect_form(request, form, {"district": "Choose the district to connect."}, status=422)
         errors: dict[str, str]
         try:
-            await sign_in_providers.set_provider(form["district"], form["issuer"], form["client_id"], entry.client_secret,
-                                                 form["domains"], actor=actor, keep_secret_if_empty=True)
+            await sign_in_providers.set_provider(
+                form["district"],
+                form["issuer"],
+                form["client_id"],
+                entry.client_secret,
+                form["domains"],
+                actor=actor,
+                keep_secret_if_empty=True,
+            )
         except InvalidInput as error:
             errors = error.field_errors
         except NotFound:
             errors = {"district": "Choose a district from the list."}
         except ProviderUnreachable as error:
-            errors = {"issuer": f"The provider did not answer as expected: {error.message} Check the issuer URL: "
-                                "the provider must answer at that address followed by /.well-known/openid-configuration."}
+            errors = {
+                "issuer": f"The provider did not answer as expected: {error.message} Check the issuer URL: "
+                "the provider must answer at that address followed by /.well-known/openid-configuration."
+            }
         except Conflict as error:
             errors = {"domains": error.message}
         else:

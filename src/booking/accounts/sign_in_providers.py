@@ -80,8 +80,16 @@ async def _provider_row(district_id: int) -> dict | None:
     return await DistrictSignInProvider.select().where(DistrictSignInProvider.district == district_id).first()
 
 
-async def set_provider(district: str, issuer: str, client_id: str, client_secret: str, domains: str | list[str], *,
-                       actor=None, keep_secret_if_empty: bool = False) -> dict:
+async def set_provider(
+    district: str,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    domains: str | list[str],
+    *,
+    actor=None,
+    keep_secret_if_empty: bool = False,
+) -> dict:
     """Connects (or reconnects, replacing its settings) a district; the issuer must answer discovery.
 
     `keep_secret_if_empty`: the admin page never shows the secret back, so replacing a district's
@@ -105,39 +113,73 @@ async def set_provider(district: str, issuer: str, client_id: str, client_secret
             await lock_rows_for_update(DistrictSignInProvider, DistrictSignInProvider.district == district_row["id"])
             current = await _provider_row(district_row["id"])
             if current is None and encrypted is None:
-                raise InvalidInput({"client_secret": "Enter the client secret the provider gave (this district has none yet)."})
-            taken = await DistrictSignInDomain.select(DistrictSignInDomain.domain, DistrictSignInDomain.district.code).where(
-                DistrictSignInDomain.domain.is_in(domain_list) & (DistrictSignInDomain.district != district_row["id"]))
+                raise InvalidInput(
+                    {"client_secret": "Enter the client secret the provider gave (this district has none yet)."}
+                )
+            taken = await DistrictSignInDomain.select(
+                DistrictSignInDomain.domain, DistrictSignInDomain.district.code
+            ).where(
+                DistrictSignInDomain.domain.is_in(domain_list) & (DistrictSignInDomain.district != district_row["id"])
+            )
             if taken:
                 raise _domains_taken(", ".join(f"{row['domain']} ({row['district.code']})" for row in taken))
-            previous_domains = [row["domain"] for row in await DistrictSignInDomain.select(DistrictSignInDomain.domain).where(
-                DistrictSignInDomain.district == district_row["id"]).order_by(DistrictSignInDomain.domain)]
+            previous_domains = [
+                row["domain"]
+                for row in await DistrictSignInDomain.select(DistrictSignInDomain.domain)
+                .where(DistrictSignInDomain.district == district_row["id"])
+                .order_by(DistrictSignInDomain.domain)
+            ]
             await DistrictSignInDomain.delete().where(DistrictSignInDomain.district == district_row["id"])
             if current is None:
-                await DistrictSignInProvider.insert(DistrictSignInProvider(
-                    district=district_row["id"], issuer=issuer, client_id=client_id,
-                    client_secret_encrypted=encrypted, updated_at=utc_now()))
+                await DistrictSignInProvider.insert(
+                    DistrictSignInProvider(
+                        district=district_row["id"],
+                        issuer=issuer,
+                        client_id=client_id,
+                        client_secret_encrypted=encrypted,
+                        updated_at=utc_now(),
+                    )
+                )
             else:
-                await DistrictSignInProvider.update({
-                    DistrictSignInProvider.issuer: issuer, DistrictSignInProvider.client_id: client_id,
-                    DistrictSignInProvider.client_secret_encrypted: encrypted or current["client_secret_encrypted"],
-                    DistrictSignInProvider.updated_at: utc_now(),
-                }).where(DistrictSignInProvider.id == current["id"])
-            await DistrictSignInDomain.insert(*[
-                DistrictSignInDomain(domain=domain, district=district_row["id"]) for domain in domain_list])
+                await DistrictSignInProvider.update(
+                    {
+                        DistrictSignInProvider.issuer: issuer,
+                        DistrictSignInProvider.client_id: client_id,
+                        DistrictSignInProvider.client_secret_encrypted: encrypted or current["client_secret_encrypted"],
+                        DistrictSignInProvider.updated_at: utc_now(),
+                    }
+                ).where(DistrictSignInProvider.id == current["id"])
+            await DistrictSignInDomain.insert(
+                *[DistrictSignInDomain(domain=domain, district=district_row["id"]) for domain in domain_list]
+            )
             # Never the secret itself, nor its ciphertext: only whether it changed.
-            detail = {"issuer": issuer, "client_id": client_id, "domains": domain_list,
-                      "client_secret": "kept" if keep_secret else ("set" if current is None else "replaced")}
+            detail = {
+                "issuer": issuer,
+                "client_id": client_id,
+                "domains": domain_list,
+                "client_secret": "kept" if keep_secret else ("set" if current is None else "replaced"),
+            }
             if current is not None:
-                detail["before"] = {"issuer": current["issuer"], "client_id": current["client_id"], "domains": previous_domains}
-            await record_by(actor, "district_sign_in.connected", subject=f"district {district_row['code']}",
-                            district_id=district_row["id"], detail=detail)
+                detail["before"] = {
+                    "issuer": current["issuer"],
+                    "client_id": current["client_id"],
+                    "domains": previous_domains,
+                }
+            await record_by(
+                actor,
+                "district_sign_in.connected",
+                subject=f"district {district_row['code']}",
+                district_id=district_row["id"],
+                detail=detail,
+            )
     except Exception as error:
         # PostgreSQL: another `set` for another district claimed one of these domains (or this district) between
         # our check and our insert; its unique index refuses ours. Same answer as when the check saw it.
         if is_unique_violation(error):
-            raise _domains_taken("one of these domains, or this district, was just set by someone else; "
-                                 "run `booking sso list` (or reload the page) and try again") from error
+            raise _domains_taken(
+                "one of these domains, or this district, was just set by someone else; "
+                "run `booking sso list` (or reload the page) and try again"
+            ) from error
         raise
     return {"district": district_row["code"], "issuer": issuer, "domains": domain_list}
 
@@ -148,9 +190,13 @@ def _domains_taken(which: str) -> Conflict:
 
 async def list_providers() -> list[dict]:
     providers = await DistrictSignInProvider.select(
-        DistrictSignInProvider.district, DistrictSignInProvider.district.code.as_alias("code"),
-        DistrictSignInProvider.district.name.as_alias("name"), DistrictSignInProvider.issuer,
-        DistrictSignInProvider.client_id, DistrictSignInProvider.updated_at, DistrictSignInProvider.password_sign_in,
+        DistrictSignInProvider.district,
+        DistrictSignInProvider.district.code.as_alias("code"),
+        DistrictSignInProvider.district.name.as_alias("name"),
+        DistrictSignInProvider.issuer,
+        DistrictSignInProvider.client_id,
+        DistrictSignInProvider.updated_at,
+        DistrictSignInProvider.password_sign_in,
     ).order_by(DistrictSignInProvider.district.code)
     domains = await DistrictSignInDomain.select().order_by(DistrictSignInDomain.domain)
     for provider in providers:
@@ -164,12 +210,19 @@ async def remove_provider(district: str, *, actor=None) -> bool:
     district_row = await find_district(district)
     async with write_transaction():
         await DistrictSignInDomain.delete().where(DistrictSignInDomain.district == district_row["id"])
-        removed = await DistrictSignInProvider.delete().where(
-            DistrictSignInProvider.district == district_row["id"]).returning(
-            DistrictSignInProvider.id, DistrictSignInProvider.issuer)
+        removed = (
+            await DistrictSignInProvider.delete()
+            .where(DistrictSignInProvider.district == district_row["id"])
+            .returning(DistrictSignInProvider.id, DistrictSignInProvider.issuer)
+        )
         if removed:
-            await record_by(actor, "district_sign_in.removed", subject=f"district {district_row['code']}",
-                            district_id=district_row["id"], detail={"issuer": removed[0]["issuer"]})
+            await record_by(
+                actor,
+                "district_sign_in.removed",
+                subject=f"district {district_row['code']}",
+                district_id=district_row["id"],
+                detail={"issuer": removed[0]["issuer"]},
+            )
     return bool(removed)
 
 
@@ -178,15 +231,26 @@ async def set_password_sign_in(district: str, allowed: bool, *, actor) -> bool:
     _require_admin(actor)
     district_row = await find_district(district)
     async with write_transaction():
-        changed = await DistrictSignInProvider.update({DistrictSignInProvider.password_sign_in: allowed}).where(
-            (DistrictSignInProvider.district == district_row["id"])
-            & (DistrictSignInProvider.password_sign_in == (not allowed))).returning(DistrictSignInProvider.id)
+        changed = (
+            await DistrictSignInProvider.update({DistrictSignInProvider.password_sign_in: allowed})
+            .where(
+                (DistrictSignInProvider.district == district_row["id"])
+                & (DistrictSignInProvider.password_sign_in == (not allowed))
+            )
+            .returning(DistrictSignInProvider.id)
+        )
         if not changed and not await DistrictSignInProvider.exists().where(
-                DistrictSignInProvider.district == district_row["id"]):
+            DistrictSignInProvider.district == district_row["id"]
+        ):
             raise NotFound(f"District {district_row['code']} does not sign in with its own account here.")
         if changed:
-            await record_by(actor, "district_sign_in.password_sign_in", subject=f"district {district_row['code']}",
-                            district_id=district_row["id"], detail={"password_sign_in": "on" if allowed else "off"})
+            await record_by(
+                actor,
+                "district_sign_in.password_sign_in",
+                subject=f"district {district_row['code']}",
+                district_id=district_row["id"],
+                detail={"password_sign_in": "on" if allowed else "off"},
+            )
     return bool(changed)
 
 
@@ -195,11 +259,16 @@ async def password_sign_in_is_off(email: str) -> bool:
     domain = email_domain(email)
     if not domain:
         return False
-    owner = await DistrictSignInDomain.select(DistrictSignInDomain.district).where(DistrictSignInDomain.domain == domain).first()
+    owner = (
+        await DistrictSignInDomain.select(DistrictSignInDomain.district)
+        .where(DistrictSignInDomain.domain == domain)
+        .first()
+    )
     if owner is None:
         return False
     return await DistrictSignInProvider.exists().where(
-        (DistrictSignInProvider.district == owner["district"]) & (DistrictSignInProvider.password_sign_in == False))
+        (DistrictSignInProvider.district == owner["district"]) & (DistrictSignInProvider.password_sign_in == False)
+    )
 
 
 def email_domain(email: str) -> str:
@@ -212,8 +281,11 @@ async def provider_for_email(email: str) -> dict | None:
     domain = email_domain(email)
     if not domain:
         return None
-    owner = await DistrictSignInDomain.select(DistrictSignInDomain.district).where(
-        DistrictSignInDomain.domain == domain).first()
+    owner = (
+        await DistrictSignInDomain.select(DistrictSignInDomain.district)
+        .where(DistrictSignInDomain.domain == domain)
+        .first()
+    )
     if owner is None:
         return None
     return await provider_of_district(owner["district"])
@@ -224,6 +296,10 @@ async def provider_of_district(district_id: int) -> dict | None:
     if row is None:
         return None
     row["client_secret"] = decrypt_client_secret(row.pop("client_secret_encrypted"), current_settings().secret_key)
-    row["domains"] = [d["domain"] for d in await DistrictSignInDomain.select(DistrictSignInDomain.domain).where(
-        DistrictSignInDomain.district == district_id)]
+    row["domains"] = [
+        d["domain"]
+        for d in await DistrictSignInDomain.select(DistrictSignInDomain.domain).where(
+            DistrictSignInDomain.district == district_id
+        )
+    ]
     return row

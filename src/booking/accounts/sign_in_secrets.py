@@ -39,4 +39,5 @@ def decrypt_client_secret(encrypted: str, secret_key: str) -> str:
     except InvalidToken as error:
         raise SecretUnreadable(
             "This district's client secret cannot be read (was BOOKING_SECRET_KEY changed?). "
-            "Set it again with `booking sso set`.") from error
+            "Set it again with `booking sso set`."
+        ) from error

@@ -23,10 +23,17 @@ def _require_admin(actor: Actor) -> None:
     actor.require("admin", "Only administrators manage people and roles.")
 
 
-async def search_users(actor: Actor, *, text: str = "", role: str = "", page: int = 1) -> tuple[list[PersonListRow], int]:
+async def search_users(
+    actor: Actor, *, text: str = "", role: str = "", page: int = 1
+) -> tuple[list[PersonListRow], int]:
     _require_admin(actor)
     query = User.select(
-        User.id, User.name, User.email, User.role, User.job_title, User.is_active,
+        User.id,
+        User.name,
+        User.email,
+        User.role,
+        User.job_title,
+        User.is_active,
         User.district.name.as_alias("district_name"),
     )
     count = User.count()
@@ -57,9 +64,12 @@ async def admin_update_user(
     async with write_transaction():
         # Lock every admin row too: two admins demoting each other at once must not leave none.
         await lock_rows_for_update(User, (User.id == user_id) | (User.role == "admin"))
-        user = cast("PersonAccessRow | None", await User.select(
-            User.id, User.name, User.email, User.role, User.district, User.school, User.is_active).where(
-            User.id == user_id).first())
+        user = cast(
+            "PersonAccessRow | None",
+            await User.select(User.id, User.name, User.email, User.role, User.district, User.school, User.is_active)
+            .where(User.id == user_id)
+            .first(),
+        )
         if user is None:
             raise NotFound("No such person.")
         if user["role"] == "admin" and (role != "admin" or not is_active):
@@ -68,15 +78,24 @@ async def admin_update_user(
                 raise InvalidInput({"role": "The platform must keep at least one active administrator."})
         # A district change is recorded (billing keeps earlier seats with the old district) and both districts told.
         await record_district_change(user, district_id, via="admin", changed_by=actor.id, now=utc_now())
-        await User.update(
-            {User.role: role, User.school: school_id, User.is_active: is_active}
-        ).where(User.id == user_id)
-        before = {"role": user["role"], "district": user["district"], "school": user["school"], "active": user["is_active"]}
+        await User.update({User.role: role, User.school: school_id, User.is_active: is_active}).where(
+            User.id == user_id
+        )
+        before = {
+            "role": user["role"],
+            "district": user["district"],
+            "school": user["school"],
+            "active": user["is_active"],
+        }
         after = {"role": role, "district": district_id, "school": school_id, "active": is_active}
         if before != after:
-            await record_by(actor, "user.role_changed", subject=f"person {user_id} ({user['email']})",
-                            district_id=district_id if district_id is not None else user["district"],
-                            detail={name: [before[name], after[name]] for name in before if before[name] != after[name]})
+            await record_by(
+                actor,
+                "user.role_changed",
+                subject=f"person {user_id} ({user['email']})",
+                district_id=district_id if district_id is not None else user["district"],
+                detail={name: [before[name], after[name]] for name in before if before[name] != after[name]},
+            )
         if not is_active:
             # Roles are read on every request; a deactivated person is also signed out everywhere.
             await end_all_sessions(user_id)

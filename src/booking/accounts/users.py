@@ -12,7 +12,9 @@ from booking.accounts.tables import ROLES, District, User
 from booking.db import write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 
-_EMAIL = re.compile(r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[^@\s<>\"(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 ROLE_LABELS = {
     "attendee": "Attendee (teacher, para-educator, staff member)",

@@ -98,10 +98,35 @@ async def entries(actor: Actor, selection: AuditFilter, *, limit: int = PAGE_SIZ
 async def export_csv(actor: Actor, selection: AuditFilter) -> CsvFile:
     """Every entry the filters match (not just one page): (filename, text with a BOM); recorded text defused."""
     rows, _ = await entries(actor, AuditFilter(**{**selection.__dict__, "page": 1}), limit=MAX_EXPORT_ROWS)
-    header = ["when (UTC)", "person id", "person email", "client address", "request id", "kind", "subject",
-              "district id", "detail"]
-    return CsvFile("audit-trail.csv", csv_text(header, [
-        [row["at"].astimezone(dt.timezone.utc).isoformat(), row["actor_id"] or "", defuse(row["actor_email"]),
-         row["client_address"], row["request_id"], row["kind"], defuse(row["subject"]),
-         row["district_id"] or "", defuse(json.dumps(json_column(row["detail"]), sort_keys=True))]
-        for row in rows], bom=True))
+    header = [
+        "when (UTC)",
+        "person id",
+        "person email",
+        "client address",
+        "request id",
+        "kind",
+        "subject",
+        "district id",
+        "detail",
+    ]
+    return CsvFile(
+        "audit-trail.csv",
+        csv_text(
+            header,
+            [
+                [
+                    row["at"].astimezone(dt.timezone.utc).isoformat(),
+                    row["actor_id"] or "",
+                    defuse(row["actor_email"]),
+                    row["client_address"],
+                    row["request_id"],
+                    row["kind"],
+                    defuse(row["subject"]),
+                    row["district_id"] or "",
+                    defuse(json.dumps(json_column(row["detail"]), sort_keys=True)),
+                ]
+                for row in rows
+            ],
+            bom=True,
+        ),
+    )

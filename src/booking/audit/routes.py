@@ -10,9 +10,12 @@ from litestar import Router
 
 from booking.audit.log_pages import AuditLogController
 
-router = Router(path="/", route_handlers=[
-    AuditLogController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        AuditLogController,
+    ],
+)
 
 PREFIXES = {
     "/admin/audit": "booking.audit.log_pages",

@@ -40,8 +40,15 @@ KINDS = {
 MAX_DETAIL_CHARS = 2000
 
 
-async def record(kind: str, *, actor_id: int | None, actor_email: str = "", subject: str = "",
-                 district_id: int | None = None, detail: dict | None = None) -> None:
+async def record(
+    kind: str,
+    *,
+    actor_id: int | None,
+    actor_email: str = "",
+    subject: str = "",
+    district_id: int | None = None,
+    detail: dict | None = None,
+) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown audit kind {kind!r}")
     if not in_transaction():
@@ -50,10 +57,19 @@ async def record(kind: str, *, actor_id: int | None, actor_email: str = "", subj
         row = await User.select(User.email).where(User.id == actor_id).first()
         actor_email = row["email"] if row else ""
     text = json.dumps(detail or {}, sort_keys=True, default=str)[:MAX_DETAIL_CHARS]
-    await AuditEntry.insert(AuditEntry(
-        at=utc_now(), actor_id=actor_id, actor_email=actor_email[:254], client_address=current_client_address()[:64],
-        request_id=current_request_id()[:64], kind=kind, subject=subject[:200], district_id=district_id, detail=text,
-    ))
+    await AuditEntry.insert(
+        AuditEntry(
+            at=utc_now(),
+            actor_id=actor_id,
+            actor_email=actor_email[:254],
+            client_address=current_client_address()[:64],
+            request_id=current_request_id()[:64],
+            kind=kind,
+            subject=subject[:200],
+            district_id=district_id,
+            detail=text,
+        )
+    )
 
 
 async def record_by(actor, kind: str, **fields) -> None:

@@ -39,7 +39,14 @@ AUDIENCE_LABELS = {
     "classified": "Classified staff",
 }
 FORMAT_LABELS = {"in_person": "In person", "virtual": "Virtual", "hybrid": "Hybrid"}
-GRADE_BAND_LABELS = {"TK-2": "TK–2", "3-5": "3–5", "6-8": "6–8", "9-12": "9–12", "TK-12": "TK–12 (all grades)", "Adult": "Adult learners"}
+GRADE_BAND_LABELS = {
+    "TK-2": "TK–2",
+    "3-5": "3–5",
+    "6-8": "6–8",
+    "9-12": "9–12",
+    "TK-12": "TK–12 (all grades)",
+    "Adult": "Adult learners",
+}
 
 # Seats a newcomer could still get: capacity minus confirmed, live holds and the people already waiting
 # (they are promoted first, so nobody jumps the queue). The same rule as `RegistrationState` below.
@@ -48,9 +55,7 @@ _SEATS_FOR_NEWCOMER_SQL = (
     "r.status IN ('confirmed', 'waitlisted') OR (r.status IN ('offered', 'pending_payment', 'pending_approval') "
     "AND r.hold_expires_at > {})))"
 )
-_UPCOMING_SQL = (
-    "EXISTS (SELECT 1 FROM offering_session s WHERE s.offering = offering.id AND s.status = 'scheduled' AND s.ends_at > {})"
-)
+_UPCOMING_SQL = "EXISTS (SELECT 1 FROM offering_session s WHERE s.offering = offering.id AND s.status = 'scheduled' AND s.ends_at > {})"
 _MEETS_BETWEEN_SQL = (
     "EXISTS (SELECT 1 FROM offering_session s WHERE s.offering = offering.id AND s.status = 'scheduled' "
     "AND s.starts_at >= {} AND s.starts_at < {})"
@@ -77,9 +82,14 @@ class CatalogQuery:
     def as_params(self) -> dict[str, str]:
         """The query-string form: only the filters that are set, so shared URLs stay short."""
         params = {
-            "q": self.text, "audience": self.audience, "subject": self.subject, "grade": self.grade_band,
-            "format": self.format, "from": self.date_from.isoformat() if self.date_from else "",
-            "to": self.date_to.isoformat() if self.date_to else "", "available": "1" if self.seats_available else "",
+            "q": self.text,
+            "audience": self.audience,
+            "subject": self.subject,
+            "grade": self.grade_band,
+            "format": self.format,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "available": "1" if self.seats_available else "",
         }
         return {key: value for key, value in params.items() if value}
 
@@ -136,7 +146,9 @@ def parse_catalog_query(params: dict[str, str], subjects: list[str]) -> CatalogQ
     query = CatalogQuery(text=value("q", MAX_SEARCH_LENGTH))
     query.audience = value("audience")
     if query.audience and query.audience not in AUDIENCES:
-        errors["audience"] = "Choose an audience from the list: teachers, para-educators, administrators or classified staff."
+        errors["audience"] = (
+            "Choose an audience from the list: teachers, para-educators, administrators or classified staff."
+        )
     query.subject = value("subject")
     if query.subject and query.subject not in subjects:
         errors["subject"] = "Choose a subject from the list."
@@ -154,8 +166,16 @@ def parse_catalog_query(params: dict[str, str], subjects: list[str]) -> CatalogQ
     if available not in ("", "1", "on", "true", "yes"):
         errors["available"] = "Tick the box or leave it empty."
     query.seats_available = available != ""
-    page = collect_field_errors(errors, parse_int, value("page"), "page", minimum=1, maximum=MAX_PAGE, blank=1,
-                                message="The page number must be a whole number from 1.")
+    page = collect_field_errors(
+        errors,
+        parse_int,
+        value("page"),
+        "page",
+        minimum=1,
+        maximum=MAX_PAGE,
+        blank=1,
+        message="The page number must be a whole number from 1.",
+    )
     query.page = page or 1
     if errors:
         raise InvalidInput(errors)
@@ -175,8 +195,10 @@ def _catalog_where(query: CatalogQuery, now: dt.datetime) -> list:
     ]
     if query.text:
         clauses.append(
-            contains_text(Offering.title, query.text) | contains_text(Offering.description_md, query.text)
-            | contains_text(Offering.facilitators, query.text) | contains_text(Offering.program.subject, query.text)
+            contains_text(Offering.title, query.text)
+            | contains_text(Offering.description_md, query.text)
+            | contains_text(Offering.facilitators, query.text)
+            | contains_text(Offering.program.subject, query.text)
         )
     if query.audience:
         clauses.append(Offering.program.audiences.like(f"%,{query.audience},%"))
@@ -191,7 +213,11 @@ def _catalog_where(query: CatalogQuery, now: dt.datetime) -> list:
         clauses.append(Offering.format == query.format)
     if query.date_from or query.date_to:
         start = _local_midnight_utc(query.date_from) if query.date_from else now - dt.timedelta(days=365 * 100)
-        end = _local_midnight_utc(query.date_to + dt.timedelta(days=1)) if query.date_to else now + dt.timedelta(days=365 * 100)
+        end = (
+            _local_midnight_utc(query.date_to + dt.timedelta(days=1))
+            if query.date_to
+            else now + dt.timedelta(days=365 * 100)
+        )
         clauses.append(WhereRaw(_MEETS_BETWEEN_SQL, start, end))
     if query.seats_available:
         clauses.append(WhereRaw(_SEATS_FOR_NEWCOMER_SQL, now))
@@ -203,9 +229,11 @@ def _catalog_where(query: CatalogQuery, now: dt.datetime) -> list:
 
 async def catalog_subjects() -> list[str]:
     """Subjects of the published workshops, for the filter's list."""
-    rows = await Offering.select(Offering.program.subject.as_alias("subject")).where(
-        (Offering.kind == "workshop") & (Offering.status == "published")
-    ).distinct()
+    rows = (
+        await Offering.select(Offering.program.subject.as_alias("subject"))
+        .where((Offering.kind == "workshop") & (Offering.status == "published"))
+        .distinct()
+    )
     return sorted({row["subject"] for row in rows if row["subject"]}, key=str.lower)
 
 
@@ -235,8 +263,9 @@ def registration_state(offering: OfferingColumns, counts: SeatCounts, now: dt.da
     return RegistrationState("full", "Full — join the waiting list")
 
 
-def _decorate(row: OfferingRow, counts: SeatCounts, district: dict | None, signed_in: bool,
-              now: dt.datetime) -> WorkshopRow:
+def _decorate(
+    row: OfferingRow, counts: SeatCounts, district: dict | None, signed_in: bool, now: dt.datetime
+) -> WorkshopRow:
     """`row` with what the catalog shows of it for this viewer (the same dict, its keys added)."""
     workshop = cast(WorkshopRow, row)
     workshop["audience_list"] = decode_audiences(workshop.get("audiences") or "")
@@ -261,8 +290,12 @@ async def browse_catalog(actor: Actor | None, query: CatalogQuery, now: dt.datet
         rows_query = Offering.select(*OFFERING_COLUMNS, QueryString("COUNT(*) OVER ()").as_alias("total_matching"))
         for clause in where:
             rows_query = rows_query.where(clause)
-        return rows_query.order_by(QueryString(_FIRST_SESSION_SQL)).order_by(Offering.id).limit(PAGE_SIZE).offset(
-            (number - 1) * PAGE_SIZE)
+        return (
+            rows_query.order_by(QueryString(_FIRST_SESSION_SQL))
+            .order_by(Offering.id)
+            .limit(PAGE_SIZE)
+            .offset((number - 1) * PAGE_SIZE)
+        )
 
     page = query.page
     rows = await page_of_rows(page)

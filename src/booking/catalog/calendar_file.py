@@ -42,12 +42,20 @@ def offering_calendar(offering: OfferingColumns, sessions: list[SessionRow], now
     events = []
     for number, session in enumerate(sessions, start=1):
         cancelled = session["status"] == "cancelled" or offering["status"] == "cancelled"
-        events.append(EventSpec(
-            uid=public_session_uid(session["id"]), summary=session_summary(offering["title"], number, count),
-            stamp=stamp, sequence=session["sequence"] or 0, starts_at=session["starts_at"], ends_at=session["ends_at"],
-            location=session_location(session), description=session_description(offering["title"], session, page_url),
-            url=page_url, status="CANCELLED" if cancelled else "CONFIRMED",
-        ))
+        events.append(
+            EventSpec(
+                uid=public_session_uid(session["id"]),
+                summary=session_summary(offering["title"], number, count),
+                stamp=stamp,
+                sequence=session["sequence"] or 0,
+                starts_at=session["starts_at"],
+                ends_at=session["ends_at"],
+                location=session_location(session),
+                description=session_description(offering["title"], session, page_url),
+                url=page_url,
+                status="CANCELLED" if cancelled else "CONFIRMED",
+            )
+        )
     return serialize(events, method="PUBLISH", name=offering["title"])
 
 

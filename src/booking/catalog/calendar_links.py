@@ -36,16 +36,27 @@ def session_links(offering: OfferingColumns, session: SessionRow, number: int, c
     details = details[:_DESCRIPTION_LIMIT]
     location = session_location(session)
     start, end = _utc(session["starts_at"]), _utc(session["ends_at"])
-    google = "https://calendar.google.com/calendar/render?" + urlencode({
-        "action": "TEMPLATE", "text": title,
-        "dates": f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}",
-        "details": details, "location": location, "ctz": "America/Los_Angeles",
-    })
-    outlook_query = urlencode({
-        "path": "/calendar/action/compose", "rru": "addevent", "subject": title,
-        "startdt": f"{start:%Y-%m-%dT%H:%M:%SZ}", "enddt": f"{end:%Y-%m-%dT%H:%M:%SZ}",
-        "location": location, "body": details,
-    })
+    google = "https://calendar.google.com/calendar/render?" + urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": title,
+            "dates": f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}",
+            "details": details,
+            "location": location,
+            "ctz": "America/Los_Angeles",
+        }
+    )
+    outlook_query = urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": title,
+            "startdt": f"{start:%Y-%m-%dT%H:%M:%SZ}",
+            "enddt": f"{end:%Y-%m-%dT%H:%M:%SZ}",
+            "location": location,
+            "body": details,
+        }
+    )
     return QuickAddLinks(
         google=google,
         outlook=f"https://outlook.live.com/calendar/0/deeplink/compose?{outlook_query}",

@@ -50,8 +50,10 @@ class ScheduleConflict(Conflict):
         self.warnings = list(warnings)
         self.reason_error = reason_error
         details = " ".join(w.detail for w in self.warnings)
-        super().__init__(f"This cannot be scheduled as it is. {details} "
-                         "To schedule it anyway, tick “Schedule anyway” and give a reason.")
+        super().__init__(
+            f"This cannot be scheduled as it is. {details} "
+            "To schedule it anyway, tick “Schedule anyway” and give a reason."
+        )
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ async def rooms_by_id(room_ids: set[int]) -> dict[int, dict]:
     if not room_ids:
         return {}
     rows = await Room.select(Room.id, Room.name, Room.capacity, Room.venue.name.as_alias("venue_name")).where(
-        Room.id.is_in(sorted(room_ids)))
+        Room.id.is_in(sorted(room_ids))
+    )
     return {row["id"]: row for row in rows}
 
 
@@ -97,12 +100,17 @@ def room_label(room: dict) -> str:
 
 async def _overlapping_in_room(slot: Slot) -> list[dict]:
     query = OfferingSession.select(
-        OfferingSession.id, OfferingSession.starts_at, OfferingSession.ends_at,
-        OfferingSession.offering, OfferingSession.offering.title.as_alias("title"),
+        OfferingSession.id,
+        OfferingSession.starts_at,
+        OfferingSession.ends_at,
+        OfferingSession.offering,
+        OfferingSession.offering.title.as_alias("title"),
     ).where(
-        (OfferingSession.room == slot.room_id) & (OfferingSession.status == "scheduled")
+        (OfferingSession.room == slot.room_id)
+        & (OfferingSession.status == "scheduled")
         & (OfferingSession.offering.status != "cancelled")
-        & (OfferingSession.starts_at < slot.ends_at) & (OfferingSession.ends_at > slot.starts_at)
+        & (OfferingSession.starts_at < slot.ends_at)
+        & (OfferingSession.ends_at > slot.starts_at)
     )
     if slot.session_id is not None and slot.session_id > 0:
         query = query.where(OfferingSession.id != slot.session_id)
@@ -114,29 +122,44 @@ async def _facilitator_sessions(user_ids: set[int], slots: list[Slot]) -> list[d
     if not user_ids or not slots:
         return []
     links = await OfferingFacilitator.select(OfferingFacilitator.offering, OfferingFacilitator.user).where(
-        OfferingFacilitator.user.is_in(sorted(user_ids)))
+        OfferingFacilitator.user.is_in(sorted(user_ids))
+    )
     people_by_offering: dict[int, set[int]] = {}
     for link in links:
         people_by_offering.setdefault(link["offering"], set()).add(link["user"])
     if not people_by_offering:
         return []
-    sessions = await OfferingSession.select(
-        OfferingSession.id, OfferingSession.starts_at, OfferingSession.ends_at,
-        OfferingSession.offering, OfferingSession.offering.title.as_alias("title"),
-    ).where(
-        OfferingSession.offering.is_in(sorted(people_by_offering)) & (OfferingSession.status == "scheduled")
-        & (OfferingSession.offering.status != "cancelled")
-        & (OfferingSession.starts_at < max(s.ends_at for s in slots))
-        & (OfferingSession.ends_at > min(s.starts_at for s in slots))
-    ).order_by(OfferingSession.starts_at)
+    sessions = (
+        await OfferingSession.select(
+            OfferingSession.id,
+            OfferingSession.starts_at,
+            OfferingSession.ends_at,
+            OfferingSession.offering,
+            OfferingSession.offering.title.as_alias("title"),
+        )
+        .where(
+            OfferingSession.offering.is_in(sorted(people_by_offering))
+            & (OfferingSession.status == "scheduled")
+            & (OfferingSession.offering.status != "cancelled")
+            & (OfferingSession.starts_at < max(s.ends_at for s in slots))
+            & (OfferingSession.ends_at > min(s.starts_at for s in slots))
+        )
+        .order_by(OfferingSession.starts_at)
+    )
     for session in sessions:
         session["people"] = people_by_offering[session["offering"]]
     return sessions
 
 
 async def warnings_for(
-    *, offering_id: int, capacity: int, slots: list[Slot], facilitator_ids: set[int],
-    check_rooms: bool = True, check_facilitators: bool = True, check_room_size: bool = True,
+    *,
+    offering_id: int,
+    capacity: int,
+    slots: list[Slot],
+    facilitator_ids: set[int],
+    check_rooms: bool = True,
+    check_facilitators: bool = True,
+    check_room_size: bool = True,
 ) -> list[ScheduleWarning]:
     """Every warning for scheduling `slots` of one offering (capacity, facilitators as given).
 
@@ -154,33 +177,69 @@ async def warnings_for(
             raise InvalidInput({"room_id": "Choose a room from the list."})
         if check_rooms:
             for other in await _overlapping_in_room(slot):
-                warnings.append(ScheduleWarning(ROOM_DOUBLE_BOOKED, (
-                    f"{room_label(room)} is already booked {_when(other['starts_at'], other['ends_at'])} "
-                    f"for “{other['title']}” (workshop #{other['offering']})."), slot.session_id))
+                warnings.append(
+                    ScheduleWarning(
+                        ROOM_DOUBLE_BOOKED,
+                        (
+                            f"{room_label(room)} is already booked {_when(other['starts_at'], other['ends_at'])} "
+                            f"for “{other['title']}” (workshop #{other['offering']})."
+                        ),
+                        slot.session_id,
+                    )
+                )
             for other_index, other in enumerate(slots):
-                if (other_index < index and other.room_id == slot.room_id
-                        and other.starts_at < slot.ends_at and slot.starts_at < other.ends_at):
-                    warnings.append(ScheduleWarning(ROOM_DOUBLE_BOOKED, (
-                        f"{room_label(room)} would be booked twice by this workshop, "
-                        f"{_when(other.starts_at, other.ends_at)} and {_when(slot.starts_at, slot.ends_at)}."), slot.session_id))
+                if (
+                    other_index < index
+                    and other.room_id == slot.room_id
+                    and other.starts_at < slot.ends_at
+                    and slot.starts_at < other.ends_at
+                ):
+                    warnings.append(
+                        ScheduleWarning(
+                            ROOM_DOUBLE_BOOKED,
+                            (
+                                f"{room_label(room)} would be booked twice by this workshop, "
+                                f"{_when(other.starts_at, other.ends_at)} and {_when(slot.starts_at, slot.ends_at)}."
+                            ),
+                            slot.session_id,
+                        )
+                    )
         if check_room_size and room["capacity"] < capacity:
-            warnings.append(ScheduleWarning(ROOM_TOO_SMALL, (
-                f"{room_label(room)} seats {room['capacity']}, fewer than this workshop's capacity of {capacity}."),
-                slot.session_id))
+            warnings.append(
+                ScheduleWarning(
+                    ROOM_TOO_SMALL,
+                    (
+                        f"{room_label(room)} seats {room['capacity']}, fewer than this workshop's capacity of {capacity}."
+                    ),
+                    slot.session_id,
+                )
+            )
     if check_facilitators and facilitator_ids:
-        names = {u["id"]: u["name"] for u in await User.select(User.id, User.name).where(User.id.is_in(sorted(facilitator_ids)))}
+        names = {
+            u["id"]: u["name"]
+            for u in await User.select(User.id, User.name).where(User.id.is_in(sorted(facilitator_ids)))
+        }
         busy = await _facilitator_sessions(facilitator_ids, slots)
         own_ids = {s.session_id for s in slots if s.session_id is not None and s.session_id > 0}
         for slot in slots:
             for other in busy:
-                if other["id"] == slot.session_id or not (other["starts_at"] < slot.ends_at and slot.starts_at < other["ends_at"]):
+                if other["id"] == slot.session_id or not (
+                    other["starts_at"] < slot.ends_at and slot.starts_at < other["ends_at"]
+                ):
                     continue
                 if other["offering"] == offering_id and other["id"] in own_ids:
                     continue  # two of our own sessions being checked together: reported once by room checks
                 for person in sorted(other["people"] & facilitator_ids):
-                    warnings.append(ScheduleWarning(FACILITATOR_DOUBLE_BOOKED, (
-                        f"{names.get(person, 'A facilitator')} is already facilitating “{other['title']}” "
-                        f"(workshop #{other['offering']}) {_when(other['starts_at'], other['ends_at'])}."), slot.session_id))
+                    warnings.append(
+                        ScheduleWarning(
+                            FACILITATOR_DOUBLE_BOOKED,
+                            (
+                                f"{names.get(person, 'A facilitator')} is already facilitating “{other['title']}” "
+                                f"(workshop #{other['offering']}) {_when(other['starts_at'], other['ends_at'])}."
+                            ),
+                            slot.session_id,
+                        )
+                    )
     return warnings
 
 
@@ -200,8 +259,12 @@ def settle(warnings: list[ScheduleWarning], override_reason: str | None) -> str 
     return reason
 
 
-async def record_overrides(actor: Actor, warnings: list[ScheduleWarning], reason: str | None,
-                           new_session_ids: dict[int | None, int] | None = None) -> None:
+async def record_overrides(
+    actor: Actor,
+    warnings: list[ScheduleWarning],
+    reason: str | None,
+    new_session_ids: dict[int | None, int] | None = None,
+) -> None:
     """Store one ScheduleOverride per warning. `new_session_ids` maps a warning's session_id
     placeholder (None, or a negative index for several new sessions) to the created session."""
     if not warnings or reason is None:
@@ -213,8 +276,15 @@ async def record_overrides(actor: Actor, warnings: list[ScheduleWarning], reason
             session_id = new_session_ids[session_id]
         if session_id is None or session_id < 0:
             raise RuntimeError("a schedule override must name a stored session")
-        rows.append(ScheduleOverride(session=session_id, warning_code=warning.code, detail=warning.detail[:500],
-                                     reason=reason, decided_by=actor.id))
+        rows.append(
+            ScheduleOverride(
+                session=session_id,
+                warning_code=warning.code,
+                detail=warning.detail[:500],
+                reason=reason,
+                decided_by=actor.id,
+            )
+        )
     await insert_many(ScheduleOverride, rows)
 
 
@@ -224,9 +294,17 @@ def for_session(warnings: list[ScheduleWarning], session_id: int | None) -> list
 
 async def overrides_of(offering_id: int) -> list[dict]:
     """What staff scheduled despite a warning, newest first, for the offering's page."""
-    return await ScheduleOverride.select(
-        ScheduleOverride.id, ScheduleOverride.warning_code, ScheduleOverride.detail, ScheduleOverride.reason,
-        ScheduleOverride.decided_at, ScheduleOverride.session,
-        ScheduleOverride.session.starts_at.as_alias("session_starts_at"),
-        ScheduleOverride.decided_by.name.as_alias("decided_by_name"),
-    ).where(ScheduleOverride.session.offering == offering_id).order_by(ScheduleOverride.id, ascending=False)
+    return (
+        await ScheduleOverride.select(
+            ScheduleOverride.id,
+            ScheduleOverride.warning_code,
+            ScheduleOverride.detail,
+            ScheduleOverride.reason,
+            ScheduleOverride.decided_at,
+            ScheduleOverride.session,
+            ScheduleOverride.session.starts_at.as_alias("session_starts_at"),
+            ScheduleOverride.decided_by.name.as_alias("decided_by_name"),
+        )
+        .where(ScheduleOverride.session.offering == offering_id)
+        .order_by(ScheduleOverride.id, ascending=False)
+    )

@@ -25,12 +25,17 @@ async def delete_draft(actor: Actor, offering_id: int) -> str:
         if offering["kind"] != "workshop":
             raise NotFound("No such workshop.")
         if offering["status"] != "draft":
-            raise Conflict("Only a draft can be deleted. A workshop people could see is cancelled instead.",
-                           code="not_a_draft")
+            raise Conflict(
+                "Only a draft can be deleted. A workshop people could see is cancelled instead.", code="not_a_draft"
+            )
         if await Registration.count().where(Registration.offering == offering_id):
-            raise Conflict("Someone is registered for this workshop, so it cannot be deleted.", code="has_registrations")
-        sessions = [row["id"] for row in await OfferingSession.select(OfferingSession.id).where(
-            OfferingSession.offering == offering_id)]
+            raise Conflict(
+                "Someone is registered for this workshop, so it cannot be deleted.", code="has_registrations"
+            )
+        sessions = [
+            row["id"]
+            for row in await OfferingSession.select(OfferingSession.id).where(OfferingSession.offering == offering_id)
+        ]
         if sessions:
             await ScheduleOverride.delete().where(ScheduleOverride.session.is_in(sessions))
         await OfferingMessage.delete().where(OfferingMessage.offering == offering_id)

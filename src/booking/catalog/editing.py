@@ -43,9 +43,14 @@ def _check_capacity_value(capacity: object) -> int:
 def _refuse_below_taken(new_capacity: int, counts: SeatCounts) -> None:
     if new_capacity < counts.taken:
         held = f" and {counts.held} held for people finishing payment or approval" if counts.held else ""
-        raise InvalidInput({"capacity": (
-            f"Capacity cannot go below the {counts.taken} seats taken ({counts.confirmed} confirmed{held}). "
-            "Cancel registrations first if the room really shrank.")})
+        raise InvalidInput(
+            {
+                "capacity": (
+                    f"Capacity cannot go below the {counts.taken} seats taken ({counts.confirmed} confirmed{held}). "
+                    "Cancel registrations first if the room really shrank."
+                )
+            }
+        )
 
 
 async def _capacity_warnings(offering: dict, new_capacity: int, now: dt.datetime) -> list[conflicts.ScheduleWarning]:
@@ -58,8 +63,14 @@ async def _capacity_warnings(offering: dict, new_capacity: int, now: dt.datetime
         return []
     sessions = await sessions_of([offering["id"]])
     slots = [conflicts.Slot(s["starts_at"], s["ends_at"], s["room"], session_id=s["id"]) for s in sessions if s["room"]]
-    return await conflicts.warnings_for(offering_id=offering["id"], capacity=new_capacity, slots=slots,
-                                        facilitator_ids=set(), check_rooms=False, check_facilitators=False)
+    return await conflicts.warnings_for(
+        offering_id=offering["id"],
+        capacity=new_capacity,
+        slots=slots,
+        facilitator_ids=set(),
+        check_rooms=False,
+        check_facilitators=False,
+    )
 
 
 async def _after_capacity_change(offering: dict, new_capacity: int, now: dt.datetime) -> CapacityChange:
@@ -77,8 +88,13 @@ async def _after_capacity_change(offering: dict, new_capacity: int, now: dt.date
     return CapacityChange(offering["capacity"], new_capacity, len(promoted))
 
 
-async def change_capacity(actor: Actor, offering_id: int, new_capacity: int, override_reason: str | None = None,
-                          now: dt.datetime | None = None) -> CapacityChange:
+async def change_capacity(
+    actor: Actor,
+    offering_id: int,
+    new_capacity: int,
+    override_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> CapacityChange:
     """Never below the seats taken (confirmed + live holds); a rise promotes the waiting list at once."""
     Actor.require(actor, "staff", STAFF_ONLY)
     new_capacity = _check_capacity_value(new_capacity)
@@ -90,7 +106,9 @@ async def change_capacity(actor: Actor, offering_id: int, new_capacity: int, ove
         warnings = await _capacity_warnings(offering, new_capacity, now)
         reason = conflicts.settle(warnings, override_reason)
         if new_capacity != offering["capacity"]:
-            await Offering.update({Offering.capacity: new_capacity, Offering.updated_at: now}).where(Offering.id == offering_id)
+            await Offering.update({Offering.capacity: new_capacity, Offering.updated_at: now}).where(
+                Offering.id == offering_id
+            )
         await conflicts.record_overrides(actor, warnings, reason)
         return await _after_capacity_change(offering, new_capacity, now)
 
@@ -100,9 +118,13 @@ async def _check_status_change(offering: dict, new_status: str, has_sessions: bo
     if new_status == old:
         return
     if old == "cancelled":
-        raise Conflict("A cancelled workshop cannot be reopened. Copy it to a new date instead.", code="offering_closed")
+        raise Conflict(
+            "A cancelled workshop cannot be reopened. Copy it to a new date instead.", code="offering_closed"
+        )
     if new_status == "cancelled":
-        raise InvalidInput({"status": "Use “Cancel this workshop” so everyone registered is told and refunds are handled."})
+        raise InvalidInput(
+            {"status": "Use “Cancel this workshop” so everyone registered is told and refunds are handled."}
+        )
     if new_status not in EDITABLE_STATUSES:
         raise InvalidInput({"status": "Choose draft, published or completed."})
     if new_status == "published" and not has_sessions:
@@ -110,13 +132,20 @@ async def _check_status_change(offering: dict, new_status: str, has_sessions: bo
     if new_status == "draft":
         people = await people_to_tell(offering["id"], now)
         if people:
-            raise Conflict(f"{len(people)} {'person is' if len(people) == 1 else 'people are'} registered or waiting. "
-                           "A workshop with registrations cannot go back to draft; cancel it instead.",
-                           code="has_registrations")
+            raise Conflict(
+                f"{len(people)} {'person is' if len(people) == 1 else 'people are'} registered or waiting. "
+                "A workshop with registrations cannot go back to draft; cancel it instead.",
+                code="has_registrations",
+            )
 
 
-async def update_offering(actor: Actor, offering_id: int, data: OfferingInput, override_reason: str | None = None,
-                          now: dt.datetime | None = None) -> CapacityChange:
+async def update_offering(
+    actor: Actor,
+    offering_id: int,
+    data: OfferingInput,
+    override_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> CapacityChange:
     """Save the offering's details (sessions are edited one by one, see catalog.sessions).
 
     Audiences, subject and grade band belong to the program, so they change for every run of it.
@@ -130,8 +159,10 @@ async def update_offering(actor: Actor, offering_id: int, data: OfferingInput, o
     async with write_transaction():
         offering = await lock_offering(offering_id)
         if offering["status"] == "cancelled":
-            raise Conflict("This workshop is cancelled; it can no longer be edited. Copy it to a new date instead.",
-                           code="offering_closed")
+            raise Conflict(
+                "This workshop is cancelled; it can no longer be edited. Copy it to a new date instead.",
+                code="offering_closed",
+            )
         sessions = await sessions_of([offering_id])
         values = check_offering(data, has_sessions=bool(sessions))
         if values["kind"] != offering["kind"]:
@@ -143,20 +174,32 @@ async def update_offering(actor: Actor, offering_id: int, data: OfferingInput, o
         warnings: list[conflicts.ScheduleWarning] = []
         if added and sessions:
             slots = [conflicts.Slot(s["starts_at"], s["ends_at"], s["room"], session_id=s["id"]) for s in sessions]
-            warnings += await conflicts.warnings_for(offering_id=offering_id, capacity=values["capacity"], slots=slots,
-                                                     facilitator_ids=added, check_rooms=False, check_room_size=False)
+            warnings += await conflicts.warnings_for(
+                offering_id=offering_id,
+                capacity=values["capacity"],
+                slots=slots,
+                facilitator_ids=added,
+                check_rooms=False,
+                check_room_size=False,
+            )
         warnings += await _capacity_warnings(offering, values["capacity"], now)
         reason = conflicts.settle(warnings, override_reason)
         await Offering.update({**{getattr(Offering, k): v for k, v in values.items()}, Offering.updated_at: now}).where(
-            Offering.id == offering_id)
-        await Program.update({
-            Program.audiences: encode_audiences(data.audiences), Program.subject: data.subject.strip(),
-            Program.grade_band: data.grade_band,
-        }).where(Program.id == offering["program"])
+            Offering.id == offering_id
+        )
+        await Program.update(
+            {
+                Program.audiences: encode_audiences(data.audiences),
+                Program.subject: data.subject.strip(),
+                Program.grade_band: data.grade_band,
+            }
+        ).where(Program.id == offering["program"])
         if set(facilitator_ids) != before:
             await OfferingFacilitator.delete().where(OfferingFacilitator.offering == offering_id)
             if facilitator_ids:
-                await OfferingFacilitator.insert(*[OfferingFacilitator(offering=offering_id, user=u) for u in facilitator_ids])
+                await OfferingFacilitator.insert(
+                    *[OfferingFacilitator(offering=offering_id, user=u) for u in facilitator_ids]
+                )
         await conflicts.record_overrides(actor, warnings, reason)
         return await _after_capacity_change(offering, values["capacity"], now)
 
@@ -172,8 +215,13 @@ async def set_status(actor: Actor, offering_id: int, status: str, now: dt.dateti
         await Offering.update({Offering.status: status, Offering.updated_at: now}).where(Offering.id == offering_id)
 
 
-async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, override_reason: str | None = None,
-                        now: dt.datetime | None = None) -> int:
+async def copy_offering(
+    actor: Actor,
+    offering_id: int,
+    first_date: dt.date,
+    override_reason: str | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     """A new draft run of the same program: same fields, sessions moved so the first falls on
     `first_date`, each keeping its Sacramento wall-clock time across daylight-saving changes."""
     Actor.require(actor, "staff", STAFF_ONLY)
@@ -192,9 +240,12 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
         ]
         facilitators = await facilitator_ids_of(offering_id)
         await conflicts.lock_resources({s["room"] for s in shifted if s["room"]}, facilitators)
-        slots = [conflicts.Slot(s["starts_at"], s["ends_at"], s["room"], session_id=-(i + 1)) for i, s in enumerate(shifted)]
-        warnings = await conflicts.warnings_for(offering_id=0, capacity=source["capacity"], slots=slots,
-                                                facilitator_ids=facilitators)
+        slots = [
+            conflicts.Slot(s["starts_at"], s["ends_at"], s["room"], session_id=-(i + 1)) for i, s in enumerate(shifted)
+        ]
+        warnings = await conflicts.warnings_for(
+            offering_id=0, capacity=source["capacity"], slots=slots, facilitator_ids=facilitators
+        )
         reason = conflicts.settle(warnings, override_reason)
         copied = {key: value for key, value in source.items() if key not in ("id", "created_at", "updated_at")}
         for key in ("registration_opens_at", "registration_closes_at", "cancellation_deadline"):
@@ -203,14 +254,27 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
         copied.update(status="draft", copied_from=offering_id, created_at=now, updated_at=now)
         rows = await Offering.insert(Offering(**copied)).returning(Offering.id)
         new_id = rows[0]["id"]
-        stored = await insert_many(OfferingSession, [
-            OfferingSession(offering=new_id, starts_at=s["starts_at"], ends_at=s["ends_at"], room=s["room"],
-                            online_url=s["online_url"], location_note=s["location_note"])
-            for s in shifted
-        ], OfferingSession.id, OfferingSession.starts_at)
+        stored = await insert_many(
+            OfferingSession,
+            [
+                OfferingSession(
+                    offering=new_id,
+                    starts_at=s["starts_at"],
+                    ends_at=s["ends_at"],
+                    room=s["room"],
+                    online_url=s["online_url"],
+                    location_note=s["location_note"],
+                )
+                for s in shifted
+            ],
+            OfferingSession.id,
+            OfferingSession.starts_at,
+        )
         stored.sort(key=lambda row: (row["starts_at"], row["id"]))
         if facilitators:
-            await OfferingFacilitator.insert(*[OfferingFacilitator(offering=new_id, user=u) for u in sorted(facilitators)])
+            await OfferingFacilitator.insert(
+                *[OfferingFacilitator(offering=new_id, user=u) for u in sorted(facilitators)]
+            )
         await conflicts.record_overrides(actor, warnings, reason, {-(i + 1): row["id"] for i, row in enumerate(stored)})
     return new_id
 
@@ -218,10 +282,14 @@ async def copy_offering(actor: Actor, offering_id: int, first_date: dt.date, ove
 async def refunds_due(offering_id: int) -> int:
     """Paid registrations of this offering marked for a refund when it was cancelled."""
     return await RegistrationEvent.count().where(
-        (RegistrationEvent.kind == "refund_due") & (RegistrationEvent.registration.offering == offering_id))
+        (RegistrationEvent.kind == "refund_due") & (RegistrationEvent.registration.offering == offering_id)
+    )
 
 
 async def paid_registrations(offering_id: int) -> int:
     """Live registrations with money paid: each would need a refund if the workshop were cancelled."""
     return await Registration.count().where(
-        (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value) & (Registration.amount_paid_cents > 0))
+        (Registration.offering == offering_id)
+        & (Registration.status != S.CANCELLED.value)
+        & (Registration.amount_paid_cents > 0)
+    )

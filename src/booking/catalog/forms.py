@@ -14,7 +14,7 @@ Tiny = text_field(20)
 
 
 class OverrideFields(Form):
-    """"Schedule anyway": forms that may meet a scheduling conflict carry the box and the reason."""
+    """ "Schedule anyway": forms that may meet a scheduling conflict carry the box and the reason."""
 
     override: bool = False
     override_reason: Text = ""

@@ -12,10 +12,17 @@ from booking.db import in_transaction, insert_many, is_postgres, write_transacti
 from booking.errors import InvalidInput, NotFound
 
 SESSION_COLUMNS = (
-    OfferingSession.id, OfferingSession.offering, OfferingSession.starts_at, OfferingSession.ends_at,
-    OfferingSession.room, OfferingSession.online_url, OfferingSession.location_note, OfferingSession.status,
+    OfferingSession.id,
+    OfferingSession.offering,
+    OfferingSession.starts_at,
+    OfferingSession.ends_at,
+    OfferingSession.room,
+    OfferingSession.online_url,
+    OfferingSession.location_note,
+    OfferingSession.status,
     OfferingSession.sequence,
-    OfferingSession.room.name.as_alias("room_name"), OfferingSession.room.venue.name.as_alias("venue_name"),
+    OfferingSession.room.name.as_alias("room_name"),
+    OfferingSession.room.venue.name.as_alias("venue_name"),
     OfferingSession.room.venue.address.as_alias("venue_address"),
 )
 
@@ -37,7 +44,8 @@ async def check_facilitator_people(user_ids: list[int]) -> list[int]:
     if not wanted:
         return []
     found = await User.select(User.id).where(
-        User.id.is_in(wanted) & User.role.is_in(sorted(STAFF_ROLES)) & (User.is_active == True))
+        User.id.is_in(wanted) & User.role.is_in(sorted(STAFF_ROLES)) & (User.is_active == True)
+    )
     if len(found) != len(wanted):
         raise InvalidInput({"facilitator_ids": "Choose facilitators from the list of SCOE staff."})
     return wanted
@@ -58,14 +66,18 @@ async def create_offering(actor: Actor, data: OfferingInput, override_reason: st
     async with write_transaction():
         slots = [conflicts.Slot(s.starts_at, s.ends_at, s.room_id, session_id=-(i + 1)) for i, s in enumerate(ordered)]
         await conflicts.lock_resources({s.room_id for s in ordered if s.room_id is not None}, set(facilitator_ids))
-        warnings = await conflicts.warnings_for(offering_id=0, capacity=values["capacity"], slots=slots,
-                                                facilitator_ids=set(facilitator_ids))
+        warnings = await conflicts.warnings_for(
+            offering_id=0, capacity=values["capacity"], slots=slots, facilitator_ids=set(facilitator_ids)
+        )
         reason = conflicts.settle(warnings, override_reason)
         program_id = data.program_id
         if program_id is None:
             program = Program(
-                title=values["title"], description_md=values["description_md"],
-                audiences=encode_audiences(data.audiences), subject=data.subject.strip(), grade_band=data.grade_band,
+                title=values["title"],
+                description_md=values["description_md"],
+                audiences=encode_audiences(data.audiences),
+                subject=data.subject.strip(),
+                grade_band=data.grade_band,
             )
             await program.save()
             program_id = program.id
@@ -75,15 +87,28 @@ async def create_offering(actor: Actor, data: OfferingInput, override_reason: st
         await offering.save()
         new_ids: dict[int | None, int] = {}
         if ordered:
-            stored = await insert_many(OfferingSession, [
-                OfferingSession(offering=offering.id, starts_at=s.starts_at, ends_at=s.ends_at, room=s.room_id,
-                                online_url=s.online_url.strip(), location_note=s.location_note.strip())
-                for s in ordered
-            ], OfferingSession.id, OfferingSession.starts_at)
+            stored = await insert_many(
+                OfferingSession,
+                [
+                    OfferingSession(
+                        offering=offering.id,
+                        starts_at=s.starts_at,
+                        ends_at=s.ends_at,
+                        room=s.room_id,
+                        online_url=s.online_url.strip(),
+                        location_note=s.location_note.strip(),
+                    )
+                    for s in ordered
+                ],
+                OfferingSession.id,
+                OfferingSession.starts_at,
+            )
             stored.sort(key=lambda row: (row["starts_at"], row["id"]))
             new_ids = {-(i + 1): row["id"] for i, row in enumerate(stored)}
         if facilitator_ids:
-            await OfferingFacilitator.insert(*[OfferingFacilitator(offering=offering.id, user=u) for u in facilitator_ids])
+            await OfferingFacilitator.insert(
+                *[OfferingFacilitator(offering=offering.id, user=u) for u in facilitator_ids]
+            )
         await conflicts.record_overrides(actor, warnings, reason, new_ids)
     return offering.id
 

@@ -45,8 +45,9 @@ async def _matching_ids(search: str) -> list[int]:
     return [r["id"] for r in rows if text in r["title"].casefold() or r["id"] == number]
 
 
-async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcoming", search: str = "",
-                          now: dt.datetime | None = None) -> list[StaffListRow]:
+async def staff_offerings(
+    actor: Actor, *, status: str = "", when: str = "upcoming", search: str = "", now: dt.datetime | None = None
+) -> list[StaffListRow]:
     """Offerings for the staff list: upcoming ones soonest first, past ones latest first.
 
     Offerings without sessions (new drafts) count as upcoming. `search`: words of the title, or the number."""
@@ -89,9 +90,11 @@ async def staff_offerings(actor: Actor, *, status: str = "", when: str = "upcomi
 
 async def staff_people() -> list[dict]:
     """Active staff and admins: the people who can be chosen as facilitators."""
-    return await User.select(User.id, User.name, User.email).where(
-        User.role.is_in(["staff", "admin"]) & (User.is_active == True)
-    ).order_by(User.name)
+    return (
+        await User.select(User.id, User.name, User.email)
+        .where(User.role.is_in(["staff", "admin"]) & (User.is_active == True))
+        .order_by(User.name)
+    )
 
 
 async def offering_for_staff(actor: Actor, offering_id: int, now: dt.datetime | None = None) -> StaffOfferingRow:

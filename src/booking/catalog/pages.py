@@ -36,7 +36,7 @@ def _clock(moment: dt.datetime) -> str:
 
 
 def session_when(session: dict) -> str:
-    """"Tue, Mar 3, 2026, 9:00 AM – 12:00 PM PST", in Sacramento's time."""
+    """ "Tue, Mar 3, 2026, 9:00 AM – 12:00 PM PST", in Sacramento's time."""
     start, end = to_local(session["starts_at"]), to_local(session["ends_at"])
     day = start.strftime("%a, %b %-d, %Y")
     if end.date() == start.date():
@@ -72,7 +72,9 @@ PRESENTATION = {
 
 
 def _first_values(request: Request) -> dict[str, str]:
-    return {name: request.query_params.get(name) for name in FILTER_PARAMS if request.query_params.get(name) is not None}
+    return {
+        name: request.query_params.get(name) for name in FILTER_PARAMS if request.query_params.get(name) is not None
+    }
 
 
 def catalog_url(query: CatalogQuery, page_number: int | None = None) -> str:
@@ -93,7 +95,9 @@ async def workshop_context(request: Request, offering_id: int, **overrides) -> d
         **PRESENTATION,
         "workshop": workshop,
         "my_registration": await current_registration(actor, offering_id),
-        "can_register_others": actor is not None and (actor.is_staff or actor.is_coordinator) and workshop["status"] == "published",
+        "can_register_others": actor is not None
+        and (actor.is_staff or actor.is_coordinator)
+        and workshop["status"] == "published",
         "district": district,
         "card_payments": card_payments_available(),
         "form": {"payer": "district" if workshop["price"] > 0 and district else "", "po_number": ""},
@@ -127,12 +131,21 @@ class CatalogPagesController(Controller):
             errors = error.field_errors
             query = CatalogQuery()
         context = {
-            **PRESENTATION, "result": result, "errors": errors, "raw": raw, "subject_options": [(s, s) for s in subjects],
-            "audiences": AUDIENCES, "formats": FORMATS, "grade_bands": GRADE_BANDS, "page_size": PAGE_SIZE, "fragment": wants_fragment(request),
+            **PRESENTATION,
+            "result": result,
+            "errors": errors,
+            "raw": raw,
+            "subject_options": [(s, s) for s in subjects],
+            "audiences": AUDIENCES,
+            "formats": FORMATS,
+            "grade_bands": GRADE_BANDS,
+            "page_size": PAGE_SIZE,
+            "fragment": wants_fragment(request),
             "page_url": lambda number: catalog_url(result.query, number) if result else "/workshops",
         }
-        response = page_or_fragment(request, "catalog/workshops.html", "catalog/_results.html",
-                                    status=400 if errors else 200, **context)
+        response = page_or_fragment(
+            request, "catalog/workshops.html", "catalog/_results.html", status=400 if errors else 200, **context
+        )
         if wants_fragment(request) and result is not None:
             # The address bar gets the short, shareable form of the filters (only those set).
             response.headers["HX-Push-Url"] = catalog_url(result.query, result.page)

@@ -13,13 +13,16 @@ from booking.catalog.calendar_file import CalendarFileController
 from booking.catalog.pages import CatalogPagesController
 from booking.catalog.staff_pages import StaffOfferingsController, StaffVenuesController
 
-router = Router(path="/", route_handlers=[
-    OfferingsApi,
-    CalendarFileController,
-    CatalogPagesController,
-    StaffOfferingsController,
-    StaffVenuesController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        OfferingsApi,
+        CalendarFileController,
+        CatalogPagesController,
+        StaffOfferingsController,
+        StaffVenuesController,
+    ],
+)
 
 # Scheduling serves finer URLs under two of these (/workshops/{id}/register..., /staff/offerings/{id}/roster,
 # /attendance, /email, /exports..., /api/v1/offerings/{id}/registrations and /roster) and declares those prefixes

@@ -49,12 +49,31 @@ from booking.workflows.cancel_offering import cancel_offering
 
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled", "completed": "Completed"}
 FORMAT_LABELS = {"in_person": "In person", "virtual": "Virtual", "hybrid": "Hybrid"}
-AUDIENCE_LABELS = {"teacher": "Teachers", "para-educator": "Para-educators", "administrator": "Administrators",
-                   "classified": "Classified staff"}
+AUDIENCE_LABELS = {
+    "teacher": "Teachers",
+    "para-educator": "Para-educators",
+    "administrator": "Administrators",
+    "classified": "Classified staff",
+}
 RULE_LABELS = {"all_sessions": "Attend every session", "min_hours": "Attend a minimum number of hours"}
-DETAIL_FIELDS = ("title", "description_md", "subject", "grade_band", "format", "pd_hours", "facilitators", "capacity",
-                 "price", "nonmember_price", "registration_opens_at", "registration_closes_at", "cancellation_deadline",
-                 "status", "attendance_rule", "min_attendance_hours")
+DETAIL_FIELDS = (
+    "title",
+    "description_md",
+    "subject",
+    "grade_band",
+    "format",
+    "pd_hours",
+    "facilitators",
+    "capacity",
+    "price",
+    "nonmember_price",
+    "registration_opens_at",
+    "registration_closes_at",
+    "cancellation_deadline",
+    "status",
+    "attendance_rule",
+    "min_attendance_hours",
+)
 SESSION_FIELDS = ("date", "start_time", "end_time", "room_id", "online_url", "location_note")
 # Use-case field names -> the form's.
 SESSION_ERROR_KEYS = {"starts_at": "start_time", "ends_at": "end_time"}
@@ -72,10 +91,19 @@ def local_clock(moment: dt.datetime, with_zone: bool = False) -> str:
 
 def choices() -> dict:
     return {
-        "day": local_day, "clock": local_clock,
-        "status_labels": STATUS_LABELS, "format_labels": FORMAT_LABELS, "audience_labels": AUDIENCE_LABELS,
-        "rule_labels": RULE_LABELS, "audiences_all": AUDIENCES, "formats_all": FORMATS, "grade_bands": GRADE_BANDS,
-        "rules_all": ATTENDANCE_RULES, "grade_band_options": [(g, g) for g in GRADE_BANDS], "statuses_all": OFFERING_STATUSES, "warning_labels": WARNING_LABELS,
+        "day": local_day,
+        "clock": local_clock,
+        "status_labels": STATUS_LABELS,
+        "format_labels": FORMAT_LABELS,
+        "audience_labels": AUDIENCE_LABELS,
+        "rule_labels": RULE_LABELS,
+        "audiences_all": AUDIENCES,
+        "formats_all": FORMATS,
+        "grade_bands": GRADE_BANDS,
+        "rules_all": ATTENDANCE_RULES,
+        "grade_band_options": [(g, g) for g in GRADE_BANDS],
+        "statuses_all": OFFERING_STATUSES,
+        "warning_labels": WARNING_LABELS,
     }
 
 
@@ -92,23 +120,39 @@ def _rename(errors: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
 
 def details_from_offering(row: dict) -> dict:
     return {
-        "title": row["title"], "description_md": row["description_md"], "audiences": row["audience_list"],
-        "subject": row["subject"], "grade_band": row["grade_band"], "format": row["format"],
-        "pd_hours": f"{row['pd_hours_tenths'] / 10:g}", "facilitators": row["facilitators"],
-        "facilitator_ids": [str(i) for i in row["facilitator_ids"]], "capacity": str(row["capacity"]),
-        "price": plain_amount(row["price_cents"]), "nonmember_price": plain_amount(row["nonmember_price_cents"]),
+        "title": row["title"],
+        "description_md": row["description_md"],
+        "audiences": row["audience_list"],
+        "subject": row["subject"],
+        "grade_band": row["grade_band"],
+        "format": row["format"],
+        "pd_hours": f"{row['pd_hours_tenths'] / 10:g}",
+        "facilitators": row["facilitators"],
+        "facilitator_ids": [str(i) for i in row["facilitator_ids"]],
+        "capacity": str(row["capacity"]),
+        "price": plain_amount(row["price_cents"]),
+        "nonmember_price": plain_amount(row["nonmember_price_cents"]),
         "registration_opens_at": _local_input(row["registration_opens_at"]),
         "registration_closes_at": _local_input(row["registration_closes_at"]),
         "cancellation_deadline": _local_input(row["cancellation_deadline"]),
-        "status": row["status"], "attendance_rule": row["attendance_rule"],
+        "status": row["status"],
+        "attendance_rule": row["attendance_rule"],
         "min_attendance_hours": f"{row['min_attendance_tenths'] / 10:g}",
     }
 
 
 def blank_details() -> dict:
-    return {**{name: "" for name in DETAIL_FIELDS}, "audiences": [], "facilitator_ids": [], "format": "in_person",
-            "status": "draft", "attendance_rule": "all_sessions", "pd_hours": "0", "price": "0.00",
-            "min_attendance_hours": "0"}
+    return {
+        **{name: "" for name in DETAIL_FIELDS},
+        "audiences": [],
+        "facilitator_ids": [],
+        "format": "in_person",
+        "status": "draft",
+        "attendance_rule": "all_sessions",
+        "pd_hours": "0",
+        "price": "0.00",
+        "min_attendance_hours": "0",
+    }
 
 
 def details_from_form(entry: OfferingForm) -> dict:
@@ -134,8 +178,14 @@ def first_session_keys(errors: dict[str, str]) -> dict[str, str]:
 
 def session_from_row(row: dict) -> dict:
     start, end = to_local(row["starts_at"]), to_local(row["ends_at"])
-    return {"date": start.date().isoformat(), "start_time": start.strftime("%H:%M"), "end_time": end.strftime("%H:%M"),
-            "room_id": str(row["room"] or ""), "online_url": row["online_url"], "location_note": row["location_note"]}
+    return {
+        "date": start.date().isoformat(),
+        "start_time": start.strftime("%H:%M"),
+        "end_time": end.strftime("%H:%M"),
+        "room_id": str(row["room"] or ""),
+        "online_url": row["online_url"],
+        "location_note": row["location_note"],
+    }
 
 
 def _whole_number(value: str, name: str, message: str) -> int:
@@ -151,26 +201,42 @@ def _ids(values: list[str], name: str) -> list[int]:
     return [int(v) for v in values]
 
 
-def offering_input(values: dict, sessions: list[SessionInput] | None = None, *, has_sessions: bool = False) -> OfferingInput:
+def offering_input(
+    values: dict, sessions: list[SessionInput] | None = None, *, has_sessions: bool = False
+) -> OfferingInput:
     """The typed form -> OfferingInput. Every problem is reported at once: what cannot be parsed,
     and what check_offering finds in the rest."""
     errors: dict[str, str] = {}
-    capacity = collect_field_errors(errors, _whole_number, values["capacity"], "capacity",
-                        "Capacity must be a whole number of seats, like 30.")
+    capacity = collect_field_errors(
+        errors, _whole_number, values["capacity"], "capacity", "Capacity must be a whole number of seats, like 30."
+    )
     price = collect_field_errors(errors, parse_price, values["price"], "price")
     if price is None and "price" not in errors:
         errors["price"] = "Enter the member-district price; 0 for a free workshop."
     nonmember = collect_field_errors(errors, parse_price, values["nonmember_price"], "nonmember_price")
-    moments = {name: collect_field_errors(errors, parse_local_datetime, values[name], name)
-               for name in ("registration_opens_at", "registration_closes_at", "cancellation_deadline")}
+    moments = {
+        name: collect_field_errors(errors, parse_local_datetime, values[name], name)
+        for name in ("registration_opens_at", "registration_closes_at", "cancellation_deadline")
+    }
     facilitator_ids = collect_field_errors(errors, _ids, values["facilitator_ids"], "facilitator_ids") or []
     data = OfferingInput(
-        title=values["title"], capacity=capacity if capacity is not None else 1, price_cents=price or 0,
-        nonmember_price_cents=nonmember, status=values["status"] or "draft", sessions=sessions or [],
-        description_md=values["description_md"], audiences=values["audiences"], subject=values["subject"],
-        grade_band=values["grade_band"], format=values["format"], pd_hours=values["pd_hours"],
-        attendance_rule=values["attendance_rule"], min_attendance_hours=values["min_attendance_hours"] or "0",
-        facilitators=values["facilitators"], facilitator_ids=facilitator_ids, **moments,
+        title=values["title"],
+        capacity=capacity if capacity is not None else 1,
+        price_cents=price or 0,
+        nonmember_price_cents=nonmember,
+        status=values["status"] or "draft",
+        sessions=sessions or [],
+        description_md=values["description_md"],
+        audiences=values["audiences"],
+        subject=values["subject"],
+        grade_band=values["grade_band"],
+        format=values["format"],
+        pd_hours=values["pd_hours"],
+        attendance_rule=values["attendance_rule"],
+        min_attendance_hours=values["min_attendance_hours"] or "0",
+        facilitators=values["facilitators"],
+        facilitator_ids=facilitator_ids,
+        **moments,
     )
     try:
         check_offering(data, has_sessions=has_sessions)
@@ -189,7 +255,9 @@ def session_input(values: dict) -> SessionInput:
     end = collect_field_errors(errors, parse_local_time, values["end_time"], "end_time")
     room_id = None
     if values["room_id"].strip():
-        room_id = collect_field_errors(errors, _whole_number, values["room_id"], "room_id", "Choose a room from the list.")
+        room_id = collect_field_errors(
+            errors, _whole_number, values["room_id"], "room_id", "Choose a room from the list."
+        )
     starts_at = ends_at = None
     if day and start:
         starts_at = collect_field_errors(errors, local_to_utc, dt.datetime.combine(day, start), "start_time")
@@ -197,8 +265,13 @@ def session_input(values: dict) -> SessionInput:
         ends_at = collect_field_errors(errors, local_to_utc, dt.datetime.combine(day, end), "end_time")
     if errors:
         raise InvalidInput(errors)
-    return SessionInput(starts_at=starts_at, ends_at=ends_at, room_id=room_id, online_url=values["online_url"],
-                        location_note=values["location_note"])
+    return SessionInput(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        room_id=room_id,
+        online_url=values["online_url"],
+        location_note=values["location_note"],
+    )
 
 
 def _offering_url(request: Request, offering_id: int) -> str:
@@ -243,21 +316,45 @@ class StaffOfferingsController(Controller):
     include_in_schema = False
 
     @get("/", name="catalog.staff_offerings")
-    async def index(self, request: Request, actor: SignedInActor, status: FromQuery[str] = "",
-                    when: FromQuery[str] = "upcoming", q: FromQuery[str] = "") -> object:
+    async def index(
+        self,
+        request: Request,
+        actor: SignedInActor,
+        status: FromQuery[str] = "",
+        when: FromQuery[str] = "upcoming",
+        q: FromQuery[str] = "",
+    ) -> object:
         status = status if status in OFFERING_STATUSES else ""
         when = when if when in WHEN_CHOICES else "upcoming"
         search = q[:MAX_SEARCH]
         rows = await staff_offerings(actor, status=status, when=when, search=search)
-        return page_or_fragment(request, "catalog/staff_offerings.html", "catalog/_staff_offering_rows.html",
-                                offerings=rows, status_filter=status, when=when, search=search, **choices())
+        return page_or_fragment(
+            request,
+            "catalog/staff_offerings.html",
+            "catalog/_staff_offering_rows.html",
+            offerings=rows,
+            status_filter=status,
+            when=when,
+            search=search,
+            **choices(),
+        )
 
     # New offering ------------------------------------------------------------------------
 
-    async def _new_page(self, request: Request, details: FormState, first: FormState, *, status: int = 200,
-                        preview: str | None = None) -> object:
-        return page(request, "catalog/staff_offering_new.html", status=status, details=details, first=first,
-                    preview=preview, staff=await staff_people(), rooms=await venues.room_choices(), **choices())
+    async def _new_page(
+        self, request: Request, details: FormState, first: FormState, *, status: int = 200, preview: str | None = None
+    ) -> object:
+        return page(
+            request,
+            "catalog/staff_offering_new.html",
+            status=status,
+            details=details,
+            first=first,
+            preview=preview,
+            staff=await staff_people(),
+            rooms=await venues.room_choices(),
+            **choices(),
+        )
 
     @get("/new", name="catalog.staff_offering_new")
     async def new_form(self, request: Request) -> object:
@@ -268,7 +365,9 @@ class StaffOfferingsController(Controller):
         entry = await read_form(request, NewOfferingForm)
         details = FormState(details_from_form(entry), override_reason=entry.override_reason)
         first = FormState(session_from_form(entry, prefix="first_"))
-        wants_session = any(first.values[n].strip() for n in ("date", "start_time", "end_time", "room_id", "online_url"))
+        wants_session = any(
+            first.values[n].strip() for n in ("date", "start_time", "end_time", "room_id", "online_url")
+        )
         try:
             errors: dict[str, str] = {}
             sessions: list[SessionInput] = []
@@ -296,13 +395,25 @@ class StaffOfferingsController(Controller):
             description = (await read_form(request, DescriptionPreviewForm)).description_md
             return page(request, "catalog/_staff_preview.html", preview=description)
         entry = await read_form(request, NewOfferingForm)
-        return await self._new_page(request, FormState(details_from_form(entry)),
-                                    FormState(session_from_form(entry, prefix="first_")), preview=entry.description_md)
+        return await self._new_page(
+            request,
+            FormState(details_from_form(entry)),
+            FormState(session_from_form(entry, prefix="first_")),
+            preview=entry.description_md,
+        )
 
     # One offering ------------------------------------------------------------------------
 
-    async def _edit_page(self, request: Request, actor: Actor, offering_id: int, *, status: int = 200,
-                         preview: str | None = None, **states: FormState) -> object:
+    async def _edit_page(
+        self,
+        request: Request,
+        actor: Actor,
+        offering_id: int,
+        *,
+        status: int = 200,
+        preview: str | None = None,
+        **states: FormState,
+    ) -> object:
         offering = await offering_for_staff(actor, offering_id)
         forms = {
             "details": FormState(details_from_offering(offering)),
@@ -312,8 +423,17 @@ class StaffOfferingsController(Controller):
             "publish": FormState(),
         }
         forms.update(states)
-        return page(request, "catalog/staff_offering_edit.html", status=status, offering=offering, preview=preview,
-                    staff=await staff_people(), rooms=await venues.room_choices(), **forms, **choices())
+        return page(
+            request,
+            "catalog/staff_offering_edit.html",
+            status=status,
+            offering=offering,
+            preview=preview,
+            staff=await staff_people(),
+            rooms=await venues.room_choices(),
+            **forms,
+            **choices(),
+        )
 
     @get("/{offering_id:int}", name="catalog.staff_offering")
     async def edit(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -340,15 +460,18 @@ class StaffOfferingsController(Controller):
             description = (await read_form(request, DescriptionPreviewForm)).description_md
             return page(request, "catalog/_staff_preview.html", preview=description)
         entry = await read_form(request, OfferingForm)
-        return await self._edit_page(request, actor, offering_id, preview=entry.description_md,
-                                     details=FormState(details_from_form(entry)))
+        return await self._edit_page(
+            request, actor, offering_id, preview=entry.description_md, details=FormState(details_from_form(entry))
+        )
 
     @post("/{offering_id:int}/capacity", name="catalog.staff_offering_capacity")
     async def capacity(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
         entry = await read_form(request, CapacityForm)
         state = FormState({"capacity": entry.capacity}, override_reason=entry.override_reason)
         try:
-            new = _whole_number(state.values["capacity"], "capacity", "Capacity must be a whole number of seats, like 30.")
+            new = _whole_number(
+                state.values["capacity"], "capacity", "Capacity must be a whole number of seats, like 30."
+            )
             change = await editing.change_capacity(actor, offering_id, new, entry.reason())
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error)
@@ -388,8 +511,13 @@ class StaffOfferingsController(Controller):
     @get("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel_form")
     async def cancel_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
         offering = await offering_for_staff(actor, offering_id)
-        return page(request, "catalog/staff_offering_cancel.html", offering=offering, state=FormState({"reason": ""}),
-                    **choices())
+        return page(
+            request,
+            "catalog/staff_offering_cancel.html",
+            offering=offering,
+            state=FormState({"reason": ""}),
+            **choices(),
+        )
 
     @post("/{offering_id:int}/cancel", name="catalog.staff_offering_cancel")
     async def cancel(self, request: Request, actor: SignedInActor, offering_id: FromPath[int]) -> object:
@@ -400,8 +528,9 @@ class StaffOfferingsController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             offering = await offering_for_staff(actor, offering_id)
-            return page(request, "catalog/staff_offering_cancel.html", status=422, offering=offering, state=state,
-                        **choices())
+            return page(
+                request, "catalog/staff_offering_cancel.html", status=422, offering=offering, state=state, **choices()
+            )
         return redirect(request, _offering_url(request, offering_id), notice="offering-cancelled")
 
     @get("/{offering_id:int}/delete", name="catalog.staff_offering_delete_form")
@@ -427,47 +556,75 @@ class StaffOfferingsController(Controller):
             return await self._edit_page(request, actor, offering_id, status=status, session=state)
         return redirect(request, _offering_url(request, offering_id), notice="session-added")
 
-    async def _session_page(self, request: Request, actor: Actor, offering_id: int, session_id: int,
-                            state: FormState | None = None, *, status: int = 200,
-                            cancel_state: FormState | None = None) -> object:
+    async def _session_page(
+        self,
+        request: Request,
+        actor: Actor,
+        offering_id: int,
+        session_id: int,
+        state: FormState | None = None,
+        *,
+        status: int = 200,
+        cancel_state: FormState | None = None,
+    ) -> object:
         offering = await offering_for_staff(actor, offering_id)
         session = await session_cases.get_session(offering_id, session_id)
-        return page(request, "catalog/staff_session_edit.html", status=status, offering=offering, session=session,
-                    state=state or FormState(session_from_row(session)), cancel_state=cancel_state or FormState({"reason": ""}),
-                    rooms=await venues.room_choices(), **choices())
+        return page(
+            request,
+            "catalog/staff_session_edit.html",
+            status=status,
+            offering=offering,
+            session=session,
+            state=state or FormState(session_from_row(session)),
+            cancel_state=cancel_state or FormState({"reason": ""}),
+            rooms=await venues.room_choices(),
+            **choices(),
+        )
 
     @get("/{offering_id:int}/sessions/{session_id:int}", name="catalog.staff_session")
-    async def session_form(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
-                           session_id: FromPath[int]) -> object:
+    async def session_form(
+        self, request: Request, actor: SignedInActor, offering_id: FromPath[int], session_id: FromPath[int]
+    ) -> object:
         return await self._session_page(request, actor, offering_id, session_id)
 
     @post("/{offering_id:int}/sessions/{session_id:int}", name="catalog.staff_session_reschedule")
-    async def reschedule(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
-                         session_id: FromPath[int]) -> object:
+    async def reschedule(
+        self, request: Request, actor: SignedInActor, offering_id: FromPath[int], session_id: FromPath[int]
+    ) -> object:
         await session_cases.get_session(offering_id, session_id)  # 404 first
         entry = await read_form(request, RescheduleForm)
         state = FormState(session_from_form(entry), override_reason=entry.override_reason)
         try:
-            changed = await session_cases.reschedule_session(actor, offering_id, session_id,
-                                                             session_input(state.values), entry.reason(),
-                                                             record_past=entry.record_past == "yes")
+            changed = await session_cases.reschedule_session(
+                actor,
+                offering_id,
+                session_id,
+                session_input(state.values),
+                entry.reason(),
+                record_past=entry.record_past == "yes",
+            )
         except (InvalidInput, ScheduleConflict) as error:
             status = refused(state, error, SESSION_ERROR_KEYS)
             return await self._session_page(request, actor, offering_id, session_id, state, status=status)
-        return redirect(request, _offering_url(request, offering_id),
-                        notice="session-rescheduled" if changed else "session-unchanged")
+        return redirect(
+            request,
+            _offering_url(request, offering_id),
+            notice="session-rescheduled" if changed else "session-unchanged",
+        )
 
     @post("/{offering_id:int}/sessions/{session_id:int}/cancel", name="catalog.staff_session_cancel")
-    async def cancel_session(self, request: Request, actor: SignedInActor, offering_id: FromPath[int],
-                             session_id: FromPath[int]) -> object:
+    async def cancel_session(
+        self, request: Request, actor: SignedInActor, offering_id: FromPath[int], session_id: FromPath[int]
+    ) -> object:
         entry = await read_form(request, CancelForm)
         cancel_state = FormState({"reason": entry.reason})
         try:
             await session_cases.cancel_session(actor, offering_id, session_id, cancel_state.values["reason"])
         except InvalidInput as error:
             cancel_state.errors = error.field_errors
-            return await self._session_page(request, actor, offering_id, session_id, status=422,
-                                            cancel_state=cancel_state)
+            return await self._session_page(
+                request, actor, offering_id, session_id, status=422, cancel_state=cancel_state
+            )
         return redirect(request, _offering_url(request, offering_id), notice="session-cancelled")
 
 
@@ -479,10 +636,16 @@ class StaffVenuesController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    async def _index(self, request: Request, actor: Actor, state: FormState | None = None, *,
-                     status: int = 200) -> object:
-        return page(request, "catalog/staff_venues.html", status=status, venues=await venues.list_venues(actor),
-                    state=state or FormState({"name": "", "address": ""}))
+    async def _index(
+        self, request: Request, actor: Actor, state: FormState | None = None, *, status: int = 200
+    ) -> object:
+        return page(
+            request,
+            "catalog/staff_venues.html",
+            status=status,
+            venues=await venues.list_venues(actor),
+            state=state or FormState({"name": "", "address": ""}),
+        )
 
     @get("/", name="catalog.staff_venues")
     async def index(self, request: Request, actor: SignedInActor) -> object:
@@ -499,15 +662,30 @@ class StaffVenuesController(Controller):
             return await self._index(request, actor, state, status=422)
         return redirect(request, _venue_url(request, venue_id), notice="venue-created")
 
-    async def _venue(self, request: Request, actor: Actor, venue_id: int, *, status: int = 200,
-                     venue_state: FormState | None = None, room_state: FormState | None = None,
-                     edit_room: int | None = None, edit_state: FormState | None = None) -> object:
+    async def _venue(
+        self,
+        request: Request,
+        actor: Actor,
+        venue_id: int,
+        *,
+        status: int = 200,
+        venue_state: FormState | None = None,
+        room_state: FormState | None = None,
+        edit_room: int | None = None,
+        edit_state: FormState | None = None,
+    ) -> object:
         venue = await venues.get_venue(actor, venue_id)
-        return page(request, "catalog/staff_venue.html", status=status, venue=venue,
-                    venue_state=venue_state or FormState({"name": venue["name"], "address": venue["address"],
-                                                          "is_active": venue["is_active"]}),
-                    room_state=room_state or FormState({"room_name": "", "room_capacity": ""}),
-                    edit_room=edit_room, edit_state=edit_state)
+        return page(
+            request,
+            "catalog/staff_venue.html",
+            status=status,
+            venue=venue,
+            venue_state=venue_state
+            or FormState({"name": venue["name"], "address": venue["address"], "is_active": venue["is_active"]}),
+            room_state=room_state or FormState({"room_name": "", "room_capacity": ""}),
+            edit_room=edit_room,
+            edit_state=edit_state,
+        )
 
     @get("/{venue_id:int}", name="catalog.staff_venue")
     async def show(self, request: Request, actor: SignedInActor, venue_id: FromPath[int]) -> object:
@@ -518,8 +696,9 @@ class StaffVenuesController(Controller):
         entry = await read_form(request, VenueEditForm)
         state = FormState({"name": entry.name, "address": entry.address, "is_active": entry.is_active})
         try:
-            await venues.update_venue(actor, venue_id, venues.VenueInput(entry.name, entry.address),
-                                      is_active=entry.is_active)
+            await venues.update_venue(
+                actor, venue_id, venues.VenueInput(entry.name, entry.address), is_active=entry.is_active
+            )
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._venue(request, actor, venue_id, status=422, venue_state=state)
@@ -537,8 +716,9 @@ class StaffVenuesController(Controller):
         return redirect(request, _venue_url(request, venue_id), notice="room-added")
 
     @post("/{venue_id:int}/rooms/{room_id:int}", name="catalog.staff_room_save")
-    async def save_room(self, request: Request, actor: SignedInActor, venue_id: FromPath[int],
-                        room_id: FromPath[int]) -> object:
+    async def save_room(
+        self, request: Request, actor: SignedInActor, venue_id: FromPath[int], room_id: FromPath[int]
+    ) -> object:
         entry = await read_form(request, RoomForm)
         state = FormState({"room_name": entry.room_name, "room_capacity": entry.room_capacity})
         try:

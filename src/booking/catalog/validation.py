@@ -33,7 +33,7 @@ class OfferingInput(OfferingCreate):
 
 
 def hours_to_tenths(value: str | int | float, field_name: str) -> int:
-    """"6", "1.5" -> tenths of an hour (15). "NaN", "Infinity", "1e3" and "١٫٥" are refused, never crash."""
+    """ "6", "1.5" -> tenths of an hour (15). "NaN", "Infinity", "1e3" and "١٫٥" are refused, never crash."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value <= 500:
         raise InvalidInput({field_name: "Enter between 0 and 500 hours."})
     text = str(value).strip() if isinstance(value, (str, int, float)) else ""
@@ -41,8 +41,9 @@ def hours_to_tenths(value: str | int | float, field_name: str) -> int:
         raise InvalidInput({field_name: "Enter hours as a number, like 6 or 1.5."})
     if text.startswith("-"):
         raise InvalidInput({field_name: "Enter between 0 and 500 hours."})
-    hours = fields.parse_decimal(text, field_name, minimum=0, maximum=500, places=1, blank="0",
-                                 message="Enter between 0 and 500 hours.")
+    hours = fields.parse_decimal(
+        text, field_name, minimum=0, maximum=500, places=1, blank="0", message="Enter between 0 and 500 hours."
+    )
     return int(hours * 10)
 
 
@@ -117,8 +118,10 @@ def check_offering(data: OfferingInput, *, has_sessions: bool = False) -> dict[s
         elif value is not None:
             collect_field_errors(errors, fields.check_moment, value, name)
     if (
-        "registration_opens_at" not in errors and "registration_closes_at" not in errors
-        and data.registration_opens_at and data.registration_closes_at
+        "registration_opens_at" not in errors
+        and "registration_closes_at" not in errors
+        and data.registration_opens_at
+        and data.registration_closes_at
         and data.registration_closes_at <= data.registration_opens_at
     ):
         errors["registration_closes_at"] = "Registration must close after it opens."

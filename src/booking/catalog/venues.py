@@ -12,6 +12,7 @@ from booking.errors import InvalidInput, NotFound
 
 ROOM_CAPACITY_MAX = 5_000
 
+
 @dataclass
 class VenueInput:
     name: str
@@ -81,9 +82,13 @@ async def get_venue(actor: Actor, venue_id: int) -> dict:
     if venue is None:
         raise NotFound("No such venue.")
     venue["rooms"] = await Room.select().where(Room.venue == venue_id).order_by(Room.name)
-    in_use = await OfferingSession.select(OfferingSession.room).where(
-        OfferingSession.room.is_in([r["id"] for r in venue["rooms"]]) & (OfferingSession.status == "scheduled")
-    ) if venue["rooms"] else []
+    in_use = (
+        await OfferingSession.select(OfferingSession.room).where(
+            OfferingSession.room.is_in([r["id"] for r in venue["rooms"]]) & (OfferingSession.status == "scheduled")
+        )
+        if venue["rooms"]
+        else []
+    )
     counts: dict[int, int] = {}
     for row in in_use:
         counts[row["room"]] = counts.get(row["room"], 0) + 1
@@ -94,9 +99,12 @@ async def get_venue(actor: Actor, venue_id: int) -> dict:
 
 async def room_choices() -> list[dict]:
     """Every room of an active venue, for session forms: id, label, venue and seats."""
-    rows = await Room.select(Room.id, Room.name, Room.capacity, Room.venue.name.as_alias("venue_name")).where(
-        Room.venue.is_active == True
-    ).order_by(Room.venue.name).order_by(Room.name)
+    rows = (
+        await Room.select(Room.id, Room.name, Room.capacity, Room.venue.name.as_alias("venue_name"))
+        .where(Room.venue.is_active == True)
+        .order_by(Room.venue.name)
+        .order_by(Room.name)
+    )
     return rows
 
 
@@ -125,8 +133,9 @@ async def update_venue(actor: Actor, venue_id: int, data: VenueInput, is_active:
             await get_venue(actor, venue_id)
             if await Venue.exists().where((Venue.name == values["name"]) & (Venue.id != venue_id)):
                 raise InvalidInput(taken)
-            await Venue.update({Venue.name: values["name"], Venue.address: values["address"],
-                                Venue.is_active: is_active}).where(Venue.id == venue_id)
+            await Venue.update(
+                {Venue.name: values["name"], Venue.address: values["address"], Venue.is_active: is_active}
+            ).where(Venue.id == venue_id)
     except Exception as error:
         if not is_unique_violation(error):
             raise

@@ -38,8 +38,13 @@ class ApplicationStatus(StrEnum):
 S = ApplicationStatus
 # Staff's words (the applicant's own words are in cohorts.pages.STATUS_WORDS).
 LABELS = {
-    S.DRAFT: "Started, not submitted", S.SUBMITTED: "Submitted", S.UNDER_REVIEW: "Under review", S.ACCEPTED: "Accepted",
-    S.WAITLISTED: "Waitlisted", S.DECLINED: "Declined", S.WITHDRAWN: "Withdrawn",
+    S.DRAFT: "Started, not submitted",
+    S.SUBMITTED: "Submitted",
+    S.UNDER_REVIEW: "Under review",
+    S.ACCEPTED: "Accepted",
+    S.WAITLISTED: "Waitlisted",
+    S.DECLINED: "Declined",
+    S.WITHDRAWN: "Withdrawn",
 }
 ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
@@ -52,12 +57,15 @@ ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
 }
 
 
-TABLE = StatusTable(ApplicationStatus, LABELS, ALLOWED, thing="An application",
-                    code="application_transition_not_allowed")
+TABLE = StatusTable(
+    ApplicationStatus, LABELS, ALLOWED, thing="An application", code="application_transition_not_allowed"
+)
 may_move = TABLE.may_move
 
 
-async def move_application(application: dict[str, Any], to_status: ApplicationStatus, now: dt.datetime, **columns: Any) -> None:
+async def move_application(
+    application: dict[str, Any], to_status: ApplicationStatus, now: dt.datetime, **columns: Any
+) -> None:
     """Move a (locked) application to `to_status`, with the columns that go with that move (decided_by, ...).
 
     Refused with a Conflict when the table does not allow it; the UPDATE also re-checks the stored status, so a
@@ -66,8 +74,10 @@ async def move_application(application: dict[str, Any], to_status: ApplicationSt
     TABLE.refuse_unless_allowed(from_status, to_status)
     values: dict[Column | str, Any] = {CohortApplication.status: to_status.value, CohortApplication.updated_at: now}
     values.update({getattr(CohortApplication, name): value for name, value in columns.items()})
-    moved = await CohortApplication.update(values).where(
-        (CohortApplication.id == application["id"]) & (CohortApplication.status == from_status)).returning(
-        CohortApplication.id)
+    moved = (
+        await CohortApplication.update(values)
+        .where((CohortApplication.id == application["id"]) & (CohortApplication.status == from_status))
+        .returning(CohortApplication.id)
+    )
     if not moved:
         raise Conflict("This application changed meanwhile; reload the page.", code="application_changed")

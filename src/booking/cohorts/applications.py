@@ -31,9 +31,12 @@ from booking.notifications.outbox import enqueue_email
 PO_NUMBER_MAX = 60
 APPLICATION_COLUMNS = (
     *CohortApplication.all_columns(),
-    CohortApplication.cohort.title.as_alias("cohort_title"), CohortApplication.cohort.program.as_alias("program"),
-    CohortApplication.cohort.status.as_alias("cohort_status"), CohortApplication.cohort.price_cents.as_alias("tuition_cents"),
-    CohortApplication.applicant.name.as_alias("applicant_name"), CohortApplication.applicant.email.as_alias("applicant_email"),
+    CohortApplication.cohort.title.as_alias("cohort_title"),
+    CohortApplication.cohort.program.as_alias("program"),
+    CohortApplication.cohort.status.as_alias("cohort_status"),
+    CohortApplication.cohort.price_cents.as_alias("tuition_cents"),
+    CohortApplication.applicant.name.as_alias("applicant_name"),
+    CohortApplication.applicant.email.as_alias("applicant_email"),
     CohortApplication.applicant.district.as_alias("applicant_district"),
     CohortApplication.applicant.district.name.as_alias("applicant_district_name"),
 )
@@ -52,7 +55,12 @@ class ApplicationInput:
 
 async def settings_for(offering_id: int) -> dict:
     row = await CohortSettings.select().where(CohortSettings.offering == offering_id).first()
-    return row or {"offering": offering_id, "required_hours_tenths": 0, "instalment_options": "1", "first_payment_due": None}
+    return row or {
+        "offering": offering_id,
+        "required_hours_tenths": 0,
+        "instalment_options": "1",
+        "first_payment_due": None,
+    }
 
 
 async def get_cohort(actor: Actor | None, cohort_id: int) -> dict:
@@ -74,8 +82,10 @@ async def waitlist_position(application: dict) -> int | None:
     if application["status"] != "waitlisted" or application["waitlist_rank"] is None:
         return None
     return await CohortApplication.count().where(
-        (CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted")
-        & (CohortApplication.waitlist_rank <= application["waitlist_rank"]))
+        (CohortApplication.cohort == application["cohort"])
+        & (CohortApplication.status == "waitlisted")
+        & (CohortApplication.waitlist_rank <= application["waitlist_rank"])
+    )
 
 
 def application_window(cohort: dict, now: dt.datetime) -> str | None:
@@ -103,8 +113,11 @@ async def get_application(actor: Actor, application_id: int) -> dict:
 
 
 async def my_applications(actor: Actor) -> list[dict]:
-    rows = await CohortApplication.select(*APPLICATION_COLUMNS).where(CohortApplication.applicant == actor.id).order_by(
-        CohortApplication.id, ascending=False)
+    rows = (
+        await CohortApplication.select(*APPLICATION_COLUMNS)
+        .where(CohortApplication.applicant == actor.id)
+        .order_by(CohortApplication.id, ascending=False)
+    )
     for row in rows:
         row["answers"] = json_column(row["answers"])
         row["waitlist_position"] = await waitlist_position(row)
@@ -112,9 +125,15 @@ async def my_applications(actor: Actor) -> list[dict]:
 
 
 async def live_application(actor: Actor, cohort_id: int) -> dict | None:
-    row = await CohortApplication.select(CohortApplication.id).where(
-        (CohortApplication.cohort == cohort_id) & (CohortApplication.applicant == actor.id)
-        & (CohortApplication.status != "withdrawn")).first()
+    row = (
+        await CohortApplication.select(CohortApplication.id)
+        .where(
+            (CohortApplication.cohort == cohort_id)
+            & (CohortApplication.applicant == actor.id)
+            & (CohortApplication.status != "withdrawn")
+        )
+        .first()
+    )
     return await get_application(actor, row["id"]) if row else None
 
 
@@ -130,13 +149,21 @@ async def start_application(actor: Actor, cohort_id: int, now: dt.datetime | Non
         closed = application_window(cohort, now)
         if closed:
             raise Conflict(closed, code="applications_closed")
-        rows = await CohortApplication.insert(CohortApplication(
-            cohort=cohort_id, applicant=actor.id, status="draft", created_at=now, updated_at=now,
-        )).returning(CohortApplication.id)
+        rows = await CohortApplication.insert(
+            CohortApplication(
+                cohort=cohort_id,
+                applicant=actor.id,
+                status="draft",
+                created_at=now,
+                updated_at=now,
+            )
+        ).returning(CohortApplication.id)
     return rows[0]["id"]
 
 
-def _clean_form(data: ApplicationInput, questions: list[dict], cohort: dict, applicant: dict, *, complete: bool) -> dict:
+def _clean_form(
+    data: ApplicationInput, questions: list[dict], cohort: dict, applicant: dict, *, complete: bool
+) -> dict:
     errors: dict[str, str] = {}
     values: dict = {}
     try:
@@ -154,7 +181,11 @@ def _clean_form(data: ApplicationInput, questions: list[dict], cohort: dict, app
         try:
             name = validate_name(name, "supervisor_name")
         except InvalidInput:
-            errors["supervisor_name"] = "Enter your supervisor's name." if not name else "Enter your supervisor's name (at most 200 characters)."
+            errors["supervisor_name"] = (
+                "Enter your supervisor's name."
+                if not name
+                else "Enter your supervisor's name (at most 200 characters)."
+            )
     values["supervisor_name"] = name[:200]
     email = (data.supervisor_email or "").strip()
     if email or complete:
@@ -169,7 +200,9 @@ def _clean_form(data: ApplicationInput, questions: list[dict], cohort: dict, app
     if payer not in TUITION_PAYERS:
         errors["payer"] = "Choose who pays the tuition: you, or your district."
     elif payer == "district" and applicant["applicant_district"] is None:
-        errors["payer"] = "Your account has no district, so the tuition cannot be billed to one. Add your district on My account, or pay yourself."
+        errors["payer"] = (
+            "Your account has no district, so the tuition cannot be billed to one. Add your district on My account, or pay yourself."
+        )
     values["payer"] = payer
     counts = allowed_counts(cohort["settings"]["instalment_options"])
     raw_count = (data.instalments or "1").strip()
@@ -196,21 +229,27 @@ async def _own_application(actor: Actor, application_id: int) -> dict:
 
 
 async def _store(application: dict, values: dict, now: dt.datetime) -> None:
-    await CohortApplication.update({
-        CohortApplication.answers: json.dumps(values["answers"], sort_keys=True),
-        CohortApplication.county: values["county"], CohortApplication.in_county: values["county"] == HOME_COUNTY,
-        CohortApplication.supervisor_name: values["supervisor_name"],
-        CohortApplication.supervisor_email: values["supervisor_email"],
-        CohortApplication.payer: values["payer"], CohortApplication.instalments: values["instalments"],
-        CohortApplication.po_number: values["po_number"],
-        CohortApplication.district: application["applicant_district"] if values["payer"] == "district" else None,
-        CohortApplication.updated_at: now,
-    }).where(CohortApplication.id == application["id"])
+    await CohortApplication.update(
+        {
+            CohortApplication.answers: json.dumps(values["answers"], sort_keys=True),
+            CohortApplication.county: values["county"],
+            CohortApplication.in_county: values["county"] == HOME_COUNTY,
+            CohortApplication.supervisor_name: values["supervisor_name"],
+            CohortApplication.supervisor_email: values["supervisor_email"],
+            CohortApplication.payer: values["payer"],
+            CohortApplication.instalments: values["instalments"],
+            CohortApplication.po_number: values["po_number"],
+            CohortApplication.district: application["applicant_district"] if values["payer"] == "district" else None,
+            CohortApplication.updated_at: now,
+        }
+    ).where(CohortApplication.id == application["id"])
 
 
 def _refuse_unless_draft(application: dict) -> None:
     if application["status"] != "draft":
-        raise Conflict("This application is already submitted; it can no longer be changed.", code="application_submitted")
+        raise Conflict(
+            "This application is already submitted; it can no longer be changed.", code="application_submitted"
+        )
 
 
 async def save_draft(actor: Actor, application_id: int, data: ApplicationInput, now: dt.datetime | None = None) -> None:
@@ -239,9 +278,14 @@ async def submit(actor: Actor, application_id: int, data: ApplicationInput, now:
         await move_application(application, ApplicationStatus.SUBMITTED, now, submitted_at=now)
         submitted = await get_application(actor, application_id)
         await supervisor.send_request(submitted, now)
-        await enqueue_email(submitted["applicant_email"], "cohort_submitted", {
-            "name": submitted["applicant_name"], "application": submitted,
-        })
+        await enqueue_email(
+            submitted["applicant_email"],
+            "cohort_submitted",
+            {
+                "name": submitted["applicant_name"],
+                "application": submitted,
+            },
+        )
     return submitted
 
 
@@ -259,8 +303,10 @@ async def resend_supervisor_link(actor: Actor, application_id: int, now: dt.date
             raise Conflict("Your supervisor has already answered.", code="already_answered")
         sent = application["supervisor_link_sent_at"]
         if sent is not None and now - sent < RESEND_INTERVAL:
-            raise Conflict("A link was sent a few minutes ago; please give it ten minutes before sending another.",
-                           code="sent_recently")
+            raise Conflict(
+                "A link was sent a few minutes ago; please give it ten minutes before sending another.",
+                code="sent_recently",
+            )
         await supervisor.send_request(application, now)
 
 

@@ -65,11 +65,19 @@ class CohortInput:
 def _required_hours(value: str) -> int:
     text = (value or "").strip()
     if not text:
-        raise InvalidInput({"required_hours": "Enter the hours a participant needs to complete the program; 0 if none."})
+        raise InvalidInput(
+            {"required_hours": "Enter the hours a participant needs to complete the program; 0 if none."}
+        )
     if not is_plain_number(text):
         raise InvalidInput({"required_hours": "Enter hours as a number, like 120 or 42.5."})
-    hours = parse_decimal(text, "required_hours", minimum=0, maximum=MAX_REQUIRED_HOURS, places=1,
-                          message=f"Enter between 0 and {MAX_REQUIRED_HOURS:,} hours.")
+    hours = parse_decimal(
+        text,
+        "required_hours",
+        minimum=0,
+        maximum=MAX_REQUIRED_HOURS,
+        places=1,
+        message=f"Enter between 0 and {MAX_REQUIRED_HOURS:,} hours.",
+    )
     return int(hours * 10)
 
 
@@ -77,7 +85,9 @@ def _payment_options(values: list[str]) -> str:
     allowed = {str(n) for n in PAYMENT_CHOICES}
     chosen = {(v or "").strip() for v in values}
     if not chosen or not chosen <= allowed:
-        raise InvalidInput({"payment_options": "Choose how tuition may be paid: in 1, 2, 4 or 10 payments (one or more)."})
+        raise InvalidInput(
+            {"payment_options": "Choose how tuition may be paid: in 1, 2, 4 or 10 payments (one or more)."}
+        )
     return ",".join(str(n) for n in sorted(int(v) for v in chosen))
 
 
@@ -122,7 +132,9 @@ def _tuition(value: str) -> int:
 def _whole_number(value: str) -> int:
     text = (value or "").strip()
     if not (text.isascii() and text.isdigit()) or len(text) > 7 or not 1 <= int(text) <= MAX_CAPACITY:
-        raise InvalidInput({"capacity": f"Enter the number of places as a whole number from 1 to {MAX_CAPACITY:,}, like 65."})
+        raise InvalidInput(
+            {"capacity": f"Enter the number of places as a whole number from 1 to {MAX_CAPACITY:,}, like 65."}
+        )
     return int(text)
 
 
@@ -131,7 +143,9 @@ def check_cohort(data: CohortInput) -> dict:
     errors: dict[str, str] = {}
     title = " ".join((data.title or "").split())
     if not title:
-        errors["title"] = "Give the cohort a title, for example: Preliminary Administrative Services Credential, Cohort 25."
+        errors["title"] = (
+            "Give the cohort a title, for example: Preliminary Administrative Services Credential, Cohort 25."
+        )
     elif len(title) > 200:
         errors["title"] = "Keep the title under 200 characters."
     program = (data.program or "").strip()
@@ -164,8 +178,17 @@ def check_cohort(data: CohortInput) -> dict:
         settings = {}
     if errors:
         raise InvalidInput(errors)
-    return {"title": title, "program_id": program_id, "new_program": new_program, "description": description,
-            "capacity": capacity, "tuition_cents": tuition, "opens": opens, "closes": closes, "settings": settings}
+    return {
+        "title": title,
+        "program_id": program_id,
+        "new_program": new_program,
+        "description": description,
+        "capacity": capacity,
+        "tuition_cents": tuition,
+        "opens": opens,
+        "closes": closes,
+        "settings": settings,
+    }
 
 
 # --- Programs and cohorts ------------------------------------------------------------------
@@ -189,16 +212,26 @@ async def create_cohort(actor: Actor, data: CohortInput) -> int:
             existing = {p["title"].casefold(): p["id"] for p in await cohort_programs()}
             if values["new_program"].casefold() in existing:
                 raise InvalidInput({"new_program": "A program with this name exists already: choose it from the list."})
-            rows = await Program.insert(Program(title=values["new_program"], description_md=values["description"])).returning(
-                Program.id)
+            rows = await Program.insert(
+                Program(title=values["new_program"], description_md=values["description"])
+            ).returning(Program.id)
             program_id = rows[0]["id"]
         elif program_id not in {p["id"] for p in await cohort_programs()}:
             raise InvalidInput({"program": "Choose a program from the list."})
-        offering_id = await create_offering(actor, OfferingInput(
-            title=values["title"], kind="cohort", status="draft", program_id=program_id, capacity=values["capacity"],
-            price_cents=values["tuition_cents"], description_md=values["description"],
-            registration_opens_at=values["opens"], registration_closes_at=values["closes"],
-        ))
+        offering_id = await create_offering(
+            actor,
+            OfferingInput(
+                title=values["title"],
+                kind="cohort",
+                status="draft",
+                program_id=program_id,
+                capacity=values["capacity"],
+                price_cents=values["tuition_cents"],
+                description_md=values["description"],
+                registration_opens_at=values["opens"],
+                registration_closes_at=values["closes"],
+            ),
+        )
         await CohortSettings.insert(CohortSettings(offering=offering_id, **values["settings"]))
     return offering_id
 
@@ -206,8 +239,11 @@ async def create_cohort(actor: Actor, data: CohortInput) -> int:
 async def cohort_for_staff(actor: Actor, cohort_id: int) -> dict:
     """The cohort with its program's title and its settings; NotFound for anything that is not a cohort."""
     Actor.require(actor, "staff", STAFF_ONLY)
-    cohort = await Offering.select(*Offering.all_columns(), Offering.program.title.as_alias("program_title")).where(
-        (Offering.id == cohort_id) & (Offering.kind == "cohort")).first()
+    cohort = (
+        await Offering.select(*Offering.all_columns(), Offering.program.title.as_alias("program_title"))
+        .where((Offering.id == cohort_id) & (Offering.kind == "cohort"))
+        .first()
+    )
     if cohort is None:
         raise NotFound("No such cohort.")
     cohort["settings"] = await settings_for(cohort_id)
@@ -216,9 +252,11 @@ async def cohort_for_staff(actor: Actor, cohort_id: int) -> dict:
 
 def settings_form_values(settings: dict) -> SettingsInput:
     due = settings["first_payment_due"]
-    return SettingsInput(required_hours=f"{settings['required_hours_tenths'] / 10:g}",
-                         payment_options=[str(n) for n in allowed_counts(settings["instalment_options"])],
-                         first_payment_due=due.isoformat() if due else "")
+    return SettingsInput(
+        required_hours=f"{settings['required_hours_tenths'] / 10:g}",
+        payment_options=[str(n) for n in allowed_counts(settings["instalment_options"])],
+        first_payment_due=due.isoformat() if due else "",
+    )
 
 
 async def update_cohort_settings(actor: Actor, cohort_id: int, data: SettingsInput) -> None:
@@ -230,7 +268,8 @@ async def update_cohort_settings(actor: Actor, cohort_id: int, data: SettingsInp
         await cohort_for_staff(actor, cohort_id)
         if await CohortSettings.exists().where(CohortSettings.offering == cohort_id):
             await CohortSettings.update({getattr(CohortSettings, name): value for name, value in values.items()}).where(
-                CohortSettings.offering == cohort_id)
+                CohortSettings.offering == cohort_id
+            )
         else:
             await CohortSettings.insert(CohortSettings(offering=cohort_id, **values))
 
@@ -239,15 +278,19 @@ async def staff_cohorts(actor: Actor, now: dt.datetime | None = None) -> list[di
     """Every cohort, drafts too, newest first: places taken, applications waiting, application period."""
     Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
-    rows = await Offering.select(*Offering.all_columns(), Offering.program.title.as_alias("program_title")).where(
-        Offering.kind == "cohort").order_by(Offering.id, ascending=False)
+    rows = (
+        await Offering.select(*Offering.all_columns(), Offering.program.title.as_alias("program_title"))
+        .where(Offering.kind == "cohort")
+        .order_by(Offering.id, ascending=False)
+    )
     if not rows:
         return []
     ids = [row["id"] for row in rows]
     counts = await seat_counts(rows, now)
     waiting: dict[int, int] = {}
     for application in await CohortApplication.select(CohortApplication.cohort).where(
-            CohortApplication.cohort.is_in(ids) & CohortApplication.status.is_in(list(OPEN_FOR_REVIEW))):
+        CohortApplication.cohort.is_in(ids) & CohortApplication.status.is_in(list(OPEN_FOR_REVIEW))
+    ):
         waiting[application["cohort"]] = waiting.get(application["cohort"], 0) + 1
     sessions: dict[int, list[dict]] = {}
     for session in await sessions_of(ids):
@@ -268,15 +311,22 @@ async def program_questions(actor: Actor, program_id: int) -> dict:
     """A cohort program's questions: those asked now in order, and those retired."""
     Actor.require(actor, "staff", STAFF_ONLY)
     program = await Program.select(Program.id, Program.title).where(Program.id == program_id).first()
-    cohorts = await Offering.select(Offering.id, Offering.title, Offering.status).where(
-        (Offering.program == program_id) & (Offering.kind == "cohort")).order_by(Offering.id, ascending=False)
+    cohorts = (
+        await Offering.select(Offering.id, Offering.title, Offering.status)
+        .where((Offering.program == program_id) & (Offering.kind == "cohort"))
+        .order_by(Offering.id, ascending=False)
+    )
     if program is None or not cohorts:
         raise NotFound("No such cohort program.")
     questions = await questions_for(program_id, include_retired=True)
     for question in questions:
         question["choice_list"] = choice_list(question)
-    return {"program": program, "cohorts": cohorts, "active": [q for q in questions if q["is_active"]],
-            "retired": [q for q in questions if not q["is_active"]]}
+    return {
+        "program": program,
+        "cohorts": cohorts,
+        "active": [q for q in questions if q["is_active"]],
+        "retired": [q for q in questions if not q["is_active"]],
+    }
 
 
 # --- Review ---------------------------------------------------------------------------------
@@ -284,8 +334,10 @@ async def program_questions(actor: Actor, program_id: int) -> dict:
 
 def _filters(raw: dict[str, str], questions: list[dict]) -> tuple[review.QueueFilters, dict[str, str], dict[str, str]]:
     """Query parameters -> QueueFilters, the values to show back, and what is wrong with them."""
-    values = {name: (raw.get(name) or default).strip() for name, default in
-              (("status", "open"), ("county", "any"), ("supervisor", "any"))}
+    values = {
+        name: (raw.get(name) or default).strip()
+        for name, default in (("status", "open"), ("county", "any"), ("supervisor", "any"))
+    }
     errors: dict[str, str] = {}
     answers: dict[int, str] = {}
     at_least: dict[int, float] = {}
@@ -304,12 +356,25 @@ def _filters(raw: dict[str, str], questions: list[dict]) -> tuple[review.QueueFi
                 errors[name] = "Choose one of the listed answers."
             answers[question["id"]] = value
         elif question["kind"] == "number":
-            number = collect_field_errors(errors, parse_decimal, value, name, minimum=0, maximum=100_000, places=2,
-                                          message="Enter the smallest number to show, like 5.")
+            number = collect_field_errors(
+                errors,
+                parse_decimal,
+                value,
+                name,
+                minimum=0,
+                maximum=100_000,
+                places=2,
+                message="Enter the smallest number to show, like 5.",
+            )
             if number is not None:
                 at_least[question["id"]] = float(number)
-    filters = review.QueueFilters(status=values["status"], county=values["county"], supervisor=values["supervisor"],
-                                  answers=answers, at_least=at_least)
+    filters = review.QueueFilters(
+        status=values["status"],
+        county=values["county"],
+        supervisor=values["supervisor"],
+        answers=answers,
+        at_least=at_least,
+    )
     return filters, values, errors
 
 
@@ -338,8 +403,14 @@ async def review_page(actor: Actor, cohort_id: int, raw: dict[str, str], now: dt
             rows = await review.review_queue(actor, cohort_id, filters)
         except InvalidInput as error:
             errors = error.field_errors
-    return {"summary": summary, "cohort": await cohort_for_staff(actor, cohort_id), "rows": rows, "filters": values,
-            "errors": errors, "filter_questions": questions}
+    return {
+        "summary": summary,
+        "cohort": await cohort_for_staff(actor, cohort_id),
+        "rows": rows,
+        "filters": values,
+        "errors": errors,
+        "filter_questions": questions,
+    }
 
 
 async def application_detail(actor: Actor, cohort_id: int, application_id: int, now: dt.datetime | None = None) -> dict:
@@ -350,22 +421,36 @@ async def application_detail(actor: Actor, cohort_id: int, application_id: int, 
         raise NotFound("No such application in this cohort.")
     questions = await questions_for(application["program"], include_retired=True)
     answered = application["answers"]
-    answers = [{"prompt": q["prompt"], "answer": answered.get(str(q["id"]), ""), "retired": not q["is_active"],
-                "kind": q["kind"]}
-               for q in questions if q["is_active"] or str(q["id"]) in answered]
+    answers = [
+        {
+            "prompt": q["prompt"],
+            "answer": answered.get(str(q["id"]), ""),
+            "retired": not q["is_active"],
+            "kind": q["kind"],
+        }
+        for q in questions
+        if q["is_active"] or str(q["id"]) in answered
+    ]
     decided_by = None
     if application["decided_by"]:
         person = await User.select(User.name).where(User.id == application["decided_by"]).first()
         decided_by = person["name"] if person else None
     summary = await review.cohort_summary(actor, cohort_id, now)
-    return {"application": application, "answers": answers, "documents": await documents_of(application_id),
-            "instalments": await instalments_of(application_id), "decided_by_name": decided_by,
-            "waitlist_position": await waitlist_position(application), "summary": summary,
-            "cohort": await cohort_for_staff(actor, cohort_id)}
+    return {
+        "application": application,
+        "answers": answers,
+        "documents": await documents_of(application_id),
+        "instalments": await instalments_of(application_id),
+        "decided_by_name": decided_by,
+        "waitlist_position": await waitlist_position(application),
+        "summary": summary,
+        "cohort": await cohort_for_staff(actor, cohort_id),
+    }
 
 
-async def decide(actor: Actor, cohort_id: int, application_id: int, decision: str, message: str = "",
-                 now: dt.datetime | None = None) -> None:
+async def decide(
+    actor: Actor, cohort_id: int, application_id: int, decision: str, message: str = "", now: dt.datetime | None = None
+) -> None:
     """Accept, waitlist, decline, or start reviewing an application of this cohort (review does the work)."""
     Actor.require(actor, "staff", STAFF_ONLY)
     application = await get_application(actor, application_id)
@@ -381,4 +466,3 @@ async def decide(actor: Actor, cohort_id: int, application_id: int, decision: st
         await review.start_review(actor, application_id, now)
     else:
         raise NotFound("No such decision.")
-

@@ -57,8 +57,15 @@ class HoursShort(Conflict):
         self.missing_tenths = missing_tenths
 
 
-async def record_completion(actor: Actor, registration_id: int, completed_on: dt.date | str | None, override_reason: str = "",
-                            *, cohort_id: int | None = None, now: dt.datetime | None = None) -> str:
+async def record_completion(
+    actor: Actor,
+    registration_id: int,
+    completed_on: dt.date | str | None,
+    override_reason: str = "",
+    *,
+    cohort_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> str:
     """Record the completion; returns the verification code."""
     Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(registration_id, cohort_id)
@@ -71,21 +78,35 @@ async def record_completion(actor: Actor, registration_id: int, completed_on: dt
         registration, cohort = await locked_seat(registration_id, cohort_id)
         current = await Registration.select(Registration.completed_at).where(Registration.id == registration_id).first()
         if current["completed_at"] is not None:
-            raise Conflict(f"Completion is already recorded for {registration['name']}, on "
-                           f"{to_local(current['completed_at']):%B %-d, %Y}.", code="already_completed")
+            raise Conflict(
+                f"Completion is already recorded for {registration['name']}, on "
+                f"{to_local(current['completed_at']):%B %-d, %Y}.",
+                code="already_completed",
+            )
         sessions = await sessions_of([cohort["id"]])
         if not sessions:
             raise Conflict("This cohort has no sessions, so nobody can have completed it.", code="no_sessions")
         today, first_day = to_local(now).date(), to_local(sessions[0]["starts_at"]).date()
         if day > today:
-            raise InvalidInput({"completed_on": f"The completion date cannot be in the future (today is {today:%B %-d, %Y})."})
+            raise InvalidInput(
+                {"completed_on": f"The completion date cannot be in the future (today is {today:%B %-d, %Y})."}
+            )
         if day < first_day:
-            raise InvalidInput({"completed_on": f"The completion date cannot be before the first session, {first_day:%B %-d, %Y}."})
+            raise InvalidInput(
+                {"completed_on": f"The completion date cannot be before the first session, {first_day:%B %-d, %Y}."}
+            )
         settings = await settings_for(cohort["id"])
-        counted = tally(sessions, await marks_of(registration_id), await makeups_of([registration_id]),
-                        settings["required_hours_tenths"], await fieldwork_of([registration_id]))
-        note = (f"Completed on {day.isoformat()} with {hours_text(counted.counted_tenths)} "
-                f"of {hours_text(counted.required_tenths)} hours")
+        counted = tally(
+            sessions,
+            await marks_of(registration_id),
+            await makeups_of([registration_id]),
+            settings["required_hours_tenths"],
+            await fieldwork_of([registration_id]),
+        )
+        note = (
+            f"Completed on {day.isoformat()} with {hours_text(counted.counted_tenths)} "
+            f"of {hours_text(counted.required_tenths)} hours"
+        )
         if counted.fieldwork_tenths:
             note += f" ({hours_text(counted.fieldwork_tenths)} of them fieldwork and coaching)"
 
@@ -96,15 +117,26 @@ async def record_completion(actor: Actor, registration_id: int, completed_on: dt
                     f"{registration['name']} has {hours_text(counted.counted_tenths)} of the "
                     f"{hours_text(counted.required_tenths)} required hours: {hours_text(missing)} "
                     f"{'hour is' if missing == 10 else 'hours are'} missing. Assign make-up work, record fieldwork and "
-                    "coaching hours, or give the reason to record completion anyway.", missing)
+                    "coaching hours, or give the reason to record completion anyway.",
+                    missing,
+                )
             note += f"; recorded short of {hours_text(missing)} hours because: {reason}"
         elif reason:
             note += f"; note: {reason}"
         code = new_certificate_code()
-        await Registration.update({
-            Registration.completed_at: noon_pacific(day), Registration.pd_hours_awarded_tenths: counted.counted_tenths,
-            Registration.certificate_code: code,
-        }).where(Registration.id == registration_id)
-        await history.record(registration_id, COMPLETION_EVENT, from_status="confirmed", to_status="confirmed",
-                             actor_id=actor.id, note=note)
+        await Registration.update(
+            {
+                Registration.completed_at: noon_pacific(day),
+                Registration.pd_hours_awarded_tenths: counted.counted_tenths,
+                Registration.certificate_code: code,
+            }
+        ).where(Registration.id == registration_id)
+        await history.record(
+            registration_id,
+            COMPLETION_EVENT,
+            from_status="confirmed",
+            to_status="confirmed",
+            actor_id=actor.id,
+            note=note,
+        )
     return code

@@ -24,9 +24,16 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "PNG"),
     (b"\xff\xd8\xff", "image/jpeg", "JPEG"),
 )
-DOCUMENT_COLUMNS = (ApplicationDocument.id, ApplicationDocument.application, ApplicationDocument.label,
-                    ApplicationDocument.filename, ApplicationDocument.content_type, ApplicationDocument.size,
-                    ApplicationDocument.sha256, ApplicationDocument.uploaded_at)
+DOCUMENT_COLUMNS = (
+    ApplicationDocument.id,
+    ApplicationDocument.application,
+    ApplicationDocument.label,
+    ApplicationDocument.filename,
+    ApplicationDocument.content_type,
+    ApplicationDocument.size,
+    ApplicationDocument.sha256,
+    ApplicationDocument.uploaded_at,
+)
 
 
 def detected_type(data: bytes) -> str | None:
@@ -59,7 +66,9 @@ def check_document(label: str, filename: str, data: bytes) -> tuple[str, str, st
             "Scan at a lower resolution or save as PDF."
         )
     elif content_type is None:
-        errors["document"] = "Upload a PDF, PNG or JPEG file. Other kinds of file (Word documents, for example) need to be saved as PDF first."
+        errors["document"] = (
+            "Upload a PDF, PNG or JPEG file. Other kinds of file (Word documents, for example) need to be saved as PDF first."
+        )
     if errors:
         raise InvalidInput(errors)
     return label, safe_filename(filename), content_type
@@ -67,12 +76,17 @@ def check_document(label: str, filename: str, data: bytes) -> tuple[str, str, st
 
 async def _own_draft(actor: Actor, application_id: int) -> dict:
     await lock_rows_for_update(CohortApplication, CohortApplication.id == application_id)
-    application = await CohortApplication.select().where(
-        (CohortApplication.id == application_id) & (CohortApplication.applicant == actor.id)).first()
+    application = (
+        await CohortApplication.select()
+        .where((CohortApplication.id == application_id) & (CohortApplication.applicant == actor.id))
+        .first()
+    )
     if application is None:
         raise NotFound("No such application.")
     if application["status"] != "draft":
-        raise Conflict("Documents can only be changed before the application is submitted.", code="application_submitted")
+        raise Conflict(
+            "Documents can only be changed before the application is submitted.", code="application_submitted"
+        )
     return application
 
 
@@ -82,27 +96,41 @@ async def add_document(actor: Actor, application_id: int, *, label: str, filenam
         await _own_draft(actor, application_id)
         count = await ApplicationDocument.count().where(ApplicationDocument.application == application_id)
         if count >= MAX_DOCUMENTS:
-            raise InvalidInput({"document": f"An application holds at most {MAX_DOCUMENTS} documents; remove one first."})
-        rows = await ApplicationDocument.insert(ApplicationDocument(
-            application=application_id, label=label, filename=filename, content_type=content_type, size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), content=data,
-        )).returning(ApplicationDocument.id)
+            raise InvalidInput(
+                {"document": f"An application holds at most {MAX_DOCUMENTS} documents; remove one first."}
+            )
+        rows = await ApplicationDocument.insert(
+            ApplicationDocument(
+                application=application_id,
+                label=label,
+                filename=filename,
+                content_type=content_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                content=data,
+            )
+        ).returning(ApplicationDocument.id)
     return rows[0]["id"]
 
 
 async def remove_document(actor: Actor, application_id: int, document_id: int) -> None:
     async with write_transaction():
         await _own_draft(actor, application_id)
-        removed = await ApplicationDocument.delete().where(
-            (ApplicationDocument.id == document_id) & (ApplicationDocument.application == application_id)).returning(
-            ApplicationDocument.id)
+        removed = (
+            await ApplicationDocument.delete()
+            .where((ApplicationDocument.id == document_id) & (ApplicationDocument.application == application_id))
+            .returning(ApplicationDocument.id)
+        )
     if not removed:
         raise NotFound("No such document.")
 
 
 async def documents_of(application_id: int) -> list[dict]:
-    return await ApplicationDocument.select(*DOCUMENT_COLUMNS).where(
-        ApplicationDocument.application == application_id).order_by(ApplicationDocument.id)
+    return (
+        await ApplicationDocument.select(*DOCUMENT_COLUMNS)
+        .where(ApplicationDocument.application == application_id)
+        .order_by(ApplicationDocument.id)
+    )
 
 
 async def document_for(actor: Actor, application_id: int, document_id: int) -> dict:
@@ -110,8 +138,11 @@ async def document_for(actor: Actor, application_id: int, document_id: int) -> d
     from booking.cohorts.applications import get_application
 
     await get_application(actor, application_id)
-    document = await ApplicationDocument.select().where(
-        (ApplicationDocument.id == document_id) & (ApplicationDocument.application == application_id)).first()
+    document = (
+        await ApplicationDocument.select()
+        .where((ApplicationDocument.id == document_id) & (ApplicationDocument.application == application_id))
+        .first()
+    )
     if document is None:
         raise NotFound("No such document.")
     content = document["content"]

@@ -35,7 +35,7 @@ FIELDS = ("worked_on", "hours", "description")  # the form's order
 
 
 def parse_fieldwork_hours(value: str | int | None) -> int:
-    """"2.5" -> 25 tenths; from 0.1 to 24, at most one decimal."""
+    """ "2.5" -> 25 tenths; from 0.1 to 24, at most one decimal."""
     if not str(value if value is not None else "").strip():
         raise InvalidInput({"hours": "Enter the hours worked, like 2 or 1.5."})
     tenths = parse_hours(value, "hours")  # the make-up work's parser: a number, more than 0, one decimal at most
@@ -60,8 +60,9 @@ def clean_description(value: str | None) -> str:
     if not description:
         raise InvalidInput({"description": "Say what was done, for example: mentoring meeting on lesson planning."})
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput({"description": f"Keep the description to {MAX_DESCRIPTION} characters "
-                                           f"(it has {len(description)})."})
+        raise InvalidInput(
+            {"description": f"Keep the description to {MAX_DESCRIPTION} characters (it has {len(description)})."}
+        )
     return description
 
 
@@ -77,13 +78,23 @@ def _checked(errors: dict[str, str], parse, value):
 async def _refuse_after_completion(registration_id: int, name: str) -> None:
     current = await Registration.select(Registration.completed_at).where(Registration.id == registration_id).first()
     if current and current["completed_at"] is not None:
-        raise Conflict(f"Completion is already recorded for {name}, on {to_local(current['completed_at']):%B %-d, %Y}, "
-                       "with the hours counted then. Fieldwork hours can no longer be added or removed.",
-                       code="already_completed")
+        raise Conflict(
+            f"Completion is already recorded for {name}, on {to_local(current['completed_at']):%B %-d, %Y}, "
+            "with the hours counted then. Fieldwork hours can no longer be added or removed.",
+            code="already_completed",
+        )
 
 
-async def record_fieldwork(actor: Actor, registration_id: int, worked_on: dt.date | str | None, hours: str | int | None,
-                           description: str | None, *, cohort_id: int | None = None, now: dt.datetime | None = None) -> int:
+async def record_fieldwork(
+    actor: Actor,
+    registration_id: int,
+    worked_on: dt.date | str | None,
+    hours: str | int | None,
+    description: str | None,
+    *,
+    cohort_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     """Record hours of fieldwork, coaching or mentoring for a participant; returns the entry's id."""
     Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(registration_id, cohort_id)
@@ -103,21 +114,34 @@ async def record_fieldwork(actor: Actor, registration_id: int, worked_on: dt.dat
             if day > today:
                 errors["worked_on"] = f"The date cannot be in the future (today is {today:%B %-d, %Y})."
             elif day < earliest:
-                errors["worked_on"] = (f"The date cannot be more than two years before the cohort's first session: "
-                                       f"{earliest:%B %-d, %Y} at the earliest.")
+                errors["worked_on"] = (
+                    f"The date cannot be more than two years before the cohort's first session: "
+                    f"{earliest:%B %-d, %Y} at the earliest."
+                )
         if errors:
             raise InvalidInput({key: errors[key] for key in FIELDS if key in errors})
-        rows = await FieldworkEntry.insert(FieldworkEntry(
-            registration=registration_id, worked_on=day, hours_tenths=tenths, description=text,
-            recorded_by=actor.id, recorded_at=now,
-        )).returning(FieldworkEntry.id)
-        await history.record(registration_id, "fieldwork_recorded", actor_id=actor.id,
-                             note=f"{hours_text(tenths)} hours on {day.isoformat()}: {text}")
+        rows = await FieldworkEntry.insert(
+            FieldworkEntry(
+                registration=registration_id,
+                worked_on=day,
+                hours_tenths=tenths,
+                description=text,
+                recorded_by=actor.id,
+                recorded_at=now,
+            )
+        ).returning(FieldworkEntry.id)
+        await history.record(
+            registration_id,
+            "fieldwork_recorded",
+            actor_id=actor.id,
+            note=f"{hours_text(tenths)} hours on {day.isoformat()}: {text}",
+        )
     return rows[0]["id"]
 
 
-async def remove_fieldwork(actor: Actor, entry_id: int, *, registration_id: int | None = None,
-                           cohort_id: int | None = None) -> None:
+async def remove_fieldwork(
+    actor: Actor, entry_id: int, *, registration_id: int | None = None, cohort_id: int | None = None
+) -> None:
     """Remove an entry recorded by mistake; refused once completion is recorded."""
     Actor.require(actor, "staff", STAFF_ONLY)
     check_ids(entry_id, registration_id, cohort_id)
@@ -131,6 +155,10 @@ async def remove_fieldwork(actor: Actor, entry_id: int, *, registration_id: int 
             raise NotFound("No such fieldwork entry.")
         await _refuse_after_completion(entry["registration"], registration["name"])
         await FieldworkEntry.delete().where(FieldworkEntry.id == entry_id)
-        await history.record(entry["registration"], "fieldwork_removed", actor_id=actor.id,
-                             note=f"{hours_text(entry['hours_tenths'])} hours on {entry['worked_on'].isoformat()}: "
-                                  f"{entry['description']}")
+        await history.record(
+            entry["registration"],
+            "fieldwork_removed",
+            actor_id=actor.id,
+            note=f"{hours_text(entry['hours_tenths'])} hours on {entry['worked_on'].isoformat()}: "
+            f"{entry['description']}",
+        )

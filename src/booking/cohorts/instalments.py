@@ -33,30 +33,45 @@ def schedule(total_cents: int, count: int, first_due: dt.date) -> list[tuple[dt.
     return [(add_months(first_due, index), base + (remainder if index == 0 else 0)) for index in range(count)]
 
 
-async def create_instalments(application: dict, registration_id: int, total_cents: int, first_due: dt.date) -> list[int]:
+async def create_instalments(
+    application: dict, registration_id: int, total_cents: int, first_due: dt.date
+) -> list[int]:
     """Inside the accepting transaction: what is owed and when, so nothing has to be entered again."""
     if total_cents <= 0:
         return []
     plan = schedule(total_cents, application["instalments"], first_due)
-    rows = await TuitionInstalment.insert(*[
-        TuitionInstalment(
-            application=application["id"], registration=registration_id, number=number, of_count=len(plan), due_on=due_on,
-            amount_cents=amount, payer=application["payer"],
-            payer_user=application["applicant"] if application["payer"] == "participant" else None,
-            district=application["district"] if application["payer"] == "district" else None,
-            po_number=application["po_number"],
-        )
-        for number, (due_on, amount) in enumerate(plan, start=1)
-    ]).returning(TuitionInstalment.id)
+    rows = await TuitionInstalment.insert(
+        *[
+            TuitionInstalment(
+                application=application["id"],
+                registration=registration_id,
+                number=number,
+                of_count=len(plan),
+                due_on=due_on,
+                amount_cents=amount,
+                payer=application["payer"],
+                payer_user=application["applicant"] if application["payer"] == "participant" else None,
+                district=application["district"] if application["payer"] == "district" else None,
+                po_number=application["po_number"],
+            )
+            for number, (due_on, amount) in enumerate(plan, start=1)
+        ]
+    ).returning(TuitionInstalment.id)
     return [row["id"] for row in rows]
 
 
 async def cancel_owed_instalments(application_id: int) -> int:
-    rows = await TuitionInstalment.update({TuitionInstalment.status: "cancelled"}).where(
-        (TuitionInstalment.application == application_id) & (TuitionInstalment.status == "owed")).returning(TuitionInstalment.id)
+    rows = (
+        await TuitionInstalment.update({TuitionInstalment.status: "cancelled"})
+        .where((TuitionInstalment.application == application_id) & (TuitionInstalment.status == "owed"))
+        .returning(TuitionInstalment.id)
+    )
     return len(rows)
 
 
 async def instalments_of(application_id: int) -> list[dict]:
-    return await TuitionInstalment.select().where(TuitionInstalment.application == application_id).order_by(
-        TuitionInstalment.number)
+    return (
+        await TuitionInstalment.select()
+        .where(TuitionInstalment.application == application_id)
+        .order_by(TuitionInstalment.number)
+    )

@@ -25,7 +25,13 @@ async def completion_letter_pdf(actor: Actor, application_id: int) -> tuple[str,
     progress = await participant_progress(actor, application_id)
     if progress is None or progress.completed_on is None:
         raise NotFound(NOT_YET)
-    html = render("cohorts/completion_letter.html", progress=progress, application=progress.application,
-                  font_dir=FONT_DIR.as_posix(), base_url=current_settings().base_url, printed_at=utc_now())
+    html = render(
+        "cohorts/completion_letter.html",
+        progress=progress,
+        application=progress.application,
+        font_dir=FONT_DIR.as_posix(),
+        base_url=current_settings().base_url,
+        printed_at=utc_now(),
+    )
     name = f"completion-letter-{file_slug(progress.program_title or progress.cohort['title'])}.pdf"
     return name, await asyncio.to_thread(html_to_pdf, html)

@@ -60,11 +60,11 @@ STATUS_WORDS = {
 STATUS_EXPLAINED = {
     "draft": "You have not sent this application yet. Finish the form and submit it before applications close.",
     "submitted": "Your application is sent. The School of Education reviews applications from people working in "
-                 "Sacramento County first, then all others in the order they arrived.",
+    "Sacramento County first, then all others in the order they arrived.",
     "under_review": "Staff of the School of Education are reviewing your application.",
     "accepted": "You have a place in the cohort and are enrolled in every session.",
     "waitlisted": "The cohort is full for now. If a place opens, it goes to the next person on the waiting list, "
-                  "and we email you.",
+    "and we email you.",
     "declined": "Your application was not accepted for this cohort.",
     "withdrawn": "You withdrew this application.",
 }
@@ -99,7 +99,9 @@ def payment_plans(cohort: dict) -> list[dict]:
         elif len(set(amounts)) == 1:
             label = f"{count} monthly payments of {format_cents(amounts[0])}"
         else:
-            label = f"{count} monthly payments: {format_cents(amounts[0])}, then {count - 1} of {format_cents(amounts[1])}"
+            label = (
+                f"{count} monthly payments: {format_cents(amounts[0])}, then {count - 1} of {format_cents(amounts[1])}"
+            )
         plans.append({"count": count, "label": label, "amounts": amounts})
     return plans
 
@@ -176,8 +178,12 @@ class CohortPagesController(Controller):
         try:
             application_id = await start_application(actor, cohort_id)
         except Conflict as error:
-            return page(request, "cohorts/cohort.html", status=409,
-                        **await cohort_context(actor, cohort_id, form_error=error.message))
+            return page(
+                request,
+                "cohorts/cohort.html",
+                status=409,
+                **await cohort_context(actor, cohort_id, form_error=error.message),
+            )
         return redirect(request, application_form_url(request, application_id))
 
 
@@ -217,13 +223,20 @@ def form_from_application(application: dict) -> dict:
 
 
 def _input(values: dict) -> ApplicationInput:
-    return ApplicationInput(answers=values["answers"], county=values["county"], supervisor_name=values["supervisor_name"],
-                            supervisor_email=values["supervisor_email"], payer=values["payer"],
-                            instalments=values["instalments"], po_number=values["po_number"])
+    return ApplicationInput(
+        answers=values["answers"],
+        county=values["county"],
+        supervisor_name=values["supervisor_name"],
+        supervisor_email=values["supervisor_email"],
+        payer=values["payer"],
+        instalments=values["instalments"],
+        po_number=values["po_number"],
+    )
 
 
-async def documents_context(application: dict, *, doc_errors: dict | None = None, doc_label: str = "",
-                            doc_added: str | None = None) -> dict:
+async def documents_context(
+    application: dict, *, doc_errors: dict | None = None, doc_label: str = "", doc_added: str | None = None
+) -> dict:
     return {
         "application": application,
         "documents": await documents.documents_of(application["id"]),
@@ -234,8 +247,15 @@ async def documents_context(application: dict, *, doc_errors: dict | None = None
     }
 
 
-async def edit_context(actor: Actor, application: dict, *, values: dict | None = None, errors: dict | None = None,
-                       form_error: str | None = None, **document_state) -> dict:
+async def edit_context(
+    actor: Actor,
+    application: dict,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    form_error: str | None = None,
+    **document_state,
+) -> dict:
     cohort = await get_cohort(actor, application["cohort"])
     questions = await questions_for(cohort["program"])
     return {
@@ -264,8 +284,14 @@ def answered_questions(questions: list[dict], answers: dict[str, str]) -> list[d
             continue
         if question["kind"] == "yes_no" and answer:
             answer = answer.capitalize()
-        rows.append({"prompt": question["prompt"], "answer": answer, "kind": question["kind"],
-                     "retired": not question["is_active"]})
+        rows.append(
+            {
+                "prompt": question["prompt"],
+                "answer": answer,
+                "kind": question["kind"],
+                "retired": not question["is_active"],
+            }
+        )
     return rows
 
 
@@ -299,8 +325,9 @@ class MyApplicationsController(Controller):
 
     @get("/", name="cohorts.my_applications")
     async def index(self, request: Request, actor: SignedInActor) -> object:
-        return page(request, "cohorts/my_applications.html", applications=await my_applications(actor),
-                    **COHORT_PRESENTATION)
+        return page(
+            request, "cohorts/my_applications.html", applications=await my_applications(actor), **COHORT_PRESENTATION
+        )
 
     @get("/{application_id:int}", name="cohorts.my_application")
     async def show(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
@@ -308,8 +335,9 @@ class MyApplicationsController(Controller):
         return page(request, "cohorts/application.html", **await view_context(actor, application))
 
     @post("/{application_id:int}/instalments/{instalment_id:int}/pay", name="cohorts.instalment_pay")
-    async def pay_instalment(self, request: Request, actor: SignedInActor, application_id: FromPath[int],
-                             instalment_id: FromPath[int]) -> object:
+    async def pay_instalment(
+        self, request: Request, actor: SignedInActor, application_id: FromPath[int], instalment_id: FromPath[int]
+    ) -> object:
         await own_application(actor, application_id)  # 404 for anyone else's
         try:
             url = await start_tuition_checkout(actor, instalment_id)
@@ -345,26 +373,45 @@ class MyApplicationsController(Controller):
                 return redirect(request, application_url(request, application_id), notice="application-submitted")
             await save_draft(actor, application_id, _input(values))
         except InvalidInput as error:
-            return page(request, "cohorts/application_form.html", status=422,
-                        **await edit_context(actor, application, values=values, errors=error.field_errors))
+            return page(
+                request,
+                "cohorts/application_form.html",
+                status=422,
+                **await edit_context(actor, application, values=values, errors=error.field_errors),
+            )
         except Conflict as error:
             if error.code == "application_submitted":
                 return redirect(request, application_url(request, application_id))
-            return page(request, "cohorts/application_form.html", status=409,
-                        **await edit_context(actor, application, values=values, form_error=error.message))
+            return page(
+                request,
+                "cohorts/application_form.html",
+                status=409,
+                **await edit_context(actor, application, values=values, form_error=error.message),
+            )
         return redirect(request, application_form_url(request, application_id), notice="application-saved")
 
     # Documents --------------------------------------------------------------------------
 
-    async def _documents_response(self, request: Request, actor: Actor, application: dict, *, status: int = 200,
-                                  **state) -> object:
+    async def _documents_response(
+        self, request: Request, actor: Actor, application: dict, *, status: int = 200, **state
+    ) -> object:
         if wants_fragment(request):
-            return page(request, "cohorts/_documents.html", status=status,
-                        **COHORT_PRESENTATION, **await documents_context(application, **state))
-        return page(request, "cohorts/application_form.html", status=status,
-                    **await edit_context(actor, application, **state))
+            return page(
+                request,
+                "cohorts/_documents.html",
+                status=status,
+                **COHORT_PRESENTATION,
+                **await documents_context(application, **state),
+            )
+        return page(
+            request, "cohorts/application_form.html", status=status, **await edit_context(actor, application, **state)
+        )
 
-    @post("/{application_id:int}/documents", name="cohorts.document_upload", request_max_body_size=documents.MAX_BYTES + UPLOAD_FORM_SLACK)
+    @post(
+        "/{application_id:int}/documents",
+        name="cohorts.document_upload",
+        request_max_body_size=documents.MAX_BYTES + UPLOAD_FORM_SLACK,
+    )
     async def upload(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
         if application["status"] != "draft":
@@ -379,8 +426,9 @@ class MyApplicationsController(Controller):
         try:
             await documents.add_document(actor, application_id, label=label, filename=filename, data=data)
         except InvalidInput as error:
-            return await self._documents_response(request, actor, application, status=422,
-                                                  doc_errors=error.field_errors, doc_label=label)
+            return await self._documents_response(
+                request, actor, application, status=422, doc_errors=error.field_errors, doc_label=label
+            )
         except Conflict:
             return redirect(request, application_url(request, application_id))
         if wants_fragment(request):
@@ -388,8 +436,9 @@ class MyApplicationsController(Controller):
         return redirect(request, application_form_url(request, application_id), notice="document-added")
 
     @post("/{application_id:int}/documents/{document_id:int}/remove", name="cohorts.document_remove")
-    async def remove(self, request: Request, actor: SignedInActor, application_id: FromPath[int],
-                     document_id: FromPath[int]) -> object:
+    async def remove(
+        self, request: Request, actor: SignedInActor, application_id: FromPath[int], document_id: FromPath[int]
+    ) -> object:
         application = await own_application(actor, application_id)
         try:
             await documents.remove_document(actor, application_id, document_id)
@@ -400,11 +449,14 @@ class MyApplicationsController(Controller):
         return redirect(request, application_form_url(request, application_id), notice="document-removed")
 
     @get("/{application_id:int}/documents/{document_id:int}", name="cohorts.document")
-    async def download(self, actor: SignedInActor, application_id: FromPath[int], document_id: FromPath[int]) -> Response:
+    async def download(
+        self, actor: SignedInActor, application_id: FromPath[int], document_id: FromPath[int]
+    ) -> Response:
         """The file, for the applicant and for staff (their review pages link here)."""
         document = await documents.document_for(actor, application_id, document_id)
         return Response(
-            content=document["content"], media_type=document["content_type"],
+            content=document["content"],
+            media_type=document["content_type"],
             headers={
                 "Content-Disposition": f'attachment; filename="{document["filename"]}"',
                 "X-Content-Type-Options": "nosniff",
@@ -420,15 +472,20 @@ class MyApplicationsController(Controller):
         try:
             await resend_supervisor_link(actor, application_id)
         except Conflict as error:
-            return page(request, "cohorts/application.html", status=409,
-                        **await view_context(actor, application, resend_error=error.message))
+            return page(
+                request,
+                "cohorts/application.html",
+                status=409,
+                **await view_context(actor, application, resend_error=error.message),
+            )
         return redirect(request, application_url(request, application_id), notice="supervisor-link-sent")
 
     @get("/{application_id:int}/withdraw", name="cohorts.my_application_withdrawal")
     async def confirm_withdraw(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
         application = await own_application(actor, application_id)
-        return page(request, "cohorts/withdraw.html", **await view_context(actor, application),
-                    reason="", errors={}, error=None)
+        return page(
+            request, "cohorts/withdraw.html", **await view_context(actor, application), reason="", errors={}, error=None
+        )
 
     @post("/{application_id:int}/withdraw", name="cohorts.my_application_withdraw")
     async def withdraw(self, request: Request, actor: SignedInActor, application_id: FromPath[int]) -> object:
@@ -439,10 +496,24 @@ class MyApplicationsController(Controller):
             entry.check()
             await review.withdraw(actor, application_id, reason)
         except InvalidInput as error:
-            return page(request, "cohorts/withdraw.html", status=422, **await view_context(actor, application),
-                        reason=reason, errors=error.field_errors, error=None)
+            return page(
+                request,
+                "cohorts/withdraw.html",
+                status=422,
+                **await view_context(actor, application),
+                reason=reason,
+                errors=error.field_errors,
+                error=None,
+            )
         except Conflict as error:
             current = await own_application(actor, application_id)
-            return page(request, "cohorts/withdraw.html", status=409, **await view_context(actor, current),
-                        reason=reason, errors={}, error=error.message)
+            return page(
+                request,
+                "cohorts/withdraw.html",
+                status=409,
+                **await view_context(actor, current),
+                reason=reason,
+                errors={},
+                error=error.message,
+            )
         return redirect(request, application_url(request, application_id), notice="application-withdrawn")

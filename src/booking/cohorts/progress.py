@@ -102,11 +102,18 @@ class Tally:
 
 
 def makeup_counts(makeup: dict, marks: dict[int, str], lengths: dict[int, int]) -> bool:
-    return makeup["completed_at"] is not None and makeup["session"] in lengths and marks.get(makeup["session"]) in MISSED
+    return (
+        makeup["completed_at"] is not None and makeup["session"] in lengths and marks.get(makeup["session"]) in MISSED
+    )
 
 
-def tally(sessions: list[dict], marks: dict[int, str], makeups: list[dict], required_tenths: int,
-          fieldwork: list[dict] | tuple[dict, ...] = ()) -> Tally:
+def tally(
+    sessions: list[dict],
+    marks: dict[int, str],
+    makeups: list[dict],
+    required_tenths: int,
+    fieldwork: list[dict] | tuple[dict, ...] = (),
+) -> Tally:
     """`marks`: {session id: present | absent | excused}; `makeups`: the registration's make-up assignments;
     `fieldwork`: its fieldwork entries (each counts its `hours_tenths` in full)."""
     lengths = {s["id"]: session_tenths(s) for s in sessions}
@@ -116,14 +123,21 @@ def tally(sessions: list[dict], marks: dict[int, str], makeups: list[dict], requ
         if makeup_counts(makeup, marks, lengths):
             made_up[makeup["session"]] = made_up.get(makeup["session"], 0) + makeup["hours_tenths"]
     makeup_total = sum(min(tenths, lengths[session_id]) for session_id, tenths in made_up.items())
-    return Tally(scheduled_tenths=sum(lengths.values()), attended_tenths=attended, makeup_tenths=makeup_total,
-                 required_tenths=max(0, required_tenths or 0),
-                 fieldwork_tenths=sum(max(0, entry["hours_tenths"]) for entry in fieldwork))
+    return Tally(
+        scheduled_tenths=sum(lengths.values()),
+        attended_tenths=attended,
+        makeup_tenths=makeup_total,
+        required_tenths=max(0, required_tenths or 0),
+        fieldwork_tenths=sum(max(0, entry["hours_tenths"]) for entry in fieldwork),
+    )
 
 
 async def marks_of(registration_id: int) -> dict[int, str]:
-    rows = await Attendance.select(Attendance.session, Attendance.status).where(
-        Attendance.registration == registration_id).order_by(Attendance.id)
+    rows = (
+        await Attendance.select(Attendance.session, Attendance.status)
+        .where(Attendance.registration == registration_id)
+        .order_by(Attendance.id)
+    )
     return {row["session"]: row["status"] for row in rows}
 
 
@@ -136,13 +150,21 @@ MAKEUP_COLUMNS = (
 async def makeups_of(registration_ids: list[int]) -> list[dict]:
     if not registration_ids:
         return []
-    return await MakeupAssignment.select(*MAKEUP_COLUMNS).where(
-        MakeupAssignment.registration.is_in(registration_ids)).order_by(MakeupAssignment.id)
+    return (
+        await MakeupAssignment.select(*MAKEUP_COLUMNS)
+        .where(MakeupAssignment.registration.is_in(registration_ids))
+        .order_by(MakeupAssignment.id)
+    )
 
 
 FIELDWORK_COLUMNS = (
-    FieldworkEntry.id, FieldworkEntry.registration, FieldworkEntry.worked_on, FieldworkEntry.hours_tenths,
-    FieldworkEntry.description, FieldworkEntry.recorded_by, FieldworkEntry.recorded_at,
+    FieldworkEntry.id,
+    FieldworkEntry.registration,
+    FieldworkEntry.worked_on,
+    FieldworkEntry.hours_tenths,
+    FieldworkEntry.description,
+    FieldworkEntry.recorded_by,
+    FieldworkEntry.recorded_at,
     FieldworkEntry.recorded_by.name.as_alias("recorded_by_name"),
 )
 
@@ -151,13 +173,20 @@ async def fieldwork_of(registration_ids: list[int]) -> list[dict]:
     """The registrations' fieldwork entries, oldest work first: one query for any number of people."""
     if not registration_ids:
         return []
-    return await FieldworkEntry.select(*FIELDWORK_COLUMNS).where(
-        FieldworkEntry.registration.is_in(registration_ids)).order_by(FieldworkEntry.worked_on, FieldworkEntry.id)
+    return (
+        await FieldworkEntry.select(*FIELDWORK_COLUMNS)
+        .where(FieldworkEntry.registration.is_in(registration_ids))
+        .order_by(FieldworkEntry.worked_on, FieldworkEntry.id)
+    )
 
 
 def fieldwork_row(entry: dict) -> dict:
-    return {**entry, "day_label": day_text(entry["worked_on"]), "hours_label": hours_phrase(entry["hours_tenths"]),
-            "recorded_label": day_text(local_day(entry["recorded_at"])) if entry["recorded_at"] else ""}
+    return {
+        **entry,
+        "day_label": day_text(entry["worked_on"]),
+        "hours_label": hours_phrase(entry["hours_tenths"]),
+        "recorded_label": day_text(local_day(entry["recorded_at"])) if entry["recorded_at"] else "",
+    }
 
 
 def session_state(mark: str | None, makeups: list[dict], starts_at: dt.datetime, now: dt.datetime) -> tuple[str, str]:
@@ -178,14 +207,20 @@ def makeup_row(makeup: dict, session: dict | None, counted: bool, today: dt.date
     done = makeup["completed_at"] is not None
     overdue = not done and makeup["due_on"] is not None and makeup["due_on"] < today
     return {
-        **makeup, "session_label": session_label(session) if session else "A session no longer on the schedule",
-        "due_label": day_text(makeup["due_on"]), "done": done, "overdue": overdue, "counted": counted,
+        **makeup,
+        "session_label": session_label(session) if session else "A session no longer on the schedule",
+        "due_label": day_text(makeup["due_on"]),
+        "done": done,
+        "overdue": overdue,
+        "counted": counted,
         "done_label": day_text(local_day(makeup["completed_at"])) if done else "",
         "status_label": ("Done" if counted else "Done (not counted)") if done else ("Overdue" if overdue else "To do"),
     }
 
 
-def build_rows(sessions: list[dict], marks: dict[int, str], makeups: list[dict], now: dt.datetime) -> tuple[list[dict], list[dict]]:
+def build_rows(
+    sessions: list[dict], marks: dict[int, str], makeups: list[dict], now: dt.datetime
+) -> tuple[list[dict], list[dict]]:
     lengths = {s["id"]: session_tenths(s) for s in sessions}
     by_session: dict[int, list[dict]] = {}
     for makeup in makeups:
@@ -198,11 +233,22 @@ def build_rows(sessions: list[dict], marks: dict[int, str], makeups: list[dict],
         word, state = session_state(mark, own, session["starts_at"], now)
         made_up = sum(m["hours_tenths"] for m in own if m["completed_at"] is not None)
         counted = lengths[session["id"]] if mark == "present" else min(made_up, lengths[session["id"]])
-        rows.append({
-            **session, "number": number, "label": session_label(session), "day": local_day(session["starts_at"]),
-            "length_tenths": lengths[session["id"]], "mark": mark, "mark_word": word, "state": state,
-            "counted_tenths": counted, "missed": mark in MISSED, "makeups": own, "started": session["starts_at"] <= now,
-        })
+        rows.append(
+            {
+                **session,
+                "number": number,
+                "label": session_label(session),
+                "day": local_day(session["starts_at"]),
+                "length_tenths": lengths[session["id"]],
+                "mark": mark,
+                "mark_word": word,
+                "state": state,
+                "counted_tenths": counted,
+                "missed": mark in MISSED,
+                "makeups": own,
+                "started": session["starts_at"] <= now,
+            }
+        )
     by_id = {s["id"]: s for s in sessions}
     makeup_rows = [makeup_row(m, by_id.get(m["session"]), makeup_counts(m, marks, lengths), today) for m in makeups]
     return rows, makeup_rows
@@ -216,8 +262,14 @@ async def _program_title(program_id: int) -> str:
 async def _tuition(application_id: int) -> dict:
     instalments = await instalments_of(application_id)
     district_ids = sorted({row["district"] for row in instalments if row["district"]})
-    names = {row["id"]: row["name"] for row in await District.select(District.id, District.name).where(
-        District.id.is_in(district_ids))} if district_ids else {}
+    names = (
+        {
+            row["id"]: row["name"]
+            for row in await District.select(District.id, District.name).where(District.id.is_in(district_ids))
+        }
+        if district_ids
+        else {}
+    )
     rows = []
     for row in instalments:
         if row["payer"] == "district":
@@ -226,8 +278,14 @@ async def _tuition(application_id: int) -> dict:
                 who += f" (PO {row['po_number']})"
         else:
             who = "You"
-        rows.append({**row, "who_pays": who, "due_label": day_text(row["due_on"]),
-                     "status_label": INSTALMENT_STATUS_WORDS.get(row["status"], row["status"])})
+        rows.append(
+            {
+                **row,
+                "who_pays": who,
+                "due_label": day_text(row["due_on"]),
+                "status_label": INSTALMENT_STATUS_WORDS.get(row["status"], row["status"]),
+            }
+        )
     live = [row for row in rows if row["status"] != "cancelled"]
     return {
         "instalments": rows,
@@ -239,10 +297,16 @@ async def _tuition(application_id: int) -> dict:
 
 async def completion_note(registration_id: int) -> dict | None:
     """The recorded completion's event: who recorded it and, when short of hours, why."""
-    return await RegistrationEvent.select(
-        RegistrationEvent.note, RegistrationEvent.at, RegistrationEvent.actor.name.as_alias("actor_name"),
-    ).where((RegistrationEvent.registration == registration_id) & (RegistrationEvent.kind == COMPLETION_EVENT)).order_by(
-        RegistrationEvent.id, ascending=False).first()
+    return (
+        await RegistrationEvent.select(
+            RegistrationEvent.note,
+            RegistrationEvent.at,
+            RegistrationEvent.actor.name.as_alias("actor_name"),
+        )
+        .where((RegistrationEvent.registration == registration_id) & (RegistrationEvent.kind == COMPLETION_EVENT))
+        .order_by(RegistrationEvent.id, ascending=False)
+        .first()
+    )
 
 
 @dataclass
@@ -259,7 +323,9 @@ class Progress:
     verification_url: str | None
     letter_url: str | None
     completion_event: dict | None = None
-    fieldwork: list[dict] = field(default_factory=list)  # fieldwork_row()s: day_label, hours_label, description, recorded_by_name
+    fieldwork: list[dict] = field(
+        default_factory=list
+    )  # fieldwork_row()s: day_label, hours_label, description, recorded_by_name
 
     @property
     def first_day(self) -> dt.date | None:
@@ -313,8 +379,12 @@ async def _progress_for(application: dict, now: dt.datetime) -> Progress:
     rows, makeup_rows = build_rows(sessions, marks, makeups, now)
     completed = registration["completed_at"] is not None and registration["certificate_code"] is not None
     return Progress(
-        application=application, registration=registration, cohort=cohort,
-        program_title=await _program_title(cohort["program"]), sessions=rows, makeups=makeup_rows,
+        application=application,
+        registration=registration,
+        cohort=cohort,
+        program_title=await _program_title(cohort["program"]),
+        sessions=rows,
+        makeups=makeup_rows,
         tally=tally(sessions, marks, makeups, settings["required_hours_tenths"], fieldwork),
         tuition=await _tuition(application["id"]),
         completed_on=local_day(registration["completed_at"]) if completed else None,
@@ -325,7 +395,9 @@ async def _progress_for(application: dict, now: dt.datetime) -> Progress:
     )
 
 
-async def participant_progress(actor: Actor, application: int | dict, now: dt.datetime | None = None) -> Progress | None:
+async def participant_progress(
+    actor: Actor, application: int | dict, now: dt.datetime | None = None
+) -> Progress | None:
     """The participant's progress on an accepted application (theirs, or anyone's for staff).
 
     None while the application has no place in the cohort (not accepted); NotFound for someone else's.
@@ -342,7 +414,8 @@ async def application_for_registration(cohort_id: int | None, registration_id: i
     """Staff: the accepted application behind a cohort seat (NotFound for anything else)."""
     check_ids(cohort_id, registration_id)
     query = CohortApplication.select(CohortApplication.id, CohortApplication.cohort).where(
-        (CohortApplication.registration == registration_id) & (CohortApplication.status == "accepted"))
+        (CohortApplication.registration == registration_id) & (CohortApplication.status == "accepted")
+    )
     if cohort_id is not None:
         query = query.where(CohortApplication.cohort == cohort_id)
     row = await query.first()
@@ -351,8 +424,9 @@ async def application_for_registration(cohort_id: int | None, registration_id: i
     return row
 
 
-async def staff_participant_progress(actor: Actor, cohort_id: int, registration_id: int,
-                                     now: dt.datetime | None = None) -> Progress:
+async def staff_participant_progress(
+    actor: Actor, cohort_id: int, registration_id: int, now: dt.datetime | None = None
+) -> Progress:
     Actor.require(actor, "staff", STAFF_ONLY)
     row = await application_for_registration(cohort_id, registration_id)
     return await _progress_for(await get_application(actor, row["id"]), now or utc_now())
@@ -388,19 +462,37 @@ async def cohort_progress(actor: Actor, cohort_id: int, now: dt.datetime | None 
     settings = await settings_for(cohort_id)
     sessions = await sessions_of([cohort_id])
     people = await CohortApplication.select(
-        CohortApplication.id, CohortApplication.registration,
-        CohortApplication.applicant.name.as_alias("name"), CohortApplication.applicant.email.as_alias("email"),
+        CohortApplication.id,
+        CohortApplication.registration,
+        CohortApplication.applicant.name.as_alias("name"),
+        CohortApplication.applicant.email.as_alias("email"),
         CohortApplication.applicant.district.name.as_alias("district_name"),
-    ).where((CohortApplication.cohort == cohort_id) & (CohortApplication.status == "accepted")
-            & CohortApplication.registration.is_not_null())
+    ).where(
+        (CohortApplication.cohort == cohort_id)
+        & (CohortApplication.status == "accepted")
+        & CohortApplication.registration.is_not_null()
+    )
     registration_ids = [p["registration"] for p in people]
-    registrations = {r["id"]: r for r in await Registration.select(
-        Registration.id, Registration.completed_at, Registration.certificate_code, Registration.pd_hours_awarded_tenths,
-    ).where(Registration.id.is_in(registration_ids))} if registration_ids else {}
+    registrations = (
+        {
+            r["id"]: r
+            for r in await Registration.select(
+                Registration.id,
+                Registration.completed_at,
+                Registration.certificate_code,
+                Registration.pd_hours_awarded_tenths,
+            ).where(Registration.id.is_in(registration_ids))
+        }
+        if registration_ids
+        else {}
+    )
     marks: dict[int, dict[int, str]] = {}
     if registration_ids:
-        for row in await Attendance.select(Attendance.registration, Attendance.session, Attendance.status).where(
-                Attendance.registration.is_in(registration_ids)).order_by(Attendance.id):
+        for row in (
+            await Attendance.select(Attendance.registration, Attendance.session, Attendance.status)
+            .where(Attendance.registration.is_in(registration_ids))
+            .order_by(Attendance.id)
+        ):
             marks.setdefault(row["registration"], {})[row["session"]] = row["status"]
     makeups: dict[int, list[dict]] = {}
     for makeup in await makeups_of(registration_ids):
@@ -416,17 +508,32 @@ async def cohort_progress(actor: Actor, cohort_id: int, now: dt.datetime | None 
         statuses = list(own_marks.get(s["id"]) for s in sessions)
         open_makeups = [m for m in own_makeups if m["completed_at"] is None]
         completed = registration["completed_at"] is not None and registration["certificate_code"] is not None
-        participants.append({
-            **person, "registration_id": person["registration"], "application_id": person["id"],
-            "tally": tally(sessions, own_marks, own_makeups, settings["required_hours_tenths"],
-                           fieldwork.get(person["registration"], [])),
-            "fieldwork_entries": len(fieldwork.get(person["registration"], [])),
-            "absent": statuses.count("absent"), "excused": statuses.count("excused"),
-            "open_makeups": len(open_makeups),
-            "overdue_makeups": sum(1 for m in open_makeups if m["due_on"] is not None and m["due_on"] < today),
-            "completed_on": local_day(registration["completed_at"]) if completed else None,
-            "completed_label": day_text(local_day(registration["completed_at"])) if completed else "",
-        })
+        participants.append(
+            {
+                **person,
+                "registration_id": person["registration"],
+                "application_id": person["id"],
+                "tally": tally(
+                    sessions,
+                    own_marks,
+                    own_makeups,
+                    settings["required_hours_tenths"],
+                    fieldwork.get(person["registration"], []),
+                ),
+                "fieldwork_entries": len(fieldwork.get(person["registration"], [])),
+                "absent": statuses.count("absent"),
+                "excused": statuses.count("excused"),
+                "open_makeups": len(open_makeups),
+                "overdue_makeups": sum(1 for m in open_makeups if m["due_on"] is not None and m["due_on"] < today),
+                "completed_on": local_day(registration["completed_at"]) if completed else None,
+                "completed_label": day_text(local_day(registration["completed_at"])) if completed else "",
+            }
+        )
     participants.sort(key=lambda p: (p["name"].casefold(), p["registration_id"]))
-    return CohortProgress(cohort=cohort, program_title=await _program_title(cohort["program"]), sessions=sessions,
-                          required_tenths=settings["required_hours_tenths"], participants=participants)
+    return CohortProgress(
+        cohort=cohort,
+        program_title=await _program_title(cohort["program"]),
+        sessions=sessions,
+        required_tenths=settings["required_hours_tenths"],
+        participants=participants,
+    )

@@ -57,7 +57,9 @@ def check_question(data: QuestionInput) -> QuestionInput:
         errors["choices"] = "Keep the choices under 2,000 characters."
     if errors:
         raise InvalidInput(errors)
-    return QuestionInput(prompt=prompt, kind=data.kind, choices=choices if data.kind == "choice" else "", required=data.required)
+    return QuestionInput(
+        prompt=prompt, kind=data.kind, choices=choices if data.kind == "choice" else "", required=data.required
+    )
 
 
 async def add_question(actor: Actor, program_id: int, data: QuestionInput) -> int:
@@ -66,12 +68,22 @@ async def add_question(actor: Actor, program_id: int, data: QuestionInput) -> in
     async with write_transaction():
         if not await Program.exists().where(Program.id == program_id):
             raise NotFound("No such program.")
-        last = await ProgramQuestion.select(ProgramQuestion.position).where(ProgramQuestion.program == program_id).order_by(
-            ProgramQuestion.position, ascending=False).first()
-        rows = await ProgramQuestion.insert(ProgramQuestion(
-            program=program_id, position=(last["position"] + 1) if last else 1, prompt=data.prompt, kind=data.kind,
-            choices=data.choices, required=data.required,
-        )).returning(ProgramQuestion.id)
+        last = (
+            await ProgramQuestion.select(ProgramQuestion.position)
+            .where(ProgramQuestion.program == program_id)
+            .order_by(ProgramQuestion.position, ascending=False)
+            .first()
+        )
+        rows = await ProgramQuestion.insert(
+            ProgramQuestion(
+                program=program_id,
+                position=(last["position"] + 1) if last else 1,
+                prompt=data.prompt,
+                kind=data.kind,
+                choices=data.choices,
+                required=data.required,
+            )
+        ).returning(ProgramQuestion.id)
     return rows[0]["id"]
 
 
@@ -79,8 +91,11 @@ async def retire_question(actor: Actor, program_id: int, question_id: int) -> No
     """Applicants stop seeing it; answers already given stay on their applications."""
     Actor.require(actor, "staff", STAFF_ONLY)
     async with write_transaction():
-        updated = await ProgramQuestion.update({ProgramQuestion.is_active: False}).where(
-            (ProgramQuestion.id == question_id) & (ProgramQuestion.program == program_id)).returning(ProgramQuestion.id)
+        updated = (
+            await ProgramQuestion.update({ProgramQuestion.is_active: False})
+            .where((ProgramQuestion.id == question_id) & (ProgramQuestion.program == program_id))
+            .returning(ProgramQuestion.id)
+        )
     if not updated:
         raise NotFound("No such question in this program.")
 
@@ -100,7 +115,9 @@ def clean_answer(question: dict, raw: str | None) -> str:
     if question["kind"] == "number":
         if not is_plain_number(value.strip()):
             raise InvalidInput({field: "Enter a number, for example 4 or 2.5."})
-        parse_decimal(value, field, minimum=0, maximum=100_000, places=2, message="Enter a number between 0 and 100,000.")
+        parse_decimal(
+            value, field, minimum=0, maximum=100_000, places=2, message="Enter a number between 0 and 100,000."
+        )
     return value.lower() if question["kind"] == "yes_no" else value
 
 

@@ -64,7 +64,8 @@ async def review_queue(actor: Actor, cohort_id: int, filters: QueueFilters | Non
     filters = filters or QueueFilters()
     _check_filters(filters)
     query = CohortApplication.select(*APPLICATION_COLUMNS).where(
-        (CohortApplication.cohort == cohort_id) & (CohortApplication.status != "draft"))
+        (CohortApplication.cohort == cohort_id) & (CohortApplication.status != "draft")
+    )
     if filters.status == "open":
         query = query.where(CohortApplication.status.is_in(list(OPEN_FOR_REVIEW)))
     elif filters.status != "all":
@@ -74,15 +75,19 @@ async def review_queue(actor: Actor, cohort_id: int, filters: QueueFilters | Non
     if filters.supervisor != "any":
         response = {"confirmed": "confirmed", "waiting": "", "declined": "declined"}[filters.supervisor]
         query = query.where(CohortApplication.supervisor_response == response)
-    rows = await query.order_by(CohortApplication.in_county, ascending=False).order_by(
-        CohortApplication.submitted_at).order_by(CohortApplication.id)
+    rows = (
+        await query.order_by(CohortApplication.in_county, ascending=False)
+        .order_by(CohortApplication.submitted_at)
+        .order_by(CohortApplication.id)
+    )
     wanted = {str(key): value for key, value in (filters.answers or {}).items() if value}
     minimums = {str(key): value for key, value in (filters.at_least or {}).items() if value is not None}
     result = []
     for row in rows:
         row["answers"] = json_column(row["answers"])
         if all(row["answers"].get(key) == value for key, value in wanted.items()) and all(
-                _number(row["answers"].get(key)) >= minimum for key, minimum in minimums.items()):
+            _number(row["answers"].get(key)) >= minimum for key, minimum in minimums.items()
+        ):
             result.append(row)
     return result
 
@@ -122,8 +127,10 @@ async def _locked_with_cohort(application_id: int) -> tuple[dict, dict]:
 
 def _require_decidable(application: dict) -> None:
     if application["status"] not in DECIDABLE:
-        raise Conflict(f"This application is {application['status'].replace('_', ' ')}; it cannot be decided now.",
-                       code="not_decidable")
+        raise Conflict(
+            f"This application is {application['status'].replace('_', ' ')}; it cannot be decided now.",
+            code="not_decidable",
+        )
 
 
 async def start_review(actor: Actor, application_id: int, now: dt.datetime | None = None) -> None:
@@ -139,18 +146,34 @@ async def start_review(actor: Actor, application_id: int, now: dt.datetime | Non
 async def _enrol(application: dict, cohort: dict, actor_id: int | None, now: dt.datetime) -> int:
     """A confirmed seat in every session of the cohort, with its invite; inside the locked transaction."""
     values = {
-        "offering": cohort["id"], "attendee": application["applicant"], "registered_by": actor_id,
+        "offering": cohort["id"],
+        "attendee": application["applicant"],
+        "registered_by": actor_id,
         "payer": "district" if application["payer"] == "district" else ("card" if cohort["price_cents"] else "free"),
-        "po_number": application["po_number"], "amount_cents": cohort["price_cents"], "created_at": now,
+        "po_number": application["po_number"],
+        "amount_cents": cohort["price_cents"],
+        "created_at": now,
     }
-    registration = await insert_registration(values, RegistrationStatus.CONFIRMED, now=now, kind="accepted_into_cohort",
-                                             actor_id=actor_id, note=f"Application {application['id']} accepted")
+    registration = await insert_registration(
+        values,
+        RegistrationStatus.CONFIRMED,
+        now=now,
+        kind="accepted_into_cohort",
+        actor_id=actor_id,
+        note=f"Application {application['id']} accepted",
+    )
     settings = await settings_for(cohort["id"])
     first_due = settings["first_payment_due"] or now.astimezone(LOCAL_TZ).date()
     await create_instalments(application, registration["id"], cohort["price_cents"], first_due)
     sessions = await sessions_of([cohort["id"]])
-    await notify_attendee(registration, {**cohort, "sessions": sessions}, "cohort_accepted", invite="request",
-                          application=application, message=application.get("decision_message", ""))
+    await notify_attendee(
+        registration,
+        {**cohort, "sessions": sessions},
+        "cohort_accepted",
+        invite="request",
+        application=application,
+        message=application.get("decision_message", ""),
+    )
     return registration["id"]
 
 
@@ -159,12 +182,23 @@ async def _accept_locked(application: dict, cohort: dict, actor_id: int | None, 
         _require_decidable(application)  # says why, before a seat is made
     counts = await seat_counts_for(cohort, now)
     if counts.seats_left <= 0:
-        raise Conflict(f"The cohort is full: {counts.taken} of {counts.capacity} places are taken. "
-                       "Waitlist the applicant instead, or raise the capacity first.", code="cohort_full")
+        raise Conflict(
+            f"The cohort is full: {counts.taken} of {counts.capacity} places are taken. "
+            "Waitlist the applicant instead, or raise the capacity first.",
+            code="cohort_full",
+        )
     application = {**application, "decision_message": message}
     registration_id = await _enrol(application, cohort, actor_id, now)
-    await move_application(application, ApplicationStatus.ACCEPTED, now, registration=registration_id, waitlist_rank=None,
-                           decided_by=actor_id, decided_at=now, decision_message=message)
+    await move_application(
+        application,
+        ApplicationStatus.ACCEPTED,
+        now,
+        registration=registration_id,
+        waitlist_rank=None,
+        decided_by=actor_id,
+        decided_at=now,
+        decision_message=message,
+    )
 
 
 async def accept(actor: Actor, application_id: int, message: str = "", now: dt.datetime | None = None) -> None:
@@ -184,17 +218,35 @@ async def waitlist(actor: Actor, application_id: int, message: str = "", now: dt
         application, _ = await _locked_with_cohort(application_id)
         if application["status"] not in OPEN_FOR_REVIEW:
             raise Conflict("Only a submitted application can be waitlisted.", code="not_decidable")
-        last = await CohortApplication.select(CohortApplication.waitlist_rank).where(
-            (CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted")
-        ).order_by(CohortApplication.waitlist_rank, ascending=False).first()
+        last = (
+            await CohortApplication.select(CohortApplication.waitlist_rank)
+            .where((CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted"))
+            .order_by(CohortApplication.waitlist_rank, ascending=False)
+            .first()
+        )
         rank = (last["waitlist_rank"] + 1) if last else 1
-        await move_application(application, ApplicationStatus.WAITLISTED, now, waitlist_rank=rank, decided_by=actor.id,
-                               decided_at=now, decision_message=message)
+        await move_application(
+            application,
+            ApplicationStatus.WAITLISTED,
+            now,
+            waitlist_rank=rank,
+            decided_by=actor.id,
+            decided_at=now,
+            decision_message=message,
+        )
         position = await CohortApplication.count().where(
-            (CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted"))
-        await enqueue_email(application["applicant_email"], "cohort_waitlisted", {
-            "name": application["applicant_name"], "application": application, "message": message, "position": position,
-        })
+            (CohortApplication.cohort == application["cohort"]) & (CohortApplication.status == "waitlisted")
+        )
+        await enqueue_email(
+            application["applicant_email"],
+            "cohort_waitlisted",
+            {
+                "name": application["applicant_name"],
+                "application": application,
+                "message": message,
+                "position": position,
+            },
+        )
     return position
 
 
@@ -204,26 +256,45 @@ async def decline(actor: Actor, application_id: int, message: str = "", now: dt.
     async with write_transaction():
         application = await _locked(application_id)
         _require_decidable(application)
-        await move_application(application, ApplicationStatus.DECLINED, now, waitlist_rank=None, decided_by=actor.id,
-                               decided_at=now, decision_message=message)
-        await enqueue_email(application["applicant_email"], "cohort_declined", {
-            "name": application["applicant_name"], "application": application, "message": message,
-        })
+        await move_application(
+            application,
+            ApplicationStatus.DECLINED,
+            now,
+            waitlist_rank=None,
+            decided_by=actor.id,
+            decided_at=now,
+            decision_message=message,
+        )
+        await enqueue_email(
+            application["applicant_email"],
+            "cohort_declined",
+            {
+                "name": application["applicant_name"],
+                "application": application,
+                "message": message,
+            },
+        )
 
 
 async def fill_from_waitlist(cohort: dict, now: dt.datetime) -> list[int]:
     """Give free places to the waiting list in order; inside the cohort's locked transaction."""
     accepted = []
     while (await seat_counts_for(cohort, now)).seats_left > 0:
-        first = await CohortApplication.select(CohortApplication.id).where(
-            (CohortApplication.cohort == cohort["id"]) & (CohortApplication.status == "waitlisted")
-        ).order_by(CohortApplication.waitlist_rank).order_by(CohortApplication.id).first()
+        first = (
+            await CohortApplication.select(CohortApplication.id)
+            .where((CohortApplication.cohort == cohort["id"]) & (CohortApplication.status == "waitlisted"))
+            .order_by(CohortApplication.waitlist_rank)
+            .order_by(CohortApplication.id)
+            .first()
+        )
         if first is None:
             break
         application = await _locked(first["id"])
         if application["status"] != "waitlisted":  # declined while this waited for its lock
             continue
-        await _accept_locked(application, cohort, None, "A place in the cohort opened up, and you were next on the waiting list.", now)
+        await _accept_locked(
+            application, cohort, None, "A place in the cohort opened up, and you were next on the waiting list.", now
+        )
         accepted.append(application["id"])
     return accepted
 
@@ -238,7 +309,9 @@ async def withdraw(actor: Actor, application_id: int, reason: str = "", now: dt.
             raise NotFound("No such application.")
         application, cohort = await _locked_with_cohort(application_id)
         if application["status"] not in WITHDRAWABLE:
-            raise Conflict(f"This application is {application['status']}; there is nothing to withdraw.", code="not_withdrawable")
+            raise Conflict(
+                f"This application is {application['status']}; there is nothing to withdraw.", code="not_withdrawable"
+            )
         if cohort["status"] == "completed":
             raise Conflict("The program has ended; please contact the School of Education.", code="program_ended")
         await move_application(application, ApplicationStatus.WITHDRAWN, now, withdrawn_at=now, waitlist_rank=None)
@@ -247,9 +320,16 @@ async def withdraw(actor: Actor, application_id: int, reason: str = "", now: dt.
             await _end_seat(application, cohort, actor, reason, now)
             promoted = await fill_from_waitlist(cohort, now)
         else:
-            await enqueue_email(application["applicant_email"], "cohort_withdrawn", {
-                "name": application["applicant_name"], "application": application, "had_place": False, "calendar_invite": None,
-            })
+            await enqueue_email(
+                application["applicant_email"],
+                "cohort_withdrawn",
+                {
+                    "name": application["applicant_name"],
+                    "application": application,
+                    "had_place": False,
+                    "calendar_invite": None,
+                },
+            )
     return promoted
 
 
@@ -259,10 +339,17 @@ async def _end_seat(application: dict, cohort: dict, actor: Actor, reason: str, 
     await cancel_owed_instalments(application["id"])
     if registration["status"] == RegistrationStatus.CANCELLED:  # the cohort itself was cancelled: nothing left to end
         return
-    ended = await transition(registration, RegistrationStatus.CANCELLED, kind="withdrew_from_cohort", now=now,
-                             actor_id=actor.id, reason=note)
-    await notify_attendee(ended.registration, cohort, ended.follow_up.email, invite=ended.follow_up.invite,
-                          application=application, had_place=True)
+    ended = await transition(
+        registration, RegistrationStatus.CANCELLED, kind="withdrew_from_cohort", now=now, actor_id=actor.id, reason=note
+    )
+    await notify_attendee(
+        ended.registration,
+        cohort,
+        ended.follow_up.email,
+        invite=ended.follow_up.invite,
+        application=application,
+        had_place=True,
+    )
 
 
 async def cohort_summary(actor: Actor, cohort_id: int, now: dt.datetime | None = None) -> dict:
@@ -274,8 +361,13 @@ async def cohort_summary(actor: Actor, cohort_id: int, now: dt.datetime | None =
     by_status: dict[str, int] = {}
     for row in statuses:
         by_status[row["status"]] = by_status.get(row["status"], 0) + 1
-    return {"cohort": cohort, "capacity": counts.capacity, "taken": counts.taken, "by_status": by_status,
-            "questions": await questions_for(cohort["program"])}
+    return {
+        "cohort": cohort,
+        "capacity": counts.capacity,
+        "taken": counts.taken,
+        "by_status": by_status,
+        "questions": await questions_for(cohort["program"]),
+    }
 
 
 async def cohort_row(cohort_id: int) -> dict:

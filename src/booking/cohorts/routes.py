@@ -13,15 +13,18 @@ from booking.cohorts.progress_pages import CohortProgressController, CompletionL
 from booking.cohorts.staff_pages import ProgramQuestionsController, StaffCohortsController
 from booking.cohorts.supervisor_pages import SupervisorPagesController
 
-router = Router(path="/", route_handlers=[
-    CohortProgressController,
-    CompletionLetterController,
-    CohortPagesController,
-    MyApplicationsController,
-    SupervisorPagesController,
-    ProgramQuestionsController,
-    StaffCohortsController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        CohortProgressController,
+        CompletionLetterController,
+        CohortPagesController,
+        MyApplicationsController,
+        SupervisorPagesController,
+        ProgramQuestionsController,
+        StaffCohortsController,
+    ],
+)
 
 PREFIXES = {
     "/cohorts": "booking.cohorts.pages",

@@ -31,8 +31,13 @@ from booking.web.pages import page, page_or_fragment, redirect, wants_fragment
 STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled", "completed": "Completed"}
 APPLICATION_STATUS_LABELS = {status.value: label for status, label in application_lifecycle.LABELS.items()}
 STATUS_FILTER_LABELS = {
-    "open": "Waiting for a decision", "all": "All submitted applications", "submitted": "Submitted",
-    "under_review": "Under review", "accepted": "Accepted", "waitlisted": "Waitlisted", "declined": "Declined",
+    "open": "Waiting for a decision",
+    "all": "All submitted applications",
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "accepted": "Accepted",
+    "waitlisted": "Waitlisted",
+    "declined": "Declined",
     "withdrawn": "Withdrawn",
 }
 KIND_LABELS = {"yes_no": "Yes or no", "choice": "A choice from a list", "number": "A number", "text": "Text"}
@@ -40,8 +45,12 @@ SUPERVISOR_SHORT = {"confirmed": "Supports", "declined": "Does not support", "":
 SUPERVISOR_LABELS = {"confirmed": "Confirmed support", "declined": "Declined to support", "": "Not answered yet"}
 PAYMENT_CHOICES = [str(n) for n in setup.PAYMENT_CHOICES]
 COHORT_FIELDS = ("title", "program", "new_program", "description", "capacity", "tuition", "opens", "closes")
-DECISION_NOTICES = {"accept": "application-accepted", "waitlist": "application-waitlisted",
-                    "decline": "application-declined", "start_review": "application-review-started"}
+DECISION_NOTICES = {
+    "accept": "application-accepted",
+    "waitlist": "application-waitlisted",
+    "decline": "application-declined",
+    "start_review": "application-review-started",
+}
 FILTER_KEY = re.compile(r"^(status|county|supervisor|q[0-9]{1,12})$")
 
 
@@ -61,20 +70,35 @@ def short_day(moment) -> str:
 
 
 def labels() -> dict:
-    return {"day": local_day, "short_day": short_day, "status_labels": STATUS_LABELS,
-            "application_status_labels": APPLICATION_STATUS_LABELS, "status_filter_labels": STATUS_FILTER_LABELS,
-            "kind_labels": KIND_LABELS, "supervisor_labels": SUPERVISOR_LABELS, "supervisor_short": SUPERVISOR_SHORT,
-            "payment_choices": PAYMENT_CHOICES, "decidable": DECIDABLE, "open_for_review": OPEN_FOR_REVIEW}
+    return {
+        "day": local_day,
+        "short_day": short_day,
+        "status_labels": STATUS_LABELS,
+        "application_status_labels": APPLICATION_STATUS_LABELS,
+        "status_filter_labels": STATUS_FILTER_LABELS,
+        "kind_labels": KIND_LABELS,
+        "supervisor_labels": SUPERVISOR_LABELS,
+        "supervisor_short": SUPERVISOR_SHORT,
+        "payment_choices": PAYMENT_CHOICES,
+        "decidable": DECIDABLE,
+        "open_for_review": OPEN_FOR_REVIEW,
+    }
 
 
 def _settings_values(entry: SettingsForm) -> dict:
-    return {"required_hours": entry.required_hours, "first_payment_due": entry.first_payment_due,
-            "payment_options": entry.payment_options[:10]}
+    return {
+        "required_hours": entry.required_hours,
+        "first_payment_due": entry.first_payment_due,
+        "payment_options": entry.payment_options[:10],
+    }
 
 
 def _settings_input(values: dict) -> setup.SettingsInput:
-    return setup.SettingsInput(required_hours=values["required_hours"], payment_options=values["payment_options"],
-                               first_payment_due=values["first_payment_due"])
+    return setup.SettingsInput(
+        required_hours=values["required_hours"],
+        payment_options=values["payment_options"],
+        first_payment_due=values["first_payment_due"],
+    )
 
 
 def filter_query(raw) -> str:
@@ -94,22 +118,31 @@ class StaffCohortsController(Controller):
 
     @get("/", name="cohorts.staff_cohorts")
     async def index(self, request: Request, actor: SignedInActor) -> object:
-        return page(request, "cohorts/staff_cohorts.html", cohorts=await setup.staff_cohorts(actor),
-                    **labels())
+        return page(request, "cohorts/staff_cohorts.html", cohorts=await setup.staff_cohorts(actor), **labels())
 
     # New cohort ----------------------------------------------------------------------------
 
     async def _new_page(self, request: Request, state: FormState, *, status: int = 200) -> object:
         programs = [(p["id"], p["title"]) for p in await setup.cohort_programs()]
-        return page(request, "cohorts/staff_cohort_new.html", status=status, state=state,
-                    program_options=[*programs, (setup.NEW_PROGRAM, "A new program (name it below)")], **labels())
+        return page(
+            request,
+            "cohorts/staff_cohort_new.html",
+            status=status,
+            state=state,
+            program_options=[*programs, (setup.NEW_PROGRAM, "A new program (name it below)")],
+            **labels(),
+        )
 
     @get("/new", name="cohorts.staff_cohort_new")
     async def new_form(self, request: Request) -> object:
         programs = await setup.cohort_programs()
         values = {name: "" for name in COHORT_FIELDS}
-        values.update(program=str(programs[0]["id"]) if programs else setup.NEW_PROGRAM, required_hours="0",
-                      payment_options=["1"], first_payment_due="")
+        values.update(
+            program=str(programs[0]["id"]) if programs else setup.NEW_PROGRAM,
+            required_hours="0",
+            payment_options=["1"],
+            first_payment_due="",
+        )
         return await self._new_page(request, FormState(values))
 
     @post("/new", name="cohorts.staff_cohort_create")
@@ -124,19 +157,28 @@ class StaffCohortsController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._new_page(request, state, status=422)
-        return redirect(request, request.app.route_reverse("catalog.staff_offering", offering_id=cohort_id),
-                        notice="cohort-created")
+        return redirect(
+            request, request.app.route_reverse("catalog.staff_offering", offering_id=cohort_id), notice="cohort-created"
+        )
 
     # Settings ------------------------------------------------------------------------------
 
-    async def _settings_page(self, request: Request, actor: Actor, cohort_id: int, state: FormState | None = None, *,
-                             status: int = 200) -> object:
+    async def _settings_page(
+        self, request: Request, actor: Actor, cohort_id: int, state: FormState | None = None, *, status: int = 200
+    ) -> object:
         cohort = await setup.cohort_for_staff(actor, cohort_id)
         if state is None:
             current = setup.settings_form_values(cohort["settings"])
-            state = FormState({"required_hours": current.required_hours, "payment_options": current.payment_options,
-                               "first_payment_due": current.first_payment_due})
-        return page(request, "cohorts/staff_cohort_settings.html", status=status, cohort=cohort, state=state, **labels())
+            state = FormState(
+                {
+                    "required_hours": current.required_hours,
+                    "payment_options": current.payment_options,
+                    "first_payment_due": current.first_payment_due,
+                }
+            )
+        return page(
+            request, "cohorts/staff_cohort_settings.html", status=status, cohort=cohort, state=state, **labels()
+        )
 
     @get("/{cohort_id:int}/settings", name="cohorts.staff_cohort_settings")
     async def settings_form(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int]) -> object:
@@ -150,8 +192,11 @@ class StaffCohortsController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._settings_page(request, actor, cohort_id, state, status=422)
-        return redirect(request, request.app.route_reverse("cohorts.staff_cohort_settings", cohort_id=cohort_id),
-                        notice="cohort-settings-saved")
+        return redirect(
+            request,
+            request.app.route_reverse("cohorts.staff_cohort_settings", cohort_id=cohort_id),
+            notice="cohort-settings-saved",
+        )
 
     # Review --------------------------------------------------------------------------------
 
@@ -160,26 +205,55 @@ class StaffCohortsController(Controller):
         raw = dict(request.query_params.items())
         data = await setup.review_page(actor, cohort_id, raw)
         status = 422 if data["errors"] else 200
-        return page_or_fragment(request, "cohorts/staff_review.html", "cohorts/staff_review_list.html", status=status,
-                                query=filter_query(request.query_params.items()), **data, **labels())
+        return page_or_fragment(
+            request,
+            "cohorts/staff_review.html",
+            "cohorts/staff_review_list.html",
+            status=status,
+            query=filter_query(request.query_params.items()),
+            **data,
+            **labels(),
+        )
 
-    async def _application(self, request: Request, actor: Actor, cohort_id: int, application_id: int, *,
-                           status: int = 200, error: str | None = None, decision: FormState | None = None,
-                           done: str | None = None, back: str | None = None) -> object:
+    async def _application(
+        self,
+        request: Request,
+        actor: Actor,
+        cohort_id: int,
+        application_id: int,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        decision: FormState | None = None,
+        done: str | None = None,
+        back: str | None = None,
+    ) -> object:
         """The application, whole or as the panel beside the list; `back` is the list's filters, as a query string."""
         detail = await setup.application_detail(actor, cohort_id, application_id)
         back = filter_query(request.query_params.items()) if back is None else back
-        return page_or_fragment(request, "cohorts/staff_application.html", "cohorts/staff_application_panel.html",
-                                status=status, **detail, query=back,
-                                error=error, decision=decision or FormState({"message": ""}), done=done,
-                                fragment=wants_fragment(request), **labels())
+        return page_or_fragment(
+            request,
+            "cohorts/staff_application.html",
+            "cohorts/staff_application_panel.html",
+            status=status,
+            **detail,
+            query=back,
+            error=error,
+            decision=decision or FormState({"message": ""}),
+            done=done,
+            fragment=wants_fragment(request),
+            **labels(),
+        )
 
     @get("/{cohort_id:int}/applications/{application_id:int}", name="cohorts.staff_application")
-    async def application(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
-                          application_id: FromPath[int]) -> object:
+    async def application(
+        self, request: Request, actor: SignedInActor, cohort_id: FromPath[int], application_id: FromPath[int]
+    ) -> object:
         return await self._application(request, actor, cohort_id, application_id)
 
-    async def _decide(self, request: Request, actor: Actor, cohort_id: int, application_id: int, decision: str) -> object:
+    async def _decide(
+        self, request: Request, actor: Actor, cohort_id: int, application_id: int, decision: str
+    ) -> object:
         entry = await read_form(request, DecisionForm)
         state = FormState({"message": entry.message})
         back = filter_query(parse_qsl(entry.back))
@@ -187,38 +261,47 @@ class StaffCohortsController(Controller):
             await setup.decide(actor, cohort_id, application_id, decision, state.values["message"])
         except InvalidInput as error:
             state.errors = error.field_errors
-            return await self._application(request, actor, cohort_id, application_id, status=422, decision=state,
-                                           back=back)
+            return await self._application(
+                request, actor, cohort_id, application_id, status=422, decision=state, back=back
+            )
         except Conflict as error:
-            return await self._application(request, actor, cohort_id, application_id, status=409, error=error.message,
-                                           decision=state, back=back)
+            return await self._application(
+                request, actor, cohort_id, application_id, status=409, error=error.message, decision=state, back=back
+            )
         if wants_fragment(request):
             return await self._application(request, actor, cohort_id, application_id, done=decision, back=back)
         if decision == "start_review":
             # Starting a review means reading the application now: stay on it (the list's filters kept for "back").
-            target = request.app.route_reverse("cohorts.staff_application", cohort_id=cohort_id,
-                                               application_id=application_id) + (f"?{back}" if back else "")
+            target = request.app.route_reverse(
+                "cohorts.staff_application", cohort_id=cohort_id, application_id=application_id
+            ) + (f"?{back}" if back else "")
             return redirect(request, target, notice=DECISION_NOTICES[decision])
         return redirect(request, queue_path(request, cohort_id, back), notice=DECISION_NOTICES[decision])
 
     @post("/{cohort_id:int}/applications/{application_id:int}/accept", name="cohorts.staff_application_accept")
-    async def accept(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
-                  application_id: FromPath[int]) -> object:
+    async def accept(
+        self, request: Request, actor: SignedInActor, cohort_id: FromPath[int], application_id: FromPath[int]
+    ) -> object:
         return await self._decide(request, actor, cohort_id, application_id, "accept")
 
     @post("/{cohort_id:int}/applications/{application_id:int}/waitlist", name="cohorts.staff_application_waitlist")
-    async def waitlist(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
-                  application_id: FromPath[int]) -> object:
+    async def waitlist(
+        self, request: Request, actor: SignedInActor, cohort_id: FromPath[int], application_id: FromPath[int]
+    ) -> object:
         return await self._decide(request, actor, cohort_id, application_id, "waitlist")
 
     @post("/{cohort_id:int}/applications/{application_id:int}/decline", name="cohorts.staff_application_decline")
-    async def decline(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
-                  application_id: FromPath[int]) -> object:
+    async def decline(
+        self, request: Request, actor: SignedInActor, cohort_id: FromPath[int], application_id: FromPath[int]
+    ) -> object:
         return await self._decide(request, actor, cohort_id, application_id, "decline")
 
-    @post("/{cohort_id:int}/applications/{application_id:int}/start-review", name="cohorts.staff_application_start_review")
-    async def start_review(self, request: Request, actor: SignedInActor, cohort_id: FromPath[int],
-                  application_id: FromPath[int]) -> object:
+    @post(
+        "/{cohort_id:int}/applications/{application_id:int}/start-review", name="cohorts.staff_application_start_review"
+    )
+    async def start_review(
+        self, request: Request, actor: SignedInActor, cohort_id: FromPath[int], application_id: FromPath[int]
+    ) -> object:
         return await self._decide(request, actor, cohort_id, application_id, "start_review")
 
 
@@ -231,12 +314,29 @@ class ProgramQuestionsController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    async def _page(self, request: Request, actor: Actor, program_id: int, state: FormState | None = None, *,
-                    status: int = 200, done: str | None = None) -> object:
+    async def _page(
+        self,
+        request: Request,
+        actor: Actor,
+        program_id: int,
+        state: FormState | None = None,
+        *,
+        status: int = 200,
+        done: str | None = None,
+    ) -> object:
         data = await setup.program_questions(actor, program_id)
         state = state or FormState({"prompt": "", "kind": "", "choices": "", "required": True})
-        return page_or_fragment(request, "cohorts/staff_questions.html", "cohorts/staff_questions_body.html",
-                                status=status, state=state, done=done, question_kinds=QUESTION_KINDS, **data, **labels())
+        return page_or_fragment(
+            request,
+            "cohorts/staff_questions.html",
+            "cohorts/staff_questions_body.html",
+            status=status,
+            state=state,
+            done=done,
+            question_kinds=QUESTION_KINDS,
+            **data,
+            **labels(),
+        )
 
     @get("/{program_id:int}/questions", name="cohorts.program_questions")
     async def index(self, request: Request, actor: SignedInActor, program_id: FromPath[int]) -> object:
@@ -246,12 +346,20 @@ class ProgramQuestionsController(Controller):
     async def add(self, request: Request, actor: SignedInActor, program_id: FromPath[int]) -> object:
         await setup.program_questions(actor, program_id)  # an unknown program is a 404, whatever was typed
         entry = await read_form(request, QuestionForm)
-        state = FormState({"prompt": entry.prompt, "kind": entry.kind, "choices": entry.choices,
-                           "required": entry.required})
+        state = FormState(
+            {"prompt": entry.prompt, "kind": entry.kind, "choices": entry.choices, "required": entry.required}
+        )
         try:
-            await add_question(actor, program_id, QuestionInput(prompt=state.values["prompt"], kind=state.values["kind"],
-                                                                choices=state.values["choices"],
-                                                                required=state.values["required"]))
+            await add_question(
+                actor,
+                program_id,
+                QuestionInput(
+                    prompt=state.values["prompt"],
+                    kind=state.values["kind"],
+                    choices=state.values["choices"],
+                    required=state.values["required"],
+                ),
+            )
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._page(request, actor, program_id, state, status=422)
@@ -260,8 +368,9 @@ class ProgramQuestionsController(Controller):
         return redirect(request, _questions_url(request, program_id), notice="question-added")
 
     @post("/{program_id:int}/questions/{question_id:int}/retire", name="cohorts.program_question_retire")
-    async def retire(self, request: Request, actor: SignedInActor, program_id: FromPath[int],
-                     question_id: FromPath[int]) -> object:
+    async def retire(
+        self, request: Request, actor: SignedInActor, program_id: FromPath[int], question_id: FromPath[int]
+    ) -> object:
         await setup.program_questions(actor, program_id)
         await retire_question(actor, program_id, question_id)
         if wants_fragment(request):

@@ -29,8 +29,10 @@ MAX_COMMENT = 1000
 
 class LinkExpired(Conflict):
     def __init__(self):
-        super().__init__("This link has expired. Ask the applicant to send you a new one from their application.",
-                         code="link_expired")
+        super().__init__(
+            "This link has expired. Ask the applicant to send you a new one from their application.",
+            code="link_expired",
+        )
 
 
 class AlreadyAnswered(Conflict):
@@ -61,13 +63,21 @@ async def _verified(token: str, now: dt.datetime) -> tuple[dict, dt.datetime]:
     if match is None:
         raise NotFound("This link is not valid.")
     application_id, expires = int(match.group(1)), int(match.group(2))
-    application = await CohortApplication.select(
-        *CohortApplication.all_columns(), CohortApplication.applicant.name.as_alias("applicant_name"),
-        CohortApplication.cohort.title.as_alias("cohort_title"),
-    ).where(CohortApplication.id == application_id).first()
+    application = (
+        await CohortApplication.select(
+            *CohortApplication.all_columns(),
+            CohortApplication.applicant.name.as_alias("applicant_name"),
+            CohortApplication.cohort.title.as_alias("cohort_title"),
+        )
+        .where(CohortApplication.id == application_id)
+        .first()
+    )
     # Tampered, superseded and unknown links all look alike: nothing says which part was wrong.
-    if application is None or not application["supervisor_nonce"] or not hmac.compare_digest(
-            _signature(application_id, application["supervisor_nonce"], expires), match.group(3)):
+    if (
+        application is None
+        or not application["supervisor_nonce"]
+        or not hmac.compare_digest(_signature(application_id, application["supervisor_nonce"], expires), match.group(3))
+    ):
         raise NotFound("This link is not valid.")
     if application["supervisor_response"]:
         raise AlreadyAnswered(application["supervisor_response"], application["supervisor_responded_at"])
@@ -96,30 +106,54 @@ async def respond(token: str, supports: bool, comment: str = "", now: dt.datetim
             await lock_rows_for_update(CohortApplication, CohortApplication.id == int(match.group(1)))
         application, _ = await _verified(token, now)
         response = "confirmed" if supports else "declined"
-        await CohortApplication.update({
-            CohortApplication.supervisor_response: response, CohortApplication.supervisor_comment: comment,
-            CohortApplication.supervisor_responded_at: now, CohortApplication.updated_at: now,
-        }).where(CohortApplication.id == application["id"])
-        applicant = await CohortApplication.select(
-            CohortApplication.applicant.email.as_alias("email"), CohortApplication.applicant.name.as_alias("name"),
-        ).where(CohortApplication.id == application["id"]).first()
-        await enqueue_email(applicant["email"], "cohort_supervisor_answered", {
-            "name": applicant["name"], "application": application, "supports": supports,
-            "supervisor_name": application["supervisor_name"],
-        })
+        await CohortApplication.update(
+            {
+                CohortApplication.supervisor_response: response,
+                CohortApplication.supervisor_comment: comment,
+                CohortApplication.supervisor_responded_at: now,
+                CohortApplication.updated_at: now,
+            }
+        ).where(CohortApplication.id == application["id"])
+        applicant = (
+            await CohortApplication.select(
+                CohortApplication.applicant.email.as_alias("email"),
+                CohortApplication.applicant.name.as_alias("name"),
+            )
+            .where(CohortApplication.id == application["id"])
+            .first()
+        )
+        await enqueue_email(
+            applicant["email"],
+            "cohort_supervisor_answered",
+            {
+                "name": applicant["name"],
+                "application": application,
+                "supports": supports,
+                "supervisor_name": application["supervisor_name"],
+            },
+        )
     return {**application, "supervisor_response": response, "supervisor_comment": comment}
 
 
 async def send_request(application: dict, now: dt.datetime) -> str:
     """A new link (older ones stop working) emailed to the supervisor; inside the caller's transaction."""
     nonce = secrets.token_hex(16)
-    await CohortApplication.update({
-        CohortApplication.supervisor_nonce: nonce, CohortApplication.supervisor_link_sent_at: now,
-    }).where(CohortApplication.id == application["id"])
+    await CohortApplication.update(
+        {
+            CohortApplication.supervisor_nonce: nonce,
+            CohortApplication.supervisor_link_sent_at: now,
+        }
+    ).where(CohortApplication.id == application["id"])
     token = make_token(application["id"], nonce, now)
-    await enqueue_email(application["supervisor_email"], "cohort_supervisor_request", {
-        "supervisor_name": application["supervisor_name"], "applicant_name": application["applicant_name"],
-        "cohort_title": application["cohort_title"], "path": f"/cohorts/supervisor/{token}",
-        "expires_at": now + LINK_LIFETIME,
-    })
+    await enqueue_email(
+        application["supervisor_email"],
+        "cohort_supervisor_request",
+        {
+            "supervisor_name": application["supervisor_name"],
+            "applicant_name": application["applicant_name"],
+            "cohort_title": application["cohort_title"],
+            "path": f"/cohorts/supervisor/{token}",
+            "expires_at": now + LINK_LIFETIME,
+        },
+    )
     return token

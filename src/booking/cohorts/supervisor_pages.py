@@ -47,8 +47,15 @@ async def request_context(view: supervisor.SupervisorView) -> dict:
 def link_problem(request: Request, error: Exception) -> object:
     """The page for a link that cannot be answered, or None when the error is something else."""
     if isinstance(error, supervisor.AlreadyAnswered):
-        return page(request, "cohorts/supervisor_link.html", status=409, headers=NO_STORE, problem="answered",
-                    response=error.response, answered_at=error.when)
+        return page(
+            request,
+            "cohorts/supervisor_link.html",
+            status=409,
+            headers=NO_STORE,
+            problem="answered",
+            response=error.response,
+            answered_at=error.when,
+        )
     if isinstance(error, supervisor.LinkExpired):
         return page(request, "cohorts/supervisor_link.html", status=410, headers=NO_STORE, problem="expired")
     return page(request, "cohorts/supervisor_link.html", status=404, headers=NO_STORE, problem="invalid")
@@ -64,8 +71,15 @@ class SupervisorPagesController(Controller):
             view = await supervisor.view_request(token)
         except (supervisor.AlreadyAnswered, supervisor.LinkExpired, NotFound) as error:
             return link_problem(request, error)
-        return page(request, "cohorts/supervisor_request.html", headers=NO_STORE, token=token,
-                    form={"support": "", "comment": ""}, errors={}, **await request_context(view))
+        return page(
+            request,
+            "cohorts/supervisor_request.html",
+            headers=NO_STORE,
+            token=token,
+            form={"support": "", "comment": ""},
+            errors={},
+            **await request_context(view),
+        )
 
     @post("/{token:str}", name="cohorts.supervisor_answer")
     async def answer(self, request: Request, token: FromPath[str]) -> object:
@@ -85,10 +99,22 @@ class SupervisorPagesController(Controller):
                 view = await supervisor.view_request(token)
             except (supervisor.AlreadyAnswered, supervisor.LinkExpired, NotFound) as problem:
                 return link_problem(request, problem)
-            return page(request, "cohorts/supervisor_request.html", status=422, headers=NO_STORE, token=token,
-                        form={"support": support, "comment": comment[:5000]}, errors=error.field_errors,
-                        **await request_context(view))
+            return page(
+                request,
+                "cohorts/supervisor_request.html",
+                status=422,
+                headers=NO_STORE,
+                token=token,
+                form={"support": support, "comment": comment[:5000]},
+                errors=error.field_errors,
+                **await request_context(view),
+            )
         except (supervisor.AlreadyAnswered, supervisor.LinkExpired, NotFound) as error:
             return link_problem(request, error)
-        return page(request, "cohorts/supervisor_thanks.html", headers=NO_STORE, application=answered,
-                    supports=SUPPORT_CHOICES[support])
+        return page(
+            request,
+            "cohorts/supervisor_thanks.html",
+            headers=NO_STORE,
+            application=answered,
+            supports=SUPPORT_CHOICES[support],
+        )

@@ -41,8 +41,10 @@ def _invite_parts(attachment: dict, content: bytes) -> tuple[Message, tuple[byte
     method = (attachment["method"] or "").upper()
     if attachment["content_type"] != "text/calendar" or calendar_method(content) != method:
         # The part's method and the file's METHOD disagreeing is a bug in the sender; clients reject such invites.
-        raise ValueError(f"invite {attachment['filename']!r}: MIME method {method} but file METHOD "
-                         f"{calendar_method(content)} ({attachment['content_type']})")
+        raise ValueError(
+            f"invite {attachment['filename']!r}: MIME method {method} but file METHOD "
+            f"{calendar_method(content)} ({attachment['content_type']})"
+        )
     # Base64 keeps the file's CRLF line ends exactly as written. A plain (compat32) part keeps its
     # Content-Type as written: `method=REQUEST` unquoted, as Google and Outlook write it, which
     # some clients' parsers expect (the modern API would requote it).
@@ -51,8 +53,9 @@ def _invite_parts(attachment: dict, content: bytes) -> tuple[Message, tuple[byte
     encoders.encode_base64(part)
     part.replace_header("Content-Type", f'text/calendar; method={method}; charset="utf-8"')
     del part["MIME-Version"]
-    file = dict(maintype="application", subtype="ics", filename=attachment["filename"],
-                params={"name": attachment["filename"]})
+    file = dict(
+        maintype="application", subtype="ics", filename=attachment["filename"], params={"name": attachment["filename"]}
+    )
     return part, (content, file)
 
 
@@ -99,7 +102,9 @@ class SmtpTransport:
 
     def _send_blocking(self, message: EmailMessage) -> None:
         if self.use_tls:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:

@@ -26,7 +26,8 @@ def new_worker_name() -> str:
 async def beat(worker: str, now: dt.datetime | None = None) -> None:
     now = now or utc_now()
     await WorkerHeartbeat.insert(WorkerHeartbeat(worker=worker, started_at=now, beat_at=now)).on_conflict(
-        target=WorkerHeartbeat.worker, action="DO UPDATE", values=[(WorkerHeartbeat.beat_at, now)])
+        target=WorkerHeartbeat.worker, action="DO UPDATE", values=[(WorkerHeartbeat.beat_at, now)]
+    )
     await WorkerHeartbeat.delete().where(WorkerHeartbeat.beat_at < now - FORGET_AFTER)
 
 
@@ -35,5 +36,7 @@ async def forget(worker: str) -> None:
 
 
 async def newest_beat() -> dt.datetime | None:
-    row = await WorkerHeartbeat.select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at, ascending=False).first()
+    row = (
+        await WorkerHeartbeat.select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at, ascending=False).first()
+    )
     return row["beat_at"] if row else None

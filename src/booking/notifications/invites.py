@@ -36,14 +36,30 @@ def invite_uid(registration_id: int, session_id: int) -> str:
     return f"registration-{registration_id}-session-{session_id}@{calendar_host()}"
 
 
-def _event(registration_id: int, offering: dict, session: dict, attendee: tuple[str, str], *, cancelled: bool,
-           sequence: int, stamp: dt.datetime) -> EventSpec:
+def _event(
+    registration_id: int,
+    offering: dict,
+    session: dict,
+    attendee: tuple[str, str],
+    *,
+    cancelled: bool,
+    sequence: int,
+    stamp: dt.datetime,
+) -> EventSpec:
     page_url = offering_page_url(offering["id"], offering.get("kind", "workshop"))
     return EventSpec(
-        uid=invite_uid(registration_id, session["id"]), summary=offering["title"], stamp=stamp, sequence=sequence,
-        starts_at=session["starts_at"], ends_at=session["ends_at"], location=session_location(session),
-        description=session_description(offering["title"], session, page_url), url=page_url,
-        status="CANCELLED" if cancelled else "CONFIRMED", organizer=True, attendee=attendee,
+        uid=invite_uid(registration_id, session["id"]),
+        summary=offering["title"],
+        stamp=stamp,
+        sequence=sequence,
+        starts_at=session["starts_at"],
+        ends_at=session["ends_at"],
+        location=session_location(session),
+        description=session_description(offering["title"], session, page_url),
+        url=page_url,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        organizer=True,
+        attendee=attendee,
     )
 
 
@@ -53,32 +69,81 @@ def _attachment(method: str, events: list[EventSpec]) -> Attachment | None:
     return Attachment(INVITE_FILENAME, "text/calendar", serialize(events, method=method), method=method)
 
 
-def request_invite(registration_id: int, offering: dict, sessions: list[dict], attendee: tuple[str, str],
-                   now: dt.datetime | None = None) -> Attachment | None:
+def request_invite(
+    registration_id: int,
+    offering: dict,
+    sessions: list[dict],
+    attendee: tuple[str, str],
+    now: dt.datetime | None = None,
+) -> Attachment | None:
     """METHOD:REQUEST adding (or updating) the given sessions in the attendee's calendar, at their current SEQUENCE."""
     stamp = now or utc_now()
-    return _attachment("REQUEST", [
-        _event(registration_id, offering, session, attendee, cancelled=False, sequence=session["sequence"] or 0, stamp=stamp)
-        for session in sessions if session["status"] == "scheduled"
-    ])
+    return _attachment(
+        "REQUEST",
+        [
+            _event(
+                registration_id,
+                offering,
+                session,
+                attendee,
+                cancelled=False,
+                sequence=session["sequence"] or 0,
+                stamp=stamp,
+            )
+            for session in sessions
+            if session["status"] == "scheduled"
+        ],
+    )
 
 
-def sessions_cancelled_invite(registration_id: int, offering: dict, sessions: list[dict], attendee: tuple[str, str],
-                              now: dt.datetime | None = None) -> Attachment | None:
+def sessions_cancelled_invite(
+    registration_id: int,
+    offering: dict,
+    sessions: list[dict],
+    attendee: tuple[str, str],
+    now: dt.datetime | None = None,
+) -> Attachment | None:
     """METHOD:CANCEL for sessions that were cancelled: the cancellation already bumped their SEQUENCE."""
     stamp = now or utc_now()
-    return _attachment("CANCEL", [
-        _event(registration_id, offering, session, attendee, cancelled=True, sequence=session["sequence"] or 0, stamp=stamp)
-        for session in sessions
-    ])
+    return _attachment(
+        "CANCEL",
+        [
+            _event(
+                registration_id,
+                offering,
+                session,
+                attendee,
+                cancelled=True,
+                sequence=session["sequence"] or 0,
+                stamp=stamp,
+            )
+            for session in sessions
+        ],
+    )
 
 
-def registration_ended_invite(registration_id: int, offering: dict, sessions: list[dict], attendee: tuple[str, str],
-                              now: dt.datetime | None = None) -> Attachment | None:
+def registration_ended_invite(
+    registration_id: int,
+    offering: dict,
+    sessions: list[dict],
+    attendee: tuple[str, str],
+    now: dt.datetime | None = None,
+) -> Attachment | None:
     """METHOD:CANCEL for every scheduled session of a registration that ended; the sessions themselves did not change."""
     stamp = now or utc_now()
-    return _attachment("CANCEL", [
-        _event(registration_id, offering, session, attendee, cancelled=True, sequence=(session["sequence"] or 0) + 1,
-               stamp=stamp)
-        for session in sessions if session["status"] == "scheduled"
-    ])
+    return _attachment(
+        "CANCEL",
+        [
+            _event(
+                registration_id,
+                offering,
+                session,
+                attendee,
+                cancelled=True,
+                sequence=(session["sequence"] or 0) + 1,
+                stamp=stamp,
+            )
+            for session in sessions
+            if session["status"] == "scheduled"
+        ],
+    )

@@ -36,20 +36,33 @@ def backoff(attempts: int) -> dt.timedelta:
 
 async def _claim_next() -> dict | None:
     now = utc_now()
-    candidates = await OutboxMessage.select(OutboxMessage.id).where(
-        ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
-        | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
-    ).order_by(OutboxMessage.next_attempt_at).limit(BATCH_SIZE)
+    candidates = (
+        await OutboxMessage.select(OutboxMessage.id)
+        .where(
+            ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+            | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+        )
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(BATCH_SIZE)
+    )
     for candidate in candidates:
-        claimed = await OutboxMessage.update(
-            {OutboxMessage.status: "sending", OutboxMessage.lease_until: now + LEASE, OutboxMessage.attempts: OutboxMessage.attempts + 1}
-        ).where(
-            (OutboxMessage.id == candidate["id"])
-            & (
-                ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
-                | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+        claimed = (
+            await OutboxMessage.update(
+                {
+                    OutboxMessage.status: "sending",
+                    OutboxMessage.lease_until: now + LEASE,
+                    OutboxMessage.attempts: OutboxMessage.attempts + 1,
+                }
             )
-        ).returning(*OutboxMessage.all_columns())
+            .where(
+                (OutboxMessage.id == candidate["id"])
+                & (
+                    ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+                    | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+                )
+            )
+            .returning(*OutboxMessage.all_columns())
+        )
         if claimed:
             row = claimed[0]
             row["attachments"] = json_column(row["attachments"], "[]")  # build_message wants the list
@@ -71,7 +84,11 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
         except PermanentDeliveryError as error:
             log.warning("outbox %s failed for good: %s", row["id"], error)
             await OutboxMessage.update(
-                {OutboxMessage.status: "failed", OutboxMessage.last_error: str(error)[:2000], OutboxMessage.lease_until: None}
+                {
+                    OutboxMessage.status: "failed",
+                    OutboxMessage.last_error: str(error)[:2000],
+                    OutboxMessage.lease_until: None,
+                }
             ).where(OutboxMessage.id == row["id"])
         except Exception as error:  # network trouble, server down: try again later
             attempts = row["attempts"]
@@ -87,7 +104,12 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
             ).where(OutboxMessage.id == row["id"])
         else:
             await OutboxMessage.update(
-                {OutboxMessage.status: "sent", OutboxMessage.sent_at: utc_now(), OutboxMessage.lease_until: None, OutboxMessage.last_error: ""}
+                {
+                    OutboxMessage.status: "sent",
+                    OutboxMessage.sent_at: utc_now(),
+                    OutboxMessage.lease_until: None,
+                    OutboxMessage.last_error: "",
+                }
             ).where(OutboxMessage.id == row["id"])
             sent += 1
             log.info("outbox %s delivered", row["id"], extra={"outbox_id": row["id"], "attempt": row["attempts"]})
@@ -95,8 +117,12 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
     return sent
 
 
-async def run_forever(transport: Transport, interval: float = 2.0, stop: asyncio.Event | None = None,
-                      clock: Callable[[], dt.datetime] = utc_now) -> None:
+async def run_forever(
+    transport: Transport,
+    interval: float = 2.0,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> None:
     stop = stop or asyncio.Event()
     jobs = periodic_jobs()
     due = [0.0] * len(jobs)

@@ -21,8 +21,14 @@ from booking.observability.context import current_request_id
 
 REDACTED = "[redacted]"
 # Chatty libraries whose INFO lines say nothing an operator needs (httpx would log every Stripe call).
-_QUIET = {"httpx": "WARNING", "httpcore": "WARNING", "asyncio": "WARNING", "aiosqlite": "WARNING", "stripe": "WARNING",
-          "piccolo": "WARNING"}
+_QUIET = {
+    "httpx": "WARNING",
+    "httpcore": "WARNING",
+    "asyncio": "WARNING",
+    "aiosqlite": "WARNING",
+    "stripe": "WARNING",
+    "piccolo": "WARNING",
+}
 
 
 def configured_secrets() -> tuple[str, ...]:

@@ -26,14 +26,26 @@ CONTENT_TYPE = "text/plain; version=0.0.4"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-HTTP_REQUESTS = Counter("booking_http_requests", "HTTP requests answered, by route template and status.",
-                        ["method", "route", "status"])
-HTTP_LATENCY = Histogram("booking_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
-                         ["method", "route"], buckets=LATENCY_BUCKETS)
-REGISTRATIONS = Counter("booking_registrations", "Registrations attempted, by outcome (the registration's status, "
-                        "`refused` with the error code as reason, or `error`).", ["outcome", "reason"])
-WEBHOOKS = Counter("booking_stripe_webhooks", "Stripe webhook deliveries, by outcome "
-                   "(processed, duplicate, ignored, refused: bad signature or not an event).", ["outcome"])
+HTTP_REQUESTS = Counter(
+    "booking_http_requests", "HTTP requests answered, by route template and status.", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "booking_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template.",
+    ["method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+REGISTRATIONS = Counter(
+    "booking_registrations",
+    "Registrations attempted, by outcome (the registration's status, "
+    "`refused` with the error code as reason, or `error`).",
+    ["outcome", "reason"],
+)
+WEBHOOKS = Counter(
+    "booking_stripe_webhooks",
+    "Stripe webhook deliveries, by outcome (processed, duplicate, ignored, refused: bad signature or not an event).",
+    ["outcome"],
+)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

@@ -60,12 +60,19 @@ class RequestObserver:
         actor = scope.get("user")
         client = scope.get("client")
         level = logging.DEBUG if route in QUIET_ROUTES and status < 400 else logging.INFO
-        log.log(level, "%s %s %s", scope.get("method"), route, status, extra={
-            "request_id": request_id,
-            "method": scope.get("method"),
-            "route": route,
-            "status": status,
-            "duration_ms": round(seconds * 1000, 1),
-            "person_id": getattr(actor, "id", None),
-            "client": client[0] if client else None,
-        })
+        log.log(
+            level,
+            "%s %s %s",
+            scope.get("method"),
+            route,
+            status,
+            extra={
+                "request_id": request_id,
+                "method": scope.get("method"),
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "person_id": getattr(actor, "id", None),
+                "client": client[0] if client else None,
+            },
+        )

@@ -101,8 +101,9 @@ async def take_backup(database_url: str, destination: Path) -> BackupResult:
     return BackupResult(destination, manifest)
 
 
-def _manifest(engine: str, source: dict, server_version: str, tool: str, file_name: str, tables: dict,
-              migrations: list[str]) -> dict:
+def _manifest(
+    engine: str, source: dict, server_version: str, tool: str, file_name: str, tables: dict, migrations: list[str]
+) -> dict:
     return {
         "format": FORMAT,
         "app": "booking",
@@ -141,8 +142,15 @@ def _backup_sqlite(source_path: Path, directory: Path) -> dict:
         raise BackupError(f"SQLite could not back up {source_path}: {error}") from error
     finally:
         source.close()
-    return _manifest("sqlite", {"file": source_path.name}, sqlite3.sqlite_version, "sqlite3 online backup API",
-                     SQLITE_FILE, tables, migrations)
+    return _manifest(
+        "sqlite",
+        {"file": source_path.name},
+        sqlite3.sqlite_version,
+        "sqlite3 online backup API",
+        SQLITE_FILE,
+        tables,
+        migrations,
+    )
 
 
 async def _backup_postgres(database_url: str, directory: Path) -> dict:
@@ -155,18 +163,33 @@ async def _backup_postgres(database_url: str, directory: Path) -> dict:
     try:
         connection = await asyncpg.connect(database_url)
     except (OSError, asyncpg.PostgresError) as error:
-        raise BackupError(f"cannot connect to the database in BOOKING_DATABASE_URL ({type(error).__name__}: {error})") from None
+        raise BackupError(
+            f"cannot connect to the database in BOOKING_DATABASE_URL ({type(error).__name__}: {error})"
+        ) from None
     try:
         server_version = await connection.fetchval("SHOW server_version")
         server_major = int(await connection.fetchval("SHOW server_version_num")) // 10000
         if tool_major < server_major:
-            raise BackupError(f"{pg_dump} is version {tool_major} but the server is PostgreSQL {server_major}; {tool_text!r} "
-                              "cannot dump a newer server: install the matching client programs")
+            raise BackupError(
+                f"{pg_dump} is version {tool_major} but the server is PostgreSQL {server_major}; {tool_text!r} "
+                "cannot dump a newer server: install the matching client programs"
+            )
         async with connection.transaction(isolation="repeatable_read", readonly=True):
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
-            dump = asyncio.create_task(run_tool(
-                [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-password",
-                 f"--file={directory / POSTGRES_FILE}", f"--dbname={tool_url}"], env, "pg_dump"))
+            dump = asyncio.create_task(
+                run_tool(
+                    [
+                        pg_dump,
+                        "--format=custom",
+                        f"--snapshot={snapshot}",
+                        "--no-password",
+                        f"--file={directory / POSTGRES_FILE}",
+                        f"--dbname={tool_url}",
+                    ],
+                    env,
+                    "pg_dump",
+                )
+            )
             try:
                 # The same snapshot pg_dump reads; the transaction stays open until pg_dump is done.
                 tables = await postgres_fingerprints(connection)

@@ -51,12 +51,18 @@ def quoted(name: str) -> str:
 
 
 def sqlite_tables(connection: sqlite3.Connection) -> list[str]:
-    return [row[0] for row in connection.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
+    return [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+    ]
 
 
 def sqlite_fingerprints(connection: sqlite3.Connection) -> dict[str, dict]:
-    return {table: fingerprint(connection.execute(f"SELECT * FROM {quoted(table)}")) for table in sqlite_tables(connection)}
+    return {
+        table: fingerprint(connection.execute(f"SELECT * FROM {quoted(table)}")) for table in sqlite_tables(connection)
+    }
 
 
 def sqlite_migrations(connection: sqlite3.Connection) -> list[str]:
@@ -71,7 +77,8 @@ def sqlite_migrations(connection: sqlite3.Connection) -> list[str]:
 async def postgres_tables(connection) -> list[str]:
     rows = await connection.fetch(
         "SELECT table_name FROM information_schema.tables "
-        "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")
+        "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+    )
     return [row["table_name"] for row in rows]
 
 
@@ -103,7 +110,9 @@ def differences(expected: dict[str, dict], found: dict[str, dict]) -> list[str]:
         elif table not in expected:
             problems.append(f"table {table} is not in the manifest")
         elif found[table]["rows"] != expected[table]["rows"]:
-            problems.append(f"table {table} has {found[table]['rows']} rows, the manifest says {expected[table]['rows']}")
+            problems.append(
+                f"table {table} has {found[table]['rows']} rows, the manifest says {expected[table]['rows']}"
+            )
         elif found[table]["sha256"] != expected[table]["sha256"]:
             problems.append(f"table {table}'s checksum differs from the manifest")
     return problems

@@ -29,9 +29,18 @@ async def record_manual_backup(settings: Settings, result: BackupResult, started
 
     try:
         bind_engine(engine_from_url(settings.database_url))
-        await BackupRun.insert(BackupRun(
-            kind="manual", slot=f"manual:{uuid.uuid4().hex}", status="succeeded", started_at=started,
-            finished_at=utc_now(), host=socket.gethostname(), path=str(result.path), size_bytes=result.size_bytes))
+        await BackupRun.insert(
+            BackupRun(
+                kind="manual",
+                slot=f"manual:{uuid.uuid4().hex}",
+                status="succeeded",
+                started_at=started,
+                finished_at=utc_now(),
+                host=socket.gethostname(),
+                path=str(result.path),
+                size_bytes=result.size_bytes,
+            )
+        )
     except Exception as error:
         log.warning("backup taken but not recorded in backup_run: %s", error)
     finally:

@@ -18,8 +18,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def may_read_metrics(request: Request, settings: Settings) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if settings.metrics_token and scheme.lower() == "bearer" and hmac.compare_digest(
-            token.strip().encode(), settings.metrics_token.encode()):
+    if (
+        settings.metrics_token
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), settings.metrics_token.encode())
+    ):
         return True
     if settings.metrics_allow and request.client is not None:
         try:

@@ -10,8 +10,10 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from booking.ops.errors import BackupError
 
-INSTALL_HINT = ("install PostgreSQL's client programs of the server's major version "
-                "(Debian: apt-get install postgresql-client-15) or put them on the PATH")
+INSTALL_HINT = (
+    "install PostgreSQL's client programs of the server's major version "
+    "(Debian: apt-get install postgresql-client-15) or put them on the PATH"
+)
 
 
 def find_tool(name: str) -> str:
@@ -23,8 +25,9 @@ def find_tool(name: str) -> str:
 
 async def tool_version(path: str) -> tuple[str, int]:
     """("pg_dump (PostgreSQL) 15.20 ...", 15)."""
-    process = await asyncio.create_subprocess_exec(path, "--version", stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        path, "--version", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await process.communicate()
     text = (out or err).decode(errors="replace").strip()
     match = re.search(r"(\d+)(?:\.\d+)?", text)
@@ -47,8 +50,9 @@ def connection_for_tools(database_url: str) -> tuple[str, dict[str, str]]:
 
 
 async def run_tool(args: list[str], env: dict[str, str], what: str) -> None:
-    process = await asyncio.create_subprocess_exec(*args, env=env, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         _, err = await process.communicate()
     except BaseException:  # cancelled (the worker stopping): never leave the program running

@@ -40,17 +40,27 @@ async def _worker(now: dt.datetime) -> dict:
     beats = await WorkerHeartbeat.select(WorkerHeartbeat.beat_at).order_by(WorkerHeartbeat.beat_at, ascending=False)
     alive = [row for row in beats if now - row["beat_at"] < STALE_AFTER]
     newest = beats[0]["beat_at"] if beats else None
-    return {"ok": bool(alive), "alive": len(alive), "stale_after_seconds": int(STALE_AFTER.total_seconds()),
-            "last_heartbeat_seconds_ago": _seconds(now - newest) if newest else None}
+    return {
+        "ok": bool(alive),
+        "alive": len(alive),
+        "stale_after_seconds": int(STALE_AFTER.total_seconds()),
+        "last_heartbeat_seconds_ago": _seconds(now - newest) if newest else None,
+    }
 
 
 async def _outbox(now: dt.datetime) -> dict:
     waiting = OutboxMessage.status.is_in(list(UNDELIVERED))
     pending = await OutboxMessage.count().where(waiting)
-    oldest = await OutboxMessage.select(OutboxMessage.created_at).where(waiting).order_by(OutboxMessage.created_at).first()
+    oldest = (
+        await OutboxMessage.select(OutboxMessage.created_at).where(waiting).order_by(OutboxMessage.created_at).first()
+    )
     age = now - oldest["created_at"] if oldest else dt.timedelta(0)
-    return {"ok": age < OUTBOX_MAX_AGE, "pending": pending, "oldest_pending_seconds": _seconds(age),
-            "max_age_seconds": int(OUTBOX_MAX_AGE.total_seconds())}
+    return {
+        "ok": age < OUTBOX_MAX_AGE,
+        "pending": pending,
+        "oldest_pending_seconds": _seconds(age),
+        "max_age_seconds": int(OUTBOX_MAX_AGE.total_seconds()),
+    }
 
 
 async def readiness(now: dt.datetime | None = None) -> dict[str, dict]:
@@ -61,8 +71,12 @@ async def readiness(now: dt.datetime | None = None) -> dict[str, dict]:
     except Exception as error:
         log.warning("readiness: database unreachable (%s)", type(error).__name__)
         failed = {"ok": False, "error": "database unreachable"}
-        return {"database": {"ok": False, "error": type(error).__name__}, "migrations": failed, "worker": failed,
-                "outbox": failed}
+        return {
+            "database": {"ok": False, "error": type(error).__name__},
+            "migrations": failed,
+            "worker": failed,
+            "outbox": failed,
+        }
     checks = {"database": {"ok": True, "engine": database_kind()}}
     for name, check in (("migrations", _migrations), ("worker", _worker), ("outbox", _outbox)):
         try:

@@ -62,12 +62,16 @@ def check_backup(source: Path, manifest: dict, database_url: str) -> Path:
     data_file = source / name
     if not name or "/" in name or not data_file.is_file():
         raise BackupError(f"{source} is damaged: its data file {name!r} is missing")
-    if data_file.stat().st_size != manifest["file"].get("bytes") or file_sha256(data_file) != manifest["file"].get("sha256"):
+    if data_file.stat().st_size != manifest["file"].get("bytes") or file_sha256(data_file) != manifest["file"].get(
+        "sha256"
+    ):
         raise BackupError(f"{data_file} is damaged: its size or SHA-256 does not match the manifest")
     unknown = sorted(set(manifest["migrations"]) - shipped_migrations())
     if unknown:
-        raise BackupError(f"this backup was taken by a newer release ({len(unknown)} migrations this one does not know, "
-                          f"e.g. {unknown[0]}); restore it with that release")
+        raise BackupError(
+            f"this backup was taken by a newer release ({len(unknown)} migrations this one does not know, "
+            f"e.g. {unknown[0]}); restore it with that release"
+        )
     return data_file
 
 
@@ -80,8 +84,12 @@ async def restore_backup(database_url: str, source: Path) -> RestoreResult:
     else:
         await _restore_postgres(database_url, data_file, manifest)
     tables = manifest["tables"]
-    return RestoreResult(manifest, len(tables), sum(t["rows"] for t in tables.values()),
-                         sorted(shipped_migrations() - set(manifest["migrations"])))
+    return RestoreResult(
+        manifest,
+        len(tables),
+        sum(t["rows"] for t in tables.values()),
+        sorted(shipped_migrations() - set(manifest["migrations"])),
+    )
 
 
 def _damaged(problems: list[str], where: str) -> BackupError:
@@ -99,7 +107,9 @@ def _restore_sqlite(target_path: Path, data_file: Path, manifest: dict) -> None:
         target = sqlite3.connect(target_path, timeout=30)
         try:
             if sqlite_tables(target):
-                raise TargetNotEmpty(f"the database at {target_path} is not empty; restore only into a new, empty database")
+                raise TargetNotEmpty(
+                    f"the database at {target_path} is not empty; restore only into a new, empty database"
+                )
             source.backup(target)
             target.execute("PRAGMA journal_mode=WAL")  # as the app runs it (booking.db.prepare_sqlite)
             problems = differences(manifest["tables"], sqlite_fingerprints(target))
@@ -126,7 +136,8 @@ async def _postgres_relations(connection) -> list[str]:
     rows = await connection.fetch(
         "SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname <> 'information_schema' "
-        "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1")
+        "AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1"
+    )
     return [row["name"] for row in rows]
 
 
@@ -138,20 +149,38 @@ async def _restore_postgres(database_url: str, data_file: Path, manifest: dict) 
     dumped_by = manifest.get("tool", "")
     dump_major = int(dumped_by.split()[2].split(".")[0]) if dumped_by.startswith("pg_dump (PostgreSQL) ") else 0
     if tool_major < dump_major:
-        raise BackupError(f"{pg_restore} is version {tool_major}; this backup was written by {dumped_by!r}: "
-                          "install the client programs of that version or newer")
+        raise BackupError(
+            f"{pg_restore} is version {tool_major}; this backup was written by {dumped_by!r}: "
+            "install the client programs of that version or newer"
+        )
     try:
         connection = await asyncpg.connect(database_url)
     except (OSError, asyncpg.PostgresError) as error:
-        raise BackupError(f"cannot connect to the database in BOOKING_DATABASE_URL ({type(error).__name__}: {error})") from None
+        raise BackupError(
+            f"cannot connect to the database in BOOKING_DATABASE_URL ({type(error).__name__}: {error})"
+        ) from None
     try:
         existing = await _postgres_relations(connection)
         if existing:
-            raise TargetNotEmpty(f"the target database is not empty ({len(existing)} tables and sequences, e.g. "
-                                 f"{existing[0]}); restore only into a new, empty database")
+            raise TargetNotEmpty(
+                f"the target database is not empty ({len(existing)} tables and sequences, e.g. "
+                f"{existing[0]}); restore only into a new, empty database"
+            )
         tool_url, env = connection_for_tools(database_url)
-        await run_tool([pg_restore, "--single-transaction", "--exit-on-error", "--no-owner", "--no-acl", "--no-password",
-                        f"--dbname={tool_url}", str(data_file)], env, "pg_restore")
+        await run_tool(
+            [
+                pg_restore,
+                "--single-transaction",
+                "--exit-on-error",
+                "--no-owner",
+                "--no-acl",
+                "--no-password",
+                f"--dbname={tool_url}",
+                str(data_file),
+            ],
+            env,
+            "pg_restore",
+        )
         async with connection.transaction(isolation="repeatable_read", readonly=True):
             problems = differences(manifest["tables"], await postgres_fingerprints(connection))
         if problems:
@@ -163,12 +192,22 @@ async def _restore_postgres(database_url: str, data_file: Path, manifest: dict) 
 
 async def _drop_postgres_relations(connection) -> None:
     """Back to empty: the target had no relations before the restore, so everything there now came from it."""
-    keywords = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE", "f": "FOREIGN TABLE"}
+    keywords = {
+        "r": "TABLE",
+        "p": "TABLE",
+        "v": "VIEW",
+        "m": "MATERIALIZED VIEW",
+        "S": "SEQUENCE",
+        "f": "FOREIGN TABLE",
+    }
     async with connection.transaction():
         for name in await _postgres_relations(connection):
             schema, _, relation = name.partition(".")
             kind = await connection.fetchval(  # ::text: asyncpg returns PostgreSQL's "char" as bytes
                 "SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = $1 AND c.relname = $2", schema, relation)
+                "WHERE n.nspname = $1 AND c.relname = $2",
+                schema,
+                relation,
+            )
             if kind in keywords:  # None: already gone with the table it belonged to (an index, an owned sequence)
                 await connection.execute(f"DROP {keywords[kind]} IF EXISTS {quoted(schema)}.{quoted(relation)} CASCADE")

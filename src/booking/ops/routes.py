@@ -10,9 +10,12 @@ from litestar import Router
 
 from booking.ops.pages import OperationsController
 
-router = Router(path="/", route_handlers=[
-    OperationsController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        OperationsController,
+    ],
+)
 
 PREFIXES = {
     "/readyz": "booking.ops.pages",

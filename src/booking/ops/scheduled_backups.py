@@ -81,19 +81,43 @@ async def claim(slot: str, now: dt.datetime) -> int | None:
     async with write_transaction():
         row = await BackupRun.select().where(BackupRun.slot == slot).first()
         if row is None:
-            inserted = await BackupRun.insert(BackupRun(
-                kind="scheduled", slot=slot, status="running", attempts=1, started_at=now, host=host,
-            )).on_conflict(action="DO NOTHING").returning(BackupRun.id)
+            inserted = (
+                await BackupRun.insert(
+                    BackupRun(
+                        kind="scheduled",
+                        slot=slot,
+                        status="running",
+                        attempts=1,
+                        started_at=now,
+                        host=host,
+                    )
+                )
+                .on_conflict(action="DO NOTHING")
+                .returning(BackupRun.id)
+            )
             return inserted[0]["id"] if inserted else None
         retry = row["status"] == "failed" and row["attempts"] < MAX_ATTEMPTS and row["finished_at"] <= now - RETRY_AFTER
         abandoned = row["status"] == "running" and row["started_at"] <= now - RUNNING_LEASE
         if not (retry or abandoned):
             return None
-        updated = await BackupRun.update({
-            BackupRun.status: "running", BackupRun.attempts: row["attempts"] + 1, BackupRun.started_at: now,
-            BackupRun.finished_at: None, BackupRun.error: "", BackupRun.host: host,
-        }).where((BackupRun.id == row["id"]) & (BackupRun.status == row["status"])
-                 & (BackupRun.attempts == row["attempts"])).returning(BackupRun.id)
+        updated = (
+            await BackupRun.update(
+                {
+                    BackupRun.status: "running",
+                    BackupRun.attempts: row["attempts"] + 1,
+                    BackupRun.started_at: now,
+                    BackupRun.finished_at: None,
+                    BackupRun.error: "",
+                    BackupRun.host: host,
+                }
+            )
+            .where(
+                (BackupRun.id == row["id"])
+                & (BackupRun.status == row["status"])
+                & (BackupRun.attempts == row["attempts"])
+            )
+            .returning(BackupRun.id)
+        )
         return updated[0]["id"] if updated else None
 
 
@@ -128,15 +152,27 @@ async def run_scheduled_backup(settings: Settings, now: dt.datetime | None = Non
         log.exception("scheduled backup %s failed", slot)
         await _failed(run_id, slot, f"{type(error).__name__}: {error}", finished())
         return None
-    await BackupRun.update({
-        BackupRun.status: "succeeded", BackupRun.finished_at: finished(), BackupRun.path: str(result.path),
-        BackupRun.size_bytes: result.size_bytes, BackupRun.error: "",
-    }).where(BackupRun.id == run_id)
-    log.info("scheduled backup %s done: %s rows, %s bytes, %.1f s", slot, result.rows, result.size_bytes,
-             result.manifest["took_seconds"], extra={"backup_path": str(result.path)})
+    await BackupRun.update(
+        {
+            BackupRun.status: "succeeded",
+            BackupRun.finished_at: finished(),
+            BackupRun.path: str(result.path),
+            BackupRun.size_bytes: result.size_bytes,
+            BackupRun.error: "",
+        }
+    ).where(BackupRun.id == run_id)
+    log.info(
+        "scheduled backup %s done: %s rows, %s bytes, %.1f s",
+        slot,
+        result.rows,
+        result.size_bytes,
+        result.manifest["took_seconds"],
+        extra={"backup_path": str(result.path)},
+    )
     try:
-        removed = await asyncio.to_thread(prune, settings.backup_dir.absolute(), settings.backup_keep_daily,
-                                          settings.backup_keep_weekly)
+        removed = await asyncio.to_thread(
+            prune, settings.backup_dir.absolute(), settings.backup_keep_daily, settings.backup_keep_weekly
+        )
         if removed:
             log.info("removed %s old backups: %s", len(removed), ", ".join(removed))
     except OSError:
@@ -148,8 +184,9 @@ async def _failed(run_id: int, slot: str, reason: str, now: dt.datetime, notify:
     try:
         async with write_transaction():
             row = await BackupRun.select().where(BackupRun.id == run_id).first()
-            await BackupRun.update({BackupRun.status: "failed", BackupRun.finished_at: now,
-                                    BackupRun.error: reason[:4000]}).where(BackupRun.id == run_id)
+            await BackupRun.update(
+                {BackupRun.status: "failed", BackupRun.finished_at: now, BackupRun.error: reason[:4000]}
+            ).where(BackupRun.id == run_id)
             if notify:
                 await _tell_admins(row, reason, now)
     except Exception:
@@ -162,10 +199,19 @@ async def _tell_admins(run: dict, reason: str, now: dt.datetime) -> None:
         log.warning("scheduled backup %s failed and there is no active admin to tell", run["slot"])
     retry_at = format_local(now + RETRY_AFTER) if run["attempts"] < MAX_ATTEMPTS else None
     for admin in admins:
-        await enqueue_email(admin["email"], "backup_failed", {
-            "name": admin["name"], "day": run["slot"].split(":", 1)[1], "host": run["host"], "reason": reason,
-            "attempt": run["attempts"], "max_attempts": MAX_ATTEMPTS, "retry_at": retry_at,
-        })
+        await enqueue_email(
+            admin["email"],
+            "backup_failed",
+            {
+                "name": admin["name"],
+                "day": run["slot"].split(":", 1)[1],
+                "host": run["host"],
+                "reason": reason,
+                "attempt": run["attempts"],
+                "max_attempts": MAX_ATTEMPTS,
+                "retry_at": retry_at,
+            },
+        )
 
 
 def prune(directory: Path, keep_daily: int, keep_weekly: int, now: dt.datetime | None = None) -> list[str]:

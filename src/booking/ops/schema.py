@@ -9,7 +9,7 @@ MIGRATION_TABLE = "migration"  # piccolo's record of applied migrations
 
 @functools.lru_cache(maxsize=1)
 def shipped_migrations() -> frozenset[str]:
-    """"app:id" for every migration in this release."""
+    """ "app:id" for every migration in this release."""
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
 
     from booking.piccolo_conf import APP_REGISTRY  # here: importing piccolo_conf chooses the engine from the settings

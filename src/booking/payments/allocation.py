@@ -41,24 +41,35 @@ async def lock_district_payments(district_id: int) -> None:
     if not in_transaction():
         raise RuntimeError("lock_district_payments() must run inside write_transaction()")
     if is_postgres():  # SQLite: BEGIN IMMEDIATE already holds the whole database
-        await PaymentReceived.select(PaymentReceived.id).where(PaymentReceived.district == district_id).order_by(
-            PaymentReceived.id).lock_rows("NO KEY UPDATE")
+        await (
+            PaymentReceived.select(PaymentReceived.id)
+            .where(PaymentReceived.district == district_id)
+            .order_by(PaymentReceived.id)
+            .lock_rows("NO KEY UPDATE")
+        )
 
 
-async def allocate(payment_id: int, invoice: InvoiceRecord, amount_cents: int, actor_id: int | None,
-                   note: str = "") -> InvoiceBalance:
+async def allocate(
+    payment_id: int, invoice: InvoiceRecord, amount_cents: int, actor_id: int | None, note: str = ""
+) -> InvoiceBalance:
     """Apply `amount_cents` of a payment to a locked invoice; refuses more than is open."""
     balance = (await balances_for([invoice]))[invoice["id"]]
     if amount_cents <= 0:
         raise Conflict("An amount applied to an invoice must be above $0.", code="bad_allocation")
     if amount_cents > balance.open_cents:
-
-        raise Conflict(f"Invoice {invoice['number']} has only {format_cents(balance.open_cents)} open.", code="over_allocation")
-    await Allocation.insert(Allocation(payment=payment_id, invoice=invoice["id"], amount_cents=amount_cents,
-                                       created_by=actor_id, note=note))
-    await record("payment.allocated", actor_id=actor_id, subject=f"payment {payment_id} to invoice {invoice['number']}",
-                 district_id=invoice["district"], detail={"payment_id": payment_id, "invoice_id": invoice["id"],
-                                                          "amount_cents": amount_cents, "note": note})
+        raise Conflict(
+            f"Invoice {invoice['number']} has only {format_cents(balance.open_cents)} open.", code="over_allocation"
+        )
+    await Allocation.insert(
+        Allocation(payment=payment_id, invoice=invoice["id"], amount_cents=amount_cents, created_by=actor_id, note=note)
+    )
+    await record(
+        "payment.allocated",
+        actor_id=actor_id,
+        subject=f"payment {payment_id} to invoice {invoice['number']}",
+        district_id=invoice["district"],
+        detail={"payment_id": payment_id, "invoice_id": invoice["id"], "amount_cents": amount_cents, "note": note},
+    )
     after = InvoiceBalance(balance.total_cents, balance.paid_cents + amount_cents, balance.credited_cents)
     if after.open_cents == 0:
         await mark_sources_of_invoice(invoice["id"], "paid")
@@ -67,7 +78,8 @@ async def allocate(payment_id: int, invoice: InvoiceRecord, amount_cents: int, a
 
 async def mark_sources_of_invoice(invoice_id: int, status: str) -> None:
     lines = await ChargeLine.select(ChargeLine.source_kind, ChargeLine.source_id).where(
-        (ChargeLine.invoice == invoice_id) & (ChargeLine.status == "invoiced"))
+        (ChargeLine.invoice == invoice_id) & (ChargeLine.status == "invoiced")
+    )
     await mark_charge_sources(lines, status)
 
 
@@ -88,8 +100,11 @@ async def apply_credit(district_id: int, invoice: InvoiceRecord, amount_cents: i
 
 async def release_overpaid(invoice: InvoiceRecord, excess_cents: int, actor_id: int | None) -> None:
     """A credit note on a paid invoice: give the excess back to the district's credit, latest payments first."""
-    rows = await Allocation.select(Allocation.payment, Allocation.amount_cents).where(Allocation.invoice == invoice["id"]).order_by(
-        Allocation.id, ascending=False)
+    rows = (
+        await Allocation.select(Allocation.payment, Allocation.amount_cents)
+        .where(Allocation.invoice == invoice["id"])
+        .order_by(Allocation.id, ascending=False)
+    )
     per_payment: dict[int, int] = {}
     for row in rows:
         per_payment[row["payment"]] = per_payment.get(row["payment"], 0) + row["amount_cents"]
@@ -101,10 +116,26 @@ async def release_overpaid(invoice: InvoiceRecord, excess_cents: int, actor_id: 
         if available <= 0:
             continue
         part = min(available, remaining)
-        await Allocation.insert(Allocation(payment=payment_id, invoice=invoice["id"], amount_cents=-part, created_by=actor_id,
-                                           note="Returned to district credit by a credit note"))
-        await record("payment.allocated", actor_id=actor_id, subject=f"payment {payment_id} from invoice {invoice['number']}",
-                     district_id=invoice["district"], detail={"payment_id": payment_id, "invoice_id": invoice["id"],
-                                                              "amount_cents": -part, "note": "returned to district credit"})
+        await Allocation.insert(
+            Allocation(
+                payment=payment_id,
+                invoice=invoice["id"],
+                amount_cents=-part,
+                created_by=actor_id,
+                note="Returned to district credit by a credit note",
+            )
+        )
+        await record(
+            "payment.allocated",
+            actor_id=actor_id,
+            subject=f"payment {payment_id} from invoice {invoice['number']}",
+            district_id=invoice["district"],
+            detail={
+                "payment_id": payment_id,
+                "invoice_id": invoice["id"],
+                "amount_cents": -part,
+                "note": "returned to district credit",
+            },
+        )
         per_payment[payment_id] -= part
         remaining -= part

@@ -53,23 +53,34 @@ async def balances_for(invoices: Sequence[InvoiceTotal]) -> dict[int, InvoiceBal
     ids = [invoice["id"] for invoice in invoices]
     paid = await _sums(Allocation, Allocation.amount_cents, ids)
     credited = await _sums(CreditNote, CreditNote.amount_cents, ids)
-    return {invoice["id"]: InvoiceBalance(invoice["total_cents"], paid.get(invoice["id"], 0), credited.get(invoice["id"], 0))
-            for invoice in invoices}
+    return {
+        invoice["id"]: InvoiceBalance(
+            invoice["total_cents"], paid.get(invoice["id"], 0), credited.get(invoice["id"], 0)
+        )
+        for invoice in invoices
+    }
 
 
 async def balance_of(invoice_id: int) -> InvoiceBalance:
-    invoice = cast(InvoiceTotal, await Invoice.select(Invoice.id, Invoice.total_cents).where(Invoice.id == invoice_id).first())
+    invoice = cast(
+        InvoiceTotal, await Invoice.select(Invoice.id, Invoice.total_cents).where(Invoice.id == invoice_id).first()
+    )
     return (await balances_for([invoice]))[invoice_id]
 
 
 async def unallocated_by_payment(district_id: int) -> dict[int, int]:
     """Payment id -> the part of it not applied to any invoice (the district's credit), oldest first."""
-    payments = await PaymentReceived.select(PaymentReceived.id, PaymentReceived.amount_cents).where(
-        PaymentReceived.district == district_id).order_by(PaymentReceived.received_on).order_by(PaymentReceived.id)
+    payments = (
+        await PaymentReceived.select(PaymentReceived.id, PaymentReceived.amount_cents)
+        .where(PaymentReceived.district == district_id)
+        .order_by(PaymentReceived.received_on)
+        .order_by(PaymentReceived.id)
+    )
     if not payments:
         return {}
     allocations = await Allocation.select(Allocation.payment, Allocation.amount_cents).where(
-        Allocation.payment.is_in([payment["id"] for payment in payments]))
+        Allocation.payment.is_in([payment["id"] for payment in payments])
+    )
     applied: dict[int, int] = {}
     for row in allocations:
         applied[row["payment"]] = applied.get(row["payment"], 0) + row["amount_cents"]

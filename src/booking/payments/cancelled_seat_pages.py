@@ -26,10 +26,16 @@ NOTICES = {
 
 # The radio buttons' words: (value, label, what it means).
 SETTING_CHOICES = [
-    ("finance_list", "Finance credits them from this list",
-     "A cancelled seat waits here until someone in finance issues its credit note with one click."),
-    ("automatic", "Credit automatically",
-     "The credit note is issued and emailed to the district the moment the seat is cancelled."),
+    (
+        "finance_list",
+        "Finance credits them from this list",
+        "A cancelled seat waits here until someone in finance issues its credit note with one click.",
+    ),
+    (
+        "automatic",
+        "Credit automatically",
+        "The credit note is issued and emailed to the district the moment the seat is cancelled.",
+    ),
 ]
 
 
@@ -38,14 +44,28 @@ class CancelledSeatsController(Controller):
     guards = [finance_only]
     include_in_schema = False
 
-    async def _page(self, request: Request, actor: Actor, *, status: int = 200, form_error: str | None = None,
-                    setting_errors: dict | None = None) -> object:
+    async def _page(
+        self,
+        request: Request,
+        actor: Actor,
+        *,
+        status: int = 200,
+        form_error: str | None = None,
+        setting_errors: dict | None = None,
+    ) -> object:
         notice = NOTICES.get(request.query_params.get("notice") or "")
-        return page(request, "payments/finance_cancelled_seats.html", status=status,
-                    invoices=await cancelled_seats.invoices_to_credit(actor),
-                    current=await policy.cancelled_after_invoicing_policy(), choices=SETTING_CHOICES,
-                    form_error=form_error, setting_errors=setting_errors or {},
-                    **({"notice": notice} if notice else {}), **PRESENTATION)
+        return page(
+            request,
+            "payments/finance_cancelled_seats.html",
+            status=status,
+            invoices=await cancelled_seats.invoices_to_credit(actor),
+            current=await policy.cancelled_after_invoicing_policy(),
+            choices=SETTING_CHOICES,
+            form_error=form_error,
+            setting_errors=setting_errors or {},
+            **({"notice": notice} if notice else {}),
+            **PRESENTATION,
+        )
 
     @get("/", name="payments.cancelled_seats")
     async def show(self, request: Request, actor: SignedInActor) -> object:
@@ -59,8 +79,9 @@ class CancelledSeatsController(Controller):
             await cancelled_seats.credit_cancelled_seats(actor, invoice_id, line_ids)
         except (InvalidInput, Conflict) as error:
             message = error.message if isinstance(error, Conflict) else "Choose seats from the list."
-            return await self._page(request, actor, status=error.status_hint if isinstance(error, Conflict) else 422,
-                                    form_error=message)
+            return await self._page(
+                request, actor, status=error.status_hint if isinstance(error, Conflict) else 422, form_error=message
+            )
         return redirect(request, "/finance/cancelled-seats", notice="credited")
 
     @post("/setting", name="payments.cancelled_seats_setting_save")

@@ -79,34 +79,43 @@ async def invoices_to_credit(actor: Actor) -> list[InvoiceToCredit]:
     lines = await _cancelled_seat_lines()
     if not lines:
         return []
-    invoices = {row["id"]: row for row in await Invoice.select(
-        *Invoice.all_columns(), Invoice.district.name.as_alias("district_name")).where(
-        Invoice.id.is_in(sorted({line["invoice"] for line in lines})))}
+    invoices = {
+        row["id"]: row
+        for row in await Invoice.select(*Invoice.all_columns(), Invoice.district.name.as_alias("district_name")).where(
+            Invoice.id.is_in(sorted({line["invoice"] for line in lines}))
+        )
+    }
     grouped: dict[int, InvoiceToCredit] = {}
     for line in lines:
         invoice = invoices[line["invoice"]]
-        group = grouped.setdefault(invoice["id"], InvoiceToCredit(cast(InvoiceRecord, invoice), invoice["district_name"]))
+        group = grouped.setdefault(
+            invoice["id"], InvoiceToCredit(cast(InvoiceRecord, invoice), invoice["district_name"])
+        )
         group.lines.append(line)
     return sorted(grouped.values(), key=lambda group: (group.invoice["issued_on"], group.invoice["id"]))
 
 
 def _reason(lines: list[dict]) -> str:
-    seats = "; ".join(f"{line['description']} ({line['detail']})" if line["detail"] else line["description"]
-                      for line in lines)
+    seats = "; ".join(
+        f"{line['description']} ({line['detail']})" if line["detail"] else line["description"] for line in lines
+    )
     days = sorted({to_local(line["cancelled_at"]).date() for line in lines if line["cancelled_at"]})
     when = f", cancelled on {days[-1]:%b} {days[-1].day}, {days[-1].year}" if days else ""
     return f"Seat cancelled after invoicing{when}: {seats}"[:500]
 
 
-async def credit_cancelled_seats(actor: Actor, invoice_id: int, charge_line_ids: list[int] | None = None,
-                                 now: dt.datetime | None = None) -> dict:
+async def credit_cancelled_seats(
+    actor: Actor, invoice_id: int, charge_line_ids: list[int] | None = None, now: dt.datetime | None = None
+) -> dict:
     """Finance's one click: a credit note on `invoice_id` for its cancelled seats (all of them, or the lines named)."""
     require_finance(actor, ISSUING)
     async with write_transaction():
         return await _credit(invoice_id, charge_line_ids, issued_by=actor.id, now=now or utc_now())
 
 
-async def _credit(invoice_id: int, charge_line_ids: list[int] | None, *, issued_by: int | None, now: dt.datetime) -> dict:
+async def _credit(
+    invoice_id: int, charge_line_ids: list[int] | None, *, issued_by: int | None, now: dt.datetime
+) -> dict:
     from booking.payments.allocation import lock_invoices
 
     # Under the invoice's lock, so two clicks (or a click and the automatic note) credit a seat once.
@@ -117,19 +126,31 @@ async def _credit(invoice_id: int, charge_line_ids: list[int] | None, *, issued_
         wanted = set(charge_line_ids)
         lines = [line for line in lines if line["charge_line"] in wanted]
     if not lines:
-        raise Conflict("Nothing cancelled is left to credit on this invoice: it was credited already.",
-                       code="already_credited")
-    return await issue_credit_note_for(invoice_id, reason=_reason(lines), issued_by=issued_by, now=now,
-                                       amounts={line["invoice_line"]: line["left_cents"] for line in lines})
+        raise Conflict(
+            "Nothing cancelled is left to credit on this invoice: it was credited already.", code="already_credited"
+        )
+    return await issue_credit_note_for(
+        invoice_id,
+        reason=_reason(lines),
+        issued_by=issued_by,
+        now=now,
+        amounts={line["invoice_line"]: line["left_cents"] for line in lines},
+    )
 
 
 async def credit_on_cancellation(registration_id: int, now: dt.datetime) -> dict | None:
     """Called in the transaction that cancels a seat: by the automatic setting, credit its invoiced line now.
 
     With the default setting nothing happens here: the seat appears on finance's list instead."""
-    line = await ChargeLine.select(ChargeLine.id, ChargeLine.invoice).where(
-        (ChargeLine.source_kind == "registration") & (ChargeLine.source_id == registration_id)
-        & (ChargeLine.status == "invoiced")).first()
+    line = (
+        await ChargeLine.select(ChargeLine.id, ChargeLine.invoice)
+        .where(
+            (ChargeLine.source_kind == "registration")
+            & (ChargeLine.source_id == registration_id)
+            & (ChargeLine.status == "invoiced")
+        )
+        .first()
+    )
     if line is None or await cancelled_after_invoicing_policy() != "automatic":
         return None
     return await _credit(line["invoice"], [line["id"]], issued_by=None, now=now)
@@ -145,7 +166,8 @@ async def refuse_card_while_district_billed(attendee_id: int, offering_id: int) 
             f"Your district was invoiced for your earlier seat in this workshop (invoice {invoice['number']}), and SCOE "
             "finance has not yet credited it. Paying by card now would pay for the seat twice. Ask your district "
             "coordinator to register you (billed to the district), or try again once the credit note is issued.",
-            code="district_line_not_credited")
+            code="district_line_not_credited",
+        )
 
 
 async def cancelled_lines_of_invoice(invoice_id: int) -> dict[int, dict]:
@@ -154,9 +176,13 @@ async def cancelled_lines_of_invoice(invoice_id: int) -> dict[int, dict]:
     rows = await InvoiceLine.raw(
         "SELECT il.id AS invoice_line, r.cancelled_at AS cancelled_at, c.status AS status FROM invoice_line il "
         "JOIN charge_line c ON c.id = il.charge_line JOIN registration r ON r.id = c.source_id "
-        "WHERE il.invoice = {} AND c.source_kind = 'registration' AND r.status = 'cancelled'", invoice_id)
-    return {row["invoice_line"]: {"cancelled_at": _moment(row["cancelled_at"]), "credited": row["status"] == "credited"}
-            for row in rows}
+        "WHERE il.invoice = {} AND c.source_kind = 'registration' AND r.status = 'cancelled'",
+        invoice_id,
+    )
+    return {
+        row["invoice_line"]: {"cancelled_at": _moment(row["cancelled_at"]), "credited": row["status"] == "credited"}
+        for row in rows
+    }
 
 
 def check_line_ids(values: list) -> list[int] | None:

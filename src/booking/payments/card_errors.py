@@ -6,8 +6,10 @@ from __future__ import annotations
 import stripe
 
 TRY_AGAIN = "The card payment service did not answer. Please try again in a minute."
-NOT_SET_UP = ("Card payments are not working on our side right now. Please try again later, or choose another way "
-              "to pay; our staff can see what went wrong.")
+NOT_SET_UP = (
+    "Card payments are not working on our side right now. Please try again later, or choose another way "
+    "to pay; our staff can see what went wrong."
+)
 REFUSED = "The card payment service could not take this payment. Please try again later, or choose another way to pay."
 
 # Stripe's decline codes people meet most, in plain words (the others get the bank's own message or a generic one).

@@ -30,8 +30,13 @@ class CardPaymentStatus(StrEnum):
 
 
 S = CardPaymentStatus
-LABELS = {S.CREATED: "Starting", S.OPEN: "Waiting for the card", S.PAID: "Paid", S.EXPIRED: "Abandoned",
-          S.FAILED: "Failed"}
+LABELS = {
+    S.CREATED: "Starting",
+    S.OPEN: "Waiting for the card",
+    S.PAID: "Paid",
+    S.EXPIRED: "Abandoned",
+    S.FAILED: "Failed",
+}
 ALLOWED: dict[CardPaymentStatus, frozenset[CardPaymentStatus]] = {
     S.CREATED: frozenset({S.OPEN, S.PAID, S.EXPIRED, S.FAILED}),
     S.OPEN: frozenset({S.PAID, S.EXPIRED, S.FAILED}),
@@ -41,13 +46,15 @@ ALLOWED: dict[CardPaymentStatus, frozenset[CardPaymentStatus]] = {
 }
 
 
-TABLE = StatusTable(CardPaymentStatus, LABELS, ALLOWED, thing="A card payment",
-                    code="card_payment_transition_not_allowed")
+TABLE = StatusTable(
+    CardPaymentStatus, LABELS, ALLOWED, thing="A card payment", code="card_payment_transition_not_allowed"
+)
 may_move = TABLE.may_move
 
 
-async def move_card_payment(card_payment: dict[str, Any], to_status: CardPaymentStatus, now: dt.datetime | None = None,
-                            **columns: Any) -> bool:
+async def move_card_payment(
+    card_payment: dict[str, Any], to_status: CardPaymentStatus, now: dt.datetime | None = None, **columns: Any
+) -> bool:
     """Move a card payment from the status the caller read to `to_status`, with the columns that go with it.
 
     A move the table forbids is refused (Conflict). A row that changed since the caller read it (a webhook
@@ -58,6 +65,9 @@ async def move_card_payment(card_payment: dict[str, Any], to_status: CardPayment
     if to_status == S.PAID and now is not None:
         values[CardPayment.paid_at] = now
     values.update({getattr(CardPayment, name): value for name, value in columns.items()})
-    moved = await CardPayment.update(values).where(
-        (CardPayment.id == card_payment["id"]) & (CardPayment.status == from_status)).returning(CardPayment.id)
+    moved = (
+        await CardPayment.update(values)
+        .where((CardPayment.id == card_payment["id"]) & (CardPayment.status == from_status))
+        .returning(CardPayment.id)
+    )
     return bool(moved)

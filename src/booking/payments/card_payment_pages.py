@@ -29,10 +29,18 @@ from booking.web.pages import page, redirect
 finance_and_staff = roles("finance", "staff")
 
 PAYMENT_STATUS_LABELS = {
-    "created": "Started", "open": "Waiting for the payer", "paid": "Paid", "expired": "Abandoned (expired)",
+    "created": "Started",
+    "open": "Waiting for the payer",
+    "paid": "Paid",
+    "expired": "Abandoned (expired)",
     "failed": "Could not start",
 }
-REFUND_STATUS_LABELS = {"requested": "Requested", "pending": "Sent to Stripe", "succeeded": "Refunded", "failed": "Failed"}
+REFUND_STATUS_LABELS = {
+    "requested": "Requested",
+    "pending": "Sent to Stripe",
+    "succeeded": "Refunded",
+    "failed": "Failed",
+}
 PURPOSE_LABELS = {"registration": "Workshop fee", "tuition": "Tuition", "invoice": "District invoice"}
 DONE = {
     "refund-sent": "The refund is sent to Stripe. It shows as Refunded once the bank confirms it, usually within days.",
@@ -56,8 +64,12 @@ def local_time(moment) -> str:
     return to_local(moment).strftime("%b %-d, %Y %-I:%M %p") if moment else ""
 
 
-PRESENTATION = {"payment_status_labels": PAYMENT_STATUS_LABELS, "refund_status_labels": REFUND_STATUS_LABELS,
-                "purpose_labels": PURPOSE_LABELS, "local_time": local_time}
+PRESENTATION = {
+    "payment_status_labels": PAYMENT_STATUS_LABELS,
+    "refund_status_labels": REFUND_STATUS_LABELS,
+    "purpose_labels": PURPOSE_LABELS,
+    "local_time": local_time,
+}
 
 
 def _done_notice(request: Request) -> dict:
@@ -75,16 +87,32 @@ class CardPaymentsController(Controller):
         wanted = request.query_params.get("status") or ""
         status = wanted if wanted in PAYMENT_STATUS_LABELS else ""
         payments = await card_payments(actor, status or None)
-        return page(request, "payments/card_payments.html", payments=payments, selected_status=status,
-                    limit=LIST_LIMIT, **PRESENTATION)
+        return page(
+            request,
+            "payments/card_payments.html",
+            payments=payments,
+            selected_status=status,
+            limit=LIST_LIMIT,
+            **PRESENTATION,
+        )
 
-    async def _payment_page(self, request: Request, actor: Actor, card_payment_id: int, form: RefundForm | None = None,
-                            status: int = 200) -> object:
+    async def _payment_page(
+        self, request: Request, actor: Actor, card_payment_id: int, form: RefundForm | None = None, status: int = 200
+    ) -> object:
         payment, refunds, available = await card_payment_with_refunds(actor, card_payment_id)
         if form is None:
             form = RefundForm(values={"amount": plain_amount(available) if available else "", "reason": ""})
-        return page(request, "payments/card_payments_detail.html", status=status, payment=payment, refunds=refunds,
-                    available=available, form=form, **PRESENTATION, **_done_notice(request))
+        return page(
+            request,
+            "payments/card_payments_detail.html",
+            status=status,
+            payment=payment,
+            refunds=refunds,
+            available=available,
+            form=form,
+            **PRESENTATION,
+            **_done_notice(request),
+        )
 
     @get("/card-payments/{card_payment_id:int}", name="payments.card_payment")
     async def show(self, request: Request, actor: SignedInActor, card_payment_id: FromPath[int]) -> object:
@@ -112,8 +140,14 @@ class CardPaymentsController(Controller):
 
     @get("/settings/payments", name="payments.payment_settings")
     async def settings_form(self, request: Request) -> object:
-        return page(request, "payments/card_payments_settings.html", current=await policy.late_payment_policy(),
-                    choices=SETTING_CHOICES, errors={}, **_done_notice(request))
+        return page(
+            request,
+            "payments/card_payments_settings.html",
+            current=await policy.late_payment_policy(),
+            choices=SETTING_CHOICES,
+            errors={},
+            **_done_notice(request),
+        )
 
     @post("/settings/payments", name="payments.payment_settings_save")
     async def save_settings(self, request: Request, actor: SignedInActor) -> object:
@@ -121,15 +155,27 @@ class CardPaymentsController(Controller):
         try:
             await policy.set_late_payment_policy(actor, entry.late_payment)
         except InvalidInput as error:
-            return page(request, "payments/card_payments_settings.html", status=422,
-                        current=await policy.late_payment_policy(), choices=SETTING_CHOICES, errors=error.field_errors)
+            return page(
+                request,
+                "payments/card_payments_settings.html",
+                status=422,
+                current=await policy.late_payment_policy(),
+                choices=SETTING_CHOICES,
+                errors=error.field_errors,
+            )
         return redirect(request, "/finance/settings/payments", notice="settings-saved")
 
 
 # The radio buttons' words: (value, label, what it means for the person who paid).
 SETTING_CHOICES = [
-    ("refund", "Refund automatically",
-     "The person is told their seat went to someone else, and the full payment goes back to their card."),
-    ("waitlist", "Waiting list, keep the payment",
-     "The person joins the end of the waiting list with the payment kept; they are confirmed at once when a seat frees."),
+    (
+        "refund",
+        "Refund automatically",
+        "The person is told their seat went to someone else, and the full payment goes back to their card.",
+    ),
+    (
+        "waitlist",
+        "Waiting list, keep the payment",
+        "The person joins the end of the waiting list with the payment kept; they are confirmed at once when a seat frees.",
+    ),
 ]

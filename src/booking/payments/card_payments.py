@@ -16,17 +16,31 @@ def _require_finance_or_staff(actor: Actor) -> None:
 
 
 _LIST_COLUMNS = (
-    CardPayment.id, CardPayment.purpose, CardPayment.description, CardPayment.amount_cents, CardPayment.status,
-    CardPayment.amount_refunded_cents, CardPayment.outcome, CardPayment.created_at, CardPayment.paid_at,
-    CardPayment.registration, CardPayment.invoice, CardPayment.payment_intent_id,
-    CardPayment.payer.name.as_alias("payer_name"), CardPayment.payer.email.as_alias("payer_email"),
+    CardPayment.id,
+    CardPayment.purpose,
+    CardPayment.description,
+    CardPayment.amount_cents,
+    CardPayment.status,
+    CardPayment.amount_refunded_cents,
+    CardPayment.outcome,
+    CardPayment.created_at,
+    CardPayment.paid_at,
+    CardPayment.registration,
+    CardPayment.invoice,
+    CardPayment.payment_intent_id,
+    CardPayment.payer.name.as_alias("payer_name"),
+    CardPayment.payer.email.as_alias("payer_email"),
 )
 
 
 async def card_payments(actor: Actor, status: str | None = None) -> list[dict]:
     _require_finance_or_staff(actor)
-    query = CardPayment.select(*_LIST_COLUMNS).order_by(CardPayment.created_at, ascending=False).order_by(
-        CardPayment.id, ascending=False).limit(LIST_LIMIT)
+    query = (
+        CardPayment.select(*_LIST_COLUMNS)
+        .order_by(CardPayment.created_at, ascending=False)
+        .order_by(CardPayment.id, ascending=False)
+        .limit(LIST_LIMIT)
+    )
     if status:
         query = query.where(CardPayment.status == status)
     return await query
@@ -40,8 +54,11 @@ async def card_payment_with_refunds(actor: Actor, card_payment_id: int) -> tuple
         raise NotFound("No such card payment.")
     refunds = await refunds_of([card_payment_id])
     asked_by = {row["requested_by"] for row in refunds if row["requested_by"]}
-    names = {row["id"]: row["name"] for row in await User.select(User.id, User.name).where(User.id.is_in(list(asked_by)))} \
-        if asked_by else {}
+    names = (
+        {row["id"]: row["name"] for row in await User.select(User.id, User.name).where(User.id.is_in(list(asked_by)))}
+        if asked_by
+        else {}
+    )
     refunds = [{**row, "requested_by_name": names.get(row["requested_by"], "Automatic")} for row in refunds]
     full = await CardPayment.select().where(CardPayment.id == card_payment_id).first()
     available = await refundable_cents(full) if full["status"] == "paid" else 0

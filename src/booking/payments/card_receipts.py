@@ -29,9 +29,16 @@ async def send_card_receipt(card_payment: dict, paid_at: dt.datetime) -> None:
     payer = await User.select(User.email, User.name).where(User.id == card_payment["payer"]).first()
     if payer is None:
         return
-    await enqueue_email(payer["email"], "card_receipt", {
-        "name": payer["name"], "payment": {**card_payment, "paid_at": paid_at},
-        "number": receipt_number(card_payment), "purpose": PURPOSE_WORDS.get(card_payment["purpose"], "Payment")})
+    await enqueue_email(
+        payer["email"],
+        "card_receipt",
+        {
+            "name": payer["name"],
+            "payment": {**card_payment, "paid_at": paid_at},
+            "number": receipt_number(card_payment),
+            "purpose": PURPOSE_WORDS.get(card_payment["purpose"], "Payment"),
+        },
+    )
 
 
 async def receipt_for(actor: Actor, card_payment_id: int) -> dict:
@@ -41,11 +48,18 @@ async def receipt_for(actor: Actor, card_payment_id: int) -> dict:
         raise NotFound("No such receipt.")
     if not (actor.is_finance or actor.is_admin or payment["payer"] == actor.id):
         raise NotFound("No such receipt.")
-    return {**payment, "number": receipt_number(payment), "purpose_words": PURPOSE_WORDS.get(payment["purpose"], "Payment")}
+    return {
+        **payment,
+        "number": receipt_number(payment),
+        "purpose_words": PURPOSE_WORDS.get(payment["purpose"], "Payment"),
+    }
 
 
 async def receipt_id_for_registration(registration_id: int) -> int | None:
-    row = await CardPayment.select(CardPayment.id).where(
-        (CardPayment.registration == registration_id) & (CardPayment.status == "paid")).order_by(
-        CardPayment.id, ascending=False).first()
+    row = (
+        await CardPayment.select(CardPayment.id)
+        .where((CardPayment.registration == registration_id) & (CardPayment.status == "paid"))
+        .order_by(CardPayment.id, ascending=False)
+        .first()
+    )
     return row["id"] if row else None

@@ -31,8 +31,12 @@ class ChargeLineStatus(StrEnum):
 
 
 S = ChargeLineStatus
-LABELS = {S.OPEN: "Waiting to be invoiced", S.INVOICED: "Invoiced", S.WITHDRAWN: "Withdrawn before invoicing",
-          S.CREDITED: "Credited"}
+LABELS = {
+    S.OPEN: "Waiting to be invoiced",
+    S.INVOICED: "Invoiced",
+    S.WITHDRAWN: "Withdrawn before invoicing",
+    S.CREDITED: "Credited",
+}
 ALLOWED: dict[ChargeLineStatus, frozenset[ChargeLineStatus]] = {
     S.OPEN: frozenset({S.INVOICED, S.WITHDRAWN}),
     S.INVOICED: frozenset({S.CREDITED}),
@@ -47,8 +51,9 @@ TABLE = StatusTable(ChargeLineStatus, LABELS, ALLOWED, thing="A charge", code="c
 may_move = TABLE.may_move
 
 
-async def move_charge_lines(ids: list[int], from_status: ChargeLineStatus, to_status: ChargeLineStatus,
-                            now: dt.datetime, **columns: Any) -> list[int]:
+async def move_charge_lines(
+    ids: list[int], from_status: ChargeLineStatus, to_status: ChargeLineStatus, now: dt.datetime, **columns: Any
+) -> list[int]:
     """Move the lines among `ids` that are still `from_status` to `to_status`; returns the ids moved.
 
     A move the table forbids is refused (Conflict). Lines no longer in `from_status` are left as they are: the
@@ -60,6 +65,9 @@ async def move_charge_lines(ids: list[int], from_status: ChargeLineStatus, to_st
     if to_status in CLOSING:
         values[ChargeLine.closed_at] = now
     values.update({getattr(ChargeLine, name): value for name, value in columns.items()})
-    moved = await ChargeLine.update(values).where(ChargeLine.id.is_in(list(ids)) & (ChargeLine.status == from_status.value)
-                                                  ).returning(ChargeLine.id)
+    moved = (
+        await ChargeLine.update(values)
+        .where(ChargeLine.id.is_in(list(ids)) & (ChargeLine.status == from_status.value))
+        .returning(ChargeLine.id)
+    )
     return [row["id"] for row in moved]

@@ -84,17 +84,17 @@ WHERE sc.status = 'owed' AND sc.amount_cents > 0 AND b.status = 'confirmed'
 # Open lines whose source is no longer billable: withdrawn before anyone was invoiced for them.
 _GONE = {
     "registration": "SELECT c.id FROM charge_line c JOIN registration r ON r.id = c.source_id "
-                    "WHERE c.source_kind = 'registration' AND c.status = 'open' "
-                    "AND (r.status <> 'confirmed' OR r.payer <> 'district')",
+    "WHERE c.source_kind = 'registration' AND c.status = 'open' "
+    "AND (r.status <> 'confirmed' OR r.payer <> 'district')",
     "tuition": "SELECT c.id FROM charge_line c JOIN tuition_instalment i ON i.id = c.source_id "
-               "WHERE c.source_kind = 'tuition' AND c.status = 'open' AND i.status = 'cancelled'",
+    "WHERE c.source_kind = 'tuition' AND c.status = 'open' AND i.status = 'cancelled'",
     "slypark": "SELECT c.id FROM charge_line c JOIN slypark_booking_charge ch ON ch.id = c.source_id "
-               "JOIN slypark_booking b ON b.id = ch.booking "
-               "WHERE c.source_kind = 'slypark' AND c.status = 'open' AND (ch.status = 'cancelled' OR b.status <> 'confirmed')",
+    "JOIN slypark_booking b ON b.id = ch.booking "
+    "WHERE c.source_kind = 'slypark' AND c.status = 'open' AND (ch.status = 'cancelled' OR b.status <> 'confirmed')",
     "scholarship": "SELECT c.id FROM charge_line c JOIN slypark_scholarship_charge sc ON sc.id = c.source_id "
-                   "JOIN slypark_booking b ON b.id = sc.booking "
-                   "WHERE c.source_kind = 'scholarship' AND c.status = 'open' "
-                   "AND (sc.status = 'cancelled' OR b.status <> 'confirmed')",
+    "JOIN slypark_booking b ON b.id = sc.booking "
+    "WHERE c.source_kind = 'scholarship' AND c.status = 'open' "
+    "AND (sc.status = 'cancelled' OR b.status <> 'confirmed')",
 }
 
 
@@ -132,37 +132,75 @@ async def gather_charge_lines(now: dt.datetime | None = None) -> int:
         lines: list[ChargeLine] = []
         for row in await ChargeLine.raw(_NEW_SEATS):
             day = _as_date(row["starts_at"]) or _as_date(row["confirmed_at"]) or to_local(now).date()
-            lines.append(ChargeLine(district=row["district"], source_kind="registration", source_id=row["source_id"],
-                                    program="workshop", description=row["title"], detail=row["person"], service_date=day,
-                                    amount_cents=row["amount_cents"], po_number=row["po_number"] or ""))
+            lines.append(
+                ChargeLine(
+                    district=row["district"],
+                    source_kind="registration",
+                    source_id=row["source_id"],
+                    program="workshop",
+                    description=row["title"],
+                    detail=row["person"],
+                    service_date=day,
+                    amount_cents=row["amount_cents"],
+                    po_number=row["po_number"] or "",
+                )
+            )
         for row in await ChargeLine.raw(_NEW_INSTALMENTS):
-            lines.append(ChargeLine(district=row["district"], source_kind="tuition", source_id=row["source_id"],
-                                    program="cohort", description=f"{row['title']}: tuition payment {row['number']} of {row['of_count']}",
-                                    detail=row["person"], service_date=_as_date(row["due_on"]), amount_cents=row["amount_cents"],
-                                    po_number=row["po_number"] or ""))
+            lines.append(
+                ChargeLine(
+                    district=row["district"],
+                    source_kind="tuition",
+                    source_id=row["source_id"],
+                    program="cohort",
+                    description=f"{row['title']}: tuition payment {row['number']} of {row['of_count']}",
+                    detail=row["person"],
+                    service_date=_as_date(row["due_on"]),
+                    amount_cents=row["amount_cents"],
+                    po_number=row["po_number"] or "",
+                )
+            )
         for row in await ChargeLine.raw(_NEW_SLYPARK):
             starts_on = _as_date(row["starts_on"])
             what = "deposit" if row["kind"] == "deposit" else "balance on actual numbers"
-            lines.append(ChargeLine(district=row["district"], source_kind="slypark", source_id=row["source_id"],
-                                    program="slypark",
-                                    description=f"Sly Park week of {starts_on:%b} {starts_on.day}, {starts_on.year}: {what}",
-                                    detail=f"{row['school']}, {row['students']} students", service_date=starts_on,
-                                    amount_cents=row["amount_cents"]))
+            lines.append(
+                ChargeLine(
+                    district=row["district"],
+                    source_kind="slypark",
+                    source_id=row["source_id"],
+                    program="slypark",
+                    description=f"Sly Park week of {starts_on:%b} {starts_on.day}, {starts_on.year}: {what}",
+                    detail=f"{row['school']}, {row['students']} students",
+                    service_date=starts_on,
+                    amount_cents=row["amount_cents"],
+                )
+            )
         for row in await ChargeLine.raw(_NEW_SCHOLARSHIPS):
             starts_on = _as_date(row["starts_on"])
-            lines.append(ChargeLine(district=row["district"], source_kind="scholarship", source_id=row["source_id"],
-                                    program="slypark",
-                                    description=f"Sly Park week of {starts_on:%b} {starts_on.day}, {starts_on.year}: "
-                                                "scholarship from the foundation",
-                                    detail=f"{row['school']}, {row['students']} students", service_date=starts_on,
-                                    amount_cents=-row["amount_cents"]))
+            lines.append(
+                ChargeLine(
+                    district=row["district"],
+                    source_kind="scholarship",
+                    source_id=row["source_id"],
+                    program="slypark",
+                    description=f"Sly Park week of {starts_on:%b} {starts_on.day}, {starts_on.year}: "
+                    "scholarship from the foundation",
+                    detail=f"{row['school']}, {row['students']} students",
+                    service_date=starts_on,
+                    amount_cents=-row["amount_cents"],
+                )
+            )
         changed = await _insert(lines)
         for query in _GONE.values():
             gone = [row["id"] for row in await ChargeLine.raw(query)]
             if gone:
                 # Re-checked on the locked row: a line invoiced meanwhile stays invoiced (it needs a credit note).
-                withdrawn = await move_charge_lines(gone, ChargeLineStatus.OPEN, ChargeLineStatus.WITHDRAWN, now,
-                                                    close_reason="Cancelled before it was invoiced")
+                withdrawn = await move_charge_lines(
+                    gone,
+                    ChargeLineStatus.OPEN,
+                    ChargeLineStatus.WITHDRAWN,
+                    now,
+                    close_reason="Cancelled before it was invoiced",
+                )
                 changed += len(withdrawn)
     return changed
 
@@ -190,8 +228,11 @@ async def invoiced_lines_needing_credit() -> list[dict]:
     ids = [row["id"] for row in await ChargeLine.raw(_INVOICED_BUT_CANCELLED)]
     if not ids:
         return []
-    return await ChargeLine.select(*ChargeLine.all_columns(), ChargeLine.invoice.number.as_alias("invoice_number"),
-                                   ChargeLine.district.name.as_alias("district_name")).where(ChargeLine.id.is_in(ids))
+    return await ChargeLine.select(
+        *ChargeLine.all_columns(),
+        ChargeLine.invoice.number.as_alias("invoice_number"),
+        ChargeLine.district.name.as_alias("district_name"),
+    ).where(ChargeLine.id.is_in(ids))
 
 
 async def mark_charge_sources(lines: list[dict], status: str) -> None:
@@ -200,7 +241,9 @@ async def mark_charge_sources(lines: list[dict], status: str) -> None:
     slypark = [line["source_id"] for line in lines if line["source_kind"] == "slypark"]
     scholarships = [line["source_id"] for line in lines if line["source_kind"] == "scholarship"]
     if scholarships:
-        await ScholarshipCharge.update({ScholarshipCharge.status: status}).where(ScholarshipCharge.id.is_in(scholarships))
+        await ScholarshipCharge.update({ScholarshipCharge.status: status}).where(
+            ScholarshipCharge.id.is_in(scholarships)
+        )
     if tuition:
         await TuitionInstalment.update({TuitionInstalment.status: status}).where(TuitionInstalment.id.is_in(tuition))
     if slypark:

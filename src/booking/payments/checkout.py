@@ -59,21 +59,37 @@ def _session_expiry(hold_expires_at: dt.datetime | None, now: dt.datetime) -> dt
 
 async def _reusable(where, amount_cents: int, now: dt.datetime) -> dict | None:
     """An open session for the same thing and amount that is still good for a few minutes: reloading Pay reuses it."""
-    rows = await CardPayment.select().where(where & (CardPayment.status == "open")).order_by(CardPayment.id, ascending=False)
+    rows = (
+        await CardPayment.select()
+        .where(where & (CardPayment.status == "open"))
+        .order_by(CardPayment.id, ascending=False)
+    )
     for row in rows:
-        if row["amount_cents"] == amount_cents and row["expires_at"] and row["expires_at"] > now + dt.timedelta(minutes=5):
+        if (
+            row["amount_cents"] == amount_cents
+            and row["expires_at"]
+            and row["expires_at"] > now + dt.timedelta(minutes=5)
+        ):
             return row
     return None
 
 
-async def _create_session(card_payment: dict, *, name: str, description: str, email: str, success_path: str,
-                          cancel_path: str, metadata: dict) -> dict:
+async def _create_session(
+    card_payment: dict, *, name: str, description: str, email: str, success_path: str, cancel_path: str, metadata: dict
+) -> dict:
     base = current_settings().base_url
     params = {
         "mode": "payment",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": "usd", "unit_amount": card_payment["amount_cents"],
-            "product_data": {"name": name[:250], "description": description[:500] or name[:250]}}}],
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": "usd",
+                    "unit_amount": card_payment["amount_cents"],
+                    "product_data": {"name": name[:250], "description": description[:500] or name[:250]},
+                },
+            }
+        ],
         "success_url": f"{base}{success_path}",
         "cancel_url": f"{base}{cancel_path}",
         "client_reference_id": f"card-payment-{card_payment['id']}",
@@ -84,7 +100,9 @@ async def _create_session(card_payment: dict, *, name: str, description: str, em
     }
     try:
         session = await stripe_client().v1.checkout.sessions.create_async(
-            params, options={"idempotency_key": idempotency_key("checkout", card_payment["id"], card_payment["created_at"])})
+            params,
+            options={"idempotency_key": idempotency_key("checkout", card_payment["id"], card_payment["created_at"])},
+        )
     except stripe.StripeError as error:
         # The library's text (request id, masked key, parameter) is for us: the log has it, people get words.
         log.warning("Stripe Checkout Session for card payment %s failed: %s", card_payment["id"], error)
@@ -94,7 +112,9 @@ async def _create_session(card_payment: dict, *, name: str, description: str, em
         raise PaymentUnavailable(message) from error
     async with write_transaction():
         # A webhook may already have marked it paid: only a 'created' row becomes 'open'.
-        await CardPayment.update({CardPayment.checkout_session_id: session.id}).where(CardPayment.id == card_payment["id"])
+        await CardPayment.update({CardPayment.checkout_session_id: session.id}).where(
+            CardPayment.id == card_payment["id"]
+        )
         await move_card_payment({**card_payment, "status": "created"}, CardPaymentStatus.OPEN, checkout_url=session.url)
     return {**card_payment, "checkout_session_id": session.id, "checkout_url": session.url}
 
@@ -116,16 +136,32 @@ async def start_registration_checkout(registration_id: int, now: dt.datetime | N
         existing = await _reusable(CardPayment.registration == registration_id, due, now)
         if existing:
             return existing["checkout_url"]
-        offering = await Offering.select(Offering.id, Offering.title).where(Offering.id == registration["offering"]).first()
+        offering = (
+            await Offering.select(Offering.id, Offering.title).where(Offering.id == registration["offering"]).first()
+        )
         attendee = await User.select(User.email, User.name).where(User.id == registration["attendee"]).first()
-        card_payment = (await CardPayment.insert(CardPayment(
-            purpose="registration", registration=registration_id, payer=registration["attendee"], amount_cents=due,
-            description=offering["title"], expires_at=_session_expiry(registration["hold_expires_at"], now), created_at=now,
-        )).returning(*CardPayment.all_columns()))[0]
+        card_payment = (
+            await CardPayment.insert(
+                CardPayment(
+                    purpose="registration",
+                    registration=registration_id,
+                    payer=registration["attendee"],
+                    amount_cents=due,
+                    description=offering["title"],
+                    expires_at=_session_expiry(registration["hold_expires_at"], now),
+                    created_at=now,
+                )
+            ).returning(*CardPayment.all_columns())
+        )[0]
     session = await _create_session(
-        card_payment, name=offering["title"], description=f"Registration fee for {attendee['name']}", email=attendee["email"],
-        success_path=f"/my/learning/{registration_id}?paid=1", cancel_path=f"/my/learning/{registration_id}",
-        metadata={"purpose": "registration", "registration_id": str(registration_id)})
+        card_payment,
+        name=offering["title"],
+        description=f"Registration fee for {attendee['name']}",
+        email=attendee["email"],
+        success_path=f"/my/learning/{registration_id}?paid=1",
+        cancel_path=f"/my/learning/{registration_id}",
+        metadata={"purpose": "registration", "registration_id": str(registration_id)},
+    )
     return session["checkout_url"]
 
 
@@ -142,15 +178,29 @@ async def start_invoice_checkout(actor: Actor, invoice_id: int, now: dt.datetime
         existing = await _reusable(CardPayment.invoice == invoice_id, open_cents, now)
         if existing:
             return existing["checkout_url"]
-        card_payment = (await CardPayment.insert(CardPayment(
-            purpose="invoice", invoice=invoice_id, district=invoice["district"], payer=actor.id, amount_cents=open_cents,
-            description=f"Invoice {invoice['number']}", expires_at=now + MAX_SESSION_LIFETIME, created_at=now,
-        )).returning(*CardPayment.all_columns()))[0]
+        card_payment = (
+            await CardPayment.insert(
+                CardPayment(
+                    purpose="invoice",
+                    invoice=invoice_id,
+                    district=invoice["district"],
+                    payer=actor.id,
+                    amount_cents=open_cents,
+                    description=f"Invoice {invoice['number']}",
+                    expires_at=now + MAX_SESSION_LIFETIME,
+                    created_at=now,
+                )
+            ).returning(*CardPayment.all_columns())
+        )[0]
     session = await _create_session(
-        card_payment, name=f"SCOE invoice {invoice['number']}",
-        description=f"PO {invoice['po_number']}" if invoice["po_number"] else "", email=actor.email,
-        success_path=f"/district/invoices/{invoice_id}?paid=1", cancel_path=f"/district/invoices/{invoice_id}",
-        metadata={"purpose": "invoice", "invoice_id": str(invoice_id)})
+        card_payment,
+        name=f"SCOE invoice {invoice['number']}",
+        description=f"PO {invoice['po_number']}" if invoice["po_number"] else "",
+        email=actor.email,
+        success_path=f"/district/invoices/{invoice_id}?paid=1",
+        cancel_path=f"/district/invoices/{invoice_id}",
+        metadata={"purpose": "invoice", "invoice_id": str(invoice_id)},
+    )
     return session["checkout_url"]
 
 
@@ -159,9 +209,14 @@ async def start_tuition_checkout(actor: Actor, instalment_id: int, now: dt.datet
     now = now or utc_now()
     async with write_transaction():
         instalment = await TuitionInstalment.select().where(TuitionInstalment.id == instalment_id).first()
-        application = instalment and await CohortApplication.select(
-            CohortApplication.id, CohortApplication.applicant, CohortApplication.cohort.title.as_alias("title")).where(
-            CohortApplication.id == instalment["application"]).first()
+        application = (
+            instalment
+            and await CohortApplication.select(
+                CohortApplication.id, CohortApplication.applicant, CohortApplication.cohort.title.as_alias("title")
+            )
+            .where(CohortApplication.id == instalment["application"])
+            .first()
+        )
         if application is None or application["applicant"] != actor.id:
             raise NotFound("No such tuition payment.")
         if instalment["payer"] == "district":
@@ -171,13 +226,26 @@ async def start_tuition_checkout(actor: Actor, instalment_id: int, now: dt.datet
         existing = await _reusable(CardPayment.instalment == instalment_id, instalment["amount_cents"], now)
         if existing:
             return existing["checkout_url"]
-        card_payment = (await CardPayment.insert(CardPayment(
-            purpose="tuition", instalment=instalment_id, payer=actor.id, amount_cents=instalment["amount_cents"],
-            description=f"{application['title']}: tuition payment {instalment['number']} of {instalment['of_count']}",
-            expires_at=now + MAX_SESSION_LIFETIME, created_at=now,
-        )).returning(*CardPayment.all_columns()))[0]
+        card_payment = (
+            await CardPayment.insert(
+                CardPayment(
+                    purpose="tuition",
+                    instalment=instalment_id,
+                    payer=actor.id,
+                    amount_cents=instalment["amount_cents"],
+                    description=f"{application['title']}: tuition payment {instalment['number']} of {instalment['of_count']}",
+                    expires_at=now + MAX_SESSION_LIFETIME,
+                    created_at=now,
+                )
+            ).returning(*CardPayment.all_columns())
+        )[0]
     session = await _create_session(
-        card_payment, name=card_payment["description"], description=f"Tuition for {actor.name}", email=actor.email,
-        success_path=f"/my/applications/{application['id']}?paid=1", cancel_path=f"/my/applications/{application['id']}",
-        metadata={"purpose": "tuition", "instalment_id": str(instalment_id)})
+        card_payment,
+        name=card_payment["description"],
+        description=f"Tuition for {actor.name}",
+        email=actor.email,
+        success_path=f"/my/applications/{application['id']}?paid=1",
+        cancel_path=f"/my/applications/{application['id']}",
+        metadata={"purpose": "tuition", "instalment_id": str(instalment_id)},
+    )
     return session["checkout_url"]

@@ -67,16 +67,25 @@ class DistrictInvoices:
         return sum(row.balance.open_cents for row in self.to_pay if row.days_overdue)
 
     def totals(self, rows: list[InvoiceRow]) -> dict[str, int]:
-        return {"total": sum(r.balance.total_cents for r in rows), "paid": sum(r.balance.paid_cents for r in rows),
-                "credited": sum(r.balance.credited_cents for r in rows), "open": sum(r.balance.open_cents for r in rows)}
+        return {
+            "total": sum(r.balance.total_cents for r in rows),
+            "paid": sum(r.balance.paid_cents for r in rows),
+            "credited": sum(r.balance.credited_cents for r in rows),
+            "open": sum(r.balance.open_cents for r in rows),
+        }
 
 
 async def list_district_invoices(actor: Actor, now: dt.datetime | None = None) -> DistrictInvoices:
     """The coordinator's district's invoices, newest first, split into those with something to pay and the rest."""
     district_id = _district_of(actor)
     district = await District.select().where(District.id == district_id).first()
-    invoices = cast(list[InvoiceRecord], await Invoice.select().where(Invoice.district == district_id).order_by(
-        Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False))
+    invoices = cast(
+        list[InvoiceRecord],
+        await Invoice.select()
+        .where(Invoice.district == district_id)
+        .order_by(Invoice.issued_at, ascending=False)
+        .order_by(Invoice.id, ascending=False),
+    )
     balances = await balances_for(invoices)
     today = local_today(now)
     rows = [InvoiceRow(invoice, balances[invoice["id"]], today) for invoice in invoices]
@@ -121,7 +130,12 @@ async def district_invoice(actor: Actor, invoice_id: int, now: dt.datetime | Non
     """One invoice: its lines (with what was credited on each), credit notes, payments applied, what is open."""
     row = await invoice_balance_row(actor, invoice_id, now)
     lines = await lines_with_credits(invoice_id)
-    notes = await CreditNote.select().where(CreditNote.invoice == invoice_id).order_by(CreditNote.issued_at).order_by(CreditNote.id)
+    notes = (
+        await CreditNote.select()
+        .where(CreditNote.invoice == invoice_id)
+        .order_by(CreditNote.issued_at)
+        .order_by(CreditNote.id)
+    )
     payments = await allocations_applied(invoice_id)
     return InvoiceView(row, lines, notes, payments, credit_cents=await district_credit_cents(row.invoice["district"]))
 

@@ -57,12 +57,11 @@ def local_day(moment) -> str:
     return day_text(to_local(moment).date()) if moment else ""
 
 
-PRESENTATION = {"day_text": day_text, "local_day": local_day, "remit_to": REMIT_TO,
-                "poll_seconds": STATUS_POLL_SECONDS}
+PRESENTATION = {"day_text": day_text, "local_day": local_day, "remit_to": REMIT_TO, "poll_seconds": STATUS_POLL_SECONDS}
 
 
 def _invoice_ref(ref: str) -> tuple[int, bool]:
-    """"42" -> (42, False); "42.pdf" -> (42, True); anything else names no document."""
+    """ "42" -> (42, False); "42.pdf" -> (42, True); anything else names no document."""
     match = _DOCUMENT_REF.match(ref)
     if match is None:
         raise NotFound("No such invoice.")
@@ -84,12 +83,23 @@ class DistrictInvoicesController(Controller):
         overview = await district_invoices.list_district_invoices(actor)
         return page(request, "payments/district_invoices.html", overview=overview, **PRESENTATION)
 
-    async def _invoice_page(self, request: Request, actor: Actor, invoice_id: int, *, status: int = 200,
-                            pay_error: str | None = None) -> object:
+    async def _invoice_page(
+        self, request: Request, actor: Actor, invoice_id: int, *, status: int = 200, pay_error: str | None = None
+    ) -> object:
         view = await district_invoices.district_invoice(actor, invoice_id)
-        return page(request, "payments/district_invoice.html", status=status, view=view, row=view.row,
-                    returned_from_card=request.query_params.get("paid") == "1", pay_error=pay_error,
-                    card_offered=card_payments_available(), tries=0, poll_limit=STATUS_POLL_TRIES, **PRESENTATION)
+        return page(
+            request,
+            "payments/district_invoice.html",
+            status=status,
+            view=view,
+            row=view.row,
+            returned_from_card=request.query_params.get("paid") == "1",
+            pay_error=pay_error,
+            card_offered=card_payments_available(),
+            tries=0,
+            poll_limit=STATUS_POLL_TRIES,
+            **PRESENTATION,
+        )
 
     @get("/{ref:str}", name="payments.district_invoice")
     async def show(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
@@ -109,12 +119,19 @@ class DistrictInvoicesController(Controller):
             return Redirect(path=f"/district/invoices/{invoice_id}?paid=1", status_code=303)
         tries_text = request.query_params.get("tries") or "0"
         tries = int(tries_text) if tries_text.isascii() and tries_text.isdigit() and len(tries_text) < 4 else 0
-        return page(request, "payments/_district_payment_status.html", row=row, tries=tries,
-                    poll_limit=STATUS_POLL_TRIES, **PRESENTATION)
+        return page(
+            request,
+            "payments/_district_payment_status.html",
+            row=row,
+            tries=tries,
+            poll_limit=STATUS_POLL_TRIES,
+            **PRESENTATION,
+        )
 
     @get("/{ref:str}/credit-notes/{note_ref:str}", name="payments.district_credit_note")
-    async def credit_note(self, request: Request, actor: SignedInActor, ref: FromPath[str],
-                          note_ref: FromPath[str]) -> Response:
+    async def credit_note(
+        self, request: Request, actor: SignedInActor, ref: FromPath[str], note_ref: FromPath[str]
+    ) -> Response:
         invoice_id, invoice_as_pdf = _invoice_ref(ref)
         note_id, note_as_pdf = _invoice_ref(note_ref)
         if invoice_as_pdf or not note_as_pdf:
@@ -133,7 +150,9 @@ class DistrictInvoicesController(Controller):
         except NotFound:
             raise
         except DomainError as error:
-            return await self._invoice_page(request, actor, invoice_id, status=error.status_hint, pay_error=error.message)
+            return await self._invoice_page(
+                request, actor, invoice_id, status=error.status_hint, pay_error=error.message
+            )
         return redirect(request, url)
 
 
@@ -146,10 +165,13 @@ class PoForm:
 
 def _po_form_values(po: dict) -> dict:
     limit = po["not_to_exceed_cents"]
-    return {"number": po["number"], "description": po["description"],
-            "not_to_exceed": plain_amount(limit),
-            "valid_from": po["valid_from"].isoformat() if po["valid_from"] else "",
-            "valid_until": po["valid_until"].isoformat() if po["valid_until"] else ""}
+    return {
+        "number": po["number"],
+        "description": po["description"],
+        "not_to_exceed": plain_amount(limit),
+        "valid_from": po["valid_from"].isoformat() if po["valid_from"] else "",
+        "valid_until": po["valid_until"].isoformat() if po["valid_until"] else "",
+    }
 
 
 def _po_entry_values(entry: PurchaseOrderEntry) -> dict:
@@ -164,8 +186,15 @@ class DistrictPurchaseOrdersController(Controller):
 
     async def _list_page(self, request: Request, actor: Actor, form: PoForm, *, status: int = 200) -> object:
         orders = await purchase_orders.purchase_orders_of(actor)
-        return page(request, "payments/district_purchase_orders.html", status=status, orders=orders, form=form,
-                    **PRESENTATION, **_done_notice(request))
+        return page(
+            request,
+            "payments/district_purchase_orders.html",
+            status=status,
+            orders=orders,
+            form=form,
+            **PRESENTATION,
+            **_done_notice(request),
+        )
 
     @get("/", name="payments.purchase_orders")
     async def index(self, request: Request, actor: SignedInActor) -> object:
@@ -184,12 +213,15 @@ class DistrictPurchaseOrdersController(Controller):
             return await self._list_page(request, actor, form, status=409)
         return redirect(request, "/district/purchase-orders", notice="po-added")
 
-    async def _edit_page(self, request: Request, actor: Actor, po_id: int, form: PoForm | None = None, *,
-                         status: int = 200) -> object:
+    async def _edit_page(
+        self, request: Request, actor: Actor, po_id: int, form: PoForm | None = None, *, status: int = 200
+    ) -> object:
         po = await purchase_orders.visible_purchase_order(actor, po_id)
         if form is None:
             form = PoForm(values=_po_form_values(po))
-        return page(request, "payments/district_purchase_order_edit.html", status=status, po=po, form=form, **PRESENTATION)
+        return page(
+            request, "payments/district_purchase_order_edit.html", status=status, po=po, form=form, **PRESENTATION
+        )
 
     @get("/{po_id:int}/edit", name="payments.purchase_order_edit")
     async def edit(self, request: Request, actor: SignedInActor, po_id: FromPath[int]) -> object:

@@ -113,21 +113,42 @@ class FinanceInvoicesController(Controller):
         filters, errors = finance_lists.check_invoice_filters(values, {d["id"] for d in districts})
         rows = await finance_lists.list_invoices(actor, filters)
         return page_or_fragment(
-            request, "payments/finance_invoices.html", "payments/_finance_invoice_rows.html", status=400 if errors else 200,
-            rows=rows, districts=districts, values=values, errors=errors, filters=filters,
-            years=await _years(), limit=finance_lists.INVOICE_LIST_LIMIT, **PRESENTATION, **done_notice(request))
+            request,
+            "payments/finance_invoices.html",
+            "payments/_finance_invoice_rows.html",
+            status=400 if errors else 200,
+            rows=rows,
+            districts=districts,
+            values=values,
+            errors=errors,
+            filters=filters,
+            years=await _years(),
+            limit=finance_lists.INVOICE_LIST_LIMIT,
+            **PRESENTATION,
+            **done_notice(request),
+        )
 
     # --- issuing -----------------------------------------------------------------------------
 
-    async def _new_page(self, request: Request, actor: Actor, district: dict | None, state: IssueState, *,
-                        status: int = 200) -> object:
+    async def _new_page(
+        self, request: Request, actor: Actor, district: dict | None, state: IssueState, *, status: int = 200
+    ) -> object:
         drafts = []
         if district is not None and not any(name in state.errors for name in SELECTION_FIELDS):
             drafts = await preview_invoices(actor, district["id"], _selection(state.selection))
         districts = await finance_lists.districts_to_invoice(actor)
-        return page(request, "payments/finance_invoice_new.html", status=status, district=district, drafts=drafts,
-                    districts=districts, state=state,
-                    has_warnings=any(draft.warnings for draft in drafts), **PRESENTATION, **done_notice(request))
+        return page(
+            request,
+            "payments/finance_invoice_new.html",
+            status=status,
+            district=district,
+            drafts=drafts,
+            districts=districts,
+            state=state,
+            has_warnings=any(draft.warnings for draft in drafts),
+            **PRESENTATION,
+            **done_notice(request),
+        )
 
     @get("/invoices/new", name="payments.invoice_new")
     async def new(self, request: Request, actor: SignedInActor) -> object:
@@ -149,9 +170,12 @@ class FinanceInvoicesController(Controller):
 
     async def _issue_form(self, request: Request) -> tuple[dict | None, IssueState, list[int] | None]:
         entry = await read_form(request, InvoiceIssueEntry)
-        state = IssueState(selection={"from": entry.from_[:40], "to": entry.to[:40], "booking": entry.booking[:40]},
-                           period_label=entry.period_label[:200], po_number=entry.po_number[:100],
-                           acknowledged=entry.acknowledge)
+        state = IssueState(
+            selection={"from": entry.from_[:40], "to": entry.to[:40], "booking": entry.booking[:40]},
+            period_label=entry.period_label[:200],
+            po_number=entry.po_number[:100],
+            acknowledged=entry.acknowledge,
+        )
         line_ids = _ids(entry.line)
         state.checked = set(line_ids or [])
         try:
@@ -170,8 +194,13 @@ class FinanceInvoicesController(Controller):
             state.errors = {"lines": "Some of the checked charges are not charges of this district."}
             return await self._new_page(request, actor, district, state, status=422)
         try:
-            issued = await issue_invoices(actor, district["id"], line_ids,
-                                          acknowledge_warnings=state.acknowledged, period_label=state.period_label)
+            issued = await issue_invoices(
+                actor,
+                district["id"],
+                line_ids,
+                acknowledge_warnings=state.acknowledged,
+                period_label=state.period_label,
+            )
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._new_page(request, actor, district, state, status=422)
@@ -201,18 +230,39 @@ class FinanceInvoicesController(Controller):
             return await self._new_page(request, actor, district, state, status=422)
         except (NotFound, Conflict) as error:
             state.form_error = error.message
-            return await self._new_page(request, actor, district, state, status=409 if isinstance(error, Conflict) else 422)
-        return redirect(request, f"/finance/invoices/new?{_selection_query(district['id'], state.selection)}", notice="po-set")
+            return await self._new_page(
+                request, actor, district, state, status=409 if isinstance(error, Conflict) else 422
+            )
+        return redirect(
+            request, f"/finance/invoices/new?{_selection_query(district['id'], state.selection)}", notice="po-set"
+        )
 
     # --- one invoice -------------------------------------------------------------------------
 
-    async def _invoice_page(self, request: Request, actor: Actor, invoice_id: int, *, status: int = 200,
-                            correction: FormState | None = None, void: FormState | None = None,
-                            apply: FormState | None = None) -> object:
+    async def _invoice_page(
+        self,
+        request: Request,
+        actor: Actor,
+        invoice_id: int,
+        *,
+        status: int = 200,
+        correction: FormState | None = None,
+        void: FormState | None = None,
+        apply: FormState | None = None,
+    ) -> object:
         view = await finance_lists.finance_invoice(actor, invoice_id)
-        return page(request, "payments/finance_invoice.html", status=status, view=view, row=view.row,
-                    correction=correction or FormState(), void=void or FormState(), apply=apply or FormState(),
-                    **PRESENTATION, **done_notice(request))
+        return page(
+            request,
+            "payments/finance_invoice.html",
+            status=status,
+            view=view,
+            row=view.row,
+            correction=correction or FormState(),
+            void=void or FormState(),
+            apply=apply or FormState(),
+            **PRESENTATION,
+            **done_notice(request),
+        )
 
     @get("/invoices/{ref:str}", name="payments.invoice")
     async def show(self, request: Request, actor: SignedInActor, ref: FromPath[str]) -> object:
@@ -226,8 +276,9 @@ class FinanceInvoicesController(Controller):
     async def credit(self, request: Request, actor: SignedInActor, invoice_id: FromPath[int]) -> object:
         entry = await read_form(request, CreditNoteEntry)
         data = await request.form()  # the amounts per line: a grid whose field names are built from the lines' ids
-        form = FormState(values={key: _form_text(data, key, 40) for key in data
-                                 if isinstance(key, str) and _LINE_FIELD.match(key)})
+        form = FormState(
+            values={key: _form_text(data, key, 40) for key in data if isinstance(key, str) and _LINE_FIELD.match(key)}
+        )
         form.values["reason"] = entry.reason[:600]
         errors: dict[str, str] = {}
         amounts: dict[int, int] = {}
@@ -247,8 +298,13 @@ class FinanceInvoicesController(Controller):
         except (NotFound, Conflict) as error:
             await finance_lists.invoice_exists(actor, invoice_id)  # an unknown invoice stays a 404
             form.form_error = error.message
-            return await self._invoice_page(request, actor, invoice_id,
-                                            status=error.status_hint if isinstance(error, Conflict) else 422, correction=form)
+            return await self._invoice_page(
+                request,
+                actor,
+                invoice_id,
+                status=error.status_hint if isinstance(error, Conflict) else 422,
+                correction=form,
+            )
         return redirect(request, f"/finance/invoices/{invoice_id}", notice="credit-note-issued")
 
     @post("/invoices/{invoice_id:int}/void", name="payments.invoice_void")
@@ -264,8 +320,9 @@ class FinanceInvoicesController(Controller):
         except Conflict as error:
             form.form_error = error.message
             return await self._invoice_page(request, actor, invoice_id, status=409, void=form)
-        return redirect(request, f"/finance/invoices/{invoice_id}",
-                        notice="invoice-voided-reopened" if reopen else "invoice-voided")
+        return redirect(
+            request, f"/finance/invoices/{invoice_id}", notice="invoice-voided-reopened" if reopen else "invoice-voided"
+        )
 
     @post("/invoices/{invoice_id:int}/apply-credit", name="payments.invoice_apply_credit")
     async def apply_credit(self, request: Request, actor: SignedInActor, invoice_id: FromPath[int]) -> object:
@@ -293,4 +350,3 @@ class FinanceInvoicesController(Controller):
 
 async def _years() -> list[str]:
     return await fiscal_years_on_record(local_today())
-

@@ -42,8 +42,11 @@ PAYMENT_LIST_LIMIT = 100
 
 
 async def active_districts() -> list[dict]:
-    return await District.select(District.id, District.code, District.name).where(
-        District.is_active == True).order_by(District.name)
+    return (
+        await District.select(District.id, District.code, District.name)
+        .where(District.is_active == True)
+        .order_by(District.name)
+    )
 
 
 async def check_district(text: str | None, field_name: str = "district") -> dict:
@@ -73,7 +76,12 @@ def check_invoice_filters(values: dict, district_ids: set[int]) -> tuple[Invoice
     district_text = (values.get("district") or "").strip()
     district_id = None
     if district_text:
-        if district_text.isascii() and district_text.isdigit() and len(district_text) < 10 and int(district_text) in district_ids:
+        if (
+            district_text.isascii()
+            and district_text.isdigit()
+            and len(district_text) < 10
+            and int(district_text) in district_ids
+        ):
             district_id = int(district_text)
         else:
             errors["district"] = "Choose a district from the list."
@@ -94,14 +102,19 @@ def check_invoice_filters(values: dict, district_ids: set[int]) -> tuple[Invoice
 async def list_invoices(actor: Actor, filters: InvoiceFilters, now: dt.datetime | None = None) -> list[InvoiceRow]:
     """Invoices, newest first, with balances and days overdue; at most INVOICE_LIST_LIMIT."""
     require_finance(actor, REPORTING)
-    query = Invoice.select(*Invoice.all_columns(), Invoice.district.name.as_alias("district_name"),
-                           Invoice.district.code.as_alias("district_code"))
+    query = Invoice.select(
+        *Invoice.all_columns(),
+        Invoice.district.name.as_alias("district_name"),
+        Invoice.district.code.as_alias("district_code"),
+    )
     if filters.district_id:
         query = query.where(Invoice.district == filters.district_id)
     if filters.fiscal_year:
         query = query.where(Invoice.fiscal_year == filters.fiscal_year)
-    invoices = cast(list[FinanceInvoiceRecord],
-                    await query.order_by(Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False))
+    invoices = cast(
+        list[FinanceInvoiceRecord],
+        await query.order_by(Invoice.issued_at, ascending=False).order_by(Invoice.id, ascending=False),
+    )
     balances = await balances_for(invoices)
     today = local_today(now)
     rows = [InvoiceRow(invoice, balances[invoice["id"]], today) for invoice in invoices]
@@ -143,8 +156,14 @@ async def finance_invoice(actor: Actor, invoice_id: int, now: dt.datetime | None
     lines = await lines_with_credits(invoice_id)
     notes = await CreditNote.select().where(CreditNote.invoice == invoice_id).order_by(CreditNote.id)
     allocations = await allocations_applied(invoice_id)
-    return FinanceInvoice(InvoiceRow(invoice, balance, local_today(now)), district, lines, notes, allocations,
-                          await district_credit_cents(invoice["district"]))
+    return FinanceInvoice(
+        InvoiceRow(invoice, balance, local_today(now)),
+        district,
+        lines,
+        notes,
+        allocations,
+        await district_credit_cents(invoice["district"]),
+    )
 
 
 async def credit_note_of(actor: Actor, credit_note_id: int) -> dict:
@@ -164,11 +183,17 @@ async def invoice_exists(actor: Actor, invoice_id: int) -> None:
 async def open_invoices_of(actor: Actor, district_id: int, now: dt.datetime | None = None) -> list[InvoiceRow]:
     """The district's invoices with something open, oldest due first (the order a payment settles them)."""
     require_finance(actor, REPORTING)
-    invoices = cast(list[InvoiceRecord], await Invoice.select().where(Invoice.district == district_id).order_by(
-        Invoice.due_on).order_by(Invoice.id))
+    invoices = cast(
+        list[InvoiceRecord],
+        await Invoice.select().where(Invoice.district == district_id).order_by(Invoice.due_on).order_by(Invoice.id),
+    )
     balances = await balances_for(invoices)
     today = local_today(now)
-    return [InvoiceRow(invoice, balances[invoice["id"]], today) for invoice in invoices if balances[invoice["id"]].open_cents > 0]
+    return [
+        InvoiceRow(invoice, balances[invoice["id"]], today)
+        for invoice in invoices
+        if balances[invoice["id"]].open_cents > 0
+    ]
 
 
 def fill_oldest_first(invoices: list[InvoiceRow], amount_cents: int) -> dict[int, int]:
@@ -209,9 +234,15 @@ async def districts_to_invoice(actor: Actor, now: dt.datetime | None = None) -> 
 async def recent_payments(actor: Actor, limit: int = PAYMENT_LIST_LIMIT) -> list[dict]:
     """Checks, ACH and card payments on invoices, newest first, with what is not yet applied of each."""
     require_finance(actor, REPORTING)
-    payments = await PaymentReceived.select(
-        *PaymentReceived.all_columns(), PaymentReceived.district.name.as_alias("district_name"),
-    ).order_by(PaymentReceived.received_on, ascending=False).order_by(PaymentReceived.id, ascending=False).limit(limit)
+    payments = (
+        await PaymentReceived.select(
+            *PaymentReceived.all_columns(),
+            PaymentReceived.district.name.as_alias("district_name"),
+        )
+        .order_by(PaymentReceived.received_on, ascending=False)
+        .order_by(PaymentReceived.id, ascending=False)
+        .limit(limit)
+    )
     applied = await _applied([payment["id"] for payment in payments])
     for payment in payments:
         payment["method_label"] = METHOD_WORDS.get(payment["method"], payment["method"])
@@ -223,7 +254,9 @@ async def _applied(payment_ids: list[int]) -> dict[int, int]:
     if not payment_ids:
         return {}
     applied: dict[int, int] = {}
-    for row in await Allocation.select(Allocation.payment, Allocation.amount_cents).where(Allocation.payment.is_in(payment_ids)):
+    for row in await Allocation.select(Allocation.payment, Allocation.amount_cents).where(
+        Allocation.payment.is_in(payment_ids)
+    ):
         applied[row["payment"]] = applied.get(row["payment"], 0) + row["amount_cents"]
     return applied
 
@@ -245,11 +278,21 @@ async def payment_view(actor: Actor, payment_id: int, now: dt.datetime | None = 
         raise NotFound("No such payment.")
     payment["method_label"] = METHOD_WORDS.get(payment["method"], payment["method"])
     district = await District.select().where(District.id == payment["district"]).first()
-    allocations = await Allocation.select(
-        Allocation.id, Allocation.amount_cents, Allocation.created_at, Allocation.note, Allocation.invoice,
-        Allocation.invoice.number.as_alias("invoice_number"),
-    ).where(Allocation.payment == payment_id).order_by(Allocation.id)
+    allocations = (
+        await Allocation.select(
+            Allocation.id,
+            Allocation.amount_cents,
+            Allocation.created_at,
+            Allocation.note,
+            Allocation.invoice,
+            Allocation.invoice.number.as_alias("invoice_number"),
+        )
+        .where(Allocation.payment == payment_id)
+        .order_by(Allocation.id)
+    )
     for allocation in allocations:
         allocation["applied_on"] = to_local(allocation["created_at"]).date()
     unapplied = (await unallocated_by_payment(payment["district"])).get(payment_id, 0)
-    return PaymentView(payment, district, allocations, unapplied, await open_invoices_of(actor, payment["district"], now))
+    return PaymentView(
+        payment, district, allocations, unapplied, await open_invoices_of(actor, payment["district"], now)
+    )

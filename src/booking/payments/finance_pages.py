@@ -35,8 +35,9 @@ DONE = {
     "po-set": "The PO number is on the checked charges. Check the drafts below, then issue.",
     "credit-note-issued": "The credit note is issued and emailed to the district. The balance below is updated.",
     "invoice-voided": "The invoice is cancelled by a credit note.",
-    "invoice-voided-reopened": ("The invoice is cancelled by a credit note; its charges are open again, ready for a "
-                                "corrected invoice."),
+    "invoice-voided-reopened": (
+        "The invoice is cancelled by a credit note; its charges are open again, ready for a corrected invoice."
+    ),
     "credit-applied": "The district's credit is applied to this invoice.",
     "payment-recorded": "The payment is recorded.",
     "payment-applied": "The payment is applied to the invoice.",
@@ -65,8 +66,13 @@ def compact_money(cents: int) -> str:
 
 
 PRESENTATION = {
-    "day_text": day_text, "local_day": local_day, "state_labels": STATE_LABELS, "program_words": PROGRAM_WORDS,
-    "program_labels": PROGRAM_LABELS, "programs": PROGRAMS, "aging_buckets": AGING_BUCKETS,
+    "day_text": day_text,
+    "local_day": local_day,
+    "state_labels": STATE_LABELS,
+    "program_words": PROGRAM_WORDS,
+    "program_labels": PROGRAM_LABELS,
+    "programs": PROGRAMS,
+    "aging_buckets": AGING_BUCKETS,
     "compact_money": compact_money,
 }
 
@@ -77,7 +83,7 @@ def done_notice(request: Request) -> dict:
 
 
 def document_ref(ref: str, what: str = "invoice") -> tuple[int, bool]:
-    """"42" -> (42, False); "42.pdf" -> (42, True); anything else names nothing."""
+    """ "42" -> (42, False); "42.pdf" -> (42, True); anything else names nothing."""
     match = _DOCUMENT_REF.match(ref)
     if match is None:
         raise NotFound(f"No such {what}.")
@@ -104,8 +110,16 @@ class Bar:
     tone: str  # "plain" | "alert": also said in words by the label
 
 
-def bar_chart(values: list[tuple[str, int, str]], title: str, desc: str, *, width: int = 640, height: int = 220,
-              top: int = 24, bottom: int = 40) -> dict:
+def bar_chart(
+    values: list[tuple[str, int, str]],
+    title: str,
+    desc: str,
+    *,
+    width: int = 640,
+    height: int = 220,
+    top: int = 24,
+    bottom: int = 40,
+) -> dict:
     """Bars for (label, cents, tone), with a zero line that leaves room for negative months; `desc` says them in words."""
     highest = max([0] + [cents for _, cents, _ in values])
     lowest = min([0] + [cents for _, cents, _ in values])
@@ -118,24 +132,42 @@ def bar_chart(values: list[tuple[str, int, str]], title: str, desc: str, *, widt
         size = plot * abs(cents) / span
         y = zero_y - size if cents >= 0 else zero_y
         bars.append(Bar(label, cents, index * slot + slot * 0.15, y, slot * 0.7, size, tone))
-    return {"bars": bars, "width": width, "height": height, "zero_y": zero_y, "slot": slot, "label_y": height - bottom + 18,
-            "title": title, "desc": desc}
+    return {
+        "bars": bars,
+        "width": width,
+        "height": height,
+        "zero_y": zero_y,
+        "slot": slot,
+        "label_y": height - bottom + 18,
+        "title": title,
+        "desc": desc,
+    }
 
 
 def aging_chart(report) -> dict:
-    values = [(label.replace(" past due", ""), report.totals.buckets[key], "plain" if key == "current" else "alert")
-              for key, label in AGING_BUCKETS]
+    values = [
+        (label.replace(" past due", ""), report.totals.buckets[key], "plain" if key == "current" else "alert")
+        for key, label in AGING_BUCKETS
+    ]
     said = "; ".join(f"{label}: {format_cents(cents)}" for label, cents, _ in values)
-    return bar_chart(values, f"Open receivables by days past due, {day_text(report.as_of)}",
-                     f"Bar chart. {said}. Overdue amounts are drawn in red. The table below gives the same amounts.")
+    return bar_chart(
+        values,
+        f"Open receivables by days past due, {day_text(report.as_of)}",
+        f"Bar chart. {said}. Overdue amounts are drawn in red. The table below gives the same amounts.",
+    )
 
 
 def revenue_chart(report) -> dict:
-    values = [(f"{month.first_day:%b}", month.total_cents, "plain" if month.total_cents >= 0 else "alert")
-              for month in report.months]
+    values = [
+        (f"{month.first_day:%b}", month.total_cents, "plain" if month.total_cents >= 0 else "alert")
+        for month in report.months
+    ]
     said = "; ".join(f"{month.label}: {format_cents(month.total_cents)}" for month in report.months)
-    return bar_chart(values, f"Revenue by month, fiscal year {report.fiscal_year}",
-                     f"Bar chart of net revenue per month, all programs. {said}. The table below splits each month by program.")
+    return bar_chart(
+        values,
+        f"Revenue by month, fiscal year {report.fiscal_year}",
+        f"Bar chart of net revenue per month, all programs. {said}. The table below splits each month by program.",
+    )
 
 
 def _as_of(request: Request) -> dt.date | object:
@@ -144,8 +176,15 @@ def _as_of(request: Request) -> dt.date | object:
     try:
         return parse_day(as_of_text, "as_of", required=False) or local_today()
     except InvalidInput as error:
-        return page(request, "payments/finance_aging.html", status=400, report=None, as_of_text=as_of_text,
-                    errors=error.field_errors, **PRESENTATION)
+        return page(
+            request,
+            "payments/finance_aging.html",
+            status=400,
+            report=None,
+            as_of_text=as_of_text,
+            errors=error.field_errors,
+            **PRESENTATION,
+        )
 
 
 class FinanceController(Controller):
@@ -156,10 +195,19 @@ class FinanceController(Controller):
     @get("/", name="payments.finance")
     async def dashboard(self, request: Request, actor: SignedInActor) -> object:
         board = await reports.dashboard(actor)
-        return page(request, "payments/finance_dashboard.html", board=board, aging=board.aging, revenue=board.revenue,
-                    aging_bars=aging_chart(board.aging), revenue_bars=revenue_chart(board.revenue),
-                    export_values={"from": board.as_of.replace(day=1).isoformat(), "to": board.as_of.isoformat()},
-                    export_errors={}, **PRESENTATION, **done_notice(request))
+        return page(
+            request,
+            "payments/finance_dashboard.html",
+            board=board,
+            aging=board.aging,
+            revenue=board.revenue,
+            aging_bars=aging_chart(board.aging),
+            revenue_bars=revenue_chart(board.revenue),
+            export_values={"from": board.as_of.replace(day=1).isoformat(), "to": board.as_of.isoformat()},
+            export_errors={},
+            **PRESENTATION,
+            **done_notice(request),
+        )
 
     @get("/reports/aging", name="payments.aging_report")
     async def aging_report(self, request: Request, actor: SignedInActor) -> object:
@@ -167,8 +215,15 @@ class FinanceController(Controller):
         if not isinstance(as_of, dt.date):
             return as_of  # the page again, with the date's error
         report = await reports.aging(actor, as_of)
-        return page(request, "payments/finance_aging.html", report=report, as_of_text=as_of.isoformat(), errors={},
-                    chart=aging_chart(report), **PRESENTATION)
+        return page(
+            request,
+            "payments/finance_aging.html",
+            report=report,
+            as_of_text=as_of.isoformat(),
+            errors={},
+            chart=aging_chart(report),
+            **PRESENTATION,
+        )
 
     @get("/reports/aging.csv", name="payments.aging_csv")
     async def aging_csv(self, request: Request, actor: SignedInActor) -> object:
@@ -184,12 +239,28 @@ class FinanceController(Controller):
         try:
             report = await reports.revenue_by_program_month(actor, year_text)
         except InvalidInput as error:
-            return page(request, "payments/finance_revenue.html", status=400, report=None, years=years,
-                        year_text=year_text, errors=error.field_errors, **PRESENTATION)
+            return page(
+                request,
+                "payments/finance_revenue.html",
+                status=400,
+                report=None,
+                years=years,
+                year_text=year_text,
+                errors=error.field_errors,
+                **PRESENTATION,
+            )
         if report.fiscal_year not in years:
             years = sorted([*years, report.fiscal_year], reverse=True)
-        return page(request, "payments/finance_revenue.html", report=report, years=years, year_text=report.fiscal_year,
-                    errors={}, chart=revenue_chart(report), **PRESENTATION)
+        return page(
+            request,
+            "payments/finance_revenue.html",
+            report=report,
+            years=years,
+            year_text=report.fiscal_year,
+            errors={},
+            chart=revenue_chart(report),
+            **PRESENTATION,
+        )
 
     @get("/export.csv", name="payments.export_csv")
     async def export_csv(self, request: Request, actor: SignedInActor) -> object:
@@ -197,12 +268,23 @@ class FinanceController(Controller):
         try:
             first, last = exports.check_date_range(values)
         except InvalidInput as error:
-            return page(request, "payments/finance_export.html", status=400, export_values=values,
-                        export_errors=error.field_errors, **PRESENTATION)
+            return page(
+                request,
+                "payments/finance_export.html",
+                status=400,
+                export_values=values,
+                export_errors=error.field_errors,
+                **PRESENTATION,
+            )
         return csv_response(*await exports.accounting_csv(actor, first, last), cache_control="private, no-store")
 
     @get("/export", name="payments.export")
     async def export_form(self, request: Request) -> object:
         today = local_today()
-        return page(request, "payments/finance_export.html", export_errors={},
-                    export_values={"from": today.replace(day=1).isoformat(), "to": today.isoformat()}, **PRESENTATION)
+        return page(
+            request,
+            "payments/finance_export.html",
+            export_errors={},
+            export_values={"from": today.replace(day=1).isoformat(), "to": today.isoformat()},
+            **PRESENTATION,
+        )

@@ -68,14 +68,25 @@ class FinancePaymentsController(Controller):
     async def _index_page(self, request: Request, actor: Actor, form: PaymentForm, *, status: int = 200) -> object:
         district = await _district_or_none(form.values["district"])
         invoices = await finance_lists.open_invoices_of(actor, district["id"]) if district else []
-        return page(request, "payments/finance_payments.html", status=status, form=form, district=district,
-                    invoices=invoices, payments=await finance_lists.recent_payments(actor),
-                    districts=await finance_lists.active_districts(), **PAYMENT_PRESENTATION, **done_notice(request))
+        return page(
+            request,
+            "payments/finance_payments.html",
+            status=status,
+            form=form,
+            district=district,
+            invoices=invoices,
+            payments=await finance_lists.recent_payments(actor),
+            districts=await finance_lists.active_districts(),
+            **PAYMENT_PRESENTATION,
+            **done_notice(request),
+        )
 
     @get("/", name="payments.payments")
     async def index(self, request: Request, actor: SignedInActor) -> object:
         form = PaymentForm()
-        form.values.update(district=query_text(request, "district"), method="check", received_on=local_today().isoformat())
+        form.values.update(
+            district=query_text(request, "district"), method="check", received_on=local_today().isoformat()
+        )
         status = 200
         if form.values["district"] and await _district_or_none(form.values["district"]) is None:
             form.errors["district"] = "Choose a district from the list."
@@ -87,20 +98,31 @@ class FinancePaymentsController(Controller):
         """The chosen district's open invoices with their "Apply" fields: an htmx fragment of the form."""
         district_text = query_text(request, "district")
         if not wants_fragment(request):
-            return Redirect(path=f"/finance/payments?district={district_text}" if district_text else "/finance/payments",
-                            status_code=303)
+            return Redirect(
+                path=f"/finance/payments?district={district_text}" if district_text else "/finance/payments",
+                status_code=303,
+            )
         district = await _district_or_none(district_text)
         invoices = await finance_lists.open_invoices_of(actor, district["id"]) if district else []
-        return page(request, "payments/_finance_payment_invoices.html", form=PaymentForm(), district=district,
-                    invoices=invoices, **PAYMENT_PRESENTATION)
+        return page(
+            request,
+            "payments/_finance_payment_invoices.html",
+            form=PaymentForm(),
+            district=district,
+            invoices=invoices,
+            **PAYMENT_PRESENTATION,
+        )
 
     @post("/", name="payments.payment_record")
     async def record(self, request: Request, actor: SignedInActor) -> object:
         entry = await read_form(request, PaymentEntry)
         form = PaymentForm(values={name: getattr(entry, name)[:400] for name in PAYMENT_FIELDS})
         data = await request.form()  # the amounts to apply: a grid whose field names are built from the invoices' ids
-        form.applies = {int(match.group(1)): _form_text(data, key, 40)
-                        for key in data if isinstance(key, str) and (match := _APPLY_FIELD.match(key))}
+        form.applies = {
+            int(match.group(1)): _form_text(data, key, 40)
+            for key in data
+            if isinstance(key, str) and (match := _APPLY_FIELD.match(key))
+        }
         action = entry.action[:20]
         errors: dict[str, str] = {}
         district = await _district_or_none(form.values["district"])
@@ -115,8 +137,10 @@ class FinancePaymentsController(Controller):
             if errors:
                 return await self._index_page(request, actor, form, status=422)
             open_invoices = await finance_lists.open_invoices_of(actor, district["id"])
-            form.applies = {invoice_id: plain_amount(cents)
-                            for invoice_id, cents in finance_lists.fill_oldest_first(open_invoices, amount).items()}
+            form.applies = {
+                invoice_id: plain_amount(cents)
+                for invoice_id, cents in finance_lists.fill_oldest_first(open_invoices, amount).items()
+            }
             return await self._index_page(request, actor, form)
         try:
             clean = check_payment_form(form.values, form.applies)
@@ -135,17 +159,27 @@ class FinancePaymentsController(Controller):
             return await self._index_page(request, actor, form, status=409)
         return redirect(request, f"/finance/payments/{payment['id']}", notice="payment-recorded")
 
-    async def _payment_page(self, request: Request, actor: Actor, payment_id: int, form: AllocationForm | None = None, *,
-                            status: int = 200) -> object:
+    async def _payment_page(
+        self, request: Request, actor: Actor, payment_id: int, form: AllocationForm | None = None, *, status: int = 200
+    ) -> object:
         view = await finance_lists.payment_view(actor, payment_id)
         if form is None:
             form = AllocationForm()
             if view.unapplied_cents and view.open_invoices:
                 oldest = view.open_invoices[0]
-                form.values = {"invoice": str(oldest.invoice["id"]),
-                               "amount": plain_amount(min(view.unapplied_cents, oldest.balance.open_cents))}
-        return page(request, "payments/finance_payment.html", status=status, view=view, form=form,
-                    **PAYMENT_PRESENTATION, **done_notice(request))
+                form.values = {
+                    "invoice": str(oldest.invoice["id"]),
+                    "amount": plain_amount(min(view.unapplied_cents, oldest.balance.open_cents)),
+                }
+        return page(
+            request,
+            "payments/finance_payment.html",
+            status=status,
+            view=view,
+            form=form,
+            **PAYMENT_PRESENTATION,
+            **done_notice(request),
+        )
 
     @get("/{payment_id:int}", name="payments.payment")
     async def show(self, request: Request, actor: SignedInActor, payment_id: FromPath[int]) -> object:

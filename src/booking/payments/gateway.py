@@ -42,9 +42,12 @@ def stripe_config(settings: Settings | None = None) -> StripeConfig | None:
         return StripeConfig(settings.stripe_secret_key, settings.stripe_api_base, settings.stripe_webhook_secret, False)
     if settings.is_production:
         return None
-    return StripeConfig(DOUBLE_API_KEY, settings.stripe_api_base or settings.base_url + DOUBLE_MOUNT,
-                        settings.stripe_webhook_secret or double_webhook_secret(settings),
-                        settings.stripe_api_base is None)
+    return StripeConfig(
+        DOUBLE_API_KEY,
+        settings.stripe_api_base or settings.base_url + DOUBLE_MOUNT,
+        settings.stripe_webhook_secret or double_webhook_secret(settings),
+        settings.stripe_api_base is None,
+    )
 
 
 def card_payments_available() -> bool:
@@ -52,7 +55,9 @@ def card_payments_available() -> bool:
 
 
 # httpx's async connection pool belongs to the event loop that opened it: one client per loop.
-_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[StripeConfig, stripe.StripeClient]] = weakref.WeakKeyDictionary()
+_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[StripeConfig, stripe.StripeClient]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -64,7 +69,8 @@ def stripe_client() -> stripe.StripeClient:
     if cached is not None and cached[0] == config:
         return cached[1]
     base = {"api": config.api_base} if config.api_base else None
-    client = stripe.StripeClient(config.api_key, base_addresses=base, http_client=stripe.HTTPXClient(timeout=20),
-                                 max_network_retries=2)
+    client = stripe.StripeClient(
+        config.api_key, base_addresses=base, http_client=stripe.HTTPXClient(timeout=20), max_network_retries=2
+    )
     _clients[loop] = (config, client)
     return client

@@ -17,8 +17,10 @@ PROGRAM_WORDS = {"workshop": "Workshop", "cohort": "Leadership Institute", "slyp
 async def lines_with_credits(invoice_id: int) -> list[InvoiceLineWithCredits]:
     """The invoice's lines in order, each with what was credited on it and what is left to credit."""
     # InvoiceLineRecord rows, completed below into InvoiceLineWithCredits.
-    lines = cast(list[InvoiceLineWithCredits],
-                 await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position))
+    lines = cast(
+        list[InvoiceLineWithCredits],
+        await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position),
+    )
     credited = await credited_per_line(invoice_id)
     cancelled = await cancelled_lines_of_invoice(invoice_id)
     for line in lines:
@@ -35,13 +37,25 @@ async def lines_with_credits(invoice_id: int) -> list[InvoiceLineWithCredits]:
 
 async def allocations_applied(invoice_id: int) -> list[dict]:
     """Every amount applied to the invoice, oldest first, with the payment it came from."""
-    allocations = await Allocation.select(
-        Allocation.id, Allocation.amount_cents, Allocation.created_at, Allocation.note, Allocation.payment,
-        Allocation.payment.method.as_alias("method"), Allocation.payment.reference.as_alias("reference"),
-        Allocation.payment.received_on.as_alias("received_on"),
-    ).where(Allocation.invoice == invoice_id).order_by(Allocation.created_at).order_by(Allocation.id)
+    allocations = (
+        await Allocation.select(
+            Allocation.id,
+            Allocation.amount_cents,
+            Allocation.created_at,
+            Allocation.note,
+            Allocation.payment,
+            Allocation.payment.method.as_alias("method"),
+            Allocation.payment.reference.as_alias("reference"),
+            Allocation.payment.received_on.as_alias("received_on"),
+        )
+        .where(Allocation.invoice == invoice_id)
+        .order_by(Allocation.created_at)
+        .order_by(Allocation.id)
+    )
     for allocation in allocations:
         allocation["method_label"] = METHOD_WORDS.get(allocation["method"], allocation["method"])
         allocation["applied_on"] = to_local(allocation["created_at"]).date()
-        allocation["returned"] = allocation["amount_cents"] < 0  # given back to the district's credit (after a credit note)
+        allocation["returned"] = (
+            allocation["amount_cents"] < 0
+        )  # given back to the district's credit (after a credit note)
     return allocations

@@ -38,10 +38,18 @@ async def invoice_document(invoice_id: int) -> dict:
     invoice = cast(InvoiceRecord | None, await Invoice.select().where(Invoice.id == invoice_id).first())
     if invoice is None:
         raise NotFound("No such invoice.")
-    lines = cast(list[InvoiceLineRecord],
-                 await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position))
-    return {"invoice": invoice, "lines": lines, "bill_to": _bill_to(invoice), "remit_to": REMIT_TO,
-            "font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url}
+    lines = cast(
+        list[InvoiceLineRecord],
+        await InvoiceLine.select().where(InvoiceLine.invoice == invoice_id).order_by(InvoiceLine.position),
+    )
+    return {
+        "invoice": invoice,
+        "lines": lines,
+        "bill_to": _bill_to(invoice),
+        "remit_to": REMIT_TO,
+        "font_dir": FONT_DIR.as_posix(),
+        "base_url": current_settings().base_url,
+    }
 
 
 def _pdf(template: str, context: dict) -> bytes:
@@ -59,9 +67,18 @@ async def credit_note_document(credit_note_id: int) -> dict:
     if note is None:
         raise NotFound("No such credit note.")
     invoice = cast(InvoiceRecord, await Invoice.select().where(Invoice.id == note["invoice"]).first())
-    lines = await CreditNoteLine.select().where(CreditNoteLine.credit_note == credit_note_id).order_by(CreditNoteLine.id)
-    return {"note": note, "invoice": invoice, "lines": lines, "bill_to": _bill_to(invoice), "remit_to": REMIT_TO,
-            "font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url}
+    lines = (
+        await CreditNoteLine.select().where(CreditNoteLine.credit_note == credit_note_id).order_by(CreditNoteLine.id)
+    )
+    return {
+        "note": note,
+        "invoice": invoice,
+        "lines": lines,
+        "bill_to": _bill_to(invoice),
+        "remit_to": REMIT_TO,
+        "font_dir": FONT_DIR.as_posix(),
+        "base_url": current_settings().base_url,
+    }
 
 
 async def credit_note_pdf(credit_note_id: int) -> tuple[str, bytes]:
@@ -76,9 +93,16 @@ async def email_invoice(invoice: InvoiceRecord) -> None:
     if not bill_to.get("email"):
         return
     filename, data = await invoice_pdf(invoice["id"])
-    await enqueue_email(bill_to["email"], "invoice_issued", {
-        "invoice": invoice, "bill_to": bill_to, "remit_to": REMIT_TO,
-    }, attachments=(Attachment(filename, "application/pdf", data),))
+    await enqueue_email(
+        bill_to["email"],
+        "invoice_issued",
+        {
+            "invoice": invoice,
+            "bill_to": bill_to,
+            "remit_to": REMIT_TO,
+        },
+        attachments=(Attachment(filename, "application/pdf", data),),
+    )
 
 
 async def email_credit_note(note: dict, invoice: InvoiceRecord) -> None:
@@ -86,8 +110,12 @@ async def email_credit_note(note: dict, invoice: InvoiceRecord) -> None:
     if not bill_to.get("email"):
         return
     filename, data = await credit_note_pdf(note["id"])
-    await enqueue_email(bill_to["email"], "credit_note_issued", {"note": note, "invoice": invoice, "bill_to": bill_to},
-                        attachments=(Attachment(filename, "application/pdf", data),))
+    await enqueue_email(
+        bill_to["email"],
+        "credit_note_issued",
+        {"note": note, "invoice": invoice, "bill_to": bill_to},
+        attachments=(Attachment(filename, "application/pdf", data),),
+    )
 
 
 async def visible_invoice(actor: Actor, invoice_id: int) -> InvoiceRecord:

@@ -24,9 +24,15 @@ async def next_document_number(kind: str, issued_on: dt.date) -> tuple[str, int,
     fiscal_year = fiscal_year_of(issued_on)
     await DocumentCounter.raw(
         "INSERT INTO document_counter (kind, fiscal_year, last_value) VALUES ({}, {}, 0) "
-        "ON CONFLICT (kind, fiscal_year) DO NOTHING", kind, fiscal_year)
+        "ON CONFLICT (kind, fiscal_year) DO NOTHING",
+        kind,
+        fiscal_year,
+    )
     rows = await DocumentCounter.raw(
         "UPDATE document_counter SET last_value = last_value + 1 WHERE kind = {} AND fiscal_year = {} "
-        "RETURNING last_value", kind, fiscal_year)
+        "RETURNING last_value",
+        kind,
+        fiscal_year,
+    )
     sequence = rows[0]["last_value"]
     return fiscal_year, sequence, f"{PREFIXES[kind]}-{fiscal_year}-{sequence:04d}"

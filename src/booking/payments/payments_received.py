@@ -54,8 +54,14 @@ def check_payment_form(values: dict, allocation_texts: dict[int, str], now: dt.d
         errors["amount"] = "The amounts applied to invoices add up to more than the payment."
     if errors:
         raise InvalidInput(errors)
-    return {"method": method, "amount_cents": amount, "received_on": received_on, "reference": reference, "note": note,
-            "allocations": allocations}
+    return {
+        "method": method,
+        "amount_cents": amount,
+        "received_on": received_on,
+        "reference": reference,
+        "note": note,
+        "allocations": allocations,
+    }
 
 
 async def record_payment(actor: Actor, district_id: int, clean: dict, now: dt.datetime | None = None) -> dict:
@@ -68,27 +74,48 @@ async def record_payment(actor: Actor, district_id: int, clean: dict, now: dt.da
         if not is_unique_violation(error):
             raise
         # Two people entered the same check at the same moment: the database let one in.
-        raise Conflict(f"{MANUAL_METHODS[clean['method']]} {clean['reference']} from this district is already recorded.",
-                       code="duplicate_payment") from None
+        raise Conflict(
+            f"{MANUAL_METHODS[clean['method']]} {clean['reference']} from this district is already recorded.",
+            code="duplicate_payment",
+        ) from None
 
 
 async def _record_payment(actor: Actor, district_id: int, clean: dict, now: dt.datetime) -> dict:
     async with write_transaction():
         if not await District.exists().where(District.id == district_id):
             raise NotFound("No such district.")
-        duplicate = await PaymentReceived.select(PaymentReceived.received_on).where(
-            (PaymentReceived.district == district_id) & (PaymentReceived.method == clean["method"])
-            & (PaymentReceived.reference == clean["reference"])).first()
+        duplicate = (
+            await PaymentReceived.select(PaymentReceived.received_on)
+            .where(
+                (PaymentReceived.district == district_id)
+                & (PaymentReceived.method == clean["method"])
+                & (PaymentReceived.reference == clean["reference"])
+            )
+            .first()
+        )
         if duplicate:
-            raise Conflict(f"{MANUAL_METHODS[clean['method']]} {clean['reference']} from this district is already recorded "
-                           f"(received {duplicate['received_on']}).", code="duplicate_payment")
+            raise Conflict(
+                f"{MANUAL_METHODS[clean['method']]} {clean['reference']} from this district is already recorded "
+                f"(received {duplicate['received_on']}).",
+                code="duplicate_payment",
+            )
         invoices = await lock_invoices(list(clean["allocations"]))
         if len(invoices) != len(clean["allocations"]) or any(i["district"] != district_id for i in invoices.values()):
             raise NotFound("Some of these invoices are not this district's.")
-        payment = (await PaymentReceived.insert(PaymentReceived(
-            district=district_id, method=clean["method"], amount_cents=clean["amount_cents"], received_on=clean["received_on"],
-            reference=clean["reference"], note=clean["note"], recorded_by=actor.id, recorded_at=now,
-        )).returning(*PaymentReceived.all_columns()))[0]
+        payment = (
+            await PaymentReceived.insert(
+                PaymentReceived(
+                    district=district_id,
+                    method=clean["method"],
+                    amount_cents=clean["amount_cents"],
+                    received_on=clean["received_on"],
+                    reference=clean["reference"],
+                    note=clean["note"],
+                    recorded_by=actor.id,
+                    recorded_at=now,
+                )
+            ).returning(*PaymentReceived.all_columns())
+        )[0]
         for invoice_id, cents in sorted(clean["allocations"].items()):
             await allocate(payment["id"], invoices[invoice_id], cents, actor.id)
     return payment

@@ -62,7 +62,12 @@ async def _save(actor: Actor, key: str, value: str, now: dt.datetime | None) -> 
     _require_scoe(actor)
     async with write_transaction():
         if await PaymentSetting.exists().where(PaymentSetting.key == key):
-            await PaymentSetting.update({PaymentSetting.value: value, PaymentSetting.updated_by: actor.id,
-                                         PaymentSetting.updated_at: now or utc_now()}).where(PaymentSetting.key == key)
+            await PaymentSetting.update(
+                {
+                    PaymentSetting.value: value,
+                    PaymentSetting.updated_by: actor.id,
+                    PaymentSetting.updated_at: now or utc_now(),
+                }
+            ).where(PaymentSetting.key == key)
         else:
             await PaymentSetting.insert(PaymentSetting(key=key, value=value, updated_by=actor.id))

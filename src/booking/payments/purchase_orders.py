@@ -50,18 +50,26 @@ def check_purchase_order(values: dict) -> dict:
         errors["description"] = "Keep the description under 300 characters."
     if errors:
         raise InvalidInput(errors)
-    return {"number": number, "not_to_exceed_cents": limit, "valid_from": valid_from, "valid_until": valid_until,
-            "description": description}
+    return {
+        "number": number,
+        "not_to_exceed_cents": limit,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "description": description,
+    }
 
 
 async def add_purchase_order(actor: Actor, values: dict, district_id: int | None = None) -> dict:
     district = _district_for(actor, district_id)
     clean = check_purchase_order(values)
     async with write_transaction():
-        if await PurchaseOrder.exists().where((PurchaseOrder.district == district) & (PurchaseOrder.number == clean["number"])):
+        if await PurchaseOrder.exists().where(
+            (PurchaseOrder.district == district) & (PurchaseOrder.number == clean["number"])
+        ):
             raise Conflict(f"PO {clean['number']} is already on file.", code="po_exists")
         rows = await PurchaseOrder.insert(PurchaseOrder(district=district, created_by=actor.id, **clean)).returning(
-            *PurchaseOrder.all_columns())
+            *PurchaseOrder.all_columns()
+        )
     return rows[0]
 
 
@@ -81,12 +89,20 @@ async def correct_purchase_order(actor: Actor, po_id: int, values: dict) -> dict
         await lock_rows_for_update(PurchaseOrder, PurchaseOrder.id == po_id)
         po = await _visible_po(actor, po_id)
         if await Invoice.exists().where(Invoice.purchase_order == po_id):
-            raise Conflict(f"PO {po['number']} is already on an invoice, so it can no longer be changed. "
-                           "Add the corrected PO as a new one and close this one.", code="po_used")
-        if await PurchaseOrder.exists().where((PurchaseOrder.district == po["district"]) & (PurchaseOrder.id != po_id)
-                                              & (PurchaseOrder.number == clean["number"])):
+            raise Conflict(
+                f"PO {po['number']} is already on an invoice, so it can no longer be changed. "
+                "Add the corrected PO as a new one and close this one.",
+                code="po_used",
+            )
+        if await PurchaseOrder.exists().where(
+            (PurchaseOrder.district == po["district"])
+            & (PurchaseOrder.id != po_id)
+            & (PurchaseOrder.number == clean["number"])
+        ):
             raise InvalidInput({"number": f"PO {clean['number']} is already on file."})
-        rows = await PurchaseOrder.update(clean).where(PurchaseOrder.id == po_id).returning(*PurchaseOrder.all_columns())
+        rows = (
+            await PurchaseOrder.update(clean).where(PurchaseOrder.id == po_id).returning(*PurchaseOrder.all_columns())
+        )
     return rows[0]
 
 
@@ -105,8 +121,11 @@ async def visible_purchase_order(actor: Actor, po_id: int) -> dict:
 
 async def _visible_po(actor: Actor, po_id: int) -> dict:
     po = await PurchaseOrder.select().where(PurchaseOrder.id == po_id).first()
-    if po is None or (actor.is_coordinator and po["district"] != actor.district_id) or not (
-            actor.is_coordinator or actor.is_finance or actor.is_staff):
+    if (
+        po is None
+        or (actor.is_coordinator and po["district"] != actor.district_id)
+        or not (actor.is_coordinator or actor.is_finance or actor.is_staff)
+    ):
         raise NotFound("No such purchase order.")
     return po
 
@@ -118,22 +137,27 @@ async def invoiced_against(po_ids: list[int]) -> dict[int, int]:
     if not po_ids:
         return {}
     invoices = await Invoice.select(Invoice.id, Invoice.purchase_order, Invoice.total_cents).where(
-        Invoice.purchase_order.is_in(po_ids))
+        Invoice.purchase_order.is_in(po_ids)
+    )
     used = {po_id: 0 for po_id in po_ids}
     for invoice in invoices:
         used[invoice["purchase_order"]] += invoice["total_cents"]
     if invoices:
         by_invoice = {invoice["id"]: invoice["purchase_order"] for invoice in invoices}
         for note in await CreditNote.select(CreditNote.invoice, CreditNote.amount_cents).where(
-                CreditNote.invoice.is_in(list(by_invoice))):
+            CreditNote.invoice.is_in(list(by_invoice))
+        ):
             used[by_invoice[note["invoice"]]] -= note["amount_cents"]
     return used
 
 
 async def purchase_orders_of(actor: Actor, district_id: int | None = None) -> list[dict]:
     district = _district_for(actor, district_id)
-    orders = await PurchaseOrder.select().where(PurchaseOrder.district == district).order_by(
-        PurchaseOrder.created_at, ascending=False)
+    orders = (
+        await PurchaseOrder.select()
+        .where(PurchaseOrder.district == district)
+        .order_by(PurchaseOrder.created_at, ascending=False)
+    )
     used = await invoiced_against([po["id"] for po in orders])
     on_invoices = await po_ids_on_invoices([po["id"] for po in orders])
     for po in orders:

@@ -31,17 +31,31 @@ FINAL = ("succeeded", "failed")
 
 async def refundable_cents(card_payment: dict) -> int:
     in_flight = await Refund.select(Refund.amount_cents).where(
-        (Refund.card_payment == card_payment["id"]) & Refund.status.is_in(["requested", "pending"]))
-    return card_payment["amount_cents"] - card_payment["amount_refunded_cents"] - sum(row["amount_cents"] for row in in_flight)
+        (Refund.card_payment == card_payment["id"]) & Refund.status.is_in(["requested", "pending"])
+    )
+    return (
+        card_payment["amount_cents"]
+        - card_payment["amount_refunded_cents"]
+        - sum(row["amount_cents"] for row in in_flight)
+    )
 
 
 async def queue_refund(card_payment: dict, amount_cents: int, reason: str, actor_id: int | None = None) -> int:
     """Record a refund to send; call inside the deciding transaction."""
-    rows = await Refund.insert(Refund(card_payment=card_payment["id"], amount_cents=amount_cents, reason=reason[:300],
-                                      requested_by=actor_id)).returning(Refund.id)
-    await record("refund.requested", actor_id=actor_id, subject=f"refund {rows[0]['id']} of card payment {card_payment['id']}",
-                 detail={"refund_id": rows[0]["id"], "card_payment_id": card_payment["id"], "amount_cents": amount_cents,
-                         "reason": reason[:300]})
+    rows = await Refund.insert(
+        Refund(card_payment=card_payment["id"], amount_cents=amount_cents, reason=reason[:300], requested_by=actor_id)
+    ).returning(Refund.id)
+    await record(
+        "refund.requested",
+        actor_id=actor_id,
+        subject=f"refund {rows[0]['id']} of card payment {card_payment['id']}",
+        detail={
+            "refund_id": rows[0]["id"],
+            "card_payment_id": card_payment["id"],
+            "amount_cents": amount_cents,
+            "reason": reason[:300],
+        },
+    )
     return rows[0]["id"]
 
 
@@ -61,9 +75,10 @@ async def request_refund(actor: Actor, card_payment_id: int, amount_cents: int |
         available = await refundable_cents(payment)
         amount_cents = available if amount_cents is None else amount_cents
         if available <= 0:
-            raise Conflict("This payment is already fully refunded (or a refund is on its way).", code="nothing_to_refund")
+            raise Conflict(
+                "This payment is already fully refunded (or a refund is on its way).", code="nothing_to_refund"
+            )
         if amount_cents <= 0 or amount_cents > available:
-
             raise InvalidInput({"amount": f"Refund between $0.01 and {format_cents(available)}."})
         return await queue_refund(payment, amount_cents, reason, actor.id)
 
@@ -76,9 +91,14 @@ async def submit_refund(refund_id: int) -> str:
     payment = await CardPayment.select().where(CardPayment.id == refund["card_payment"]).first()
     try:
         answer = await stripe_client().v1.refunds.create_async(
-            {"payment_intent": payment["payment_intent_id"], "amount": refund["amount_cents"], "reason": "requested_by_customer",
-             "metadata": {"refund_id": str(refund_id), "card_payment_id": str(payment["id"])}},
-            options={"idempotency_key": idempotency_key("refund", refund_id, refund["requested_at"])})
+            {
+                "payment_intent": payment["payment_intent_id"],
+                "amount": refund["amount_cents"],
+                "reason": "requested_by_customer",
+                "metadata": {"refund_id": str(refund_id), "card_payment_id": str(payment["id"])},
+            },
+            options={"idempotency_key": idempotency_key("refund", refund_id, refund["requested_at"])},
+        )
     except stripe.StripeError as error:
         log.warning("Refund %s was not accepted by Stripe: %s", refund_id, error)
         async with write_transaction():
@@ -86,14 +106,20 @@ async def submit_refund(refund_id: int) -> str:
             attempts = row["attempts"] + 1
             # A refusal (not a network failure) will not change by retrying.
             gave_up = attempts >= MAX_ATTEMPTS or isinstance(error, stripe.InvalidRequestError)
-            await Refund.update({Refund.attempts: attempts, Refund.failure_message: str(error.user_message or error)[:300],
-                                 Refund.status: "failed" if gave_up else "requested"}).where(Refund.id == refund_id)
+            await Refund.update(
+                {
+                    Refund.attempts: attempts,
+                    Refund.failure_message: str(error.user_message or error)[:300],
+                    Refund.status: "failed" if gave_up else "requested",
+                }
+            ).where(Refund.id == refund_id)
         return "failed" if gave_up else "requested"
     return await record_refund_state(refund_id, answer.id, answer.status)
 
 
-async def record_refund_state(refund_id: int, stripe_refund_id: str, status: str, failure: str = "",
-                              now: dt.datetime | None = None) -> str:
+async def record_refund_state(
+    refund_id: int, stripe_refund_id: str, status: str, failure: str = "", now: dt.datetime | None = None
+) -> str:
     """Apply what Stripe says about a refund once: a final state is never left or counted twice."""
     now = now or utc_now()
     status = {"canceled": "failed", "requires_action": "pending"}.get(status, status)
@@ -106,7 +132,11 @@ async def record_refund_state(refund_id: int, stripe_refund_id: str, status: str
             return "missing"
         if refund["status"] in FINAL:
             return refund["status"]
-        values = {Refund.stripe_refund_id: stripe_refund_id, Refund.status: status, Refund.attempts: refund["attempts"] + 1}
+        values = {
+            Refund.stripe_refund_id: stripe_refund_id,
+            Refund.status: status,
+            Refund.attempts: refund["attempts"] + 1,
+        }
         if status in FINAL:
             values[Refund.completed_at] = now
         if failure:
@@ -119,13 +149,18 @@ async def record_refund_state(refund_id: int, stripe_refund_id: str, status: str
 
 async def _count_refunded(refund: dict) -> None:
     payment = await CardPayment.select().where(CardPayment.id == refund["card_payment"]).first()
-    await CardPayment.update({CardPayment.amount_refunded_cents: payment["amount_refunded_cents"] + refund["amount_cents"]}).where(
-        CardPayment.id == payment["id"])
+    await CardPayment.update(
+        {CardPayment.amount_refunded_cents: payment["amount_refunded_cents"] + refund["amount_cents"]}
+    ).where(CardPayment.id == payment["id"])
     if payment["registration"] is not None:
-        registration = await Registration.select(Registration.amount_paid_cents).where(
-            Registration.id == payment["registration"]).first()
-        await Registration.update({Registration.amount_paid_cents: max(0, registration["amount_paid_cents"] - refund["amount_cents"])}).where(
-            Registration.id == payment["registration"])
+        registration = (
+            await Registration.select(Registration.amount_paid_cents)
+            .where(Registration.id == payment["registration"])
+            .first()
+        )
+        await Registration.update(
+            {Registration.amount_paid_cents: max(0, registration["amount_paid_cents"] - refund["amount_cents"])}
+        ).where(Registration.id == payment["registration"])
 
 
 async def refund_by_stripe_object(refund_object: dict, now: dt.datetime | None = None) -> str:
@@ -139,8 +174,13 @@ async def refund_by_stripe_object(refund_object: dict, now: dt.datetime | None =
         refund_id = row["id"] if row else None
     if refund_id is None:
         return "refund made outside the platform: not ours"
-    status = await record_refund_state(refund_id, refund_object["id"], refund_object.get("status") or "pending",
-                                       refund_object.get("failure_reason") or "", now)
+    status = await record_refund_state(
+        refund_id,
+        refund_object["id"],
+        refund_object.get("status") or "pending",
+        refund_object.get("failure_reason") or "",
+        now,
+    )
     return f"refund {refund_id} {status}"
 
 

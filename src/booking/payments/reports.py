@@ -47,7 +47,7 @@ _FISCAL_YEAR = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 def check_fiscal_year(label: str | None, field_name: str = "year") -> str:
-    """"2026-27" as typed or chosen; anything else is a clear error."""
+    """ "2026-27" as typed or chosen; anything else is a clear error."""
     text = (label or "").strip()
     match = _FISCAL_YEAR.fullmatch(text)
     if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)) or not 2000 <= int(match.group(1)) <= 2100:
@@ -107,7 +107,8 @@ async def aging(actor: Actor, as_of: dt.date) -> AgingReport:
     """
     require_finance(actor, REPORTING)
     invoices = await Invoice.select(Invoice.id, Invoice.district, Invoice.total_cents, Invoice.due_on).where(
-        Invoice.issued_on <= as_of)
+        Invoice.issued_on <= as_of
+    )
     balances = await balances_for(invoices)
     districts = {row["id"]: row for row in await District.select(District.id, District.code, District.name)}
     rows: dict[int, AgingRow] = {}
@@ -178,10 +179,20 @@ def card_program(purpose: str, offering_kind: str | None) -> str:
 async def direct_card_payments(start: dt.datetime, end: dt.datetime) -> list[dict]:
     """Paid card payments for registrations and tuition with paid_at in [start, end), each with its program."""
     rows = await CardPayment.select(
-        CardPayment.id, CardPayment.purpose, CardPayment.amount_cents, CardPayment.paid_at, CardPayment.registration,
-        CardPayment.payment_intent_id, CardPayment.description, CardPayment.payer.district.as_alias("payer_district"),
-    ).where(CardPayment.purpose.is_in(list(DIRECT_CARD_PURPOSES)) & (CardPayment.status == "paid")
-            & (CardPayment.paid_at >= start) & (CardPayment.paid_at < end))
+        CardPayment.id,
+        CardPayment.purpose,
+        CardPayment.amount_cents,
+        CardPayment.paid_at,
+        CardPayment.registration,
+        CardPayment.payment_intent_id,
+        CardPayment.description,
+        CardPayment.payer.district.as_alias("payer_district"),
+    ).where(
+        CardPayment.purpose.is_in(list(DIRECT_CARD_PURPOSES))
+        & (CardPayment.status == "paid")
+        & (CardPayment.paid_at >= start)
+        & (CardPayment.paid_at < end)
+    )
     await _add_programs(rows)
     return rows
 
@@ -191,7 +202,8 @@ async def _add_programs(card_payments: list[dict]) -> None:
     kinds: dict[int, str] = {}
     if registration_ids:
         for row in await Registration.select(Registration.id, Registration.offering.kind.as_alias("kind")).where(
-                Registration.id.is_in(registration_ids)):
+            Registration.id.is_in(registration_ids)
+        ):
             kinds[row["id"]] = row["kind"]
     for row in card_payments:
         row["program"] = card_program(row["purpose"], kinds.get(row["registration"]))
@@ -200,8 +212,13 @@ async def _add_programs(card_payments: list[dict]) -> None:
 async def succeeded_refunds(start: dt.datetime, end: dt.datetime) -> list[dict]:
     """Refunds of direct card payments that Stripe completed in [start, end), each with its program."""
     rows = await Refund.select(
-        Refund.id, Refund.amount_cents, Refund.completed_at, Refund.stripe_refund_id, Refund.reason,
-        Refund.card_payment.as_alias("card_payment"), Refund.card_payment.purpose.as_alias("purpose"),
+        Refund.id,
+        Refund.amount_cents,
+        Refund.completed_at,
+        Refund.stripe_refund_id,
+        Refund.reason,
+        Refund.card_payment.as_alias("card_payment"),
+        Refund.card_payment.purpose.as_alias("purpose"),
         Refund.card_payment.registration.as_alias("registration"),
         Refund.card_payment.payment_intent_id.as_alias("payment_intent_id"),
         Refund.card_payment.invoice.number.as_alias("invoice_number"),
@@ -228,24 +245,30 @@ async def revenue_by_program_month(actor: Actor, fiscal_year: str) -> RevenueRep
     require_finance(actor, REPORTING)
     fiscal_year = check_fiscal_year(fiscal_year)
     first, last = fiscal_year_bounds(fiscal_year)
-    months = [RevenueMonth(dt.date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1))
-              for n in range(12)]
+    months = [
+        RevenueMonth(dt.date(first.year + (first.month - 1 + n) // 12, (first.month - 1 + n) % 12 + 1, 1))
+        for n in range(12)
+    ]
     start, end = local_day_start(first), local_day_start(last + dt.timedelta(days=1))
 
-    lines = await InvoiceLine.select(InvoiceLine.program, InvoiceLine.amount_cents,
-                                     InvoiceLine.invoice.issued_on.as_alias("issued_on")).where(
-        (InvoiceLine.invoice.issued_on >= first) & (InvoiceLine.invoice.issued_on <= last))
+    lines = await InvoiceLine.select(
+        InvoiceLine.program, InvoiceLine.amount_cents, InvoiceLine.invoice.issued_on.as_alias("issued_on")
+    ).where((InvoiceLine.invoice.issued_on >= first) & (InvoiceLine.invoice.issued_on <= last))
     for line in lines:
         months[_month_index(line["issued_on"], first)].invoiced[line["program"]] += line["amount_cents"]
 
-    credits = await CreditNoteLine.select(CreditNoteLine.amount_cents, CreditNoteLine.invoice_line.program.as_alias("program"),
-                                          CreditNoteLine.credit_note.issued_on.as_alias("issued_on")).where(
-        (CreditNoteLine.credit_note.issued_on >= first) & (CreditNoteLine.credit_note.issued_on <= last))
+    credits = await CreditNoteLine.select(
+        CreditNoteLine.amount_cents,
+        CreditNoteLine.invoice_line.program.as_alias("program"),
+        CreditNoteLine.credit_note.issued_on.as_alias("issued_on"),
+    ).where((CreditNoteLine.credit_note.issued_on >= first) & (CreditNoteLine.credit_note.issued_on <= last))
     for line in credits:
         months[_month_index(line["issued_on"], first)].credited[line["program"]] += line["amount_cents"]
 
     for payment in await direct_card_payments(start, end):
-        months[_month_index(to_local(payment["paid_at"]).date(), first)].card[payment["program"]] += payment["amount_cents"]
+        months[_month_index(to_local(payment["paid_at"]).date(), first)].card[payment["program"]] += payment[
+            "amount_cents"
+        ]
     for refund in await succeeded_refunds(start, end):
         if refund["purpose"] in DIRECT_CARD_PURPOSES:
             month = months[_month_index(to_local(refund["completed_at"]).date(), first)]
@@ -304,13 +327,18 @@ class Dashboard:
 
 async def waiting_to_invoice() -> list[dict]:
     """Per district: how many open charge lines wait for an invoice, and their total; biggest first."""
-    rows = await ChargeLine.select(ChargeLine.district, ChargeLine.amount_cents,
-                                   ChargeLine.district.name.as_alias("name"), ChargeLine.district.code.as_alias("code")).where(
-        ChargeLine.status == "open")
+    rows = await ChargeLine.select(
+        ChargeLine.district,
+        ChargeLine.amount_cents,
+        ChargeLine.district.name.as_alias("name"),
+        ChargeLine.district.code.as_alias("code"),
+    ).where(ChargeLine.status == "open")
     per: dict[int, dict] = {}
     for row in rows:
-        entry = per.setdefault(row["district"], {"district_id": row["district"], "name": row["name"], "code": row["code"],
-                                                 "count": 0, "total_cents": 0})
+        entry = per.setdefault(
+            row["district"],
+            {"district_id": row["district"], "name": row["name"], "code": row["code"], "count": 0, "total_cents": 0},
+        )
         entry["count"] += 1
         entry["total_cents"] += row["amount_cents"]
     return sorted(per.values(), key=lambda entry: (-entry["total_cents"], entry["name"].casefold()))
@@ -326,23 +354,40 @@ async def district_credits() -> list[dict]:
     holders = {district_id: cents for district_id, cents in paid.items() if cents > 0}
     if not holders:
         return []
-    names = {row["id"]: row["name"] for row in await District.select(District.id, District.name).where(
-        District.id.is_in(list(holders)))}
-    return sorted(({"district_id": district_id, "name": names[district_id], "credit_cents": cents}
-                   for district_id, cents in holders.items()), key=lambda row: -row["credit_cents"])
+    names = {
+        row["id"]: row["name"]
+        for row in await District.select(District.id, District.name).where(District.id.is_in(list(holders)))
+    }
+    return sorted(
+        (
+            {"district_id": district_id, "name": names[district_id], "credit_cents": cents}
+            for district_id, cents in holders.items()
+        ),
+        key=lambda row: -row["credit_cents"],
+    )
 
 
 async def refunds_in_progress() -> list[dict]:
-    return await Refund.select(
-        Refund.id, Refund.amount_cents, Refund.status, Refund.requested_at, Refund.reason,
-        Refund.card_payment.as_alias("card_payment"), Refund.card_payment.description.as_alias("description"),
-    ).where(Refund.status.is_in(["requested", "pending"])).order_by(Refund.requested_at)
+    return (
+        await Refund.select(
+            Refund.id,
+            Refund.amount_cents,
+            Refund.status,
+            Refund.requested_at,
+            Refund.reason,
+            Refund.card_payment.as_alias("card_payment"),
+            Refund.card_payment.description.as_alias("description"),
+        )
+        .where(Refund.status.is_in(["requested", "pending"]))
+        .order_by(Refund.requested_at)
+    )
 
 
 async def received_in(first: dt.date, last: dt.date) -> tuple[int, int]:
     """(checks, ACH and card payments on invoices received; card payments straight to SCOE) between two days."""
     payments = await PaymentReceived.select(PaymentReceived.amount_cents).where(
-        (PaymentReceived.received_on >= first) & (PaymentReceived.received_on <= last))
+        (PaymentReceived.received_on >= first) & (PaymentReceived.received_on <= last)
+    )
     cards = await direct_card_payments(local_day_start(first), local_day_start(last + dt.timedelta(days=1)))
     return sum(row["amount_cents"] for row in payments), sum(row["amount_cents"] for row in cards)
 
@@ -355,9 +400,13 @@ async def dashboard(actor: Actor, as_of: dt.date | None = None, now: dt.datetime
     await gather_charge_lines(now)  # "waiting to be invoiced" counts charges confirmed a minute ago
     checks, cards = await received_in(as_of.replace(day=1), as_of)
     return Dashboard(
-        as_of=as_of, aging=await aging(actor, as_of), revenue=await revenue_by_program_month(actor, fiscal_year_of(as_of)),
-        received_checks_cents=checks, received_card_cents=cards, waiting=await waiting_to_invoice(),
-        credits=await district_credits(), refunds_in_progress=await refunds_in_progress(),
+        as_of=as_of,
+        aging=await aging(actor, as_of),
+        revenue=await revenue_by_program_month(actor, fiscal_year_of(as_of)),
+        received_checks_cents=checks,
+        received_card_cents=cards,
+        waiting=await waiting_to_invoice(),
+        credits=await district_credits(),
+        refunds_in_progress=await refunds_in_progress(),
         needing_credit=await invoiced_lines_needing_credit(),
     )
-

@@ -17,17 +17,20 @@ from booking.payments.finance_pages import FinanceController
 from booking.payments.finance_payment_pages import FinancePaymentsController
 from booking.payments.webhook_endpoint import StripeWebhookController
 
-router = Router(path="/", route_handlers=[
-    StripeWebhookController,
-    CardPaymentsController,
-    FinanceInvoicesController,
-    FinanceController,
-    CancelledSeatsController,
-    FinancePaymentsController,
-    CardReceiptController,
-    DistrictInvoicesController,
-    DistrictPurchaseOrdersController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        StripeWebhookController,
+        CardPaymentsController,
+        FinanceInvoicesController,
+        FinanceController,
+        CancelledSeatsController,
+        FinancePaymentsController,
+        CardReceiptController,
+        DistrictInvoicesController,
+        DistrictPurchaseOrdersController,
+    ],
+)
 
 PREFIXES = {
     "/finance": "booking.payments.finance_pages",

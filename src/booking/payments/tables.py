@@ -60,6 +60,7 @@ class Invoice(Table, tablename="invoice"):
 
 class ChargeLine(Table, tablename="charge_line"):
     """Something a district owes: a district-billed seat, a tuition instalment, a Sly Park deposit or balance."""
+
     id: Serial  # piccolo adds the primary key itself; declared for the type checker
 
     district = ForeignKey(references=District, null=False, index=True)
@@ -123,6 +124,7 @@ class DocumentCounter(Table, tablename="document_counter"):
 
 class CardPayment(Table, tablename="card_payment"):
     """One Stripe Checkout Session: for a registration's fee, a participant's tuition payment or a district's invoice."""
+
     id: Serial  # piccolo adds the primary key itself; declared for the type checker
 
     purpose = Varchar(length=12, required=True)  # registration | tuition | invoice

@@ -27,7 +27,9 @@ class StripeWebhookController(Controller):
     path = "/webhooks"
     include_in_schema = False
 
-    @post("/stripe", name="payments.stripe_webhook", status_code=200, opt={RAW_BODY: True})  # verified on the exact bytes Stripe signed
+    @post(
+        "/stripe", name="payments.stripe_webhook", status_code=200, opt={RAW_BODY: True}
+    )  # verified on the exact bytes Stripe signed
     async def stripe_event(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:

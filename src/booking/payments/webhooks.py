@@ -43,8 +43,9 @@ def verify(body: bytes, signature: str | None) -> dict:
     try:
         # The signature alone first: the SDK's construct_event would also build an Event object, which
         # raises AttributeError (a 500) on a correctly signed body that is JSON but not an object.
-        stripe.WebhookSignature.verify_header(body.decode("utf-8"), signature, config.webhook_secret,
-                                              tolerance=SIGNATURE_TOLERANCE_SECONDS)
+        stripe.WebhookSignature.verify_header(
+            body.decode("utf-8"), signature, config.webhook_secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
         event = json.loads(body)
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise BadWebhook(f"Signature check failed: {error}") from None
@@ -62,7 +63,12 @@ async def receive(body: bytes, signature: str | None, now: dt.datetime | None = 
     now = now or utc_now()
     await StripeEvent.raw(
         "INSERT INTO stripe_event (stripe_id, type, payload, received_at, outcome) VALUES ({}, {}, {}, {}, '') "
-        "ON CONFLICT (stripe_id) DO NOTHING", event["id"], event["type"][:100], body.decode(), now)
+        "ON CONFLICT (stripe_id) DO NOTHING",
+        event["id"],
+        event["type"][:100],
+        body.decode(),
+        now,
+    )
     outcome, refund_ids = await _process(event["id"], now)
     for refund_id in refund_ids:
         await submit_refund(refund_id)  # after the commit: network calls never hold a lock
@@ -78,7 +84,8 @@ async def _process(stripe_id: str, now: dt.datetime) -> tuple[str, list[int]]:
         event = json.loads(stored["payload"])
         outcome, refund_ids = await _dispatch(event, now)
         await StripeEvent.update({StripeEvent.processed_at: now, StripeEvent.outcome: outcome[:300]}).where(
-            StripeEvent.stripe_id == stripe_id)
+            StripeEvent.stripe_id == stripe_id
+        )
     return outcome, refund_ids
 
 
@@ -92,7 +99,9 @@ async def _dispatch(event: dict, now: dt.datetime) -> tuple[str, list[int]]:
     if kind.startswith("refund."):
         return await refund_by_stripe_object(data, now), []
     if kind == "charge.refunded":
-        outcomes = [await refund_by_stripe_object(refund, now) for refund in (data.get("refunds") or {}).get("data", [])]
+        outcomes = [
+            await refund_by_stripe_object(refund, now) for refund in (data.get("refunds") or {}).get("data", [])
+        ]
         return "; ".join(outcomes) or "charge refunded", []
     return f"ignored {kind}", []
 
@@ -123,9 +132,20 @@ async def _checkout_completed(session: dict, now: dt.datetime) -> tuple[str, lis
     if card_payment["status"] == "paid":
         return "already applied", []
     amount = int(session.get("amount_total") or card_payment["amount_cents"])
-    await move_card_payment(card_payment, CardPaymentStatus.PAID, now, amount_cents=amount,
-                            payment_intent_id=session.get("payment_intent"), checkout_session_id=session.get("id"))
-    card_payment = {**card_payment, "status": "paid", "amount_cents": amount, "payment_intent_id": session.get("payment_intent")}
+    await move_card_payment(
+        card_payment,
+        CardPaymentStatus.PAID,
+        now,
+        amount_cents=amount,
+        payment_intent_id=session.get("payment_intent"),
+        checkout_session_id=session.get("id"),
+    )
+    card_payment = {
+        **card_payment,
+        "status": "paid",
+        "amount_cents": amount,
+        "payment_intent_id": session.get("payment_intent"),
+    }
     if card_payment["purpose"] == "registration":
         outcome, refunds = await apply_registration_payment(card_payment, amount, now)
     elif card_payment["purpose"] == "tuition":

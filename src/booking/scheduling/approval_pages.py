@@ -22,13 +22,35 @@ class ApprovalsController(Controller):
     guards = [roles("coordinator")]
     include_in_schema = False
 
-    async def _page(self, request: Request, actor: Actor, *, status: int = 200, error: str | None = None,
-                    error_id: int | None = None):
-        return page(request, "scheduling/approvals.html", status=status, rows=await pending_approvals(actor),
-                    district=await get_district(actor.district_id), error=error, error_id=error_id, **PRESENTATION)
+    async def _page(
+        self,
+        request: Request,
+        actor: Actor,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        error_id: int | None = None,
+    ):
+        return page(
+            request,
+            "scheduling/approvals.html",
+            status=status,
+            rows=await pending_approvals(actor),
+            district=await get_district(actor.district_id),
+            error=error,
+            error_id=error_id,
+            **PRESENTATION,
+        )
 
-    async def _decided(self, request: Request, actor: Actor, registration_id: int, row: ApprovalRow | None,
-                       error: str | None, notice: str):
+    async def _decided(
+        self,
+        request: Request,
+        actor: Actor,
+        registration_id: int,
+        row: ApprovalRow | None,
+        error: str | None,
+        notice: str,
+    ):
         """htmx: the row, updated in place (with the error inside it); otherwise POST-redirect-GET or the page with the error."""
         status = 200 if error is None else 409
         if wants_fragment(request):

@@ -24,9 +24,18 @@ from booking.scheduling.waitlist import lock_offering, promote_waitlist
 REASON_MAX = 300
 
 APPROVAL_COLUMNS = (
-    Registration.id, Registration.offering, Registration.attendee, Registration.status, Registration.payer,
-    Registration.po_number, Registration.amount_cents, Registration.hold_expires_at, Registration.created_at,
-    Registration.confirmed_at, Registration.cancelled_at, Registration.cancel_reason,
+    Registration.id,
+    Registration.offering,
+    Registration.attendee,
+    Registration.status,
+    Registration.payer,
+    Registration.po_number,
+    Registration.amount_cents,
+    Registration.hold_expires_at,
+    Registration.created_at,
+    Registration.confirmed_at,
+    Registration.cancelled_at,
+    Registration.cancel_reason,
     Registration.offering.title.as_alias("offering_title"),
     Registration.attendee.name.as_alias("attendee_name"),
     Registration.attendee.email.as_alias("attendee_email"),
@@ -62,9 +71,12 @@ async def pending_approvals(actor: Actor, now: dt.datetime | None = None) -> lis
     """
     _require_coordinator(actor)
     now = now or utc_now()
-    rows = await Registration.select(*APPROVAL_COLUMNS).where(
-        _of_my_district(actor) & (Registration.status == S.PENDING_APPROVAL.value)
-    ).order_by(Registration.hold_expires_at).order_by(Registration.id)
+    rows = (
+        await Registration.select(*APPROVAL_COLUMNS)
+        .where(_of_my_district(actor) & (Registration.status == S.PENDING_APPROVAL.value))
+        .order_by(Registration.hold_expires_at)
+        .order_by(Registration.id)
+    )
     sessions = await sessions_of(list({row["offering"] for row in rows}))
     first: dict[int, dict] = {}
     for session in sessions:
@@ -77,9 +89,11 @@ async def pending_approvals(actor: Actor, now: dt.datetime | None = None) -> lis
 async def approval_row(actor: Actor, registration_id: int, now: dt.datetime | None = None) -> ApprovalRow:
     """One registration of the coordinator's district, as its row on the approvals page shows it."""
     _require_coordinator(actor)
-    row = await Registration.select(*APPROVAL_COLUMNS).where(
-        (Registration.id == registration_id) & _of_my_district(actor)
-    ).first()
+    row = (
+        await Registration.select(*APPROVAL_COLUMNS)
+        .where((Registration.id == registration_id) & _of_my_district(actor))
+        .first()
+    )
     if row is None:
         raise NotFound("No such registration.")
     sessions = await sessions_of([row["offering"]])
@@ -89,16 +103,19 @@ async def approval_row(actor: Actor, registration_id: int, now: dt.datetime | No
 
 async def _locked_pending(actor: Actor, registration_id: int, now: dt.datetime) -> tuple[RegistrationRow, dict]:
     """The registration (re-read under its offering's lock) and the offering; refuses what cannot be decided."""
-    row = await Registration.select(Registration.id, Registration.offering).where(
-        (Registration.id == registration_id) & _of_my_district(actor)
-    ).first()
+    row = (
+        await Registration.select(Registration.id, Registration.offering)
+        .where((Registration.id == registration_id) & _of_my_district(actor))
+        .first()
+    )
     if row is None:
         raise NotFound("No such registration.")
     offering = await lock_offering(row["offering"])
     registration = cast(RegistrationRow, await Registration.select().where(Registration.id == registration_id).first())
     if registration["status"] != S.PENDING_APPROVAL:
         decided = {S.CONFIRMED: "already approved", S.CANCELLED: "already declined or cancelled"}.get(
-            registration["status"], "not waiting for approval")
+            registration["status"], "not waiting for approval"
+        )
         raise Conflict(f"This registration is {decided}.", code="not_pending_approval")
     expires = registration["hold_expires_at"]
     if expires is None or expires <= now:
@@ -117,8 +134,13 @@ async def approve(actor: Actor, registration_id: int, now: dt.datetime | None = 
     async with write_transaction():
         registration, offering = await _locked_pending(actor, registration_id, now)
         approved = await transition(registration, S.CONFIRMED, kind="approved", now=now, actor_id=actor.id)
-        await notify_attendee(approved.registration, offering, approved.follow_up.email, approved_by=actor.name,
-                              invite=approved.follow_up.invite)
+        await notify_attendee(
+            approved.registration,
+            offering,
+            approved.follow_up.email,
+            approved_by=actor.name,
+            invite=approved.follow_up.invite,
+        )
     return await approval_row(actor, registration_id, now)
 
 
@@ -130,9 +152,18 @@ async def decline(actor: Actor, registration_id: int, reason: str = "", now: dt.
         raise InvalidInput({"reason": f"Use at most {REASON_MAX} characters."})
     async with write_transaction():
         registration, offering = await _locked_pending(actor, registration_id, now)
-        declined = await transition(registration, S.CANCELLED, kind="declined", now=now, actor_id=actor.id,
-                                    reason=f"Declined by the district{': ' + reason if reason else ''}", note=reason)
-        await notify_attendee(declined.registration, offering, declined.follow_up.email, declined_by=actor.name, reason=reason)
+        declined = await transition(
+            registration,
+            S.CANCELLED,
+            kind="declined",
+            now=now,
+            actor_id=actor.id,
+            reason=f"Declined by the district{': ' + reason if reason else ''}",
+            note=reason,
+        )
+        await notify_attendee(
+            declined.registration, offering, declined.follow_up.email, declined_by=actor.name, reason=reason
+        )
         if declined.follow_up.frees_seat:
             await promote_waitlist(offering, now)  # the held seat goes to the first person waiting
     return await approval_row(actor, registration_id, now)

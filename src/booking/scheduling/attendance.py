@@ -34,16 +34,25 @@ STATUS_LABELS = {"present": "Present", "absent": "Absent", "excused": "Excused",
 # double tap (or a second tablet showing the same sheet) sets the same value twice.
 NEXT_STATUS = {None: "present", "present": "absent", "absent": "excused", "excused": "present"}
 REGISTRATION_STATUS_LABELS = {
-    "waitlisted": "on the waiting list", "offered": "offered a seat but has not accepted it",
-    "pending_payment": "waiting for a payment", "pending_approval": "waiting for a supervisor's approval",
+    "waitlisted": "on the waiting list",
+    "offered": "offered a seat but has not accepted it",
+    "pending_payment": "waiting for a payment",
+    "pending_approval": "waiting for a supervisor's approval",
     "cancelled": "cancelled",
 }
 
 MAX_SHEET_BYTES = 1_000_000
 MAX_REPORTED_LINES = 50
 SHEET_EXTENSIONS = (".csv", ".txt")
-SHEET_CONTENT_TYPES = ("text/csv", "text/plain", "application/csv", "text/comma-separated-values",
-                       "application/vnd.ms-excel", "application/octet-stream", "")
+SHEET_CONTENT_TYPES = (
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "text/comma-separated-values",
+    "application/vnd.ms-excel",
+    "application/octet-stream",
+    "",
+)
 EMAIL_HEADERS = {"email", "e-mail", "email address", "e-mail address", "emailaddress"}
 DATE_HEADERS = {"date", "session date", "session", "day"}
 PRESENT_HEADERS = {"present", "attended", "signed in", "attendance"}
@@ -79,8 +88,11 @@ def choose_session(sessions: list[dict], session_id: int | None, now: dt.datetim
 
 async def confirmed_people(offering_id: int) -> list[dict]:
     rows = await Registration.select(
-        Registration.id, Registration.attendee, Registration.pd_hours_awarded_tenths,
-        Registration.attendee.name.as_alias("name"), Registration.attendee.email.as_alias("email"),
+        Registration.id,
+        Registration.attendee,
+        Registration.pd_hours_awarded_tenths,
+        Registration.attendee.name.as_alias("name"),
+        Registration.attendee.email.as_alias("email"),
         Registration.attendee.district.name.as_alias("district"),
     ).where((Registration.offering == offering_id) & (Registration.status == S.CONFIRMED.value))
     rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))
@@ -88,9 +100,11 @@ async def confirmed_people(offering_id: int) -> list[dict]:
 
 
 async def session_marks(session_id: int) -> dict[int, str]:
-    rows = await Attendance.select(Attendance.registration, Attendance.status).where(
-        Attendance.session == session_id
-    ).order_by(Attendance.id)
+    rows = (
+        await Attendance.select(Attendance.registration, Attendance.status)
+        .where(Attendance.session == session_id)
+        .order_by(Attendance.id)
+    )
     return {row["registration"]: row["status"] for row in rows}
 
 
@@ -103,9 +117,14 @@ def count_marks(people: list[dict], marks: dict[int, str]) -> dict[str, int]:
 
 def sheet_row(person: dict, status: str | None) -> dict:
     return {
-        "registration_id": person["id"], "name": person["name"], "email": person["email"],
-        "district": person.get("district"), "status": status, "label": STATUS_LABELS[status],
-        "next_status": NEXT_STATUS[status], "next_label": STATUS_LABELS[NEXT_STATUS[status]],
+        "registration_id": person["id"],
+        "name": person["name"],
+        "email": person["email"],
+        "district": person.get("district"),
+        "status": status,
+        "label": STATUS_LABELS[status],
+        "next_status": NEXT_STATUS[status],
+        "next_label": STATUS_LABELS[NEXT_STATUS[status]],
     }
 
 
@@ -118,8 +137,9 @@ class AttendanceSheet:
     counts: dict[str, int]
 
 
-async def attendance_sheet(actor: Actor, offering_id: int, session_id: int | None = None,
-                           now: dt.datetime | None = None) -> AttendanceSheet:
+async def attendance_sheet(
+    actor: Actor, offering_id: int, session_id: int | None = None, now: dt.datetime | None = None
+) -> AttendanceSheet:
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     offering = await get_offering(actor, offering_id)
@@ -133,24 +153,35 @@ async def attendance_sheet(actor: Actor, offering_id: int, session_id: int | Non
 
 async def _upsert(session_id: int, registration_id: int, status: str, actor_id: int | None, now: dt.datetime) -> None:
     """One row per (session, registration). Callers hold the offering's lock."""
-    existing = await Attendance.select(Attendance.id).where(
-        (Attendance.session == session_id) & (Attendance.registration == registration_id)
-    ).order_by(Attendance.id)
+    existing = (
+        await Attendance.select(Attendance.id)
+        .where((Attendance.session == session_id) & (Attendance.registration == registration_id))
+        .order_by(Attendance.id)
+    )
     if existing:
-        await Attendance.update({Attendance.status: status, Attendance.recorded_by: actor_id, Attendance.recorded_at: now}).where(
-            Attendance.id == existing[0]["id"]
-        )
+        await Attendance.update(
+            {Attendance.status: status, Attendance.recorded_by: actor_id, Attendance.recorded_at: now}
+        ).where(Attendance.id == existing[0]["id"])
         if len(existing) > 1:  # never written by this module; healed if it ever appears
             await Attendance.delete().where(Attendance.id.is_in([row["id"] for row in existing[1:]]))
     else:
-        await Attendance.insert(Attendance(session=session_id, registration=registration_id, status=status,
-                                           recorded_by=actor_id, recorded_at=now))
+        await Attendance.insert(
+            Attendance(
+                session=session_id, registration=registration_id, status=status, recorded_by=actor_id, recorded_at=now
+            )
+        )
 
 
 async def _scheduled_session(offering_id: int, session_id: int) -> dict:
-    session = await OfferingSession.select().where(
-        (OfferingSession.id == session_id) & (OfferingSession.offering == offering_id) & (OfferingSession.status == "scheduled")
-    ).first()
+    session = (
+        await OfferingSession.select()
+        .where(
+            (OfferingSession.id == session_id)
+            & (OfferingSession.offering == offering_id)
+            & (OfferingSession.status == "scheduled")
+        )
+        .first()
+    )
     if session is None:
         raise NotFound("No such session of this workshop.")
     return session
@@ -160,8 +191,9 @@ def _not_confirmed_message(name: str, status: str) -> str:
     return f"{name} is {REGISTRATION_STATUS_LABELS.get(status, status)}: only confirmed registrations are marked."
 
 
-async def mark_attendance(actor: Actor, offering_id: int, session_id: int, registration_id: int, status: str,
-                          now: dt.datetime | None = None) -> tuple[dict, dict[str, int]]:
+async def mark_attendance(
+    actor: Actor, offering_id: int, session_id: int, registration_id: int, status: str, now: dt.datetime | None = None
+) -> tuple[dict, dict[str, int]]:
     """Set one person's mark for one session; returns their sheet row and the session's counts."""
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id, registration_id)
@@ -172,9 +204,15 @@ async def mark_attendance(actor: Actor, offering_id: int, session_id: int, regis
         offering = await lock_offering(offering_id)
         check_can_take_attendance(offering)
         await _scheduled_session(offering_id, session_id)
-        registration = await Registration.select(
-            Registration.id, Registration.status, Registration.attendee.name.as_alias("name"),
-        ).where((Registration.id == registration_id) & (Registration.offering == offering_id)).first()
+        registration = (
+            await Registration.select(
+                Registration.id,
+                Registration.status,
+                Registration.attendee.name.as_alias("name"),
+            )
+            .where((Registration.id == registration_id) & (Registration.offering == offering_id))
+            .first()
+        )
         if registration is None:
             raise NotFound("No such registration for this workshop.")
         if registration["status"] != S.CONFIRMED:
@@ -220,8 +258,10 @@ def check_sheet_file(filename: str, content_type: str, data: bytes) -> str:
     if len(data) > MAX_SHEET_BYTES:
         raise _file_error(f"The file is larger than {MAX_SHEET_BYTES // 1_000_000} MB. Split it into smaller sheets.")
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _file_error("This is an Excel workbook, not a CSV file. In Excel choose File → Save As → “CSV UTF-8”, "
-                          "then upload that file.")
+        raise _file_error(
+            "This is an Excel workbook, not a CSV file. In Excel choose File → Save As → “CSV UTF-8”, "
+            "then upload that file."
+        )
     if data.startswith(b"%PDF"):
         raise _file_error("This is a PDF, not a CSV file. Type the names into a spreadsheet and save it as CSV.")
     base_type = (content_type or "").split(";")[0].strip().lower()
@@ -323,8 +363,10 @@ def _problems_error(problems: dict[int, list[str]]) -> InvalidInput:
     if len(numbers) > MAX_REPORTED_LINES:
         errors["more"] = f"… and {len(numbers) - MAX_REPORTED_LINES} more lines with problems."
     count = len(numbers)
-    return InvalidInput(errors, message=f"{count} line{'s' if count != 1 else ''} of the sheet "
-                                        f"{'have' if count != 1 else 'has'} problems.")
+    return InvalidInput(
+        errors,
+        message=f"{count} line{'s' if count != 1 else ''} of the sheet {'have' if count != 1 else 'has'} problems.",
+    )
 
 
 def _session_for(line: SheetLine, sessions: list[dict], chosen: dict | None) -> tuple[dict | None, str | None]:
@@ -338,12 +380,23 @@ def _session_for(line: SheetLine, sessions: list[dict], chosen: dict | None) -> 
     if len(same_day) > 1:
         if chosen is not None and chosen in same_day:
             return chosen, None
-        return None, f"the workshop has {len(same_day)} sessions on {line.date:%b %-d}; choose the session the sheet is for"
+        return (
+            None,
+            f"the workshop has {len(same_day)} sessions on {line.date:%b %-d}; choose the session the sheet is for",
+        )
     return same_day[0], None
 
 
-async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str, content_type: str, data: bytes,
-                               session_id: int | None = None, now: dt.datetime | None = None) -> ImportResult:
+async def import_sign_in_sheet(
+    actor: Actor,
+    offering_id: int,
+    *,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    session_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> ImportResult:
     """Mark everyone on a sign-in sheet; all lines or none."""
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
@@ -358,20 +411,33 @@ async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str,
         if session_id is not None:
             chosen = next((s for s in sessions if s["id"] == session_id), None)
             if chosen is None:
-                raise InvalidInput({"session": "Choose one of this workshop's sessions."},
-                                   message="Choose one of this workshop's sessions. Nothing was imported.")
+                raise InvalidInput(
+                    {"session": "Choose one of this workshop's sessions."},
+                    message="Choose one of this workshop's sessions. Nothing was imported.",
+                )
         elif len(sessions) == 1:
             chosen = sessions[0]
         if not has_dates and chosen is None:
-            raise InvalidInput({"session": "Choose the session this sheet is for: the sheet has no date column."},
-                               message="Choose the session this sheet is for. Nothing was imported.")
+            raise InvalidInput(
+                {"session": "Choose the session this sheet is for: the sheet has no date column."},
+                message="Choose the session this sheet is for. Nothing was imported.",
+            )
         emails = sorted({line.email for line in lines})
-        users = {u["email"]: u for u in await User.select(User.id, User.email, User.name).where(User.email.is_in(emails))} if emails else {}
+        users = (
+            {u["email"]: u for u in await User.select(User.id, User.email, User.name).where(User.email.is_in(emails))}
+            if emails
+            else {}
+        )
         registrations = {}
         if users:
-            for row in await Registration.select(Registration.id, Registration.attendee, Registration.status).where(
-                (Registration.offering == offering_id) & Registration.attendee.is_in([u["id"] for u in users.values()])
-            ).order_by(Registration.id):
+            for row in (
+                await Registration.select(Registration.id, Registration.attendee, Registration.status)
+                .where(
+                    (Registration.offering == offering_id)
+                    & Registration.attendee.is_in([u["id"] for u in users.values()])
+                )
+                .order_by(Registration.id)
+            ):
                 # A cancelled registration never hides a live one of the same person.
                 if row["attendee"] not in registrations or registrations[row["attendee"]]["status"] == S.CANCELLED:
                     registrations[row["attendee"]] = row
@@ -379,14 +445,20 @@ async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str,
         for line in lines:
             user = users.get(line.email)
             if user is None:
-                problems.setdefault(line.line, []).append(f"no one with the email address {line.email[:80]} has an account")
+                problems.setdefault(line.line, []).append(
+                    f"no one with the email address {line.email[:80]} has an account"
+                )
                 continue
             registration = registrations.get(user["id"])
             if registration is None:
-                problems.setdefault(line.line, []).append(f"{user['name']} ({line.email}) is not registered for this workshop")
+                problems.setdefault(line.line, []).append(
+                    f"{user['name']} ({line.email}) is not registered for this workshop"
+                )
                 continue
             if registration["status"] != S.CONFIRMED:
-                problems.setdefault(line.line, []).append(_not_confirmed_message(f"{user['name']} ({line.email})", registration["status"]))
+                problems.setdefault(line.line, []).append(
+                    _not_confirmed_message(f"{user['name']} ({line.email})", registration["status"])
+                )
                 continue
             session, problem = _session_for(line, sessions, chosen)
             if problem:
@@ -395,7 +467,8 @@ async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str,
             key = (session["id"], registration["id"])
             if key in marks and marks[key][0] != line.status:
                 problems.setdefault(line.line, []).append(
-                    f"{line.email} is listed again for the same session (line {marks[key][1]}) with a different answer")
+                    f"{line.email} is listed again for the same session (line {marks[key][1]}) with a different answer"
+                )
                 continue
             marks[key] = (line.status, line.line)
         if problems:
@@ -406,8 +479,11 @@ async def import_sign_in_sheet(actor: Actor, offering_id: int, *, filename: str,
             for registration_id in sorted({registration_id for _, registration_id in marks}):
                 await recompute_registration(offering, registration_id, now, actor.id)
     statuses = [status for status, _ in marks.values()]
-    return ImportResult(present=statuses.count("present"), absent=statuses.count("absent"),
-                        people=len({registration_id for _, registration_id in marks}))
+    return ImportResult(
+        present=statuses.count("present"),
+        absent=statuses.count("absent"),
+        people=len({registration_id for _, registration_id in marks}),
+    )
 
 
 def session_day(session: dict) -> str:
@@ -415,10 +491,9 @@ def session_day(session: dict) -> str:
 
 
 def session_label(session: dict) -> str:
-    """"Tue Mar 10, 2026, 9:00 AM – 12:00 PM PDT"."""
+    """ "Tue Mar 10, 2026, 9:00 AM – 12:00 PM PDT"."""
     start, end = to_local(session["starts_at"]), to_local(session["ends_at"])
     return f"{start:%a %b %-d, %Y}, {start:%-I:%M %p} – {end:%-I:%M %p} {end.tzname()}"
-
 
 
 # --- The roster page's picture of an offering ----------------------------------------------
@@ -456,13 +531,24 @@ async def roster_overview(actor: Actor, offering_id: int) -> RosterOverview:
     lines = await roster(actor, offering_id)
     seats = await seat_counts_for(offering)
     marks = await marks_for_offering(offering_id)
-    awards = {r["id"]: r["pd_hours_awarded_tenths"] for r in await Registration.select(
-        Registration.id, Registration.pd_hours_awarded_tenths).where(Registration.offering == offering_id)}
+    awards = {
+        r["id"]: r["pd_hours_awarded_tenths"]
+        for r in await Registration.select(Registration.id, Registration.pd_hours_awarded_tenths).where(
+            Registration.offering == offering_id
+        )
+    }
     entries: list[RosterOverviewRow] = []
     for line in lines:
         result = evaluate(offering, offering["sessions"], marks.get(line["registration_id"], {}))
-        entries.append(RosterOverviewRow(**line, present=result.sessions_present, attended_tenths=result.attended_tenths,
-                                         rule_met=result.met, awarded_tenths=awards.get(line["registration_id"])))
+        entries.append(
+            RosterOverviewRow(
+                **line,
+                present=result.sessions_present,
+                attended_tenths=result.attended_tenths,
+                rule_met=result.met,
+                awarded_tenths=awards.get(line["registration_id"]),
+            )
+        )
     confirmed = [e["registration_id"] for e in entries if e["status"] == S.CONFIRMED]
     session_counts = {}
     for session in offering["sessions"]:
@@ -515,12 +601,18 @@ async def door_session(session_id: int) -> DoorSession:
     from booking.scheduling.door_codes import window_of
 
     check_ids(session_id)
-    session = await OfferingSession.select().where(
-        (OfferingSession.id == session_id) & (OfferingSession.status == "scheduled")).first()
+    session = (
+        await OfferingSession.select()
+        .where((OfferingSession.id == session_id) & (OfferingSession.status == "scheduled"))
+        .first()
+    )
     if session is None:
         raise NotFound("No such session. Scan the code at the door again, or ask the staff at the door.")
-    offering = await Offering.select(Offering.id, Offering.title, Offering.status, Offering.kind).where(
-        Offering.id == session["offering"]).first()
+    offering = (
+        await Offering.select(Offering.id, Offering.title, Offering.status, Offering.kind)
+        .where(Offering.id == session["offering"])
+        .first()
+    )
     if offering is None or offering["status"] not in ("published", "completed"):
         raise NotFound("No such session. Scan the code at the door again, or ask the staff at the door.")
     opens_at, closes_at = window_of(session)
@@ -529,18 +621,26 @@ async def door_session(session_id: int) -> DoorSession:
 
 def _window_problem(door: DoorSession, now: dt.datetime) -> Conflict | None:
     if now < door.opens_at:
-        return Conflict(f"Check-in for this session opens at {to_local(door.opens_at):%-I:%M %p on %a %b %-d}, "
-                        "30 minutes before it starts.", code="check_in_not_open")
+        return Conflict(
+            f"Check-in for this session opens at {to_local(door.opens_at):%-I:%M %p on %a %b %-d}, "
+            "30 minutes before it starts.",
+            code="check_in_not_open",
+        )
     if now > door.closes_at:
-        return Conflict("This session has ended, so check-in is closed. Ask the workshop's staff to mark you present.",
-                        code="check_in_closed")
+        return Conflict(
+            "This session has ended, so check-in is closed. Ask the workshop's staff to mark you present.",
+            code="check_in_closed",
+        )
     return None
 
 
 def _code_error(problem: str) -> DomainError:
     if problem == "expired":
-        return Conflict("This check-in code has expired: the code at the door changes every few minutes. "
-                        "Scan the code at the door again.", code="check_in_code_expired")
+        return Conflict(
+            "This check-in code has expired: the code at the door changes every few minutes. "
+            "Scan the code at the door again.",
+            code="check_in_code_expired",
+        )
     return NotFound("This check-in code is not valid. Scan the code at the door again.")
 
 
@@ -580,20 +680,29 @@ async def check_in(actor: Actor, session_id: int, code: str, now: dt.datetime | 
         door = await door_session(session_id)  # re-read under the lock: a session cancelled meanwhile
         if (error := _window_problem(door, now)) is not None:
             raise error
-        registrations = await Registration.select(Registration.id, Registration.status).where(
-            (Registration.offering == offering["id"]) & (Registration.attendee == actor.id)).order_by(Registration.id)
+        registrations = (
+            await Registration.select(Registration.id, Registration.status)
+            .where((Registration.offering == offering["id"]) & (Registration.attendee == actor.id))
+            .order_by(Registration.id)
+        )
         confirmed = [r for r in registrations if r["status"] == S.CONFIRMED]
         if not confirmed:
             live = [r for r in registrations if r["status"] != S.CANCELLED]
             if live:
-                raise Conflict(f"You are {REGISTRATION_STATUS_LABELS.get(live[0]['status'], live[0]['status'])} for "
-                               f"“{offering['title']}”: only confirmed registrations check in. Ask the staff at the door.",
-                               code="not_confirmed")
-            raise Forbidden(f"You are not registered for “{offering['title']}”, so you cannot check in. "
-                            "Ask the staff at the door.")
+                raise Conflict(
+                    f"You are {REGISTRATION_STATUS_LABELS.get(live[0]['status'], live[0]['status'])} for "
+                    f"“{offering['title']}”: only confirmed registrations check in. Ask the staff at the door.",
+                    code="not_confirmed",
+                )
+            raise Forbidden(
+                f"You are not registered for “{offering['title']}”, so you cannot check in. Ask the staff at the door."
+            )
         registration_id = confirmed[0]["id"]
-        existing = await Attendance.select(Attendance.status).where(
-            (Attendance.session == session_id) & (Attendance.registration == registration_id)).first()
+        existing = (
+            await Attendance.select(Attendance.status)
+            .where((Attendance.session == session_id) & (Attendance.registration == registration_id))
+            .first()
+        )
         if existing is not None and existing["status"] == "present":
             return CheckIn(door, actor.name, already=True)
         # Recorded like a tap on the staff sheet; recorded_by is the person who checked in.

@@ -23,7 +23,7 @@ from booking.scheduling.registration_lifecycle import S
 MAX_LINES = 200
 MAX_TEXT = 40_000
 # "Ana Ruiz <ana.ruiz@egusd.net>", "\"Ruiz, Ana\" <ana.ruiz@egusd.net>" or "<ana.ruiz@egusd.net>"
-_NAME_AND_EMAIL = re.compile(r'^(?P<name>[^<>]*)<(?P<email>[^<>]*)>$')
+_NAME_AND_EMAIL = re.compile(r"^(?P<name>[^<>]*)<(?P<email>[^<>]*)>$")
 
 
 @dataclass
@@ -47,7 +47,9 @@ class InvalidLines(InvalidInput):
         self.problems = problems
         count = len(problems)
         super().__init__(
-            {"people": f"{count} line{'' if count == 1 else 's'} need{'s' if count == 1 else ''} fixing. Nobody was registered."}
+            {
+                "people": f"{count} line{'' if count == 1 else 's'} need{'s' if count == 1 else ''} fixing. Nobody was registered."
+            }
         )
 
 
@@ -79,7 +81,11 @@ def parse_line(text: str) -> tuple[str, str | None]:
         email = match["email"].strip()
     else:
         if any(ch.isspace() for ch in cleaned) or cleaned.count("@") != 1:
-            raise InvalidInput({"people": "Write one person per line: an email address, or a name and email like Ana Ruiz <ana.ruiz@district.org>."})
+            raise InvalidInput(
+                {
+                    "people": "Write one person per line: an email address, or a name and email like Ana Ruiz <ana.ruiz@district.org>."
+                }
+            )
         name, email = None, cleaned
     email = validate_email(email, "people")
     if name is not None:
@@ -110,13 +116,18 @@ async def parse_people(text: str) -> list[PastedPerson]:
     # Someone new to the platform gets an account, which needs their name.
     unnamed = [p for p in people if p.name is None]
     if unnamed:
-        known = {row["email"] for row in await User.select(User.email).where(User.email.is_in([p.email for p in unnamed]))}
+        known = {
+            row["email"] for row in await User.select(User.email).where(User.email.is_in([p.email for p in unnamed]))
+        }
         for person in unnamed:
             if person.email not in known:
-                problems.append(LineProblem(
-                    person.line, person.email,
-                    f"{person.email} has no account yet. Add their name so one can be made: Full Name <{person.email}>.",
-                ))
+                problems.append(
+                    LineProblem(
+                        person.line,
+                        person.email,
+                        f"{person.email} has no account yet. Add their name so one can be made: Full Name <{person.email}>.",
+                    )
+                )
     if problems:
         raise InvalidLines(sorted(problems, key=lambda p: p.line))
     return people
@@ -144,23 +155,45 @@ async def register_many(actor: Actor, offering_id: int, text: str, po_number: st
     seen: dict[str, int] = {}
     for person in people:
         if person.email in seen:
-            report.outcomes.append(LineOutcome(person.line, person.email, person.name or "", "duplicate",
-                                               f"Listed already on line {seen[person.email]}."))
+            report.outcomes.append(
+                LineOutcome(
+                    person.line,
+                    person.email,
+                    person.name or "",
+                    "duplicate",
+                    f"Listed already on line {seen[person.email]}.",
+                )
+            )
             continue
         seen[person.email] = person.line
-        request = RegistrationRequest(attendee_email=person.email, attendee_name=person.name,
-                                      payer="district" if has_fee else None, po_number=po_number)
+        request = RegistrationRequest(
+            attendee_email=person.email,
+            attendee_name=person.name,
+            payer="district" if has_fee else None,
+            po_number=po_number,
+        )
         try:
             outcome = await register(actor, offering_id, request)
         except Conflict as error:
             if error.code == "already_registered":
-                report.outcomes.append(LineOutcome(person.line, person.email, person.name or "", "already_registered",
-                                                   "Already registered for this workshop."))
+                report.outcomes.append(
+                    LineOutcome(
+                        person.line,
+                        person.email,
+                        person.name or "",
+                        "already_registered",
+                        "Already registered for this workshop.",
+                    )
+                )
             else:
-                report.outcomes.append(LineOutcome(person.line, person.email, person.name or "", "refused", _refusal(error)))
+                report.outcomes.append(
+                    LineOutcome(person.line, person.email, person.name or "", "refused", _refusal(error))
+                )
             continue
         except DomainError as error:
-            report.outcomes.append(LineOutcome(person.line, person.email, person.name or "", "refused", _refusal(error)))
+            report.outcomes.append(
+                LineOutcome(person.line, person.email, person.name or "", "refused", _refusal(error))
+            )
             continue
         registration = outcome.registration
         status = registration["status"]
@@ -170,12 +203,15 @@ async def register_many(actor: Actor, offering_id: int, text: str, po_number: st
             result, message = "waitlisted", f"On the waiting list, at position {outcome.waitlist_position}."
         elif status == S.PENDING_APPROVAL:
             result = "pending_approval"
-            message = f"Seat held until {format_local(registration['hold_expires_at'])}, waiting for the district's approval."
+            message = (
+                f"Seat held until {format_local(registration['hold_expires_at'])}, waiting for the district's approval."
+            )
         else:
             result, message = "registered", f"Registered ({status.replace('_', ' ')})."
         if outcome.account_created:
             message += " A new account was made and they were emailed."
         name = person.name or ""
-        report.outcomes.append(LineOutcome(person.line, person.email, name, result, message, registration["id"],
-                                           outcome.account_created))
+        report.outcomes.append(
+            LineOutcome(person.line, person.email, name, result, message, registration["id"], outcome.account_created)
+        )
     return report

@@ -63,7 +63,11 @@ async def seat_counts_for(offering: dict, now: dt.datetime | None = None) -> Sea
 
 def hold_is_live(registration: Mapping[str, Any], now: dt.datetime) -> bool:
     """`registration`: any row with the registration's status and hold_expires_at."""
-    return registration["status"] in HOLD_STATUSES and registration["hold_expires_at"] is not None and registration["hold_expires_at"] > now
+    return (
+        registration["status"] in HOLD_STATUSES
+        and registration["hold_expires_at"] is not None
+        and registration["hold_expires_at"] > now
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,12 @@ async def seat_situation(offering: dict, attendee_id: int, now: dt.datetime) -> 
     """Seat counts, expired holds, the end of the waiting list and whether the person is already registered."""
     [row] = await Registration.raw(_SITUATION_SQL, now, now, attendee_id, offering["id"])
     return SeatSituation(
-        counts=SeatCounts(capacity=offering["capacity"], confirmed=int(row["confirmed"] or 0), held=int(row["held"] or 0),
-                          waitlisted=int(row["waitlisted"] or 0)),
+        counts=SeatCounts(
+            capacity=offering["capacity"],
+            confirmed=int(row["confirmed"] or 0),
+            held=int(row["held"] or 0),
+            waitlisted=int(row["waitlisted"] or 0),
+        ),
         expired_holds=int(row["expired"] or 0),
         last_waitlist_rank=None if row["last_rank"] is None else int(row["last_rank"]),
         already_registered=bool(row["theirs"]),

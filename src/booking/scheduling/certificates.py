@@ -14,8 +14,12 @@ from booking.templating import render
 
 
 def _context() -> dict:
-    return {"font_dir": FONT_DIR.as_posix(), "base_url": current_settings().base_url, "printed_at": utc_now(),
-            "to_local": to_local}
+    return {
+        "font_dir": FONT_DIR.as_posix(),
+        "base_url": current_settings().base_url,
+        "printed_at": utc_now(),
+        "to_local": to_local,
+    }
 
 
 async def certificate_pdf(actor: Actor, registration_id: int) -> tuple[str, bytes]:

@@ -27,16 +27,32 @@ class CheckInController(Controller):
     include_in_schema = False
 
     @get("/{session_id:int}/{code:str}", name="scheduling.check_in")
-    async def show(self, request: Request, actor: SignedInActor, session_id: FromPath[int], code: FromPath[str]) -> object:
+    async def show(
+        self, request: Request, actor: SignedInActor, session_id: FromPath[int], code: FromPath[str]
+    ) -> object:
         door = await attendance.check_in_preview(actor, session_id, _code(code))
-        return page(request, "scheduling/check_in.html", door=door, code=_code(code), result=None,
-                    session_label=attendance.session_label)
+        return page(
+            request,
+            "scheduling/check_in.html",
+            door=door,
+            code=_code(code),
+            result=None,
+            session_label=attendance.session_label,
+        )
 
     @post("/{session_id:int}/{code:str}", name="scheduling.check_in_record")
-    async def check_in(self, request: Request, actor: SignedInActor, session_id: FromPath[int], code: FromPath[str]) -> object:
+    async def check_in(
+        self, request: Request, actor: SignedInActor, session_id: FromPath[int], code: FromPath[str]
+    ) -> object:
         result = await attendance.check_in(actor, session_id, _code(code))
-        return page(request, "scheduling/check_in.html", door=result.door, code=_code(code), result=result,
-                    session_label=attendance.session_label)
+        return page(
+            request,
+            "scheduling/check_in.html",
+            door=result.door,
+            code=_code(code),
+            result=result,
+            session_label=attendance.session_label,
+        )
 
 
 class DoorScreenController(Controller):
@@ -45,10 +61,21 @@ class DoorScreenController(Controller):
     include_in_schema = False
 
     @get("/{offering_id:int}/attendance/{session_id:int}/door", name="scheduling.door")
-    async def door(self, request: Request, actor: SignedInActor, offering_id: FromPath[int], session_id: FromPath[int]) -> object:
+    async def door(
+        self, request: Request, actor: SignedInActor, offering_id: FromPath[int], session_id: FromPath[int]
+    ) -> object:
         door, counts = await attendance.door_screen(actor, offering_id, session_id)
         url = door_codes.check_in_url(session_id, door_codes.screen_code(session_id, utc_now()))
-        return page(request, "scheduling/staff_door.html", door=door, counts=counts, url=url,
-                    qr_svg=door_codes.qr_svg(url), offering=door.offering, session=door.session,
-                    session_label=attendance.session_label, step_minutes=door_codes.STEP_SECONDS // 60,
-                    headers={"Cache-Control": "no-store"})
+        return page(
+            request,
+            "scheduling/staff_door.html",
+            door=door,
+            counts=counts,
+            url=url,
+            qr_svg=door_codes.qr_svg(url),
+            offering=door.offering,
+            session=door.session,
+            session_label=attendance.session_label,
+            step_minutes=door_codes.STEP_SECONDS // 60,
+            headers={"Cache-Control": "no-store"},
+        )

@@ -36,7 +36,9 @@ def current_step(now: dt.datetime) -> int:
 
 
 def _mac(session_id: int, step: str) -> str:
-    digest = hmac.new(current_settings().secret_key.encode(), f"door:{session_id}:{step}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        current_settings().secret_key.encode(), f"door:{session_id}:{step}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
@@ -79,8 +81,18 @@ def qr_svg(url: str) -> str:
     """An inline SVG (no XML declaration), black on white, sized by CSS."""
     qr = segno.make(url, error="m")
     out = io.BytesIO()
-    qr.save(out, kind="svg", scale=1, border=4, xmldecl=False, svgns=True, omitsize=True,
-            title="Check-in code", dark="#000", light="#fff")
+    qr.save(
+        out,
+        kind="svg",
+        scale=1,
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        omitsize=True,
+        title="Check-in code",
+        dark="#000",
+        light="#fff",
+    )
     return out.getvalue().decode()
 
 

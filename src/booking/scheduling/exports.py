@@ -29,8 +29,12 @@ def _require_staff(actor: Actor, offering_id: int) -> None:
 
 async def _details(offering_id: int) -> dict[int, dict]:
     rows = await Registration.select(
-        Registration.id, Registration.po_number, Registration.confirmed_at, Registration.pd_hours_awarded_tenths,
-        Registration.completed_at, Registration.certificate_code,
+        Registration.id,
+        Registration.po_number,
+        Registration.confirmed_at,
+        Registration.pd_hours_awarded_tenths,
+        Registration.completed_at,
+        Registration.certificate_code,
     ).where(Registration.offering == offering_id)
     return {row["id"]: row for row in rows}
 
@@ -39,12 +43,31 @@ async def roster_csv(actor: Actor, offering_id: int) -> CsvFile:
     _require_staff(actor, offering_id)
     entries = await roster(actor, offering_id)
     details = await _details(offering_id)
-    header = ["Name", "Email", "District", "Status", "Waiting list position", "Payer", "PO number", "Registered", "Confirmed"]
-    rows = [[
-        e["name"], e["email"], e["district"], STATUS_LABELS.get(e["status"], e["status"]), e["waitlist_position"],
-        e["payer"], details[e["registration_id"]]["po_number"], format_local(e["created_at"]),
-        format_local(details[e["registration_id"]]["confirmed_at"]),
-    ] for e in entries]
+    header = [
+        "Name",
+        "Email",
+        "District",
+        "Status",
+        "Waiting list position",
+        "Payer",
+        "PO number",
+        "Registered",
+        "Confirmed",
+    ]
+    rows = [
+        [
+            e["name"],
+            e["email"],
+            e["district"],
+            STATUS_LABELS.get(e["status"], e["status"]),
+            e["waitlist_position"],
+            e["payer"],
+            details[e["registration_id"]]["po_number"],
+            format_local(e["created_at"]),
+            format_local(details[e["registration_id"]]["confirmed_at"]),
+        ]
+        for e in entries
+    ]
     return CsvFile(f"offering-{offering_id}-roster.csv", to_csv(header, rows))
 
 
@@ -59,14 +82,24 @@ async def attendance_csv(actor: Actor, offering_id: int) -> CsvFile:
     offering = await get_offering(actor, offering_id)
     sessions = offering["sessions"]
     marks = await marks_for_offering(offering_id)
-    entries = [e for e in await roster(actor, offering_id) if e["status"] == S.CONFIRMED or e["registration_id"] in marks]
+    entries = [
+        e for e in await roster(actor, offering_id) if e["status"] == S.CONFIRMED or e["registration_id"] in marks
+    ]
     header = ["Name", "Email", "District", "Status", *[_session_heading(s) for s in sessions], "Sessions present"]
     rows = []
     for e in entries:
         mine = marks.get(e["registration_id"], {})
         cells = [mine.get(s["id"], "") for s in sessions]
-        rows.append([e["name"], e["email"], e["district"], STATUS_LABELS.get(e["status"], e["status"]), *cells,
-                     sum(1 for c in cells if c == "present")])
+        rows.append(
+            [
+                e["name"],
+                e["email"],
+                e["district"],
+                STATUS_LABELS.get(e["status"], e["status"]),
+                *cells,
+                sum(1 for c in cells if c == "present"),
+            ]
+        )
     return CsvFile(f"offering-{offering_id}-attendance.csv", to_csv(header, rows))
 
 
@@ -77,17 +110,37 @@ async def pd_hours_csv(actor: Actor, offering_id: int) -> CsvFile:
     marks = await marks_for_offering(offering_id)
     details = await _details(offering_id)
     entries = [e for e in await roster(actor, offering_id) if e["status"] == S.CONFIRMED]
-    header = ["Name", "Email", "District", "Sessions present", "Sessions", "Hours attended", "Attendance rule met",
-              "PD hours awarded", "Completed", "Certificate number", "Verification address"]
+    header = [
+        "Name",
+        "Email",
+        "District",
+        "Sessions present",
+        "Sessions",
+        "Hours attended",
+        "Attendance rule met",
+        "PD hours awarded",
+        "Completed",
+        "Certificate number",
+        "Verification address",
+    ]
     rows = []
     for e in entries:
         detail = details[e["registration_id"]]
         result = evaluate(offering, sessions, marks.get(e["registration_id"], {}))
         code = detail["certificate_code"]
-        rows.append([
-            e["name"], e["email"], e["district"], result.sessions_present, result.sessions_total,
-            _hours(result.attended_tenths), "yes" if result.met else "no", _hours(detail["pd_hours_awarded_tenths"]),
-            to_local(detail["completed_at"]).date().isoformat() if detail["completed_at"] else "",
-            code or "", verification_url(code) if code else "",
-        ])
+        rows.append(
+            [
+                e["name"],
+                e["email"],
+                e["district"],
+                result.sessions_present,
+                result.sessions_total,
+                _hours(result.attended_tenths),
+                "yes" if result.met else "no",
+                _hours(detail["pd_hours_awarded_tenths"]),
+                to_local(detail["completed_at"]).date().isoformat() if detail["completed_at"] else "",
+                code or "",
+                verification_url(code) if code else "",
+            ]
+        )
     return CsvFile(f"offering-{offering_id}-pd-hours.csv", to_csv(header, rows))

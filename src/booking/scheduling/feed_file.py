@@ -22,8 +22,11 @@ class CalendarFeedController(Controller):
         match = _FILE_NAME.match(file_name)
         if match is None:
             raise NotFound("No such calendar.")
-        answer = await answer_feed(match.group(1), if_none_match=request.headers.get("if-none-match"),
-                                   if_modified_since=request.headers.get("if-modified-since"))
+        answer = await answer_feed(
+            match.group(1),
+            if_none_match=request.headers.get("if-none-match"),
+            if_modified_since=request.headers.get("if-modified-since"),
+        )
         headers = {
             "ETag": answer.etag,
             "Last-Modified": answer.last_modified_header,

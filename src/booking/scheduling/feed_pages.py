@@ -21,8 +21,12 @@ from booking.web.pages import page, redirect
 async def staff_scope_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
     """Option groups for the staff form: value "scope:id", label."""
     venues = await Venue.select(Venue.id, Venue.name).where(Venue.is_active == True).order_by(Venue.name)
-    rooms = await Room.select(Room.id, Room.name, Room.venue.name.as_alias("venue_name")).where(
-        Room.venue.is_active == True).order_by(Room.venue.name).order_by(Room.name)
+    rooms = (
+        await Room.select(Room.id, Room.name, Room.venue.name.as_alias("venue_name"))
+        .where(Room.venue.is_active == True)
+        .order_by(Room.venue.name)
+        .order_by(Room.name)
+    )
     programs = await Program.select(Program.id, Program.title).order_by(Program.title)
     return [
         ("Venues (every room)", "venue", [(f"venue:{v['id']}", v["name"]) for v in venues]),
@@ -71,7 +75,11 @@ class CalendarFeedPagesController(Controller):
     async def choose_invites(self, request: Request, actor: SignedInActor) -> object:
         wanted = (await read_form(request, CalendarInvitesForm)).calendar_invites
         await profile.set_calendar_invites(actor, wanted)
-        return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="invites-on" if wanted else "invites-off")
+        return redirect(
+            request,
+            request.app.route_reverse("scheduling.calendar_feeds"),
+            notice="invites-on" if wanted else "invites-off",
+        )
 
     @post("/staff", name="scheduling.calendar_staff_feed_create")
     async def create_staff_feed(self, request: Request, actor: SignedInActor) -> object:
@@ -80,8 +88,12 @@ class CalendarFeedPagesController(Controller):
             scope, scope_id = parse_scope(chosen)
             await feed_tokens.create_feed(actor, scope, scope_id)
         except InvalidInput as error:
-            return page(request, "scheduling/calendar_feeds.html", status=422,
-                        **await _context(actor, errors=error.field_errors, chosen_scope=chosen))
+            return page(
+                request,
+                "scheduling/calendar_feeds.html",
+                status=422,
+                **await _context(actor, errors=error.field_errors, chosen_scope=chosen),
+            )
         return redirect(request, request.app.route_reverse("scheduling.calendar_feeds"), notice="feed-created")
 
     @post("/{feed_id:int}/regenerate", name="scheduling.calendar_feed_regenerate")

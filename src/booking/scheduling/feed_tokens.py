@@ -30,7 +30,9 @@ MAX_STAFF_FEEDS = 50
 
 
 def token_for(nonce: str) -> str:
-    digest = hmac.new(current_settings().secret_key.encode(), f"calendar-feed:{nonce}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        current_settings().secret_key.encode(), f"calendar-feed:{nonce}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
@@ -103,13 +105,15 @@ def _check_scope(actor: Actor, scope: str) -> None:
 
 async def active_feed(owner_id: int, scope: str = "person", scope_id: int | None = None) -> dict | None:
     query = CalendarFeed.select().where(
-        (CalendarFeed.owner == owner_id) & (CalendarFeed.scope == scope) & CalendarFeed.revoked_at.is_null())
+        (CalendarFeed.owner == owner_id) & (CalendarFeed.scope == scope) & CalendarFeed.revoked_at.is_null()
+    )
     query = query.where(CalendarFeed.scope_id.is_null() if scope_id is None else CalendarFeed.scope_id == scope_id)
     return await query.first()
 
 
-async def create_feed(actor: Actor, scope: str = "person", scope_id: int | None = None,
-                      now: dt.datetime | None = None) -> dict:
+async def create_feed(
+    actor: Actor, scope: str = "person", scope_id: int | None = None, now: dt.datetime | None = None
+) -> dict:
     """The actor's live feed for this scope, made if there is none (asking twice returns the same one)."""
     _check_scope(actor, scope)
     scope_id = None if scope == "person" else scope_id
@@ -120,20 +124,34 @@ async def create_feed(actor: Actor, scope: str = "person", scope_id: int | None 
         if existing is not None:
             return existing
         if scope in STAFF_SCOPES:
-            count = await CalendarFeed.count().where((CalendarFeed.owner == actor.id) & CalendarFeed.revoked_at.is_null())
+            count = await CalendarFeed.count().where(
+                (CalendarFeed.owner == actor.id) & CalendarFeed.revoked_at.is_null()
+            )
             if count >= MAX_STAFF_FEEDS:
-                raise InvalidInput({"scope": f"You already have {MAX_STAFF_FEEDS} calendars; revoke one you no longer use."})
+                raise InvalidInput(
+                    {"scope": f"You already have {MAX_STAFF_FEEDS} calendars; revoke one you no longer use."}
+                )
         nonce, hashed = _new_secret()
-        rows = await CalendarFeed.insert(CalendarFeed(
-            owner=actor.id, scope=scope, scope_id=scope_id, nonce=nonce, token_hash=hashed, created_at=now or utc_now(),
-        )).returning(*CalendarFeed.all_columns())
+        rows = await CalendarFeed.insert(
+            CalendarFeed(
+                owner=actor.id,
+                scope=scope,
+                scope_id=scope_id,
+                nonce=nonce,
+                token_hash=hashed,
+                created_at=now or utc_now(),
+            )
+        ).returning(*CalendarFeed.all_columns())
     return rows[0]
 
 
 async def _own_live_feed(actor: Actor, feed_id: int) -> dict:
     await lock_rows_for_update(CalendarFeed, CalendarFeed.id == feed_id)
-    feed = await CalendarFeed.select().where(
-        (CalendarFeed.id == feed_id) & (CalendarFeed.owner == actor.id) & CalendarFeed.revoked_at.is_null()).first()
+    feed = (
+        await CalendarFeed.select()
+        .where((CalendarFeed.id == feed_id) & (CalendarFeed.owner == actor.id) & CalendarFeed.revoked_at.is_null())
+        .first()
+    )
     if feed is None:
         raise NotFound("No such calendar feed.")
     return feed
@@ -144,7 +162,9 @@ async def regenerate_feed(actor: Actor, feed_id: int) -> dict:
     async with write_transaction():
         await _own_live_feed(actor, feed_id)
         nonce, hashed = _new_secret()
-        await CalendarFeed.update({CalendarFeed.nonce: nonce, CalendarFeed.token_hash: hashed}).where(CalendarFeed.id == feed_id)
+        await CalendarFeed.update({CalendarFeed.nonce: nonce, CalendarFeed.token_hash: hashed}).where(
+            CalendarFeed.id == feed_id
+        )
     return await CalendarFeed.select().where(CalendarFeed.id == feed_id).first()
 
 
@@ -156,8 +176,11 @@ async def revoke_feed(actor: Actor, feed_id: int, now: dt.datetime | None = None
 
 async def feeds_of(actor: Actor) -> list[dict]:
     """The actor's live feeds, each with its name and subscription links."""
-    rows = await CalendarFeed.select().where(
-        (CalendarFeed.owner == actor.id) & CalendarFeed.revoked_at.is_null()).order_by(CalendarFeed.id)
+    rows = (
+        await CalendarFeed.select()
+        .where((CalendarFeed.owner == actor.id) & CalendarFeed.revoked_at.is_null())
+        .order_by(CalendarFeed.id)
+    )
     for row in rows:
         row["name"] = await scope_name(row["scope"], row["scope_id"])
         row["links"] = FeedLinks.for_token(token_for(row["nonce"]), row["name"])
@@ -168,10 +191,16 @@ async def feed_for_token(token: str) -> dict:
     """The live feed behind a token, with its owner; NotFound (and nothing more) otherwise."""
     if not TOKEN_PATTERN.match(token or ""):
         raise NotFound("No such calendar.")
-    feed = await CalendarFeed.select(
-        *CalendarFeed.all_columns(), CalendarFeed.owner.role.as_alias("owner_role"),
-        CalendarFeed.owner.is_active.as_alias("owner_active"), CalendarFeed.owner.name.as_alias("owner_name"),
-    ).where((CalendarFeed.token_hash == token_hash(token)) & CalendarFeed.revoked_at.is_null()).first()
+    feed = (
+        await CalendarFeed.select(
+            *CalendarFeed.all_columns(),
+            CalendarFeed.owner.role.as_alias("owner_role"),
+            CalendarFeed.owner.is_active.as_alias("owner_active"),
+            CalendarFeed.owner.name.as_alias("owner_name"),
+        )
+        .where((CalendarFeed.token_hash == token_hash(token)) & CalendarFeed.revoked_at.is_null())
+        .first()
+    )
     # The token must still be the one the current secret key derives (a rotated key retires it).
     if feed is None or not feed["owner_active"] or not hmac.compare_digest(token_for(feed["nonce"]), token):
         raise NotFound("No such calendar.")

@@ -46,8 +46,10 @@ STAFF_FEED_HISTORY = dt.timedelta(days=365)
 FETCH_STAMP_EVERY = dt.timedelta(minutes=15)
 FEED_COLUMNS = (
     *SESSION_COLUMNS,
-    OfferingSession.offering.title.as_alias("title"), OfferingSession.offering.status.as_alias("offering_status"),
-    OfferingSession.offering.updated_at.as_alias("offering_updated_at"), OfferingSession.offering.kind.as_alias("offering_kind"),
+    OfferingSession.offering.title.as_alias("title"),
+    OfferingSession.offering.status.as_alias("offering_status"),
+    OfferingSession.offering.updated_at.as_alias("offering_updated_at"),
+    OfferingSession.offering.kind.as_alias("offering_kind"),
 )
 HOLD_NOTES = {
     "pending_approval": "Waiting for your district's approval: the seat is held for you.",
@@ -56,14 +58,23 @@ HOLD_NOTES = {
 }
 
 
-def _spec(session: dict, number: int, count: int, *, status: str = "CONFIRMED", prefix: str = "", note: str = "") -> EventSpec:
+def _spec(
+    session: dict, number: int, count: int, *, status: str = "CONFIRMED", prefix: str = "", note: str = ""
+) -> EventSpec:
     page_url = offering_page_url(session["offering"], session["offering_kind"])
     changed = session["offering_updated_at"]
     return EventSpec(
-        uid=public_session_uid(session["id"]), summary=prefix + session_summary(session["title"], number, count),
-        stamp=changed, last_modified=changed, sequence=session["sequence"] or 0,
-        starts_at=session["starts_at"], ends_at=session["ends_at"], location=session_location(session),
-        description=session_description(session["title"], session, page_url, extra=note), url=page_url, status=status,
+        uid=public_session_uid(session["id"]),
+        summary=prefix + session_summary(session["title"], number, count),
+        stamp=changed,
+        last_modified=changed,
+        sequence=session["sequence"] or 0,
+        starts_at=session["starts_at"],
+        ends_at=session["ends_at"],
+        location=session_location(session),
+        description=session_description(session["title"], session, page_url, extra=note),
+        url=page_url,
+        status=status,
     )
 
 
@@ -81,9 +92,12 @@ def _numbered(sessions: list[dict]) -> dict[int, tuple[int, int]]:
 
 
 async def _scheduled_sessions(where) -> list[dict]:
-    return await OfferingSession.select(*FEED_COLUMNS).where(
-        where & (OfferingSession.status == "scheduled") & (OfferingSession.offering.status != "cancelled")
-    ).order_by(OfferingSession.starts_at).order_by(OfferingSession.id)
+    return (
+        await OfferingSession.select(*FEED_COLUMNS)
+        .where(where & (OfferingSession.status == "scheduled") & (OfferingSession.offering.status != "cancelled"))
+        .order_by(OfferingSession.starts_at)
+        .order_by(OfferingSession.id)
+    )
 
 
 async def _slypark_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
@@ -96,49 +110,77 @@ async def _slypark_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
     person = await User.select(User.role, User.district).where(User.id == person_id).first()
     if person is None or person["role"] != "coordinator" or person["district"] is None:
         return []
-    bookings = await Booking.select(
-        Booking.id, Booking.status, Booking.offer_expires_at, Booking.boys, Booking.girls, Booking.created_at,
-        Booking.confirmed_at, Booking.school.name.as_alias("school_name"), Booking.week.starts_on.as_alias("starts_on"),
-        Booking.week.ends_on.as_alias("ends_on"),
-    ).where((Booking.district == person["district"]) & Booking.status.is_in(["confirmed", "offered"])).order_by(Booking.id)
+    bookings = (
+        await Booking.select(
+            Booking.id,
+            Booking.status,
+            Booking.offer_expires_at,
+            Booking.boys,
+            Booking.girls,
+            Booking.created_at,
+            Booking.confirmed_at,
+            Booking.school.name.as_alias("school_name"),
+            Booking.week.starts_on.as_alias("starts_on"),
+            Booking.week.ends_on.as_alias("ends_on"),
+        )
+        .where((Booking.district == person["district"]) & Booking.status.is_in(["confirmed", "offered"]))
+        .order_by(Booking.id)
+    )
     bookings = [booking for booking in bookings if holds_beds(booking, now)]
     changes: dict[int, list] = {}  # a move (a week closed) changes the booking after its confirmation
     if bookings:
         for row in await BookingEvent.select(BookingEvent.booking, BookingEvent.kind, BookingEvent.at).where(
-                BookingEvent.booking.is_in([booking["id"] for booking in bookings])):
+            BookingEvent.booking.is_in([booking["id"] for booking in bookings])
+        ):
             changes.setdefault(row["booking"], []).append(row)
     base_url = current_settings().base_url
     events = []
     for booking in bookings:
         confirmed = booking["status"] == "confirmed"
         moves = [row for row in changes.get(booking["id"], []) if row["kind"] == "moved"]
-        stamp = max(moment for moment in (booking["created_at"], booking["confirmed_at"], *(row["at"] for row in moves))
-                    if moment is not None)
+        stamp = max(
+            moment
+            for moment in (booking["created_at"], booking["confirmed_at"], *(row["at"] for row in moves))
+            if moment is not None
+        )
         students = booking["boys"] + booking["girls"]
         note = "" if confirmed else f"Offered: accept it by {format_local(booking['offer_expires_at'])}."
         url = f"{base_url}/slypark/bookings/{booking['id']}"
-        events.append(EventSpec(
-            uid=f"slypark-booking-{booking['id']}@{calendar_host()}",
-            summary=f"Sly Park: {booking['school_name']} ({students} students)", stamp=stamp, last_modified=stamp,
-            first_day=booking["starts_on"], last_day=booking["ends_on"],
-            location="Sly Park Environmental Education Center, 5600 Sly Park Road, Pollock Pines, CA",
-            description=" ".join(part for part in (note, url) if part), url=url,
-            status="CONFIRMED" if confirmed else "TENTATIVE", sequence=len(moves),
-        ))
+        events.append(
+            EventSpec(
+                uid=f"slypark-booking-{booking['id']}@{calendar_host()}",
+                summary=f"Sly Park: {booking['school_name']} ({students} students)",
+                stamp=stamp,
+                last_modified=stamp,
+                first_day=booking["starts_on"],
+                last_day=booking["ends_on"],
+                location="Sly Park Environmental Education Center, 5600 Sly Park Road, Pollock Pines, CA",
+                description=" ".join(part for part in (note, url) if part),
+                url=url,
+                status="CONFIRMED" if confirmed else "TENTATIVE",
+                sequence=len(moves),
+            )
+        )
     return events
 
 
 async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
     outdoor_school = await _slypark_events(person_id, now)
     registrations = await Registration.select(
-        Registration.offering, Registration.status, Registration.hold_expires_at,
+        Registration.offering,
+        Registration.status,
+        Registration.hold_expires_at,
     ).where((Registration.attendee == person_id) & Registration.status.is_in(list(SEAT_STATUSES)))
     attending: dict[int, dict] = {}
     for registration in registrations:
         if registration["status"] == S.CONFIRMED or hold_is_live(registration, now):
             attending[registration["offering"]] = registration
-    facilitating = {row["offering"] for row in await OfferingFacilitator.select(OfferingFacilitator.offering).where(
-        OfferingFacilitator.user == person_id)}
+    facilitating = {
+        row["offering"]
+        for row in await OfferingFacilitator.select(OfferingFacilitator.offering).where(
+            OfferingFacilitator.user == person_id
+        )
+    }
     offering_ids = sorted(set(attending) | facilitating)
     if not offering_ids:
         return outdoor_school
@@ -149,8 +191,15 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
         number, count = numbers[session["id"]]
         if session["offering"] in facilitating:
             draft = session["offering_status"] == "draft"
-            events.append(_spec(session, number, count, status="TENTATIVE" if draft else "CONFIRMED",
-                                prefix="Draft – facilitating: " if draft else "Facilitating: "))
+            events.append(
+                _spec(
+                    session,
+                    number,
+                    count,
+                    status="TENTATIVE" if draft else "CONFIRMED",
+                    prefix="Draft – facilitating: " if draft else "Facilitating: ",
+                )
+            )
             continue
         if session["offering_status"] == "draft":
             continue  # nobody registers for a draft; a workshop moved back to draft is not on
@@ -159,8 +208,15 @@ async def person_events(person_id: int, now: dt.datetime) -> list[EventSpec]:
             events.append(_spec(session, number, count))
         else:
             deadline = format_local(registration["hold_expires_at"])
-            events.append(_spec(session, number, count, status="TENTATIVE",
-                                note=HOLD_NOTES[registration["status"]].format(deadline=deadline)))
+            events.append(
+                _spec(
+                    session,
+                    number,
+                    count,
+                    status="TENTATIVE",
+                    note=HOLD_NOTES[registration["status"]].format(deadline=deadline),
+                )
+            )
     return events + outdoor_school
 
 
@@ -174,7 +230,9 @@ async def staff_events(scope: str, scope_id: int, now: dt.datetime) -> list[Even
     events = []
     for session in sessions:
         draft = session["offering_status"] == "draft"
-        events.append(_spec(session, 1, 1, status="TENTATIVE" if draft else "CONFIRMED", prefix="Draft: " if draft else ""))
+        events.append(
+            _spec(session, 1, 1, status="TENTATIVE" if draft else "CONFIRMED", prefix="Draft: " if draft else "")
+        )
     return events
 
 
@@ -239,8 +297,13 @@ async def _remember(feed: dict, etag: str, now: dt.datetime) -> dt.datetime:
     return changed_at
 
 
-async def answer_feed(token: str, *, if_none_match: str | None = None, if_modified_since: str | None = None,
-                      now: dt.datetime | None = None) -> FeedAnswer:
+async def answer_feed(
+    token: str,
+    *,
+    if_none_match: str | None = None,
+    if_modified_since: str | None = None,
+    now: dt.datetime | None = None,
+) -> FeedAnswer:
     """The feed behind `token`, or a not-modified answer; NotFound for an unknown or revoked token."""
     now = now or utc_now()
     feed = await feed_for_token(token)
@@ -254,7 +317,9 @@ async def answer_feed(token: str, *, if_none_match: str | None = None, if_modifi
     etag = _fingerprint(header, events)
     last_modified = await _remember(feed, etag, now)
     answer = FeedAnswer(not_modified=False, etag=etag, last_modified=last_modified, name=name)
-    if etag_matches(etag, if_none_match) or (if_none_match is None and unchanged_since(last_modified, if_modified_since)):
+    if etag_matches(etag, if_none_match) or (
+        if_none_match is None and unchanged_since(last_modified, if_modified_since)
+    ):
         answer.not_modified = True
         return answer
     body = feed_text_cache.get(etag)

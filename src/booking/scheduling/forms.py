@@ -74,8 +74,12 @@ class RegistrantEmailForm(Form):
 
     def fields(self) -> dict:
         """The use case's keyword arguments (registrant_email.preview / send)."""
-        return {"audience": self.audience.strip(), "session_id": self.session, "subject": self.subject,
-                "body": self.body}
+        return {
+            "audience": self.audience.strip(),
+            "session_id": self.session,
+            "subject": self.subject,
+            "body": self.body,
+        }
 
 
 class RegistrantEmailSendForm(RegistrantEmailForm):

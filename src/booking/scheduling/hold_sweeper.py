@@ -19,8 +19,11 @@ from booking.scheduling.waitlist import lock_offering, promote_waitlist
 async def sweep_expired_holds(now: dt.datetime | None = None) -> int:
     """Release every lapsed hold, one offering per transaction; returns how many offerings were swept."""
     now = now or utc_now()
-    rows = await Registration.select(Registration.offering).where(
-        Registration.status.is_in(list(HOLD_STATUSES)) & (Registration.hold_expires_at <= now)).distinct()
+    rows = (
+        await Registration.select(Registration.offering)
+        .where(Registration.status.is_in(list(HOLD_STATUSES)) & (Registration.hold_expires_at <= now))
+        .distinct()
+    )
     for row in rows:
         async with write_transaction():
             offering = await lock_offering(row["offering"])

@@ -63,8 +63,10 @@ def _decorate(row: dict[str, Any], sessions: list[dict], now: dt.datetime) -> Le
 
 async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearning:
     now = now or utc_now()
-    rows = await Registration.select(*REGISTRATION_COLUMNS).where(Registration.attendee == actor.id).order_by(
-        Registration.created_at, ascending=False
+    rows = (
+        await Registration.select(*REGISTRATION_COLUMNS)
+        .where(Registration.attendee == actor.id)
+        .order_by(Registration.created_at, ascending=False)
     )
     sessions = await sessions_of(list({row["offering"] for row in rows}))
     by_offering: dict[int, list[dict]] = {}
@@ -90,14 +92,17 @@ async def my_learning(actor: Actor, now: dt.datetime | None = None) -> MyLearnin
     return result
 
 
-async def current_registration(actor: Actor | None, offering_id: int,
-                               now: dt.datetime | None = None) -> LearningRow | None:
+async def current_registration(
+    actor: Actor | None, offering_id: int, now: dt.datetime | None = None
+) -> LearningRow | None:
     """The person's live registration for this offering (an expired hold no longer counts), or None."""
     if actor is None:
         return None
     now = now or utc_now()
     rows = await Registration.select(*REGISTRATION_COLUMNS).where(
-        (Registration.attendee == actor.id) & (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value)
+        (Registration.attendee == actor.id)
+        & (Registration.offering == offering_id)
+        & (Registration.status != S.CANCELLED.value)
     )
     for selected in rows:
         row = _decorate(selected, [], now)
@@ -120,7 +125,12 @@ async def registration_details(actor: Actor, registration_id: int, now: dt.datet
     row["is_self"] = row["attendee"] == actor.id
     if actor.role == "finance":
         row["can_cancel"] = False  # finance reads registrations but does not cancel them
-    elif actor.is_staff and row["offering_kind"] != "cohort" and row["status"] in SEAT_STATUSES and not row["hold_expired"]:
+    elif (
+        actor.is_staff
+        and row["offering_kind"] != "cohort"
+        and row["status"] in SEAT_STATUSES
+        and not row["hold_expired"]
+    ):
         row["can_cancel"] = True  # staff may cancel after the deadline
     row["warnings"] = [] if row["status"] == S.CANCELLED else await overlap_warnings(row["attendee"], row["offering"])
     return row

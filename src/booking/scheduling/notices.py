@@ -10,8 +10,15 @@ from booking.scheduling.rows import RegistrationRow
 from booking.scheduling.tables import Registration
 
 
-async def notify_attendee(registration: RegistrationRow, offering: dict, template: str, *, invite: InviteKind | None = None,
-                          attendee: dict | None = None, **extra) -> None:
+async def notify_attendee(
+    registration: RegistrationRow,
+    offering: dict,
+    template: str,
+    *,
+    invite: InviteKind | None = None,
+    attendee: dict | None = None,
+    **extra,
+) -> None:
     """Email the registrant; `invite` attaches a calendar invite for the offering's scheduled sessions.
 
     "request" when the seat has just been confirmed (if the person takes invites; the registration
@@ -21,20 +28,34 @@ async def notify_attendee(registration: RegistrationRow, offering: dict, templat
     name, calendar_invites), when the caller has read it already, saves a query under the lock.
     """
     if attendee is None:
-        attendee = await User.select(User.email, User.name, User.calendar_invites).where(User.id == registration["attendee"]).first()
+        attendee = (
+            await User.select(User.email, User.name, User.calendar_invites)
+            .where(User.id == registration["attendee"])
+            .first()
+        )
     sessions = offering.get("sessions") or await sessions_of([offering["id"]])
     attachment = None
     if invite == "request" and attendee["calendar_invites"]:
         attachment = request_invite(registration["id"], offering, sessions, (attendee["name"], attendee["email"]))
         if attachment is not None and not registration.get("calendar_invited"):
-            await Registration.update({Registration.calendar_invited: True}).where(Registration.id == registration["id"])
+            await Registration.update({Registration.calendar_invited: True}).where(
+                Registration.id == registration["id"]
+            )
     elif invite == "cancel" and await was_invited(registration["id"]):
-        attachment = registration_ended_invite(registration["id"], offering, sessions, (attendee["name"], attendee["email"]))
+        attachment = registration_ended_invite(
+            registration["id"], offering, sessions, (attendee["name"], attendee["email"])
+        )
     await enqueue_email(
         attendee["email"],
         template,
-        {"name": attendee["name"], "offering": offering, "sessions": sessions, "registration": registration,
-         **extra, "calendar_invite": invite if attachment else None},
+        {
+            "name": attendee["name"],
+            "offering": offering,
+            "sessions": sessions,
+            "registration": registration,
+            **extra,
+            "calendar_invite": invite if attachment else None,
+        },
         attachments=(attachment,) if attachment else (),
     )
 
@@ -49,5 +70,8 @@ async def notify_coordinators_of_approval(registration: RegistrationRow, offerin
         (User.role == "coordinator") & (User.district == attendee["district"]) & (User.is_active == True)
     )
     for coordinator in coordinators:
-        await enqueue_email(coordinator["email"], "approval_requested",
-                            {"name": coordinator["name"], "attendee": attendee, "offering": offering, "registration": registration})
+        await enqueue_email(
+            coordinator["email"],
+            "approval_requested",
+            {"name": coordinator["name"], "attendee": attendee, "offering": offering, "registration": registration},
+        )

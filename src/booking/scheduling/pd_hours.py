@@ -90,9 +90,11 @@ def describe_rule(offering: dict) -> str:
 
 async def marks_for_offering(offering_id: int) -> dict[int, dict[int, str]]:
     """{registration id: {session id: status}} for every attendance mark of the offering."""
-    rows = await Attendance.select(Attendance.registration, Attendance.session, Attendance.status).where(
-        Attendance.session.offering == offering_id
-    ).order_by(Attendance.id)
+    rows = (
+        await Attendance.select(Attendance.registration, Attendance.session, Attendance.status)
+        .where(Attendance.session.offering == offering_id)
+        .order_by(Attendance.id)
+    )
     marks: dict[int, dict[int, str]] = {}
     for row in rows:
         marks.setdefault(row["registration"], {})[row["session"]] = row["status"]
@@ -109,28 +111,43 @@ def _award_values(registration: RegistrationRow, offering: dict, result: RuleRes
     return {"pd_hours_awarded_tenths": None, "completed_at": None, "certificate_code": None}
 
 
-async def _apply_award(registration: RegistrationRow, offering: dict, result: RuleResult | None, now: dt.datetime,
-                       actor_id: int | None) -> bool:
+async def _apply_award(
+    registration: RegistrationRow, offering: dict, result: RuleResult | None, now: dt.datetime, actor_id: int | None
+) -> bool:
     """Store the outcome for one registration; True when it holds an award afterwards."""
     if offering.get("kind") == "cohort":  # staff record a cohort's completion per participant (cohorts.completion)
         return registration["completed_at"] is not None
     values = _award_values(registration, offering, result, now)
     changed = any(registration[name] != value for name, value in values.items())
     if changed:
-        await Registration.update({
-            Registration.pd_hours_awarded_tenths: values["pd_hours_awarded_tenths"],
-            Registration.completed_at: values["completed_at"], Registration.certificate_code: values["certificate_code"],
-        }).where(Registration.id == registration["id"])
+        await Registration.update(
+            {
+                Registration.pd_hours_awarded_tenths: values["pd_hours_awarded_tenths"],
+                Registration.completed_at: values["completed_at"],
+                Registration.certificate_code: values["certificate_code"],
+            }
+        ).where(Registration.id == registration["id"])
         was_awarded = registration["completed_at"] is not None
         now_awarded = values["completed_at"] is not None
         if now_awarded:
             note = f"{values['pd_hours_awarded_tenths'] / 10:g} PD hours"
-            await history.record(registration["id"], "pd_hours_awarded", from_status=registration["status"],
-                                 to_status=registration["status"], actor_id=actor_id, note=note)
+            await history.record(
+                registration["id"],
+                "pd_hours_awarded",
+                from_status=registration["status"],
+                to_status=registration["status"],
+                actor_id=actor_id,
+                note=note,
+            )
         elif was_awarded:
-            await history.record(registration["id"], "pd_hours_withdrawn", from_status=registration["status"],
-                                 to_status=registration["status"], actor_id=actor_id,
-                                 note="The attendance rule is no longer met.")
+            await history.record(
+                registration["id"],
+                "pd_hours_withdrawn",
+                from_status=registration["status"],
+                to_status=registration["status"],
+                actor_id=actor_id,
+                note="The attendance rule is no longer met.",
+            )
     return values["completed_at"] is not None
 
 
@@ -157,10 +174,13 @@ class AttendanceUnmarked(Conflict):
     def __init__(self, unmarked: list[dict]):
         self.unmarked = unmarked  # {"name", "sessions": [local time texts]} per person
         names = ", ".join(person["name"] for person in unmarked)
-        super().__init__(f"Attendance is not marked for {len(unmarked)} "
-                         f"{'person' if len(unmarked) == 1 else 'people'}: {names}. "
-                         "Mark it first, or confirm that you complete the workshop anyway (they are not awarded PD hours "
-                         "for the sessions not marked).", code=self.code)
+        super().__init__(
+            f"Attendance is not marked for {len(unmarked)} "
+            f"{'person' if len(unmarked) == 1 else 'people'}: {names}. "
+            "Mark it first, or confirm that you complete the workshop anyway (they are not awarded PD hours "
+            "for the sessions not marked).",
+            code=self.code,
+        )
 
 
 WAITLIST_CLOSED_REASON = "The workshop took place; its waiting list is closed."
@@ -172,7 +192,8 @@ async def unmarked_attendance(offering_id: int, sessions: list[dict], now: dt.da
     if not started:
         return []
     people = await Registration.select(Registration.id, Registration.attendee.name.as_alias("name")).where(
-        (Registration.offering == offering_id) & (Registration.status == S.CONFIRMED.value))
+        (Registration.offering == offering_id) & (Registration.status == S.CONFIRMED.value)
+    )
     marks = await marks_for_offering(offering_id)
     unmarked = []
     for person in people:

@@ -77,18 +77,25 @@ def check_draft(audience: str, session_id: int | None, subject: str, body: str, 
 async def recipients_of(offering_id: int, draft: Draft) -> list[dict]:
     status = S.WAITLISTED.value if draft.audience == "waiting" else S.CONFIRMED.value
     rows = await Registration.select(
-        Registration.id, Registration.attendee.name.as_alias("name"), Registration.attendee.email.as_alias("email"),
+        Registration.id,
+        Registration.attendee.name.as_alias("name"),
+        Registration.attendee.email.as_alias("email"),
     ).where((Registration.offering == offering_id) & (Registration.status == status))
     if draft.audience == "absent":
-        absent = {row["registration"] for row in await Attendance.select(Attendance.registration).where(
-            (Attendance.session == draft.session_id) & (Attendance.status == "absent"))}
+        absent = {
+            row["registration"]
+            for row in await Attendance.select(Attendance.registration).where(
+                (Attendance.session == draft.session_id) & (Attendance.status == "absent")
+            )
+        }
         rows = [row for row in rows if row["id"] in absent]
     rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))
     return rows
 
 
-async def preview(actor: Actor, offering_id: int, *, audience: str, session_id: int | None, subject: str,
-                  body: str) -> Preview:
+async def preview(
+    actor: Actor, offering_id: int, *, audience: str, session_id: int | None, subject: str, body: str
+) -> Preview:
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     offering = await get_offering(actor, offering_id)
@@ -103,34 +110,62 @@ def audience_phrase(draft: Draft, sessions: list[dict]) -> str:
     return AUDIENCES[draft.audience]
 
 
-async def send(actor: Actor, offering_id: int, *, audience: str, session_id: int | None, subject: str, body: str,
-               confirmed_count: int | None) -> int:
+async def send(
+    actor: Actor,
+    offering_id: int,
+    *,
+    audience: str,
+    session_id: int | None,
+    subject: str,
+    body: str,
+    confirmed_count: int | None,
+) -> int:
     """Send to the recipients staff confirmed; returns how many were emailed."""
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id, session_id)
     offering = await get_offering(actor, offering_id)
     draft = check_draft(audience, session_id, subject, body, offering["sessions"])
     if confirmed_count is None:
-        raise InvalidInput({"confirm": "Check the recipients first, then confirm."},
-                           message="Check the recipients first, then confirm: nothing was sent.")
+        raise InvalidInput(
+            {"confirm": "Check the recipients first, then confirm."},
+            message="Check the recipients first, then confirm: nothing was sent.",
+        )
     async with write_transaction():
         await lock_offering(offering_id)
         people = await recipients_of(offering_id, draft)
         if not people:
             raise Conflict("Nobody matches: nothing was sent.", code="no_recipients")
         if len(people) != confirmed_count:
-            raise Conflict(f"The list changed since you checked it: it now has {len(people)} "
-                           f"{'person' if len(people) == 1 else 'people'}, not {confirmed_count}. "
-                           "Check the recipients again; nothing was sent.", code="recipients_changed")
+            raise Conflict(
+                f"The list changed since you checked it: it now has {len(people)} "
+                f"{'person' if len(people) == 1 else 'people'}, not {confirmed_count}. "
+                "Check the recipients again; nothing was sent.",
+                code="recipients_changed",
+            )
         for person in people:
-            await enqueue_email(person["email"], "offering_message", {
-                "name": person["name"], "offering": offering, "subject": draft.subject, "body": draft.body,
-                "sender": actor.name,
-            })
-        await OfferingMessage.insert(OfferingMessage(
-            offering=offering_id, audience=draft.audience, session=draft.session_id, subject=draft.subject,
-            body=draft.body, recipients=len(people), sent_by=actor.id, sent_at=utc_now(),
-        ))
+            await enqueue_email(
+                person["email"],
+                "offering_message",
+                {
+                    "name": person["name"],
+                    "offering": offering,
+                    "subject": draft.subject,
+                    "body": draft.body,
+                    "sender": actor.name,
+                },
+            )
+        await OfferingMessage.insert(
+            OfferingMessage(
+                offering=offering_id,
+                audience=draft.audience,
+                session=draft.session_id,
+                subject=draft.subject,
+                body=draft.body,
+                recipients=len(people),
+                sent_by=actor.id,
+                sent_at=utc_now(),
+            )
+        )
     return len(people)
 
 
@@ -138,13 +173,15 @@ async def history(actor: Actor, offering_id: int) -> list[dict]:
     """Messages sent about this offering, newest first."""
     actor.require("staff", STAFF_ONLY)
     check_ids(offering_id)
-    rows = await OfferingMessage.select(
-        OfferingMessage.all_columns(), OfferingMessage.sent_by.name.as_alias("sender"),
-        OfferingMessage.session.starts_at.as_alias("session_starts_at"),
-    ).where(OfferingMessage.offering == offering_id).order_by(OfferingMessage.id, ascending=False)
+    rows = (
+        await OfferingMessage.select(
+            OfferingMessage.all_columns(),
+            OfferingMessage.sent_by.name.as_alias("sender"),
+            OfferingMessage.session.starts_at.as_alias("session_starts_at"),
+        )
+        .where(OfferingMessage.offering == offering_id)
+        .order_by(OfferingMessage.id, ascending=False)
+    )
     for row in rows:
         row["audience_label"] = AUDIENCES.get(row["audience"], row["audience"])
     return rows
-
-
-

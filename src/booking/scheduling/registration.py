@@ -69,8 +69,9 @@ async def _find_attendee(actor: Actor, request: RegistrationRequest) -> tuple[di
 
 async def _create_attendee(actor: Actor, email: str, name: str) -> dict:
     """A newcomer registered by staff or a coordinator (a coordinator's newcomer joins their district)."""
-    created = await create_user(email=email, name=name, role="attendee",
-                                district_id=actor.district_id if actor.is_coordinator else None)
+    created = await create_user(
+        email=email, name=name, role="attendee", district_id=actor.district_id if actor.is_coordinator else None
+    )
     await enqueue_email(email, "account_created", {"name": name, "registered_by": actor.name})
     return created
 
@@ -93,7 +94,9 @@ def check_payer(payer: str, price: int, attendee: dict) -> str:
     if payer == "free":
         raise InvalidInput({"payer": "This workshop has a fee: choose card or district."})
     if payer == "district" and attendee["district"] is None:
-        raise InvalidInput({"payer": "Only someone who belongs to a district can bill it. Add your district to your profile."})
+        raise InvalidInput(
+            {"payer": "Only someone who belongs to a district can bill it. Add your district to your profile."}
+        )
     if payer == "card" and not card_payments_available():
         raise InvalidInput({"payer": "Paying by card is not available right now. Choose to bill your district."})
     return payer
@@ -138,7 +141,9 @@ async def overlap_warnings(attendee_id: int, offering_id: int) -> list[str]:
 
 
 @counts_registrations
-async def register(actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None) -> RegistrationOutcome:
+async def register(
+    actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None
+) -> RegistrationOutcome:
     """Everything that does not decide the seat is read before the offering's lock (the person, their
     district, the sessions); under the lock: the offering, one query for the seat situation, the insert
     with its history row, and the email in the outbox. A burst for one offering queues on that lock."""
@@ -178,14 +183,26 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
             await refuse_card_while_district_billed(attendee["id"], offering_id)
         counts = situation.counts
         values = {
-            "offering": offering_id, "attendee": attendee["id"], "registered_by": actor.id, "payer": payer,
-            "po_number": po_number, "amount_cents": price, "created_at": now,
+            "offering": offering_id,
+            "attendee": attendee["id"],
+            "registered_by": actor.id,
+            "payer": payer,
+            "po_number": po_number,
+            "amount_cents": price,
+            "created_at": now,
         }
         hold = None
         if counts.seats_left > 0:
             # A coordinator of that district registering someone is the district's approval.
-            approved_by_coordinator = actor.is_coordinator and district is not None and actor.district_id == district["id"]
-            if payer == "district" and district is not None and district["requires_supervisor_approval"] and not approved_by_coordinator:
+            approved_by_coordinator = (
+                actor.is_coordinator and district is not None and actor.district_id == district["id"]
+            )
+            if (
+                payer == "district"
+                and district is not None
+                and district["requires_supervisor_approval"]
+                and not approved_by_coordinator
+            ):
                 deadline = now + APPROVAL_WINDOW
                 if sessions:
                     deadline = min(deadline, sessions[0]["starts_at"])
@@ -198,20 +215,38 @@ async def register(actor: Actor, offering_id: int, request: RegistrationRequest,
         else:
             status = S.WAITLISTED
         # A confirmed seat's email carries a calendar invite when the person takes them and a session is scheduled.
-        values["calendar_invited"] = (status == S.CONFIRMED and bool(attendee["calendar_invites"])
-                                      and any(session["status"] == "scheduled" for session in sessions))
-        registration = await insert_registration(values, status, now=now, hold_expires_at=hold, actor_id=actor.id,
-                                                 last_waitlist_rank=situation.last_waitlist_rank)
+        values["calendar_invited"] = (
+            status == S.CONFIRMED
+            and bool(attendee["calendar_invites"])
+            and any(session["status"] == "scheduled" for session in sessions)
+        )
+        registration = await insert_registration(
+            values,
+            status,
+            now=now,
+            hold_expires_at=hold,
+            actor_id=actor.id,
+            last_waitlist_rank=situation.last_waitlist_rank,
+        )
         position = None
         if registration["status"] == S.WAITLISTED:
             position = counts.waitlisted + 1
-        template = {S.CONFIRMED: "registration_confirmed", S.WAITLISTED: "registration_waitlisted",
-                    S.PENDING_APPROVAL: "registration_pending_approval"}.get(registration["status"])
+        template = {
+            S.CONFIRMED: "registration_confirmed",
+            S.WAITLISTED: "registration_waitlisted",
+            S.PENDING_APPROVAL: "registration_pending_approval",
+        }.get(registration["status"])
         # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
         emailed = template is not None
         if template is not None:
-            await notify_attendee(registration, {**offering, "sessions": sessions}, template, waitlist_position=position,
-                                  invite="request" if registration["status"] == S.CONFIRMED else None, attendee=attendee)
+            await notify_attendee(
+                registration,
+                {**offering, "sessions": sessions},
+                template,
+                waitlist_position=position,
+                invite="request" if registration["status"] == S.CONFIRMED else None,
+                attendee=attendee,
+            )
         if registration["status"] == S.PENDING_APPROVAL:
             await notify_coordinators_of_approval(registration, offering, attendee)
     warnings = await overlap_warnings(attendee["id"], offering_id)

@@ -108,15 +108,21 @@ def allowed(kind: str, from_status: str | None, to_status: str) -> bool:
 
 def allowed_pairs() -> set[tuple[str | None, str]]:
     """Every (from, to) status change some kind allows; None is a new registration."""
-    return {(None if start is None else start.value, end.value)
-            for starts, ends in TRANSITIONS.values() for start in starts for end in ends}
+    return {
+        (None if start is None else start.value, end.value)
+        for starts, ends in TRANSITIONS.values()
+        for start in starts
+        for end in ends
+    }
 
 
 class TransitionRefused(Conflict):
     def __init__(self, kind: str, from_status: str | None, to_status: str):
         start = label_of(from_status) if from_status else "new"
-        super().__init__(f"A registration cannot go from {start.lower()} to {label_of(to_status).lower()} ({kind}).",
-                         code="registration_transition_refused")
+        super().__init__(
+            f"A registration cannot go from {start.lower()} to {label_of(to_status).lower()} ({kind}).",
+            code="registration_transition_refused",
+        )
 
 
 @dataclass(frozen=True)
@@ -182,29 +188,53 @@ def _follow_up(kind: str, before: RegistrationRow | None, after: RegistrationRow
 
 
 async def _next_waitlist_rank(offering_id: int) -> int:
-    last = await Registration.select(Registration.waitlist_rank).where(
-        (Registration.offering == offering_id) & (Registration.status == S.WAITLISTED.value)
-    ).order_by(Registration.waitlist_rank, ascending=False).first()
+    last = (
+        await Registration.select(Registration.waitlist_rank)
+        .where((Registration.offering == offering_id) & (Registration.status == S.WAITLISTED.value))
+        .order_by(Registration.waitlist_rank, ascending=False)
+        .first()
+    )
     return (last["waitlist_rank"] + 1) if last and last["waitlist_rank"] is not None else 1
 
 
-def _fields_for(to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.datetime | None, reason: str) -> dict[str, Any]:
+def _fields_for(
+    to: RegistrationStatus, now: dt.datetime, hold_expires_at: dt.datetime | None, reason: str
+) -> dict[str, Any]:
     """What each status requires of the other columns: a single answer instead of one per module."""
     if to in HOLD_STATUSES:
         if hold_expires_at is None:
             raise ValueError(f"a {to.value} registration needs hold_expires_at")
-        return {"hold_expires_at": hold_expires_at, "waitlist_rank": None, "confirmed_at": None,
-                "cancelled_at": None, "cancel_reason": ""}
+        return {
+            "hold_expires_at": hold_expires_at,
+            "waitlist_rank": None,
+            "confirmed_at": None,
+            "cancelled_at": None,
+            "cancel_reason": "",
+        }
     if to == S.CONFIRMED:
-        return {"hold_expires_at": None, "waitlist_rank": None, "confirmed_at": now, "cancelled_at": None, "cancel_reason": ""}
+        return {
+            "hold_expires_at": None,
+            "waitlist_rank": None,
+            "confirmed_at": now,
+            "cancelled_at": None,
+            "cancel_reason": "",
+        }
     if to == S.WAITLISTED:  # the rank is set by the caller of this helper (the end of the list)
         return {"hold_expires_at": None, "confirmed_at": None, "cancelled_at": None, "cancel_reason": ""}
     return {"hold_expires_at": None, "waitlist_rank": None, "cancelled_at": now, "cancel_reason": reason[:300]}
 
 
-async def insert_registration(values: dict[str, Any], status: str, *, now: dt.datetime, kind: str = "registered",
-                              hold_expires_at: dt.datetime | None = None, actor_id: int | None = None,
-                              note: str = "", last_waitlist_rank: int | None | object = ...) -> RegistrationRow:
+async def insert_registration(
+    values: dict[str, Any],
+    status: str,
+    *,
+    now: dt.datetime,
+    kind: str = "registered",
+    hold_expires_at: dt.datetime | None = None,
+    actor_id: int | None = None,
+    note: str = "",
+    last_waitlist_rank: int | None | object = ...,
+) -> RegistrationRow:
     """Insert a new registration in `status` (inside the caller's locked transaction); returns the row.
 
     `values` are the other columns (offering, attendee, payer, amounts, ...); the status columns
@@ -229,9 +259,18 @@ async def insert_registration(values: dict[str, Any], status: str, *, now: dt.da
 _STATUS_COLUMNS = {"status", "hold_expires_at", "waitlist_rank", "confirmed_at", "cancelled_at", "cancel_reason"}
 
 
-async def transition(registration: RegistrationRow, to: str, *, kind: str, now: dt.datetime, actor_id: int | None = None,
-                     note: str = "", reason: str = "", hold_expires_at: dt.datetime | None = None,
-                     add_paid_cents: int = 0) -> Transition:
+async def transition(
+    registration: RegistrationRow,
+    to: str,
+    *,
+    kind: str,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    note: str = "",
+    reason: str = "",
+    hold_expires_at: dt.datetime | None = None,
+    add_paid_cents: int = 0,
+) -> Transition:
     """Move `registration` (a row read under its offering's lock) to `to`; returns the row and the follow-up.
 
     `reason` is the cancel reason people read (for a change to cancelled); `note` goes to the history
@@ -241,7 +280,11 @@ async def transition(registration: RegistrationRow, to: str, *, kind: str, now: 
     end = RegistrationStatus(to)
     if not allowed(kind, start, end):
         raise TransitionRefused(kind, start, end)
-    if kind in _FROM_CANCELLED_NEEDS_EXPIRED_HOLD and start == S.CANCELLED and not registration_hold_ran_out(registration):
+    if (
+        kind in _FROM_CANCELLED_NEEDS_EXPIRED_HOLD
+        and start == S.CANCELLED
+        and not registration_hold_ran_out(registration)
+    ):
         raise TransitionRefused(kind, start, end)
     values = _fields_for(end, now, hold_expires_at, reason)
     if end == S.WAITLISTED:
@@ -249,14 +292,17 @@ async def transition(registration: RegistrationRow, to: str, *, kind: str, now: 
     values["status"] = end.value
     if add_paid_cents:
         values["amount_paid_cents"] = registration["amount_paid_cents"] + add_paid_cents
-    changed = await Registration.update({getattr(Registration, name): value for name, value in values.items()}).where(
-        (Registration.id == registration["id"]) & (Registration.status == start.value)
-    ).returning(*Registration.all_columns())
+    changed = (
+        await Registration.update({getattr(Registration, name): value for name, value in values.items()})
+        .where((Registration.id == registration["id"]) & (Registration.status == start.value))
+        .returning(*Registration.all_columns())
+    )
     if not changed:
         raise Conflict("This registration changed meanwhile; please reload and try again.", code="registration_changed")
     after = cast(RegistrationRow, changed[0])
-    await history.record(after["id"], kind, from_status=start.value, to_status=end.value, actor_id=actor_id,
-                         note=note or reason)
+    await history.record(
+        after["id"], kind, from_status=start.value, to_status=end.value, actor_id=actor_id, note=note or reason
+    )
     return Transition(after, start.value, end.value, kind, _follow_up(kind, registration, after))
 
 

@@ -46,29 +46,53 @@ async def _sessions_on(offering_ids: list[int], start: dt.datetime, end: dt.date
     return [s for s in await sessions_of(offering_ids) if start <= s["starts_at"] < end]
 
 
-async def _remind_one(registration_id: int, offering_id: int, day: dt.date, start: dt.datetime, end: dt.datetime) -> bool:
+async def _remind_one(
+    registration_id: int, offering_id: int, day: dt.date, start: dt.datetime, end: dt.datetime
+) -> bool:
     """Queue one reminder in its own transaction, unless it is no longer due or already queued."""
     async with write_transaction():
         # Cancelling a registration, a session or the offering takes this lock too.
         await lock_rows_for_update(Offering, Offering.id == offering_id)
         offering = await Offering.select().where(Offering.id == offering_id).first()
-        registration = await Registration.select(
-            Registration.status, Registration.attendee.email.as_alias("email"), Registration.attendee.name.as_alias("name"),
-            Registration.attendee.is_active.as_alias("is_active"),
-        ).where(Registration.id == registration_id).first()
+        registration = (
+            await Registration.select(
+                Registration.status,
+                Registration.attendee.email.as_alias("email"),
+                Registration.attendee.name.as_alias("name"),
+                Registration.attendee.is_active.as_alias("is_active"),
+            )
+            .where(Registration.id == registration_id)
+            .first()
+        )
         sessions = await _sessions_on([offering_id], start, end)
-        if (offering is None or offering["status"] != "published" or registration is None
-                or registration["status"] != S.CONFIRMED or not registration["is_active"] or not sessions):
+        if (
+            offering is None
+            or offering["status"] != "published"
+            or registration is None
+            or registration["status"] != S.CONFIRMED
+            or not registration["is_active"]
+            or not sessions
+        ):
             return False
-        claimed = await SentNotice.insert(SentNotice(kind=KIND, key=reminder_key(registration_id, day), sent_at=utc_now())).on_conflict(
-            target=SentNotice.key, action="DO NOTHING"
-        ).returning(SentNotice.id)
+        claimed = (
+            await SentNotice.insert(SentNotice(kind=KIND, key=reminder_key(registration_id, day), sent_at=utc_now()))
+            .on_conflict(target=SentNotice.key, action="DO NOTHING")
+            .returning(SentNotice.id)
+        )
         if not claimed:
             return False  # another worker queued it first
-        await enqueue_email(registration["email"], "session_reminder", {
-            "name": registration["name"], "offering": offering, "sessions": sessions, "day": day,
-            "can_cancel": offering["cancellation_deadline"] is None or offering["cancellation_deadline"] > utc_now(),
-        })
+        await enqueue_email(
+            registration["email"],
+            "session_reminder",
+            {
+                "name": registration["name"],
+                "offering": offering,
+                "sessions": sessions,
+                "day": day,
+                "can_cancel": offering["cancellation_deadline"] is None
+                or offering["cancellation_deadline"] > utc_now(),
+            },
+        )
     return True
 
 
@@ -77,20 +101,27 @@ async def send_due_reminders(now: dt.datetime | None = None) -> int:
     now = now or utc_now()
     day, start, end = reminder_day(now)
     sessions = await OfferingSession.select(OfferingSession.offering).where(
-        (OfferingSession.starts_at >= start) & (OfferingSession.starts_at < end) & (OfferingSession.status == "scheduled")
+        (OfferingSession.starts_at >= start)
+        & (OfferingSession.starts_at < end)
+        & (OfferingSession.status == "scheduled")
         & (OfferingSession.offering.status == "published")
     )
     offering_ids = sorted({s["offering"] for s in sessions})
     if not offering_ids:
         return 0
-    registrations = await Registration.select(Registration.id, Registration.offering).where(
-        Registration.offering.is_in(offering_ids) & (Registration.status == S.CONFIRMED.value)
-        & (Registration.attendee.is_active == True)
-    ).order_by(Registration.id)
+    registrations = (
+        await Registration.select(Registration.id, Registration.offering)
+        .where(
+            Registration.offering.is_in(offering_ids)
+            & (Registration.status == S.CONFIRMED.value)
+            & (Registration.attendee.is_active == True)
+        )
+        .order_by(Registration.id)
+    )
     keys = [reminder_key(r["id"], day) for r in registrations]
     done: set[str] = set()
     for index in range(0, len(keys), 500):
-        chunk = keys[index:index + 500]
+        chunk = keys[index : index + 500]
         done.update(row["key"] for row in await SentNotice.select(SentNotice.key).where(SentNotice.key.is_in(chunk)))
     queued = 0
     for registration in registrations:

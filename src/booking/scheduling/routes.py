@@ -17,19 +17,22 @@ from booking.scheduling.pages import MyLearningController, RegistrationPagesCont
 from booking.scheduling.staff_pages import StaffRosterController
 from booking.scheduling.transcript_pages import CertificateVerifyController, TranscriptController
 
-router = Router(path="/", route_handlers=[
-    CalendarFeedController,
-    CalendarFeedPagesController,
-    ApprovalsController,
-    MyLearningController,
-    RegistrationPagesController,
-    RegistrationsApi,
-    StaffRosterController,
-    CheckInController,
-    DoorScreenController,
-    CertificateVerifyController,
-    TranscriptController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        CalendarFeedController,
+        CalendarFeedPagesController,
+        ApprovalsController,
+        MyLearningController,
+        RegistrationPagesController,
+        RegistrationsApi,
+        StaffRosterController,
+        CheckInController,
+        DoorScreenController,
+        CertificateVerifyController,
+        TranscriptController,
+    ],
+)
 
 # /workshops, /staff/offerings and /api/v1/offerings themselves are catalog's; these finer prefixes are scheduling's.
 PREFIXES = {

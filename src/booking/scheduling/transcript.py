@@ -17,21 +17,31 @@ from booking.settings import current_settings
 CODE_PATTERN = re.compile(r"^[A-Z0-9-]{4,40}$")
 
 ENTRY_COLUMNS = (
-    Registration.id, Registration.offering, Registration.attendee, Registration.pd_hours_awarded_tenths,
-    Registration.completed_at, Registration.certificate_code,
-    Registration.offering.title.as_alias("title"), Registration.offering.facilitators.as_alias("facilitators"),
+    Registration.id,
+    Registration.offering,
+    Registration.attendee,
+    Registration.pd_hours_awarded_tenths,
+    Registration.completed_at,
+    Registration.certificate_code,
+    Registration.offering.title.as_alias("title"),
+    Registration.offering.facilitators.as_alias("facilitators"),
     Registration.offering.format.as_alias("format"),
-    Registration.attendee.name.as_alias("attendee_name"), Registration.attendee.email.as_alias("attendee_email"),
+    Registration.attendee.name.as_alias("attendee_name"),
+    Registration.attendee.email.as_alias("attendee_email"),
     Registration.attendee.district.name.as_alias("district_name"),
 )
 
 
 def _completed():
-    return (Registration.status == S.CONFIRMED.value) & Registration.completed_at.is_not_null() & Registration.certificate_code.is_not_null()
+    return (
+        (Registration.status == S.CONFIRMED.value)
+        & Registration.completed_at.is_not_null()
+        & Registration.certificate_code.is_not_null()
+    )
 
 
 def dates_label(sessions: list[dict]) -> str:
-    """"Tuesday, March 10, 2026" or "March 10 – March 24, 2026 (3 sessions)", in local dates."""
+    """ "Tuesday, March 10, 2026" or "March 10 – March 24, 2026 (3 sessions)", in local dates."""
     if not sessions:
         return ""
     first, last = to_local(sessions[0]["starts_at"]).date(), to_local(sessions[-1]["starts_at"]).date()
@@ -73,9 +83,11 @@ class Transcript:
 
 async def transcript_for(actor: Actor) -> Transcript:
     """The actor's own completed workshops, earliest first. Nobody else's, whatever their role."""
-    person = await User.select(User.id, User.name, User.email, User.district.name.as_alias("district_name")).where(
-        User.id == actor.id
-    ).first()
+    person = (
+        await User.select(User.id, User.name, User.email, User.district.name.as_alias("district_name"))
+        .where(User.id == actor.id)
+        .first()
+    )
     rows = await Registration.select(*ENTRY_COLUMNS).where((Registration.attendee == actor.id) & _completed())
     rows = await _with_sessions(rows)
     rows.sort(key=lambda r: (r["first_starts_at"] or r["completed_at"], r["id"]))
@@ -84,9 +96,11 @@ async def transcript_for(actor: Actor) -> Transcript:
 
 async def own_certificate(actor: Actor, registration_id: int) -> dict:
     """A completed registration of the actor's own: anyone else's is 404, staff included."""
-    row = await Registration.select(*ENTRY_COLUMNS).where(
-        (Registration.id == registration_id) & (Registration.attendee == actor.id) & _completed()
-    ).first()
+    row = (
+        await Registration.select(*ENTRY_COLUMNS)
+        .where((Registration.id == registration_id) & (Registration.attendee == actor.id) & _completed())
+        .first()
+    )
     if row is None:
         raise NotFound("No certificate of yours has that number.")
     return (await _with_sessions([row]))[0]
@@ -101,7 +115,9 @@ async def certificate_by_code(code: str) -> dict:
     code = normalise_code(code)
     if not CODE_PATTERN.match(code):
         raise NotFound("No certificate has that code. Check it against the printed certificate.")
-    row = await Registration.select(*ENTRY_COLUMNS).where((Registration.certificate_code == code) & _completed()).first()
+    row = (
+        await Registration.select(*ENTRY_COLUMNS).where((Registration.certificate_code == code) & _completed()).first()
+    )
     if row is None:
         raise NotFound("No certificate has that code. Check it against the printed certificate.")
     return (await _with_sessions([row]))[0]

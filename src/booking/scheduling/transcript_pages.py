@@ -50,7 +50,18 @@ class CertificateVerifyController(Controller):
         try:
             certificate = await verify_certificate(code)
         except NotFound:
-            return page(request, "scheduling/certificate_verify.html", status=404, certificate=None, code=code[:60],
-                        headers={"X-Robots-Tag": "noindex"})
-        return page(request, "scheduling/certificate_verify.html", certificate=certificate, code=code,
-                    headers={"X-Robots-Tag": "noindex"})
+            return page(
+                request,
+                "scheduling/certificate_verify.html",
+                status=404,
+                certificate=None,
+                code=code[:60],
+                headers={"X-Robots-Tag": "noindex"},
+            )
+        return page(
+            request,
+            "scheduling/certificate_verify.html",
+            certificate=certificate,
+            code=code,
+            headers={"X-Robots-Tag": "noindex"},
+        )

@@ -24,10 +24,14 @@ __all__ = ["EXPIRED_HOLD_REASONS", "OFFER_WINDOW", "lock_offering", "promote_wai
 
 async def release_expired_holds(offering: dict, now: dt.datetime) -> int:
     """Expired holds already count as free seats; this records them as ended and tells the person."""
-    expired = cast(list[RegistrationRow], await Registration.select().where(
-        (Registration.offering == offering["id"]) & Registration.status.is_in(list(HOLD_STATUSES))
-        & (Registration.hold_expires_at <= now)
-    ))
+    expired = cast(
+        list[RegistrationRow],
+        await Registration.select().where(
+            (Registration.offering == offering["id"])
+            & Registration.status.is_in(list(HOLD_STATUSES))
+            & (Registration.hold_expires_at <= now)
+        ),
+    )
     for registration in expired:
         reason = EXPIRED_HOLD_REASONS[registration["status"]]
         ended = await transition(registration, S.CANCELLED, kind="hold_expired", now=now, reason=reason)
@@ -51,9 +55,14 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
     promoted: list[int] = []
     if free <= 0 or counts.waitlisted == 0:
         return promoted
-    waiting = cast(list[RegistrationRow], await Registration.select().where(
-        (Registration.offering == offering["id"]) & (Registration.status == S.WAITLISTED.value)
-    ).order_by(Registration.waitlist_rank).order_by(Registration.id).limit(free))
+    waiting = cast(
+        list[RegistrationRow],
+        await Registration.select()
+        .where((Registration.offering == offering["id"]) & (Registration.status == S.WAITLISTED.value))
+        .order_by(Registration.waitlist_rank)
+        .order_by(Registration.id)
+        .limit(free),
+    )
     sessions = await sessions_of([offering["id"]])
     offering = {**offering, "sessions": sessions}
     for registration in waiting:
@@ -64,7 +73,9 @@ async def promote_waitlist(offering: dict, now: dt.datetime | None = None) -> li
             new_status, hold = S.OFFERED, offer_deadline(sessions, now)
         promotion = await transition(registration, new_status, kind="promoted", now=now, hold_expires_at=hold)
         # An offered seat is a payment hold, not yet theirs: its invite comes with the confirmation.
-        await notify_attendee(promotion.registration, offering, promotion.follow_up.email, invite=promotion.follow_up.invite)
+        await notify_attendee(
+            promotion.registration, offering, promotion.follow_up.email, invite=promotion.follow_up.invite
+        )
         promoted.append(registration["id"])
     return promoted
 
@@ -74,13 +85,16 @@ async def waitlist_position(registration: Mapping[str, Any]) -> int | None:
     if registration["status"] != S.WAITLISTED:
         return None
     ahead = await Registration.count().where(
-        (Registration.offering == registration["offering"]) & (Registration.status == S.WAITLISTED.value)
+        (Registration.offering == registration["offering"])
+        & (Registration.status == S.WAITLISTED.value)
         & (Registration.waitlist_rank < registration["waitlist_rank"])
     )
     return ahead + 1
 
 
-async def reorder(actor: Actor, registration_id: int, new_position: int, reason: str, offering_id: int | None = None) -> None:
+async def reorder(
+    actor: Actor, registration_id: int, new_position: int, reason: str, offering_id: int | None = None
+) -> None:
     """Staff move someone on the list; the reason is recorded. `offering_id`, when given, must match."""
     actor.require("staff", "Only SCOE program staff reorder a waiting list.")
     reason = " ".join((reason or "").split())
@@ -89,20 +103,29 @@ async def reorder(actor: Actor, registration_id: int, new_position: int, reason:
     if new_position < 1:
         raise InvalidInput({"position": "Positions start at 1."})
     async with write_transaction():
-        registration = cast(RegistrationRow | None,
-                            await Registration.select().where(Registration.id == registration_id).first())
+        registration = cast(
+            RegistrationRow | None, await Registration.select().where(Registration.id == registration_id).first()
+        )
         if registration is None or (offering_id is not None and registration["offering"] != offering_id):
             raise NotFound("No such registration.")
         await lock_offering(registration["offering"])
         if registration["status"] != S.WAITLISTED:
             raise Conflict("Only someone on the waiting list can be moved.")
-        queue = await Registration.select(Registration.id).where(
-            (Registration.offering == registration["offering"]) & (Registration.status == S.WAITLISTED.value)
-        ).order_by(Registration.waitlist_rank)
+        queue = (
+            await Registration.select(Registration.id)
+            .where((Registration.offering == registration["offering"]) & (Registration.status == S.WAITLISTED.value))
+            .order_by(Registration.waitlist_rank)
+        )
         order = [row["id"] for row in queue if row["id"] != registration_id]
         old_position = [row["id"] for row in queue].index(registration_id) + 1
         order.insert(min(new_position, len(order) + 1) - 1, registration_id)
         for rank, reg_id in enumerate(order, start=1):
             await Registration.update({Registration.waitlist_rank: rank}).where(Registration.id == reg_id)
-        await history.record(registration_id, "waitlist_reordered", from_status="waitlisted", to_status="waitlisted",
-                             actor_id=actor.id, note=f"position {old_position} → {min(new_position, len(order))}: {reason}")
+        await history.record(
+            registration_id,
+            "waitlist_reordered",
+            from_status="waitlisted",
+            to_status="waitlisted",
+            actor_id=actor.id,
+            note=f"position {old_position} → {min(new_position, len(order))}: {reason}",
+        )

@@ -312,10 +312,15 @@ def _split_pairs(request: Request, week_by_id: dict[Id, Week]) -> list[tuple[Wee
 
 
 def _split_fits(request: Request, first: Week, second: Week) -> bool:
-    return (not first.closed and not second.closed and request.boys + request.girls >= 2
-            and request.boys <= first.boys_beds + second.boys_beds
-            and request.girls <= first.girls_beds + second.girls_beds
-            and first.boys_beds + first.girls_beds > 0 and second.boys_beds + second.girls_beds > 0)
+    return (
+        not first.closed
+        and not second.closed
+        and request.boys + request.girls >= 2
+        and request.boys <= first.boys_beds + second.boys_beds
+        and request.girls <= first.girls_beds + second.girls_beds
+        and first.boys_beds + first.girls_beds > 0
+        and second.boys_beds + second.girls_beds > 0
+    )
 
 
 def _options(request: Request, week_by_id: dict[Id, Week], settings: Settings, pin: Id | None) -> list[_Option]:
@@ -323,9 +328,11 @@ def _options(request: Request, week_by_id: dict[Id, Week], settings: Settings, p
     if pin is not None:
         rank = request.choices.index(pin) + 1 if pin in request.choices else None
         return [_Option((pin,), rank, weights[rank - 1] if rank else 0)]
-    options = [_Option((week_id,), rank, weights[rank - 1])
-               for rank, week_id in enumerate(request.choices, start=1)
-               if not week_by_id[week_id].closed and _fits(request, week_by_id[week_id])]
+    options = [
+        _Option((week_id,), rank, weights[rank - 1])
+        for rank, week_id in enumerate(request.choices, start=1)
+        if not week_by_id[week_id].closed and _fits(request, week_by_id[week_id])
+    ]
     if request.can_split:
         for first, second, rank in _split_pairs(request, week_by_id):
             score = weights[rank - 1] - settings.split_penalty
@@ -345,10 +352,15 @@ def _pin_errors(requests: list[Request], week_by_id: dict[Id, Week], pinned: Map
     for week_id, group in by_week.items():
         week = week_by_id[week_id]
         for request in group:
-            for gender, need, beds in (("boys", request.boys, week.boys_beds), ("girls", request.girls, week.girls_beds)):
+            for gender, need, beds in (
+                ("boys", request.boys, week.boys_beds),
+                ("girls", request.girls, week.girls_beds),
+            ):
                 if need > beds:
-                    errors.append(f"{_label(request)} is pinned to week {week_id!r}, which has {beds} {gender}' beds; "
-                                  f"the school needs {need}")
+                    errors.append(
+                        f"{_label(request)} is pinned to week {week_id!r}, which has {beds} {gender}' beds; "
+                        f"the school needs {need}"
+                    )
             if not request.can_share and len(group) > 1:
                 others = ", ".join(_label(o) for o in group if o is not request)
                 errors.append(f"{_label(request)} cannot share but is pinned to week {week_id!r} with {others}")
@@ -357,8 +369,10 @@ def _pin_errors(requests: list[Request], week_by_id: dict[Id, Week], pinned: Map
                 need = sum(getattr(r, gender) for r in group)
                 if need > beds and all(getattr(r, gender) <= beds for r in group):
                     names = ", ".join(_label(r) for r in group)
-                    errors.append(f"{names} are pinned to week {week_id!r}: together they need {need} {gender}' beds, "
-                                  f"the week has {beds}")
+                    errors.append(
+                        f"{names} are pinned to week {week_id!r}: together they need {need} {gender}' beds, "
+                        f"the week has {beds}"
+                    )
     return errors
 
 
@@ -373,8 +387,9 @@ def allocate(weeks: Iterable[Week], requests: Iterable[Request], settings: Setti
     weeks = list(weeks)
     requests = [r if isinstance(r.choices, tuple) else _with_tuple_choices(r) for r in requests]
     _validate(weeks, requests, settings)
-    settings = replace(settings, weights=tuple(settings.weights), pinned=dict(settings.pinned),
-                       excluded=frozenset(settings.excluded))
+    settings = replace(
+        settings, weights=tuple(settings.weights), pinned=dict(settings.pinned), excluded=frozenset(settings.excluded)
+    )
     weeks = sorted(weeks, key=lambda w: w.order)
     requests = sorted(requests, key=lambda r: (r.submitted_order, repr(r.id)))
     week_by_id = {w.id: w for w in weeks}
@@ -382,15 +397,27 @@ def allocate(weeks: Iterable[Week], requests: Iterable[Request], settings: Setti
     errors = _pin_errors(requests, week_by_id, settings.pinned)
     if errors:
         return AllocationResult(
-            status="infeasible", outcomes=(), weeks=(), tier_scores=(), tie_break=0, gap=0.0,
-            choice_counts={rank: 0 for rank in range(1, len(settings.weights) + 1)}, placed_off_choice=0,
-            unplaced=len(requests), splits=0, solve_seconds=time.perf_counter() - started,
-            solver=SOLVER_NAME, solver_version=SOLVER_VERSION, errors=tuple(errors))
+            status="infeasible",
+            outcomes=(),
+            weeks=(),
+            tier_scores=(),
+            tie_break=0,
+            gap=0.0,
+            choice_counts={rank: 0 for rank in range(1, len(settings.weights) + 1)},
+            placed_off_choice=0,
+            unplaced=len(requests),
+            splits=0,
+            solve_seconds=time.perf_counter() - started,
+            solver=SOLVER_NAME,
+            solver_version=SOLVER_VERSION,
+            errors=tuple(errors),
+        )
 
     n = len(requests)
     options: list[list[_Option]] = [
         [] if r.id in settings.excluded else _options(r, week_by_id, settings, settings.pinned.get(r.id))
-        for r in requests]
+        for r in requests
+    ]
     _check_magnitudes(n, settings)
 
     # Stage plan. Tiers are solved together with exactly scaled weights (tier t's total times
@@ -400,8 +427,10 @@ def allocate(weeks: Iterable[Week], requests: Iterable[Request], settings: Setti
     # tiers above (and the pins): lower tiers can always be left out, so they cannot change its
     # optimum. The last stage, the tie-break, holds everyone.
     tiers = sorted({requests[i].tier for i in range(n) if options[i]})
-    most = {tier: sum(max(o.score for o in options[i]) for i in range(n) if options[i] and requests[i].tier == tier)
-            for tier in tiers}
+    most = {
+        tier: sum(max(o.score for o in options[i]) for i in range(n) if options[i] and requests[i].tier == tier)
+        for tier in tiers
+    }
     groups: list[list[int]] = []
     for tier in tiers:
         if groups and _scaled_max(groups[-1] + [tier], most) < 2**53:
@@ -410,7 +439,9 @@ def allocate(weeks: Iterable[Week], requests: Iterable[Request], settings: Setti
             groups.append([tier])
     plan: list[tuple[str, list[int], dict[int, int]]] = []  # (name, requests in the model, weight per request)
     for group in groups:
-        members = [i for i in range(n) if options[i] and (requests[i].tier <= group[-1] or requests[i].id in settings.pinned)]
+        members = [
+            i for i in range(n) if options[i] and (requests[i].tier <= group[-1] or requests[i].id in settings.pinned)
+        ]
         scale = {tier: _scaled_max([t for t in group if t > tier], most) + 1 for tier in group}
         name = "tier " + ", ".join(str(t) for t in group) if len(group) < 3 else f"tiers {group[0]}-{group[-1]}"
         plan.append((name, members, {i: scale[requests[i].tier] for i in members if requests[i].tier in scale}))
@@ -454,8 +485,9 @@ def allocate(weeks: Iterable[Week], requests: Iterable[Request], settings: Setti
             warm.maximize(sum(w * score([i], warm_chosen) for i, w in weight.items()))
             solver = _solver(settings.seed, wall_left / share / 4, work_left / share / 4)
             if solver.solve(warm) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                chosen_options = {i: k for i in members for k, literal in enumerate(warm_chosen[i])
-                                  if solver.boolean_value(literal)}
+                chosen_options = {
+                    i: k for i in members for k, literal in enumerate(warm_chosen[i]) if solver.boolean_value(literal)
+                }
             stage_work += solver.deterministic_time
             work_left -= solver.deterministic_time
         for i in members:
@@ -470,13 +502,22 @@ def allocate(weeks: Iterable[Week], requests: Iterable[Request], settings: Setti
             raise RuntimeError(f"allocation model infeasible at stage {name}")
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         if found:
-            chosen_options = {i: k for i in members for k, literal in enumerate(chosen[i]) if solver.boolean_value(literal)}
+            chosen_options = {
+                i: k for i in members for k, literal in enumerate(chosen[i]) if solver.boolean_value(literal)
+            }
         # If nothing was found in its time, the previous solution stands, and what it gives
         # these tiers is kept by the stages after.
         optimal = status == cp_model.OPTIMAL
-        stages.append(Stage(name, "optimal" if optimal else "feasible" if found else "unsolved",
-                            round(solver.objective_value) if found else 0, round(solver.best_objective_bound) if found else 0,
-                            seconds, stage_work))
+        stages.append(
+            Stage(
+                name,
+                "optimal" if optimal else "feasible" if found else "unsolved",
+                round(solver.objective_value) if found else 0,
+                round(solver.best_objective_bound) if found else 0,
+                seconds,
+                stage_work,
+            )
+        )
         if not tie_break:
             for tier in sorted({requests[i].tier for i in weight}):
                 of_tier = [i for i in weight if requests[i].tier == tier]
@@ -511,8 +552,13 @@ def _solver(seed: int, seconds: float, work: float) -> cp_model.CpSolver:
     return solver
 
 
-def _build_model(requests: list[Request], options: list[list[_Option]], weeks: list[Week], members: list[int],
-                 pinned: Mapping[Id, Id]) -> tuple[cp_model.CpModel, dict[int, list[cp_model.IntVar]]]:
+def _build_model(
+    requests: list[Request],
+    options: list[list[_Option]],
+    weeks: list[Week],
+    members: list[int],
+    pinned: Mapping[Id, Id],
+) -> tuple[cp_model.CpModel, dict[int, list[cp_model.IntVar]]]:
     """The CP-SAT model over the given requests: one literal per option, at most one per request,
     and bed constraints per gender.
 
@@ -567,13 +613,19 @@ def _build_model(requests: list[Request], options: list[list[_Option]], weeks: l
             last += 1
             run = [by_order[order] for order in range(week.order, last + 1)]
             inside = [(boys, girls) for first, boys, girls in splits if week.order <= first < last]
-            model.add(sum(t for w in run for t in boys_in[w.id]) + sum(b for b, _ in inside) <= sum(w.boys_beds for w in run))
-            model.add(sum(t for w in run for t in girls_in[w.id]) + sum(g for _, g in inside) <= sum(w.girls_beds for w in run))
+            model.add(
+                sum(t for w in run for t in boys_in[w.id]) + sum(b for b, _ in inside) <= sum(w.boys_beds for w in run)
+            )
+            model.add(
+                sum(t for w in run for t in girls_in[w.id]) + sum(g for _, g in inside)
+                <= sum(w.girls_beds for w in run)
+            )
     return model, chosen
 
 
-def _divide_splits(requests: list[Request], options: list[list[_Option]], weeks: list[Week],
-                   chosen_options: dict[int, int], seed: int) -> dict[int, tuple[_Option, tuple[WeekPart, ...]]]:
+def _divide_splits(
+    requests: list[Request], options: list[list[_Option]], weeks: list[Week], chosen_options: dict[int, int], seed: int
+) -> dict[int, tuple[_Option, tuple[WeekPart, ...]]]:
     """Each placed request's option and its students per week. The students of splits are
     divided by a small exact solve: beds per gender per week, at least one student in each of the
     two weeks, and then as many students as possible in the week the school ranked higher. A split
@@ -651,8 +703,10 @@ def _with_tuple_choices(request: Request) -> Request:
 def _check_magnitudes(n: int, settings: Settings) -> None:
     largest = (n + 1) * settings.weights[0] * n * (n + 1) // 2
     if largest >= 2**53:
-        raise ValueError(f"invalid allocation input:\n- {n} requests with a first-choice weight of "
-                         f"{settings.weights[0]} are too many for exact integer weights; use smaller weights")
+        raise ValueError(
+            f"invalid allocation input:\n- {n} requests with a first-choice weight of "
+            f"{settings.weights[0]} are too many for exact integer weights; use smaller weights"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,13 +735,23 @@ def _result(requests, weeks, settings, options, placements, stages, gap, stopped
             outcomes.append(Outcome(request.id, request.school, request.tier, parts, option.rank, option.score, pinned))
         else:
             code, reason, blocked = _why_unplaced(request, options[i], week_by_id, occupants, settings, stopped)
-            outcomes.append(Outcome(request.id, request.school, request.tier, (), None, 0, pinned, code, reason, blocked))
+            outcomes.append(
+                Outcome(request.id, request.school, request.tier, (), None, 0, pinned, code, reason, blocked)
+            )
 
     loads = tuple(
-        WeekLoad(w.id, w.order, w.closed, w.boys_beds, w.girls_beds,
-                 sum(p.boys for _, _, p in occupants[w.id]), sum(p.girls for _, _, p in occupants[w.id]),
-                 tuple(r.id for r, _, _ in occupants[w.id]))
-        for w in weeks)
+        WeekLoad(
+            w.id,
+            w.order,
+            w.closed,
+            w.boys_beds,
+            w.girls_beds,
+            sum(p.boys for _, _, p in occupants[w.id]),
+            sum(p.girls for _, _, p in occupants[w.id]),
+            tuple(r.id for r, _, _ in occupants[w.id]),
+        )
+        for w in weeks
+    )
     tier_totals: dict[int, int] = defaultdict(int)
     for request in requests:
         tier_totals[request.tier] += 0
@@ -718,9 +782,14 @@ def _result(requests, weeks, settings, options, placements, stages, gap, stopped
     )
 
 
-def _why_unplaced(request: Request, request_options: list[_Option], week_by_id: dict[Id, Week],
-                  occupants: dict[Id, list[tuple[Request, _Option, WeekPart]]], settings: Settings,
-                  stopped: bool) -> tuple[str, str, tuple[Id, ...]]:
+def _why_unplaced(
+    request: Request,
+    request_options: list[_Option],
+    week_by_id: dict[Id, Week],
+    occupants: dict[Id, list[tuple[Request, _Option, WeekPart]]],
+    settings: Settings,
+    stopped: bool,
+) -> tuple[str, str, tuple[Id, ...]]:
     if request.id in settings.excluded:
         return "excluded", "excluded by staff", ()
     chosen_weeks = [week_by_id[w] for w in request.choices]
@@ -740,13 +809,16 @@ def _why_unplaced(request: Request, request_options: list[_Option], week_by_id: 
             if first.closed or second.closed:
                 continue
             if settings.weights[rank - 1] - settings.split_penalty <= 0:
-                unusable.append(f"a split over weeks {first.id} and {second.id} is worth nothing after the split penalty")
+                unusable.append(
+                    f"a split over weeks {first.id} and {second.id} is worth nothing after the split penalty"
+                )
                 continue
             for gender, need in (("boys", request.boys), ("girls", request.girls)):
                 beds = getattr(first, f"{gender}_beds") + getattr(second, f"{gender}_beds")
                 if need > beds:
-                    unusable.append(f"weeks {first.id} and {second.id} together have {beds} {gender}' beds, "
-                                    f"the school needs {need}")
+                    unusable.append(
+                        f"weeks {first.id} and {second.id} together have {beds} {gender}' beds, the school needs {need}"
+                    )
     if not request_options:
         return "too_large", "; ".join(unusable) or "none of its weeks can take it", ()
 
@@ -763,13 +835,22 @@ def _why_unplaced(request: Request, request_options: list[_Option], week_by_id: 
             return False
         if not request.can_share and any(occupants[w] for w in option.weeks):
             return False
-        free = [(week_by_id[w].boys_beds - sum(p.boys for _, _, p in occupants[w]),
-                 week_by_id[w].girls_beds - sum(p.girls for _, _, p in occupants[w])) for w in option.weeks]
+        free = [
+            (
+                week_by_id[w].boys_beds - sum(p.boys for _, _, p in occupants[w]),
+                week_by_id[w].girls_beds - sum(p.girls for _, _, p in occupants[w]),
+            )
+            for w in option.weeks
+        ]
         if not option.split:
             return request.boys <= free[0][0] and request.girls <= free[0][1]
         (boys_a, girls_a), (boys_b, girls_b) = free
-        return (request.boys <= boys_a + boys_b and request.girls <= girls_a + girls_b
-                and boys_a + girls_a >= 1 and boys_b + girls_b >= 1)
+        return (
+            request.boys <= boys_a + boys_b
+            and request.girls <= girls_a + girls_b
+            and boys_a + girls_a >= 1
+            and boys_b + girls_b >= 1
+        )
 
     if stopped and any(fits_now(option) for option in request_options):
         return "stopped_early", "the solver stopped at its time or work limit before it could place it", blocked
@@ -788,10 +869,15 @@ def _why_unplaced(request: Request, request_options: list[_Option], week_by_id: 
             continue
         boys_left = week.boys_beds - sum(p.boys for _, _, p in there)
         girls_left = week.girls_beds - sum(p.girls for _, _, p in there)
-        details.append(f"week {w} ({boys_left} boys' and {girls_left} girls' beds left of {week.boys_beds} and "
-                       f"{week.girls_beds}; the school needs {request.boys} and {request.girls}): {schools}")
-    return ("filled", "its weeks were filled by schools of higher priority or that ranked them higher: "
-            + "; ".join(details) + note, blocked)
+        details.append(
+            f"week {w} ({boys_left} boys' and {girls_left} girls' beds left of {week.boys_beds} and "
+            f"{week.girls_beds}; the school needs {request.boys} and {request.girls}): {schools}"
+        )
+    return (
+        "filled",
+        "its weeks were filled by schools of higher priority or that ranked them higher: " + "; ".join(details) + note,
+        blocked,
+    )
 
 
 def _occupant(request: Request, option: _Option, part: WeekPart) -> str:

@@ -31,19 +31,30 @@ MAX_WEIGHT = 1_000
 # The allocation settings in the words staff think in; each preset is only a value of the solver's
 # inputs (choice weights, split penalty), which stay as they were and can still be typed as "Custom".
 CHOICE_PRESETS = {
-    "first_choices": ("As many first choices as possible",
-                      "A first choice counts far more than a second (a second about 40% of a first); "
-                      "a school may get no week so that others get their first.", "100,40,15,5,2"),
-    "balanced": ("Balanced (the usual)",
-                 "A second choice counts about 70% of a first, a third about 45%, and so on.", "100,70,45,25,10"),
-    "place_everyone": ("Place as many schools as possible",
-                       "Any week a school listed is nearly as good as its first choice (each later choice 10% less).",
-                       "100,90,80,70,60"),
+    "first_choices": (
+        "As many first choices as possible",
+        "A first choice counts far more than a second (a second about 40% of a first); "
+        "a school may get no week so that others get their first.",
+        "100,40,15,5,2",
+    ),
+    "balanced": (
+        "Balanced (the usual)",
+        "A second choice counts about 70% of a first, a third about 45%, and so on.",
+        "100,70,45,25,10",
+    ),
+    "place_everyone": (
+        "Place as many schools as possible",
+        "Any week a school listed is nearly as good as its first choice (each later choice 10% less).",
+        "100,90,80,70,60",
+    ),
 }
 SPLIT_PRESETS = {
     "rarely": ("Only when nothing else works", "A split costs as much as a first choice is worth.", "100"),
-    "somewhat": ("Avoid it somewhat (the usual)", "A split costs about as much as dropping from a first to a second choice.",
-                 "15"),
+    "somewhat": (
+        "Avoid it somewhat (the usual)",
+        "A split costs about as much as dropping from a first to a second choice.",
+        "15",
+    ),
     "freely": ("Split freely", "Splitting costs nothing.", "0"),
 }
 
@@ -66,49 +77,104 @@ def parse_weights(text: str) -> tuple[int, ...]:
     return weights
 
 
-async def run_allocation(actor: Actor, season_id: int, *, choice_weights: str | None = None, split_penalty: int | None = None,
-                         now: dt.datetime | None = None) -> int:
+async def run_allocation(
+    actor: Actor,
+    season_id: int,
+    *,
+    choice_weights: str | None = None,
+    split_penalty: int | None = None,
+    now: dt.datetime | None = None,
+) -> int:
     """Solve for the season's requests as they stand (pins and exclusions included) and keep the report."""
     Actor.require(actor, "staff", STAFF_ONLY)
     now = now or utc_now()
     season = await get_season(season_id)
     if season["status"] not in ("requests_open", "allocating"):
-        raise Conflict("Allocation runs while requests are open or closed for allocation, before offers go out.",
-                       code="not_allocating")
+        raise Conflict(
+            "Allocation runs while requests are open or closed for allocation, before offers go out.",
+            code="not_allocating",
+        )
     weights = parse_weights(choice_weights if choice_weights is not None else season["choice_weights"])
     penalty = season["split_penalty"] if split_penalty is None else split_penalty
     if not 0 <= penalty <= 1000:
         raise InvalidInput({"split_penalty": "Enter a whole number from 0 to 1000."})
     weeks = await weeks_of(season_id)
-    use = await bed_use([w["id"] for w in weeks], now)  # beds already booked (e.g. staff bookings) are not offered again
-    requests = await WeekRequest.select(*REQUEST_COLUMNS).where(
-        (WeekRequest.season == season_id) & (WeekRequest.status == "submitted")).order_by(WeekRequest.submitted_at)
+    use = await bed_use(
+        [w["id"] for w in weeks], now
+    )  # beds already booked (e.g. staff bookings) are not offered again
+    requests = (
+        await WeekRequest.select(*REQUEST_COLUMNS)
+        .where((WeekRequest.season == season_id) & (WeekRequest.status == "submitted"))
+        .order_by(WeekRequest.submitted_at)
+    )
     # A large season takes CP-SAT seconds of pure CPU: in a worker thread, so the server keeps answering meanwhile.
-    result = await anyio.to_thread.run_sync(functools.partial(
-        allocation.allocate,
-        [allocation.Week(id=w["id"], order=index, boys_beds=use[w["id"]].boys_left, girls_beds=use[w["id"]].girls_left,
-                         closed=w["closed"]) for index, w in enumerate(weeks)],
-        [allocation.Request(id=r["id"], school=r["school_name"], tier=r["tier"], boys=r["boys"], girls=r["girls"],
-                            choices=tuple(choice_ids(r["choices"])), can_share=r["can_share"], can_split=r["can_split"],
-                            submitted_order=index) for index, r in enumerate(requests)],
-        allocation.Settings(weights=weights, split_penalty=penalty,
-                            pinned={r["id"]: r["pinned_week"] for r in requests if r["pinned_week"]},
-                            excluded=frozenset(r["id"] for r in requests if r["excluded"])),
-    ))
+    result = await anyio.to_thread.run_sync(
+        functools.partial(
+            allocation.allocate,
+            [
+                allocation.Week(
+                    id=w["id"],
+                    order=index,
+                    boys_beds=use[w["id"]].boys_left,
+                    girls_beds=use[w["id"]].girls_left,
+                    closed=w["closed"],
+                )
+                for index, w in enumerate(weeks)
+            ],
+            [
+                allocation.Request(
+                    id=r["id"],
+                    school=r["school_name"],
+                    tier=r["tier"],
+                    boys=r["boys"],
+                    girls=r["girls"],
+                    choices=tuple(choice_ids(r["choices"])),
+                    can_share=r["can_share"],
+                    can_split=r["can_split"],
+                    submitted_order=index,
+                )
+                for index, r in enumerate(requests)
+            ],
+            allocation.Settings(
+                weights=weights,
+                split_penalty=penalty,
+                pinned={r["id"]: r["pinned_week"] for r in requests if r["pinned_week"]},
+                excluded=frozenset(r["id"] for r in requests if r["excluded"]),
+            ),
+        )
+    )
     summary = {
-        "status": result.status, "choice_counts": {str(k): v for k, v in result.choice_counts.items()},
-        "unplaced": result.unplaced, "splits": result.splits, "placed_off_choice": result.placed_off_choice,
-        "gap": result.gap, "tier_scores": [list(pair) for pair in result.tier_scores], "errors": list(result.errors),
-        "weights": list(weights), "split_penalty": penalty, "requests": len(requests),
+        "status": result.status,
+        "choice_counts": {str(k): v for k, v in result.choice_counts.items()},
+        "unplaced": result.unplaced,
+        "splits": result.splits,
+        "placed_off_choice": result.placed_off_choice,
+        "gap": result.gap,
+        "tier_scores": [list(pair) for pair in result.tier_scores],
+        "errors": list(result.errors),
+        "weights": list(weights),
+        "split_penalty": penalty,
+        "requests": len(requests),
     }
-    outcomes = [{**dataclasses.asdict(outcome), "parts": [dataclasses.asdict(p) for p in outcome.parts]} for outcome in result.outcomes]
+    outcomes = [
+        {**dataclasses.asdict(outcome), "parts": [dataclasses.asdict(p) for p in outcome.parts]}
+        for outcome in result.outcomes
+    ]
     async with write_transaction():
         if season["status"] == "requests_open":
             await Season.update({Season.status: "allocating"}).where(Season.id == season_id)
-        rows = await AllocationRun.insert(AllocationRun(
-            season=season_id, run_by=actor.id, run_at=now, status=result.status, solver=f"{result.solver} {result.solver_version}",
-            solve_ms=int(result.solve_seconds * 1000), summary=json.dumps(summary), outcomes=json.dumps(outcomes, default=str),
-        )).returning(AllocationRun.id)
+        rows = await AllocationRun.insert(
+            AllocationRun(
+                season=season_id,
+                run_by=actor.id,
+                run_at=now,
+                status=result.status,
+                solver=f"{result.solver} {result.solver_version}",
+                solve_ms=int(result.solve_seconds * 1000),
+                summary=json.dumps(summary),
+                outcomes=json.dumps(outcomes, default=str),
+            )
+        ).returning(AllocationRun.id)
     return rows[0]["id"]
 
 
@@ -122,8 +188,12 @@ async def get_run(run_id: int) -> dict:
 
 
 async def latest_run(season_id: int) -> dict | None:
-    row = await AllocationRun.select(AllocationRun.id).where(AllocationRun.season == season_id).order_by(
-        AllocationRun.id, ascending=False).first()
+    row = (
+        await AllocationRun.select(AllocationRun.id)
+        .where(AllocationRun.season == season_id)
+        .order_by(AllocationRun.id, ascending=False)
+        .first()
+    )
     return await get_run(row["id"]) if row else None
 
 
@@ -136,7 +206,9 @@ async def _check_publishable(run_id: int) -> tuple[dict, dict]:
     if run["published_at"] is not None or season["status"] != "allocating":
         raise Conflict("Offers for this season are already out.", code="already_published")
     if run["status"] == "infeasible":
-        raise Conflict("This run has no allocation to publish; fix the pins it reports and run again.", code="infeasible")
+        raise Conflict(
+            "This run has no allocation to publish; fix the pins it reports and run again.", code="infeasible"
+        )
     return run, season
 
 
@@ -169,14 +241,21 @@ async def _schools_told(run: dict) -> list[dict]:
         if request is None or request["status"] != "submitted":
             continue
         coordinators = await coordinator_emails(request["district"])
-        schools.append({"school_name": request["school_name"], "district_name": request["district_name"],
-                        "offered": bool(outcome["parts"]), "coordinators": coordinators})
+        schools.append(
+            {
+                "school_name": request["school_name"],
+                "district_name": request["district_name"],
+                "offered": bool(outcome["parts"]),
+                "coordinators": coordinators,
+            }
+        )
     schools.sort(key=lambda s: (s["district_name"], s["school_name"]))
     return schools
 
 
-async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None, *,
-                  expected_emails: int | None = None) -> int:
+async def publish(
+    actor: Actor, run_id: int, now: dt.datetime | None = None, *, expected_emails: int | None = None
+) -> int:
     """Offers for every placed request of the season's latest run; coordinators are emailed. Returns offers made.
 
     `expected_emails`: the number of emails staff confirmed on the preview; if the list changed since
@@ -189,9 +268,11 @@ async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None, *,
         if expected_emails is not None:
             emails = sum(len(school["coordinators"]) for school in await _schools_told(run))
             if emails != expected_emails:
-                raise Conflict(f"The list of coordinators changed since you checked it: publishing now emails {emails}, "
-                               f"not {expected_emails}. Check the list again; nothing was published.",
-                               code="recipients_changed")
+                raise Conflict(
+                    f"The list of coordinators changed since you checked it: publishing now emails {emails}, "
+                    f"not {expected_emails}. Check the list again; nothing was published.",
+                    code="recipients_changed",
+                )
         deadline = now + dt.timedelta(days=season["offer_days"])
         offers = 0
         for outcome in run["outcomes"]:
@@ -203,14 +284,34 @@ async def publish(actor: Actor, run_id: int, now: dt.datetime | None = None, *,
                 await _tell(request, "slypark_unplaced", {"reason": outcome.get("reason") or ""})
                 continue
             for part in outcome["parts"]:
-                booking_id = (await Booking.insert(Booking(
-                    season=season["id"], week=part["week_id"], district=request["district"], school=request["school"],
-                    request=request["id"], status="offered", offer_expires_at=deadline, boys=part["boys"], girls=part["girls"],
-                    teachers=request["teachers"], lead_teacher_name=request["lead_teacher_name"],
-                    lead_teacher_email=request["lead_teacher_email"], created_by=actor.id, created_at=now,
-                )).returning(Booking.id))[0]["id"]
-                await BookingEvent.insert(BookingEvent(booking=booking_id, kind="offered", actor=actor.id,
-                                                       note=f"Allocation run {run_id}: choice {outcome['rank'] or '-'}"))
+                booking_id = (
+                    await Booking.insert(
+                        Booking(
+                            season=season["id"],
+                            week=part["week_id"],
+                            district=request["district"],
+                            school=request["school"],
+                            request=request["id"],
+                            status="offered",
+                            offer_expires_at=deadline,
+                            boys=part["boys"],
+                            girls=part["girls"],
+                            teachers=request["teachers"],
+                            lead_teacher_name=request["lead_teacher_name"],
+                            lead_teacher_email=request["lead_teacher_email"],
+                            created_by=actor.id,
+                            created_at=now,
+                        )
+                    ).returning(Booking.id)
+                )[0]["id"]
+                await BookingEvent.insert(
+                    BookingEvent(
+                        booking=booking_id,
+                        kind="offered",
+                        actor=actor.id,
+                        note=f"Allocation run {run_id}: choice {outcome['rank'] or '-'}",
+                    )
+                )
                 offers += 1
             await move_request(request, RequestStatus.OFFERED, now)
             await _tell(request, "slypark_offer", {"deadline": deadline, "rank": outcome["rank"]})

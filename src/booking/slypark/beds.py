@@ -32,15 +32,18 @@ class BedUse:
 def holds_beds(booking: dict, now: dt.datetime) -> bool:
     if booking["status"] == "confirmed":
         return True
-    return booking["status"] == "offered" and booking["offer_expires_at"] is not None and booking["offer_expires_at"] > now
+    return (
+        booking["status"] == "offered" and booking["offer_expires_at"] is not None and booking["offer_expires_at"] > now
+    )
 
 
 async def bed_use(week_ids: list[int], now: dt.datetime, *, except_booking: int | None = None) -> dict[int, BedUse]:
     if not week_ids:
         return {}
     weeks = await Week.select(Week.id, Week.boys_beds, Week.girls_beds).where(Week.id.is_in(week_ids))
-    bookings = await Booking.select(Booking.id, Booking.week, Booking.status, Booking.offer_expires_at, Booking.boys,
-                                    Booking.girls).where(Booking.week.is_in(week_ids) & Booking.status.is_in(["confirmed", "offered"]))
+    bookings = await Booking.select(
+        Booking.id, Booking.week, Booking.status, Booking.offer_expires_at, Booking.boys, Booking.girls
+    ).where(Booking.week.is_in(week_ids) & Booking.status.is_in(["confirmed", "offered"]))
     taken: dict[int, list[int]] = {week["id"]: [0, 0] for week in weeks}
     for booking in bookings:
         if booking["id"] != except_booking and holds_beds(booking, now):

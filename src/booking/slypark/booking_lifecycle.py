@@ -42,13 +42,20 @@ ALLOWED: dict[BookingStatus, frozenset[BookingStatus]] = {
 STAMPS = {S.CONFIRMED: Booking.confirmed_at, S.RELEASED: Booking.released_at}
 
 
-TABLE = StatusTable(BookingStatus, LABELS, ALLOWED, thing="A booking",
-                    code="booking_transition_not_allowed")
+TABLE = StatusTable(BookingStatus, LABELS, ALLOWED, thing="A booking", code="booking_transition_not_allowed")
 may_move = TABLE.may_move
 
 
-async def move_booking(booking: dict[str, Any], to_status: BookingStatus, now: dt.datetime, *, event: str, actor_id: int | None = None,
-                       note: str = "", **columns: Any) -> None:
+async def move_booking(
+    booking: dict[str, Any],
+    to_status: BookingStatus,
+    now: dt.datetime,
+    *,
+    event: str,
+    actor_id: int | None = None,
+    note: str = "",
+    **columns: Any,
+) -> None:
     """Move a (locked) booking to `to_status` with the columns that go with it, and record the event.
 
     Refused with a Conflict when the table does not allow it; the UPDATE re-checks the stored status, so a move
@@ -59,8 +66,11 @@ async def move_booking(booking: dict[str, Any], to_status: BookingStatus, now: d
     if to_status in STAMPS:
         values[STAMPS[to_status]] = now
     values.update({getattr(Booking, name): value for name, value in columns.items()})
-    moved = await Booking.update(values).where(
-        (Booking.id == booking["id"]) & (Booking.status == from_status)).returning(Booking.id)
+    moved = (
+        await Booking.update(values)
+        .where((Booking.id == booking["id"]) & (Booking.status == from_status))
+        .returning(Booking.id)
+    )
     if not moved:
         raise Conflict("This booking changed meanwhile; reload the page.", code="booking_changed")
     await BookingEvent.insert(BookingEvent(booking=booking["id"], kind=event, actor=actor_id, note=note))

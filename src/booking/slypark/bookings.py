@@ -23,8 +23,11 @@ from booking.slypark.tables import Booking, BookingEvent, Week
 
 MAX_STUDENTS = 400
 BOOKING_COLUMNS = (
-    *Booking.all_columns(), Booking.school.name.as_alias("school_name"), Booking.district.name.as_alias("district_name"),
-    Booking.week.starts_on.as_alias("starts_on"), Booking.week.ends_on.as_alias("ends_on"),
+    *Booking.all_columns(),
+    Booking.school.name.as_alias("school_name"),
+    Booking.district.name.as_alias("district_name"),
+    Booking.week.starts_on.as_alias("starts_on"),
+    Booking.week.ends_on.as_alias("ends_on"),
     Booking.season.name.as_alias("season_name"),
 )
 
@@ -46,7 +49,9 @@ async def get_booking(actor: Actor, booking_id: int) -> dict:
 
 
 async def bookings_for(actor: Actor, season_id: int | None = None) -> list[dict]:
-    query = Booking.select(*BOOKING_COLUMNS).where(visible_bookings(actor) & Booking.status.is_in(["offered", "confirmed"]))
+    query = Booking.select(*BOOKING_COLUMNS).where(
+        visible_bookings(actor) & Booking.status.is_in(["offered", "confirmed"])
+    )
     if season_id is not None:
         query = query.where(Booking.season == season_id)
     return await query.order_by(Booking.week.starts_on).order_by(Booking.id)
@@ -78,7 +83,9 @@ def check_headcount(season: dict, counts: Headcount) -> Headcount:
     if not errors:
         needed = -(-(counts.boys + counts.girls) // season["students_per_teacher"])
         if counts.teachers < needed:
-            errors["teachers"] = f"Bring at least {needed} teachers: one for every {season['students_per_teacher']} students."
+            errors["teachers"] = (
+                f"Bring at least {needed} teachers: one for every {season['students_per_teacher']} students."
+            )
     if errors:
         raise InvalidInput(errors)
     return counts
@@ -107,8 +114,16 @@ def _beds_refusal(use, boys: int, girls: int) -> str | None:
     return "Not enough beds: " + " and ".join(short) + "." if short else None
 
 
-async def book_remaining(actor: Actor, week_id: int, school_id: int | None, counts: Headcount, *, lead_teacher_name: str,
-                         lead_teacher_email: str, now: dt.datetime | None = None) -> int:
+async def book_remaining(
+    actor: Actor,
+    week_id: int,
+    school_id: int | None,
+    counts: Headcount,
+    *,
+    lead_teacher_name: str,
+    lead_teacher_email: str,
+    now: dt.datetime | None = None,
+) -> int:
     """First come, first served, once the season's offers are settled: a confirmed booking if the beds are there."""
     from booking.slypark.charges import bill_deposit
     from booking.slypark.week_requests import require_coordinator
@@ -119,7 +134,9 @@ async def book_remaining(actor: Actor, week_id: int, school_id: int | None, coun
         week = await lock_week(week_id)
         season = await get_season(week["season"])
         if season["status"] != "booking_open":
-            raise Conflict("Remaining beds open for booking once the season's offers are settled.", code="booking_not_open")
+            raise Conflict(
+                "Remaining beds open for booking once the season's offers are settled.", code="booking_not_open"
+            )
         if week["closed"]:
             raise Conflict("That week is closed.", code="week_closed")
         if week["starts_on"] <= now.astimezone(LOCAL_TZ).date():
@@ -139,19 +156,36 @@ async def book_remaining(actor: Actor, week_id: int, school_id: int | None, coun
         refusal = _beds_refusal(use, counts.boys, counts.girls)
         if refusal:
             raise Conflict(refusal, code="no_beds")
-        booking_id = (await Booking.insert(Booking(
-            season=season["id"], week=week_id, district=school["district"], school=school["id"], status="confirmed",
-            boys=counts.boys, girls=counts.girls, teachers=counts.teachers, lead_teacher_name=lead_teacher_name,
-            lead_teacher_email=lead_teacher_email, created_by=actor.id, created_at=now, confirmed_at=now,
-            cabin_leader_code=secrets.token_urlsafe(12),
-        )).returning(Booking.id))[0]["id"]
-        await BookingEvent.insert(BookingEvent(booking=booking_id, kind="booked", actor=actor.id, note="First come, first served"))
+        booking_id = (
+            await Booking.insert(
+                Booking(
+                    season=season["id"],
+                    week=week_id,
+                    district=school["district"],
+                    school=school["id"],
+                    status="confirmed",
+                    boys=counts.boys,
+                    girls=counts.girls,
+                    teachers=counts.teachers,
+                    lead_teacher_name=lead_teacher_name,
+                    lead_teacher_email=lead_teacher_email,
+                    created_by=actor.id,
+                    created_at=now,
+                    confirmed_at=now,
+                    cabin_leader_code=secrets.token_urlsafe(12),
+                )
+            ).returning(Booking.id)
+        )[0]["id"]
+        await BookingEvent.insert(
+            BookingEvent(booking=booking_id, kind="booked", actor=actor.id, note="First come, first served")
+        )
         await bill_deposit(booking_id, now)
     return booking_id
 
 
-async def change_headcount(actor: Actor, booking_id: int, counts: Headcount, reason: str = "",
-                           now: dt.datetime | None = None) -> None:
+async def change_headcount(
+    actor: Actor, booking_id: int, counts: Headcount, reason: str = "", now: dt.datetime | None = None
+) -> None:
     """Until the freeze date the district changes its numbers (a rise needs the beds); after it, only staff."""
     now = now or utc_now()
     async with write_transaction():
@@ -161,27 +195,44 @@ async def change_headcount(actor: Actor, booking_id: int, counts: Headcount, rea
         await lock_rows_for_update(Booking, Booking.id == booking_id)
         booking = await Booking.select(*BOOKING_COLUMNS).where(Booking.id == booking_id).first()
         if booking["status"] != "confirmed":
-            raise Conflict("Only a confirmed booking's numbers can change; accept the offer first.", code="not_confirmed")
+            raise Conflict(
+                "Only a confirmed booking's numbers can change; accept the offer first.", code="not_confirmed"
+            )
         season = await get_season(booking["season"])
         if is_frozen(season, booking["starts_on"], now) and not actor.is_staff:
-            raise Conflict(f"Numbers were fixed on {freeze_date(season, booking['starts_on']):%B %-d, %Y}, "
-                           f"{season['freeze_days']} days before arrival. Please call the Sly Park office to change them.",
-                           code="headcount_frozen")
+            raise Conflict(
+                f"Numbers were fixed on {freeze_date(season, booking['starts_on']):%B %-d, %Y}, "
+                f"{season['freeze_days']} days before arrival. Please call the Sly Park office to change them.",
+                code="headcount_frozen",
+            )
         check_headcount(season, counts)
         use = (await bed_use([booking["week"]], now, except_booking=booking_id))[booking["week"]]
         # `use` leaves this booking out, so what is "left" is the most this booking can hold.
-        too_many = [f"at most {left} {label}" for wanted, had, left, label in (
-            (counts.boys, booking["boys"], use.boys_left, "boys"), (counts.girls, booking["girls"], use.girls_left, "girls"))
-            if wanted > had and wanted > left]
+        too_many = [
+            f"at most {left} {label}"
+            for wanted, had, left, label in (
+                (counts.boys, booking["boys"], use.boys_left, "boys"),
+                (counts.girls, booking["girls"], use.girls_left, "girls"),
+            )
+            if wanted > had and wanted > left
+        ]
         if too_many:
-            raise Conflict("The increase does not fit: this week has beds for " + " and ".join(too_many)
-                           + " in this booking.", code="no_beds")
-        await Booking.update({Booking.boys: counts.boys, Booking.girls: counts.girls, Booking.teachers: counts.teachers}).where(
-            Booking.id == booking_id)
-        await BookingEvent.insert(BookingEvent(
-            booking=booking_id, kind="headcount", actor=actor.id,
-            note=f"{booking['boys']}→{counts.boys} boys, {booking['girls']}→{counts.girls} girls, "
-                 f"{booking['teachers']}→{counts.teachers} teachers. {reason}".strip()))
+            raise Conflict(
+                "The increase does not fit: this week has beds for " + " and ".join(too_many) + " in this booking.",
+                code="no_beds",
+            )
+        await Booking.update(
+            {Booking.boys: counts.boys, Booking.girls: counts.girls, Booking.teachers: counts.teachers}
+        ).where(Booking.id == booking_id)
+        await BookingEvent.insert(
+            BookingEvent(
+                booking=booking_id,
+                kind="headcount",
+                actor=actor.id,
+                note=f"{booking['boys']}→{counts.boys} boys, {booking['girls']}→{counts.girls} girls, "
+                f"{booking['teachers']}→{counts.teachers} teachers. {reason}".strip(),
+            )
+        )
 
 
 async def week_by_id(week_id: int) -> dict:

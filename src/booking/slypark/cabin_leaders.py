@@ -105,8 +105,10 @@ async def booking_for_code(code: str) -> dict:
 
 def check_open(booking: dict) -> None:
     if booking["status"] not in OPEN_STATUSES:
-        raise Conflict("This school's week at Sly Park is no longer booked, so it takes no cabin-leader sign-ups.",
-                       code="booking_closed")
+        raise Conflict(
+            "This school's week at Sly Park is no longer booked, so it takes no cabin-leader sign-ups.",
+            code="booking_closed",
+        )
 
 
 async def sign_up(code: str, data: LeaderInput, now: dt.datetime | None = None) -> dict:
@@ -117,12 +119,20 @@ async def sign_up(code: str, data: LeaderInput, now: dt.datetime | None = None) 
         booking = await booking_for_code(code)
         check_open(booking)
         clean = check_leader(data)
-        if await CabinLeader.exists().where((CabinLeader.booking == booking["id"])
-                                            & (CabinLeader.email == clean["email"])):
+        if await CabinLeader.exists().where(
+            (CabinLeader.booking == booking["id"]) & (CabinLeader.email == clean["email"])
+        ):
             raise InvalidInput({"email": "Someone with this email address has already signed up for this week."})
-        row = (await CabinLeader.insert(CabinLeader(
-            booking=booking["id"], agreement_version=AGREEMENT_VERSION, signed_on=now.astimezone(LOCAL_TZ).date(),
-            **clean)).returning(*CabinLeader.all_columns()))[0]
+        row = (
+            await CabinLeader.insert(
+                CabinLeader(
+                    booking=booking["id"],
+                    agreement_version=AGREEMENT_VERSION,
+                    signed_on=now.astimezone(LOCAL_TZ).date(),
+                    **clean,
+                )
+            ).returning(*CabinLeader.all_columns())
+        )[0]
     return row
 
 
@@ -144,11 +154,16 @@ async def leaders_of(actor: Actor, booking_id: int) -> Leaders:
         async with write_transaction():
             await lock_rows_for_update(Booking, Booking.id == booking_id)
             await Booking.update({Booking.cabin_leader_code: secrets.token_urlsafe(12)}).where(
-                (Booking.id == booking_id) & (Booking.cabin_leader_code == ""))
+                (Booking.id == booking_id) & (Booking.cabin_leader_code == "")
+            )
         booking = await get_booking(actor, booking_id)
     season = await get_season(booking["season"])
-    leaders = await CabinLeader.select().where(CabinLeader.booking == booking_id).order_by(CabinLeader.created_at).order_by(
-        CabinLeader.id)
+    leaders = (
+        await CabinLeader.select()
+        .where(CabinLeader.booking == booking_id)
+        .order_by(CabinLeader.created_at)
+        .order_by(CabinLeader.id)
+    )
     students = booking["boys"] + booking["girls"]
     return Leaders(booking, season, leaders, students, needed(students, season["students_per_cabin_leader"]))
 
@@ -162,7 +177,9 @@ async def leader_for_removal(actor: Actor, booking_id: int, leader_id: int) -> t
     booking = await get_booking(actor, booking_id)
     if not (actor.is_staff or (actor.is_coordinator and actor.district_id == booking["district"])):
         raise Forbidden("Only the school district's coordinator and Sly Park staff see a booking's cabin leaders.")
-    leader = await CabinLeader.select().where((CabinLeader.id == leader_id) & (CabinLeader.booking == booking_id)).first()
+    leader = (
+        await CabinLeader.select().where((CabinLeader.id == leader_id) & (CabinLeader.booking == booking_id)).first()
+    )
     if leader is None:
         raise NotFound("This sign-up is not on the list (perhaps it was already removed).")
     return booking, leader
@@ -175,6 +192,12 @@ async def remove_leader(actor: Actor, booking_id: int, leader_id: int) -> dict:
         await lock_rows_for_update(Booking, Booking.id == booking_id)
         _, leader = await leader_for_removal(actor, booking_id, leader_id)
         await CabinLeader.delete().where(CabinLeader.id == leader_id)
-        await BookingEvent.insert(BookingEvent(booking=booking_id, kind="cabin_leader_removed", actor=actor.id,
-                                               note=f"Cabin-leader sign-up of {leader['name']} removed"))
+        await BookingEvent.insert(
+            BookingEvent(
+                booking=booking_id,
+                kind="cabin_leader_removed",
+                actor=actor.id,
+                note=f"Cabin-leader sign-up of {leader['name']} removed",
+            )
+        )
     return leader

@@ -28,11 +28,26 @@ from booking.slypark.tables import Booking, FamilyForm
 
 FORM_VERSION = "2027-1"  # the wording of the permissions the parent signs; change it when the wording changes
 CONTACTS = 2
-LIMITS = {"first_name": 100, "last_name": 100, "gender": 10, "date_of_birth": 10, "allergies": 1000, "dietary_needs": 500,
-          "medications": 2000, "conditions": 2000, "permission_to_treat": 10, "permission_photos": 10, "parent_name": 200,
-          "relationship": 60, "signature": 200,
-          **{f"contact_{part}_{n}": limit for n in range(1, CONTACTS + 1)
-             for part, limit in (("name", 200), ("relationship", 60), ("phone", 40))}}
+LIMITS = {
+    "first_name": 100,
+    "last_name": 100,
+    "gender": 10,
+    "date_of_birth": 10,
+    "allergies": 1000,
+    "dietary_needs": 500,
+    "medications": 2000,
+    "conditions": 2000,
+    "permission_to_treat": 10,
+    "permission_photos": 10,
+    "parent_name": 200,
+    "relationship": 60,
+    "signature": 200,
+    **{
+        f"contact_{part}_{n}": limit
+        for n in range(1, CONTACTS + 1)
+        for part, limit in (("name", 200), ("relationship", 60), ("phone", 40))
+    },
+}
 MULTILINE = ("allergies", "dietary_needs", "medications", "conditions")
 PHONE = re.compile(r"[0-9+().\- x]+")
 TOO_LONG = N_("Too long: use at most %(limit)s characters.")
@@ -76,19 +91,24 @@ def check_form(data: FormInput, *, today: dt.date) -> tuple[dict, dict[str, str]
         elif len(value) > LIMITS[name]:
             errors[name] = TOO_LONG
         clean[name] = value
-    for name, message in (("first_name", N_("Enter your child's first name.")),
-                          ("last_name", N_("Enter your child's last name.")),
-                          ("parent_name", N_("Enter your name.")),
-                          ("relationship", N_("Enter how you are related to the child (for example: mother).")),
-                          ("contact_name_1", N_("Enter the name of someone we can call in an emergency.")),
-                          ("contact_phone_1", N_("Enter a phone number for this emergency contact."))):
+    for name, message in (
+        ("first_name", N_("Enter your child's first name.")),
+        ("last_name", N_("Enter your child's last name.")),
+        ("parent_name", N_("Enter your name.")),
+        ("relationship", N_("Enter how you are related to the child (for example: mother).")),
+        ("contact_name_1", N_("Enter the name of someone we can call in an emergency.")),
+        ("contact_phone_1", N_("Enter a phone number for this emergency contact.")),
+    ):
         if not clean[name] and name not in errors:
             errors[name] = message
     if clean["gender"] not in ("boy", "girl"):
         errors["gender"] = N_("Choose boy or girl: cabins are for boys or for girls.")
     try:
-        born = dt.date.fromisoformat(clean["date_of_birth"]) if re.fullmatch(
-            r"[0-9]{4}-[0-9]{2}-[0-9]{2}", clean["date_of_birth"]) else None
+        born = (
+            dt.date.fromisoformat(clean["date_of_birth"])
+            if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", clean["date_of_birth"])
+            else None
+        )
     except ValueError:
         born = None
     if born is None:
@@ -98,8 +118,11 @@ def check_form(data: FormInput, *, today: dt.date) -> tuple[dict, dict[str, str]
     clean["date_of_birth"] = born
     contacts = []
     for number in range(1, CONTACTS + 1):
-        name, relationship, phone = (clean[f"contact_name_{number}"], clean[f"contact_relationship_{number}"],
-                                     clean[f"contact_phone_{number}"])
+        name, relationship, phone = (
+            clean[f"contact_name_{number}"],
+            clean[f"contact_relationship_{number}"],
+            clean[f"contact_phone_{number}"],
+        )
         if not (name or relationship or phone):
             continue
         if not name and f"contact_name_{number}" not in errors:
@@ -118,8 +141,11 @@ def check_form(data: FormInput, *, today: dt.date) -> tuple[dict, dict[str, str]
         clean[name] = clean[name] == "yes"
     if not clean["signature"]:
         errors["signature"] = N_("Type your full name to sign the form.")
-    elif clean["parent_name"] and clean["signature"].casefold() != clean["parent_name"].casefold() \
-            and "signature" not in errors:
+    elif (
+        clean["parent_name"]
+        and clean["signature"].casefold() != clean["parent_name"].casefold()
+        and "signature" not in errors
+    ):
         errors["signature"] = N_("Type your name exactly as you wrote it above to sign.")
     return clean, errors
 
@@ -133,8 +159,11 @@ def is_read_only(freeze: dt.date, now: dt.datetime, has_form: bool) -> bool:
 
 
 async def versions_of(booking_id: int, key: str) -> list[dict]:
-    rows = await FamilyForm.select().where((FamilyForm.booking == booking_id) & (FamilyForm.student_key == key)).order_by(
-        FamilyForm.version)
+    rows = (
+        await FamilyForm.select()
+        .where((FamilyForm.booking == booking_id) & (FamilyForm.student_key == key))
+        .order_by(FamilyForm.version)
+    )
     for row in rows:
         row["contacts"] = json_column(row["contacts"], "[]")
     return rows
@@ -168,21 +197,53 @@ async def submit_form(token: str, data: FormInput, *, language: str, now: dt.dat
         await lock_rows_for_update(Booking, Booking.id == booking["id"])
         link, booking = await link_for_token(token, now)  # again, under the lock: a reissue may have won
         versions = await FamilyForm.select(FamilyForm.version).where(
-            (FamilyForm.booking == booking["id"]) & (FamilyForm.student_key == link["student_key"]))
+            (FamilyForm.booking == booking["id"]) & (FamilyForm.student_key == link["student_key"])
+        )
         if is_read_only(await _freeze_of(booking), now, bool(versions)):
-            raise Conflict(N_("The form can no longer be changed: the school's numbers for the week are final. "
-                              "Please call the school with any change."), code="family_form_frozen")
+            raise Conflict(
+                N_(
+                    "The form can no longer be changed: the school's numbers for the week are final. "
+                    "Please call the school with any change."
+                ),
+                code="family_form_frozen",
+            )
         clean, errors = check_form(data, today=now.astimezone(LOCAL_TZ).date())
         if errors:
             raise InvalidInput(errors, message=N_("Some answers need your attention. Nothing was saved yet."))
-        values = {name: clean[name] for name in ("first_name", "last_name", "gender", "date_of_birth", "allergies",
-                                                  "dietary_needs", "medications", "conditions", "permission_to_treat",
-                                                  "permission_photos", "parent_name", "relationship", "signature")}
-        row = (await FamilyForm.insert(FamilyForm(
-            booking=booking["id"], student_key=link["student_key"], link=link["id"],
-            version=max((v["version"] for v in versions), default=0) + 1, form_version=FORM_VERSION,
-            language=language, contacts=json.dumps(clean["contacts"]), signed_on=now.astimezone(LOCAL_TZ).date(),
-            submitted_at=now, **values)).returning(FamilyForm.id, FamilyForm.version))[0]
+        values = {
+            name: clean[name]
+            for name in (
+                "first_name",
+                "last_name",
+                "gender",
+                "date_of_birth",
+                "allergies",
+                "dietary_needs",
+                "medications",
+                "conditions",
+                "permission_to_treat",
+                "permission_photos",
+                "parent_name",
+                "relationship",
+                "signature",
+            )
+        }
+        row = (
+            await FamilyForm.insert(
+                FamilyForm(
+                    booking=booking["id"],
+                    student_key=link["student_key"],
+                    link=link["id"],
+                    version=max((v["version"] for v in versions), default=0) + 1,
+                    form_version=FORM_VERSION,
+                    language=language,
+                    contacts=json.dumps(clean["contacts"]),
+                    signed_on=now.astimezone(LOCAL_TZ).date(),
+                    submitted_at=now,
+                    **values,
+                )
+            ).returning(FamilyForm.id, FamilyForm.version)
+        )[0]
     return row
 
 
@@ -195,8 +256,13 @@ async def view_versions(actor, booking_id: int, key: str) -> tuple[dict, list[di
     versions = await versions_of(booking_id, key)
     if versions:
         async with write_transaction():
-            await record_by(actor, "family_form.viewed", subject=f"Sly Park booking {booking_id}",
-                            district_id=booking["district"], detail={"versions": len(versions)})
+            await record_by(
+                actor,
+                "family_form.viewed",
+                subject=f"Sly Park booking {booking_id}",
+                district_id=booking["district"],
+                detail={"versions": len(versions)},
+            )
     return booking, versions
 
 

@@ -35,12 +35,31 @@ def qr_data_uri(url: str) -> str:
 
 async def letters_pdf(actor: Actor, booking_id: int) -> tuple[str, bytes]:
     data = await links_of(actor, booking_id)
-    letters = [{"name": f"{row.first_name} {row.last_name}", "url": row.url, "qr": qr_data_uri(row.url),
-                "expires_at": row.link["expires_at"]} for row in data.rows if row.link]
+    letters = [
+        {
+            "name": f"{row.first_name} {row.last_name}",
+            "url": row.url,
+            "qr": qr_data_uri(row.url),
+            "expires_at": row.link["expires_at"],
+        }
+        for row in data.rows
+        if row.link
+    ]
     async with write_transaction():
-        await record_by(actor, "family_letters.printed", subject=f"Sly Park booking {booking_id}",
-                        district_id=data.booking["district"], detail={"letters": len(letters)})
+        await record_by(
+            actor,
+            "family_letters.printed",
+            subject=f"Sly Park booking {booking_id}",
+            district_id=data.booking["district"],
+            detail={"letters": len(letters)},
+        )
     versions = [translation_context(language) for language in LETTER_LANGUAGES]
-    html = render("slypark/family_letters_pdf.html", booking=data.booking, letters=letters, versions=versions,
-                  font_dir=FONT_DIR.as_posix(), long_date=long_date)
+    html = render(
+        "slypark/family_letters_pdf.html",
+        booking=data.booking,
+        letters=letters,
+        versions=versions,
+        font_dir=FONT_DIR.as_posix(),
+        long_date=long_date,
+    )
     return f"slypark-booking-{booking_id}-family-letters.pdf", await asyncio.to_thread(html_to_pdf, html)

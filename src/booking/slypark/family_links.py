@@ -51,8 +51,9 @@ def student_key(first_name: str, last_name: str) -> str:
 
 
 def token_for(link_id: int, nonce: str) -> str:
-    digest = hmac.new(current_settings().secret_key.encode(), f"family-form:{link_id}:{nonce}".encode(),
-                      hashlib.sha256).digest()
+    digest = hmac.new(
+        current_settings().secret_key.encode(), f"family-form:{link_id}:{nonce}".encode(), hashlib.sha256
+    ).digest()
     return f"{link_id}-{base64.urlsafe_b64encode(digest).decode()[:32]}"
 
 
@@ -66,7 +67,9 @@ def link_url(link: dict) -> str:
 
 def week_end(ends_on: dt.date) -> dt.datetime:
     """The link works through the last day of the week (local time)."""
-    return dt.datetime.combine(ends_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=LOCAL_TZ).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(ends_on + dt.timedelta(days=1), dt.time(0, 0), tzinfo=LOCAL_TZ).astimezone(
+        dt.timezone.utc
+    )
 
 
 async def link_for_token(token: str, now: dt.datetime | None = None) -> tuple[dict, dict]:
@@ -126,9 +129,18 @@ async def latest_versions(booking_ids: list[int]) -> dict[tuple[int, str], dict]
     """(booking, student key) → the latest submission's bookkeeping (no medical data)."""
     if not booking_ids:
         return {}
-    rows = await FamilyForm.select(FamilyForm.booking, FamilyForm.student_key, FamilyForm.version,
-                                   FamilyForm.submitted_at, FamilyForm.language, FamilyForm.gender).where(
-        FamilyForm.booking.is_in(booking_ids)).order_by(FamilyForm.version)
+    rows = (
+        await FamilyForm.select(
+            FamilyForm.booking,
+            FamilyForm.student_key,
+            FamilyForm.version,
+            FamilyForm.submitted_at,
+            FamilyForm.language,
+            FamilyForm.gender,
+        )
+        .where(FamilyForm.booking.is_in(booking_ids))
+        .order_by(FamilyForm.version)
+    )
     return {(row["booking"], row["student_key"]): row for row in rows}
 
 
@@ -136,16 +148,30 @@ async def links_of(actor: Actor, booking_id: int) -> FamilyLinks:
     """The coordinator's (or staff's) list: every student, their link, and whether the form is in.
     Shows no medical data, so it is not an audited view."""
     booking = await booking_with_students(actor, booking_id)
-    students = await Student.select(Student.first_name, Student.last_name, Student.gender).where(
-        Student.booking == booking_id).order_by(Student.last_name).order_by(Student.first_name).order_by(Student.id)
+    students = (
+        await Student.select(Student.first_name, Student.last_name, Student.gender)
+        .where(Student.booking == booking_id)
+        .order_by(Student.last_name)
+        .order_by(Student.first_name)
+        .order_by(Student.id)
+    )
     links = await live_links(booking_id)
     latest = await latest_versions([booking_id])
     rows = []
     for student in students:
         key = student_key(student["first_name"], student["last_name"])
         link = links.get(key)
-        rows.append(FamilyRow(student["first_name"], student["last_name"], student["gender"], key, link,
-                              link_url(link) if link else "", latest.get((booking_id, key))))
+        rows.append(
+            FamilyRow(
+                student["first_name"],
+                student["last_name"],
+                student["gender"],
+                key,
+                link,
+                link_url(link) if link else "",
+                latest.get((booking_id, key)),
+            )
+        )
     return FamilyLinks(booking, rows)
 
 
@@ -155,9 +181,17 @@ def _check_open(booking: dict) -> None:
 
 
 async def _new_link(booking: dict, first_name: str, last_name: str, now: dt.datetime) -> None:
-    await FamilyLink.insert(FamilyLink(booking=booking["id"], student_key=student_key(first_name, last_name),
-                                       first_name=first_name, last_name=last_name, nonce=secrets.token_hex(16),
-                                       expires_at=week_end(booking["ends_on"]), issued_at=now))
+    await FamilyLink.insert(
+        FamilyLink(
+            booking=booking["id"],
+            student_key=student_key(first_name, last_name),
+            first_name=first_name,
+            last_name=last_name,
+            nonce=secrets.token_hex(16),
+            expires_at=week_end(booking["ends_on"]),
+            issued_at=now,
+        )
+    )
 
 
 async def issue_links(actor: Actor, booking_id: int, now: dt.datetime | None = None) -> int:
@@ -177,14 +211,22 @@ async def issue_links(actor: Actor, booking_id: int, now: dt.datetime | None = N
                 links[key] = {}
                 made += 1
         if made:
-            await record_by(actor, "family_links.issued", subject=f"Sly Park booking {booking_id}",
-                            district_id=booking["district"], detail={"links": made})
+            await record_by(
+                actor,
+                "family_links.issued",
+                subject=f"Sly Park booking {booking_id}",
+                district_id=booking["district"],
+                detail={"links": made},
+            )
     return made
 
 
 async def _live_link(booking_id: int, key: str) -> dict:
-    link = await FamilyLink.select().where((FamilyLink.booking == booking_id) & (FamilyLink.student_key == key)
-                                           & FamilyLink.replaced_at.is_null()).first()
+    link = (
+        await FamilyLink.select()
+        .where((FamilyLink.booking == booking_id) & (FamilyLink.student_key == key) & FamilyLink.replaced_at.is_null())
+        .first()
+    )
     if link is None:
         raise NotFound("This student has no family link yet.")
     return link
@@ -200,8 +242,13 @@ async def reissue_link(actor: Actor, booking_id: int, key: str, now: dt.datetime
         old = await _live_link(booking_id, key)
         await FamilyLink.update({FamilyLink.replaced_at: now}).where(FamilyLink.id == old["id"])
         await _new_link(booking, old["first_name"], old["last_name"], now)
-        await record_by(actor, "family_link.reissued", subject=f"Sly Park booking {booking_id}",
-                        district_id=booking["district"], detail={"link": old["id"]})
+        await record_by(
+            actor,
+            "family_link.reissued",
+            subject=f"Sly Park booking {booking_id}",
+            district_id=booking["district"],
+            detail={"link": old["id"]},
+        )
 
 
 def check_email(value: str) -> str:
@@ -223,8 +270,17 @@ async def send_reminder(actor: Actor, booking_id: int, key: str, email: str, now
         if link["reminders"] >= MAX_REMINDERS:
             raise InvalidInput({"email": f"This family has already had {MAX_REMINDERS} reminders."})
         await FamilyLink.update({FamilyLink.reminded_at: now, FamilyLink.reminders: FamilyLink.reminders + 1}).where(
-            FamilyLink.id == link["id"])
-        await enqueue_email(address, "family_form_reminder", {
-            "booking": booking, "student": f"{link['first_name']} {link['last_name']}", "url": link_url(link),
-            "expires_on": (link["expires_at"].astimezone(LOCAL_TZ) - dt.timedelta(days=1)).date(),
-            "es_": translation_context("es")["gettext"], "es_date": lambda day: long_date(day, "es")})
+            FamilyLink.id == link["id"]
+        )
+        await enqueue_email(
+            address,
+            "family_form_reminder",
+            {
+                "booking": booking,
+                "student": f"{link['first_name']} {link['last_name']}",
+                "url": link_url(link),
+                "expires_on": (link["expires_at"].astimezone(LOCAL_TZ) - dt.timedelta(days=1)).date(),
+                "es_": translation_context("es")["gettext"],
+                "es_date": lambda day: long_date(day, "es"),
+            },
+        )

@@ -37,10 +37,18 @@ async def _families_context(actor: Actor, booking_id: int, **extra) -> dict:
     data = await family_links.links_of(actor, booking_id)
     booking = data.booking
     season = await get_season(booking["season"])
-    return {**PRESENTATION, "booking": booking, "data": data, "language_name": language_name,
-            "week_text": week_label(booking["starts_on"], booking["ends_on"]),
-            "freeze": freeze_date(season, booking["starts_on"]),
-            "open": booking["status"] in family_links.OPEN_STATUSES, "form_error": None, "errors": {}, **extra}
+    return {
+        **PRESENTATION,
+        "booking": booking,
+        "data": data,
+        "language_name": language_name,
+        "week_text": week_label(booking["starts_on"], booking["ends_on"]),
+        "freeze": freeze_date(season, booking["starts_on"]),
+        "open": booking["status"] in family_links.OPEN_STATUSES,
+        "form_error": None,
+        "errors": {},
+        **extra,
+    }
 
 
 class FamilyLinksController(Controller):
@@ -52,12 +60,18 @@ class FamilyLinksController(Controller):
     async def families(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         return page(request, "slypark/families.html", headers=NO_STORE, **await _families_context(actor, booking_id))
 
-    async def _refused(self, request: Request, actor: Actor, booking_id: int,
-                       error: InvalidInput | Conflict | NotFound) -> object:
+    async def _refused(
+        self, request: Request, actor: Actor, booking_id: int, error: InvalidInput | Conflict | NotFound
+    ) -> object:
         status = 422 if isinstance(error, InvalidInput) else 409 if isinstance(error, Conflict) else 404
         errors = error.field_errors if isinstance(error, InvalidInput) else {}
-        return page(request, "slypark/families.html", status=status, headers=NO_STORE, **await _families_context(
-            actor, booking_id, form_error=error.message, errors=errors))
+        return page(
+            request,
+            "slypark/families.html",
+            status=status,
+            headers=NO_STORE,
+            **await _families_context(actor, booking_id, form_error=error.message, errors=errors),
+        )
 
     @post("/{booking_id:int}/families", name="slypark.families_issue")
     async def issue(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
@@ -98,20 +112,34 @@ class FamilyLinksController(Controller):
     async def versions(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         key = (request.query_params.get("student") or "")[:210]
         booking, versions = await family_forms.view_versions(actor, booking_id, key)
-        return page(request, "slypark/family_versions.html", headers=NO_STORE, **PRESENTATION, booking=booking,
-                    versions=versions, language_name=language_name)
+        return page(
+            request,
+            "slypark/family_versions.html",
+            headers=NO_STORE,
+            **PRESENTATION,
+            booking=booking,
+            versions=versions,
+            language_name=language_name,
+        )
 
 
 def _language(request: Request, form_value: str = "") -> str:
-    return pick_language(request.query_params.get("lang"), form_value or None, request.cookies.get(LANGUAGE_COOKIE),
-                         request.headers.get("accept-language"))
+    return pick_language(
+        request.query_params.get("lang"),
+        form_value or None,
+        request.cookies.get(LANGUAGE_COOKIE),
+        request.headers.get("accept-language"),
+    )
 
 
 def _family_page(request: Request, template: str, language: str, *, status: int = 200, **context) -> object:
-    response = page(request, template, status=status, headers=PUBLIC_HEADERS, **translation_context(language), **context)
+    response = page(
+        request, template, status=status, headers=PUBLIC_HEADERS, **translation_context(language), **context
+    )
     if request.query_params.get("lang") in available_languages():
-        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                            path="/families")
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, httponly=True, samesite="lax", path="/families"
+        )
     return response
 
 
@@ -131,7 +159,7 @@ def _form_values(page_data: family_forms.FamilyPage) -> dict:
     values["date_of_birth"] = latest["date_of_birth"].isoformat()
     for name in ("permission_to_treat", "permission_photos"):
         values[name] = "yes" if latest[name] else "no"
-    for number, contact in enumerate(latest["contacts"][:family_forms.CONTACTS], start=1):
+    for number, contact in enumerate(latest["contacts"][: family_forms.CONTACTS], start=1):
         values[f"contact_name_{number}"] = contact["name"]
         values[f"contact_relationship_{number}"] = contact["relationship"]
         values[f"contact_phone_{number}"] = contact["phone"]
@@ -139,12 +167,24 @@ def _form_values(page_data: family_forms.FamilyPage) -> dict:
 
 
 def _form_context(token: str, page_data: family_forms.FamilyPage, form: dict, **extra) -> dict:
-    return {"token": token, "booking": page_data.booking, "link": page_data.link, "latest": page_data.latest,
-            "read_only": page_data.read_only, "freeze": page_data.freeze, "form": form,
-            "student_name": f"{page_data.link['first_name']} {page_data.link['last_name']}",
-            "limits": family_forms.LIMITS,
-            "today": utc_now().astimezone(LOCAL_TZ).date(), "form_version": family_forms.FORM_VERSION,
-            "switch_url": f"/families/{token}", "errors": {}, "form_error": None, "saved": None, **extra}
+    return {
+        "token": token,
+        "booking": page_data.booking,
+        "link": page_data.link,
+        "latest": page_data.latest,
+        "read_only": page_data.read_only,
+        "freeze": page_data.freeze,
+        "form": form,
+        "student_name": f"{page_data.link['first_name']} {page_data.link['last_name']}",
+        "limits": family_forms.LIMITS,
+        "today": utc_now().astimezone(LOCAL_TZ).date(),
+        "form_version": family_forms.FORM_VERSION,
+        "switch_url": f"/families/{token}",
+        "errors": {},
+        "form_error": None,
+        "saved": None,
+        **extra,
+    }
 
 
 class FamilyFormController(Controller):
@@ -161,9 +201,17 @@ class FamilyFormController(Controller):
         except family_links.LinkGone as gone:
             return _link_problem(request, language, gone.reason, 410)
         saved = request.query_params.get("saved", "")
-        return _family_page(request, "slypark/family/form.html", language, **_form_context(
-            token, data, _form_values(data), saved=int(saved) if saved.isascii() and saved.isdigit() and len(saved) < 6
-            else None))
+        return _family_page(
+            request,
+            "slypark/family/form.html",
+            language,
+            **_form_context(
+                token,
+                data,
+                _form_values(data),
+                saved=int(saved) if saved.isascii() and saved.isdigit() and len(saved) < 6 else None,
+            ),
+        )
 
     @post("/{token:str}", name="slypark.family_form_submit", request_max_body_size=FORM_BODY_LIMIT)
     async def submit(self, request: Request, token: FromPath[str]) -> object:
@@ -186,7 +234,12 @@ class FamilyFormController(Controller):
             return _link_problem(request, language, "frozen", 409)
         except InvalidInput as error:
             data = await family_forms.form_for_token(token)
-            return _family_page(request, "slypark/family/form.html", language, status=422, **_form_context(
-                token, data, values, errors=error.field_errors, form_error=error.message))
+            return _family_page(
+                request,
+                "slypark/family/form.html",
+                language,
+                status=422,
+                **_form_context(token, data, values, errors=error.field_errors, form_error=error.message),
+            )
         form_url = request.app.route_reverse("slypark.family_form", token=token)
         return redirect(request, f"{form_url}?lang={language}&saved={row['version']}")

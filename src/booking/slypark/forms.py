@@ -143,6 +143,7 @@ class ScholarshipDecisionForm(ClippedForm):
 
 # --- Family links and the family's form (family_pages.py) ---------------------------------
 
+
 class FamilyLinkForm(ClippedForm):
     """Reissuing a student's link (`student` only) or reminding a family (`student`, `email`)."""
 
@@ -156,11 +157,14 @@ FAMILY_CLIP = 2100
 FamilyForm = msgspec.defstruct(
     "FamilyForm",
     [("lang", clipped(10), ""), *((name, clipped(FAMILY_CLIP), "") for name in family_forms.FORM_FIELDS)],
-    bases=(ClippedForm,), kw_only=True, module=__name__,
+    bases=(ClippedForm,),
+    kw_only=True,
+    module=__name__,
 )
 
 
 # --- Student grid and cabin leaders (intake_pages.py) --------------------------------------
+
 
 class StudentGridForm(ClippedForm):
     """The grid's fixed fields: how many rows it sends, and "add" for five more rows. The rows themselves
@@ -189,6 +193,7 @@ class CabinLeaderForm(ClippedForm):
 
 
 # --- Staff: seasons, allocation, rosters (staff_pages.py, roster_pages.py) -----------------
+
 
 class SeasonForm(Form):
     """A new season: /staff/slypark/new. Every field is text; staff_pages.season_input parses it."""

@@ -26,8 +26,16 @@ MAX_STUDENTS = 400
 MAX_REPORTED = 50
 LIMITS = {"first_name": 100, "last_name": 100, "dietary_needs": 500, "medical_notes": 2000}
 FIELDS = ("first_name", "last_name", "gender", "dietary_needs", "medical_notes")
-GENDER_WORDS = {"boy": "boy", "b": "boy", "m": "boy", "male": "boy", "girl": "girl", "g": "girl", "f": "girl",
-                "female": "girl"}
+GENDER_WORDS = {
+    "boy": "boy",
+    "b": "boy",
+    "m": "boy",
+    "male": "boy",
+    "girl": "girl",
+    "g": "girl",
+    "f": "girl",
+    "female": "girl",
+}
 HEADERS = {
     "first_name": {"first name", "first", "firstname", "given name"},
     "last_name": {"last name", "last", "lastname", "surname", "family name"},
@@ -35,8 +43,12 @@ HEADERS = {
     "dietary_needs": {"dietary needs", "dietary", "diet", "dietary need", "food", "allergies"},
     "medical_notes": {"medical notes", "medical", "medical note", "health", "medical needs"},
 }
-LABELS = {"first_name": "first name", "last_name": "last name", "dietary_needs": "dietary needs",
-          "medical_notes": "medical notes"}
+LABELS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "dietary_needs": "dietary needs",
+    "medical_notes": "medical notes",
+}
 
 
 @dataclass(frozen=True)
@@ -84,16 +96,20 @@ def check_students(rows: list[tuple[int, StudentInput]]) -> tuple[list[dict], di
                 errors[name] = f"missing {LABELS[name]}"
         gender = GENDER_WORDS.get(values["gender"].lower())
         if gender is None:
-            errors["gender"] = (f"unknown gender “{values['gender'][:20]}”: write boy or girl" if values["gender"]
-                                else "missing gender: write boy or girl")
+            errors["gender"] = (
+                f"unknown gender “{values['gender'][:20]}”: write boy or girl"
+                if values["gender"]
+                else "missing gender: write boy or girl"
+            )
         for name, limit in LIMITS.items():
             if len(values[name]) > limit:
                 errors[name] = f"{LABELS[name]} too long (at most {limit} characters)"
         key = (values["first_name"].lower(), values["last_name"].lower())
         if not errors.get("first_name") and not errors.get("last_name"):
             if key in seen:
-                errors["first_name"] = (f"duplicate student: {values['first_name']} {values['last_name']} "
-                                        f"is already on row {seen[key]}")
+                errors["first_name"] = (
+                    f"duplicate student: {values['first_name']} {values['last_name']} is already on row {seen[key]}"
+                )
             else:
                 seen[key] = number
         if errors:
@@ -126,8 +142,11 @@ async def save_grid(actor: Actor, booking_id: int, rows: list[StudentInput]) -> 
         for index, fields in problems.items():
             for name, message in fields.items():
                 errors[f"{name}-{index}"] = f"Row {index + 1}: {message}."
-        raise InvalidInput(errors, message=f"{len(problems)} row{'s' if len(problems) != 1 else ''} "
-                                           f"{'have' if len(problems) != 1 else 'has'} problems. Nothing was saved.")
+        raise InvalidInput(
+            errors,
+            message=f"{len(problems)} row{'s' if len(problems) != 1 else ''} "
+            f"{'have' if len(problems) != 1 else 'has'} problems. Nothing was saved.",
+        )
     return await _replace(actor, booking_id, clean)
 
 
@@ -144,8 +163,10 @@ def read_csv_text(filename: str, data: bytes) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise _file_error("The file is larger than 1 MB.")
     if data.startswith(b"PK\x03\x04") or data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _file_error("This is an Excel workbook, not a CSV file. In Excel choose File → Save As → “CSV UTF-8”, "
-                          "then upload that file.")
+        raise _file_error(
+            "This is an Excel workbook, not a CSV file. In Excel choose File → Save As → “CSV UTF-8”, "
+            "then upload that file."
+        )
     if not name.endswith((".csv", ".txt")) or b"\x00" in data:
         raise _file_error("Upload a CSV file (its name ends in .csv).")
     try:
@@ -177,12 +198,22 @@ def parse_students_csv(text: str) -> tuple[list[tuple[int, StudentInput]], dict[
                             columns[name] = index
                 missing = [LABELS.get(n, n) for n in ("first_name", "last_name", "gender") if n not in columns]
                 if missing:
-                    raise _file_error("The first line must name the columns: first_name, last_name, gender, "
-                                      f"dietary_needs, medical_notes (missing: {', '.join(missing)}).")
+                    raise _file_error(
+                        "The first line must name the columns: first_name, last_name, gender, "
+                        f"dietary_needs, medical_notes (missing: {', '.join(missing)})."
+                    )
                 continue
-            rows.append((line, StudentInput(**{
-                name: cells[columns[name]] if name in columns and columns[name] < len(cells) else ""
-                for name in FIELDS})))
+            rows.append(
+                (
+                    line,
+                    StudentInput(
+                        **{
+                            name: cells[columns[name]] if name in columns and columns[name] < len(cells) else ""
+                            for name in FIELDS
+                        }
+                    ),
+                )
+            )
     except csv.Error as error:
         problems.setdefault(reader.line_num, []).append(f"the line cannot be read as CSV ({error})")
     if columns is None:
@@ -204,8 +235,11 @@ async def import_students(actor: Actor, booking_id: int, *, filename: str, data:
         errors = {f"line-{n}": f"Line {n}: {'; '.join(problems[n])}." for n in numbers[:MAX_REPORTED]}
         if len(numbers) > MAX_REPORTED:
             errors["more"] = f"… and {len(numbers) - MAX_REPORTED} more lines with problems."
-        raise InvalidInput(errors, message=f"{len(numbers)} line{'s' if len(numbers) != 1 else ''} of the file "
-                                           f"{'have' if len(numbers) != 1 else 'has'} problems. Nothing was imported.")
+        raise InvalidInput(
+            errors,
+            message=f"{len(numbers)} line{'s' if len(numbers) != 1 else ''} of the file "
+            f"{'have' if len(numbers) != 1 else 'has'} problems. Nothing was imported.",
+        )
     return await _replace(actor, booking_id, clean)
 
 
@@ -233,8 +267,13 @@ def compare(booking: dict, boys: int, girls: int) -> tuple[str, list[str]]:
 
 async def intake_of(actor: Actor, booking_id: int) -> Intake:
     booking = await _booking_for(actor, booking_id)
-    students = await Student.select().where(Student.booking == booking_id).order_by(Student.last_name).order_by(
-        Student.first_name).order_by(Student.id)
+    students = (
+        await Student.select()
+        .where(Student.booking == booking_id)
+        .order_by(Student.last_name)
+        .order_by(Student.first_name)
+        .order_by(Student.id)
+    )
     boys = sum(1 for s in students if s["gender"] == "boy")
     girls = len(students) - boys
     summary, warnings = compare(booking, boys, girls)
@@ -242,17 +281,24 @@ async def intake_of(actor: Actor, booking_id: int) -> Intake:
 
 
 def _notes_detail(students: list[dict]) -> dict:
-    return {"students": len(students),
-            "with_medical_notes": sum(1 for s in students if s["medical_notes"].strip()),
-            "with_dietary_needs": sum(1 for s in students if s["dietary_needs"].strip())}
+    return {
+        "students": len(students),
+        "with_medical_notes": sum(1 for s in students if s["medical_notes"].strip()),
+        "with_dietary_needs": sum(1 for s in students if s["dietary_needs"].strip()),
+    }
 
 
 async def view_intake(actor: Actor, booking_id: int) -> Intake:
     """The student grid (medical and dietary notes included), with a line in the audit trail."""
     data = await intake_of(actor, booking_id)
     async with write_transaction():
-        await record_by(actor, "student_notes.viewed", subject=f"Sly Park booking {booking_id}",
-                        district_id=data.booking["district"], detail=_notes_detail(data.students))
+        await record_by(
+            actor,
+            "student_notes.viewed",
+            subject=f"Sly Park booking {booking_id}",
+            district_id=data.booking["district"],
+            detail=_notes_detail(data.students),
+        )
     return data
 
 
@@ -264,8 +310,13 @@ async def medical_csv(actor: Actor, booking_id: int) -> CsvFile:
     """For the center's nurse: students with dietary needs or medical notes only. (filename, text)."""
     intake = await intake_of(actor, booking_id)
     async with write_transaction():
-        await record_by(actor, "student_notes.exported", subject=f"Sly Park booking {booking_id} (nurse's CSV)",
-                        district_id=intake.booking["district"], detail=_notes_detail(intake.students))
+        await record_by(
+            actor,
+            "student_notes.exported",
+            subject=f"Sly Park booking {booking_id} (nurse's CSV)",
+            district_id=intake.booking["district"],
+            detail=_notes_detail(intake.students),
+        )
     from booking.slypark.family_forms import latest_forms  # the family forms build on this module
     from booking.slypark.family_links import student_key
 
@@ -273,21 +324,62 @@ async def medical_csv(actor: Actor, booking_id: int) -> CsvFile:
     rows: list[list[str]] = []
     # The first five columns are the grid's, as before; the family's form, where it is in, adds the rest
     # (and its allergies and dietary needs replace the grid's dietary column).
-    header = ["last_name", "first_name", "gender", "dietary_needs", "medical_notes", "allergies", "medications",
-              "conditions", "date_of_birth", "emergency_contacts", "permission_to_treat", "permission_photos",
-              "family_form"]
+    header = [
+        "last_name",
+        "first_name",
+        "gender",
+        "dietary_needs",
+        "medical_notes",
+        "allergies",
+        "medications",
+        "conditions",
+        "date_of_birth",
+        "emergency_contacts",
+        "permission_to_treat",
+        "permission_photos",
+        "family_form",
+    ]
     for s in intake.students:
         form = forms.get((booking_id, student_key(s["first_name"], s["last_name"])))
         if form is None:
             if s["dietary_needs"].strip() or s["medical_notes"].strip():
-                rows.append([defuse(s["last_name"]), defuse(s["first_name"]), s["gender"], defuse(s["dietary_needs"]),
-                             defuse(s["medical_notes"]), "", "", "", "", "", "", "", "not in"])
+                rows.append(
+                    [
+                        defuse(s["last_name"]),
+                        defuse(s["first_name"]),
+                        s["gender"],
+                        defuse(s["dietary_needs"]),
+                        defuse(s["medical_notes"]),
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "not in",
+                    ]
+                )
             continue
-        contacts = "; ".join(f"{c['name']} ({c['relationship']}) {c['phone']}" if c["relationship"]
-                             else f"{c['name']} {c['phone']}" for c in form["contacts"])
-        rows.append([defuse(s["last_name"]), defuse(s["first_name"]), form["gender"], defuse(form["dietary_needs"]),
-                     defuse(s["medical_notes"]), defuse(form["allergies"]), defuse(form["medications"]),
-                     defuse(form["conditions"]), form["date_of_birth"].isoformat(), defuse(contacts),
-                     "yes" if form["permission_to_treat"] else "no", "yes" if form["permission_photos"] else "no",
-                     f"version {form['version']} of {form['submitted_at'].date().isoformat()}"])
+        contacts = "; ".join(
+            f"{c['name']} ({c['relationship']}) {c['phone']}" if c["relationship"] else f"{c['name']} {c['phone']}"
+            for c in form["contacts"]
+        )
+        rows.append(
+            [
+                defuse(s["last_name"]),
+                defuse(s["first_name"]),
+                form["gender"],
+                defuse(form["dietary_needs"]),
+                defuse(s["medical_notes"]),
+                defuse(form["allergies"]),
+                defuse(form["medications"]),
+                defuse(form["conditions"]),
+                form["date_of_birth"].isoformat(),
+                defuse(contacts),
+                "yes" if form["permission_to_treat"] else "no",
+                "yes" if form["permission_photos"] else "no",
+                f"version {form['version']} of {form['submitted_at'].date().isoformat()}",
+            ]
+        )
     return CsvFile(f"slypark-booking-{booking_id}-medical.csv", csv_text(header, rows))

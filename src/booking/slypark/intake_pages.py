@@ -41,9 +41,16 @@ def _row_count(entry: StudentGridForm) -> int:
     return min(int(value), MAX_ROWS) if value.isascii() and value.isdigit() else 0
 
 
-async def intake_context(actor: Actor, booking_id: int, *, rows: list[dict] | None = None, errors: dict | None = None,
-                         form_error: str | None = None, import_errors: dict | None = None,
-                         import_message: str | None = None) -> dict:
+async def intake_context(
+    actor: Actor,
+    booking_id: int,
+    *,
+    rows: list[dict] | None = None,
+    errors: dict | None = None,
+    form_error: str | None = None,
+    import_errors: dict | None = None,
+    import_message: str | None = None,
+) -> dict:
     data = await intake.view_intake(actor, booking_id)
     if rows is None:
         rows = [{name: s[name] for name in intake.FIELDS} for s in data.students]
@@ -81,21 +88,43 @@ class IntakeController(Controller):
         rows = [{name: _cell(form, f"{name}-{i}") for name in intake.FIELDS} for i in range(_row_count(entry))]
         if entry.action == "add":
             rows += [dict.fromkeys(intake.FIELDS, "") for _ in range(GRID_EXTRA)]
-            return page(request, "slypark/intake.html", headers=NO_STORE,
-                        **await intake_context(actor, booking_id, rows=rows[:MAX_ROWS]))
+            return page(
+                request,
+                "slypark/intake.html",
+                headers=NO_STORE,
+                **await intake_context(actor, booking_id, rows=rows[:MAX_ROWS]),
+            )
         try:
             await intake.save_grid(actor, booking_id, [intake.StudentInput(**row) for row in rows])
         except InvalidInput as error:
-            return page(request, "slypark/intake.html", status=422, headers=NO_STORE, **await intake_context(
-                actor, booking_id, rows=rows, errors=error.field_errors, form_error=error.message))
+            return page(
+                request,
+                "slypark/intake.html",
+                status=422,
+                headers=NO_STORE,
+                **await intake_context(
+                    actor, booking_id, rows=rows, errors=error.field_errors, form_error=error.message
+                ),
+            )
         except Conflict as error:
-            return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
-                        **await intake_context(actor, booking_id, rows=rows, form_error=error.message))
-        return redirect(request, request.app.route_reverse("slypark.students", booking_id=booking_id),
-                        notice="slypark-students-saved")
+            return page(
+                request,
+                "slypark/intake.html",
+                status=409,
+                headers=NO_STORE,
+                **await intake_context(actor, booking_id, rows=rows, form_error=error.message),
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.students", booking_id=booking_id),
+            notice="slypark-students-saved",
+        )
 
-    @post("/{booking_id:int}/students/import", name="slypark.students_import",
-          request_max_body_size=intake.MAX_FILE_BYTES + UPLOAD_FORM_SLACK)
+    @post(
+        "/{booking_id:int}/students/import",
+        name="slypark.students_import",
+        request_max_body_size=intake.MAX_FILE_BYTES + UPLOAD_FORM_SLACK,
+    )
     async def import_file(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         upload = (await read_form(request, StudentImportForm)).file
         try:
@@ -105,13 +134,28 @@ class IntakeController(Controller):
                 data, filename = b"", ""
             await intake.import_students(actor, booking_id, filename=filename, data=data)
         except InvalidInput as error:
-            return page(request, "slypark/intake.html", status=422, headers=NO_STORE, **await intake_context(
-                actor, booking_id, import_errors=error.field_errors, import_message=error.message))
+            return page(
+                request,
+                "slypark/intake.html",
+                status=422,
+                headers=NO_STORE,
+                **await intake_context(
+                    actor, booking_id, import_errors=error.field_errors, import_message=error.message
+                ),
+            )
         except Conflict as error:
-            return page(request, "slypark/intake.html", status=409, headers=NO_STORE,
-                        **await intake_context(actor, booking_id, form_error=error.message))
-        return redirect(request, request.app.route_reverse("slypark.students", booking_id=booking_id),
-                        notice="slypark-students-imported")
+            return page(
+                request,
+                "slypark/intake.html",
+                status=409,
+                headers=NO_STORE,
+                **await intake_context(actor, booking_id, form_error=error.message),
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.students", booking_id=booking_id),
+            notice="slypark-students-imported",
+        )
 
     @get("/{booking_id:int}/students/medical.csv", name="slypark.students_medical_csv")
     async def medical(self, booking_id: FromPath[int], actor: SignedInActor) -> Response:
@@ -121,39 +165,71 @@ class IntakeController(Controller):
     async def leaders(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         data = await cabin_leaders.leaders_of(actor, booking_id)
         booking = data.booking
-        link = str(request.base_url).rstrip("/") + request.app.route_reverse(
-            "slypark.cabin_leader_signup", code=booking["cabin_leader_code"]) if booking["cabin_leader_code"] else ""
-        return page(request, "slypark/leaders.html", **PRESENTATION, booking=booking, data=data, link=link,
-                    week_text=week_label(booking["starts_on"], booking["ends_on"]),
-                    open=booking["status"] in cabin_leaders.OPEN_STATUSES,
-                    agreement_version=cabin_leaders.AGREEMENT_VERSION)
+        link = (
+            str(request.base_url).rstrip("/")
+            + request.app.route_reverse("slypark.cabin_leader_signup", code=booking["cabin_leader_code"])
+            if booking["cabin_leader_code"]
+            else ""
+        )
+        return page(
+            request,
+            "slypark/leaders.html",
+            **PRESENTATION,
+            booking=booking,
+            data=data,
+            link=link,
+            week_text=week_label(booking["starts_on"], booking["ends_on"]),
+            open=booking["status"] in cabin_leaders.OPEN_STATUSES,
+            agreement_version=cabin_leaders.AGREEMENT_VERSION,
+        )
 
     @get("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove", name="slypark.cabin_leader_remove_confirm")
-    async def confirm_removal(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int],
-                              actor: SignedInActor) -> object:
+    async def confirm_removal(
+        self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int], actor: SignedInActor
+    ) -> object:
         """A page that asks first, so removal works the same without JavaScript."""
         booking, leader = await cabin_leaders.leader_for_removal(actor, booking_id, leader_id)
-        return page(request, "slypark/leader_remove.html", booking=booking, leader=leader,
-                    week_text=week_label(booking["starts_on"], booking["ends_on"]))
+        return page(
+            request,
+            "slypark/leader_remove.html",
+            booking=booking,
+            leader=leader,
+            week_text=week_label(booking["starts_on"], booking["ends_on"]),
+        )
 
     @post("/{booking_id:int}/cabin-leaders/{leader_id:int}/remove", name="slypark.cabin_leader_remove")
-    async def remove(self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int],
-                     actor: SignedInActor) -> object:
+    async def remove(
+        self, request: Request, booking_id: FromPath[int], leader_id: FromPath[int], actor: SignedInActor
+    ) -> object:
         await cabin_leaders.remove_leader(actor, booking_id, leader_id)
-        return redirect(request, request.app.route_reverse("slypark.cabin_leaders", booking_id=booking_id),
-                        notice="slypark-leader-removed")
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.cabin_leaders", booking_id=booking_id),
+            notice="slypark-leader-removed",
+        )
 
 
 def _signup_context(booking: dict, form: dict, errors: dict) -> dict:
-    return {**PRESENTATION, "booking": booking, "week_text": week_label(booking["starts_on"], booking["ends_on"]),
-            "form": form, "errors": errors, "agreement_text": cabin_leaders.AGREEMENT_TEXT,
-            "agreement_version": cabin_leaders.AGREEMENT_VERSION}
+    return {
+        **PRESENTATION,
+        "booking": booking,
+        "week_text": week_label(booking["starts_on"], booking["ends_on"]),
+        "form": form,
+        "errors": errors,
+        "agreement_text": cabin_leaders.AGREEMENT_TEXT,
+        "agreement_version": cabin_leaders.AGREEMENT_VERSION,
+    }
 
 
 def _link_problem(request: Request, error: Exception) -> object:
     status = 409 if isinstance(error, Conflict) else 404
-    return page(request, "slypark/leaders_link.html", status=status, headers=PUBLIC_HEADERS,
-                problem="closed" if status == 409 else "unknown")
+    return page(
+        request,
+        "slypark/leaders_link.html",
+        status=status,
+        headers=PUBLIC_HEADERS,
+        problem="closed" if status == 409 else "unknown",
+    )
 
 
 class CabinLeaderSignUpController(Controller):
@@ -167,8 +243,13 @@ class CabinLeaderSignUpController(Controller):
             cabin_leaders.check_open(booking)
         except (NotFound, Conflict) as error:
             return _link_problem(request, error)
-        return page(request, "slypark/leaders_signup.html", headers=PUBLIC_HEADERS, code=code,
-                    **_signup_context(booking, dict.fromkeys(LEADER_FIELDS, ""), {}))
+        return page(
+            request,
+            "slypark/leaders_signup.html",
+            headers=PUBLIC_HEADERS,
+            code=code,
+            **_signup_context(booking, dict.fromkeys(LEADER_FIELDS, ""), {}),
+        )
 
     @post("/{code:str}", name="slypark.cabin_leader_sign")
     async def sign(self, request: Request, code: FromPath[str]) -> object:
@@ -178,10 +259,21 @@ class CabinLeaderSignUpController(Controller):
             leader = await cabin_leaders.sign_up(code, entry.leader())
         except InvalidInput as error:
             booking = await cabin_leaders.booking_for_code(code)
-            return page(request, "slypark/leaders_signup.html", status=422, headers=PUBLIC_HEADERS, code=code,
-                        **_signup_context(booking, values, error.field_errors))
+            return page(
+                request,
+                "slypark/leaders_signup.html",
+                status=422,
+                headers=PUBLIC_HEADERS,
+                code=code,
+                **_signup_context(booking, values, error.field_errors),
+            )
         except (NotFound, Conflict) as error:
             return _link_problem(request, error)
         booking = await cabin_leaders.booking_for_code(code)
-        return page(request, "slypark/leaders_thanks.html", headers=PUBLIC_HEADERS, leader=leader,
-                    **_signup_context(booking, values, {}))
+        return page(
+            request,
+            "slypark/leaders_thanks.html",
+            headers=PUBLIC_HEADERS,
+            leader=leader,
+            **_signup_context(booking, values, {}),
+        )

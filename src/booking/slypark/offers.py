@@ -27,8 +27,10 @@ async def _offered_booking(actor: Actor, booking_id: int, now: dt.datetime) -> d
     if booking["status"] != "offered":
         raise Conflict(f"This offer is already {booking['status']}.", code="not_offered")
     if not holds_beds(booking, now):
-        raise Conflict("This offer has expired and its beds are released. You can still book remaining beds if any are left.",
-                       code="offer_expired")
+        raise Conflict(
+            "This offer has expired and its beds are released. You can still book remaining beds if any are left.",
+            code="offer_expired",
+        )
     return booking
 
 
@@ -36,8 +38,11 @@ async def _siblings(booking: dict) -> list[dict]:
     """A split request's other half: both are answered together."""
     if booking["request"] is None:
         return [booking]
-    return await Booking.select(*BOOKING_COLUMNS).where(
-        (Booking.request == booking["request"]) & (Booking.status == "offered")).order_by(Booking.id)
+    return (
+        await Booking.select(*BOOKING_COLUMNS)
+        .where((Booking.request == booking["request"]) & (Booking.status == "offered"))
+        .order_by(Booking.id)
+    )
 
 
 async def accept_offer(actor: Actor, booking_id: int, now: dt.datetime | None = None) -> None:
@@ -58,14 +63,23 @@ async def decline_offer(actor: Actor, booking_id: int, reason: str = "", now: dt
     async with write_transaction():
         booking = await _offered_booking(actor, booking_id, now)
         for part in await _siblings(booking):
-            await move_booking(part, BookingStatus.RELEASED, now, event="declined", actor_id=actor.id, note=reason[:2000],
-                               release_reason=(reason or "Offer declined")[:300])
+            await move_booking(
+                part,
+                BookingStatus.RELEASED,
+                now,
+                event="declined",
+                actor_id=actor.id,
+                note=reason[:2000],
+                release_reason=(reason or "Offer declined")[:300],
+            )
         if booking["request"] is not None:
             await move_request(await current_request(booking["request"]), RequestStatus.DECLINED, now)
 
 
 def _lapsed(now: dt.datetime):
-    return Booking.select(Booking.id, Booking.request, Booking.status).where((Booking.status == "offered") & (Booking.offer_expires_at <= now))
+    return Booking.select(Booking.id, Booking.request, Booking.status).where(
+        (Booking.status == "offered") & (Booking.offer_expires_at <= now)
+    )
 
 
 async def expire_offers(now: dt.datetime | None = None) -> int:
@@ -76,8 +90,13 @@ async def expire_offers(now: dt.datetime | None = None) -> int:
     async with write_transaction():
         lapsed = await _lapsed(now)
         for booking in lapsed:
-            await move_booking(booking, BookingStatus.RELEASED, now, event="expired",
-                               release_reason="The offer was not accepted in time")
+            await move_booking(
+                booking,
+                BookingStatus.RELEASED,
+                now,
+                event="expired",
+                release_reason="The offer was not accepted in time",
+            )
             if booking["request"] is not None:
                 request = await current_request(booking["request"])
                 if request["status"] == RequestStatus.OFFERED:  # a split request's other half lapsed with it
@@ -88,4 +107,5 @@ async def expire_offers(now: dt.datetime | None = None) -> int:
 async def offers_in_season(season_id: int) -> list[dict]:
     """Offered bookings of a season (live or lapsed), for telling each request where it stands."""
     return await Booking.select(Booking.request, Booking.status, Booking.offer_expires_at).where(
-        (Booking.season == season_id) & (Booking.status == "offered"))
+        (Booking.season == season_id) & (Booking.status == "offered")
+    )

@@ -64,7 +64,7 @@ BOOK_FIELDS = BookWeekForm.__struct_fields__
 
 
 def week_label(starts_on: dt.date, ends_on: dt.date) -> str:
-    """"Mon Mar 8 – Fri Mar 12, 2027"."""
+    """ "Mon Mar 8 – Fri Mar 12, 2027"."""
     return f"{starts_on:%a %b %-d} – {ends_on:%a %b %-d, %Y}"
 
 
@@ -72,8 +72,14 @@ def day_text(day: dt.date | None) -> str:
     return f"{day:%B %-d, %Y}" if day else ""
 
 
-PRESENTATION = {"week_label": week_label, "day_text": day_text, "booking_words": BOOKING_WORDS,
-                "charge_words": CHARGE_WORDS, "charge_status_words": CHARGE_STATUS_WORDS, "format_local": format_local}
+PRESENTATION = {
+    "week_label": week_label,
+    "day_text": day_text,
+    "booking_words": BOOKING_WORDS,
+    "charge_words": CHARGE_WORDS,
+    "charge_status_words": CHARGE_STATUS_WORDS,
+    "format_local": format_local,
+}
 
 
 # --- Reading forms (the Structs: slypark/forms.py) ------------------------------------------
@@ -121,15 +127,26 @@ async def seasons_context(actor: Actor, now: dt.datetime) -> list[dict]:
         offered = await offers.offers_in_season(season["id"])
         weeks = {w["id"]: w for w in await weeks_of(season["id"])}
         for request in requests:
-            request["status_words"] = request_status(request, [b for b in offered if b["request"] == request["id"]], now)
-            request["week_labels"] = [week_label(weeks[i]["starts_on"], weeks[i]["ends_on"])
-                                      for i in choice_ids(request["choices"]) if i in weeks]
+            request["status_words"] = request_status(
+                request, [b for b in offered if b["request"] == request["id"]], now
+            )
+            request["week_labels"] = [
+                week_label(weeks[i]["starts_on"], weeks[i]["ends_on"])
+                for i in choice_ids(request["choices"])
+                if i in weeks
+            ]
         result.append({**season, "closed_reason": requests_window(season, now), "requests": requests})
     return result
 
 
-async def request_form_context(actor: Actor, season_id: int, *, values: dict | None = None, errors: dict | None = None,
-                               form_error: str | None = None) -> dict:
+async def request_form_context(
+    actor: Actor,
+    season_id: int,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    form_error: str | None = None,
+) -> dict:
     season = await get_season(season_id)
     if season["status"] == "draft":
         raise NotFound("No such season.")
@@ -150,20 +167,32 @@ async def request_form_context(actor: Actor, season_id: int, *, values: dict | N
 def _request_input(entry: WeekRequestForm) -> tuple[dict, RequestInput]:
     """What the form shows again, and the use case's input."""
     data = RequestInput(
-        school_id=_id(entry.school_id), lead_teacher_name=entry.lead_teacher_name,
-        lead_teacher_email=entry.lead_teacher_email, boys=_count(entry.boys), girls=_count(entry.girls),
-        teachers=_count(entry.teachers), choices=[_id(choice) for choice in entry.choices()],
-        can_share=entry.can_share, can_split=entry.can_split)
+        school_id=_id(entry.school_id),
+        lead_teacher_name=entry.lead_teacher_name,
+        lead_teacher_email=entry.lead_teacher_email,
+        boys=_count(entry.boys),
+        girls=_count(entry.girls),
+        teachers=_count(entry.teachers),
+        choices=[_id(choice) for choice in entry.choices()],
+        can_share=entry.can_share,
+        can_split=entry.can_split,
+    )
     return entry.values(), data
 
 
 def _values_of(existing: dict) -> dict:
     choices = choice_ids(existing["choices"])
-    return {"school_id": str(existing["school"]), "lead_teacher_name": existing["lead_teacher_name"],
-            "lead_teacher_email": existing["lead_teacher_email"], "boys": str(existing["boys"]),
-            "girls": str(existing["girls"]), "teachers": str(existing["teachers"]),
-            **{f"choice_{n}": str(choices[n - 1]) if n <= len(choices) else "" for n in range(1, MAX_CHOICES + 1)},
-            "can_share": existing["can_share"], "can_split": existing["can_split"]}
+    return {
+        "school_id": str(existing["school"]),
+        "lead_teacher_name": existing["lead_teacher_name"],
+        "lead_teacher_email": existing["lead_teacher_email"],
+        "boys": str(existing["boys"]),
+        "girls": str(existing["girls"]),
+        "teachers": str(existing["teachers"]),
+        **{f"choice_{n}": str(choices[n - 1]) if n <= len(choices) else "" for n in range(1, MAX_CHOICES + 1)},
+        "can_share": existing["can_share"],
+        "can_split": existing["can_split"],
+    }
 
 
 class SlyParkController(Controller):
@@ -173,8 +202,13 @@ class SlyParkController(Controller):
 
     @get("/", name="slypark.index")
     async def index(self, request: Request, actor: SignedInActor) -> object:
-        return page(request, "slypark/index.html", seasons=await seasons_context(actor, utc_now()),
-                    form_error=None, **PRESENTATION)
+        return page(
+            request,
+            "slypark/index.html",
+            seasons=await seasons_context(actor, utc_now()),
+            form_error=None,
+            **PRESENTATION,
+        )
 
     @get("/seasons/{season_id:int}/request", name="slypark.request_form")
     async def request_form(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
@@ -186,21 +220,37 @@ class SlyParkController(Controller):
         try:
             await file_request(actor, season_id, data)
         except InvalidInput as error:
-            return page(request, "slypark/request_form.html", status=422,
-                        **await request_form_context(actor, season_id, values=values, errors=error.field_errors))
+            return page(
+                request,
+                "slypark/request_form.html",
+                status=422,
+                **await request_form_context(actor, season_id, values=values, errors=error.field_errors),
+            )
         except Conflict as error:
             # "Change that one instead": the page links to the school's request when it can be changed.
-            existing = await open_request_of_school(actor, season_id, data.school_id) if error.code == "already_requested" else None
-            return page(request, "slypark/request_form.html", status=409,
-                        **await request_form_context(actor, season_id, values=values, form_error=error.message),
-                        existing_request=existing)
+            existing = (
+                await open_request_of_school(actor, season_id, data.school_id)
+                if error.code == "already_requested"
+                else None
+            )
+            return page(
+                request,
+                "slypark/request_form.html",
+                status=409,
+                **await request_form_context(actor, season_id, values=values, form_error=error.message),
+                existing_request=existing,
+            )
         return redirect(request, request.app.route_reverse("slypark.index"), notice="slypark-request-filed")
 
     @get("/requests/{request_id:int}/edit", name="slypark.request_edit")
     async def edit_form(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
         existing = await get_request(actor, request_id)
-        return page(request, "slypark/request_form.html", **await request_form_context(
-            actor, existing["season"], values=_values_of(existing)), editing=existing)
+        return page(
+            request,
+            "slypark/request_form.html",
+            **await request_form_context(actor, existing["season"], values=_values_of(existing)),
+            editing=existing,
+        )
 
     @post("/requests/{request_id:int}/edit", name="slypark.request_change")
     async def change(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
@@ -210,11 +260,21 @@ class SlyParkController(Controller):
         try:
             await change_request(actor, request_id, data)
         except InvalidInput as error:
-            return page(request, "slypark/request_form.html", status=422, editing=existing, **await request_form_context(
-                actor, existing["season"], values=values, errors=error.field_errors))
+            return page(
+                request,
+                "slypark/request_form.html",
+                status=422,
+                editing=existing,
+                **await request_form_context(actor, existing["season"], values=values, errors=error.field_errors),
+            )
         except Conflict as error:
-            return page(request, "slypark/request_form.html", status=409, editing=existing, **await request_form_context(
-                actor, existing["season"], values=values, form_error=error.message))
+            return page(
+                request,
+                "slypark/request_form.html",
+                status=409,
+                editing=existing,
+                **await request_form_context(actor, existing["season"], values=values, form_error=error.message),
+            )
         return redirect(request, request.app.route_reverse("slypark.index"), notice="slypark-request-changed")
 
     @post("/requests/{request_id:int}/withdraw", name="slypark.request_withdraw")
@@ -222,8 +282,14 @@ class SlyParkController(Controller):
         try:
             await withdraw_request(actor, request_id)
         except Conflict as error:
-            return page(request, "slypark/index.html", status=409, seasons=await seasons_context(actor, utc_now()),
-                        form_error=error.message, **PRESENTATION)
+            return page(
+                request,
+                "slypark/index.html",
+                status=409,
+                seasons=await seasons_context(actor, utc_now()),
+                form_error=error.message,
+                **PRESENTATION,
+            )
         return redirect(request, request.app.route_reverse("slypark.index"), notice="slypark-request-withdrawn")
 
     # --- /slypark/bookings -----------------------------------------------------------------
@@ -237,23 +303,34 @@ class SlyParkController(Controller):
         try:
             await offers.accept_offer(actor, booking_id)
         except Conflict as error:
-            return page(request, "slypark/bookings.html", status=409,
-                        **await bookings_context(actor, form_error=error.message))
-        return redirect(request, request.app.route_reverse("slypark.booking", booking_id=booking_id),
-                        notice="slypark-offer-accepted")
+            return page(
+                request, "slypark/bookings.html", status=409, **await bookings_context(actor, form_error=error.message)
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.booking", booking_id=booking_id),
+            notice="slypark-offer-accepted",
+        )
 
     @post("/bookings/{booking_id:int}/decline", name="slypark.booking_decline")
     async def decline(self, request: Request, booking_id: FromPath[int], actor: SignedInActor) -> object:
         reason = (await read_form(request, DeclineForm)).reason
         if len(reason) > REASON_MAX:
             await get_booking(actor, booking_id)  # another district's offer stays a 404
-            return page(request, "slypark/bookings.html", status=422, **await bookings_context(
-                actor, decline_errors={booking_id: REASON_TOO_LONG}, decline_reasons={booking_id: reason}))
+            return page(
+                request,
+                "slypark/bookings.html",
+                status=422,
+                **await bookings_context(
+                    actor, decline_errors={booking_id: REASON_TOO_LONG}, decline_reasons={booking_id: reason}
+                ),
+            )
         try:
             await offers.decline_offer(actor, booking_id, " ".join(reason.split()))
         except Conflict as error:
-            return page(request, "slypark/bookings.html", status=409,
-                        **await bookings_context(actor, form_error=error.message))
+            return page(
+                request, "slypark/bookings.html", status=409, **await bookings_context(actor, form_error=error.message)
+            )
         return redirect(request, request.app.route_reverse("slypark.bookings"), notice="slypark-offer-declined")
 
     @get("/weeks/{week_id:int}/book", name="slypark.week_book_form")
@@ -266,17 +343,31 @@ class SlyParkController(Controller):
         values = entry.values()
         counts = Headcount(_count(entry.boys), _count(entry.girls), _count(entry.teachers))
         try:
-            booking_id = await book_remaining(actor, week_id, _id(entry.school_id), counts,
-                                              lead_teacher_name=entry.lead_teacher_name,
-                                              lead_teacher_email=entry.lead_teacher_email)
+            booking_id = await book_remaining(
+                actor,
+                week_id,
+                _id(entry.school_id),
+                counts,
+                lead_teacher_name=entry.lead_teacher_name,
+                lead_teacher_email=entry.lead_teacher_email,
+            )
         except InvalidInput as error:
-            return page(request, "slypark/book_form.html", status=422,
-                        **await book_context(actor, week_id, values=values, errors=error.field_errors))
+            return page(
+                request,
+                "slypark/book_form.html",
+                status=422,
+                **await book_context(actor, week_id, values=values, errors=error.field_errors),
+            )
         except Conflict as error:
-            return page(request, "slypark/book_form.html", status=409,
-                        **await book_context(actor, week_id, values=values, form_error=error.message))
-        return redirect(request, request.app.route_reverse("slypark.booking", booking_id=booking_id),
-                        notice="slypark-week-booked")
+            return page(
+                request,
+                "slypark/book_form.html",
+                status=409,
+                **await book_context(actor, week_id, values=values, form_error=error.message),
+            )
+        return redirect(
+            request, request.app.route_reverse("slypark.booking", booking_id=booking_id), notice="slypark-week-booked"
+        )
 
     # --- /slypark/bookings/{id} ------------------------------------------------------------
 
@@ -294,20 +385,36 @@ class SlyParkController(Controller):
                 raise InvalidInput({"reason": REASON_TOO_LONG})
             await change_headcount(actor, booking_id, counts, " ".join(entry.reason.split()))
         except InvalidInput as error:
-            return page(request, "slypark/booking.html", status=422,
-                        **await booking_context(actor, booking_id, values=values, errors=error.field_errors))
+            return page(
+                request,
+                "slypark/booking.html",
+                status=422,
+                **await booking_context(actor, booking_id, values=values, errors=error.field_errors),
+            )
         except Conflict as error:
-            return page(request, "slypark/booking.html", status=409,
-                        **await booking_context(actor, booking_id, values=values, form_error=error.message))
-        return redirect(request, request.app.route_reverse("slypark.booking", booking_id=booking_id),
-                        notice="slypark-headcount-changed")
+            return page(
+                request,
+                "slypark/booking.html",
+                status=409,
+                **await booking_context(actor, booking_id, values=values, form_error=error.message),
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.booking", booking_id=booking_id),
+            notice="slypark-headcount-changed",
+        )
 
 
 # --- Page contexts ---------------------------------------------------------------------------
 
 
-async def bookings_context(actor: Actor, *, form_error: str | None = None, decline_errors: dict | None = None,
-                           decline_reasons: dict | None = None) -> dict:
+async def bookings_context(
+    actor: Actor,
+    *,
+    form_error: str | None = None,
+    decline_errors: dict | None = None,
+    decline_reasons: dict | None = None,
+) -> dict:
     now = utc_now()
     bookings = await bookings_for(actor)
     for booking in bookings:
@@ -319,8 +426,15 @@ async def bookings_context(actor: Actor, *, form_error: str | None = None, decli
     for season in open_seasons:
         weeks = [w for w in await weeks_of(season["id"]) if not w["closed"] and w["starts_on"] > today]
         use = await bed_use([w["id"] for w in weeks], now)
-        rows = [{**w, "label": week_label(w["starts_on"], w["ends_on"]), "boys_left": use[w["id"]].boys_left,
-                 "girls_left": use[w["id"]].girls_left} for w in weeks]
+        rows = [
+            {
+                **w,
+                "label": week_label(w["starts_on"], w["ends_on"]),
+                "boys_left": use[w["id"]].boys_left,
+                "girls_left": use[w["id"]].girls_left,
+            }
+            for w in weeks
+        ]
         remaining.append({**season, "weeks": [r for r in rows if r["boys_left"] or r["girls_left"]]})
     return {
         **PRESENTATION,
@@ -333,8 +447,9 @@ async def bookings_context(actor: Actor, *, form_error: str | None = None, decli
     }
 
 
-async def book_context(actor: Actor, week_id: int, *, values: dict | None = None, errors: dict | None = None,
-                       form_error: str | None = None) -> dict:
+async def book_context(
+    actor: Actor, week_id: int, *, values: dict | None = None, errors: dict | None = None, form_error: str | None = None
+) -> dict:
     week = await week_by_id(week_id)
     season = await get_season(week["season"])
     now = utc_now()
@@ -360,8 +475,14 @@ async def book_context(actor: Actor, week_id: int, *, values: dict | None = None
     }
 
 
-async def booking_context(actor: Actor, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
-                          form_error: str | None = None) -> dict:
+async def booking_context(
+    actor: Actor,
+    booking_id: int,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    form_error: str | None = None,
+) -> dict:
     booking = await get_booking(actor, booking_id)
     season = await get_season(booking["season"])
     now = utc_now()
@@ -382,7 +503,8 @@ async def booking_context(actor: Actor, booking_id: int, *, values: dict | None 
         "freeze_date": freeze_date(season, booking["starts_on"]),
         "frozen": is_frozen(season, booking["starts_on"], now) and not actor.is_staff,
         "offer_live": booking["status"] == "offered" and holds_beds(booking, now),
-        "form": values or {"boys": booking["boys"], "girls": booking["girls"], "teachers": booking["teachers"], "reason": ""},
+        "form": values
+        or {"boys": booking["boys"], "girls": booking["girls"], "teachers": booking["teachers"], "reason": ""},
         "errors": errors or {},
         "form_error": form_error,
     }

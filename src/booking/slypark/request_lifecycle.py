@@ -30,8 +30,15 @@ class RequestStatus(StrEnum):
 
 
 S = RequestStatus
-LABELS = {S.SUBMITTED: "Waiting for allocation", S.OFFERED: "Offered", S.ACCEPTED: "Accepted", S.DECLINED: "Declined",
-          S.EXPIRED: "Offer expired", S.UNPLACED: "No week found", S.WITHDRAWN: "Withdrawn"}
+LABELS = {
+    S.SUBMITTED: "Waiting for allocation",
+    S.OFFERED: "Offered",
+    S.ACCEPTED: "Accepted",
+    S.DECLINED: "Declined",
+    S.EXPIRED: "Offer expired",
+    S.UNPLACED: "No week found",
+    S.WITHDRAWN: "Withdrawn",
+}
 ALLOWED: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.SUBMITTED: frozenset({S.OFFERED, S.UNPLACED, S.WITHDRAWN}),
     S.OFFERED: frozenset({S.ACCEPTED, S.DECLINED, S.EXPIRED, S.OFFERED}),
@@ -57,7 +64,10 @@ async def move_request(request: dict[str, Any], to_status: RequestStatus, now: d
     not allow it, or when the stored status changed since it was read (nothing is changed then)."""
     from_status = request["status"]
     TABLE.refuse_unless_allowed(from_status, to_status)
-    moved = await WeekRequest.update({WeekRequest.status: to_status.value, WeekRequest.updated_at: now}).where(
-        (WeekRequest.id == request["id"]) & (WeekRequest.status == from_status)).returning(WeekRequest.id)
+    moved = (
+        await WeekRequest.update({WeekRequest.status: to_status.value, WeekRequest.updated_at: now})
+        .where((WeekRequest.id == request["id"]) & (WeekRequest.status == from_status))
+        .returning(WeekRequest.id)
+    )
     if not moved:
         raise Conflict("This request changed meanwhile; reload the page.", code="request_changed")

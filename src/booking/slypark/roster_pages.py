@@ -28,13 +28,31 @@ class SlyParkRosterController(Controller):
     guards = [roles("staff")]
     include_in_schema = False
 
-    async def _roster(self, request: Request, actor: Actor, week_id: int, *, status: int = 200,
-                      close_values: dict | None = None, close_errors: dict | None = None,
-                      close_error: str | None = None) -> object:
+    async def _roster(
+        self,
+        request: Request,
+        actor: Actor,
+        week_id: int,
+        *,
+        status: int = 200,
+        close_values: dict | None = None,
+        close_errors: dict | None = None,
+        close_error: str | None = None,
+    ) -> object:
         roster = await rosters.view_week_roster(actor, week_id)
-        return page(request, "slypark/roster.html", status=status, roster=roster, week=roster.week, season=roster.season,
-                    totals=roster.totals, week_label=week_label, close_values=close_values or {"reason": "", "confirm": False},
-                    close_errors=close_errors or {}, close_error=close_error)
+        return page(
+            request,
+            "slypark/roster.html",
+            status=status,
+            roster=roster,
+            week=roster.week,
+            season=roster.season,
+            totals=roster.totals,
+            week_label=week_label,
+            close_values=close_values or {"reason": "", "confirm": False},
+            close_errors=close_errors or {},
+            close_error=close_error,
+        )
 
     @get("/weeks/{week_id:int}/roster", name="slypark.roster")
     async def roster(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
@@ -47,15 +65,17 @@ class SlyParkRosterController(Controller):
     @post("/weeks/{week_id:int}/assign", name="slypark.roster_assign")
     async def assign(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
         await rosters.assign_cabins(actor, week_id)
-        return redirect(request, request.app.route_reverse("slypark.roster", week_id=week_id),
-                        notice="slypark-cabins-assigned")
+        return redirect(
+            request, request.app.route_reverse("slypark.roster", week_id=week_id), notice="slypark-cabins-assigned"
+        )
 
     @post("/weeks/{week_id:int}/bill-balances", name="slypark.roster_bill_balances")
     async def balances(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
         await rosters.week_roster(actor, week_id)  # staff only; an unknown week is a 404
         await bill_balances()
-        return redirect(request, request.app.route_reverse("slypark.roster", week_id=week_id),
-                        notice="slypark-balances-billed")
+        return redirect(
+            request, request.app.route_reverse("slypark.roster", week_id=week_id), notice="slypark-balances-billed"
+        )
 
     @post("/weeks/{week_id:int}/close", name="slypark.week_close")
     async def close(self, request: Request, week_id: FromPath[int], actor: SignedInActor) -> object:
@@ -75,6 +95,14 @@ class SlyParkRosterController(Controller):
             errors.update(error.field_errors)
             return await self._roster(request, actor, week_id, status=422, close_values=values, close_errors=errors)
         except Conflict as error:
-            return await self._roster(request, actor, week_id, status=409, close_values=values, close_error=error.message)
-        return page(request, "slypark/roster_closed.html", week=roster.week, reason=" ".join(values["reason"].split()),
-                    outcomes=outcomes, week_label=week_label)
+            return await self._roster(
+                request, actor, week_id, status=409, close_values=values, close_error=error.message
+            )
+        return page(
+            request,
+            "slypark/roster_closed.html",
+            week=roster.week,
+            reason=" ".join(values["reason"].split()),
+            outcomes=outcomes,
+            week_label=week_label,
+        )

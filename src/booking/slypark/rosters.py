@@ -62,8 +62,9 @@ def _interleave(lines: list[list]) -> list:
     return out
 
 
-def plan_assignment(bookings: list[dict], students: list[dict], cabin_size: int,
-                    group_size: int = HIKING_GROUP_SIZE) -> dict[int, tuple[str, str]]:
+def plan_assignment(
+    bookings: list[dict], students: list[dict], cabin_size: int, group_size: int = HIKING_GROUP_SIZE
+) -> dict[int, tuple[str, str]]:
     """Student id -> (cabin, hiking group), by the rule in this module's docstring. Pure."""
     school_order = sorted(bookings, key=lambda b: (b["school_name"].casefold(), b["id"]))
     by_gender: dict[str, list[int]] = {}
@@ -119,9 +120,14 @@ class WeekRoster:
     @property
     def totals(self) -> dict:
         lines = self.schools
-        return {"boys": sum(s.booking["boys"] for s in lines), "girls": sum(s.booking["girls"] for s in lines),
-                "teachers": sum(s.booking["teachers"] for s in lines), "cabin_leaders": sum(s.cabin_leaders for s in lines),
-                "entered": len(self.students), "missing": sum(s.missing_boys + s.missing_girls for s in lines)}
+        return {
+            "boys": sum(s.booking["boys"] for s in lines),
+            "girls": sum(s.booking["girls"] for s in lines),
+            "teachers": sum(s.booking["teachers"] for s in lines),
+            "cabin_leaders": sum(s.cabin_leaders for s in lines),
+            "entered": len(self.students),
+            "missing": sum(s.missing_boys + s.missing_girls for s in lines),
+        }
 
 
 async def _week(week_id: int) -> dict:
@@ -132,16 +138,33 @@ async def _week(week_id: int) -> dict:
 
 
 async def _confirmed(week_id: int) -> list[dict]:
-    return await Booking.select(*BOOKING_COLUMNS).where((Booking.week == week_id) & (Booking.status == "confirmed")).order_by(
-        Booking.school.name).order_by(Booking.id)
+    return (
+        await Booking.select(*BOOKING_COLUMNS)
+        .where((Booking.week == week_id) & (Booking.status == "confirmed"))
+        .order_by(Booking.school.name)
+        .order_by(Booking.id)
+    )
 
 
 async def _students(booking_ids: list[int]) -> list[dict]:
     if not booking_ids:
         return []
-    students = await Student.select(Student.id, Student.booking, Student.first_name, Student.last_name, Student.gender,
-                                    Student.dietary_needs, Student.cabin, Student.hiking_group).where(
-        Student.booking.is_in(booking_ids)).order_by(Student.last_name).order_by(Student.first_name).order_by(Student.id)
+    students = (
+        await Student.select(
+            Student.id,
+            Student.booking,
+            Student.first_name,
+            Student.last_name,
+            Student.gender,
+            Student.dietary_needs,
+            Student.cabin,
+            Student.hiking_group,
+        )
+        .where(Student.booking.is_in(booking_ids))
+        .order_by(Student.last_name)
+        .order_by(Student.first_name)
+        .order_by(Student.id)
+    )
     # What the family wrote on the health form, where it is in, replaces what the school typed in the grid.
     forms = await latest_forms(booking_ids)
     for student in students:
@@ -165,9 +188,15 @@ async def week_roster(actor: Actor, week_id: int) -> WeekRoster:
     names = {b["id"]: b["school_name"] for b in bookings}
     for student in students:
         student["school_name"] = names[student["booking"]]
-    lines = [SchoolLine(b, leaders.get(b["id"], 0),
-                        sum(1 for s in students if s["booking"] == b["id"] and s["gender"] == "boy"),
-                        sum(1 for s in students if s["booking"] == b["id"] and s["gender"] == "girl")) for b in bookings]
+    lines = [
+        SchoolLine(
+            b,
+            leaders.get(b["id"], 0),
+            sum(1 for s in students if s["booking"] == b["id"] and s["gender"] == "boy"),
+            sum(1 for s in students if s["booking"] == b["id"] and s["gender"] == "girl"),
+        )
+        for b in bookings
+    ]
     roster = WeekRoster(week, season, lines, students)
     cabins: dict[str, list[dict]] = {}
     groups: dict[str, list[dict]] = {}
@@ -197,25 +226,46 @@ async def assign_cabins(actor: Actor, week_id: int) -> int:
 
 
 def _roster_detail(roster: WeekRoster) -> dict:
-    return {"students": len(roster.students), "with_dietary_needs": sum(1 for s in roster.students if s["dietary_needs"].strip()),
-            "bookings": len(roster.schools)}
+    return {
+        "students": len(roster.students),
+        "with_dietary_needs": sum(1 for s in roster.students if s["dietary_needs"].strip()),
+        "bookings": len(roster.schools),
+    }
 
 
 async def view_week_roster(actor: Actor, week_id: int) -> WeekRoster:
     """The week's roster (students' dietary needs included), with a line in the audit trail."""
     roster = await week_roster(actor, week_id)
     async with write_transaction():
-        await record_by(actor, "student_notes.viewed", subject=f"Sly Park week of {roster.week['starts_on'].isoformat()} roster",
-                        detail=_roster_detail(roster))
+        await record_by(
+            actor,
+            "student_notes.viewed",
+            subject=f"Sly Park week of {roster.week['starts_on'].isoformat()} roster",
+            detail=_roster_detail(roster),
+        )
     return roster
 
 
 async def roster_csv(actor: Actor, week_id: int) -> CsvFile:
     roster = await week_roster(actor, week_id)
     async with write_transaction():
-        await record_by(actor, "student_notes.exported",
-                        subject=f"Sly Park week of {roster.week['starts_on'].isoformat()} roster (CSV)", detail=_roster_detail(roster))
-    rows = [[s["last_name"], s["first_name"], "Boy" if s["gender"] == "boy" else "Girl", s["school_name"], s["cabin"],
-             s["hiking_group"], s["dietary_needs"]] for s in roster.students]
+        await record_by(
+            actor,
+            "student_notes.exported",
+            subject=f"Sly Park week of {roster.week['starts_on'].isoformat()} roster (CSV)",
+            detail=_roster_detail(roster),
+        )
+    rows = [
+        [
+            s["last_name"],
+            s["first_name"],
+            "Boy" if s["gender"] == "boy" else "Girl",
+            s["school_name"],
+            s["cabin"],
+            s["hiking_group"],
+            s["dietary_needs"],
+        ]
+        for s in roster.students
+    ]
     header = ["Last name", "First name", "Gender", "School", "Cabin", "Hiking group", "Dietary needs"]
     return CsvFile(f"sly-park-week-{roster.week['starts_on'].isoformat()}-roster.csv", to_csv(header, rows))

@@ -15,17 +15,20 @@ from booking.slypark.roster_pages import SlyParkRosterController
 from booking.slypark.scholarship_pages import ScholarshipPagesController, StaffScholarshipsController
 from booking.slypark.staff_pages import StaffSlyParkController
 
-router = Router(path="/", route_handlers=[
-    StaffSlyParkController,
-    SlyParkController,
-    SlyParkRosterController,
-    ScholarshipPagesController,
-    StaffScholarshipsController,
-    FamilyFormController,
-    FamilyLinksController,
-    CabinLeaderSignUpController,
-    IntakeController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        StaffSlyParkController,
+        SlyParkController,
+        SlyParkRosterController,
+        ScholarshipPagesController,
+        StaffScholarshipsController,
+        FamilyFormController,
+        FamilyLinksController,
+        CabinLeaderSignUpController,
+        IntakeController,
+    ],
+)
 
 # /slypark/bookings/{id}/... is served by four modules, /staff/slypark/... by three: the finer prefixes name them.
 PREFIXES = {

@@ -27,12 +27,17 @@ from booking.web.pages import page, redirect
 
 def _week_text(row: dict) -> str:
     start, end = row["starts_on"], row["ends_on"]
-    return f"{start:%b} {start.day}–{end.day}, {start.year}" if start.month == end.month else \
-        f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+    return (
+        f"{start:%b} {start.day}–{end.day}, {start.year}"
+        if start.month == end.month
+        else f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+    )
 
 
-PRESENTATION = {"status_labels": {status.value: label for status, label in STATUS_LABELS.items()},
-                "week_text": _week_text}
+PRESENTATION = {
+    "status_labels": {status.value: label for status, label in STATUS_LABELS.items()},
+    "week_text": _week_text,
+}
 
 
 class ScholarshipPagesController(Controller):
@@ -52,17 +57,34 @@ class ScholarshipPagesController(Controller):
         try:
             await scholarships.ask_for_scholarship(actor, booking_id, scholarships.ScholarshipAsk(**values))
         except InvalidInput as error:
-            return page(request, "slypark/scholarships.html", status=422,
-                        **await ask_context(actor, booking_id, values=values, errors=error.field_errors))
+            return page(
+                request,
+                "slypark/scholarships.html",
+                status=422,
+                **await ask_context(actor, booking_id, values=values, errors=error.field_errors),
+            )
         except Conflict as error:
-            return page(request, "slypark/scholarships.html", status=409,
-                        **await ask_context(actor, booking_id, values=values, form_error=error.message))
-        return redirect(request, request.app.route_reverse("slypark.scholarships", booking_id=booking_id),
-                        notice="scholarship-asked")
+            return page(
+                request,
+                "slypark/scholarships.html",
+                status=409,
+                **await ask_context(actor, booking_id, values=values, form_error=error.message),
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.scholarships", booking_id=booking_id),
+            notice="scholarship-asked",
+        )
 
 
-async def ask_context(actor: Actor, booking_id: int, *, values: dict | None = None, errors: dict | None = None,
-                      form_error: str | None = None) -> dict:
+async def ask_context(
+    actor: Actor,
+    booking_id: int,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    form_error: str | None = None,
+) -> dict:
     booking = await get_booking(actor, booking_id)
     season = await get_season(booking["season"])
     fund = await scholarships.fund_of_season(season["id"])
@@ -106,13 +128,24 @@ class StaffScholarshipsController(Controller):
         try:
             await scholarships.set_budget(actor, season_id, budget)
         except InvalidInput as error:
-            return page(request, "slypark/staff_scholarship_fund.html", status=422, **await fund_context(
-                actor, season_id, budget_value=budget, budget_errors=error.field_errors))
+            return page(
+                request,
+                "slypark/staff_scholarship_fund.html",
+                status=422,
+                **await fund_context(actor, season_id, budget_value=budget, budget_errors=error.field_errors),
+            )
         except Conflict as error:
-            return page(request, "slypark/staff_scholarship_fund.html", status=409, **await fund_context(
-                actor, season_id, budget_value=budget, budget_errors={"budget": error.message}))
-        return redirect(request, request.app.route_reverse("slypark.scholarship_fund", season_id=season_id),
-                        notice="scholarship-budget-set")
+            return page(
+                request,
+                "slypark/staff_scholarship_fund.html",
+                status=409,
+                **await fund_context(actor, season_id, budget_value=budget, budget_errors={"budget": error.message}),
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.scholarship_fund", season_id=season_id),
+            notice="scholarship-budget-set",
+        )
 
     @post("/requests/{request_id:int}/decide", name="slypark.scholarship_decide")
     async def decide(self, request: Request, request_id: FromPath[int], actor: SignedInActor) -> object:
@@ -122,24 +155,49 @@ class StaffScholarshipsController(Controller):
         try:
             await scholarships.decide_scholarship(actor, request_id, scholarships.AwardDecision(**values))
         except InvalidInput as error:
-            return page(request, "slypark/staff_scholarship_fund.html", status=422, **await fund_context(
-                actor, season_id, decide_id=request_id, decide_values=values, decide_errors=error.field_errors))
+            return page(
+                request,
+                "slypark/staff_scholarship_fund.html",
+                status=422,
+                **await fund_context(
+                    actor, season_id, decide_id=request_id, decide_values=values, decide_errors=error.field_errors
+                ),
+            )
         except Conflict as error:
-            return page(request, "slypark/staff_scholarship_fund.html", status=409, **await fund_context(
-                actor, season_id, decide_id=request_id, decide_values=values, decide_errors={"form": error.message}))
-        return redirect(request, request.app.route_reverse("slypark.scholarship_fund", season_id=season_id),
-                        notice="scholarship-decided")
+            return page(
+                request,
+                "slypark/staff_scholarship_fund.html",
+                status=409,
+                **await fund_context(
+                    actor, season_id, decide_id=request_id, decide_values=values, decide_errors={"form": error.message}
+                ),
+            )
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.scholarship_fund", season_id=season_id),
+            notice="scholarship-decided",
+        )
 
 
-async def fund_context(actor: Actor, season_id: int, *, budget_value: str | None = None,
-                       budget_errors: dict | None = None, decide_id: int | None = None, decide_values: dict | None = None,
-                       decide_errors: dict | None = None) -> dict:
+async def fund_context(
+    actor: Actor,
+    season_id: int,
+    *,
+    budget_value: str | None = None,
+    budget_errors: dict | None = None,
+    decide_id: int | None = None,
+    decide_values: dict | None = None,
+    decide_errors: dict | None = None,
+) -> dict:
     report = await scholarship_report.fund_report(actor, season_id)
     requests = await scholarships.requests_of_season(actor, season_id)
     waiting = [r for r in requests if r["status"] == "asked"]
     for row in waiting:
-        row["form"] = decide_values if row["id"] == decide_id else {"students": str(row["students"]), "amount_each": "",
-                                                                    "note": ""}
+        row["form"] = (
+            decide_values
+            if row["id"] == decide_id
+            else {"students": str(row["students"]), "amount_each": "", "note": ""}
+        )
         row["errors"] = decide_errors if row["id"] == decide_id else {}
     # A refusal for a request no longer waiting (decided a moment ago by someone else) is shown at the top.
     page_error = None

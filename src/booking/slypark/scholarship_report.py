@@ -23,7 +23,18 @@ from booking.slypark.scholarships import (
 )
 from booking.slypark.seasons import get_season
 
-CSV_COLUMNS = ("season", "level", "district", "school", "requests", "students", "budget", "awarded", "used", "remaining")
+CSV_COLUMNS = (
+    "season",
+    "level",
+    "district",
+    "school",
+    "requests",
+    "students",
+    "budget",
+    "awarded",
+    "used",
+    "remaining",
+)
 
 
 @dataclass
@@ -60,15 +71,19 @@ async def fund_report(actor: Actor, season_id: int) -> FundReport:
         return report
     report.budget_cents = fund["budget_cents"]
     requests = await ScholarshipRequest.select(
-        ScholarshipRequest.id, ScholarshipRequest.status, ScholarshipRequest.awarded_students,
-        ScholarshipRequest.district.name.as_alias("district_name"), ScholarshipRequest.school.name.as_alias("school_name"),
+        ScholarshipRequest.id,
+        ScholarshipRequest.status,
+        ScholarshipRequest.awarded_students,
+        ScholarshipRequest.district.name.as_alias("district_name"),
+        ScholarshipRequest.school.name.as_alias("school_name"),
     ).where(ScholarshipRequest.fund == fund["id"])
     committed = await committed_per_request(fund["id"])
     used: dict[int, int] = {}
     students_paid: dict[int, int] = {}
     if requests:
         for charge in await ScholarshipCharge.select().where(
-                ScholarshipCharge.request.is_in([r["id"] for r in requests]) & (ScholarshipCharge.status != "cancelled")):
+            ScholarshipCharge.request.is_in([r["id"] for r in requests]) & (ScholarshipCharge.status != "cancelled")
+        ):
             students_paid[charge["request"]] = charge["students"]
             if charge["status"] in USED_CHARGE_STATUSES:
                 used[charge["request"]] = used.get(charge["request"], 0) + charge["amount_cents"]
@@ -79,9 +94,13 @@ async def fund_report(actor: Actor, season_id: int) -> FundReport:
             report.waiting += 1
         if request["status"] != ScholarshipStatus.AWARDED:
             continue
-        rows = (districts.setdefault(request["district_name"], FundRow(request["district_name"])),
-                schools.setdefault((request["district_name"], request["school_name"]),
-                                   FundRow(request["district_name"], request["school_name"])))
+        rows = (
+            districts.setdefault(request["district_name"], FundRow(request["district_name"])),
+            schools.setdefault(
+                (request["district_name"], request["school_name"]),
+                FundRow(request["district_name"], request["school_name"]),
+            ),
+        )
         for row in rows:
             row.requests += 1
             # Once settled on actual numbers, the students the fund pays for; before, the students awarded.
@@ -99,13 +118,35 @@ def report_csv(report: FundReport) -> CsvFile:
     """(file name, text with a BOM): a total row, then one row per district and per school. Typed names are defused."""
     season = defuse(report.season["name"])
     # The fund's row first (the only one with a budget and what remains), then each district, then each school.
-    lines: list[list] = [[season, "fund", "", "", sum(row.requests for row in report.by_district),
-                          sum(row.students_awarded for row in report.by_district), plain_amount(report.budget_cents),
-                          plain_amount(report.awarded_cents), plain_amount(report.used_cents),
-                          plain_amount(report.remaining_cents)]]
+    lines: list[list] = [
+        [
+            season,
+            "fund",
+            "",
+            "",
+            sum(row.requests for row in report.by_district),
+            sum(row.students_awarded for row in report.by_district),
+            plain_amount(report.budget_cents),
+            plain_amount(report.awarded_cents),
+            plain_amount(report.used_cents),
+            plain_amount(report.remaining_cents),
+        ]
+    ]
     for level, rows in (("district", report.by_district), ("school", report.by_school)):
         for row in rows:
-            lines.append([season, level, defuse(row.district), defuse(row.school), row.requests, row.students_awarded,
-                          "", plain_amount(row.awarded_cents), plain_amount(row.used_cents), ""])
+            lines.append(
+                [
+                    season,
+                    level,
+                    defuse(row.district),
+                    defuse(row.school),
+                    row.requests,
+                    row.students_awarded,
+                    "",
+                    plain_amount(row.awarded_cents),
+                    plain_amount(row.used_cents),
+                    "",
+                ]
+            )
     slug = "".join(ch if ch.isalnum() else "-" for ch in report.season["name"]).strip("-").lower()[:60] or "season"
     return CsvFile(f"scholarship-fund-{slug}.csv", csv_text(CSV_COLUMNS, lines, bom=True))

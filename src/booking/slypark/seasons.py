@@ -51,13 +51,17 @@ def check_season(data: SeasonInput) -> None:
         errors["last_week"] = "The last week comes after the first."
     elif (data.last_week - data.first_week).days // 7 + 1 > MAX_WEEKS:
         errors["last_week"] = f"A season has at most {MAX_WEEKS} weeks."
-    for field, value, low, high in (("boys_beds", data.boys_beds, 0, 1000), ("girls_beds", data.girls_beds, 0, 1000),
-                                    ("students_per_teacher", data.students_per_teacher, 1, 100),
-                                    ("students_per_cabin_leader", data.students_per_cabin_leader, 1, 100),
-                                    ("freeze_days", data.freeze_days, 0, 120), ("offer_days", data.offer_days, 1, 60),
-                                    ("cabin_size", data.cabin_size, 2, 40),
-                                    ("price_per_student_cents", data.price_per_student_cents, 0, 10_000_000),
-                                    ("deposit_per_student_cents", data.deposit_per_student_cents, 0, 10_000_000)):
+    for field, value, low, high in (
+        ("boys_beds", data.boys_beds, 0, 1000),
+        ("girls_beds", data.girls_beds, 0, 1000),
+        ("students_per_teacher", data.students_per_teacher, 1, 100),
+        ("students_per_cabin_leader", data.students_per_cabin_leader, 1, 100),
+        ("freeze_days", data.freeze_days, 0, 120),
+        ("offer_days", data.offer_days, 1, 60),
+        ("cabin_size", data.cabin_size, 2, 40),
+        ("price_per_student_cents", data.price_per_student_cents, 0, 10_000_000),
+        ("deposit_per_student_cents", data.deposit_per_student_cents, 0, 10_000_000),
+    ):
         if not isinstance(value, int) or not low <= value <= high:
             errors[field] = f"Enter a whole number from {low} to {high}."
     if data.deposit_per_student_cents > data.price_per_student_cents:
@@ -79,15 +83,21 @@ async def lock_calendar() -> None:
 async def check_calendar_free(first_day: dt.date, last_day: dt.date, *, except_season: int | None = None) -> None:
     """Refuse dates that share a night with a week of another season, naming that season. Call under lock_calendar()."""
     query = Week.select(Week.starts_on, Week.ends_on, Week.season.name.as_alias("season_name")).where(
-        (Week.starts_on <= last_day) & (Week.ends_on >= first_day))
+        (Week.starts_on <= last_day) & (Week.ends_on >= first_day)
+    )
     if except_season is not None:
         query = query.where(Week.season != except_season)
     clash = await query.order_by(Week.starts_on).first()
     if clash is not None:
         starts = clash["starts_on"]
-        raise InvalidInput({"first_week": (
-            f"These weeks overlap “{clash['season_name']}”, which already has the week of "
-            f"{starts:%b} {starts.day}, {starts.year}. A night's beds belong to one season: choose weeks outside it.")})
+        raise InvalidInput(
+            {
+                "first_week": (
+                    f"These weeks overlap “{clash['season_name']}”, which already has the week of "
+                    f"{starts:%b} {starts.day}, {starts.year}. A night's beds belong to one season: choose weeks outside it."
+                )
+            }
+        )
 
 
 async def create_season(actor: Actor, data: SeasonInput) -> int:
@@ -98,19 +108,36 @@ async def create_season(actor: Actor, data: SeasonInput) -> int:
         if await Season.exists().where(Season.name == " ".join(data.name.split())):
             raise InvalidInput({"name": "A season with that name exists."})
         await check_calendar_free(data.first_week, data.last_week + dt.timedelta(days=4))
-        rows = await Season.insert(Season(
-            name=" ".join(data.name.split()), status="draft", requests_open_at=data.requests_open_at,
-            requests_close_at=data.requests_close_at, price_per_student_cents=data.price_per_student_cents,
-            deposit_per_student_cents=data.deposit_per_student_cents, students_per_teacher=data.students_per_teacher,
-            students_per_cabin_leader=data.students_per_cabin_leader, freeze_days=data.freeze_days, offer_days=data.offer_days,
-        )).returning(Season.id)
+        rows = await Season.insert(
+            Season(
+                name=" ".join(data.name.split()),
+                status="draft",
+                requests_open_at=data.requests_open_at,
+                requests_close_at=data.requests_close_at,
+                price_per_student_cents=data.price_per_student_cents,
+                deposit_per_student_cents=data.deposit_per_student_cents,
+                students_per_teacher=data.students_per_teacher,
+                students_per_cabin_leader=data.students_per_cabin_leader,
+                freeze_days=data.freeze_days,
+                offer_days=data.offer_days,
+            )
+        ).returning(Season.id)
         season_id = rows[0]["id"]
         monday, weeks = data.first_week, []
         while monday <= data.last_week:
             closed = monday in data.closed_weeks
-            weeks.append(Week(season=season_id, starts_on=monday, ends_on=monday + dt.timedelta(days=4),
-                              boys_beds=data.boys_beds, girls_beds=data.girls_beds, cabin_size=data.cabin_size,
-                              closed=closed, closed_reason="Holiday" if closed else ""))
+            weeks.append(
+                Week(
+                    season=season_id,
+                    starts_on=monday,
+                    ends_on=monday + dt.timedelta(days=4),
+                    boys_beds=data.boys_beds,
+                    girls_beds=data.girls_beds,
+                    cabin_size=data.cabin_size,
+                    closed=closed,
+                    closed_reason="Holiday" if closed else "",
+                )
+            )
             monday += dt.timedelta(days=7)
         await Week.insert(*weeks)
     return season_id
@@ -138,8 +165,13 @@ def requests_window(season: dict, now: dt.datetime) -> str | None:
     return None
 
 
-SEASON_FLOW = {"draft": ("requests_open",), "requests_open": ("allocating",), "allocating": ("requests_open",),
-               "offers_out": ("booking_open",), "booking_open": ("closed",)}
+SEASON_FLOW = {
+    "draft": ("requests_open",),
+    "requests_open": ("allocating",),
+    "allocating": ("requests_open",),
+    "offers_out": ("booking_open",),
+    "booking_open": ("closed",),
+}
 
 
 async def set_status(actor: Actor, season_id: int, status: str) -> None:
@@ -148,8 +180,12 @@ async def set_status(actor: Actor, season_id: int, status: str) -> None:
     async with write_transaction():
         season = await get_season(season_id)
         if status not in SEASON_FLOW.get(season["status"], ()):
-            raise InvalidInput({"status": f"A season that is {season['status'].replace('_', ' ')} cannot become "
-                                          f"{status.replace('_', ' ')}."})
+            raise InvalidInput(
+                {
+                    "status": f"A season that is {season['status'].replace('_', ' ')} cannot become "
+                    f"{status.replace('_', ' ')}."
+                }
+            )
         await Season.update({Season.status: status}).where(Season.id == season_id)
 
 

@@ -33,9 +33,12 @@ from booking.web.guards import SignedInActor, roles
 from booking.web.pages import page, redirect, wants_fragment
 
 SEASON_STATUS_LABELS = {
-    "draft": "Draft: not taking requests yet", "requests_open": "Taking week requests",
-    "allocating": "Requests closed: allocating weeks", "offers_out": "Offers out to coordinators",
-    "booking_open": "Remaining beds open for booking", "closed": "Closed",
+    "draft": "Draft: not taking requests yet",
+    "requests_open": "Taking week requests",
+    "allocating": "Requests closed: allocating weeks",
+    "offers_out": "Offers out to coordinators",
+    "booking_open": "Remaining beds open for booking",
+    "closed": "Closed",
 }
 # The next step from each status, as the season page's button: (status, button text).
 NEXT_STEPS = {
@@ -46,16 +49,31 @@ NEXT_STEPS = {
     "booking_open": [("closed", "Close season")],
 }
 REQUEST_STATUS_LABELS = {
-    "submitted": "Waiting for allocation", "offered": "Offered", "accepted": "Accepted", "declined": "Declined",
-    "expired": "Offer expired", "unplaced": "No week", "withdrawn": "Withdrawn",
+    "submitted": "Waiting for allocation",
+    "offered": "Offered",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "expired": "Offer expired",
+    "unplaced": "No week",
+    "withdrawn": "Withdrawn",
 }
-RUN_STATUS_LABELS = {"optimal": "Best possible (proven optimal)", "feasible": "Good, not proven best",
-                     "infeasible": "No allocation possible"}
+RUN_STATUS_LABELS = {
+    "optimal": "Best possible (proven optimal)",
+    "feasible": "Good, not proven best",
+    "infeasible": "No allocation possible",
+}
 TIERS = [(str(n), f"{n} (first)" if n == 0 else str(n)) for n in range(6)]
 SEASON_FIELDS = SeasonForm.__struct_fields__
 SEASON_ERROR_KEYS = {"price_per_student_cents": "price", "deposit_per_student_cents": "deposit"}
-NUMBER_DEFAULTS = {"boys_beds": 0, "girls_beds": 0, "cabin_size": 12, "students_per_teacher": 12,
-                   "students_per_cabin_leader": 8, "freeze_days": 21, "offer_days": 14}
+NUMBER_DEFAULTS = {
+    "boys_beds": 0,
+    "girls_beds": 0,
+    "cabin_size": 12,
+    "students_per_teacher": 12,
+    "students_per_cabin_leader": 8,
+    "freeze_days": 21,
+    "offer_days": 14,
+}
 A_MONDAY = dt.date(2000, 1, 3)
 
 
@@ -70,12 +88,16 @@ def week_label(week: dict | None) -> str:
     if week is None:
         return "a week no longer in the season"
     start, end = week["starts_on"], week["ends_on"]
-    return f"{start:%b} {start.day}–{end.day}, {start.year}" if start.month == end.month else \
-        f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+    return (
+        f"{start:%b} {start.day}–{end.day}, {start.year}"
+        if start.month == end.month
+        else f"{start:%b} {start.day} – {end:%b} {end.day}, {end.year}"
+    )
 
 
 def in_words(message: str | None, weeks_by_id: dict[int, dict]) -> str:
     """The solver names weeks and requests by id ("week 12", "request 7 (Alpha)"); staff know them by dates and schools."""
+
     def week(match: re.Match) -> str:
         found = weeks_by_id.get(int(match.group(1)))
         return f"week of {week_label(found)}" if found else match.group(0)
@@ -94,11 +116,18 @@ def ordinal(n: int) -> str:
 
 
 def labels() -> dict:
-    return {"season_status_labels": SEASON_STATUS_LABELS, "request_status_labels": REQUEST_STATUS_LABELS,
-            "run_status_labels": RUN_STATUS_LABELS, "week_label": week_label, "ordinal": ordinal, "tiers": TIERS,
-            "choice_presets": allocation_runs.CHOICE_PRESETS, "split_presets": allocation_runs.SPLIT_PRESETS,
-            "preset_for": allocation_runs.preset_for,
-            "local_day": lambda moment: to_local(moment).strftime("%a %b %-d, %Y %-I:%M %p") if moment else ""}
+    return {
+        "season_status_labels": SEASON_STATUS_LABELS,
+        "request_status_labels": REQUEST_STATUS_LABELS,
+        "run_status_labels": RUN_STATUS_LABELS,
+        "week_label": week_label,
+        "ordinal": ordinal,
+        "tiers": TIERS,
+        "choice_presets": allocation_runs.CHOICE_PRESETS,
+        "split_presets": allocation_runs.SPLIT_PRESETS,
+        "preset_for": allocation_runs.preset_for,
+        "local_day": lambda moment: to_local(moment).strftime("%a %b %-d, %Y %-I:%M %p") if moment else "",
+    }
 
 
 # --- Reading forms -------------------------------------------------------------------------
@@ -147,9 +176,14 @@ def season_input(values: dict) -> seasons.SeasonInput:
         if outside:
             errors["closed_weeks"] = f"{outside[0]:%b %-d, %Y} is not a week of this season."
     data = seasons.SeasonInput(
-        name=values["name"], first_week=first_ok, last_week=last_ok,
-        price_per_student_cents=price if price is not None else (deposit or 0), deposit_per_student_cents=deposit or 0,
-        requests_open_at=opens, requests_close_at=closes, closed_weeks=closed_weeks,
+        name=values["name"],
+        first_week=first_ok,
+        last_week=last_ok,
+        price_per_student_cents=price if price is not None else (deposit or 0),
+        deposit_per_student_cents=deposit or 0,
+        requests_open_at=opens,
+        requests_close_at=closes,
+        closed_weeks=closed_weeks,
         **{name: NUMBER_DEFAULTS[name] if value is None else value for name, value in numbers.items()},
     )
     try:
@@ -166,8 +200,12 @@ def season_input(values: dict) -> seasons.SeasonInput:
 
 
 def request_form_values(req: dict) -> dict:
-    return {"tier": str(req["tier"]), "returning_school": req["returning_school"],
-            "pinned_week": str(req["pinned_week"] or ""), "excluded": req["excluded"]}
+    return {
+        "tier": str(req["tier"]),
+        "returning_school": req["returning_school"],
+        "pinned_week": str(req["pinned_week"] or ""),
+        "excluded": req["excluded"],
+    }
 
 
 class StaffSlyParkController(Controller):
@@ -177,8 +215,7 @@ class StaffSlyParkController(Controller):
 
     @get("/", name="slypark.staff_seasons")
     async def index(self, request: Request) -> object:
-        return page(request, "slypark/staff_seasons.html", seasons=await overview.season_rows(),
-                    **labels())
+        return page(request, "slypark/staff_seasons.html", seasons=await overview.season_rows(), **labels())
 
     # New season ----------------------------------------------------------------------------
 
@@ -188,7 +225,9 @@ class StaffSlyParkController(Controller):
     @get("/new", name="slypark.staff_season_new")
     async def new_form(self, request: Request) -> object:
         values = {name: "" for name in SEASON_FIELDS}
-        values.update({name: str(value) for name, value in NUMBER_DEFAULTS.items() if name not in ("boys_beds", "girls_beds")})
+        values.update(
+            {name: str(value) for name, value in NUMBER_DEFAULTS.items() if name not in ("boys_beds", "girls_beds")}
+        )
         return self._new_page(request, FormState(values))
 
     @post("/new", name="slypark.staff_season_create")
@@ -200,24 +239,48 @@ class StaffSlyParkController(Controller):
         except InvalidInput as error:
             state.errors = {SEASON_ERROR_KEYS.get(k, k): v for k, v in error.field_errors.items()}
             return self._new_page(request, state, status=422)
-        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
-                        notice="slypark-season-created")
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.staff_season", season_id=season_id),
+            notice="slypark-season-created",
+        )
 
     # One season ----------------------------------------------------------------------------
 
-    async def _season_page(self, request: Request, actor: Actor, season_id: int, *, status: int = 200,
-                           status_error: str | None = None, week_state: dict | None = None, request_state: dict | None = None,
-                           allocate: FormState | None = None) -> object:
+    async def _season_page(
+        self,
+        request: Request,
+        actor: Actor,
+        season_id: int,
+        *,
+        status: int = 200,
+        status_error: str | None = None,
+        week_state: dict | None = None,
+        request_state: dict | None = None,
+        allocate: FormState | None = None,
+    ) -> object:
         season = await seasons.get_season(season_id)
         weeks = await overview.occupancy(season_id)
         requests = await week_requests.requests_for(actor, season_id)
-        return page(request, "slypark/staff_season.html", status=status, season=season, weeks=weeks,
-                    weeks_by_id={w["id"]: w for w in weeks}, requests=requests, runs=await overview.run_rows(season_id),
-                    next_steps=NEXT_STEPS.get(season["status"], []), status_error=status_error,
-                    week_state=week_state or {}, request_state=request_state or {},
-                    allocate=allocate or FormState({"choice_weights": season["choice_weights"],
-                                                    "split_penalty": str(season["split_penalty"])}),
-                    choice_ids=week_requests.choice_ids, request_form_values=request_form_values, **labels())
+        return page(
+            request,
+            "slypark/staff_season.html",
+            status=status,
+            season=season,
+            weeks=weeks,
+            weeks_by_id={w["id"]: w for w in weeks},
+            requests=requests,
+            runs=await overview.run_rows(season_id),
+            next_steps=NEXT_STEPS.get(season["status"], []),
+            status_error=status_error,
+            week_state=week_state or {},
+            request_state=request_state or {},
+            allocate=allocate
+            or FormState({"choice_weights": season["choice_weights"], "split_penalty": str(season["split_penalty"])}),
+            choice_ids=week_requests.choice_ids,
+            request_form_values=request_form_values,
+            **labels(),
+        )
 
     @get("/{season_id:int}", name="slypark.staff_season")
     async def season(self, request: Request, season_id: FromPath[int], actor: SignedInActor) -> object:
@@ -231,12 +294,16 @@ class StaffSlyParkController(Controller):
         except (InvalidInput, Conflict) as error:
             message = "; ".join(error.field_errors.values()) if isinstance(error, InvalidInput) else error.message
             return await self._season_page(request, actor, season_id, status=409, status_error=message)
-        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
-                        notice="slypark-status-changed")
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.staff_season", season_id=season_id),
+            notice="slypark-status-changed",
+        )
 
     @post("/{season_id:int}/weeks/{week_id:int}/beds", name="slypark.staff_week_beds")
-    async def set_beds(self, request: Request, season_id: FromPath[int], week_id: FromPath[int],
-                       actor: SignedInActor) -> object:
+    async def set_beds(
+        self, request: Request, season_id: FromPath[int], week_id: FromPath[int], actor: SignedInActor
+    ) -> object:
         await overview.require_week_in_season(season_id, week_id)
         state = FormState(msgspec.structs.asdict(await read_form(request, WeekBedsForm)))
         errors: dict[str, str] = {}
@@ -249,12 +316,16 @@ class StaffSlyParkController(Controller):
         except InvalidInput as error:
             state.errors = error.field_errors
             return await self._season_page(request, actor, season_id, status=422, week_state={week_id: state})
-        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
-                        notice="slypark-beds-changed")
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.staff_season", season_id=season_id),
+            notice="slypark-beds-changed",
+        )
 
     @post("/{season_id:int}/requests/{request_id:int}/priority", name="slypark.staff_request_priority")
-    async def set_priority(self, request: Request, season_id: FromPath[int], request_id: FromPath[int],
-                           actor: SignedInActor) -> object:
+    async def set_priority(
+        self, request: Request, season_id: FromPath[int], request_id: FromPath[int], actor: SignedInActor
+    ) -> object:
         row = await week_requests.get_request(actor, request_id)
         if row["season"] != season_id:
             raise NotFound("No such request in this season.")
@@ -268,8 +339,15 @@ class StaffSlyParkController(Controller):
         try:
             if errors:
                 raise InvalidInput(errors)
-            await week_requests.set_priority(actor, request_id, tier=tier, returning_school=state.values["returning_school"],
-                                             pinned_week=pinned, unpin=pinned is None, excluded=state.values["excluded"])
+            await week_requests.set_priority(
+                actor,
+                request_id,
+                tier=tier,
+                returning_school=state.values["returning_school"],
+                pinned_week=pinned,
+                unpin=pinned is None,
+                excluded=state.values["excluded"],
+            )
         except InvalidInput as error:
             state.errors = error.field_errors
             if wants_fragment(request):
@@ -277,16 +355,38 @@ class StaffSlyParkController(Controller):
             return await self._season_page(request, actor, season_id, status=422, request_state={request_id: state})
         if wants_fragment(request):
             return await self._request_row(request, actor, season_id, request_id, saved=True)
-        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=season_id),
-                        notice="slypark-request-saved")
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.staff_season", season_id=season_id),
+            notice="slypark-request-saved",
+        )
 
-    async def _request_row(self, request: Request, actor: Actor, season_id: int, request_id: int,
-                           state: FormState | None = None, *, status: int = 200, saved: bool = False) -> object:
+    async def _request_row(
+        self,
+        request: Request,
+        actor: Actor,
+        season_id: int,
+        request_id: int,
+        state: FormState | None = None,
+        *,
+        status: int = 200,
+        saved: bool = False,
+    ) -> object:
         weeks = await seasons.weeks_of(season_id)
         req = await week_requests.get_request(actor, request_id)
-        return page(request, "slypark/staff_request_row.html", status=status, r=req, weeks=weeks,
-                    weeks_by_id={w["id"]: w for w in weeks}, request_state={request_id: state} if state else {}, saved=saved,
-                    choice_ids=week_requests.choice_ids, request_form_values=request_form_values, **labels())
+        return page(
+            request,
+            "slypark/staff_request_row.html",
+            status=status,
+            r=req,
+            weeks=weeks,
+            weeks_by_id={w["id"]: w for w in weeks},
+            request_state={request_id: state} if state else {},
+            saved=saved,
+            choice_ids=week_requests.choice_ids,
+            request_form_values=request_form_values,
+            **labels(),
+        )
 
     # Allocation ----------------------------------------------------------------------------
 
@@ -306,8 +406,9 @@ class StaffSlyParkController(Controller):
             if errors:
                 allocation_runs.parse_weights(state.values["choice_weights"])  # report both fields at once
                 raise InvalidInput(errors)
-            run_id = await allocation_runs.run_allocation(actor, season_id,
-                                                          choice_weights=state.values["choice_weights"], split_penalty=penalty)
+            run_id = await allocation_runs.run_allocation(
+                actor, season_id, choice_weights=state.values["choice_weights"], split_penalty=penalty
+            )
         except InvalidInput as error:
             state.errors = {**errors, **error.field_errors}
             return await self._allocate_form(request, actor, season_id, state, status=422)
@@ -316,11 +417,14 @@ class StaffSlyParkController(Controller):
             return await self._allocate_form(request, actor, season_id, state, status=409)
         return redirect(request, request.app.route_reverse("slypark.staff_run", run_id=run_id))
 
-    async def _allocate_form(self, request: Request, actor: Actor, season_id: int, state: FormState, *,
-                             status: int) -> object:
+    async def _allocate_form(
+        self, request: Request, actor: Actor, season_id: int, state: FormState, *, status: int
+    ) -> object:
         if wants_fragment(request):
             season = await seasons.get_season(season_id)
-            return page(request, "slypark/staff_allocate_form.html", status=status, season=season, allocate=state, **labels())
+            return page(
+                request, "slypark/staff_allocate_form.html", status=status, season=season, allocate=state, **labels()
+            )
         return await self._season_page(request, actor, season_id, status=status, allocate=state)
 
     @get("/runs/{run_id:int}", name="slypark.staff_run")
@@ -336,16 +440,39 @@ class StaffSlyParkController(Controller):
         weeks_by_id = {w["id"]: w for w in weeks}
         summary["errors"] = [in_words(e, weeks_by_id) for e in summary.get("errors") or []]
         gap = summary.get("gap") or 0
-        summary["gap_text"] = "" if not gap else ("stopped before it could tell how close to the best it is"
-                                                  if gap == float("inf") else f"at most {gap * 100:.1f}% from the best")
+        summary["gap_text"] = (
+            ""
+            if not gap
+            else (
+                "stopped before it could tell how close to the best it is"
+                if gap == float("inf")
+                else f"at most {gap * 100:.1f}% from the best"
+            )
+        )
         for outcome in run["outcomes"]:
             outcome["reason"] = in_words(outcome.get("reason"), weeks_by_id)
-        counts = sorted(((int(rank), n) for rank, n in (summary.get("choice_counts") or {}).items()), key=lambda p: p[0])
-        return page(request, "slypark/staff_run.html", status=status, run=run, season=season, summary=summary,
-                    choice_counts=counts, weeks_by_id=weeks_by_id, latest_id=latest["id"] if latest else None,
-                    error=error, allocate=FormState({"choice_weights": ",".join(str(w) for w in summary.get("weights", [])),
-                                                     "split_penalty": str(summary.get("split_penalty", ""))}),
-                    **labels())
+        counts = sorted(
+            ((int(rank), n) for rank, n in (summary.get("choice_counts") or {}).items()), key=lambda p: p[0]
+        )
+        return page(
+            request,
+            "slypark/staff_run.html",
+            status=status,
+            run=run,
+            season=season,
+            summary=summary,
+            choice_counts=counts,
+            weeks_by_id=weeks_by_id,
+            latest_id=latest["id"] if latest else None,
+            error=error,
+            allocate=FormState(
+                {
+                    "choice_weights": ",".join(str(w) for w in summary.get("weights", [])),
+                    "split_penalty": str(summary.get("split_penalty", "")),
+                }
+            ),
+            **labels(),
+        )
 
     @get("/runs/{run_id:int}/publish", name="slypark.staff_run_publish_confirm")
     async def publish_confirmation(self, request: Request, run_id: FromPath[int], actor: SignedInActor) -> object:
@@ -366,10 +493,20 @@ class StaffSlyParkController(Controller):
                 # Not confirmed (an old form, a script): show who would be emailed instead of emailing them.
                 preview = await allocation_runs.publish_preview(actor, run_id)
                 season = await seasons.get_season(run["season"])
-                return page(request, "slypark/staff_publish_confirm.html", status=409, preview=preview, run=run,
-                            season=season, unconfirmed=True)
+                return page(
+                    request,
+                    "slypark/staff_publish_confirm.html",
+                    status=409,
+                    preview=preview,
+                    run=run,
+                    season=season,
+                    unconfirmed=True,
+                )
             await allocation_runs.publish(actor, run_id, expected_emails=int(confirmed))
         except Conflict as error:
             return await self._run_page(request, run_id, status=409, error=error.message)
-        return redirect(request, request.app.route_reverse("slypark.staff_season", season_id=run['season']),
-                        notice="slypark-offers-published")
+        return redirect(
+            request,
+            request.app.route_reverse("slypark.staff_season", season_id=run["season"]),
+            notice="slypark-offers-published",
+        )

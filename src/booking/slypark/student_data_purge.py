@@ -50,8 +50,9 @@ def retention_days(value: int | None = None) -> int:
     return days
 
 
-async def purge_student_notes(older_than_days: int | None = None, *, now: dt.datetime | None = None,
-                              actor_id: int | None = None) -> PurgeResult:
+async def purge_student_notes(
+    older_than_days: int | None = None, *, now: dt.datetime | None = None, actor_id: int | None = None
+) -> PurgeResult:
     days = retention_days(older_than_days)
     now = now or utc_now()
     last_day = to_local(now).date() - dt.timedelta(days=days)  # weeks that ended before this day
@@ -61,36 +62,48 @@ async def purge_student_notes(older_than_days: int | None = None, *, now: dt.dat
         result.weeks = len(weeks)
         if not weeks:
             return result
-        bookings = await Booking.select(Booking.id, Booking.district, Booking.week.starts_on.as_alias("starts_on")).where(
-            Booking.week.is_in([w["id"] for w in weeks]))
+        bookings = await Booking.select(
+            Booking.id, Booking.district, Booking.week.starts_on.as_alias("starts_on")
+        ).where(Booking.week.is_in([w["id"] for w in weeks]))
         if not bookings:
             return result
         by_id = {b["id"]: b for b in bookings}
-        students = await Student.select(Student.id, Student.booking, Student.medical_notes, Student.dietary_needs).where(
-            Student.booking.is_in(list(by_id)) & ((Student.medical_notes != "") | (Student.dietary_needs != "")))
+        students = await Student.select(
+            Student.id, Student.booking, Student.medical_notes, Student.dietary_needs
+        ).where(Student.booking.is_in(list(by_id)) & ((Student.medical_notes != "") | (Student.dietary_needs != "")))
         forms = await FamilyForm.select(FamilyForm.booking).where(FamilyForm.booking.is_in(list(by_id)))
         for student in students:
-            counts = result.per_booking.setdefault(student["booking"], {"medical_notes": 0, "dietary_needs": 0,
-                                                                        "family_forms": 0})
+            counts = result.per_booking.setdefault(
+                student["booking"], {"medical_notes": 0, "dietary_needs": 0, "family_forms": 0}
+            )
             counts["medical_notes"] += bool(student["medical_notes"].strip())
             counts["dietary_needs"] += bool(student["dietary_needs"].strip())
         for form in forms:
-            result.per_booking.setdefault(form["booking"], {"medical_notes": 0, "dietary_needs": 0,
-                                                            "family_forms": 0})["family_forms"] += 1
+            result.per_booking.setdefault(form["booking"], {"medical_notes": 0, "dietary_needs": 0, "family_forms": 0})[
+                "family_forms"
+            ] += 1
         if not result.per_booking:
             return result
         await Student.update({Student.medical_notes: "", Student.dietary_needs: ""}).where(
-            Student.booking.is_in(list(result.per_booking)) & ((Student.medical_notes != "") | (Student.dietary_needs != "")))
+            Student.booking.is_in(list(result.per_booking))
+            & ((Student.medical_notes != "") | (Student.dietary_needs != ""))
+        )
         await FamilyForm.delete().where(FamilyForm.booking.is_in(list(by_id)))
         await FamilyLink.delete().where(FamilyLink.booking.is_in(list(by_id)))
         for booking_id, counts in sorted(result.per_booking.items()):
             booking = by_id[booking_id]
-            await record("student_notes.purged", actor_id=actor_id,
-                         subject=f"Sly Park booking {booking_id} (week of {booking['starts_on'].isoformat()})",
-                         district_id=booking["district"],
-                         detail={"students_with_medical_notes": counts["medical_notes"],
-                                 "students_with_dietary_needs": counts["dietary_needs"],
-                                 "family_forms": counts["family_forms"], "older_than_days": days})
+            await record(
+                "student_notes.purged",
+                actor_id=actor_id,
+                subject=f"Sly Park booking {booking_id} (week of {booking['starts_on'].isoformat()})",
+                district_id=booking["district"],
+                detail={
+                    "students_with_medical_notes": counts["medical_notes"],
+                    "students_with_dietary_needs": counts["dietary_needs"],
+                    "family_forms": counts["family_forms"],
+                    "older_than_days": days,
+                },
+            )
         result.bookings = len(result.per_booking)
         result.students_with_medical_notes = sum(c["medical_notes"] for c in result.per_booking.values())
         result.students_with_dietary_needs = sum(c["dietary_needs"] for c in result.per_booking.values())

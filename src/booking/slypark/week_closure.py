@@ -40,9 +40,16 @@ class ClosureOutcome:
 
 async def _priority_order(bookings: list[dict]) -> list[dict]:
     request_ids = [b["request"] for b in bookings if b["request"] is not None]
-    requests = {r["id"]: r for r in await WeekRequest.select(
-        WeekRequest.id, WeekRequest.tier, WeekRequest.submitted_at, WeekRequest.choices).where(
-        WeekRequest.id.is_in(request_ids))} if request_ids else {}
+    requests = (
+        {
+            r["id"]: r
+            for r in await WeekRequest.select(
+                WeekRequest.id, WeekRequest.tier, WeekRequest.submitted_at, WeekRequest.choices
+            ).where(WeekRequest.id.is_in(request_ids))
+        }
+        if request_ids
+        else {}
+    )
     far_future = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     for booking in bookings:
         booking["_request"] = requests.get(booking["request"])
@@ -60,8 +67,10 @@ def _candidates(booking: dict, closed_week: dict, open_weeks: list[dict]) -> lis
     """The request's choices in order, then every other open week, nearest the lost week first (earlier on a tie)."""
     by_id = {w["id"]: w for w in open_weeks}
     chosen = [by_id[i] for i in choice_ids(booking["_request"]["choices"]) if i in by_id] if booking["_request"] else []
-    rest = sorted((w for w in open_weeks if w not in chosen),
-                  key=lambda w: (abs((w["starts_on"] - closed_week["starts_on"]).days), w["starts_on"]))
+    rest = sorted(
+        (w for w in open_weeks if w not in chosen),
+        key=lambda w: (abs((w["starts_on"] - closed_week["starts_on"]).days), w["starts_on"]),
+    )
     return chosen + rest
 
 
@@ -80,12 +89,19 @@ async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime |
             raise Conflict("This week is already closed.", code="week_closed")
         season = await get_season(week["season"])
         await Week.update({Week.closed: True, Week.closed_reason: reason}).where(Week.id == week_id)
-        affected = [b for b in await Booking.select(*BOOKING_COLUMNS).where(
-            (Booking.week == week_id) & Booking.status.is_in(["confirmed", "offered"])) if holds_beds(b, now)]
+        affected = [
+            b
+            for b in await Booking.select(*BOOKING_COLUMNS).where(
+                (Booking.week == week_id) & Booking.status.is_in(["confirmed", "offered"])
+            )
+            if holds_beds(b, now)
+        ]
         today = now.astimezone(LOCAL_TZ).date()
-        open_weeks = await Week.select().where(
-            (Week.season == season["id"]) & (Week.closed == False) & (Week.starts_on > today)
-        ).order_by(Week.starts_on)
+        open_weeks = (
+            await Week.select()
+            .where((Week.season == season["id"]) & (Week.closed == False) & (Week.starts_on > today))
+            .order_by(Week.starts_on)
+        )
         deadline = now + dt.timedelta(days=season["offer_days"])
         for booking in await _priority_order(affected):
             target = None
@@ -95,19 +111,42 @@ async def close_week(actor: Actor, week_id: int, reason: str, now: dt.datetime |
                     target = candidate
                     break
             if target is not None:
-                await move_booking(booking, BookingStatus.OFFERED, now, event="moved", actor_id=actor.id,
-                                   note=f"The week of {week['starts_on']:%B %-d, %Y} was closed ({reason}); "
-                                        f"offered the week of {target['starts_on']:%B %-d, %Y}.",
-                                   week=target["id"], offer_expires_at=deadline)
+                await move_booking(
+                    booking,
+                    BookingStatus.OFFERED,
+                    now,
+                    event="moved",
+                    actor_id=actor.id,
+                    note=f"The week of {week['starts_on']:%B %-d, %Y} was closed ({reason}); "
+                    f"offered the week of {target['starts_on']:%B %-d, %Y}.",
+                    week=target["id"],
+                    offer_expires_at=deadline,
+                )
                 if booking["request"] is not None:
                     await move_request(await current_request(booking["request"]), RequestStatus.OFFERED, now)
             else:
-                await move_booking(booking, BookingStatus.RELEASED, now, event="released", actor_id=actor.id,
-                                   note=f"{NO_WEEK_REASON} ({reason})", release_reason=NO_WEEK_REASON)
+                await move_booking(
+                    booking,
+                    BookingStatus.RELEASED,
+                    now,
+                    event="released",
+                    actor_id=actor.id,
+                    note=f"{NO_WEEK_REASON} ({reason})",
+                    release_reason=NO_WEEK_REASON,
+                )
             outcome = ClosureOutcome(booking["id"], booking["school_name"], booking["boys"] + booking["girls"], target)
             outcomes.append(outcome)
             for coordinator in await coordinator_emails(booking["district"]):
-                await enqueue_email(coordinator["email"], "slypark_week_closed", {
-                    "name": coordinator["name"], "booking": booking, "closed_week": week, "reason": reason,
-                    "new_week": target, "deadline": deadline if target else None})
+                await enqueue_email(
+                    coordinator["email"],
+                    "slypark_week_closed",
+                    {
+                        "name": coordinator["name"],
+                        "booking": booking,
+                        "closed_week": week,
+                        "reason": reason,
+                        "new_week": target,
+                        "deadline": deadline if target else None,
+                    },
+                )
     return outcomes

@@ -20,8 +20,10 @@ from booking.slypark.tables import Week, WeekRequest
 MAX_CHOICES = 5
 MAX_STUDENTS = 400
 REQUEST_COLUMNS = (
-    *WeekRequest.all_columns(), WeekRequest.school.name.as_alias("school_name"),
-    WeekRequest.district.name.as_alias("district_name"), WeekRequest.district.county.as_alias("district_county"),
+    *WeekRequest.all_columns(),
+    WeekRequest.school.name.as_alias("school_name"),
+    WeekRequest.district.name.as_alias("district_name"),
+    WeekRequest.district.county.as_alias("district_county"),
 )
 
 
@@ -39,12 +41,20 @@ class RequestInput:
 
 
 def require_coordinator(actor: Actor | None) -> None:
-    if actor is None or not (actor.is_coordinator or actor.is_staff) or (actor.is_coordinator and actor.district_id is None):
+    if (
+        actor is None
+        or not (actor.is_coordinator or actor.is_staff)
+        or (actor.is_coordinator and actor.district_id is None)
+    ):
         raise Forbidden("District coordinators request Sly Park weeks for their schools.")
 
 
 def choice_ids(raw: str) -> list[int]:
-    return [int(part) for part in (part.strip() for part in (raw or "").split(",")) if is_ascii_digits(part) and len(part) < 12]
+    return [
+        int(part)
+        for part in (part.strip() for part in (raw or "").split(","))
+        if is_ascii_digits(part) and len(part) < 12
+    ]
 
 
 async def check_request(actor: Actor, season: dict, data: RequestInput) -> dict:
@@ -58,7 +68,11 @@ async def check_request(actor: Actor, season: dict, data: RequestInput) -> dict:
             errors["school_id"] = "Choose one of your district's schools."
     name, email = lead_teacher(data.lead_teacher_name, data.lead_teacher_email, errors)
     counts = {}
-    for field_name, value, label in (("boys", data.boys, "boys"), ("girls", data.girls, "girls"), ("teachers", data.teachers, "teachers")):
+    for field_name, value, label in (
+        ("boys", data.boys, "boys"),
+        ("girls", data.girls, "girls"),
+        ("teachers", data.teachers, "teachers"),
+    ):
         if value is None or not 0 <= value <= MAX_STUDENTS:
             errors[field_name] = f"Enter how many {label} (0 to {MAX_STUDENTS})."
         counts[field_name] = value or 0
@@ -67,7 +81,9 @@ async def check_request(actor: Actor, season: dict, data: RequestInput) -> dict:
     if not errors.get("teachers") and counts["boys"] + counts["girls"] > 0:
         needed = -(-(counts["boys"] + counts["girls"]) // season["students_per_teacher"])
         if counts["teachers"] < needed:
-            errors["teachers"] = (f"Bring at least {needed} teachers: one for every {season['students_per_teacher']} students.")
+            errors["teachers"] = (
+                f"Bring at least {needed} teachers: one for every {season['students_per_teacher']} students."
+            )
     choices = [choice for choice in data.choices if choice is not None]
     season_weeks = {w["id"]: w for w in await Week.select().where(Week.season == season["id"])}
     if not choices:
@@ -85,8 +101,15 @@ async def check_request(actor: Actor, season: dict, data: RequestInput) -> dict:
                 errors[f"choice_{index}"] = "That week is closed; choose another."
     if errors:
         raise InvalidInput(errors)
-    return {"school": school, "lead_teacher_name": name, "lead_teacher_email": email, **counts,
-            "choices": ",".join(str(c) for c in choices), "can_share": bool(data.can_share), "can_split": bool(data.can_split)}
+    return {
+        "school": school,
+        "lead_teacher_name": name,
+        "lead_teacher_email": email,
+        **counts,
+        "choices": ",".join(str(c) for c in choices),
+        "can_share": bool(data.can_share),
+        "can_split": bool(data.can_split),
+    }
 
 
 async def file_request(actor: Actor, season_id: int, data: RequestInput, now: dt.datetime | None = None) -> int:
@@ -100,15 +123,28 @@ async def file_request(actor: Actor, season_id: int, data: RequestInput, now: dt
         values = await check_request(actor, season, data)
         school = values.pop("school")
         await lock_rows_for_update(School, School.id == school["id"])
-        if await WeekRequest.exists().where((WeekRequest.season == season_id) & (WeekRequest.school == school["id"])
-                                            & (WeekRequest.status != "withdrawn")):
-            raise Conflict(f"{school['name']} already has a request this season; change that one instead.",
-                           code="already_requested")
+        if await WeekRequest.exists().where(
+            (WeekRequest.season == season_id)
+            & (WeekRequest.school == school["id"])
+            & (WeekRequest.status != "withdrawn")
+        ):
+            raise Conflict(
+                f"{school['name']} already has a request this season; change that one instead.",
+                code="already_requested",
+            )
         district = await District.select(District.county).where(District.id == school["district"]).first()
-        rows = await WeekRequest.insert(WeekRequest(
-            season=season_id, district=school["district"], school=school["id"], submitted_by=actor.id,
-            tier=0 if district and district["county"] == "Sacramento" else 1, submitted_at=now, updated_at=now, **values,
-        )).returning(WeekRequest.id)
+        rows = await WeekRequest.insert(
+            WeekRequest(
+                season=season_id,
+                district=school["district"],
+                school=school["id"],
+                submitted_by=actor.id,
+                tier=0 if district and district["county"] == "Sacramento" else 1,
+                submitted_at=now,
+                updated_at=now,
+                **values,
+            )
+        ).returning(WeekRequest.id)
     return rows[0]["id"]
 
 
@@ -122,12 +158,20 @@ def visible_requests(actor: Actor):
 
 
 async def requests_for(actor: Actor, season_id: int) -> list[dict]:
-    return await WeekRequest.select(*REQUEST_COLUMNS).where(
-        (WeekRequest.season == season_id) & visible_requests(actor)).order_by(WeekRequest.submitted_at).order_by(WeekRequest.id)
+    return (
+        await WeekRequest.select(*REQUEST_COLUMNS)
+        .where((WeekRequest.season == season_id) & visible_requests(actor))
+        .order_by(WeekRequest.submitted_at)
+        .order_by(WeekRequest.id)
+    )
 
 
 async def get_request(actor: Actor, request_id: int) -> dict:
-    row = await WeekRequest.select(*REQUEST_COLUMNS).where((WeekRequest.id == request_id) & visible_requests(actor)).first()
+    row = (
+        await WeekRequest.select(*REQUEST_COLUMNS)
+        .where((WeekRequest.id == request_id) & visible_requests(actor))
+        .first()
+    )
     if row is None:
         raise NotFound("No such request.")
     return row
@@ -151,9 +195,13 @@ async def change_request(actor: Actor, request_id: int, data: RequestInput, now:
         # The school stays: a request is the school's (another school files its own).
         values = await check_request(actor, season, dataclasses.replace(data, school_id=request["school"]))
         values.pop("school")
-        changed = await WeekRequest.update({**{getattr(WeekRequest, k): v for k, v in values.items()},
-                                            WeekRequest.updated_at: now}).where(
-            (WeekRequest.id == request_id) & (WeekRequest.status == RequestStatus.SUBMITTED.value)).returning(WeekRequest.id)
+        changed = (
+            await WeekRequest.update(
+                {**{getattr(WeekRequest, k): v for k, v in values.items()}, WeekRequest.updated_at: now}
+            )
+            .where((WeekRequest.id == request_id) & (WeekRequest.status == RequestStatus.SUBMITTED.value))
+            .returning(WeekRequest.id)
+        )
         if not changed:
             raise Conflict("This request changed meanwhile; reload the page.", code="request_changed")
 
@@ -162,9 +210,16 @@ async def open_request_of_school(actor: Actor, season_id: int, school_id: int | 
     """The school's live request this season, if this person sees it (for "change that one instead")."""
     if school_id is None:
         return None
-    return await WeekRequest.select(WeekRequest.id, WeekRequest.status).where(
-        (WeekRequest.season == season_id) & (WeekRequest.school == school_id) & (WeekRequest.status != "withdrawn")
-        & visible_requests(actor)).first()
+    return (
+        await WeekRequest.select(WeekRequest.id, WeekRequest.status)
+        .where(
+            (WeekRequest.season == season_id)
+            & (WeekRequest.school == school_id)
+            & (WeekRequest.status != "withdrawn")
+            & visible_requests(actor)
+        )
+        .first()
+    )
 
 
 async def withdraw_request(actor: Actor, request_id: int, now: dt.datetime | None = None) -> None:
@@ -173,13 +228,23 @@ async def withdraw_request(actor: Actor, request_id: int, now: dt.datetime | Non
         await lock_rows_for_update(WeekRequest, WeekRequest.id == request_id)
         request = await get_request(actor, request_id)
         if request["status"] != "submitted":
-            raise Conflict("Only a request still waiting for the allocation can be withdrawn; decline its offer instead.",
-                           code="not_withdrawable")
+            raise Conflict(
+                "Only a request still waiting for the allocation can be withdrawn; decline its offer instead.",
+                code="not_withdrawable",
+            )
         await move_request(request, RequestStatus.WITHDRAWN, now or utc_now())
 
 
-async def set_priority(actor: Actor, request_id: int, *, tier: int | None = None, returning_school: bool | None = None,
-                       pinned_week: int | None = None, unpin: bool = False, excluded: bool | None = None) -> None:
+async def set_priority(
+    actor: Actor,
+    request_id: int,
+    *,
+    tier: int | None = None,
+    returning_school: bool | None = None,
+    pinned_week: int | None = None,
+    unpin: bool = False,
+    excluded: bool | None = None,
+) -> None:
     """Staff: priority tier, returning school, pin to a week, or exclude from the next allocation run."""
     from booking.slypark.seasons import STAFF_ONLY
 
@@ -208,4 +273,5 @@ async def set_priority(actor: Actor, request_id: int, *, tier: int | None = None
 
 async def coordinator_emails(district_id: int) -> list[dict]:
     return await User.select(User.email, User.name).where(
-        (User.role == "coordinator") & (User.district == district_id) & (User.is_active == True))
+        (User.role == "coordinator") & (User.district == district_id) & (User.is_active == True)
+    )

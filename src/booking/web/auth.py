@@ -39,7 +39,11 @@ class ActorMiddleware:
                 actor = await actor_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
                 if actor is None:
                     await send_problem(
-                        send, 401, "unauthenticated", "Sign-in required", "The API token is unknown or revoked.",
+                        send,
+                        401,
+                        "unauthenticated",
+                        "Sign-in required",
+                        "The API token is unknown or revoked.",
                         headers={"www-authenticate": 'Bearer realm="booking"'},
                     )
                     return
@@ -49,4 +53,3 @@ class ActorMiddleware:
             scope["auth"] = "session" if actor else None
         scope["user"] = actor
         await self.app(scope, receive, send)
-

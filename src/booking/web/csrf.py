@@ -45,7 +45,9 @@ class SessionBoundCSRFMiddleware(CSRFMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or should_bypass_middleware(
-            scope=scope, scopes=self.scopes, exclude_opt_key=self.config.exclude_from_csrf_key,
+            scope=scope,
+            scopes=self.scopes,
+            exclude_opt_key=self.config.exclude_from_csrf_key,
             exclude_path_pattern=self.exclude,
         ):
             await self.app(scope, receive, send)

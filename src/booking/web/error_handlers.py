@@ -42,7 +42,13 @@ _PAGE_MESSAGES = {
 
 
 def _html_error(request: Request, status: int, title: str, message: str, field_errors: dict | None = None) -> Response:
-    context = {**base_context(request), "status": status, "title": title, "message": message, "field_errors": field_errors or {}}
+    context = {
+        **base_context(request),
+        "status": status,
+        "title": title,
+        "message": message,
+        "field_errors": field_errors or {},
+    }
     if wants_fragment(request):
         return Template(
             template_name="_error.html",
@@ -51,7 +57,13 @@ def _html_error(request: Request, status: int, title: str, message: str, field_e
             status_code=status,
             headers={"HX-Retarget": "#messages", "HX-Reswap": "innerHTML", "Vary": "HX-Request"},
         )
-    return Template(template_name="errors/page.html", media_type="text/html", context=context, status_code=status, headers={"Vary": "HX-Request"})
+    return Template(
+        template_name="errors/page.html",
+        media_type="text/html",
+        context=context,
+        status_code=status,
+        headers={"Vary": "HX-Request"},
+    )
 
 
 def _sign_in_redirect(request: Request) -> Response:
@@ -130,7 +142,9 @@ def handle_unexpected(request: Request, error: Exception) -> Response:
     route = request.scope.get("path_template") or "unmatched"
     log.exception("unhandled error on %s %s", request.method, route, exc_info=error)
     if is_api_path(request.url.path):
-        return problem_response(500, "internal_error", "Something went wrong", "An unexpected error occurred; nothing was changed.")
+        return problem_response(
+            500, "internal_error", "Something went wrong", "An unexpected error occurred; nothing was changed."
+        )
     return _html_error(request, 500, "Something went wrong", _PAGE_MESSAGES[500])
 
 

@@ -162,6 +162,7 @@ def _converted(name: str, raw: Any, target: Any) -> Any:
 
 # --- The field readers the Structs are built on; still used where a handler reads one field. ---
 
+
 def text(form: Any, name: str, max_length: int = DEFAULT_MAX_LENGTH) -> str:
     return _text(name, form.get(name) or "", max_length)
 

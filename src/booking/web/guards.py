@@ -41,7 +41,9 @@ def roles(*allowed: str):
         if actor is None:
             raise Unauthenticated("Please sign in to continue.")
         if actor.role not in wanted:
-            raise Forbidden("Your role does not give access to this page. If you think it should, ask SCOE's program staff.")
+            raise Forbidden(
+                "Your role does not give access to this page. If you think it should, ask SCOE's program staff."
+            )
 
     return guard
 

@@ -35,7 +35,9 @@ from booking.fields import text_problem
 RAW_BODY = "raw_body"  # route opt: the handler verifies and reads its body itself
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # the app's limit; upload routes set their own
-UPLOAD_FORM_SLACK = 1024 * 1024  # an upload route's limit: its file's limit plus this, so a file somewhat too large still gets its clear message
+UPLOAD_FORM_SLACK = (
+    1024 * 1024
+)  # an upload route's limit: its file's limit plus this, so a file somewhat too large still gets its clear message
 MAX_QUERY_PARAMS = 100
 MAX_QUERY_VALUE_CHARS = 2_000
 MAX_FORM_FIELDS = 5_000  # the Sly Park student grid: up to 420 rows of 5 fields

@@ -20,6 +20,11 @@ def render_markdown(text: str | None) -> Markup:
     """Headings are demoted (# becomes h2) so a description never competes with the page's h1."""
     html = _parser().render(text or "")
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, url_schemes={"http", "https", "mailto"},
-                      link_rel="noopener noreferrer")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
     return Markup(clean)

@@ -8,11 +8,15 @@ NOTICES = {
     "link-sent": "If an account uses that address, a sign-in link is on its way. It works once, for 20 minutes.",
     "reset-sent": "If an account uses that address, an email with a link to choose a new password is on its way.",
     "password-reset": "Your password is changed. Please sign in with it.",
-    "password-changed": ("Your password is changed. Every other browser signed in to your account is signed out, "
-                         "and your API tokens are revoked: create a new token for each integration that needs one."),
+    "password-changed": (
+        "Your password is changed. Every other browser signed in to your account is signed out, "
+        "and your API tokens are revoked: create a new token for each integration that needs one."
+    ),
     "profile-saved": "Your profile is saved.",
-    "email-change-sent": ("Your profile is saved. To change your email address, open the link we just sent to the new "
-                          "address; until then your account keeps the old one."),
+    "email-change-sent": (
+        "Your profile is saved. To change your email address, open the link we just sent to the new "
+        "address; until then your account keeps the old one."
+    ),
     "email-change-cancelled": "The change of email address is cancelled; the link we sent no longer works.",
     "email-changed": "Your email address is changed and confirmed. We told your old address.",
     "token-revoked": "The token is revoked; it no longer works.",

@@ -40,7 +40,9 @@ def page(request: Request, template: str, *, status: int = 200, headers: dict | 
     )
 
 
-def page_or_fragment(request: Request, page_template: str, fragment_template: str, *, status: int = 200, **context) -> Template:
+def page_or_fragment(
+    request: Request, page_template: str, fragment_template: str, *, status: int = 200, **context
+) -> Template:
     template = fragment_template if wants_fragment(request) else page_template
     return page(request, template, status=status, **context)
 

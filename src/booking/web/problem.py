@@ -39,8 +39,12 @@ _PROBLEM_DESCRIPTIONS = {
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI responses for an /api operation's errors, each application/problem+json."""
     return {
-        status: ResponseSpec(data_container=Problem, media_type=PROBLEM_MEDIA_TYPE, generate_examples=False,
-                             description=_PROBLEM_DESCRIPTIONS[status])
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
+            description=_PROBLEM_DESCRIPTIONS[status],
+        )
         for status in statuses
     }
 
@@ -52,9 +56,13 @@ def problem_response(
     return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-async def send_problem(send: Send, status: int, code: str, title: str, detail: str, *, headers: dict | None = None) -> None:
+async def send_problem(
+    send: Send, status: int, code: str, title: str, detail: str, *, headers: dict | None = None
+) -> None:
     """The same body as `problem_response`, sent from middleware that runs before routing."""
-    body = json.dumps({"type": "about:blank", "status": status, "title": title, "detail": detail, "code": code}).encode()
+    body = json.dumps(
+        {"type": "about:blank", "status": status, "title": title, "detail": detail, "code": code}
+    ).encode()
     raw_headers = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
     raw_headers += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})

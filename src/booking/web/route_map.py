@@ -29,8 +29,15 @@ from booking.slypark import routes as slypark_routes
 from booking.web import routes as web_routes
 
 PACKAGE_ROUTES: tuple[ModuleType, ...] = (
-    web_routes, ops_routes, accounts_routes, audit_routes, catalog_routes, scheduling_routes, cohorts_routes,
-    slypark_routes, payments_routes,
+    web_routes,
+    ops_routes,
+    accounts_routes,
+    audit_routes,
+    catalog_routes,
+    scheduling_routes,
+    cohorts_routes,
+    slypark_routes,
+    payments_routes,
 )
 
 # Mounted beside the packages' routers and not ours to map: the OpenAPI pages, static files, the Stripe double.
@@ -71,7 +78,7 @@ def module_for(path: str, prefixes: dict[str, str] | None = None) -> str | None:
     best: tuple[int, str] | None = None
     for prefix, module in (prefixes if prefixes is not None else declared_prefixes()).items():
         parts = segments(prefix)
-        if wanted[:len(parts)] == parts and (best is None or len(parts) > best[0]):
+        if wanted[: len(parts)] == parts and (best is None or len(parts) > best[0]):
             best = (len(parts), module)
     return best[1] if best else None
 
@@ -86,8 +93,15 @@ def app_routes(app: Litestar) -> list[Route]:
             methods = sorted(set(getattr(handler, "http_methods", ())) - {"HEAD", "OPTIONS"})
             if not methods:
                 continue
-            rows.append(Route(path=route.path, methods=", ".join(methods), name=handler.name,
-                              module=handler.fn.__module__, handler=handler.fn.__qualname__))
+            rows.append(
+                Route(
+                    path=route.path,
+                    methods=", ".join(methods),
+                    name=handler.name,
+                    module=handler.fn.__module__,
+                    handler=handler.fn.__qualname__,
+                )
+            )
     return sorted(rows, key=lambda row: (row.path, row.methods))
 
 

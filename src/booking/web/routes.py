@@ -10,9 +10,12 @@ from litestar import Router
 
 from booking.web.home import HomeController
 
-router = Router(path="/", route_handlers=[
-    HomeController,
-])
+router = Router(
+    path="/",
+    route_handlers=[
+        HomeController,
+    ],
+)
 
 PREFIXES = {
     "/": "booking.web.home",

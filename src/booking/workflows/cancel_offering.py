@@ -54,43 +54,71 @@ async def cancel_offering(actor: Actor, offering_id: int, reason: str, now: dt.d
             raise Conflict("This workshop is already cancelled.", code="already_cancelled")
         if offering["status"] == "completed":
             raise Conflict("This workshop is completed; it cannot be cancelled.", code="offering_closed")
-        open_registrations = await Registration.select().where(
-            (Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value)).order_by(Registration.id)
+        open_registrations = (
+            await Registration.select()
+            .where((Registration.offering == offering_id) & (Registration.status != S.CANCELLED.value))
+            .order_by(Registration.id)
+        )
         told = {r["id"] for r in await people_to_tell(offering_id, now)}
-        await Offering.update({Offering.status: "cancelled", Offering.updated_at: now}).where(Offering.id == offering_id)
+        await Offering.update({Offering.status: "cancelled", Offering.updated_at: now}).where(
+            Offering.id == offering_id
+        )
         # Calendars replace an event only when its SEQUENCE grows.
         await OfferingSession.update({OfferingSession.sequence: OfferingSession.sequence + 1}).where(
-            (OfferingSession.offering == offering_id) & (OfferingSession.status == "scheduled"))
+            (OfferingSession.offering == offering_id) & (OfferingSession.status == "scheduled")
+        )
         sessions = await sessions_of([offering_id])  # read after the bump: the CANCEL invites carry the new SEQUENCE
         refunds = 0
         refund_ids: list[int] = []
         note = f"Workshop cancelled: {reason}"
         for registration in open_registrations:
             # The whole offering ends: nobody is promoted, so the follow-up's freed seat is not acted on.
-            ended = await transition(registration, S.CANCELLED, kind="cancelled", now=now, actor_id=actor.id, reason=note)
+            ended = await transition(
+                registration, S.CANCELLED, kind="cancelled", now=now, actor_id=actor.id, reason=note
+            )
             if registration["amount_paid_cents"] > 0:
                 refunds += 1
-                await history.record(registration["id"], "refund_due", from_status=S.CANCELLED, to_status=S.CANCELLED,
-                                     actor_id=actor.id, note=f"{registration['amount_paid_cents']} cents paid; {note}")
+                await history.record(
+                    registration["id"],
+                    "refund_due",
+                    from_status=S.CANCELLED,
+                    to_status=S.CANCELLED,
+                    actor_id=actor.id,
+                    note=f"{registration['amount_paid_cents']} cents paid; {note}",
+                )
             if ended.follow_up.refund_card_payment:
                 # Card payments are refunded in full, sent to Stripe after this commit (the worker retries).
                 refund_ids += await refund_paid_registration(registration, note, actor.id)
             # A district-billed seat already invoiced: credited on that invoice now, or listed for finance.
             await credit_on_cancellation(registration["id"], now)
             if registration["id"] in told:
-                attendee = await Registration.select(Registration.attendee.name.as_alias("name"),
-                                                     Registration.attendee.email.as_alias("email")).where(
-                    Registration.id == registration["id"]).first()
+                attendee = (
+                    await Registration.select(
+                        Registration.attendee.name.as_alias("name"), Registration.attendee.email.as_alias("email")
+                    )
+                    .where(Registration.id == registration["id"])
+                    .first()
+                )
                 # Only an invited confirmed seat has events to remove; waiting places and holds have none.
                 invite = None
                 if registration["status"] == S.CONFIRMED and registration["calendar_invited"]:
-                    invite = sessions_cancelled_invite(registration["id"], offering, sessions,
-                                                       (attendee["name"], attendee["email"]))
-                await enqueue_email(attendee["email"], "offering_cancelled", {
-                    "name": attendee["name"], "offering": offering, "sessions": sessions, "reason": reason,
-                    "waitlisted": registration["status"] == S.WAITLISTED,
-                    "paid_cents": registration["amount_paid_cents"], "calendar_invite": "cancel" if invite else None,
-                }, attachments=(invite,) if invite else ())
+                    invite = sessions_cancelled_invite(
+                        registration["id"], offering, sessions, (attendee["name"], attendee["email"])
+                    )
+                await enqueue_email(
+                    attendee["email"],
+                    "offering_cancelled",
+                    {
+                        "name": attendee["name"],
+                        "offering": offering,
+                        "sessions": sessions,
+                        "reason": reason,
+                        "waitlisted": registration["status"] == S.WAITLISTED,
+                        "paid_cents": registration["amount_paid_cents"],
+                        "calendar_invite": "cancel" if invite else None,
+                    },
+                    attachments=(invite,) if invite else (),
+                )
     for refund_id in refund_ids:
         await submit_refund(refund_id)
     return CancelOutcome(cancelled=len(open_registrations), refunds_due=refunds)

@@ -32,8 +32,9 @@ from booking.scheduling.tables import Registration
 from booking.scheduling.waitlist import lock_offering
 
 
-async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | None = None, *,
-                            confirm_unmarked: bool = False) -> CompletionSummary:
+async def complete_offering(
+    actor: Actor, offering_id: int, now: dt.datetime | None = None, *, confirm_unmarked: bool = False
+) -> CompletionSummary:
     """Mark the offering completed, close its waiting list and award PD hours to everyone who met the rule (idempotent).
 
     With attendance still unmarked for someone, it is refused (AttendanceUnmarked, listing them) unless
@@ -49,33 +50,50 @@ async def complete_offering(actor: Actor, offering_id: int, now: dt.datetime | N
             raise Conflict(f"A {offering['status']} workshop cannot be marked completed.", code="not_completable")
         sessions = await sessions_of([offering_id])
         if not sessions:
-            raise Conflict("This workshop has no scheduled sessions, so nobody can have attended it.", code="no_sessions")
+            raise Conflict(
+                "This workshop has no scheduled sessions, so nobody can have attended it.", code="no_sessions"
+            )
         last_start = sessions[-1]["starts_at"]
         if last_start > now:
-            raise Conflict(f"The last session starts on {format_local(last_start)}. Mark the workshop completed after it.",
-                           code="not_finished")
+            raise Conflict(
+                f"The last session starts on {format_local(last_start)}. Mark the workshop completed after it.",
+                code="not_finished",
+            )
         # A cohort's hours are judged per participant, with make-up work (cohorts.completion), not here.
         if not confirm_unmarked and offering["kind"] != "cohort":
             unmarked = await unmarked_attendance(offering_id, sessions, now)
             if unmarked:
                 raise AttendanceUnmarked(unmarked)
         if offering["status"] != "completed":
-            await Offering.update({Offering.status: "completed", Offering.updated_at: now}).where(Offering.id == offering_id)
+            await Offering.update({Offering.status: "completed", Offering.updated_at: now}).where(
+                Offering.id == offering_id
+            )
             offering = {**offering, "status": "completed"}
         offering = {**offering, "sessions": sessions}
-        registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        registrations = (
+            await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        )
         waitlist_closed = 0
         for registration in registrations:
             if registration["status"] != S.WAITLISTED:
                 continue
-            closed = await transition(registration, S.CANCELLED, kind="waitlist_closed", now=now, actor_id=actor.id,
-                                      reason=WAITLIST_CLOSED_REASON)
-            await notify_attendee(closed.registration, offering, closed.follow_up.email,
-                                  paid_cents=registration["amount_paid_cents"])
+            closed = await transition(
+                registration,
+                S.CANCELLED,
+                kind="waitlist_closed",
+                now=now,
+                actor_id=actor.id,
+                reason=WAITLIST_CLOSED_REASON,
+            )
+            await notify_attendee(
+                closed.registration, offering, closed.follow_up.email, paid_cents=registration["amount_paid_cents"]
+            )
             if closed.follow_up.refund_card_payment:
                 refund_ids += await refund_paid_registration(registration, WAITLIST_CLOSED_REASON, actor.id)
             waitlist_closed += 1
-        registrations = await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        registrations = (
+            await Registration.select().where(Registration.offering == offering_id).order_by(Registration.id)
+        )
         marks = await marks_for_offering(offering_id)
         awarded = not_awarded = 0
         for registration in registrations:

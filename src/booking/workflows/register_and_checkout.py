@@ -25,8 +25,9 @@ class Registered:
     checkout_error: Conflict | None = None  # PaymentUnavailable, or another Conflict raised opening Checkout
 
 
-async def register_then_checkout(actor: Actor, offering_id: int, request: RegistrationRequest,
-                                 now: dt.datetime | None = None) -> Registered:
+async def register_then_checkout(
+    actor: Actor, offering_id: int, request: RegistrationRequest, now: dt.datetime | None = None
+) -> Registered:
     """register()'s errors are raised as they are; opening Checkout can only add `checkout_error`."""
     outcome = await register(actor, offering_id, request, now=now)
     registered = Registered(outcome)

@@ -50,11 +50,46 @@ SettleRefunds = Literal["immediately", "manual"]
 # Stripe accepts these Checkout Session parameters; the double ignores them rather than refusing
 # a call the real API would take. Anything else gets Stripe's "unknown parameter" error.
 _IGNORED_SESSION_PARAMS = frozenset(
-    ["adaptive_pricing", "after_expiration", "allow_promotion_codes", "automatic_tax", "billing_address_collection", "consent_collection", "currency", "custom_fields", "custom_text", "customer", "customer_creation", "customer_update", "discounts", "expand", "invoice_creation", "locale", "payment_method_collection", "payment_method_configuration", "payment_method_options", "payment_method_types", "phone_number_collection", "saved_payment_method_options", "shipping_address_collection", "shipping_options", "submit_type", "tax_id_collection", "ui_mode"]
+    [
+        "adaptive_pricing",
+        "after_expiration",
+        "allow_promotion_codes",
+        "automatic_tax",
+        "billing_address_collection",
+        "consent_collection",
+        "currency",
+        "custom_fields",
+        "custom_text",
+        "customer",
+        "customer_creation",
+        "customer_update",
+        "discounts",
+        "expand",
+        "invoice_creation",
+        "locale",
+        "payment_method_collection",
+        "payment_method_configuration",
+        "payment_method_options",
+        "payment_method_types",
+        "phone_number_collection",
+        "saved_payment_method_options",
+        "shipping_address_collection",
+        "shipping_options",
+        "submit_type",
+        "tax_id_collection",
+        "ui_mode",
+    ]
 )
 _SESSION_PARAMS = _IGNORED_SESSION_PARAMS | {
-    "mode", "success_url", "cancel_url", "line_items", "client_reference_id", "customer_email",
-    "metadata", "expires_at", "payment_intent_data",
+    "mode",
+    "success_url",
+    "cancel_url",
+    "line_items",
+    "client_reference_id",
+    "customer_email",
+    "metadata",
+    "expires_at",
+    "payment_intent_data",
 }
 _REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 # Stripe's test cards that fail: number -> (decline_code, message)
@@ -82,8 +117,16 @@ def sign_payload(body: bytes, secret: str, timestamp: int | None = None) -> str:
 class StripeApiError(Exception):
     """An error answered in Stripe's shape: {"error": {"type", "message", "code", "param"?}}."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 code: str | None = None, param: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.error = {"type": type, "message": message, "code": code, **extra}
@@ -136,11 +179,16 @@ def _integer(value: Any, param: str, minimum: int | None = None, maximum: int | 
         raise StripeApiError(400, f"Invalid integer: {value}", code="parameter_invalid_integer", param=param)
     number = int(value)
     if minimum is not None and number < minimum:
-        raise StripeApiError(400, f"This value must be greater than or equal to {minimum}.",
-                             code="parameter_invalid_integer", param=param)
+        raise StripeApiError(
+            400,
+            f"This value must be greater than or equal to {minimum}.",
+            code="parameter_invalid_integer",
+            param=param,
+        )
     if maximum is not None and number > maximum:
-        raise StripeApiError(400, f"This value must be less than or equal to {maximum}.",
-                             code="parameter_invalid_integer", param=param)
+        raise StripeApiError(
+            400, f"This value must be less than or equal to {maximum}.", code="parameter_invalid_integer", param=param
+        )
     return number
 
 
@@ -151,8 +199,12 @@ def _text(params: dict, name: str, param: str, *, required: bool = False, max_le
             raise StripeApiError(400, f"Missing required param: {param}.", code="parameter_missing", param=param)
         return None
     if not isinstance(value, str) or len(value) > max_length:
-        raise StripeApiError(400, f"Invalid string: {param} (at most {max_length} characters).",
-                             code="parameter_invalid_string", param=param)
+        raise StripeApiError(
+            400,
+            f"Invalid string: {param} (at most {max_length} characters).",
+            code="parameter_invalid_string",
+            param=param,
+        )
     return value
 
 
@@ -172,12 +224,16 @@ def _metadata(value: Any, param: str) -> dict[str, str]:
         raise StripeApiError(400, "Metadata can have at most 50 keys.", param=param)
     for key, item in value.items():
         if len(key) > 40 or not isinstance(item, str) or len(item) > 500:
-            raise StripeApiError(400, "Metadata keys can be up to 40 characters and values up to 500 characters.",
-                                 param=f"{param}[{key}]")
+            raise StripeApiError(
+                400,
+                "Metadata keys can be up to 40 characters and values up to 500 characters.",
+                param=f"{param}[{key}]",
+            )
     return {key: item for key, item in value.items() if item != ""}  # "" unsets a key in Stripe
 
 
 # ---------------------------------------------------------------- state
+
 
 @dataclass
 class EventRecord:
@@ -200,6 +256,7 @@ class StoredAnswer:
 @dataclass
 class ApiCall:
     """Who caused an event: copied into the event's `request` field."""
+
     request_id: str
     idempotency_key: str | None = None
 
@@ -228,8 +285,13 @@ class DoubleState:
     def record_event(self, type: str, obj: dict, call: ApiCall, previous: dict | None = None) -> EventRecord:
         event = shape("event")
         event.update(
-            id=new_id("evt_"), api_version=API_VERSION, created=self.now(), livemode=False, pending_webhooks=1,
-            type=type, request={"id": call.request_id, "idempotency_key": call.idempotency_key},
+            id=new_id("evt_"),
+            api_version=API_VERSION,
+            created=self.now(),
+            livemode=False,
+            pending_webhooks=1,
+            type=type,
+            request={"id": call.request_id, "idempotency_key": call.idempotency_key},
             data={"object": copy.deepcopy(obj), **({"previous_attributes": previous} if previous else {})},
         )
         record = EventRecord(id=event["id"], type=type, body=json.dumps(event, separators=(",", ":")).encode())
@@ -273,6 +335,7 @@ def _state(request: Request) -> DoubleState:
 
 # ---------------------------------------------------------------- checkout sessions
 
+
 def _line_items(value: Any) -> tuple[list[dict], str]:
     if not isinstance(value, list) or not value:
         raise StripeApiError(400, "Missing required param: line_items.", code="parameter_missing", param="line_items")
@@ -282,22 +345,33 @@ def _line_items(value: Any) -> tuple[list[dict], str]:
         if not isinstance(item, dict):
             raise StripeApiError(400, "Invalid object", code="parameter_invalid_object", param=where)
         if "price" in item:
-            raise StripeApiError(400, "The local Stripe double supports only inline price_data, not price ids.",
-                                 param=f"{where}[price]")
+            raise StripeApiError(
+                400, "The local Stripe double supports only inline price_data, not price ids.", param=f"{where}[price]"
+            )
         price = item.get("price_data")
         if not isinstance(price, dict):
-            raise StripeApiError(400, f"Missing required param: {where}[price_data].", code="parameter_missing",
-                                 param=f"{where}[price_data]")
+            raise StripeApiError(
+                400,
+                f"Missing required param: {where}[price_data].",
+                code="parameter_missing",
+                param=f"{where}[price_data]",
+            )
         currency = _text(price, "currency", f"{where}[price_data][currency]", required=True).lower()
         if not re.fullmatch(r"[a-z]{3}", currency):
             raise StripeApiError(400, f"Invalid currency: {currency}.", param=f"{where}[price_data][currency]")
         unit_amount = _integer(price.get("unit_amount"), f"{where}[price_data][unit_amount]", 0, 99_999_999)
         product = price.get("product_data")
-        name = _text(product if isinstance(product, dict) else {}, "name",
-                     f"{where}[price_data][product_data][name]", required=True, max_length=250)
+        name = _text(
+            product if isinstance(product, dict) else {},
+            "name",
+            f"{where}[price_data][product_data][name]",
+            required=True,
+            max_length=250,
+        )
         if "quantity" not in item:
-            raise StripeApiError(400, f"Missing required param: {where}[quantity].", code="parameter_missing",
-                                 param=f"{where}[quantity]")
+            raise StripeApiError(
+                400, f"Missing required param: {where}[quantity].", code="parameter_missing", param=f"{where}[quantity]"
+            )
         quantity = _integer(item["quantity"], f"{where}[quantity]", 1, 999_999)
         currencies.add(currency)
         items.append({"name": name, "unit_amount": unit_amount, "quantity": quantity, "currency": currency})
@@ -318,20 +392,28 @@ def create_checkout_session(state: DoubleState, params: dict) -> dict:
     items, currency = _line_items(params.get("line_items"))
     total = sum(item["unit_amount"] * item["quantity"] for item in items)
     if total < MIN_CHARGE_CENTS:
-        raise StripeApiError(400, f"The Checkout Session's total amount due must add up to at least "
-                                  f"{pages.format_money(MIN_CHARGE_CENTS, currency)}.", param="line_items")
+        raise StripeApiError(
+            400,
+            f"The Checkout Session's total amount due must add up to at least "
+            f"{pages.format_money(MIN_CHARGE_CENTS, currency)}.",
+            param="line_items",
+        )
     customer_email = _text(params, "customer_email", "customer_email", max_length=800)
     if customer_email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", customer_email):
-        raise StripeApiError(400, f"Invalid email address: {customer_email}", code="email_invalid",
-                             param="customer_email")
+        raise StripeApiError(
+            400, f"Invalid email address: {customer_email}", code="email_invalid", param="customer_email"
+        )
     now = state.now()
     expires_at = now + 24 * 3600
     if params.get("expires_at") not in (None, ""):
         # a few seconds of grace: the caller computed now+30min a moment before we read the clock
         expires_at = _integer(params["expires_at"], "expires_at")
         if not now + 30 * 60 - 10 <= expires_at <= now + 24 * 3600:
-            raise StripeApiError(400, "The `expires_at` timestamp must be between 30 minutes and 24 hours from "
-                                      "Checkout Session creation.", param="expires_at")
+            raise StripeApiError(
+                400,
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.",
+                param="expires_at",
+            )
     intent_data = params.get("payment_intent_data") or {}
     if not isinstance(intent_data, dict):
         raise StripeApiError(400, "Invalid object", code="parameter_invalid_object", param="payment_intent_data")
@@ -339,21 +421,42 @@ def create_checkout_session(state: DoubleState, params: dict) -> dict:
     session_id = new_id("cs_test_") + new_id("")  # Stripe's ids here are long
     session = shape("checkout.session")
     session.update(
-        id=session_id, object="checkout.session", mode="payment", status="open", payment_status="unpaid",
-        amount_subtotal=total, amount_total=total, currency=currency, created=now, expires_at=expires_at,
-        livemode=False, url=f"{state.public_base}/pay/{session_id}", payment_intent=None,
-        success_url=success_url, cancel_url=cancel_url, customer_email=customer_email,
+        id=session_id,
+        object="checkout.session",
+        mode="payment",
+        status="open",
+        payment_status="unpaid",
+        amount_subtotal=total,
+        amount_total=total,
+        currency=currency,
+        created=now,
+        expires_at=expires_at,
+        livemode=False,
+        url=f"{state.public_base}/pay/{session_id}",
+        payment_intent=None,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        customer_email=customer_email,
         client_reference_id=_text(params, "client_reference_id", "client_reference_id", max_length=200),
         metadata=_metadata(params.get("metadata"), "metadata"),
         # the fixture's sample values would read as real charges, discounts or settings: neutralise them
-        customer_details=None, collected_information=None, after_expiration=None, consent=None,
-        consent_collection=None, custom_text={key: None for key in session["custom_text"]},
+        customer_details=None,
+        collected_information=None,
+        after_expiration=None,
+        consent=None,
+        consent_collection=None,
+        custom_text={key: None for key in session["custom_text"]},
         automatic_tax={"enabled": False, "liability": None, "status": None, "provider": None},
         invoice_creation={"enabled": False, "invoice_data": session["invoice_creation"]["invoice_data"]},
-        shipping_address_collection=None, shipping_cost=None, currency_conversion=None,
+        shipping_address_collection=None,
+        shipping_cost=None,
+        currency_conversion=None,
         total_details={"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
-        payment_method_configuration_details=None, adaptive_pricing={"enabled": False},
-        managed_payments={"enabled": False}, permissions=None, payment_method_collection="if_required",
+        payment_method_configuration_details=None,
+        adaptive_pricing={"enabled": False},
+        managed_payments={"enabled": False},
+        permissions=None,
+        payment_method_collection="if_required",
     )
     state.sessions[session_id] = session
     state.line_items[session_id] = items
@@ -382,8 +485,12 @@ def expire_if_due(state: DoubleState, session: dict, call: ApiCall) -> list[Even
 
 def expire_session(state: DoubleState, session: dict, call: ApiCall) -> list[EventRecord]:
     if session["status"] != "open":
-        raise StripeApiError(400, f"Only Checkout Sessions with a status in [\"open\"] can be expired. "
-                                  f"This session has status \"{session['status']}\".", code="session_not_open")
+        raise StripeApiError(
+            400,
+            f'Only Checkout Sessions with a status in ["open"] can be expired. '
+            f'This session has status "{session["status"]}".',
+            code="session_not_open",
+        )
     return _close_session(state, session, call)
 
 
@@ -413,31 +520,83 @@ def pay_session(state: DoubleState, session: dict, card: pages.CardForm, call: A
     payment_method = new_id("pm_")
     charge = shape("charge")
     charge.update(
-        id=charge_id, amount=amount, amount_captured=amount, amount_refunded=0, captured=True, paid=True,
-        refunded=False, status="succeeded", currency=currency, created=now, payment_intent=intent_id,
-        payment_method=payment_method, metadata=dict(metadata), description=None, receipt_email=card.email,
-        receipt_url=None, balance_transaction=new_id("txn_"), source=None, transfer_data=None, shipping=None,
+        id=charge_id,
+        amount=amount,
+        amount_captured=amount,
+        amount_refunded=0,
+        captured=True,
+        paid=True,
+        refunded=False,
+        status="succeeded",
+        currency=currency,
+        created=now,
+        payment_intent=intent_id,
+        payment_method=payment_method,
+        metadata=dict(metadata),
+        description=None,
+        receipt_email=card.email,
+        receipt_url=None,
+        balance_transaction=new_id("txn_"),
+        source=None,
+        transfer_data=None,
+        shipping=None,
         billing_details={**charge["billing_details"], "email": card.email, "name": None},
-        outcome={**charge["outcome"], "network_status": "approved_by_network", "seller_message": "Payment complete.",
-                 "type": "authorized", "risk_level": "normal"},
+        outcome={
+            **charge["outcome"],
+            "network_status": "approved_by_network",
+            "seller_message": "Payment complete.",
+            "type": "authorized",
+            "risk_level": "normal",
+        },
         refunds={"object": "list", "data": [], "has_more": False, "url": f"/v1/charges/{charge_id}/refunds"},
     )
     charge["payment_method_details"]["card"].update(
-        brand=_card_brand(card.number), last4=card.number[-4:], exp_month=card.exp_month, exp_year=card.exp_year,
-        network=_card_brand(card.number), amount_authorized=amount,
+        brand=_card_brand(card.number),
+        last4=card.number[-4:],
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        network=_card_brand(card.number),
+        amount_authorized=amount,
     )
     intent = shape("payment_intent")
     intent.update(
-        id=intent_id, amount=amount, amount_received=amount, amount_capturable=0, currency=currency, created=now,
-        status="succeeded", latest_charge=charge_id, metadata=dict(metadata), payment_method=payment_method,
-        client_secret=f"{intent_id}_secret_{new_id('')}", canceled_at=None, last_payment_error=None,
-        next_action=None, processing=None, transfer_data=None, shipping=None, receipt_email=card.email,
-        automatic_payment_methods=None, payment_method_configuration_details=None, managed_payments=None,
+        id=intent_id,
+        amount=amount,
+        amount_received=amount,
+        amount_capturable=0,
+        currency=currency,
+        created=now,
+        status="succeeded",
+        latest_charge=charge_id,
+        metadata=dict(metadata),
+        payment_method=payment_method,
+        client_secret=f"{intent_id}_secret_{new_id('')}",
+        canceled_at=None,
+        last_payment_error=None,
+        next_action=None,
+        processing=None,
+        transfer_data=None,
+        shipping=None,
+        receipt_email=card.email,
+        automatic_payment_methods=None,
+        payment_method_configuration_details=None,
+        managed_payments=None,
     )
     session.update(
-        status="complete", payment_status="paid", payment_intent=intent_id, url=None,
-        customer_details={"address": None, "email": card.email, "name": None, "phone": None,
-                          "tax_exempt": "none", "tax_ids": [], "business_name": None, "individual_name": None},
+        status="complete",
+        payment_status="paid",
+        payment_intent=intent_id,
+        url=None,
+        customer_details={
+            "address": None,
+            "email": card.email,
+            "name": None,
+            "phone": None,
+            "tax_exempt": "none",
+            "tax_ids": [],
+            "business_name": None,
+            "individual_name": None,
+        },
     )
     state.charges[charge_id], state.payment_intents[intent_id] = charge, intent
     return [
@@ -451,6 +610,7 @@ def success_redirect(session: dict) -> str:
 
 
 # ---------------------------------------------------------------- refunds
+
 
 def _refundable(state: DoubleState, charge: dict) -> int:
     held = sum(r["amount"] for r in state.refunds.values() if r["charge"] == charge["id"] and r["status"] != "failed")
@@ -473,28 +633,43 @@ def create_refund(state: DoubleState, params: dict) -> dict:
         if charge is None:
             raise _missing("charge", charge_id, "charge")
     else:
-        raise StripeApiError(400, "One of the following params should be provided for this request: "
-                                  "payment_intent or charge.", code="parameter_missing", param="payment_intent")
+        raise StripeApiError(
+            400,
+            "One of the following params should be provided for this request: payment_intent or charge.",
+            code="parameter_missing",
+            param="payment_intent",
+        )
     remaining = _refundable(state, charge)
     if remaining <= 0:
-        raise StripeApiError(400, f"Charge {charge['id']} has already been refunded.",
-                             code="charge_already_refunded")
+        raise StripeApiError(400, f"Charge {charge['id']} has already been refunded.", code="charge_already_refunded")
     amount = remaining
     if params.get("amount") not in (None, ""):
         amount = _integer(params["amount"], "amount", minimum=1)
         if amount > remaining:
-            raise StripeApiError(400, f"Refund amount ({pages.format_money(amount, charge['currency'])}) is greater "
-                                      f"than unrefunded amount on charge "
-                                      f"({pages.format_money(remaining, charge['currency'])})",
-                                 code="amount_too_large", param="amount")
+            raise StripeApiError(
+                400,
+                f"Refund amount ({pages.format_money(amount, charge['currency'])}) is greater "
+                f"than unrefunded amount on charge "
+                f"({pages.format_money(remaining, charge['currency'])})",
+                code="amount_too_large",
+                param="amount",
+            )
     reason = _text(params, "reason", "reason")
     if reason is not None and reason not in _REFUND_REASONS:
         raise StripeApiError(400, f"Invalid reason: must be one of {', '.join(_REFUND_REASONS)}", param="reason")
     refund = shape("refund")
     refund.update(
-        id=new_id("re_"), amount=amount, charge=charge["id"], payment_intent=charge["payment_intent"],
-        currency=charge["currency"], created=state.now(), metadata=_metadata(params.get("metadata"), "metadata"),
-        reason=reason, status="pending", balance_transaction=new_id("txn_"), payment_method=charge["payment_method"],
+        id=new_id("re_"),
+        amount=amount,
+        charge=charge["id"],
+        payment_intent=charge["payment_intent"],
+        currency=charge["currency"],
+        created=state.now(),
+        metadata=_metadata(params.get("metadata"), "metadata"),
+        reason=reason,
+        status="pending",
+        balance_transaction=new_id("txn_"),
+        payment_method=charge["payment_method"],
     )
     state.refunds[refund["id"]] = refund
     return refund
@@ -520,13 +695,15 @@ def settle_refund(state: DoubleState, refund_id: str, outcome: str, call: ApiCal
         charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
         charge["refunds"]["data"] = sorted(
             (copy.deepcopy(r) for r in state.refunds.values() if r["charge"] == charge["id"]),
-            key=lambda r: r["created"], reverse=True,
+            key=lambda r: r["created"],
+            reverse=True,
         )
         events.append(state.record_event("charge.refunded", charge, call, previous=previous))
     return events
 
 
 # ---------------------------------------------------------------- HTTP: Stripe API
+
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -542,7 +719,7 @@ def _error_response(error: StripeApiError) -> Response:
 
 def _local_path(scope: Scope) -> str:
     path, root = scope.get("path", "/"), scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _on_stripe_error(request: Request, exc: StripeApiError) -> Response:
@@ -552,11 +729,17 @@ def _on_stripe_error(request: Request, exc: StripeApiError) -> Response:
 def _on_http_error(request: Request, exc: HTTPException) -> Response:
     path = _local_path(request.scope).rstrip("/") or "/"
     if path.startswith("/v1") or path.startswith("/_double"):
-        message = (f"Unrecognized request URL ({request.method}: {path})." if exc.status_code in (404, 405)
-                   else str(exc.detail))
+        message = (
+            f"Unrecognized request URL ({request.method}: {path})."
+            if exc.status_code in (404, 405)
+            else str(exc.detail)
+        )
         return _error_response(StripeApiError(exc.status_code, message))
-    return Response(pages.notice_page("Page not found", str(exc.detail)), status_code=exc.status_code,
-                    media_type="text/html; charset=utf-8")
+    return Response(
+        pages.notice_page("Page not found", str(exc.detail)),
+        status_code=exc.status_code,
+        media_type="text/html; charset=utf-8",
+    )
 
 
 def _masked(key: str) -> str:
@@ -573,8 +756,10 @@ def require_api_key(request: Request) -> Response | None:
         except Exception:
             key = ""
     if not key:
-        message = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
-                   "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+        message = (
+            "You did not provide an API key. You need to provide your API key in the Authorization header, "
+            "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+        )
     elif not key.startswith(_state(request).api_key_prefix):
         message = f"Invalid API Key provided: {_masked(key)}"
     else:
@@ -602,19 +787,32 @@ async def _mutating_call(request: Request, action: Callable[[dict, ApiCall], Awa
     headers = {"Request-Id": call.request_id}
     if not key:
         answer = await action(params, call)
-        return Response(content=json.dumps(answer.body).encode(), status_code=answer.status,
-                        media_type="application/json", headers=headers, background=answer.after)
+        return Response(
+            content=json.dumps(answer.body).encode(),
+            status_code=answer.status,
+            media_type="application/json",
+            headers=headers,
+            background=answer.after,
+        )
     headers["Idempotency-Key"] = key
     slot = (_local_path(request.scope).rstrip("/"), key)
     stored = state.idempotency.get(slot)
     if stored is not None:
         if stored.params != params:
-            raise StripeApiError(400, f"Keys for idempotent requests can only be used with the same parameters they "
-                                      f"were first used with. Try using a key other than '{key}' if you meant to "
-                                      f"execute a different request.", type="idempotency_error")
+            raise StripeApiError(
+                400,
+                f"Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                f"execute a different request.",
+                type="idempotency_error",
+            )
         if stored.status is None:
-            raise StripeApiError(409, "There is currently another in-progress request using this idempotency key. "
-                                      "Try again later.", type="idempotency_error", code="idempotency_key_in_use")
+            raise StripeApiError(
+                409,
+                "There is currently another in-progress request using this idempotency key. Try again later.",
+                type="idempotency_error",
+                code="idempotency_key_in_use",
+            )
         return _json(stored.status, stored.body, {**headers, "Idempotent-Replayed": "true"})
     state.idempotency[slot] = StoredAnswer(params=params)
     try:
@@ -624,8 +822,9 @@ async def _mutating_call(request: Request, action: Callable[[dict, ApiCall], Awa
         raise
     body = json.dumps(answer.body).encode()
     state.idempotency[slot].status, state.idempotency[slot].body = answer.status, body
-    return Response(content=body, status_code=answer.status, media_type="application/json", headers=headers,
-                    background=answer.after)
+    return Response(
+        content=body, status_code=answer.status, media_type="application/json", headers=headers, background=answer.after
+    )
 
 
 def _expanded(state: DoubleState, obj: dict, request: Request) -> dict:
@@ -685,7 +884,9 @@ def _getter(kind: str, table: str):
     return handler
 
 
-api_get_payment_intent = get("/payment_intents/{object_id:str}", name="pi")(_getter("payment_intent", "payment_intents"))
+api_get_payment_intent = get("/payment_intents/{object_id:str}", name="pi")(
+    _getter("payment_intent", "payment_intents")
+)
 api_get_charge = get("/charges/{object_id:str}", name="ch")(_getter("charge", "charges"))
 api_get_refund = get("/refunds/{object_id:str}", name="re")(_getter("refund", "refunds"))
 
@@ -697,6 +898,7 @@ async def api_create_refund(request: Request) -> Response:
         refund = create_refund(state, params)
         after = None
         if state.settle_refunds == "immediately":  # the bank answers after we respond, as at Stripe
+
             async def settle() -> None:
                 await state.deliver_new(settle_refund(state, refund["id"], "succeeded", call))
 
@@ -708,19 +910,32 @@ async def api_create_refund(request: Request) -> Response:
 
 # ---------------------------------------------------------------- HTTP: hosted page
 
+
 def _html(text: str, status: int = 200) -> Response:
     return Response(content=text, status_code=status, media_type="text/html; charset=utf-8")
 
 
 def _closed_page(session: dict) -> Response | None:
     if session["status"] == "complete":
-        return _html(pages.notice_page("This payment is complete", "Thank you: your payment was received.",
-                                       success_redirect(session), "Return to the site"))
+        return _html(
+            pages.notice_page(
+                "This payment is complete",
+                "Thank you: your payment was received.",
+                success_redirect(session),
+                "Return to the site",
+            )
+        )
     if session["status"] == "expired":
         back = session.get("cancel_url")
-        return _html(pages.notice_page("This checkout has expired",
-                                       "Nothing was charged. Go back and start the payment again.",
-                                       back, "Go back" if back else None), 410)
+        return _html(
+            pages.notice_page(
+                "This checkout has expired",
+                "Nothing was charged. Go back and start the payment again.",
+                back,
+                "Go back" if back else None,
+            ),
+            410,
+        )
     return None
 
 
@@ -739,8 +954,9 @@ async def pay_page(request: Request, session_id: FromPath[str]) -> Response:
     if isinstance(session, Response):
         return session
     state = _state(request)
-    return _html(pages.checkout_page(session, state.line_items[session_id],
-                                     action_url=f"{state.public_base}/pay/{session_id}"))
+    return _html(
+        pages.checkout_page(session, state.line_items[session_id], action_url=f"{state.public_base}/pay/{session_id}")
+    )
 
 
 @post("/pay/{session_id:str}")
@@ -753,9 +969,17 @@ async def pay_page_submit(request: Request, session_id: FromPath[str]) -> Respon
         form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     except Exception:
         form = {}
-    render = lambda status, **extra: _html(pages.checkout_page(  # noqa: E731 - a one-line renderer, read where it is used
-        session, state.line_items[session_id], action_url=f"{state.public_base}/pay/{session_id}",
-        values=form, **extra), status)
+
+    def render(status: int, **extra: Any) -> Response:
+        page = pages.checkout_page(
+            session,
+            state.line_items[session_id],
+            action_url=f"{state.public_base}/pay/{session_id}",
+            values=form,
+            **extra,
+        )
+        return _html(page, status)
+
     card, errors = pages.validate_payment_form(form, dt.datetime.fromtimestamp(state.now(), dt.timezone.utc).date())
     if card is None:
         return render(400, errors=errors)
@@ -769,6 +993,7 @@ async def pay_page_submit(request: Request, session_id: FromPath[str]) -> Respon
 
 # ---------------------------------------------------------------- HTTP: control endpoints (not Stripe's)
 
+
 async def _json_body(request: Request) -> dict:
     raw = await request.body()
     try:
@@ -781,9 +1006,16 @@ async def _json_body(request: Request) -> dict:
 
 
 def _event_view(state: DoubleState, record: EventRecord) -> dict:
-    return {"id": record.id, "type": record.type, "status": record.status, "attempts": record.attempts,
-            "last_status_code": record.last_status_code, "last_error": record.last_error,
-            "body": record.body.decode(), "signature": sign_payload(record.body, state.webhook_secret)}
+    return {
+        "id": record.id,
+        "type": record.type,
+        "status": record.status,
+        "attempts": record.attempts,
+        "last_status_code": record.last_status_code,
+        "last_error": record.last_error,
+        "body": record.body.decode(),
+        "signature": sign_payload(record.body, state.webhook_secret),
+    }
 
 
 @get("/events")
@@ -802,8 +1034,9 @@ async def control_deliver(request: Request, event_id: FromPath[str]) -> Response
     if not state.webhook_url:
         raise StripeApiError(400, "This double has no webhook_url: fetch events from /_double/events instead.")
     status_code = await state.deliver(record)
-    return _json(200, {"id": record.id, "status": record.status, "status_code": status_code,
-                       "error": record.last_error})
+    return _json(
+        200, {"id": record.id, "status": record.status, "status_code": status_code, "error": record.last_error}
+    )
 
 
 @post("/checkout/{session_id:str}/pay")
@@ -823,8 +1056,9 @@ async def control_pay(request: Request, session_id: FromPath[str]) -> Response:
     try:
         events = pay_session(state, session, card, call)
     except CardDeclined as declined:
-        raise StripeApiError(402, declined.message, type="card_error", code="card_declined",
-                             decline_code=declined.decline_code) from None
+        raise StripeApiError(
+            402, declined.message, type="card_error", code="card_declined", decline_code=declined.decline_code
+        ) from None
     await state.deliver_new(events)
     return _json(200, session)
 
@@ -872,12 +1106,24 @@ def create_stripe_double(
     """A Litestar app playing Stripe. `public_base` is where a browser reaches it (no trailing slash)."""
     if settle_refunds not in ("immediately", "manual"):
         raise ValueError("settle_refunds must be 'immediately' or 'manual'")
-    state = DoubleState(webhook_secret=webhook_secret, webhook_url=webhook_url, public_base=public_base.rstrip("/"),
-                        api_key_prefix=api_key_prefix, settle_refunds=settle_refunds)
+    state = DoubleState(
+        webhook_secret=webhook_secret,
+        webhook_url=webhook_url,
+        public_base=public_base.rstrip("/"),
+        api_key_prefix=api_key_prefix,
+        settle_refunds=settle_refunds,
+    )
     api = Router(
         "/v1",
-        route_handlers=[api_create_session, api_get_session, api_expire_session, api_get_payment_intent,
-                        api_get_charge, api_get_refund, api_create_refund],
+        route_handlers=[
+            api_create_session,
+            api_get_session,
+            api_expire_session,
+            api_get_payment_intent,
+            api_get_charge,
+            api_get_refund,
+            api_create_refund,
+        ],
         before_request=require_api_key,
     )
     control = Router(

@@ -117,12 +117,16 @@ def _document(title: str, body: str) -> str:
 
 
 def notice_page(title: str, message: str, link_url: str | None = None, link_text: str | None = None) -> str:
-    link = f'<p class="actions"><a href="{escape(link_url)}">{escape(link_text or link_url)}</a></p>' if link_url else ""
+    link = (
+        f'<p class="actions"><a href="{escape(link_url)}">{escape(link_text or link_url)}</a></p>' if link_url else ""
+    )
     return _document(title, f"<h1>{escape(title)}</h1><p>{escape(message)}</p>{link}")
 
 
 def _field(name: str, label: str, value: str, errors: Mapping[str, str], *, hint: str = "", **attributes: str) -> str:
-    described = " ".join(part for part, present in ((f"{name}-hint", hint), (f"{name}-error", name in errors)) if present)
+    described = " ".join(
+        part for part, present in ((f"{name}-hint", hint), (f"{name}-error", name in errors)) if present
+    )
     extra = "".join(f' {key.replace("_", "-")}="{escape(val)}"' for key, val in attributes.items())
     return (
         f'<div><label for="{name}">{escape(label)}</label>'
@@ -148,8 +152,8 @@ def checkout_page(
     values, errors = values or {}, errors or {}
     currency = session["currency"]
     rows = "".join(
-        f"<tr><td>{escape(item['name'])}</td><td class=\"num\">{item['quantity']}</td>"
-        f"<td class=\"num\">{format_money(item['unit_amount'] * item['quantity'], currency)}</td></tr>"
+        f'<tr><td>{escape(item["name"])}</td><td class="num">{item["quantity"]}</td>'
+        f'<td class="num">{format_money(item["unit_amount"] * item["quantity"], currency)}</td></tr>'
         for item in line_items
     )
     total = format_money(session["amount_total"], currency)
@@ -171,11 +175,18 @@ def checkout_page(
         f'<form method="post" action="{escape(action_url)}" novalidate>'
         + _field("email", "Email", email, errors, type="email", autocomplete="email")
         + _field(
-            "card_number", "Card number", values.get("card_number", ""), errors,
-            hint=CARD_HINT, inputmode="numeric", autocomplete="cc-number",
+            "card_number",
+            "Card number",
+            values.get("card_number", ""),
+            errors,
+            hint=CARD_HINT,
+            inputmode="numeric",
+            autocomplete="cc-number",
         )
         + '<div class="row">'
-        + _field("expiry", "Expiry (MM / YY)", values.get("expiry", ""), errors, autocomplete="cc-exp", placeholder="MM / YY")
+        + _field(
+            "expiry", "Expiry (MM / YY)", values.get("expiry", ""), errors, autocomplete="cc-exp", placeholder="MM / YY"
+        )
         + _field("cvc", "CVC", values.get("cvc", ""), errors, inputmode="numeric", autocomplete="cc-csc")
         + "</div>"
         + f'<button type="submit">Pay {escape(total)}</button></form>'
