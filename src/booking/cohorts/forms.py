@@ -9,7 +9,7 @@ Two kinds of text field:
 
 * a limit of its own (`text_field(N)`): more than N characters is "Use at most N characters.", an
   error of the request as a whole (the handlers read these forms before their own error handling);
-* `AsTyped`: bounded only by the input boundary (booking.web.input_boundary.MAX_TEXT_CHARS), because
+* `AnyText`: bounded only by the input boundary (booking.web.input_boundary.MAX_TEXT_CHARS), because
   the page shows the text again beside the use case's own message, or states the limit itself.
 """
 
@@ -18,10 +18,8 @@ from __future__ import annotations
 from litestar.datastructures import UploadFile
 
 from booking.errors import InvalidInput
-from booking.web.forms import Form, optional_id, text_field
-from booking.web.input_boundary import MAX_TEXT_CHARS
+from booking.web.forms import AnyText, Form, optional_id, text_field
 
-AsTyped = text_field(MAX_TEXT_CHARS)
 Text100 = text_field(100)
 Text200 = text_field(200)
 Text2000 = text_field(2000)
@@ -39,26 +37,26 @@ class ApplicationForm(Form):
     """/my/applications/{id}/edit. The answers to the program's questions are fields named after them
     (`q<question id>`), read beside this Struct from the form itself."""
 
-    county: AsTyped = ""
-    supervisor_name: AsTyped = ""
-    supervisor_email: AsTyped = ""
-    payer: AsTyped = ""
-    instalments: AsTyped = ""
-    po_number: AsTyped = ""
-    action: AsTyped = ""  # the button: "save" or "submit"
+    county: AnyText = ""
+    supervisor_name: AnyText = ""
+    supervisor_email: AnyText = ""
+    payer: AnyText = ""
+    instalments: AnyText = ""
+    po_number: AnyText = ""
+    action: AnyText = ""  # the button: "save" or "submit"
 
 
 class DocumentForm(Form):
     """/my/applications/{id}/documents: one file and what it is."""
 
-    label: AsTyped = ""
+    label: AnyText = ""
     document: UploadFile | None = None
 
 
 class WithdrawForm(Form):
     """/my/applications/{id}/withdraw."""
 
-    reason: AsTyped = ""
+    reason: AnyText = ""
 
     def check(self) -> None:
         """The reason's limit, reported on the page that shows the reason again."""
@@ -75,8 +73,8 @@ REASON_MAX = 300
 class SupervisorAnswerForm(Form):
     """/cohorts/supervisor/{token}: yes or no, and a comment (supervisor.MAX_COMMENT states its limit)."""
 
-    support: AsTyped = ""
-    comment: AsTyped = ""
+    support: AnyText = ""
+    comment: AnyText = ""
 
 
 # --- Staff: cohorts and their review (staff_pages.py) -------------------------------------------
@@ -87,7 +85,7 @@ class SettingsForm(Form):
 
     required_hours: Text200 = ""
     first_payment_due: Text200 = ""
-    payment_options: list[AsTyped] = []
+    payment_options: list[AnyText] = []
 
 
 class CohortForm(SettingsForm):

@@ -11,15 +11,9 @@ form, `apply_<id>` on the payment form): their handlers read that part from the 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 
-from booking.web.forms import Form
-from booking.web.input_boundary import MAX_TEXT_CHARS
-
-AnyText = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
-
+from booking.web.forms import AnyText, Form
 
 # --- /finance/card-payments and /finance/settings ------------------------------------------
 

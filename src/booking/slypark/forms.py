@@ -24,8 +24,7 @@ from litestar.datastructures import UploadFile
 
 from booking.slypark import cabin_leaders, family_forms
 from booking.slypark.week_requests import MAX_CHOICES
-from booking.web.forms import Form, text_field
-from booking.web.input_boundary import MAX_TEXT_CHARS
+from booking.web.forms import AnyText, Form, text_field
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Clip:
 
 def clipped(limit: int) -> Any:
     """A text field cut to `limit` characters rather than refused (see the module's docstring)."""
-    return Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS), Clip(limit)]
+    return Annotated[AnyText, Clip(limit)]
 
 
 @functools.cache

@@ -34,6 +34,7 @@ from litestar import Request
 from litestar.datastructures import UploadFile
 
 from booking.errors import InvalidInput
+from booking.web.input_boundary import MAX_TEXT_CHARS
 
 DEFAULT_MAX_LENGTH = 2000
 
@@ -46,6 +47,9 @@ def text_field(max_length: int = DEFAULT_MAX_LENGTH) -> Any:
 
 
 Text = Annotated[str, msgspec.Meta(max_length=DEFAULT_MAX_LENGTH)]
+# Bounded only by the input boundary: for fields whose use case says "too long" in its own words, or whose
+# page shows the text again beside the use case's message.
+AnyText = Annotated[str, msgspec.Meta(max_length=MAX_TEXT_CHARS)]
 OptionalId = int | None
 
 
@@ -160,11 +164,7 @@ def _converted(name: str, raw: Any, target: Any) -> Any:
         raise InvalidInput({name: _TYPE_MESSAGES.get(target, "Check this value.")}) from None
 
 
-# --- The field readers the Structs are built on; still used where a handler reads one field. ---
-
-
-def text(form: Any, name: str, max_length: int = DEFAULT_MAX_LENGTH) -> str:
-    return _text(name, form.get(name) or "", max_length)
+# --- Read one field by hand: an id picked from a list, outside a Struct (a grid, a query string). ---
 
 
 def optional_id(form: Any, name: str) -> int | None:
@@ -174,10 +174,6 @@ def optional_id(form: Any, name: str) -> int | None:
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise InvalidInput({name: "Choose an option from the list."})
     return int(value)
-
-
-def checkbox(form: Any, name: str) -> bool:
-    return form.get(name) in _TRUE_WORDS
 
 
 def client_address(request: Request) -> str:
