@@ -88,7 +88,10 @@ def test_a_teacher_applies_staff_accept_and_the_participant_sees_the_schedule(
     expect(page.get_by_label("Multiple Subject")).to_be_checked()
     expect(page.get_by_label("County of employment")).to_have_value("Sacramento")
 
-    # A document, added in place (htmx): what is typed but not saved stays on the page.
+    # A document, added in place (htmx): what is typed but not saved stays on the page. The page came by a link,
+    # so wait until its scripts have run: before htmx is ready the button submits the whole page (by design, the
+    # way it works without JavaScript) and what was typed is gone.
+    page.wait_for_load_state("load")
     page.get_by_label("Current position").fill("Assistant principal, Franklin Elementary")
     page.get_by_role("button", name="Add the document").click()  # nothing chosen: a clear error, in place
     expect(page.locator("#documents").get_by_role("alert")).to_contain_text("Choose a file to upload")
