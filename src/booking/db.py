@@ -23,10 +23,12 @@ import aiosqlite
 from asyncpg.exceptions import UniqueViolationError
 from piccolo.columns import Column
 from piccolo.columns.combination import Where
+from piccolo.columns.defaults.base import Default
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
+from piccolo.utils.sql_values import convert_to_sql_value
 
 from booking.errors import Busy
 
@@ -319,6 +321,47 @@ async def insert_many(table: type[Table], rows: list[Table], *returning: Any) ->
         if returning:
             stored.extend(result)
     return stored
+
+
+# The hot path's statements (a registration, its history row, its email in the outbox), built once per table:
+# piccolo's query builder costs several times the statement itself (benchmarks/query_cost.py), and under a
+# rush these run while the offering is locked.
+_INSERT_STATEMENTS: dict[tuple[type[Table], str], tuple[str, tuple[Column, ...]]] = {}
+
+
+def _insert_statement(table: type[Table], returning: str) -> tuple[str, tuple[Column, ...]]:
+    key = (table, returning)
+    if key not in _INSERT_STATEMENTS:
+        columns = tuple(column for column in table._meta.columns if column is not table._meta.primary_key)
+        names = ", ".join(f'"{column._meta.db_column_name}"' for column in columns)
+        placeholders = ", ".join("{}" for _ in columns)
+        _INSERT_STATEMENTS[key] = (
+            f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({placeholders}) RETURNING {returning}',
+            columns,
+        )
+    return _INSERT_STATEMENTS[key]
+
+
+async def insert_row(table: type[Table], values: dict[str, Any], returning: str = "id") -> dict[str, Any]:
+    """INSERT one row of `table` and return its `returning` columns ("*": the whole row, as a select reads it).
+
+    `values` maps column names to values; every other column takes its default, as `Table(**values)` would,
+    and a column that has no default and may not be NULL is an error, as there."""
+    statement, columns = _insert_statement(table, returning)
+    known = {column._meta.name for column in columns}
+    if unknown := values.keys() - known:
+        raise ValueError(f"{table.__name__} has no columns {sorted(unknown)}")
+    args = []
+    for column in columns:
+        name = column._meta.name
+        value = values[name] if name in values else column.get_default_value()
+        if isinstance(value, Default):
+            value = value.python()
+        if value is None and not column._meta.null:
+            raise ValueError(f"{table.__name__}.{name} wasn't provided")
+        args.append(convert_to_sql_value(value=value, column=column))
+    rows: list[dict[str, Any]] = await table.raw(statement, *args)
+    return rows[0]
 
 
 def contains_text(column: Column, text: str) -> Where:

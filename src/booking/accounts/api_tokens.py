@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from booking.accounts.actor import Actor, joined_person_columns
+from booking.accounts.actor import PERSON_COLUMNS_SQL, Actor
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import ApiToken, User
 from booking.clock import utc_now
@@ -11,6 +11,13 @@ from booking.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "bk_"
 MAX_ACTIVE_TOKENS = 20
+
+# Every API request reads this; see PERSON_COLUMNS_SQL for why it is written out.
+ACTOR_BY_TOKEN_SQL = (
+    f"SELECT token.id AS id, token.last_used_at AS last_used_at, {PERSON_COLUMNS_SQL} "
+    'FROM api_token token JOIN app_user person ON person.id = token."user" '
+    "WHERE token.token_hash = {} AND token.revoked_at IS NULL LIMIT 1"
+)
 
 
 async def create_api_token(user_id: int, label: str = "") -> str:
@@ -69,11 +76,8 @@ async def actor_for_api_token(token: str) -> Actor | None:
     """The token's owner, or None for an unknown, revoked or deactivated one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = (
-        await ApiToken.select(ApiToken.id, ApiToken.last_used_at, *joined_person_columns(ApiToken.user))
-        .where((ApiToken.token_hash == hash_token(token)) & ApiToken.revoked_at.is_null())
-        .first()
-    )
+    rows = await ApiToken.raw(ACTOR_BY_TOKEN_SQL, hash_token(token))
+    row = rows[0] if rows else None
     actor = Actor.from_joined(row) if row else None
     if actor is None:
         return None

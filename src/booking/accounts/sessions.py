@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from booking.accounts.actor import Actor, joined_person_columns
+from booking.accounts.actor import PERSON_COLUMNS_SQL, Actor
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import UserSession
 from booking.clock import utc_now
@@ -12,6 +12,13 @@ from booking.db import write_transaction
 
 SESSION_LIFETIME = dt.timedelta(days=14)
 LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
+
+# Every page a signed-in person opens reads this; see PERSON_COLUMNS_SQL for why it is written out.
+ACTOR_BY_SESSION_SQL = (
+    f"SELECT session.id AS id, session.last_seen_at AS last_seen_at, {PERSON_COLUMNS_SQL} "
+    'FROM user_session session JOIN app_user person ON person.id = session."user" '
+    "WHERE session.token_hash = {} AND session.expires_at > {} LIMIT 1"
+)
 
 
 async def start_session(user_id: int, user_agent: str = "") -> str:
@@ -37,11 +44,8 @@ async def actor_for_session(token: str | None) -> Actor | None:
     if not token or len(token) > 200:
         return None
     now = utc_now()
-    row = (
-        await UserSession.select(UserSession.id, UserSession.last_seen_at, *joined_person_columns(UserSession.user))
-        .where((UserSession.token_hash == hash_token(token)) & (UserSession.expires_at > now))
-        .first()
-    )
+    rows = await UserSession.raw(ACTOR_BY_SESSION_SQL, hash_token(token), now)
+    row = rows[0] if rows else None
     actor = Actor.from_joined(row) if row else None
     if actor is None:
         return None

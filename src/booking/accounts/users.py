@@ -104,10 +104,11 @@ async def create_user(
 
 
 async def get_user(user_id: int) -> PersonRow:
-    row = await User.select().where(User.id == user_id).first()
-    if row is None:
+    # Written out: every registration reads its person (see accounts.actor.PERSON_COLUMNS_SQL for why).
+    rows = await User.raw("SELECT * FROM app_user WHERE id = {}", user_id)
+    if not rows:
         raise NotFound("No such person.")
-    return cast(PersonRow, row)
+    return cast(PersonRow, rows[0])
 
 
 async def find_user_by_email(email: str) -> PersonRow | None:

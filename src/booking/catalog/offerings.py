@@ -136,13 +136,33 @@ async def get_offering(actor: Actor | None, offering_id: int) -> OfferingRow:
     return row
 
 
+# SESSION_COLUMNS in SQL: every registration reads its offering's sessions, and the query builder cost
+# several times the query (benchmarks/query_cost.py). tests/catalog keeps the two in step.
+_SESSIONS_SQL = """
+SELECT s.id AS id, s.offering AS offering, s.starts_at AS starts_at, s.ends_at AS ends_at, s.room AS room,
+       s.online_url AS online_url, s.location_note AS location_note, s.status AS status, s.sequence AS sequence,
+       room.name AS room_name, venue.name AS venue_name, venue.address AS venue_address
+FROM offering_session s
+LEFT JOIN room ON room.id = s.room
+LEFT JOIN venue ON venue.id = room.venue
+WHERE s.offering IN ({offerings}){scheduled}
+ORDER BY s.starts_at, s.id
+"""
+_SESSIONS_PER_QUERY = 500  # well under both drivers' parameter limits
+
+
 async def sessions_of(offering_ids: list[int], include_cancelled: bool = False) -> list[SessionRow]:
-    if not offering_ids:
-        return []
-    query = OfferingSession.select(*SESSION_COLUMNS).where(OfferingSession.offering.is_in(offering_ids))
-    if not include_cancelled:
-        query = query.where(OfferingSession.status == "scheduled")
-    return await query.order_by(OfferingSession.starts_at)
+    """The offerings' sessions (scheduled ones only, unless `include_cancelled`), in time order."""
+    ids = list(dict.fromkeys(offering_ids))
+    scheduled = "" if include_cancelled else " AND s.status = 'scheduled'"
+    rows: list[SessionRow] = []
+    for start in range(0, len(ids), _SESSIONS_PER_QUERY):
+        part = ids[start : start + _SESSIONS_PER_QUERY]
+        sql = _SESSIONS_SQL.format(offerings=", ".join("{}" for _ in part), scheduled=scheduled)
+        rows.extend(await OfferingSession.raw(sql, *part))
+    if len(ids) > _SESSIONS_PER_QUERY:
+        rows.sort(key=lambda row: (row["starts_at"], row["id"]))
+    return rows
 
 
 async def list_offerings(actor: Actor | None, *, kind: str | None = None, limit: int = 200) -> list[OfferingRow]:
@@ -177,9 +197,15 @@ async def lock_offering(offering_id: int) -> dict:
     """Lock the offering row (PostgreSQL) inside the open write transaction and return it."""
     if not in_transaction():
         raise RuntimeError("lock_offering() must run inside write_transaction()")
-    query = Offering.select().where(Offering.id == offering_id)
     # SELECT ... FOR UPDATE reads the row it locks (one query); SQLite's BEGIN IMMEDIATE already holds the database.
-    offering = await (query.lock_rows() if is_postgres() else query).first()
-    if offering is None:
+    rows = await Offering.raw(_LOCK_OFFERING_SQL[is_postgres()], offering_id)
+    if not rows:
         raise NotFound("No such workshop.")
-    return offering
+    return rows[0]
+
+
+# Written out: it runs under the lock of every registration (see _SESSIONS_SQL).
+_LOCK_OFFERING_SQL = {
+    True: "SELECT * FROM offering WHERE id = {} FOR UPDATE",
+    False: "SELECT * FROM offering WHERE id = {}",
+}

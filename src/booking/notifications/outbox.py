@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from booking.db import write_transaction
+from booking.db import insert_row, write_transaction
 from booking.notifications.tables import OutboxMessage
 from booking.observability.context import current_request_id
 from booking.settings import current_settings
@@ -53,15 +53,16 @@ async def enqueue_email(
     body_text = render(f"emails/{template}.txt", **context)
     body_html = render(f"emails/{template}.html", **context)
     async with write_transaction():
-        rows = await OutboxMessage.insert(
-            OutboxMessage(
-                message_id=_message_id(),
-                to_address=to_address,
-                subject=subject,
-                body_text=body_text,
-                body_html=body_html,
-                attachments=[a.to_json() for a in attachments],
-                request_id=current_request_id(),
-            )
-        ).returning(OutboxMessage.id)
-    return rows[0]["id"]
+        row = await insert_row(
+            OutboxMessage,
+            {
+                "message_id": _message_id(),
+                "to_address": to_address,
+                "subject": subject,
+                "body_text": body_text,
+                "body_html": body_html,
+                "attachments": [a.to_json() for a in attachments],
+                "request_id": current_request_id(),
+            },
+        )
+    return row["id"]

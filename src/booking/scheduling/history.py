@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from booking.db import insert_row
 from booking.scheduling.tables import RegistrationEvent
 
 
@@ -14,14 +15,15 @@ async def record(
     actor_id: int | None = None,
     note: str = "",
 ) -> None:
-    await RegistrationEvent.insert(
-        RegistrationEvent(
+    await insert_row(
+        RegistrationEvent,
+        {
             # str(): a RegistrationStatus is stored as its plain value
-            registration=registration_id,
-            kind=kind,
-            from_status=str(from_status),
-            to_status=str(to_status),
-            actor=actor_id,
-            note=note[:2000],
-        )
+            "registration": registration_id,
+            "kind": kind,
+            "from_status": str(from_status),
+            "to_status": str(to_status),
+            "actor": actor_id,
+            "note": note[:2000],
+        },
     )

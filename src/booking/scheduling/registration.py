@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from booking.accounts.actor import Actor
-from booking.accounts.tables import District, User
-from booking.accounts.users import create_user, find_user_by_email, validate_email, validate_name
+from booking.accounts.districts import get_district
+from booking.accounts.users import create_user, find_user_by_email, get_user, validate_email, validate_name
 from booking.catalog.offerings import price_for_district, sessions_of
 from booking.clock import format_local, utc_now
 from booking.db import write_transaction
@@ -55,7 +55,7 @@ async def _find_attendee(actor: Actor, request: RegistrationRequest) -> tuple[di
 
     Read before the offering's lock: who the person is does not decide the seat."""
     if request.attendee_email is None:
-        user = await User.select().where(User.id == actor.id).first()
+        user = await get_user(actor.id)
         return user, user["email"], user["name"]
     actor.require(("staff", "coordinator"), "Only staff and district coordinators register other people.")
     email = validate_email(request.attendee_email, "attendee.email")
@@ -156,14 +156,14 @@ async def register(
         raise Conflict("That account is deactivated.", code="inactive_account")
     district = None
     if attendee is not None and attendee["district"] is not None:
-        district = await District.select().where(District.id == attendee["district"]).first()
+        district = await get_district(attendee["district"])
     sessions = await sessions_of([offering_id])
     created = attendee is None
     async with write_transaction():
         if attendee is None:
             attendee = await _create_attendee(actor, attendee_email, attendee_name)
             if attendee["district"] is not None:
-                district = await District.select().where(District.id == attendee["district"]).first()
+                district = await get_district(attendee["district"])
         offering = await lock_offering(offering_id)
         if offering["status"] == "draft" and not actor.is_staff:
             raise NotFound("No such workshop.")

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
+from booking.db import insert_row
 from booking.errors import Conflict
 from booking.scheduling import history
 from booking.scheduling.rows import AttendeeMay, RegistrationRow
@@ -250,8 +251,7 @@ async def insert_registration(
             row["waitlist_rank"] = await _next_waitlist_rank(values["offering"])
         else:
             row["waitlist_rank"] = (last_waitlist_rank if isinstance(last_waitlist_rank, int) else 0) + 1
-    inserted = await Registration.insert(Registration(**row)).returning(*Registration.all_columns())
-    registration = cast(RegistrationRow, inserted[0])
+    registration = cast(RegistrationRow, await insert_row(Registration, row, returning="*"))
     await history.record(registration["id"], kind, to_status=to.value, actor_id=actor_id, note=note)
     return registration
 
