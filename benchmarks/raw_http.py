@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import time
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,60 @@ async def rate(port: int, path: str, requests: int, connections: int) -> float:
     bad = [answer.status for answer in answers if answer.status != 200]
     assert not bad, f"{len(bad)} answers were not 200: {sorted(set(bad))}"
     return requests / elapsed
+
+
+class Probe:
+    """Reads `path` every `every` seconds over one keep-alive connection, from a process of its own, so that the load
+    generator's event loop never delays a probe (what a probe measures is the server alone).
+
+        with Probe(port) as probe:
+            ...  # the load
+        latencies = probe.latencies  # seconds, one per probe; every answer was a 200
+    """
+
+    def __init__(self, port: int, path: str = "/healthz", every: float = 0.020) -> None:
+        self.port, self.path, self.every = port, path, every
+        self.latencies: list[float] = []
+
+    def __enter__(self) -> Probe:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child_end = context.Pipe()
+        self._process = context.Process(target=_probe_main, args=(self.port, self.path, self.every, child_end))
+        self._process.start()
+        assert self._pipe.recv() == "probing"
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pipe.send("stop")
+        outcome = self._pipe.recv()
+        self._process.join(timeout=10)
+        if isinstance(outcome, str):
+            raise AssertionError(outcome)
+        self.latencies = outcome
+
+
+def _probe_main(port: int, path: str, every: float, pipe: Any) -> None:
+    asyncio.run(_probe_loop(port, path, every, pipe))
+
+
+async def _probe_loop(port: int, path: str, every: float, pipe: Any) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = request_bytes("GET", path)
+    latencies: list[float] = []
+    pipe.send("probing")
+    while not pipe.poll():
+        began = time.perf_counter()
+        writer.write(request)
+        status, _ = await _read_answer(reader)
+        latencies.append(time.perf_counter() - began)
+        if status != 200:
+            pipe.recv()
+            pipe.send(f"the probe got a {status}")
+            return
+        await asyncio.sleep(max(0.0, every - (time.perf_counter() - began)))
+    pipe.recv()
+    pipe.send(latencies)
+    writer.close()
 
 
 async def _httpx_rate(port: int, path: str, requests: int, connections: int) -> float:

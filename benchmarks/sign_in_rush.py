@@ -1,8 +1,8 @@
 """A sign-in rush against a real `booking serve`: does hashing passwords stall everyone else?
 
 60 teachers (each from a loopback address of their own, so no address limit is reached) open
-/sign-in and sign in with the right password at the same moment, while a probe reads /healthz every
-20 ms. Prints, for each arm, the /healthz p50/p99 during the rush, sign-ins per second and how many
+/sign-in and sign in with the right password at the same moment, while a probe (a process of its own) reads
+/healthz every 20 ms. Prints, for each arm, the /healthz p50/p99 during the rush, sign-ins per second and how many
 were signed in; the same probe on the idle server is the baseline. Two arms in the same run, each a
 fresh server on the same database:
 
@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import httpx
+import raw_http
 from bench_common import percentile, reset_postgres, run_cli
 from registration_burst import free_port
 
@@ -67,17 +68,6 @@ async def quiet_room(url: str) -> None:
     await UserSession.delete(force=True)
 
 
-async def probe(base_url: str, stop: asyncio.Event) -> list[float]:
-    latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        while not stop.is_set():
-            began = time.perf_counter()
-            assert (await client.get("/healthz")).status_code == 200
-            latencies.append(time.perf_counter() - began)
-            await asyncio.sleep(max(0.0, PROBE_EVERY - (time.perf_counter() - began)))
-    return latencies
-
-
 async def teacher(port: int, n: int, email: str, start: asyncio.Event) -> bool:
     transport = httpx.AsyncHTTPTransport(local_address=f"127.0.{1 + n // 250}.{1 + n % 250}")
     async with httpx.AsyncClient(transport=transport, base_url=f"http://127.0.0.1:{port}", timeout=120) as browser:
@@ -89,22 +79,18 @@ async def teacher(port: int, n: int, email: str, start: asyncio.Event) -> bool:
 
 
 async def rush(port: int, emails: list[str]) -> tuple[list[float], list[float], float, int]:
-    base_url = f"http://127.0.0.1:{port}"
-    stop = asyncio.Event()
-    idle_probe = asyncio.create_task(probe(base_url, stop))
-    await asyncio.sleep(1.0)
-    stop.set()
-    idle = await idle_probe
-    start, stop = asyncio.Event(), asyncio.Event()
+    """The probe runs in a process of its own (raw_http.Probe): in this one, 60 clients' answers would delay it."""
+    with raw_http.Probe(port, every=PROBE_EVERY) as idle_probe:
+        await asyncio.sleep(1.0)
+    start = asyncio.Event()
     teachers = [asyncio.create_task(teacher(port, n, email, start)) for n, email in enumerate(emails)]
     await asyncio.sleep(1.0)  # every teacher has the form open
-    busy_probe = asyncio.create_task(probe(base_url, stop))
-    began = time.perf_counter()
-    start.set()
-    signed_in = sum(await asyncio.gather(*teachers))
-    seconds = time.perf_counter() - began
-    stop.set()
-    return idle, await busy_probe, seconds, signed_in
+    with raw_http.Probe(port, every=PROBE_EVERY) as busy_probe:
+        began = time.perf_counter()
+        start.set()
+        signed_in = sum(await asyncio.gather(*teachers))
+        seconds = time.perf_counter() - began
+    return idle_probe.latencies, busy_probe.latencies, seconds, signed_in
 
 
 def arm(env: dict, url: str, emails: list[str], hash_on_loop: bool) -> tuple[list[float], list[float], float, int]:

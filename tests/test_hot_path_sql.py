@@ -17,6 +17,7 @@ from booking.catalog.tables import Offering, OfferingSession, Room, Venue
 from booking.db import insert_row, write_transaction
 from booking.errors import NotFound
 from booking.notifications.tables import OutboxMessage
+from booking.scheduling.registration_lifecycle import S
 from booking.scheduling.tables import Registration, RegistrationEvent
 from tests.factories import make_user
 from tests.workshop_factory import local, make_workshop
@@ -120,6 +121,13 @@ async def test_a_row_inserted_in_sql_is_the_row_the_query_builder_inserts():
     message = await insert_row(OutboxMessage, {"message_id": "<m@x>", "to_address": "a@b.org", "attachments": [1]})
     stored = await OutboxMessage.select().where(OutboxMessage.id == message["id"]).first()
     assert stored["status"] == OutboxMessage.status.default and stored["attachments"] in ("[1]", [1])
+
+    # An enum is stored as its value, as the query builder stores it.
+    event = await insert_row(
+        RegistrationEvent, {"registration": written["id"], "kind": "registered", "to_status": S.WAITLISTED}
+    )
+    stored = await RegistrationEvent.select().where(RegistrationEvent.id == event["id"]).first()
+    assert stored["to_status"] == "waitlisted" and type(stored["to_status"]) is str
 
     with pytest.raises(ValueError, match="no columns"):
         await insert_row(RegistrationEvent, {"registration": written["id"], "kind": "x", "colour": "blue"})

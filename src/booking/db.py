@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime as dt
+import enum
 import json
 import sqlite3
 import weakref
@@ -21,13 +23,14 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 from asyncpg.exceptions import UniqueViolationError
-from piccolo.columns import Column
+from piccolo.columns import JSON, JSONB, Column
 from piccolo.columns.combination import Where
 from piccolo.columns.defaults.base import Default
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
 from piccolo.utils.sql_values import convert_to_sql_value
 
 from booking.errors import Busy
@@ -326,10 +329,11 @@ async def insert_many(table: type[Table], rows: list[Table], *returning: Any) ->
 # The hot path's statements (a registration, its history row, its email in the outbox), built once per table:
 # piccolo's query builder costs several times the statement itself (benchmarks/query_cost.py), and under a
 # rush these run while the offering is locked.
-_INSERT_STATEMENTS: dict[tuple[type[Table], str], tuple[str, tuple[Column, ...]]] = {}
+_INSERT_STATEMENTS: dict[tuple[type[Table], str], tuple[str, tuple[Column, ...], frozenset[str]]] = {}
 
 
-def _insert_statement(table: type[Table], returning: str) -> tuple[str, tuple[Column, ...]]:
+def _insert_statement(table: type[Table], returning: str) -> tuple[str, tuple[Column, ...], frozenset[str]]:
+    """The statement, its columns in order, and which of them hold JSON."""
     key = (table, returning)
     if key not in _INSERT_STATEMENTS:
         columns = tuple(column for column in table._meta.columns if column is not table._meta.primary_key)
@@ -338,8 +342,21 @@ def _insert_statement(table: type[Table], returning: str) -> tuple[str, tuple[Co
         _INSERT_STATEMENTS[key] = (
             f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({placeholders}) RETURNING {returning}',
             columns,
+            frozenset(column._meta.name for column in columns if isinstance(column, (JSON, JSONB))),
         )
     return _INSERT_STATEMENTS[key]
+
+
+def _sql_value(value: Any, column: Column, holds_json: bool) -> Any:
+    """What piccolo's convert_to_sql_value makes of a value, without its imports and checks on every call for the
+    plain values the hot path passes (text, numbers, times, None)."""
+    if value is None or isinstance(value, (int, float, dt.datetime, dt.date)):
+        return value
+    if isinstance(value, str) and not isinstance(value, enum.Enum):
+        return value
+    if holds_json and isinstance(value, (dict, list)):
+        return dump_json(value)
+    return convert_to_sql_value(value=value, column=column)
 
 
 async def insert_row(table: type[Table], values: dict[str, Any], returning: str = "id") -> dict[str, Any]:
@@ -347,7 +364,7 @@ async def insert_row(table: type[Table], values: dict[str, Any], returning: str 
 
     `values` maps column names to values; every other column takes its default, as `Table(**values)` would,
     and a column that has no default and may not be NULL is an error, as there."""
-    statement, columns = _insert_statement(table, returning)
+    statement, columns, json_columns = _insert_statement(table, returning)
     known = {column._meta.name for column in columns}
     if unknown := values.keys() - known:
         raise ValueError(f"{table.__name__} has no columns {sorted(unknown)}")
@@ -359,7 +376,7 @@ async def insert_row(table: type[Table], values: dict[str, Any], returning: str 
             value = value.python()
         if value is None and not column._meta.null:
             raise ValueError(f"{table.__name__}.{name} wasn't provided")
-        args.append(convert_to_sql_value(value=value, column=column))
+        args.append(_sql_value(value, column, name in json_columns))
     rows: list[dict[str, Any]] = await table.raw(statement, *args)
     return rows[0]
 

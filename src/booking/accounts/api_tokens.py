@@ -83,7 +83,8 @@ async def actor_for_api_token(token: str) -> Actor | None:
         return None
     now = utc_now()
     if row["last_used_at"] is None or (now - row["last_used_at"]).total_seconds() > 300:
-        await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
+        async with write_transaction():  # queues with the other writers (SQLite: no busy-handler sleeps)
+            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return actor
 
 

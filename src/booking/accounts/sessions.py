@@ -50,7 +50,8 @@ async def actor_for_session(token: str | None) -> Actor | None:
     if actor is None:
         return None
     if now - row["last_seen_at"] > LAST_SEEN_RESOLUTION:
-        await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
+        async with write_transaction():  # queues with the other writers (SQLite: no busy-handler sleeps)
+            await UserSession.update({UserSession.last_seen_at: now}).where(UserSession.id == row["id"])
     return actor
 
 

@@ -13,9 +13,10 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from booking.clock import utc_now
-from booking.db import json_column
+from booking.db import json_column, write_transaction
 from booking.notifications import heartbeat
 from booking.notifications.delivery import PermanentDeliveryError, Transport, build_message
 from booking.notifications.jobs import companions, periodic_jobs
@@ -34,6 +35,13 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(0, attempts - 1), 3600))
 
 
+def _queued_write() -> AbstractAsyncContextManager[None]:
+    """A write of the worker's own, as its own short transaction: it queues with the app's writers (on SQLite, the
+    in-process writer queue) instead of meeting a registration's BEGIN IMMEDIATE in SQLite's busy handler, which
+    sleeps between polls; under a rush, a registration that lost that race held every other one up for the sleeps."""
+    return write_transaction()
+
+
 async def _claim_next() -> dict | None:
     now = utc_now()
     candidates = (
@@ -46,23 +54,25 @@ async def _claim_next() -> dict | None:
         .limit(BATCH_SIZE)
     )
     for candidate in candidates:
-        claimed = (
-            await OutboxMessage.update(
-                {
-                    OutboxMessage.status: "sending",
-                    OutboxMessage.lease_until: now + LEASE,
-                    OutboxMessage.attempts: OutboxMessage.attempts + 1,
-                }
-            )
-            .where(
-                (OutboxMessage.id == candidate["id"])
-                & (
-                    ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
-                    | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+        # Each of the worker's writes queues with the app's writers (see _queued_write).
+        async with _queued_write():
+            claimed = (
+                await OutboxMessage.update(
+                    {
+                        OutboxMessage.status: "sending",
+                        OutboxMessage.lease_until: now + LEASE,
+                        OutboxMessage.attempts: OutboxMessage.attempts + 1,
+                    }
                 )
+                .where(
+                    (OutboxMessage.id == candidate["id"])
+                    & (
+                        ((OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now))
+                        | ((OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now))
+                    )
+                )
+                .returning(*OutboxMessage.all_columns())
             )
-            .returning(*OutboxMessage.all_columns())
-        )
         if claimed:
             row = claimed[0]
             row["attachments"] = json_column(row["attachments"], "[]")  # build_message wants the list
@@ -83,34 +93,37 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
             await transport.send(build_message(row))
         except PermanentDeliveryError as error:
             log.warning("outbox %s failed for good: %s", row["id"], error)
-            await OutboxMessage.update(
-                {
-                    OutboxMessage.status: "failed",
-                    OutboxMessage.last_error: str(error)[:2000],
-                    OutboxMessage.lease_until: None,
-                }
-            ).where(OutboxMessage.id == row["id"])
+            async with _queued_write():
+                await OutboxMessage.update(
+                    {
+                        OutboxMessage.status: "failed",
+                        OutboxMessage.last_error: str(error)[:2000],
+                        OutboxMessage.lease_until: None,
+                    }
+                ).where(OutboxMessage.id == row["id"])
         except Exception as error:  # network trouble, server down: try again later
             attempts = row["attempts"]
             gave_up = attempts >= MAX_ATTEMPTS
             log.warning("outbox %s attempt %s failed: %s", row["id"], attempts, error)
-            await OutboxMessage.update(
-                {
-                    OutboxMessage.status: "failed" if gave_up else "pending",
-                    OutboxMessage.next_attempt_at: utc_now() + backoff(attempts),
-                    OutboxMessage.last_error: f"{type(error).__name__}: {error}"[:2000],
-                    OutboxMessage.lease_until: None,
-                }
-            ).where(OutboxMessage.id == row["id"])
+            async with _queued_write():
+                await OutboxMessage.update(
+                    {
+                        OutboxMessage.status: "failed" if gave_up else "pending",
+                        OutboxMessage.next_attempt_at: utc_now() + backoff(attempts),
+                        OutboxMessage.last_error: f"{type(error).__name__}: {error}"[:2000],
+                        OutboxMessage.lease_until: None,
+                    }
+                ).where(OutboxMessage.id == row["id"])
         else:
-            await OutboxMessage.update(
-                {
-                    OutboxMessage.status: "sent",
-                    OutboxMessage.sent_at: utc_now(),
-                    OutboxMessage.lease_until: None,
-                    OutboxMessage.last_error: "",
-                }
-            ).where(OutboxMessage.id == row["id"])
+            async with _queued_write():
+                await OutboxMessage.update(
+                    {
+                        OutboxMessage.status: "sent",
+                        OutboxMessage.sent_at: utc_now(),
+                        OutboxMessage.lease_until: None,
+                        OutboxMessage.last_error: "",
+                    }
+                ).where(OutboxMessage.id == row["id"])
             sent += 1
             log.info("outbox %s delivered", row["id"], extra={"outbox_id": row["id"], "attempt": row["attempts"]})
         restore_request_id(request_id)
