@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -134,6 +135,16 @@ async def burst(
     return len(tokens) / elapsed, [answer.seconds for answer in answers], statuses, errors
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the server process and its children so far, from /proc (Linux)."""
+    total = 0.0
+    pids = [pid] + [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for each in pids:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
+
+
 @contextlib.contextmanager
 def profiling(pid: int, stacks_file: str | None) -> Iterator[None]:
     """py-spy samples the server (and its worker processes) while the block runs; the bursts append to one file."""
@@ -142,7 +153,19 @@ def profiling(pid: int, stacks_file: str | None) -> Iterator[None]:
         return
     part = Path(tempfile.mkdtemp()) / "stacks.txt"
     sampler = subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--rate", "250", "--format", "raw", "-o", str(part)],
+        [
+            shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "-o",
+            str(part),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -219,11 +242,14 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        runs, healthz = [], []
+        runs, healthz, cpu_per_attempt = [], [], []
         for offering_id in http_offerings:
             healthz.append(asyncio.run(healthz_rate(port, max(args.attempts, 2000), args.clients)))
             with profiling(server.pid, args.profile):
+                cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
                 runs.append(asyncio.run(burst(port, offering_id, tokens, args.clients)))
+                cpu_used, wall = cpu_seconds(server.pid) - cpu_before, time.perf_counter() - wall_before
+                cpu_per_attempt.append((cpu_used / args.attempts, cpu_used / wall))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -245,6 +271,11 @@ def main() -> None:
         f"same server's /healthz (same concurrency): {healthz_median:8.1f} /s   registrations reach {rate / healthz_median:5.2f} of it"
     )
     print(f"bare guarded transaction (same concurrency): {ceiling:8.1f} /s   HTTP reaches {rate / ceiling:5.1%} of it")
+    cpu_ms, busy = (statistics.median(values) for values in zip(*cpu_per_attempt))
+    print(
+        f"server CPU (all its processes and threads) during the bursts: {cpu_ms * 1000:5.2f} ms per attempt, "
+        f"{busy:4.0%} of one core"
+    )
     if args.profile:
         where_the_time_went(args.profile)
     if any(run[2].get("confirmed", 0) != args.seats or run[3] for run in runs):

@@ -133,3 +133,17 @@ async def test_a_row_inserted_in_sql_is_the_row_the_query_builder_inserts():
         await insert_row(RegistrationEvent, {"registration": written["id"], "kind": "x", "colour": "blue"})
     with pytest.raises(ValueError, match="wasn't provided"):
         await insert_row(Registration, {"payer": "free"})  # no offering, no attendee
+
+
+async def test_statements_in_sql_run_in_the_open_transaction_or_on_their_own():
+    from booking.db import _compiled, fetch_sql
+
+    assert _compiled("a = {} AND b IN ({}, {})", "sqlite") == "a = ? AND b IN (?, ?)"
+    assert _compiled("a = {} AND b IN ({}, {})", "postgres") == "a = $1 AND b IN ($2, $3)"
+    person = await make_user()
+    with pytest.raises(RuntimeError, match="rolled back on purpose"):
+        async with write_transaction():
+            await fetch_sql("UPDATE app_user SET name = {} WHERE id = {}", "Renamed", person["id"])
+            assert (await fetch_sql("SELECT name FROM app_user WHERE id = {}", person["id"]))[0]["name"] == "Renamed"
+            raise RuntimeError("rolled back on purpose")
+    assert (await fetch_sql("SELECT name FROM app_user WHERE id = {}", person["id"]))[0]["name"] == person["name"]

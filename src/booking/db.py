@@ -146,9 +146,10 @@ class PooledSQLiteEngine(SQLiteEngine):
         connection = await self.lend()
         healthy = False
         try:
-            async with connection.execute(query, args or []) as cursor:
-                await connection.commit()
-                rows = await cursor.fetchall()
+            # One trip to the connection's thread, not four (execute, commit, fetch, close): each trip waits for
+            # the event loop, and under a rush that wait was most of a statement's time. The connection is in
+            # autocommit mode (isolation_level=None), so the statement has committed when it returns.
+            rows = await connection.execute_fetchall(query, args or [])
             healthy = True
             return list(rows)  # type: ignore[arg-type]  # dict_factory makes each row a dict
         finally:
@@ -163,8 +164,10 @@ class PooledSQLiteEngine(SQLiteEngine):
         table: type[Table] | None = None,
     ) -> list[dict[str, Any]]:
         # The connection got its PRAGMA and row factory when it was opened (SQLite >= 3.35: RETURNING works).
-        async with connection.execute(query, args or []) as cursor:
-            return list(await cursor.fetchall())  # type: ignore[arg-type]  # dict_factory makes each row a dict
+        # One trip to the connection's thread per statement, not three (execute, fetch, close): inside a write
+        # transaction every trip is time the writer lock is held (benchmarks/registration_burst.py).
+        rows = await connection.execute_fetchall(query, args or [])
+        return list(rows)  # type: ignore[arg-type]  # dict_factory makes each row a dict
 
     def transaction(
         self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
@@ -326,6 +329,45 @@ async def insert_many(table: type[Table], rows: list[Table], *returning: Any) ->
     return stored
 
 
+# Each statement's placeholders in the engine's style, worked out once: piccolo's raw() parses the SQL text again
+# on every call, which cost more than the rest of a hot-path statement (benchmarks/registration_burst.py --profile).
+_COMPILED_SQL: dict[tuple[str, str], str] = {}
+
+
+def _compiled(sql: str, engine_type: str) -> str:
+    key = (sql, engine_type)
+    compiled = _COMPILED_SQL.get(key)
+    if compiled is None:
+        parts = sql.split("{}")
+        if engine_type == "sqlite":
+            compiled = "?".join(parts)
+        else:
+            compiled = parts[0] + "".join(f"${number}{part}" for number, part in enumerate(parts[1:], start=1))
+        _COMPILED_SQL[key] = compiled
+    return compiled
+
+
+async def fetch_sql(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run one statement written in SQL, `{}` for each argument (as piccolo's raw() takes it), in the open
+    transaction if there is one; returns its rows as dicts. For the registration hot path; elsewhere the query
+    builder reads better and its cost does not matter. The SQL text must hold no other braces."""
+    engine = current_engine()
+    query = _compiled(sql, engine.engine_type)
+    transaction = engine.current_transaction.get()
+    if isinstance(engine, PooledSQLiteEngine):
+        if transaction is not None:
+            return await engine._run_in_existing_connection(transaction.connection, query, list(args))
+        return await engine._run_in_new_connection(query, list(args))
+    assert isinstance(engine, PostgresEngine)
+    if transaction is not None:
+        records = await transaction.connection.fetch(query, *args)
+    elif engine.pool:
+        records = await engine._run_in_pool(query, args)
+    else:
+        records = await engine._run_in_new_connection(query, args)
+    return [dict(record) for record in records]
+
+
 # The hot path's statements (a registration, its history row, its email in the outbox), built once per table:
 # piccolo's query builder costs several times the statement itself (benchmarks/query_cost.py), and under a
 # rush these run while the offering is locked.
@@ -377,8 +419,7 @@ async def insert_row(table: type[Table], values: dict[str, Any], returning: str 
         if value is None and not column._meta.null:
             raise ValueError(f"{table.__name__}.{name} wasn't provided")
         args.append(_sql_value(value, column, name in json_columns))
-    rows: list[dict[str, Any]] = await table.raw(statement, *args)
-    return rows[0]
+    return (await fetch_sql(statement, *args))[0]
 
 
 def contains_text(column: Column, text: str) -> Where:

@@ -6,7 +6,7 @@ from booking.accounts.actor import PERSON_COLUMNS_SQL, Actor
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import ApiToken, User
 from booking.clock import utc_now
-from booking.db import write_transaction
+from booking.db import fetch_sql, write_transaction
 from booking.errors import InvalidInput, NotFound
 
 TOKEN_PREFIX = "bk_"
@@ -76,7 +76,7 @@ async def actor_for_api_token(token: str) -> Actor | None:
     """The token's owner, or None for an unknown, revoked or deactivated one."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    rows = await ApiToken.raw(ACTOR_BY_TOKEN_SQL, hash_token(token))
+    rows = await fetch_sql(ACTOR_BY_TOKEN_SQL, hash_token(token))
     row = rows[0] if rows else None
     actor = Actor.from_joined(row) if row else None
     if actor is None:

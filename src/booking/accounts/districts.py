@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking.accounts.tables import District, School
+from booking.db import fetch_sql
 from booking.errors import InvalidInput, NotFound
 
 
@@ -26,7 +27,7 @@ async def find_district(code_or_name: str) -> dict:
 
 async def get_district(district_id: int) -> dict:
     # Written out: every registration of a district's person reads it (see accounts.actor.PERSON_COLUMNS_SQL).
-    rows = await District.raw("SELECT * FROM district WHERE id = {}", district_id)
+    rows = await fetch_sql("SELECT * FROM district WHERE id = {}", district_id)
     if not rows:
         raise NotFound("No such district.")
     return rows[0]

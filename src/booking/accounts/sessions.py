@@ -8,7 +8,7 @@ from booking.accounts.actor import PERSON_COLUMNS_SQL, Actor
 from booking.accounts.secrets_util import hash_token, new_token
 from booking.accounts.tables import UserSession
 from booking.clock import utc_now
-from booking.db import write_transaction
+from booking.db import fetch_sql, write_transaction
 
 SESSION_LIFETIME = dt.timedelta(days=14)
 LAST_SEEN_RESOLUTION = dt.timedelta(minutes=5)
@@ -44,7 +44,7 @@ async def actor_for_session(token: str | None) -> Actor | None:
     if not token or len(token) > 200:
         return None
     now = utc_now()
-    rows = await UserSession.raw(ACTOR_BY_SESSION_SQL, hash_token(token), now)
+    rows = await fetch_sql(ACTOR_BY_SESSION_SQL, hash_token(token), now)
     row = rows[0] if rows else None
     actor = Actor.from_joined(row) if row else None
     if actor is None:

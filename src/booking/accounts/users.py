@@ -9,7 +9,7 @@ from booking.accounts.districts import check_school_in_district
 from booking.accounts.passwords import hashed, validate_new_password
 from booking.accounts.rows import PersonRow
 from booking.accounts.tables import ROLES, District, User
-from booking.db import write_transaction
+from booking.db import fetch_sql, write_transaction
 from booking.errors import Conflict, InvalidInput, NotFound
 
 _EMAIL = re.compile(
@@ -105,7 +105,7 @@ async def create_user(
 
 async def get_user(user_id: int) -> PersonRow:
     # Written out: every registration reads its person (see accounts.actor.PERSON_COLUMNS_SQL for why).
-    rows = await User.raw("SELECT * FROM app_user WHERE id = {}", user_id)
+    rows = await fetch_sql("SELECT * FROM app_user WHERE id = {}", user_id)
     if not rows:
         raise NotFound("No such person.")
     return cast(PersonRow, rows[0])

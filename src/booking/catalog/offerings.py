@@ -8,7 +8,7 @@ from booking.catalog.rows import OfferingColumns, OfferingRow, SessionRow
 from booking.catalog.tables import Offering, OfferingFacilitator, OfferingSession, Program, Room
 from booking.catalog.validation import OfferingInput, check_offering, encode_audiences
 from booking.clock import utc_now
-from booking.db import in_transaction, insert_many, is_postgres, write_transaction
+from booking.db import fetch_sql, in_transaction, insert_many, is_postgres, write_transaction
 from booking.errors import InvalidInput, NotFound
 
 SESSION_COLUMNS = (
@@ -159,7 +159,7 @@ async def sessions_of(offering_ids: list[int], include_cancelled: bool = False) 
     for start in range(0, len(ids), _SESSIONS_PER_QUERY):
         part = ids[start : start + _SESSIONS_PER_QUERY]
         sql = _SESSIONS_SQL.format(offerings=", ".join("{}" for _ in part), scheduled=scheduled)
-        rows.extend(await OfferingSession.raw(sql, *part))
+        rows.extend(await fetch_sql(sql, *part))
     if len(ids) > _SESSIONS_PER_QUERY:
         rows.sort(key=lambda row: (row["starts_at"], row["id"]))
     return rows
@@ -198,7 +198,7 @@ async def lock_offering(offering_id: int) -> dict:
     if not in_transaction():
         raise RuntimeError("lock_offering() must run inside write_transaction()")
     # SELECT ... FOR UPDATE reads the row it locks (one query); SQLite's BEGIN IMMEDIATE already holds the database.
-    rows = await Offering.raw(_LOCK_OFFERING_SQL[is_postgres()], offering_id)
+    rows = await fetch_sql(_LOCK_OFFERING_SQL[is_postgres()], offering_id)
     if not rows:
         raise NotFound("No such workshop.")
     return rows[0]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from booking.clock import utc_now
+from booking.db import fetch_sql
 from booking.scheduling.registration_lifecycle import HOLD_STATUSES
-from booking.scheduling.tables import Registration
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ async def seat_counts(offerings: list[dict], now: dt.datetime | None = None) -> 
     now = now or utc_now()
     ids = [o["id"] for o in offerings]
     sql = _COUNTS_SQL.replace("{ids}", ", ".join("{}" for _ in ids))
-    rows = {row["offering"]: row for row in await Registration.raw(sql, now, *ids)}
+    rows = {row["offering"]: row for row in await fetch_sql(sql, now, *ids)}
     result = {}
     for offering in offerings:
         row = rows.get(offering["id"], {})
@@ -94,7 +94,7 @@ _SITUATION_SQL = (
 
 async def seat_situation(offering: dict, attendee_id: int, now: dt.datetime) -> SeatSituation:
     """Seat counts, expired holds, the end of the waiting list and whether the person is already registered."""
-    [row] = await Registration.raw(_SITUATION_SQL, now, now, attendee_id, offering["id"])
+    [row] = await fetch_sql(_SITUATION_SQL, now, now, attendee_id, offering["id"])
     return SeatSituation(
         counts=SeatCounts(
             capacity=offering["capacity"],

@@ -15,7 +15,7 @@ from booking.accounts.districts import get_district
 from booking.accounts.users import create_user, find_user_by_email, get_user, validate_email, validate_name
 from booking.catalog.offerings import price_for_district, sessions_of
 from booking.clock import format_local, utc_now
-from booking.db import write_transaction
+from booking.db import fetch_sql, write_transaction
 from booking.errors import Conflict, Forbidden, InvalidInput, NotFound
 from booking.notifications.outbox import enqueue_email
 from booking.observability.metrics import counts_registrations
@@ -26,7 +26,7 @@ from booking.scheduling.capacity import seat_situation
 from booking.scheduling.notices import notify_attendee, notify_coordinators_of_approval
 from booking.scheduling.registration_lifecycle import S, insert_registration
 from booking.scheduling.rows import RegistrationRow
-from booking.scheduling.tables import PAYERS, Registration
+from booking.scheduling.tables import PAYERS
 from booking.scheduling.waitlist import lock_offering, promote_waitlist
 
 APPROVAL_WINDOW = dt.timedelta(days=5)
@@ -128,7 +128,7 @@ ORDER BY theirs.starts_at
 
 async def overlap_warnings(attendee_id: int, offering_id: int) -> list[str]:
     """Sessions of the person's other live registrations that overlap this offering's sessions (one query)."""
-    rows = await Registration.raw(_OVERLAP_SQL, offering_id, attendee_id)
+    rows = await fetch_sql(_OVERLAP_SQL, offering_id, attendee_id)
     warnings: list[str] = []
     for row in rows:
         starts_at = row["starts_at"]
