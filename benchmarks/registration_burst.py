@@ -145,6 +145,13 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine so far (every core, every process), from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
 def profiling(pid: int, stacks_file: str | None) -> Iterator[None]:
     """py-spy samples the server (and its worker processes) while the block runs; the bursts append to one file."""
@@ -246,10 +253,11 @@ def main() -> None:
         for offering_id in http_offerings:
             healthz.append(asyncio.run(healthz_rate(port, max(args.attempts, 2000), args.clients)))
             with profiling(server.pid, args.profile):
-                cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
+                cpu_before, wall_before, machine_before = cpu_seconds(server.pid), time.perf_counter(), machine_cpu()
                 runs.append(asyncio.run(burst(port, offering_id, tokens, args.clients)))
                 cpu_used, wall = cpu_seconds(server.pid) - cpu_before, time.perf_counter() - wall_before
-                cpu_per_attempt.append((cpu_used / args.attempts, cpu_used / wall))
+                machine_busy = machine_cpu() - machine_before
+                cpu_per_attempt.append((cpu_used / args.attempts, cpu_used / wall, machine_busy / wall))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -271,10 +279,11 @@ def main() -> None:
         f"same server's /healthz (same concurrency): {healthz_median:8.1f} /s   registrations reach {rate / healthz_median:5.2f} of it"
     )
     print(f"bare guarded transaction (same concurrency): {ceiling:8.1f} /s   HTTP reaches {rate / ceiling:5.1%} of it")
-    cpu_ms, busy = (statistics.median(values) for values in zip(*cpu_per_attempt))
+    cpu_ms, busy, machine = (statistics.median(values) for values in zip(*cpu_per_attempt))
     print(
         f"server CPU (all its processes and threads) during the bursts: {cpu_ms * 1000:5.2f} ms per attempt, "
-        f"{busy:4.0%} of one core"
+        f"{busy:4.0%} of one core; the whole machine: {machine:4.0%} of one core of its {os.cpu_count()} "
+        "(the rest: the database server, this client)"
     )
     if args.profile:
         where_the_time_went(args.profile)
