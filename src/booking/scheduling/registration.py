@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from booking import write_batches
 from booking.accounts.actor import Actor
 from booking.accounts.districts import get_district
 from booking.accounts.users import create_user, find_user_by_email, get_user, validate_email, validate_name
@@ -146,7 +147,8 @@ async def register(
 ) -> RegistrationOutcome:
     """Everything that does not decide the seat is read before the offering's lock (the person, their
     district, the sessions); under the lock: the offering, one query for the seat situation, the insert
-    with its history row, and the email in the outbox. A burst for one offering queues on that lock."""
+    with its history row, and the email in the outbox. A burst for one offering queues for it, and one transaction
+    decides a batch of the queued registrations in arrival order (booking.write_batches)."""
     now = now or utc_now()
     po_number = " ".join((request.po_number or "").split())
     if len(po_number) > PO_NUMBER_MAX:
@@ -159,95 +161,119 @@ async def register(
         district = await get_district(attendee["district"])
     sessions = await sessions_of([offering_id])
     created = attendee is None
-    async with write_transaction():
-        if attendee is None:
+    if attendee is None:
+        # A newcomer's account is created in the transaction that decides their seat: never batched.
+        async with write_transaction():
             attendee = await _create_attendee(actor, attendee_email, attendee_name)
             if attendee["district"] is not None:
                 district = await get_district(attendee["district"])
-        offering = await lock_offering(offering_id)
-        if offering["status"] == "draft" and not actor.is_staff:
-            raise NotFound("No such workshop.")
-        check_window(offering, actor, now)
-        price = price_for_district(offering, district)
-        for_self = request.attendee_email is None or attendee["id"] == actor.id
-        payer = check_payer(request.payer or _default_payer(actor, attendee, price, for_self), price, attendee)
-        situation = await seat_situation(offering, attendee["id"], now)
-        if situation.expired_holds or (situation.counts.seats_left > 0 and situation.counts.waitlisted > 0):
-            # Free seats go to the waiting list first: nobody jumps the queue.
-            await promote_waitlist(offering, now)
-            situation = await seat_situation(offering, attendee["id"], now)
-        if situation.already_registered:
-            raise Conflict(f"{attendee['name']} is already registered for this workshop.", code="already_registered")
-        if payer == "card":
-            # The district may still answer for an earlier, invoiced seat of this person here: never both.
-            await refuse_card_while_district_billed(attendee["id"], offering_id)
-        counts = situation.counts
-        values = {
-            "offering": offering_id,
-            "attendee": attendee["id"],
-            "registered_by": actor.id,
-            "payer": payer,
-            "po_number": po_number,
-            "amount_cents": price,
-            "created_at": now,
-        }
-        hold = None
-        if counts.seats_left > 0:
-            # A coordinator of that district registering someone is the district's approval.
-            approved_by_coordinator = (
-                actor.is_coordinator and district is not None and actor.district_id == district["id"]
-            )
-            if (
-                payer == "district"
-                and district is not None
-                and district["requires_supervisor_approval"]
-                and not approved_by_coordinator
-            ):
-                deadline = now + APPROVAL_WINDOW
-                if sessions:
-                    deadline = min(deadline, sessions[0]["starts_at"])
-                status, hold = S.PENDING_APPROVAL, max(deadline, now + dt.timedelta(hours=1))
-            elif payer == "card":
-                # The seat is held while the person pays; an unpaid hold frees itself when it expires.
-                status, hold = S.PENDING_PAYMENT, now + CARD_HOLD
-            else:
-                status = S.CONFIRMED
-        else:
-            status = S.WAITLISTED
-        # A confirmed seat's email carries a calendar invite when the person takes them and a session is scheduled.
-        values["calendar_invited"] = (
-            status == S.CONFIRMED
-            and bool(attendee["calendar_invites"])
-            and any(session["status"] == "scheduled" for session in sessions)
+            decided = await _decide_seat(actor, offering_id, request, attendee, district, sessions, po_number, now)
+    else:
+        # Everyone else queues for the offering, and one transaction decides a batch of them in arrival order.
+        known_attendee = attendee
+        decided = await write_batches.decide(
+            ("registration", offering_id),
+            lambda: _decide_seat(actor, offering_id, request, known_attendee, district, sessions, po_number, now),
         )
-        registration = await insert_registration(
-            values,
-            status,
-            now=now,
-            hold_expires_at=hold,
-            actor_id=actor.id,
-            last_waitlist_rank=situation.last_waitlist_rank,
-        )
-        position = None
-        if registration["status"] == S.WAITLISTED:
-            position = counts.waitlisted + 1
-        template = {
-            S.CONFIRMED: "registration_confirmed",
-            S.WAITLISTED: "registration_waitlisted",
-            S.PENDING_APPROVAL: "registration_pending_approval",
-        }.get(registration["status"])
-        # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
-        emailed = template is not None
-        if template is not None:
-            await notify_attendee(
-                registration,
-                {**offering, "sessions": sessions},
-                template,
-                waitlist_position=position,
-                invite="request" if registration["status"] == S.CONFIRMED else None,
-                attendee=attendee,
-            )
-        if registration["status"] == S.PENDING_APPROVAL:
-            await notify_coordinators_of_approval(registration, offering, attendee)
+    registration, position, emailed = decided
     warnings = await overlap_warnings(attendee["id"], offering_id)
     return RegistrationOutcome(registration, position, warnings, created, emailed)
+
+
+async def _decide_seat(
+    actor: Actor,
+    offering_id: int,
+    request: RegistrationRequest,
+    attendee: dict,
+    district: dict | None,
+    sessions: list,
+    po_number: str,
+    now: dt.datetime,
+) -> tuple[RegistrationRow, int | None, bool]:
+    """Under the offering's lock: every refusal first, then the writes (write_batches' rule), then the email.
+    Returns the registration, its waiting-list position (None unless waitlisted) and whether an email was queued."""
+    offering = await lock_offering(offering_id)
+    if offering["status"] == "draft" and not actor.is_staff:
+        raise NotFound("No such workshop.")
+    check_window(offering, actor, now)
+    price = price_for_district(offering, district)
+    for_self = request.attendee_email is None or attendee["id"] == actor.id
+    payer = check_payer(request.payer or _default_payer(actor, attendee, price, for_self), price, attendee)
+    situation = await seat_situation(offering, attendee["id"], now)
+    if situation.already_registered:  # promoting the waiting list below cannot change this
+        raise Conflict(f"{attendee['name']} is already registered for this workshop.", code="already_registered")
+    if payer == "card":
+        # The district may still answer for an earlier, invoiced seat of this person here: never both.
+        await refuse_card_while_district_billed(attendee["id"], offering_id)
+    write_batches.writing()
+    if situation.expired_holds or (situation.counts.seats_left > 0 and situation.counts.waitlisted > 0):
+        # Free seats go to the waiting list first: nobody jumps the queue.
+        await promote_waitlist(offering, now)
+        situation = await seat_situation(offering, attendee["id"], now)
+    counts = situation.counts
+    values = {
+        "offering": offering_id,
+        "attendee": attendee["id"],
+        "registered_by": actor.id,
+        "payer": payer,
+        "po_number": po_number,
+        "amount_cents": price,
+        "created_at": now,
+    }
+    hold = None
+    if counts.seats_left > 0:
+        # A coordinator of that district registering someone is the district's approval.
+        approved_by_coordinator = actor.is_coordinator and district is not None and actor.district_id == district["id"]
+        if (
+            payer == "district"
+            and district is not None
+            and district["requires_supervisor_approval"]
+            and not approved_by_coordinator
+        ):
+            deadline = now + APPROVAL_WINDOW
+            if sessions:
+                deadline = min(deadline, sessions[0]["starts_at"])
+            status, hold = S.PENDING_APPROVAL, max(deadline, now + dt.timedelta(hours=1))
+        elif payer == "card":
+            # The seat is held while the person pays; an unpaid hold frees itself when it expires.
+            status, hold = S.PENDING_PAYMENT, now + CARD_HOLD
+        else:
+            status = S.CONFIRMED
+    else:
+        status = S.WAITLISTED
+    # A confirmed seat's email carries a calendar invite when the person takes them and a session is scheduled.
+    values["calendar_invited"] = (
+        status == S.CONFIRMED
+        and bool(attendee["calendar_invites"])
+        and any(session["status"] == "scheduled" for session in sessions)
+    )
+    registration = await insert_registration(
+        values,
+        status,
+        now=now,
+        hold_expires_at=hold,
+        actor_id=actor.id,
+        last_waitlist_rank=situation.last_waitlist_rank,
+    )
+    position = None
+    if registration["status"] == S.WAITLISTED:
+        position = counts.waitlisted + 1
+    template = {
+        S.CONFIRMED: "registration_confirmed",
+        S.WAITLISTED: "registration_waitlisted",
+        S.PENDING_APPROVAL: "registration_pending_approval",
+    }.get(registration["status"])
+    # A seat waiting for its card payment gets its confirmation (and invite) once the payment arrives.
+    emailed = template is not None
+    if template is not None:
+        await notify_attendee(
+            registration,
+            {**offering, "sessions": sessions},
+            template,
+            waitlist_position=position,
+            invite="request" if registration["status"] == S.CONFIRMED else None,
+            attendee=attendee,
+        )
+    if registration["status"] == S.PENDING_APPROVAL:
+        await notify_coordinators_of_approval(registration, offering, attendee)
+    return registration, position, emailed
