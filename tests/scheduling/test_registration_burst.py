@@ -64,3 +64,26 @@ async def test_200_simultaneous_registrations_for_25_seats(client):
         f"/api/v1/registrations/{in_arrival_order[5]['id']}", headers=by_id[in_arrival_order[5]["id"]]
     )
     assert sixth.json()["status"] == "waitlisted" and sixth.json()["waitlist_position"] == 1
+
+
+async def test_double_clicks_in_a_rush_get_one_seat_each_and_a_clear_refusal(client):
+    """Registrations are decided in batches (booking.write_batches): a person who clicks twice is refused in
+    the same batch as their first click, alone, and nobody else's registration is held up or undone."""
+    staff = await bearer(await make_user("staff"))
+    offering = await create_offering(client, staff, capacity=5, title="Double clicks")
+    tokens = await _people(30)
+    url = f"/api/v1/offerings/{offering['id']}/registrations"
+    clicks = [headers for headers in tokens] + tokens[::3]  # every third person clicks twice
+
+    responses = await asyncio.gather(*[client.post(url, json={}, headers=h) for h in clicks])
+
+    created = [r.json() for r in responses if r.status_code == 201]
+    refused = [r for r in responses if r.status_code != 201]
+    assert len(created) == 30 and len(refused) == 10
+    assert {r.status_code for r in refused} == {409}
+    assert all(r.json()["code"] == "already_registered" for r in refused)
+    assert sum(b["status"] == "confirmed" for b in created) == 5
+    waitlisted = sorted((b for b in created if b["status"] == "waitlisted"), key=lambda b: b["id"])
+    assert [b["waitlist_position"] for b in waitlisted] == list(range(1, 26))
+    stored = await Registration.select(Registration.attendee).where(Registration.offering == offering["id"])
+    assert len(stored) == 30 and len({row["attendee"] for row in stored}) == 30
