@@ -158,3 +158,15 @@ async def test_inside_an_open_transaction_the_body_runs_there():
         outer = current_engine().current_transaction.get()
         seen = await write_batches.decide("key", lambda: asyncio.sleep(0, current_engine().current_transaction.get()))
     assert seen is outer
+
+
+async def test_each_body_sees_its_own_callers_request_id():
+    from booking.observability.context import current_request_id, use_request_id
+
+    async def caller(n: int) -> tuple[str, str]:
+        use_request_id(f"request-{n}")
+        seen = await write_batches.decide("key", lambda: asyncio.sleep(0, current_request_id()))
+        return seen, current_request_id()
+
+    results = await asyncio.gather(*[caller(n) for n in range(6)])
+    assert results == [(f"request-{n}", f"request-{n}") for n in range(6)]

@@ -150,15 +150,22 @@ async def _decide_alone(waiting: _Waiting) -> None:
         _answer(waiting, result, None)
 
 
-def _in_callers_context(waiting: _Waiting, transaction: Any) -> asyncio.Task[Any]:
-    """The body runs as a task in its caller's context, joined to the batch's transaction."""
-
-    async def joined() -> Any:
-        current_engine().current_transaction.set(transaction)
-        _writing.set(waiting.wrote)
+async def _in_callers_context(waiting: _Waiting, transaction: Any) -> Any:
+    """The body runs in the runner's task, joined to the batch's transaction, with its caller's context variables
+    (the request id its log lines and outbox rows carry). Not as a task of its own: starting and awaiting a task
+    costs two turns of the event loop, and under a rush each turn is long (see the module)."""
+    transaction_var = current_engine().current_transaction
+    tokens = [
+        (variable, variable.set(value))
+        for variable, value in waiting.context.items()
+        if variable is not transaction_var and variable is not _writing
+    ]
+    tokens.append((_writing, _writing.set(waiting.wrote)))
+    try:
         return await waiting.body()
-
-    return asyncio.create_task(joined(), context=waiting.context.copy())
+    finally:
+        for variable, token in reversed(tokens):
+            variable.reset(token)
 
 
 def _answer(waiting: _Waiting, result: Any, error: BaseException | None) -> None:
