@@ -106,6 +106,8 @@ async def _decide_batch(batch: list[_Waiting]) -> None:
         async with write_transaction():
             transaction = current_engine().current_transaction.get()
             for waiting in batch:
+                if waiting.answer.done():  # its caller gave up while the batch ran: nothing is decided for it
+                    continue
                 try:
                     result = await _in_callers_context(waiting, transaction)
                 except DomainError as error:
