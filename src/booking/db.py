@@ -371,11 +371,14 @@ async def fetch_sql(sql: str, *args: Any) -> list[dict[str, Any]]:
 # The hot path's statements (a registration, its history row, its email in the outbox), built once per table:
 # piccolo's query builder costs several times the statement itself (benchmarks/query_cost.py), and under a
 # rush these run while the offering is locked.
-_INSERT_STATEMENTS: dict[tuple[type[Table], str], tuple[str, tuple[Column, ...], frozenset[str]]] = {}
+_INSERT_STATEMENTS: dict[tuple[type[Table], str], tuple[str, tuple[Column, ...], frozenset[str], frozenset[str]]] = {}
 
 
-def _insert_statement(table: type[Table], returning: str) -> tuple[str, tuple[Column, ...], frozenset[str]]:
-    """The statement, its columns in order, and which of them hold JSON."""
+def _insert_statement(
+    table: type[Table], returning: str
+) -> tuple[str, tuple[Column, ...], frozenset[str], frozenset[str]]:
+    """The statement, its columns in order, their names, and which of them hold JSON. The primary key is left to
+    the database (the tables it serves have a serial id)."""
     key = (table, returning)
     if key not in _INSERT_STATEMENTS:
         columns = tuple(column for column in table._meta.columns if column is not table._meta.primary_key)
@@ -384,6 +387,7 @@ def _insert_statement(table: type[Table], returning: str) -> tuple[str, tuple[Co
         _INSERT_STATEMENTS[key] = (
             f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ({placeholders}) RETURNING {returning}',
             columns,
+            frozenset(column._meta.name for column in columns),
             frozenset(column._meta.name for column in columns if isinstance(column, (JSON, JSONB))),
         )
     return _INSERT_STATEMENTS[key]
@@ -406,8 +410,7 @@ async def insert_row(table: type[Table], values: dict[str, Any], returning: str 
 
     `values` maps column names to values; every other column takes its default, as `Table(**values)` would,
     and a column that has no default and may not be NULL is an error, as there."""
-    statement, columns, json_columns = _insert_statement(table, returning)
-    known = {column._meta.name for column in columns}
+    statement, columns, known, json_columns = _insert_statement(table, returning)
     if unknown := values.keys() - known:
         raise ValueError(f"{table.__name__} has no columns {sorted(unknown)}")
     args = []

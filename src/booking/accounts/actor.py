@@ -84,7 +84,7 @@ class Actor:
 
 
 # The same columns in SQL, for the lookups every signed-in request makes (a session, an API token): written
-# once instead of built by the query builder each time, which cost 5-7x the query itself (benchmarks/query_cost.py).
+# once instead of built by the query builder each time, which cost four times the same SQL (benchmarks/query_cost.py).
 # `person` is the alias of app_user in the query that uses it.
 PERSON_COLUMNS_SQL = (
     "person.id AS person_id, person.email AS person_email, person.name AS person_name, "

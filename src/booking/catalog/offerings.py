@@ -137,7 +137,7 @@ async def get_offering(actor: Actor | None, offering_id: int) -> OfferingRow:
 
 
 # SESSION_COLUMNS in SQL: every registration reads its offering's sessions, and the query builder cost
-# several times the query (benchmarks/query_cost.py). tests/catalog keeps the two in step.
+# several times the query (benchmarks/query_cost.py). tests/test_hot_path_sql.py keeps the two in step.
 _SESSIONS_SQL = """
 SELECT s.id AS id, s.offering AS offering, s.starts_at AS starts_at, s.ends_at AS ends_at, s.room AS room,
        s.online_url AS online_url, s.location_note AS location_note, s.status AS status, s.sequence AS sequence,
