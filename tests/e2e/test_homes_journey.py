@@ -143,6 +143,7 @@ def test_a_coordinator_home_approves_and_lists_students_on_a_phone(
     page.get_by_label("Last name, student 1", exact=True).fill("Lopez")
     page.get_by_label("Gender, student 1", exact=True).select_option("girl")
     expect(page.get_by_label("Last name, student 2", exact=True)).to_be_visible()
+    page.wait_for_load_state("load")  # the page came by a link: measure once its stylesheet is in
     grid_width = page.locator(".intake-grid").bounding_box()["width"]
     assert grid_width <= PHONE["width"], grid_width  # no sideways scrolling on a phone
     screenshot(page, "coordinator-students-phone")
@@ -191,6 +192,7 @@ def test_a_staff_home_leads_to_attendance_and_the_catalog_reads_as_a_list_on_a_p
     on_phone_the_header_is_short_and_the_menu_works_by_keyboard(page, "Manage catalog")
     expect(page.get_by_role("heading", level=1)).to_have_text("Manage catalog")
     row = page.locator("table.table tbody tr").filter(has_text=f"Full workshop {tag}")
+    page.wait_for_load_state("load")  # the page came by the menu: measure once its stylesheet is in
     assert row.bounding_box()["width"] <= PHONE["width"]
     labelled = row.locator("td[data-label]")
     assert labelled.count() >= 2  # each value carries its column's name on the phone
