@@ -331,6 +331,7 @@ async def insert_many(table: type[Table], rows: list[Table], *returning: Any) ->
 
 # Each statement's placeholders in the engine's style, worked out once: piccolo's raw() parses the SQL text again
 # on every call, which cost more than the rest of a hot-path statement (benchmarks/registration_burst.py --profile).
+# Bounded: a few fixed statements, and sessions_of's at most 2 x 500 shapes.
 _COMPILED_SQL: dict[tuple[str, str], str] = {}
 
 
@@ -350,7 +351,8 @@ def _compiled(sql: str, engine_type: str) -> str:
 async def fetch_sql(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Run one statement written in SQL, `{}` for each argument (as piccolo's raw() takes it), in the open
     transaction if there is one; returns its rows as dicts. For the registration hot path; elsewhere the query
-    builder reads better and its cost does not matter. The SQL text must hold no other braces."""
+    builder reads better and its cost does not matter. The SQL text must hold no other braces.
+    It runs the statement the way the engines' own run_querystring does, through their (pinned) private runners."""
     engine = current_engine()
     query = _compiled(sql, engine.engine_type)
     transaction = engine.current_transaction.get()

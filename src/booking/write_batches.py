@@ -28,7 +28,7 @@ import collections
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from booking.db import current_engine, in_transaction, write_transaction
@@ -39,14 +39,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 32  # enough to amortise the transaction, few enough that the first caller is not kept waiting long
 
-_writing: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("write_batches_writing", default=None)
-
 
 def writing() -> None:
     """A body says it starts writing: from here on, an exception rolls the whole batch back (see the module)."""
-    flag = _writing.get()
-    if flag is not None:
-        flag[0] = True
+    waiting = _deciding.get()
+    if waiting is not None:
+        waiting.wrote = True
 
 
 @dataclass
@@ -54,7 +52,10 @@ class _Waiting:
     body: Callable[[], Awaitable[Any]]
     context: contextvars.Context  # the caller's (its request id goes into its log lines and outbox rows)
     answer: asyncio.Future[Any]
-    wrote: list[bool] = field(default_factory=lambda: [False])
+    wrote: bool = False
+
+
+_deciding: contextvars.ContextVar[_Waiting | None] = contextvars.ContextVar("write_batches_deciding", default=None)
 
 
 class _BatchFailed(Exception):
@@ -75,18 +76,14 @@ async def decide(key: Hashable, body: Callable[[], Awaitable[T]]) -> T:
     if queue is None:
         queue = _queues[queue_key] = collections.deque()
         # Not the caller's task: a caller whose request is cancelled must not cancel the others' batch.
-        _running.add(asyncio.create_task(_run(queue_key, queue)))
-        _running_cleanup()
+        runner = asyncio.create_task(_run(queue_key, queue))
+        _running.add(runner)
+        runner.add_done_callback(_running.discard)
     queue.append(waiting)
     return await waiting.answer  # type: ignore[no-any-return]  # the body's own result
 
 
 _running: set[asyncio.Task[None]] = set()  # the runner tasks, referenced until they finish
-
-
-def _running_cleanup() -> None:
-    for task in [task for task in _running if task.done()]:
-        _running.discard(task)
 
 
 async def _run(queue_key: tuple[asyncio.AbstractEventLoop, Hashable], queue: collections.deque[_Waiting]) -> None:
@@ -111,7 +108,7 @@ async def _decide_batch(batch: list[_Waiting]) -> None:
                 try:
                     result = await _in_callers_context(waiting, transaction)
                 except DomainError as error:
-                    if waiting.wrote[0]:
+                    if waiting.wrote:
                         raise _BatchFailed() from error
                     outcomes.append((waiting, None, error))  # refused before writing: that caller's answer
                 except Exception as error:
@@ -127,22 +124,19 @@ async def _decide_batch(batch: list[_Waiting]) -> None:
     except BaseException as error:  # the transaction itself failed (BEGIN or COMMIT: Busy, a lost connection)
         for waiting in batch:
             _answer(waiting, None, error if isinstance(error, Exception) else RuntimeError("the batch was cancelled"))
-        raise_unless_ordinary(error)
+        if not isinstance(
+            error, Exception
+        ):  # a cancellation or exit goes up; after an ordinary error the runner goes on
+            raise
         return
     for waiting, result, error in outcomes:
         _answer(waiting, result, error)
 
 
-def raise_unless_ordinary(error: BaseException) -> None:
-    """The runner goes on after an ordinary exception (its callers have it); a cancellation or exit goes up."""
-    if not isinstance(error, Exception):
-        raise error
-
-
 async def _decide_alone(waiting: _Waiting) -> None:
     if waiting.answer.done():  # the caller gave up waiting
         return
-    waiting.wrote[0] = False
+    waiting.wrote = False
     try:
         async with write_transaction():
             result = await _in_callers_context(waiting, current_engine().current_transaction.get())
@@ -160,9 +154,9 @@ async def _in_callers_context(waiting: _Waiting, transaction: Any) -> Any:
     tokens = [
         (variable, variable.set(value))
         for variable, value in waiting.context.items()
-        if variable is not transaction_var and variable is not _writing
+        if variable is not transaction_var and variable is not _deciding
     ]
-    tokens.append((_writing, _writing.set(waiting.wrote)))
+    tokens.append((_deciding, _deciding.set(waiting)))
     try:
         return await waiting.body()
     finally:

@@ -13,7 +13,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 
 from booking.clock import utc_now
 from booking.db import json_column, write_transaction
@@ -35,13 +34,6 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(0, attempts - 1), 3600))
 
 
-def _queued_write() -> AbstractAsyncContextManager[None]:
-    """A write of the worker's own, as its own short transaction: it queues with the app's writers (on SQLite, the
-    in-process writer queue) instead of meeting a registration's BEGIN IMMEDIATE in SQLite's busy handler, which
-    sleeps between polls; under a rush, a registration that lost that race held every other one up for the sleeps."""
-    return write_transaction()
-
-
 async def _claim_next() -> dict | None:
     now = utc_now()
     candidates = (
@@ -54,8 +46,10 @@ async def _claim_next() -> dict | None:
         .limit(BATCH_SIZE)
     )
     for candidate in candidates:
-        # Each of the worker's writes queues with the app's writers (see _queued_write).
-        async with _queued_write():
+        # Each of the worker's writes is a short transaction of its own, so that it queues with the app's writers
+        # (on SQLite, the in-process writer queue) instead of meeting a registration's BEGIN IMMEDIATE in SQLite's
+        # busy handler, which sleeps between polls: under a rush that held every registration up for the sleeps.
+        async with write_transaction():
             claimed = (
                 await OutboxMessage.update(
                     {
@@ -93,7 +87,7 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
             await transport.send(build_message(row))
         except PermanentDeliveryError as error:
             log.warning("outbox %s failed for good: %s", row["id"], error)
-            async with _queued_write():
+            async with write_transaction():
                 await OutboxMessage.update(
                     {
                         OutboxMessage.status: "failed",
@@ -105,7 +99,7 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
             attempts = row["attempts"]
             gave_up = attempts >= MAX_ATTEMPTS
             log.warning("outbox %s attempt %s failed: %s", row["id"], attempts, error)
-            async with _queued_write():
+            async with write_transaction():
                 await OutboxMessage.update(
                     {
                         OutboxMessage.status: "failed" if gave_up else "pending",
@@ -115,7 +109,7 @@ async def deliver_pending(transport: Transport, limit: int = 100) -> int:
                     }
                 ).where(OutboxMessage.id == row["id"])
         else:
-            async with _queued_write():
+            async with write_transaction():
                 await OutboxMessage.update(
                     {
                         OutboxMessage.status: "sent",
